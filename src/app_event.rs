@@ -1,0 +1,40 @@
+//! The one event type every live view consumes, and the commands a view sends back.
+//!
+//! Keys, resizes, ticks, processed windows and watcher trouble all arrive on one channel, so the
+//! TUI's state is updated in one place and can be tested by feeding it events.
+
+use std::collections::BTreeMap;
+
+use ml_monitor::drift::histogram::Histogram;
+use ml_monitor::MonitoringResult;
+
+/// A processed window, with what the views need beyond the result itself.
+#[derive(Debug, Clone)]
+pub struct WindowReport {
+    pub result: MonitoringResult,
+    /// Reference-vs-current histogram per feature (empty for error results).
+    pub histograms: BTreeMap<String, Histogram>,
+}
+
+/// Everything that can change what a live view shows.
+#[derive(Debug, Clone)]
+pub enum AppEvent {
+    Key(crossterm::event::KeyEvent),
+    Resize(u16, u16),
+    Tick,
+    /// A window was processed (its result may be an error result).
+    Window(Box<WindowReport>),
+    /// The watcher has trouble (directory gone, unreadable); it keeps retrying.
+    WatcherTrouble(String),
+    WatcherRecovered,
+    /// SIGINT, SIGTERM or SIGHUP: leave cleanly.
+    Shutdown,
+}
+
+/// What a view asks the processing side to do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UiCommand {
+    /// Mark an alert acknowledged in the history: the window's name and the alert's index in its
+    /// result's `alerts`.
+    Acknowledge { window: String, alert_index: usize },
+}

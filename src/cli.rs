@@ -1,0 +1,256 @@
+//! Command-line arguments (clap derive). Parsing only: `main.rs` dispatches, `commands/` act.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use ml_monitor::config::DetectorKind;
+use ml_monitor::generator::Scenario;
+use ml_monitor::Task;
+
+use crate::history::ExportFormat;
+
+/// Live monitor for machine-learning models in production: data drift, prediction shift,
+/// model quality and alerts for every new window of data.
+#[derive(Debug, Parser)]
+#[command(name = "ml-monitor", version, about, propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Monitor a directory of window files (or one file) against a reference.
+    Watch(WatchArgs),
+    /// Run the synthetic generator into a temporary directory and watch it live.
+    Demo(DemoArgs),
+    /// Write a synthetic reference and windows with a drift scenario.
+    Generate(GenerateArgs),
+    /// Train a model on a CSV file and save it (and the reference statistics).
+    Train(TrainArgs),
+    /// Show or print the configuration.
+    Config(ConfigArgs),
+    /// Read the results history.
+    History(HistoryArgs),
+}
+
+/// Output format of results.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// One JSON object per window per line.
+    Json,
+    /// A short readable table.
+    Text,
+}
+
+#[derive(Debug, Args)]
+pub struct WatchArgs {
+    /// Directory of window files (CSV), or a single window file.
+    pub path: PathBuf,
+    /// Reference CSV (training data or a known-good period).
+    #[arg(long, short = 'r')]
+    pub reference: Option<PathBuf>,
+    /// Saved reference statistics (from `ml-monitor train`) instead of the raw reference.
+    #[arg(long, conflicts_with = "reference")]
+    pub reference_stats: Option<PathBuf>,
+    /// Configuration file (TOML); flags override it.
+    #[arg(long, short = 'c')]
+    pub config: Option<PathBuf>,
+    /// Model file (from `ml-monitor train`) that computes each window's predictions.
+    #[arg(long)]
+    pub model: Option<PathBuf>,
+    /// Process the files present now, print the results and exit (status from the worst alert).
+    #[arg(long, conflicts_with = "headless")]
+    pub once: bool,
+    /// Keep watching without a UI, printing one JSON line per window.
+    #[arg(long)]
+    pub headless: bool,
+    /// Output format for --once / --headless (default: json unless stdout is a terminal).
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
+    /// History database (default for live modes: DIR/.ml-monitor/history.sqlite).
+    #[arg(long, conflicts_with = "no_history")]
+    pub history: Option<PathBuf>,
+    /// Keep no history.
+    #[arg(long)]
+    pub no_history: bool,
+    /// Poll the directory instead of using file-system events (for NFS, SMB, some containers);
+    /// the optional value is the interval, e.g. 2s or 500ms.
+    #[arg(long, num_args = 0..=1, default_missing_value = "2s", value_parser = parse_duration)]
+    pub poll: Option<Duration>,
+    /// Detectors to run, overriding the config (ks, psi, chi2, classifier).
+    #[arg(long, value_delimiter = ',')]
+    pub detectors: Option<Vec<DetectorKind>>,
+    /// Task, overriding the config: classification or regression.
+    #[arg(long)]
+    pub task: Option<Task>,
+    /// Name of the prediction column, overriding the config.
+    #[arg(long)]
+    pub prediction: Option<String>,
+    /// Name of the target column, overriding the config.
+    #[arg(long)]
+    pub target: Option<String>,
+    /// Write logs here (never to the screen).
+    #[arg(long)]
+    pub log_file: Option<PathBuf>,
+    /// No colours in the UI (also when NO_COLOR is set).
+    #[arg(long)]
+    pub no_color: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Time between windows, e.g. 2s or 500ms.
+    #[arg(long, default_value = "2s", value_parser = parse_duration)]
+    pub interval: Duration,
+    /// Drift scenario.
+    #[arg(long, default_value = "sudden")]
+    pub scenario: Scenario,
+    /// Window at which drift starts.
+    #[arg(long, default_value_t = 4)]
+    pub drift_start: usize,
+    /// Rows per window.
+    #[arg(long, default_value_t = 2000)]
+    pub rows: usize,
+    /// Windows to generate before stopping (0: until quit).
+    #[arg(long, default_value_t = 0)]
+    pub windows: usize,
+    /// Seed.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// No colours.
+    #[arg(long)]
+    pub no_color: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// Output directory (created if missing).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Number of windows.
+    #[arg(long, default_value_t = 8)]
+    pub windows: usize,
+    /// Rows per window (and in the reference).
+    #[arg(long, default_value_t = 2000)]
+    pub rows: usize,
+    /// Seed; the same seed writes the same bytes.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Drift scenario: none, sudden, gradual or recurring.
+    #[arg(long, default_value = "sudden")]
+    pub scenario: Scenario,
+    /// First drifting window (1-based).
+    #[arg(long, default_value_t = 4)]
+    pub drift_start: usize,
+}
+
+#[derive(Debug, Args)]
+pub struct TrainArgs {
+    /// Training CSV.
+    #[arg(long)]
+    pub data: PathBuf,
+    /// Target column.
+    #[arg(long)]
+    pub target: String,
+    /// classification or regression.
+    #[arg(long, default_value = "classification")]
+    pub task: Task,
+    /// Where to write the model (JSON).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Also write the reference statistics here.
+    #[arg(long)]
+    pub reference_stats: Option<PathBuf>,
+    /// Configuration file (column roles, PSI bins).
+    #[arg(long, short = 'c')]
+    pub config: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ConfigArgs {
+    /// Print the full default configuration file, with comments.
+    #[arg(long)]
+    pub print_default: bool,
+    /// Check a configuration file and print it with defaults filled in.
+    #[arg(long, conflicts_with = "print_default")]
+    pub check: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    #[command(subcommand)]
+    pub command: HistoryCommand,
+    /// History database (default: DIR/.ml-monitor/history.sqlite).
+    #[arg(long, global = true)]
+    pub history: Option<PathBuf>,
+    /// Watched directory whose default history to read.
+    #[arg(long, global = true, default_value = ".")]
+    pub dir: PathBuf,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum HistoryCommand {
+    /// Write the history out.
+    Export {
+        #[arg(long, value_enum, default_value = "json")]
+        format: ExportFormat,
+        /// Only results since this time (RFC 3339, a date, or an age like 2h, 7d).
+        #[arg(long)]
+        since: Option<String>,
+    },
+    /// Print the last results as a table.
+    Show {
+        #[arg(long, default_value_t = 20)]
+        last: usize,
+    },
+}
+
+/// Parses `2s`, `500ms`, `1m`, `1.5s` or a bare number of seconds.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let t = text.trim();
+    let (number, unit) = match t.find(|c: char| !(c.is_ascii_digit() || c == '.')) {
+        Some(i) => (&t[..i], t[i..].trim()),
+        None => (t, "s"),
+    };
+    let value: f64 = number
+        .parse()
+        .map_err(|_| format!("\"{text}\" is not a duration (try 2s, 500ms, 1m)"))?;
+    let seconds = match unit {
+        "ms" => value / 1000.0,
+        "s" | "sec" => value,
+        "m" | "min" => value * 60.0,
+        _ => {
+            return Err(format!(
+                "\"{text}\": unknown unit \"{unit}\" (use ms, s or m)"
+            ))
+        }
+    };
+    if !(seconds.is_finite() && seconds > 0.0 && seconds <= 86_400.0) {
+        return Err(format!("\"{text}\": must be between 1ms and 24h"));
+    }
+    Ok(Duration::from_secs_f64(seconds.max(0.001)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("2s"), Ok(Duration::from_secs(2)));
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_duration("1m"), Ok(Duration::from_secs(60)));
+        assert_eq!(parse_duration("3"), Ok(Duration::from_secs(3)));
+        assert!(parse_duration("fast").is_err());
+        assert!(parse_duration("0s").is_err());
+        assert!(parse_duration("2h").is_err());
+    }
+
+    #[test]
+    fn cli_is_consistent() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+}

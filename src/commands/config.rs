@@ -1,0 +1,21 @@
+//! `ml-monitor config`: print the default file, or check one.
+
+use std::process::ExitCode;
+
+use ml_monitor::MonitorConfig;
+
+use crate::cli::ConfigArgs;
+use crate::pipeline::UsageError;
+
+pub fn run(args: &ConfigArgs) -> anyhow::Result<ExitCode> {
+    if let Some(path) = &args.check {
+        let config = MonitorConfig::from_file(path).map_err(|e| UsageError(e.to_string()))?;
+        print!("{}", toml::to_string_pretty(&config)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    if args.print_default {
+        print!("{}", MonitorConfig::default_toml());
+        return Ok(ExitCode::SUCCESS);
+    }
+    Err(UsageError("say what to do: --print-default or --check FILE".into()).into())
+}

@@ -1,0 +1,32 @@
+//! `ml-monitor history export|show`.
+
+use std::process::ExitCode;
+
+use crate::cli::{HistoryArgs, HistoryCommand};
+use crate::history::{self, History};
+use crate::pipeline::{default_history_path, UsageError};
+
+pub fn run(args: &HistoryArgs) -> anyhow::Result<ExitCode> {
+    let path = args
+        .history
+        .clone()
+        .unwrap_or_else(|| default_history_path(&args.dir));
+    if !path.exists() {
+        return Err(UsageError(format!("no history at {}", path.display())).into());
+    }
+    let history = History::open(&path)?;
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    match &args.command {
+        HistoryCommand::Export { format, since } => {
+            let since = since
+                .as_deref()
+                .map(history::parse_since)
+                .transpose()
+                .map_err(UsageError)?;
+            history::export(&history, *format, since, &mut out)?;
+        }
+        HistoryCommand::Show { last } => history::show(&history, *last, &mut out)?,
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,230 @@
+//! The live modes: `--headless` (JSON lines until a signal) and the TUI.
+//!
+//! Threads: the watcher thread finds complete files; one worker thread owns the pipeline (read,
+//! evaluate, record) so a slow window never blocks the keys or the watcher; a burst of arrivals
+//! queues on the work channel and nothing is dropped. The TUI runs on the main thread.
+
+use std::collections::HashSet;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{channel, Sender};
+use std::sync::Arc;
+
+use super::setup;
+use crate::app_event::{AppEvent, UiCommand};
+use crate::cli::{Format, WatchArgs};
+use crate::output::write_result;
+use crate::pipeline::{Pipeline, ReferenceSource, UsageError};
+use crate::signals;
+use crate::tui::{self, TuiOptions};
+use crate::watch::{self, WatchEvent, WatchOptions};
+
+/// Work for the worker thread.
+enum Work {
+    File(PathBuf),
+    Command(UiCommand),
+    Stop,
+}
+
+fn prepare(args: &WatchArgs) -> anyhow::Result<(Pipeline, PathBuf)> {
+    if !args.path.is_dir() {
+        return Err(UsageError(format!(
+            "{}: live modes watch a directory (use --once for a single file)",
+            args.path.display()
+        ))
+        .into());
+    }
+    if let Some(log) = &args.log_file {
+        setup::log_to_file(log)?;
+    }
+    let config = setup::config(args)?;
+    let reference = args
+        .reference
+        .clone()
+        .ok_or_else(|| UsageError("--reference REF is required".into()))?;
+    let history = setup::open_history(setup::history_path(args, true).as_deref())?;
+    let pipeline = Pipeline::new(config, &ReferenceSource::Csv(reference.clone()), history)?;
+    Ok((pipeline, reference))
+}
+
+fn start_watcher(
+    args: &WatchArgs,
+    reference: PathBuf,
+    seen: HashSet<String>,
+    on_event: impl Fn(WatchEvent) -> bool + Send + 'static,
+) -> anyhow::Result<watch::Watcher> {
+    let mut options = WatchOptions {
+        poll: args.poll,
+        ignore: vec![reference],
+        ..WatchOptions::default()
+    };
+    if let Some(interval) = args.poll {
+        options.rescan_interval = interval;
+    }
+    let already_seen = move |p: &Path| {
+        p.file_name()
+            .is_some_and(|n| seen.contains(n.to_string_lossy().as_ref()))
+    };
+    Ok(watch::spawn(
+        args.path.clone(),
+        options,
+        already_seen,
+        on_event,
+    )?)
+}
+
+/// `watch DIR --headless`: one JSON line per window until SIGINT/SIGTERM/SIGHUP.
+pub fn run_headless(args: &WatchArgs) -> anyhow::Result<ExitCode> {
+    let (mut pipeline, reference) = prepare(args)?;
+    let format = args.format.unwrap_or(Format::Json);
+    let stop = Arc::new(AtomicBool::new(false));
+    let (tx, rx) = channel::<Work>();
+    {
+        let stop = Arc::clone(&stop);
+        let tx = tx.clone();
+        signals::on_termination(move || {
+            stop.store(true, Ordering::SeqCst);
+            let _ = tx.send(Work::Stop);
+        })?;
+    }
+    let seen = pipeline.processed_keys()?;
+    let watcher = start_watcher(args, reference, seen, move |event| match event {
+        WatchEvent::Ready(path) => tx.send(Work::File(path)).is_ok(),
+        WatchEvent::Trouble(message) => {
+            log::warn!("{message}");
+            eprintln!("ml-monitor: {message}");
+            true
+        }
+        WatchEvent::Recovered => {
+            eprintln!("ml-monitor: watching again");
+            true
+        }
+    })?;
+    let stdout = std::io::stdout();
+    while let Ok(work) = rx.recv() {
+        if stop.load(Ordering::SeqCst) {
+            break;
+        }
+        match work {
+            Work::File(path) => match pipeline.process(&path) {
+                Ok(Some(report)) => {
+                    let mut out = stdout.lock();
+                    if let Err(e) = write_result(&mut out, &report.result, format) {
+                        if e.kind() == std::io::ErrorKind::BrokenPipe {
+                            break;
+                        }
+                        eprintln!("ml-monitor: stdout: {e}");
+                    }
+                }
+                Ok(None) => {}
+                Err(e) => eprintln!("ml-monitor: {e:#}"),
+            },
+            Work::Command(_) => {}
+            Work::Stop => break,
+        }
+    }
+    watcher.stop();
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `watch DIR` on a terminal (and `demo`): the TUI.
+pub fn run_tui(args: &WatchArgs, title: &str) -> anyhow::Result<ExitCode> {
+    if !std::io::stdout().is_terminal() {
+        return Err(UsageError(
+            "stdout is not a terminal: use --once or --headless for scripts".into(),
+        )
+        .into());
+    }
+    let (mut pipeline, reference) = prepare(args)?;
+    pipeline = pipeline.with_histograms(true);
+    let (initial, acknowledged) = match pipeline.history() {
+        Some(h) => (h.recent(500)?, h.acknowledged()?),
+        None => (Vec::new(), HashSet::new()),
+    };
+    let thresholds = pipeline.thresholds().clone();
+    let (ev_tx, ev_rx) = channel::<AppEvent>();
+    let (work_tx, work_rx) = channel::<Work>();
+    let (cmd_tx, cmd_rx) = channel::<UiCommand>();
+    {
+        let ev_tx = ev_tx.clone();
+        signals::on_termination(move || {
+            let _ = ev_tx.send(AppEvent::Shutdown);
+        })?;
+    }
+    {
+        let work_tx = work_tx.clone();
+        std::thread::Builder::new()
+            .name("commands".into())
+            .spawn(move || {
+                for command in cmd_rx {
+                    if work_tx.send(Work::Command(command)).is_err() {
+                        break;
+                    }
+                }
+            })?;
+    }
+    let seen = pipeline.processed_keys()?;
+    let worker = {
+        let ev_tx = ev_tx.clone();
+        std::thread::Builder::new()
+            .name("worker".into())
+            .spawn(move || work_loop(pipeline, work_rx, ev_tx))?
+    };
+    let watcher = {
+        let work_tx = work_tx.clone();
+        let ev_tx = ev_tx.clone();
+        start_watcher(args, reference.clone(), seen, move |event| match event {
+            WatchEvent::Ready(path) => work_tx.send(Work::File(path)).is_ok(),
+            WatchEvent::Trouble(message) => ev_tx.send(AppEvent::WatcherTrouble(message)).is_ok(),
+            WatchEvent::Recovered => ev_tx.send(AppEvent::WatcherRecovered).is_ok(),
+        })?
+    };
+    let options = TuiOptions {
+        directory: args.path.display().to_string(),
+        reference: reference.display().to_string(),
+        thresholds,
+        no_color: args.no_color || std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()),
+        title: title.to_string(),
+    };
+    let outcome = tui::run(options, initial, acknowledged, ev_rx, ev_tx, cmd_tx);
+    watcher.stop();
+    let _ = work_tx.send(Work::Stop);
+    let _ = worker.join();
+    outcome.map(|()| ExitCode::SUCCESS)
+}
+
+fn work_loop(
+    mut pipeline: Pipeline,
+    work: std::sync::mpsc::Receiver<Work>,
+    events: Sender<AppEvent>,
+) {
+    while let Ok(item) = work.recv() {
+        match item {
+            Work::File(path) => match pipeline.process(&path) {
+                Ok(Some(report)) => {
+                    if events.send(AppEvent::Window(Box::new(report))).is_err() {
+                        break;
+                    }
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    log::error!("{e:#}");
+                    let _ = events.send(AppEvent::WatcherTrouble(format!("{e:#}")));
+                }
+            },
+            Work::Command(UiCommand::Acknowledge {
+                window,
+                alert_index,
+            }) => {
+                if let Some(h) = pipeline.history_mut() {
+                    if let Err(e) = h.acknowledge(&window, alert_index) {
+                        log::error!("acknowledge: {e}");
+                    }
+                }
+            }
+            Work::Stop => break,
+        }
+    }
+}

@@ -1,0 +1,10 @@
+//! One file per subcommand; each returns the process's exit status.
+
+pub mod config;
+pub mod demo;
+pub mod generate;
+pub mod history;
+pub mod live;
+pub mod once;
+pub mod setup;
+pub mod train;

@@ -1,0 +1,63 @@
+//! `watch --once`: process what is there, print, exit with the worst alert's status.
+
+use std::io::IsTerminal;
+use std::process::ExitCode;
+
+use ml_monitor::AlertLevel;
+
+use super::setup;
+use crate::cli::{Format, WatchArgs};
+use crate::output::write_result;
+use crate::pipeline::{Pipeline, ReferenceSource, UsageError};
+use crate::watch;
+
+/// Exit status from the worst alert level seen.
+pub fn exit_status(worst: Option<AlertLevel>) -> u8 {
+    match worst {
+        Some(AlertLevel::Critical) => 4,
+        Some(AlertLevel::Warning) => 3,
+        _ => 0,
+    }
+}
+
+pub fn run(args: &WatchArgs) -> anyhow::Result<ExitCode> {
+    let config = setup::config(args)?;
+    let reference = args
+        .reference
+        .clone()
+        .ok_or_else(|| UsageError("--reference REF is required".into()))?;
+    let format = args.format.unwrap_or(if std::io::stdout().is_terminal() {
+        Format::Text
+    } else {
+        Format::Json
+    });
+    let files = if args.path.is_dir() {
+        watch::initial_files(&args.path, std::slice::from_ref(&reference))
+            .map_err(|e| anyhow::anyhow!("{}: {e}", args.path.display()))?
+    } else if args.path.is_file() {
+        vec![args.path.clone()]
+    } else {
+        return Err(UsageError(format!(
+            "{}: no such file or directory",
+            args.path.display()
+        ))
+        .into());
+    };
+    let history = setup::open_history(setup::history_path(args, false).as_deref())?;
+    let mut pipeline = Pipeline::new(config, &ReferenceSource::Csv(reference), history)?;
+    let mut worst = None;
+    let stdout = std::io::stdout();
+    for file in files {
+        if let Some(report) = pipeline.process(&file)? {
+            worst = worst.max(report.result.worst_level());
+            let mut out = stdout.lock();
+            if let Err(e) = write_result(&mut out, &report.result, format) {
+                if e.kind() == std::io::ErrorKind::BrokenPipe {
+                    break;
+                }
+                return Err(e.into());
+            }
+        }
+    }
+    Ok(ExitCode::from(exit_status(worst)))
+}

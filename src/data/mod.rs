@@ -1,0 +1,41 @@
+//! Data windows: CSV files turned into typed columns.
+//!
+//! A window is parsed once into columns (`f64` for numeric features, dictionary codes for
+//! categorical ones) so every detector reads contiguous memory and no per-cell `String` survives
+//! parsing. The reference window fixes the schema; later windows are read against it, so a cell of
+//! the wrong type is counted as invalid instead of failing the whole window.
+
+mod error;
+mod reader;
+mod schema;
+mod window;
+
+pub use error::DataError;
+pub use reader::{parse_reference, parse_window, read_reference, read_window};
+pub use schema::{ColumnRoles, FeatureKind, FeatureSpec, Schema};
+pub use window::{Column, ColumnData, DataWindow, MISSING_CODE};
+
+/// Whether a raw cell is one of the missing-value spellings: empty, `NA`, `NaN`, `null`
+/// (ASCII case-insensitive, surrounding spaces ignored).
+pub fn is_missing_token(cell: &[u8]) -> bool {
+    let cell = cell.trim_ascii();
+    cell.is_empty()
+        || cell.eq_ignore_ascii_case(b"na")
+        || cell.eq_ignore_ascii_case(b"nan")
+        || cell.eq_ignore_ascii_case(b"null")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_missing_token;
+
+    #[test]
+    fn missing_tokens() {
+        for t in ["", " ", "NA", "na", "NaN", "nan", "null", "NULL", " NA "] {
+            assert!(is_missing_token(t.as_bytes()), "{t:?}");
+        }
+        for t in ["0", "N", "none", "nil", "-"] {
+            assert!(!is_missing_token(t.as_bytes()), "{t:?}");
+        }
+    }
+}

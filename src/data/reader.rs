@@ -1,0 +1,783 @@
+//! CSV bytes to a [`DataWindow`].
+//!
+//! Parsing dominates the cost of a window, so files without quote characters (what every
+//! exporter writes for numeric data) take a fast path: the body is cut into line-aligned chunks
+//! parsed in parallel with a SIMD float parser, straight into columns. Files with quotes go
+//! through the `csv` crate, sequentially, into the same column builders, so both paths agree.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use rayon::prelude::*;
+
+use super::error::DataError;
+use super::is_missing_token;
+use super::schema::{ColumnRoles, FeatureKind, FeatureSpec, Schema};
+use super::window::{Column, ColumnData, DataWindow, MISSING_CODE};
+
+/// Reads the reference file: infers each feature's type and returns the window and its schema.
+pub fn read_reference(path: &Path, roles: &ColumnRoles) -> Result<(DataWindow, Schema), DataError> {
+    let bytes = read_file(path)?;
+    parse_reference(path, &bytes, roles)
+}
+
+/// Reads a window file against the reference's schema.
+pub fn read_window(path: &Path, schema: &Schema) -> Result<DataWindow, DataError> {
+    let bytes = read_file(path)?;
+    parse_window(path, &bytes, schema)
+}
+
+fn read_file(path: &Path) -> Result<Vec<u8>, DataError> {
+    std::fs::read(path).map_err(|e| DataError::Unreadable {
+        file: path.to_path_buf(),
+        message: e.to_string(),
+    })
+}
+
+/// Parses reference CSV bytes (`file` names them in errors).
+pub fn parse_reference(
+    file: &Path,
+    bytes: &[u8],
+    roles: &ColumnRoles,
+) -> Result<(DataWindow, Schema), DataError> {
+    let mut table = RawTable::new(file, bytes)?;
+    let header = table.header()?;
+    for wanted in &roles.features {
+        if !header.iter().any(|h| h == wanted) {
+            return Err(DataError::UnknownFeature {
+                file: file.to_path_buf(),
+                column: wanted.clone(),
+            });
+        }
+    }
+    let mut plan: Vec<Plan> = header
+        .iter()
+        .map(|name| {
+            if name == &roles.prediction || name == &roles.target {
+                Plan::Numeric
+            } else if roles.is_feature(name) {
+                Plan::Infer
+            } else {
+                Plan::Skip
+            }
+        })
+        .collect();
+    if !plan.contains(&Plan::Infer) {
+        return Err(DataError::NoFeatures {
+            file: file.to_path_buf(),
+        });
+    }
+    let mut built = table.parse(&plan)?;
+    // Features whose cells are not all numbers become categorical: parse those columns again.
+    let recat: Vec<usize> = (0..plan.len())
+        .filter(|&i| {
+            matches!(
+                &built[i],
+                Some(Built::Numeric {
+                    non_numeric: true,
+                    ..
+                })
+            )
+        })
+        .collect();
+    if !recat.is_empty() {
+        let second: Vec<Plan> = (0..plan.len())
+            .map(|i| {
+                if recat.contains(&i) {
+                    Plan::Categorical
+                } else {
+                    Plan::Skip
+                }
+            })
+            .collect();
+        let mut again = table.parse(&second)?;
+        for &i in &recat {
+            built[i] = again[i].take();
+            plan[i] = Plan::Categorical;
+        }
+    }
+    let mut columns = take_columns(&header, built);
+    let prediction = columns.remove(&roles.prediction);
+    let target = columns.remove(&roles.target);
+    let mut features = Vec::new();
+    let mut extra = Vec::new();
+    for (i, name) in header.iter().enumerate() {
+        match plan[i] {
+            Plan::Skip => extra.push(name.clone()),
+            Plan::Infer | Plan::Categorical if roles.is_feature(name) => {
+                if let Some(c) = columns.remove(name) {
+                    features.push(c);
+                }
+            }
+            _ => {}
+        }
+    }
+    let schema = Schema {
+        features: features
+            .iter()
+            .map(|c| FeatureSpec {
+                name: c.name.clone(),
+                kind: c.kind(),
+            })
+            .collect(),
+        prediction: roles.prediction.clone(),
+        target: roles.target.clone(),
+        has_prediction: prediction.is_some(),
+        has_target: target.is_some(),
+    };
+    let window = assemble(file, features, prediction, target, extra, table.rows)?;
+    Ok((window, schema))
+}
+
+/// Parses window CSV bytes against a schema (`file` names them in errors).
+pub fn parse_window(file: &Path, bytes: &[u8], schema: &Schema) -> Result<DataWindow, DataError> {
+    let mut table = RawTable::new(file, bytes)?;
+    let header = table.header()?;
+    let mut plan = vec![Plan::Skip; header.len()];
+    for spec in &schema.features {
+        let Some(i) = header.iter().position(|h| h == &spec.name) else {
+            return Err(DataError::MissingColumn {
+                file: file.to_path_buf(),
+                column: spec.name.clone(),
+            });
+        };
+        plan[i] = match spec.kind {
+            FeatureKind::Numeric => Plan::Numeric,
+            FeatureKind::Categorical => Plan::Categorical,
+        };
+    }
+    for role in [&schema.prediction, &schema.target] {
+        if let Some(i) = header.iter().position(|h| h == role) {
+            plan[i] = Plan::Numeric;
+        }
+    }
+    let built = table.parse(&plan)?;
+    let extra: Vec<String> = header
+        .iter()
+        .zip(&plan)
+        .filter(|(_, p)| **p == Plan::Skip)
+        .map(|(h, _)| h.clone())
+        .collect();
+    let mut columns = take_columns(&header, built);
+    let features = schema
+        .features
+        .iter()
+        .filter_map(|spec| columns.remove(&spec.name))
+        .collect();
+    let prediction = columns.remove(&schema.prediction);
+    let target = columns.remove(&schema.target);
+    assemble(file, features, prediction, target, extra, table.rows)
+}
+
+fn assemble(
+    file: &Path,
+    features: Vec<Column>,
+    prediction: Option<Column>,
+    target: Option<Column>,
+    extra: Vec<String>,
+    rows: usize,
+) -> Result<DataWindow, DataError> {
+    if rows == 0 {
+        return Err(DataError::NoRows {
+            file: file.to_path_buf(),
+        });
+    }
+    let name = file.file_name().map_or_else(
+        || file.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    let mut window = DataWindow::new(name, features, prediction, target).ok_or_else(|| {
+        DataError::Malformed {
+            file: file.to_path_buf(),
+            line: 1,
+            message: "columns of unequal length".into(),
+        }
+    })?;
+    window.extra_columns = extra;
+    Ok(window)
+}
+
+fn take_columns(header: &[String], built: Vec<Option<Built>>) -> HashMap<String, Column> {
+    header
+        .iter()
+        .zip(built)
+        .filter_map(|(name, b)| b.map(|b| (name.clone(), b.into_column(name))))
+        .collect()
+}
+
+/// What to do with one field position.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Plan {
+    Skip,
+    Numeric,
+    /// Numeric unless a non-missing cell fails to parse.
+    Infer,
+    Categorical,
+}
+
+/// A finished column before it gets its name.
+#[derive(Debug)]
+enum Built {
+    Numeric {
+        values: Vec<f64>,
+        missing: usize,
+        invalid: usize,
+        non_numeric: bool,
+    },
+    Categorical {
+        codes: Vec<u32>,
+        dictionary: Vec<Vec<u8>>,
+        missing: usize,
+    },
+}
+
+impl Built {
+    fn into_column(self, name: &str) -> Column {
+        match self {
+            Built::Numeric {
+                values,
+                missing,
+                invalid,
+                ..
+            } => Column {
+                name: name.to_string(),
+                data: ColumnData::Numeric(values),
+                missing,
+                invalid,
+            },
+            Built::Categorical {
+                codes,
+                dictionary,
+                missing,
+            } => Column {
+                name: name.to_string(),
+                data: ColumnData::Categorical {
+                    codes,
+                    dictionary: dictionary
+                        .into_iter()
+                        .map(|d| String::from_utf8_lossy(&d).into_owned())
+                        .collect(),
+                },
+                missing,
+                invalid: 0,
+            },
+        }
+    }
+}
+
+/// Per-chunk builder of one column.
+enum Builder {
+    Skip,
+    Numeric {
+        values: Vec<f64>,
+        missing: usize,
+        invalid: usize,
+        non_numeric: bool,
+        infer: bool,
+    },
+    Categorical {
+        codes: Vec<u32>,
+        index: HashMap<Vec<u8>, u32>,
+        dictionary: Vec<Vec<u8>>,
+        missing: usize,
+    },
+}
+
+impl Builder {
+    fn new(plan: Plan, capacity: usize) -> Self {
+        match plan {
+            Plan::Skip => Builder::Skip,
+            Plan::Numeric | Plan::Infer => Builder::Numeric {
+                values: Vec::with_capacity(capacity),
+                missing: 0,
+                invalid: 0,
+                non_numeric: false,
+                infer: plan == Plan::Infer,
+            },
+            Plan::Categorical => Builder::Categorical {
+                codes: Vec::with_capacity(capacity),
+                index: HashMap::new(),
+                dictionary: Vec::new(),
+                missing: 0,
+            },
+        }
+    }
+
+    #[inline]
+    fn push(&mut self, cell: &[u8]) {
+        match self {
+            Builder::Skip => {}
+            Builder::Numeric {
+                values,
+                missing,
+                invalid,
+                non_numeric,
+                infer,
+            } => {
+                let cell = cell.trim_ascii();
+                match fast_float2::parse::<f64, _>(cell) {
+                    Ok(v) if v.is_finite() => values.push(v),
+                    _ if is_missing_token(cell) => {
+                        *missing += 1;
+                        values.push(f64::NAN);
+                    }
+                    Ok(_) => {
+                        *invalid += 1;
+                        values.push(f64::NAN);
+                    }
+                    Err(_) => {
+                        if *infer {
+                            *non_numeric = true;
+                        }
+                        *invalid += 1;
+                        values.push(f64::NAN);
+                    }
+                }
+            }
+            Builder::Categorical {
+                codes,
+                index,
+                dictionary,
+                missing,
+            } => {
+                let cell = cell.trim_ascii();
+                if is_missing_token(cell) {
+                    *missing += 1;
+                    codes.push(MISSING_CODE);
+                } else if let Some(&code) = index.get(cell) {
+                    codes.push(code);
+                } else {
+                    let code = dictionary.len() as u32;
+                    dictionary.push(cell.to_vec());
+                    index.insert(cell.to_vec(), code);
+                    codes.push(code);
+                }
+            }
+        }
+    }
+
+    fn finish(self) -> Option<Built> {
+        match self {
+            Builder::Skip => None,
+            Builder::Numeric {
+                values,
+                missing,
+                invalid,
+                non_numeric,
+                ..
+            } => Some(Built::Numeric {
+                values,
+                missing,
+                invalid,
+                non_numeric,
+            }),
+            Builder::Categorical {
+                codes,
+                dictionary,
+                missing,
+                ..
+            } => Some(Built::Categorical {
+                codes,
+                dictionary,
+                missing,
+            }),
+        }
+    }
+}
+
+/// Concatenates per-chunk results of one column, remapping category codes.
+fn merge(parts: Vec<Built>) -> Option<Built> {
+    let mut parts = parts.into_iter();
+    let mut acc = parts.next()?;
+    let mut global: HashMap<Vec<u8>, u32> = HashMap::new();
+    if let Built::Categorical { dictionary, .. } = &acc {
+        for (i, d) in dictionary.iter().enumerate() {
+            global.insert(d.clone(), i as u32);
+        }
+    }
+    for part in parts {
+        match (&mut acc, part) {
+            (
+                Built::Numeric {
+                    values,
+                    missing,
+                    invalid,
+                    non_numeric,
+                },
+                Built::Numeric {
+                    values: v,
+                    missing: m,
+                    invalid: i,
+                    non_numeric: n,
+                },
+            ) => {
+                values.extend_from_slice(&v);
+                *missing += m;
+                *invalid += i;
+                *non_numeric |= n;
+            }
+            (
+                Built::Categorical {
+                    codes,
+                    dictionary,
+                    missing,
+                },
+                Built::Categorical {
+                    codes: c,
+                    dictionary: d,
+                    missing: m,
+                },
+            ) => {
+                let remap: Vec<u32> = d
+                    .into_iter()
+                    .map(|entry| {
+                        *global.entry(entry.clone()).or_insert_with(|| {
+                            dictionary.push(entry);
+                            (dictionary.len() - 1) as u32
+                        })
+                    })
+                    .collect();
+                codes.extend(
+                    c.into_iter()
+                        .map(|code| remap.get(code as usize).copied().unwrap_or(MISSING_CODE)),
+                );
+                *missing += m;
+            }
+            _ => {}
+        }
+    }
+    Some(acc)
+}
+
+/// The file's bytes with the header located.
+struct RawTable<'a> {
+    file: &'a Path,
+    bytes: &'a [u8],
+    header_end: usize,
+    quoted: bool,
+    rows: usize,
+}
+
+const MIN_CHUNK: usize = 256 * 1024;
+
+impl<'a> RawTable<'a> {
+    fn new(file: &'a Path, bytes: &'a [u8]) -> Result<Self, DataError> {
+        let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+        if bytes.trim_ascii().is_empty() {
+            return Err(DataError::Empty {
+                file: file.to_path_buf(),
+            });
+        }
+        let quoted = memchr::memchr(b'"', bytes).is_some();
+        let header_end = memchr::memchr(b'\n', bytes).map_or(bytes.len(), |i| i + 1);
+        Ok(RawTable {
+            file,
+            bytes,
+            header_end,
+            quoted,
+            rows: 0,
+        })
+    }
+
+    fn header(&self) -> Result<Vec<String>, DataError> {
+        let names: Vec<String> = if self.quoted {
+            let mut reader = csv::ReaderBuilder::new()
+                .has_headers(false)
+                .flexible(true)
+                .from_reader(self.bytes);
+            let mut record = csv::ByteRecord::new();
+            match reader.read_byte_record(&mut record) {
+                Ok(true) => record
+                    .iter()
+                    .map(|f| String::from_utf8_lossy(f.trim_ascii()).into_owned())
+                    .collect(),
+                Ok(false) => {
+                    return Err(DataError::Empty {
+                        file: self.file.to_path_buf(),
+                    })
+                }
+                Err(e) => return Err(self.csv_error(&e)),
+            }
+        } else {
+            trim_eol(&self.bytes[..self.header_end])
+                .split(|&b| b == b',')
+                .map(|f| String::from_utf8_lossy(f.trim_ascii()).into_owned())
+                .collect()
+        };
+        for (i, name) in names.iter().enumerate() {
+            if names[..i].contains(name) {
+                return Err(DataError::DuplicateHeader {
+                    file: self.file.to_path_buf(),
+                    column: name.clone(),
+                    index: i + 1,
+                });
+            }
+        }
+        Ok(names)
+    }
+
+    fn csv_error(&self, e: &csv::Error) -> DataError {
+        DataError::Malformed {
+            file: self.file.to_path_buf(),
+            line: e.position().map_or(0, |p| p.line()),
+            message: e.to_string(),
+        }
+    }
+
+    /// Parses the body with the plan; entry `i` is `Some` for every non-skipped field.
+    fn parse(&mut self, plan: &[Plan]) -> Result<Vec<Option<Built>>, DataError> {
+        let (parts, rows) = if self.quoted {
+            let (builders, rows) = self.parse_quoted(plan)?;
+            (vec![builders], rows)
+        } else {
+            self.parse_plain(plan)?
+        };
+        self.rows = rows;
+        let mut columns: Vec<Vec<Built>> = (0..plan.len()).map(|_| Vec::new()).collect();
+        for builders in parts {
+            for (i, b) in builders.into_iter().enumerate() {
+                if let Some(built) = b.finish() {
+                    columns[i].push(built);
+                }
+            }
+        }
+        Ok(columns.into_iter().map(merge).collect())
+    }
+
+    fn parse_plain(&self, plan: &[Plan]) -> Result<(Vec<Vec<Builder>>, usize), DataError> {
+        let body = &self.bytes[self.header_end..];
+        let threads = rayon::current_num_threads().max(1);
+        let target = (body.len() / (threads * 2)).max(MIN_CHUNK);
+        let mut chunks = Vec::new();
+        let mut start = 0;
+        while start < body.len() {
+            let mut end = (start + target).min(body.len());
+            if end < body.len() {
+                end = memchr::memchr(b'\n', &body[end..]).map_or(body.len(), |i| end + i + 1);
+            }
+            chunks.push(&body[start..end]);
+            start = end;
+        }
+        let results: Vec<ChunkOutcome> = chunks
+            .par_iter()
+            .map(|chunk| parse_chunk(chunk, plan))
+            .collect();
+        let mut line = 1u64; // the header
+        let mut rows = 0;
+        let mut parts = Vec::with_capacity(results.len());
+        for r in results {
+            if let Some((local, found)) = r.ragged {
+                return Err(DataError::Ragged {
+                    file: self.file.to_path_buf(),
+                    line: line + local,
+                    expected: plan.len(),
+                    found,
+                });
+            }
+            line += r.lines;
+            rows += r.rows;
+            parts.push(r.builders);
+        }
+        Ok((parts, rows))
+    }
+
+    fn parse_quoted(&self, plan: &[Plan]) -> Result<(Vec<Builder>, usize), DataError> {
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(true)
+            .flexible(true)
+            .from_reader(self.bytes);
+        let mut builders: Vec<Builder> = plan.iter().map(|&p| Builder::new(p, 0)).collect();
+        let mut record = csv::ByteRecord::new();
+        let mut rows = 0;
+        loop {
+            match reader.read_byte_record(&mut record) {
+                Ok(false) => break,
+                Ok(true) => {
+                    if record.len() == 1 && record.get(0).is_some_and(|f| f.is_empty()) {
+                        continue;
+                    }
+                    if record.len() != plan.len() {
+                        return Err(DataError::Ragged {
+                            file: self.file.to_path_buf(),
+                            line: record.position().map_or(0, |p| p.line()),
+                            expected: plan.len(),
+                            found: record.len(),
+                        });
+                    }
+                    for (b, cell) in builders.iter_mut().zip(record.iter()) {
+                        b.push(cell);
+                    }
+                    rows += 1;
+                }
+                Err(e) => return Err(self.csv_error(&e)),
+            }
+        }
+        Ok((builders, rows))
+    }
+}
+
+struct ChunkOutcome {
+    builders: Vec<Builder>,
+    /// Physical lines in the chunk.
+    lines: u64,
+    rows: usize,
+    /// First ragged line: (1-based line within the chunk, fields found).
+    ragged: Option<(u64, usize)>,
+}
+
+fn parse_chunk(chunk: &[u8], plan: &[Plan]) -> ChunkOutcome {
+    let estimate = chunk.len() / (plan.len() * 8 + 1);
+    let mut builders: Vec<Builder> = plan.iter().map(|&p| Builder::new(p, estimate)).collect();
+    let mut lines = 0u64;
+    let mut rows = 0;
+    let mut start = 0;
+    while start < chunk.len() {
+        let end = memchr::memchr(b'\n', &chunk[start..]).map_or(chunk.len(), |i| start + i);
+        let line = trim_eol(&chunk[start..end]);
+        start = end + 1;
+        lines += 1;
+        if line.is_empty() {
+            continue;
+        }
+        let mut fields = 0;
+        let mut rest = line;
+        loop {
+            let (cell, next) = match memchr::memchr(b',', rest) {
+                Some(i) => (&rest[..i], Some(&rest[i + 1..])),
+                None => (rest, None),
+            };
+            if let Some(b) = builders.get_mut(fields) {
+                b.push(cell);
+            }
+            fields += 1;
+            match next {
+                Some(n) => rest = n,
+                None => break,
+            }
+        }
+        if fields != plan.len() {
+            return ChunkOutcome {
+                builders,
+                lines,
+                rows,
+                ragged: Some((lines, fields)),
+            };
+        }
+        rows += 1;
+    }
+    ChunkOutcome {
+        builders,
+        lines,
+        rows,
+        ragged: None,
+    }
+}
+
+fn trim_eol(line: &[u8]) -> &[u8] {
+    let line = line.strip_suffix(b"\n").unwrap_or(line);
+    line.strip_suffix(b"\r").unwrap_or(line)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn roles() -> ColumnRoles {
+        ColumnRoles::default()
+    }
+
+    fn reference(text: &str) -> Result<(DataWindow, Schema), DataError> {
+        parse_reference(Path::new("ref.csv"), text.as_bytes(), &roles())
+    }
+
+    #[test]
+    fn infers_types_roles_and_missing() {
+        let (w, s) =
+            reference("a,b,prediction,target,id\n1,x,0.2,0,7\nNA,y,0.9,1,8\n3.5,,0.4,0,9\n")
+                .expect("parses");
+        assert_eq!(w.rows(), 3);
+        assert_eq!(s.features.len(), 3);
+        assert_eq!(s.feature("a").map(|f| f.kind), Some(FeatureKind::Numeric));
+        assert_eq!(
+            s.feature("b").map(|f| f.kind),
+            Some(FeatureKind::Categorical)
+        );
+        let a = w.feature("a").expect("a");
+        assert_eq!(a.missing, 1);
+        assert!(a.as_numeric().expect("num")[1].is_nan());
+        let b = w.feature("b").expect("b");
+        assert_eq!(b.missing, 1);
+        assert_eq!(b.as_categorical().map(|(_, d)| d.len()), Some(2));
+        assert_eq!(w.prediction_values(), Some(&[0.2, 0.9, 0.4][..]));
+        assert_eq!(w.target_values(), Some(&[0.0, 1.0, 0.0][..]));
+    }
+
+    #[test]
+    fn window_counts_invalid_cells_instead_of_failing() {
+        let (_, s) = reference("a,b\n1,x\n2,y\n").expect("parses");
+        let w = parse_window(Path::new("w.csv"), b"b,a,extra\nx,oops\xff,1\nz,4,2\n", &s)
+            .expect("window parses");
+        let a = w.feature("a").expect("a");
+        assert_eq!(a.invalid, 1);
+        assert_eq!(a.missing, 0);
+        assert_eq!(w.extra_columns, vec!["extra".to_string()]);
+        assert_eq!(w.features[0].name, "a", "schema order kept");
+    }
+
+    #[test]
+    fn errors_name_file_line_and_column() {
+        let (_, s) = reference("a,b\n1,x\n2,y\n").expect("parses");
+        let e = parse_window(Path::new("w.csv"), b"a,b\n1,x\n2\n", &s).expect_err("ragged");
+        assert_eq!(e.line(), Some(3));
+        assert!(e.to_string().contains("w.csv, line 3"), "{e}");
+        let e = parse_window(Path::new("w.csv"), b"a\n1\n", &s).expect_err("missing column");
+        assert_eq!(e.column(), Some("b"));
+        let e = parse_window(Path::new("w.csv"), b"a,a\n1,2\n", &s).expect_err("dup");
+        assert_eq!(e.kind(), "duplicate_header");
+        let e = parse_window(Path::new("w.csv"), b"", &s).expect_err("empty");
+        assert_eq!(e.kind(), "empty");
+        let e = parse_window(Path::new("w.csv"), b"a,b\n", &s).expect_err("no rows");
+        assert_eq!(e.kind(), "no_rows");
+    }
+
+    #[test]
+    fn quoted_and_plain_paths_agree() {
+        let plain = "a,b\n1,x\n2,y z\n,x\n";
+        let quoted = "\"a\",b\n1,\"x\"\n2,\"y z\"\n,x\n";
+        let (p, _) = reference(plain).expect("plain");
+        let (q, _) = reference(quoted).expect("quoted");
+        assert_eq!(format!("{:?}", p.features), format!("{:?}", q.features));
+        let e = reference("a,b\n1,\"x\"\n2\n").expect_err("ragged quoted");
+        assert_eq!(e.line(), Some(3));
+    }
+
+    #[test]
+    fn chunked_parse_matches_across_chunk_boundaries() {
+        let mut text = String::from("a,c\n");
+        for i in 0..60_000 {
+            text.push_str(&format!("{}.5,{}\r\n", i, ["p", "q", "r"][i % 3]));
+        }
+        let (w, _) = reference(&text).expect("parses");
+        assert_eq!(w.rows(), 60_000);
+        let a = w.feature("a").and_then(Column::as_numeric).expect("a");
+        assert!(a.iter().enumerate().all(|(i, &v)| v == i as f64 + 0.5));
+        let c = w.feature("c").expect("c");
+        assert_eq!(c.category_counts(), Some(vec![20_000, 20_000, 20_000]));
+        let (codes, dict) = c.as_categorical().expect("cat");
+        assert!(codes
+            .iter()
+            .enumerate()
+            .all(|(i, &k)| dict[k as usize] == ["p", "q", "r"][i % 3]));
+    }
+
+    #[test]
+    fn ragged_line_number_in_a_later_chunk() {
+        let mut text = String::from("a,b\n");
+        for i in 0..100_000 {
+            text.push_str(&format!("{i},{i}\n"));
+        }
+        text.push_str("1,2,3\n");
+        let e = reference(&text).expect_err("ragged");
+        assert_eq!(e.line(), Some(100_002));
+    }
+}

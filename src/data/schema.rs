@@ -1,0 +1,79 @@
+//! Column roles and the schema the reference fixes for every later window.
+
+use serde::{Deserialize, Serialize};
+
+/// Which columns are the prediction, the target and the features.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ColumnRoles {
+    /// Name of the model-output column.
+    pub prediction: String,
+    /// Name of the true-label column.
+    pub target: String,
+    /// Features to monitor; empty means every column that is not the prediction or the target.
+    pub features: Vec<String>,
+    /// Columns never treated as features (ids, timestamps).
+    pub exclude: Vec<String>,
+}
+
+impl Default for ColumnRoles {
+    fn default() -> Self {
+        ColumnRoles {
+            prediction: "prediction".into(),
+            target: "target".into(),
+            features: Vec::new(),
+            exclude: Vec::new(),
+        }
+    }
+}
+
+impl ColumnRoles {
+    /// Whether a header name is a feature under these roles.
+    pub fn is_feature(&self, name: &str) -> bool {
+        if name == self.prediction || name == self.target || self.exclude.iter().any(|e| e == name)
+        {
+            return false;
+        }
+        self.features.is_empty() || self.features.iter().any(|f| f == name)
+    }
+}
+
+/// A feature's type, fixed by the reference: numeric when every non-missing reference cell
+/// parses as a number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FeatureKind {
+    Numeric,
+    Categorical,
+}
+
+/// One feature of the schema.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FeatureSpec {
+    pub name: String,
+    pub kind: FeatureKind,
+}
+
+/// What the reference fixed: the features in order with their kinds, and the role columns.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Schema {
+    pub features: Vec<FeatureSpec>,
+    pub prediction: String,
+    pub target: String,
+    /// Whether the reference had a prediction column.
+    pub has_prediction: bool,
+    /// Whether the reference had a target column.
+    pub has_target: bool,
+}
+
+impl Schema {
+    /// The feature spec with this name.
+    pub fn feature(&self, name: &str) -> Option<&FeatureSpec> {
+        self.features.iter().find(|f| f.name == name)
+    }
+
+    /// Names of the features, in schema order.
+    pub fn feature_names(&self) -> impl Iterator<Item = &str> {
+        self.features.iter().map(|f| f.name.as_str())
+    }
+}

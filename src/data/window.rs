@@ -1,0 +1,235 @@
+//! The columnar window every detector reads.
+
+use std::collections::HashMap;
+
+use super::schema::FeatureKind;
+
+/// Code of a missing categorical cell.
+pub const MISSING_CODE: u32 = u32::MAX;
+
+/// A column's values.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ColumnData {
+    /// Numbers; a missing or invalid cell is NaN.
+    Numeric(Vec<f64>),
+    /// Category codes into `dictionary`; a missing cell is [`MISSING_CODE`].
+    Categorical {
+        codes: Vec<u32>,
+        dictionary: Vec<String>,
+    },
+}
+
+/// One named column with its missing and invalid counts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Column {
+    pub name: String,
+    pub data: ColumnData,
+    /// Cells that were empty, `NA`, `NaN` or `null`.
+    pub missing: usize,
+    /// Cells that did not parse as the column's type (non-numbers or non-finite numbers in a
+    /// numeric column). They are NaN in the data, like missing ones.
+    pub invalid: usize,
+}
+
+impl Column {
+    /// A numeric column built from values; NaN cells count as missing.
+    pub fn numeric(name: impl Into<String>, values: Vec<f64>) -> Self {
+        let missing = values.iter().filter(|v| v.is_nan()).count();
+        Column {
+            name: name.into(),
+            data: ColumnData::Numeric(values),
+            missing,
+            invalid: 0,
+        }
+    }
+
+    /// A categorical column built from optional strings (None = missing).
+    pub fn categorical<S: AsRef<str>>(name: impl Into<String>, values: &[Option<S>]) -> Self {
+        let mut dictionary: Vec<String> = Vec::new();
+        let mut index: HashMap<String, u32> = HashMap::new();
+        let mut missing = 0;
+        let codes = values
+            .iter()
+            .map(|v| match v {
+                None => {
+                    missing += 1;
+                    MISSING_CODE
+                }
+                Some(s) => {
+                    let s = s.as_ref();
+                    *index.entry(s.to_string()).or_insert_with(|| {
+                        dictionary.push(s.to_string());
+                        (dictionary.len() - 1) as u32
+                    })
+                }
+            })
+            .collect();
+        Column {
+            name: name.into(),
+            data: ColumnData::Categorical { codes, dictionary },
+            missing,
+            invalid: 0,
+        }
+    }
+
+    /// Number of cells.
+    pub fn len(&self) -> usize {
+        match &self.data {
+            ColumnData::Numeric(v) => v.len(),
+            ColumnData::Categorical { codes, .. } => codes.len(),
+        }
+    }
+
+    /// Whether the column has no cells.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The column's kind.
+    pub fn kind(&self) -> FeatureKind {
+        match self.data {
+            ColumnData::Numeric(_) => FeatureKind::Numeric,
+            ColumnData::Categorical { .. } => FeatureKind::Categorical,
+        }
+    }
+
+    /// The numbers, when numeric.
+    pub fn as_numeric(&self) -> Option<&[f64]> {
+        match &self.data {
+            ColumnData::Numeric(v) => Some(v),
+            ColumnData::Categorical { .. } => None,
+        }
+    }
+
+    /// Codes and dictionary, when categorical.
+    pub fn as_categorical(&self) -> Option<(&[u32], &[String])> {
+        match &self.data {
+            ColumnData::Categorical { codes, dictionary } => Some((codes, dictionary)),
+            ColumnData::Numeric(_) => None,
+        }
+    }
+
+    /// Count of cells that are neither missing nor invalid.
+    pub fn valid_count(&self) -> usize {
+        self.len().saturating_sub(self.missing + self.invalid)
+    }
+
+    /// Share of cells that are missing, 0 for an empty column.
+    pub fn missing_rate(&self) -> f64 {
+        ratio(self.missing, self.len())
+    }
+
+    /// Share of cells that are invalid, 0 for an empty column.
+    pub fn invalid_rate(&self) -> f64 {
+        ratio(self.invalid, self.len())
+    }
+
+    /// Counts per dictionary entry of a categorical column (missing cells not counted).
+    pub fn category_counts(&self) -> Option<Vec<u64>> {
+        let (codes, dictionary) = self.as_categorical()?;
+        let mut counts = vec![0u64; dictionary.len()];
+        for &c in codes {
+            if let Some(slot) = counts.get_mut(c as usize) {
+                *slot += 1;
+            }
+        }
+        Some(counts)
+    }
+}
+
+fn ratio(part: usize, whole: usize) -> f64 {
+    if whole == 0 {
+        0.0
+    } else {
+        part as f64 / whole as f64
+    }
+}
+
+/// A batch of production (or reference) data: features plus the optional prediction and target.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DataWindow {
+    /// Display name, usually the file name.
+    pub name: String,
+    /// Feature columns, in schema order.
+    pub features: Vec<Column>,
+    /// The model's output, when the file has it.
+    pub prediction: Option<Column>,
+    /// The true label, when the file has it.
+    pub target: Option<Column>,
+    /// Header columns that are neither features nor roles (ignored, reported).
+    pub extra_columns: Vec<String>,
+    rows: usize,
+}
+
+impl DataWindow {
+    /// Builds a window from columns of equal length.
+    ///
+    /// Returns `None` when the columns' lengths differ.
+    pub fn new(
+        name: impl Into<String>,
+        features: Vec<Column>,
+        prediction: Option<Column>,
+        target: Option<Column>,
+    ) -> Option<Self> {
+        let rows = features
+            .first()
+            .or(prediction.as_ref())
+            .or(target.as_ref())
+            .map_or(0, Column::len);
+        let all_same = features
+            .iter()
+            .chain(prediction.iter())
+            .chain(target.iter())
+            .all(|c| c.len() == rows);
+        all_same.then(|| DataWindow {
+            name: name.into(),
+            features,
+            prediction,
+            target,
+            extra_columns: Vec::new(),
+            rows,
+        })
+    }
+
+    /// Number of data rows.
+    pub fn rows(&self) -> usize {
+        self.rows
+    }
+
+    /// The feature column with this name.
+    pub fn feature(&self, name: &str) -> Option<&Column> {
+        self.features.iter().find(|c| c.name == name)
+    }
+
+    /// The prediction column's numbers, when present and numeric.
+    pub fn prediction_values(&self) -> Option<&[f64]> {
+        self.prediction.as_ref().and_then(Column::as_numeric)
+    }
+
+    /// The target column's numbers, when present and numeric.
+    pub fn target_values(&self) -> Option<&[f64]> {
+        self.target.as_ref().and_then(Column::as_numeric)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn categorical_builder_counts_and_missing() {
+        let c = Column::categorical("c", &[Some("a"), None, Some("b"), Some("a")]);
+        assert_eq!(c.missing, 1);
+        assert_eq!(c.category_counts(), Some(vec![2, 1]));
+        assert_eq!(c.missing_rate(), 0.25);
+    }
+
+    #[test]
+    fn window_rejects_unequal_lengths() {
+        let a = Column::numeric("a", vec![1.0, 2.0]);
+        let b = Column::numeric("b", vec![1.0]);
+        assert!(DataWindow::new("w", vec![a.clone(), b], None, None).is_none());
+        let w = DataWindow::new("w", vec![a], None, None);
+        assert_eq!(w.map(|w| w.rows()), Some(2));
+    }
+}

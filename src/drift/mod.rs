@@ -1,0 +1,220 @@
+//! Drift detectors and their one result type.
+//!
+//! Every detector, statistical or ML-based, has the seed's two APIs — `fit(reference)` then
+//! `detect(current)`, or `detect_pair(reference, current)` — and returns a [`DriftResult`] that
+//! serialises to DESIGN.md's JSON. `fit` does the reference's work once (sorting, bin edges,
+//! category counts) so each window pays only for itself. `detect` takes `&mut self` because the
+//! `confirmation_windows` guard counts consecutive drifting windows.
+
+pub mod chi2;
+pub mod correction;
+pub mod histogram;
+pub mod ks;
+pub mod ml_based;
+pub mod psi;
+pub mod reference_stats;
+pub mod statistical;
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::data::DataWindow;
+
+pub use ml_based::MLBasedDriftDetector;
+pub use statistical::{StatTest, StatisticalDriftDetector};
+
+/// Whether a feature could be tested.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FeatureStatus {
+    /// Tested.
+    Ok,
+    /// Fewer than `min_sample_size` non-missing values on a side: not tested, never drifts.
+    InsufficientData,
+    /// The reference holds a single distinct value; still tested, flagged because bins and
+    /// scales built from the reference degenerate.
+    Constant,
+}
+
+impl FeatureStatus {
+    /// The snake_case name used in output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FeatureStatus::Ok => "ok",
+            FeatureStatus::InsufficientData => "insufficient_data",
+            FeatureStatus::Constant => "constant",
+        }
+    }
+}
+
+/// One feature's figures under one detector.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FeatureDrift {
+    /// KS D, PSI, or the chi-square statistic; null when not tested.
+    pub statistic: Option<f64>,
+    /// Raw p-value (KS, chi-square); null for PSI or when not tested.
+    #[serde(default)]
+    pub p_value: Option<f64>,
+    /// p-value after the multiple-testing correction.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub p_value_adjusted: Option<f64>,
+    pub drifted: bool,
+    pub status: FeatureStatus,
+}
+
+impl FeatureDrift {
+    /// A feature that could not be tested.
+    pub fn insufficient() -> Self {
+        FeatureDrift {
+            statistic: None,
+            p_value: None,
+            p_value_adjusted: None,
+            drifted: false,
+            status: FeatureStatus::InsufficientData,
+        }
+    }
+}
+
+/// What a detector found in one window.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DriftResult {
+    /// Drift confirmed (after `confirmation_windows` consecutive drifting windows).
+    pub drift_detected: bool,
+    /// Share of drifted features (per-feature detectors) or the AUC (classifier).
+    pub drift_score: f64,
+    /// This window alone shows drift, before confirmation.
+    #[serde(default)]
+    pub window_drift: bool,
+    /// Features the detector covers.
+    pub n_features: usize,
+    pub n_drifted: usize,
+    #[serde(default)]
+    pub features: BTreeMap<String, FeatureDrift>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auc: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub feature_importances: Option<BTreeMap<String, f64>>,
+    /// Detector-level status (the classifier's `insufficient_data`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<FeatureStatus>,
+}
+
+impl DriftResult {
+    /// One line for an alert message.
+    pub fn summary(&self, detector: &str) -> String {
+        if let Some(auc) = self.auc {
+            return format!(
+                "{detector}: classifier AUC {auc:.3} separates current from reference rows"
+            );
+        }
+        let mut drifted: Vec<&str> = self
+            .features
+            .iter()
+            .filter(|(_, f)| f.drifted)
+            .map(|(n, _)| n.as_str())
+            .collect();
+        let more = drifted.len().saturating_sub(5);
+        drifted.truncate(5);
+        let mut text = format!(
+            "{detector}: {} of {} features drifted ({})",
+            self.n_drifted,
+            self.n_features,
+            drifted.join(", ")
+        );
+        if more > 0 {
+            text.push_str(&format!(" and {more} more"));
+        }
+        text
+    }
+}
+
+/// Why a detector could not run.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum DriftError {
+    #[error("detector used before fit: call fit(reference) first")]
+    NotFitted,
+    #[error("feature \"{0}\" is missing from the window")]
+    MissingFeature(String),
+    #[error("feature \"{feature}\" is {found} in the window but {expected} in the reference")]
+    KindMismatch {
+        feature: String,
+        expected: &'static str,
+        found: &'static str,
+    },
+    #[error("the reference has no rows")]
+    EmptyReference,
+    #[error("classifier failed: {0}")]
+    Classifier(String),
+    #[error("{0} needs the raw reference rows: reference statistics hold only summaries; give the reference CSV, or drop \"{0}\" from drift.detectors")]
+    NeedsRawReference(String),
+    #[error("reference statistics: {0}")]
+    ReferenceStats(String),
+}
+
+/// A drift detector with the seed's two APIs.
+pub trait DriftDetector: Send {
+    /// The key of its entry in results (`ks`, `psi`, `chi2`, `classifier`).
+    fn name(&self) -> &str;
+    /// Does the reference's work once.
+    fn fit(&mut self, reference: &DataWindow) -> Result<(), DriftError>;
+    /// Compares a window with the fitted reference.
+    fn detect(&mut self, current: &DataWindow) -> Result<DriftResult, DriftError>;
+    /// `fit(reference)` then `detect(current)`.
+    fn detect_pair(
+        &mut self,
+        reference: &DataWindow,
+        current: &DataWindow,
+    ) -> Result<DriftResult, DriftError> {
+        self.fit(reference)?;
+        self.detect(current)
+    }
+}
+
+/// Counts consecutive drifting windows for the `confirmation_windows` guard.
+#[derive(Debug, Clone, Default)]
+pub struct Confirmation {
+    needed: usize,
+    consecutive: usize,
+}
+
+impl Confirmation {
+    /// Drift is confirmed after `needed` consecutive drifting windows (at least 1).
+    pub fn new(needed: usize) -> Self {
+        Confirmation {
+            needed: needed.max(1),
+            consecutive: 0,
+        }
+    }
+
+    /// Records a window; returns whether drift is now confirmed.
+    pub fn observe(&mut self, window_drift: bool) -> bool {
+        self.consecutive = if window_drift {
+            self.consecutive + 1
+        } else {
+            0
+        };
+        self.consecutive >= self.needed
+    }
+
+    /// Forgets the streak (a new reference).
+    pub fn reset(&mut self) {
+        self.consecutive = 0;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Confirmation;
+
+    #[test]
+    fn confirmation_needs_consecutive_windows() {
+        let mut c = Confirmation::new(2);
+        assert!(!c.observe(true));
+        assert!(c.observe(true));
+        assert!(c.observe(true));
+        assert!(!c.observe(false));
+        assert!(!c.observe(true));
+        assert!(c.observe(true));
+    }
+}

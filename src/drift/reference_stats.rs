@@ -1,0 +1,337 @@
+//! The reference summarised: what PSI, chi-square, data quality and prediction shift need of it,
+//! saved as JSON so a monitor can run without the raw reference file.
+//!
+//! It holds, per feature, the non-missing count, quantiles, the PSI bin edges and reference bin
+//! counts (numeric) or the category counts (categorical), plus a [`ReferenceProfile`] (missing
+//! rates, ranges, categories seen, prediction mean) — the same profile the monitor builds from a
+//! raw reference, not a copy of its figures.
+//!
+//! The edges and counts are computed by the very functions the PSI detector's own `fit` uses, so a
+//! detector fitted from these statistics gives bit-identical results to one fitted on the rows.
+//! KS and the classifier detector compare whole samples and cannot work from a summary.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use super::psi;
+use crate::config::StatisticalConfig;
+use crate::data::{ColumnData, DataWindow, FeatureKind};
+use crate::monitoring::quality::ReferenceProfile;
+
+/// The statistics file format this build writes and reads.
+pub const REFERENCE_STATS_FORMAT_VERSION: u32 = 1;
+
+/// Probabilities of the quantiles kept for numeric features.
+pub const QUANTILE_PROBABILITIES: [f64; 11] =
+    [0.0, 0.01, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99, 1.0];
+
+/// One quantile of a numeric feature.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Quantile {
+    pub p: f64,
+    pub value: f64,
+}
+
+/// A categorical feature's category and how often the reference has it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CategoryCount {
+    pub category: String,
+    pub count: u64,
+}
+
+/// The distribution part of a feature's statistics.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum FeatureSummary {
+    Numeric {
+        mean: Option<f64>,
+        /// Population standard deviation.
+        std: Option<f64>,
+        /// At [`QUANTILE_PROBABILITIES`], linear interpolation (numpy's default); empty when the
+        /// feature has no values.
+        quantiles: Vec<Quantile>,
+        /// Inner PSI bin edges (the outer ones are ±infinity).
+        psi_edges: Vec<f64>,
+        /// Reference values per PSI bin (`psi_edges.len() + 1` bins).
+        psi_counts: Vec<u64>,
+    },
+    Categorical {
+        /// Every category of the reference, in the order the reference first shows them.
+        categories: Vec<CategoryCount>,
+    },
+}
+
+/// Statistics of one feature.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FeatureStats {
+    pub name: String,
+    /// Non-missing, valid values.
+    pub count: usize,
+    pub missing: usize,
+    pub invalid: usize,
+    pub summary: FeatureSummary,
+}
+
+impl FeatureStats {
+    /// The feature's kind.
+    pub fn kind(&self) -> FeatureKind {
+        match self.summary {
+            FeatureSummary::Numeric { .. } => FeatureKind::Numeric,
+            FeatureSummary::Categorical { .. } => FeatureKind::Categorical,
+        }
+    }
+}
+
+/// The fitted reference summary `ml-monitor train` writes and `watch --reference-stats` reads.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReferenceStats {
+    pub format_version: u32,
+    /// Reference rows.
+    pub rows: usize,
+    /// The `psi_bins` the edges were computed with.
+    pub psi_bins: usize,
+    pub features: Vec<FeatureStats>,
+    /// Missing rates, ranges, categories and prediction mean, for quality checks and shift.
+    pub profile: ReferenceProfile,
+}
+
+/// Why statistics could not be saved or loaded.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("reference statistics {path}: {message}")]
+pub struct ReferenceStatsError {
+    pub path: String,
+    pub message: String,
+}
+
+#[derive(Deserialize)]
+struct VersionOnly {
+    format_version: Option<u32>,
+}
+
+impl ReferenceStats {
+    /// Summarises a reference window; `predictions` are its predictions when known (their mean
+    /// is the prediction-shift baseline).
+    pub fn from_window(
+        reference: &DataWindow,
+        config: &StatisticalConfig,
+        predictions: Option<&[f64]>,
+    ) -> Self {
+        let features = reference
+            .features
+            .iter()
+            .map(|c| {
+                let summary = match &c.data {
+                    ColumnData::Numeric(values) => numeric_summary(values, config.psi_bins),
+                    ColumnData::Categorical { dictionary, .. } => {
+                        let counts = c.category_counts().unwrap_or_default();
+                        FeatureSummary::Categorical {
+                            categories: dictionary
+                                .iter()
+                                .zip(counts)
+                                .map(|(d, count)| CategoryCount {
+                                    category: d.clone(),
+                                    count,
+                                })
+                                .collect(),
+                        }
+                    }
+                };
+                FeatureStats {
+                    name: c.name.clone(),
+                    count: c.valid_count(),
+                    missing: c.missing,
+                    invalid: c.invalid,
+                    summary,
+                }
+            })
+            .collect();
+        ReferenceStats {
+            format_version: REFERENCE_STATS_FORMAT_VERSION,
+            rows: reference.rows(),
+            psi_bins: config.psi_bins,
+            features,
+            profile: ReferenceProfile::from_window(reference, predictions),
+        }
+    }
+
+    /// The statistics of a feature.
+    pub fn feature(&self, name: &str) -> Option<&FeatureStats> {
+        self.features.iter().find(|f| f.name == name)
+    }
+
+    /// Writes pretty JSON (through a temporary file renamed into place).
+    pub fn save(&self, path: &Path) -> Result<(), ReferenceStatsError> {
+        let error = |message: String| ReferenceStatsError {
+            path: path.display().to_string(),
+            message,
+        };
+        let text = serde_json::to_string_pretty(self).map_err(|e| error(e.to_string()))?;
+        crate::model::write_atomically(path, text.as_bytes()).map_err(|e| error(e.to_string()))
+    }
+
+    /// Reads a file written by [`save`](Self::save).
+    pub fn load(path: &Path) -> Result<Self, ReferenceStatsError> {
+        let error = |message: String| ReferenceStatsError {
+            path: path.display().to_string(),
+            message,
+        };
+        let text = std::fs::read_to_string(path).map_err(|e| error(format!("cannot read: {e}")))?;
+        Self::from_json(&text).map_err(error)
+    }
+
+    /// Parses and checks statistics JSON; the error says what is wrong.
+    pub fn from_json(text: &str) -> Result<Self, String> {
+        let version: VersionOnly = serde_json::from_str(text)
+            .map_err(|e| format!("not a reference statistics file: {e}"))?;
+        match version.format_version {
+            Some(REFERENCE_STATS_FORMAT_VERSION) => {}
+            Some(v) => {
+                return Err(format!(
+                    "format_version {v} is not supported (this ml-monitor reads {REFERENCE_STATS_FORMAT_VERSION})"
+                ))
+            }
+            None => return Err("not a reference statistics file: no format_version field".into()),
+        }
+        let stats: ReferenceStats =
+            serde_json::from_str(text).map_err(|e| format!("invalid: {e}"))?;
+        for f in &stats.features {
+            if let FeatureSummary::Numeric {
+                psi_edges,
+                psi_counts,
+                ..
+            } = &f.summary
+            {
+                if psi_counts.len() != psi_edges.len() + 1 {
+                    return Err(format!(
+                        "feature \"{}\": {} PSI counts for {} edges (expected edges + 1)",
+                        f.name,
+                        psi_counts.len(),
+                        psi_edges.len()
+                    ));
+                }
+            }
+        }
+        Ok(stats)
+    }
+}
+
+fn numeric_summary(values: &[f64], psi_bins: usize) -> FeatureSummary {
+    // The same filter and sort as the statistical detector's fit.
+    let mut sorted: Vec<f64> = values.iter().copied().filter(|v| !v.is_nan()).collect();
+    sorted.sort_unstable_by(f64::total_cmp);
+    if sorted.is_empty() {
+        return FeatureSummary::Numeric {
+            mean: None,
+            std: None,
+            quantiles: Vec::new(),
+            psi_edges: Vec::new(),
+            psi_counts: vec![0],
+        };
+    }
+    let n = sorted.len() as f64;
+    let mean = sorted.iter().sum::<f64>() / n;
+    let std = (sorted.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n).sqrt();
+    let psi_edges = psi::quantile_edges(&sorted, psi_bins);
+    let psi_counts = psi::bin_counts_sorted(&sorted, &psi_edges);
+    FeatureSummary::Numeric {
+        mean: Some(mean),
+        std: Some(std),
+        quantiles: QUANTILE_PROBABILITIES
+            .iter()
+            .map(|&p| Quantile {
+                p,
+                value: quantile_sorted(&sorted, p),
+            })
+            .collect(),
+        psi_edges,
+        psi_counts,
+    }
+}
+
+/// Linear-interpolation quantile of sorted, non-empty values.
+fn quantile_sorted(sorted: &[f64], p: f64) -> f64 {
+    let pos = (sorted.len() - 1) as f64 * p;
+    let lo = pos.floor() as usize;
+    let hi = (lo + 1).min(sorted.len() - 1);
+    sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo as f64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::Column;
+
+    fn reference() -> DataWindow {
+        DataWindow::new(
+            "r",
+            vec![
+                Column::numeric("x", (0..101).map(f64::from).chain([f64::NAN]).collect()),
+                Column::categorical(
+                    "c",
+                    &(0..102)
+                        .map(|i| (i % 10 != 0).then_some(["a", "b"][i % 2]))
+                        .collect::<Vec<_>>(),
+                ),
+                Column::numeric("empty", vec![f64::NAN; 102]),
+            ],
+            None,
+            None,
+        )
+        .expect("window")
+    }
+
+    #[test]
+    fn summarises_counts_quantiles_bins_and_categories() {
+        let stats = ReferenceStats::from_window(
+            &reference(),
+            &StatisticalConfig::default(),
+            Some(&[0.25, 0.75]),
+        );
+        assert_eq!(stats.rows, 102);
+        let x = stats.feature("x").expect("x");
+        assert_eq!((x.count, x.missing), (101, 1));
+        let FeatureSummary::Numeric {
+            quantiles,
+            psi_edges,
+            psi_counts,
+            mean,
+            ..
+        } = &x.summary
+        else {
+            panic!("numeric")
+        };
+        assert_eq!(*mean, Some(50.0));
+        assert_eq!(
+            quantiles[5],
+            Quantile {
+                p: 0.5,
+                value: 50.0
+            }
+        );
+        assert_eq!(quantiles[1].value, 1.0);
+        assert_eq!(psi_edges.len(), 9);
+        assert_eq!(psi_counts.iter().sum::<u64>(), 101);
+        let c = stats.feature("c").expect("c");
+        assert_eq!(c.kind(), FeatureKind::Categorical);
+        let FeatureSummary::Categorical { categories } = &c.summary else {
+            panic!("categorical")
+        };
+        assert_eq!(categories.iter().map(|c| c.count).sum::<u64>(), 91);
+        assert_eq!(stats.profile.prediction_mean, Some(0.5));
+        assert_eq!(stats.feature("empty").map(|f| f.count), Some(0));
+    }
+
+    #[test]
+    fn json_round_trip_is_exact_and_versions_are_checked() {
+        let stats = ReferenceStats::from_window(&reference(), &StatisticalConfig::default(), None);
+        let text = serde_json::to_string(&stats).expect("serialises");
+        assert_eq!(ReferenceStats::from_json(&text), Ok(stats));
+        let newer = text.replace("\"format_version\":1", "\"format_version\":2");
+        let e = ReferenceStats::from_json(&newer).expect_err("newer");
+        assert!(e.contains("format_version 2"), "{e}");
+        let e = ReferenceStats::from_json("[]").expect_err("not stats");
+        assert!(e.contains("not a reference statistics file"), "{e}");
+    }
+}

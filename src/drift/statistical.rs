@@ -1,0 +1,524 @@
+//! Per-feature statistical drift: KS and PSI for numeric features, chi-square and PSI for
+//! categorical ones.
+//!
+//! One detector runs one test, so the configuration's detector list maps one-to-one onto
+//! result entries. Features are tested in parallel (rayon); `fit` keeps only what each test needs
+//! of the reference (sorted values for KS, edges and counts for PSI, counts for chi-square).
+
+use std::collections::{BTreeMap, HashMap};
+
+use rayon::prelude::*;
+
+use super::correction::adjust;
+use super::reference_stats::{FeatureSummary, ReferenceStats};
+use super::{chi2, ks, psi};
+use super::{Confirmation, DriftDetector, DriftError, DriftResult, FeatureDrift, FeatureStatus};
+use crate::config::StatisticalConfig;
+use crate::data::{Column, ColumnData, DataWindow, FeatureKind, MISSING_CODE};
+
+/// Which test a [`StatisticalDriftDetector`] runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatTest {
+    /// Two-sample Kolmogorov–Smirnov, numeric features.
+    Ks,
+    /// Population stability index, numeric and categorical features.
+    Psi,
+    /// Chi-square homogeneity, categorical features.
+    Chi2,
+}
+
+impl StatTest {
+    /// Result key.
+    pub fn name(self) -> &'static str {
+        match self {
+            StatTest::Ks => "ks",
+            StatTest::Psi => "psi",
+            StatTest::Chi2 => "chi2",
+        }
+    }
+
+    fn covers(self, kind: FeatureKind) -> bool {
+        match self {
+            StatTest::Ks => kind == FeatureKind::Numeric,
+            StatTest::Chi2 => kind == FeatureKind::Categorical,
+            StatTest::Psi => true,
+        }
+    }
+}
+
+/// What `fit` keeps of one reference feature.
+#[derive(Debug, Clone)]
+enum Fitted {
+    Numeric {
+        /// Sorted non-missing values (KS only; empty for PSI).
+        sorted: Vec<f64>,
+        /// Inner PSI edges and reference bin counts (PSI only).
+        edges: Vec<f64>,
+        counts: Vec<u64>,
+        n: usize,
+        constant: bool,
+    },
+    Categorical {
+        index: HashMap<String, usize>,
+        counts: Vec<u64>,
+        n: usize,
+        constant: bool,
+    },
+}
+
+/// Statistical drift detector for one test.
+#[derive(Debug, Clone)]
+pub struct StatisticalDriftDetector {
+    test: StatTest,
+    config: StatisticalConfig,
+    fitted: Option<Vec<(String, Fitted)>>,
+    confirmation: Confirmation,
+}
+
+impl StatisticalDriftDetector {
+    /// A detector for `test` with these settings.
+    pub fn new(test: StatTest, config: StatisticalConfig) -> Self {
+        let confirmation = Confirmation::new(config.confirmation_windows);
+        StatisticalDriftDetector {
+            test,
+            config,
+            fitted: None,
+            confirmation,
+        }
+    }
+
+    /// The test it runs.
+    pub fn test(&self) -> StatTest {
+        self.test
+    }
+
+    /// Fits from saved reference statistics instead of the rows (PSI and chi-square; KS needs
+    /// the rows). Results are identical to fitting on the window the statistics came from.
+    pub fn fit_stats(&mut self, stats: &ReferenceStats) -> Result<(), DriftError> {
+        if self.test == StatTest::Ks {
+            return Err(DriftError::NeedsRawReference(self.test.name().to_string()));
+        }
+        if stats.rows == 0 {
+            return Err(DriftError::EmptyReference);
+        }
+        if self.test == StatTest::Psi && stats.psi_bins != self.config.psi_bins {
+            return Err(DriftError::ReferenceStats(format!(
+                "computed with psi_bins = {}, but the configuration asks for {}; write them again with this configuration",
+                stats.psi_bins, self.config.psi_bins
+            )));
+        }
+        let fitted = stats
+            .features
+            .iter()
+            .filter(|f| self.test.covers(f.kind()))
+            .map(|f| (f.name.clone(), fitted_from_stats(&f.summary)))
+            .collect();
+        self.fitted = Some(fitted);
+        self.confirmation.reset();
+        Ok(())
+    }
+
+    fn fit_column(&self, column: &Column) -> Fitted {
+        match &column.data {
+            ColumnData::Numeric(values) => {
+                let mut sorted: Vec<f64> = values.iter().copied().filter(|v| !v.is_nan()).collect();
+                sorted.sort_unstable_by(f64::total_cmp);
+                let n = sorted.len();
+                let constant = n > 0 && sorted.first() == sorted.last();
+                let (edges, counts) = if self.test == StatTest::Psi {
+                    let edges = psi::quantile_edges(&sorted, self.config.psi_bins);
+                    let counts = psi::bin_counts_sorted(&sorted, &edges);
+                    (edges, counts)
+                } else {
+                    (Vec::new(), Vec::new())
+                };
+                if self.test != StatTest::Ks {
+                    sorted = Vec::new();
+                }
+                Fitted::Numeric {
+                    sorted,
+                    edges,
+                    counts,
+                    n,
+                    constant,
+                }
+            }
+            ColumnData::Categorical { dictionary, .. } => {
+                let counts = column.category_counts().unwrap_or_default();
+                let index = dictionary
+                    .iter()
+                    .enumerate()
+                    .map(|(i, d)| (d.clone(), i))
+                    .collect();
+                let n = counts.iter().sum::<u64>() as usize;
+                let constant = counts.iter().filter(|&&c| c > 0).count() == 1;
+                Fitted::Categorical {
+                    index,
+                    counts,
+                    n,
+                    constant,
+                }
+            }
+        }
+    }
+
+    /// Statistic, raw p-value and status of one feature.
+    fn test_feature(
+        &self,
+        fitted: &Fitted,
+        column: &Column,
+    ) -> (Option<f64>, Option<f64>, FeatureStatus) {
+        let min = self.config.min_sample_size;
+        match (fitted, &column.data) {
+            (
+                Fitted::Numeric {
+                    sorted,
+                    edges,
+                    counts,
+                    n,
+                    constant,
+                },
+                ColumnData::Numeric(values),
+            ) => {
+                let status = if *constant {
+                    FeatureStatus::Constant
+                } else {
+                    FeatureStatus::Ok
+                };
+                let cur_n = values.len() - values.iter().filter(|v| v.is_nan()).count();
+                if *n < min || cur_n < min {
+                    return (None, None, FeatureStatus::InsufficientData);
+                }
+                match self.test {
+                    StatTest::Ks => {
+                        let mut cur: Vec<f64> =
+                            values.iter().copied().filter(|v| !v.is_nan()).collect();
+                        cur.sort_unstable_by(f64::total_cmp);
+                        match ks::ks_2samp_sorted(sorted, &cur) {
+                            Some(o) => (Some(o.statistic), Some(o.p_value), status),
+                            None => (None, None, FeatureStatus::InsufficientData),
+                        }
+                    }
+                    _ => {
+                        let cur_counts = psi::bin_counts(values, edges);
+                        (psi::psi_from_counts(counts, &cur_counts), None, status)
+                    }
+                }
+            }
+            (
+                Fitted::Categorical {
+                    index,
+                    counts,
+                    n,
+                    constant,
+                },
+                ColumnData::Categorical { codes, dictionary },
+            ) => {
+                let status = if *constant {
+                    FeatureStatus::Constant
+                } else {
+                    FeatureStatus::Ok
+                };
+                // Map the window's dictionary onto the reference's categories.
+                let mut cur_local = vec![0u64; dictionary.len()];
+                for &c in codes.iter().filter(|&&c| c != MISSING_CODE) {
+                    if let Some(slot) = cur_local.get_mut(c as usize) {
+                        *slot += 1;
+                    }
+                }
+                let mut cur_counts = vec![0u64; counts.len()];
+                let mut unseen: Vec<u64> = Vec::new();
+                for (entry, &count) in dictionary.iter().zip(&cur_local) {
+                    match index.get(entry) {
+                        Some(&i) => cur_counts[i] += count,
+                        None if count > 0 => unseen.push(count),
+                        None => {}
+                    }
+                }
+                let cur_n = cur_local.iter().sum::<u64>() as usize;
+                if *n < min || cur_n < min {
+                    return (None, None, FeatureStatus::InsufficientData);
+                }
+                match self.test {
+                    StatTest::Chi2 => {
+                        let mut r = counts.clone();
+                        let mut c = cur_counts;
+                        r.extend(std::iter::repeat_n(0, unseen.len()));
+                        c.extend(unseen);
+                        match chi2::chi2_homogeneity(&r, &c) {
+                            Some(o) => (Some(o.statistic), Some(o.p_value), status),
+                            None => (None, None, FeatureStatus::InsufficientData),
+                        }
+                    }
+                    _ => {
+                        let mut r = counts.clone();
+                        r.push(0);
+                        let mut c = cur_counts;
+                        c.push(unseen.iter().sum());
+                        (psi::psi_from_counts(&r, &c), None, status)
+                    }
+                }
+            }
+            _ => (None, None, FeatureStatus::InsufficientData),
+        }
+    }
+}
+
+fn fitted_from_stats(summary: &FeatureSummary) -> Fitted {
+    match summary {
+        FeatureSummary::Numeric {
+            quantiles,
+            psi_edges,
+            psi_counts,
+            ..
+        } => {
+            let n = psi_counts.iter().sum::<u64>() as usize;
+            let constant =
+                n > 0 && quantiles.first().map(|q| q.value) == quantiles.last().map(|q| q.value);
+            Fitted::Numeric {
+                sorted: Vec::new(),
+                edges: psi_edges.clone(),
+                counts: psi_counts.clone(),
+                n,
+                constant,
+            }
+        }
+        FeatureSummary::Categorical { categories } => {
+            let index = categories
+                .iter()
+                .enumerate()
+                .map(|(i, c)| (c.category.clone(), i))
+                .collect();
+            let counts: Vec<u64> = categories.iter().map(|c| c.count).collect();
+            let n = counts.iter().sum::<u64>() as usize;
+            let constant = counts.iter().filter(|&&c| c > 0).count() == 1;
+            Fitted::Categorical {
+                index,
+                counts,
+                n,
+                constant,
+            }
+        }
+    }
+}
+
+fn kind_name(kind: FeatureKind) -> &'static str {
+    match kind {
+        FeatureKind::Numeric => "numeric",
+        FeatureKind::Categorical => "categorical",
+    }
+}
+
+impl DriftDetector for StatisticalDriftDetector {
+    fn name(&self) -> &str {
+        self.test.name()
+    }
+
+    fn fit(&mut self, reference: &DataWindow) -> Result<(), DriftError> {
+        if reference.rows() == 0 {
+            return Err(DriftError::EmptyReference);
+        }
+        let covered: Vec<&Column> = reference
+            .features
+            .iter()
+            .filter(|c| self.test.covers(c.kind()))
+            .collect();
+        let fitted = covered
+            .par_iter()
+            .map(|c| (c.name.clone(), self.fit_column(c)))
+            .collect();
+        self.fitted = Some(fitted);
+        self.confirmation.reset();
+        Ok(())
+    }
+
+    fn detect(&mut self, current: &DataWindow) -> Result<DriftResult, DriftError> {
+        let fitted = self.fitted.as_ref().ok_or(DriftError::NotFitted)?;
+        let mut columns = Vec::with_capacity(fitted.len());
+        for (name, f) in fitted {
+            let column = current
+                .feature(name)
+                .ok_or_else(|| DriftError::MissingFeature(name.clone()))?;
+            let expected = match f {
+                Fitted::Numeric { .. } => FeatureKind::Numeric,
+                Fitted::Categorical { .. } => FeatureKind::Categorical,
+            };
+            if column.kind() != expected {
+                return Err(DriftError::KindMismatch {
+                    feature: name.clone(),
+                    expected: kind_name(expected),
+                    found: kind_name(column.kind()),
+                });
+            }
+            columns.push(column);
+        }
+        let tested: Vec<(Option<f64>, Option<f64>, FeatureStatus)> = fitted
+            .par_iter()
+            .zip(columns.par_iter())
+            .map(|((_, f), c)| self.test_feature(f, c))
+            .collect();
+        let p_values: Vec<Option<f64>> = tested.iter().map(|t| t.1).collect();
+        let adjusted = adjust(&p_values, self.config.correction);
+        let mut features = BTreeMap::new();
+        let mut n_drifted = 0;
+        for (((name, _), (statistic, p_value, status)), p_adj) in
+            fitted.iter().zip(tested).zip(adjusted)
+        {
+            let drifted = match (self.test, statistic, p_adj) {
+                (_, _, _) if status == FeatureStatus::InsufficientData => false,
+                (StatTest::Psi, Some(s), _) => s > self.config.psi_threshold,
+                (StatTest::Ks, Some(d), Some(p)) => {
+                    p < self.config.alpha && d >= self.config.min_statistic
+                }
+                (StatTest::Chi2, Some(_), Some(p)) => p < self.config.alpha,
+                _ => false,
+            };
+            n_drifted += usize::from(drifted);
+            let adjusted_shown = match self.config.correction {
+                crate::config::Correction::None => None,
+                _ => p_adj,
+            };
+            features.insert(
+                name.clone(),
+                FeatureDrift {
+                    statistic,
+                    p_value,
+                    p_value_adjusted: adjusted_shown,
+                    drifted,
+                    status,
+                },
+            );
+        }
+        let n_features = features.len();
+        let window_drift = n_features > 0 && n_drifted >= self.config.min_drifted_features;
+        let drift_detected = self.confirmation.observe(window_drift);
+        Ok(DriftResult {
+            drift_detected,
+            drift_score: if n_features == 0 {
+                0.0
+            } else {
+                n_drifted as f64 / n_features as f64
+            },
+            window_drift,
+            n_features,
+            n_drifted,
+            features,
+            auc: None,
+            feature_importances: None,
+            status: None,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Correction;
+
+    fn window(name: &str, num: Vec<f64>, cat: &[Option<&str>]) -> DataWindow {
+        DataWindow::new(
+            name,
+            vec![Column::numeric("x", num), Column::categorical("c", cat)],
+            None,
+            None,
+        )
+        .expect("equal lengths")
+    }
+
+    fn cats(n: usize, pool: &[&'static str]) -> Vec<Option<&'static str>> {
+        (0..n).map(|i| Some(pool[i % pool.len()])).collect()
+    }
+
+    #[test]
+    fn ks_detects_a_shift_and_not_identity() {
+        let reference = window(
+            "r",
+            (0..200).map(f64::from).collect(),
+            &cats(200, &["a", "b"]),
+        );
+        let same = reference.clone();
+        let shifted = window(
+            "s",
+            (0..200).map(|i| f64::from(i) + 80.0).collect(),
+            &cats(200, &["a", "b"]),
+        );
+        let mut d = StatisticalDriftDetector::new(StatTest::Ks, StatisticalConfig::default());
+        d.fit(&reference).expect("fit");
+        let r = d.detect(&same).expect("detect");
+        assert!(!r.drift_detected);
+        assert_eq!(r.features["x"].statistic, Some(0.0));
+        assert_eq!(r.n_features, 1, "KS covers numeric features only");
+        let r = d.detect(&shifted).expect("detect");
+        assert!(r.drift_detected);
+        assert_eq!(r.features["x"].statistic, Some(0.4));
+        assert_eq!(r.drift_score, 1.0);
+    }
+
+    #[test]
+    fn chi2_and_psi_see_a_new_category() {
+        let reference = window("r", vec![1.0; 300], &cats(300, &["a", "b", "c"]));
+        let current = window("w", vec![1.0; 300], &cats(300, &["a", "b", "c", "NEW"]));
+        let mut chi = StatisticalDriftDetector::new(StatTest::Chi2, StatisticalConfig::default());
+        let r = chi.detect_pair(&reference, &current).expect("chi2");
+        assert!(r.features["c"].drifted, "{r:?}");
+        let mut p = StatisticalDriftDetector::new(StatTest::Psi, StatisticalConfig::default());
+        let r = p.detect_pair(&reference, &current).expect("psi");
+        let psi_c = r.features["c"].statistic.expect("psi");
+        // 3 categories 1/3 each vs 1/4 each + unseen bin 1/4 (reference floored at 1e-4).
+        let want = 3.0 * (0.25 - 1.0 / 3.0) * (0.25f64 / (1.0 / 3.0)).ln()
+            + (0.25 - 1e-4) * (0.25f64 / 1e-4).ln();
+        assert!((psi_c - want).abs() < 1e-12, "{psi_c} vs {want}");
+        assert_eq!(r.features["x"].status, FeatureStatus::Constant);
+        assert_eq!(r.features["x"].statistic, Some(0.0));
+    }
+
+    #[test]
+    fn small_samples_are_insufficient_and_never_drift() {
+        let reference = window("r", (0..10).map(f64::from).collect(), &cats(10, &["a"]));
+        let current = window("w", (100..110).map(f64::from).collect(), &cats(10, &["b"]));
+        for test in [StatTest::Ks, StatTest::Psi, StatTest::Chi2] {
+            let mut d = StatisticalDriftDetector::new(test, StatisticalConfig::default());
+            let r = d.detect_pair(&reference, &current).expect("runs");
+            assert!(!r.drift_detected);
+            assert!(r
+                .features
+                .values()
+                .all(|f| f.status == FeatureStatus::InsufficientData));
+        }
+    }
+
+    #[test]
+    fn guards_min_drifted_features_and_confirmation() {
+        let reference = window("r", (0..100).map(f64::from).collect(), &cats(100, &["a"]));
+        let shifted = window(
+            "s",
+            (0..100).map(|i| f64::from(i) + 60.0).collect(),
+            &cats(100, &["a"]),
+        );
+        let config = StatisticalConfig {
+            confirmation_windows: 2,
+            correction: Correction::None,
+            ..StatisticalConfig::default()
+        };
+        let mut d = StatisticalDriftDetector::new(StatTest::Ks, config.clone());
+        d.fit(&reference).expect("fit");
+        let first = d.detect(&shifted).expect("1");
+        assert!(first.window_drift && !first.drift_detected);
+        assert!(d.detect(&shifted).expect("2").drift_detected);
+        let strict = StatisticalConfig {
+            min_drifted_features: 2,
+            ..config
+        };
+        let mut d = StatisticalDriftDetector::new(StatTest::Ks, strict);
+        let r = d.detect_pair(&reference, &shifted).expect("runs");
+        assert_eq!(r.n_drifted, 1);
+        assert!(!r.window_drift);
+    }
+
+    #[test]
+    fn detect_before_fit_is_an_error() {
+        let mut d = StatisticalDriftDetector::new(StatTest::Ks, StatisticalConfig::default());
+        let w = window("w", vec![1.0], &[Some("a")]);
+        assert_eq!(d.detect(&w), Err(DriftError::NotFitted));
+    }
+}

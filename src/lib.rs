@@ -1,0 +1,36 @@
+//! # ml_monitor
+//!
+//! Evaluation logic for monitoring machine-learning models in production: data drift
+//! (Kolmogorov–Smirnov with scipy-exact p-values, PSI, chi-square, a classifier two-sample test),
+//! data quality, model metrics, prediction shift, and alerts — one [`MonitoringResult`] per
+//! window of data.
+//!
+//! The library knows nothing of terminals, watched directories or stdout; the `ml-monitor`
+//! binary wires it to a directory watcher, a SQLite history and a terminal UI.
+//!
+//! ```no_run
+//! use ml_monitor::{data, ModelMonitor, MonitorConfig};
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let config = MonitorConfig::default();
+//! let (reference, schema) = data::read_reference("reference.csv".as_ref(), &config.columns)?;
+//! let mut monitor = ModelMonitor::new(config);
+//! monitor.set_reference(&reference)?;
+//! let window = data::read_window("window_0001.csv".as_ref(), &schema)?;
+//! let result = monitor.monitor(&window, Default::default());
+//! println!("{}", serde_json::to_string(&result)?);
+//! # Ok(()) }
+//! ```
+
+pub mod config;
+pub mod data;
+pub mod drift;
+pub mod generator;
+pub mod model;
+pub mod monitoring;
+
+pub use config::{MonitorConfig, Task};
+pub use data::{DataWindow, Schema};
+pub use drift::{DriftDetector, DriftResult, MLBasedDriftDetector, StatisticalDriftDetector};
+pub use monitoring::{
+    Alert, AlertLevel, AlertManager, AlertThresholds, ModelMonitor, MonitoringResult,
+};

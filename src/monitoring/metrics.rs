@@ -1,0 +1,370 @@
+//! Performance metrics of a window with targets: classification (accuracy, precision, recall,
+//! F1, ROC AUC, log loss) and regression (MSE, RMSE, MAE, R²).
+//!
+//! The figures are scikit-learn's (checked against 1.9 in `tests/stats_reference.rs`), with its
+//! edge cases made explicit, because users compare them with their notebooks:
+//!
+//! - Predictions are probabilities of class 1 when all lie in [0, 1] and not all are integers;
+//!   the label is then `p >= 0.5`. Otherwise they are class labels. Rows where the target or
+//!   the prediction is NaN are skipped.
+//! - Precision, recall and F1 use `zero_division = 0`. F1 is `2·tp / (2·tp + fp + fn)`, as in
+//!   sklearn, so it is 0 (not undefined) when precision and recall are both 0.
+//! - `average = "binary"` (the figures of class 1, like sklearn's `pos_label = 1`) when the
+//!   classes seen in targets and predictions are a subset of {0, 1}, or are two classes one of
+//!   which is 1; otherwise `"macro"`: the unweighted mean over the classes present in targets
+//!   ∪ predictions (sklearn's default `labels`).
+//! - ROC AUC and log loss only for probabilities with 0/1 targets. ROC AUC is the Mann–Whitney
+//!   statistic (ties count half; equal to sklearn's trapezoidal ROC area), `None` when the window
+//!   holds a single class. Log loss clips as sklearn ≥ 1.5 does: the probability of the true
+//!   class is clipped to `[ε, 1 − ε]` with ε = `f64::EPSILON` (the dtype's machine epsilon; the
+//!   old fixed `eps = 1e-15` is gone); it is reported even when the window holds a single
+//!   class, as sklearn does with `labels = [0, 1]`.
+//! - R² when the target is constant: 1.0 if the predictions are exact, 0.0 otherwise (sklearn's
+//!   `force_finite = True`). Constancy is tested on the values themselves, not on a computed
+//!   variance, whose rounding can make it a tiny positive number and R² a huge negative one. A
+//!   single row is a constant target here, where sklearn returns NaN with a warning: the field
+//!   stays a finite, serialisable number.
+//!
+//! Sums of floating-point terms are compensated (Neumaier), so results are within an ulp or two
+//! of the exact value whatever the window size.
+
+use serde::{Deserialize, Serialize};
+
+/// Classification metrics of one window.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClassificationMetrics {
+    pub accuracy: f64,
+    pub precision: f64,
+    pub recall: f64,
+    pub f1: f64,
+    /// Only when the predictions are probabilities, the targets 0/1 and both classes present.
+    pub roc_auc: Option<f64>,
+    /// Only when the predictions are probabilities and the targets 0/1.
+    pub log_loss: Option<f64>,
+    /// Distinct classes among targets and predicted labels.
+    pub n_classes: usize,
+    /// `"binary"` or `"macro"`.
+    pub average: String,
+}
+
+/// Regression metrics of one window.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RegressionMetrics {
+    pub mse: f64,
+    pub rmse: f64,
+    pub mae: f64,
+    pub r2: f64,
+}
+
+/// Threshold turning a probability of class 1 into a label.
+const DECISION_THRESHOLD: f64 = 0.5;
+
+/// Classification metrics of targets `y_true` (class labels as numbers: 0/1 or 0..K-1) against
+/// `y_pred` (probabilities of class 1, or class labels; see the module docs). Rows where either
+/// is NaN are skipped; `None` when no row is left.
+pub fn classification_metrics(y_true: &[f64], y_pred: &[f64]) -> Option<ClassificationMetrics> {
+    let rows: Vec<(f64, f64)> = y_true
+        .iter()
+        .zip(y_pred)
+        .filter(|(t, p)| !t.is_nan() && !p.is_nan())
+        // `+ 0.0` turns -0.0 into 0.0, so that the two are one class.
+        .map(|(&t, &p)| (t + 0.0, p + 0.0))
+        .collect();
+    if rows.is_empty() {
+        return None;
+    }
+    let probabilistic = rows.iter().all(|&(_, p)| (0.0..=1.0).contains(&p))
+        && rows.iter().any(|&(_, p)| p.fract() != 0.0);
+    let label_of = |p: f64| match (probabilistic, p >= DECISION_THRESHOLD) {
+        (false, _) => p,
+        (true, true) => 1.0,
+        (true, false) => 0.0,
+    };
+    let labelled: Vec<(f64, f64)> = rows.iter().map(|&(t, p)| (t, label_of(p))).collect();
+
+    let mut classes: Vec<f64> = labelled.iter().flat_map(|&(t, p)| [t, p]).collect();
+    classes.sort_unstable_by(f64::total_cmp);
+    classes.dedup();
+    let class_index = |v: f64| classes.partition_point(|c| c.total_cmp(&v).is_lt());
+
+    let mut counts = vec![ClassCounts::default(); classes.len()];
+    let mut correct = 0u64;
+    for &(t, p) in &labelled {
+        counts[class_index(t)].true_sum += 1;
+        counts[class_index(p)].pred_sum += 1;
+        if t == p {
+            counts[class_index(t)].true_positive += 1;
+            correct += 1;
+        }
+    }
+    let accuracy = correct as f64 / labelled.len() as f64;
+
+    let is_binary_label = |c: &f64| *c == 0.0 || *c == 1.0;
+    let binary =
+        classes.iter().all(is_binary_label) || (classes.len() == 2 && classes.contains(&1.0));
+    let (precision, recall, f1) = if binary {
+        let positive = classes
+            .iter()
+            .position(|&c| c == 1.0)
+            .map(|i| counts[i])
+            .unwrap_or_default();
+        (positive.precision(), positive.recall(), positive.f1())
+    } else {
+        let k = counts.len() as f64;
+        let mean = |score: fn(&ClassCounts) -> f64| counts.iter().map(score).sum::<f64>() / k;
+        (
+            mean(ClassCounts::precision),
+            mean(ClassCounts::recall),
+            mean(ClassCounts::f1),
+        )
+    };
+
+    let zero_one_targets = rows.iter().all(|(t, _)| is_binary_label(t));
+    let (roc_auc_value, log_loss) = if probabilistic && zero_one_targets {
+        let positives: Vec<bool> = rows.iter().map(|&(t, _)| t == 1.0).collect();
+        let scores: Vec<f64> = rows.iter().map(|&(_, p)| p).collect();
+        (roc_auc(&positives, &scores), Some(binary_log_loss(&rows)))
+    } else {
+        (None, None)
+    };
+
+    Some(ClassificationMetrics {
+        accuracy,
+        precision,
+        recall,
+        f1,
+        roc_auc: roc_auc_value,
+        log_loss,
+        n_classes: classes.len(),
+        average: if binary { "binary" } else { "macro" }.to_string(),
+    })
+}
+
+/// One class's confusion counts, one-vs-rest.
+#[derive(Debug, Clone, Copy, Default)]
+struct ClassCounts {
+    true_positive: u64,
+    true_sum: u64,
+    pred_sum: u64,
+}
+
+impl ClassCounts {
+    fn precision(&self) -> f64 {
+        ratio_or_zero(self.true_positive, self.pred_sum)
+    }
+
+    fn recall(&self) -> f64 {
+        ratio_or_zero(self.true_positive, self.true_sum)
+    }
+
+    fn f1(&self) -> f64 {
+        ratio_or_zero(2 * self.true_positive, self.true_sum + self.pred_sum)
+    }
+}
+
+/// `numerator / denominator`, 0 when the denominator is 0 (sklearn's `zero_division = 0`).
+fn ratio_or_zero(numerator: u64, denominator: u64) -> f64 {
+    if denominator == 0 {
+        0.0
+    } else {
+        numerator as f64 / denominator as f64
+    }
+}
+
+/// Mean negative log-likelihood of 0/1 targets under probabilities of class 1, clipped as
+/// sklearn clips them. `rows` is non-empty.
+fn binary_log_loss(rows: &[(f64, f64)]) -> f64 {
+    let eps = f64::EPSILON;
+    let losses = rows.iter().map(|&(t, p)| {
+        let p_true_class = if t == 1.0 { p } else { 1.0 - p };
+        -p_true_class.clamp(eps, 1.0 - eps).ln()
+    });
+    compensated_sum(losses) / rows.len() as f64
+}
+
+/// Regression metrics of `y_pred` against `y_true`. Rows where either is NaN are skipped;
+/// `None` when no row is left.
+pub fn regression_metrics(y_true: &[f64], y_pred: &[f64]) -> Option<RegressionMetrics> {
+    let rows: Vec<(f64, f64)> = y_true
+        .iter()
+        .zip(y_pred)
+        .filter(|(t, p)| !t.is_nan() && !p.is_nan())
+        .map(|(&t, &p)| (t, p))
+        .collect();
+    let first_target = rows.first()?.0;
+    let n = rows.len() as f64;
+    let squared_error = compensated_sum(rows.iter().map(|&(t, p)| (t - p) * (t - p)));
+    let absolute_error = compensated_sum(rows.iter().map(|&(t, p)| (t - p).abs()));
+    let mse = squared_error / n;
+
+    let target_mean = compensated_sum(rows.iter().map(|&(t, _)| t)) / n;
+    let total_variation = compensated_sum(
+        rows.iter()
+            .map(|&(t, _)| (t - target_mean) * (t - target_mean)),
+    );
+    let constant_target = rows.iter().all(|&(t, _)| t == first_target);
+    let r2 = if constant_target || total_variation == 0.0 {
+        if squared_error == 0.0 {
+            1.0
+        } else {
+            0.0
+        }
+    } else {
+        1.0 - squared_error / total_variation
+    };
+
+    Some(RegressionMetrics {
+        mse,
+        rmse: mse.sqrt(),
+        mae: absolute_error / n,
+        r2,
+    })
+}
+
+/// Area under the ROC curve of `scores` for the positives in `labels`: the probability that a
+/// random positive scores above a random negative, ties counting half (Mann–Whitney U over
+/// `n_pos · n_neg`). Exact: U is accumulated in integers, and only the final division rounds.
+///
+/// O(n log n). Pairs whose score is NaN are skipped, and the longer slice is truncated to the
+/// shorter. `None` when either class is absent.
+pub fn roc_auc(labels: &[bool], scores: &[f64]) -> Option<f64> {
+    let mut pairs: Vec<(f64, bool)> = scores
+        .iter()
+        .zip(labels)
+        .filter(|(s, _)| !s.is_nan())
+        .map(|(&s, &l)| (s, l))
+        .collect();
+    let n_pos = pairs.iter().filter(|&&(_, l)| l).count() as u128;
+    let n_neg = pairs.len() as u128 - n_pos;
+    if n_pos == 0 || n_neg == 0 {
+        return None;
+    }
+    pairs.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
+
+    // 2·U: each positive earns 2 per negative strictly below it and 1 per tied negative.
+    let mut twice_u: u128 = 0;
+    let mut negatives_below: u128 = 0;
+    // Ties are grouped by `==`, so -0.0 and 0.0 (adjacent under total_cmp) are one group.
+    for group in pairs.chunk_by(|a, b| a.0 == b.0) {
+        let positives = group.iter().filter(|&&(_, l)| l).count() as u128;
+        let negatives = group.len() as u128 - positives;
+        twice_u += positives * (2 * negatives_below + negatives);
+        negatives_below += negatives;
+    }
+    Some(twice_u as f64 / (2 * n_pos * n_neg) as f64)
+}
+
+/// Neumaier's compensated sum; non-finite sums are returned as they are.
+fn compensated_sum(values: impl IntoIterator<Item = f64>) -> f64 {
+    let mut sum = 0.0f64;
+    let mut compensation = 0.0f64;
+    for v in values {
+        let t = sum + v;
+        if sum.abs() >= v.abs() {
+            compensation += (sum - t) + v;
+        } else {
+            compensation += (v - t) + sum;
+        }
+        sum = t;
+    }
+    if sum.is_finite() {
+        sum + compensation
+    } else {
+        sum
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn binary_labels() {
+        // tp = 2, fp = 1, fn = 1, tn = 1
+        let m = classification_metrics(&[1.0, 1.0, 1.0, 0.0, 0.0], &[1.0, 1.0, 0.0, 1.0, 0.0]);
+        let m = m.as_ref();
+        assert_eq!(m.map(|m| m.accuracy), Some(0.6));
+        assert_eq!(
+            m.map(|m| (m.precision, m.recall)),
+            Some((2.0 / 3.0, 2.0 / 3.0))
+        );
+        assert_eq!(m.map(|m| m.f1), Some(2.0 / 3.0));
+        assert_eq!(m.map(|m| m.average.as_str()), Some("binary"));
+        assert_eq!(m.and_then(|m| m.roc_auc), None);
+        assert_eq!(m.and_then(|m| m.log_loss), None);
+    }
+
+    #[test]
+    fn zero_division_is_zero() {
+        let m = classification_metrics(&[0.0, 0.0], &[0.0, 0.0]);
+        assert_eq!(
+            m.map(|m| (m.accuracy, m.precision, m.recall, m.f1, m.n_classes)),
+            Some((1.0, 0.0, 0.0, 0.0, 1))
+        );
+    }
+
+    #[test]
+    fn probabilities_are_thresholded() {
+        let m = classification_metrics(&[0.0, 1.0, 1.0, 0.0], &[0.2, 0.5, 0.9, 0.7]);
+        let m = m.as_ref();
+        assert_eq!(m.map(|m| m.accuracy), Some(0.75));
+        assert_eq!(m.and_then(|m| m.roc_auc), Some(0.75));
+        let expected = -((0.8f64).ln() + (0.5f64).ln() + (0.9f64).ln() + (0.3f64).ln()) / 4.0;
+        assert!(m
+            .and_then(|m| m.log_loss)
+            .is_some_and(|l| (l - expected).abs() < 1e-15));
+    }
+
+    #[test]
+    fn macro_over_classes_present() {
+        // class 0: tp 1, true 2, pred 1; class 1: tp 1, true 1, pred 2; class 2: tp 1, true 1, pred 1
+        let m = classification_metrics(&[0.0, 0.0, 1.0, 2.0], &[0.0, 1.0, 1.0, 2.0]);
+        let m = m.as_ref();
+        assert_eq!(m.map(|m| m.average.as_str()), Some("macro"));
+        assert_eq!(m.map(|m| m.n_classes), Some(3));
+        let precision = (1.0 + 0.5 + 1.0) / 3.0;
+        assert!(m.is_some_and(|m| (m.precision - precision).abs() < 1e-15));
+    }
+
+    #[test]
+    fn nan_rows_skipped_and_empty_is_none() {
+        assert_eq!(classification_metrics(&[f64::NAN], &[1.0]), None);
+        assert_eq!(regression_metrics(&[1.0, f64::NAN], &[f64::NAN, 2.0]), None);
+        let m = classification_metrics(&[1.0, f64::NAN], &[1.0, 0.0]);
+        assert_eq!(m.map(|m| m.accuracy), Some(1.0));
+    }
+
+    #[test]
+    fn regression_known_values() {
+        // sklearn: r2_score([3, -0.5, 2, 7], [2.5, 0.0, 2, 8]) = 0.9486081370449679
+        let m = regression_metrics(&[3.0, -0.5, 2.0, 7.0], &[2.5, 0.0, 2.0, 8.0]);
+        let m = m.as_ref();
+        assert_eq!(m.map(|m| m.mse), Some(0.375));
+        assert_eq!(m.map(|m| m.mae), Some(0.5));
+        assert!(m.is_some_and(|m| (m.r2 - 0.9486081370449679).abs() < 1e-15));
+    }
+
+    #[test]
+    fn constant_target_r2() {
+        let exact = regression_metrics(&[0.1, 0.1, 0.1], &[0.1, 0.1, 0.1]);
+        assert_eq!(exact.map(|m| m.r2), Some(1.0));
+        let off = regression_metrics(&[0.1, 0.1, 0.1], &[0.1, 0.1, 0.2]);
+        assert_eq!(off.map(|m| m.r2), Some(0.0));
+        assert_eq!(regression_metrics(&[4.0], &[5.0]).map(|m| m.r2), Some(0.0));
+    }
+
+    #[test]
+    fn auc_ties_and_degenerate() {
+        assert_eq!(roc_auc(&[true, false], &[0.5, 0.5]), Some(0.5));
+        assert_eq!(roc_auc(&[true, false], &[0.0, -0.0]), Some(0.5));
+        assert_eq!(roc_auc(&[true, false, true], &[0.9, 0.1, 0.1]), Some(0.75));
+        assert_eq!(roc_auc(&[true, true], &[0.9, 0.1]), None);
+        assert_eq!(roc_auc(&[true, false, false], &[f64::NAN, 0.1, 0.2]), None);
+    }
+
+    #[test]
+    fn compensated_sum_is_exact_where_naive_is_not() {
+        assert_eq!(compensated_sum([1.0, 1e100, 1.0, -1e100]), 2.0);
+        assert_eq!(compensated_sum([1.0, f64::INFINITY]), f64::INFINITY);
+    }
+}

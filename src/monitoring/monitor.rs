@@ -1,0 +1,316 @@
+//! `ModelMonitor`: one window in, one [`MonitoringResult`] out.
+//!
+//! The monitor owns the detectors, the reference profile, the alert manager and an in-memory
+//! history, as the seed's Python class did. Persistence is not its business: the binary attaches
+//! a SQLite sink, library users keep what they like.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use super::alerts::AlertManager;
+use super::metrics::{classification_metrics, regression_metrics};
+use super::quality::ReferenceProfile;
+use super::result::{
+    MonitoringResult, Performance, PredictionSource, PredictionStats, WindowError,
+};
+use crate::config::{DetectorKind, MonitorConfig, Task};
+use crate::data::{DataError, DataWindow};
+use crate::drift::reference_stats::ReferenceStats;
+use crate::drift::{
+    DriftDetector, DriftError, MLBasedDriftDetector, StatTest, StatisticalDriftDetector,
+};
+use crate::model::{Model, ModelError};
+
+/// Free-form metadata attached to a result (source file, batch id, ...).
+pub type Metadata = BTreeMap<String, serde_json::Value>;
+
+/// Why the monitor could not take a reference.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum MonitorError {
+    #[error("reference: {0}")]
+    Drift(#[from] DriftError),
+    #[error("reference: {0}")]
+    Model(#[from] ModelError),
+    #[error("monitor used before set_reference")]
+    NoReference,
+}
+
+/// Watches a model through successive windows.
+pub struct ModelMonitor {
+    config: MonitorConfig,
+    detectors: Vec<Box<dyn DriftDetector>>,
+    profile: Option<ReferenceProfile>,
+    model: Option<Arc<dyn Model>>,
+    alerts: AlertManager,
+    history: Vec<MonitoringResult>,
+    history_limit: Option<usize>,
+}
+
+impl std::fmt::Debug for ModelMonitor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ModelMonitor")
+            .field(
+                "detectors",
+                &self.detectors.iter().map(|d| d.name()).collect::<Vec<_>>(),
+            )
+            .field("has_reference", &self.profile.is_some())
+            .field("has_model", &self.model.is_some())
+            .field("history", &self.history.len())
+            .finish()
+    }
+}
+
+impl ModelMonitor {
+    /// A monitor with the configuration's detectors and thresholds.
+    pub fn new(config: MonitorConfig) -> Self {
+        let detectors = Self::detectors_from(&config);
+        let alerts = AlertManager::new(config.alerts.clone());
+        ModelMonitor {
+            config,
+            detectors,
+            profile: None,
+            model: None,
+            alerts,
+            history: Vec::new(),
+            history_limit: None,
+        }
+    }
+
+    fn detectors_from(config: &MonitorConfig) -> Vec<Box<dyn DriftDetector>> {
+        let mut kinds = config.drift.detectors.clone();
+        kinds.dedup();
+        kinds
+            .into_iter()
+            .map(|kind| -> Box<dyn DriftDetector> {
+                let stat = config.drift.statistical.clone();
+                match kind {
+                    DetectorKind::Ks => Box::new(StatisticalDriftDetector::new(StatTest::Ks, stat)),
+                    DetectorKind::Psi => {
+                        Box::new(StatisticalDriftDetector::new(StatTest::Psi, stat))
+                    }
+                    DetectorKind::Chi2 => {
+                        Box::new(StatisticalDriftDetector::new(StatTest::Chi2, stat))
+                    }
+                    DetectorKind::Classifier => {
+                        Box::new(MLBasedDriftDetector::new(config.drift.classifier.clone()))
+                    }
+                }
+            })
+            .collect()
+    }
+
+    /// Replaces the detectors with these (for library users composing their own).
+    pub fn with_detectors(mut self, detectors: Vec<Box<dyn DriftDetector>>) -> Self {
+        self.detectors = detectors;
+        self
+    }
+
+    /// Adds a detector.
+    pub fn add_detector(&mut self, detector: Box<dyn DriftDetector>) {
+        self.detectors.push(detector);
+    }
+
+    /// Computes predictions with this model instead of reading the prediction column.
+    pub fn with_model(mut self, model: Arc<dyn Model>) -> Self {
+        self.model = Some(model);
+        self
+    }
+
+    /// Keeps at most `n` results in the in-memory history (oldest dropped first).
+    pub fn with_history_limit(mut self, n: usize) -> Self {
+        self.history_limit = Some(n);
+        self
+    }
+
+    /// Replaces the alert manager (custom thresholds, logging).
+    pub fn with_alert_manager(mut self, alerts: AlertManager) -> Self {
+        self.alerts = alerts;
+        self
+    }
+
+    /// The configuration in force.
+    pub fn config(&self) -> &MonitorConfig {
+        &self.config
+    }
+
+    /// The alert manager (its history holds every alert raised).
+    pub fn alert_manager(&self) -> &AlertManager {
+        &self.alerts
+    }
+
+    /// Names of the detectors, in run order.
+    pub fn detector_names(&self) -> Vec<String> {
+        self.detectors
+            .iter()
+            .map(|d| d.name().to_string())
+            .collect()
+    }
+
+    /// Fits every detector and profiles the reference.
+    pub fn set_reference(&mut self, reference: &DataWindow) -> Result<(), MonitorError> {
+        for d in &mut self.detectors {
+            d.fit(reference)?;
+        }
+        let predictions = self.predictions(reference)?.map(|(p, _)| p);
+        self.profile = Some(ReferenceProfile::from_window(
+            reference,
+            predictions.as_deref(),
+        ));
+        Ok(())
+    }
+
+    /// Takes the reference from saved statistics instead of rows: refits the PSI and chi-square
+    /// detectors (with this monitor's statistical settings) from `stats` and uses its profile
+    /// for quality checks and prediction shift. KS, the classifier, or any other detector needs
+    /// the raw reference rows: the error names it and nothing is changed.
+    pub fn set_reference_stats(&mut self, stats: &ReferenceStats) -> Result<(), MonitorError> {
+        let mut refitted: Vec<Box<dyn DriftDetector>> = Vec::with_capacity(self.detectors.len());
+        for detector in &self.detectors {
+            let test = match detector.name() {
+                "psi" => StatTest::Psi,
+                "chi2" => StatTest::Chi2,
+                other => return Err(DriftError::NeedsRawReference(other.to_string()).into()),
+            };
+            let mut d = StatisticalDriftDetector::new(test, self.config.drift.statistical.clone());
+            d.fit_stats(stats)?;
+            refitted.push(Box::new(d));
+        }
+        self.detectors = refitted;
+        self.profile = Some(stats.profile.clone());
+        Ok(())
+    }
+
+    /// Uses a saved profile for quality checks and prediction shift (detectors still need
+    /// `set_reference` or their own fit).
+    pub fn set_reference_profile(&mut self, profile: ReferenceProfile) {
+        self.profile = Some(profile);
+    }
+
+    /// The reference profile, once set.
+    pub fn reference_profile(&self) -> Option<&ReferenceProfile> {
+        self.profile.as_ref()
+    }
+
+    fn predictions(
+        &self,
+        window: &DataWindow,
+    ) -> Result<Option<(Vec<f64>, PredictionSource)>, ModelError> {
+        if let Some(model) = &self.model {
+            return model
+                .predict(window)
+                .map(|p| Some((p, PredictionSource::Model)));
+        }
+        Ok(window
+            .prediction_values()
+            .map(|p| (p.to_vec(), PredictionSource::Column)))
+    }
+
+    /// Monitors one window: drift, quality, performance, predictions, alerts.
+    pub fn monitor(&mut self, window: &DataWindow, metadata: Metadata) -> MonitoringResult {
+        let mut result = MonitoringResult::new(window.name.clone());
+        result.rows = window.rows();
+        result.metadata = metadata;
+        if let Err(message) = self.evaluate(window, &mut result) {
+            result = self.failed(&window.name, result.metadata, message);
+        } else {
+            result.alerts = self.alerts.check_alerts(&result);
+        }
+        self.remember(result.clone());
+        result
+    }
+
+    fn evaluate(
+        &mut self,
+        window: &DataWindow,
+        result: &mut MonitoringResult,
+    ) -> Result<(), WindowError> {
+        let Some(profile) = &self.profile else {
+            return Err(window_error(
+                "no_reference",
+                &window.name,
+                MonitorError::NoReference.to_string(),
+            ));
+        };
+        result.data_quality = profile.quality(window);
+        let reference_mean = profile.prediction_mean;
+        let predictions = self
+            .predictions(window)
+            .map_err(|e| window_error("model", &window.name, e.to_string()))?;
+        if let Some((predictions, source)) = predictions {
+            result.prediction_source = Some(source);
+            result.predictions = PredictionStats::from_values(&predictions);
+            if let (Some(stats), Some(reference)) = (&result.predictions, reference_mean) {
+                result.prediction_shift = Some((stats.mean - reference).abs());
+            }
+            if let Some(target) = window.target_values() {
+                result.performance = match self.config.task {
+                    Task::Classification => classification_metrics(target, &predictions)
+                        .map(Performance::Classification),
+                    Task::Regression => {
+                        regression_metrics(target, &predictions).map(Performance::Regression)
+                    }
+                };
+            }
+        }
+        for detector in &mut self.detectors {
+            let name = detector.name().to_string();
+            let drift = detector
+                .detect(window)
+                .map_err(|e| window_error("drift", &window.name, format!("{name}: {e}")))?;
+            result.drift.insert(name, drift);
+        }
+        Ok(())
+    }
+
+    /// The result for a window file that could not be read: an error and a CRITICAL
+    /// `window_error` alert.
+    pub fn monitor_error(
+        &mut self,
+        window: &str,
+        error: &DataError,
+        metadata: Metadata,
+    ) -> MonitoringResult {
+        let mut result = MonitoringResult::new(window);
+        result.metadata = metadata;
+        result.error = Some(WindowError::from(error));
+        result.alerts = self.alerts.check_alerts(&result);
+        self.remember(result.clone());
+        result
+    }
+
+    fn failed(&mut self, window: &str, metadata: Metadata, error: WindowError) -> MonitoringResult {
+        let mut result = MonitoringResult::new(window);
+        result.metadata = metadata;
+        result.error = Some(error);
+        result.alerts = self.alerts.check_alerts(&result);
+        result
+    }
+
+    fn remember(&mut self, result: MonitoringResult) {
+        self.history.push(result);
+        if let Some(limit) = self.history_limit {
+            let excess = self.history.len().saturating_sub(limit);
+            self.history.drain(..excess);
+        }
+    }
+
+    /// Results so far, oldest first.
+    pub fn history(&self) -> &[MonitoringResult] {
+        &self.history
+    }
+
+    /// The history as a JSON array.
+    pub fn export_history(&self) -> serde_json::Result<String> {
+        serde_json::to_string_pretty(&self.history)
+    }
+}
+
+fn window_error(kind: &str, window: &str, message: String) -> WindowError {
+    WindowError {
+        kind: kind.to_string(),
+        message,
+        file: window.to_string(),
+        line: None,
+        column: None,
+    }
+}

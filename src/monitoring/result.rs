@@ -1,0 +1,193 @@
+//! The result of monitoring one window: what `--once` prints, the TUI draws and the history keeps.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::alerts::{Alert, AlertLevel};
+use super::metrics::{ClassificationMetrics, RegressionMetrics};
+use crate::data::DataError;
+use crate::drift::DriftResult;
+
+/// Model quality on a window with targets.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Performance {
+    Classification(ClassificationMetrics),
+    Regression(RegressionMetrics),
+}
+
+impl Performance {
+    /// Accuracy for classification, R² for regression: the one number a sparkline shows.
+    pub fn headline(&self) -> (&'static str, f64) {
+        match self {
+            Performance::Classification(m) => ("accuracy", m.accuracy),
+            Performance::Regression(m) => ("r2", m.r2),
+        }
+    }
+}
+
+/// Summary of a window's predictions (missing ones excluded).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PredictionStats {
+    pub count: usize,
+    pub mean: f64,
+    /// Population standard deviation.
+    pub std: f64,
+    pub min: f64,
+    pub max: f64,
+}
+
+impl PredictionStats {
+    /// Stats of the non-NaN values; `None` when there are none.
+    pub fn from_values(values: &[f64]) -> Option<Self> {
+        let mut count = 0usize;
+        let mut mean = 0.0;
+        let mut m2 = 0.0;
+        let mut min = f64::INFINITY;
+        let mut max = f64::NEG_INFINITY;
+        for &v in values.iter().filter(|v| !v.is_nan()) {
+            count += 1;
+            let delta = v - mean;
+            mean += delta / count as f64;
+            m2 += delta * (v - mean);
+            min = min.min(v);
+            max = max.max(v);
+        }
+        (count > 0).then(|| PredictionStats {
+            count,
+            mean,
+            std: (m2 / count as f64).sqrt(),
+            min,
+            max,
+        })
+    }
+}
+
+/// Data quality of one feature.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FeatureQuality {
+    pub missing_ref: f64,
+    pub missing_cur: f64,
+    pub invalid_ref: f64,
+    pub invalid_cur: f64,
+    /// Categorical: share of current rows whose category the reference never saw.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unseen_category: Option<f64>,
+    /// Numeric: share of current values outside the reference's [min, max].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub out_of_range: Option<f64>,
+}
+
+/// Why a window has no figures.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WindowError {
+    pub kind: String,
+    pub message: String,
+    pub file: String,
+    #[serde(default)]
+    pub line: Option<u64>,
+    #[serde(default)]
+    pub column: Option<String>,
+}
+
+impl From<&DataError> for WindowError {
+    fn from(e: &DataError) -> Self {
+        WindowError {
+            kind: e.kind().to_string(),
+            message: e.to_string(),
+            file: e.file().display().to_string(),
+            line: e.line(),
+            column: e.column().map(str::to_string),
+        }
+    }
+}
+
+/// Where the predictions came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PredictionSource {
+    /// The window's prediction column.
+    Column,
+    /// A model applied to the window's features.
+    Model,
+}
+
+/// Everything monitoring found in one window.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MonitoringResult {
+    pub window: String,
+    pub timestamp: DateTime<Utc>,
+    pub rows: usize,
+    #[serde(default)]
+    pub metadata: BTreeMap<String, serde_json::Value>,
+    #[serde(default)]
+    pub drift: BTreeMap<String, DriftResult>,
+    #[serde(default)]
+    pub data_quality: BTreeMap<String, FeatureQuality>,
+    #[serde(default)]
+    pub performance: Option<Performance>,
+    #[serde(default)]
+    pub predictions: Option<PredictionStats>,
+    #[serde(default)]
+    pub prediction_source: Option<PredictionSource>,
+    #[serde(default)]
+    pub prediction_shift: Option<f64>,
+    #[serde(default)]
+    pub alerts: Vec<Alert>,
+    #[serde(default)]
+    pub error: Option<WindowError>,
+}
+
+impl MonitoringResult {
+    /// An empty result for a window, timestamped now.
+    pub fn new(window: impl Into<String>) -> Self {
+        MonitoringResult {
+            window: window.into(),
+            timestamp: Utc::now(),
+            rows: 0,
+            metadata: BTreeMap::new(),
+            drift: BTreeMap::new(),
+            data_quality: BTreeMap::new(),
+            performance: None,
+            predictions: None,
+            prediction_source: None,
+            prediction_shift: None,
+            alerts: Vec::new(),
+            error: None,
+        }
+    }
+
+    /// The most severe alert level, if any alert was raised.
+    pub fn worst_level(&self) -> Option<AlertLevel> {
+        self.alerts.iter().map(|a| a.level).max()
+    }
+
+    /// Whether any detector reports drift.
+    pub fn drift_detected(&self) -> bool {
+        self.drift.values().any(|d| d.drift_detected)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prediction_stats_match_two_pass_formulas() {
+        let v = [0.1, 0.4, f64::NAN, 0.9, 0.6];
+        let s = PredictionStats::from_values(&v).expect("values");
+        assert_eq!(s.count, 4);
+        let mean = (0.1 + 0.4 + 0.9 + 0.6) / 4.0;
+        assert!((s.mean - mean).abs() < 1e-15);
+        let var = [0.1, 0.4, 0.9, 0.6]
+            .iter()
+            .map(|x| (x - mean) * (x - mean))
+            .sum::<f64>()
+            / 4.0;
+        assert!((s.std - var.sqrt()).abs() < 1e-15);
+        assert_eq!((s.min, s.max), (0.1, 0.9));
+        assert!(PredictionStats::from_values(&[f64::NAN]).is_none());
+    }
+}

@@ -1,0 +1,119 @@
+//! Headless output: one JSON object per line, or a short readable table.
+//!
+//! The same `MonitoringResult` the TUI draws is printed here, so scripts and people see the
+//! same figures.
+
+use std::io::Write;
+
+use ml_monitor::monitoring::Performance;
+use ml_monitor::MonitoringResult;
+
+use crate::cli::Format;
+
+/// Writes one result in the chosen format and flushes (a consumer of a pipe sees each window
+/// as soon as it is done).
+pub fn write_result(
+    out: &mut dyn Write,
+    result: &MonitoringResult,
+    format: Format,
+) -> std::io::Result<()> {
+    match format {
+        Format::Json => {
+            serde_json::to_writer(&mut *out, result).map_err(std::io::Error::other)?;
+            writeln!(out)?;
+        }
+        Format::Text => write_text(out, result)?,
+    }
+    out.flush()
+}
+
+fn write_text(out: &mut dyn Write, r: &MonitoringResult) -> std::io::Result<()> {
+    let name = sanitize(&r.window);
+    if let Some(e) = &r.error {
+        writeln!(out, "{name}  ERROR  {}", sanitize(&e.message))?;
+    } else {
+        let mut line = format!("{name}  {} rows", r.rows);
+        for (detector, d) in &r.drift {
+            let mark = if d.drift_detected { "DRIFT" } else { "ok" };
+            match d.auc {
+                Some(auc) => line.push_str(&format!("  {detector}: {mark} (AUC {auc:.3})")),
+                None => line.push_str(&format!(
+                    "  {detector}: {mark} {}/{}",
+                    d.n_drifted, d.n_features
+                )),
+            }
+        }
+        match &r.performance {
+            Some(Performance::Classification(m)) => {
+                line.push_str(&format!("  accuracy {:.3} f1 {:.3}", m.accuracy, m.f1));
+            }
+            Some(Performance::Regression(m)) => {
+                line.push_str(&format!("  r2 {:.3} rmse {:.4}", m.r2, m.rmse));
+            }
+            None => {}
+        }
+        if let Some(p) = &r.predictions {
+            line.push_str(&format!("  pred mean {:.4}", p.mean));
+        }
+        if let Some(s) = r.prediction_shift {
+            line.push_str(&format!(" shift {s:.4}"));
+        }
+        writeln!(out, "{line}")?;
+        let drifted: Vec<String> = r
+            .drift
+            .iter()
+            .filter(|(_, d)| d.auc.is_none())
+            .flat_map(|(detector, d)| {
+                d.features
+                    .iter()
+                    .filter(|(_, f)| f.drifted)
+                    .map(move |(feature, f)| {
+                        let stat = f.statistic.map_or("n/a".to_string(), |s| format!("{s:.4}"));
+                        let p = f.p_value.map_or(String::new(), |p| format!(" p={p:.3e}"));
+                        format!("{detector}:{}={stat}{p}", sanitize(feature))
+                    })
+            })
+            .collect();
+        if !drifted.is_empty() {
+            writeln!(out, "    drifted: {}", drifted.join("  "))?;
+        }
+    }
+    for a in &r.alerts {
+        writeln!(
+            out,
+            "    {:<8} {}: {}",
+            a.level.as_str(),
+            a.kind.as_str(),
+            sanitize(&a.message)
+        )?;
+    }
+    Ok(())
+}
+
+/// Strips control characters (and so escape sequences' introducers) from text that came from
+/// data files before it reaches a terminal.
+pub fn sanitize(text: &str) -> String {
+    text.chars().filter(|c| !c.is_control()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sanitize_strips_escapes() {
+        assert_eq!(sanitize("a\u{1b}[31mb\u{7}c\r\n"), "a[31mbc");
+    }
+
+    #[test]
+    fn json_is_one_line_per_result() {
+        let mut r = MonitoringResult::new("w\nx.csv");
+        r.rows = 3;
+        let mut buf = Vec::new();
+        write_result(&mut buf, &r, Format::Json).expect("write");
+        let text = String::from_utf8(buf).expect("utf8");
+        assert_eq!(text.matches('\n').count(), 1);
+        let back: MonitoringResult = serde_json::from_str(text.trim_end()).expect("parses");
+        assert_eq!(back, r);
+    }
+}

@@ -1,0 +1,153 @@
+//! From a window file to a recorded, reportable result.
+//!
+//! Every mode (`--once`, `--headless`, the TUI, the demo) goes through [`Pipeline::process`], so
+//! they read, evaluate and record a window in exactly the same way. The result is recorded in
+//! the history (one transaction) before anyone is shown it: what was shown is never lost.
+
+use std::collections::{BTreeMap, HashSet};
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use ml_monitor::data::{self, DataWindow, Schema};
+use ml_monitor::drift::histogram::histogram;
+use ml_monitor::monitoring::Metadata;
+use ml_monitor::{ModelMonitor, MonitorConfig};
+
+use crate::app_event::WindowReport;
+use crate::history::{FileKey, History};
+
+/// Bins of the TUI's histograms.
+const HISTOGRAM_BINS: usize = 20;
+
+/// A usage problem (bad config, missing reference flag): exit status 2.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct UsageError(pub String);
+
+/// What the monitor is compared against.
+pub enum ReferenceSource {
+    /// A reference CSV.
+    Csv(PathBuf),
+}
+
+/// The monitor, the reference and the history, ready to process windows.
+pub struct Pipeline {
+    monitor: ModelMonitor,
+    schema: Schema,
+    reference: DataWindow,
+    history: Option<History>,
+    histograms: bool,
+}
+
+impl Pipeline {
+    /// Reads the reference and fits the monitor. Errors name the file.
+    pub fn new(
+        config: MonitorConfig,
+        source: &ReferenceSource,
+        history: Option<History>,
+    ) -> anyhow::Result<Self> {
+        let ReferenceSource::Csv(path) = source;
+        let (reference, schema) = data::read_reference(path, &config.columns)
+            .with_context(|| format!("reference {} cannot be used", path.display()))?;
+        let mut monitor = ModelMonitor::new(config).with_history_limit(1000);
+        monitor
+            .set_reference(&reference)
+            .with_context(|| format!("reference {}", path.display()))?;
+        Ok(Pipeline {
+            monitor,
+            schema,
+            reference,
+            history,
+            histograms: false,
+        })
+    }
+
+    /// Also compute per-feature histograms for the UI.
+    pub fn with_histograms(mut self, on: bool) -> Self {
+        self.histograms = on;
+        self
+    }
+
+    /// The alert thresholds in force (the TUI's gauges).
+    pub fn thresholds(&self) -> &ml_monitor::AlertThresholds {
+        self.monitor.alert_manager().thresholds()
+    }
+
+    /// The history, when kept.
+    pub fn history(&self) -> Option<&History> {
+        self.history.as_ref()
+    }
+
+    /// The history, mutably (acknowledgements).
+    pub fn history_mut(&mut self) -> Option<&mut History> {
+        self.history.as_mut()
+    }
+
+    /// Keys of the files the history has already recorded (for the watcher's skip check).
+    pub fn processed_keys(&self) -> anyhow::Result<HashSet<String>> {
+        match &self.history {
+            Some(h) => Ok(h.processed_names()?),
+            None => Ok(HashSet::new()),
+        }
+    }
+
+    /// Processes one window file. `Ok(None)`: the history already holds this exact file.
+    /// An unusable file gives an error result, not an `Err`; `Err` means the history could not
+    /// be written.
+    pub fn process(&mut self, path: &Path) -> anyhow::Result<Option<WindowReport>> {
+        let key = FileKey::of(path).ok();
+        if let (Some(h), Some(k)) = (&self.history, &key) {
+            if h.is_processed(k)? {
+                return Ok(None);
+            }
+        }
+        let name = path.file_name().map_or_else(
+            || path.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        );
+        let mut metadata = Metadata::new();
+        metadata.insert("file".into(), path.display().to_string().into());
+        if let Some(k) = &key {
+            metadata.insert("bytes".into(), k.size.into());
+        }
+        let (result, histograms) = match data::read_window(path, &self.schema) {
+            Ok(window) => {
+                let result = self.monitor.monitor(&window, metadata);
+                let histograms = if self.histograms && result.error.is_none() {
+                    self.histograms_of(&window)
+                } else {
+                    BTreeMap::new()
+                };
+                (result, histograms)
+            }
+            Err(e) => (
+                self.monitor.monitor_error(&name, &e, metadata),
+                BTreeMap::new(),
+            ),
+        };
+        if let Some(h) = &mut self.history {
+            h.record(key.as_ref(), &result)
+                .with_context(|| format!("recording {name} in the history"))?;
+        }
+        Ok(Some(WindowReport { result, histograms }))
+    }
+
+    fn histograms_of(
+        &self,
+        window: &DataWindow,
+    ) -> BTreeMap<String, ml_monitor::drift::histogram::Histogram> {
+        self.reference
+            .features
+            .iter()
+            .filter_map(|r| {
+                let c = window.feature(&r.name)?;
+                histogram(r, c, HISTOGRAM_BINS).map(|h| (r.name.clone(), h))
+            })
+            .collect()
+    }
+}
+
+/// The default history location for a watched directory.
+pub fn default_history_path(dir: &Path) -> PathBuf {
+    dir.join(".ml-monitor").join("history.sqlite")
+}

@@ -1,0 +1,175 @@
+//! When to draw: on change, merged, and otherwise not at all.
+//!
+//! The loop blocks on the event channel (no polling), with a timeout only for the next clock
+//! tick or the end of the frame interval. Every event marks the screen dirty if it changed
+//! something; pending events are drained before drawing, and frames are at least
+//! [`FRAME_INTERVAL`] apart, so a burst of windows costs one or two frames. Once a second the
+//! clock is moved, which redraws only if a time on screen (clock, last window's age) changed:
+//! an idle monitor draws once a second for the first minute after a window, then once a minute.
+
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use ratatui::backend::Backend;
+use ratatui::Terminal;
+
+use super::app::{App, Outcome};
+use super::render;
+use crate::app_event::{AppEvent, UiCommand};
+
+/// At most ten frames a second.
+pub(crate) const FRAME_INTERVAL: Duration = Duration::from_millis(100);
+/// How often the clock is looked at.
+pub(crate) const TICK_INTERVAL: Duration = Duration::from_secs(1);
+
+/// What a run did, for tests and measurements.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Stats {
+    pub(crate) frames: usize,
+    pub(crate) events: usize,
+}
+
+/// Runs until the app asks to quit or every sender of `events` is gone.
+pub(crate) fn run<B>(
+    terminal: &mut Terminal<B>,
+    app: &mut App,
+    events: &Receiver<AppEvent>,
+    commands: &Sender<UiCommand>,
+    clock: impl Fn() -> DateTime<Utc>,
+) -> anyhow::Result<Stats>
+where
+    B: Backend,
+    B::Error: Send + Sync + 'static,
+{
+    let mut stats = Stats::default();
+    let mut dirty = true;
+    let mut last_frame: Option<Instant> = None;
+    let mut next_tick = Instant::now() + TICK_INTERVAL;
+    loop {
+        let now = Instant::now();
+        let frame_due = last_frame.is_none_or(|t| now.duration_since(t) >= FRAME_INTERVAL);
+        if dirty && frame_due {
+            terminal.draw(|frame| render::draw(frame, app))?;
+            stats.frames += 1;
+            last_frame = Some(now);
+            dirty = false;
+        }
+        let wake = match (dirty, last_frame) {
+            (true, Some(t)) => (t + FRAME_INTERVAL).min(next_tick),
+            _ => next_tick,
+        };
+        let first = match events.recv_timeout(wake.saturating_duration_since(Instant::now())) {
+            Ok(event) => Some(event),
+            Err(RecvTimeoutError::Timeout) => None,
+            Err(RecvTimeoutError::Disconnected) => return Ok(stats),
+        };
+        // Drain what is already queued so a burst becomes one frame.
+        for event in first
+            .into_iter()
+            .chain(std::iter::from_fn(|| events.try_recv().ok()))
+        {
+            stats.events += 1;
+            let outcome = apply(app, event, &clock);
+            if outcome.quit {
+                return Ok(stats);
+            }
+            if let Some(command) = outcome.command {
+                if commands.send(command).is_err() {
+                    log::warn!("acknowledgement not recorded: the processing side has stopped");
+                }
+            }
+            dirty |= outcome.redraw;
+        }
+        if Instant::now() >= next_tick {
+            dirty |= app.tick(clock()).redraw;
+            next_tick = Instant::now() + TICK_INTERVAL;
+        }
+    }
+}
+
+/// One event, with the clock moved first so a window's age starts right.
+fn apply(app: &mut App, event: AppEvent, clock: &impl Fn() -> DateTime<Utc>) -> Outcome {
+    let ticked = app.tick(clock());
+    let mut outcome = app.handle(event);
+    outcome.redraw |= ticked.redraw;
+    outcome
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tui::fixtures;
+    use crate::tui::render::testing::shows;
+    use ratatui::backend::TestBackend;
+    use std::sync::mpsc;
+    use std::thread;
+
+    fn terminal() -> Terminal<TestBackend> {
+        Terminal::new(TestBackend::new(80, 24)).expect("test terminal")
+    }
+
+    #[test]
+    fn an_idle_screen_is_drawn_once() {
+        let (tx, rx) = mpsc::channel();
+        let (cmd_tx, _cmd_rx) = mpsc::channel();
+        let mut app = fixtures::app(3, false);
+        let now = app.now;
+        let sender = thread::spawn(move || {
+            thread::sleep(Duration::from_millis(2300));
+            let _ = tx.send(AppEvent::Shutdown);
+        });
+        let stats = run(&mut terminal(), &mut app, &rx, &cmd_tx, move || now).expect("run");
+        sender.join().expect("sender thread");
+        assert_eq!(stats.frames, 1, "two idle ticks redrew: {stats:?}");
+    }
+
+    #[test]
+    fn a_burst_of_windows_is_merged_into_few_frames() {
+        let (tx, rx) = mpsc::channel();
+        let (cmd_tx, _cmd_rx) = mpsc::channel();
+        let mut app = fixtures::app(0, false);
+        let now = fixtures::now();
+        let sender = thread::spawn(move || {
+            for i in 1..=40 {
+                let _ = tx.send(AppEvent::Window(Box::new(fixtures::report(i, i % 3 == 0))));
+            }
+            thread::sleep(Duration::from_millis(300));
+            let _ = tx.send(AppEvent::Shutdown);
+        });
+        let mut t = terminal();
+        let stats = run(&mut t, &mut app, &rx, &cmd_tx, move || now).expect("run");
+        sender.join().expect("sender thread");
+        assert_eq!(stats.events, 41);
+        assert!((2..=4).contains(&stats.frames), "{stats:?}");
+        assert!(shows(t.backend().buffer(), "window_0040.csv"));
+    }
+
+    #[test]
+    fn acknowledgements_go_out_as_commands_and_q_quits() {
+        let (tx, rx) = mpsc::channel();
+        let (cmd_tx, cmd_rx) = mpsc::channel();
+        let mut app = fixtures::app(3, false);
+        let now = app.now;
+        for code in ['\t', 'a', 'q'] {
+            let code = match code {
+                '\t' => crossterm::event::KeyCode::Tab,
+                c => crossterm::event::KeyCode::Char(c),
+            };
+            tx.send(fixtures::key(code)).expect("queued");
+        }
+        run(&mut terminal(), &mut app, &rx, &cmd_tx, move || now).expect("run");
+        let sent: Vec<UiCommand> = cmd_rx.try_iter().collect();
+        assert_eq!(sent.len(), 1, "{sent:?}");
+    }
+
+    #[test]
+    fn the_loop_ends_when_every_sender_is_gone() {
+        let (tx, rx) = mpsc::channel::<AppEvent>();
+        let (cmd_tx, _cmd_rx) = mpsc::channel();
+        drop(tx);
+        let mut app = fixtures::app(1, false);
+        let stats = run(&mut terminal(), &mut app, &rx, &cmd_tx, fixtures::now).expect("run");
+        assert_eq!(stats.frames, 1);
+    }
+}

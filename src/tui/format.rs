@@ -1,0 +1,109 @@
+//! Numbers and times as the panes show them: short, fixed-width-friendly, and never "NaN".
+//!
+//! Time is always passed in (the app's `now`), never read from the clock here, so renders are
+//! reproducible. Times are shown in UTC like the results' timestamps; the clock has no seconds
+//! so that an idle screen changes at most once a minute once the last window is older than that.
+
+use chrono::{DateTime, Utc};
+
+/// Placeholder for a missing or non-finite figure.
+pub(crate) const NA: &str = "n/a";
+
+/// A statistic in at most about seven characters: `0.123`, `12.3`, `1.2e4`, `3.0e-5`.
+pub(crate) fn number(value: Option<f64>) -> String {
+    match value {
+        Some(v) if v.is_finite() => {
+            let a = v.abs();
+            if a == 0.0 {
+                "0".to_string()
+            } else if !(1e-3..1e4).contains(&a) {
+                format!("{v:.1e}")
+            } else if a >= 100.0 {
+                format!("{v:.1}")
+            } else {
+                format!("{v:.3}")
+            }
+        }
+        _ => NA.to_string(),
+    }
+}
+
+/// A p-value: four decimals, or scientific below 1e-4.
+pub(crate) fn p_value(value: Option<f64>) -> String {
+    match value {
+        Some(v) if v.is_finite() => {
+            if v != 0.0 && v.abs() < 1e-4 {
+                format!("{v:.1e}")
+            } else {
+                format!("{v:.4}")
+            }
+        }
+        _ => NA.to_string(),
+    }
+}
+
+/// A share as a percentage with one decimal.
+pub(crate) fn percent(value: Option<f64>) -> String {
+    match value {
+        Some(v) if v.is_finite() => format!("{:.1}%", v * 100.0),
+        _ => NA.to_string(),
+    }
+}
+
+/// How long ago `then` was: seconds for the first minute, then minutes, hours, days.
+pub(crate) fn age(now: DateTime<Utc>, then: DateTime<Utc>) -> String {
+    let secs = (now - then).num_seconds();
+    match secs {
+        s if s < 1 => "just now".to_string(),
+        s if s < 60 => format!("{s}s ago"),
+        s if s < 3600 => format!("{}m ago", s / 60),
+        s if s < 48 * 3600 => format!("{}h ago", s / 3600),
+        s => format!("{}d ago", s / 86_400),
+    }
+}
+
+/// The status line's clock.
+pub(crate) fn clock(now: DateTime<Utc>) -> String {
+    now.format("%H:%M UTC").to_string()
+}
+
+/// An alert's time of day.
+pub(crate) fn time_of_day(t: DateTime<Utc>) -> String {
+    t.format("%H:%M:%S").to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn numbers_are_short_and_never_nan() {
+        assert_eq!(number(Some(0.12345)), "0.123");
+        assert_eq!(number(Some(123.45)), "123.5");
+        assert_eq!(number(Some(12345.0)), "1.2e4");
+        assert_eq!(number(Some(0.00002)), "2.0e-5");
+        assert_eq!(number(Some(0.0)), "0");
+        assert_eq!(number(Some(f64::NAN)), "n/a");
+        assert_eq!(number(Some(f64::INFINITY)), "n/a");
+        assert_eq!(number(None), "n/a");
+        assert_eq!(p_value(Some(1.3e-30)), "1.3e-30");
+        assert_eq!(p_value(Some(0.04999)), "0.0500");
+        assert_eq!(percent(Some(0.025)), "2.5%");
+    }
+
+    #[test]
+    fn ages_step_from_seconds_to_days() {
+        let t = Utc
+            .with_ymd_and_hms(2026, 11, 27, 20, 0, 0)
+            .single()
+            .expect("valid time");
+        let later = |s| t + chrono::Duration::seconds(s);
+        assert_eq!(age(t, later(5)), "just now");
+        assert_eq!(age(later(42), t), "42s ago");
+        assert_eq!(age(later(125), t), "2m ago");
+        assert_eq!(age(later(7200), t), "2h ago");
+        assert_eq!(age(later(3 * 86_400), t), "3d ago");
+        assert_eq!(clock(t), "20:00 UTC");
+    }
+}

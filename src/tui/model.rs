@@ -1,0 +1,158 @@
+//! What the screen is drawn from: a bounded summary of the windows seen so far.
+//!
+//! Only the newest usable window is kept whole (for the drift table, gauges and histograms);
+//! older windows shrink to the few numbers the sparklines need, and at most [`MAX_WINDOWS`] of
+//! them and [`MAX_ALERTS`] alerts are kept, so a monitor left running for weeks stays small.
+//! The whole snapshot is cheap to clone, which is how pausing freezes the display.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use ml_monitor::{Alert, AlertLevel, MonitoringResult};
+
+use super::rows;
+use crate::app_event::WindowReport;
+
+/// Windows of history kept for the sparklines.
+pub(crate) const MAX_WINDOWS: usize = 500;
+/// Alerts kept for the alert list.
+pub(crate) const MAX_ALERTS: usize = 1000;
+
+/// An alert's identity in the history: its window and its index in that window's alerts.
+pub(crate) type AlertKey = (String, usize);
+
+/// The figures of one window that the sparklines draw.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct WindowSummary {
+    pub(crate) drift_share: Option<f64>,
+    pub(crate) auc: Option<f64>,
+    /// Accuracy or R², with its name.
+    pub(crate) headline: Option<(&'static str, f64)>,
+    pub(crate) prediction_mean: Option<f64>,
+}
+
+impl WindowSummary {
+    fn of(result: &MonitoringResult) -> Self {
+        WindowSummary {
+            drift_share: rows::drift_share(result),
+            auc: rows::classifier_auc(result),
+            headline: result.performance.as_ref().map(|p| p.headline()),
+            prediction_mean: result.predictions.as_ref().map(|p| p.mean),
+        }
+    }
+}
+
+/// The newest window, usable or not, for the status line.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct LastWindow {
+    pub(crate) name: String,
+    pub(crate) timestamp: DateTime<Utc>,
+    pub(crate) failed: bool,
+}
+
+/// An alert with its key.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct AlertEntry {
+    pub(crate) key: AlertKey,
+    pub(crate) alert: Alert,
+}
+
+/// Everything drawn from the results.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Snapshot {
+    pub(crate) windows_seen: usize,
+    /// Oldest first, at most [`MAX_WINDOWS`] (error windows are not in it).
+    pub(crate) history: VecDeque<WindowSummary>,
+    /// The newest window that could be read, with its histograms.
+    pub(crate) latest: Option<Arc<WindowReport>>,
+    pub(crate) last: Option<LastWindow>,
+    /// Newest first, at most [`MAX_ALERTS`].
+    pub(crate) alerts: VecDeque<AlertEntry>,
+    /// Alerts ever seen, by level (INFO, WARNING, CRITICAL).
+    pub(crate) counts: [usize; 3],
+}
+
+impl Snapshot {
+    /// Adds a processed window.
+    pub(crate) fn push(&mut self, report: WindowReport) {
+        let result = &report.result;
+        self.windows_seen += 1;
+        self.last = Some(LastWindow {
+            name: result.window.clone(),
+            timestamp: result.timestamp,
+            failed: result.error.is_some(),
+        });
+        for (index, alert) in result.alerts.iter().enumerate().rev() {
+            self.counts[level_index(alert.level)] += 1;
+            self.alerts.push_front(AlertEntry {
+                key: (result.window.clone(), index),
+                alert: alert.clone(),
+            });
+        }
+        self.alerts.truncate(MAX_ALERTS);
+        if result.error.is_none() {
+            self.history.push_back(WindowSummary::of(result));
+            if self.history.len() > MAX_WINDOWS {
+                self.history.pop_front();
+            }
+            self.latest = Some(Arc::new(report));
+        }
+    }
+
+    /// The newest window's result, if one could be read.
+    pub(crate) fn latest_result(&self) -> Option<&MonitoringResult> {
+        self.latest.as_deref().map(|r| &r.result)
+    }
+
+    /// Alerts seen at a level.
+    pub(crate) fn count(&self, level: AlertLevel) -> usize {
+        self.counts[level_index(level)]
+    }
+}
+
+fn level_index(level: AlertLevel) -> usize {
+    match level {
+        AlertLevel::Info => 0,
+        AlertLevel::Warning => 1,
+        AlertLevel::Critical => 2,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tui::fixtures;
+
+    #[test]
+    fn history_and_alerts_stay_bounded() {
+        let mut s = Snapshot::default();
+        for i in 0..(MAX_WINDOWS + 20) {
+            s.push(fixtures::report(i, i % 2 == 0));
+        }
+        assert_eq!(s.windows_seen, MAX_WINDOWS + 20);
+        assert_eq!(s.history.len(), MAX_WINDOWS);
+        assert!(s.alerts.len() <= MAX_ALERTS);
+        let total: usize = s.counts.iter().sum();
+        assert!(total > MAX_ALERTS, "counts keep every alert seen: {total}");
+    }
+
+    #[test]
+    fn an_error_window_updates_status_and_alerts_but_not_the_table() {
+        let mut s = Snapshot::default();
+        s.push(fixtures::report(1, true));
+        s.push(WindowReport {
+            result: fixtures::error_result(2),
+            histograms: Default::default(),
+        });
+        assert_eq!(
+            s.latest_result().map(|r| r.window.as_str()),
+            Some("window_0001.csv")
+        );
+        let last = s.last.as_ref().expect("last window");
+        assert!(last.failed && last.name == "window_0002.csv");
+        assert_eq!(s.alerts[0].key, ("window_0002.csv".to_string(), 0));
+        assert_eq!(s.count(AlertLevel::Critical), 2);
+        assert_eq!(s.history.len(), 1);
+    }
+}

@@ -1,0 +1,70 @@
+//! The `?` overlay: the key table as the dispatcher uses it, and what the table's words mean.
+
+use ratatui::layout::{Constraint, Rect};
+use ratatui::text::Line;
+use ratatui::widgets::{Block, Borders, Clear, Row, Table};
+use ratatui::Frame;
+
+use crate::tui::app::App;
+use crate::tui::keys::{self, BINDINGS};
+
+const LEGEND: [&str; 3] = [
+    "DRIFT: a detector flags the feature   few: too few values to test",
+    "const: constant in the reference      D/χ²: KS D, or chi-square",
+    "OVER: beyond its alert threshold      ✓: acknowledged alert",
+];
+
+pub(super) fn render(frame: &mut Frame, area: Rect, app: &App) {
+    let theme = app.theme;
+    let wanted_height = BINDINGS.len() as u16 + LEGEND.len() as u16 + 3;
+    let width = area.width.saturating_sub(4).min(72);
+    let height = area.height.saturating_sub(2).min(wanted_height);
+    let popup = Rect::new(
+        area.x + (area.width - width) / 2,
+        area.y + (area.height - height) / 2,
+        width,
+        height,
+    );
+    let mut rows: Vec<Row> = BINDINGS
+        .iter()
+        .map(|b| Row::new([keys::labels(b), b.description.to_string()]))
+        .collect();
+    rows.push(Row::new([String::new(), String::new()]));
+    rows.extend(
+        LEGEND
+            .iter()
+            .map(|l| Row::new([String::new(), l.to_string()])),
+    );
+    let table = Table::new(rows, [Constraint::Length(14), Constraint::Min(0)]).block(
+        Block::new()
+            .borders(Borders::ALL)
+            .border_style(theme.border(true))
+            .title(Line::styled(" Keys · ? or Esc closes ", theme.heading())),
+    );
+    frame.render_widget(Clear, popup);
+    frame.render_widget(table, popup);
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::tui::fixtures::{self, key};
+    use crate::tui::keys::{labels, BINDINGS};
+    use crate::tui::render::testing::{screen, shows};
+    use crossterm::event::KeyCode;
+
+    #[test]
+    fn help_lists_every_binding_from_the_key_table() {
+        let mut app = fixtures::app(3, false);
+        app.handle(key(KeyCode::Char('?')));
+        let t = screen(&app, 80, 24);
+        let buffer = t.backend().buffer();
+        for binding in BINDINGS {
+            assert!(shows(buffer, &labels(binding)), "{}", labels(binding));
+            assert!(
+                shows(buffer, binding.description),
+                "{}",
+                binding.description
+            );
+        }
+    }
+}

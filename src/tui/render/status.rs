@@ -1,0 +1,150 @@
+//! The two status lines at the top (where, how many, how recent, live or paused, alert counts)
+//! and the footer (key hints, or the watcher's trouble when it has some, which matters more).
+
+use ml_monitor::AlertLevel;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+use ratatui::Frame;
+
+use crate::tui::app::App;
+use crate::tui::keys::{self, BINDINGS};
+use crate::tui::sanitize::sanitize;
+
+pub(super) fn render(frame: &mut Frame, area: Rect, app: &App) {
+    let theme = app.theme;
+    let shown = app.shown();
+    let (clock, age) = app.time_texts();
+    let [top, bottom] = Layout::vertical([Constraint::Length(1); 2]).areas(area);
+
+    let where_ = Line::from(vec![
+        Span::styled(app.options.title.clone(), theme.heading()),
+        Span::raw("  dir "),
+        Span::raw(sanitize(&app.options.directory).into_owned()),
+        Span::raw("  ref "),
+        Span::raw(sanitize(&app.options.reference).into_owned()),
+    ]);
+    let clock_width = clock.chars().count() as u16 + 1;
+    let [left, right] =
+        Layout::horizontal([Constraint::Min(0), Constraint::Length(clock_width)]).areas(top);
+    frame.render_widget(Paragraph::new(where_), left);
+    frame.render_widget(Line::from(clock).right_aligned(), right);
+
+    let mut state = match app.paused() {
+        Some(new) => vec![Span::styled(format!(" PAUSED +{new} "), theme.paused())],
+        None => vec![Span::styled("LIVE", theme.good())],
+    };
+    state.push(Span::raw(format!("  windows {}", shown.windows_seen)));
+    match &shown.last {
+        Some(last) => {
+            state.push(Span::raw("  last "));
+            state.push(Span::raw(sanitize(&last.name).into_owned()));
+            if last.failed {
+                state.push(Span::styled(" ERROR", theme.alarm()));
+            }
+            state.push(Span::raw(format!(" {}", age.unwrap_or_default())));
+        }
+        None => state.push(Span::styled("  no window yet", theme.muted())),
+    }
+    let mut counts = Vec::new();
+    for level in [AlertLevel::Critical, AlertLevel::Warning, AlertLevel::Info] {
+        let n = shown.count(level);
+        let style = if n > 0 {
+            theme.level(level)
+        } else {
+            theme.muted()
+        };
+        counts.push(Span::styled(format!(" {} {n}", level.as_str()), style));
+    }
+    let counts = Line::from(counts).right_aligned();
+    let [left, right] = Layout::horizontal([
+        Constraint::Min(0),
+        Constraint::Length(counts.width() as u16),
+    ])
+    .areas(bottom);
+    frame.render_widget(Paragraph::new(Line::from(state)), left);
+    frame.render_widget(counts, right);
+}
+
+pub(super) fn render_footer(frame: &mut Frame, area: Rect, app: &App) {
+    let theme = app.theme;
+    let line = match &app.watcher_trouble {
+        Some(message) => Line::from(vec![
+            Span::styled("WATCHER TROUBLE ", theme.alarm()),
+            Span::raw(sanitize(message).into_owned()),
+            Span::styled(" (retrying)", theme.muted()),
+        ]),
+        None => {
+            let mut spans = Vec::new();
+            for binding in BINDINGS {
+                let (Some(hint), Some(key)) = (binding.hint, binding.keys.first()) else {
+                    continue;
+                };
+                if !spans.is_empty() {
+                    spans.push(Span::raw("  "));
+                }
+                spans.push(Span::styled(keys::label(*key), theme.heading()));
+                spans.push(Span::raw(format!(" {hint}")));
+            }
+            Line::from(spans)
+        }
+    };
+    frame.render_widget(Paragraph::new(line), area);
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::app_event::AppEvent;
+    use crate::tui::fixtures;
+    use crate::tui::render::testing::{lines, screen, shows};
+
+    #[test]
+    fn status_says_where_how_many_how_recent_and_the_alert_counts() {
+        let app = fixtures::app(3, false);
+        let t = screen(&app, 100, 30);
+        let top = lines(t.backend().buffer());
+        assert!(
+            top[0].starts_with("ml-monitor  dir /data/incoming  ref /data/reference.csv"),
+            "{}",
+            top[0]
+        );
+        assert!(top[0].trim_end().ends_with("20:05 UTC"), "{}", top[0]);
+        assert!(
+            top[1].starts_with("LIVE  windows 3  last window_0003.csv 2m ago"),
+            "{}",
+            top[1]
+        );
+        assert!(
+            top[1].trim_end().ends_with("CRITICAL 2 WARNING 4 INFO 1"),
+            "{}",
+            top[1]
+        );
+    }
+
+    #[test]
+    fn paused_marker_counts_what_arrived_meanwhile() {
+        let mut app = fixtures::app(3, false);
+        app.handle(fixtures::key(crossterm::event::KeyCode::Char('p')));
+        app.handle(AppEvent::Window(Box::new(fixtures::report(4, false))));
+        let t = screen(&app, 80, 24);
+        assert!(shows(t.backend().buffer(), "PAUSED +1"));
+        assert!(shows(t.backend().buffer(), "windows 3"));
+    }
+
+    #[test]
+    fn footer_lists_key_hints_or_the_watchers_trouble() {
+        let mut app = fixtures::app(1, false);
+        let t = screen(&app, 80, 24);
+        let footer = lines(t.backend().buffer()).pop().unwrap_or_default();
+        assert!(footer.starts_with("q quit  ? help  Tab focus"), "{footer}");
+        app.handle(AppEvent::WatcherTrouble(
+            "cannot read /data/incoming\u{1b}[2J".into(),
+        ));
+        let t = screen(&app, 80, 24);
+        let footer = lines(t.backend().buffer()).pop().unwrap_or_default();
+        assert!(
+            footer.starts_with("WATCHER TROUBLE cannot read /data/incoming (retrying)"),
+            "{footer}"
+        );
+    }
+}

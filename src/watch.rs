@@ -1,0 +1,865 @@
+//! Directory watcher: says "this window file is now complete, process it", once per file.
+//!
+//! A file is complete when its writer closes it (inotify `Close(Write)`) or when it is renamed
+//! into the directory (`Modify(Name(To | Both))`). `Create` and `Modify(Data)` only mean that a
+//! write has started, so reacting to them would hand half-written CSV to the monitor. Events can
+//! still be lost (inotify queue overflow, network file systems, the `--poll` mode that has no
+//! events at all), so a periodic rescan is the backstop: a file whose size and modification time
+//! are the same on two consecutive scans counts as complete too. In poll mode that rescan is the
+//! only mechanism; notify's `PollWatcher` is not used, because its events carry no completion
+//! signal and it would only stat the directory a second time.
+//!
+//! With notify, a file seen being written (`Create` / `Modify(Data)`) but not yet closed is held
+//! back by the rescan until it has been quiet for [`OPEN_WRITER_QUIET`]: a writer that pauses
+//! between chunks is not mistaken for a finished one, and a file whose close event was lost is
+//! still picked up eventually.
+//!
+//! Files already present at start are taken as complete: nothing can tell otherwise.
+//!
+//! Only direct children of the directory are considered, and only `*.csv` (any case) — so
+//! dot-directories such as `.ml-monitor/` are never entered, and stray notes or logs are ignored.
+
+use std::collections::{HashMap, HashSet};
+use std::ffi::{OsStr, OsString};
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::thread::{self, JoinHandle};
+use std::time::{Duration, Instant, SystemTime};
+
+use notify::event::{AccessKind, AccessMode, ModifyKind, RenameMode};
+use notify::{Event, EventKind, RecommendedWatcher, RecursiveMode, Watcher as _};
+
+/// How long a file that notify saw being written, but not closed, must stay unchanged before
+/// the rescan treats it as complete anyway.
+pub const OPEN_WRITER_QUIET: Duration = Duration::from_secs(30);
+
+/// How the watcher looks for files.
+#[derive(Debug, Clone)]
+pub struct WatchOptions {
+    /// `Some(interval)`: no notify at all, only a rescan at this interval (for file systems
+    /// where notify events do not arrive). A writer that keeps a file open and idle for two
+    /// intervals is then taken as done: such writers should write a dotfile and rename it.
+    pub poll: Option<Duration>,
+    /// Backstop rescan interval when notify is used.
+    pub rescan_interval: Duration,
+    /// Files never reported, such as the reference when it lies in the directory (compared
+    /// canonicalised).
+    pub ignore: Vec<PathBuf>,
+}
+
+impl Default for WatchOptions {
+    fn default() -> Self {
+        Self {
+            poll: None,
+            rescan_interval: Duration::from_secs(2),
+            ignore: Vec::new(),
+        }
+    }
+}
+
+/// What the watcher reports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WatchEvent {
+    /// This file is complete: process it.
+    Ready(PathBuf),
+    /// The directory vanished or became unreadable, or notify failed; the watcher keeps retrying.
+    Trouble(String),
+    /// The directory is watched again after a `Trouble`.
+    Recovered,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum WatchError {
+    #[error("cannot read the watched directory \"{}\": {source}", path.display())]
+    Directory { path: PathBuf, source: io::Error },
+    #[error("\"{}\" is not a directory", path.display())]
+    NotADirectory { path: PathBuf },
+    #[error("cannot watch \"{}\" for new files: {source} (try --poll)", path.display())]
+    Notify {
+        path: PathBuf,
+        source: notify::Error,
+    },
+    #[error("cannot start the watcher thread: {0}")]
+    Thread(io::Error),
+}
+
+/// Whether `path` names a data window: a regular file (symlinks followed) called `*.csv` (any
+/// case), not hidden (`.name`), not a temporary `*.tmp` / `*.part`.
+///
+/// Only the file name is checked: the watcher never descends into sub-directories, which is how
+/// files inside dot-directories stay out.
+pub fn is_candidate(path: &Path) -> bool {
+    path.file_name().is_some_and(is_window_name)
+        && fs::metadata(path).is_ok_and(|meta| meta.is_file())
+}
+
+fn is_window_name(name: &OsStr) -> bool {
+    let name = name.to_string_lossy().to_ascii_lowercase();
+    !name.starts_with('.')
+        && !name.ends_with(".tmp")
+        && !name.ends_with(".part")
+        && name.ends_with(".csv")
+}
+
+/// The window files in `dir` now, in name order, without those in `ignore`.
+pub fn initial_files(dir: &Path, ignore: &[PathBuf]) -> io::Result<Vec<PathBuf>> {
+    list_windows(dir, &IgnoreSet::new(ignore))
+}
+
+fn list_windows(dir: &Path, ignore: &IgnoreSet) -> io::Result<Vec<PathBuf>> {
+    let mut files = Vec::new();
+    for entry in fs::read_dir(dir)? {
+        let path = entry?.path();
+        if is_candidate(&path) && !ignore.contains(&path) {
+            files.push(path);
+        }
+    }
+    files.sort_by(|a, b| a.file_name().cmp(&b.file_name()));
+    Ok(files)
+}
+
+/// Paths to leave out, kept both as given and canonicalised.
+struct IgnoreSet(Vec<PathBuf>);
+
+impl IgnoreSet {
+    fn new(paths: &[PathBuf]) -> Self {
+        let mut all = Vec::new();
+        for path in paths {
+            all.push(path.clone());
+            if let Ok(canonical) = fs::canonicalize(path) {
+                all.push(canonical);
+            }
+        }
+        Self(all)
+    }
+
+    fn contains(&self, path: &Path) -> bool {
+        if self.0.is_empty() {
+            return false;
+        }
+        self.0.iter().any(|p| p == path)
+            || fs::canonicalize(path).is_ok_and(|canonical| self.0.contains(&canonical))
+    }
+}
+
+/// A running watcher; stopping or dropping it ends its thread.
+pub struct Watcher {
+    tx: Sender<Msg>,
+    thread: Option<JoinHandle<()>>,
+}
+
+enum Msg {
+    /// An event from the notify watcher of the given generation.
+    Notify(u64, notify::Result<Event>),
+    Stop,
+}
+
+/// Watches `dir`: reports the window files present now (name order, minus those `already_seen`
+/// says an earlier run processed), then each file as it becomes complete (arrival order), each
+/// path at most once. `sink` returns false when nobody listens any more; the watcher then stops.
+pub fn spawn(
+    dir: PathBuf,
+    options: WatchOptions,
+    already_seen: impl Fn(&Path) -> bool + Send + 'static,
+    sink: impl Fn(WatchEvent) -> bool + Send + 'static,
+) -> Result<Watcher, WatchError> {
+    let meta = fs::metadata(&dir).map_err(|source| WatchError::Directory {
+        path: dir.clone(),
+        source,
+    })?;
+    if !meta.is_dir() {
+        return Err(WatchError::NotADirectory { path: dir });
+    }
+    let (tx, rx) = mpsc::channel();
+    let mut state = State {
+        ignore: IgnoreSet::new(&options.ignore),
+        interval: options.poll.unwrap_or(options.rescan_interval),
+        use_notify: options.poll.is_none(),
+        dir,
+        done: HashSet::new(),
+        pending: HashMap::new(),
+        notify: None,
+        generation: 0,
+        dir_id: None,
+        troubled: false,
+        scan_soon: false,
+        tx: tx.clone(),
+        already_seen: Box::new(already_seen),
+        sink: Box::new(sink),
+    };
+    // Watch first, then list: a file completed in between is in both, and `done` dedupes.
+    state.establish().map_err(|source| WatchError::Notify {
+        path: state.dir.clone(),
+        source,
+    })?;
+    let initial =
+        list_windows(&state.dir, &state.ignore).map_err(|source| WatchError::Directory {
+            path: state.dir.clone(),
+            source,
+        })?;
+    let thread = thread::Builder::new()
+        .name("ml-monitor-watch".into())
+        .spawn(move || state.run(initial, rx))
+        .map_err(WatchError::Thread)?;
+    Ok(Watcher {
+        tx,
+        thread: Some(thread),
+    })
+}
+
+impl Watcher {
+    /// Stops the watcher and waits for its thread.
+    pub fn stop(mut self) {
+        self.shutdown();
+    }
+
+    fn shutdown(&mut self) {
+        let Some(thread) = self.thread.take() else {
+            return;
+        };
+        let _ = self.tx.send(Msg::Stop);
+        if thread.thread().id() == thread::current().id() {
+            return; // dropped from inside the sink: the loop ends on its own
+        }
+        if thread.join().is_err() {
+            log::error!("the directory watcher thread panicked");
+        }
+    }
+}
+
+impl Drop for Watcher {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Flow {
+    Continue,
+    Stop,
+}
+
+/// A file not yet reported.
+#[derive(Default)]
+struct Pending {
+    /// Size and modification time at the last scan.
+    stamp: Option<(u64, SystemTime)>,
+    /// Last `Create` / `Modify(Data)` from notify without a close since.
+    last_write: Option<Instant>,
+}
+
+struct State {
+    dir: PathBuf,
+    ignore: IgnoreSet,
+    interval: Duration,
+    use_notify: bool,
+    /// Names reported, skipped as already seen, or ignored: never looked at again.
+    done: HashSet<OsString>,
+    pending: HashMap<OsString, Pending>,
+    notify: Option<RecommendedWatcher>,
+    /// Tags the current notify watcher's events, so that those of a dropped one are ignored.
+    generation: u64,
+    /// Device and inode of the directory when the watch was set up.
+    dir_id: Option<(u64, u64)>,
+    troubled: bool,
+    scan_soon: bool,
+    tx: Sender<Msg>,
+    already_seen: Box<dyn Fn(&Path) -> bool + Send>,
+    sink: Box<dyn Fn(WatchEvent) -> bool + Send>,
+}
+
+impl State {
+    fn run(mut self, initial: Vec<PathBuf>, rx: Receiver<Msg>) {
+        for path in initial {
+            if let Some(name) = path.file_name() {
+                if self.complete(name) == Flow::Stop {
+                    return;
+                }
+            }
+        }
+        let mut next_scan = Instant::now() + self.interval;
+        loop {
+            let timeout = next_scan.saturating_duration_since(Instant::now());
+            let flow = match rx.recv_timeout(timeout) {
+                Ok(Msg::Stop) | Err(RecvTimeoutError::Disconnected) => return,
+                Ok(Msg::Notify(generation, result)) if generation == self.generation => {
+                    self.on_notify(result)
+                }
+                Ok(Msg::Notify(..)) | Err(RecvTimeoutError::Timeout) => Flow::Continue,
+            };
+            if flow == Flow::Stop {
+                return;
+            }
+            if self.scan_soon || Instant::now() >= next_scan {
+                self.scan_soon = false;
+                let flow = if self.troubled {
+                    self.recover()
+                } else {
+                    self.scan()
+                };
+                if flow == Flow::Stop {
+                    return;
+                }
+                next_scan = Instant::now() + self.interval;
+            }
+        }
+    }
+
+    /// Sets up the notify watch (unless polling) and remembers which directory it is on.
+    fn establish(&mut self) -> notify::Result<()> {
+        self.notify = None;
+        self.generation += 1;
+        self.dir_id = dir_identity(&self.dir);
+        if self.use_notify {
+            let tx = self.tx.clone();
+            let generation = self.generation;
+            let mut watcher = notify::recommended_watcher(move |event| {
+                let _ = tx.send(Msg::Notify(generation, event));
+            })?;
+            watcher.watch(&self.dir, RecursiveMode::NonRecursive)?;
+            self.notify = Some(watcher);
+        }
+        Ok(())
+    }
+
+    fn emit(&self, event: WatchEvent) -> Flow {
+        if (self.sink)(event) {
+            Flow::Continue
+        } else {
+            Flow::Stop
+        }
+    }
+
+    fn trouble(&mut self, message: String) -> Flow {
+        self.notify = None;
+        self.generation += 1;
+        self.pending.clear();
+        if self.troubled {
+            return Flow::Continue;
+        }
+        log::warn!("{message}");
+        self.troubled = true;
+        self.emit(WatchEvent::Trouble(message))
+    }
+
+    fn recover(&mut self) -> Flow {
+        if fs::read_dir(&self.dir).is_err() {
+            return Flow::Continue;
+        }
+        if let Err(err) = self.establish() {
+            log::debug!("still cannot watch {}: {err}", self.dir.display());
+            return Flow::Continue;
+        }
+        log::info!("watching {} again", self.dir.display());
+        self.troubled = false;
+        if self.emit(WatchEvent::Recovered) == Flow::Stop {
+            return Flow::Stop;
+        }
+        self.scan()
+    }
+
+    fn on_notify(&mut self, result: notify::Result<Event>) -> Flow {
+        let event = match result {
+            Ok(event) => event,
+            Err(err) => {
+                return self.trouble(format!(
+                    "file notification for {} failed: {err}",
+                    self.dir.display()
+                ))
+            }
+        };
+        log::trace!("notify: {:?} {:?}", event.kind, event.paths);
+        if event.need_rescan() {
+            // Events were lost: nothing can be assumed about open writers.
+            for pending in self.pending.values_mut() {
+                pending.last_write = None;
+            }
+            self.scan_soon = true;
+            return Flow::Continue;
+        }
+        if event.paths.iter().any(|path| path == &self.dir) {
+            match event.kind {
+                EventKind::Remove(_) => {
+                    return self.trouble(format!("{} was removed", self.dir.display()))
+                }
+                // The watch follows the moved directory, so its paths would be wrong from now on.
+                EventKind::Modify(ModifyKind::Name(_)) => {
+                    return self.trouble(format!("{} was moved away", self.dir.display()))
+                }
+                _ => return Flow::Continue,
+            }
+        }
+        match event.kind {
+            EventKind::Access(AccessKind::Close(AccessMode::Write))
+            | EventKind::Modify(ModifyKind::Name(RenameMode::To)) => match self.child(&event, 0) {
+                Some(name) => self.complete(&name),
+                None => Flow::Continue,
+            },
+            EventKind::Modify(ModifyKind::Name(RenameMode::Both)) => match self.child(&event, 1) {
+                Some(name) => self.complete(&name),
+                None => Flow::Continue,
+            },
+            EventKind::Create(_) | EventKind::Modify(ModifyKind::Data(_)) => {
+                if let Some(name) = self.child(&event, 0) {
+                    if !self.done.contains(&name) {
+                        self.pending.entry(name).or_default().last_write = Some(Instant::now());
+                    }
+                }
+                Flow::Continue
+            }
+            EventKind::Remove(_) | EventKind::Modify(ModifyKind::Name(RenameMode::From)) => {
+                if let Some(name) = self.child(&event, 0) {
+                    self.pending.remove(&name);
+                }
+                Flow::Continue
+            }
+            _ => Flow::Continue,
+        }
+    }
+
+    /// The file name of the event's `index`-th path, when that is a window-named child of the
+    /// directory.
+    fn child(&self, event: &Event, index: usize) -> Option<OsString> {
+        let path = event.paths.get(index)?;
+        let name = path.file_name()?;
+        (path.parent() == Some(self.dir.as_path()) && is_window_name(name)).then(|| name.to_owned())
+    }
+
+    /// Reports `name` unless it was handled before, is not a window, is ignored, or is already
+    /// seen.
+    fn complete(&mut self, name: &OsStr) -> Flow {
+        if self.done.contains(name) {
+            return Flow::Continue;
+        }
+        let path = self.dir.join(name);
+        if !is_candidate(&path) {
+            self.pending.remove(name);
+            return Flow::Continue;
+        }
+        self.pending.remove(name);
+        self.done.insert(name.to_owned());
+        if self.ignore.contains(&path) || (self.already_seen)(&path) {
+            return Flow::Continue;
+        }
+        self.emit(WatchEvent::Ready(path))
+    }
+
+    /// The backstop: reports files whose size and mtime did not change since the last scan.
+    fn scan(&mut self) -> Flow {
+        let entries = match fs::read_dir(&self.dir) {
+            Ok(entries) => entries,
+            Err(err) => {
+                return self.trouble(format!("cannot read {}: {err}", self.dir.display()));
+            }
+        };
+        if self.use_notify && dir_identity(&self.dir) != self.dir_id {
+            // Replaced by another directory of the same name: the watch is on the old one.
+            if self.trouble(format!("{} was replaced", self.dir.display())) == Flow::Stop {
+                return Flow::Stop;
+            }
+            return self.recover();
+        }
+        let mut present = HashSet::new();
+        let mut stable = Vec::new();
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            if self.done.contains(&name) || !is_window_name(&name) {
+                continue;
+            }
+            let Ok(meta) = fs::metadata(entry.path()) else {
+                continue;
+            };
+            if !meta.is_file() {
+                continue;
+            }
+            let stamp = (
+                meta.len(),
+                meta.modified().unwrap_or(SystemTime::UNIX_EPOCH),
+            );
+            let pending = self.pending.entry(name.clone()).or_default();
+            let writer_quiet = pending
+                .last_write
+                .is_none_or(|at| at.elapsed() >= OPEN_WRITER_QUIET);
+            if pending.stamp == Some(stamp) && writer_quiet {
+                stable.push(name.clone());
+            } else {
+                pending.stamp = Some(stamp);
+            }
+            present.insert(name);
+        }
+        self.pending.retain(|name, _| present.contains(name));
+        stable.sort();
+        for name in stable {
+            if self.complete(&name) == Flow::Stop {
+                return Flow::Stop;
+            }
+        }
+        Flow::Continue
+    }
+}
+
+#[cfg(unix)]
+fn dir_identity(dir: &Path) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    fs::metadata(dir).ok().map(|meta| (meta.dev(), meta.ino()))
+}
+
+#[cfg(not(unix))]
+fn dir_identity(_dir: &Path) -> Option<(u64, u64)> {
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::fs::File;
+    use std::io::Write;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+
+    const WAIT: Duration = Duration::from_secs(2);
+
+    fn fast() -> WatchOptions {
+        WatchOptions {
+            rescan_interval: Duration::from_millis(50),
+            ..WatchOptions::default()
+        }
+    }
+
+    fn start(
+        dir: &Path,
+        options: WatchOptions,
+        already_seen: impl Fn(&Path) -> bool + Send + 'static,
+    ) -> (Watcher, Receiver<WatchEvent>) {
+        let (tx, rx) = mpsc::channel();
+        let watcher = spawn(dir.to_path_buf(), options, already_seen, move |event| {
+            tx.send(event).is_ok()
+        })
+        .expect("watcher starts");
+        (watcher, rx)
+    }
+
+    fn never(_: &Path) -> bool {
+        false
+    }
+
+    fn ready(rx: &Receiver<WatchEvent>) -> PathBuf {
+        match rx.recv_timeout(WAIT) {
+            Ok(WatchEvent::Ready(path)) => path,
+            other => panic!("expected Ready, got {other:?}"),
+        }
+    }
+
+    fn assert_quiet(rx: &Receiver<WatchEvent>, for_how_long: Duration) {
+        if let Ok(event) = rx.recv_timeout(for_how_long) {
+            panic!("unexpected {event:?}");
+        }
+    }
+
+    #[test]
+    fn slow_writer_is_reported_once_and_only_after_close() {
+        let dir = tempfile::tempdir().unwrap();
+        let (watcher, rx) = start(dir.path(), fast(), never);
+        let path = dir.path().join("slow.csv");
+        let mut file = File::create(&path).unwrap();
+        for _ in 0..5 {
+            file.write_all(b"a,b\n1,2\n").unwrap();
+            file.flush().unwrap();
+            thread::sleep(Duration::from_millis(100));
+            assert!(rx.try_recv().is_err(), "reported while being written");
+        }
+        // Several rescans now see a stable but still open file.
+        assert_quiet(&rx, Duration::from_millis(300));
+        drop(file);
+        let got = ready(&rx);
+        assert_eq!(got, path);
+        assert_eq!(fs::metadata(&got).unwrap().len(), 40);
+        assert_quiet(&rx, Duration::from_millis(300));
+        watcher.stop();
+    }
+
+    #[test]
+    fn renamed_in_file_is_reported_once_under_its_final_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let (watcher, rx) = start(dir.path(), fast(), never);
+        let tmp = dir.path().join("x.csv.tmp");
+        let mut file = File::create(&tmp).unwrap();
+        for _ in 0..3 {
+            file.write_all(b"a\n1\n").unwrap();
+            thread::sleep(Duration::from_millis(20));
+        }
+        drop(file);
+        fs::rename(&tmp, dir.path().join("x.csv")).unwrap();
+        fs::write(dir.path().join(".y.csv"), b"a\n1\n").unwrap();
+        fs::rename(dir.path().join(".y.csv"), dir.path().join("y.csv")).unwrap();
+        assert_eq!(ready(&rx), dir.path().join("x.csv"));
+        assert_eq!(ready(&rx), dir.path().join("y.csv"));
+        assert_quiet(&rx, Duration::from_millis(300));
+        watcher.stop();
+    }
+
+    #[test]
+    fn files_present_at_start_come_first_in_name_order() {
+        let dir = tempfile::tempdir().unwrap();
+        for name in ["c.csv", "a.csv", "b.csv"] {
+            fs::write(dir.path().join(name), b"a\n1\n").unwrap();
+        }
+        let (watcher, rx) = start(dir.path(), fast(), never);
+        fs::write(dir.path().join("0_late.csv"), b"a\n1\n").unwrap();
+        let got: Vec<PathBuf> = (0..4).map(|_| ready(&rx)).collect();
+        let want: Vec<PathBuf> = ["a.csv", "b.csv", "c.csv", "0_late.csv"]
+            .iter()
+            .map(|name| dir.path().join(name))
+            .collect();
+        assert_eq!(got, want);
+        assert_quiet(&rx, Duration::from_millis(200));
+        watcher.stop();
+    }
+
+    #[test]
+    fn a_thousand_files_dropped_at_once_are_each_reported_once() {
+        // Creating 1,000 files takes seconds on some disks; tmpfs keeps the test fast.
+        let shm = Path::new("/dev/shm");
+        let dir = if shm.is_dir() {
+            tempfile::tempdir_in(shm).unwrap()
+        } else {
+            tempfile::tempdir().unwrap()
+        };
+        let (watcher, rx) = start(dir.path(), fast(), never);
+        for i in 0..1000 {
+            fs::write(dir.path().join(format!("w{i:04}.csv")), b"a\n1\n").unwrap();
+        }
+        let deadline = Instant::now() + Duration::from_secs(3);
+        let mut got = Vec::new();
+        while got.len() < 1000 && Instant::now() < deadline {
+            if let Ok(WatchEvent::Ready(path)) = rx.recv_timeout(Duration::from_millis(100)) {
+                got.push(path);
+            }
+        }
+        let distinct: HashSet<&PathBuf> = got.iter().collect();
+        assert_eq!(got.len(), 1000);
+        assert_eq!(distinct.len(), 1000);
+        assert_quiet(&rx, Duration::from_millis(200));
+        watcher.stop();
+    }
+
+    #[test]
+    #[cfg(unix)]
+    fn hidden_temporary_foreign_and_ignored_files_are_never_reported() {
+        let dir = tempfile::tempdir().unwrap();
+        let elsewhere = tempfile::tempdir().unwrap();
+        let noise = [
+            ".hidden.csv",
+            "a.csv.part",
+            "b.csv.tmp",
+            "c.CSV.TMP",
+            "notes.txt",
+        ];
+        for name in noise {
+            fs::write(dir.path().join(name), b"a\n1\n").unwrap();
+        }
+        fs::create_dir(dir.path().join(".ml-monitor")).unwrap();
+        fs::write(dir.path().join(".ml-monitor/h.csv"), b"a\n1\n").unwrap();
+        fs::create_dir(dir.path().join("folder.csv")).unwrap();
+        fs::write(dir.path().join("ref.csv"), b"a\n1\n").unwrap();
+        // The reference named through a symlinked directory: equal only once canonicalised.
+        let link = elsewhere.path().join("link");
+        std::os::unix::fs::symlink(dir.path(), &link).unwrap();
+        let options = WatchOptions {
+            ignore: vec![link.join("ref.csv")],
+            ..fast()
+        };
+        assert_eq!(
+            initial_files(dir.path(), &options.ignore).unwrap(),
+            Vec::<PathBuf>::new()
+        );
+
+        let (watcher, rx) = start(dir.path(), options, never);
+        let late_noise = [
+            ".late.csv",
+            "late.csv.part",
+            "late.csv.tmp",
+            "late.Csv.Part",
+            "late.txt",
+        ];
+        for name in noise.iter().chain(&late_noise) {
+            fs::write(dir.path().join(name), b"a\n1\n2\n").unwrap();
+        }
+        fs::write(dir.path().join(".ml-monitor/late.csv"), b"a\n1\n").unwrap();
+        fs::write(dir.path().join("ref.csv"), b"a\n1\n2\n").unwrap();
+        fs::write(dir.path().join("zz.csv"), b"a\n1\n").unwrap();
+        assert_eq!(ready(&rx), dir.path().join("zz.csv"));
+        assert_quiet(&rx, Duration::from_millis(300));
+        watcher.stop();
+    }
+
+    #[test]
+    fn candidates_are_regular_csv_files_that_are_not_hidden_or_temporary() {
+        let dir = tempfile::tempdir().unwrap();
+        for name in [
+            "a.csv",
+            "UP.CSV",
+            ".a.csv",
+            "a.csv.tmp",
+            "a.csv.part",
+            "a.txt",
+        ] {
+            fs::write(dir.path().join(name), b"a\n").unwrap();
+        }
+        fs::create_dir(dir.path().join("d.csv")).unwrap();
+        let candidate = |name: &str| is_candidate(&dir.path().join(name));
+        assert!(candidate("a.csv"));
+        assert!(candidate("UP.CSV"));
+        for name in [
+            ".a.csv",
+            "a.csv.tmp",
+            "a.csv.part",
+            "a.txt",
+            "d.csv",
+            "gone.csv",
+        ] {
+            assert!(!candidate(name), "{name} taken as a window");
+        }
+        let files = initial_files(dir.path(), &[]).unwrap();
+        assert_eq!(
+            files,
+            vec![dir.path().join("UP.CSV"), dir.path().join("a.csv")]
+        );
+    }
+
+    #[test]
+    fn poll_mode_finds_files_by_stable_size_without_notify() {
+        let dir = tempfile::tempdir().unwrap();
+        let interval = Duration::from_millis(200);
+        let options = WatchOptions {
+            poll: Some(interval),
+            ..WatchOptions::default()
+        };
+        let (watcher, rx) = start(dir.path(), options, never);
+
+        let growing = dir.path().join("growing.csv");
+        let mut file = File::create(&growing).unwrap();
+        for _ in 0..10 {
+            file.write_all(b"a,b\n1,2\n").unwrap();
+            thread::sleep(Duration::from_millis(50));
+            assert!(rx.try_recv().is_err(), "reported while growing");
+        }
+        drop(file);
+        let got = ready(&rx);
+        assert_eq!(got, growing);
+        assert_eq!(fs::metadata(&got).unwrap().len(), 80);
+
+        let written = Instant::now();
+        fs::write(dir.path().join("b.csv"), b"a\n1\n").unwrap();
+        assert_eq!(ready(&rx), dir.path().join("b.csv"));
+        // Notify would have reported the close within milliseconds; polling needs two scans.
+        assert!(written.elapsed() >= interval, "{:?}", written.elapsed());
+        assert_quiet(&rx, Duration::from_millis(300));
+        watcher.stop();
+    }
+
+    #[test]
+    fn removed_directory_is_reported_once_and_recovered_when_recreated() {
+        let root = tempfile::tempdir().unwrap();
+        let dir = root.path().join("w");
+        fs::create_dir(&dir).unwrap();
+        let (watcher, rx) = start(&dir, fast(), never);
+        fs::remove_dir_all(&dir).unwrap();
+        assert!(matches!(rx.recv_timeout(WAIT), Ok(WatchEvent::Trouble(_))));
+        assert_quiet(&rx, Duration::from_millis(300));
+        fs::create_dir(&dir).unwrap();
+        fs::write(dir.join("new.csv"), b"a\n1\n").unwrap();
+        assert_eq!(rx.recv_timeout(WAIT), Ok(WatchEvent::Recovered));
+        assert_eq!(ready(&rx), dir.join("new.csv"));
+        // notify watches the new directory: an open, stable file waits for its close.
+        let mut file = File::create(dir.join("next.csv")).unwrap();
+        file.write_all(b"a\n1\n").unwrap();
+        assert_quiet(&rx, Duration::from_millis(300));
+        drop(file);
+        assert_eq!(ready(&rx), dir.join("next.csv"));
+        assert_quiet(&rx, Duration::from_millis(200));
+        watcher.stop();
+    }
+
+    #[test]
+    fn directory_moved_away_is_not_followed() {
+        let root = tempfile::tempdir().unwrap();
+        let dir = root.path().join("w");
+        let moved = root.path().join("moved");
+        fs::create_dir(&dir).unwrap();
+        let (watcher, rx) = start(&dir, fast(), never);
+        fs::rename(&dir, &moved).unwrap();
+        assert!(matches!(rx.recv_timeout(WAIT), Ok(WatchEvent::Trouble(_))));
+        fs::write(moved.join("stale.csv"), b"a\n1\n").unwrap();
+        assert_quiet(&rx, Duration::from_millis(200));
+        fs::create_dir(&dir).unwrap();
+        fs::write(dir.join("fresh.csv"), b"a\n1\n").unwrap();
+        assert_eq!(rx.recv_timeout(WAIT), Ok(WatchEvent::Recovered));
+        assert_eq!(ready(&rx), dir.join("fresh.csv"));
+        assert_quiet(&rx, Duration::from_millis(300));
+        watcher.stop();
+    }
+
+    #[test]
+    fn files_already_seen_are_skipped() {
+        let dir = tempfile::tempdir().unwrap();
+        for name in ["a.csv", "b.csv", "c.csv"] {
+            fs::write(dir.path().join(name), b"a\n1\n").unwrap();
+        }
+        let seen = |path: &Path| {
+            path.file_name()
+                .is_some_and(|name| name == "b.csv" || name == "e.csv")
+        };
+        let (watcher, rx) = start(dir.path(), fast(), seen);
+        assert_eq!(ready(&rx), dir.path().join("a.csv"));
+        assert_eq!(ready(&rx), dir.path().join("c.csv"));
+        fs::write(dir.path().join("e.csv"), b"a\n1\n").unwrap();
+        fs::write(dir.path().join("d.csv"), b"a\n1\n").unwrap();
+        assert_eq!(ready(&rx), dir.path().join("d.csv"));
+        assert_quiet(&rx, Duration::from_millis(300));
+        watcher.stop();
+    }
+
+    #[test]
+    fn a_closed_sink_stops_the_watcher_and_stop_is_prompt() {
+        let dir = tempfile::tempdir().unwrap();
+        for name in ["a.csv", "b.csv"] {
+            fs::write(dir.path().join(name), b"a\n1\n").unwrap();
+        }
+        let calls = Arc::new(AtomicUsize::new(0));
+        let counter = Arc::clone(&calls);
+        let watcher = spawn(
+            dir.path().to_path_buf(),
+            WatchOptions::default(),
+            never,
+            move |_| {
+                counter.fetch_add(1, Ordering::SeqCst);
+                false
+            },
+        )
+        .unwrap();
+        fs::write(dir.path().join("c.csv"), b"a\n1\n").unwrap();
+        thread::sleep(Duration::from_millis(200));
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+
+        let (watcher2, _rx) = start(dir.path(), WatchOptions::default(), never);
+        let stopping = Instant::now();
+        watcher2.stop();
+        drop(watcher);
+        // The default rescan interval is 2 s: stopping must not wait for it.
+        assert!(stopping.elapsed() < Duration::from_millis(500));
+    }
+
+    #[test]
+    fn spawn_fails_on_a_missing_directory_or_a_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = spawn(dir.path().join("nope"), fast(), never, |_| true);
+        assert!(matches!(missing, Err(WatchError::Directory { .. })));
+        let file = dir.path().join("f.csv");
+        fs::write(&file, b"a\n").unwrap();
+        let not_dir = spawn(file, fast(), never, |_| true);
+        assert!(matches!(not_dir, Err(WatchError::NotADirectory { .. })));
+    }
+}
