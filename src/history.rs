@@ -448,7 +448,7 @@ pub enum ExportFormat {
 
 /// Writes the results recorded since `since` (all with `None`), in recording order.
 ///
-/// JSON is a single compact array of `MonitoringResult`s (not JSON Lines: a export is one
+/// JSON is a single compact array of `MonitoringResult`s (not JSON Lines: an export is one
 /// document that tools load whole), followed by a newline. CSV has one row per window: window,
 /// timestamp, rows, error (its message, empty if none), worst_level, n_alerts, then
 /// `<detector>_drift_detected` and `<detector>_drift_score` for every detector present in the

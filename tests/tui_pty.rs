@@ -45,7 +45,10 @@ impl Screen {
             if left.is_zero() {
                 return false;
             }
-            match self.output.recv_timeout(left.min(Duration::from_millis(200))) {
+            match self
+                .output
+                .recv_timeout(left.min(Duration::from_millis(200)))
+            {
                 Ok(bytes) => self.seen.push_str(&String::from_utf8_lossy(&bytes)),
                 Err(mpsc::RecvTimeoutError::Timeout) => {}
                 Err(mpsc::RecvTimeoutError::Disconnected) => return self.seen.contains(needle),
@@ -64,7 +67,9 @@ impl Screen {
     /// The last part of the output, escapes made visible, for failure messages.
     fn tail(&self) -> String {
         let start = self.seen.len().saturating_sub(3000);
-        let start = (start..self.seen.len()).find(|&i| self.seen.is_char_boundary(i)).unwrap_or(0);
+        let start = (start..self.seen.len())
+            .find(|&i| self.seen.is_char_boundary(i))
+            .unwrap_or(0);
         self.seen[start..].escape_debug().to_string()
     }
 }
@@ -124,7 +129,7 @@ fn watch_shows_a_new_window_and_q_restores_the_terminal() -> anyhow::Result<()> 
     };
 
     assert!(
-        screen.wait_for("ml-monitor", deadline),
+        screen.wait_for("waiting for the first window", deadline),
         "the UI never drew its status line; output:\n{}",
         screen.tail()
     );
@@ -151,9 +156,16 @@ fn watch_shows_a_new_window_and_q_restores_the_terminal() -> anyhow::Result<()> 
         );
         thread::sleep(Duration::from_millis(50));
     };
-    screen.wait_for(LEAVE_ALTERNATE_SCREEN, Instant::now() + Duration::from_secs(2));
+    screen.wait_for(
+        LEAVE_ALTERNATE_SCREEN,
+        Instant::now() + Duration::from_secs(2),
+    );
     screen.drain();
-    assert!(status.success(), "exit status {status:?}; output:\n{}", screen.tail());
+    assert!(
+        status.success(),
+        "exit status {status:?}; output:\n{}",
+        screen.tail()
+    );
     assert!(
         screen.seen.contains(LEAVE_ALTERNATE_SCREEN),
         "the alternate screen was not left; output:\n{}",

@@ -14,6 +14,11 @@
 //!   linfa-logistic's positive class is the more frequent label, which flips with the balance of
 //!   the two sides; the sign is fixed from `labels().pos`. Ranking by the linear predictor
 //!   rather than the probability also avoids ties where the sigmoid saturates.
+//! - **Folds are dealt in an order keyed by row content** (a seeded hash), still exactly
+//!   stratified. With position-keyed folds, a row whose identical twin sits on the other side is
+//!   scored by a model trained on that twin with the opposite label, which drags the AUC of two
+//!   identical samples to about 0.4; keyed by content, twins share a fold and identical sides
+//!   score exactly 0.5.
 //! - **The folds and the final fit run in parallel** (rayon): they are independent, and they are
 //!   nearly all of the cost.
 //! - **`fit` encodes the subsampled reference once**, so each window pays only for its own rows
@@ -27,7 +32,6 @@ use linfa::prelude::*;
 use linfa_logistic::LogisticRegression;
 use ndarray::{s, Array1, Array2, ArrayView1, ArrayView2, Axis};
 use rand::rngs::StdRng;
-use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rayon::prelude::*;
 
@@ -36,10 +40,10 @@ use crate::config::ClassifierConfig;
 use crate::data::DataWindow;
 use crate::model::FeatureEncoder;
 
-/// Random streams derived from the configured seed.
-const REFERENCE_STREAM: u64 = 1;
-const CURRENT_STREAM: u64 = 2;
-const FOLD_STREAM: u64 = 3;
+/// Random streams derived from the configured seed. Both sides are subsampled from the same
+/// stream, so two identical sides keep the same rows.
+const SAMPLE_STREAM: u64 = 1;
+const FOLD_STREAM: u64 = 2;
 
 /// What `fit` keeps of the reference.
 #[derive(Debug, Clone)]
@@ -85,29 +89,33 @@ impl MLBasedDriftDetector {
         self.config.min_sample_size.max(self.config.folds).max(2)
     }
 
-    fn rng(&self, stream: u64) -> StdRng {
-        StdRng::seed_from_u64(self.config.seed.rotate_left(16) ^ stream)
-    }
-
     /// Sorted row indices: all rows, or `max_rows` of them drawn without replacement.
-    fn sample_rows(&self, rows: usize, stream: u64) -> Vec<usize> {
+    fn sample_rows(&self, rows: usize) -> Vec<usize> {
         let keep = self.config.max_rows.max(1);
         if rows <= keep {
             return (0..rows).collect();
         }
-        let mut picked = rand::seq::index::sample(&mut self.rng(stream), rows, keep).into_vec();
+        let mut picked = rand::seq::index::sample(&mut StdRng::seed_from_u64(self.config.seed ^ SAMPLE_STREAM), rows, keep).into_vec();
         picked.sort_unstable();
         picked
     }
 
-    /// Fold of each row, stratified: each class is shuffled and dealt round-robin into folds.
-    fn folds(&self, n_reference: usize, n_current: usize) -> Vec<usize> {
+    /// Fold of each row, stratified: each class's rows are put in a seeded pseudo-random order
+    /// (a hash of the row's encoded values) and dealt round-robin into the folds. Ordering by
+    /// content rather than by position means two sides holding the same rows deal them into the
+    /// same folds, so a row is never trained on with its twin's opposite label (which would
+    /// push the AUC of identical samples well below 0.5).
+    fn folds(&self, x: &Array2<f64>, n_reference: usize) -> Vec<usize> {
         let k = self.config.folds.max(2);
-        let mut rng = self.rng(FOLD_STREAM);
-        let mut fold = vec![0; n_reference + n_current];
-        for range in [0..n_reference, n_reference..n_reference + n_current] {
+        let seed = splitmix(self.config.seed ^ FOLD_STREAM);
+        let keys: Vec<u64> = x
+            .axis_iter(Axis(0))
+            .map(|row| row.iter().fold(seed, |h, v| splitmix(h ^ v.to_bits())))
+            .collect();
+        let mut fold = vec![0; x.nrows()];
+        for range in [0..n_reference, n_reference..x.nrows()] {
             let mut idx: Vec<usize> = range.collect();
-            idx.shuffle(&mut rng);
+            idx.sort_by_key(|&i| keys[i]);
             for (rank, i) in idx.into_iter().enumerate() {
                 fold[i] = rank % k;
             }
@@ -138,7 +146,7 @@ impl MLBasedDriftDetector {
     ) -> Result<Separation, DriftError> {
         let k = self.config.folds.max(2);
         let n_reference = fitted.matrix.nrows();
-        let fold = self.folds(n_reference, labels.len() - n_reference);
+        let fold = self.folds(x, n_reference);
         let max_iterations = self.config.max_iterations;
         // Tasks 0..k are the folds, task k the all-rows fit.
         let outcomes: Vec<Result<Fold, DriftError>> = (0..=k)
@@ -236,6 +244,14 @@ fn importances(
         .collect()
 }
 
+/// SplitMix64's finaliser: a cheap, well-mixed 64-bit hash step.
+fn splitmix(z: u64) -> u64 {
+    let z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    let z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    let z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
 /// Mann–Whitney ROC AUC of `scores` for `labels` (true = positive), ties counted half.
 fn roc_auc(labels: &[bool], scores: &[f64]) -> Option<f64> {
     let n_pos = labels.iter().filter(|&&l| l).count();
@@ -267,7 +283,7 @@ impl DriftDetector for MLBasedDriftDetector {
 
     fn fit(&mut self, reference: &DataWindow) -> Result<(), DriftError> {
         let encoder = FeatureEncoder::fit(reference);
-        let rows = self.sample_rows(reference.rows(), REFERENCE_STREAM);
+        let rows = self.sample_rows(reference.rows());
         let matrix = encoder.encode(reference, Some(&rows))?;
         self.fitted = Some(FittedReference {
             encoder,
@@ -286,7 +302,7 @@ impl DriftDetector for MLBasedDriftDetector {
         if n_features == 0 || fitted.rows < min || current.rows() < min {
             return Ok(self.insufficient(n_features));
         }
-        let rows = self.sample_rows(current.rows(), CURRENT_STREAM);
+        let rows = self.sample_rows(current.rows());
         let n_reference = fitted.matrix.nrows();
         let mut x = Array2::zeros((n_reference + rows.len(), fitted.encoder.n_columns()));
         x.slice_mut(s![..n_reference, ..]).assign(&fitted.matrix);
@@ -358,9 +374,10 @@ mod tests {
     }
 
     #[test]
-    fn stratified_folds_balance_both_classes() {
+    fn stratified_folds_balance_both_classes_and_align_twins() {
         let d = MLBasedDriftDetector::new(ClassifierConfig::default());
-        let fold = d.folds(103, 51);
+        let x = Array2::from_shape_fn((154, 2), |(i, j)| ((i * 7 + j * 3) % 50) as f64);
+        let fold = d.folds(&x, 103);
         for f in 0..5 {
             let r = fold[..103].iter().filter(|&&x| x == f).count();
             let c = fold[103..].iter().filter(|&&x| x == f).count();

@@ -82,7 +82,7 @@ where
             dirty |= outcome.redraw;
         }
         if Instant::now() >= next_tick {
-            dirty |= app.tick(clock()).redraw;
+            dirty |= apply(app, AppEvent::Tick, &clock).redraw;
             next_tick = Instant::now() + TICK_INTERVAL;
         }
     }

@@ -60,7 +60,7 @@ pub(super) fn render(frame: &mut Frame, area: Rect, app: &App) {
         Constraint::Length(7),
         Constraint::Length(5),
         Constraint::Length(6),
-        Constraint::Length(5),
+        Constraint::Length(6),
     ];
     let mut table = Table::new(body, widths)
         .header(header)

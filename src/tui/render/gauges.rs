@@ -21,10 +21,10 @@ pub(super) fn ratio(value: Option<f64>, threshold: Option<f64>) -> f64 {
         Some(t) => v.abs() / t,
         None => v.abs(),
     };
-    if r.is_finite() {
-        r.clamp(0.0, 1.0)
-    } else {
+    if r.is_nan() {
         0.0
+    } else {
+        r.clamp(0.0, 1.0)
     }
 }
 

@@ -8,10 +8,14 @@ use ratatui::Frame;
 use crate::tui::app::App;
 use crate::tui::keys::{self, BINDINGS};
 
-const LEGEND: [&str; 3] = [
-    "DRIFT: a detector flags the feature   few: too few values to test",
-    "const: constant in the reference      D/χ²: KS D, or chi-square",
-    "OVER: beyond its alert threshold      ✓: acknowledged alert",
+/// The words the panes use, as (term, meaning).
+const LEGEND: [(&str, &str); 3] = [
+    ("DRIFT, few", "drifted; too few values to test"),
+    (
+        "D/χ², const",
+        "KS D or chi-square; constant in the reference",
+    ),
+    ("OVER, ✓", "beyond its alert threshold; acknowledged alert"),
 ];
 
 pub(super) fn render(frame: &mut Frame, area: Rect, app: &App) {
@@ -33,7 +37,7 @@ pub(super) fn render(frame: &mut Frame, area: Rect, app: &App) {
     rows.extend(
         LEGEND
             .iter()
-            .map(|l| Row::new([String::new(), l.to_string()])),
+            .map(|(term, meaning)| Row::new([term.to_string(), meaning.to_string()])),
     );
     let table = Table::new(rows, [Constraint::Length(14), Constraint::Min(0)]).block(
         Block::new()
@@ -65,6 +69,9 @@ mod tests {
                 "{}",
                 binding.description
             );
+        }
+        for (term, meaning) in super::LEGEND {
+            assert!(shows(buffer, term) && shows(buffer, meaning), "{term}");
         }
     }
 }
