@@ -163,7 +163,8 @@ impl History {
         Self::init(conn, path.to_path_buf())
     }
 
-    /// A history that lives as long as the value (tests, `--no-history` runs that want one).
+    /// A history that lives as long as the value (tests).
+    #[cfg(test)]
     pub fn open_in_memory() -> Result<History, HistoryError> {
         let path = PathBuf::from(":memory:");
         let conn = Connection::open_in_memory().map_err(sql_err(&path))?;
@@ -406,6 +407,7 @@ impl History {
     }
 
     /// How many results are recorded.
+    #[cfg(test)]
     pub fn count(&self) -> Result<usize, HistoryError> {
         let n: i64 = self
             .conn

@@ -34,17 +34,19 @@ pub enum ReferenceSource {
 pub struct Pipeline {
     monitor: ModelMonitor,
     schema: Schema,
-    reference: DataWindow,
+    /// Kept only for the UI's histograms; `--once` and `--headless` drop it after fitting.
+    reference: Option<DataWindow>,
     history: Option<History>,
-    histograms: bool,
 }
 
 impl Pipeline {
-    /// Reads the reference and fits the monitor. Errors name the file.
+    /// Reads the reference and fits the monitor. Errors name the file. `histograms`: also
+    /// compute per-feature histograms for the UI (keeps the reference in memory).
     pub fn new(
         config: MonitorConfig,
         source: &ReferenceSource,
         history: Option<History>,
+        histograms: bool,
     ) -> anyhow::Result<Self> {
         let ReferenceSource::Csv(path) = source;
         let (reference, schema) = data::read_reference(path, &config.columns)
@@ -56,16 +58,9 @@ impl Pipeline {
         Ok(Pipeline {
             monitor,
             schema,
-            reference,
+            reference: histograms.then_some(reference),
             history,
-            histograms: false,
         })
-    }
-
-    /// Also compute per-feature histograms for the UI.
-    pub fn with_histograms(mut self, on: bool) -> Self {
-        self.histograms = on;
-        self
     }
 
     /// The alert thresholds in force (the TUI's gauges).
@@ -113,7 +108,7 @@ impl Pipeline {
         let (result, histograms) = match data::read_window(path, &self.schema) {
             Ok(window) => {
                 let result = self.monitor.monitor(&window, metadata);
-                let histograms = if self.histograms && result.error.is_none() {
+                let histograms = if result.error.is_none() {
                     self.histograms_of(&window)
                 } else {
                     BTreeMap::new()
@@ -126,8 +121,12 @@ impl Pipeline {
             ),
         };
         if let Some(h) = &mut self.history {
-            h.record(key.as_ref(), &result)
+            let recorded = h
+                .record(key.as_ref(), &result)
                 .with_context(|| format!("recording {name} in the history"))?;
+            if !recorded {
+                return Ok(None);
+            }
         }
         Ok(Some(WindowReport { result, histograms }))
     }
@@ -136,7 +135,10 @@ impl Pipeline {
         &self,
         window: &DataWindow,
     ) -> BTreeMap<String, ml_monitor::drift::histogram::Histogram> {
-        self.reference
+        let Some(reference) = &self.reference else {
+            return BTreeMap::new();
+        };
+        reference
             .features
             .iter()
             .filter_map(|r| {

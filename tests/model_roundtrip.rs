@@ -125,12 +125,18 @@ fn monitor_from_saved_statistics_matches_monitor_from_rows() {
     let (reference, window) = generated(dir.path());
     let mut config = MonitorConfig::default();
     config.drift.detectors = vec![DetectorKind::Psi, DetectorKind::Chi2];
+    let (_, schema) = data::read_reference(&dir.path().join("reference.csv"), &config.columns).expect("schema");
     let predictions = reference.prediction_values().map(<[f64]>::to_vec);
     let stats = ReferenceStats::from_window(&reference, &config.drift.statistical, predictions.as_deref());
     let path = dir.path().join("reference_stats.json");
     stats.save(&path).expect("saves");
     let loaded = ReferenceStats::load(&path).expect("loads");
     assert_eq!(loaded, stats);
+    // Without the reference file, windows are read against the statistics' schema.
+    let from_stats = loaded.schema(&config.columns);
+    assert_eq!(from_stats.features, schema.features);
+    let reread = data::read_window(&dir.path().join("window_0005.csv"), &from_stats).expect("reads");
+    assert_eq!(reread, window);
 
     let mut from_rows = ModelMonitor::new(config.clone());
     from_rows.set_reference(&reference).expect("rows");

@@ -108,9 +108,8 @@ fn watch_shows_a_new_window_and_q_restores_the_terminal() -> anyhow::Result<()> 
     command.cwd(dir.path());
     command.env("TERM", "xterm-256color");
     command.env_remove("NO_COLOR");
-    let child = KillOnDrop(pty.slave.spawn_command(command)?);
+    let mut child = KillOnDrop(pty.slave.spawn_command(command)?);
     drop(pty.slave);
-    let mut child = child;
 
     let mut reader = pty.master.try_clone_reader()?;
     let mut keyboard = pty.master.take_writer()?;

@@ -28,7 +28,7 @@ enum Work {
     Stop,
 }
 
-fn prepare(args: &WatchArgs) -> anyhow::Result<(Pipeline, PathBuf)> {
+fn prepare(args: &WatchArgs, histograms: bool) -> anyhow::Result<(Pipeline, PathBuf)> {
     if !args.path.is_dir() {
         return Err(UsageError(format!(
             "{}: live modes watch a directory (use --once for a single file)",
@@ -45,7 +45,12 @@ fn prepare(args: &WatchArgs) -> anyhow::Result<(Pipeline, PathBuf)> {
         .clone()
         .ok_or_else(|| UsageError("--reference REF is required".into()))?;
     let history = setup::open_history(setup::history_path(args, true).as_deref())?;
-    let pipeline = Pipeline::new(config, &ReferenceSource::Csv(reference.clone()), history)?;
+    let pipeline = Pipeline::new(
+        config,
+        &ReferenceSource::Csv(reference.clone()),
+        history,
+        histograms,
+    )?;
     Ok((pipeline, reference))
 }
 
@@ -77,7 +82,7 @@ fn start_watcher(
 
 /// `watch DIR --headless`: one JSON line per window until SIGINT/SIGTERM/SIGHUP.
 pub fn run_headless(args: &WatchArgs) -> anyhow::Result<ExitCode> {
-    let (mut pipeline, reference) = prepare(args)?;
+    let (mut pipeline, reference) = prepare(args, false)?;
     let format = args.format.unwrap_or(Format::Json);
     let stop = Arc::new(AtomicBool::new(false));
     let (tx, rx) = channel::<Work>();
@@ -137,8 +142,7 @@ pub fn run_tui(args: &WatchArgs, title: &str) -> anyhow::Result<ExitCode> {
         )
         .into());
     }
-    let (mut pipeline, reference) = prepare(args)?;
-    pipeline = pipeline.with_histograms(true);
+    let (pipeline, reference) = prepare(args, true)?;
     let (initial, acknowledged) = match pipeline.history() {
         Some(h) => (h.recent(500)?, h.acknowledged()?),
         None => (Vec::new(), HashSet::new()),

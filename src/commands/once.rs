@@ -44,7 +44,7 @@ pub fn run(args: &WatchArgs) -> anyhow::Result<ExitCode> {
         .into());
     };
     let history = setup::open_history(setup::history_path(args, false).as_deref())?;
-    let mut pipeline = Pipeline::new(config, &ReferenceSource::Csv(reference), history)?;
+    let mut pipeline = Pipeline::new(config, &ReferenceSource::Csv(reference), history, false)?;
     let mut worst = None;
     let stdout = std::io::stdout();
     for file in files {

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use super::psi;
 use crate::config::StatisticalConfig;
-use crate::data::{ColumnData, DataWindow, FeatureKind};
+use crate::data::{ColumnData, ColumnRoles, DataWindow, FeatureKind, FeatureSpec, Schema};
 use crate::monitoring::quality::ReferenceProfile;
 
 /// The statistics file format this build writes and reads.
@@ -153,6 +153,26 @@ impl ReferenceStats {
             psi_bins: config.psi_bins,
             features,
             profile: ReferenceProfile::from_window(reference, predictions),
+        }
+    }
+
+    /// The schema to read windows against when there is no reference file: the features with
+    /// their kinds, in reference order, and the role columns named by `roles`.
+    pub fn schema(&self, roles: &ColumnRoles) -> Schema {
+        Schema {
+            features: self
+                .features
+                .iter()
+                .map(|f| FeatureSpec {
+                    name: f.name.clone(),
+                    kind: f.kind(),
+                })
+                .collect(),
+            prediction: roles.prediction.clone(),
+            target: roles.target.clone(),
+            has_prediction: self.profile.prediction_mean.is_some(),
+            // Statistics do not record it; nothing reads it when parsing windows.
+            has_target: false,
         }
     }
 

@@ -12,7 +12,7 @@ use rayon::prelude::*;
 use super::correction::adjust;
 use super::reference_stats::{FeatureSummary, ReferenceStats};
 use super::{chi2, ks, psi};
-use super::{Confirmation, DriftDetector, DriftError, DriftResult, FeatureDrift, FeatureStatus};
+use super::{sorted_non_missing, Confirmation, DriftDetector, DriftError, DriftResult, FeatureDrift, FeatureStatus};
 use crate::config::StatisticalConfig;
 use crate::data::{Column, ColumnData, DataWindow, FeatureKind, MISSING_CODE};
 
@@ -121,8 +121,7 @@ impl StatisticalDriftDetector {
     fn fit_column(&self, column: &Column) -> Fitted {
         match &column.data {
             ColumnData::Numeric(values) => {
-                let mut sorted: Vec<f64> = values.iter().copied().filter(|v| !v.is_nan()).collect();
-                sorted.sort_unstable_by(f64::total_cmp);
+                let mut sorted = sorted_non_missing(values);
                 let n = sorted.len();
                 let constant = n > 0 && sorted.first() == sorted.last();
                 let (edges, counts) = if self.test == StatTest::Psi {
@@ -191,9 +190,7 @@ impl StatisticalDriftDetector {
                 }
                 match self.test {
                     StatTest::Ks => {
-                        let mut cur: Vec<f64> =
-                            values.iter().copied().filter(|v| !v.is_nan()).collect();
-                        cur.sort_unstable_by(f64::total_cmp);
+                        let cur = sorted_non_missing(values);
                         match ks::ks_2samp_sorted(sorted, &cur) {
                             Some(o) => (Some(o.statistic), Some(o.p_value), status),
                             None => (None, None, FeatureStatus::InsufficientData),

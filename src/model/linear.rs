@@ -31,6 +31,10 @@ pub const MODEL_FORMAT_VERSION: u32 = 1;
 
 /// Logistic regression iterations (L-BFGS) when training.
 const TRAIN_MAX_ITERATIONS: u64 = 300;
+/// L-BFGS stops when the summed log-loss's gradient norm is below this times the rows
+/// (coefficients within about 4e-6 of the optimum); linfa's absolute default is out of reach on
+/// large data and would run to the iteration cap.
+const TRAIN_GRADIENT_TOLERANCE_PER_ROW: f64 = 1e-6;
 /// Ridge weight relative to the number of training rows (regression).
 const RIDGE_PER_ROW: f64 = 1e-8;
 
@@ -129,9 +133,11 @@ fn fit_logistic(
             "the target has a single class; classification needs both 0 and 1".into(),
         ));
     }
+    let tolerance = TRAIN_GRADIENT_TOLERANCE_PER_ROW * labels.len() as f64;
     let dataset = DatasetBase::new(x, Array1::from(labels));
     let fitted = LogisticRegression::default()
         .max_iterations(TRAIN_MAX_ITERATIONS)
+        .gradient_tolerance(tolerance)
         .fit(&dataset)
         .map_err(|e| ModelError::Training(format!("logistic regression: {e}")))?;
     // linfa's positive class is the more frequent label; orient towards class 1.

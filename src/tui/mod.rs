@@ -19,6 +19,8 @@ mod terminal;
 mod theme;
 
 #[cfg(test)]
+mod app_tests;
+#[cfg(test)]
 mod fixtures;
 #[cfg(test)]
 mod screen_tests;
