@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use ml_monitor::config::DetectorKind;
 use ml_monitor::data::{Column, DataWindow};
-use ml_monitor::model::{self, Model};
+use ml_monitor::model;
 use ml_monitor::monitoring::AlertThresholds;
 use ml_monitor::{AlertLevel, AlertManager, ModelMonitor, MonitorConfig, Task};
 use rand::rngs::StdRng;
@@ -47,7 +47,7 @@ const CLEAN: Departure = Departure {
 /// y = 2·x1 − 1.5·x2 + 0.5·x3 + segment effect + noise; x4 and x5 are unrelated inputs.
 fn make(name: &str, d: Departure, seed: u64) -> Result<DataWindow, Box<dyn Error>> {
     let mut rng = StdRng::seed_from_u64(seed);
-    let mut x = vec![Vec::with_capacity(ROWS); 5];
+    let mut x: Vec<Vec<f64>> = (0..5).map(|_| Vec::with_capacity(ROWS)).collect();
     let (mut segment, mut y) = (Vec::with_capacity(ROWS), Vec::with_capacity(ROWS));
     let x1_noise = Normal::new(0.0, d.x1_noise.max(1e-300))?;
     let target_noise = Normal::new(0.0, d.target_noise)?;
@@ -55,9 +55,16 @@ fn make(name: &str, d: Departure, seed: u64) -> Result<DataWindow, Box<dyn Error
         let v: Vec<f64> = (0..5).map(|_| StandardNormal.sample(&mut rng)).collect();
         let s = rng.gen_range(0..SEGMENTS.len());
         let x2 = v[1] + d.x2_shift;
-        y.push(2.0 * v[0] - 1.5 * x2 + 0.5 * v[2] + SEGMENT_EFFECT[s] + target_noise.sample(&mut rng));
+        y.push(
+            2.0 * v[0] - 1.5 * x2 + 0.5 * v[2] + SEGMENT_EFFECT[s] + target_noise.sample(&mut rng),
+        );
         // The model sees x1 through the (possibly noisier) sensor.
-        let x1_seen = v[0] + if d.x1_noise > 0.0 { x1_noise.sample(&mut rng) } else { 0.0 };
+        let x1_seen = v[0]
+            + if d.x1_noise > 0.0 {
+                x1_noise.sample(&mut rng)
+            } else {
+                0.0
+            };
         for (j, value) in [x1_seen, x2, v[2], v[3], v[4]].into_iter().enumerate() {
             x[j].push(value);
         }
@@ -69,7 +76,8 @@ fn make(name: &str, d: Departure, seed: u64) -> Result<DataWindow, Box<dyn Error
         .map(|(j, values)| Column::numeric(format!("x{}", j + 1), values))
         .collect();
     features.push(Column::categorical("segment", &segment));
-    DataWindow::new(name, features, None, Some(Column::numeric("target", y))).ok_or_else(|| "unequal columns".into())
+    DataWindow::new(name, features, None, Some(Column::numeric("target", y)))
+        .ok_or_else(|| "unequal columns".into())
 }
 
 fn main() -> Result<(), Box<dyn Error>> {
@@ -82,13 +90,20 @@ fn main() -> Result<(), Box<dyn Error>> {
         .filter(|(c, _)| c.starts_with('x'))
         .map(|(c, w)| format!("{c} {w:+.2}"))
         .collect();
-    println!("Linear regression on {ROWS} rows (standardised inputs): intercept {intercept:+.2}, {}", shown.join(", "));
+    println!(
+        "Linear regression on {ROWS} rows (standardised inputs): intercept {intercept:+.2}, {}",
+        shown.join(", ")
+    );
 
     let mut config = MonitorConfig {
         task: Task::Regression,
         ..MonitorConfig::default()
     };
-    config.drift.detectors = vec![DetectorKind::Ks, DetectorKind::Psi, DetectorKind::Classifier];
+    config.drift.detectors = vec![
+        DetectorKind::Ks,
+        DetectorKind::Psi,
+        DetectorKind::Classifier,
+    ];
     let thresholds = AlertThresholds {
         r2_score: Some(0.85),
         prediction_shift: Some(0.5),
@@ -109,8 +124,8 @@ fn main() -> Result<(), Box<dyn Error>> {
     let windows = [
         CLEAN,
         Departure {
-            label: "x1 measured with extra noise (sd 1)",
-            x1_noise: 1.0,
+            label: "x1 measured with extra noise (sd 1.5)",
+            x1_noise: 1.5,
             ..CLEAN
         },
         Departure {
@@ -124,7 +139,10 @@ fn main() -> Result<(), Box<dyn Error>> {
             ..CLEAN
         },
     ];
-    println!("{:<38} {:>13} {:>13} {:>22} {:>7}", "window", "KS drifted", "PSI drifted", "classifier AUC (top)", "R²");
+    println!(
+        "{:<38} {:>13} {:>13} {:>22} {:>7}",
+        "window", "KS drifted", "PSI drifted", "classifier AUC (top)", "R²"
+    );
     for (k, d) in windows.into_iter().enumerate() {
         let window = make(d.label, d, 100 + k as u64)?;
         let result = monitor.monitor(&window, Default::default());
@@ -134,17 +152,27 @@ fn main() -> Result<(), Box<dyn Error>> {
         }
         let per_feature = |name: &str| {
             let r = &result.drift[name];
-            let names: Vec<&str> = r.features.iter().filter(|(_, f)| f.drifted).map(|(n, _)| n.as_str()).collect();
+            let names: Vec<&str> = r
+                .features
+                .iter()
+                .filter(|(_, f)| f.drifted)
+                .map(|(n, _)| n.as_str())
+                .collect();
             format!("{}/{} {}", r.n_drifted, r.n_features, names.join(","))
         };
         let classifier = &result.drift["classifier"];
+        // Importances only mean something when the classifier separates the two sides.
         let top = classifier
             .feature_importances
             .as_ref()
+            .filter(|_| classifier.drift_detected)
             .and_then(|imp| imp.iter().max_by(|a, b| a.1.total_cmp(b.1)))
-            .map_or(String::new(), |(n, _)| n.clone());
+            .map_or("-".to_string(), |(n, _)| n.clone());
         let auc = classifier.auc.unwrap_or(f64::NAN);
-        let r2 = result.performance.as_ref().map_or(f64::NAN, |p| p.headline().1);
+        let r2 = result
+            .performance
+            .as_ref()
+            .map_or(f64::NAN, |p| p.headline().1);
         let flag = if classifier.drift_detected { "*" } else { " " };
         println!(
             "{:<38} {:>13} {:>13} {:>14.3}{flag} ({top:>5}) {r2:>7.3}",
@@ -154,7 +182,12 @@ fn main() -> Result<(), Box<dyn Error>> {
             auc
         );
         for alert in &result.alerts {
-            println!("    {:<8} {}: {}", alert.level.as_str(), alert.kind.as_str(), alert.message);
+            println!(
+                "    {:<8} {}: {}",
+                alert.level.as_str(),
+                alert.kind.as_str(),
+                alert.message
+            );
         }
     }
     println!("\n(* = classifier drift: AUC above 0.55)");

@@ -21,11 +21,15 @@ fn main() -> Result<(), Box<dyn Error>> {
         drift_start: 4,
     });
     let paths = generator.write_all(dir.path())?;
-    println!("Synthetic churn data: a reference and 6 windows of 2000 rows, sudden drift from window 4.");
+    println!(
+        "Synthetic churn data: a reference and 6 windows of 2000 rows, sudden drift from window 4."
+    );
 
     let config = MonitorConfig::default();
     let (reference, schema) = data::read_reference(&paths[0], &config.columns)?;
-    let target = reference.target_values().ok_or("the reference has no target column")?;
+    let target = reference
+        .target_values()
+        .ok_or("the reference has no target column")?;
     let classifier = model::train(&reference, target, Task::Classification)?;
     println!(
         "Trained a logistic regression on {} rows and {} features.",
@@ -43,10 +47,18 @@ fn main() -> Result<(), Box<dyn Error>> {
     }
 
     let alerts = monitor.alert_manager().history();
-    println!("\n{} alerts raised; those of the last window:", alerts.len());
+    println!(
+        "\n{} alerts raised; those of the last window:",
+        alerts.len()
+    );
     if let Some(last) = monitor.history().last() {
         for alert in &last.alerts {
-            println!("  {:<8} {:<24} {}", alert.level.as_str(), alert.kind.as_str(), alert.message);
+            println!(
+                "  {:<8} {:<24} {}",
+                alert.level.as_str(),
+                alert.kind.as_str(),
+                alert.message
+            );
         }
     }
     Ok(())
@@ -64,12 +76,18 @@ fn summary(result: &MonitoringResult) -> String {
         .as_ref()
         .map(|p| format!("{} {:.3}", p.headline().0, p.headline().1))
         .unwrap_or_else(|| "no labels".into());
-    let shift = result.prediction_shift.map_or("-".into(), |s| format!("{s:.3}"));
+    let shift = result
+        .prediction_shift
+        .map_or("-".into(), |s| format!("{s:.3}"));
     let alerts: Vec<&str> = result.alerts.iter().map(|a| a.kind.as_str()).collect();
     format!(
         "{}  drifted: {}  {performance}  shift {shift}  alerts: {}",
         result.window,
         drift.join(", "),
-        if alerts.is_empty() { "none".into() } else { alerts.join(", ") }
+        if alerts.is_empty() {
+            "none".into()
+        } else {
+            alerts.join(", ")
+        }
     )
 }

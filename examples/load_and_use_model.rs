@@ -78,7 +78,12 @@ fn main() -> Result<(), Box<dyn Error>> {
             result.predictions.as_ref().map_or(f64::NAN, |p| p.mean),
         );
         for alert in &result.alerts {
-            println!("    {:<8} {}: {}", alert.level.as_str(), alert.kind.as_str(), alert.message);
+            println!(
+                "    {:<8} {}: {}",
+                alert.level.as_str(),
+                alert.kind.as_str(),
+                alert.message
+            );
         }
     }
     Ok(())
@@ -94,7 +99,9 @@ fn train_into(dir: &Path, config: &MonitorConfig) -> Result<(), Box<dyn Error>> 
         drift_start: 1,
     });
     let (reference, _) = data::read_reference(&generator.write_reference(dir)?, &config.columns)?;
-    let target = reference.target_values().ok_or("the reference has no target column")?;
+    let target = reference
+        .target_values()
+        .ok_or("the reference has no target column")?;
     let classifier = model::train(&reference, target, Task::Classification)?;
     let probabilities = classifier.predict(&reference)?;
     classifier.save(&dir.join("model.json"))?;

@@ -34,7 +34,9 @@ fn main() -> Result<(), Box<dyn Error>> {
     let reference_path = generator.write_reference(temp.path())?;
     let config = MonitorConfig::default();
     let (reference, _) = data::read_reference(&reference_path, &config.columns)?;
-    let target = reference.target_values().ok_or("the reference has no target column")?;
+    let target = reference
+        .target_values()
+        .ok_or("the reference has no target column")?;
 
     let classifier = model::train(&reference, target, Task::Classification)?;
     let probabilities = classifier.predict(&reference)?;
@@ -50,16 +52,28 @@ fn main() -> Result<(), Box<dyn Error>> {
     );
     let (intercept, mut coefficients) = classifier.coefficients();
     coefficients.sort_by(|a, b| b.1.abs().total_cmp(&a.1.abs()));
-    let top: Vec<String> = coefficients.iter().take(4).map(|(c, w)| format!("{c} {w:+.2}")).collect();
-    println!("Intercept {intercept:+.2}; largest coefficients: {}.", top.join(", "));
+    let top: Vec<String> = coefficients
+        .iter()
+        .take(4)
+        .map(|(c, w)| format!("{c} {w:+.2}"))
+        .collect();
+    println!(
+        "Intercept {intercept:+.2}; largest coefficients: {}.",
+        top.join(", ")
+    );
 
     let model_path = out.join("model.json");
     classifier.save(&model_path)?;
-    let stats = ReferenceStats::from_window(&reference, &config.drift.statistical, Some(&probabilities));
+    let stats =
+        ReferenceStats::from_window(&reference, &config.drift.statistical, Some(&probabilities));
     let stats_path = out.join("reference_stats.json");
     stats.save(&stats_path)?;
     for path in [&model_path, &stats_path] {
-        println!("Wrote {} ({} bytes).", path.display(), std::fs::metadata(path)?.len());
+        println!(
+            "Wrote {} ({} bytes).",
+            path.display(),
+            std::fs::metadata(path)?.len()
+        );
     }
     if std::env::args_os().nth(1).is_none() {
         println!("(A temporary directory: pass a directory to keep the files.)");

@@ -6,11 +6,14 @@
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use anyhow::Context;
 use ml_monitor::data::{self, DataWindow, Schema};
 use ml_monitor::drift::histogram::histogram;
 use ml_monitor::monitoring::Metadata;
+use ml_monitor::drift::reference_stats::ReferenceStats;
+use ml_monitor::model::TrainedModel;
 use ml_monitor::{ModelMonitor, MonitorConfig};
 
 use crate::app_event::WindowReport;
@@ -28,6 +31,9 @@ pub struct UsageError(pub String);
 pub enum ReferenceSource {
     /// A reference CSV.
     Csv(PathBuf),
+    /// Reference statistics saved by `ml-monitor train` (PSI, chi-square, quality and
+    /// prediction shift only).
+    Stats(PathBuf),
 }
 
 /// The monitor, the reference and the history, ready to process windows.
@@ -40,27 +46,51 @@ pub struct Pipeline {
 }
 
 impl Pipeline {
-    /// Reads the reference and fits the monitor. Errors name the file. `histograms`: also
-    /// compute per-feature histograms for the UI (keeps the reference in memory).
+    /// Reads the reference (and the model, if any) and fits the monitor. Errors name the file.
+    /// `histograms`: also compute per-feature histograms for the UI (keeps the reference in
+    /// memory).
     pub fn new(
         config: MonitorConfig,
         source: &ReferenceSource,
+        model: Option<&Path>,
         history: Option<History>,
         histograms: bool,
     ) -> anyhow::Result<Self> {
-        let ReferenceSource::Csv(path) = source;
-        let (reference, schema) = data::read_reference(path, &config.columns)
-            .with_context(|| format!("reference {} cannot be used", path.display()))?;
-        let mut monitor = ModelMonitor::new(config).with_history_limit(1000);
-        monitor
-            .set_reference(&reference)
-            .with_context(|| format!("reference {}", path.display()))?;
-        Ok(Pipeline {
-            monitor,
-            schema,
-            reference: histograms.then_some(reference),
-            history,
-        })
+        let mut monitor = ModelMonitor::new(config.clone()).with_history_limit(1000);
+        if let Some(path) = model {
+            let model = TrainedModel::load(path)?;
+            monitor = monitor.with_model(Arc::new(model));
+        }
+        match source {
+            ReferenceSource::Csv(path) => {
+                let (reference, schema) = data::read_reference(path, &config.columns)
+                    .with_context(|| format!("reference {} cannot be used", path.display()))?;
+                monitor
+                    .set_reference(&reference)
+                    .with_context(|| format!("reference {}", path.display()))?;
+                Ok(Pipeline {
+                    monitor,
+                    schema,
+                    reference: histograms.then_some(reference),
+                    history,
+                })
+            }
+            ReferenceSource::Stats(path) => {
+                let stats = ReferenceStats::load(path)?;
+                monitor.set_reference_stats(&stats).map_err(|e| {
+                    UsageError(format!(
+                        "--reference-stats {}: {e}; choose detectors with --detectors psi,chi2 or give --reference",
+                        path.display()
+                    ))
+                })?;
+                Ok(Pipeline {
+                    monitor,
+                    schema: stats.schema(&config.columns),
+                    reference: None,
+                    history,
+                })
+            }
+        }
     }
 
     /// The alert thresholds in force (the TUI's gauges).

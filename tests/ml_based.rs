@@ -13,7 +13,14 @@ use rand::{Rng, SeedableRng};
 use rand_distr::{Distribution, StandardNormal};
 
 /// `rows` x `features` standard normals, feature `shifted` moved by `shift` standard deviations.
-fn normal(name: &str, rows: usize, features: usize, seed: u64, shifted: usize, shift: f64) -> DataWindow {
+fn normal(
+    name: &str,
+    rows: usize,
+    features: usize,
+    seed: u64,
+    shifted: usize,
+    shift: f64,
+) -> DataWindow {
     let mut rng = StdRng::seed_from_u64(seed);
     let columns = (0..features)
         .map(|f| {
@@ -29,7 +36,12 @@ fn normal(name: &str, rows: usize, features: usize, seed: u64, shifted: usize, s
 }
 
 /// The generator's reference and window `k` as parsed windows.
-fn generated(rows: usize, seed: u64, scenario: Scenario, k: usize) -> (DataWindow, DataWindow, Schema) {
+fn generated(
+    rows: usize,
+    seed: u64,
+    scenario: Scenario,
+    k: usize,
+) -> (DataWindow, DataWindow, Schema) {
     let dir = tempfile::tempdir().expect("temp dir");
     let generator = Generator::new(GeneratorConfig {
         rows,
@@ -38,10 +50,12 @@ fn generated(rows: usize, seed: u64, scenario: Scenario, k: usize) -> (DataWindo
         scenario,
         drift_start: 1,
     });
-    let reference = generator.write_reference(dir.path()).expect("write reference");
+    let reference = generator
+        .write_reference(dir.path())
+        .expect("write reference");
     let window = generator.write_window(dir.path(), k).expect("write window");
-    let (reference, schema) =
-        data::read_reference(&reference, &MonitorConfig::default().columns).expect("reference parses");
+    let (reference, schema) = data::read_reference(&reference, &MonitorConfig::default().columns)
+        .expect("reference parses");
     let window = data::read_window(&window, &schema).expect("window parses");
     (reference, window, schema)
 }
@@ -80,7 +94,10 @@ fn same_distribution_windows_rarely_drift() {
         assert!((auc - 0.5).abs() < 0.06, "seed {seed}: AUC {auc}");
         false_drift += usize::from(r.drift_detected);
     }
-    assert!(false_drift <= 1, "{false_drift} false drift calls in {runs} runs");
+    assert!(
+        false_drift <= 1,
+        "{false_drift} false drift calls in {runs} runs"
+    );
 }
 
 #[test]
@@ -137,7 +154,11 @@ fn one_hot_importances_are_grouped_back_to_their_feature() {
         let y: Vec<f64> = (0..rows).map(|_| StandardNormal.sample(&mut rng)).collect();
         DataWindow::new(
             name,
-            vec![Column::numeric("x", x), Column::categorical("plan", &cat), Column::numeric("y", y)],
+            vec![
+                Column::numeric("x", x),
+                Column::categorical("plan", &cat),
+                Column::numeric("y", y),
+            ],
             None,
             None,
         )
@@ -151,7 +172,11 @@ fn one_hot_importances_are_grouped_back_to_their_feature() {
     assert!(r.drift_detected, "{r:?}");
     let imp = r.feature_importances.expect("importances");
     let keys: Vec<&str> = imp.keys().map(String::as_str).collect();
-    assert_eq!(keys, ["plan", "x", "y"], "one entry per feature, no one-hot columns");
+    assert_eq!(
+        keys,
+        ["plan", "x", "y"],
+        "one entry per feature, no one-hot columns"
+    );
     assert!((imp.values().sum::<f64>() - 1.0).abs() < 1e-12);
     assert!(imp["plan"] > 0.8, "{imp:?}");
 }
@@ -196,7 +221,10 @@ fn schema_problems_are_clear_errors() {
     columns[1] = Column::categorical("f1", &vec![Some("x"); 100]);
     let typed = DataWindow::new("typed", columns, None, None).expect("window");
     let e = d.detect(&typed).expect_err("f1 is categorical");
-    assert!(e.to_string().contains("f1") && e.to_string().contains("categorical"), "{e}");
+    assert!(
+        e.to_string().contains("f1") && e.to_string().contains("categorical"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -232,7 +260,10 @@ fn the_monitor_runs_the_classifier_and_alerts_on_its_drift() {
         .iter()
         .any(|a| a.kind == AlertKind::DataDrift && a.message.contains("classifier")));
     let json = serde_json::to_value(&result).expect("serialises");
-    assert!(json["drift"]["classifier"]["feature_importances"]["age"].is_number(), "{json}");
+    assert!(
+        json["drift"]["classifier"]["feature_importances"]["age"].is_number(),
+        "{json}"
+    );
 }
 
 /// Share of false drift calls on same-distribution samples, by size. Slow in debug builds:

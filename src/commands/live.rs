@@ -16,7 +16,7 @@ use super::setup;
 use crate::app_event::{AppEvent, UiCommand};
 use crate::cli::{Format, WatchArgs};
 use crate::output::write_result;
-use crate::pipeline::{Pipeline, ReferenceSource, UsageError};
+use crate::pipeline::{Pipeline, UsageError};
 use crate::signals;
 use crate::tui::{self, TuiOptions};
 use crate::watch::{self, WatchEvent, WatchOptions};
@@ -28,7 +28,7 @@ enum Work {
     Stop,
 }
 
-fn prepare(args: &WatchArgs, histograms: bool) -> anyhow::Result<(Pipeline, PathBuf)> {
+fn prepare(args: &WatchArgs, histograms: bool) -> anyhow::Result<(Pipeline, Option<PathBuf>)> {
     if !args.path.is_dir() {
         return Err(UsageError(format!(
             "{}: live modes watch a directory (use --once for a single file)",
@@ -40,29 +40,21 @@ fn prepare(args: &WatchArgs, histograms: bool) -> anyhow::Result<(Pipeline, Path
         setup::log_to_file(log)?;
     }
     let config = setup::config(args)?;
-    let reference = args
-        .reference
-        .clone()
-        .ok_or_else(|| UsageError("--reference REF is required".into()))?;
+    let source = setup::reference(args)?;
     let history = setup::open_history(setup::history_path(args, true).as_deref())?;
-    let pipeline = Pipeline::new(
-        config,
-        &ReferenceSource::Csv(reference.clone()),
-        history,
-        histograms,
-    )?;
-    Ok((pipeline, reference))
+    let pipeline = Pipeline::new(config, &source, args.model.as_deref(), history, histograms)?;
+    Ok((pipeline, args.reference.clone()))
 }
 
 fn start_watcher(
     args: &WatchArgs,
-    reference: PathBuf,
+    reference: Option<PathBuf>,
     seen: HashSet<String>,
     on_event: impl Fn(WatchEvent) -> bool + Send + 'static,
 ) -> anyhow::Result<watch::Watcher> {
     let mut options = WatchOptions {
         poll: args.poll,
-        ignore: vec![reference],
+        ignore: reference.into_iter().collect(),
         ..WatchOptions::default()
     };
     if let Some(interval) = args.poll {
@@ -187,7 +179,11 @@ pub fn run_tui(args: &WatchArgs, title: &str) -> anyhow::Result<ExitCode> {
     };
     let options = TuiOptions {
         directory: args.path.display().to_string(),
-        reference: reference.display().to_string(),
+        reference: args
+            .reference
+            .as_ref()
+            .or(args.reference_stats.as_ref())
+            .map_or_else(String::new, |p| p.display().to_string()),
         thresholds,
         no_color: args.no_color || std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()),
         title: title.to_string(),

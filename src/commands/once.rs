@@ -8,7 +8,7 @@ use ml_monitor::AlertLevel;
 use super::setup;
 use crate::cli::{Format, WatchArgs};
 use crate::output::write_result;
-use crate::pipeline::{Pipeline, ReferenceSource, UsageError};
+use crate::pipeline::{Pipeline, UsageError};
 use crate::watch;
 
 /// Exit status from the worst alert level seen.
@@ -22,17 +22,15 @@ pub fn exit_status(worst: Option<AlertLevel>) -> u8 {
 
 pub fn run(args: &WatchArgs) -> anyhow::Result<ExitCode> {
     let config = setup::config(args)?;
-    let reference = args
-        .reference
-        .clone()
-        .ok_or_else(|| UsageError("--reference REF is required".into()))?;
+    let source = setup::reference(args)?;
     let format = args.format.unwrap_or(if std::io::stdout().is_terminal() {
         Format::Text
     } else {
         Format::Json
     });
     let files = if args.path.is_dir() {
-        watch::initial_files(&args.path, std::slice::from_ref(&reference))
+        let ignore: Vec<std::path::PathBuf> = args.reference.iter().cloned().collect();
+        watch::initial_files(&args.path, &ignore)
             .map_err(|e| anyhow::anyhow!("{}: {e}", args.path.display()))?
     } else if args.path.is_file() {
         vec![args.path.clone()]
@@ -44,7 +42,7 @@ pub fn run(args: &WatchArgs) -> anyhow::Result<ExitCode> {
         .into());
     };
     let history = setup::open_history(setup::history_path(args, false).as_deref())?;
-    let mut pipeline = Pipeline::new(config, &ReferenceSource::Csv(reference), history, false)?;
+    let mut pipeline = Pipeline::new(config, &source, args.model.as_deref(), history, false)?;
     let mut worst = None;
     let stdout = std::io::stdout();
     for file in files {

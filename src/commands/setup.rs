@@ -5,11 +5,12 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
+use ml_monitor::config::DetectorKind;
 use ml_monitor::MonitorConfig;
 
 use crate::cli::WatchArgs;
 use crate::history::History;
-use crate::pipeline::{default_history_path, UsageError};
+use crate::pipeline::{default_history_path, ReferenceSource, UsageError};
 
 /// Loads the config file (or the defaults) and applies the flags.
 pub fn config(args: &WatchArgs) -> anyhow::Result<MonitorConfig> {
@@ -29,7 +30,31 @@ pub fn config(args: &WatchArgs) -> anyhow::Result<MonitorConfig> {
     if let Some(t) = &args.target {
         config.columns.target = t.clone();
     }
+    if args.reference_stats.is_some() && args.detectors.is_none() {
+        // Statistics carry no rows: run what they support unless detectors were named.
+        let before = config.drift.detectors.len();
+        config
+            .drift
+            .detectors
+            .retain(|d| matches!(d, DetectorKind::Psi | DetectorKind::Chi2));
+        if config.drift.detectors.len() < before {
+            eprintln!(
+                "ml-monitor: KS and the classifier need the raw reference rows; with --reference-stats only psi and chi2 run"
+            );
+        }
+    }
     Ok(config)
+}
+
+/// The reference the flags name: `--reference` or `--reference-stats`.
+pub fn reference(args: &WatchArgs) -> anyhow::Result<ReferenceSource> {
+    match (&args.reference, &args.reference_stats) {
+        (Some(r), _) => Ok(ReferenceSource::Csv(r.clone())),
+        (None, Some(s)) => Ok(ReferenceSource::Stats(s.clone())),
+        (None, None) => {
+            Err(UsageError("--reference REF (or --reference-stats FILE) is required".into()).into())
+        }
+    }
 }
 
 /// Where the history lives for this run, if anywhere. `live`: the TUI and --headless keep one

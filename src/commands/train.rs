@@ -1,10 +1,49 @@
-//! `ml-monitor train`: fit a model on a CSV and save it.
+//! `ml-monitor train`: fit a model on a CSV, save it, and optionally the reference statistics
+//! that let `watch --reference-stats` run without the raw reference.
 
 use std::process::ExitCode;
+
+use ml_monitor::data;
+use ml_monitor::drift::reference_stats::ReferenceStats;
+use ml_monitor::model::{train, Model};
+use ml_monitor::MonitorConfig;
 
 use crate::cli::TrainArgs;
 use crate::pipeline::UsageError;
 
-pub fn run(_args: &TrainArgs) -> anyhow::Result<ExitCode> {
-    Err(UsageError("train: not wired yet".into()).into())
+pub fn run(args: &TrainArgs) -> anyhow::Result<ExitCode> {
+    let mut config = match &args.config {
+        Some(path) => MonitorConfig::from_file(path).map_err(|e| UsageError(e.to_string()))?,
+        None => MonitorConfig::default(),
+    };
+    config.columns.target = args.target.clone();
+    config.task = args.task;
+    let (window, _schema) = data::read_reference(&args.data, &config.columns)?;
+    let target = window.target_values().ok_or_else(|| {
+        UsageError(format!(
+            "{}: no target column \"{}\"",
+            args.data.display(),
+            args.target
+        ))
+    })?;
+    let model = train(&window, target, args.task)?;
+    model.save(&args.out)?;
+    eprintln!(
+        "trained a {} model on {} rows x {} features: {}",
+        match args.task {
+            ml_monitor::Task::Classification => "logistic regression",
+            ml_monitor::Task::Regression => "linear regression",
+        },
+        window.rows(),
+        model.feature_names().len(),
+        args.out.display()
+    );
+    if let Some(path) = &args.reference_stats {
+        let predictions = model.predict(&window)?;
+        let stats =
+            ReferenceStats::from_window(&window, &config.drift.statistical, Some(&predictions));
+        stats.save(path)?;
+        eprintln!("reference statistics: {}", path.display());
+    }
+    Ok(ExitCode::SUCCESS)
 }

@@ -39,6 +39,7 @@ use super::{Confirmation, DriftDetector, DriftError, DriftResult, FeatureStatus}
 use crate::config::ClassifierConfig;
 use crate::data::DataWindow;
 use crate::model::FeatureEncoder;
+use crate::monitoring::metrics::roc_auc;
 
 /// Random streams derived from the configured seed. Both sides are subsampled from the same
 /// stream, so two identical sides keep the same rows.
@@ -102,7 +103,12 @@ impl MLBasedDriftDetector {
         if rows <= keep {
             return (0..rows).collect();
         }
-        let mut picked = rand::seq::index::sample(&mut StdRng::seed_from_u64(self.config.seed ^ SAMPLE_STREAM), rows, keep).into_vec();
+        let mut picked = rand::seq::index::sample(
+            &mut StdRng::seed_from_u64(self.config.seed ^ SAMPLE_STREAM),
+            rows,
+            keep,
+        )
+        .into_vec();
         picked.sort_unstable();
         picked
     }
@@ -261,30 +267,6 @@ fn splitmix(z: u64) -> u64 {
     z ^ (z >> 31)
 }
 
-/// Mann–Whitney ROC AUC of `scores` for `labels` (true = positive), ties counted half.
-fn roc_auc(labels: &[bool], scores: &[f64]) -> Option<f64> {
-    let n_pos = labels.iter().filter(|&&l| l).count();
-    let n_neg = labels.len() - n_pos;
-    if n_pos == 0 || n_neg == 0 {
-        return None;
-    }
-    let mut order: Vec<usize> = (0..scores.len()).collect();
-    order.sort_unstable_by(|&a, &b| scores[a].total_cmp(&scores[b]));
-    let mut rank_sum = 0.0;
-    let mut i = 0;
-    while i < order.len() {
-        let mut j = i;
-        while j + 1 < order.len() && scores[order[j + 1]] == scores[order[i]] {
-            j += 1;
-        }
-        let mid_rank = (i + j) as f64 / 2.0 + 1.0;
-        rank_sum += order[i..=j].iter().filter(|&&r| labels[r]).count() as f64 * mid_rank;
-        i = j + 1;
-    }
-    let u = rank_sum - (n_pos * (n_pos + 1)) as f64 / 2.0;
-    Some(u / (n_pos as f64 * n_neg as f64))
-}
-
 impl DriftDetector for MLBasedDriftDetector {
     fn name(&self) -> &str {
         "classifier"
@@ -371,15 +353,6 @@ mod tests {
             max_rows: 300,
             ..ClassifierConfig::default()
         }
-    }
-
-    #[test]
-    fn auc_counts_ties_half() {
-        assert_eq!(roc_auc(&[false, true], &[0.0, 1.0]), Some(1.0));
-        assert_eq!(roc_auc(&[false, true], &[1.0, 0.0]), Some(0.0));
-        assert_eq!(roc_auc(&[false, true, false, true], &[0.5; 4]), Some(0.5));
-        assert_eq!(roc_auc(&[false, false, true], &[0.1, 0.4, 0.4]), Some(0.75));
-        assert_eq!(roc_auc(&[true, true], &[0.1, 0.4]), None);
     }
 
     #[test]

@@ -239,8 +239,7 @@ impl ReferenceStats {
 
 fn numeric_summary(values: &[f64], psi_bins: usize) -> FeatureSummary {
     // The same filter and sort as the statistical detector's fit.
-    let mut sorted: Vec<f64> = values.iter().copied().filter(|v| !v.is_nan()).collect();
-    sorted.sort_unstable_by(f64::total_cmp);
+    let sorted = super::sorted_non_missing(values);
     if sorted.is_empty() {
         return FeatureSummary::Numeric {
             mean: None,

@@ -117,16 +117,14 @@ fn fit_logistic(
 ) -> Result<(f64, Vec<f64>), ModelError> {
     let mut labels = Vec::with_capacity(rows.len());
     for &i in rows {
-        match target[i] {
-            v if v == 1.0 => labels.push(true),
-            v if v == 0.0 => labels.push(false),
-            v => {
-                return Err(ModelError::Training(format!(
-                    "classification needs a 0/1 target; row {} has {v}",
-                    i + 1
-                )))
-            }
+        let v = target[i];
+        if v != 0.0 && v != 1.0 {
+            return Err(ModelError::Training(format!(
+                "classification needs a 0/1 target; row {} has {v}",
+                i + 1
+            )));
         }
+        labels.push(v == 1.0);
     }
     if labels.iter().all(|&l| l) || labels.iter().all(|&l| !l) {
         return Err(ModelError::Training(
