@@ -34,6 +34,12 @@ def write_csv(path, rows, shift, rng):
             fh.write(f",{p:.6f},{int(rng.random() < p)}\n")
 
 
+def window_name(k):
+    # Every character differs from the previous window's name: the TUI redraws only changed
+    # cells, so a name that shares characters with the last one never appears whole on the wire.
+    return chr(ord("a") + k % 26) * 8 + ".csv"
+
+
 def prepare(root, windows):
     rng = random.Random(1)
     watched = os.path.join(root, "watched")
@@ -43,7 +49,7 @@ def prepare(root, windows):
     reference = os.path.join(root, "reference.csv")
     write_csv(reference, 10_000, 0.0, rng)
     for k in range(windows):
-        write_csv(os.path.join(staging, f"w{k:03}.csv"), 10_000, 0.3, rng)
+        write_csv(os.path.join(staging, window_name(k)), 10_000, 0.3, rng)
     return watched, staging, reference
 
 
@@ -69,7 +75,7 @@ def headless(binary, windows):
         time.sleep(1.0)
         latencies = []
         for k in range(windows):
-            name = f"w{k:03}.csv"
+            name = window_name(k)
             start = time.perf_counter()
             os.rename(os.path.join(staging, name), os.path.join(watched, name))
             line = proc.stdout.readline()
@@ -127,10 +133,11 @@ def tui(binary, idle, windows):
               f"{written} bytes written to the terminal")
         latencies = []
         for k in range(windows):
-            name = f"w{k:03}.csv"
+            name = window_name(k)
             start = time.perf_counter()
             os.rename(os.path.join(staging, name), os.path.join(watched, name))
-            assert wait_for(name.encode(), 60), f"{name} never shown"
+            # Only the changed cells are sent: ".csv" stays put, so look for the stem.
+            assert wait_for(name[:-4].encode(), 60), f"{name} never shown"
             latencies.append(time.perf_counter() - start)
             time.sleep(0.3)
         os.write(fd, b"q")
@@ -143,7 +150,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("binary")
     ap.add_argument("mode", choices=["headless", "tui"])
-    ap.add_argument("--windows", type=int, default=20)
+    ap.add_argument("--windows", type=int, default=20, help="at most 26")
     ap.add_argument("--idle", type=float, default=60.0)
     a = ap.parse_args()
     if a.mode == "headless":

@@ -30,7 +30,9 @@ pub mod monitoring;
 
 pub use config::{MonitorConfig, Task};
 pub use data::{DataWindow, Schema};
+pub use drift::reference_stats::ReferenceStats;
 pub use drift::{DriftDetector, DriftResult, MLBasedDriftDetector, StatisticalDriftDetector};
+pub use model::{train, Model, TrainedModel};
 pub use monitoring::{
     Alert, AlertLevel, AlertManager, AlertThresholds, ModelMonitor, MonitoringResult,
 };

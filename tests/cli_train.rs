@@ -20,7 +20,14 @@ fn trained_model_predicts_windows_and_stats_replace_the_reference() {
     let model = dir.path().join("model.json");
     let stats = dir.path().join("stats.json");
     bin()
-        .args(["train", "--data", "demo_data/reference.csv", "--target", "target", "--out"])
+        .args([
+            "train",
+            "--data",
+            "demo_data/reference.csv",
+            "--target",
+            "target",
+            "--out",
+        ])
         .arg(&model)
         .arg("--reference-stats")
         .arg(&stats)
@@ -28,21 +35,43 @@ fn trained_model_predicts_windows_and_stats_replace_the_reference() {
         .success();
     let saved: Value = serde_json::from_slice(&std::fs::read(&model).expect("model written"))
         .expect("model is JSON");
-    assert!(saved.get("format_version").is_some(), "model has a format version");
+    assert!(
+        saved.get("format_version").is_some(),
+        "model has a format version"
+    );
 
     let out = bin()
-        .args(["watch", "demo_data/window_0001.csv", "--reference", "demo_data/reference.csv", "--once", "--format", "json", "--model"])
+        .args([
+            "watch",
+            "demo_data/window_0001.csv",
+            "--reference",
+            "demo_data/reference.csv",
+            "--once",
+            "--format",
+            "json",
+            "--model",
+        ])
         .arg(&model)
         .output()
         .expect("runs");
     let r = &results(&out.stdout)[0];
     assert_eq!(r["prediction_source"], "model");
     let accuracy = r["performance"]["accuracy"].as_f64().expect("accuracy");
-    assert!(accuracy > 0.7, "a model trained on the reference predicts window 1: {accuracy}");
+    assert!(
+        accuracy > 0.7,
+        "a model trained on the reference predicts window 1: {accuracy}"
+    );
 
     // Statistics instead of the raw reference: PSI and chi-square run, KS is refused by name.
     let out = bin()
-        .args(["watch", "demo_data/window_0004.csv", "--once", "--format", "json", "--reference-stats"])
+        .args([
+            "watch",
+            "demo_data/window_0004.csv",
+            "--once",
+            "--format",
+            "json",
+            "--reference-stats",
+        ])
         .arg(&stats)
         .output()
         .expect("runs");
@@ -50,9 +79,21 @@ fn trained_model_predicts_windows_and_stats_replace_the_reference() {
     assert!(r["drift"]["psi"]["drift_detected"].as_bool().expect("psi"));
     assert!(r["drift"]["chi2"].is_object());
     assert!(r["drift"].get("ks").is_none());
-    assert!(r["data_quality"]["credit_score"]["missing_cur"].as_f64().expect("quality") > 0.1);
+    assert!(
+        r["data_quality"]["credit_score"]["missing_cur"]
+            .as_f64()
+            .expect("quality")
+            > 0.1
+    );
     bin()
-        .args(["watch", "demo_data/window_0004.csv", "--once", "--detectors", "ks", "--reference-stats"])
+        .args([
+            "watch",
+            "demo_data/window_0004.csv",
+            "--once",
+            "--detectors",
+            "ks",
+            "--reference-stats",
+        ])
         .arg(&stats)
         .assert()
         .code(2)

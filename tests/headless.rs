@@ -73,7 +73,9 @@ impl Monitor {
         while self.seen.len() < n {
             let left = deadline.saturating_duration_since(Instant::now());
             match self.lines.recv_timeout(left) {
-                Ok(line) => self.seen.push(serde_json::from_str(&line).expect("JSON line")),
+                Ok(line) => self
+                    .seen
+                    .push(serde_json::from_str(&line).expect("JSON line")),
                 Err(_) => break,
             }
         }
@@ -83,7 +85,8 @@ impl Monitor {
     /// Collects anything more that arrives within `quiet`.
     fn drain(&mut self, quiet: Duration) -> &[Value] {
         while let Ok(line) = self.lines.recv_timeout(quiet) {
-            self.seen.push(serde_json::from_str(&line).expect("JSON line"));
+            self.seen
+                .push(serde_json::from_str(&line).expect("JSON line"));
         }
         &self.seen
     }
@@ -148,7 +151,11 @@ fn history_results(history: &Path) -> Vec<Value> {
         .arg(history)
         .output()
         .expect("export runs");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     serde_json::from_slice::<Vec<Value>>(&out.stdout).expect("export is a JSON array")
 }
 
@@ -159,9 +166,15 @@ fn files_present_at_start_come_in_name_order_then_arrivals() {
         std::fs::write(dir.join(name), window_csv(40, 1)).expect("write");
     }
     let mut m = Monitor::start(&dir, &reference, &["--no-history"]);
-    assert_eq!(names(m.wait_for(3, Duration::from_secs(30))), ["a.csv", "b.csv", "c.csv"]);
+    assert_eq!(
+        names(m.wait_for(3, Duration::from_secs(30))),
+        ["a.csv", "b.csv", "c.csv"]
+    );
     drop_file(&dir, "0_late.csv", &window_csv(40, 2));
-    assert_eq!(names(m.wait_for(4, Duration::from_secs(30)))[3], "0_late.csv");
+    assert_eq!(
+        names(m.wait_for(4, Duration::from_secs(30)))[3],
+        "0_late.csv"
+    );
     assert!(m.stop().success(), "SIGTERM exits cleanly");
 }
 
@@ -183,7 +196,11 @@ fn a_slowly_written_file_is_processed_once_after_it_is_complete() {
     assert_eq!(names(&results), ["slow.csv"]);
     assert_eq!(results[0]["rows"], 200, "read only once complete");
     assert_eq!(results[0]["error"], Value::Null);
-    assert_eq!(m.drain(Duration::from_millis(3000)).len(), 1, "processed once");
+    assert_eq!(
+        m.drain(Duration::from_millis(3000)).len(),
+        1,
+        "processed once"
+    );
 }
 
 #[test]
@@ -207,7 +224,11 @@ fn a_thousand_files_at_once_give_a_thousand_results_in_order_each_once() {
     let got = names(m.wait_for(1000, Duration::from_secs(120)));
     let want: Vec<String> = (0..1000).map(|i| format!("w{i:04}.csv")).collect();
     assert_eq!(got, want);
-    assert_eq!(m.drain(Duration::from_millis(2500)).len(), 1000, "each once");
+    assert_eq!(
+        m.drain(Duration::from_millis(2500)).len(),
+        1000,
+        "each once"
+    );
     assert!(m.stop().success());
     assert_eq!(history_results(&history).len(), 1000);
 }
@@ -226,7 +247,11 @@ fn a_restart_processes_only_new_files_and_the_history_holds_each_once() {
     drop_file(&dir, "w10.csv", &window_csv(40, 10));
     let mut m = Monitor::start(&dir, &reference, &["--history", &history_arg]);
     assert_eq!(names(m.wait_for(1, Duration::from_secs(30))), ["w10.csv"]);
-    assert_eq!(m.drain(Duration::from_millis(2500)).len(), 1, "old files not reprocessed");
+    assert_eq!(
+        m.drain(Duration::from_millis(2500)).len(),
+        1,
+        "old files not reprocessed"
+    );
     assert!(m.stop().success());
     let mut recorded = names(&history_results(&history));
     recorded.sort();

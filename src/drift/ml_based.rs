@@ -187,7 +187,7 @@ impl MLBasedDriftDetector {
                         scores[i] = v;
                     }
                 }
-                Fold::All { weights, .. } => all = Some(weights),
+                Fold::All { weights } => all = Some(weights),
             }
         }
         let labels: Vec<bool> = labels.to_vec();

@@ -12,7 +12,10 @@ use rayon::prelude::*;
 use super::correction::adjust;
 use super::reference_stats::{FeatureSummary, ReferenceStats};
 use super::{chi2, ks, psi};
-use super::{sorted_non_missing, Confirmation, DriftDetector, DriftError, DriftResult, FeatureDrift, FeatureStatus};
+use super::{
+    sorted_non_missing, Confirmation, DriftDetector, DriftError, DriftResult, FeatureDrift,
+    FeatureStatus,
+};
 use crate::config::StatisticalConfig;
 use crate::data::{Column, ColumnData, DataWindow, FeatureKind, MISSING_CODE};
 

@@ -16,6 +16,8 @@ pub(crate) fn number(value: Option<f64>) -> String {
             let a = v.abs();
             if a == 0.0 {
                 "0".to_string()
+            } else if !(1e-99..1e100).contains(&a) {
+                format!("{v:.0e}")
             } else if !(1e-3..1e4).contains(&a) {
                 format!("{v:.1e}")
             } else if a >= 100.0 {
@@ -76,6 +78,29 @@ pub(crate) fn time_of_day(t: DateTime<Utc>) -> String {
 mod tests {
     use super::*;
     use chrono::TimeZone;
+
+    #[test]
+    fn figures_fit_their_drift_table_columns() {
+        // The drift table gives statistics 7 cells and p-values 8: a cut exponent would show a
+        // wrong number (1.9e-153 read as 1.9e-15).
+        for v in [
+            0.0, 1e-300, 1.893e-153, 3.6e-5, 1e-3, 0.5, 99.99, 215.8, 9999.0, 1e5, 1e300,
+        ] {
+            assert!(
+                number(Some(v)).chars().count() <= 7,
+                "{v}: {}",
+                number(Some(v))
+            );
+            if v <= 1.0 {
+                assert!(
+                    p_value(Some(v)).chars().count() <= 8,
+                    "{v}: {}",
+                    p_value(Some(v))
+                );
+            }
+        }
+        assert_eq!(p_value(Some(1.893e-153)), "1.9e-153");
+    }
 
     #[test]
     fn numbers_are_short_and_never_nan() {

@@ -56,9 +56,9 @@ pub(super) fn render(frame: &mut Frame, area: Rect, app: &App) {
     let body: Vec<Row> = rows.iter().map(|r| row(r, theme)).collect();
     let widths = [
         Constraint::Min(8),
-        Constraint::Length(6),
         Constraint::Length(7),
-        Constraint::Length(5),
+        Constraint::Length(8),
+        Constraint::Length(7),
         Constraint::Length(6),
         Constraint::Length(6),
     ];
