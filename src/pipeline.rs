@@ -19,8 +19,8 @@ use ml_monitor::{ModelMonitor, MonitorConfig};
 use crate::app_event::WindowReport;
 use crate::history::{FileKey, History};
 
-/// Bins of the TUI's histograms.
-const HISTOGRAM_BINS: usize = 20;
+/// Bins of the TUI's histograms: ten keep each bar group wide enough for its label at 80 columns.
+const HISTOGRAM_BINS: usize = 10;
 
 /// A usage problem (bad config, missing reference flag): exit status 2.
 #[derive(Debug, thiserror::Error)]
@@ -137,6 +137,10 @@ impl Pipeline {
         }
         let (result, histograms) = match data::read_window(path, &self.schema) {
             Ok(window) => {
+                if !window.extra_columns.is_empty() {
+                    // Ignored columns are reported, so a renamed feature does not go unnoticed.
+                    metadata.insert("extra_columns".into(), window.extra_columns.clone().into());
+                }
                 let result = self.monitor.monitor(&window, metadata);
                 let histograms = if result.error.is_none() {
                     self.histograms_of(&window)

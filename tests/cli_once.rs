@@ -132,7 +132,12 @@ fn a_malformed_window_is_an_error_result_and_the_others_are_processed() {
         "x,y,prediction,target\n1,2,0.5,1\n3,4\n",
     );
     write(dir.path(), "c.csv", "y,prediction,target\n1,0.5,1\n");
-    write(dir.path(), "d.csv", &numeric_csv(200, 0.0));
+    let with_extra: String = numeric_csv(200, 0.0)
+        .lines()
+        .enumerate()
+        .map(|(i, line)| format!("{line},{}\n", if i == 0 { "note" } else { "x" }))
+        .collect();
+    write(dir.path(), "d.csv", &with_extra);
     let out = bin()
         .arg("watch")
         .arg(dir.path())
@@ -149,6 +154,10 @@ fn a_malformed_window_is_an_error_result_and_the_others_are_processed() {
     assert_eq!(names, ["a.csv", "b.csv", "c.csv", "d.csv"]);
     assert_eq!(results[0]["error"], Value::Null);
     assert_eq!(results[3]["error"], Value::Null);
+    assert_eq!(
+        results[3]["metadata"]["extra_columns"],
+        serde_json::json!(["note"])
+    );
     let ragged = &results[1]["error"];
     assert_eq!(ragged["kind"], "ragged_row");
     assert_eq!(ragged["line"], 3);

@@ -104,9 +104,7 @@ impl DriftResult {
     /// One line for an alert message.
     pub fn summary(&self, detector: &str) -> String {
         if let Some(auc) = self.auc {
-            return format!(
-                "{detector}: classifier AUC {auc:.3} separates current from reference rows"
-            );
+            return format!("{detector}: AUC {auc:.3} telling current rows from reference rows");
         }
         let mut drifted: Vec<&str> = self
             .features
