@@ -86,13 +86,16 @@ impl Drop for KillOnDrop {
     }
 }
 
-#[test]
-fn watch_shows_a_new_window_and_q_restores_the_terminal() -> anyhow::Result<()> {
-    let deadline = Instant::now() + DEADLINE;
-    let dir = tempfile::tempdir()?;
-    let reference = dir.path().join("reference.csv");
-    write_csv(&reference, 200, 0.0)?;
+/// A running `ml-monitor watch` in a pseudo-terminal.
+struct Session {
+    child: KillOnDrop,
+    screen: Screen,
+    keyboard: Box<dyn Write + Send>,
+    deadline: Instant,
+}
 
+fn start(dir: &Path, reference: &Path) -> anyhow::Result<Session> {
+    let deadline = Instant::now() + DEADLINE;
     let pty = native_pty_system().openpty(PtySize {
         rows: 30,
         cols: 110,
@@ -101,18 +104,18 @@ fn watch_shows_a_new_window_and_q_restores_the_terminal() -> anyhow::Result<()> 
     })?;
     let mut command = CommandBuilder::new(env!("CARGO_BIN_EXE_ml-monitor"));
     command.arg("watch");
-    command.arg(dir.path());
+    command.arg(dir);
     command.arg("--reference");
-    command.arg(&reference);
+    command.arg(reference);
     command.arg("--no-history");
-    command.cwd(dir.path());
+    command.cwd(dir);
     command.env("TERM", "xterm-256color");
     command.env_remove("NO_COLOR");
-    let mut child = KillOnDrop(pty.slave.spawn_command(command)?);
+    let child = KillOnDrop(pty.slave.spawn_command(command)?);
     drop(pty.slave);
 
     let mut reader = pty.master.try_clone_reader()?;
-    let mut keyboard = pty.master.take_writer()?;
+    let keyboard = pty.master.take_writer()?;
     let (tx, rx) = mpsc::channel();
     thread::spawn(move || {
         let mut buf = [0u8; 8192];
@@ -126,49 +129,92 @@ fn watch_shows_a_new_window_and_q_restores_the_terminal() -> anyhow::Result<()> 
         output: rx,
         seen: String::new(),
     };
-
     assert!(
         screen.wait_for("waiting for the first window", deadline),
         "the UI never drew its status line; output:\n{}",
         screen.tail()
     );
+    Ok(Session {
+        child,
+        screen,
+        keyboard,
+        deadline,
+    })
+}
+
+impl Session {
+    /// Waits for the child to exit, then checks it exited 0 and restored the terminal.
+    fn assert_exits_restored(mut self, how: &str) -> anyhow::Result<()> {
+        let status = loop {
+            if let Some(status) = self.child.0.try_wait()? {
+                break status;
+            }
+            assert!(
+                Instant::now() < self.deadline,
+                "{how} did not end the UI within {DEADLINE:?}; output:\n{}",
+                self.screen.tail()
+            );
+            thread::sleep(Duration::from_millis(50));
+        };
+        self.screen.wait_for(
+            LEAVE_ALTERNATE_SCREEN,
+            Instant::now() + Duration::from_secs(2),
+        );
+        self.screen.drain();
+        assert!(
+            status.success(),
+            "{how}: exit status {status:?}; output:\n{}",
+            self.screen.tail()
+        );
+        assert!(
+            self.screen.seen.contains(LEAVE_ALTERNATE_SCREEN),
+            "{how}: the alternate screen was not left; output:\n{}",
+            self.screen.tail()
+        );
+        Ok(())
+    }
+}
+
+#[test]
+fn watch_shows_a_new_window_and_q_restores_the_terminal() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let reference = dir.path().join("reference.csv");
+    write_csv(&reference, 200, 0.0)?;
+    let mut session = start(dir.path(), &reference)?;
 
     let hidden = dir.path().join(".batch_7731.csv.tmp");
     write_csv(&hidden, 120, 0.5)?;
     fs::rename(&hidden, dir.path().join("batch_7731.csv"))?;
+    let deadline = session.deadline;
     assert!(
-        screen.wait_for("batch_7731.csv", deadline),
+        session.screen.wait_for("batch_7731.csv", deadline),
         "the new window never appeared on screen; output:\n{}",
-        screen.tail()
+        session.screen.tail()
     );
 
-    keyboard.write_all(b"q")?;
-    keyboard.flush()?;
-    let status = loop {
-        if let Some(status) = child.0.try_wait()? {
-            break status;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "q did not end the UI within {DEADLINE:?}; output:\n{}",
-            screen.tail()
-        );
-        thread::sleep(Duration::from_millis(50));
-    };
-    screen.wait_for(
-        LEAVE_ALTERNATE_SCREEN,
-        Instant::now() + Duration::from_secs(2),
-    );
-    screen.drain();
-    assert!(
-        status.success(),
-        "exit status {status:?}; output:\n{}",
-        screen.tail()
-    );
-    assert!(
-        screen.seen.contains(LEAVE_ALTERNATE_SCREEN),
-        "the alternate screen was not left; output:\n{}",
-        screen.tail()
-    );
+    session.keyboard.write_all(b"q")?;
+    session.keyboard.flush()?;
+    session.assert_exits_restored("q")
+}
+
+#[test]
+fn sigterm_and_sighup_restore_the_terminal() -> anyhow::Result<()> {
+    for signal in ["TERM", "HUP"] {
+        let dir = tempfile::tempdir()?;
+        let reference = dir.path().join("reference.csv");
+        write_csv(&reference, 200, 0.0)?;
+        let session = start(dir.path(), &reference)?;
+        let pid = session
+            .child
+            .0
+            .process_id()
+            .ok_or_else(|| anyhow::anyhow!("no pid"))?;
+        let sent = std::process::Command::new("kill")
+            .arg(format!("-{signal}"))
+            .arg(pid.to_string())
+            .status()?;
+        assert!(sent.success());
+        session.assert_exits_restored(&format!("SIG{signal}"))?;
+    }
     Ok(())
 }
