@@ -226,19 +226,26 @@ impl History {
             .map_err(sql_err(&self.path))
     }
 
-    /// The names of all recorded files, whatever their size and mtime.
-    pub fn processed_names(&self) -> Result<HashSet<String>, HistoryError> {
+    /// Keys of every processed file: the watcher skips exactly these at start-up, so a file
+    /// rewritten under an old name (new size or mtime) is a new window, as in `is_processed`.
+    pub fn processed_keys(&self) -> Result<HashSet<FileKey>, HistoryError> {
         let err = sql_err(&self.path);
         let mut stmt = self
             .conn
-            .prepare("SELECT DISTINCT name FROM processed_files")
+            .prepare("SELECT name, size, mtime_ns FROM processed_files")
             .map_err(&err)?;
-        let names = stmt
-            .query_map([], |row| row.get(0))
+        let keys = stmt
+            .query_map([], |row| {
+                Ok(FileKey {
+                    name: row.get(0)?,
+                    size: row.get::<_, i64>(1)?.max(0) as u64,
+                    mtime_ns: row.get(2)?,
+                })
+            })
             .map_err(&err)?
             .collect::<Result<_, _>>()
             .map_err(&err)?;
-        Ok(names)
+        Ok(keys)
     }
 
     /// Records a result, its alerts and (if given) the file it came from, in one transaction.
@@ -781,8 +788,8 @@ mod tests {
         assert!(h.is_processed(&k).unwrap());
         assert!(!h.is_processed(&key("window_0001.csv", 124, 456)).unwrap());
         assert_eq!(
-            h.processed_names().unwrap(),
-            HashSet::from(["window_0001.csv".to_string()])
+            h.processed_keys().unwrap(),
+            HashSet::from([key("window_0001.csv", 123, 456)])
         );
         assert_eq!(h.count().unwrap(), 1);
         assert_eq!(rows(&h, "alerts"), 2);
@@ -871,7 +878,7 @@ mod tests {
         assert_eq!(h.count().unwrap(), 10);
         assert_eq!(h.since(None).unwrap(), written);
         assert!(h.is_processed(&key("window_0004.csv", 100, 3)).unwrap());
-        assert_eq!(h.processed_names().unwrap().len(), 10);
+        assert_eq!(h.processed_keys().unwrap().len(), 10);
         assert!(!h
             .record(Some(&key("window_0004.csv", 100, 3)), &written[3])
             .unwrap());

@@ -109,9 +109,9 @@ impl Pipeline {
     }
 
     /// Keys of the files the history has already recorded (for the watcher's skip check).
-    pub fn processed_keys(&self) -> anyhow::Result<HashSet<String>> {
+    pub fn processed_keys(&self) -> anyhow::Result<HashSet<FileKey>> {
         match &self.history {
-            Some(h) => Ok(h.processed_names()?),
+            Some(h) => Ok(h.processed_keys()?),
             None => Ok(HashSet::new()),
         }
     }

@@ -313,3 +313,22 @@ fn a_vanished_directory_does_not_crash_and_watching_resumes() {
     assert_eq!(names(m.wait_for(1, Duration::from_secs(30))), ["back.csv"]);
     assert!(m.stop().success());
 }
+
+#[test]
+fn a_file_rewritten_under_an_old_name_is_a_new_window_after_restart() {
+    let (root, dir, reference) = setup();
+    let history = root.path().join("h.sqlite");
+    let history_arg = history.to_string_lossy().to_string();
+    std::fs::write(dir.join("w.csv"), window_csv(40, 1)).expect("write");
+    let mut m = Monitor::start(&dir, &reference, &["--history", &history_arg]);
+    assert_eq!(names(m.wait_for(1, Duration::from_secs(30))), ["w.csv"]);
+    assert!(m.stop().success());
+    // Same name, different content (size and mtime): processed again on restart.
+    std::fs::write(dir.join("w.csv"), window_csv(80, 2)).expect("rewrite");
+    let mut m = Monitor::start(&dir, &reference, &["--history", &history_arg]);
+    let results = m.wait_for(1, Duration::from_secs(30)).to_vec();
+    assert_eq!(names(&results), ["w.csv"]);
+    assert_eq!(results[0]["rows"], 80);
+    assert!(m.stop().success());
+    assert_eq!(history_results(&history).len(), 2);
+}

@@ -15,6 +15,7 @@ use std::sync::Arc;
 use super::setup;
 use crate::app_event::{AppEvent, UiCommand};
 use crate::cli::{Format, WatchArgs};
+use crate::history::FileKey;
 use crate::output::write_result;
 use crate::pipeline::{Pipeline, UsageError};
 use crate::signals;
@@ -49,7 +50,7 @@ fn prepare(args: &WatchArgs, histograms: bool) -> anyhow::Result<(Pipeline, Opti
 fn start_watcher(
     args: &WatchArgs,
     reference: Option<PathBuf>,
-    seen: HashSet<String>,
+    seen: HashSet<FileKey>,
     on_event: impl Fn(WatchEvent) -> bool + Send + 'static,
 ) -> anyhow::Result<watch::Watcher> {
     let mut options = WatchOptions {
@@ -60,10 +61,7 @@ fn start_watcher(
     if let Some(interval) = args.poll {
         options.rescan_interval = interval;
     }
-    let already_seen = move |p: &Path| {
-        p.file_name()
-            .is_some_and(|n| seen.contains(n.to_string_lossy().as_ref()))
-    };
+    let already_seen = move |p: &Path| FileKey::of(p).is_ok_and(|k| seen.contains(&k));
     Ok(watch::spawn(
         args.path.clone(),
         options,
