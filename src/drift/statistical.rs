@@ -145,22 +145,10 @@ impl StatisticalDriftDetector {
                     constant,
                 }
             }
-            ColumnData::Categorical { dictionary, .. } => {
-                let counts = column.category_counts().unwrap_or_default();
-                let index = dictionary
-                    .iter()
-                    .enumerate()
-                    .map(|(i, d)| (d.clone(), i))
-                    .collect();
-                let n = counts.iter().sum::<u64>() as usize;
-                let constant = counts.iter().filter(|&&c| c > 0).count() == 1;
-                Fitted::Categorical {
-                    index,
-                    counts,
-                    n,
-                    constant,
-                }
-            }
+            ColumnData::Categorical { dictionary, .. } => fitted_categorical(
+                dictionary.iter().cloned(),
+                column.category_counts().unwrap_or_default(),
+            ),
         }
     }
 
@@ -283,22 +271,23 @@ fn fitted_from_stats(summary: &FeatureSummary) -> Fitted {
                 constant,
             }
         }
-        FeatureSummary::Categorical { categories } => {
-            let index = categories
-                .iter()
-                .enumerate()
-                .map(|(i, c)| (c.category.clone(), i))
-                .collect();
-            let counts: Vec<u64> = categories.iter().map(|c| c.count).collect();
-            let n = counts.iter().sum::<u64>() as usize;
-            let constant = counts.iter().filter(|&&c| c > 0).count() == 1;
-            Fitted::Categorical {
-                index,
-                counts,
-                n,
-                constant,
-            }
-        }
+        FeatureSummary::Categorical { categories } => fitted_categorical(
+            categories.iter().map(|c| c.category.clone()),
+            categories.iter().map(|c| c.count).collect(),
+        ),
+    }
+}
+
+/// A categorical feature's fit from its categories and their counts (same order).
+fn fitted_categorical(categories: impl Iterator<Item = String>, counts: Vec<u64>) -> Fitted {
+    let index = categories.enumerate().map(|(i, d)| (d, i)).collect();
+    let n = counts.iter().sum::<u64>() as usize;
+    let constant = counts.iter().filter(|&&c| c > 0).count() == 1;
+    Fitted::Categorical {
+        index,
+        counts,
+        n,
+        constant,
     }
 }
 
