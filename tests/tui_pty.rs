@@ -94,7 +94,7 @@ struct Session {
     deadline: Instant,
 }
 
-fn start(dir: &Path, reference: &Path) -> anyhow::Result<Session> {
+fn start(dir: &Path, reference: &Path, extra: &[&str]) -> anyhow::Result<Session> {
     let deadline = Instant::now() + DEADLINE;
     let pty = native_pty_system().openpty(PtySize {
         rows: 30,
@@ -107,7 +107,9 @@ fn start(dir: &Path, reference: &Path) -> anyhow::Result<Session> {
     command.arg(dir);
     command.arg("--reference");
     command.arg(reference);
-    command.arg("--no-history");
+    for arg in extra {
+        command.arg(arg);
+    }
     command.cwd(dir);
     command.env("TERM", "xterm-256color");
     command.env_remove("NO_COLOR");
@@ -180,7 +182,7 @@ fn watch_shows_a_new_window_and_q_restores_the_terminal() -> anyhow::Result<()> 
     let dir = tempfile::tempdir()?;
     let reference = dir.path().join("reference.csv");
     write_csv(&reference, 200, 0.0)?;
-    let mut session = start(dir.path(), &reference)?;
+    let mut session = start(dir.path(), &reference, &["--no-history"])?;
 
     let hidden = dir.path().join(".batch_7731.csv.tmp");
     write_csv(&hidden, 120, 0.5)?;
@@ -203,7 +205,7 @@ fn sigterm_and_sighup_restore_the_terminal() -> anyhow::Result<()> {
         let dir = tempfile::tempdir()?;
         let reference = dir.path().join("reference.csv");
         write_csv(&reference, 200, 0.0)?;
-        let session = start(dir.path(), &reference)?;
+        let session = start(dir.path(), &reference, &["--no-history"])?;
         let pid = session
             .child
             .0
@@ -216,5 +218,49 @@ fn sigterm_and_sighup_restore_the_terminal() -> anyhow::Result<()> {
         assert!(sent.success());
         session.assert_exits_restored(&format!("SIG{signal}"))?;
     }
+    Ok(())
+}
+
+#[test]
+fn an_acknowledged_alert_is_stored_in_the_history() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let reference = dir.path().join("reference.csv");
+    write_csv(&reference, 200, 0.0)?;
+    let history = dir.path().join("history.sqlite");
+    let history_arg = history.to_string_lossy().to_string();
+    let mut session = start(dir.path(), &reference, &["--history", &history_arg])?;
+
+    // A shifted window: drift alerts.
+    let hidden = dir.path().join(".drifted.csv.tmp");
+    write_csv(&hidden, 200, 0.5)?;
+    fs::rename(&hidden, dir.path().join("drifted.csv"))?;
+    let deadline = session.deadline;
+    assert!(
+        session.screen.wait_for("data_drift", deadline),
+        "no drift alert on screen; output:\n{}",
+        session.screen.tail()
+    );
+    // Focus the alert list, acknowledge the selected alert, quit.
+    session.keyboard.write_all(b"\t")?;
+    session.keyboard.flush()?;
+    thread::sleep(Duration::from_millis(300));
+    session.keyboard.write_all(b"a")?;
+    session.keyboard.flush()?;
+    thread::sleep(Duration::from_millis(500));
+    session.keyboard.write_all(b"q")?;
+    session.keyboard.flush()?;
+    session.assert_exits_restored("q")?;
+
+    let db = rusqlite::Connection::open(&history)?;
+    let (alerts, acknowledged): (i64, i64) = db.query_row(
+        "SELECT COUNT(*), COALESCE(SUM(acknowledged), 0) FROM alerts",
+        [],
+        |row| Ok((row.get(0)?, row.get(1)?)),
+    )?;
+    assert!(alerts >= 1, "the window's alerts are recorded");
+    assert_eq!(
+        acknowledged, 1,
+        "exactly the selected alert is acknowledged"
+    );
     Ok(())
 }
