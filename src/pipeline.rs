@@ -43,6 +43,22 @@ pub struct Pipeline {
     /// Kept only for the UI's histograms; `--once` and `--headless` drop it after fitting.
     reference: Option<DataWindow>,
     history: Option<History>,
+    /// File bytes, reused from window to window: a fresh 30 MB buffer per window costs
+    /// thousands of page faults.
+    buffer: Vec<u8>,
+}
+
+/// Reads a whole file into `buffer` (replacing its contents, keeping its capacity).
+fn read_into(path: &Path, buffer: &mut Vec<u8>) -> Result<(), data::DataError> {
+    use std::io::Read;
+    buffer.clear();
+    std::fs::File::open(path)
+        .and_then(|mut f| f.read_to_end(buffer))
+        .map(|_| ())
+        .map_err(|e| data::DataError::Unreadable {
+            file: path.to_path_buf(),
+            message: e.to_string(),
+        })
 }
 
 impl Pipeline {
@@ -63,7 +79,9 @@ impl Pipeline {
         }
         match source {
             ReferenceSource::Csv(path) => {
-                let (reference, schema) = data::read_reference(path, &config.columns)
+                let mut buffer = Vec::new();
+                let (reference, schema) = read_into(path, &mut buffer)
+                    .and_then(|()| data::parse_reference(path, &buffer, &config.columns))
                     .with_context(|| format!("reference {} cannot be used", path.display()))?;
                 monitor
                     .set_reference(&reference)
@@ -73,6 +91,7 @@ impl Pipeline {
                     schema,
                     reference: histograms.then_some(reference),
                     history,
+                    buffer,
                 })
             }
             ReferenceSource::Stats(path) => {
@@ -88,6 +107,7 @@ impl Pipeline {
                     schema: stats.schema(&config.columns),
                     reference: None,
                     history,
+                    buffer: Vec::new(),
                 })
             }
         }
@@ -135,7 +155,9 @@ impl Pipeline {
         if let Some(k) = &key {
             metadata.insert("bytes".into(), k.size.into());
         }
-        let (result, histograms) = match data::read_window(path, &self.schema) {
+        let window = read_into(path, &mut self.buffer)
+            .and_then(|()| data::parse_window(path, &self.buffer, &self.schema));
+        let (result, histograms) = match window {
             Ok(window) => {
                 if !window.extra_columns.is_empty() {
                     // Ignored columns are reported, so a renamed feature does not go unnoticed.
