@@ -6,6 +6,7 @@
 //! the wrong type is counted as invalid instead of failing the whole window.
 
 mod error;
+mod number;
 mod reader;
 mod schema;
 mod window;

@@ -2,7 +2,9 @@
 //!
 //! Parsing dominates the cost of a window, so files without quote characters (what every
 //! exporter writes for numeric data) take a fast path: the body is cut into line-aligned chunks
-//! parsed in parallel with a SIMD float parser, straight into columns. Files with quotes go
+//! parsed in parallel, straight into columns. Within a chunk a numeric cell that is a plain
+//! decimal is parsed in the same scan that finds where it ends (see [`super::number`]); other
+//! cells are delimited with `memchr` and go through the general cell parser. Files with quotes go
 //! through the `csv` crate, sequentially, into the same column builders, so both paths agree.
 
 use std::collections::HashMap;
@@ -12,6 +14,7 @@ use rayon::prelude::*;
 
 use super::error::DataError;
 use super::is_missing_token;
+use super::number;
 use super::schema::{ColumnRoles, FeatureKind, FeatureSpec, Schema};
 use super::window::{Column, ColumnData, DataWindow, MISSING_CODE};
 
@@ -315,17 +318,17 @@ impl Builder {
                 infer,
             } => {
                 let cell = cell.trim_ascii();
-                match fast_float2::parse::<f64, _>(cell) {
-                    Ok(v) if v.is_finite() => values.push(v),
+                match number::parse_f64(cell) {
+                    Some(v) if v.is_finite() => values.push(v),
                     _ if is_missing_token(cell) => {
                         *missing += 1;
                         values.push(f64::NAN);
                     }
-                    Ok(_) => {
+                    Some(_) => {
                         *invalid += 1;
                         values.push(f64::NAN);
                     }
-                    Err(_) => {
+                    None => {
                         if *infer {
                             *non_numeric = true;
                         }
@@ -354,6 +357,34 @@ impl Builder {
                 }
             }
         }
+    }
+
+    /// Pushes the cell starting at `chunk[start]` and returns where it ends: the index of the
+    /// `,` or `\n` after it, or `chunk.len()`. Same result as [`Builder::push`] of the cell.
+    #[inline]
+    fn push_at(&mut self, chunk: &[u8], start: usize) -> usize {
+        if let Builder::Numeric { values, .. } = self {
+            // A plain decimal that fills the cell is a finite number: no delimiter search needed.
+            if let Some((v, len)) = number::parse_decimal_prefix(&chunk[start..]) {
+                let stop = start + len;
+                match chunk.get(stop) {
+                    None | Some(b',' | b'\n') => {
+                        values.push(v);
+                        return stop;
+                    }
+                    // The `\r` of a `\r\n` line end (or of a last line without `\n`).
+                    Some(b'\r') if matches!(chunk.get(stop + 1), None | Some(b'\n')) => {
+                        values.push(v);
+                        return stop + 1;
+                    }
+                    _ => {}
+                }
+            }
+        }
+        let end = memchr::memchr2(b',', b'\n', &chunk[start..]).map_or(chunk.len(), |i| start + i);
+        // A trailing `\r` is left on the line's last cell: `push` trims it like other spaces.
+        self.push(&chunk[start..end]);
+        end
     }
 
     fn finish(self) -> Option<Built> {
@@ -632,27 +663,32 @@ fn parse_chunk(chunk: &[u8], plan: &[Plan]) -> ChunkOutcome {
     let mut rows = 0;
     let mut start = 0;
     while start < chunk.len() {
-        let end = memchr::memchr(b'\n', &chunk[start..]).map_or(chunk.len(), |i| start + i);
-        let line = trim_eol(&chunk[start..end]);
-        start = end + 1;
         lines += 1;
-        if line.is_empty() {
-            continue;
-        }
-        let mut fields = 0;
-        let mut rest = line;
-        loop {
-            let (cell, next) = match memchr::memchr(b',', rest) {
-                Some(i) => (&rest[..i], Some(&rest[i + 1..])),
-                None => (rest, None),
-            };
-            if let Some(b) = builders.get_mut(fields) {
-                b.push(cell);
+        // Blank lines (nothing but an optional `\r` before the `\n`) are skipped.
+        match chunk[start] {
+            b'\n' => {
+                start += 1;
+                continue;
             }
+            b'\r' if matches!(chunk.get(start + 1), None | Some(b'\n')) => {
+                start += 2;
+                continue;
+            }
+            _ => {}
+        }
+        // One cell per iteration; each ends at a `,` (more cells follow), a `\n` or the chunk end.
+        let mut fields = 0;
+        loop {
+            let end = match builders.get_mut(fields) {
+                Some(b) => b.push_at(chunk, start),
+                None => {
+                    memchr::memchr2(b',', b'\n', &chunk[start..]).map_or(chunk.len(), |i| start + i)
+                }
+            };
             fields += 1;
-            match next {
-                Some(n) => rest = n,
-                None => break,
+            start = end + 1;
+            if chunk.get(end) != Some(&b',') {
+                break;
             }
         }
         if fields != plan.len() {
