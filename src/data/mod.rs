@@ -5,6 +5,7 @@
 //! parsing. The reference window fixes the schema; later windows are read against it, so a cell of
 //! the wrong type is counted as invalid instead of failing the whole window.
 
+mod builder;
 mod error;
 mod number;
 mod reader;
