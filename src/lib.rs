@@ -21,6 +21,9 @@
 //! # Ok(()) }
 //! ```
 
+// Nothing from outside the program (files, config, channels) may panic the monitor.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+
 pub mod config;
 pub mod data;
 pub mod drift;

@@ -4,6 +4,9 @@
 //! Exit status: 0 no alert above INFO, 3 a WARNING, 4 a CRITICAL (`--once`), 1 an error that
 //! stopped the run, 2 bad usage.
 
+// Nothing from outside the program (files, config, channels) may panic the monitor.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+
 mod app_event;
 mod cli;
 mod commands;
