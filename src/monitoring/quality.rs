@@ -5,6 +5,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::result::FeatureQuality;
@@ -88,7 +89,7 @@ impl ReferenceProfile {
     /// Quality of each profiled feature in a window (features absent from the window skipped).
     pub fn quality(&self, window: &DataWindow) -> BTreeMap<String, FeatureQuality> {
         self.features
-            .iter()
+            .par_iter()
             .filter_map(|f| {
                 window
                     .feature(&f.name)
