@@ -29,7 +29,7 @@ pub enum Command {
     Generate(GenerateArgs),
     /// Train a model on a CSV file and save it (and the reference statistics).
     Train(TrainArgs),
-    /// Show or print the configuration.
+    /// Print the default configuration, or check a configuration file.
     Config(ConfigArgs),
     /// Read the results history.
     History(HistoryArgs),
@@ -66,7 +66,7 @@ pub struct WatchArgs {
     /// Keep watching without a UI, printing one JSON line per window.
     #[arg(long)]
     pub headless: bool,
-    /// Output format for --once / --headless (default: json unless stdout is a terminal).
+    /// Output format (default: json; text for --once when stdout is a terminal).
     #[arg(long, value_enum)]
     pub format: Option<Format>,
     /// History database (default for live modes: DIR/.ml-monitor/history.sqlite).
