@@ -1,5 +1,13 @@
-//! Per-column builders the reader pushes cells into, one set per parallel chunk, and the merge
-//! that concatenates chunks (remapping each chunk's category codes onto one dictionary).
+//! Per-column builders the reader pushes cells into, one set per parallel chunk, and the
+//! assembly of a column from its chunks.
+//!
+//! Each column is allocated once, at its final size, before parsing: the reader counts the
+//! line ends of each chunk, every row takes at most one, so chunk `c` owns a disjoint slice of
+//! every column starting at the line ends before it. Builders write straight into those slices
+//! from parallel tasks; nothing is concatenated or copied afterwards unless blank lines left
+//! gaps. (A window is a few tens of megabytes of columns, and on a virtual machine every fresh
+//! page costs a fault: writing them once matters.) Category codes are per chunk until assembly
+//! remaps them onto one dictionary.
 
 use std::collections::HashMap;
 
@@ -67,93 +75,237 @@ impl Built {
     }
 }
 
-/// Per-chunk builder of one column.
-pub(super) enum Builder {
+/// The memory of one column for all chunks, allocated before parsing.
+pub(super) enum Storage {
+    Skip,
+    Numeric(Vec<f64>),
+    Categorical(Vec<u32>),
+}
+
+impl Storage {
+    /// `slots` zeroed entries for a parsed plan. The zeroing is the allocator's (`calloc`):
+    /// pages are touched first by the task that writes them.
+    pub(super) fn new(plan: Plan, slots: usize) -> Self {
+        match plan {
+            Plan::Skip => Storage::Skip,
+            Plan::Numeric | Plan::Infer => Storage::Numeric(vec![0.0; slots]),
+            Plan::Categorical => Storage::Categorical(vec![0; slots]),
+        }
+    }
+
+    /// Splits the column into consecutive builders of the given sizes, one per chunk.
+    pub(super) fn builders(&mut self, plan: Plan, sizes: &[usize]) -> Vec<Builder<'_>> {
+        fn split<'a, T>(mut rest: &'a mut [T], sizes: &[usize]) -> Vec<&'a mut [T]> {
+            sizes
+                .iter()
+                .map(|&n| {
+                    let n = n.min(rest.len());
+                    let (head, tail) = std::mem::take(&mut rest).split_at_mut(n);
+                    rest = tail;
+                    head
+                })
+                .collect()
+        }
+        match self {
+            Storage::Skip => sizes.iter().map(|_| Builder::Skip).collect(),
+            Storage::Numeric(values) => split(values, sizes)
+                .into_iter()
+                .map(|out| Builder::Numeric {
+                    out,
+                    len: 0,
+                    missing: 0,
+                    invalid: 0,
+                    non_numeric: false,
+                    infer: plan == Plan::Infer,
+                })
+                .collect(),
+            Storage::Categorical(codes) => split(codes, sizes)
+                .into_iter()
+                .map(|out| Builder::Categorical {
+                    out,
+                    len: 0,
+                    index: HashMap::new(),
+                    dictionary: Vec::new(),
+                    missing: 0,
+                })
+                .collect(),
+        }
+    }
+
+    /// The finished column from the chunks' parts: `slots[c]` entries were reserved for chunk
+    /// `c`, of which `rows[c]` were written. Gaps are closed and category codes remapped onto
+    /// one dictionary (first seen, first coded).
+    pub(super) fn assemble(
+        self,
+        parts: Vec<Part>,
+        slots: &[usize],
+        rows: &[usize],
+    ) -> Option<Built> {
+        let missing = parts.iter().map(|p| p.missing).sum();
+        match self {
+            Storage::Skip => None,
+            Storage::Numeric(mut values) => {
+                close_gaps(&mut values, slots, rows, |_, _| {});
+                Some(Built::Numeric {
+                    values,
+                    missing,
+                    invalid: parts.iter().map(|p| p.invalid).sum(),
+                    non_numeric: parts.iter().any(|p| p.non_numeric),
+                })
+            }
+            Storage::Categorical(mut codes) => {
+                let mut global: HashMap<Vec<u8>, u32> = HashMap::new();
+                let mut dictionary: Vec<Vec<u8>> = Vec::new();
+                let remaps: Vec<Vec<u32>> = parts
+                    .into_iter()
+                    .map(|part| {
+                        part.dictionary
+                            .into_iter()
+                            .map(|entry| {
+                                *global.entry(entry.clone()).or_insert_with(|| {
+                                    dictionary.push(entry);
+                                    (dictionary.len() - 1) as u32
+                                })
+                            })
+                            .collect()
+                    })
+                    .collect();
+                close_gaps(&mut codes, slots, rows, |chunk, range| {
+                    let Some(remap) = remaps.get(chunk) else {
+                        return;
+                    };
+                    for code in range {
+                        if *code != MISSING_CODE {
+                            *code = remap.get(*code as usize).copied().unwrap_or(MISSING_CODE);
+                        }
+                    }
+                });
+                Some(Built::Categorical {
+                    codes,
+                    dictionary,
+                    missing,
+                })
+            }
+        }
+    }
+}
+
+/// Moves each chunk's `rows[c]` entries down to follow the previous chunk's, calls `each` on
+/// them in their final place, and truncates to the total.
+fn close_gaps<T: Copy>(
+    data: &mut Vec<T>,
+    slots: &[usize],
+    rows: &[usize],
+    mut each: impl FnMut(usize, &mut [T]),
+) {
+    let mut from = 0;
+    let mut to = 0;
+    for (chunk, (&reserved, &written)) in slots.iter().zip(rows).enumerate() {
+        let written = written.min(reserved);
+        if from != to {
+            data.copy_within(from..from + written, to);
+        }
+        each(chunk, &mut data[to..to + written]);
+        from += reserved;
+        to += written;
+    }
+    data.truncate(to);
+}
+
+/// What a chunk's builder reports of its column once the cells are written.
+pub(super) struct Part {
+    /// Cells pushed (more than the slice held means the reservation was wrong).
+    pub(super) len: usize,
+    missing: usize,
+    invalid: usize,
+    non_numeric: bool,
+    dictionary: Vec<Vec<u8>>,
+}
+
+/// Per-chunk builder of one column, writing into the chunk's slice of it.
+pub(super) enum Builder<'a> {
     Skip,
     Numeric {
-        values: Vec<f64>,
+        out: &'a mut [f64],
+        len: usize,
         missing: usize,
         invalid: usize,
         non_numeric: bool,
         infer: bool,
     },
     Categorical {
-        codes: Vec<u32>,
+        out: &'a mut [u32],
+        len: usize,
         index: HashMap<Vec<u8>, u32>,
         dictionary: Vec<Vec<u8>>,
         missing: usize,
     },
 }
 
-impl Builder {
-    pub(super) fn new(plan: Plan, capacity: usize) -> Self {
-        match plan {
-            Plan::Skip => Builder::Skip,
-            Plan::Numeric | Plan::Infer => Builder::Numeric {
-                values: Vec::with_capacity(capacity),
-                missing: 0,
-                invalid: 0,
-                non_numeric: false,
-                infer: plan == Plan::Infer,
-            },
-            Plan::Categorical => Builder::Categorical {
-                codes: Vec::with_capacity(capacity),
-                index: HashMap::new(),
-                dictionary: Vec::new(),
-                missing: 0,
-            },
-        }
+/// Writes `v` at `*len` and counts it; past the end of `out` it only counts (the reader turns
+/// that into an error instead of a panic).
+#[inline]
+fn put<T>(out: &mut [T], len: &mut usize, v: T) {
+    if let Some(slot) = out.get_mut(*len) {
+        *slot = v;
     }
+    *len += 1;
+}
 
+impl Builder<'_> {
     #[inline]
     pub(super) fn push(&mut self, cell: &[u8]) {
         match self {
             Builder::Skip => {}
             Builder::Numeric {
-                values,
+                out,
+                len,
                 missing,
                 invalid,
                 non_numeric,
                 infer,
             } => {
                 let cell = cell.trim_ascii();
-                match number::parse_f64(cell) {
-                    Some(v) if v.is_finite() => values.push(v),
+                let value = match number::parse_f64(cell) {
+                    Some(v) if v.is_finite() => v,
                     _ if is_missing_token(cell) => {
                         *missing += 1;
-                        values.push(f64::NAN);
+                        f64::NAN
                     }
                     Some(_) => {
                         *invalid += 1;
-                        values.push(f64::NAN);
+                        f64::NAN
                     }
                     None => {
                         if *infer {
                             *non_numeric = true;
                         }
                         *invalid += 1;
-                        values.push(f64::NAN);
+                        f64::NAN
                     }
-                }
+                };
+                put(out, len, value);
             }
             Builder::Categorical {
-                codes,
+                out,
+                len,
                 index,
                 dictionary,
                 missing,
             } => {
                 let cell = cell.trim_ascii();
-                if is_missing_token(cell) {
+                let code = if is_missing_token(cell) {
                     *missing += 1;
-                    codes.push(MISSING_CODE);
+                    MISSING_CODE
                 } else if let Some(&code) = index.get(cell) {
-                    codes.push(code);
+                    code
                 } else {
                     let code = dictionary.len() as u32;
                     dictionary.push(cell.to_vec());
                     index.insert(cell.to_vec(), code);
-                    codes.push(code);
-                }
+                    code
+                };
+                put(out, len, code);
             }
         }
     }
@@ -162,18 +314,18 @@ impl Builder {
     /// `,` or `\n` after it, or `chunk.len()`. Same result as [`Builder::push`] of the cell.
     #[inline]
     pub(super) fn push_at(&mut self, chunk: &[u8], start: usize) -> usize {
-        if let Builder::Numeric { values, .. } = self {
+        if let Builder::Numeric { out, len, .. } = self {
             // A plain decimal that fills the cell is a finite number: no delimiter search needed.
-            if let Some((v, len)) = number::parse_decimal_prefix(&chunk[start..]) {
-                let stop = start + len;
+            if let Some((v, n)) = number::parse_decimal_prefix(&chunk[start..]) {
+                let stop = start + n;
                 match chunk.get(stop) {
                     None | Some(b',' | b'\n') => {
-                        values.push(v);
+                        put(out, len, v);
                         return stop;
                     }
                     // The `\r` of a `\r\n` line end (or of a last line without `\n`).
                     Some(b'\r') if matches!(chunk.get(stop + 1), None | Some(b'\n')) => {
-                        values.push(v);
+                        put(out, len, v);
                         return stop + 1;
                     }
                     _ => {}
@@ -186,95 +338,41 @@ impl Builder {
         end
     }
 
-    pub(super) fn finish(self) -> Option<Built> {
+    /// The counts and dictionary; the cells are already in the column.
+    pub(super) fn finish(self) -> Part {
         match self {
-            Builder::Skip => None,
+            Builder::Skip => Part {
+                len: 0,
+                missing: 0,
+                invalid: 0,
+                non_numeric: false,
+                dictionary: Vec::new(),
+            },
             Builder::Numeric {
-                values,
+                len,
                 missing,
                 invalid,
                 non_numeric,
                 ..
-            } => Some(Built::Numeric {
-                values,
+            } => Part {
+                len,
                 missing,
                 invalid,
                 non_numeric,
-            }),
+                dictionary: Vec::new(),
+            },
             Builder::Categorical {
-                codes,
+                len,
                 dictionary,
                 missing,
                 ..
-            } => Some(Built::Categorical {
-                codes,
-                dictionary,
+            } => Part {
+                len,
                 missing,
-            }),
+                invalid: 0,
+                non_numeric: false,
+                dictionary,
+            },
         }
     }
-}
-
-/// Concatenates per-chunk results of one column, remapping category codes.
-pub(super) fn merge(parts: Vec<Built>) -> Option<Built> {
-    let mut parts = parts.into_iter();
-    let mut acc = parts.next()?;
-    let mut global: HashMap<Vec<u8>, u32> = HashMap::new();
-    if let Built::Categorical { dictionary, .. } = &acc {
-        for (i, d) in dictionary.iter().enumerate() {
-            global.insert(d.clone(), i as u32);
-        }
-    }
-    for part in parts {
-        match (&mut acc, part) {
-            (
-                Built::Numeric {
-                    values,
-                    missing,
-                    invalid,
-                    non_numeric,
-                },
-                Built::Numeric {
-                    values: v,
-                    missing: m,
-                    invalid: i,
-                    non_numeric: n,
-                },
-            ) => {
-                values.extend_from_slice(&v);
-                *missing += m;
-                *invalid += i;
-                *non_numeric |= n;
-            }
-            (
-                Built::Categorical {
-                    codes,
-                    dictionary,
-                    missing,
-                },
-                Built::Categorical {
-                    codes: c,
-                    dictionary: d,
-                    missing: m,
-                },
-            ) => {
-                let remap: Vec<u32> = d
-                    .into_iter()
-                    .map(|entry| {
-                        *global.entry(entry.clone()).or_insert_with(|| {
-                            dictionary.push(entry);
-                            (dictionary.len() - 1) as u32
-                        })
-                    })
-                    .collect();
-                codes.extend(
-                    c.into_iter()
-                        .map(|code| remap.get(code as usize).copied().unwrap_or(MISSING_CODE)),
-                );
-                *missing += m;
-            }
-            _ => {}
-        }
-    }
-    Some(acc)
 }

@@ -12,7 +12,7 @@ use std::path::Path;
 
 use rayon::prelude::*;
 
-use super::builder::{merge, Builder, Built, Plan};
+use super::builder::{Builder, Built, Part, Plan, Storage};
 use super::error::DataError;
 use super::schema::{ColumnRoles, FeatureKind, FeatureSpec, Schema};
 use super::window::{Column, DataWindow};
@@ -284,47 +284,54 @@ impl<'a> RawTable<'a> {
 
     /// Parses the body with the plan; entry `i` is `Some` for every non-skipped field.
     fn parse(&mut self, plan: &[Plan]) -> Result<Vec<Option<Built>>, DataError> {
-        let (parts, rows) = if self.quoted {
-            let (builders, rows) = self.parse_quoted(plan)?;
-            (vec![builders], rows)
-        } else {
-            self.parse_plain(plan)?
-        };
-        self.rows = rows;
-        let mut columns: Vec<Vec<Built>> = (0..plan.len()).map(|_| Vec::new()).collect();
-        for builders in parts {
-            for (i, b) in builders.into_iter().enumerate() {
-                if let Some(built) = b.finish() {
-                    columns[i].push(built);
-                }
-            }
-        }
-        Ok(columns.into_iter().map(merge).collect())
-    }
-
-    fn parse_plain(&self, plan: &[Plan]) -> Result<(Vec<Vec<Builder>>, usize), DataError> {
         let body = &self.bytes[self.header_end..];
-        let threads = rayon::current_num_threads().max(1);
-        let target = (body.len() / (threads * 2)).max(MIN_CHUNK);
-        let mut chunks = Vec::new();
-        let mut start = 0;
-        while start < body.len() {
-            let mut end = (start + target).min(body.len());
-            if end < body.len() {
-                end = memchr::memchr(b'\n', &body[end..]).map_or(body.len(), |i| end + i + 1);
-            }
-            chunks.push(&body[start..end]);
-            start = end;
-        }
-        let results: Vec<ChunkOutcome> = chunks
+        let chunks = if self.quoted {
+            vec![body]
+        } else {
+            line_aligned_chunks(body)
+        };
+        // Every row ends at a line end but the last one may not: that bounds each chunk's rows.
+        // (The csv crate also ends records at a lone `\r`.)
+        let last = chunks.len().saturating_sub(1);
+        let quoted = self.quoted;
+        let slots: Vec<usize> = chunks
             .par_iter()
-            .map(|chunk| parse_chunk(chunk, plan))
+            .enumerate()
+            .map(|(c, chunk)| {
+                let ends = if quoted {
+                    memchr::memchr2_iter(b'\n', b'\r', chunk).count()
+                } else {
+                    memchr::memchr_iter(b'\n', chunk).count()
+                };
+                ends + usize::from(c == last)
+            })
             .collect();
+        let total = slots.iter().sum();
+        let mut storage: Vec<Storage> = plan.iter().map(|&p| Storage::new(p, total)).collect();
+        // builders[c][i]: chunk c's slice of column i.
+        let mut builders: Vec<Vec<Builder>> = chunks.iter().map(|_| Vec::new()).collect();
+        for (store, &p) in storage.iter_mut().zip(plan) {
+            for (chunk, b) in builders.iter_mut().zip(store.builders(p, &slots)) {
+                chunk.push(b);
+            }
+        }
+        let outcomes: Vec<ChunkOutcome> = if self.quoted {
+            let Some(builders) = builders.pop() else {
+                return Ok(plan.iter().map(|_| None).collect());
+            };
+            vec![self.parse_quoted(builders)?]
+        } else {
+            chunks
+                .par_iter()
+                .zip(builders)
+                .map(|(chunk, builders)| parse_chunk(chunk, builders))
+                .collect()
+        };
         let mut line = 1u64; // the header
-        let mut rows = 0;
-        let mut parts = Vec::with_capacity(results.len());
-        for r in results {
-            if let Some((local, found)) = r.ragged {
+        let mut rows = Vec::with_capacity(outcomes.len());
+        let mut parts: Vec<Vec<Part>> = plan.iter().map(|_| Vec::new()).collect();
+        for (outcome, &reserved) in outcomes.into_iter().zip(&slots) {
+            if let Some((local, found)) = outcome.ragged {
                 return Err(DataError::Ragged {
                     file: self.file.to_path_buf(),
                     line: line + local,
@@ -332,19 +339,33 @@ impl<'a> RawTable<'a> {
                     found,
                 });
             }
-            line += r.lines;
-            rows += r.rows;
-            parts.push(r.builders);
+            if outcome.rows > reserved || outcome.parts.iter().any(|p| p.len > reserved) {
+                // Cannot happen (each row has its line end, but the last); an error, not a panic.
+                return Err(DataError::Malformed {
+                    file: self.file.to_path_buf(),
+                    line: line + 1,
+                    message: "more rows than line ends".into(),
+                });
+            }
+            line += outcome.lines;
+            rows.push(outcome.rows);
+            for (column, part) in parts.iter_mut().zip(outcome.parts) {
+                column.push(part);
+            }
         }
-        Ok((parts, rows))
+        self.rows = rows.iter().sum();
+        Ok(storage
+            .into_iter()
+            .zip(parts)
+            .map(|(store, parts)| store.assemble(parts, &slots, &rows))
+            .collect())
     }
 
-    fn parse_quoted(&self, plan: &[Plan]) -> Result<(Vec<Builder>, usize), DataError> {
+    fn parse_quoted(&self, mut builders: Vec<Builder>) -> Result<ChunkOutcome, DataError> {
         let mut reader = csv::ReaderBuilder::new()
             .has_headers(true)
             .flexible(true)
             .from_reader(self.bytes);
-        let mut builders: Vec<Builder> = plan.iter().map(|&p| Builder::new(p, 0)).collect();
         let mut record = csv::ByteRecord::new();
         let mut rows = 0;
         loop {
@@ -354,11 +375,11 @@ impl<'a> RawTable<'a> {
                     if record.len() == 1 && record.get(0).is_some_and(|f| f.is_empty()) {
                         continue;
                     }
-                    if record.len() != plan.len() {
+                    if record.len() != builders.len() {
                         return Err(DataError::Ragged {
                             file: self.file.to_path_buf(),
                             line: record.position().map_or(0, |p| p.line()),
-                            expected: plan.len(),
+                            expected: builders.len(),
                             found: record.len(),
                         });
                     }
@@ -370,12 +391,34 @@ impl<'a> RawTable<'a> {
                 Err(e) => return Err(self.csv_error(&e)),
             }
         }
-        Ok((builders, rows))
+        Ok(ChunkOutcome {
+            parts: builders.into_iter().map(Builder::finish).collect(),
+            lines: 0,
+            rows,
+            ragged: None,
+        })
     }
 }
 
+/// The body cut into about two chunks per thread, each ending just after a `\n` (but the last).
+fn line_aligned_chunks(body: &[u8]) -> Vec<&[u8]> {
+    let threads = rayon::current_num_threads().max(1);
+    let target = (body.len() / (threads * 2)).max(MIN_CHUNK);
+    let mut chunks = Vec::new();
+    let mut start = 0;
+    while start < body.len() {
+        let mut end = (start + target).min(body.len());
+        if end < body.len() {
+            end = memchr::memchr(b'\n', &body[end..]).map_or(body.len(), |i| end + i + 1);
+        }
+        chunks.push(&body[start..end]);
+        start = end;
+    }
+    chunks
+}
+
 struct ChunkOutcome {
-    builders: Vec<Builder>,
+    parts: Vec<Part>,
     /// Physical lines in the chunk.
     lines: u64,
     rows: usize,
@@ -383,9 +426,8 @@ struct ChunkOutcome {
     ragged: Option<(u64, usize)>,
 }
 
-fn parse_chunk(chunk: &[u8], plan: &[Plan]) -> ChunkOutcome {
-    let estimate = chunk.len() / (plan.len() * 8 + 1);
-    let mut builders: Vec<Builder> = plan.iter().map(|&p| Builder::new(p, estimate)).collect();
+fn parse_chunk(chunk: &[u8], mut builders: Vec<Builder>) -> ChunkOutcome {
+    let width = builders.len();
     let mut lines = 0u64;
     let mut rows = 0;
     let mut start = 0;
@@ -418,9 +460,9 @@ fn parse_chunk(chunk: &[u8], plan: &[Plan]) -> ChunkOutcome {
                 break;
             }
         }
-        if fields != plan.len() {
+        if fields != width {
             return ChunkOutcome {
-                builders,
+                parts: builders.into_iter().map(Builder::finish).collect(),
                 lines,
                 rows,
                 ragged: Some((lines, fields)),
@@ -429,7 +471,7 @@ fn parse_chunk(chunk: &[u8], plan: &[Plan]) -> ChunkOutcome {
         rows += 1;
     }
     ChunkOutcome {
-        builders,
+        parts: builders.into_iter().map(Builder::finish).collect(),
         lines,
         rows,
         ragged: None,
@@ -531,6 +573,63 @@ mod tests {
             .iter()
             .enumerate()
             .all(|(i, &k)| dict[k as usize] == ["p", "q", "r"][i % 3]));
+    }
+
+    /// Blank lines leave gaps in the columns' reserved slices, closed at assembly; categories
+    /// first seen in later chunks get codes after the earlier ones'. The result must equal the
+    /// sequential csv-crate path (forced by one quoted cell), value for value.
+    #[test]
+    fn gaps_and_late_categories_match_the_sequential_path() {
+        let mut plain = String::from("a,c,prediction\n");
+        for i in 0..80_000 {
+            if i % 997 == 0 {
+                plain.push_str("\n\r\n");
+            }
+            let category = if i < 50_000 {
+                ["p", "q"][i % 2]
+            } else {
+                ["r", "q", "s"][i % 3]
+            };
+            let a = if i % 1013 == 0 {
+                "NA".to_string()
+            } else {
+                format!("{}", i as f64 * 0.25)
+            };
+            plain.push_str(&format!("{a},{category},0.{}\n", i % 10));
+        }
+        plain.push_str("\n\n1.5,t,0.5");
+        let quoted = plain.replacen("a,c,prediction", "a,\"c\",prediction", 1);
+        let (w, _) = reference(&plain).expect("plain parses");
+        let (q, _) = reference(&quoted).expect("quoted parses");
+        assert_eq!(w.rows(), 80_001);
+        assert_eq!(q.rows(), 80_001);
+        let (wa, qa) = (w.feature("a").expect("a"), q.feature("a").expect("a"));
+        assert_eq!(wa.missing, qa.missing);
+        let bits = |c: &Column| -> Vec<u64> {
+            c.as_numeric()
+                .expect("numeric")
+                .iter()
+                .map(|v| v.to_bits())
+                .collect()
+        };
+        assert_eq!(bits(wa), bits(qa));
+        assert_eq!(wa.as_numeric().expect("a")[80_000], 1.5);
+        let labels = |c: &Column| -> Vec<String> {
+            let (codes, dict) = c.as_categorical().expect("categorical");
+            codes.iter().map(|&k| dict[k as usize].clone()).collect()
+        };
+        let (wc, qc) = (w.feature("c").expect("c"), q.feature("c").expect("c"));
+        assert_eq!(labels(wc), labels(qc));
+        // First seen, first coded, as in one sequential pass (row 50,000 brings "s" before "r").
+        assert_eq!(
+            wc.as_categorical().expect("c").1,
+            vec!["p", "q", "s", "r", "t"]
+        );
+        assert_eq!(
+            wc.as_categorical().expect("c").1,
+            qc.as_categorical().expect("c").1
+        );
+        assert_eq!(w.prediction_values(), q.prediction_values());
     }
 
     #[test]

@@ -16,10 +16,11 @@ pub mod reference_stats;
 pub mod statistical;
 
 use std::collections::BTreeMap;
+use std::sync::{Arc, OnceLock};
 
 use serde::{Deserialize, Serialize};
 
-use crate::data::DataWindow;
+use crate::data::{ColumnData, DataWindow};
 
 pub use ml_based::MLBasedDriftDetector;
 pub use statistical::{StatTest, StatisticalDriftDetector};
@@ -158,6 +159,15 @@ pub trait DriftDetector: Send {
     fn fit(&mut self, reference: &DataWindow) -> Result<(), DriftError>;
     /// Compares a window with the fitted reference.
     fn detect(&mut self, current: &DataWindow) -> Result<DriftResult, DriftError>;
+    /// `fit` with work shared between detectors (see [`Prepared`]). Detectors that sort
+    /// override it; the default ignores the sharing.
+    fn fit_prepared(&mut self, reference: &Prepared<'_>) -> Result<(), DriftError> {
+        self.fit(reference.window())
+    }
+    /// `detect` with work shared between detectors (see [`Prepared`]).
+    fn detect_prepared(&mut self, current: &Prepared<'_>) -> Result<DriftResult, DriftError> {
+        self.detect(current.window())
+    }
     /// `fit(reference)` then `detect(current)`.
     fn detect_pair(
         &mut self,
@@ -166,6 +176,56 @@ pub trait DriftDetector: Send {
     ) -> Result<DriftResult, DriftError> {
         self.fit(reference)?;
         self.detect(current)
+    }
+}
+
+/// A window with its numeric features' sorted values, computed on first use and shared.
+///
+/// Sorting is most of the statistical tests' cost, and KS and PSI both want the same sorted
+/// reference at fit time (KS to merge against, PSI for its decile edges), so [`ModelMonitor`]
+/// hands every detector one `Prepared` and each column is sorted once whoever asks first. A
+/// window's sorted columns, once KS has made them, give PSI its bin counts without a search per
+/// value. Thread-safe: detectors ask from parallel per-feature tasks.
+///
+/// [`ModelMonitor`]: crate::ModelMonitor
+pub struct Prepared<'a> {
+    window: &'a DataWindow,
+    sorted: Vec<OnceLock<Arc<Vec<f64>>>>,
+}
+
+impl<'a> Prepared<'a> {
+    /// Nothing is computed until asked for.
+    pub fn new(window: &'a DataWindow) -> Self {
+        Prepared {
+            window,
+            sorted: window.features.iter().map(|_| OnceLock::new()).collect(),
+        }
+    }
+
+    /// The window.
+    pub fn window(&self) -> &'a DataWindow {
+        self.window
+    }
+
+    /// Index of the feature called `name`.
+    pub fn feature_index(&self, name: &str) -> Option<usize> {
+        self.window.features.iter().position(|c| c.name == name)
+    }
+
+    /// The non-missing values of numeric feature `index`, sorted ascending (computed now if no
+    /// one has yet). `None` for a categorical feature or an index out of range.
+    pub fn sorted(&self, index: usize) -> Option<&Arc<Vec<f64>>> {
+        let column = self.window.features.get(index)?;
+        let ColumnData::Numeric(values) = &column.data else {
+            return None;
+        };
+        let cell = self.sorted.get(index)?;
+        Some(cell.get_or_init(|| Arc::new(sorted_non_missing(values))))
+    }
+
+    /// The sorted values of feature `index` if someone has already computed them.
+    pub fn sorted_if_ready(&self, index: usize) -> Option<&Arc<Vec<f64>>> {
+        self.sorted.get(index)?.get()
     }
 }
 

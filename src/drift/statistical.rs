@@ -6,6 +6,7 @@
 //! of the reference (sorted values for KS, edges and counts for PSI, counts for chi-square).
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use rayon::prelude::*;
 
@@ -13,8 +14,7 @@ use super::correction::adjust;
 use super::reference_stats::{FeatureSummary, ReferenceStats};
 use super::{chi2, ks, psi};
 use super::{
-    sorted_non_missing, Confirmation, DriftDetector, DriftError, DriftResult, FeatureDrift,
-    FeatureStatus,
+    Confirmation, DriftDetector, DriftError, DriftResult, FeatureDrift, FeatureStatus, Prepared,
 };
 use crate::config::StatisticalConfig;
 use crate::data::{Column, ColumnData, DataWindow, FeatureKind, MISSING_CODE};
@@ -53,8 +53,9 @@ impl StatTest {
 #[derive(Debug, Clone)]
 enum Fitted {
     Numeric {
-        /// Sorted non-missing values (KS only; empty for PSI).
-        sorted: Vec<f64>,
+        /// Sorted non-missing values (KS only; empty for PSI), shared with the [`Prepared`]
+        /// reference that made them.
+        sorted: Arc<Vec<f64>>,
         /// Inner PSI edges and reference bin counts (PSI only).
         edges: Vec<f64>,
         counts: Vec<u64>,
@@ -121,10 +122,11 @@ impl StatisticalDriftDetector {
         Ok(())
     }
 
-    fn fit_column(&self, column: &Column) -> Fitted {
+    /// What the fit keeps of feature `index` of the prepared reference.
+    fn fit_column(&self, reference: &Prepared<'_>, column: &Column, index: usize) -> Fitted {
         match &column.data {
-            ColumnData::Numeric(values) => {
-                let mut sorted = sorted_non_missing(values);
+            ColumnData::Numeric(_) => {
+                let sorted = reference.sorted(index).cloned().unwrap_or_default();
                 let n = sorted.len();
                 let constant = n > 0 && sorted.first() == sorted.last();
                 let (edges, counts) = if self.test == StatTest::Psi {
@@ -134,11 +136,12 @@ impl StatisticalDriftDetector {
                 } else {
                     (Vec::new(), Vec::new())
                 };
-                if self.test != StatTest::Ks {
-                    sorted = Vec::new();
-                }
                 Fitted::Numeric {
-                    sorted,
+                    sorted: if self.test == StatTest::Ks {
+                        sorted
+                    } else {
+                        Arc::default()
+                    },
                     edges,
                     counts,
                     n,
@@ -156,7 +159,9 @@ impl StatisticalDriftDetector {
     fn test_feature(
         &self,
         fitted: &Fitted,
+        current: &Prepared<'_>,
         column: &Column,
+        index: usize,
     ) -> (Option<f64>, Option<f64>, FeatureStatus) {
         let min = self.config.min_sample_size;
         match (fitted, &column.data) {
@@ -181,14 +186,19 @@ impl StatisticalDriftDetector {
                 }
                 match self.test {
                     StatTest::Ks => {
-                        let cur = sorted_non_missing(values);
+                        let cur = current.sorted(index).cloned().unwrap_or_default();
                         match ks::ks_2samp_sorted(sorted, &cur) {
                             Some(o) => (Some(o.statistic), Some(o.p_value), status),
                             None => (None, None, FeatureStatus::InsufficientData),
                         }
                     }
                     _ => {
-                        let cur_counts = psi::bin_counts(values, edges);
+                        // KS, when it ran first, has sorted the window: counting is then a
+                        // search per edge instead of one per value.
+                        let cur_counts = match current.sorted_if_ready(index) {
+                            Some(sorted) => psi::bin_counts_sorted(sorted, edges),
+                            None => psi::bin_counts(values, edges),
+                        };
                         (psi::psi_from_counts(counts, &cur_counts), None, status)
                     }
                 }
@@ -264,7 +274,7 @@ fn fitted_from_stats(summary: &FeatureSummary) -> Fitted {
             let constant =
                 n > 0 && quantiles.first().map(|q| q.value) == quantiles.last().map(|q| q.value);
             Fitted::Numeric {
-                sorted: Vec::new(),
+                sorted: Arc::default(),
                 edges: psi_edges.clone(),
                 counts: psi_counts.clone(),
                 n,
@@ -304,30 +314,41 @@ impl DriftDetector for StatisticalDriftDetector {
     }
 
     fn fit(&mut self, reference: &DataWindow) -> Result<(), DriftError> {
-        if reference.rows() == 0 {
+        self.fit_prepared(&Prepared::new(reference))
+    }
+
+    fn detect(&mut self, current: &DataWindow) -> Result<DriftResult, DriftError> {
+        self.detect_prepared(&Prepared::new(current))
+    }
+
+    fn fit_prepared(&mut self, reference: &Prepared<'_>) -> Result<(), DriftError> {
+        let window = reference.window();
+        if window.rows() == 0 {
             return Err(DriftError::EmptyReference);
         }
-        let covered: Vec<&Column> = reference
+        let covered: Vec<(usize, &Column)> = window
             .features
             .iter()
-            .filter(|c| self.test.covers(c.kind()))
+            .enumerate()
+            .filter(|(_, c)| self.test.covers(c.kind()))
             .collect();
         let fitted = covered
             .par_iter()
-            .map(|c| (c.name.clone(), self.fit_column(c)))
+            .map(|&(i, c)| (c.name.clone(), self.fit_column(reference, c, i)))
             .collect();
         self.fitted = Some(fitted);
         self.confirmation.reset();
         Ok(())
     }
 
-    fn detect(&mut self, current: &DataWindow) -> Result<DriftResult, DriftError> {
+    fn detect_prepared(&mut self, current: &Prepared<'_>) -> Result<DriftResult, DriftError> {
         let fitted = self.fitted.as_ref().ok_or(DriftError::NotFitted)?;
         let mut columns = Vec::with_capacity(fitted.len());
         for (name, f) in fitted {
-            let column = current
-                .feature(name)
+            let index = current
+                .feature_index(name)
                 .ok_or_else(|| DriftError::MissingFeature(name.clone()))?;
+            let column = &current.window().features[index];
             let expected = match f {
                 Fitted::Numeric { .. } => FeatureKind::Numeric,
                 Fitted::Categorical { .. } => FeatureKind::Categorical,
@@ -339,12 +360,12 @@ impl DriftDetector for StatisticalDriftDetector {
                     found: kind_name(column.kind()),
                 });
             }
-            columns.push(column);
+            columns.push((index, column));
         }
         let tested: Vec<(Option<f64>, Option<f64>, FeatureStatus)> = fitted
             .par_iter()
             .zip(columns.par_iter())
-            .map(|((_, f), c)| self.test_feature(f, c))
+            .map(|((_, f), &(index, c))| self.test_feature(f, current, c, index))
             .collect();
         let p_values: Vec<Option<f64>> = tested.iter().map(|t| t.1).collect();
         let adjusted = adjust(&p_values, self.config.correction);

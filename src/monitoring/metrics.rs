@@ -82,9 +82,7 @@ pub fn classification_metrics(y_true: &[f64], y_pred: &[f64]) -> Option<Classifi
     };
     let labelled: Vec<(f64, f64)> = rows.iter().map(|&(t, p)| (t, label_of(p))).collect();
 
-    let mut classes: Vec<f64> = labelled.iter().flat_map(|&(t, p)| [t, p]).collect();
-    classes.sort_unstable_by(f64::total_cmp);
-    classes.dedup();
+    let classes = distinct_sorted(labelled.iter().flat_map(|&(t, p)| [t, p]));
     let class_index = |v: f64| classes.partition_point(|c| c.total_cmp(&v).is_lt());
 
     let mut counts = vec![ClassCounts::default(); classes.len()];
@@ -255,6 +253,28 @@ pub fn roc_auc(labels: &[bool], scores: &[f64]) -> Option<f64> {
     Some(twice_u as f64 / (2 * n_pos * n_neg) as f64)
 }
 
+/// The distinct values (no NaN, no -0.0), ascending. Labels have few classes, so they are
+/// collected by a linear scan; past [`FEW_CLASSES`] it falls back to sorting everything.
+fn distinct_sorted(values: impl Iterator<Item = f64> + Clone) -> Vec<f64> {
+    let mut classes: Vec<f64> = Vec::new();
+    for v in values.clone() {
+        if !classes.contains(&v) {
+            if classes.len() == FEW_CLASSES {
+                let mut all: Vec<f64> = values.collect();
+                all.sort_unstable_by(f64::total_cmp);
+                all.dedup();
+                return all;
+            }
+            classes.push(v);
+        }
+    }
+    classes.sort_unstable_by(f64::total_cmp);
+    classes
+}
+
+/// Class count up to which [`distinct_sorted`] scans linearly.
+const FEW_CLASSES: usize = 32;
+
 /// Neumaier's compensated sum; non-finite sums are returned as they are.
 fn compensated_sum(values: impl IntoIterator<Item = f64>) -> f64 {
     let mut sum = 0.0f64;
@@ -278,6 +298,16 @@ fn compensated_sum(values: impl IntoIterator<Item = f64>) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn distinct_values_are_sorted_and_unique_either_way() {
+        let few = [3.0, 1.0, 3.0, 0.0, 1.0, 2.0];
+        assert_eq!(distinct_sorted(few.into_iter()), vec![0.0, 1.0, 2.0, 3.0]);
+        // More than FEW_CLASSES distinct values: the sorting fallback.
+        let many: Vec<f64> = (0..200).map(|i| f64::from((i * 37) % 100)).collect();
+        let expected: Vec<f64> = (0..100).map(f64::from).collect();
+        assert_eq!(distinct_sorted(many.iter().copied()), expected);
+    }
 
     #[test]
     fn binary_labels() {

@@ -11,13 +11,14 @@ use super::alerts::AlertManager;
 use super::metrics::{classification_metrics, regression_metrics};
 use super::quality::ReferenceProfile;
 use super::result::{
-    MonitoringResult, Performance, PredictionSource, PredictionStats, WindowError,
+    FeatureQuality, MonitoringResult, Performance, PredictionSource, PredictionStats, WindowError,
 };
 use crate::config::{DetectorKind, MonitorConfig, Task};
 use crate::data::{DataError, DataWindow};
 use crate::drift::reference_stats::ReferenceStats;
 use crate::drift::{
-    DriftDetector, DriftError, MLBasedDriftDetector, StatTest, StatisticalDriftDetector,
+    DriftDetector, DriftError, DriftResult, MLBasedDriftDetector, Prepared, StatTest,
+    StatisticalDriftDetector,
 };
 use crate::model::{Model, ModelError};
 
@@ -148,10 +149,13 @@ impl ModelMonitor {
 
     /// Fits every detector and profiles the reference.
     pub fn set_reference(&mut self, reference: &DataWindow) -> Result<(), MonitorError> {
+        // One sorted copy of each numeric column serves every detector.
+        let prepared = Prepared::new(reference);
         for d in &mut self.detectors {
-            d.fit(reference)?;
+            d.fit_prepared(&prepared)?;
         }
-        let predictions = self.predictions(reference)?.map(|(p, _)| p);
+        drop(prepared);
+        let predictions = predictions(self.model.as_deref(), reference)?.map(|(p, _)| p);
         self.profile = Some(ReferenceProfile::from_window(
             reference,
             predictions.as_deref(),
@@ -191,20 +195,6 @@ impl ModelMonitor {
         self.profile.as_ref()
     }
 
-    fn predictions(
-        &self,
-        window: &DataWindow,
-    ) -> Result<Option<(Vec<f64>, PredictionSource)>, ModelError> {
-        if let Some(model) = &self.model {
-            return model
-                .predict(window)
-                .map(|p| Some((p, PredictionSource::Model)));
-        }
-        Ok(window
-            .prediction_values()
-            .map(|p| (p.to_vec(), PredictionSource::Column)))
-    }
-
     /// Monitors one window: drift, quality, performance, predictions, alerts.
     pub fn monitor(&mut self, window: &DataWindow, metadata: Metadata) -> MonitoringResult {
         let mut result = MonitoringResult::new(window.name.clone());
@@ -231,34 +221,23 @@ impl ModelMonitor {
                 MonitorError::NoReference.to_string(),
             ));
         };
-        result.data_quality = profile.quality(window);
-        let reference_mean = profile.prediction_mean;
-        let predictions = self
-            .predictions(window)
-            .map_err(|e| window_error("model", &window.name, e.to_string()))?;
-        if let Some((predictions, source)) = predictions {
-            result.prediction_source = Some(source);
-            result.predictions = PredictionStats::from_values(&predictions);
-            if let (Some(stats), Some(reference)) = (&result.predictions, reference_mean) {
-                result.prediction_shift = Some((stats.mean - reference).abs());
-            }
-            if let Some(target) = window.target_values() {
-                result.performance = match self.config.task {
-                    Task::Classification => classification_metrics(target, &predictions)
-                        .map(Performance::Classification),
-                    Task::Regression => {
-                        regression_metrics(target, &predictions).map(Performance::Regression)
-                    }
-                };
-            }
+        // Quality, predictions and metrics on one core while the detectors run on the others:
+        // the detectors parallelise over features, the rest would otherwise wait for them.
+        let (model, task, detectors) =
+            (self.model.as_deref(), self.config.task, &mut self.detectors);
+        let (evaluated, drift) = rayon::join(
+            || evaluate_predictions(profile, model, task, window),
+            || detect_all(detectors, window),
+        );
+        let (data_quality, predicted) = evaluated?;
+        result.data_quality = data_quality;
+        if let Some(p) = predicted {
+            result.prediction_source = Some(p.source);
+            result.predictions = p.stats;
+            result.prediction_shift = p.shift;
+            result.performance = p.performance;
         }
-        for detector in &mut self.detectors {
-            let name = detector.name().to_string();
-            let drift = detector
-                .detect(window)
-                .map_err(|e| window_error("drift", &window.name, format!("{name}: {e}")))?;
-            result.drift.insert(name, drift);
-        }
+        result.drift = drift?;
         Ok(())
     }
 
@@ -303,6 +282,81 @@ impl ModelMonitor {
     pub fn export_history(&self) -> serde_json::Result<String> {
         serde_json::to_string_pretty(&self.history)
     }
+}
+
+/// Predictions from the model, or else from the window's prediction column.
+fn predictions(
+    model: Option<&dyn Model>,
+    window: &DataWindow,
+) -> Result<Option<(Vec<f64>, PredictionSource)>, ModelError> {
+    if let Some(model) = model {
+        return model
+            .predict(window)
+            .map(|p| Some((p, PredictionSource::Model)));
+    }
+    Ok(window
+        .prediction_values()
+        .map(|p| (p.to_vec(), PredictionSource::Column)))
+}
+
+/// What a window's predictions give.
+struct Predicted {
+    source: PredictionSource,
+    stats: Option<PredictionStats>,
+    shift: Option<f64>,
+    performance: Option<Performance>,
+}
+
+/// Data quality, and prediction statistics, shift and performance when there are predictions.
+fn evaluate_predictions(
+    profile: &ReferenceProfile,
+    model: Option<&dyn Model>,
+    task: Task,
+    window: &DataWindow,
+) -> Result<(BTreeMap<String, FeatureQuality>, Option<Predicted>), WindowError> {
+    let quality = profile.quality(window);
+    let predictions = predictions(model, window)
+        .map_err(|e| window_error("model", &window.name, e.to_string()))?;
+    let Some((predictions, source)) = predictions else {
+        return Ok((quality, None));
+    };
+    let stats = PredictionStats::from_values(&predictions);
+    let shift = match (&stats, profile.prediction_mean) {
+        (Some(stats), Some(reference)) => Some((stats.mean - reference).abs()),
+        _ => None,
+    };
+    let performance = window.target_values().and_then(|target| match task {
+        Task::Classification => {
+            classification_metrics(target, &predictions).map(Performance::Classification)
+        }
+        Task::Regression => regression_metrics(target, &predictions).map(Performance::Regression),
+    });
+    Ok((
+        quality,
+        Some(Predicted {
+            source,
+            stats,
+            shift,
+            performance,
+        }),
+    ))
+}
+
+/// Runs every detector on the window, sharing its sorted columns between them.
+fn detect_all(
+    detectors: &mut [Box<dyn DriftDetector>],
+    window: &DataWindow,
+) -> Result<BTreeMap<String, DriftResult>, WindowError> {
+    let prepared = Prepared::new(window);
+    let mut drift = BTreeMap::new();
+    for detector in detectors {
+        let name = detector.name().to_string();
+        let result = detector
+            .detect_prepared(&prepared)
+            .map_err(|e| window_error("drift", &window.name, format!("{name}: {e}")))?;
+        drift.insert(name, result);
+    }
+    Ok(drift)
 }
 
 fn window_error(kind: &str, window: &str, message: String) -> WindowError {
