@@ -10,6 +10,7 @@
 mod app_event;
 mod cli;
 mod commands;
+mod file_bytes;
 mod history;
 mod output;
 mod pipeline;

@@ -17,6 +17,7 @@ use ml_monitor::monitoring::Metadata;
 use ml_monitor::{ModelMonitor, MonitorConfig};
 
 use crate::app_event::WindowReport;
+use crate::file_bytes::{Access, FileBytes};
 use crate::history::{FileKey, History};
 
 /// Bins of the TUI's histograms: ten keep each bar group wide enough for its label at 80 columns.
@@ -43,34 +44,22 @@ pub struct Pipeline {
     /// Kept only for the UI's histograms; `--once` and `--headless` drop it after fitting.
     reference: Option<DataWindow>,
     history: Option<History>,
-    /// File bytes, reused from window to window: a fresh 30 MB buffer per window costs
+    /// File bytes, kept from window to window: a fresh 30 MB buffer per window costs
     /// thousands of page faults.
-    buffer: Vec<u8>,
-}
-
-/// Reads a whole file into `buffer` (replacing its contents, keeping its capacity).
-fn read_into(path: &Path, buffer: &mut Vec<u8>) -> Result<(), data::DataError> {
-    use std::io::Read;
-    buffer.clear();
-    std::fs::File::open(path)
-        .and_then(|mut f| f.read_to_end(buffer))
-        .map(|_| ())
-        .map_err(|e| data::DataError::Unreadable {
-            file: path.to_path_buf(),
-            message: e.to_string(),
-        })
+    bytes: FileBytes,
 }
 
 impl Pipeline {
     /// Reads the reference (and the model, if any) and fits the monitor. Errors name the file.
     /// `histograms`: also compute per-feature histograms for the UI (keeps the reference in
-    /// memory).
+    /// memory). `access`: how files are loaded (see [`crate::file_bytes`]).
     pub fn new(
         config: MonitorConfig,
         source: &ReferenceSource,
         model: Option<&Path>,
         history: Option<History>,
         histograms: bool,
+        access: Access,
     ) -> anyhow::Result<Self> {
         let mut monitor = ModelMonitor::new(config.clone()).with_history_limit(1000);
         if let Some(path) = model {
@@ -79,9 +68,10 @@ impl Pipeline {
         }
         match source {
             ReferenceSource::Csv(path) => {
-                let mut buffer = Vec::new();
-                let (reference, schema) = read_into(path, &mut buffer)
-                    .and_then(|()| data::parse_reference(path, &buffer, &config.columns))
+                let mut bytes = FileBytes::new(access);
+                let (reference, schema) = bytes
+                    .load(path)
+                    .and_then(|b| data::parse_reference(path, b, &config.columns))
                     .with_context(|| format!("reference {} cannot be used", path.display()))?;
                 monitor
                     .set_reference(&reference)
@@ -91,7 +81,7 @@ impl Pipeline {
                     schema,
                     reference: histograms.then_some(reference),
                     history,
-                    buffer,
+                    bytes,
                 })
             }
             ReferenceSource::Stats(path) => {
@@ -107,7 +97,7 @@ impl Pipeline {
                     schema: stats.schema(&config.columns),
                     reference: None,
                     history,
-                    buffer: Vec::new(),
+                    bytes: FileBytes::new(access),
                 })
             }
         }
@@ -155,8 +145,10 @@ impl Pipeline {
         if let Some(k) = &key {
             metadata.insert("bytes".into(), k.size.into());
         }
-        let window = read_into(path, &mut self.buffer)
-            .and_then(|()| data::parse_window(path, &self.buffer, &self.schema));
+        let window = self
+            .bytes
+            .load(path)
+            .and_then(|b| data::parse_window(path, b, &self.schema));
         let (result, histograms) = match window {
             Ok(window) => {
                 if !window.extra_columns.is_empty() {

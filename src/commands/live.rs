@@ -15,6 +15,7 @@ use std::sync::Arc;
 use super::setup;
 use crate::app_event::{AppEvent, UiCommand};
 use crate::cli::{Format, WatchArgs};
+use crate::file_bytes::Access;
 use crate::history::FileKey;
 use crate::output::write_result;
 use crate::pipeline::{Pipeline, UsageError};
@@ -43,7 +44,14 @@ fn prepare(args: &WatchArgs, histograms: bool) -> anyhow::Result<(Pipeline, Opti
     let config = setup::config(args)?;
     let source = setup::reference(args)?;
     let history = setup::open_history(setup::history_path(args, true).as_deref())?;
-    let pipeline = Pipeline::new(config, &source, args.model.as_deref(), history, histograms)?;
+    let pipeline = Pipeline::new(
+        config,
+        &source,
+        args.model.as_deref(),
+        history,
+        histograms,
+        Access::Read,
+    )?;
     Ok((pipeline, args.reference.clone()))
 }
 

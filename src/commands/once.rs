@@ -7,6 +7,7 @@ use ml_monitor::AlertLevel;
 
 use super::setup;
 use crate::cli::{Format, WatchArgs};
+use crate::file_bytes::Access;
 use crate::output::write_result;
 use crate::pipeline::{Pipeline, UsageError};
 use crate::watch;
@@ -42,7 +43,20 @@ pub fn run(args: &WatchArgs) -> anyhow::Result<ExitCode> {
         .into());
     };
     let history = setup::open_history(setup::history_path(args, false).as_deref())?;
-    let mut pipeline = Pipeline::new(config, &source, args.model.as_deref(), history, false)?;
+    // Named files are mapped, a directory's are read (see `file_bytes`).
+    let access = if args.path.is_file() {
+        Access::Map
+    } else {
+        Access::Read
+    };
+    let mut pipeline = Pipeline::new(
+        config,
+        &source,
+        args.model.as_deref(),
+        history,
+        false,
+        access,
+    )?;
     let mut worst = None;
     let stdout = std::io::stdout();
     for file in files {

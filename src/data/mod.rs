@@ -7,12 +7,14 @@
 
 mod builder;
 mod error;
+mod file;
 mod number;
 mod reader;
 mod schema;
 mod window;
 
 pub use error::DataError;
+pub use file::read_file_into;
 pub use reader::{parse_reference, parse_window, read_reference, read_window};
 pub use schema::{ColumnRoles, FeatureKind, FeatureSpec, Schema};
 pub use window::{Column, ColumnData, DataWindow, MISSING_CODE};

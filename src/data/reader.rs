@@ -30,10 +30,9 @@ pub fn read_window(path: &Path, schema: &Schema) -> Result<DataWindow, DataError
 }
 
 fn read_file(path: &Path) -> Result<Vec<u8>, DataError> {
-    std::fs::read(path).map_err(|e| DataError::Unreadable {
-        file: path.to_path_buf(),
-        message: e.to_string(),
-    })
+    let mut bytes = Vec::new();
+    super::file::read_file_into(path, &mut bytes)?;
+    Ok(bytes)
 }
 
 /// Parses reference CSV bytes (`file` names them in errors).

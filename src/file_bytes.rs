@@ -1,0 +1,93 @@
+//! A window file's bytes: read into a reused buffer, or memory-mapped.
+//!
+//! `watch FILE --once` maps its files instead of reading them. Copying 30 MB out of the page
+//! cache, and faulting in the buffer it lands in, costs as much CPU as parsing half of it, and
+//! a mapping costs neither. Mapping has one hazard: a file truncated while it is mapped kills the
+//! process with `SIGBUS`. ripgrep makes the same trade, mapping only files named on its command
+//! line; so do we: only the one-shot run on named files maps them, and every mode that watches a
+//! directory, which must survive whatever is done in it, reads.
+
+use std::fs::File;
+use std::path::Path;
+
+use memmap2::{Mmap, MmapOptions};
+use ml_monitor::data::{self, DataError};
+
+/// How files are brought into memory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Read into a buffer reused from file to file.
+    Read,
+    /// Memory-mapped (one-shot runs on named files only; see the module docs).
+    Map,
+}
+
+/// The bytes of the file loaded last.
+pub struct FileBytes {
+    access: Access,
+    buffer: Vec<u8>,
+    map: Option<Mmap>,
+}
+
+impl FileBytes {
+    pub fn new(access: Access) -> Self {
+        FileBytes {
+            access,
+            buffer: Vec::new(),
+            map: None,
+        }
+    }
+
+    /// Loads `path`, replacing what was loaded before.
+    pub fn load(&mut self, path: &Path) -> Result<&[u8], DataError> {
+        self.map = None;
+        if self.access == Access::Map {
+            if let Some(map) = map_file(path)? {
+                return Ok(&self.map.insert(map)[..]);
+            }
+        }
+        data::read_file_into(path, &mut self.buffer)?;
+        Ok(&self.buffer)
+    }
+}
+
+/// The file mapped, or `None` when it is empty (a zero-length mapping is refused).
+fn map_file(path: &Path) -> Result<Option<Mmap>, DataError> {
+    let unreadable = |e: std::io::Error| DataError::Unreadable {
+        file: path.to_path_buf(),
+        message: e.to_string(),
+    };
+    let file = File::open(path).map_err(unreadable)?;
+    if file.metadata().map_err(unreadable)?.len() == 0 {
+        return Ok(None);
+    }
+    // SAFETY: the mapping is read-only and private to this process. If another process
+    // truncates the file while it is mapped, reading the lost pages raises SIGBUS; the module
+    // docs say why that is accepted for named files in one-shot runs, and only they map.
+    let map = unsafe { MmapOptions::new().populate().map(&file) }.map_err(unreadable)?;
+    Ok(Some(map))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn both_ways_give_the_file_and_empty_files_work() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let full = dir.path().join("w.csv");
+        let empty = dir.path().join("e.csv");
+        std::fs::write(&full, b"a,b\n1,2\n").expect("write");
+        std::fs::write(&empty, b"").expect("write");
+        for access in [Access::Read, Access::Map] {
+            let mut bytes = FileBytes::new(access);
+            assert_eq!(bytes.load(&full).expect("full"), b"a,b\n1,2\n");
+            assert_eq!(bytes.load(&empty).expect("empty"), b"");
+            assert_eq!(bytes.load(&full).expect("again"), b"a,b\n1,2\n");
+            let e = bytes
+                .load(&dir.path().join("gone.csv"))
+                .expect_err("missing");
+            assert!(e.to_string().contains("gone.csv"), "{e}");
+        }
+    }
+}
