@@ -47,12 +47,15 @@ pub struct Pipeline {
     /// File bytes, kept from window to window: a fresh 30 MB buffer per window costs
     /// thousands of page faults.
     bytes: FileBytes,
+    /// A window parsed ahead (see `new`), with its path.
+    prefetched: Option<(PathBuf, Result<DataWindow, data::DataError>)>,
 }
 
 impl Pipeline {
     /// Reads the reference (and the model, if any) and fits the monitor. Errors name the file.
     /// `histograms`: also compute per-feature histograms for the UI (keeps the reference in
-    /// memory). `access`: how files are loaded (see [`crate::file_bytes`]).
+    /// memory). `access`: how files are loaded (see [`crate::file_bytes`]). `first`: a window
+    /// file to read while the reference is being fitted (the one `process` will be given first).
     pub fn new(
         config: MonitorConfig,
         source: &ReferenceSource,
@@ -60,6 +63,7 @@ impl Pipeline {
         history: Option<History>,
         histograms: bool,
         access: Access,
+        first: Option<&Path>,
     ) -> anyhow::Result<Self> {
         let mut monitor = ModelMonitor::new(config.clone()).with_history_limit(1000);
         if let Some(path) = model {
@@ -73,15 +77,27 @@ impl Pipeline {
                     .load(path)
                     .and_then(|b| data::parse_reference(path, b, &config.columns))
                     .with_context(|| format!("reference {} cannot be used", path.display()))?;
-                monitor
-                    .set_reference(&reference)
-                    .with_context(|| format!("reference {}", path.display()))?;
+                // The first window is read and parsed while the detectors fit: each step uses
+                // every core but leaves some idle, and together they leave less.
+                let (fitted, prefetched) = rayon::join(
+                    || monitor.set_reference(&reference),
+                    || {
+                        first.map(|p| {
+                            let window = FileBytes::new(access)
+                                .load(p)
+                                .and_then(|b| data::parse_window(p, b, &schema));
+                            (p.to_path_buf(), window)
+                        })
+                    },
+                );
+                fitted.with_context(|| format!("reference {}", path.display()))?;
                 Ok(Pipeline {
                     monitor,
                     schema,
                     reference: histograms.then_some(reference),
                     history,
                     bytes,
+                    prefetched,
                 })
             }
             ReferenceSource::Stats(path) => {
@@ -98,6 +114,7 @@ impl Pipeline {
                     reference: None,
                     history,
                     bytes: FileBytes::new(access),
+                    prefetched: None,
                 })
             }
         }
@@ -145,10 +162,13 @@ impl Pipeline {
         if let Some(k) = &key {
             metadata.insert("bytes".into(), k.size.into());
         }
-        let window = self
-            .bytes
-            .load(path)
-            .and_then(|b| data::parse_window(path, b, &self.schema));
+        let window = match self.prefetched.take() {
+            Some((prefetched, window)) if prefetched == path => window,
+            _ => self
+                .bytes
+                .load(path)
+                .and_then(|b| data::parse_window(path, b, &self.schema)),
+        };
         let (result, histograms) = match window {
             Ok(window) => {
                 if !window.extra_columns.is_empty() {

@@ -247,3 +247,51 @@ fn text_format_is_readable() {
         "{text}"
     );
 }
+
+/// A named file (mapped, and parsed while the reference is fitted) gives what the same file
+/// gives when its directory is read; a malformed named file is an error result, and an empty one
+/// too.
+#[test]
+fn a_named_file_gives_what_its_directory_gives() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let windows = dir.path().join("windows");
+    std::fs::create_dir(&windows).expect("mkdir");
+    write(dir.path(), "reference.csv", &numeric_csv(3000, 0.0));
+    write(&windows, "a.csv", &numeric_csv(2500, 20.0));
+    write(&windows, "b.csv", "x,y,prediction,target\n1,2,0.5,1\n3,4\n");
+    write(&windows, "c.csv", "");
+    let run = |path: &Path| {
+        let out = bin()
+            .arg("watch")
+            .arg(path)
+            .arg("--reference")
+            .arg(dir.path().join("reference.csv"))
+            .args(["--once", "--format", "json"])
+            .output()
+            .expect("runs");
+        let mut results = json_lines(&out.stdout);
+        for r in &mut results {
+            r["timestamp"] = Value::Null;
+            if let Some(alerts) = r["alerts"].as_array_mut() {
+                for a in alerts {
+                    a["timestamp"] = Value::Null;
+                }
+            }
+        }
+        (results, out.status.code())
+    };
+    let (all, _) = run(&windows);
+    assert_eq!(all.len(), 3);
+    for (i, name) in ["a.csv", "b.csv", "c.csv"].iter().enumerate() {
+        let (one, code) = run(&windows.join(name));
+        assert_eq!(one.len(), 1, "{name}");
+        assert_eq!(one[0], all[i], "{name}");
+        if *name != "a.csv" {
+            assert_eq!(one[0]["alerts"][0]["kind"], "window_error", "{name}");
+            assert_eq!(code, Some(4), "{name}");
+        }
+    }
+    assert!(any_drift(&all[0]), "the shifted window drifts");
+    assert_eq!(all[1]["error"]["kind"], "ragged_row");
+    assert_eq!(all[1]["error"]["line"], 3);
+}

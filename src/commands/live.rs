@@ -51,6 +51,7 @@ fn prepare(args: &WatchArgs, histograms: bool) -> anyhow::Result<(Pipeline, Opti
         history,
         histograms,
         Access::Read,
+        None,
     )?;
     Ok((pipeline, args.reference.clone()))
 }

@@ -43,11 +43,12 @@ pub fn run(args: &WatchArgs) -> anyhow::Result<ExitCode> {
         .into());
     };
     let history = setup::open_history(setup::history_path(args, false).as_deref())?;
-    // Named files are mapped, a directory's are read (see `file_bytes`).
-    let access = if args.path.is_file() {
-        Access::Map
+    // A named file is mapped, and parsed while the reference is fitted; a directory's files
+    // are read (see `file_bytes`).
+    let (access, first) = if args.path.is_file() {
+        (Access::Map, Some(args.path.as_path()))
     } else {
-        Access::Read
+        (Access::Read, None)
     };
     let mut pipeline = Pipeline::new(
         config,
@@ -56,6 +57,7 @@ pub fn run(args: &WatchArgs) -> anyhow::Result<ExitCode> {
         history,
         false,
         access,
+        first,
     )?;
     let mut worst = None;
     let stdout = std::io::stdout();

@@ -149,17 +149,27 @@ impl ModelMonitor {
 
     /// Fits every detector and profiles the reference.
     pub fn set_reference(&mut self, reference: &DataWindow) -> Result<(), MonitorError> {
-        // One sorted copy of each numeric column serves every detector.
-        let prepared = Prepared::new(reference);
-        for d in &mut self.detectors {
-            d.fit_prepared(&prepared)?;
-        }
-        drop(prepared);
-        let predictions = predictions(self.model.as_deref(), reference)?.map(|(p, _)| p);
-        self.profile = Some(ReferenceProfile::from_window(
-            reference,
-            predictions.as_deref(),
-        ));
+        // One sorted copy of each numeric column serves every detector; the profile is made
+        // beside the fits.
+        let (model, detectors) = (self.model.as_deref(), &mut self.detectors);
+        let (fitted, profile) = rayon::join(
+            || -> Result<(), DriftError> {
+                let prepared = Prepared::new(reference);
+                for d in detectors.iter_mut() {
+                    d.fit_prepared(&prepared)?;
+                }
+                Ok(())
+            },
+            || -> Result<ReferenceProfile, ModelError> {
+                let predictions = predictions(model, reference)?.map(|(p, _)| p);
+                Ok(ReferenceProfile::from_window(
+                    reference,
+                    predictions.as_deref(),
+                ))
+            },
+        );
+        fitted?;
+        self.profile = Some(profile?);
         Ok(())
     }
 
