@@ -38,6 +38,11 @@ impl FileBytes {
         }
     }
 
+    /// Lets go of a mapping (a read buffer is kept for the next file).
+    pub fn release(&mut self) {
+        self.map = None;
+    }
+
     /// Loads `path`, replacing what was loaded before.
     pub fn load(&mut self, path: &Path) -> Result<&[u8], DataError> {
         self.map = None;

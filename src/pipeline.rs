@@ -77,6 +77,8 @@ impl Pipeline {
                     .load(path)
                     .and_then(|b| data::parse_reference(path, b, &config.columns))
                     .with_context(|| format!("reference {} cannot be used", path.display()))?;
+                // The reference's bytes are done with: a mapping would hold its pages.
+                bytes.release();
                 // The first window is read and parsed while the detectors fit: each step uses
                 // every core but leaves some idle, and together they leave less.
                 let (fitted, prefetched) = rayon::join(
