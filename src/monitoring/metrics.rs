@@ -30,6 +30,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::drift::sorted_non_missing;
+
 /// Classification metrics of one window.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ClassificationMetrics {
@@ -226,30 +228,37 @@ pub fn regression_metrics(y_true: &[f64], y_pred: &[f64]) -> Option<RegressionMe
 /// O(n log n). Pairs whose score is NaN are skipped, and the longer slice is truncated to the
 /// shorter. `None` when either class is absent.
 pub fn roc_auc(labels: &[bool], scores: &[f64]) -> Option<f64> {
-    let mut pairs: Vec<(f64, bool)> = scores
-        .iter()
-        .zip(labels)
-        .filter(|(s, _)| !s.is_nan())
-        .map(|(&s, &l)| (s, l))
-        .collect();
-    let n_pos = pairs.iter().filter(|&&(_, l)| l).count() as u128;
-    let n_neg = pairs.len() as u128 - n_pos;
-    if n_pos == 0 || n_neg == 0 {
+    let (mut positives, mut negatives) = (Vec::new(), Vec::new());
+    for (&s, &l) in scores.iter().zip(labels) {
+        if l {
+            positives.push(s);
+        } else {
+            negatives.push(s);
+        }
+    }
+    // Each class sorted (the drift tests' radix sort, which also drops NaN); the sort is most
+    // of the cost.
+    let positives = sorted_non_missing(&positives);
+    let negatives = sorted_non_missing(&negatives);
+    if positives.is_empty() || negatives.is_empty() {
         return None;
     }
-    // Radix sort by score (the same order as total_cmp); the sort is most of the cost.
-    radsort::sort_by_key(&mut pairs, |p| p.0);
-
     // 2·U: each positive earns 2 per negative strictly below it and 1 per tied negative.
-    let mut twice_u: u128 = 0;
-    let mut negatives_below: u128 = 0;
     // Ties are grouped by `==`, so -0.0 and 0.0 (adjacent under total_cmp) are one group.
-    for group in pairs.chunk_by(|a, b| a.0 == b.0) {
-        let positives = group.iter().filter(|&&(_, l)| l).count() as u128;
-        let negatives = group.len() as u128 - positives;
-        twice_u += positives * (2 * negatives_below + negatives);
-        negatives_below += negatives;
+    let mut twice_u: u128 = 0;
+    let (mut below, mut not_above) = (0usize, 0usize);
+    for group in positives.chunk_by(|a, b| a == b) {
+        let v = group[0];
+        while below < negatives.len() && negatives[below] < v {
+            below += 1;
+        }
+        not_above = not_above.max(below);
+        while not_above < negatives.len() && negatives[not_above] <= v {
+            not_above += 1;
+        }
+        twice_u += group.len() as u128 * (2 * below + (not_above - below)) as u128;
     }
+    let (n_pos, n_neg) = (positives.len() as u128, negatives.len() as u128);
     Some(twice_u as f64 / (2 * n_pos * n_neg) as f64)
 }
 
