@@ -3,8 +3,8 @@
 //! Sorting is most of what the statistical tests cost (KS merges sorted samples, PSI takes its
 //! edges from the sorted reference), so it is worth its own few lines. Against the `radsort`
 //! crate it replaced (eight passes of 8 bits) it sorts only the top 33 bits of each key, in
-//! three passes of 11 bits (fewer when every key shares a digit, as the exponent bits of one feature's values
-//! mostly do), then sorts each run of keys that share those bits by comparison. For measured
+//! three passes of 11 bits (fewer when every key shares a digit, as the exponent bits of one
+//! feature's values mostly do), then sorts each run of keys that share those bits by comparison. For measured
 //! values such runs hold one or two keys, so that last step is a linear scan; when they are long
 //! (values equal to 7 significant digits) it costs a comparison sort, never a quadratic one. It
 //! also keeps one scratch buffer per thread instead of allocating one per sort: on a virtual
