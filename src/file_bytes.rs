@@ -69,7 +69,10 @@ fn map_file(path: &Path) -> Result<Option<Mmap>, DataError> {
     // SAFETY: the mapping is read-only and private to this process. If another process
     // truncates the file while it is mapped, reading the lost pages raises SIGBUS; the module
     // docs say why that is accepted for named files in one-shot runs, and only they map.
-    let map = unsafe { MmapOptions::new().populate().map(&file) }.map_err(unreadable)?;
+    // Not populated up front: that maps every page on this one thread before parsing starts,
+    // while the parsing threads fault pages in themselves, 16 per fault (the kernel's
+    // fault-around), on both cores at once (measured 5-8 % less wall time on a 100k x 20 run).
+    let map = unsafe { MmapOptions::new().map(&file) }.map_err(unreadable)?;
     Ok(Some(map))
 }
 

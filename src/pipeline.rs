@@ -93,10 +93,18 @@ impl Pipeline {
                     },
                 );
                 fitted.with_context(|| format!("reference {}", path.display()))?;
+                // Without histograms the reference rows are done with: their memory takes
+                // the windows' sorted columns.
+                let reference = if histograms {
+                    Some(reference)
+                } else {
+                    monitor.recycle(reference);
+                    None
+                };
                 Ok(Pipeline {
                     monitor,
                     schema,
-                    reference: histograms.then_some(reference),
+                    reference,
                     history,
                     bytes,
                     prefetched,

@@ -24,6 +24,7 @@ use serde::{Deserialize, Serialize};
 use crate::data::{ColumnData, DataWindow};
 
 pub use ml_based::MLBasedDriftDetector;
+pub use sort::SortBuffers;
 pub use statistical::{StatTest, StatisticalDriftDetector};
 
 /// Whether a feature could be tested.
@@ -192,6 +193,7 @@ pub trait DriftDetector: Send {
 pub struct Prepared<'a> {
     window: &'a DataWindow,
     sorted: Vec<OnceLock<Arc<Vec<f64>>>>,
+    buffers: Option<&'a SortBuffers>,
 }
 
 impl<'a> Prepared<'a> {
@@ -200,6 +202,28 @@ impl<'a> Prepared<'a> {
         Prepared {
             window,
             sorted: window.features.iter().map(|_| OnceLock::new()).collect(),
+            buffers: None,
+        }
+    }
+
+    /// Sorted copies are written into memory from `buffers` when it holds some, and
+    /// [`Prepared::recycle`] gives them back.
+    pub fn with_buffers(window: &'a DataWindow, buffers: &'a SortBuffers) -> Self {
+        Prepared {
+            buffers: Some(buffers),
+            ..Prepared::new(window)
+        }
+    }
+
+    /// Hands the sorted copies no detector kept to the buffers given at construction.
+    pub fn recycle(self) {
+        let Some(buffers) = self.buffers else {
+            return;
+        };
+        for cell in self.sorted {
+            if let Some(sorted) = cell.into_inner().and_then(|a| Arc::try_unwrap(a).ok()) {
+                buffers.give(sorted);
+            }
         }
     }
 
@@ -221,7 +245,12 @@ impl<'a> Prepared<'a> {
             return None;
         };
         let cell = self.sorted.get(index)?;
-        Some(cell.get_or_init(|| Arc::new(sorted_non_missing(values))))
+        Some(cell.get_or_init(|| {
+            Arc::new(match self.buffers {
+                Some(buffers) => buffers.sorted_non_missing(values),
+                None => sorted_non_missing(values),
+            })
+        }))
     }
 
     /// The sorted values of feature `index` if someone has already computed them.
