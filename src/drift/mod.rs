@@ -259,7 +259,7 @@ impl<'a> Prepared<'a> {
     }
 }
 
-pub(crate) use sort::sorted_non_missing;
+pub(crate) use sort::{sort_non_missing, sorted_non_missing};
 
 /// Counts consecutive drifting windows for the `confirmation_windows` guard.
 #[derive(Debug, Clone, Default)]

@@ -51,6 +51,18 @@ pub fn sorted_non_missing(values: &[f64]) -> Vec<f64> {
     sorted_into(values, Vec::with_capacity(values.len()))
 }
 
+/// [`sorted_non_missing`] of values the caller gives up, sorted in their own memory.
+pub fn sort_non_missing(values: Vec<f64>) -> Vec<f64> {
+    // Same size and alignment: the filtered keys are collected in place.
+    let mut keys: Vec<u64> = values
+        .into_iter()
+        .filter(|v| !v.is_nan())
+        .map(key)
+        .collect();
+    sort_keys(&mut keys);
+    keys.into_iter().map(value).collect()
+}
+
 /// [`sorted_non_missing`] written into `keys`'s memory (its contents are discarded).
 fn sorted_into(values: &[f64], mut keys: Vec<u64>) -> Vec<f64> {
     keys.clear();
@@ -173,9 +185,12 @@ fn radix_passes(keys: &mut [u64], counts: &[[u32; BUCKETS]]) {
         return;
     }
     SCRATCH.with(|scratch| {
-        let mut scratch = scratch.borrow_mut();
-        scratch.clear();
-        scratch.resize(keys.len(), 0);
+        let mut held = scratch.borrow_mut();
+        // Grown, never cleared: every slot used is written by the first pass before it is read.
+        if held.len() < keys.len() {
+            held.resize(keys.len(), 0);
+        }
+        let scratch = &mut held[..keys.len()];
         let mut in_keys = true;
         for &d in &passes {
             let mut offsets = [0u32; BUCKETS];
@@ -197,7 +212,7 @@ fn radix_passes(keys: &mut [u64], counts: &[[u32; BUCKETS]]) {
             in_keys = !in_keys;
         }
         if !in_keys {
-            keys.copy_from_slice(&scratch);
+            keys.copy_from_slice(scratch);
         }
     });
 }
@@ -362,6 +377,11 @@ mod tests {
             prop_assert_eq!(bits(sorted.clone()), reference_sort(&first));
             buffers.give(sorted);
             prop_assert_eq!(bits(buffers.sorted_non_missing(&second)), reference_sort(&second));
+        }
+
+        #[test]
+        fn sorting_owned_values_like_total_cmp(values in prop::collection::vec(any::<f64>(), 0..3000)) {
+            prop_assert_eq!(bits(sort_non_missing(values.clone())), reference_sort(&values));
         }
 
         #[test]

@@ -30,7 +30,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::drift::sorted_non_missing;
+use crate::drift::sort_non_missing;
 
 /// Classification metrics of one window.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -82,14 +82,14 @@ pub fn classification_metrics(y_true: &[f64], y_pred: &[f64]) -> Option<Classifi
         (true, true) => 1.0,
         (true, false) => 0.0,
     };
-    let labelled: Vec<(f64, f64)> = rows.iter().map(|&(t, p)| (t, label_of(p))).collect();
+    let labelled = || rows.iter().map(|&(t, p)| (t, label_of(p)));
 
-    let classes = distinct_sorted(labelled.iter().flat_map(|&(t, p)| [t, p]));
+    let classes = distinct_sorted(labelled().flat_map(|(t, p)| [t, p]));
     let class_index = |v: f64| classes.partition_point(|c| c.total_cmp(&v).is_lt());
 
     let mut counts = vec![ClassCounts::default(); classes.len()];
     let mut correct = 0u64;
-    for &(t, p) in &labelled {
+    for (t, p) in labelled() {
         counts[class_index(t)].true_sum += 1;
         counts[class_index(p)].pred_sum += 1;
         if t == p {
@@ -97,7 +97,7 @@ pub fn classification_metrics(y_true: &[f64], y_pred: &[f64]) -> Option<Classifi
             correct += 1;
         }
     }
-    let accuracy = correct as f64 / labelled.len() as f64;
+    let accuracy = correct as f64 / rows.len() as f64;
 
     let is_binary_label = |c: &f64| *c == 0.0 || *c == 1.0;
     let binary =
@@ -228,7 +228,10 @@ pub fn regression_metrics(y_true: &[f64], y_pred: &[f64]) -> Option<RegressionMe
 /// O(n log n). Pairs whose score is NaN are skipped, and the longer slice is truncated to the
 /// shorter. `None` when either class is absent.
 pub fn roc_auc(labels: &[bool], scores: &[f64]) -> Option<f64> {
-    let (mut positives, mut negatives) = (Vec::new(), Vec::new());
+    // Sized exactly: grown by doubling, the two vectors would be copied a dozen times.
+    let n_true = labels.iter().zip(scores).filter(|(&l, _)| l).count();
+    let mut positives = Vec::with_capacity(n_true);
+    let mut negatives = Vec::with_capacity(scores.len().min(labels.len()) - n_true);
     for (&s, &l) in scores.iter().zip(labels) {
         if l {
             positives.push(s);
@@ -236,10 +239,10 @@ pub fn roc_auc(labels: &[bool], scores: &[f64]) -> Option<f64> {
             negatives.push(s);
         }
     }
-    // Each class sorted (the drift tests' radix sort, which also drops NaN); the sort is most
-    // of the cost.
-    let positives = sorted_non_missing(&positives);
-    let negatives = sorted_non_missing(&negatives);
+    // Each class sorted in its own memory (the drift tests' radix sort, which also drops
+    // NaN); the sort is most of the cost.
+    let positives = sort_non_missing(positives);
+    let negatives = sort_non_missing(negatives);
     if positives.is_empty() || negatives.is_empty() {
         return None;
     }
