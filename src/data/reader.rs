@@ -217,6 +217,13 @@ struct RawTable<'a> {
 
 const MIN_CHUNK: usize = 256 * 1024;
 
+/// Bytes per task when looking for quotes.
+const QUOTE_SCAN_CHUNK: usize = 1 << 20;
+
+/// Chunks per thread: enough that a thread finishing early (or busy elsewhere: the reference
+/// is fitted while the first window is parsed) leaves little for the others to wait on.
+const CHUNKS_PER_THREAD: usize = 8;
+
 impl<'a> RawTable<'a> {
     fn new(file: &'a Path, bytes: &'a [u8]) -> Result<Self, DataError> {
         let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
@@ -225,7 +232,12 @@ impl<'a> RawTable<'a> {
                 file: file.to_path_buf(),
             });
         }
-        let quoted = memchr::memchr(b'"', bytes).is_some();
+        // On every core: this is the first pass over the file, and for a mapped file the one
+        // that faults its pages in.
+        let quoted = bytes
+            .par_chunks(QUOTE_SCAN_CHUNK)
+            .with_max_len(1)
+            .any(|part| memchr::memchr(b'"', part).is_some());
         let header_end = memchr::memchr(b'\n', bytes).map_or(bytes.len(), |i| i + 1);
         Ok(RawTable {
             file,
@@ -295,6 +307,7 @@ impl<'a> RawTable<'a> {
         let quoted = self.quoted;
         let slots: Vec<usize> = chunks
             .par_iter()
+            .with_max_len(1)
             .enumerate()
             .map(|(c, chunk)| {
                 let ends = if quoted {
@@ -323,6 +336,8 @@ impl<'a> RawTable<'a> {
             chunks
                 .par_iter()
                 .zip(builders)
+                // One task per chunk, so a thread that joins late still finds some to take.
+                .with_max_len(1)
                 .map(|(chunk, builders)| parse_chunk(chunk, builders))
                 .collect()
         };
@@ -399,10 +414,11 @@ impl<'a> RawTable<'a> {
     }
 }
 
-/// The body cut into about two chunks per thread, each ending just after a `\n` (but the last).
+/// The body cut into [`CHUNKS_PER_THREAD`] chunks per thread (none under [`MIN_CHUNK`]), each
+/// ending just after a `\n` (but the last).
 fn line_aligned_chunks(body: &[u8]) -> Vec<&[u8]> {
     let threads = rayon::current_num_threads().max(1);
-    let target = (body.len() / (threads * 2)).max(MIN_CHUNK);
+    let target = (body.len() / (threads * CHUNKS_PER_THREAD)).max(MIN_CHUNK);
     let mut chunks = Vec::new();
     let mut start = 0;
     while start < body.len() {

@@ -1,0 +1,80 @@
+#!/usr/bin/env python3
+"""Whole-process timing of `watch FILE --once`, several builds interleaved.
+
+This machine is shared and its speed drifts by 10-20 % within minutes, so timing one build for
+a minute and then another compares the minutes as much as the builds. Here every round runs each
+command once, in a fresh random order, and the report gives each command's median next to the
+median of its paired differences from the first command (same round): the drift cancels.
+
+`--gap S` sleeps S seconds before every run. A user runs the one-shot command once, not fifty
+times back to back, and some effects only show spaced out (on this VM, memory the process freed
+is handed back to the host after about two seconds: transparent huge pages looked 15 % faster
+back to back and were twice as slow with a 3 s gap).
+
+    python3 benches/compare_once.py --data DIR target/release/ml-monitor /tmp/old-ml-monitor
+    python3 benches/compare_once.py --data DIR --python ../shared/bench/anchor_scipy.py BIN
+
+DIR holds reference.csv and current.csv (`../shared/bench/gen_workload.py --out DIR`).
+"""
+
+import argparse
+import os
+import random
+import statistics
+import subprocess
+import sys
+import time
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("binaries", nargs="+", help="ml-monitor builds; the first is the baseline")
+    parser.add_argument("--data", required=True, help="directory with reference.csv and current.csv")
+    parser.add_argument("--rounds", type=int, default=30)
+    parser.add_argument("--gap", type=float, default=0.0, help="seconds to sleep before each run")
+    parser.add_argument("--python", help="also time this anchor script (pandas + scipy)")
+    args = parser.parse_args()
+
+    current = os.path.join(args.data, "current.csv")
+    reference = os.path.join(args.data, "reference.csv")
+    commands = {
+        f"{i}:{os.path.basename(b)}": [b, "watch", current, "--reference", reference, "--once"]
+        for i, b in enumerate(args.binaries)
+    }
+    if args.python:
+        commands["python"] = [sys.executable, args.python, "--data", args.data]
+
+    def run(command):
+        start = time.perf_counter()
+        done = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        elapsed = time.perf_counter() - start
+        # 0 / 3 / 4 are the monitor's alert statuses; anything else is a failure.
+        if done.returncode not in (0, 3, 4):
+            sys.exit(f"{' '.join(command)} exited {done.returncode}: {done.stderr.decode()}")
+        return elapsed
+
+    for command in commands.values():  # warm the page cache
+        run(command)
+    times = {name: [] for name in commands}
+    for _ in range(args.rounds):
+        order = list(commands)
+        random.shuffle(order)
+        for name in order:
+            if args.gap:
+                time.sleep(args.gap)
+            times[name].append(run(commands[name]))
+
+    baseline = times[next(iter(commands))]
+    print(f"{args.rounds} rounds, gap {args.gap} s")
+    for name, ts in times.items():
+        paired = [t - b for t, b in zip(ts, baseline)]
+        print(
+            f"{name:28s} median {statistics.median(ts) * 1e3:7.1f} ms  "
+            f"mean {statistics.mean(ts) * 1e3:7.1f}  min {min(ts) * 1e3:7.1f}  "
+            f"paired vs baseline: median {statistics.median(paired) * 1e3:+7.1f} ms"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
