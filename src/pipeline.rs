@@ -80,9 +80,17 @@ impl Pipeline {
                 // The reference's bytes are done with: a mapping would hold its pages.
                 bytes.release();
                 // The first window is read and parsed while the detectors fit: each step uses
-                // every core but leaves some idle, and together they leave less.
+                // every core but leaves some idle, and together they leave less. Without
+                // histograms the reference rows are done with once fitted: the fit sorts them
+                // in their own memory instead of copying them.
                 let (fitted, prefetched) = rayon::join(
-                    || monitor.set_reference(&reference),
+                    || {
+                        if histograms {
+                            monitor.set_reference(&reference).map(|()| Some(reference))
+                        } else {
+                            monitor.set_reference_owned(reference).map(|()| None)
+                        }
+                    },
                     || {
                         first.map(|p| {
                             let window = FileBytes::new(access)
@@ -92,15 +100,7 @@ impl Pipeline {
                         })
                     },
                 );
-                fitted.with_context(|| format!("reference {}", path.display()))?;
-                // Without histograms the reference rows are done with: their memory takes
-                // the windows' sorted columns.
-                let reference = if histograms {
-                    Some(reference)
-                } else {
-                    monitor.recycle(reference);
-                    None
-                };
+                let reference = fitted.with_context(|| format!("reference {}", path.display()))?;
                 Ok(Pipeline {
                     monitor,
                     schema,
@@ -180,12 +180,14 @@ impl Pipeline {
                 .and_then(|b| data::parse_window(path, b, &self.schema)),
         };
         let (result, histograms) = match window {
-            Ok(window) => {
+            Ok(mut window) => {
                 if !window.extra_columns.is_empty() {
                     // Ignored columns are reported, so a renamed feature does not go unnoticed.
                     metadata.insert("extra_columns".into(), window.extra_columns.clone().into());
                 }
-                let result = self.monitor.monitor(&window, metadata);
+                // The window's rows are not needed after this (histograms only count values):
+                // its columns are sorted where they are instead of into copies.
+                let result = self.monitor.monitor_in_place(&mut window, metadata);
                 let histograms = if result.error.is_none() {
                     self.histograms_of(&window)
                 } else {

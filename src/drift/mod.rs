@@ -170,6 +170,13 @@ pub trait DriftDetector: Send {
     fn detect_prepared(&mut self, current: &Prepared<'_>) -> Result<DriftResult, DriftError> {
         self.detect(current.window())
     }
+    /// What it reads of numeric columns. The default, [`ColumnUse::Rows`], is always safe: a
+    /// detector that says less is handed windows whose columns were sorted separately, and
+    /// at fit a [`Prepared`] whose numeric columns may be empty (their values moved into the
+    /// sorted copies), so it must read them only through [`Prepared::sorted`].
+    fn column_use(&self) -> ColumnUse {
+        ColumnUse::Rows
+    }
     /// `fit(reference)` then `detect(current)`.
     fn detect_pair(
         &mut self,
@@ -179,6 +186,18 @@ pub trait DriftDetector: Send {
         self.fit(reference)?;
         self.detect(current)
     }
+}
+
+/// What a detector needs of a window's numeric columns. The monitor sorts them in their own
+/// memory, instead of sorting copies, only when no detector needs their rows in order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum ColumnUse {
+    /// Nothing that depends on order (counts, bins): reordering the rows changes nothing.
+    Unordered,
+    /// Each column's sorted values (through [`Prepared::sorted`]), nothing row-wise.
+    Sorted,
+    /// Rows in order: values of different features that belong to the same row.
+    Rows,
 }
 
 /// A window with its numeric features' sorted values, computed on first use and shared.
@@ -194,6 +213,8 @@ pub struct Prepared<'a> {
     window: &'a DataWindow,
     sorted: Vec<OnceLock<Arc<Vec<f64>>>>,
     buffers: Option<&'a SortBuffers>,
+    /// The window's numeric columns are themselves sorted, NaN last ([`sort_in_place`]).
+    in_place: bool,
 }
 
 impl<'a> Prepared<'a> {
@@ -203,6 +224,7 @@ impl<'a> Prepared<'a> {
             window,
             sorted: window.features.iter().map(|_| OnceLock::new()).collect(),
             buffers: None,
+            in_place: false,
         }
     }
 
@@ -211,6 +233,28 @@ impl<'a> Prepared<'a> {
     pub fn with_buffers(window: &'a DataWindow, buffers: &'a SortBuffers) -> Self {
         Prepared {
             buffers: Some(buffers),
+            ..Prepared::new(window)
+        }
+    }
+
+    /// A window whose numeric columns have each been sorted by [`sort_in_place`] (their rows
+    /// no longer line up): the sorted values are the columns' own.
+    pub fn sorted_in_place(window: &'a DataWindow) -> Self {
+        Prepared {
+            in_place: true,
+            ..Prepared::new(window)
+        }
+    }
+
+    /// A window whose numeric features' sorted non-missing values are already made: `sorted`
+    /// holds them by feature index. Those values are all that is read of the numeric columns,
+    /// which may have given their memory to them.
+    pub fn with_sorted(window: &'a DataWindow, sorted: Vec<Option<Arc<Vec<f64>>>>) -> Self {
+        Prepared {
+            sorted: sorted
+                .into_iter()
+                .map(|s| s.map_or_else(OnceLock::new, OnceLock::from))
+                .collect(),
             ..Prepared::new(window)
         }
     }
@@ -239,7 +283,38 @@ impl<'a> Prepared<'a> {
 
     /// The non-missing values of numeric feature `index`, sorted ascending (computed now if no
     /// one has yet). `None` for a categorical feature or an index out of range.
-    pub fn sorted(&self, index: usize) -> Option<&Arc<Vec<f64>>> {
+    pub fn sorted(&self, index: usize) -> Option<&[f64]> {
+        if self.in_place {
+            return self.in_place_sorted(index);
+        }
+        self.shared(index).map(|s| s.as_slice())
+    }
+
+    /// [`Prepared::sorted`] as a value to keep (a fit keeps the reference's): shared, not
+    /// copied, unless the window was sorted in place.
+    pub fn sorted_to_keep(&self, index: usize) -> Option<Arc<Vec<f64>>> {
+        if self.in_place {
+            return self.in_place_sorted(index).map(|s| Arc::new(s.to_vec()));
+        }
+        self.shared(index).cloned()
+    }
+
+    /// The sorted values of feature `index` if someone has already computed them.
+    pub fn sorted_if_ready(&self, index: usize) -> Option<&[f64]> {
+        if self.in_place {
+            return self.in_place_sorted(index);
+        }
+        self.sorted.get(index)?.get().map(|s| s.as_slice())
+    }
+
+    fn in_place_sorted(&self, index: usize) -> Option<&'a [f64]> {
+        let ColumnData::Numeric(values) = &self.window.features.get(index)?.data else {
+            return None;
+        };
+        Some(&values[..values.partition_point(|v| !v.is_nan())])
+    }
+
+    fn shared(&self, index: usize) -> Option<&Arc<Vec<f64>>> {
         let column = self.window.features.get(index)?;
         let ColumnData::Numeric(values) = &column.data else {
             return None;
@@ -252,13 +327,9 @@ impl<'a> Prepared<'a> {
             })
         }))
     }
-
-    /// The sorted values of feature `index` if someone has already computed them.
-    pub fn sorted_if_ready(&self, index: usize) -> Option<&Arc<Vec<f64>>> {
-        self.sorted.get(index)?.get()
-    }
 }
 
+pub use sort::sort_in_place;
 pub(crate) use sort::{sort_non_missing, sorted_non_missing};
 
 /// Counts consecutive drifting windows for the `confirmation_windows` guard.

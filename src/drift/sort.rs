@@ -63,6 +63,22 @@ pub fn sort_non_missing(values: Vec<f64>) -> Vec<f64> {
     keys.into_iter().map(value).collect()
 }
 
+/// Sorts `values` in their own memory, NaN last: the non-NaN values ascending (`total_cmp`
+/// order), then as many NaN as there were (with one bit pattern). The column keeps its values,
+/// only their order changes; returns how many are not NaN.
+pub fn sort_in_place(values: &mut Vec<f64>) -> usize {
+    let valid = values.iter().filter(|v| !v.is_nan()).count();
+    // Every NaN takes the largest key, which sorts after every number's; same size and
+    // alignment, so both conversions reuse the allocation.
+    let mut keys: Vec<u64> = std::mem::take(values)
+        .into_iter()
+        .map(|v| if v.is_nan() { u64::MAX } else { key(v) })
+        .collect();
+    sort_keys(&mut keys);
+    *values = keys.into_iter().map(value).collect();
+    valid
+}
+
 /// [`sorted_non_missing`] written into `keys`'s memory (its contents are discarded).
 fn sorted_into(values: &[f64], mut keys: Vec<u64>) -> Vec<f64> {
     keys.clear();
@@ -311,6 +327,10 @@ mod tests {
             .collect();
         for values in [narrow, ties, mixed, same, close] {
             assert_eq!(ours(&values), reference_sort(&values));
+            let mut in_place = values.clone();
+            let valid = sort_in_place(&mut in_place);
+            assert_eq!(bits(in_place[..valid].to_vec()), reference_sort(&values));
+            assert_eq!(in_place.len(), values.len());
         }
     }
 
@@ -382,6 +402,20 @@ mod tests {
         #[test]
         fn sorting_owned_values_like_total_cmp(values in prop::collection::vec(any::<f64>(), 0..3000)) {
             prop_assert_eq!(bits(sort_non_missing(values.clone())), reference_sort(&values));
+        }
+
+        #[test]
+        fn sorting_in_place_keeps_the_values_and_puts_nan_last(
+            values in prop::collection::vec(any::<f64>(), 0..3000)
+        ) {
+            let mut sorted = values.clone();
+            let address = sorted.as_ptr() as usize;
+            let valid = sort_in_place(&mut sorted);
+            prop_assert_eq!(sorted.as_ptr() as usize, address);
+            prop_assert_eq!(sorted.len(), values.len());
+            prop_assert_eq!(valid, values.iter().filter(|v| !v.is_nan()).count());
+            prop_assert_eq!(bits(sorted[..valid].to_vec()), reference_sort(&values));
+            prop_assert!(sorted[valid..].iter().all(|v| v.is_nan()));
         }
 
         #[test]

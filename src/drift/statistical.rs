@@ -14,7 +14,8 @@ use super::correction::adjust;
 use super::reference_stats::{FeatureSummary, ReferenceStats};
 use super::{chi2, ks, psi};
 use super::{
-    Confirmation, DriftDetector, DriftError, DriftResult, FeatureDrift, FeatureStatus, Prepared,
+    ColumnUse, Confirmation, DriftDetector, DriftError, DriftResult, FeatureDrift, FeatureStatus,
+    Prepared,
 };
 use crate::config::StatisticalConfig;
 use crate::data::{Column, ColumnData, DataWindow, FeatureKind, MISSING_CODE};
@@ -126,7 +127,7 @@ impl StatisticalDriftDetector {
     fn fit_column(&self, reference: &Prepared<'_>, column: &Column, index: usize) -> Fitted {
         match &column.data {
             ColumnData::Numeric(_) => {
-                let sorted = reference.sorted(index).cloned().unwrap_or_default();
+                let sorted = reference.sorted_to_keep(index).unwrap_or_default();
                 let n = sorted.len();
                 let constant = n > 0 && sorted.first() == sorted.last();
                 let (edges, counts) = if self.test == StatTest::Psi {
@@ -186,8 +187,8 @@ impl StatisticalDriftDetector {
                 }
                 match self.test {
                     StatTest::Ks => {
-                        let cur = current.sorted(index).cloned().unwrap_or_default();
-                        match ks::ks_2samp_sorted(sorted, &cur) {
+                        let cur = current.sorted(index).unwrap_or_default();
+                        match ks::ks_2samp_sorted(sorted, cur) {
                             Some(o) => (Some(o.statistic), Some(o.p_value), status),
                             None => (None, None, FeatureStatus::InsufficientData),
                         }
@@ -311,6 +312,15 @@ fn kind_name(kind: FeatureKind) -> &'static str {
 impl DriftDetector for StatisticalDriftDetector {
     fn name(&self) -> &str {
         self.test.name()
+    }
+
+    fn column_use(&self) -> ColumnUse {
+        match self.test {
+            // KS merges sorted columns; PSI fits its edges on the sorted reference but counts
+            // a window either way; chi-square reads only categorical codes.
+            StatTest::Ks => ColumnUse::Sorted,
+            StatTest::Psi | StatTest::Chi2 => ColumnUse::Unordered,
+        }
     }
 
     fn fit(&mut self, reference: &DataWindow) -> Result<(), DriftError> {
