@@ -4,11 +4,13 @@
 //! edges from the sorted reference), so it is worth its own few lines. Against the `radsort`
 //! crate it replaced (eight passes of 8 bits) it sorts only the top 33 bits of each key, in
 //! three passes of 11 bits (fewer when every key shares a digit, as the exponent bits of one
-//! feature's values mostly do), then sorts each run of keys that share those bits by comparison. For measured
-//! values such runs hold one or two keys, so that last step is a linear scan; when they are long
-//! (values equal to 7 significant digits) it costs a comparison sort, never a quadratic one. It
-//! also keeps one scratch buffer per thread instead of allocating one per sort: on a virtual
-//! machine the page faults of a fresh buffer cost as much as a pass.
+//! feature's values mostly do), then sorts each run of keys that share those bits by comparison.
+//! For measured values such runs hold one or two keys, so that last step is a linear scan; when
+//! they are long (values equal to 7 significant digits) it costs a comparison sort, never a
+//! quadratic one. It also keeps one scratch buffer per thread instead of allocating one per sort:
+//! on a virtual machine the page faults of a fresh buffer cost as much as a pass. For the same
+//! reason a column nobody needs in row order is sorted in its own memory ([`sort_in_place`]),
+//! and sorted copies go into memory already used ([`SortBuffers`]).
 //!
 //! The order is IEEE 754 `totalOrder` (`f64::total_cmp`): -0.0 before 0.0.
 
