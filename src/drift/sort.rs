@@ -54,31 +54,33 @@ pub fn sorted_non_missing(values: &[f64]) -> Vec<f64> {
 }
 
 /// [`sorted_non_missing`] of values the caller gives up, sorted in their own memory.
-pub fn sort_non_missing(values: Vec<f64>) -> Vec<f64> {
-    // Same size and alignment: the filtered keys are collected in place.
-    let mut keys: Vec<u64> = values
-        .into_iter()
-        .filter(|v| !v.is_nan())
-        .map(key)
-        .collect();
-    sort_keys(&mut keys);
-    keys.into_iter().map(value).collect()
+pub fn sort_non_missing(mut values: Vec<f64>) -> Vec<f64> {
+    let valid = sort_in_place(&mut values);
+    values.truncate(valid);
+    values
 }
 
 /// Sorts `values` in their own memory, NaN last: the non-NaN values ascending (`total_cmp`
 /// order), then as many NaN as there were (with one bit pattern). The column keeps its values,
 /// only their order changes; returns how many are not NaN.
 pub fn sort_in_place(values: &mut Vec<f64>) -> usize {
-    let valid = values.iter().filter(|v| !v.is_nan()).count();
+    let mut nan = 0;
     // Every NaN takes the largest key, which sorts after every number's; same size and
     // alignment, so both conversions reuse the allocation.
     let mut keys: Vec<u64> = std::mem::take(values)
         .into_iter()
-        .map(|v| if v.is_nan() { u64::MAX } else { key(v) })
+        .map(|v| {
+            if v.is_nan() {
+                nan += 1;
+                u64::MAX
+            } else {
+                key(v)
+            }
+        })
         .collect();
     sort_keys(&mut keys);
     *values = keys.into_iter().map(value).collect();
-    valid
+    values.len() - nan
 }
 
 /// [`sorted_non_missing`] written into `keys`'s memory (its contents are discarded).
