@@ -97,6 +97,21 @@ pub struct WatchArgs {
     /// No colours in the UI (also when NO_COLOR is set).
     #[arg(long)]
     pub no_color: bool,
+    #[command(flatten)]
+    pub metrics: MetricsArgs,
+}
+
+/// Prometheus metrics flags of `watch`.
+#[derive(Debug, Clone, Default, Args)]
+pub struct MetricsArgs {
+    /// Serve Prometheus metrics (GET /metrics, GET /healthz) on HOST:PORT in the live modes;
+    /// a bare :PORT binds 127.0.0.1. Overrides [metrics] addr.
+    #[arg(long, value_name = "HOST:PORT", conflicts_with = "once")]
+    pub metrics_addr: Option<String>,
+    /// Write the same metrics text to PATH after each window (atomically: temp file + rename),
+    /// in every mode, for node_exporter's textfile collector.
+    #[arg(long, value_name = "PATH")]
+    pub metrics_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

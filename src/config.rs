@@ -169,6 +169,30 @@ impl Default for DriftConfig {
     }
 }
 
+/// Most per-feature series `[metrics] max_features` may allow.
+pub const MAX_METRICS_FEATURES: usize = 100_000;
+
+/// Prometheus metrics of the binary's live modes. Only settings live here: the library serves
+/// nothing; the binary reads these and runs the server.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MetricsConfig {
+    /// `HOST:PORT` (or `:PORT`, bound to 127.0.0.1) to serve `/metrics` on; off when absent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub addr: Option<String>,
+    /// Per-feature series are exported for at most this many features (first by name).
+    pub max_features: usize,
+}
+
+impl Default for MetricsConfig {
+    fn default() -> Self {
+        MetricsConfig {
+            addr: None,
+            max_features: 1000,
+        }
+    }
+}
+
 /// The whole configuration file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 #[serde(default, deny_unknown_fields)]
@@ -177,6 +201,7 @@ pub struct MonitorConfig {
     pub columns: ColumnRoles,
     pub drift: DriftConfig,
     pub alerts: AlertThresholds,
+    pub metrics: MetricsConfig,
 }
 
 /// A configuration file that could not be used.
@@ -266,6 +291,16 @@ impl MonitorConfig {
         if c.max_rows < 2 {
             return Err("drift.classifier.max_rows must be at least 2".into());
         }
+        let m = &self.metrics;
+        if !(1..=MAX_METRICS_FEATURES).contains(&m.max_features) {
+            return Err(format!(
+                "metrics.max_features = {}: must be between 1 and {MAX_METRICS_FEATURES}",
+                m.max_features
+            ));
+        }
+        if m.addr.as_deref().is_some_and(|a| a.trim().is_empty()) {
+            return Err("metrics.addr is empty: give HOST:PORT or :PORT, or leave it out".into());
+        }
         self.alerts.validate()
     }
 
@@ -327,5 +362,17 @@ mod tests {
             vec![DetectorKind::Ks, DetectorKind::Classifier]
         );
         assert_eq!(c.alerts.r2_score, Some(0.3));
+    }
+
+    #[test]
+    fn metrics_section_is_bounded() {
+        let c = MonitorConfig::from_toml("[metrics]\naddr = \":9464\"\n", "m.toml").expect("parses");
+        assert_eq!(c.metrics.addr.as_deref(), Some(":9464"));
+        assert_eq!(c.metrics.max_features, 1000);
+        for bad in ["max_features = 0", "max_features = 100001", "addr = \" \""] {
+            let e = MonitorConfig::from_toml(&format!("[metrics]\n{bad}\n"), "m.toml")
+                .expect_err(bad);
+            assert!(e.to_string().contains("metrics."), "{e}");
+        }
     }
 }

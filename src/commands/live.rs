@@ -17,6 +17,7 @@ use crate::app_event::{AppEvent, UiCommand};
 use crate::cli::{Format, WatchArgs};
 use crate::file_bytes::Access;
 use crate::history::FileKey;
+use crate::metrics::{Exporter, MetricsSettings};
 use crate::output::write_result;
 use crate::pipeline::{Pipeline, UsageError};
 use crate::signals;
@@ -30,7 +31,10 @@ enum Work {
     Stop,
 }
 
-fn prepare(args: &WatchArgs, histograms: bool) -> anyhow::Result<(Pipeline, Option<PathBuf>)> {
+/// The pipeline, the reference path (for the watcher to skip) and the metrics, if on.
+type Prepared = (Pipeline, Option<PathBuf>, Option<Exporter>);
+
+fn prepare(args: &WatchArgs, histograms: bool) -> anyhow::Result<Prepared> {
     if !args.path.is_dir() {
         return Err(UsageError(format!(
             "{}: live modes watch a directory (use --once for a single file)",
@@ -44,6 +48,17 @@ fn prepare(args: &WatchArgs, histograms: bool) -> anyhow::Result<(Pipeline, Opti
     let config = setup::config(args)?;
     let source = setup::reference(args)?;
     let history = setup::open_history(setup::history_path(args, true).as_deref())?;
+    // Started before the reference is fitted: a busy port fails the start at once. The TUI
+    // owns the screen, so only the headless mode talks on stderr.
+    let mut metrics = Exporter::start(
+        MetricsSettings::resolve(&args.metrics, &config.metrics, true)?,
+        !histograms,
+    )?;
+    if let (Some(m), Some(h)) = (&mut metrics, &history) {
+        if let Some(last) = h.recent(1)?.last() {
+            m.seed(last);
+        }
+    }
     let pipeline = Pipeline::new(
         config,
         &source,
@@ -53,7 +68,7 @@ fn prepare(args: &WatchArgs, histograms: bool) -> anyhow::Result<(Pipeline, Opti
         Access::Read,
         None,
     )?;
-    Ok((pipeline, args.reference.clone()))
+    Ok((pipeline, args.reference.clone(), metrics))
 }
 
 fn start_watcher(
@@ -81,7 +96,7 @@ fn start_watcher(
 
 /// `watch DIR --headless`: one JSON line per window until SIGINT/SIGTERM/SIGHUP.
 pub fn run_headless(args: &WatchArgs) -> anyhow::Result<ExitCode> {
-    let (mut pipeline, reference) = prepare(args, false)?;
+    let (mut pipeline, reference, mut metrics) = prepare(args, false)?;
     let format = args.format.unwrap_or(Format::Json);
     let stop = Arc::new(AtomicBool::new(false));
     let (tx, rx) = channel::<Work>();
@@ -112,7 +127,7 @@ pub fn run_headless(args: &WatchArgs) -> anyhow::Result<ExitCode> {
             break;
         }
         match work {
-            Work::File(path) => match pipeline.process(&path) {
+            Work::File(path) => match timed(&mut pipeline, &path, metrics.as_mut()) {
                 Ok(Some(report)) => {
                     let mut out = stdout.lock();
                     if let Err(e) = write_result(&mut out, &report.result, format) {
@@ -141,7 +156,7 @@ pub fn run_tui(args: &WatchArgs, title: &str) -> anyhow::Result<ExitCode> {
         )
         .into());
     }
-    let (pipeline, reference) = prepare(args, true)?;
+    let (pipeline, reference, metrics) = prepare(args, true)?;
     let (initial, acknowledged) = match pipeline.history() {
         Some(h) => (h.recent(500)?, h.acknowledged()?),
         None => (Vec::new(), HashSet::new()),
@@ -173,7 +188,7 @@ pub fn run_tui(args: &WatchArgs, title: &str) -> anyhow::Result<ExitCode> {
         let ev_tx = ev_tx.clone();
         std::thread::Builder::new()
             .name("worker".into())
-            .spawn(move || work_loop(pipeline, work_rx, ev_tx))?
+            .spawn(move || work_loop(pipeline, metrics, work_rx, ev_tx))?
     };
     let watcher = {
         let work_tx = work_tx.clone();
@@ -202,14 +217,29 @@ pub fn run_tui(args: &WatchArgs, title: &str) -> anyhow::Result<ExitCode> {
     outcome.map(|()| ExitCode::SUCCESS)
 }
 
+/// Processes a window and, when metrics are on, counts it and publishes its figures.
+fn timed(
+    pipeline: &mut Pipeline,
+    path: &Path,
+    metrics: Option<&mut Exporter>,
+) -> anyhow::Result<Option<crate::app_event::WindowReport>> {
+    let started = std::time::Instant::now();
+    let report = pipeline.process(path)?;
+    if let (Some(m), Some(r)) = (metrics, &report) {
+        m.observe(&r.result, started.elapsed());
+    }
+    Ok(report)
+}
+
 fn work_loop(
     mut pipeline: Pipeline,
+    mut metrics: Option<Exporter>,
     work: std::sync::mpsc::Receiver<Work>,
     events: Sender<AppEvent>,
 ) {
     while let Ok(item) = work.recv() {
         match item {
-            Work::File(path) => match pipeline.process(&path) {
+            Work::File(path) => match timed(&mut pipeline, &path, metrics.as_mut()) {
                 Ok(Some(report)) => {
                     if events.send(AppEvent::Window(Box::new(report))).is_err() {
                         break;

@@ -8,6 +8,7 @@ use ml_monitor::AlertLevel;
 use super::setup;
 use crate::cli::{Format, WatchArgs};
 use crate::file_bytes::Access;
+use crate::metrics::{Exporter, MetricsSettings};
 use crate::output::write_result;
 use crate::pipeline::{Pipeline, UsageError};
 use crate::watch;
@@ -43,6 +44,10 @@ pub fn run(args: &WatchArgs) -> anyhow::Result<ExitCode> {
         .into());
     };
     let history = setup::open_history(setup::history_path(args, false).as_deref())?;
+    let mut metrics = Exporter::start(
+        MetricsSettings::resolve(&args.metrics, &config.metrics, false)?,
+        true,
+    )?;
     // A named file is mapped, and parsed while the reference is fitted; a directory's files
     // are read (see `file_bytes`).
     let (access, first) = if args.path.is_file() {
@@ -62,7 +67,11 @@ pub fn run(args: &WatchArgs) -> anyhow::Result<ExitCode> {
     let mut worst = None;
     let stdout = std::io::stdout();
     for file in files {
+        let started = std::time::Instant::now();
         if let Some(report) = pipeline.process(&file)? {
+            if let Some(m) = &mut metrics {
+                m.observe(&report.result, started.elapsed());
+            }
             worst = worst.max(report.result.worst_level());
             let mut out = stdout.lock();
             if let Err(e) = write_result(&mut out, &report.result, format) {
