@@ -366,12 +366,13 @@ mod tests {
 
     #[test]
     fn metrics_section_is_bounded() {
-        let c = MonitorConfig::from_toml("[metrics]\naddr = \":9464\"\n", "m.toml").expect("parses");
+        let c =
+            MonitorConfig::from_toml("[metrics]\naddr = \":9464\"\n", "m.toml").expect("parses");
         assert_eq!(c.metrics.addr.as_deref(), Some(":9464"));
         assert_eq!(c.metrics.max_features, 1000);
         for bad in ["max_features = 0", "max_features = 100001", "addr = \" \""] {
-            let e = MonitorConfig::from_toml(&format!("[metrics]\n{bad}\n"), "m.toml")
-                .expect_err(bad);
+            let e =
+                MonitorConfig::from_toml(&format!("[metrics]\n{bad}\n"), "m.toml").expect_err(bad);
             assert!(e.to_string().contains("metrics."), "{e}");
         }
     }

@@ -36,7 +36,7 @@ fn data(n: usize) -> (tempfile::TempDir, PathBuf) {
     let reference = dir.path().join("reference.csv");
     std::fs::write(&reference, window_csv(400, 0, 0.0)).expect("reference");
     for i in 1..=n {
-        let shift = if i > 1 { 0.4 * i as f64 } else { 0.0 };
+        let shift = if i > 1 { 2.0 * i as f64 } else { 0.0 };
         std::fs::write(
             dir.path().join(format!("window_{i:04}.csv")),
             window_csv(300, i, shift),
@@ -56,7 +56,9 @@ fn free_port() -> u16 {
 /// `GET path` over HTTP/1.0; (status, body).
 fn http_get(addr: SocketAddr, path: &str) -> Option<(u16, String)> {
     let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(2)).ok()?;
-    stream.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .ok()?;
     write!(stream, "GET {path} HTTP/1.0\r\nHost: {addr}\r\n\r\n").ok()?;
     let mut response = String::new();
     stream.read_to_string(&mut response).ok()?;
@@ -103,7 +105,13 @@ impl Drop for Killed {
     }
 }
 
-/// A real Prometheus on a free loopback port scraping `target` every second.
+/// The README's example alert rules, loaded by the test's Prometheus.
+fn rules_file() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/prometheus/ml-monitor.rules.yml")
+}
+
+/// A real Prometheus on a free loopback port scraping `target` every second and evaluating
+/// the example rules every second.
 struct Prometheus {
     _child: Killed,
     addr: SocketAddr,
@@ -117,7 +125,8 @@ impl Prometheus {
         std::fs::write(
             &config,
             format!(
-                "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nscrape_configs:\n  - job_name: ml-monitor\n    scrape_interval: 1s\n    scrape_timeout: 1s\n    static_configs:\n      - targets: ['{target}']\n"
+                "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nrule_files:\n  - '{}'\nscrape_configs:\n  - job_name: ml-monitor\n    scrape_interval: 1s\n    scrape_timeout: 1s\n    static_configs:\n      - targets: ['{target}']\n",
+                rules_file().display()
             ),
         )
         .expect("config");
@@ -125,7 +134,10 @@ impl Prometheus {
         let log = std::fs::File::create(dir.path().join("prometheus.log")).expect("log");
         let child = Command::new("prometheus")
             .arg(format!("--config.file={}", config.display()))
-            .arg(format!("--storage.tsdb.path={}", dir.path().join("data").display()))
+            .arg(format!(
+                "--storage.tsdb.path={}",
+                dir.path().join("data").display()
+            ))
             .arg(format!("--web.listen-address={addr}"))
             .stdout(Stdio::null())
             .stderr(log)
@@ -138,7 +150,11 @@ impl Prometheus {
         };
         let deadline = Instant::now() + Duration::from_secs(60);
         while http_get(addr, "/-/ready").map(|r| r.0) != Some(200) {
-            assert!(Instant::now() < deadline, "prometheus not ready: {}", prometheus.log());
+            assert!(
+                Instant::now() < deadline,
+                "prometheus not ready: {}",
+                prometheus.log()
+            );
             std::thread::sleep(Duration::from_millis(200));
         }
         prometheus
@@ -156,6 +172,27 @@ impl Prometheus {
         };
         let v: Value = serde_json::from_str(&body).expect("JSON answer");
         v["data"]["result"].as_array().cloned().unwrap_or_default()
+    }
+
+    /// Firing alerts as (alertname, feature label or "").
+    fn firing(&self) -> Vec<(String, String)> {
+        let Some((200, body)) = http_get(self.addr, "/api/v1/alerts") else {
+            return Vec::new();
+        };
+        let v: Value = serde_json::from_str(&body).expect("JSON answer");
+        let mut firing: Vec<(String, String)> = v["data"]["alerts"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|a| a["state"] == "firing")
+            .map(|a| {
+                let label = |k: &str| a["labels"][k].as_str().unwrap_or("").to_string();
+                (label("alertname"), label("feature"))
+            })
+            .collect();
+        firing.sort();
+        firing.dedup();
+        firing
     }
 
     fn targets(&self) -> String {
@@ -254,7 +291,10 @@ fn real_prometheus_scrapes_the_last_window() {
         .iter()
         .map(|s| {
             (
-                s["metric"]["feature"].as_str().expect("feature").to_string(),
+                s["metric"]["feature"]
+                    .as_str()
+                    .expect("feature")
+                    .to_string(),
                 value(s),
             )
         })
@@ -262,7 +302,8 @@ fn real_prometheus_scrapes_the_last_window() {
     // Exactly the JSON's figures, the odd name's quote and backslash intact.
     assert_eq!(scraped, last);
     // PromQL with the name escaped selects the same series.
-    let odd = prometheus.query(r#"ml_monitor_feature_drift_statistic{detector="ks",feature="od\"d \\name"}"#);
+    let odd = prometheus
+        .query(r#"ml_monitor_feature_drift_statistic{detector="ks",feature="od\"d \\name"}"#);
     assert_eq!(odd.len(), 1, "{odd:?}");
     assert_eq!(value(&odd[0]), last[ODD]);
     let drifted = prometheus.query(r#"ml_monitor_drift_detected{detector="ks"}"#);
@@ -273,6 +314,67 @@ fn real_prometheus_scrapes_the_last_window() {
     };
     assert_eq!(drifted.len(), 1);
     assert_eq!(value(&drifted[0]), expected);
+
+    // The README's Grafana queries have something to graph.
+    for promql in [
+        "ml_monitor_drift_score",
+        r#"topk(10, ml_monitor_feature_drift_statistic{detector="ks"})"#,
+        r#"ml_monitor_performance{metric="accuracy"}"#,
+    ] {
+        assert!(!prometheus.query(promql).is_empty(), "{promql}");
+    }
+
+    // The README's alert rules fire exactly for what the JSON shows.
+    let json = &seen[N - 1];
+    let mut expected = Vec::new();
+    let dataset_drift = json["drift"]
+        .as_object()
+        .expect("drift")
+        .values()
+        .any(|d| d["drift_detected"] == Value::Bool(true));
+    if dataset_drift {
+        expected.push(("MlMonitorDatasetDrift".to_string(), String::new()));
+    }
+    for (feature, f) in json["drift"]["ks"]["features"].as_object().expect("ks") {
+        if f["p_value"].as_f64().is_some_and(|p| p < 0.001) {
+            expected.push(("MlMonitorFeatureDrift".to_string(), feature.clone()));
+        }
+    }
+    let accuracy = json["performance"]["accuracy"].as_f64().expect("accuracy");
+    if accuracy < 0.7 {
+        expected.push(("MlMonitorLowAccuracy".to_string(), String::new()));
+    }
+    expected.sort();
+    // The data is made so that the rules have something to say.
+    assert!(dataset_drift && accuracy < 0.7, "{json}");
+    assert!(
+        expected.iter().any(|(a, _)| a == "MlMonitorFeatureDrift"),
+        "{json}"
+    );
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let firing = prometheus.firing();
+        if firing == expected {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "firing {firing:?}, expected {expected:?}"
+        );
+        std::thread::sleep(Duration::from_millis(250));
+    }
+}
+
+#[test]
+fn readme_shows_the_tested_rules() {
+    let rules = std::fs::read_to_string(rules_file()).expect("rules file");
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
+        .expect("README");
+    assert!(
+        readme.contains(&rules),
+        "README.md must show {} verbatim",
+        rules_file().display()
+    );
 }
 
 #[test]
@@ -307,14 +409,26 @@ fn once_writes_the_metrics_file() {
         .filter(|l| !l.starts_with('#'))
         .filter_map(|l| l.rsplit_once(' '))
         .collect();
-    assert_eq!(samples.get("ml_monitor_windows_total"), Some(&"3"), "{text}");
+    assert_eq!(
+        samples.get("ml_monitor_windows_total"),
+        Some(&"3"),
+        "{text}"
+    );
     let x = samples
         .get(r#"ml_monitor_feature_drift_statistic{detector="ks",feature="x"}"#)
         .expect("x statistic")
         .parse::<f64>()
         .expect("number");
-    assert_eq!(Some(x), results[N - 1]["drift"]["ks"]["features"]["x"]["statistic"].as_f64());
-    assert!(samples.contains_key(r#"ml_monitor_feature_drift_statistic{detector="ks",feature="od\"d \\name"}"#), "{text}");
+    assert_eq!(
+        Some(x),
+        results[N - 1]["drift"]["ks"]["features"]["x"]["statistic"].as_f64()
+    );
+    assert!(
+        samples.contains_key(
+            r#"ml_monitor_feature_drift_statistic{detector="ks",feature="od\"d \\name"}"#
+        ),
+        "{text}"
+    );
     // Only the file itself: the temporary it was written through is gone.
     let names: Vec<_> = std::fs::read_dir(out.path())
         .expect("list")
@@ -360,5 +474,88 @@ fn busy_metrics_port_stops_the_start() {
         .expect("runs");
     assert_eq!(output.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("cannot listen") && stderr.contains(&addr), "{stderr}");
+    assert!(
+        stderr.contains("cannot listen") && stderr.contains(&addr),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn max_features_cut_is_said_once() {
+    let (dir, reference) = data(3);
+    let config = dir.path().join("monitor.toml");
+    std::fs::write(&config, "[metrics]\nmax_features = 1\n").expect("config");
+    let out = tempfile::tempdir().expect("out");
+    let file = out.path().join("m.prom");
+    let output = Command::new(BIN)
+        .arg("watch")
+        .arg(dir.path())
+        .arg("--reference")
+        .arg(&reference)
+        .arg("--config")
+        .arg(&config)
+        .args(["--once", "--format", "json"])
+        .arg("--metrics-file")
+        .arg(&file)
+        .output()
+        .expect("runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(stderr.matches("max_features").count(), 1, "{stderr}");
+    let text = std::fs::read_to_string(&file).expect("metrics file");
+    // Only the first feature by name ("c") has per-feature series.
+    assert!(
+        text.contains(r#"ml_monitor_feature_missing_ratio{feature="c"}"#),
+        "{text}"
+    );
+    assert!(!text.contains(r#"feature="x""#), "{text}");
+}
+
+#[test]
+fn live_modes_start_from_the_last_recorded_window() {
+    let (dir, reference) = data(2);
+    let kept = tempfile::tempdir().expect("history dir");
+    let history = kept.path().join("h.sqlite");
+    let history_arg = history.display().to_string();
+    let first = Command::new(BIN)
+        .arg("watch")
+        .arg(dir.path())
+        .arg("--reference")
+        .arg(&reference)
+        .args(["--once", "--format", "json", "--history", &history_arg])
+        .output()
+        .expect("runs");
+    let lines: Vec<Value> = String::from_utf8_lossy(&first.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON line"))
+        .collect();
+    assert_eq!(lines.len(), 2);
+    let metrics: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().expect("addr");
+    let child = Command::new(BIN)
+        .arg("watch")
+        .arg(dir.path())
+        .arg("--reference")
+        .arg(&reference)
+        .args(["--headless", "--history", &history_arg, "--metrics-addr"])
+        .arg(metrics.to_string())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("starts");
+    let _monitor = Killed(child);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let body = loop {
+        if let Some((200, body)) = http_get(metrics, "/metrics") {
+            if body.contains("ml_monitor_window_rows") {
+                break body;
+            }
+        }
+        assert!(Instant::now() < deadline, "no figures served");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(body.contains("\nml_monitor_windows_total 0\n"), "{body}");
+    let rows = lines[1]["rows"].as_u64().expect("rows");
+    assert!(
+        body.contains(&format!("\nml_monitor_window_rows {rows}.0\n")),
+        "{body}"
+    );
 }

@@ -116,8 +116,9 @@ fn serve(server: &Server, published: &Published) {
                 )
             }
             (true, "/healthz") => Response::from_string("ok\n"),
-            (true, _) => Response::from_string("not found: try /metrics or /healthz\n")
-                .with_status_code(404),
+            (true, _) => {
+                Response::from_string("not found: try /metrics or /healthz\n").with_status_code(404)
+            }
             (false, _) => with_header(
                 Response::from_string("method not allowed\n").with_status_code(405),
                 "Allow",

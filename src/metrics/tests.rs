@@ -80,11 +80,7 @@ fn full_result() -> MonitoringResult {
     );
     r.drift.insert(
         "psi".into(),
-        detector(
-            vec![("f0", feature(Some(0.31), None, true))],
-            false,
-            0.0,
-        ),
+        detector(vec![("f0", feature(Some(0.31), None, true))], false, 0.0),
     );
     let mut classifier = detector(vec![], true, 0.81);
     classifier.auc = Some(0.81);
@@ -142,8 +138,14 @@ fn names_labels_and_values() {
         ("ml_monitor_last_window_timestamp_seconds", "1795809600.0"),
         ("ml_monitor_window_rows", "5000.0"),
         ("ml_monitor_window_processing_seconds_count", "1"),
-        ("ml_monitor_window_processing_seconds_bucket{le=\"0.025\"}", "1"),
-        ("ml_monitor_window_processing_seconds_bucket{le=\"0.01\"}", "0"),
+        (
+            "ml_monitor_window_processing_seconds_bucket{le=\"0.025\"}",
+            "1",
+        ),
+        (
+            "ml_monitor_window_processing_seconds_bucket{le=\"0.01\"}",
+            "0",
+        ),
         ("ml_monitor_drift_detected{detector=\"ks\"}", "1.0"),
         ("ml_monitor_drift_detected{detector=\"psi\"}", "0.0"),
         ("ml_monitor_drift_score{detector=\"classifier\"}", "0.81"),
@@ -168,7 +170,10 @@ fn names_labels_and_values() {
             "0.75",
         ),
         ("ml_monitor_feature_missing_ratio{feature=\"f0\"}", "0.02"),
-        ("ml_monitor_feature_out_of_range_ratio{feature=\"f0\"}", "0.001"),
+        (
+            "ml_monitor_feature_out_of_range_ratio{feature=\"f0\"}",
+            "0.001",
+        ),
         ("ml_monitor_performance{metric=\"accuracy\"}", "0.91"),
         ("ml_monitor_performance{metric=\"f1\"}", "0.88"),
         ("ml_monitor_prediction_mean", "0.375"),
@@ -178,7 +183,11 @@ fn names_labels_and_values() {
         ),
     ];
     for (series, value) in expect {
-        assert_eq!(s.get(series).map(String::as_str), Some(value), "{series} in\n{text}");
+        assert_eq!(
+            s.get(series).map(String::as_str),
+            Some(value),
+            "{series} in\n{text}"
+        );
     }
     for (name, kind) in [
         ("ml_monitor_windows_total", "counter"),
@@ -186,7 +195,10 @@ fn names_labels_and_values() {
         ("ml_monitor_window_processing_seconds", "histogram"),
         ("ml_monitor_feature_p_value", "gauge"),
     ] {
-        assert!(text.contains(&format!("# TYPE {name} {kind}\n")), "{name}\n{text}");
+        assert!(
+            text.contains(&format!("# TYPE {name} {kind}\n")),
+            "{name}\n{text}"
+        );
     }
     // Every series name carries the prefix.
     assert!(s.keys().all(|k| k.starts_with("ml_monitor_")), "{text}");
@@ -259,7 +271,12 @@ fn regression_metrics_are_exported_by_name() {
     let mut state = MetricsState::new(1000);
     state.observe(&r, 0.0);
     let s = render(&state);
-    for (metric, value) in [("mse", "4.0"), ("rmse", "2.0"), ("mae", "1.5"), ("r2", "-0.25")] {
+    for (metric, value) in [
+        ("mse", "4.0"),
+        ("rmse", "2.0"),
+        ("mae", "1.5"),
+        ("r2", "-0.25"),
+    ] {
         assert_eq!(
             s.get(&format!("ml_monitor_performance{{metric=\"{metric}\"}}"))
                 .map(String::as_str),
@@ -304,8 +321,13 @@ fn odd_feature_names_are_escaped_and_stripped() {
         "ünïcødé µ",
         "sp ace,comma=eq{brace}",
     ] {
-        let series = format!("ml_monitor_feature_drift_statistic{{detector=\"ks\",feature=\"{label}\"}}");
-        assert_eq!(s.get(&series).map(String::as_str), Some("0.5"), "{series}\n{text}");
+        let series =
+            format!("ml_monitor_feature_drift_statistic{{detector=\"ks\",feature=\"{label}\"}}");
+        assert_eq!(
+            s.get(&series).map(String::as_str),
+            Some("0.5"),
+            "{series}\n{text}"
+        );
     }
     let statistic_lines = text
         .lines()
@@ -342,7 +364,9 @@ fn max_features_caps_per_feature_series_by_name() {
         assert!(s.contains_key(&format!(
             "ml_monitor_feature_drift_statistic{{detector=\"ks\",feature=\"{n}\"}}"
         )));
-        assert!(s.contains_key(&format!("ml_monitor_feature_missing_ratio{{feature=\"{n}\"}}")));
+        assert!(s.contains_key(&format!(
+            "ml_monitor_feature_missing_ratio{{feature=\"{n}\"}}"
+        )));
     }
     assert!(!rendered.text.contains("feature=\"d\""));
     assert!(!rendered.text.contains("feature=\"e\""));
@@ -355,7 +379,10 @@ fn max_features_caps_per_feature_series_by_name() {
 fn error_windows_count_but_keep_the_last_figures() {
     let mut state = MetricsState::new(1000);
     let before = samples(&state.render().text);
-    assert_eq!(before.get("ml_monitor_windows_total").map(String::as_str), Some("0"));
+    assert_eq!(
+        before.get("ml_monitor_windows_total").map(String::as_str),
+        Some("0")
+    );
     assert!(!before.contains_key("ml_monitor_window_rows"));
 
     state.observe(&full_result(), 0.02);
@@ -376,16 +403,26 @@ fn error_windows_count_but_keep_the_last_figures() {
     });
     state.observe(&bad, 0.001);
     let s = render(&state);
-    assert_eq!(s.get("ml_monitor_windows_total").map(String::as_str), Some("2"));
-    assert_eq!(s.get("ml_monitor_window_errors_total").map(String::as_str), Some("1"));
-    assert_eq!(s.get("ml_monitor_window_rows").map(String::as_str), Some("5000.0"));
+    assert_eq!(
+        s.get("ml_monitor_windows_total").map(String::as_str),
+        Some("2")
+    );
+    assert_eq!(
+        s.get("ml_monitor_window_errors_total").map(String::as_str),
+        Some("1")
+    );
+    assert_eq!(
+        s.get("ml_monitor_window_rows").map(String::as_str),
+        Some("5000.0")
+    );
     assert_eq!(
         s.get("ml_monitor_alerts_total{level=\"CRITICAL\",kind=\"window_error\"}")
             .map(String::as_str),
         Some("1")
     );
     assert_eq!(
-        s.get("ml_monitor_window_processing_seconds_count").map(String::as_str),
+        s.get("ml_monitor_window_processing_seconds_count")
+            .map(String::as_str),
         Some("2")
     );
 }
@@ -401,7 +438,10 @@ fn incidents_hook_exports_firing_counts() {
     let mut exporter = Exporter::start(settings, false)
         .expect("starts")
         .expect("on");
-    exporter.set_incidents_firing([("CRITICAL", "data_drift", 2), ("WARNING", "data_quality", 0)]);
+    exporter.set_incidents_firing([
+        ("CRITICAL", "data_drift", 2),
+        ("WARNING", "data_quality", 0),
+    ]);
     let s = samples(&std::fs::read_to_string(&path).expect("written"));
     assert_eq!(
         s.get("ml_monitor_incidents_firing{level=\"CRITICAL\",kind=\"data_drift\"}")
@@ -470,15 +510,24 @@ fn server_answers_metrics_healthz_and_nothing_else() {
     exporter.observe(&full_result(), Duration::from_millis(5));
 
     let metrics = http_get(addr, "GET /metrics HTTP/1.0\r\n\r\n");
-    assert!(metrics.starts_with("HTTP/1.1 200") || metrics.starts_with("HTTP/1.0 200"), "{metrics}");
+    assert!(
+        metrics.starts_with("HTTP/1.1 200") || metrics.starts_with("HTTP/1.0 200"),
+        "{metrics}"
+    );
     assert!(
         metrics.contains("Content-Type: text/plain; version=0.0.4; charset=utf-8"),
         "{metrics}"
     );
-    assert!(metrics.contains("\r\nml_monitor_windows_total 1\n") || metrics.contains("\nml_monitor_windows_total 1\n"));
+    assert!(
+        metrics.contains("\r\nml_monitor_windows_total 1\n")
+            || metrics.contains("\nml_monitor_windows_total 1\n")
+    );
 
     let health = http_get(addr, "GET /healthz HTTP/1.0\r\n\r\n");
-    assert!(health.contains(" 200 ") && health.ends_with("ok\n"), "{health}");
+    assert!(
+        health.contains(" 200 ") && health.ends_with("ok\n"),
+        "{health}"
+    );
     let missing = http_get(addr, "GET /other HTTP/1.0\r\n\r\n");
     assert!(missing.contains(" 404 "), "{missing}");
     let post = http_get(addr, "POST /metrics HTTP/1.0\r\nContent-Length: 0\r\n\r\n");
