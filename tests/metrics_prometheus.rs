@@ -559,3 +559,66 @@ fn live_modes_start_from_the_last_recorded_window() {
         "{body}"
     );
 }
+
+#[test]
+fn stalled_scrapers_block_neither_windows_nor_other_scrapes() {
+    let (stage, reference) = data(4);
+    let watched = tempfile::tempdir().expect("watched");
+    let out = tempfile::tempdir().expect("out");
+    let file = out.path().join("live.prom");
+    let metrics: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().expect("addr");
+    let (_monitor, results) = headless(
+        watched.path(),
+        &reference,
+        &[
+            "--metrics-addr",
+            &metrics.to_string(),
+            "--metrics-file",
+            &file.display().to_string(),
+        ],
+    );
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while http_get(metrics, "/healthz").map(|r| r.0) != Some(200) {
+        assert!(Instant::now() < deadline, "metrics server never answered");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // Scrapers that connect and never finish their request, and one that never reads.
+    let mut stalled = Vec::new();
+    for _ in 0..4 {
+        let mut s = TcpStream::connect(metrics).expect("connects");
+        s.write_all(b"GET /metr").expect("half a request");
+        stalled.push(s);
+    }
+    let mut unread = TcpStream::connect(metrics).expect("connects");
+    unread
+        .write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
+        .expect("request");
+    stalled.push(unread);
+    for i in 1..=4 {
+        let name = format!("window_{i:04}.csv");
+        std::fs::rename(stage.path().join(&name), watched.path().join(&name)).expect("moves");
+    }
+    for _ in 0..4 {
+        results
+            .recv_timeout(Duration::from_secs(60))
+            .expect("windows go on while scrapers stall");
+    }
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let body = http_get(metrics, "/metrics")
+            .map(|r| r.1)
+            .unwrap_or_default();
+        if body.contains("\nml_monitor_windows_total 4\n") {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "scrape never showed 4 windows: {body}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // --metrics-file is written in the live mode too.
+    let text = std::fs::read_to_string(&file).expect("metrics file");
+    assert!(text.contains("\nml_monitor_windows_total 4\n"), "{text}");
+    drop(stalled);
+}
