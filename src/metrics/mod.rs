@@ -11,6 +11,7 @@ mod server;
 mod state;
 #[cfg(test)]
 mod tests;
+mod window;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
