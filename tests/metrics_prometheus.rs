@@ -90,7 +90,11 @@ fn installed(tool: &str) -> bool {
         if std::env::var("ML_MONITOR_REQUIRE_EXTERNAL").as_deref() == Ok("1") {
             panic!("{tool} is not installed and ML_MONITOR_REQUIRE_EXTERNAL=1");
         }
-        eprintln!("SKIPPED: {tool} not installed (apt-get install -y {tool})");
+        // Written to the real stderr, past the test harness's capture, so it shows.
+        let _ = writeln!(
+            std::io::stderr(),
+            "SKIPPED: {tool} not installed (apt-get install -y {tool})"
+        );
     }
     found
 }
