@@ -19,8 +19,11 @@ pub fn write_result(
 ) -> std::io::Result<()> {
     match format {
         Format::Json => {
-            serde_json::to_writer(&mut *out, result).map_err(std::io::Error::other)?;
-            writeln!(out)?;
+            // Serialised first, written after: a closed stdout is then a plain `BrokenPipe`,
+            // not an error hidden inside serde_json's.
+            let mut line = serde_json::to_vec(result).map_err(std::io::Error::other)?;
+            line.push(b'\n');
+            out.write_all(&line)?;
         }
         Format::Text => write_text(out, result)?,
     }

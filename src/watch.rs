@@ -16,6 +16,17 @@
 //!
 //! Files already present at start are taken as complete: nothing can tell otherwise.
 //!
+//! What the watcher remembers of a reported file is the history's key: name, size and
+//! modification time. A new version of a reported file (rewritten, or appended to) is reported
+//! again; the same version never is. A file closed with no data row yet (empty, or only its
+//! header) is not a window: it is held until a later close brings rows, or until it has been
+//! quiet for [`OPEN_WRITER_QUIET`] (then it is reported and becomes an error result). A file
+//! the monitor could not read is handed back with [`Watcher::forget`] and reported again when
+//! it changes in any way, its permissions included.
+//!
+//! The directory is canonicalised once at start: notify reports absolute paths, and a relative
+//! directory would match none of them.
+//!
 //! Only direct children of the directory are considered, and only `*.csv` (any case) — so
 //! dot-directories such as `.ml-monitor/` are never entered, and stray notes or logs are ignored.
 
@@ -153,7 +164,23 @@ pub struct Watcher {
 enum Msg {
     /// An event from the notify watcher of the given generation.
     Notify(u64, notify::Result<Event>),
+    /// This reported file could not be read: report it again once it changes.
+    Forget(OsString),
     Stop,
+}
+
+/// Hands files the monitor could not read back to the watcher (cloneable, any thread).
+#[derive(Clone)]
+pub struct Forgetter(Sender<Msg>);
+
+impl Forgetter {
+    /// The file at `path` could not be read: it is not done, and is reported again when its
+    /// size, modification time or status (permissions) change.
+    pub fn forget(&self, path: &Path) {
+        if let Some(name) = path.file_name() {
+            let _ = self.0.send(Msg::Forget(name.to_owned()));
+        }
+    }
 }
 
 /// Watches `dir`: reports the window files present now (name order, minus those `already_seen`
@@ -169,6 +196,11 @@ pub fn spawn(
         path: dir.clone(),
         source,
     })?;
+    // notify's paths are absolute: compare them with an absolute directory.
+    let dir = fs::canonicalize(&dir).map_err(|source| WatchError::Directory {
+        path: dir.clone(),
+        source,
+    })?;
     if !meta.is_dir() {
         return Err(WatchError::NotADirectory { path: dir });
     }
@@ -178,7 +210,8 @@ pub fn spawn(
         interval: options.poll.unwrap_or(options.rescan_interval),
         use_notify: options.poll.is_none(),
         dir,
-        done: HashSet::new(),
+        done: HashMap::new(),
+        failed: HashMap::new(),
         pending: HashMap::new(),
         notify: None,
         generation: 0,
@@ -210,6 +243,11 @@ pub fn spawn(
 }
 
 impl Watcher {
+    /// A handle that hands unreadable files back (see [`Forgetter::forget`]).
+    pub fn forgetter(&self) -> Forgetter {
+        Forgetter(self.tx.clone())
+    }
+
     /// Stops the watcher and waits for its thread.
     pub fn stop(mut self) {
         self.shutdown();
@@ -246,8 +284,51 @@ enum Flow {
 struct Pending {
     /// Size and modification time at the last scan.
     stamp: Option<(u64, SystemTime)>,
-    /// Last `Create` / `Modify(Data)` from notify without a close since.
+    /// Last `Create` / `Modify(Data)` from notify without a close since (or when a file closed
+    /// without rows was held back).
     last_write: Option<Instant>,
+    /// Held back because it had no data row when it was closed: reported after the quiet
+    /// period even without rows.
+    held_empty: bool,
+}
+
+/// What the watcher (and the history) know a file version by: size and modification time.
+type Stamp = (u64, SystemTime);
+
+fn stamp_of(meta: &fs::Metadata) -> Stamp {
+    (
+        meta.len(),
+        meta.modified().unwrap_or(SystemTime::UNIX_EPOCH),
+    )
+}
+
+/// A stamp that also changes with the file's status (a `chmod` changes its ctime).
+#[cfg(unix)]
+fn full_stamp(meta: &fs::Metadata) -> (Stamp, i64, i64) {
+    use std::os::unix::fs::MetadataExt;
+    (stamp_of(meta), meta.ctime(), meta.ctime_nsec())
+}
+
+#[cfg(not(unix))]
+fn full_stamp(meta: &fs::Metadata) -> (Stamp, i64, i64) {
+    (stamp_of(meta), 0, 0)
+}
+
+/// Whether the file holds a data row: something other than line breaks after its first line.
+/// Only the start of the file is read (at most 1 MiB); when in doubt, yes.
+fn has_data_row(path: &Path) -> bool {
+    use std::io::Read;
+    let Ok(file) = fs::File::open(path) else {
+        return true;
+    };
+    let mut head = Vec::new();
+    if file.take(1 << 20).read_to_end(&mut head).is_err() {
+        return true;
+    }
+    match memchr::memchr(b'\n', &head) {
+        Some(end) => head[end + 1..].iter().any(|b| !b.is_ascii_whitespace()),
+        None => head.len() == 1 << 20,
+    }
 }
 
 struct State {
@@ -255,8 +336,11 @@ struct State {
     ignore: IgnoreSet,
     interval: Duration,
     use_notify: bool,
-    /// Names reported, skipped as already seen, or ignored: never looked at again.
-    done: HashSet<OsString>,
+    /// Names reported, skipped as already seen, or ignored, with the version that was: that
+    /// version is never reported again, a new one is.
+    done: HashMap<OsString, Stamp>,
+    /// Files the monitor could not read, with their full stamp then: reported again on change.
+    failed: HashMap<OsString, (Stamp, i64, i64)>,
     pending: HashMap<OsString, Pending>,
     notify: Option<RecommendedWatcher>,
     /// Tags the current notify watcher's events, so that those of a dropped one are ignored.
@@ -274,7 +358,7 @@ impl State {
     fn run(mut self, initial: Vec<PathBuf>, rx: Receiver<Msg>) {
         for path in initial {
             if let Some(name) = path.file_name() {
-                if self.complete(name) == Flow::Stop {
+                if self.complete(name, false) == Flow::Stop {
                     return;
                 }
             }
@@ -284,6 +368,10 @@ impl State {
             let timeout = next_scan.saturating_duration_since(Instant::now());
             let flow = match rx.recv_timeout(timeout) {
                 Ok(Msg::Stop) | Err(RecvTimeoutError::Disconnected) => return,
+                Ok(Msg::Forget(name)) => {
+                    self.forget(name);
+                    Flow::Continue
+                }
                 Ok(Msg::Notify(generation, result)) if generation == self.generation => {
                     self.on_notify(result)
                 }
@@ -394,18 +482,17 @@ impl State {
         match event.kind {
             EventKind::Access(AccessKind::Close(AccessMode::Write))
             | EventKind::Modify(ModifyKind::Name(RenameMode::To)) => match self.child(&event, 0) {
-                Some(name) => self.complete(&name),
+                Some(name) => self.complete(&name, false),
                 None => Flow::Continue,
             },
             EventKind::Modify(ModifyKind::Name(RenameMode::Both)) => match self.child(&event, 1) {
-                Some(name) => self.complete(&name),
+                Some(name) => self.complete(&name, false),
                 None => Flow::Continue,
             },
             EventKind::Create(_) | EventKind::Modify(ModifyKind::Data(_)) => {
+                // Also for a reported file: this is a new version being written.
                 if let Some(name) = self.child(&event, 0) {
-                    if !self.done.contains(&name) {
-                        self.pending.entry(name).or_default().last_write = Some(Instant::now());
-                    }
+                    self.pending.entry(name).or_default().last_write = Some(Instant::now());
                 }
                 Flow::Continue
             }
@@ -427,23 +514,46 @@ impl State {
         (path.parent() == Some(self.dir.as_path()) && is_window_name(name)).then(|| name.to_owned())
     }
 
-    /// Reports `name` unless it was handled before, is not a window, is ignored, or is already
-    /// seen.
-    fn complete(&mut self, name: &OsStr) -> Flow {
-        if self.done.contains(name) {
-            return Flow::Continue;
-        }
+    /// Reports `name` unless this version of it was handled before, it is not a window, it is
+    /// ignored or already seen, or it has no data row yet (held back unless `force`).
+    fn complete(&mut self, name: &OsStr, force: bool) -> Flow {
         let path = self.dir.join(name);
-        if !is_candidate(&path) {
+        let meta = match fs::metadata(&path) {
+            Ok(meta) if meta.is_file() && is_window_name(name) => meta,
+            _ => {
+                self.pending.remove(name);
+                return Flow::Continue;
+            }
+        };
+        let stamp = stamp_of(&meta);
+        let unchanged_failure = self.failed.get(name) == Some(&full_stamp(&meta));
+        if self.done.get(name) == Some(&stamp) || unchanged_failure {
             self.pending.remove(name);
             return Flow::Continue;
         }
+        if !force && !has_data_row(&path) {
+            // Closed with only a header (or nothing): the rows may come with a later close.
+            let pending = self.pending.entry(name.to_owned()).or_default();
+            pending.held_empty = true;
+            pending.last_write = Some(Instant::now());
+            return Flow::Continue;
+        }
         self.pending.remove(name);
-        self.done.insert(name.to_owned());
+        self.failed.remove(name);
+        self.done.insert(name.to_owned(), stamp);
         if self.ignore.contains(&path) || (self.already_seen)(&path) {
             return Flow::Continue;
         }
         self.emit(WatchEvent::Ready(path))
+    }
+
+    /// A reported file could not be read: forget that it was done, and remember how it looked,
+    /// so that any change (even of its permissions) reports it again.
+    fn forget(&mut self, name: OsString) {
+        self.done.remove(&name);
+        if let Ok(meta) = fs::metadata(self.dir.join(&name)) {
+            self.failed.insert(name, full_stamp(&meta));
+        }
     }
 
     /// The backstop: reports files whose size and mtime did not change since the last scan.
@@ -465,7 +575,7 @@ impl State {
         let mut stable = Vec::new();
         for entry in entries.flatten() {
             let name = entry.file_name();
-            if self.done.contains(&name) || !is_window_name(&name) {
+            if !is_window_name(&name) {
                 continue;
             }
             let Ok(meta) = fs::metadata(entry.path()) else {
@@ -474,16 +584,18 @@ impl State {
             if !meta.is_file() {
                 continue;
             }
-            let stamp = (
-                meta.len(),
-                meta.modified().unwrap_or(SystemTime::UNIX_EPOCH),
-            );
+            let stamp = stamp_of(&meta);
+            if self.done.get(&name) == Some(&stamp)
+                || self.failed.get(&name) == Some(&full_stamp(&meta))
+            {
+                continue;
+            }
             let pending = self.pending.entry(name.clone()).or_default();
             let writer_quiet = pending
                 .last_write
                 .is_none_or(|at| at.elapsed() >= OPEN_WRITER_QUIET);
             if pending.stamp == Some(stamp) && writer_quiet {
-                stable.push(name.clone());
+                stable.push((name.clone(), pending.held_empty));
             } else {
                 pending.stamp = Some(stamp);
             }
@@ -491,8 +603,8 @@ impl State {
         }
         self.pending.retain(|name, _| present.contains(name));
         stable.sort();
-        for name in stable {
-            if self.complete(&name) == Flow::Stop {
+        for (name, force) in stable {
+            if self.complete(&name, force) == Flow::Stop {
                 return Flow::Stop;
             }
         }

@@ -36,8 +36,11 @@ pub fn export(
     let io_err = history.output_err();
     match format {
         ExportFormat::Json => {
-            serde_json::to_writer(&mut *out, &results).map_err(|e| io_err(io::Error::other(e)))?;
-            writeln!(out).map_err(&io_err)?;
+            // Serialised first, written after: a closed stdout stays a plain `BrokenPipe`.
+            let mut text =
+                serde_json::to_vec(&results).map_err(|e| io_err(io::Error::other(e)))?;
+            text.push(b'\n');
+            out.write_all(&text).map_err(&io_err)?;
         }
         ExportFormat::Csv => {
             let csv_err = |e: csv::Error| io_err(io::Error::other(e));
@@ -45,7 +48,7 @@ pub fn export(
                 .iter()
                 .flat_map(|r| r.drift.keys().map(String::as_str))
                 .collect();
-            let mut writer = csv::Writer::from_writer(&mut *out);
+            let mut writer = csv::Writer::from_writer(Vec::new());
             let mut header: Vec<String> = [
                 "window",
                 "timestamp",
@@ -78,7 +81,10 @@ pub fn export(
                     .write_record(csv_row(r, &detectors))
                     .map_err(csv_err)?;
             }
-            writer.flush().map_err(&io_err)?;
+            let text = writer
+                .into_inner()
+                .map_err(|e| io_err(io::Error::other(e.to_string())))?;
+            out.write_all(&text).map_err(&io_err)?;
         }
     }
     Ok(())
