@@ -965,6 +965,54 @@ mod tests {
     }
 
     #[test]
+    fn a_file_closed_with_only_its_header_waits_for_its_rows() {
+        let dir = tempfile::tempdir().unwrap();
+        let (watcher, rx) = start(dir.path(), fast(), never);
+        let path = dir.path().join("w.csv");
+        fs::write(&path, b"a,b\n").unwrap();
+        fs::write(dir.path().join("empty.csv"), b"").unwrap();
+        assert_quiet(&rx, Duration::from_millis(400));
+        let mut file = fs::OpenOptions::new().append(true).open(&path).unwrap();
+        file.write_all(b"1,2\n3,4\n").unwrap();
+        drop(file);
+        assert_eq!(ready(&rx), path);
+        assert_eq!(fs::metadata(&path).unwrap().len(), 12);
+        assert_quiet(&rx, Duration::from_millis(300));
+        watcher.stop();
+    }
+
+    #[test]
+    fn a_new_version_of_a_reported_file_is_reported_again_and_the_same_one_never() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("w.csv");
+        fs::write(&path, b"a\n1\n").unwrap();
+        let (watcher, rx) = start(dir.path(), fast(), never);
+        assert_eq!(ready(&rx), path);
+        assert_quiet(&rx, Duration::from_millis(300));
+        fs::write(&path, b"a\n1\n2\n").unwrap();
+        assert_eq!(ready(&rx), path);
+        assert_quiet(&rx, Duration::from_millis(300));
+        watcher.stop();
+    }
+
+    #[test]
+    fn a_forgotten_file_is_reported_again_once_it_changes_even_only_its_mode() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("w.csv");
+        fs::write(&path, b"a\n1\n").unwrap();
+        let (watcher, rx) = start(dir.path(), fast(), never);
+        assert_eq!(ready(&rx), path);
+        watcher.forgetter().forget(&path);
+        assert_quiet(&rx, Duration::from_millis(300));
+        let mut perms = fs::metadata(&path).unwrap().permissions();
+        perms.set_readonly(true);
+        fs::set_permissions(&path, perms).unwrap();
+        assert_eq!(ready(&rx), path);
+        assert_quiet(&rx, Duration::from_millis(300));
+        watcher.stop();
+    }
+
+    #[test]
     fn spawn_fails_on_a_missing_directory_or_a_file() {
         let dir = tempfile::tempdir().unwrap();
         let missing = spawn(dir.path().join("nope"), fast(), never, |_| true);

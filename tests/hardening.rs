@@ -814,3 +814,35 @@ fn a_history_error_says_its_cause_once() {
     assert!(err.contains("w.csv"), "{err}");
     assert_eq!(err.matches("key must be a string").count(), 1, "{err}");
 }
+
+#[test]
+fn monitors_started_at_the_same_instant_on_a_new_history_all_open_it() {
+    let (root, _dir, reference) = setup();
+    let empty = tempdir();
+    for round in 0..6 {
+        let history = root.path().join(format!("h{round}.sqlite"));
+        let children: Vec<Child> = (0..6)
+            .map(|_| {
+                Command::new(BIN)
+                    .arg("watch")
+                    .arg(empty.path())
+                    .arg("--reference")
+                    .arg(&reference)
+                    .arg("--once")
+                    .arg("--history")
+                    .arg(&history)
+                    .stdin(Stdio::null())
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::piped())
+                    .spawn()
+                    .expect("starts")
+            })
+            .collect();
+        for mut child in children {
+            let status = wait_exit(&mut child, Duration::from_secs(30), "concurrent open");
+            let mut err = String::new();
+            let _ = child.stderr.take().expect("stderr").read_to_string(&mut err);
+            assert_eq!(status.code(), Some(0), "round {round}: {err}");
+        }
+    }
+}
