@@ -218,13 +218,15 @@ impl MonitorConfig {
             path: origin.to_string(),
             message: e.to_string().trim_end().to_string(),
         })?;
-        config.check().map_err(|(key, message)| ConfigError::Invalid {
-            path: match line_of(text, &key) {
-                Some(line) => format!("{origin}, line {line}"),
-                None => origin.to_string(),
-            },
-            message,
-        })?;
+        config
+            .check()
+            .map_err(|(key, message)| ConfigError::Invalid {
+                path: match line_of(text, &key) {
+                    Some(line) => format!("{origin}, line {line}"),
+                    None => origin.to_string(),
+                },
+                message,
+            })?;
         Ok(config)
     }
 
@@ -298,7 +300,11 @@ impl MonitorConfig {
             ("alerts.max_history", self.alerts.max_history, MAX_HISTORY),
         ] {
             if !within(value, range) {
-                return fail(key, &value, &format!("must be from {} to {}", range.0, range.1));
+                return fail(
+                    key,
+                    &value,
+                    &format!("must be from {} to {}", range.0, range.1),
+                );
             }
         }
         if !(MAX_ITERATIONS.0..=MAX_ITERATIONS.1).contains(&c.max_iterations) {
@@ -372,7 +378,10 @@ fn line_of(text: &str, key: &str) -> Option<usize> {
         let Some((name, _)) = line.split_once('=') else {
             continue;
         };
-        let name: Vec<&str> = name.split('.').map(|p| p.trim().trim_matches('"')).collect();
+        let name: Vec<&str> = name
+            .split('.')
+            .map(|p| p.trim().trim_matches('"'))
+            .collect();
         let full = if table.is_empty() {
             name.join(".")
         } else {

@@ -242,7 +242,10 @@ impl Pipeline {
                 BTreeMap::new(),
             ),
         };
-        let unread = result.error.as_ref().is_some_and(|e| e.kind == "unreadable");
+        let unread = result
+            .error
+            .as_ref()
+            .is_some_and(|e| e.kind == "unreadable");
         if let (Some(k), false) = (&key, unread) {
             if self.last_keys.len() >= REMEMBERED_NAMES {
                 self.last_keys.clear();

@@ -572,12 +572,14 @@ impl State {
             return self.recover();
         }
         let mut present = HashSet::new();
+        let mut existing = HashSet::new();
         let mut stable = Vec::new();
         for entry in entries.flatten() {
             let name = entry.file_name();
             if !is_window_name(&name) {
                 continue;
             }
+            existing.insert(name.clone());
             let Ok(meta) = fs::metadata(entry.path()) else {
                 continue;
             };
@@ -602,6 +604,9 @@ impl State {
             present.insert(name);
         }
         self.pending.retain(|name, _| present.contains(name));
+        // Files deleted since: forget them, so a long run over rotating files stays bounded.
+        self.done.retain(|name, _| existing.contains(name));
+        self.failed.retain(|name, _| existing.contains(name));
         stable.sort();
         for (name, force) in stable {
             if self.complete(&name, force) == Flow::Stop {

@@ -218,7 +218,8 @@ fn break_history(path: &Path) {
 fn mend_history(path: &Path) {
     let conn = rusqlite::Connection::open(path).expect("open history");
     conn.busy_timeout(Duration::from_secs(5)).expect("busy");
-    conn.execute_batch("DROP TRIGGER refuse;").expect("drop trigger");
+    conn.execute_batch("DROP TRIGGER refuse;")
+        .expect("drop trigger");
 }
 
 /// Creates an empty history at `path` through the binary (a --once run on an empty directory).
@@ -271,7 +272,11 @@ fn a_non_finite_figure_is_kept_in_output_history_and_export() {
     let results = json_lines(&out.stdout);
     assert_eq!(results.len(), 2, "both windows printed");
     assert_eq!(results[0]["window"], "w1.csv");
-    assert_eq!(results[0]["predictions"]["std"], Value::Null, "overflowed std is null");
+    assert_eq!(
+        results[0]["predictions"]["std"],
+        Value::Null,
+        "overflowed std is null"
+    );
     assert_eq!(results[1]["window"], "w2.csv");
 
     let exported = export(&history, "json");
@@ -409,8 +414,16 @@ fn a_closed_stdout_ends_once_export_and_show_quietly_with_status_0() {
             os("--history"),
             history.as_os_str(),
         ]);
-        assert_eq!(out.status.code(), Some(0), "--once --format {format}: {out:?}");
-        assert!(out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "--once --format {format}: {out:?}"
+        );
+        assert!(
+            out.stderr.is_empty(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
     let recorded = export(&history, "json");
     assert!(recorded.status.success(), "{recorded:?}");
@@ -424,7 +437,11 @@ fn a_closed_stdout_ends_once_export_and_show_quietly_with_status_0() {
             history.as_os_str(),
         ]);
         assert_eq!(out.status.code(), Some(0), "export {format}: {out:?}");
-        assert!(out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.stderr.is_empty(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
     let out = into_closed_pipe(&[
         os("history"),
@@ -433,7 +450,11 @@ fn a_closed_stdout_ends_once_export_and_show_quietly_with_status_0() {
         history.as_os_str(),
     ]);
     assert_eq!(out.status.code(), Some(0), "show: {out:?}");
-    assert!(out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]
@@ -459,7 +480,11 @@ fn headless_piped_into_head_exits_0_when_head_exits() {
     assert!(first.contains("w1.csv"), "{first}");
     let status = wait_exit(&mut child, Duration::from_secs(10), "--headless | head -1");
     let mut err = String::new();
-    let _ = child.stderr.take().expect("stderr").read_to_string(&mut err);
+    let _ = child
+        .stderr
+        .take()
+        .expect("stderr")
+        .read_to_string(&mut err);
     assert_eq!(status.code(), Some(0), "{err}");
     assert!(err.is_empty(), "{err}");
 }
@@ -477,7 +502,11 @@ fn headless_into_a_closed_pipe_exits_0_quietly() {
         os("--no-history"),
     ]);
     assert_eq!(out.status.code(), Some(0), "{out:?}");
-    assert!(out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 // ---- 3. history write failures in live mode ----------------------------------------------------
@@ -602,7 +631,11 @@ fn an_unparsable_feature_and_a_vanished_prediction_column_raise_data_quality_ale
     let (_root, dir, reference) = setup();
     let mut text = String::from("x,c,prediction,target\n");
     for i in 0..50 {
-        text.push_str(&format!("{},a,0.5,{}\n", ["inf", "1e400", "oops"][i % 3], i % 2));
+        text.push_str(&format!(
+            "{},a,0.5,{}\n",
+            ["inf", "1e400", "oops"][i % 3],
+            i % 2
+        ));
     }
     std::fs::write(dir.join("w1.csv"), text).expect("w1");
     let mut text = String::from("x,c,target\n");
@@ -641,7 +674,9 @@ fn an_unparsable_feature_and_a_vanished_prediction_column_raise_data_quality_ale
     };
     let first = quality_alerts(&results[0]);
     assert!(
-        first.iter().any(|m| m.contains("\"x\"") && m.contains("invalid")),
+        first
+            .iter()
+            .any(|m| m.contains("\"x\"") && m.contains("invalid")),
         "{first:?}"
     );
     for r in &results[1..] {
@@ -694,7 +729,11 @@ fn fifos_and_devices_are_refused_as_reference_config_and_window() {
             &[os("config"), os("--check"), bad.as_os_str()],
             Duration::from_secs(20),
         );
-        assert_eq!(out.status.code(), Some(2), "config --check {bad:?}: {out:?}");
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "config --check {bad:?}: {out:?}"
+        );
     }
     // A single window named on the command line that is a device.
     let out = run(
@@ -717,8 +756,14 @@ fn size_like_settings_are_bounded_with_a_one_line_message() {
         ("[drift.statistical]\npsi_bins = 1000000000\n", "psi_bins"),
         ("[drift.classifier]\nmax_rows = 2\n", "max_rows"),
         ("[drift.classifier]\nfolds = 100000\n", "folds"),
-        ("[drift.statistical]\nmin_sample_size = 0\n", "min_sample_size"),
-        ("[drift.classifier]\nmax_iterations = 100000000\n", "max_iterations"),
+        (
+            "[drift.statistical]\nmin_sample_size = 0\n",
+            "min_sample_size",
+        ),
+        (
+            "[drift.classifier]\nmax_iterations = 100000000\n",
+            "max_iterations",
+        ),
         ("[alerts]\nmax_history = 0\n", "max_history"),
     ] {
         let path = root.path().join("c.toml");
@@ -760,7 +805,10 @@ fn a_window_larger_than_max_window_bytes_is_an_error_result_naming_the_file() {
     let big = &results[0];
     assert_eq!(big["window"], "big.csv");
     let message = big["error"]["message"].as_str().unwrap_or("");
-    assert!(message.contains("big.csv") && message.contains("--max-window-bytes"), "{big}");
+    assert!(
+        message.contains("big.csv") && message.contains("--max-window-bytes"),
+        "{big}"
+    );
     assert_eq!(results[1]["error"], Value::Null);
     let bad = run(
         &[
@@ -783,8 +831,11 @@ fn a_window_larger_than_max_window_bytes_is_an_error_result_naming_the_file() {
 fn config_value_errors_name_the_line() {
     let root = tempdir();
     let path = root.path().join("c.toml");
-    std::fs::write(&path, "task = \"classification\"\n\n[drift.statistical]\nalpha = 2.0\n")
-        .expect("write");
+    std::fs::write(
+        &path,
+        "task = \"classification\"\n\n[drift.statistical]\nalpha = 2.0\n",
+    )
+    .expect("write");
     let out = run(
         &[os("config"), os("--check"), path.as_os_str()],
         Duration::from_secs(20),
@@ -841,7 +892,11 @@ fn monitors_started_at_the_same_instant_on_a_new_history_all_open_it() {
         for mut child in children {
             let status = wait_exit(&mut child, Duration::from_secs(30), "concurrent open");
             let mut err = String::new();
-            let _ = child.stderr.take().expect("stderr").read_to_string(&mut err);
+            let _ = child
+                .stderr
+                .take()
+                .expect("stderr")
+                .read_to_string(&mut err);
             assert_eq!(status.code(), Some(0), "round {round}: {err}");
         }
     }

@@ -12,13 +12,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{channel, Sender};
 use std::sync::Arc;
 
+use super::retry::StoreRetry;
 use super::setup;
 use crate::app_event::{AppEvent, UiCommand};
 use crate::cli::{Format, WatchArgs};
 use crate::file_bytes::Access;
 use crate::history::FileKey;
 use crate::output::write_result;
-use super::retry::StoreRetry;
 use crate::pipeline::{Load, Pipeline, Processed, UsageError};
 use crate::signals;
 use crate::tui::{self, TuiOptions};
@@ -322,9 +322,7 @@ fn work_loop(
                     }
                     if let Some(e) = processed.unstored {
                         log::error!("{e:#}");
-                        let _ = events.send(AppEvent::WatcherTrouble(format!(
-                            "{e:#}; retrying"
-                        )));
+                        let _ = events.send(AppEvent::WatcherTrouble(format!("{e:#}; retrying")));
                         retry.push(processed.key, processed.report.result.clone());
                     }
                     if events

@@ -309,10 +309,12 @@ impl History {
         key: Option<&FileKey>,
         result: &MonitoringResult,
     ) -> Result<bool, HistoryError> {
-        let unread = result.error.as_ref().is_some_and(|e| e.kind == "unreadable");
+        let unread = result
+            .error
+            .as_ref()
+            .is_some_and(|e| e.kind == "unreadable");
         let key = key.filter(|_| !unread);
-        let json =
-            serde_json::to_string(result).map_err(|error| self.unstorable(result, error))?;
+        let json = serde_json::to_string(result).map_err(|error| self.unstorable(result, error))?;
         // What is stored must read back (a figure that is not finite is written as null and read
         // back as NaN); anything else that would not is refused now, naming the window.
         serde_json::from_str::<MonitoringResult>(&json)

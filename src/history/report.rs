@@ -37,8 +37,7 @@ pub fn export(
     match format {
         ExportFormat::Json => {
             // Serialised first, written after: a closed stdout stays a plain `BrokenPipe`.
-            let mut text =
-                serde_json::to_vec(&results).map_err(|e| io_err(io::Error::other(e)))?;
+            let mut text = serde_json::to_vec(&results).map_err(|e| io_err(io::Error::other(e)))?;
             text.push(b'\n');
             out.write_all(&text).map_err(&io_err)?;
         }

@@ -473,7 +473,10 @@ fn an_unreadable_window_does_not_consume_its_file_key() {
     });
     let k = key("w.csv", 10, 1);
     assert!(h.record(Some(&k), &r).unwrap());
-    assert!(!h.is_processed(&k).unwrap(), "the file is tried again later");
+    assert!(
+        !h.is_processed(&k).unwrap(),
+        "the file is tried again later"
+    );
     assert_eq!(h.count().unwrap(), 1, "the error result is kept");
 }
 

@@ -371,11 +371,7 @@ impl AlertManager {
 
     /// The alert for a window without predictions when the reference had them: the prediction
     /// column is missing, or none of its values is a number.
-    pub fn check_predictions(
-        &mut self,
-        result: &MonitoringResult,
-        column: &str,
-    ) -> Option<Alert> {
+    pub fn check_predictions(&mut self, result: &MonitoringResult, column: &str) -> Option<Alert> {
         if result.error.is_some() || result.predictions.is_some() {
             return None;
         }
@@ -418,7 +414,11 @@ mod tests {
         for i in 0..10 {
             manager.raise(AlertLevel::Info, AlertKind::DataDrift, "w", format!("{i}"));
         }
-        let kept: Vec<&str> = manager.history().iter().map(|a| a.message.as_str()).collect();
+        let kept: Vec<&str> = manager
+            .history()
+            .iter()
+            .map(|a| a.message.as_str())
+            .collect();
         assert_eq!(kept, ["7", "8", "9"]);
         assert!(manager.history.len() <= 6, "memory bounded too");
         assert_eq!(AlertThresholds::default().max_history, 10_000);
