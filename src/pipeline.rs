@@ -56,14 +56,15 @@ pub struct Processed {
     pub unread: bool,
 }
 
-/// Names whose last key is remembered (to say which window a new version supersedes); beyond
-/// this many the memory is cleared, so a run over millions of files does not grow without end.
-const REMEMBERED_NAMES: usize = 100_000;
+/// Files whose last key is remembered (to say which window a new version supersedes); beyond
+/// this many, those of files deleted since are forgotten (and if that is not enough, all), so a
+/// run over millions of rotating files does not grow without end.
+const REMEMBERED_FILES: usize = 10_000;
 
 /// The monitor, the reference and the history, ready to process windows.
 pub struct Pipeline {
-    /// The key each file name was last processed under in this run.
-    last_keys: HashMap<String, FileKey>,
+    /// The key each file was last processed under in this run.
+    last_keys: HashMap<PathBuf, FileKey>,
     monitor: ModelMonitor,
     schema: Schema,
     /// Kept only for the UI's histograms; `--once` and `--headless` drop it after fitting.
@@ -203,7 +204,7 @@ impl Pipeline {
         metadata.insert("file".into(), path.display().to_string().into());
         if let Some(k) = &key {
             metadata.insert("bytes".into(), k.size.into());
-            if let Some(earlier) = self.earlier_key(k) {
+            if let Some(earlier) = self.earlier_key(path, k) {
                 metadata.insert(
                     "supersedes".into(),
                     serde_json::json!({
@@ -247,10 +248,13 @@ impl Pipeline {
             .as_ref()
             .is_some_and(|e| e.kind == "unreadable");
         if let (Some(k), false) = (&key, unread) {
-            if self.last_keys.len() >= REMEMBERED_NAMES {
-                self.last_keys.clear();
+            if self.last_keys.len() >= REMEMBERED_FILES {
+                self.last_keys.retain(|p, _| p.exists());
+                if self.last_keys.len() >= REMEMBERED_FILES / 2 {
+                    self.last_keys.clear();
+                }
             }
-            self.last_keys.insert(k.name.clone(), k.clone());
+            self.last_keys.insert(path.to_path_buf(), k.clone());
         }
         let unstored = match self.store(key.as_ref(), &result) {
             Ok(false) => return None,
@@ -282,8 +286,8 @@ impl Pipeline {
 
     /// The earlier version of this file processed in this run or recorded in the history, when
     /// `key` is a new one.
-    fn earlier_key(&self, key: &FileKey) -> Option<FileKey> {
-        let earlier = match self.last_keys.get(&key.name) {
+    fn earlier_key(&self, path: &Path, key: &FileKey) -> Option<FileKey> {
+        let earlier = match self.last_keys.get(path) {
             Some(k) => Some(k.clone()),
             None => self
                 .history

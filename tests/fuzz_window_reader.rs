@@ -96,7 +96,7 @@ fn process(monitor: &mut ModelMonitor, schema: &Schema, path: &Path) -> Monitori
 
 proptest! {
     #![proptest_config(ProptestConfig {
-        cases: 96,
+        cases: 256,
         failure_persistence: None,
         ..ProptestConfig::default()
     })]

@@ -599,7 +599,8 @@ fn a_file_closed_with_only_its_header_is_processed_once_when_its_rows_arrive() {
         .append(true)
         .open(dir.join("w.csv"))
         .expect("append");
-    file.write_all(text[header_end..].as_bytes()).expect("rows");
+    file.write_all(&text.as_bytes()[header_end..])
+        .expect("rows");
     drop(file);
     let result = m.next(Duration::from_secs(30));
     assert_eq!(result["window"], "w.csv");
