@@ -81,17 +81,16 @@ pub enum WatchEvent {
     Recovered,
 }
 
+/// Why the watcher could not start. The cause is in the message, not a `source()`, so that
+/// anyhow's `{:#}` does not say it twice.
 #[derive(Debug, thiserror::Error)]
 pub enum WatchError {
-    #[error("cannot read the watched directory \"{}\": {source}", path.display())]
-    Directory { path: PathBuf, source: io::Error },
+    #[error("cannot read the watched directory \"{}\": {error}", path.display())]
+    Directory { path: PathBuf, error: io::Error },
     #[error("\"{}\" is not a directory", path.display())]
     NotADirectory { path: PathBuf },
-    #[error("cannot watch \"{}\" for new files: {source} (try --poll)", path.display())]
-    Notify {
-        path: PathBuf,
-        source: notify::Error,
-    },
+    #[error("cannot watch \"{}\" for new files: {error} (try --poll)", path.display())]
+    Notify { path: PathBuf, error: notify::Error },
     #[error("cannot start the watcher thread: {0}")]
     Thread(io::Error),
 }
@@ -192,14 +191,14 @@ pub fn spawn(
     already_seen: impl Fn(&Path) -> bool + Send + 'static,
     sink: impl Fn(WatchEvent) -> bool + Send + 'static,
 ) -> Result<Watcher, WatchError> {
-    let meta = fs::metadata(&dir).map_err(|source| WatchError::Directory {
+    let meta = fs::metadata(&dir).map_err(|error| WatchError::Directory {
         path: dir.clone(),
-        source,
+        error,
     })?;
     // notify's paths are absolute: compare them with an absolute directory.
-    let dir = fs::canonicalize(&dir).map_err(|source| WatchError::Directory {
+    let dir = fs::canonicalize(&dir).map_err(|error| WatchError::Directory {
         path: dir.clone(),
-        source,
+        error,
     })?;
     if !meta.is_dir() {
         return Err(WatchError::NotADirectory { path: dir });
@@ -223,14 +222,14 @@ pub fn spawn(
         sink: Box::new(sink),
     };
     // Watch first, then list: a file completed in between is in both, and `done` dedupes.
-    state.establish().map_err(|source| WatchError::Notify {
+    state.establish().map_err(|error| WatchError::Notify {
         path: state.dir.clone(),
-        source,
+        error,
     })?;
     let initial =
-        list_windows(&state.dir, &state.ignore).map_err(|source| WatchError::Directory {
+        list_windows(&state.dir, &state.ignore).map_err(|error| WatchError::Directory {
             path: state.dir.clone(),
-            source,
+            error,
         })?;
     let thread = thread::Builder::new()
         .name("ml-monitor-watch".into())

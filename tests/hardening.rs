@@ -455,6 +455,13 @@ fn a_closed_stdout_ends_once_export_and_show_quietly_with_status_0() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    let out = into_closed_pipe(&[os("config"), os("--print-default")]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "config --print-default: {out:?}"
+    );
+    assert!(out.stderr.is_empty(), "{out:?}");
 }
 
 #[test]

@@ -205,6 +205,9 @@ fn watch_stdout(tx: Sender<Work>) {
                 let _ = tx.send(Work::StdoutClosed);
                 return;
             }
+            if n > 0 && fd.revents & libc::POLLNVAL != 0 {
+                return; // no stdout at all: nothing to watch
+            }
             if n < 0 && std::io::Error::last_os_error().kind() != std::io::ErrorKind::Interrupted {
                 return;
             }
