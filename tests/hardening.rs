@@ -286,7 +286,12 @@ fn a_non_finite_figure_is_kept_in_output_history_and_export() {
     assert_eq!(stored[0]["predictions"]["std"], Value::Null);
     let csv = export(&history, "csv");
     assert!(csv.status.success(), "{csv:?}");
-    assert_eq!(String::from_utf8_lossy(&csv.stdout).lines().count(), 3);
+    let csv_text = String::from_utf8_lossy(&csv.stdout);
+    assert_eq!(csv_text.lines().count(), 3);
+    assert!(
+        !csv_text.contains("NaN") && !csv_text.contains("inf"),
+        "{csv_text}"
+    );
     let show = run(
         &[
             os("history"),
@@ -297,6 +302,10 @@ fn a_non_finite_figure_is_kept_in_output_history_and_export() {
         Duration::from_secs(30),
     );
     assert!(show.status.success(), "{show:?}");
+    assert!(
+        !String::from_utf8_lossy(&show.stdout).contains("NaN"),
+        "{show:?}"
+    );
 
     // A second run has nothing left to do: nothing was lost, nothing is repeated.
     let again = run(&args, Duration::from_secs(60));

@@ -90,7 +90,12 @@ pub fn export(
 }
 
 fn csv_row(r: &MonitoringResult, detectors: &BTreeSet<&str>) -> Vec<String> {
-    let num = |v: Option<f64>| v.map(|v| v.to_string()).unwrap_or_default();
+    // A figure that is not finite (stored as null, read back as NaN) is an empty cell.
+    let num = |v: Option<f64>| {
+        v.filter(|v| v.is_finite())
+            .map(|v| v.to_string())
+            .unwrap_or_default()
+    };
     let mut row = vec![
         r.window.clone(),
         rfc3339(r.timestamp),
@@ -175,10 +180,10 @@ fn show_row(r: &MonitoringResult, max_window: usize) -> [String; 6] {
     };
     let metric = match (&r.error, &r.performance) {
         (Some(e), _) => clean(&e.kind),
-        (None, Some(p)) => {
-            let (label, value) = p.headline();
-            format!("{label} {value:.4}")
-        }
+        (None, Some(p)) => match p.headline() {
+            (label, value) if value.is_finite() => format!("{label} {value:.4}"),
+            (label, _) => format!("{label} n/a"),
+        },
         (None, None) => "-".to_string(),
     };
     let alerts: Vec<String> = AlertLevel::ALL
