@@ -97,6 +97,10 @@ pub struct WatchArgs {
     /// No colours in the UI (also when NO_COLOR is set).
     #[arg(long)]
     pub no_color: bool,
+    /// Largest window file read, in bytes (suffixes k, M, G: powers of 1000); a larger file is
+    /// an `unreadable` error result naming the file.
+    #[arg(long, default_value = "2G", value_parser = parse_bytes)]
+    pub max_window_bytes: u64,
     #[command(flatten)]
     pub metrics: MetricsArgs,
 }
@@ -112,6 +116,30 @@ pub struct MetricsArgs {
     /// in every mode, for node_exporter's textfile collector.
     #[arg(long, value_name = "PATH")]
     pub metrics_file: Option<PathBuf>,
+}
+
+/// A byte count: digits with an optional k, M or G suffix (powers of 1000); at least 1.
+fn parse_bytes(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let (digits, unit) = match t.char_indices().find(|(_, c)| !c.is_ascii_digit()) {
+        Some((i, _)) => t.split_at(i),
+        None => (t, ""),
+    };
+    let unit: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" => 1_000,
+        "m" | "mb" => 1_000_000,
+        "g" | "gb" => 1_000_000_000,
+        other => return Err(format!("unknown unit \"{other}\" (use k, M or G)")),
+    };
+    let n: u64 = digits
+        .parse()
+        .map_err(|_| format!("\"{s}\" is not a byte count such as 500M or 2G"))?;
+    match n.checked_mul(unit) {
+        Some(0) => Err("must be at least 1 byte".into()),
+        Some(v) => Ok(v),
+        None => Err(format!("\"{s}\" is too large")),
+    }
 }
 
 #[derive(Debug, Args)]

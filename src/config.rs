@@ -207,11 +207,8 @@ pub struct MonitorConfig {
 /// A configuration file that could not be used.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("{path}: cannot read: {source}")]
-    Read {
-        path: String,
-        source: std::io::Error,
-    },
+    #[error("{path}: cannot read: {message}")]
+    Read { path: String, message: String },
     #[error("{path}: {message}")]
     Parse { path: String, message: String },
     #[error("{path}: {message}")]
@@ -220,11 +217,23 @@ pub enum ConfigError {
 
 impl MonitorConfig {
     /// Reads and validates a TOML file.
+    /// Only a regular file of at most 1 MiB is read: a FIFO or a device would hang or never end.
     pub fn from_file(path: &Path) -> Result<Self, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        let unreadable = |message: String| ConfigError::Read {
             path: path.display().to_string(),
-            source,
-        })?;
+            message,
+        };
+        let meta = std::fs::metadata(path).map_err(|e| unreadable(e.to_string()))?;
+        if !meta.is_file() {
+            return Err(unreadable("not a regular file".into()));
+        }
+        if meta.len() > MAX_CONFIG_BYTES {
+            return Err(unreadable(format!(
+                "{} bytes, more than a configuration file can be ({MAX_CONFIG_BYTES})",
+                meta.len()
+            )));
+        }
+        let text = std::fs::read_to_string(path).map_err(|e| unreadable(e.to_string()))?;
         Self::from_toml(&text, &path.display().to_string())
     }
 
@@ -234,74 +243,139 @@ impl MonitorConfig {
             path: origin.to_string(),
             message: e.to_string().trim_end().to_string(),
         })?;
-        config.validate().map_err(|message| ConfigError::Invalid {
-            path: origin.to_string(),
-            message,
-        })?;
+        config
+            .check()
+            .map_err(|(key, message)| ConfigError::Invalid {
+                path: match line_of(text, &key) {
+                    Some(line) => format!("{origin}, line {line}"),
+                    None => origin.to_string(),
+                },
+                message,
+            })?;
         Ok(config)
     }
 
-    /// Checks value ranges; the message names the key.
+    /// Checks value ranges; the message starts with the key (`drift.statistical.alpha = 2: ...`).
+    /// Every size-like setting is bounded: a huge `psi_bins` or `max_rows` would allocate
+    /// gigabytes, a tiny `max_rows` gives the classifier too few rows to tell anything apart.
     pub fn validate(&self) -> Result<(), String> {
+        self.check().map_err(|(_, message)| message)
+    }
+
+    /// [`MonitorConfig::validate`], also giving the dotted key that is wrong.
+    fn check(&self) -> Result<(), (String, String)> {
         let s = &self.drift.statistical;
         let c = &self.drift.classifier;
+        let fail = |key: &str, value: &dyn std::fmt::Display, rule: &str| {
+            Err((key.to_string(), format!("{key} = {value}: {rule}")))
+        };
         let in_unit = |v: f64| v.is_finite() && v > 0.0 && v < 1.0;
+        let within = |v: usize, range: (usize, usize)| (range.0..=range.1).contains(&v);
         if !in_unit(s.alpha) {
-            return Err(format!(
-                "drift.statistical.alpha = {}: must be in (0, 1)",
-                s.alpha
-            ));
+            return fail("drift.statistical.alpha", &s.alpha, "must be in (0, 1)");
         }
         if !(s.min_statistic.is_finite() && (0.0..=1.0).contains(&s.min_statistic)) {
-            return Err(format!(
-                "drift.statistical.min_statistic = {}: must be in [0, 1]",
-                s.min_statistic
-            ));
+            return fail(
+                "drift.statistical.min_statistic",
+                &s.min_statistic,
+                "must be in [0, 1]",
+            );
         }
-        if s.psi_bins < 2 {
-            return Err(format!(
-                "drift.statistical.psi_bins = {}: must be at least 2",
-                s.psi_bins
-            ));
+        if !within(s.psi_bins, PSI_BINS) {
+            return fail(
+                "drift.statistical.psi_bins",
+                &s.psi_bins,
+                &format!("must be from {} to {}", PSI_BINS.0, PSI_BINS.1),
+            );
         }
         if !(s.psi_threshold.is_finite() && s.psi_threshold >= 0.0) {
-            return Err(format!(
-                "drift.statistical.psi_threshold = {}: must be a number >= 0",
-                s.psi_threshold
-            ));
+            return fail(
+                "drift.statistical.psi_threshold",
+                &s.psi_threshold,
+                "must be a number >= 0",
+            );
         }
-        if s.confirmation_windows == 0 || c.confirmation_windows == 0 {
-            return Err("confirmation_windows must be at least 1".into());
+        for (key, value, range) in [
+            (
+                "drift.statistical.min_sample_size",
+                s.min_sample_size,
+                SAMPLE_SIZE,
+            ),
+            (
+                "drift.statistical.min_drifted_features",
+                s.min_drifted_features,
+                (1, 1_000_000),
+            ),
+            (
+                "drift.statistical.confirmation_windows",
+                s.confirmation_windows,
+                CONFIRMATION_WINDOWS,
+            ),
+            (
+                "drift.classifier.confirmation_windows",
+                c.confirmation_windows,
+                CONFIRMATION_WINDOWS,
+            ),
+            ("drift.classifier.folds", c.folds, FOLDS),
+            (
+                "drift.classifier.min_sample_size",
+                c.min_sample_size,
+                SAMPLE_SIZE,
+            ),
+            ("alerts.max_history", self.alerts.max_history, MAX_HISTORY),
+        ] {
+            if !within(value, range) {
+                return fail(
+                    key,
+                    &value,
+                    &format!("must be from {} to {}", range.0, range.1),
+                );
+            }
         }
-        if s.min_drifted_features == 0 {
-            return Err("drift.statistical.min_drifted_features must be at least 1".into());
-        }
-        if c.folds < 2 {
-            return Err(format!(
-                "drift.classifier.folds = {}: must be at least 2",
-                c.folds
-            ));
+        if !(MAX_ITERATIONS.0..=MAX_ITERATIONS.1).contains(&c.max_iterations) {
+            return fail(
+                "drift.classifier.max_iterations",
+                &c.max_iterations,
+                &format!("must be from {} to {}", MAX_ITERATIONS.0, MAX_ITERATIONS.1),
+            );
         }
         if !(c.auc_threshold.is_finite() && (0.0..=1.0).contains(&c.auc_threshold)) {
-            return Err(format!(
-                "drift.classifier.auc_threshold = {}: must be in [0, 1]",
-                c.auc_threshold
-            ));
+            return fail(
+                "drift.classifier.auc_threshold",
+                &c.auc_threshold,
+                "must be in [0, 1]",
+            );
         }
-        if c.max_rows < 2 {
-            return Err("drift.classifier.max_rows must be at least 2".into());
+        // Each fold must hold enough rows of both sides for its AUC to mean something.
+        let min_rows = (MIN_ROWS_PER_FOLD * c.folds).max(c.min_sample_size);
+        if c.max_rows < min_rows || c.max_rows > MAX_ROWS {
+            return fail(
+                "drift.classifier.max_rows",
+                &c.max_rows,
+                &format!(
+                    "must be from {min_rows} ({MIN_ROWS_PER_FOLD} x folds, and at least \
+                     min_sample_size) to {MAX_ROWS}"
+                ),
+            );
         }
         let m = &self.metrics;
         if !(1..=MAX_METRICS_FEATURES).contains(&m.max_features) {
-            return Err(format!(
-                "metrics.max_features = {}: must be between 1 and {MAX_METRICS_FEATURES}",
-                m.max_features
-            ));
+            return fail(
+                "metrics.max_features",
+                &m.max_features,
+                &format!("must be from 1 to {MAX_METRICS_FEATURES}"),
+            );
         }
         if m.addr.as_deref().is_some_and(|a| a.trim().is_empty()) {
-            return Err("metrics.addr is empty: give HOST:PORT or :PORT, or leave it out".into());
+            return fail(
+                "metrics.addr",
+                &"\"\"",
+                "is empty: give HOST:PORT or :PORT, or leave it out",
+            );
         }
-        self.alerts.validate()
+        self.alerts
+            .check()
+            .map_err(|(key, message)| (format!("alerts.{key}"), message))
     }
 
     /// The full default file, with comments, as `ml-monitor config --print-default` prints it.
@@ -311,6 +385,54 @@ impl MonitorConfig {
 }
 
 const DEFAULT_TOML: &str = include_str!("default_config.toml");
+
+/// Bounds of the size-like settings (inclusive).
+const PSI_BINS: (usize, usize) = (2, 1000);
+const SAMPLE_SIZE: (usize, usize) = (1, 100_000_000);
+const CONFIRMATION_WINDOWS: (usize, usize) = (1, 10_000);
+const FOLDS: (usize, usize) = (2, 20);
+const MAX_ITERATIONS: (u64, u64) = (1, 100_000);
+const MAX_HISTORY: (usize, usize) = (1, 10_000_000);
+/// The classifier's `max_rows` is at least this many rows per fold...
+const MIN_ROWS_PER_FOLD: usize = 20;
+/// ... and at most this many (two sides of this many rows, every feature, in memory).
+const MAX_ROWS: usize = 10_000_000;
+/// A configuration file larger than this is not a configuration file.
+const MAX_CONFIG_BYTES: u64 = 1 << 20;
+
+/// The 1-based line where the dotted `key` is set in TOML `text`, if it can be found.
+fn line_of(text: &str, key: &str) -> Option<usize> {
+    let mut table = String::new();
+    for (i, raw) in text.lines().enumerate() {
+        let line = raw.split('#').next().unwrap_or("").trim();
+        if let Some(header) = line.strip_prefix('[') {
+            table = header
+                .trim_start_matches('[')
+                .trim_end_matches(']')
+                .split('.')
+                .map(str::trim)
+                .collect::<Vec<_>>()
+                .join(".");
+            continue;
+        }
+        let Some((name, _)) = line.split_once('=') else {
+            continue;
+        };
+        let name: Vec<&str> = name
+            .split('.')
+            .map(|p| p.trim().trim_matches('"'))
+            .collect();
+        let full = if table.is_empty() {
+            name.join(".")
+        } else {
+            format!("{table}.{}", name.join("."))
+        };
+        if full == key {
+            return Some(i + 1);
+        }
+    }
+    None
+}
 
 #[cfg(test)]
 mod tests {

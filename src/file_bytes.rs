@@ -22,9 +22,15 @@ pub enum Access {
     Map,
 }
 
+/// Default of `--max-window-bytes`: generous for CSV windows, small enough that a runaway file
+/// is refused with a message instead of exhausting memory.
+pub const DEFAULT_MAX_BYTES: u64 = 2_000_000_000;
+
 /// The bytes of the file loaded last.
 pub struct FileBytes {
     access: Access,
+    /// Files larger than this are refused before they are read.
+    max_bytes: u64,
     buffer: Vec<u8>,
     map: Option<Mmap>,
 }
@@ -33,9 +39,16 @@ impl FileBytes {
     pub fn new(access: Access) -> Self {
         FileBytes {
             access,
+            max_bytes: DEFAULT_MAX_BYTES,
             buffer: Vec::new(),
             map: None,
         }
+    }
+
+    /// Refuses files larger than `max_bytes` (`--max-window-bytes`).
+    pub fn with_limit(mut self, max_bytes: u64) -> Self {
+        self.max_bytes = max_bytes;
+        self
     }
 
     /// Lets go of a mapping (a read buffer is kept for the next file).
@@ -44,8 +57,11 @@ impl FileBytes {
     }
 
     /// Loads `path`, replacing what was loaded before.
+    /// Only regular files are loaded (a FIFO would block, a device never end), and only up to
+    /// the size limit; either refusal is an `unreadable` error naming the file.
     pub fn load(&mut self, path: &Path) -> Result<&[u8], DataError> {
         self.map = None;
+        check_file(path, self.max_bytes)?;
         if self.access == Access::Map {
             if let Some(map) = map_file(path)? {
                 return Ok(&self.map.insert(map)[..]);
@@ -54,6 +70,25 @@ impl FileBytes {
         data::read_file_into(path, &mut self.buffer)?;
         Ok(&self.buffer)
     }
+}
+
+/// Refuses what is not a regular file, or is larger than `max_bytes`.
+pub fn check_file(path: &Path, max_bytes: u64) -> Result<(), DataError> {
+    let refuse = |message: String| DataError::Unreadable {
+        file: path.to_path_buf(),
+        message,
+    };
+    let meta = std::fs::metadata(path).map_err(|e| refuse(e.to_string()))?;
+    if !meta.is_file() {
+        return Err(refuse("not a regular file".into()));
+    }
+    if meta.len() > max_bytes {
+        return Err(refuse(format!(
+            "{} bytes, more than --max-window-bytes {max_bytes}",
+            meta.len()
+        )));
+    }
+    Ok(())
 }
 
 /// The file mapped, or `None` when it is empty (a zero-length mapping is refused).

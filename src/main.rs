@@ -40,6 +40,8 @@ fn main() -> ExitCode {
     };
     match outcome {
         Ok(code) => code,
+        // The reader of stdout has gone (`| head`): end quietly and successfully, as ripgrep.
+        Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("ml-monitor: {e:#}");
             if e.downcast_ref::<UsageError>().is_some() {
@@ -49,4 +51,21 @@ fn main() -> ExitCode {
             }
         }
     }
+}
+
+/// Whether the error is a write to a closed stdout, however it was wrapped.
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    use std::io::ErrorKind::BrokenPipe;
+    e.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == BrokenPipe)
+            || cause
+                .downcast_ref::<serde_json::Error>()
+                .and_then(serde_json::Error::io_error_kind)
+                == Some(BrokenPipe)
+            || cause
+                .downcast_ref::<history::HistoryError>()
+                .is_some_and(history::HistoryError::is_broken_pipe)
+    })
 }

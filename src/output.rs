@@ -19,8 +19,11 @@ pub fn write_result(
 ) -> std::io::Result<()> {
     match format {
         Format::Json => {
-            serde_json::to_writer(&mut *out, result).map_err(std::io::Error::other)?;
-            writeln!(out)?;
+            // Serialised first, written after: a closed stdout is then a plain `BrokenPipe`,
+            // not an error hidden inside serde_json's.
+            let mut line = serde_json::to_vec(result).map_err(std::io::Error::other)?;
+            line.push(b'\n');
+            out.write_all(&line)?;
         }
         Format::Text => write_text(out, result)?,
     }
@@ -45,18 +48,26 @@ fn write_text(out: &mut dyn Write, r: &MonitoringResult) -> std::io::Result<()> 
         }
         match &r.performance {
             Some(Performance::Classification(m)) => {
-                line.push_str(&format!("  accuracy {:.3} f1 {:.3}", m.accuracy, m.f1));
+                line.push_str(&format!(
+                    "  accuracy {} f1 {}",
+                    fixed(m.accuracy, 3),
+                    fixed(m.f1, 3)
+                ));
             }
             Some(Performance::Regression(m)) => {
-                line.push_str(&format!("  r2 {:.3} rmse {:.4}", m.r2, m.rmse));
+                line.push_str(&format!(
+                    "  r2 {} rmse {}",
+                    fixed(m.r2, 3),
+                    fixed(m.rmse, 4)
+                ));
             }
             None => {}
         }
         if let Some(p) = &r.predictions {
-            line.push_str(&format!("  pred mean {:.4}", p.mean));
+            line.push_str(&format!("  pred mean {}", fixed(p.mean, 4)));
         }
         if let Some(s) = r.prediction_shift {
-            line.push_str(&format!(" shift {s:.4}"));
+            line.push_str(&format!(" shift {}", fixed(s, 4)));
         }
         writeln!(out, "{line}")?;
         let drifted: Vec<String> = r
@@ -88,6 +99,15 @@ fn write_text(out: &mut dyn Write, r: &MonitoringResult) -> std::io::Result<()> 
         )?;
     }
     Ok(())
+}
+
+/// A figure with `digits` decimals, or `n/a` when it is not finite (an overflow, say).
+fn fixed(v: f64, digits: usize) -> String {
+    if v.is_finite() {
+        format!("{v:.digits$}")
+    } else {
+        "n/a".to_string()
+    }
 }
 
 /// Strips control characters (and so escape sequences' introducers) from text that came from

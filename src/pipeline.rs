@@ -4,7 +4,7 @@
 //! they read, evaluate and record a window in exactly the same way. The result is recorded in
 //! the history (one transaction) before anyone is shown it: what was shown is never lost.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -37,8 +37,34 @@ pub enum ReferenceSource {
     Stats(PathBuf),
 }
 
+/// How files are loaded: mapped or read, and the largest window accepted.
+#[derive(Debug, Clone, Copy)]
+pub struct Load {
+    pub access: Access,
+    pub max_bytes: u64,
+}
+
+/// A processed window: what to show, and whether the history holds it.
+pub struct Processed {
+    pub report: WindowReport,
+    /// The key the result was (or is to be) recorded under.
+    pub key: Option<FileKey>,
+    /// Why the history could not record the result; it is shown all the same, and the caller
+    /// retries ([`Pipeline::store`]) or fails.
+    pub unstored: Option<anyhow::Error>,
+    /// The file could not be read: it is not done, and is tried again when it changes.
+    pub unread: bool,
+}
+
+/// Files whose last key is remembered (to say which window a new version supersedes); beyond
+/// this many, those of files deleted since are forgotten (and if that is not enough, all), so a
+/// run over millions of rotating files does not grow without end.
+const REMEMBERED_FILES: usize = 10_000;
+
 /// The monitor, the reference and the history, ready to process windows.
 pub struct Pipeline {
+    /// The key each file was last processed under in this run.
+    last_keys: HashMap<PathBuf, FileKey>,
     monitor: ModelMonitor,
     schema: Schema,
     /// Kept only for the UI's histograms; `--once` and `--headless` drop it after fitting.
@@ -54,7 +80,7 @@ pub struct Pipeline {
 impl Pipeline {
     /// Reads the reference (and the model, if any) and fits the monitor. Errors name the file.
     /// `histograms`: also compute per-feature histograms for the UI (keeps the reference in
-    /// memory). `access`: how files are loaded (see [`crate::file_bytes`]). `first`: a window
+    /// memory). `load`: how files are loaded (see [`crate::file_bytes`]). `first`: a window
     /// file to read while the reference is being fitted (the one `process` will be given first).
     pub fn new(
         config: MonitorConfig,
@@ -62,17 +88,20 @@ impl Pipeline {
         model: Option<&Path>,
         history: Option<History>,
         histograms: bool,
-        access: Access,
+        load: Load,
         first: Option<&Path>,
     ) -> anyhow::Result<Self> {
-        let mut monitor = ModelMonitor::new(config.clone()).with_history_limit(1000);
+        let Load { access, max_bytes } = load;
+        // Nothing reads the monitor's own result history here (the views get each result as
+        // it is made, the history database keeps them): keep none.
+        let mut monitor = ModelMonitor::new(config.clone()).with_history_limit(0);
         if let Some(path) = model {
             let model = TrainedModel::load(path)?;
             monitor = monitor.with_model(Arc::new(model));
         }
         match source {
             ReferenceSource::Csv(path) => {
-                let mut bytes = FileBytes::new(access);
+                let mut bytes = FileBytes::new(access).with_limit(max_bytes);
                 let (reference, schema) = bytes
                     .load(path)
                     .and_then(|b| data::parse_reference(path, b, &config.columns))
@@ -94,6 +123,7 @@ impl Pipeline {
                     || {
                         first.map(|p| {
                             let window = FileBytes::new(access)
+                                .with_limit(max_bytes)
                                 .load(p)
                                 .and_then(|b| data::parse_window(p, b, &schema));
                             (p.to_path_buf(), window)
@@ -102,6 +132,7 @@ impl Pipeline {
                 );
                 let reference = fitted.with_context(|| format!("reference {}", path.display()))?;
                 Ok(Pipeline {
+                    last_keys: HashMap::new(),
                     monitor,
                     schema,
                     reference,
@@ -119,11 +150,12 @@ impl Pipeline {
                     ))
                 })?;
                 Ok(Pipeline {
+                    last_keys: HashMap::new(),
                     monitor,
                     schema: stats.schema(&config.columns),
                     reference: None,
                     history,
-                    bytes: FileBytes::new(access),
+                    bytes: FileBytes::new(access).with_limit(max_bytes),
                     prefetched: None,
                 })
             }
@@ -153,14 +185,15 @@ impl Pipeline {
         }
     }
 
-    /// Processes one window file. `Ok(None)`: the history already holds this exact file.
-    /// An unusable file gives an error result, not an `Err`; `Err` means the history could not
-    /// be written.
-    pub fn process(&mut self, path: &Path) -> anyhow::Result<Option<WindowReport>> {
+    /// Processes one window file. `None`: the history already holds this exact file.
+    /// An unusable file gives an error result; a result the history could not record is still
+    /// returned, with the reason in `unstored`. Nothing is lost silently.
+    pub fn process(&mut self, path: &Path) -> Option<Processed> {
         let key = FileKey::of(path).ok();
         if let (Some(h), Some(k)) = (&self.history, &key) {
-            if h.is_processed(k)? {
-                return Ok(None);
+            // A failing lookup is not a reason to skip the window: recording will say.
+            if h.is_processed(k).unwrap_or(false) {
+                return None;
             }
         }
         let name = path.file_name().map_or_else(
@@ -171,6 +204,16 @@ impl Pipeline {
         metadata.insert("file".into(), path.display().to_string().into());
         if let Some(k) = &key {
             metadata.insert("bytes".into(), k.size.into());
+            if let Some(earlier) = self.earlier_key(path, k) {
+                metadata.insert(
+                    "supersedes".into(),
+                    serde_json::json!({
+                        "window": earlier.name,
+                        "bytes": earlier.size,
+                        "mtime_ns": earlier.mtime_ns,
+                    }),
+                );
+            }
         }
         let window = match self.prefetched.take() {
             Some((prefetched, window)) if prefetched == path => window,
@@ -200,15 +243,58 @@ impl Pipeline {
                 BTreeMap::new(),
             ),
         };
-        if let Some(h) = &mut self.history {
-            let recorded = h
-                .record(key.as_ref(), &result)
-                .with_context(|| format!("recording {name} in the history"))?;
-            if !recorded {
-                return Ok(None);
+        let unread = result
+            .error
+            .as_ref()
+            .is_some_and(|e| e.kind == "unreadable");
+        if let (Some(k), false) = (&key, unread) {
+            if self.last_keys.len() >= REMEMBERED_FILES {
+                self.last_keys.retain(|p, _| p.exists());
+                if self.last_keys.len() >= REMEMBERED_FILES / 2 {
+                    self.last_keys.clear();
+                }
             }
+            self.last_keys.insert(path.to_path_buf(), k.clone());
         }
-        Ok(Some(WindowReport { result, histograms }))
+        let unstored = match self.store(key.as_ref(), &result) {
+            Ok(false) => return None,
+            Ok(true) => None,
+            Err(e) => Some(e),
+        };
+        Some(Processed {
+            report: WindowReport { result, histograms },
+            key,
+            unstored,
+            unread,
+        })
+    }
+
+    /// Records a result in the history (if kept). `Ok(false)`: that file key was recorded
+    /// already (by another run), so nothing was.
+    pub fn store(
+        &mut self,
+        key: Option<&FileKey>,
+        result: &ml_monitor::MonitoringResult,
+    ) -> anyhow::Result<bool> {
+        match &mut self.history {
+            Some(h) => Ok(h
+                .record(key, result)
+                .with_context(|| format!("{}: not recorded in the history", result.window))?),
+            None => Ok(true),
+        }
+    }
+
+    /// The earlier version of this file processed in this run or recorded in the history, when
+    /// `key` is a new one.
+    fn earlier_key(&self, path: &Path, key: &FileKey) -> Option<FileKey> {
+        let earlier = match self.last_keys.get(path) {
+            Some(k) => Some(k.clone()),
+            None => self
+                .history
+                .as_ref()
+                .and_then(|h| h.latest_key(&key.name).ok().flatten()),
+        };
+        earlier.filter(|k| k != key)
     }
 
     fn histograms_of(

@@ -16,6 +16,17 @@
 //!
 //! Files already present at start are taken as complete: nothing can tell otherwise.
 //!
+//! What the watcher remembers of a reported file is the history's key: name, size and
+//! modification time. A new version of a reported file (rewritten, or appended to) is reported
+//! again; the same version never is. A file closed with no data row yet (empty, or only its
+//! header) is not a window: it is held until a later close brings rows, or until it has been
+//! quiet for [`OPEN_WRITER_QUIET`] (then it is reported and becomes an error result). A file
+//! the monitor could not read is handed back with [`Watcher::forget`] and reported again when
+//! it changes in any way, its permissions included.
+//!
+//! The directory is canonicalised once at start: notify reports absolute paths, and a relative
+//! directory would match none of them.
+//!
 //! Only direct children of the directory are considered, and only `*.csv` (any case) — so
 //! dot-directories such as `.ml-monitor/` are never entered, and stray notes or logs are ignored.
 
@@ -70,17 +81,16 @@ pub enum WatchEvent {
     Recovered,
 }
 
+/// Why the watcher could not start. The cause is in the message, not a `source()`, so that
+/// anyhow's `{:#}` does not say it twice.
 #[derive(Debug, thiserror::Error)]
 pub enum WatchError {
-    #[error("cannot read the watched directory \"{}\": {source}", path.display())]
-    Directory { path: PathBuf, source: io::Error },
+    #[error("cannot read the watched directory \"{}\": {error}", path.display())]
+    Directory { path: PathBuf, error: io::Error },
     #[error("\"{}\" is not a directory", path.display())]
     NotADirectory { path: PathBuf },
-    #[error("cannot watch \"{}\" for new files: {source} (try --poll)", path.display())]
-    Notify {
-        path: PathBuf,
-        source: notify::Error,
-    },
+    #[error("cannot watch \"{}\" for new files: {error} (try --poll)", path.display())]
+    Notify { path: PathBuf, error: notify::Error },
     #[error("cannot start the watcher thread: {0}")]
     Thread(io::Error),
 }
@@ -153,7 +163,23 @@ pub struct Watcher {
 enum Msg {
     /// An event from the notify watcher of the given generation.
     Notify(u64, notify::Result<Event>),
+    /// This reported file could not be read: report it again once it changes.
+    Forget(OsString),
     Stop,
+}
+
+/// Hands files the monitor could not read back to the watcher (cloneable, any thread).
+#[derive(Clone)]
+pub struct Forgetter(Sender<Msg>);
+
+impl Forgetter {
+    /// The file at `path` could not be read: it is not done, and is reported again when its
+    /// size, modification time or status (permissions) change.
+    pub fn forget(&self, path: &Path) {
+        if let Some(name) = path.file_name() {
+            let _ = self.0.send(Msg::Forget(name.to_owned()));
+        }
+    }
 }
 
 /// Watches `dir`: reports the window files present now (name order, minus those `already_seen`
@@ -165,9 +191,14 @@ pub fn spawn(
     already_seen: impl Fn(&Path) -> bool + Send + 'static,
     sink: impl Fn(WatchEvent) -> bool + Send + 'static,
 ) -> Result<Watcher, WatchError> {
-    let meta = fs::metadata(&dir).map_err(|source| WatchError::Directory {
+    let meta = fs::metadata(&dir).map_err(|error| WatchError::Directory {
         path: dir.clone(),
-        source,
+        error,
+    })?;
+    // notify's paths are absolute: compare them with an absolute directory.
+    let dir = fs::canonicalize(&dir).map_err(|error| WatchError::Directory {
+        path: dir.clone(),
+        error,
     })?;
     if !meta.is_dir() {
         return Err(WatchError::NotADirectory { path: dir });
@@ -178,7 +209,8 @@ pub fn spawn(
         interval: options.poll.unwrap_or(options.rescan_interval),
         use_notify: options.poll.is_none(),
         dir,
-        done: HashSet::new(),
+        done: HashMap::new(),
+        failed: HashMap::new(),
         pending: HashMap::new(),
         notify: None,
         generation: 0,
@@ -190,14 +222,14 @@ pub fn spawn(
         sink: Box::new(sink),
     };
     // Watch first, then list: a file completed in between is in both, and `done` dedupes.
-    state.establish().map_err(|source| WatchError::Notify {
+    state.establish().map_err(|error| WatchError::Notify {
         path: state.dir.clone(),
-        source,
+        error,
     })?;
     let initial =
-        list_windows(&state.dir, &state.ignore).map_err(|source| WatchError::Directory {
+        list_windows(&state.dir, &state.ignore).map_err(|error| WatchError::Directory {
             path: state.dir.clone(),
-            source,
+            error,
         })?;
     let thread = thread::Builder::new()
         .name("ml-monitor-watch".into())
@@ -210,6 +242,11 @@ pub fn spawn(
 }
 
 impl Watcher {
+    /// A handle that hands unreadable files back (see [`Forgetter::forget`]).
+    pub fn forgetter(&self) -> Forgetter {
+        Forgetter(self.tx.clone())
+    }
+
     /// Stops the watcher and waits for its thread.
     pub fn stop(mut self) {
         self.shutdown();
@@ -246,8 +283,51 @@ enum Flow {
 struct Pending {
     /// Size and modification time at the last scan.
     stamp: Option<(u64, SystemTime)>,
-    /// Last `Create` / `Modify(Data)` from notify without a close since.
+    /// Last `Create` / `Modify(Data)` from notify without a close since (or when a file closed
+    /// without rows was held back).
     last_write: Option<Instant>,
+    /// Held back because it had no data row when it was closed: reported after the quiet
+    /// period even without rows.
+    held_empty: bool,
+}
+
+/// What the watcher (and the history) know a file version by: size and modification time.
+type Stamp = (u64, SystemTime);
+
+fn stamp_of(meta: &fs::Metadata) -> Stamp {
+    (
+        meta.len(),
+        meta.modified().unwrap_or(SystemTime::UNIX_EPOCH),
+    )
+}
+
+/// A stamp that also changes with the file's status (a `chmod` changes its ctime).
+#[cfg(unix)]
+fn full_stamp(meta: &fs::Metadata) -> (Stamp, i64, i64) {
+    use std::os::unix::fs::MetadataExt;
+    (stamp_of(meta), meta.ctime(), meta.ctime_nsec())
+}
+
+#[cfg(not(unix))]
+fn full_stamp(meta: &fs::Metadata) -> (Stamp, i64, i64) {
+    (stamp_of(meta), 0, 0)
+}
+
+/// Whether the file holds a data row: something other than line breaks after its first line.
+/// Only the start of the file is read (at most 1 MiB); when in doubt, yes.
+fn has_data_row(path: &Path) -> bool {
+    use std::io::Read;
+    let Ok(file) = fs::File::open(path) else {
+        return true;
+    };
+    let mut head = Vec::new();
+    if file.take(1 << 20).read_to_end(&mut head).is_err() {
+        return true;
+    }
+    match memchr::memchr(b'\n', &head) {
+        Some(end) => head[end + 1..].iter().any(|b| !b.is_ascii_whitespace()),
+        None => head.len() == 1 << 20,
+    }
 }
 
 struct State {
@@ -255,8 +335,11 @@ struct State {
     ignore: IgnoreSet,
     interval: Duration,
     use_notify: bool,
-    /// Names reported, skipped as already seen, or ignored: never looked at again.
-    done: HashSet<OsString>,
+    /// Names reported, skipped as already seen, or ignored, with the version that was: that
+    /// version is never reported again, a new one is.
+    done: HashMap<OsString, Stamp>,
+    /// Files the monitor could not read, with their full stamp then: reported again on change.
+    failed: HashMap<OsString, (Stamp, i64, i64)>,
     pending: HashMap<OsString, Pending>,
     notify: Option<RecommendedWatcher>,
     /// Tags the current notify watcher's events, so that those of a dropped one are ignored.
@@ -274,7 +357,7 @@ impl State {
     fn run(mut self, initial: Vec<PathBuf>, rx: Receiver<Msg>) {
         for path in initial {
             if let Some(name) = path.file_name() {
-                if self.complete(name) == Flow::Stop {
+                if self.complete(name, false) == Flow::Stop {
                     return;
                 }
             }
@@ -284,6 +367,10 @@ impl State {
             let timeout = next_scan.saturating_duration_since(Instant::now());
             let flow = match rx.recv_timeout(timeout) {
                 Ok(Msg::Stop) | Err(RecvTimeoutError::Disconnected) => return,
+                Ok(Msg::Forget(name)) => {
+                    self.forget(name);
+                    Flow::Continue
+                }
                 Ok(Msg::Notify(generation, result)) if generation == self.generation => {
                     self.on_notify(result)
                 }
@@ -394,18 +481,17 @@ impl State {
         match event.kind {
             EventKind::Access(AccessKind::Close(AccessMode::Write))
             | EventKind::Modify(ModifyKind::Name(RenameMode::To)) => match self.child(&event, 0) {
-                Some(name) => self.complete(&name),
+                Some(name) => self.complete(&name, false),
                 None => Flow::Continue,
             },
             EventKind::Modify(ModifyKind::Name(RenameMode::Both)) => match self.child(&event, 1) {
-                Some(name) => self.complete(&name),
+                Some(name) => self.complete(&name, false),
                 None => Flow::Continue,
             },
             EventKind::Create(_) | EventKind::Modify(ModifyKind::Data(_)) => {
+                // Also for a reported file: this is a new version being written.
                 if let Some(name) = self.child(&event, 0) {
-                    if !self.done.contains(&name) {
-                        self.pending.entry(name).or_default().last_write = Some(Instant::now());
-                    }
+                    self.pending.entry(name).or_default().last_write = Some(Instant::now());
                 }
                 Flow::Continue
             }
@@ -427,23 +513,46 @@ impl State {
         (path.parent() == Some(self.dir.as_path()) && is_window_name(name)).then(|| name.to_owned())
     }
 
-    /// Reports `name` unless it was handled before, is not a window, is ignored, or is already
-    /// seen.
-    fn complete(&mut self, name: &OsStr) -> Flow {
-        if self.done.contains(name) {
-            return Flow::Continue;
-        }
+    /// Reports `name` unless this version of it was handled before, it is not a window, it is
+    /// ignored or already seen, or it has no data row yet (held back unless `force`).
+    fn complete(&mut self, name: &OsStr, force: bool) -> Flow {
         let path = self.dir.join(name);
-        if !is_candidate(&path) {
+        let meta = match fs::metadata(&path) {
+            Ok(meta) if meta.is_file() && is_window_name(name) => meta,
+            _ => {
+                self.pending.remove(name);
+                return Flow::Continue;
+            }
+        };
+        let stamp = stamp_of(&meta);
+        let unchanged_failure = self.failed.get(name) == Some(&full_stamp(&meta));
+        if self.done.get(name) == Some(&stamp) || unchanged_failure {
             self.pending.remove(name);
             return Flow::Continue;
         }
+        if !force && !has_data_row(&path) {
+            // Closed with only a header (or nothing): the rows may come with a later close.
+            let pending = self.pending.entry(name.to_owned()).or_default();
+            pending.held_empty = true;
+            pending.last_write = Some(Instant::now());
+            return Flow::Continue;
+        }
         self.pending.remove(name);
-        self.done.insert(name.to_owned());
+        self.failed.remove(name);
+        self.done.insert(name.to_owned(), stamp);
         if self.ignore.contains(&path) || (self.already_seen)(&path) {
             return Flow::Continue;
         }
         self.emit(WatchEvent::Ready(path))
+    }
+
+    /// A reported file could not be read: forget that it was done, and remember how it looked,
+    /// so that any change (even of its permissions) reports it again.
+    fn forget(&mut self, name: OsString) {
+        self.done.remove(&name);
+        if let Ok(meta) = fs::metadata(self.dir.join(&name)) {
+            self.failed.insert(name, full_stamp(&meta));
+        }
     }
 
     /// The backstop: reports files whose size and mtime did not change since the last scan.
@@ -462,37 +571,44 @@ impl State {
             return self.recover();
         }
         let mut present = HashSet::new();
+        let mut existing = HashSet::new();
         let mut stable = Vec::new();
         for entry in entries.flatten() {
             let name = entry.file_name();
-            if self.done.contains(&name) || !is_window_name(&name) {
+            if !is_window_name(&name) {
                 continue;
             }
+            existing.insert(name.clone());
             let Ok(meta) = fs::metadata(entry.path()) else {
                 continue;
             };
             if !meta.is_file() {
                 continue;
             }
-            let stamp = (
-                meta.len(),
-                meta.modified().unwrap_or(SystemTime::UNIX_EPOCH),
-            );
+            let stamp = stamp_of(&meta);
+            if self.done.get(&name) == Some(&stamp)
+                || self.failed.get(&name) == Some(&full_stamp(&meta))
+            {
+                continue;
+            }
             let pending = self.pending.entry(name.clone()).or_default();
             let writer_quiet = pending
                 .last_write
                 .is_none_or(|at| at.elapsed() >= OPEN_WRITER_QUIET);
             if pending.stamp == Some(stamp) && writer_quiet {
-                stable.push(name.clone());
+                stable.push((name.clone(), pending.held_empty));
             } else {
                 pending.stamp = Some(stamp);
             }
             present.insert(name);
         }
         self.pending.retain(|name, _| present.contains(name));
+        // Files deleted since: forget them, so a long run over rotating files stays bounded.
+        self.done.retain(|name, _| existing.contains(name));
+        self.failed.retain(|name, _| existing.contains(name));
         stable.sort();
-        for name in stable {
-            if self.complete(&name) == Flow::Stop {
+        for (name, force) in stable {
+            if self.complete(&name, force) == Flow::Stop {
                 return Flow::Stop;
             }
         }
@@ -512,354 +628,4 @@ fn dir_identity(_dir: &Path) -> Option<(u64, u64)> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use std::fs::File;
-    use std::io::Write;
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    use std::sync::Arc;
-
-    const WAIT: Duration = Duration::from_secs(2);
-
-    fn fast() -> WatchOptions {
-        WatchOptions {
-            rescan_interval: Duration::from_millis(50),
-            ..WatchOptions::default()
-        }
-    }
-
-    fn start(
-        dir: &Path,
-        options: WatchOptions,
-        already_seen: impl Fn(&Path) -> bool + Send + 'static,
-    ) -> (Watcher, Receiver<WatchEvent>) {
-        let (tx, rx) = mpsc::channel();
-        let watcher = spawn(dir.to_path_buf(), options, already_seen, move |event| {
-            tx.send(event).is_ok()
-        })
-        .expect("watcher starts");
-        (watcher, rx)
-    }
-
-    fn never(_: &Path) -> bool {
-        false
-    }
-
-    fn ready(rx: &Receiver<WatchEvent>) -> PathBuf {
-        match rx.recv_timeout(WAIT) {
-            Ok(WatchEvent::Ready(path)) => path,
-            other => panic!("expected Ready, got {other:?}"),
-        }
-    }
-
-    fn assert_quiet(rx: &Receiver<WatchEvent>, for_how_long: Duration) {
-        if let Ok(event) = rx.recv_timeout(for_how_long) {
-            panic!("unexpected {event:?}");
-        }
-    }
-
-    #[test]
-    fn slow_writer_is_reported_once_and_only_after_close() {
-        let dir = tempfile::tempdir().unwrap();
-        let (watcher, rx) = start(dir.path(), fast(), never);
-        let path = dir.path().join("slow.csv");
-        let mut file = File::create(&path).unwrap();
-        for _ in 0..5 {
-            file.write_all(b"a,b\n1,2\n").unwrap();
-            file.flush().unwrap();
-            thread::sleep(Duration::from_millis(100));
-            assert!(rx.try_recv().is_err(), "reported while being written");
-        }
-        // Several rescans now see a stable but still open file.
-        assert_quiet(&rx, Duration::from_millis(300));
-        drop(file);
-        let got = ready(&rx);
-        assert_eq!(got, path);
-        assert_eq!(fs::metadata(&got).unwrap().len(), 40);
-        assert_quiet(&rx, Duration::from_millis(300));
-        watcher.stop();
-    }
-
-    #[test]
-    fn renamed_in_file_is_reported_once_under_its_final_name() {
-        let dir = tempfile::tempdir().unwrap();
-        let (watcher, rx) = start(dir.path(), fast(), never);
-        let tmp = dir.path().join("x.csv.tmp");
-        let mut file = File::create(&tmp).unwrap();
-        for _ in 0..3 {
-            file.write_all(b"a\n1\n").unwrap();
-            thread::sleep(Duration::from_millis(20));
-        }
-        drop(file);
-        fs::rename(&tmp, dir.path().join("x.csv")).unwrap();
-        fs::write(dir.path().join(".y.csv"), b"a\n1\n").unwrap();
-        fs::rename(dir.path().join(".y.csv"), dir.path().join("y.csv")).unwrap();
-        assert_eq!(ready(&rx), dir.path().join("x.csv"));
-        assert_eq!(ready(&rx), dir.path().join("y.csv"));
-        assert_quiet(&rx, Duration::from_millis(300));
-        watcher.stop();
-    }
-
-    #[test]
-    fn files_present_at_start_come_first_in_name_order() {
-        let dir = tempfile::tempdir().unwrap();
-        for name in ["c.csv", "a.csv", "b.csv"] {
-            fs::write(dir.path().join(name), b"a\n1\n").unwrap();
-        }
-        let (watcher, rx) = start(dir.path(), fast(), never);
-        fs::write(dir.path().join("0_late.csv"), b"a\n1\n").unwrap();
-        let got: Vec<PathBuf> = (0..4).map(|_| ready(&rx)).collect();
-        let want: Vec<PathBuf> = ["a.csv", "b.csv", "c.csv", "0_late.csv"]
-            .iter()
-            .map(|name| dir.path().join(name))
-            .collect();
-        assert_eq!(got, want);
-        assert_quiet(&rx, Duration::from_millis(200));
-        watcher.stop();
-    }
-
-    #[test]
-    fn a_thousand_files_dropped_at_once_are_each_reported_once() {
-        // Creating 1,000 files takes seconds on some disks; tmpfs keeps the test fast.
-        let shm = Path::new("/dev/shm");
-        let dir = if shm.is_dir() {
-            tempfile::tempdir_in(shm).unwrap()
-        } else {
-            tempfile::tempdir().unwrap()
-        };
-        let (watcher, rx) = start(dir.path(), fast(), never);
-        for i in 0..1000 {
-            fs::write(dir.path().join(format!("w{i:04}.csv")), b"a\n1\n").unwrap();
-        }
-        let deadline = Instant::now() + Duration::from_secs(3);
-        let mut got = Vec::new();
-        while got.len() < 1000 && Instant::now() < deadline {
-            if let Ok(WatchEvent::Ready(path)) = rx.recv_timeout(Duration::from_millis(100)) {
-                got.push(path);
-            }
-        }
-        let distinct: HashSet<&PathBuf> = got.iter().collect();
-        assert_eq!(got.len(), 1000);
-        assert_eq!(distinct.len(), 1000);
-        assert_quiet(&rx, Duration::from_millis(200));
-        watcher.stop();
-    }
-
-    #[test]
-    #[cfg(unix)]
-    fn hidden_temporary_foreign_and_ignored_files_are_never_reported() {
-        let dir = tempfile::tempdir().unwrap();
-        let elsewhere = tempfile::tempdir().unwrap();
-        let noise = [
-            ".hidden.csv",
-            "a.csv.part",
-            "b.csv.tmp",
-            "c.CSV.TMP",
-            "notes.txt",
-        ];
-        for name in noise {
-            fs::write(dir.path().join(name), b"a\n1\n").unwrap();
-        }
-        fs::create_dir(dir.path().join(".ml-monitor")).unwrap();
-        fs::write(dir.path().join(".ml-monitor/h.csv"), b"a\n1\n").unwrap();
-        fs::create_dir(dir.path().join("folder.csv")).unwrap();
-        fs::write(dir.path().join("ref.csv"), b"a\n1\n").unwrap();
-        // The reference named through a symlinked directory: equal only once canonicalised.
-        let link = elsewhere.path().join("link");
-        std::os::unix::fs::symlink(dir.path(), &link).unwrap();
-        let options = WatchOptions {
-            ignore: vec![link.join("ref.csv")],
-            ..fast()
-        };
-        assert_eq!(
-            initial_files(dir.path(), &options.ignore).unwrap(),
-            Vec::<PathBuf>::new()
-        );
-
-        let (watcher, rx) = start(dir.path(), options, never);
-        let late_noise = [
-            ".late.csv",
-            "late.csv.part",
-            "late.csv.tmp",
-            "late.Csv.Part",
-            "late.txt",
-        ];
-        for name in noise.iter().chain(&late_noise) {
-            fs::write(dir.path().join(name), b"a\n1\n2\n").unwrap();
-        }
-        fs::write(dir.path().join(".ml-monitor/late.csv"), b"a\n1\n").unwrap();
-        fs::write(dir.path().join("ref.csv"), b"a\n1\n2\n").unwrap();
-        fs::write(dir.path().join("zz.csv"), b"a\n1\n").unwrap();
-        assert_eq!(ready(&rx), dir.path().join("zz.csv"));
-        assert_quiet(&rx, Duration::from_millis(300));
-        watcher.stop();
-    }
-
-    #[test]
-    fn candidates_are_regular_csv_files_that_are_not_hidden_or_temporary() {
-        let dir = tempfile::tempdir().unwrap();
-        for name in [
-            "a.csv",
-            "UP.CSV",
-            ".a.csv",
-            "a.csv.tmp",
-            "a.csv.part",
-            "a.txt",
-        ] {
-            fs::write(dir.path().join(name), b"a\n").unwrap();
-        }
-        fs::create_dir(dir.path().join("d.csv")).unwrap();
-        let candidate = |name: &str| is_candidate(&dir.path().join(name));
-        assert!(candidate("a.csv"));
-        assert!(candidate("UP.CSV"));
-        for name in [
-            ".a.csv",
-            "a.csv.tmp",
-            "a.csv.part",
-            "a.txt",
-            "d.csv",
-            "gone.csv",
-        ] {
-            assert!(!candidate(name), "{name} taken as a window");
-        }
-        let files = initial_files(dir.path(), &[]).unwrap();
-        assert_eq!(
-            files,
-            vec![dir.path().join("UP.CSV"), dir.path().join("a.csv")]
-        );
-    }
-
-    #[test]
-    fn poll_mode_finds_files_by_stable_size_without_notify() {
-        let dir = tempfile::tempdir().unwrap();
-        let interval = Duration::from_millis(200);
-        let options = WatchOptions {
-            poll: Some(interval),
-            ..WatchOptions::default()
-        };
-        let (watcher, rx) = start(dir.path(), options, never);
-
-        let growing = dir.path().join("growing.csv");
-        let mut file = File::create(&growing).unwrap();
-        for _ in 0..10 {
-            file.write_all(b"a,b\n1,2\n").unwrap();
-            thread::sleep(Duration::from_millis(50));
-            assert!(rx.try_recv().is_err(), "reported while growing");
-        }
-        drop(file);
-        let got = ready(&rx);
-        assert_eq!(got, growing);
-        assert_eq!(fs::metadata(&got).unwrap().len(), 80);
-
-        let written = Instant::now();
-        fs::write(dir.path().join("b.csv"), b"a\n1\n").unwrap();
-        assert_eq!(ready(&rx), dir.path().join("b.csv"));
-        // Notify would have reported the close within milliseconds; polling needs two scans.
-        assert!(written.elapsed() >= interval, "{:?}", written.elapsed());
-        assert_quiet(&rx, Duration::from_millis(300));
-        watcher.stop();
-    }
-
-    #[test]
-    fn removed_directory_is_reported_once_and_recovered_when_recreated() {
-        let root = tempfile::tempdir().unwrap();
-        let dir = root.path().join("w");
-        fs::create_dir(&dir).unwrap();
-        let (watcher, rx) = start(&dir, fast(), never);
-        fs::remove_dir_all(&dir).unwrap();
-        assert!(matches!(rx.recv_timeout(WAIT), Ok(WatchEvent::Trouble(_))));
-        assert_quiet(&rx, Duration::from_millis(300));
-        fs::create_dir(&dir).unwrap();
-        fs::write(dir.join("new.csv"), b"a\n1\n").unwrap();
-        assert_eq!(rx.recv_timeout(WAIT), Ok(WatchEvent::Recovered));
-        assert_eq!(ready(&rx), dir.join("new.csv"));
-        // notify watches the new directory: an open, stable file waits for its close.
-        let mut file = File::create(dir.join("next.csv")).unwrap();
-        file.write_all(b"a\n1\n").unwrap();
-        assert_quiet(&rx, Duration::from_millis(300));
-        drop(file);
-        assert_eq!(ready(&rx), dir.join("next.csv"));
-        assert_quiet(&rx, Duration::from_millis(200));
-        watcher.stop();
-    }
-
-    #[test]
-    fn directory_moved_away_is_not_followed() {
-        let root = tempfile::tempdir().unwrap();
-        let dir = root.path().join("w");
-        let moved = root.path().join("moved");
-        fs::create_dir(&dir).unwrap();
-        let (watcher, rx) = start(&dir, fast(), never);
-        fs::rename(&dir, &moved).unwrap();
-        assert!(matches!(rx.recv_timeout(WAIT), Ok(WatchEvent::Trouble(_))));
-        fs::write(moved.join("stale.csv"), b"a\n1\n").unwrap();
-        assert_quiet(&rx, Duration::from_millis(200));
-        fs::create_dir(&dir).unwrap();
-        fs::write(dir.join("fresh.csv"), b"a\n1\n").unwrap();
-        assert_eq!(rx.recv_timeout(WAIT), Ok(WatchEvent::Recovered));
-        assert_eq!(ready(&rx), dir.join("fresh.csv"));
-        assert_quiet(&rx, Duration::from_millis(300));
-        watcher.stop();
-    }
-
-    #[test]
-    fn files_already_seen_are_skipped() {
-        let dir = tempfile::tempdir().unwrap();
-        for name in ["a.csv", "b.csv", "c.csv"] {
-            fs::write(dir.path().join(name), b"a\n1\n").unwrap();
-        }
-        let seen = |path: &Path| {
-            path.file_name()
-                .is_some_and(|name| name == "b.csv" || name == "e.csv")
-        };
-        let (watcher, rx) = start(dir.path(), fast(), seen);
-        assert_eq!(ready(&rx), dir.path().join("a.csv"));
-        assert_eq!(ready(&rx), dir.path().join("c.csv"));
-        fs::write(dir.path().join("e.csv"), b"a\n1\n").unwrap();
-        fs::write(dir.path().join("d.csv"), b"a\n1\n").unwrap();
-        assert_eq!(ready(&rx), dir.path().join("d.csv"));
-        assert_quiet(&rx, Duration::from_millis(300));
-        watcher.stop();
-    }
-
-    #[test]
-    fn a_closed_sink_stops_the_watcher_and_stop_is_prompt() {
-        let dir = tempfile::tempdir().unwrap();
-        for name in ["a.csv", "b.csv"] {
-            fs::write(dir.path().join(name), b"a\n1\n").unwrap();
-        }
-        let calls = Arc::new(AtomicUsize::new(0));
-        let counter = Arc::clone(&calls);
-        let watcher = spawn(
-            dir.path().to_path_buf(),
-            WatchOptions::default(),
-            never,
-            move |_| {
-                counter.fetch_add(1, Ordering::SeqCst);
-                false
-            },
-        )
-        .unwrap();
-        fs::write(dir.path().join("c.csv"), b"a\n1\n").unwrap();
-        thread::sleep(Duration::from_millis(200));
-        assert_eq!(calls.load(Ordering::SeqCst), 1);
-
-        let (watcher2, _rx) = start(dir.path(), WatchOptions::default(), never);
-        let stopping = Instant::now();
-        watcher2.stop();
-        drop(watcher);
-        // The default rescan interval is 2 s: stopping must not wait for it.
-        assert!(stopping.elapsed() < Duration::from_millis(500));
-    }
-
-    #[test]
-    fn spawn_fails_on_a_missing_directory_or_a_file() {
-        let dir = tempfile::tempdir().unwrap();
-        let missing = spawn(dir.path().join("nope"), fast(), never, |_| true);
-        assert!(matches!(missing, Err(WatchError::Directory { .. })));
-        let file = dir.path().join("f.csv");
-        fs::write(&file, b"a\n").unwrap();
-        let not_dir = spawn(file, fast(), never, |_| true);
-        assert!(matches!(not_dir, Err(WatchError::NotADirectory { .. })));
-    }
-}
+mod tests;

@@ -1,5 +1,6 @@
 //! `ml-monitor config`: print the default file, or check one.
 
+use std::io::Write;
 use std::process::ExitCode;
 
 use ml_monitor::MonitorConfig;
@@ -10,11 +11,11 @@ use crate::pipeline::UsageError;
 pub fn run(args: &ConfigArgs) -> anyhow::Result<ExitCode> {
     if let Some(path) = &args.check {
         let config = MonitorConfig::from_file(path).map_err(|e| UsageError(e.to_string()))?;
-        print!("{}", toml::to_string_pretty(&config)?);
+        std::io::stdout().write_all(toml::to_string_pretty(&config)?.as_bytes())?;
         return Ok(ExitCode::SUCCESS);
     }
     if args.print_default {
-        print!("{}", MonitorConfig::default_toml());
+        std::io::stdout().write_all(MonitorConfig::default_toml().as_bytes())?;
         return Ok(ExitCode::SUCCESS);
     }
     Err(UsageError("say what to do: --print-default or --check FILE".into()).into())

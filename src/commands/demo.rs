@@ -66,6 +66,7 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
         log_file: None,
         no_color: args.no_color,
         metrics: Default::default(),
+        max_window_bytes: crate::file_bytes::DEFAULT_MAX_BYTES,
     };
     let outcome = live::run_tui(&watch, "ml-monitor demo");
     drop(stop_tx);

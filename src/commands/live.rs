@@ -12,6 +12,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{channel, Sender};
 use std::sync::Arc;
 
+use super::retry::StoreRetry;
 use super::setup;
 use crate::app_event::{AppEvent, UiCommand};
 use crate::cli::{Format, WatchArgs};
@@ -19,7 +20,7 @@ use crate::file_bytes::Access;
 use crate::history::FileKey;
 use crate::metrics::{Exporter, MetricsSettings};
 use crate::output::write_result;
-use crate::pipeline::{Pipeline, UsageError};
+use crate::pipeline::{Load, Pipeline, Processed, UsageError};
 use crate::signals;
 use crate::tui::{self, TuiOptions};
 use crate::watch::{self, WatchEvent, WatchOptions};
@@ -28,6 +29,8 @@ use crate::watch::{self, WatchEvent, WatchOptions};
 enum Work {
     File(PathBuf),
     Command(UiCommand),
+    /// The reader of stdout has gone (`| head -1`): end quietly.
+    StdoutClosed,
     Stop,
 }
 
@@ -59,13 +62,17 @@ fn prepare(args: &WatchArgs, histograms: bool) -> anyhow::Result<Prepared> {
             m.seed(last);
         }
     }
+    let load = Load {
+        access: Access::Read,
+        max_bytes: args.max_window_bytes,
+    };
     let pipeline = Pipeline::new(
         config,
         &source,
         args.model.as_deref(),
         history,
         histograms,
-        Access::Read,
+        load,
         None,
     )?;
     Ok((pipeline, args.reference.clone(), metrics))
@@ -100,6 +107,7 @@ pub fn run_headless(args: &WatchArgs) -> anyhow::Result<ExitCode> {
     let format = args.format.unwrap_or(Format::Json);
     let stop = Arc::new(AtomicBool::new(false));
     let (tx, rx) = channel::<Work>();
+    let tx_closed = tx.clone();
     {
         let stop = Arc::clone(&stop);
         let tx = tx.clone();
@@ -121,32 +129,111 @@ pub fn run_headless(args: &WatchArgs) -> anyhow::Result<ExitCode> {
             true
         }
     })?;
+    watch_stdout(tx_closed);
+    let forgetter = watcher.forgetter();
+    let mut retry = StoreRetry::default();
     let stdout = std::io::stdout();
-    while let Ok(work) = rx.recv() {
+    let outcome = loop {
+        let work = match retry.next_due() {
+            Some(due) => {
+                match rx.recv_timeout(due.saturating_duration_since(std::time::Instant::now())) {
+                    Ok(work) => Some(work),
+                    Err(std::sync::mpsc::RecvTimeoutError::Timeout) => None,
+                    Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break Ok(()),
+                }
+            }
+            None => match rx.recv() {
+                Ok(work) => Some(work),
+                Err(_) => break Ok(()),
+            },
+        };
         if stop.load(Ordering::SeqCst) {
-            break;
+            break Ok(());
         }
         match work {
-            Work::File(path) => match timed(&mut pipeline, &path, metrics.as_mut()) {
-                Ok(Some(report)) => {
+            Some(Work::File(path)) => {
+                if let Some(processed) = timed(&mut pipeline, &path, metrics.as_mut()) {
+                    let Processed {
+                        report,
+                        key,
+                        unstored,
+                        unread,
+                    } = processed;
+                    if unread {
+                        forgetter.forget(&path);
+                    }
                     let mut out = stdout.lock();
                     if let Err(e) = write_result(&mut out, &report.result, format) {
                         if e.kind() == std::io::ErrorKind::BrokenPipe {
-                            break;
+                            break Ok(());
                         }
                         eprintln!("ml-monitor: stdout: {e}");
                     }
+                    drop(out);
+                    if let Some(e) = unstored {
+                        eprintln!("ml-monitor: {e:#}; retrying");
+                        retry.push(key, report.result);
+                    }
                 }
-                Ok(None) => {}
-                Err(e) => eprintln!("ml-monitor: {e:#}"),
-            },
-            Work::Command(_) => {}
-            Work::Stop => break,
+            }
+            Some(Work::Command(_)) | None => {}
+            Some(Work::Stop) => break Ok(()),
+            Some(Work::StdoutClosed) => {
+                // Nobody reads the results any more; what is recorded stays recorded.
+                break Ok(());
+            }
         }
-    }
+        match retry.run(&mut pipeline, false) {
+            Ok(recorded) => {
+                for window in recorded {
+                    eprintln!("ml-monitor: {window}: recorded in the history after all");
+                }
+            }
+            Err(e) => break Err(e),
+        }
+    };
     watcher.stop();
+    outcome?;
+    if retry.len() > 0 {
+        // Leaving with results not yet recorded: one last attempt, else say so and fail.
+        retry.run(&mut pipeline, true)?;
+    }
     Ok(ExitCode::SUCCESS)
 }
+
+/// Sends `StdoutClosed` once stdout is a pipe or socket whose reader has gone, even when no
+/// window comes to be written (`watch DIR --headless | head -1` must end).
+#[cfg(unix)]
+fn watch_stdout(tx: Sender<Work>) {
+    let spawned = std::thread::Builder::new()
+        .name("stdout-watch".into())
+        .spawn(move || loop {
+            let mut fd = libc::pollfd {
+                fd: libc::STDOUT_FILENO,
+                events: 0,
+                revents: 0,
+            };
+            // SAFETY: one valid pollfd, for the duration of the call. Asking for no events,
+            // poll still reports POLLERR (pipe reader gone) and POLLHUP (socket closed).
+            let n = unsafe { libc::poll(&mut fd, 1, 1000) };
+            if n > 0 && fd.revents & (libc::POLLERR | libc::POLLHUP) != 0 {
+                let _ = tx.send(Work::StdoutClosed);
+                return;
+            }
+            if n > 0 && fd.revents & libc::POLLNVAL != 0 {
+                return; // no stdout at all: nothing to watch
+            }
+            if n < 0 && std::io::Error::last_os_error().kind() != std::io::ErrorKind::Interrupted {
+                return;
+            }
+        });
+    if let Err(e) = spawned {
+        log::warn!("cannot watch stdout for a closed pipe: {e}");
+    }
+}
+
+#[cfg(not(unix))]
+fn watch_stdout(_tx: Sender<Work>) {}
 
 /// `watch DIR` on a terminal (and `demo`): the TUI.
 pub fn run_tui(args: &WatchArgs, title: &str) -> anyhow::Result<ExitCode> {
@@ -184,12 +271,6 @@ pub fn run_tui(args: &WatchArgs, title: &str) -> anyhow::Result<ExitCode> {
             })?;
     }
     let seen = pipeline.processed_keys()?;
-    let worker = {
-        let ev_tx = ev_tx.clone();
-        std::thread::Builder::new()
-            .name("worker".into())
-            .spawn(move || work_loop(pipeline, metrics, work_rx, ev_tx))?
-    };
     let watcher = {
         let work_tx = work_tx.clone();
         let ev_tx = ev_tx.clone();
@@ -198,6 +279,13 @@ pub fn run_tui(args: &WatchArgs, title: &str) -> anyhow::Result<ExitCode> {
             WatchEvent::Trouble(message) => ev_tx.send(AppEvent::WatcherTrouble(message)).is_ok(),
             WatchEvent::Recovered => ev_tx.send(AppEvent::WatcherRecovered).is_ok(),
         })?
+    };
+    let worker = {
+        let ev_tx = ev_tx.clone();
+        let forgetter = watcher.forgetter();
+        std::thread::Builder::new()
+            .name("worker".into())
+            .spawn(move || work_loop(pipeline, metrics, work_rx, ev_tx, forgetter))?
     };
     let options = TuiOptions {
         directory: args.path.display().to_string(),
@@ -213,55 +301,97 @@ pub fn run_tui(args: &WatchArgs, title: &str) -> anyhow::Result<ExitCode> {
     let outcome = tui::run(options, initial, acknowledged, ev_rx, ev_tx, cmd_tx);
     watcher.stop();
     let _ = work_tx.send(Work::Stop);
-    let _ = worker.join();
-    outcome.map(|()| ExitCode::SUCCESS)
+    let gave_up = worker.join().unwrap_or(None);
+    outcome?;
+    match gave_up {
+        Some(e) => Err(e),
+        None => Ok(ExitCode::SUCCESS),
+    }
 }
 
 /// Processes a window and, when metrics are on, counts it and publishes its figures.
-fn timed(
-    pipeline: &mut Pipeline,
-    path: &Path,
-    metrics: Option<&mut Exporter>,
-) -> anyhow::Result<Option<crate::app_event::WindowReport>> {
+fn timed(pipeline: &mut Pipeline, path: &Path, metrics: Option<&mut Exporter>) -> Option<Processed> {
     let started = std::time::Instant::now();
-    let report = pipeline.process(path)?;
-    if let (Some(m), Some(r)) = (metrics, &report) {
-        m.observe(&r.result, started.elapsed());
+    let processed = pipeline.process(path);
+    if let (Some(m), Some(p)) = (metrics, &processed) {
+        m.observe(&p.report.result, started.elapsed());
     }
-    Ok(report)
+    processed
 }
 
+/// Processes windows for the TUI. Returns the error it gave up on, if a result could not be
+/// recorded in the history after every retry (the TUI is then told to quit).
 fn work_loop(
     mut pipeline: Pipeline,
     mut metrics: Option<Exporter>,
     work: std::sync::mpsc::Receiver<Work>,
     events: Sender<AppEvent>,
-) {
-    while let Ok(item) = work.recv() {
+    forgetter: watch::Forgetter,
+) -> Option<anyhow::Error> {
+    let mut retry = StoreRetry::default();
+    loop {
+        let item = match retry.next_due() {
+            Some(due) => {
+                match work.recv_timeout(due.saturating_duration_since(std::time::Instant::now())) {
+                    Ok(item) => Some(item),
+                    Err(std::sync::mpsc::RecvTimeoutError::Timeout) => None,
+                    Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break,
+                }
+            }
+            None => match work.recv() {
+                Ok(item) => Some(item),
+                Err(_) => break,
+            },
+        };
         match item {
-            Work::File(path) => match timed(&mut pipeline, &path, metrics.as_mut()) {
-                Ok(Some(report)) => {
-                    if events.send(AppEvent::Window(Box::new(report))).is_err() {
+            Some(Work::File(path)) => {
+                if let Some(processed) = timed(&mut pipeline, &path, metrics.as_mut()) {
+                    if processed.unread {
+                        forgetter.forget(&path);
+                    }
+                    if let Some(e) = processed.unstored {
+                        log::error!("{e:#}");
+                        let _ = events.send(AppEvent::WatcherTrouble(format!("{e:#}; retrying")));
+                        retry.push(processed.key, processed.report.result.clone());
+                    }
+                    if events
+                        .send(AppEvent::Window(Box::new(processed.report)))
+                        .is_err()
+                    {
                         break;
                     }
                 }
-                Ok(None) => {}
-                Err(e) => {
-                    log::error!("{e:#}");
-                    let _ = events.send(AppEvent::WatcherTrouble(format!("{e:#}")));
-                }
-            },
-            Work::Command(UiCommand::Acknowledge {
+            }
+            Some(Work::Command(UiCommand::Acknowledge {
                 window,
                 alert_index,
-            }) => {
+            })) => {
                 if let Some(h) = pipeline.history_mut() {
                     if let Err(e) = h.acknowledge(&window, alert_index) {
                         log::error!("acknowledge: {e}");
                     }
                 }
             }
-            Work::Stop => break,
+            Some(Work::Stop) => break,
+            Some(Work::StdoutClosed) | None => {}
+        }
+        match retry.run(&mut pipeline, false) {
+            Ok(recorded) if !recorded.is_empty() && retry.len() == 0 => {
+                let _ = events.send(AppEvent::WatcherRecovered);
+            }
+            Ok(_) => {}
+            Err(e) => {
+                log::error!("{e:#}");
+                let _ = events.send(AppEvent::WatcherTrouble(format!("{e:#}")));
+                let _ = events.send(AppEvent::Shutdown);
+                return Some(e);
+            }
         }
     }
+    if retry.len() > 0 {
+        if let Err(e) = retry.run(&mut pipeline, true) {
+            return Some(e);
+        }
+    }
+    None
 }

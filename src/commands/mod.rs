@@ -6,5 +6,6 @@ pub mod generate;
 pub mod history;
 pub mod live;
 pub mod once;
+pub mod retry;
 pub mod setup;
 pub mod train;

@@ -10,7 +10,7 @@ use crate::cli::{Format, WatchArgs};
 use crate::file_bytes::Access;
 use crate::metrics::{Exporter, MetricsSettings};
 use crate::output::write_result;
-use crate::pipeline::{Pipeline, UsageError};
+use crate::pipeline::{Load, Pipeline, UsageError};
 use crate::watch;
 
 /// Exit status from the worst alert level seen.
@@ -36,6 +36,12 @@ pub fn run(args: &WatchArgs) -> anyhow::Result<ExitCode> {
             .map_err(|e| anyhow::anyhow!("{}: {e}", args.path.display()))?
     } else if args.path.is_file() {
         vec![args.path.clone()]
+    } else if args.path.exists() {
+        return Err(UsageError(format!(
+            "{}: not a regular file or a directory",
+            args.path.display()
+        ))
+        .into());
     } else {
         return Err(UsageError(format!(
             "{}: no such file or directory",
@@ -55,32 +61,51 @@ pub fn run(args: &WatchArgs) -> anyhow::Result<ExitCode> {
     } else {
         (Access::Read, None)
     };
+    let load = Load {
+        access,
+        max_bytes: args.max_window_bytes,
+    };
     let mut pipeline = Pipeline::new(
         config,
         &source,
         args.model.as_deref(),
         history,
         false,
-        access,
+        load,
         first,
     )?;
     let mut worst = None;
+    let mut unstored = 0usize;
     let stdout = std::io::stdout();
     for file in files {
         let started = std::time::Instant::now();
-        if let Some(report) = pipeline.process(&file)? {
-            if let Some(m) = &mut metrics {
-                m.observe(&report.result, started.elapsed());
-            }
-            worst = worst.max(report.result.worst_level());
-            let mut out = stdout.lock();
-            if let Err(e) = write_result(&mut out, &report.result, format) {
-                if e.kind() == std::io::ErrorKind::BrokenPipe {
-                    break;
-                }
-                return Err(e.into());
-            }
+        let Some(processed) = pipeline.process(&file) else {
+            continue;
+        };
+        if let Some(m) = &mut metrics {
+            m.observe(&processed.report.result, started.elapsed());
         }
+        worst = worst.max(processed.report.result.worst_level());
+        let mut out = stdout.lock();
+        if let Err(e) = write_result(&mut out, &processed.report.result, format) {
+            if e.kind() == std::io::ErrorKind::BrokenPipe {
+                // The reader has gone (`| head`): stop quietly, as ripgrep does.
+                return Ok(ExitCode::SUCCESS);
+            }
+            return Err(e.into());
+        }
+        drop(out);
+        if let Some(e) = processed.unstored {
+            // Shown, but not kept: say so, go on with the next window, and fail at the end
+            // so that the next run processes it again.
+            eprintln!("ml-monitor: {e:#}");
+            unstored += 1;
+        }
+    }
+    if unstored > 0 {
+        return Err(anyhow::anyhow!(
+            "{unstored} window(s) could not be recorded in the history; they will be processed again by the next run"
+        ));
     }
     Ok(ExitCode::from(exit_status(worst)))
 }

@@ -48,12 +48,31 @@ pub fn config(args: &WatchArgs) -> anyhow::Result<MonitorConfig> {
 
 /// The reference the flags name: `--reference` or `--reference-stats`.
 pub fn reference(args: &WatchArgs) -> anyhow::Result<ReferenceSource> {
+    if let Some(model) = &args.model {
+        regular_file(model, "--model")?;
+    }
+    match (&args.reference, &args.reference_stats) {
+        (Some(r), _) => regular_file(r, "--reference")?,
+        (None, Some(s)) => regular_file(s, "--reference-stats")?,
+        (None, None) => {}
+    }
     match (&args.reference, &args.reference_stats) {
         (Some(r), _) => Ok(ReferenceSource::Csv(r.clone())),
         (None, Some(s)) => Ok(ReferenceSource::Stats(s.clone())),
         (None, None) => {
             Err(UsageError("--reference REF (or --reference-stats FILE) is required".into()).into())
         }
+    }
+}
+
+/// Refuses a path that is not a regular file (a FIFO would block the start, `/dev/zero` would
+/// fill memory) with a usage error naming the flag.
+pub fn regular_file(path: &Path, flag: &str) -> anyhow::Result<()> {
+    match std::fs::metadata(path) {
+        Ok(meta) if meta.is_file() => Ok(()),
+        Ok(_) => Err(UsageError(format!("{flag} {}: not a regular file", path.display())).into()),
+        // Missing or unreadable: the loading step says so (exit status 1, as before).
+        Err(_) => Ok(()),
     }
 }
 

@@ -85,6 +85,7 @@ pub struct DriftResult {
     /// Drift confirmed (after `confirmation_windows` consecutive drifting windows).
     pub drift_detected: bool,
     /// Share of drifted features (per-feature detectors) or the AUC (classifier).
+    #[serde(deserialize_with = "crate::stats::nonfinite::f64_or_null")]
     pub drift_score: f64,
     /// This window alone shows drift, before confirmation.
     #[serde(default)]
@@ -96,7 +97,11 @@ pub struct DriftResult {
     pub features: BTreeMap<String, FeatureDrift>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auc: Option<f64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::stats::nonfinite::map_or_null"
+    )]
     pub feature_importances: Option<BTreeMap<String, f64>>,
     /// Detector-level status (the classifier's `insufficient_data`).
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -61,15 +61,28 @@ const MIGRATIONS: &[&str] = &["
 
 const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
+/// How long a write (or the opening) waits for another connection's lock.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+fn is_busy(error: &rusqlite::Error) -> bool {
+    matches!(
+        error.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+    )
+}
+
 /// What went wrong with the history; every message names the database.
+///
+/// The underlying error is part of the message and deliberately not a `source()`: printed with
+/// anyhow's `{:#}` chain it would otherwise be said twice.
 #[derive(Debug, thiserror::Error)]
 pub enum HistoryError {
-    #[error("cannot create the directory of history database {}: {source}", path.display())]
-    CreateDir { path: PathBuf, source: io::Error },
-    #[error("history database {}: {source}", path.display())]
+    #[error("cannot create the directory of history database {}: {error}", path.display())]
+    CreateDir { path: PathBuf, error: io::Error },
+    #[error("history database {}: {error}", path.display())]
     Sqlite {
         path: PathBuf,
-        source: rusqlite::Error,
+        error: rusqlite::Error,
     },
     #[error(
         "history database {} has schema version {found}, newer than this ml-monitor understands \
@@ -77,21 +90,21 @@ pub enum HistoryError {
         path.display()
     )]
     SchemaTooNew { path: PathBuf, found: i64 },
-    #[error("history database {}: stored result #{id} (window \"{window}\") cannot be read: {source}", path.display())]
+    #[error("history database {}: stored result #{id} (window \"{window}\") cannot be read: {error}", path.display())]
     Corrupt {
         path: PathBuf,
         id: i64,
         window: String,
-        source: serde_json::Error,
+        error: serde_json::Error,
     },
-    #[error("history database {}: result for window \"{window}\" cannot be stored: {source}", path.display())]
+    #[error("history database {}: result for window \"{window}\" cannot be stored: {error}", path.display())]
     Unstorable {
         path: PathBuf,
         window: String,
-        source: serde_json::Error,
+        error: serde_json::Error,
     },
-    #[error("history database {}: cannot write the export: {source}", path.display())]
-    Output { path: PathBuf, source: io::Error },
+    #[error("history database {}: cannot write the export: {error}", path.display())]
+    Output { path: PathBuf, error: io::Error },
 }
 
 /// What identifies a processed file without reading it again.
@@ -145,14 +158,31 @@ impl History {
     /// Opens (creating it and its parent directories if needed) and migrates the database.
     pub fn open(path: &Path) -> Result<History, HistoryError> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|source| HistoryError::CreateDir {
+            std::fs::create_dir_all(dir).map_err(|error| HistoryError::CreateDir {
                 path: path.to_path_buf(),
-                source,
+                error,
             })?;
         }
+        // Two monitors started at the same instant on a new database race to create it and to
+        // switch it to WAL; SQLite reports some of those lock conflicts at once, without calling
+        // the busy handler, so the whole opening is retried for as long as the busy timeout.
+        let deadline = std::time::Instant::now() + BUSY_TIMEOUT;
+        loop {
+            match Self::open_once(path) {
+                Err(HistoryError::Sqlite { error, .. })
+                    if is_busy(&error) && std::time::Instant::now() < deadline =>
+                {
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                other => return other,
+            }
+        }
+    }
+
+    fn open_once(path: &Path) -> Result<History, HistoryError> {
         let err = sql_err(path);
         let conn = Connection::open(path).map_err(&err)?;
-        conn.busy_timeout(Duration::from_secs(5)).map_err(&err)?;
+        conn.busy_timeout(BUSY_TIMEOUT).map_err(&err)?;
         conn.pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get::<_, String>(0))
             .map_err(&err)?;
         // In WAL mode NORMAL survives kill -9; a power cut may roll back the last windows,
@@ -247,19 +277,48 @@ impl History {
         Ok(keys)
     }
 
+    /// The key most recently recorded under this file name, if any.
+    pub fn latest_key(&self, name: &str) -> Result<Option<FileKey>, HistoryError> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT name, size, mtime_ns FROM processed_files WHERE name = ?1
+                 ORDER BY id DESC LIMIT 1",
+            )
+            .map_err(sql_err(&self.path))?;
+        let mut rows = stmt
+            .query_map([name], |row| {
+                Ok(FileKey {
+                    name: row.get(0)?,
+                    size: row.get::<_, i64>(1)?.max(0) as u64,
+                    mtime_ns: row.get(2)?,
+                })
+            })
+            .map_err(sql_err(&self.path))?;
+        rows.next().transpose().map_err(sql_err(&self.path))
+    }
+
     /// Records a result, its alerts and (if given) the file it came from, in one transaction.
     /// Returns `Ok(false)`, recording nothing, when that file key is already recorded.
+    ///
+    /// A window whose file could not be read (`unreadable` error) is recorded without its key:
+    /// the file is tried again (by a later run, or when the watcher sees it change), never
+    /// marked done unread.
     pub fn record(
         &mut self,
         key: Option<&FileKey>,
         result: &MonitoringResult,
     ) -> Result<bool, HistoryError> {
-        let json =
-            serde_json::to_string(result).map_err(|source| self.unstorable(result, source))?;
-        // What is stored must read back: a NaN where a number is required serialises as null and
-        // would make the whole history unreadable later, so refuse it now, naming the window.
+        let unread = result
+            .error
+            .as_ref()
+            .is_some_and(|e| e.kind == "unreadable");
+        let key = key.filter(|_| !unread);
+        let json = serde_json::to_string(result).map_err(|error| self.unstorable(result, error))?;
+        // What is stored must read back (a figure that is not finite is written as null and read
+        // back as NaN); anything else that would not is refused now, naming the window.
         serde_json::from_str::<MonitoringResult>(&json)
-            .map_err(|source| self.unstorable(result, source))?;
+            .map_err(|error| self.unstorable(result, error))?;
         let err = sql_err(&self.path);
         let tx = self
             .conn
@@ -324,11 +383,11 @@ impl History {
         Ok(true)
     }
 
-    fn unstorable(&self, result: &MonitoringResult, source: serde_json::Error) -> HistoryError {
+    fn unstorable(&self, result: &MonitoringResult, error: serde_json::Error) -> HistoryError {
         HistoryError::Unstorable {
             path: self.path.clone(),
             window: result.window.clone(),
-            source,
+            error,
         }
     }
 
@@ -368,11 +427,11 @@ impl History {
         let mut results = Vec::new();
         for row in rows {
             let (id, window, json) = row.map_err(&err)?;
-            let result = serde_json::from_str(&json).map_err(|source| HistoryError::Corrupt {
+            let result = serde_json::from_str(&json).map_err(|error| HistoryError::Corrupt {
                 path: self.path.clone(),
                 id,
                 window,
-                source,
+                error,
             })?;
             results.push(result);
         }
@@ -423,17 +482,24 @@ impl History {
     }
 
     fn output_err(&self) -> impl Fn(io::Error) -> HistoryError + '_ {
-        |source| HistoryError::Output {
+        |error| HistoryError::Output {
             path: self.path.clone(),
-            source,
+            error,
         }
     }
 }
 
+impl HistoryError {
+    /// Whether this is a write to a closed stdout (`history export | head`).
+    pub fn is_broken_pipe(&self) -> bool {
+        matches!(self, HistoryError::Output { error, .. } if error.kind() == io::ErrorKind::BrokenPipe)
+    }
+}
+
 fn sql_err(path: &Path) -> impl Fn(rusqlite::Error) -> HistoryError + '_ {
-    move |source| HistoryError::Sqlite {
+    move |error| HistoryError::Sqlite {
         path: path.to_path_buf(),
-        source,
+        error,
     }
 }
 

@@ -36,8 +36,10 @@ pub fn export(
     let io_err = history.output_err();
     match format {
         ExportFormat::Json => {
-            serde_json::to_writer(&mut *out, &results).map_err(|e| io_err(io::Error::other(e)))?;
-            writeln!(out).map_err(&io_err)?;
+            // Serialised first, written after: a closed stdout stays a plain `BrokenPipe`.
+            let mut text = serde_json::to_vec(&results).map_err(|e| io_err(io::Error::other(e)))?;
+            text.push(b'\n');
+            out.write_all(&text).map_err(&io_err)?;
         }
         ExportFormat::Csv => {
             let csv_err = |e: csv::Error| io_err(io::Error::other(e));
@@ -45,7 +47,7 @@ pub fn export(
                 .iter()
                 .flat_map(|r| r.drift.keys().map(String::as_str))
                 .collect();
-            let mut writer = csv::Writer::from_writer(&mut *out);
+            let mut writer = csv::Writer::from_writer(Vec::new());
             let mut header: Vec<String> = [
                 "window",
                 "timestamp",
@@ -78,14 +80,22 @@ pub fn export(
                     .write_record(csv_row(r, &detectors))
                     .map_err(csv_err)?;
             }
-            writer.flush().map_err(&io_err)?;
+            let text = writer
+                .into_inner()
+                .map_err(|e| io_err(io::Error::other(e.to_string())))?;
+            out.write_all(&text).map_err(&io_err)?;
         }
     }
     Ok(())
 }
 
 fn csv_row(r: &MonitoringResult, detectors: &BTreeSet<&str>) -> Vec<String> {
-    let num = |v: Option<f64>| v.map(|v| v.to_string()).unwrap_or_default();
+    // A figure that is not finite (stored as null, read back as NaN) is an empty cell.
+    let num = |v: Option<f64>| {
+        v.filter(|v| v.is_finite())
+            .map(|v| v.to_string())
+            .unwrap_or_default()
+    };
     let mut row = vec![
         r.window.clone(),
         rfc3339(r.timestamp),
@@ -170,10 +180,10 @@ fn show_row(r: &MonitoringResult, max_window: usize) -> [String; 6] {
     };
     let metric = match (&r.error, &r.performance) {
         (Some(e), _) => clean(&e.kind),
-        (None, Some(p)) => {
-            let (label, value) = p.headline();
-            format!("{label} {value:.4}")
-        }
+        (None, Some(p)) => match p.headline() {
+            (label, value) if value.is_finite() => format!("{label} {value:.4}"),
+            (label, _) => format!("{label} n/a"),
+        },
         (None, None) => "-".to_string(),
     };
     let alerts: Vec<String> = AlertLevel::ALL

@@ -130,7 +130,16 @@ pub struct AlertThresholds {
     pub drift_level: AlertLevel,
     /// A feature's missing rate up by more than this: WARNING `data_quality`.
     pub missing_rate_increase: Option<f64>,
+    /// A feature's invalid rate (cells of the wrong type, or numbers that are not finite) up by
+    /// more than this: WARNING `data_quality`.
+    pub invalid_rate_increase: Option<f64>,
+    /// Alerts the [`AlertManager`] keeps in memory (oldest dropped first): a long run must not
+    /// grow without end.
+    pub max_history: usize,
 }
+
+/// Default of `[alerts] max_history`.
+pub const DEFAULT_MAX_HISTORY: usize = 10_000;
 
 impl Default for AlertThresholds {
     fn default() -> Self {
@@ -141,6 +150,8 @@ impl Default for AlertThresholds {
             prediction_mean_threshold: None,
             drift_level: AlertLevel::Warning,
             missing_rate_increase: Some(0.1),
+            invalid_rate_increase: Some(0.1),
+            max_history: DEFAULT_MAX_HISTORY,
         }
     }
 }
@@ -148,27 +159,44 @@ impl Default for AlertThresholds {
 impl AlertThresholds {
     /// Checks that every threshold is a finite number; the message names the key.
     pub fn validate(&self) -> Result<(), String> {
+        self.check().map_err(|(_, message)| message)
+    }
+
+    /// [`AlertThresholds::validate`], also giving the key (without `alerts.`).
+    pub fn check(&self) -> Result<(), (String, String)> {
         for (key, v) in [
             ("accuracy", self.accuracy),
             ("r2_score", self.r2_score),
             ("prediction_shift", self.prediction_shift),
             ("prediction_mean_threshold", self.prediction_mean_threshold),
             ("missing_rate_increase", self.missing_rate_increase),
+            ("invalid_rate_increase", self.invalid_rate_increase),
         ] {
             if let Some(v) = v {
                 if !v.is_finite() {
-                    return Err(format!("alerts.{key} = {v}: must be a finite number"));
+                    return Err((
+                        key.to_string(),
+                        format!("alerts.{key} = {v}: must be a finite number"),
+                    ));
                 }
             }
+        }
+        if self.max_history == 0 {
+            return Err((
+                "max_history".into(),
+                "alerts.max_history = 0: must be at least 1".into(),
+            ));
         }
         Ok(())
     }
 }
 
-/// Raises alerts from results and keeps every alert it raised.
+/// Raises alerts from results and keeps the last `max_history` alerts it raised.
 #[derive(Debug, Clone, Default)]
 pub struct AlertManager {
     thresholds: AlertThresholds,
+    /// Up to twice `max_history` alerts (trimmed in one go, so raising stays O(1)); only the
+    /// last `max_history` are visible.
     history: Vec<Alert>,
     log: bool,
 }
@@ -199,9 +227,10 @@ impl AlertManager {
         self.thresholds = thresholds;
     }
 
-    /// Every alert raised so far, oldest first.
+    /// The last `max_history` alerts raised, oldest first.
     pub fn history(&self) -> &[Alert] {
-        &self.history
+        let keep = self.thresholds.max_history.max(1);
+        &self.history[self.history.len().saturating_sub(keep)..]
     }
 
     /// Raises and records an alert.
@@ -221,6 +250,10 @@ impl AlertManager {
         };
         if self.log {
             log::log!(target: "ml_monitor::alerts", alert.level.log_level(), "[{}] {}: {}", alert.kind.as_str(), alert.window, alert.message);
+        }
+        let keep = self.thresholds.max_history.max(1);
+        if self.history.len() >= 2 * keep {
+            self.history.drain(..self.history.len() + 1 - keep);
         }
         self.history.push(alert.clone());
         alert
@@ -317,7 +350,37 @@ impl AlertManager {
                 }
             }
         }
+        if let Some(th) = t.invalid_rate_increase {
+            for (feature, q) in &result.data_quality {
+                if q.invalid_cur - q.invalid_ref > th {
+                    raised.push(self.raise(
+                        AlertLevel::Warning,
+                        AlertKind::DataQuality,
+                        w,
+                        format!(
+                            "feature \"{feature}\" invalid rate {:.1}% (reference {:.1}%): values of the wrong type or not finite",
+                            q.invalid_cur * 100.0,
+                            q.invalid_ref * 100.0
+                        ),
+                    ));
+                }
+            }
+        }
         raised
+    }
+
+    /// The alert for a window without predictions when the reference had them: the prediction
+    /// column is missing, or none of its values is a number.
+    pub fn check_predictions(&mut self, result: &MonitoringResult, column: &str) -> Option<Alert> {
+        if result.error.is_some() || result.predictions.is_some() {
+            return None;
+        }
+        Some(self.raise(
+            AlertLevel::Warning,
+            AlertKind::DataQuality,
+            &result.window,
+            format!("prediction column \"{column}\" is missing or has no numeric values"),
+        ))
     }
 }
 
@@ -339,5 +402,25 @@ mod tests {
         assert!(
             AlertLevel::Info < AlertLevel::Warning && AlertLevel::Warning < AlertLevel::Critical
         );
+    }
+
+    #[test]
+    fn the_in_memory_history_keeps_only_the_last_max_history_alerts() {
+        let thresholds = AlertThresholds {
+            max_history: 3,
+            ..AlertThresholds::default()
+        };
+        let mut manager = AlertManager::new(thresholds);
+        for i in 0..10 {
+            manager.raise(AlertLevel::Info, AlertKind::DataDrift, "w", format!("{i}"));
+        }
+        let kept: Vec<&str> = manager
+            .history()
+            .iter()
+            .map(|a| a.message.as_str())
+            .collect();
+        assert_eq!(kept, ["7", "8", "9"]);
+        assert!(manager.history.len() <= 6, "memory bounded too");
+        assert_eq!(AlertThresholds::default().max_history, 10_000);
     }
 }

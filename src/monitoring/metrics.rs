@@ -35,9 +35,13 @@ use crate::drift::sort_non_missing;
 /// Classification metrics of one window.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ClassificationMetrics {
+    #[serde(deserialize_with = "crate::stats::nonfinite::f64_or_null")]
     pub accuracy: f64,
+    #[serde(deserialize_with = "crate::stats::nonfinite::f64_or_null")]
     pub precision: f64,
+    #[serde(deserialize_with = "crate::stats::nonfinite::f64_or_null")]
     pub recall: f64,
+    #[serde(deserialize_with = "crate::stats::nonfinite::f64_or_null")]
     pub f1: f64,
     /// Only when the predictions are probabilities, the targets 0/1 and both classes present.
     pub roc_auc: Option<f64>,
@@ -52,9 +56,13 @@ pub struct ClassificationMetrics {
 /// Regression metrics of one window.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RegressionMetrics {
+    #[serde(deserialize_with = "crate::stats::nonfinite::f64_or_null")]
     pub mse: f64,
+    #[serde(deserialize_with = "crate::stats::nonfinite::f64_or_null")]
     pub rmse: f64,
+    #[serde(deserialize_with = "crate::stats::nonfinite::f64_or_null")]
     pub mae: f64,
+    #[serde(deserialize_with = "crate::stats::nonfinite::f64_or_null")]
     pub r2: f64,
 }
 

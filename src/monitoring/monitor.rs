@@ -315,6 +315,19 @@ impl ModelMonitor {
             result = self.failed(&window.name, result.metadata, message);
         } else {
             result.alerts = self.alerts.check_alerts(&result);
+            // A prediction column the reference had and the window lost (or filled with
+            // non-numbers) is a data-quality problem, not a quiet null.
+            let expected = self.model.is_some()
+                || self
+                    .profile
+                    .as_ref()
+                    .is_some_and(|p| p.prediction_mean.is_some());
+            if expected {
+                let column = self.config.columns.prediction.clone();
+                if let Some(alert) = self.alerts.check_predictions(&result, &column) {
+                    result.alerts.push(alert);
+                }
+            }
         }
         self.remember(result.clone());
         result

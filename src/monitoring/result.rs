@@ -32,10 +32,14 @@ impl Performance {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PredictionStats {
     pub count: usize,
+    #[serde(deserialize_with = "crate::stats::nonfinite::f64_or_null")]
     pub mean: f64,
     /// Population standard deviation.
+    #[serde(deserialize_with = "crate::stats::nonfinite::f64_or_null")]
     pub std: f64,
+    #[serde(deserialize_with = "crate::stats::nonfinite::f64_or_null")]
     pub min: f64,
+    #[serde(deserialize_with = "crate::stats::nonfinite::f64_or_null")]
     pub max: f64,
 }
 
@@ -68,9 +72,13 @@ impl PredictionStats {
 /// Data quality of one feature.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FeatureQuality {
+    #[serde(deserialize_with = "crate::stats::nonfinite::f64_or_null")]
     pub missing_ref: f64,
+    #[serde(deserialize_with = "crate::stats::nonfinite::f64_or_null")]
     pub missing_cur: f64,
+    #[serde(deserialize_with = "crate::stats::nonfinite::f64_or_null")]
     pub invalid_ref: f64,
+    #[serde(deserialize_with = "crate::stats::nonfinite::f64_or_null")]
     pub invalid_cur: f64,
     /// Categorical: share of current rows whose category the reference never saw.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -213,3 +213,31 @@ fn a_data_file_whose_header_holds_an_escape_sequence_renders_without_it() {
         app.handle(key(KeyCode::Esc));
     }
 }
+
+#[test]
+fn a_window_whose_figures_are_not_finite_is_drawn_without_nan_or_inf() {
+    // What the history gives back for a window whose figures overflowed: null, read as NaN.
+    let mut report = fixtures::report(4, true);
+    let json = serde_json::to_string(&report.result).expect("serialises");
+    let mut value: serde_json::Value = serde_json::from_str(&json).expect("parses");
+    fn nullify_numbers(v: &mut serde_json::Value) {
+        match v {
+            serde_json::Value::Number(n) if n.is_f64() => *v = serde_json::Value::Null,
+            serde_json::Value::Array(items) => items.iter_mut().for_each(nullify_numbers),
+            serde_json::Value::Object(map) => map.values_mut().for_each(nullify_numbers),
+            _ => {}
+        }
+    }
+    nullify_numbers(&mut value);
+    report.result = serde_json::from_value(value).expect("nulls read back as NaN");
+    let mut app = with_window(fixtures::app(3, false), report);
+    for (w, h) in [(80, 24), (120, 40), (40, 12)] {
+        let text = format!("{:?}", screen(&app, w, h).backend());
+        assert!(
+            !text.contains("NaN") && !text.contains(" inf") && !text.contains("-inf"),
+            "{text}"
+        );
+    }
+    app.handle(key(KeyCode::Enter));
+    screen(&app, 80, 24);
+}

@@ -1,0 +1,138 @@
+#!/usr/bin/env python3
+"""Soak benchmark: many small alerting windows through `watch --headless` with a history,
+sampling the monitor's resident memory (VmRSS) as it goes. Not a timed test: it reports figures.
+
+What it checks: nothing is lost (every window gives one JSON line and one stored result) and
+memory stays flat once warmed up (the alert manager, the watcher's memory of done files and the
+result histories are bounded).
+
+    python3 benches/soak.py --binary target/release/ml-monitor --windows 20000
+
+Windows are written in batches (dotfile + rename, as a producer should), each batch after the
+monitor has caught up with the one before; processed files are deleted, as a rotating producer
+would. Every window drifts (shifted `x`, another category mix) and shifts the predictions, so
+every window raises alerts. Needs only the Python standard library.
+"""
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+
+def window_csv(rows, seed, shift):
+    lines = ["x,c,prediction,target"]
+    for i in range(rows):
+        x = ((i * 37 + seed * 11) % 101) / 10.0 + shift
+        c = ["a", "b", "c"][(i + seed) % 3] if shift == 0 else "c"
+        p = 0.1 * ((i % 9) + 1) if shift == 0 else 0.9
+        lines.append(f"{x:.2f},{c},{p:.2f},{i % 2}")
+    return "\n".join(lines) + "\n"
+
+
+def rss_kb(pid):
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+    except OSError:
+        return None
+    return None
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--binary", default="target/release/ml-monitor")
+    ap.add_argument("--windows", type=int, default=20000)
+    ap.add_argument("--rows", type=int, default=40)
+    ap.add_argument("--batch", type=int, default=500)
+    ap.add_argument("--warmup", type=int, default=2000,
+                    help="windows after which memory should stay flat")
+    args = ap.parse_args()
+
+    base = "/dev/shm" if os.path.isdir("/dev/shm") else None
+    root = tempfile.mkdtemp(prefix="ml-monitor-soak-", dir=base)
+    windows = os.path.join(root, "windows")
+    os.mkdir(windows)
+    reference = os.path.join(root, "reference.csv")
+    with open(reference, "w") as f:
+        f.write(window_csv(200, 0, 0))
+    history = os.path.join(root, "history.sqlite")
+
+    proc = subprocess.Popen(
+        [args.binary, "watch", windows, "--reference", reference, "--headless",
+         "--history", history],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    seen = [0]
+    errors = [0]
+
+    def read():
+        for line in proc.stdout:
+            seen[0] += 1
+            if '"error":null' not in line.replace(" ", ""):
+                errors[0] += 1
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+
+    samples = []  # (windows processed, rss kB, seconds since start)
+    start = time.monotonic()
+    written = 0
+    batch_no = 0
+    try:
+        while written < args.windows:
+            n = min(args.batch, args.windows - written)
+            names = []
+            for i in range(written, written + n):
+                name = f"w{i:06d}.csv"
+                tmp = os.path.join(windows, "." + name + ".tmp")
+                with open(tmp, "w") as f:
+                    f.write(window_csv(args.rows, i, 3.0))
+                os.rename(tmp, os.path.join(windows, name))
+                names.append(name)
+            written += n
+            batch_no += 1
+            deadline = time.monotonic() + 600
+            while seen[0] < written:
+                if proc.poll() is not None:
+                    sys.exit(f"monitor exited with {proc.returncode}: {proc.stderr.read()}")
+                if time.monotonic() > deadline:
+                    sys.exit(f"stuck at {seen[0]} of {written} windows")
+                time.sleep(0.05)
+            samples.append((seen[0], rss_kb(proc.pid), time.monotonic() - start))
+            for name in names:
+                os.remove(os.path.join(windows, name))
+            print(f"{seen[0]:>6} windows  RSS {samples[-1][1] / 1024:7.1f} MB  "
+                  f"{samples[-1][2]:6.1f} s", flush=True)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+    stored = subprocess.run(
+        [args.binary, "history", "export", "--format", "csv", "--history", history],
+        capture_output=True, text=True, check=True).stdout.count("\n") - 1
+    elapsed = samples[-1][2]
+    warm = [s for s in samples if s[0] >= args.warmup] or samples
+    first, last = warm[0], warm[-1]
+    peak = max(s[1] for s in warm)
+    print()
+    print(f"windows written {written}, printed {seen[0]}, stored {stored}, error results "
+          f"{errors[0]}, exit status {proc.returncode}")
+    print(f"throughput {seen[0] / elapsed:.0f} windows/s over {elapsed:.0f} s")
+    print(f"RSS after warm-up ({first[0]} windows) {first[1] / 1024:.1f} MB; at the end "
+          f"({last[0]}) {last[1] / 1024:.1f} MB; peak after warm-up {peak / 1024:.1f} MB; "
+          f"end / warm-up = {last[1] / first[1]:.3f}")
+    shutil.rmtree(root, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

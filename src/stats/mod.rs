@@ -1,0 +1,3 @@
+//! Numeric building blocks shared by every layer above `data`.
+
+pub mod nonfinite;

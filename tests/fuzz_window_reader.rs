@@ -1,0 +1,143 @@
+//! Fuzzing the window reader: mutated CSV bytes (flipped, inserted and deleted bytes, quotes,
+//! separators, line breaks, NUL, huge and non-finite numbers, truncation) through the same path
+//! the binary takes, from file to result. Checked for every file: no panic, exactly one result,
+//! an error result names the file, and the result survives JSON and back (the history's
+//! round-trip). A proptest with a fixed number of cases, so `cargo test` runs it in bounded time.
+
+use std::path::Path;
+
+use ml_monitor::data::{self, Schema};
+use ml_monitor::monitoring::Metadata;
+use ml_monitor::{ModelMonitor, MonitorConfig, MonitoringResult};
+use proptest::prelude::*;
+
+fn window_csv(rows: usize, seed: usize) -> String {
+    let mut s = String::from("x,y,c,prediction,target\n");
+    for i in 0..rows {
+        let x = ((i * 37 + seed * 11) % 101) as f64 / 10.0;
+        let y = ((i * 13 + seed) % 17) as f64 - 8.0;
+        let c = ["a", "b", "c"][(i + seed) % 3];
+        s.push_str(&format!("{x},{y},{c},0.{},{}\n", (i % 9) + 1, i % 2));
+    }
+    s
+}
+
+/// One edit of the bytes, at a position given as a fraction of the length.
+#[derive(Debug, Clone)]
+enum Edit {
+    Set(f64, u8),
+    Insert(f64, Vec<u8>),
+    Delete(f64, usize),
+    Truncate(f64),
+}
+
+fn edit() -> impl Strategy<Value = Edit> {
+    let token = prop_oneof![
+        Just(b"\"".to_vec()),
+        Just(b",".to_vec()),
+        Just(b"\n".to_vec()),
+        Just(b"\r\n".to_vec()),
+        Just(b"\0".to_vec()),
+        Just(b"1e200".to_vec()),
+        Just(b"-1e400".to_vec()),
+        Just(b"inf".to_vec()),
+        Just(b"NaN".to_vec()),
+        Just(b"\xff\xfe".to_vec()),
+        Just("é".as_bytes().to_vec()),
+        proptest::collection::vec(any::<u8>(), 1..8),
+    ];
+    prop_oneof![
+        (0.0..1.0f64, any::<u8>()).prop_map(|(at, b)| Edit::Set(at, b)),
+        (0.0..1.0f64, token).prop_map(|(at, t)| Edit::Insert(at, t)),
+        (0.0..1.0f64, 1usize..20).prop_map(|(at, n)| Edit::Delete(at, n)),
+        (0.0..1.0f64).prop_map(Edit::Truncate),
+    ]
+}
+
+fn apply(mut bytes: Vec<u8>, edits: &[Edit]) -> Vec<u8> {
+    for e in edits {
+        let at = |f: f64, len: usize| ((f * len as f64) as usize).min(len);
+        match e {
+            Edit::Set(f, b) => {
+                if !bytes.is_empty() {
+                    let i = at(*f, bytes.len() - 1);
+                    bytes[i] = *b;
+                }
+            }
+            Edit::Insert(f, t) => {
+                let i = at(*f, bytes.len());
+                bytes.splice(i..i, t.iter().copied());
+            }
+            Edit::Delete(f, n) => {
+                let i = at(*f, bytes.len());
+                let end = (i + n).min(bytes.len());
+                bytes.drain(i..end);
+            }
+            Edit::Truncate(f) => {
+                let i = at(*f, bytes.len());
+                bytes.truncate(i);
+            }
+        }
+    }
+    bytes
+}
+
+/// What the binary does with one file: read, monitor (or turn the error into a result).
+fn process(monitor: &mut ModelMonitor, schema: &Schema, path: &Path) -> MonitoringResult {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    match data::read_window(path, schema) {
+        Ok(mut window) => monitor.monitor_in_place(&mut window, Metadata::new()),
+        Err(e) => monitor.monitor_error(&name, &e, Metadata::new()),
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: 256,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    })]
+
+    #[test]
+    fn mutated_windows_give_one_result_each_and_errors_name_the_file(
+        files in proptest::collection::vec(
+            (0usize..120, 0usize..50, proptest::collection::vec(edit(), 0..8)),
+            1..4,
+        )
+    ) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let reference_path = dir.path().join("reference.csv");
+        std::fs::write(&reference_path, window_csv(80, 0)).expect("reference");
+        let config = MonitorConfig::default();
+        let (reference, schema) =
+            data::read_reference(&reference_path, &config.columns).expect("reference reads");
+        let mut monitor = ModelMonitor::new(config);
+        monitor.set_reference(&reference).expect("fits");
+
+        let mut paths = Vec::new();
+        for (i, (rows, seed, edits)) in files.iter().enumerate() {
+            let path = dir.path().join(format!("window_{i:02}.csv"));
+            let bytes = apply(window_csv(*rows, *seed).into_bytes(), edits);
+            std::fs::write(&path, bytes).expect("write");
+            paths.push(path);
+        }
+        let results: Vec<MonitoringResult> =
+            paths.iter().map(|p| process(&mut monitor, &schema, p)).collect();
+        prop_assert_eq!(results.len(), paths.len());
+        for (path, result) in paths.iter().zip(&results) {
+            let name = path.file_name().expect("name").to_string_lossy().into_owned();
+            prop_assert_eq!(&result.window, &name);
+            if let Some(error) = &result.error {
+                prop_assert!(error.file.contains(&name), "{:?}", error);
+                prop_assert!(error.message.contains(&name), "{:?}", error);
+                prop_assert!(!result.alerts.is_empty(), "an error raises an alert");
+            }
+            let json = serde_json::to_string(result).expect("serialises");
+            let back: Result<MonitoringResult, _> = serde_json::from_str(&json);
+            prop_assert!(back.is_ok(), "{}: {:?}", json, back.err());
+        }
+    }
+}
