@@ -15,6 +15,7 @@ mod history;
 mod output;
 mod pipeline;
 mod signals;
+mod sinks;
 mod tui;
 mod watch;
 

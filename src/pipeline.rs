@@ -17,6 +17,7 @@ use ml_monitor::monitoring::Metadata;
 use ml_monitor::{ModelMonitor, MonitorConfig};
 
 use crate::app_event::WindowReport;
+use crate::commands::setup::Delivery;
 use crate::file_bytes::{Access, FileBytes};
 use crate::history::{FileKey, History};
 
@@ -49,6 +50,8 @@ pub struct Pipeline {
     bytes: FileBytes,
     /// A window parsed ahead (see `new`), with its path.
     prefetched: Option<(PathBuf, Result<DataWindow, data::DataError>)>,
+    /// Where incident changes are delivered, when sinks are configured.
+    delivery: Option<Delivery>,
 }
 
 impl Pipeline {
@@ -66,6 +69,11 @@ impl Pipeline {
         first: Option<&Path>,
     ) -> anyhow::Result<Self> {
         let mut monitor = ModelMonitor::new(config.clone()).with_history_limit(1000);
+        if let Some(h) = &history {
+            // Open incidents continue where the last run left them.
+            let open = h.open_incidents()?;
+            monitor.incidents_mut().restore(open, h.last_incident_id()?);
+        }
         if let Some(path) = model {
             let model = TrainedModel::load(path)?;
             monitor = monitor.with_model(Arc::new(model));
@@ -108,6 +116,7 @@ impl Pipeline {
                     history,
                     bytes,
                     prefetched,
+                    delivery: None,
                 })
             }
             ReferenceSource::Stats(path) => {
@@ -125,9 +134,25 @@ impl Pipeline {
                     history,
                     bytes: FileBytes::new(access),
                     prefetched: None,
+                    delivery: None,
                 })
             }
         }
+    }
+
+    /// Delivers this pipeline's incident changes (see `setup::history_and_sinks`).
+    pub fn set_delivery(&mut self, delivery: Option<Delivery>) {
+        self.delivery = delivery;
+    }
+
+    /// The delivery of incident changes, when sinks are configured.
+    pub fn delivery(&self) -> Option<&Delivery> {
+        self.delivery.as_ref()
+    }
+
+    /// The incidents: which conditions are ongoing.
+    pub fn incidents(&self) -> &ml_monitor::monitoring::IncidentTracker {
+        self.monitor.incidents()
     }
 
     /// The alert thresholds in force (the TUI's gauges).
@@ -201,11 +226,15 @@ impl Pipeline {
             ),
         };
         if let Some(h) = &mut self.history {
+            let open: Vec<_> = self.monitor.incidents().open().cloned().collect();
             let recorded = h
-                .record(key.as_ref(), &result)
+                .record_window(key.as_ref(), &result, &open)
                 .with_context(|| format!("recording {name} in the history"))?;
             if !recorded {
                 return Ok(None);
+            }
+            if let (Some(d), false) = (&self.delivery, result.incidents.is_empty()) {
+                d.sender.wake();
             }
         }
         Ok(Some(WindowReport { result, histograms }))

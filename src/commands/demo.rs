@@ -65,6 +65,7 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
         target: None,
         log_file: None,
         no_color: args.no_color,
+        sink_timeout: std::time::Duration::from_secs(10),
     };
     let outcome = live::run_tui(&watch, "ml-monitor demo");
     drop(stop_tx);

@@ -43,8 +43,8 @@ fn prepare(args: &WatchArgs, histograms: bool) -> anyhow::Result<(Pipeline, Opti
     }
     let config = setup::config(args)?;
     let source = setup::reference(args)?;
-    let history = setup::open_history(setup::history_path(args, true).as_deref())?;
-    let pipeline = Pipeline::new(
+    let (history, delivery) = setup::history_and_sinks(args, &config, true)?;
+    let mut pipeline = Pipeline::new(
         config,
         &source,
         args.model.as_deref(),
@@ -53,6 +53,7 @@ fn prepare(args: &WatchArgs, histograms: bool) -> anyhow::Result<(Pipeline, Opti
         Access::Read,
         None,
     )?;
+    pipeline.set_delivery(delivery);
     Ok((pipeline, args.reference.clone()))
 }
 

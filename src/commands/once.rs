@@ -42,7 +42,7 @@ pub fn run(args: &WatchArgs) -> anyhow::Result<ExitCode> {
         ))
         .into());
     };
-    let history = setup::open_history(setup::history_path(args, false).as_deref())?;
+    let (history, delivery) = setup::history_and_sinks(args, &config, false)?;
     // A named file is mapped, and parsed while the reference is fitted; a directory's files
     // are read (see `file_bytes`).
     let (access, first) = if args.path.is_file() {
@@ -59,6 +59,7 @@ pub fn run(args: &WatchArgs) -> anyhow::Result<ExitCode> {
         access,
         first,
     )?;
+    pipeline.set_delivery(delivery);
     let mut worst = None;
     let stdout = std::io::stdout();
     for file in files {
@@ -72,6 +73,9 @@ pub fn run(args: &WatchArgs) -> anyhow::Result<ExitCode> {
                 return Err(e.into());
             }
         }
+    }
+    if let Some(delivery) = pipeline.delivery() {
+        setup::finish_delivery(delivery, args.sink_timeout);
     }
     Ok(ExitCode::from(exit_status(worst)))
 }

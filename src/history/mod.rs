@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, UNIX_EPOCH};
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use ml_monitor::monitoring::{AlertLevel, MonitoringResult};
+use ml_monitor::monitoring::{AlertLevel, Incident, MonitoringResult};
 use rusqlite::{params, Connection, TransactionBehavior};
 
 /// Schema steps, in order; the schema version is the number applied.
@@ -57,7 +57,7 @@ const MIGRATIONS: &[&str] = &["
         UNIQUE (result_id, alert_index)
     );
     CREATE INDEX alerts_window ON alerts (window, alert_index);
-"];
+", incidents::MIGRATION];
 
 const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
@@ -139,6 +139,8 @@ fn nanos(d: Duration) -> i64 {
 pub struct History {
     conn: Connection,
     path: PathBuf,
+    /// The sinks whose outbox rows each window's changes add (see [`History::set_sinks`]).
+    sinks: Vec<SinkFilter>,
 }
 
 impl History {
@@ -173,7 +175,11 @@ impl History {
     fn init(conn: Connection, path: PathBuf) -> Result<History, HistoryError> {
         conn.pragma_update(None, "foreign_keys", "ON")
             .map_err(sql_err(&path))?;
-        let mut history = History { conn, path };
+        let mut history = History {
+            conn,
+            path,
+            sinks: Vec::new(),
+        };
         history.migrate()?;
         Ok(history)
     }
@@ -249,10 +255,23 @@ impl History {
 
     /// Records a result, its alerts and (if given) the file it came from, in one transaction.
     /// Returns `Ok(false)`, recording nothing, when that file key is already recorded.
+    #[cfg(test)]
     pub fn record(
         &mut self,
         key: Option<&FileKey>,
         result: &MonitoringResult,
+    ) -> Result<bool, HistoryError> {
+        self.record_window(key, result, &[])
+    }
+
+    /// [`History::record`], also storing the window's incident changes, the incidents still
+    /// firing (`open`, with their updated counts) and the outbox rows of the changes, in the
+    /// same transaction.
+    pub fn record_window(
+        &mut self,
+        key: Option<&FileKey>,
+        result: &MonitoringResult,
+        open: &[Incident],
     ) -> Result<bool, HistoryError> {
         let json =
             serde_json::to_string(result).map_err(|source| self.unstorable(result, source))?;
@@ -320,6 +339,7 @@ impl History {
                     .map_err(&err)?;
             }
         }
+        incidents::store(&tx, result_id, result, open, &self.sinks).map_err(&err)?;
         tx.commit().map_err(&err)?;
         Ok(true)
     }
@@ -445,8 +465,12 @@ fn rfc3339(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::AutoSi, true)
 }
 
+mod incidents;
+mod outbox;
 mod report;
 
+pub use incidents::{incidents_report, IncidentFormat};
+pub use outbox::{Outbox, OutboxRow, SinkFilter};
 pub use report::{export, parse_since, show, ExportFormat};
 
 #[cfg(test)]

@@ -79,13 +79,7 @@ fn detector(features: Vec<(&str, FeatureDrift)>) -> DriftResult {
 }
 
 fn alert(i: usize, level: AlertLevel, kind: AlertKind, message: &str) -> Alert {
-    Alert {
-        level,
-        kind,
-        window: window_name(i),
-        message: message.to_string(),
-        timestamp: window_time(i),
-    }
+    Alert::new(level, kind, &window_name(i), message.to_string(), window_time(i))
 }
 
 /// A readable window; `drift` makes income and city drift.
@@ -217,6 +211,7 @@ pub(crate) fn result(i: usize, drift: bool) -> MonitoringResult {
         prediction_source: None,
         prediction_shift: Some(if drift { 0.16 } else { 0.02 }),
         alerts,
+        incidents: Vec::new(),
         error: None,
     }
 }
