@@ -7,7 +7,7 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -38,6 +38,8 @@ pub struct Sender {
     wake: mpsc::Sender<()>,
     stop: Arc<AtomicBool>,
     status: Arc<Mutex<BTreeMap<String, SinkStatus>>>,
+    /// Passes over every sink completed so far.
+    passes: Arc<AtomicU64>,
     handle: Option<JoinHandle<()>>,
 }
 
@@ -73,15 +75,20 @@ impl Sender {
                 backoff: FIRST_BACKOFF,
             })
             .collect();
-        let thread_stop = stop.clone();
-        let thread_status = status.clone();
+        let passes = Arc::new(AtomicU64::new(0));
+        let shared = Shared {
+            stop: stop.clone(),
+            status: status.clone(),
+            passes: passes.clone(),
+        };
         let handle = std::thread::Builder::new()
             .name("sinks".into())
-            .spawn(move || run(outbox, sinks, monitor, woken, thread_stop, thread_status))?;
+            .spawn(move || run(outbox, sinks, monitor, woken, shared))?;
         Ok(Sender {
             wake,
             stop,
             status,
+            passes,
             handle: Some(handle),
         })
     }
@@ -99,10 +106,14 @@ impl Sender {
     /// Waits until every sink's queue is empty or `timeout` passed; the final status.
     pub fn drain(&self, timeout: Duration) -> BTreeMap<String, SinkStatus> {
         let deadline = Instant::now() + timeout;
+        // A pass that began before this call may have read the outbox before the last window
+        // was recorded: only the status of a pass begun after it counts.
+        let fresh = self.passes.load(Ordering::SeqCst) + 2;
         self.wake();
         loop {
             let status = self.status();
-            if status.values().all(|s| s.queued == 0) || Instant::now() >= deadline {
+            let current = self.passes.load(Ordering::SeqCst) >= fresh;
+            if (current && status.values().all(|s| s.queued == 0)) || Instant::now() >= deadline {
                 return status;
             }
             std::thread::sleep(Duration::from_millis(20));
@@ -124,14 +135,25 @@ impl Drop for Sender {
     }
 }
 
+/// What the thread shares with its handle.
+struct Shared {
+    stop: Arc<AtomicBool>,
+    status: Arc<Mutex<BTreeMap<String, SinkStatus>>>,
+    passes: Arc<AtomicU64>,
+}
+
 fn run(
     outbox: Outbox,
     mut sinks: Vec<SinkState>,
     monitor: String,
     woken: mpsc::Receiver<()>,
-    stop: Arc<AtomicBool>,
-    status: Arc<Mutex<BTreeMap<String, SinkStatus>>>,
+    shared: Shared,
 ) {
+    let Shared {
+        stop,
+        status,
+        passes,
+    } = shared;
     while !stop.load(Ordering::SeqCst) {
         let mut next_due = Instant::now() + Duration::from_secs(1);
         for sink in &mut sinks {
@@ -153,6 +175,7 @@ fn run(
                 }
             }
         }
+        passes.fetch_add(1, Ordering::SeqCst);
         let wait = next_due.saturating_duration_since(Instant::now());
         match woken.recv_timeout(wait.max(Duration::from_millis(5))) {
             Ok(()) | Err(RecvTimeoutError::Timeout) => {}
