@@ -150,11 +150,6 @@ impl Pipeline {
         self.delivery.as_ref()
     }
 
-    /// The incidents: which conditions are ongoing.
-    pub fn incidents(&self) -> &ml_monitor::monitoring::IncidentTracker {
-        self.monitor.incidents()
-    }
-
     /// The alert thresholds in force (the TUI's gauges).
     pub fn thresholds(&self) -> &ml_monitor::AlertThresholds {
         self.monitor.alert_manager().thresholds()
@@ -237,7 +232,18 @@ impl Pipeline {
                 d.sender.wake();
             }
         }
-        Ok(Some(WindowReport { result, histograms }))
+        let firing = self.monitor.incidents().open().cloned().collect();
+        let failing_sinks = self
+            .delivery
+            .as_ref()
+            .map(|d| d.sender.failing())
+            .unwrap_or_default();
+        Ok(Some(WindowReport {
+            result,
+            histograms,
+            firing,
+            failing_sinks,
+        }))
     }
 
     fn histograms_of(

@@ -143,12 +143,21 @@ pub fn run_tui(args: &WatchArgs, title: &str) -> anyhow::Result<ExitCode> {
         .into());
     }
     let (pipeline, reference) = prepare(args, true)?;
-    let (initial, acknowledged) = match pipeline.history() {
-        Some(h) => (h.recent(500)?, h.acknowledged()?),
-        None => (Vec::new(), HashSet::new()),
+    let (initial, acknowledged, incidents) = match pipeline.history() {
+        Some(h) => (h.recent(500)?, h.acknowledged()?, h.recent_incidents(200)?),
+        None => (Vec::new(), HashSet::new(), Vec::new()),
     };
     let thresholds = pipeline.thresholds().clone();
     let (ev_tx, ev_rx) = channel::<AppEvent>();
+    if !incidents.is_empty() {
+        let acked = incidents
+            .iter()
+            .filter(|s| s.acknowledged)
+            .map(|s| s.incident.id)
+            .collect();
+        let all = incidents.into_iter().map(|s| s.incident).collect();
+        let _ = ev_tx.send(AppEvent::Incidents(all, acked));
+    }
     let (work_tx, work_rx) = channel::<Work>();
     let (cmd_tx, cmd_rx) = channel::<UiCommand>();
     {
@@ -229,6 +238,13 @@ fn work_loop(
                 if let Some(h) = pipeline.history_mut() {
                     if let Err(e) = h.acknowledge(&window, alert_index) {
                         log::error!("acknowledge: {e}");
+                    }
+                }
+            }
+            Work::Command(UiCommand::AcknowledgeIncident { id }) => {
+                if let Some(h) = pipeline.history_mut() {
+                    if let Err(e) = h.acknowledge_incident(id) {
+                        log::error!("acknowledge incident {id}: {e}");
                     }
                 }
             }

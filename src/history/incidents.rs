@@ -194,6 +194,16 @@ impl History {
         Ok(out)
     }
 
+    /// The firing incidents and the last `resolved` resolved ones, firing first.
+    pub fn recent_incidents(&self, resolved: usize) -> Result<Vec<StoredIncident>, HistoryError> {
+        let mut all = self.incidents(false, None)?;
+        let firing = all.iter().filter(|s| s.incident.is_firing()).count();
+        // Resolved ones come after the firing ones, oldest first: keep the newest.
+        let excess = all.len().saturating_sub(firing + resolved);
+        all.drain(firing..firing + excess);
+        Ok(all)
+    }
+
     /// Marks an incident acknowledged; `false` when there is no such incident.
     pub fn acknowledge_incident(&mut self, id: u64) -> Result<bool, HistoryError> {
         let changed = self

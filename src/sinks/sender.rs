@@ -103,6 +103,22 @@ impl Sender {
         self.status.lock().map(|s| s.clone()).unwrap_or_default()
     }
 
+    /// The sinks that are failing, each as one phrase: `alertmanager: retrying, 3 queued`.
+    pub fn failing(&self) -> Vec<String> {
+        self.status()
+            .iter()
+            .filter_map(|(name, s)| {
+                if s.retrying.is_some() {
+                    Some(format!("{name}: retrying, {} queued", s.queued))
+                } else if s.refused > 0 {
+                    Some(format!("{name}: {} refused", s.refused))
+                } else {
+                    None
+                }
+            })
+            .collect()
+    }
+
     /// Waits until every sink's queue is empty or `timeout` passed; the final status.
     pub fn drain(&self, timeout: Duration) -> BTreeMap<String, SinkStatus> {
         let deadline = Instant::now() + timeout;

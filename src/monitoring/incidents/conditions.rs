@@ -69,10 +69,13 @@ pub(super) fn of(result: &MonitoringResult) -> Vec<Condition> {
                 ..base
             }),
             AlertKind::DataDrift => {
-                let Some(name) = alert.detector.as_deref() else {
-                    continue;
-                };
-                let Some(drift) = result.drift.get(name) else {
+                // An alert raised by hand names no detector's figures: it is its own condition.
+                let Some((name, drift)) = alert
+                    .detector
+                    .as_deref()
+                    .and_then(|name| result.drift.get(name).map(|d| (name, d)))
+                else {
+                    out.push(base);
                     continue;
                 };
                 if drift.auc.is_some() {
