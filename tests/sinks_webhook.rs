@@ -74,20 +74,41 @@ fn a_clean_window_sends_resolved_with_the_same_incident() {
         let of: Vec<&serde_json::Value> =
             bodies.iter().filter(|b| b["feature"] == feature).collect();
         assert_eq!(of.len(), 2);
-        assert_eq!((&of[0]["status"], &of[1]["status"]), (&"firing".into(), &"resolved".into()));
+        assert_eq!(
+            (&of[0]["status"], &of[1]["status"]),
+            (&"firing".into(), &"resolved".into())
+        );
         assert_eq!(of[0]["incident_id"], of[1]["incident_id"]);
         assert_ne!(of[0]["id"], of[1]["id"]);
         assert_eq!(of[1]["last_window"], "w00.csv");
     }
+    // `history incidents`: none open, both listed as resolved in the table.
+    let history = |args: &[&str]| {
+        let out = std::process::Command::new(support::BIN)
+            .args(["history", "incidents", "--history"])
+            .arg(setup.history())
+            .args(args)
+            .output()
+            .expect("runs");
+        assert!(out.status.success());
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    assert_eq!(history(&["--open"]).lines().nth(1), Some("no incidents"));
+    let all = history(&["--since", "1h"]);
+    assert_eq!(
+        all.lines().filter(|l| l.contains("resolved")).count(),
+        2,
+        "{all}"
+    );
+    assert!(all.contains("data_drift") && all.contains(" x "), "{all}");
 }
 
 #[test]
 fn a_500_then_200_is_delivered_after_a_retry() {
     let receiver = Receiver::start(Box::new(|n| Some(if n == 0 { 500 } else { 200 })));
-    let setup = Setup::new(&webhook_config(&receiver.url).replace(
-        "[[sinks]]",
-        "[[sinks]]\nmin_level = \"warning\"",
-    ));
+    let setup = Setup::new(
+        &webhook_config(&receiver.url).replace("[[sinks]]", "[[sinks]]\nmin_level = \"warning\""),
+    );
     setup.window("w00.csv", true);
     let out = setup.once(&[]);
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -95,7 +116,10 @@ fn a_500_then_200_is_delivered_after_a_retry() {
     let bodies = receiver.bodies();
     // First x (500), then x again (200), then y.
     assert_eq!(bodies.len(), 3, "{bodies:#?}");
-    assert_eq!(bodies[0]["id"], bodies[1]["id"], "the retry is the same change");
+    assert_eq!(
+        bodies[0]["id"], bodies[1]["id"],
+        "the retry is the same change"
+    );
     assert_ne!(bodies[1]["id"], bodies[2]["id"]);
 }
 
@@ -106,7 +130,10 @@ fn a_4xx_is_refused_for_good_and_said() {
     setup.window("w00.csv", true);
     let out = setup.once(&["--sink-timeout", "5s"]);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("refused") && stderr.contains("HTTP 400"), "{stderr}");
+    assert!(
+        stderr.contains("refused") && stderr.contains("HTTP 400"),
+        "{stderr}"
+    );
     // Each change was tried once: a 400 is not retried.
     assert_eq!(receiver.bodies().len(), 2);
 }
@@ -136,7 +163,9 @@ fn once_says_what_was_not_delivered_when_the_receiver_is_down() {
 
 #[test]
 fn a_malformed_sink_stops_the_start_with_status_2_naming_file_line_and_key() {
-    let setup = Setup::new("[alerts]\naccuracy = 0.5\n\n[[sinks]]\ntype = \"webhook\"\nurl = \"ftp://x\"\n");
+    let setup = Setup::new(
+        "[alerts]\naccuracy = 0.5\n\n[[sinks]]\ntype = \"webhook\"\nurl = \"ftp://x\"\n",
+    );
     setup.window("w00.csv", true);
     let out = setup.once(&[]);
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -151,10 +180,21 @@ fn a_command_sink_gets_the_json_on_stdin() {
     let setup = Setup::new("");
     let out_file = setup.root.path().join("got.jsonl");
     let script = setup.root.path().join("sink.sh");
-    std::fs::write(&script, format!("#!/bin/sh\ncat >> {}\necho >> {}\n", out_file.display(), out_file.display())).expect("script");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\ncat >> {}\necho >> {}\n",
+            out_file.display(),
+            out_file.display()
+        ),
+    )
+    .expect("script");
     std::fs::write(
         &setup.config,
-        format!("[[sinks]]\ntype = \"command\"\ncommand = [\"/bin/sh\", \"{}\"]\n", script.display()),
+        format!(
+            "[[sinks]]\ntype = \"command\"\ncommand = [\"/bin/sh\", \"{}\"]\n",
+            script.display()
+        ),
     )
     .expect("config");
     setup.window("w00.csv", true);

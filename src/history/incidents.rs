@@ -76,7 +76,10 @@ pub(super) fn store(
             ],
         )?;
         let change_id = tx.last_insert_rowid();
-        for sink in sinks.iter().filter(|s| change.incident.level >= s.min_level) {
+        for sink in sinks
+            .iter()
+            .filter(|s| change.incident.level >= s.min_level)
+        {
             tx.execute(
                 "INSERT INTO outbox (sink, change_id, incident_id) VALUES (?1, ?2, ?3)",
                 params![sink.name, change_id, id_i64(change.incident.id)],

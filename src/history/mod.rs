@@ -23,7 +23,8 @@ use ml_monitor::monitoring::{AlertLevel, Incident, MonitoringResult};
 use rusqlite::{params, Connection, TransactionBehavior};
 
 /// Schema steps, in order; the schema version is the number applied.
-const MIGRATIONS: &[&str] = &["
+const MIGRATIONS: &[&str] = &[
+    "
     CREATE TABLE processed_files (
         id INTEGER PRIMARY KEY,
         name TEXT NOT NULL,
@@ -57,7 +58,9 @@ const MIGRATIONS: &[&str] = &["
         UNIQUE (result_id, alert_index)
     );
     CREATE INDEX alerts_window ON alerts (window, alert_index);
-", incidents::MIGRATION];
+",
+    incidents::MIGRATION,
+];
 
 const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 

@@ -145,7 +145,9 @@ impl Outbox {
             .prepare("SELECT id, json FROM incidents WHERE status = 'firing' ORDER BY id")
             .map_err(&err)?;
         let rows = stmt
-            .query_map([], |row| Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?)))
+            .query_map([], |row| {
+                Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?))
+            })
             .map_err(&err)?;
         let mut out = Vec::new();
         for row in rows {

@@ -45,7 +45,10 @@ fn alert(
 ) -> Value {
     let mut labels = Map::new();
     labels.insert("alertname".into(), incident.kind.as_str().into());
-    labels.insert("severity".into(), level.as_str().to_ascii_lowercase().into());
+    labels.insert(
+        "severity".into(),
+        level.as_str().to_ascii_lowercase().into(),
+    );
     labels.insert("monitor".into(), monitor.into());
     for (key, value) in [
         ("detector", &incident.detector),
@@ -83,4 +86,78 @@ fn alert(
 
 fn rfc3339(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ml_monitor::monitoring::{AlertKind, IncidentStatus};
+
+    fn incident(level: AlertLevel, status: IncidentStatus) -> Incident {
+        let t = DateTime::from_timestamp(1_795_800_000, 0).unwrap_or_default();
+        Incident {
+            id: 7,
+            kind: AlertKind::DataDrift,
+            status,
+            level,
+            detector: None,
+            detectors: vec!["ks".into(), "psi".into()],
+            feature: Some("age".into()),
+            metric: None,
+            file: None,
+            message: "feature \"age\" drifted".into(),
+            value: Some(0.3),
+            threshold: None,
+            first_window: "w1.csv".into(),
+            last_window: "w2.csv".into(),
+            windows: 2,
+            opened_at: t,
+            updated_at: t,
+            resolved_at: (status == IncidentStatus::Resolved).then_some(t),
+            quiet_windows: 0,
+        }
+    }
+
+    #[test]
+    fn labels_annotations_and_times() {
+        let change = IncidentChange {
+            change: ChangeKind::Opened,
+            previous_level: None,
+            incident: incident(AlertLevel::Warning, IncidentStatus::Firing),
+        };
+        let alerts = alerts_of(&change, "churn", Utc::now());
+        let a = &alerts[0];
+        assert_eq!(alerts.as_array().map(Vec::len), Some(1));
+        assert_eq!(a["labels"]["alertname"], "data_drift");
+        assert_eq!(a["labels"]["severity"], "warning");
+        assert_eq!(a["labels"]["monitor"], "churn");
+        assert_eq!(a["labels"]["feature"], "age");
+        assert!(a["labels"].get("detector").is_none());
+        assert_eq!(a["annotations"]["detectors"], "ks,psi");
+        assert_eq!(a["annotations"]["window"], "w2.csv");
+        assert_eq!(a["startsAt"], "2026-11-27T17:20:00.000Z");
+        assert!(a.get("endsAt").is_none(), "firing: no end");
+    }
+
+    #[test]
+    fn an_escalation_ends_the_old_severity_and_a_resolution_sets_ends_at() {
+        let now = Utc::now();
+        let change = IncidentChange {
+            change: ChangeKind::Escalated,
+            previous_level: Some(AlertLevel::Warning),
+            incident: incident(AlertLevel::Critical, IncidentStatus::Firing),
+        };
+        let alerts = alerts_of(&change, "churn", now);
+        assert_eq!(alerts[0]["labels"]["severity"], "warning");
+        assert_eq!(alerts[0]["endsAt"], rfc3339(now));
+        assert_eq!(alerts[1]["labels"]["severity"], "critical");
+        assert!(alerts[1].get("endsAt").is_none());
+        let change = IncidentChange {
+            change: ChangeKind::Resolved,
+            previous_level: None,
+            incident: incident(AlertLevel::Critical, IncidentStatus::Resolved),
+        };
+        let alerts = alerts_of(&change, "churn", now);
+        assert_eq!(alerts[0]["endsAt"], "2026-11-27T17:20:00.000Z");
+    }
 }

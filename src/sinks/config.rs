@@ -96,35 +96,38 @@ pub fn parse(text: &str, origin: &Path) -> Result<Vec<SinkSpec>, String> {
                 return Err(at(
                     kind_span.clone(),
                     "url",
-                    format!("missing: a {} sink needs url = \"http://...\"", raw.kind.get_ref()),
+                    format!(
+                        "missing: a {} sink needs url = \"http://...\"",
+                        raw.kind.get_ref()
+                    ),
                 ));
             };
             check_url(u.get_ref()).map_err(|e| at(u.span(), "url", e))?;
             Ok(u.get_ref().trim_end_matches('/').to_string())
         };
-        let not_for = |present: bool, key: &str, span: std::ops::Range<usize>| {
-            if present {
-                Err(at(
-                    span,
-                    key,
-                    format!("not a key of a {} sink", raw.kind.get_ref()),
-                ))
-            } else {
-                Ok(())
-            }
+        let not_for = |span: Option<std::ops::Range<usize>>, key: &str| match span {
+            Some(span) => Err(at(
+                span,
+                key,
+                format!("not a key of a {} sink", raw.kind.get_ref()),
+            )),
+            None => Ok(()),
         };
         let target = match raw.kind.get_ref().as_str() {
             "alertmanager" => {
-                not_for_opt(&raw.headers, "headers", &not_for)?;
-                not_for_opt(&raw.command, "command", &not_for)?;
+                not_for(raw.headers.as_ref().map(Spanned::span), "headers")?;
+                not_for(raw.command.as_ref().map(Spanned::span), "command")?;
                 SinkTarget::Alertmanager {
                     url: url()?,
                     resend: duration(&raw.resend_interval, "resend_interval", DEFAULT_RESEND)?,
                 }
             }
             "webhook" => {
-                not_for_opt(&raw.resend_interval, "resend_interval", &not_for)?;
-                not_for_opt(&raw.command, "command", &not_for)?;
+                not_for(
+                    raw.resend_interval.as_ref().map(Spanned::span),
+                    "resend_interval",
+                )?;
+                not_for(raw.command.as_ref().map(Spanned::span), "command")?;
                 let headers = raw.headers.as_ref().map(|h| h.get_ref().clone());
                 if let Some(h) = &raw.headers {
                     for (name, value) in h.get_ref() {
@@ -137,9 +140,12 @@ pub fn parse(text: &str, origin: &Path) -> Result<Vec<SinkSpec>, String> {
                 }
             }
             "command" => {
-                not_for_opt(&raw.resend_interval, "resend_interval", &not_for)?;
-                not_for_opt(&raw.headers, "headers", &not_for)?;
-                not_for_opt(&raw.url, "url", &not_for)?;
+                not_for(
+                    raw.resend_interval.as_ref().map(Spanned::span),
+                    "resend_interval",
+                )?;
+                not_for(raw.headers.as_ref().map(Spanned::span), "headers")?;
+                not_for(raw.url.as_ref().map(Spanned::span), "url")?;
                 let argv = match &raw.command {
                     Some(c) if !c.get_ref().is_empty() && !c.get_ref()[0].is_empty() => {
                         c.get_ref().clone()
@@ -148,8 +154,7 @@ pub fn parse(text: &str, origin: &Path) -> Result<Vec<SinkSpec>, String> {
                         return Err(at(
                             c.span(),
                             "command",
-                            "must name a program: command = [\"/path/to/program\", \"arg\"]"
-                                .into(),
+                            "must name a program: command = [\"/path/to/program\", \"arg\"]".into(),
                         ))
                     }
                     None => {
@@ -190,17 +195,6 @@ pub fn parse(text: &str, origin: &Path) -> Result<Vec<SinkSpec>, String> {
         });
     }
     Ok(specs)
-}
-
-fn not_for_opt<T>(
-    v: &Option<Spanned<T>>,
-    key: &str,
-    not_for: &dyn Fn(bool, &str, std::ops::Range<usize>) -> Result<(), String>,
-) -> Result<(), String> {
-    match v {
-        Some(s) => not_for(true, key, s.span()),
-        None => Ok(()),
-    }
 }
 
 /// An http(s) URL with a host, checked by the HTTP client's own parser.

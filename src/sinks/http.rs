@@ -26,7 +26,10 @@ pub fn post_json(
     let mut request = agent
         .post(url)
         .header("Content-Type", "application/json")
-        .header("User-Agent", concat!("ml-monitor/", env!("CARGO_PKG_VERSION")));
+        .header(
+            "User-Agent",
+            concat!("ml-monitor/", env!("CARGO_PKG_VERSION")),
+        );
     for (name, value) in headers {
         request = request.header(name.as_str(), expand_env(value));
     }
@@ -47,7 +50,7 @@ pub fn post_json(
                 .take(ANSWER_CHARS)
                 .collect();
             let text = format!("HTTP {status}: {}", answer.trim());
-            if status == 429 || status >= 500 || status < 400 {
+            if status == 429 || !(400..500).contains(&status) {
                 Outcome::Retry(text)
             } else {
                 Outcome::Refused(text)

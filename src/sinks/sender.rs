@@ -183,7 +183,9 @@ fn run(
             }
             if let Ok(mut all) = status.lock() {
                 let entry = all.entry(sink.spec.name.clone()).or_default();
-                entry.queued = outbox.pending_count(&sink.spec.name).unwrap_or(entry.queued);
+                entry.queued = outbox
+                    .pending_count(&sink.spec.name)
+                    .unwrap_or(entry.queued);
                 entry.retrying = update.retrying;
                 if let Some(refusal) = update.refusal {
                     entry.refused += update.refused;

@@ -136,8 +136,8 @@ impl App {
         let mut live = Snapshot::default();
         for result in initial {
             live.push(WindowReport {
-            firing: Vec::new(),
-            failing_sinks: Vec::new(),
+                firing: Vec::new(),
+                failing_sinks: Vec::new(),
                 result,
                 histograms: Default::default(),
             });
@@ -356,7 +356,10 @@ impl App {
             let to = step(self.selected_feature_index(), rows.len());
             self.selected_feature = rows.get(to).map(|r| r.name.clone());
         } else if self.alert_view == AlertView::Incidents {
-            let to = step(self.selected_incident_index(), self.visible_incidents().len());
+            let to = step(
+                self.selected_incident_index(),
+                self.visible_incidents().len(),
+            );
             self.selected_incident = self.visible_incidents().get(to).map(|i| i.id);
         } else {
             let to = step(self.selected_alert_index(), self.visible_alerts().len());

@@ -81,7 +81,13 @@ fn detector(features: Vec<(&str, FeatureDrift)>) -> DriftResult {
 }
 
 fn alert(i: usize, level: AlertLevel, kind: AlertKind, message: &str) -> Alert {
-    Alert::new(level, kind, &window_name(i), message.to_string(), window_time(i))
+    Alert::new(
+        level,
+        kind,
+        &window_name(i),
+        message.to_string(),
+        window_time(i),
+    )
 }
 
 /// A readable window; `drift` makes income and city drift.

@@ -16,7 +16,9 @@ pub const BIN: &str = env!("CARGO_BIN_EXE_ml-monitor");
 /// Rows of two numeric features; `shift` moves both.
 pub fn csv(rows: usize, seed: u64, shift: f64) -> String {
     let mut s = String::from("x,y\n");
-    let mut state = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+    let mut state = seed
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
     let mut next = || {
         state = state
             .wrapping_mul(6364136223846793005)
@@ -24,7 +26,11 @@ pub fn csv(rows: usize, seed: u64, shift: f64) -> String {
         (state >> 11) as f64 / (1u64 << 53) as f64
     };
     for _ in 0..rows {
-        s.push_str(&format!("{:.6},{:.6}\n", next() + shift, next() * 2.0 + shift));
+        s.push_str(&format!(
+            "{:.6},{:.6}\n",
+            next() + shift,
+            next() * 2.0 + shift
+        ));
     }
     s
 }
@@ -110,7 +116,11 @@ impl Setup {
             .arg(history)
             .output()
             .expect("runs");
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         String::from_utf8_lossy(&out.stdout)
             .lines()
             .map(|l| serde_json::from_str(l).expect("JSON line"))
@@ -239,7 +249,9 @@ pub fn alertmanager_binary(test: &str) -> Option<PathBuf> {
         }
     }
     if std::env::var("ML_MONITOR_REQUIRE_EXTERNAL").as_deref() == Ok("1") {
-        panic!("{test}: prometheus-alertmanager is not installed and ML_MONITOR_REQUIRE_EXTERNAL=1");
+        panic!(
+            "{test}: prometheus-alertmanager is not installed and ML_MONITOR_REQUIRE_EXTERNAL=1"
+        );
     }
     eprintln!("SKIPPED: {test}: prometheus-alertmanager not installed (apt-get install prometheus-alertmanager)");
     None

@@ -30,7 +30,14 @@ pub(crate) fn check(
         if drift.drift_detected {
             let mut a = alert(t.drift_level, AlertKind::DataDrift, drift.summary(name));
             a.detector = Some(name.clone());
-            a.metric = Some(if drift.auc.is_some() { "auc" } else { "drift_score" }.into());
+            a.metric = Some(
+                if drift.auc.is_some() {
+                    "auc"
+                } else {
+                    "drift_score"
+                }
+                .into(),
+            );
             a.value = Some(drift.auc.unwrap_or(drift.drift_score));
             raised.push(a);
         }
@@ -76,7 +83,11 @@ pub(crate) fn check(
         if stats.mean.abs() > th {
             let message = format!("prediction mean {:.4} beyond ±{th}", stats.mean);
             raised.push(figures(
-                alert(AlertLevel::Critical, AlertKind::PredictionMeanAnomaly, message),
+                alert(
+                    AlertLevel::Critical,
+                    AlertKind::PredictionMeanAnomaly,
+                    message,
+                ),
                 "prediction_mean",
                 stats.mean,
                 th,

@@ -13,9 +13,7 @@ fn levels_parse_case_insensitively_with_log_aliases() {
     assert_eq!(AlertLevel::Critical.log_level(), log::Level::Error);
     assert_eq!(AlertLevel::Warning.log_level(), log::Level::Warn);
     assert_eq!(AlertLevel::Info.log_level(), log::Level::Info);
-    assert!(
-        AlertLevel::Info < AlertLevel::Warning && AlertLevel::Warning < AlertLevel::Critical
-    );
+    assert!(AlertLevel::Info < AlertLevel::Warning && AlertLevel::Warning < AlertLevel::Critical);
 }
 
 use crate::drift::DriftResult;
@@ -87,7 +85,13 @@ fn table() -> Vec<Row> {
         (
             "accuracy just below",
             with(&|r| r.performance = Some(classification(0.69))),
-            Some((AlertKind::PerformanceDegradation, crit, "accuracy", 0.69, 0.7)),
+            Some((
+                AlertKind::PerformanceDegradation,
+                crit,
+                "accuracy",
+                0.69,
+                0.7,
+            )),
         ),
         (
             "accuracy at threshold (strict <)",
@@ -107,7 +111,13 @@ fn table() -> Vec<Row> {
         (
             "negative shift beyond",
             with(&|r| r.prediction_shift = Some(-0.11)),
-            Some((AlertKind::PredictionShift, warn, "prediction_shift", 0.11, 0.1)),
+            Some((
+                AlertKind::PredictionShift,
+                warn,
+                "prediction_shift",
+                0.11,
+                0.1,
+            )),
         ),
         (
             "shift at threshold (strict >)",
@@ -175,7 +185,10 @@ fn each_rule_fires_past_its_threshold_and_not_at_it() {
                 let a = &alerts[0];
                 assert_eq!((a.kind, a.level), (kind, level), "{name}");
                 assert_eq!(a.metric.as_deref(), Some(metric), "{name}");
-                assert!((a.value.unwrap_or(f64::NAN) - value).abs() < 1e-12, "{name}");
+                assert!(
+                    (a.value.unwrap_or(f64::NAN) - value).abs() < 1e-12,
+                    "{name}"
+                );
                 assert_eq!(a.threshold, Some(threshold), "{name}");
                 assert_eq!(a.window, "w.csv", "{name}");
             }

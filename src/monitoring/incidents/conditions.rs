@@ -40,11 +40,14 @@ impl Condition {
     }
 }
 
+/// A drifted feature: the worst level of the alerts that flag it, and (detector, statistic) of
+/// each.
+type Flagged<'a> = (AlertLevel, Vec<(&'a str, Option<f64>)>);
+
 /// The conditions of a result whose alerts are raised.
 pub(super) fn of(result: &MonitoringResult) -> Vec<Condition> {
     let mut out = Vec::new();
-    // feature → (level, [(detector, statistic)])
-    let mut drifted: BTreeMap<&str, (AlertLevel, Vec<(&str, Option<f64>)>)> = BTreeMap::new();
+    let mut drifted: BTreeMap<&str, Flagged> = BTreeMap::new();
     for alert in &result.alerts {
         let base = Condition {
             kind: alert.kind,

@@ -132,12 +132,12 @@ impl Incident {
         self.status == IncidentStatus::Firing
     }
 
-    /// The feature, metric, detector or file: what a one-line view names.
+    /// The feature, detector, metric or file: what a one-line view names.
     pub fn subject(&self) -> &str {
         self.feature
             .as_deref()
-            .or(self.metric.as_deref())
             .or(self.detector.as_deref())
+            .or(self.metric.as_deref())
             .or(self.file.as_deref())
             .unwrap_or("")
     }

@@ -47,10 +47,10 @@ fn window(
 ) -> MonitoringResult {
     let mut r = MonitoringResult::new(format!("w{i:02}.csv"));
     let all = ["a", "b", "c"];
-    let flags = |on: &[&str]| -> Vec<(&str, bool)> {
-        all.iter().map(|f| (*f, on.contains(f))).collect()
-    };
-    r.drift.insert("ks".into(), drift(&flags(ks), !ks.is_empty()));
+    let flags =
+        |on: &[&str]| -> Vec<(&str, bool)> { all.iter().map(|f| (*f, on.contains(f))).collect() };
+    r.drift
+        .insert("ks".into(), drift(&flags(ks), !ks.is_empty()));
     r.drift
         .insert("psi".into(), drift(&flags(psi), !psi.is_empty()));
     r.prediction_shift = Some(shift);
@@ -132,9 +132,7 @@ fn open_update_escalate_resolve_reopen() {
     assert_eq!(c[0].previous_level, Some(AlertLevel::Warning));
     assert_eq!(c[0].incident.level, AlertLevel::Critical);
     // Back to WARNING: the worst level stays, nothing changes.
-    assert!(tracker
-        .observe(&window(6, &["a"], &[], 0.3, &t))
-        .is_empty());
+    assert!(tracker.observe(&window(6, &["a"], &[], 0.3, &t)).is_empty());
     // Window 7: both clear, both resolve.
     let c = tracker.observe(&window(7, &[], &[], 0.0, &t));
     let mut resolved = summary(&c);
@@ -214,9 +212,7 @@ fn restore_continues_open_incidents_and_ids() {
     let open: Vec<Incident> = first.open().cloned().collect();
     let mut second = IncidentTracker::new(1);
     second.restore(open, 2);
-    assert!(second
-        .observe(&window(2, &["a"], &[], 0.0, &t))
-        .is_empty());
+    assert!(second.observe(&window(2, &["a"], &[], 0.0, &t)).is_empty());
     let c = second.observe(&window(3, &["c"], &[], 0.0, &t));
     assert_eq!(
         summary(&c),

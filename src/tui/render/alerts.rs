@@ -84,7 +84,11 @@ fn incident_item<'a>(incident: &Incident, app: &App) -> ListItem<'a> {
     let acked = app.is_incident_acknowledged(incident.id);
     let firing = incident.is_firing();
     let figures = match (incident.value, incident.threshold) {
-        (Some(v), Some(t)) => format!(" {} vs {}", format::number(Some(v)), format::number(Some(t))),
+        (Some(v), Some(t)) => format!(
+            " {} vs {}",
+            format::number(Some(v)),
+            format::number(Some(t))
+        ),
         (Some(v), None) => format!(" {}", format::number(Some(v))),
         _ => String::new(),
     };
@@ -237,15 +241,23 @@ mod tests {
         let buffer = t.backend().buffer();
         let rows = lines(buffer);
         assert!(shows(buffer, "Incidents: 4 firing"), "{rows:#?}");
-        let c = find(buffer, "CRITICAL performance_degradation accuracy since window_0001.csv ×3 0.640 vs 0.700")
-            .expect("the accuracy incident, once, with its figures");
+        let c = find(
+            buffer,
+            "CRITICAL performance_degradation accuracy since window_0001.csv ×3 0.640 vs 0.700",
+        )
+        .expect("the accuracy incident, once, with its figures");
         assert_eq!(buffer[(c.x, c.y)].fg, Color::Red);
-        let w = find(buffer, "WARNING  data_drift income since window_0001.csv ×3")
-            .expect("the drifted feature");
+        let w = find(
+            buffer,
+            "WARNING  data_drift income since window_0001.csv ×3",
+        )
+        .expect("the drifted feature");
         assert_eq!(buffer[(w.x, w.y)].fg, Color::Yellow);
         assert!(c.y < w.y, "CRITICAL first");
         assert_eq!(
-            rows.iter().filter(|r| r.contains("data_drift income")).count(),
+            rows.iter()
+                .filter(|r| r.contains("data_drift income"))
+                .count(),
             1,
             "one row per condition"
         );

@@ -56,7 +56,10 @@ pub(super) fn render(frame: &mut Frame, area: Rect, app: &App) {
     for level in [AlertLevel::Critical, AlertLevel::Warning, AlertLevel::Info] {
         let n = shown.firing_at(level);
         if n > 0 {
-            counts.push(Span::styled(format!(" {} {n}", level.as_str()), theme.level(level)));
+            counts.push(Span::styled(
+                format!(" {} {n}", level.as_str()),
+                theme.level(level),
+            ));
         }
     }
     if counts.len() == 1 {
@@ -121,7 +124,9 @@ mod tests {
             top[1]
         );
         assert!(
-            top[1].trim_end().ends_with("firing CRITICAL 1 WARNING 2 INFO 1"),
+            top[1]
+                .trim_end()
+                .ends_with("firing CRITICAL 1 WARNING 2 INFO 1"),
             "{}",
             top[1]
         );
@@ -151,6 +156,21 @@ mod tests {
         assert!(
             footer.starts_with("WATCHER TROUBLE cannot read /data/incoming (retrying)"),
             "{footer}"
+        );
+    }
+
+    #[test]
+    fn failing_sinks_are_named_on_the_status_line() {
+        let mut app = fixtures::app(2, false);
+        let mut report = fixtures::report(3, true);
+        report.failing_sinks = vec!["alertmanager: retrying, 3 queued".into()];
+        app.handle(AppEvent::Window(Box::new(report)));
+        let t = screen(&app, 120, 30);
+        let top = lines(t.backend().buffer());
+        assert!(
+            top[1].contains("alertmanager: retrying, 3 queued"),
+            "{}",
+            top[1]
         );
     }
 }
