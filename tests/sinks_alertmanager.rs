@@ -127,3 +127,30 @@ fn a_monitor_killed_with_undelivered_changes_delivers_them_after_restart_once() 
         .iter()
         .all(|i| i["status"] == "firing" && i["windows"] == 2));
 }
+
+#[test]
+fn firing_alerts_are_re_sent_so_alertmanager_keeps_them_active() {
+    let Some(bin) = alertmanager_binary("firing_alerts_are_re_sent") else {
+        return;
+    };
+    // Alertmanager forgets an alert without endsAt after 2 s unless it is sent again.
+    let mut am = Alertmanager::with_global("resolve_timeout: 2s");
+    am.start(&bin);
+    let setup = Setup::new(&config(&am.url).replace("\"60s\"", "\"500ms\""));
+    let mut monitor = Killed(setup.headless());
+    let lines = lines_of(&mut monitor.0);
+    setup.window("w00.csv", true);
+    lines
+        .recv_timeout(Duration::from_secs(30))
+        .expect("the window is processed");
+    am.wait_for(Duration::from_secs(10), |a| ours(a).len() == 2);
+    std::thread::sleep(Duration::from_secs(5));
+    assert_eq!(
+        ours(&am.alerts()).len(),
+        2,
+        "still active after 5 s: re-sent"
+    );
+    // Without the monitor nobody re-sends: Alertmanager resolves them itself.
+    drop(monitor);
+    am.wait_for(Duration::from_secs(15), |a| ours(a).is_empty());
+}

@@ -56,8 +56,16 @@ fn twenty_windows_of_the_same_drift_fire_once_per_incident() {
         .iter()
         .all(|i| i["status"] == "firing" && i["windows"] == 20));
     // The header's secret was expanded at send time and is nowhere in the history.
+    let auth = receiver
+        .authorizations
+        .lock()
+        .map(|a| a.clone())
+        .unwrap_or_default();
+    assert_eq!(auth, vec!["Bearer s3cret-13"; 2]);
     let history = std::fs::read(setup.history()).expect("history");
-    assert!(!String::from_utf8_lossy(&history).contains("Bearer"));
+    let history = String::from_utf8_lossy(&history);
+    assert!(!history.contains("Bearer") && !history.contains("s3cret"));
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("s3cret"));
 }
 
 #[test]
@@ -173,6 +181,14 @@ fn a_malformed_sink_stops_the_start_with_status_2_naming_file_line_and_key() {
     assert!(stderr.contains("monitor.toml"), "{stderr}");
     assert!(stderr.contains("line 6"), "{stderr}");
     assert!(stderr.contains("sinks[0].url"), "{stderr}");
+    // `config --check` says the same.
+    let out = std::process::Command::new(support::BIN)
+        .args(["config", "--check"])
+        .arg(&setup.config)
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("sinks[0].url"));
 }
 
 #[test]

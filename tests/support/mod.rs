@@ -89,6 +89,7 @@ impl Setup {
             .arg(self.history())
             .args(["--detectors", "ks", "--once", "--format", "json"])
             .args(extra)
+            .env("ML_MONITOR_TEST_PAGER_TOKEN", "s3cret-13")
             .output()
             .expect("runs")
     }
@@ -103,6 +104,7 @@ impl Setup {
             .arg("--config")
             .arg(&self.config)
             .args(["--detectors", "ks", "--headless", "--poll", "100ms"])
+            .env("ML_MONITOR_TEST_PAGER_TOKEN", "s3cret-13")
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -167,6 +169,8 @@ pub type Script = Box<dyn Fn(usize) -> Option<u16> + Send>;
 pub struct Receiver {
     pub url: String,
     pub bodies: Arc<Mutex<Vec<Value>>>,
+    /// Each request's `Authorization` header (empty when absent).
+    pub authorizations: Arc<Mutex<Vec<String>>>,
 }
 
 impl Receiver {
@@ -175,16 +179,21 @@ impl Receiver {
         let url = format!("http://{}/hook", listener.local_addr().expect("addr"));
         let bodies = Arc::new(Mutex::new(Vec::new()));
         let seen = bodies.clone();
+        let authorizations = Arc::new(Mutex::new(Vec::new()));
+        let auth_seen = authorizations.clone();
         std::thread::spawn(move || {
             let mut n = 0;
             let mut hung = Vec::new();
             for stream in listener.incoming() {
                 let Ok(mut stream) = stream else { continue };
-                let Some(body) = read_request(&mut stream) else {
+                let Some((body, auth)) = read_request(&mut stream) else {
                     continue;
                 };
                 if let Ok(mut b) = seen.lock() {
                     b.push(body);
+                }
+                if let Ok(mut a) = auth_seen.lock() {
+                    a.push(auth);
                 }
                 match script(n) {
                     Some(status) => {
@@ -198,7 +207,11 @@ impl Receiver {
                 n += 1;
             }
         });
-        Receiver { url, bodies }
+        Receiver {
+            url,
+            bodies,
+            authorizations,
+        }
     }
 
     pub fn bodies(&self) -> Vec<Value> {
@@ -206,10 +219,11 @@ impl Receiver {
     }
 }
 
-fn read_request(stream: &mut TcpStream) -> Option<Value> {
+fn read_request(stream: &mut TcpStream) -> Option<(Value, String)> {
     stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
     let mut reader = BufReader::new(stream.try_clone().ok()?);
     let mut length = 0usize;
+    let mut auth = String::new();
     loop {
         let mut line = String::new();
         if reader.read_line(&mut line).ok()? == 0 {
@@ -223,11 +237,14 @@ fn read_request(stream: &mut TcpStream) -> Option<Value> {
             if name.eq_ignore_ascii_case("content-length") {
                 length = value.trim().parse().ok()?;
             }
+            if name.eq_ignore_ascii_case("authorization") {
+                auth = value.trim().to_string();
+            }
         }
     }
     let mut body = vec![0; length];
     reader.read_exact(&mut body).ok()?;
-    serde_json::from_slice(&body).ok()
+    Some((serde_json::from_slice(&body).ok()?, auth))
 }
 
 /// A real Alertmanager (Debian's `prometheus-alertmanager`) on a loopback port, with its own
@@ -260,11 +277,21 @@ pub fn alertmanager_binary(test: &str) -> Option<PathBuf> {
 impl Alertmanager {
     /// Reserves a port; [`Alertmanager::start`] starts it.
     pub fn new() -> Alertmanager {
+        Self::with_global("")
+    }
+
+    /// With a `global:` section (e.g. `resolve_timeout: 2s`).
+    pub fn with_global(global: &str) -> Alertmanager {
         let port = free_port();
         let dir = tempfile::tempdir().expect("tempdir");
+        let global = if global.is_empty() {
+            String::new()
+        } else {
+            format!("global:\n  {global}\n")
+        };
         std::fs::write(
             dir.path().join("am.yml"),
-            "route:\n  receiver: 'null'\n  group_wait: 1s\n  group_interval: 1s\nreceivers:\n  - name: 'null'\n",
+            format!("{global}route:\n  receiver: 'null'\n  group_wait: 1s\n  group_interval: 1s\nreceivers:\n  - name: 'null'\n"),
         )
         .expect("am config");
         Alertmanager {
