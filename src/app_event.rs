@@ -37,6 +37,8 @@ pub enum AppEvent {
     /// Incidents from the history at start (firing and recently resolved), with the ids of
     /// the acknowledged ones.
     Incidents(Vec<Incident>, Vec<u64>),
+    /// The sinks failing now (see `WindowReport::failing_sinks`), sent when it changes.
+    Sinks(Vec<String>),
 }
 
 /// What a view asks the processing side to do.

@@ -179,6 +179,25 @@ pub fn run_tui(args: &WatchArgs, title: &str) -> anyhow::Result<ExitCode> {
             })?;
     }
     let seen = pipeline.processed_keys()?;
+    if let Some(watcher) = pipeline.delivery().map(|d| d.sender.watcher()) {
+        // The status line follows the sinks between windows too.
+        let ev_tx = ev_tx.clone();
+        std::thread::Builder::new()
+            .name("sink-status".into())
+            .spawn(move || {
+                let mut last = Vec::new();
+                loop {
+                    std::thread::sleep(std::time::Duration::from_secs(1));
+                    let now = watcher.failing();
+                    if now != last {
+                        if ev_tx.send(AppEvent::Sinks(now.clone())).is_err() {
+                            break;
+                        }
+                        last = now;
+                    }
+                }
+            })?;
+    }
     let worker = {
         let ev_tx = ev_tx.clone();
         std::thread::Builder::new()

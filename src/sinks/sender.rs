@@ -105,18 +105,12 @@ impl Sender {
 
     /// The sinks that are failing, each as one phrase: `alertmanager: retrying, 3 queued`.
     pub fn failing(&self) -> Vec<String> {
-        self.status()
-            .iter()
-            .filter_map(|(name, s)| {
-                if s.retrying.is_some() {
-                    Some(format!("{name}: retrying, {} queued", s.queued))
-                } else if s.refused > 0 {
-                    Some(format!("{name}: {} refused", s.refused))
-                } else {
-                    None
-                }
-            })
-            .collect()
+        self.watcher().failing()
+    }
+
+    /// A cheap handle that reads the sinks' status from another thread.
+    pub fn watcher(&self) -> StatusWatcher {
+        StatusWatcher(self.status.clone())
     }
 
     /// Waits until every sink's queue is empty or `timeout` passed; the final status.
@@ -134,6 +128,29 @@ impl Sender {
             }
             std::thread::sleep(Duration::from_millis(20));
         }
+    }
+}
+
+/// Reads the sinks' status from another thread (the TUI's status line).
+#[derive(Clone)]
+pub struct StatusWatcher(Arc<Mutex<BTreeMap<String, SinkStatus>>>);
+
+impl StatusWatcher {
+    /// The sinks that are failing, each as one phrase: `alertmanager: retrying, 3 queued`.
+    pub fn failing(&self) -> Vec<String> {
+        let status = self.0.lock().map(|s| s.clone()).unwrap_or_default();
+        status
+            .iter()
+            .filter_map(|(name, s)| {
+                if s.retrying.is_some() {
+                    Some(format!("{name}: retrying, {} queued", s.queued))
+                } else if s.refused > 0 {
+                    Some(format!("{name}: {} refused", s.refused))
+                } else {
+                    None
+                }
+            })
+            .collect()
     }
 }
 

@@ -196,6 +196,14 @@ impl App {
                 quit: true,
                 ..Outcome::default()
             },
+            AppEvent::Sinks(failing) => {
+                let changed = self.live.failing_sinks != failing;
+                self.live.failing_sinks = failing;
+                Outcome {
+                    redraw: changed,
+                    ..Outcome::default()
+                }
+            }
             AppEvent::Incidents(incidents, acknowledged) => {
                 self.live.set_incidents(incidents);
                 self.acknowledged_incidents.extend(acknowledged);
