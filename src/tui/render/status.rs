@@ -172,5 +172,11 @@ mod tests {
             "{}",
             top[1]
         );
+        // Between windows, the sender's status arrives on its own.
+        app.handle(AppEvent::Sinks(vec!["webhook: 2 refused".into()]));
+        let t = screen(&app, 120, 30);
+        let top = lines(t.backend().buffer());
+        assert!(top[1].contains("webhook: 2 refused"), "{}", top[1]);
+        assert!(!top[1].contains("alertmanager"), "{}", top[1]);
     }
 }
