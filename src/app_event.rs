@@ -6,6 +6,7 @@
 use std::collections::BTreeMap;
 
 use ml_monitor::drift::histogram::Histogram;
+use ml_monitor::monitoring::Incident;
 use ml_monitor::MonitoringResult;
 
 /// A processed window, with what the views need beyond the result itself.
@@ -14,6 +15,10 @@ pub struct WindowReport {
     pub result: MonitoringResult,
     /// Reference-vs-current histogram per feature (empty for error results).
     pub histograms: BTreeMap<String, Histogram>,
+    /// The incidents firing after this window, with their updated counts.
+    pub firing: Vec<Incident>,
+    /// Sinks that are failing, each as one phrase (`alertmanager: retrying, 3 queued`).
+    pub failing_sinks: Vec<String>,
 }
 
 /// Everything that can change what a live view shows.
@@ -29,6 +34,11 @@ pub enum AppEvent {
     WatcherRecovered,
     /// SIGINT, SIGTERM or SIGHUP: leave cleanly.
     Shutdown,
+    /// Incidents from the history at start (firing and recently resolved), with the ids of
+    /// the acknowledged ones.
+    Incidents(Vec<Incident>, Vec<u64>),
+    /// The sinks failing now (see `WindowReport::failing_sinks`), sent when it changes.
+    Sinks(Vec<String>),
 }
 
 /// What a view asks the processing side to do.
@@ -37,4 +47,6 @@ pub enum UiCommand {
     /// Mark an alert acknowledged in the history: the window's name and the alert's index in its
     /// result's `alerts`.
     Acknowledge { window: String, alert_index: usize },
+    /// Mark an incident acknowledged in the history.
+    AcknowledgeIncident { id: u64 },
 }

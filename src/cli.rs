@@ -8,7 +8,7 @@ use ml_monitor::config::DetectorKind;
 use ml_monitor::generator::Scenario;
 use ml_monitor::Task;
 
-use crate::history::ExportFormat;
+use crate::history::{ExportFormat, IncidentFormat};
 
 /// Live monitor for machine-learning models in production: data drift, prediction shift,
 /// model quality and alerts for every new window of data.
@@ -101,6 +101,9 @@ pub struct WatchArgs {
     /// an `unreadable` error result naming the file.
     #[arg(long, default_value = "2G", value_parser = parse_bytes)]
     pub max_window_bytes: u64,
+    /// With --once: how long to wait for the sinks to deliver before exiting.
+    #[arg(long, value_parser = parse_duration, default_value = "10s")]
+    pub sink_timeout: Duration,
     #[command(flatten)]
     pub metrics: MetricsArgs,
 }
@@ -247,6 +250,17 @@ pub enum HistoryCommand {
     Show {
         #[arg(long, default_value_t = 20)]
         last: usize,
+    },
+    /// List incidents: firing ones first, then resolved ones.
+    Incidents {
+        /// Only incidents still firing.
+        #[arg(long)]
+        open: bool,
+        /// Only incidents updated since this time (RFC 3339, a date, or an age like 2h, 7d).
+        #[arg(long)]
+        since: Option<String>,
+        #[arg(long, value_enum, default_value = "text")]
+        format: IncidentFormat,
     },
 }
 

@@ -193,6 +193,15 @@ impl Default for MetricsConfig {
     }
 }
 
+/// `[monitor]`: what this monitor is called where its incidents are delivered.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+pub struct MonitorSection {
+    /// The `monitor` label of delivered incidents (default: the watched directory's name).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
 /// The whole configuration file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 #[serde(default, deny_unknown_fields)]
@@ -202,6 +211,11 @@ pub struct MonitorConfig {
     pub drift: DriftConfig,
     pub alerts: AlertThresholds,
     pub metrics: MetricsConfig,
+    pub monitor: MonitorSection,
+    /// `[[sinks]]`: where incident changes are delivered. Kept as written: the library knows
+    /// nothing of networks; the binary checks and uses them.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub sinks: Vec<toml::Table>,
 }
 
 /// A configuration file that could not be used.

@@ -16,6 +16,7 @@ mod metrics;
 mod output;
 mod pipeline;
 mod signals;
+mod sinks;
 mod tui;
 mod watch;
 

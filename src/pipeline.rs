@@ -17,6 +17,7 @@ use ml_monitor::monitoring::Metadata;
 use ml_monitor::{ModelMonitor, MonitorConfig};
 
 use crate::app_event::WindowReport;
+use crate::commands::setup::Delivery;
 use crate::file_bytes::{Access, FileBytes};
 use crate::history::{FileKey, History};
 
@@ -75,6 +76,8 @@ pub struct Pipeline {
     bytes: FileBytes,
     /// A window parsed ahead (see `new`), with its path.
     prefetched: Option<(PathBuf, Result<DataWindow, data::DataError>)>,
+    /// Where incident changes are delivered, when sinks are configured.
+    delivery: Option<Delivery>,
 }
 
 impl Pipeline {
@@ -95,6 +98,11 @@ impl Pipeline {
         // Nothing reads the monitor's own result history here (the views get each result as
         // it is made, the history database keeps them): keep none.
         let mut monitor = ModelMonitor::new(config.clone()).with_history_limit(0);
+        if let Some(h) = &history {
+            // Open incidents continue where the last run left them.
+            let open = h.open_incidents()?;
+            monitor.incidents_mut().restore(open, h.last_incident_id()?);
+        }
         if let Some(path) = model {
             let model = TrainedModel::load(path)?;
             monitor = monitor.with_model(Arc::new(model));
@@ -139,6 +147,7 @@ impl Pipeline {
                     history,
                     bytes,
                     prefetched,
+                    delivery: None,
                 })
             }
             ReferenceSource::Stats(path) => {
@@ -157,9 +166,30 @@ impl Pipeline {
                     history,
                     bytes: FileBytes::new(access).with_limit(max_bytes),
                     prefetched: None,
+                    delivery: None,
                 })
             }
         }
+    }
+
+    /// Delivers this pipeline's incident changes (see `setup::history_and_sinks`).
+    pub fn set_delivery(&mut self, delivery: Option<Delivery>) {
+        self.delivery = delivery;
+    }
+
+    /// The delivery of incident changes, when sinks are configured.
+    pub fn delivery(&self) -> Option<&Delivery> {
+        self.delivery.as_ref()
+    }
+
+    /// Incidents firing now, by (level, kind) (the metrics' `ml_monitor_incidents_firing`).
+    pub fn firing_counts(&self) -> Vec<(&'static str, &'static str, u64)> {
+        self.monitor
+            .incidents()
+            .firing_counts()
+            .into_iter()
+            .map(|((level, kind), n)| (level.as_str(), kind.as_str(), n as u64))
+            .collect()
     }
 
     /// The alert thresholds in force (the TUI's gauges).
@@ -261,27 +291,44 @@ impl Pipeline {
             Ok(true) => None,
             Err(e) => Some(e),
         };
+        let firing = self.monitor.incidents().open().cloned().collect();
+        let failing_sinks = self
+            .delivery
+            .as_ref()
+            .map(|d| d.sender.failing())
+            .unwrap_or_default();
         Some(Processed {
-            report: WindowReport { result, histograms },
+            report: WindowReport {
+                result,
+                histograms,
+                firing,
+                failing_sinks,
+            },
             key,
             unstored,
             unread,
         })
     }
 
-    /// Records a result in the history (if kept). `Ok(false)`: that file key was recorded
-    /// already (by another run), so nothing was.
+    /// Records a result, with the incidents still firing and the outbox rows of its incident
+    /// changes, in the history (if kept), and wakes the sinks' sender. `Ok(false)`: that file
+    /// key was recorded already (by another run), so nothing was.
     pub fn store(
         &mut self,
         key: Option<&FileKey>,
         result: &ml_monitor::MonitoringResult,
     ) -> anyhow::Result<bool> {
-        match &mut self.history {
-            Some(h) => Ok(h
-                .record(key, result)
-                .with_context(|| format!("{}: not recorded in the history", result.window))?),
-            None => Ok(true),
+        let Some(h) = &mut self.history else {
+            return Ok(true);
+        };
+        let open: Vec<_> = self.monitor.incidents().open().cloned().collect();
+        let recorded = h
+            .record_window(key, result, &open)
+            .with_context(|| format!("{}: not recorded in the history", result.window))?;
+        if let (Some(d), true, false) = (&self.delivery, recorded, result.incidents.is_empty()) {
+            d.sender.wake();
         }
+        Ok(recorded)
     }
 
     /// The earlier version of this file processed in this run or recorded in the history, when

@@ -240,7 +240,7 @@ fn an_acknowledged_alert_is_stored_in_the_history() -> anyhow::Result<()> {
         "no drift alert on screen; output:\n{}",
         session.screen.tail()
     );
-    // Focus the alert list, acknowledge the selected alert, quit.
+    // Focus the alert pane (incidents), acknowledge the selected incident, quit.
     session.keyboard.write_all(b"\t")?;
     session.keyboard.flush()?;
     thread::sleep(Duration::from_millis(300));
@@ -252,15 +252,17 @@ fn an_acknowledged_alert_is_stored_in_the_history() -> anyhow::Result<()> {
     session.assert_exits_restored("q")?;
 
     let db = rusqlite::Connection::open(&history)?;
-    let (alerts, acknowledged): (i64, i64) = db.query_row(
-        "SELECT COUNT(*), COALESCE(SUM(acknowledged), 0) FROM alerts",
+    let alerts: i64 = db.query_row("SELECT COUNT(*) FROM alerts", [], |row| row.get(0))?;
+    assert!(alerts >= 1, "the window's alerts are recorded");
+    let (incidents, acknowledged): (i64, i64) = db.query_row(
+        "SELECT COUNT(*), COALESCE(SUM(acknowledged), 0) FROM incidents",
         [],
         |row| Ok((row.get(0)?, row.get(1)?)),
     )?;
-    assert!(alerts >= 1, "the window's alerts are recorded");
+    assert!(incidents >= 1, "the window's incidents are recorded");
     assert_eq!(
         acknowledged, 1,
-        "exactly the selected alert is acknowledged"
+        "exactly the selected incident is acknowledged"
     );
     Ok(())
 }

@@ -11,6 +11,11 @@ use crate::pipeline::UsageError;
 pub fn run(args: &ConfigArgs) -> anyhow::Result<ExitCode> {
     if let Some(path) = &args.check {
         let config = MonitorConfig::from_file(path).map_err(|e| UsageError(e.to_string()))?;
+        if !config.sinks.is_empty() {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| UsageError(format!("{}: cannot read: {e}", path.display())))?;
+            crate::sinks::config::parse(&text, path).map_err(UsageError)?;
+        }
         std::io::stdout().write_all(toml::to_string_pretty(&config)?.as_bytes())?;
         return Ok(ExitCode::SUCCESS);
     }

@@ -67,6 +67,7 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
         no_color: args.no_color,
         metrics: Default::default(),
         max_window_bytes: crate::file_bytes::DEFAULT_MAX_BYTES,
+        sink_timeout: std::time::Duration::from_secs(10),
     };
     let outcome = live::run_tui(&watch, "ml-monitor demo");
     drop(stop_tx);

@@ -1,4 +1,4 @@
-//! `ml-monitor history export|show`.
+//! `ml-monitor history export|show|incidents`.
 
 use std::process::ExitCode;
 
@@ -27,6 +27,18 @@ pub fn run(args: &HistoryArgs) -> anyhow::Result<ExitCode> {
             history::export(&history, *format, since, &mut out)?;
         }
         HistoryCommand::Show { last } => history::show(&history, *last, &mut out)?,
+        HistoryCommand::Incidents {
+            open,
+            since,
+            format,
+        } => {
+            let since = since
+                .as_deref()
+                .map(history::parse_since)
+                .transpose()
+                .map_err(UsageError)?;
+            history::incidents_report(&history, *open, since, *format, &mut out)?;
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -50,7 +50,7 @@ fn prepare(args: &WatchArgs, histograms: bool) -> anyhow::Result<Prepared> {
     }
     let config = setup::config(args)?;
     let source = setup::reference(args)?;
-    let history = setup::open_history(setup::history_path(args, true).as_deref())?;
+    let (history, delivery) = setup::history_and_sinks(args, &config, true)?;
     // Started before the reference is fitted: a busy port fails the start at once. The TUI
     // owns the screen, so only the headless mode talks on stderr.
     let mut metrics = Exporter::start(
@@ -66,7 +66,7 @@ fn prepare(args: &WatchArgs, histograms: bool) -> anyhow::Result<Prepared> {
         access: Access::Read,
         max_bytes: args.max_window_bytes,
     };
-    let pipeline = Pipeline::new(
+    let mut pipeline = Pipeline::new(
         config,
         &source,
         args.model.as_deref(),
@@ -75,6 +75,7 @@ fn prepare(args: &WatchArgs, histograms: bool) -> anyhow::Result<Prepared> {
         load,
         None,
     )?;
+    pipeline.set_delivery(delivery);
     Ok((pipeline, args.reference.clone(), metrics))
 }
 
@@ -244,12 +245,21 @@ pub fn run_tui(args: &WatchArgs, title: &str) -> anyhow::Result<ExitCode> {
         .into());
     }
     let (pipeline, reference, metrics) = prepare(args, true)?;
-    let (initial, acknowledged) = match pipeline.history() {
-        Some(h) => (h.recent(500)?, h.acknowledged()?),
-        None => (Vec::new(), HashSet::new()),
+    let (initial, acknowledged, incidents) = match pipeline.history() {
+        Some(h) => (h.recent(500)?, h.acknowledged()?, h.recent_incidents(200)?),
+        None => (Vec::new(), HashSet::new(), Vec::new()),
     };
     let thresholds = pipeline.thresholds().clone();
     let (ev_tx, ev_rx) = channel::<AppEvent>();
+    if !incidents.is_empty() {
+        let acked = incidents
+            .iter()
+            .filter(|s| s.acknowledged)
+            .map(|s| s.incident.id)
+            .collect();
+        let all = incidents.into_iter().map(|s| s.incident).collect();
+        let _ = ev_tx.send(AppEvent::Incidents(all, acked));
+    }
     let (work_tx, work_rx) = channel::<Work>();
     let (cmd_tx, cmd_rx) = channel::<UiCommand>();
     {
@@ -266,6 +276,25 @@ pub fn run_tui(args: &WatchArgs, title: &str) -> anyhow::Result<ExitCode> {
                 for command in cmd_rx {
                     if work_tx.send(Work::Command(command)).is_err() {
                         break;
+                    }
+                }
+            })?;
+    }
+    if let Some(watcher) = pipeline.delivery().map(|d| d.sender.watcher()) {
+        // The status line follows the sinks between windows too.
+        let ev_tx = ev_tx.clone();
+        std::thread::Builder::new()
+            .name("sink-status".into())
+            .spawn(move || {
+                let mut last = Vec::new();
+                loop {
+                    std::thread::sleep(std::time::Duration::from_secs(1));
+                    let now = watcher.failing();
+                    if now != last {
+                        if ev_tx.send(AppEvent::Sinks(now.clone())).is_err() {
+                            break;
+                        }
+                        last = now;
                     }
                 }
             })?;
@@ -310,11 +339,19 @@ pub fn run_tui(args: &WatchArgs, title: &str) -> anyhow::Result<ExitCode> {
 }
 
 /// Processes a window and, when metrics are on, counts it and publishes its figures.
-fn timed(pipeline: &mut Pipeline, path: &Path, metrics: Option<&mut Exporter>) -> Option<Processed> {
+fn timed(
+    pipeline: &mut Pipeline,
+    path: &Path,
+    metrics: Option<&mut Exporter>,
+) -> Option<Processed> {
     let started = std::time::Instant::now();
     let processed = pipeline.process(path);
     if let (Some(m), Some(p)) = (metrics, &processed) {
-        m.observe(&p.report.result, started.elapsed());
+        m.observe_with_incidents(
+            &p.report.result,
+            started.elapsed(),
+            pipeline.firing_counts(),
+        );
     }
     processed
 }
@@ -369,6 +406,13 @@ fn work_loop(
                 if let Some(h) = pipeline.history_mut() {
                     if let Err(e) = h.acknowledge(&window, alert_index) {
                         log::error!("acknowledge: {e}");
+                    }
+                }
+            }
+            Some(Work::Command(UiCommand::AcknowledgeIncident { id })) => {
+                if let Some(h) = pipeline.history_mut() {
+                    if let Err(e) = h.acknowledge_incident(id) {
+                        log::error!("acknowledge incident {id}: {e}");
                     }
                 }
             }

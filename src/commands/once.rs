@@ -49,7 +49,7 @@ pub fn run(args: &WatchArgs) -> anyhow::Result<ExitCode> {
         ))
         .into());
     };
-    let history = setup::open_history(setup::history_path(args, false).as_deref())?;
+    let (history, delivery) = setup::history_and_sinks(args, &config, false)?;
     let mut metrics = Exporter::start(
         MetricsSettings::resolve(&args.metrics, &config.metrics, false)?,
         true,
@@ -74,6 +74,7 @@ pub fn run(args: &WatchArgs) -> anyhow::Result<ExitCode> {
         load,
         first,
     )?;
+    pipeline.set_delivery(delivery);
     let mut worst = None;
     let mut unstored = 0usize;
     let stdout = std::io::stdout();
@@ -83,13 +84,21 @@ pub fn run(args: &WatchArgs) -> anyhow::Result<ExitCode> {
             continue;
         };
         if let Some(m) = &mut metrics {
-            m.observe(&processed.report.result, started.elapsed());
+            m.observe_with_incidents(
+                &processed.report.result,
+                started.elapsed(),
+                pipeline.firing_counts(),
+            );
         }
         worst = worst.max(processed.report.result.worst_level());
         let mut out = stdout.lock();
         if let Err(e) = write_result(&mut out, &processed.report.result, format) {
             if e.kind() == std::io::ErrorKind::BrokenPipe {
-                // The reader has gone (`| head`): stop quietly, as ripgrep does.
+                // The reader has gone (`| head`): stop quietly, as ripgrep does, once what
+                // was raised so far is delivered.
+                if let Some(delivery) = pipeline.delivery() {
+                    setup::finish_delivery(delivery, args.sink_timeout);
+                }
                 return Ok(ExitCode::SUCCESS);
             }
             return Err(e.into());
@@ -101,6 +110,9 @@ pub fn run(args: &WatchArgs) -> anyhow::Result<ExitCode> {
             eprintln!("ml-monitor: {e:#}");
             unstored += 1;
         }
+    }
+    if let Some(delivery) = pipeline.delivery() {
+        setup::finish_delivery(delivery, args.sink_timeout);
     }
     if unstored > 0 {
         return Err(anyhow::anyhow!(

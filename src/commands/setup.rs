@@ -11,6 +11,7 @@ use ml_monitor::MonitorConfig;
 use crate::cli::WatchArgs;
 use crate::history::History;
 use crate::pipeline::{default_history_path, ReferenceSource, UsageError};
+use crate::sinks::{self, Sender};
 
 /// Loads the config file (or the defaults) and applies the flags.
 pub fn config(args: &WatchArgs) -> anyhow::Result<MonitorConfig> {
@@ -93,6 +94,79 @@ pub fn history_path(args: &WatchArgs, live: bool) -> Option<PathBuf> {
 pub fn open_history(path: Option<&Path>) -> anyhow::Result<Option<History>> {
     path.map(|p| History::open(p).map_err(anyhow::Error::from))
         .transpose()
+}
+
+/// Delivery of incident changes for this run: the sender thread, and the temporary directory
+/// of an outbox kept for a run without a history.
+pub struct Delivery {
+    pub sender: Sender,
+    _outbox_dir: Option<tempfile::TempDir>,
+}
+
+/// Opens the history (see [`history_path`]) and, when the config names `[[sinks]]`, checks
+/// them (exit status 2 naming file, line and key) and starts their sender. Sinks need an
+/// outbox: a run without a history keeps one in a temporary directory.
+pub fn history_and_sinks(
+    args: &WatchArgs,
+    config: &MonitorConfig,
+    live: bool,
+) -> anyhow::Result<(Option<History>, Option<Delivery>)> {
+    let specs = match &args.config {
+        Some(path) if !config.sinks.is_empty() => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| UsageError(format!("{}: cannot read: {e}", path.display())))?;
+            sinks::config::parse(&text, path).map_err(UsageError)?
+        }
+        _ => Vec::new(),
+    };
+    let path = history_path(args, live);
+    if specs.is_empty() {
+        return Ok((open_history(path.as_deref())?, None));
+    }
+    let (path, dir) = match path {
+        Some(p) => (p, None),
+        None => {
+            let dir = tempfile::tempdir()?;
+            (dir.path().join("outbox.sqlite"), Some(dir))
+        }
+    };
+    let mut history = History::open(&path)?;
+    history.set_sinks(sinks::filters(&specs));
+    let name = sinks::monitor_name(config.monitor.name.as_deref(), &args.path);
+    let sender = Sender::start(&path, specs, name)?;
+    Ok((
+        Some(history),
+        Some(Delivery {
+            sender,
+            _outbox_dir: dir,
+        }),
+    ))
+}
+
+/// `--once`'s last words on delivery: waits up to `timeout` and says on stderr what was not
+/// delivered. Returns whether everything was.
+pub fn finish_delivery(delivery: &Delivery, timeout: std::time::Duration) -> bool {
+    let status = delivery.sender.drain(timeout);
+    let mut all = true;
+    for (name, s) in &status {
+        if s.queued > 0 {
+            all = false;
+            let why = s.retrying.as_deref().unwrap_or("no answer yet");
+            eprintln!(
+                "ml-monitor: sink {name}: {} incident change(s) not delivered within {:?} (last error: {why}); they stay in the outbox for the next run",
+                s.queued, timeout
+            );
+        }
+        if s.refused > 0 {
+            all = false;
+            eprintln!(
+                "ml-monitor: sink {name}: {} incident change(s) refused: {}",
+                s.refused,
+                s.last_refusal.as_deref().unwrap_or("")
+            );
+        }
+    }
+    all
 }
 
 /// A logger that appends to a file; logs never go to the screen.

@@ -19,11 +19,12 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, UNIX_EPOCH};
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use ml_monitor::monitoring::{AlertLevel, MonitoringResult};
+use ml_monitor::monitoring::{AlertLevel, Incident, MonitoringResult};
 use rusqlite::{params, Connection, TransactionBehavior};
 
 /// Schema steps, in order; the schema version is the number applied.
-const MIGRATIONS: &[&str] = &["
+const MIGRATIONS: &[&str] = &[
+    "
     CREATE TABLE processed_files (
         id INTEGER PRIMARY KEY,
         name TEXT NOT NULL,
@@ -57,7 +58,9 @@ const MIGRATIONS: &[&str] = &["
         UNIQUE (result_id, alert_index)
     );
     CREATE INDEX alerts_window ON alerts (window, alert_index);
-"];
+",
+    incidents::MIGRATION,
+];
 
 const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
@@ -152,6 +155,8 @@ fn nanos(d: Duration) -> i64 {
 pub struct History {
     conn: Connection,
     path: PathBuf,
+    /// The sinks whose outbox rows each window's changes add (see [`History::set_sinks`]).
+    sinks: Vec<SinkFilter>,
 }
 
 impl History {
@@ -203,7 +208,11 @@ impl History {
     fn init(conn: Connection, path: PathBuf) -> Result<History, HistoryError> {
         conn.pragma_update(None, "foreign_keys", "ON")
             .map_err(sql_err(&path))?;
-        let mut history = History { conn, path };
+        let mut history = History {
+            conn,
+            path,
+            sinks: Vec::new(),
+        };
         history.migrate()?;
         Ok(history)
     }
@@ -300,14 +309,27 @@ impl History {
 
     /// Records a result, its alerts and (if given) the file it came from, in one transaction.
     /// Returns `Ok(false)`, recording nothing, when that file key is already recorded.
-    ///
-    /// A window whose file could not be read (`unreadable` error) is recorded without its key:
-    /// the file is tried again (by a later run, or when the watcher sees it change), never
-    /// marked done unread.
+    #[cfg(test)]
     pub fn record(
         &mut self,
         key: Option<&FileKey>,
         result: &MonitoringResult,
+    ) -> Result<bool, HistoryError> {
+        self.record_window(key, result, &[])
+    }
+
+    /// [`History::record`], also storing the window's incident changes, the incidents still
+    /// firing (`open`, with their updated counts) and the outbox rows of the changes, in the
+    /// same transaction.
+    ///
+    /// A window whose file could not be read (`unreadable` error) is recorded without its key:
+    /// the file is tried again (by a later run, or when the watcher sees it change), never
+    /// marked done unread.
+    pub fn record_window(
+        &mut self,
+        key: Option<&FileKey>,
+        result: &MonitoringResult,
+        open: &[Incident],
     ) -> Result<bool, HistoryError> {
         let unread = result
             .error
@@ -379,6 +401,7 @@ impl History {
                     .map_err(&err)?;
             }
         }
+        incidents::store(&tx, result_id, result, open, &self.sinks).map_err(&err)?;
         tx.commit().map_err(&err)?;
         Ok(true)
     }
@@ -511,8 +534,12 @@ fn rfc3339(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::AutoSi, true)
 }
 
+mod incidents;
+mod outbox;
 mod report;
 
+pub use incidents::{incidents_report, IncidentFormat};
+pub use outbox::{Outbox, OutboxRow, SinkFilter};
 pub use report::{export, parse_since, show, ExportFormat};
 
 #[cfg(test)]

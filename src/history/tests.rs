@@ -11,13 +11,7 @@ fn at(secs: i64) -> DateTime<Utc> {
 }
 
 fn alert(window: &str, level: AlertLevel, kind: AlertKind, message: &str, secs: i64) -> Alert {
-    Alert {
-        level,
-        kind,
-        window: window.to_string(),
-        message: message.to_string(),
-        timestamp: at(secs),
-    }
+    Alert::new(level, kind, window, message.to_string(), at(secs))
 }
 
 /// A result with drift, metrics, predictions and `n_alerts` alerts.

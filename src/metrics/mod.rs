@@ -123,6 +123,18 @@ impl Exporter {
         self.publish();
     }
 
+    /// [`Exporter::observe`] with the incidents firing after that window (see
+    /// [`Exporter::set_incidents_firing`]), published once.
+    pub fn observe_with_incidents<L: AsRef<str>, K: AsRef<str>>(
+        &mut self,
+        result: &MonitoringResult,
+        elapsed: Duration,
+        firing: impl IntoIterator<Item = (L, K, u64)>,
+    ) {
+        self.state.set_incidents(counts(firing));
+        self.observe(result, elapsed);
+    }
+
     /// Shows a window's figures (from the history) without counting it.
     pub fn seed(&mut self, result: &MonitoringResult) {
         self.state.seed(result);
@@ -132,18 +144,12 @@ impl Exporter {
     /// The hook for incidents: the number of incidents firing now by (level, kind), exported as
     /// `ml_monitor_incidents_firing{level,kind}`. Pairs left out are not firing; call it
     /// whenever the counts change (after each window at least).
-    #[allow(dead_code)] // Called by the incident tracker once it exists.
+    #[cfg(test)]
     pub fn set_incidents_firing<L: AsRef<str>, K: AsRef<str>>(
         &mut self,
         firing: impl IntoIterator<Item = (L, K, u64)>,
     ) {
-        let mut counts = BTreeMap::new();
-        for (level, kind, n) in firing {
-            *counts
-                .entry((level.as_ref().to_string(), kind.as_ref().to_string()))
-                .or_insert(0) += n;
-        }
-        self.state.set_incidents(counts);
+        self.state.set_incidents(counts(firing));
         self.publish();
     }
 
@@ -183,4 +189,17 @@ impl Exporter {
         self.published.set(rendered.text);
         self.published.get()
     }
+}
+
+/// Firing counts keyed by (level, kind), summed over repeated pairs.
+fn counts<L: AsRef<str>, K: AsRef<str>>(
+    firing: impl IntoIterator<Item = (L, K, u64)>,
+) -> BTreeMap<(String, String), u64> {
+    let mut counts = BTreeMap::new();
+    for (level, kind, n) in firing {
+        *counts
+            .entry((level.as_ref().to_string(), kind.as_ref().to_string()))
+            .or_insert(0) += n;
+    }
+    counts
 }

@@ -107,6 +107,11 @@ fn full_result() -> MonitoringResult {
         window: r.window.clone(),
         message: "drift".into(),
         timestamp: r.timestamp,
+        detector: None,
+        feature: None,
+        metric: None,
+        value: None,
+        threshold: None,
     });
     r
 }
@@ -400,6 +405,11 @@ fn error_windows_count_but_keep_the_last_figures() {
         window: "bad.csv".into(),
         message: "unreadable".into(),
         timestamp: bad.timestamp,
+        detector: None,
+        feature: None,
+        metric: None,
+        value: None,
+        threshold: None,
     });
     state.observe(&bad, 0.001);
     let s = render(&state);

@@ -2,12 +2,16 @@
 //! into one [`MonitoringResult`] per window.
 
 pub mod alerts;
+pub mod incidents;
 pub mod metrics;
 pub mod monitor;
 pub mod quality;
 pub mod result;
 
 pub use alerts::{Alert, AlertKind, AlertLevel, AlertManager, AlertThresholds};
+pub use incidents::{
+    ChangeKind, Incident, IncidentChange, IncidentKey, IncidentStatus, IncidentTracker,
+};
 pub use monitor::{Metadata, ModelMonitor, MonitorError};
 pub use result::{
     FeatureQuality, MonitoringResult, Performance, PredictionSource, PredictionStats, WindowError,

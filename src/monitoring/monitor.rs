@@ -10,6 +10,7 @@ use std::sync::Arc;
 use rayon::prelude::*;
 
 use super::alerts::AlertManager;
+use super::incidents::IncidentTracker;
 use super::metrics::{classification_metrics, regression_metrics};
 use super::quality::ReferenceProfile;
 use super::result::{
@@ -45,6 +46,7 @@ pub struct ModelMonitor {
     profile: Option<ReferenceProfile>,
     model: Option<Arc<dyn Model>>,
     alerts: AlertManager,
+    incidents: IncidentTracker,
     history: Vec<MonitoringResult>,
     history_limit: Option<usize>,
     /// Memory for the windows' sorted columns, reused from window to window.
@@ -70,12 +72,14 @@ impl ModelMonitor {
     pub fn new(config: MonitorConfig) -> Self {
         let detectors = Self::detectors_from(&config);
         let alerts = AlertManager::new(config.alerts.clone());
+        let incidents = IncidentTracker::new(config.alerts.resolve_after);
         ModelMonitor {
             config,
             detectors,
             profile: None,
             model: None,
             alerts,
+            incidents,
             history: Vec::new(),
             history_limit: None,
             sort_buffers: SortBuffers::default(),
@@ -142,6 +146,36 @@ impl ModelMonitor {
     /// The alert manager (its history holds every alert raised).
     pub fn alert_manager(&self) -> &AlertManager {
         &self.alerts
+    }
+
+    /// The incidents: which conditions are ongoing.
+    pub fn incidents(&self) -> &IncidentTracker {
+        &self.incidents
+    }
+
+    /// The incidents, mutably (to restore stored ones at start).
+    pub fn incidents_mut(&mut self) -> &mut IncidentTracker {
+        &mut self.incidents
+    }
+
+    /// Raises the result's alerts and folds them into the incidents.
+    fn raise(&mut self, result: &mut MonitoringResult) {
+        result.alerts = self.alerts.check_alerts(result);
+        // A prediction column the reference had and the window lost (or filled with
+        // non-numbers) is a data-quality problem, not a quiet null.
+        let expected = result.error.is_none()
+            && (self.model.is_some()
+                || self
+                    .profile
+                    .as_ref()
+                    .is_some_and(|p| p.prediction_mean.is_some()));
+        if expected {
+            let column = self.config.columns.prediction.clone();
+            if let Some(alert) = self.alerts.check_predictions(result, &column) {
+                result.alerts.push(alert);
+            }
+        }
+        result.incidents = self.incidents.observe(result);
     }
 
     /// Names of the detectors, in run order.
@@ -314,20 +348,7 @@ impl ModelMonitor {
         if let Err(message) = self.evaluate(window, &mut result, in_place) {
             result = self.failed(&window.name, result.metadata, message);
         } else {
-            result.alerts = self.alerts.check_alerts(&result);
-            // A prediction column the reference had and the window lost (or filled with
-            // non-numbers) is a data-quality problem, not a quiet null.
-            let expected = self.model.is_some()
-                || self
-                    .profile
-                    .as_ref()
-                    .is_some_and(|p| p.prediction_mean.is_some());
-            if expected {
-                let column = self.config.columns.prediction.clone();
-                if let Some(alert) = self.alerts.check_predictions(&result, &column) {
-                    result.alerts.push(alert);
-                }
-            }
+            self.raise(&mut result);
         }
         self.remember(result.clone());
         result
@@ -381,7 +402,7 @@ impl ModelMonitor {
         let mut result = MonitoringResult::new(window);
         result.metadata = metadata;
         result.error = Some(WindowError::from(error));
-        result.alerts = self.alerts.check_alerts(&result);
+        self.raise(&mut result);
         self.remember(result.clone());
         result
     }
@@ -390,7 +411,7 @@ impl ModelMonitor {
         let mut result = MonitoringResult::new(window);
         result.metadata = metadata;
         result.error = Some(error);
-        result.alerts = self.alerts.check_alerts(&result);
+        self.raise(&mut result);
         result
     }
 
@@ -571,18 +592,24 @@ mod tests {
         }
     }
 
-    /// A result as JSON without its timestamp (the only field two runs may differ in).
+    /// A result as JSON without its timestamps (the only fields two runs may differ in).
     fn comparable(result: &MonitoringResult) -> serde_json::Value {
         let mut value = serde_json::to_value(result).expect("serialises");
         if let Some(object) = value.as_object_mut() {
             object.remove("timestamp");
-            for alert in object
-                .get_mut("alerts")
-                .and_then(|a| a.as_array_mut())
-                .into_iter()
-                .flatten()
-            {
-                alert.as_object_mut().map(|a| a.remove("timestamp"));
+            for key in ["alerts", "incidents"] {
+                for item in object
+                    .get_mut(key)
+                    .and_then(|a| a.as_array_mut())
+                    .into_iter()
+                    .flatten()
+                {
+                    if let Some(item) = item.as_object_mut() {
+                        for time in ["timestamp", "opened_at", "updated_at", "resolved_at"] {
+                            item.remove(time);
+                        }
+                    }
+                }
             }
         }
         value

@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::alerts::{Alert, AlertLevel};
+use super::incidents::IncidentChange;
 use super::metrics::{ClassificationMetrics, RegressionMetrics};
 use crate::data::DataError;
 use crate::drift::DriftResult;
@@ -144,6 +145,9 @@ pub struct MonitoringResult {
     pub prediction_shift: Option<f64>,
     #[serde(default)]
     pub alerts: Vec<Alert>,
+    /// What this window did to the incidents: openings, escalations, resolutions.
+    #[serde(default)]
+    pub incidents: Vec<IncidentChange>,
     #[serde(default)]
     pub error: Option<WindowError>,
 }
@@ -163,6 +167,7 @@ impl MonitoringResult {
             prediction_source: None,
             prediction_shift: None,
             alerts: Vec::new(),
+            incidents: Vec::new(),
             error: None,
         }
     }

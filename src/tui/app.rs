@@ -8,6 +8,8 @@
 
 use std::collections::HashSet;
 
+use ml_monitor::monitoring::Incident;
+
 use chrono::{DateTime, Utc};
 use ml_monitor::{AlertLevel, MonitoringResult};
 
@@ -30,6 +32,15 @@ pub(crate) enum Focus {
 pub(crate) enum View {
     Main,
     Histogram,
+}
+
+/// What the alert pane lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum AlertView {
+    /// One row per ongoing (or recently resolved) condition.
+    Incidents,
+    /// Every alert of every window, newest first.
+    Log,
 }
 
 /// Which alerts the list shows.
@@ -104,10 +115,13 @@ pub(crate) struct App {
     pub(crate) view: View,
     pub(crate) sort: SortMode,
     pub(crate) filter: AlertFilter,
+    pub(crate) alert_view: AlertView,
     pub(crate) help: bool,
     selected_feature: Option<String>,
     selected_alert: Option<AlertKey>,
     acknowledged: HashSet<AlertKey>,
+    selected_incident: Option<u64>,
+    acknowledged_incidents: HashSet<u64>,
     pub(crate) watcher_trouble: Option<String>,
 }
 
@@ -122,6 +136,8 @@ impl App {
         let mut live = Snapshot::default();
         for result in initial {
             live.push(WindowReport {
+                firing: Vec::new(),
+                failing_sinks: Vec::new(),
                 result,
                 histograms: Default::default(),
             });
@@ -137,9 +153,12 @@ impl App {
             view: View::Main,
             sort: SortMode::Worst,
             filter: AlertFilter::All,
+            alert_view: AlertView::Incidents,
             help: false,
             selected_feature: None,
             selected_alert: None,
+            selected_incident: None,
+            acknowledged_incidents: HashSet::new(),
             acknowledged,
             watcher_trouble: None,
         }
@@ -177,6 +196,19 @@ impl App {
                 quit: true,
                 ..Outcome::default()
             },
+            AppEvent::Sinks(failing) => {
+                let changed = self.live.failing_sinks != failing;
+                self.live.failing_sinks = failing;
+                Outcome {
+                    redraw: changed,
+                    ..Outcome::default()
+                }
+            }
+            AppEvent::Incidents(incidents, acknowledged) => {
+                self.live.set_incidents(incidents);
+                self.acknowledged_incidents.extend(acknowledged);
+                Outcome::redraw()
+            }
         }
     }
 
@@ -263,8 +295,15 @@ impl App {
             Action::Filter => {
                 self.filter = self.filter.next();
                 self.selected_alert = None;
+                self.selected_incident = None;
             }
             Action::Acknowledge => return self.acknowledge(),
+            Action::AlertLog => {
+                self.alert_view = match self.alert_view {
+                    AlertView::Incidents => AlertView::Log,
+                    AlertView::Log => AlertView::Incidents,
+                };
+            }
         }
         Outcome::redraw()
     }
@@ -272,6 +311,20 @@ impl App {
     fn acknowledge(&mut self) -> Outcome {
         if self.view != View::Main || self.focus != Focus::Alerts {
             return Outcome::default();
+        }
+        if self.alert_view == AlertView::Incidents {
+            let index = self.selected_incident_index();
+            let Some(id) = self.visible_incidents().get(index).map(|i| i.id) else {
+                return Outcome::default();
+            };
+            if !self.acknowledged_incidents.insert(id) {
+                return Outcome::default();
+            }
+            return Outcome {
+                redraw: true,
+                command: Some(UiCommand::AcknowledgeIncident { id }),
+                ..Outcome::default()
+            };
         }
         let index = self.selected_alert_index();
         let Some(key) = self.visible_alerts().get(index).map(|e| e.key.clone()) else {
@@ -310,6 +363,12 @@ impl App {
             let rows = self.feature_rows();
             let to = step(self.selected_feature_index(), rows.len());
             self.selected_feature = rows.get(to).map(|r| r.name.clone());
+        } else if self.alert_view == AlertView::Incidents {
+            let to = step(
+                self.selected_incident_index(),
+                self.visible_incidents().len(),
+            );
+            self.selected_incident = self.visible_incidents().get(to).map(|i| i.id);
         } else {
             let to = step(self.selected_alert_index(), self.visible_alerts().len());
             self.selected_alert = self.visible_alerts().get(to).map(|e| e.key.clone());
@@ -377,5 +436,31 @@ impl App {
 
     pub(crate) fn is_acknowledged(&self, key: &AlertKey) -> bool {
         self.acknowledged.contains(key)
+    }
+
+    /// The incidents under the filter: firing ones (worst first), then resolved ones.
+    pub(crate) fn visible_incidents(&self) -> Vec<&Incident> {
+        let shown = self.shown();
+        shown
+            .firing
+            .iter()
+            .chain(shown.resolved.iter())
+            .filter(|i| self.filter.admits(i.level))
+            .collect()
+    }
+
+    /// Index of the selected incident in [`Self::visible_incidents`].
+    pub(crate) fn selected_incident_index(&self) -> usize {
+        let Some(id) = self.selected_incident else {
+            return 0;
+        };
+        self.visible_incidents()
+            .iter()
+            .position(|i| i.id == id)
+            .unwrap_or(0)
+    }
+
+    pub(crate) fn is_incident_acknowledged(&self, id: u64) -> bool {
+        self.acknowledged_incidents.contains(&id)
     }
 }

@@ -72,6 +72,9 @@ fn tab_moves_focus_and_arrows_move_within_the_focused_pane() {
     press(&mut app, KeyCode::Tab);
     assert_eq!(app.focus, Focus::Alerts);
     press(&mut app, KeyCode::Char('j'));
+    assert_eq!(app.selected_incident_index(), 1);
+    press(&mut app, KeyCode::Char('l'));
+    press(&mut app, KeyCode::Char('j'));
     assert_eq!(app.selected_alert_index(), 1);
     press(&mut app, KeyCode::BackTab);
     assert_eq!(app.focus, Focus::Drift);
@@ -91,6 +94,7 @@ fn selection_follows_the_feature_when_a_new_window_reorders_rows() {
 #[test]
 fn selected_alert_stays_put_when_new_alerts_arrive_on_top() {
     let mut app = fixtures::app(3, false);
+    press(&mut app, KeyCode::Char('l'));
     press(&mut app, KeyCode::Tab);
     press(&mut app, KeyCode::Char('j'));
     let chosen = app.visible_alerts()[app.selected_alert_index()].key.clone();
@@ -144,6 +148,7 @@ fn f_cycles_the_alert_filter_and_the_list_follows() {
 #[test]
 fn a_acknowledges_the_selected_alert_once_and_sends_the_command() {
     let mut app = fixtures::app(3, false);
+    press(&mut app, KeyCode::Char('l'));
     assert_eq!(
         press(&mut app, KeyCode::Char('a')).command,
         None,

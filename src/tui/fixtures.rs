@@ -11,7 +11,9 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ml_monitor::drift::histogram::Histogram;
 use ml_monitor::drift::{DriftResult, FeatureDrift, FeatureStatus};
 use ml_monitor::monitoring::alerts::AlertKind;
-use ml_monitor::monitoring::{AlertThresholds, FeatureQuality, PredictionStats, WindowError};
+use ml_monitor::monitoring::{
+    AlertThresholds, FeatureQuality, IncidentTracker, PredictionStats, WindowError,
+};
 use ml_monitor::{Alert, AlertLevel, MonitoringResult};
 
 use super::app::App;
@@ -79,13 +81,13 @@ fn detector(features: Vec<(&str, FeatureDrift)>) -> DriftResult {
 }
 
 fn alert(i: usize, level: AlertLevel, kind: AlertKind, message: &str) -> Alert {
-    Alert {
+    Alert::new(
         level,
         kind,
-        window: window_name(i),
-        message: message.to_string(),
-        timestamp: window_time(i),
-    }
+        &window_name(i),
+        message.to_string(),
+        window_time(i),
+    )
 }
 
 /// A readable window; `drift` makes income and city drift.
@@ -156,25 +158,50 @@ pub(crate) fn result(i: usize, drift: bool) -> MonitoringResult {
     }))
     .expect("classification metrics from their JSON form");
     let mean = if drift { 0.58 } else { 0.42 + wobble };
+    let with = |mut a: Alert, detector: Option<&str>, metric: &str, value, threshold| {
+        a.detector = detector.map(str::to_string);
+        a.metric = Some(metric.to_string());
+        a.value = Some(value);
+        a.threshold = threshold;
+        a
+    };
     let alerts = if drift {
         vec![
-            alert(
-                i,
-                AlertLevel::Warning,
-                AlertKind::DataDrift,
-                "ks: 1 of 4 features drifted (income)",
+            with(
+                alert(
+                    i,
+                    AlertLevel::Warning,
+                    AlertKind::DataDrift,
+                    "ks: 1 of 4 features drifted (income)",
+                ),
+                Some("ks"),
+                "drift_score",
+                0.25,
+                None,
             ),
-            alert(
-                i,
-                AlertLevel::Critical,
-                AlertKind::PerformanceDegradation,
-                "accuracy 0.6400 below threshold 0.7",
+            with(
+                alert(
+                    i,
+                    AlertLevel::Critical,
+                    AlertKind::PerformanceDegradation,
+                    "accuracy 0.6400 below threshold 0.7",
+                ),
+                None,
+                "accuracy",
+                0.64,
+                Some(0.7),
             ),
-            alert(
-                i,
-                AlertLevel::Warning,
-                AlertKind::PredictionShift,
-                "prediction mean shifted by 0.1600 (threshold 0.1)",
+            with(
+                alert(
+                    i,
+                    AlertLevel::Warning,
+                    AlertKind::PredictionShift,
+                    "prediction mean shifted by 0.1600 (threshold 0.1)",
+                ),
+                None,
+                "prediction_shift",
+                0.16,
+                Some(0.1),
             ),
         ]
     } else {
@@ -217,6 +244,7 @@ pub(crate) fn result(i: usize, drift: bool) -> MonitoringResult {
         prediction_source: None,
         prediction_shift: Some(if drift { 0.16 } else { 0.02 }),
         alerts,
+        incidents: Vec::new(),
         error: None,
     }
 }
@@ -268,6 +296,8 @@ pub(crate) fn report(i: usize, drift: bool) -> WindowReport {
     };
     WindowReport {
         result: result(i, drift),
+        firing: Vec::new(),
+        failing_sinks: Vec::new(),
         histograms: BTreeMap::from([("income".to_string(), income), ("city".to_string(), city)]),
     }
 }
@@ -277,9 +307,30 @@ pub(crate) fn history(n: usize) -> Vec<MonitoringResult> {
     (1..=n).map(|i| result(i, i % 2 == 1)).collect()
 }
 
-/// An app that has seen windows 1..=n from the history, at the fixed "now".
+/// An app that has seen windows 1..=n, at the fixed "now". Their incidents are those of a
+/// tracker that resolves after two quiet windows, so drift in every other window is ongoing.
 pub(crate) fn app(n: usize, no_color: bool) -> App {
-    let mut app = App::new(options(no_color), history(n), HashSet::new(), now());
+    app_and_tracker(n, no_color).0
+}
+
+/// [`app`], with the tracker that made its incidents (for [`feed`]).
+pub(crate) fn app_and_tracker(n: usize, no_color: bool) -> (App, IncidentTracker) {
+    let mut app = App::new(options(no_color), Vec::new(), HashSet::new(), now());
+    let mut tracker = IncidentTracker::new(2);
+    for result in history(n) {
+        feed(&mut app, &mut tracker, result);
+    }
     app.handle(AppEvent::Resize(80, 24));
-    app
+    (app, tracker)
+}
+
+/// Gives the app a window, its incident changes made by `tracker`.
+pub(crate) fn feed(app: &mut App, tracker: &mut IncidentTracker, mut result: MonitoringResult) {
+    result.incidents = tracker.observe(&result);
+    app.handle(AppEvent::Window(Box::new(WindowReport {
+        result,
+        histograms: BTreeMap::new(),
+        firing: tracker.open().cloned().collect(),
+        failing_sinks: Vec::new(),
+    })));
 }

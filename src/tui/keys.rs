@@ -22,6 +22,7 @@ pub(crate) enum Action {
     Sort,
     Filter,
     Acknowledge,
+    AlertLog,
 }
 
 /// A key, with or without Ctrl. Shift is part of the character (`G`), so it is not matched.
@@ -151,8 +152,14 @@ pub(crate) static BINDINGS: &[Binding] = &[
     Binding {
         keys: &[ch('a')],
         action: Action::Acknowledge,
-        description: "acknowledge the selected alert",
+        description: "acknowledge the selected incident or alert",
         hint: Some("ack"),
+    },
+    Binding {
+        keys: &[ch('l')],
+        action: Action::AlertLog,
+        description: "incidents or the raw alert log",
+        hint: None,
     },
 ];
 

@@ -21,6 +21,8 @@ mod theme;
 #[cfg(test)]
 mod app_tests;
 #[cfg(test)]
+mod demo_tests;
+#[cfg(test)]
 mod fixtures;
 #[cfg(test)]
 mod screen_tests;

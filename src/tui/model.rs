@@ -9,6 +9,7 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
+use ml_monitor::monitoring::{ChangeKind, Incident};
 use ml_monitor::{Alert, AlertLevel, MonitoringResult};
 
 use super::rows;
@@ -18,6 +19,8 @@ use crate::app_event::WindowReport;
 pub(crate) const MAX_WINDOWS: usize = 500;
 /// Alerts kept for the alert list.
 pub(crate) const MAX_ALERTS: usize = 1000;
+/// Resolved incidents kept below the firing ones.
+pub(crate) const MAX_RESOLVED: usize = 200;
 
 /// An alert's identity in the history: its window and its index in that window's alerts.
 pub(crate) type AlertKey = (String, usize);
@@ -71,6 +74,12 @@ pub(crate) struct Snapshot {
     pub(crate) alerts: VecDeque<AlertEntry>,
     /// Alerts ever seen, by level (INFO, WARNING, CRITICAL).
     pub(crate) counts: [usize; 3],
+    /// Incidents still firing: worst level first, then oldest first.
+    pub(crate) firing: Vec<Incident>,
+    /// Resolved incidents, newest first, at most [`MAX_RESOLVED`].
+    pub(crate) resolved: VecDeque<Incident>,
+    /// Sinks failing as of the newest window.
+    pub(crate) failing_sinks: Vec<String>,
 }
 
 impl Snapshot {
@@ -91,6 +100,22 @@ impl Snapshot {
             });
         }
         self.alerts.truncate(MAX_ALERTS);
+        for change in &result.incidents {
+            self.firing.retain(|i| i.id != change.incident.id);
+            match change.change {
+                ChangeKind::Resolved => self.resolved.push_front(change.incident.clone()),
+                _ => self.firing.push(change.incident.clone()),
+            }
+        }
+        // The window's firing incidents carry the counts a window without changes updated.
+        for incident in &report.firing {
+            match self.firing.iter_mut().find(|i| i.id == incident.id) {
+                Some(shown) => *shown = incident.clone(),
+                None => self.firing.push(incident.clone()),
+            }
+        }
+        self.sort_incidents();
+        self.failing_sinks = report.failing_sinks.clone();
         if result.error.is_none() {
             self.history.push_back(WindowSummary::of(result));
             if self.history.len() > MAX_WINDOWS {
@@ -100,12 +125,41 @@ impl Snapshot {
         }
     }
 
+    /// Takes in incidents read from the history at start.
+    pub(crate) fn set_incidents(&mut self, incidents: Vec<Incident>) {
+        for incident in incidents {
+            self.firing.retain(|i| i.id != incident.id);
+            self.resolved.retain(|i| i.id != incident.id);
+            if incident.is_firing() {
+                self.firing.push(incident);
+            } else {
+                self.resolved.push_back(incident);
+            }
+        }
+        self.resolved
+            .make_contiguous()
+            .sort_by_key(|i| std::cmp::Reverse((i.resolved_at, i.id)));
+        self.sort_incidents();
+    }
+
+    fn sort_incidents(&mut self) {
+        self.firing
+            .sort_by_key(|i| (std::cmp::Reverse(i.level), i.id));
+        self.resolved.truncate(MAX_RESOLVED);
+    }
+
+    /// Firing incidents at a level.
+    pub(crate) fn firing_at(&self, level: AlertLevel) -> usize {
+        self.firing.iter().filter(|i| i.level == level).count()
+    }
+
     /// The newest window's result, if one could be read.
     pub(crate) fn latest_result(&self) -> Option<&MonitoringResult> {
         self.latest.as_deref().map(|r| &r.result)
     }
 
     /// Alerts seen at a level.
+    #[cfg(test)]
     pub(crate) fn count(&self, level: AlertLevel) -> usize {
         self.counts[level_index(level)]
     }
@@ -142,6 +196,8 @@ mod tests {
         let mut s = Snapshot::default();
         s.push(fixtures::report(1, true));
         s.push(WindowReport {
+            firing: Vec::new(),
+            failing_sinks: Vec::new(),
             result: fixtures::error_result(2),
             histograms: Default::default(),
         });

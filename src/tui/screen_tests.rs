@@ -145,6 +145,13 @@ fn escape_sequences_in_names_and_messages_are_not_drawn() {
     let mut app = with_window(fixtures::app(2, false), report);
     app.handle(AppEvent::WatcherTrouble("gone\u{1b}[5n".into()));
     let t = screen(&app, 120, 40);
+    assert_no_control_characters(t.backend().buffer());
+    assert!(
+        shows(t.backend().buffer(), "data_drift income"),
+        "incident pane"
+    );
+    app.handle(fixtures::key(crossterm::event::KeyCode::Char('l')));
+    let t = screen(&app, 120, 40);
     let buffer = t.backend().buffer();
     assert_no_control_characters(buffer);
     assert!(shows(buffer, "window_0004.csv"));
@@ -193,7 +200,15 @@ fn a_data_file_whose_header_holds_an_escape_sequence_renders_without_it() {
         })
         .collect();
     assert!(!histograms.is_empty());
-    let mut app = with_window(fixtures::app(0, false), WindowReport { result, histograms });
+    let mut app = with_window(
+        fixtures::app(0, false),
+        WindowReport {
+            result,
+            histograms,
+            firing: Vec::new(),
+            failing_sinks: Vec::new(),
+        },
+    );
     let t = screen(&app, 120, 40);
     assert_no_control_characters(t.backend().buffer());
     assert!(

@@ -20,9 +20,10 @@ const LEGEND: [(&str, &str); 3] = [
 
 pub(super) fn render(frame: &mut Frame, area: Rect, app: &App) {
     let theme = app.theme;
-    let wanted_height = BINDINGS.len() as u16 + LEGEND.len() as u16 + 3;
+    let wanted_height = BINDINGS.len() as u16 + LEGEND.len() as u16 + 2;
     let width = area.width.saturating_sub(4).min(72);
-    let height = area.height.saturating_sub(2).min(wanted_height);
+    // At 24 rows the table needs all but one: it may cover the status lines, not the footer.
+    let height = area.height.saturating_sub(1).min(wanted_height);
     let popup = Rect::new(
         area.x + (area.width - width) / 2,
         area.y + (area.height - height) / 2,
@@ -33,7 +34,6 @@ pub(super) fn render(frame: &mut Frame, area: Rect, app: &App) {
         .iter()
         .map(|b| Row::new([keys::labels(b), b.description.to_string()]))
         .collect();
-    rows.push(Row::new([String::new(), String::new()]));
     rows.extend(
         LEGEND
             .iter()

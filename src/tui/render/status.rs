@@ -1,4 +1,5 @@
-//! The two status lines at the top (where, how many, how recent, live or paused, alert counts)
+//! The two status lines at the top (where, how many, how recent, live or paused, failing sinks,
+//! firing incidents by level)
 //! and the footer (key hints, or the watcher's trouble when it has some, which matters more).
 
 use ml_monitor::AlertLevel;
@@ -46,15 +47,23 @@ pub(super) fn render(frame: &mut Frame, area: Rect, app: &App) {
         }
         None => state.push(Span::styled("  no window yet", theme.muted())),
     }
-    let mut counts = Vec::new();
+    for sink in &shown.failing_sinks {
+        state.push(Span::raw("  "));
+        state.push(Span::styled(sanitize(sink).into_owned(), theme.alarm()));
+    }
+    // Firing incidents by level; levels with none are left out to keep the line short.
+    let mut counts = vec![Span::styled(" firing", theme.muted())];
     for level in [AlertLevel::Critical, AlertLevel::Warning, AlertLevel::Info] {
-        let n = shown.count(level);
-        let style = if n > 0 {
-            theme.level(level)
-        } else {
-            theme.muted()
-        };
-        counts.push(Span::styled(format!(" {} {n}", level.as_str()), style));
+        let n = shown.firing_at(level);
+        if n > 0 {
+            counts.push(Span::styled(
+                format!(" {} {n}", level.as_str()),
+                theme.level(level),
+            ));
+        }
+    }
+    if counts.len() == 1 {
+        counts.push(Span::styled(" none", theme.muted()));
     }
     let counts = Line::from(counts).right_aligned();
     let [left, right] = Layout::horizontal([
@@ -115,7 +124,9 @@ mod tests {
             top[1]
         );
         assert!(
-            top[1].trim_end().ends_with("CRITICAL 2 WARNING 4 INFO 1"),
+            top[1]
+                .trim_end()
+                .ends_with("firing CRITICAL 1 WARNING 2 INFO 1"),
             "{}",
             top[1]
         );
@@ -146,5 +157,26 @@ mod tests {
             footer.starts_with("WATCHER TROUBLE cannot read /data/incoming (retrying)"),
             "{footer}"
         );
+    }
+
+    #[test]
+    fn failing_sinks_are_named_on_the_status_line() {
+        let mut app = fixtures::app(2, false);
+        let mut report = fixtures::report(3, true);
+        report.failing_sinks = vec!["alertmanager: retrying, 3 queued".into()];
+        app.handle(AppEvent::Window(Box::new(report)));
+        let t = screen(&app, 120, 30);
+        let top = lines(t.backend().buffer());
+        assert!(
+            top[1].contains("alertmanager: retrying, 3 queued"),
+            "{}",
+            top[1]
+        );
+        // Between windows, the sender's status arrives on its own.
+        app.handle(AppEvent::Sinks(vec!["webhook: 2 refused".into()]));
+        let t = screen(&app, 120, 30);
+        let top = lines(t.backend().buffer());
+        assert!(top[1].contains("webhook: 2 refused"), "{}", top[1]);
+        assert!(!top[1].contains("alertmanager"), "{}", top[1]);
     }
 }

@@ -1,8 +1,13 @@
-//! Alerts: levels, thresholds and the checks that turn a result into alerts.
+//! Alerts: levels, kinds, thresholds, and the manager that raises and keeps them.
 //!
-//! The checks are exactly DESIGN.md's list, in one function, so what raises an alert can be read
-//! in one place. Alerts go to an in-memory history and, optionally, to the `log` facade; the
-//! library never prints.
+//! The rules that turn a result into alerts live in [`rules`], in one function, so what raises
+//! an alert can be read in one place. Alerts go to an in-memory history and, optionally, to the
+//! `log` facade; the library never prints. Each alert carries what it is about (detector,
+//! feature, metric, value, threshold) so incidents and receivers need not parse its message.
+
+mod rules;
+#[cfg(test)]
+mod tests;
 
 use std::fmt;
 use std::str::FromStr;
@@ -10,7 +15,7 @@ use std::str::FromStr;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use super::result::{MonitoringResult, Performance};
+use super::result::MonitoringResult;
 
 /// Severity of an alert. Ordered: `Info < Warning < Critical`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -79,7 +84,7 @@ impl<'de> Deserialize<'de> for AlertLevel {
 }
 
 /// What an alert is about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum AlertKind {
     DataDrift,
@@ -112,7 +117,50 @@ pub struct Alert {
     pub window: String,
     pub message: String,
     pub timestamp: DateTime<Utc>,
+    /// The drift detector that raised it (`data_drift`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detector: Option<String>,
+    /// The feature it is about (`data_quality`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub feature: Option<String>,
+    /// The figure compared: `accuracy`, `r2`, `prediction_shift`, `prediction_mean`,
+    /// `missing_rate_increase`, `drift_score` or `auc`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metric: Option<String>,
+    /// The metric's value in this window.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<f64>,
+    /// The threshold it crossed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub threshold: Option<f64>,
 }
+
+impl Alert {
+    /// An alert about nothing more specific than its kind.
+    pub fn new(
+        level: AlertLevel,
+        kind: AlertKind,
+        window: &str,
+        message: String,
+        timestamp: DateTime<Utc>,
+    ) -> Self {
+        Alert {
+            level,
+            kind,
+            window: window.to_string(),
+            message,
+            timestamp,
+            detector: None,
+            feature: None,
+            metric: None,
+            value: None,
+            threshold: None,
+        }
+    }
+}
+
+/// The largest `resolve_after`: a condition quiet for this many windows is over.
+pub const MAX_RESOLVE_AFTER: usize = 10_000;
 
 /// Alert thresholds; an absent threshold disables its check.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -136,6 +184,8 @@ pub struct AlertThresholds {
     /// Alerts the [`AlertManager`] keeps in memory (oldest dropped first): a long run must not
     /// grow without end.
     pub max_history: usize,
+    /// An incident resolves after this many consecutive readable windows without its condition.
+    pub resolve_after: usize,
 }
 
 /// Default of `[alerts] max_history`.
@@ -152,6 +202,7 @@ impl Default for AlertThresholds {
             missing_rate_increase: Some(0.1),
             invalid_rate_increase: Some(0.1),
             max_history: DEFAULT_MAX_HISTORY,
+            resolve_after: 1,
         }
     }
 }
@@ -187,6 +238,15 @@ impl AlertThresholds {
                 "alerts.max_history = 0: must be at least 1".into(),
             ));
         }
+        if !(1..=MAX_RESOLVE_AFTER).contains(&self.resolve_after) {
+            return Err((
+                "resolve_after".into(),
+                format!(
+                    "alerts.resolve_after = {}: must be between 1 and {MAX_RESOLVE_AFTER}",
+                    self.resolve_after
+                ),
+            ));
+        }
         Ok(())
     }
 }
@@ -195,8 +255,6 @@ impl AlertThresholds {
 #[derive(Debug, Clone, Default)]
 pub struct AlertManager {
     thresholds: AlertThresholds,
-    /// Up to twice `max_history` alerts (trimmed in one go, so raising stays O(1)); only the
-    /// last `max_history` are visible.
     history: Vec<Alert>,
     log: bool,
 }
@@ -233,7 +291,7 @@ impl AlertManager {
         &self.history[self.history.len().saturating_sub(keep)..]
     }
 
-    /// Raises and records an alert.
+    /// Raises and records an alert with no detector, feature, metric or figures.
     pub fn raise(
         &mut self,
         level: AlertLevel,
@@ -241,130 +299,28 @@ impl AlertManager {
         window: &str,
         message: String,
     ) -> Alert {
-        let alert = Alert {
-            level,
-            kind,
-            window: window.to_string(),
-            message,
-            timestamp: Utc::now(),
-        };
+        let alert = Alert::new(level, kind, window, message, Utc::now());
+        self.record(alert.clone());
+        alert
+    }
+
+    fn record(&mut self, alert: Alert) {
         if self.log {
             log::log!(target: "ml_monitor::alerts", alert.level.log_level(), "[{}] {}: {}", alert.kind.as_str(), alert.window, alert.message);
         }
+        // Trimmed in batches, so the history stays under twice the limit at amortised O(1).
         let keep = self.thresholds.max_history.max(1);
         if self.history.len() >= 2 * keep {
             self.history.drain(..self.history.len() + 1 - keep);
         }
-        self.history.push(alert.clone());
-        alert
+        self.history.push(alert);
     }
 
     /// Runs DESIGN.md's checks on a result and returns the alerts raised (also recorded).
     pub fn check_alerts(&mut self, result: &MonitoringResult) -> Vec<Alert> {
-        let t = self.thresholds.clone();
-        let w = result.window.as_str();
-        let mut raised = Vec::new();
-        if let Some(error) = &result.error {
-            raised.push(self.raise(
-                AlertLevel::Critical,
-                AlertKind::WindowError,
-                w,
-                format!("window could not be used: {}", error.message),
-            ));
-            return raised;
-        }
-        for (name, drift) in &result.drift {
-            if drift.drift_detected {
-                raised.push(self.raise(
-                    t.drift_level,
-                    AlertKind::DataDrift,
-                    w,
-                    drift.summary(name),
-                ));
-            }
-        }
-        match &result.performance {
-            Some(Performance::Classification(m)) => {
-                if let Some(th) = t.accuracy {
-                    if m.accuracy < th {
-                        raised.push(self.raise(
-                            AlertLevel::Critical,
-                            AlertKind::PerformanceDegradation,
-                            w,
-                            format!("accuracy {:.4} below threshold {th}", m.accuracy),
-                        ));
-                    }
-                }
-            }
-            Some(Performance::Regression(m)) => {
-                if let Some(th) = t.r2_score {
-                    if m.r2 < th {
-                        raised.push(self.raise(
-                            AlertLevel::Warning,
-                            AlertKind::PerformanceDegradation,
-                            w,
-                            format!("R² {:.4} below threshold {th}", m.r2),
-                        ));
-                    }
-                }
-            }
-            None => {}
-        }
-        if let (Some(shift), Some(th)) = (result.prediction_shift, t.prediction_shift) {
-            if shift.abs() > th {
-                raised.push(self.raise(
-                    AlertLevel::Warning,
-                    AlertKind::PredictionShift,
-                    w,
-                    format!(
-                        "prediction mean shifted by {:.4} (threshold {th})",
-                        shift.abs()
-                    ),
-                ));
-            }
-        }
-        if let (Some(stats), Some(th)) = (&result.predictions, t.prediction_mean_threshold) {
-            if stats.mean.abs() > th {
-                raised.push(self.raise(
-                    AlertLevel::Critical,
-                    AlertKind::PredictionMeanAnomaly,
-                    w,
-                    format!("prediction mean {:.4} beyond ±{th}", stats.mean),
-                ));
-            }
-        }
-        if let Some(th) = t.missing_rate_increase {
-            for (feature, q) in &result.data_quality {
-                let increase = q.missing_cur - q.missing_ref;
-                if increase > th {
-                    raised.push(self.raise(
-                        AlertLevel::Warning,
-                        AlertKind::DataQuality,
-                        w,
-                        format!(
-                            "feature \"{feature}\" missing rate {:.1}% (reference {:.1}%)",
-                            q.missing_cur * 100.0,
-                            q.missing_ref * 100.0
-                        ),
-                    ));
-                }
-            }
-        }
-        if let Some(th) = t.invalid_rate_increase {
-            for (feature, q) in &result.data_quality {
-                if q.invalid_cur - q.invalid_ref > th {
-                    raised.push(self.raise(
-                        AlertLevel::Warning,
-                        AlertKind::DataQuality,
-                        w,
-                        format!(
-                            "feature \"{feature}\" invalid rate {:.1}% (reference {:.1}%): values of the wrong type or not finite",
-                            q.invalid_cur * 100.0,
-                            q.invalid_ref * 100.0
-                        ),
-                    ));
-                }
-            }
+        let raised = rules::check(&self.thresholds, result, Utc::now());
+        for alert in &raised {
+            self.record(alert.clone());
         }
         raised
     }
@@ -375,52 +331,15 @@ impl AlertManager {
         if result.error.is_some() || result.predictions.is_some() {
             return None;
         }
-        Some(self.raise(
+        let mut alert = Alert::new(
             AlertLevel::Warning,
             AlertKind::DataQuality,
             &result.window,
             format!("prediction column \"{column}\" is missing or has no numeric values"),
-        ))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn levels_parse_case_insensitively_with_log_aliases() {
-        assert_eq!("WARNING".parse::<AlertLevel>(), Ok(AlertLevel::Warning));
-        assert_eq!("warning".parse::<AlertLevel>(), Ok(AlertLevel::Warning));
-        assert_eq!("Critical".parse::<AlertLevel>(), Ok(AlertLevel::Critical));
-        assert_eq!("error".parse::<AlertLevel>(), Ok(AlertLevel::Critical));
-        assert_eq!("DEBUG".parse::<AlertLevel>(), Ok(AlertLevel::Info));
-        assert!("loud".parse::<AlertLevel>().is_err());
-        assert_eq!(AlertLevel::Critical.log_level(), log::Level::Error);
-        assert_eq!(AlertLevel::Warning.log_level(), log::Level::Warn);
-        assert_eq!(AlertLevel::Info.log_level(), log::Level::Info);
-        assert!(
-            AlertLevel::Info < AlertLevel::Warning && AlertLevel::Warning < AlertLevel::Critical
+            Utc::now(),
         );
-    }
-
-    #[test]
-    fn the_in_memory_history_keeps_only_the_last_max_history_alerts() {
-        let thresholds = AlertThresholds {
-            max_history: 3,
-            ..AlertThresholds::default()
-        };
-        let mut manager = AlertManager::new(thresholds);
-        for i in 0..10 {
-            manager.raise(AlertLevel::Info, AlertKind::DataDrift, "w", format!("{i}"));
-        }
-        let kept: Vec<&str> = manager
-            .history()
-            .iter()
-            .map(|a| a.message.as_str())
-            .collect();
-        assert_eq!(kept, ["7", "8", "9"]);
-        assert!(manager.history.len() <= 6, "memory bounded too");
-        assert_eq!(AlertThresholds::default().max_history, 10_000);
+        alert.feature = Some(column.to_string());
+        self.record(alert.clone());
+        Some(alert)
     }
 }

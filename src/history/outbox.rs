@@ -1,0 +1,168 @@
+//! The delivery outbox: what each sink still owes, read and updated by the sender thread.
+//!
+//! Rows are written with the window's result (see `incidents::store`), so a change is either
+//! recorded and owed, or neither. The sender drains them on its own connection (WAL lets it read
+//! and write while the monitor records windows), oldest first per sink, which keeps each
+//! incident's changes in order.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use chrono::Utc;
+use ml_monitor::monitoring::{AlertLevel, Incident, IncidentChange};
+use rusqlite::{params, Connection};
+
+use super::{sql_err, HistoryError};
+
+/// A sink as the outbox knows it: its name and the lowest level it is told about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SinkFilter {
+    pub name: String,
+    pub min_level: AlertLevel,
+}
+
+/// One owed delivery.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutboxRow {
+    pub id: i64,
+    /// The change's row: the same for every sink and every retry.
+    pub change_id: i64,
+    pub change: IncidentChange,
+    pub attempts: u32,
+}
+
+/// The sender's connection to the history.
+pub struct Outbox {
+    conn: Connection,
+    path: PathBuf,
+}
+
+impl Outbox {
+    /// Opens the history at `path` (already created and migrated by `History::open`).
+    pub fn open(path: &Path) -> Result<Outbox, HistoryError> {
+        let err = sql_err(path);
+        let conn = Connection::open(path).map_err(&err)?;
+        conn.busy_timeout(Duration::from_secs(5)).map_err(&err)?;
+        Ok(Outbox {
+            conn,
+            path: path.to_path_buf(),
+        })
+    }
+
+    /// The oldest `limit` pending rows of a sink.
+    pub fn pending(&self, sink: &str, limit: usize) -> Result<Vec<OutboxRow>, HistoryError> {
+        let err = sql_err(&self.path);
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT o.id, c.json, o.attempts, o.change_id FROM outbox o
+                 JOIN incident_changes c ON c.id = o.change_id
+                 WHERE o.sink = ?1 AND o.state = 'pending' ORDER BY o.id LIMIT ?2",
+            )
+            .map_err(&err)?;
+        let rows = stmt
+            .query_map(
+                params![sink, i64::try_from(limit).unwrap_or(i64::MAX)],
+                |row| {
+                    Ok((
+                        row.get::<_, i64>(0)?,
+                        row.get::<_, String>(1)?,
+                        row.get::<_, i64>(2)?,
+                        row.get::<_, i64>(3)?,
+                    ))
+                },
+            )
+            .map_err(&err)?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, json, attempts, change_id) = row.map_err(&err)?;
+            let change = serde_json::from_str(&json).map_err(|error| HistoryError::Corrupt {
+                path: self.path.clone(),
+                id,
+                window: format!("outbox row {id}"),
+                error,
+            })?;
+            out.push(OutboxRow {
+                id,
+                change_id,
+                change,
+                attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
+            });
+        }
+        Ok(out)
+    }
+
+    /// How many rows of a sink are pending.
+    pub fn pending_count(&self, sink: &str) -> Result<usize, HistoryError> {
+        let n: i64 = self
+            .conn
+            .query_row(
+                "SELECT COUNT(*) FROM outbox WHERE sink = ?1 AND state = 'pending'",
+                params![sink],
+                |row| row.get(0),
+            )
+            .map_err(sql_err(&self.path))?;
+        Ok(usize::try_from(n).unwrap_or(0))
+    }
+
+    /// A row was delivered.
+    pub fn delivered(&self, id: i64) -> Result<(), HistoryError> {
+        self.finish(id, "delivered", None)
+    }
+
+    /// A row can never be delivered (the receiver refused it); `error` is its answer.
+    pub fn failed(&self, id: i64, error: &str) -> Result<(), HistoryError> {
+        self.finish(id, "failed", Some(error))
+    }
+
+    fn finish(&self, id: i64, state: &str, error: Option<&str>) -> Result<(), HistoryError> {
+        self.conn
+            .execute(
+                "UPDATE outbox SET state = ?2, attempts = attempts + 1,
+                     last_error = COALESCE(?3, last_error), done_us = ?4 WHERE id = ?1",
+                params![id, state, error, Utc::now().timestamp_micros()],
+            )
+            .map_err(sql_err(&self.path))?;
+        Ok(())
+    }
+
+    /// A try failed and will be retried.
+    pub fn attempt_failed(&self, id: i64, error: &str) -> Result<(), HistoryError> {
+        self.conn
+            .execute(
+                "UPDATE outbox SET attempts = attempts + 1, last_error = ?2 WHERE id = ?1",
+                params![id, error],
+            )
+            .map_err(sql_err(&self.path))?;
+        Ok(())
+    }
+
+    /// The incidents firing now at or above `min_level` (what Alertmanager is reminded of).
+    pub fn firing(&self, min_level: AlertLevel) -> Result<Vec<Incident>, HistoryError> {
+        let err = sql_err(&self.path);
+        let mut stmt = self
+            .conn
+            .prepare("SELECT id, json FROM incidents WHERE status = 'firing' ORDER BY id")
+            .map_err(&err)?;
+        let rows = stmt
+            .query_map([], |row| {
+                Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?))
+            })
+            .map_err(&err)?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, json) = row.map_err(&err)?;
+            let incident: Incident =
+                serde_json::from_str(&json).map_err(|error| HistoryError::Corrupt {
+                    path: self.path.clone(),
+                    id,
+                    window: format!("incident {id}"),
+                    error,
+                })?;
+            if incident.level >= min_level {
+                out.push(incident);
+            }
+        }
+        Ok(out)
+    }
+}

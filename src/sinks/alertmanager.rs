@@ -1,0 +1,163 @@
+//! Alertmanager: incidents as alerts through its own API (`POST /api/v2/alerts`).
+//!
+//! Same labels make the same alert, so an incident's labels never change while it lasts:
+//! `alertname` (its kind), `severity`, `monitor`, and `detector`/`feature`/`metric`/`file` when
+//! known. A drifted feature's detectors may change from window to window, so they go in an
+//! annotation. Firing alerts carry no `endsAt` and are re-sent every `resend_interval`;
+//! a resolved one is sent with `endsAt` = its resolution time. An escalation changes the
+//! `severity` label, so the alert at the old severity is ended in the same request.
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use ml_monitor::monitoring::{ChangeKind, Incident, IncidentChange};
+use ml_monitor::AlertLevel;
+use serde_json::{json, Map, Value};
+
+/// The alerts one change posts.
+pub fn alerts_of(change: &IncidentChange, monitor: &str, now: DateTime<Utc>) -> Value {
+    let incident = &change.incident;
+    let mut alerts = Vec::new();
+    if let (ChangeKind::Escalated, Some(previous)) = (change.change, change.previous_level) {
+        alerts.push(alert(incident, previous, monitor, Some(now)));
+    }
+    let ends = match change.change {
+        ChangeKind::Resolved => Some(incident.resolved_at.unwrap_or(now)),
+        _ => None,
+    };
+    alerts.push(alert(incident, incident.level, monitor, ends));
+    Value::Array(alerts)
+}
+
+/// The re-send of firing incidents.
+pub fn firing_alerts(incidents: &[Incident], monitor: &str) -> Value {
+    Value::Array(
+        incidents
+            .iter()
+            .map(|i| alert(i, i.level, monitor, None))
+            .collect(),
+    )
+}
+
+fn alert(
+    incident: &Incident,
+    level: AlertLevel,
+    monitor: &str,
+    ends_at: Option<DateTime<Utc>>,
+) -> Value {
+    let mut labels = Map::new();
+    labels.insert("alertname".into(), incident.kind.as_str().into());
+    labels.insert(
+        "severity".into(),
+        level.as_str().to_ascii_lowercase().into(),
+    );
+    labels.insert("monitor".into(), monitor.into());
+    for (key, value) in [
+        ("detector", &incident.detector),
+        ("feature", &incident.feature),
+        ("metric", &incident.metric),
+        ("file", &incident.file),
+    ] {
+        if let Some(v) = value {
+            labels.insert(key.into(), v.as_str().into());
+        }
+    }
+    let mut annotations = Map::new();
+    annotations.insert("summary".into(), incident.message.as_str().into());
+    annotations.insert("window".into(), incident.last_window.as_str().into());
+    annotations.insert("incident_id".into(), incident.id.to_string().into());
+    if !incident.detectors.is_empty() {
+        annotations.insert("detectors".into(), incident.detectors.join(",").into());
+    }
+    if let Some(v) = incident.value {
+        annotations.insert("value".into(), v.to_string().into());
+    }
+    if let Some(t) = incident.threshold {
+        annotations.insert("threshold".into(), t.to_string().into());
+    }
+    let mut alert = json!({
+        "labels": labels,
+        "annotations": annotations,
+        "startsAt": rfc3339(incident.opened_at),
+    });
+    if let (Some(ends), Some(obj)) = (ends_at, alert.as_object_mut()) {
+        obj.insert("endsAt".into(), rfc3339(ends).into());
+    }
+    alert
+}
+
+fn rfc3339(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ml_monitor::monitoring::{AlertKind, IncidentStatus};
+
+    fn incident(level: AlertLevel, status: IncidentStatus) -> Incident {
+        let t = DateTime::from_timestamp(1_795_800_000, 0).unwrap_or_default();
+        Incident {
+            id: 7,
+            kind: AlertKind::DataDrift,
+            status,
+            level,
+            detector: None,
+            detectors: vec!["ks".into(), "psi".into()],
+            feature: Some("age".into()),
+            metric: None,
+            file: None,
+            message: "feature \"age\" drifted".into(),
+            value: Some(0.3),
+            threshold: None,
+            first_window: "w1.csv".into(),
+            last_window: "w2.csv".into(),
+            windows: 2,
+            opened_at: t,
+            updated_at: t,
+            resolved_at: (status == IncidentStatus::Resolved).then_some(t),
+            quiet_windows: 0,
+        }
+    }
+
+    #[test]
+    fn labels_annotations_and_times() {
+        let change = IncidentChange {
+            change: ChangeKind::Opened,
+            previous_level: None,
+            incident: incident(AlertLevel::Warning, IncidentStatus::Firing),
+        };
+        let alerts = alerts_of(&change, "churn", Utc::now());
+        let a = &alerts[0];
+        assert_eq!(alerts.as_array().map(Vec::len), Some(1));
+        assert_eq!(a["labels"]["alertname"], "data_drift");
+        assert_eq!(a["labels"]["severity"], "warning");
+        assert_eq!(a["labels"]["monitor"], "churn");
+        assert_eq!(a["labels"]["feature"], "age");
+        assert!(a["labels"].get("detector").is_none());
+        assert_eq!(a["annotations"]["detectors"], "ks,psi");
+        assert_eq!(a["annotations"]["window"], "w2.csv");
+        assert_eq!(a["startsAt"], "2026-11-27T17:20:00.000Z");
+        assert!(a.get("endsAt").is_none(), "firing: no end");
+    }
+
+    #[test]
+    fn an_escalation_ends_the_old_severity_and_a_resolution_sets_ends_at() {
+        let now = Utc::now();
+        let change = IncidentChange {
+            change: ChangeKind::Escalated,
+            previous_level: Some(AlertLevel::Warning),
+            incident: incident(AlertLevel::Critical, IncidentStatus::Firing),
+        };
+        let alerts = alerts_of(&change, "churn", now);
+        assert_eq!(alerts[0]["labels"]["severity"], "warning");
+        assert_eq!(alerts[0]["endsAt"], rfc3339(now));
+        assert_eq!(alerts[1]["labels"]["severity"], "critical");
+        assert!(alerts[1].get("endsAt").is_none());
+        let change = IncidentChange {
+            change: ChangeKind::Resolved,
+            previous_level: None,
+            incident: incident(AlertLevel::Critical, IncidentStatus::Resolved),
+        };
+        let alerts = alerts_of(&change, "churn", now);
+        assert_eq!(alerts[0]["endsAt"], "2026-11-27T17:20:00.000Z");
+    }
+}

@@ -1,0 +1,329 @@
+//! `[[sinks]]`: read from the config file's text, checked once at start.
+//!
+//! The library keeps the sink tables as written; here they are read again with their positions
+//! (`toml::Spanned`) so that every mistake, in TOML or in meaning (unknown type, bad URL, missing
+//! key), names the file, the line and the key, and the monitor stops with exit status 2 before
+//! it starts watching. Header values are kept as written (`${PAGER_TOKEN}`): they are expanded
+//! only when a request is sent, so a secret is never stored, logged or shown.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::Duration;
+
+use ml_monitor::AlertLevel;
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::cli::parse_duration;
+
+/// Default Alertmanager re-send interval: well inside its default 5-minute `resolve_timeout`.
+const DEFAULT_RESEND: Duration = Duration::from_secs(60);
+/// Default time a webhook, Alertmanager or command gets to answer.
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// What a sink delivers to.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SinkTarget {
+    /// Alertmanager's base URL (`/api/v2/alerts` is added).
+    Alertmanager { url: String, resend: Duration },
+    /// A URL that receives one JSON document per change, with these headers.
+    Webhook {
+        url: String,
+        headers: BTreeMap<String, String>,
+    },
+    /// A program (no shell) given the JSON on stdin.
+    Command { argv: Vec<String> },
+}
+
+/// One checked `[[sinks]]` entry.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SinkSpec {
+    /// Unique: `name`, else the type with its position (`webhook#2`).
+    pub name: String,
+    pub min_level: AlertLevel,
+    pub timeout: Duration,
+    pub target: SinkTarget,
+}
+
+#[derive(Deserialize)]
+struct File {
+    #[serde(default)]
+    sinks: Vec<RawSink>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSink {
+    #[serde(rename = "type")]
+    kind: Spanned<String>,
+    name: Option<Spanned<String>>,
+    min_level: Option<Spanned<String>>,
+    url: Option<Spanned<String>>,
+    resend_interval: Option<Spanned<String>>,
+    timeout: Option<Spanned<String>>,
+    headers: Option<Spanned<BTreeMap<String, String>>>,
+    command: Option<Spanned<Vec<String>>>,
+}
+
+/// Reads and checks the sinks of a config file's text; `origin` names it in errors.
+pub fn parse(text: &str, origin: &Path) -> Result<Vec<SinkSpec>, String> {
+    let file: File = toml::from_str(text)
+        .map_err(|e| format!("{}: {}", origin.display(), e.to_string().trim_end()))?;
+    let mut specs: Vec<SinkSpec> = Vec::new();
+    for (index, raw) in file.sinks.into_iter().enumerate() {
+        let at = |span: std::ops::Range<usize>, key: &str, message: String| {
+            format!(
+                "{}: line {}: sinks[{index}].{key}: {message}",
+                origin.display(),
+                line_of(text, span.start)
+            )
+        };
+        let kind_span = raw.kind.span();
+        let min_level = match &raw.min_level {
+            Some(l) => l
+                .get_ref()
+                .parse::<AlertLevel>()
+                .map_err(|e| at(l.span(), "min_level", e))?,
+            None => AlertLevel::Warning,
+        };
+        let duration = |v: &Option<Spanned<String>>, key: &str, default: Duration| match v {
+            Some(d) => parse_duration(d.get_ref()).map_err(|e| at(d.span(), key, e)),
+            None => Ok(default),
+        };
+        let timeout = duration(&raw.timeout, "timeout", DEFAULT_TIMEOUT)?;
+        let url = || -> Result<String, String> {
+            let Some(u) = &raw.url else {
+                return Err(at(
+                    kind_span.clone(),
+                    "url",
+                    format!(
+                        "missing: a {} sink needs url = \"http://...\"",
+                        raw.kind.get_ref()
+                    ),
+                ));
+            };
+            check_url(u.get_ref()).map_err(|e| at(u.span(), "url", e))?;
+            Ok(u.get_ref().trim_end_matches('/').to_string())
+        };
+        let not_for = |span: Option<std::ops::Range<usize>>, key: &str| match span {
+            Some(span) => Err(at(
+                span,
+                key,
+                format!("not a key of a {} sink", raw.kind.get_ref()),
+            )),
+            None => Ok(()),
+        };
+        let target = match raw.kind.get_ref().as_str() {
+            "alertmanager" => {
+                not_for(raw.headers.as_ref().map(Spanned::span), "headers")?;
+                not_for(raw.command.as_ref().map(Spanned::span), "command")?;
+                SinkTarget::Alertmanager {
+                    url: url()?,
+                    resend: duration(&raw.resend_interval, "resend_interval", DEFAULT_RESEND)?,
+                }
+            }
+            "webhook" => {
+                not_for(
+                    raw.resend_interval.as_ref().map(Spanned::span),
+                    "resend_interval",
+                )?;
+                not_for(raw.command.as_ref().map(Spanned::span), "command")?;
+                let headers = raw.headers.as_ref().map(|h| h.get_ref().clone());
+                if let Some(h) = &raw.headers {
+                    for (name, value) in h.get_ref() {
+                        check_header(name, value).map_err(|e| at(h.span(), "headers", e))?;
+                    }
+                }
+                SinkTarget::Webhook {
+                    url: url()?,
+                    headers: headers.unwrap_or_default(),
+                }
+            }
+            "command" => {
+                not_for(
+                    raw.resend_interval.as_ref().map(Spanned::span),
+                    "resend_interval",
+                )?;
+                not_for(raw.headers.as_ref().map(Spanned::span), "headers")?;
+                not_for(raw.url.as_ref().map(Spanned::span), "url")?;
+                let argv = match &raw.command {
+                    Some(c) if !c.get_ref().is_empty() && !c.get_ref()[0].is_empty() => {
+                        c.get_ref().clone()
+                    }
+                    Some(c) => {
+                        return Err(at(
+                            c.span(),
+                            "command",
+                            "must name a program: command = [\"/path/to/program\", \"arg\"]".into(),
+                        ))
+                    }
+                    None => {
+                        return Err(at(
+                            kind_span,
+                            "command",
+                            "missing: a command sink needs command = [\"program\", \"arg\", ...]"
+                                .into(),
+                        ))
+                    }
+                };
+                SinkTarget::Command { argv }
+            }
+            other => {
+                return Err(at(
+                    kind_span,
+                    "type",
+                    format!(
+                        "unknown sink type \"{other}\" (expected alertmanager, webhook or command)"
+                    ),
+                ))
+            }
+        };
+        let name = match &raw.name {
+            Some(n) => n.get_ref().clone(),
+            None if index == 0 => raw.kind.get_ref().clone(),
+            None => format!("{}#{}", raw.kind.get_ref(), index + 1),
+        };
+        if specs.iter().any(|s| s.name == name) {
+            let span = raw.name.as_ref().map_or(kind_span, |n| n.span());
+            return Err(at(span, "name", format!("\"{name}\" names two sinks")));
+        }
+        specs.push(SinkSpec {
+            name,
+            min_level,
+            timeout,
+            target,
+        });
+    }
+    Ok(specs)
+}
+
+/// An http(s) URL with a host, checked by the HTTP client's own parser.
+fn check_url(url: &str) -> Result<(), String> {
+    let uri: ureq::http::Uri = url
+        .parse()
+        .map_err(|e| format!("\"{url}\" is not a URL: {e}"))?;
+    match uri.scheme_str() {
+        Some("http") | Some("https") => {}
+        _ => return Err(format!("\"{url}\": must start with http:// or https://")),
+    }
+    if uri.host().is_none_or(str::is_empty) {
+        return Err(format!("\"{url}\": has no host"));
+    }
+    Ok(())
+}
+
+fn check_header(name: &str, value: &str) -> Result<(), String> {
+    ureq::http::HeaderName::from_bytes(name.as_bytes())
+        .map_err(|_| format!("\"{name}\" is not a header name"))?;
+    if value.chars().any(char::is_control) {
+        return Err(format!("header \"{name}\": value has control characters"));
+    }
+    Ok(())
+}
+
+/// The 1-based line of a byte offset.
+fn line_of(text: &str, offset: usize) -> usize {
+    text.as_bytes()[..offset.min(text.len())]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
+        + 1
+}
+
+/// A header value with each `${NAME}` replaced by that environment variable (empty when unset).
+pub fn expand_env(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    let mut rest = value;
+    while let Some(start) = rest.find("${") {
+        out.push_str(&rest[..start]);
+        match rest[start + 2..].find('}') {
+            Some(end) => {
+                let name = &rest[start + 2..start + 2 + end];
+                out.push_str(&std::env::var(name).unwrap_or_default());
+                rest = &rest[start + 3 + end..];
+            }
+            None => {
+                out.push_str(&rest[start..]);
+                rest = "";
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_str(text: &str) -> Result<Vec<SinkSpec>, String> {
+        parse(text, Path::new("m.toml"))
+    }
+
+    #[test]
+    fn sinks_parse_with_defaults() {
+        let specs = parse_str(
+            "[alerts]\naccuracy = 0.8\n\n[[sinks]]\ntype = \"alertmanager\"\nurl = \"http://127.0.0.1:9093/\"\n\n[[sinks]]\ntype = \"webhook\"\nurl = \"https://hooks.example/x\"\nmin_level = \"critical\"\nheaders = { Authorization = \"Bearer ${PAGER_TOKEN}\" }\n\n[[sinks]]\ntype = \"command\"\ncommand = [\"/bin/cat\"]\ntimeout = \"2s\"\n",
+        )
+        .expect("parses");
+        assert_eq!(specs.len(), 3);
+        assert_eq!(specs[0].name, "alertmanager");
+        assert_eq!(specs[0].min_level, AlertLevel::Warning);
+        assert_eq!(
+            specs[0].target,
+            SinkTarget::Alertmanager {
+                url: "http://127.0.0.1:9093".into(),
+                resend: Duration::from_secs(60)
+            }
+        );
+        assert_eq!(specs[1].name, "webhook#2");
+        assert_eq!(specs[1].min_level, AlertLevel::Critical);
+        match &specs[1].target {
+            SinkTarget::Webhook { headers, .. } => {
+                assert_eq!(headers["Authorization"], "Bearer ${PAGER_TOKEN}")
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(specs[2].timeout, Duration::from_secs(2));
+    }
+
+    #[test]
+    fn malformed_sinks_name_file_line_and_key() {
+        for (text, line, key) in [
+            ("[[sinks]]\ntype = \"pager\"\n", 2, "type"),
+            ("[[sinks]]\ntype = \"webhook\"\n", 2, "url"),
+            ("\n[[sinks]]\ntype = \"webhook\"\nurl = \"ftp://x\"\n", 4, "url"),
+            ("[[sinks]]\ntype = \"webhook\"\nurl = \"not a url\"\n", 3, "url"),
+            ("[[sinks]]\ntype = \"command\"\ncommand = []\n", 3, "command"),
+            (
+                "[[sinks]]\ntype = \"alertmanager\"\nurl = \"http://h\"\nresend_interval = \"soon\"\n",
+                4,
+                "resend_interval",
+            ),
+            (
+                "[[sinks]]\ntype = \"alertmanager\"\nurl = \"http://h\"\nmin_level = \"loud\"\n",
+                4,
+                "min_level",
+            ),
+        ] {
+            let e = parse_str(text).expect_err(text);
+            assert!(e.starts_with("m.toml: "), "{e}");
+            assert!(e.contains(&format!("line {line}")), "{text}: {e}");
+            assert!(e.contains(key), "{text}: {e}");
+        }
+        let e = parse_str("[[sinks]]\ntype = \"webhook\"\nurl = \"http://h\"\nurll = 1\n")
+            .expect_err("unknown key");
+        assert!(e.contains("urll") && e.contains("line 4"), "{e}");
+    }
+
+    #[test]
+    fn env_expansion_replaces_each_variable() {
+        std::env::set_var("ML_MONITOR_TEST_TOKEN_13", "s3cret");
+        assert_eq!(
+            expand_env("Bearer ${ML_MONITOR_TEST_TOKEN_13}!"),
+            "Bearer s3cret!"
+        );
+        assert_eq!(expand_env("${ML_MONITOR_UNSET_13}x"), "x");
+        assert_eq!(expand_env("a ${b"), "a ${b");
+    }
+}

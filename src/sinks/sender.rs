@@ -1,0 +1,293 @@
+//! The sender thread: drains the outbox, one sink at a time, with capped exponential backoff.
+//!
+//! Each sink keeps its own clock: a failing webhook waits 0.5 s, 1 s, 2 s ... up to a minute
+//! between tries without holding up Alertmanager. Rows of a sink go out strictly in order, so
+//! an incident's "resolved" never overtakes its "opened". The thread wakes when a window was
+//! recorded ([`Sender::wake`]), when a backoff or re-send is due, and at least every second.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use super::{alertmanager, deliver, http, Outcome, SinkSpec, SinkTarget};
+use crate::history::Outbox;
+
+const FIRST_BACKOFF: Duration = Duration::from_millis(500);
+const MAX_BACKOFF: Duration = Duration::from_secs(60);
+/// Rows read per sink per pass.
+const BATCH: usize = 64;
+
+/// How a sink is doing, for the status line and `--once`'s last words.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SinkStatus {
+    /// Changes not yet delivered.
+    pub queued: usize,
+    /// The last failed try's error while retrying.
+    pub retrying: Option<String>,
+    /// Changes refused for good during this run, with the last answer.
+    pub refused: usize,
+    pub last_refusal: Option<String>,
+}
+
+/// The sender thread's handle; dropping it stops the thread.
+pub struct Sender {
+    wake: mpsc::Sender<()>,
+    stop: Arc<AtomicBool>,
+    status: Arc<Mutex<BTreeMap<String, SinkStatus>>>,
+    /// Passes over every sink completed so far.
+    passes: Arc<AtomicU64>,
+    handle: Option<JoinHandle<()>>,
+}
+
+struct SinkState {
+    spec: SinkSpec,
+    next_try: Instant,
+    backoff: Duration,
+    next_resend: Option<Instant>,
+}
+
+impl Sender {
+    /// Starts the thread on the history at `path`.
+    pub fn start(path: &Path, specs: Vec<SinkSpec>, monitor: String) -> anyhow::Result<Sender> {
+        let outbox = Outbox::open(path)?;
+        let (wake, woken) = mpsc::channel();
+        let stop = Arc::new(AtomicBool::new(false));
+        let status = Arc::new(Mutex::new(
+            specs
+                .iter()
+                .map(|s| (s.name.clone(), SinkStatus::default()))
+                .collect(),
+        ));
+        let now = Instant::now();
+        let sinks: Vec<SinkState> = specs
+            .into_iter()
+            .map(|spec| SinkState {
+                next_resend: match spec.target {
+                    SinkTarget::Alertmanager { resend, .. } => Some(now + resend),
+                    _ => None,
+                },
+                spec,
+                next_try: now,
+                backoff: FIRST_BACKOFF,
+            })
+            .collect();
+        let passes = Arc::new(AtomicU64::new(0));
+        let shared = Shared {
+            stop: stop.clone(),
+            status: status.clone(),
+            passes: passes.clone(),
+        };
+        let handle = std::thread::Builder::new()
+            .name("sinks".into())
+            .spawn(move || run(outbox, sinks, monitor, woken, shared))?;
+        Ok(Sender {
+            wake,
+            stop,
+            status,
+            passes,
+            handle: Some(handle),
+        })
+    }
+
+    /// A window was recorded: look at the outbox now.
+    pub fn wake(&self) {
+        let _ = self.wake.send(());
+    }
+
+    /// Each sink's status, by name.
+    pub fn status(&self) -> BTreeMap<String, SinkStatus> {
+        self.status.lock().map(|s| s.clone()).unwrap_or_default()
+    }
+
+    /// The sinks that are failing, each as one phrase: `alertmanager: retrying, 3 queued`.
+    pub fn failing(&self) -> Vec<String> {
+        self.watcher().failing()
+    }
+
+    /// A cheap handle that reads the sinks' status from another thread.
+    pub fn watcher(&self) -> StatusWatcher {
+        StatusWatcher(self.status.clone())
+    }
+
+    /// Waits until every sink's queue is empty or `timeout` passed; the final status.
+    pub fn drain(&self, timeout: Duration) -> BTreeMap<String, SinkStatus> {
+        let deadline = Instant::now() + timeout;
+        // A pass that began before this call may have read the outbox before the last window
+        // was recorded: only the status of a pass begun after it counts.
+        let fresh = self.passes.load(Ordering::SeqCst) + 2;
+        self.wake();
+        loop {
+            let status = self.status();
+            let current = self.passes.load(Ordering::SeqCst) >= fresh;
+            if (current && status.values().all(|s| s.queued == 0)) || Instant::now() >= deadline {
+                return status;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+/// Reads the sinks' status from another thread (the TUI's status line).
+#[derive(Clone)]
+pub struct StatusWatcher(Arc<Mutex<BTreeMap<String, SinkStatus>>>);
+
+impl StatusWatcher {
+    /// The sinks that are failing, each as one phrase: `alertmanager: retrying, 3 queued`.
+    pub fn failing(&self) -> Vec<String> {
+        let status = self.0.lock().map(|s| s.clone()).unwrap_or_default();
+        status
+            .iter()
+            .filter_map(|(name, s)| {
+                if s.retrying.is_some() {
+                    Some(format!("{name}: retrying, {} queued", s.queued))
+                } else if s.refused > 0 {
+                    Some(format!("{name}: {} refused", s.refused))
+                } else {
+                    None
+                }
+            })
+            .collect()
+    }
+}
+
+impl Drop for Sender {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        let _ = self.wake.send(());
+        // A hung receiver is bounded by the sink's timeout; the thread is not waited for
+        // longer than that: a detached thread dies with the process.
+        if let Some(handle) = self.handle.take() {
+            if handle.is_finished() {
+                let _ = handle.join();
+            }
+        }
+    }
+}
+
+/// What the thread shares with its handle.
+struct Shared {
+    stop: Arc<AtomicBool>,
+    status: Arc<Mutex<BTreeMap<String, SinkStatus>>>,
+    passes: Arc<AtomicU64>,
+}
+
+fn run(
+    outbox: Outbox,
+    mut sinks: Vec<SinkState>,
+    monitor: String,
+    woken: mpsc::Receiver<()>,
+    shared: Shared,
+) {
+    let Shared {
+        stop,
+        status,
+        passes,
+    } = shared;
+    while !stop.load(Ordering::SeqCst) {
+        let mut next_due = Instant::now() + Duration::from_secs(1);
+        for sink in &mut sinks {
+            if stop.load(Ordering::SeqCst) {
+                return;
+            }
+            let update = pass(&outbox, sink, &monitor);
+            next_due = next_due.min(sink.next_try);
+            if let Some(t) = sink.next_resend {
+                next_due = next_due.min(t);
+            }
+            if let Ok(mut all) = status.lock() {
+                let entry = all.entry(sink.spec.name.clone()).or_default();
+                entry.queued = outbox
+                    .pending_count(&sink.spec.name)
+                    .unwrap_or(entry.queued);
+                entry.retrying = update.retrying;
+                if let Some(refusal) = update.refusal {
+                    entry.refused += update.refused;
+                    entry.last_refusal = Some(refusal);
+                }
+            }
+        }
+        passes.fetch_add(1, Ordering::SeqCst);
+        let wait = next_due.saturating_duration_since(Instant::now());
+        match woken.recv_timeout(wait.max(Duration::from_millis(5))) {
+            Ok(()) | Err(RecvTimeoutError::Timeout) => {}
+            Err(RecvTimeoutError::Disconnected) => return,
+        }
+    }
+}
+
+#[derive(Default)]
+struct PassUpdate {
+    retrying: Option<String>,
+    refused: usize,
+    refusal: Option<String>,
+}
+
+/// One look at a sink's queue (and its re-send, when due).
+fn pass(outbox: &Outbox, sink: &mut SinkState, monitor: &str) -> PassUpdate {
+    let mut update = PassUpdate::default();
+    let now = Instant::now();
+    if now < sink.next_try {
+        update.retrying = Some("waiting to retry".into());
+        return update;
+    }
+    let rows = match outbox.pending(&sink.spec.name, BATCH) {
+        Ok(rows) => rows,
+        Err(e) => {
+            log::warn!(target: "ml_monitor::sinks", "{}: reading the outbox: {e}", sink.spec.name);
+            return retry_later(sink, update, e.to_string());
+        }
+    };
+    for row in &rows {
+        match deliver(&sink.spec, monitor, row) {
+            Outcome::Delivered => {
+                if let Err(e) = outbox.delivered(row.id) {
+                    return retry_later(sink, update, e.to_string());
+                }
+            }
+            Outcome::Refused(answer) => {
+                log::error!(target: "ml_monitor::sinks", "{}: incident {} refused: {answer}", sink.spec.name, row.change.incident.id);
+                let _ = outbox.failed(row.id, &answer);
+                update.refused += 1;
+                update.refusal = Some(answer);
+            }
+            Outcome::Retry(error) => {
+                log::warn!(target: "ml_monitor::sinks", "{}: incident {}: {error}; will retry", sink.spec.name, row.change.incident.id);
+                let _ = outbox.attempt_failed(row.id, &error);
+                return retry_later(sink, update, error);
+            }
+        }
+    }
+    sink.backoff = FIRST_BACKOFF;
+    if let (Some(due), SinkTarget::Alertmanager { url, resend }) =
+        (sink.next_resend, &sink.spec.target)
+    {
+        if Instant::now() >= due && rows.len() < BATCH {
+            let firing = outbox.firing(sink.spec.min_level).unwrap_or_default();
+            if !firing.is_empty() {
+                let body = alertmanager::firing_alerts(&firing, monitor).to_string();
+                let outcome = http::post_json(
+                    &format!("{url}/api/v2/alerts"),
+                    &body,
+                    &Default::default(),
+                    sink.spec.timeout,
+                );
+                if let Outcome::Retry(e) | Outcome::Refused(e) = outcome {
+                    log::warn!(target: "ml_monitor::sinks", "{}: re-sending firing alerts: {e}", sink.spec.name);
+                }
+            }
+            sink.next_resend = Some(Instant::now() + *resend);
+        }
+    }
+    update
+}
+
+fn retry_later(sink: &mut SinkState, mut update: PassUpdate, error: String) -> PassUpdate {
+    sink.next_try = Instant::now() + sink.backoff;
+    sink.backoff = (sink.backoff * 2).min(MAX_BACKOFF);
+    update.retrying = Some(error);
+    update
+}

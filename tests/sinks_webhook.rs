@@ -1,0 +1,268 @@
+//! Webhook and command sinks through the real binary and a local HTTP receiver.
+
+mod support;
+
+use std::time::{Duration, Instant};
+
+use support::{lines_of, Killed, Receiver, Setup};
+
+fn webhook_config(url: &str) -> String {
+    format!(
+        "[alerts]\nprediction_shift = 0.5\n\n[[sinks]]\ntype = \"webhook\"\nurl = \"{url}\"\ntimeout = \"2s\"\nheaders = {{ Authorization = \"Bearer ${{ML_MONITOR_TEST_PAGER_TOKEN}}\" }}\n"
+    )
+}
+
+#[test]
+fn twenty_windows_of_the_same_drift_fire_once_per_incident() {
+    let receiver = Receiver::start(Box::new(|_| Some(200)));
+    let setup = Setup::new(&webhook_config(&receiver.url));
+    for i in 0..20 {
+        setup.window(&format!("w{i:02}.csv"), true);
+    }
+    let out = setup.once(&[]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(!stderr.contains("not delivered"), "{stderr}");
+    let bodies = receiver.bodies();
+    let mut features: Vec<&str> = bodies
+        .iter()
+        .map(|b| b["feature"].as_str().unwrap_or(""))
+        .collect();
+    features.sort();
+    assert_eq!(features, vec!["x", "y"], "{bodies:#?}");
+    for b in &bodies {
+        assert_eq!(b["status"], "firing");
+        assert_eq!(b["change"], "opened");
+        assert_eq!(b["kind"], "data_drift");
+        assert_eq!(b["level"], "WARNING");
+        assert_eq!(b["monitor"], "churn");
+        assert_eq!(b["first_window"], "w00.csv");
+        assert!(b["id"].as_str().is_some_and(|id| id.starts_with("churn/")));
+    }
+    // The JSON lines say the same: two openings in the first window, nothing after.
+    let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON"))
+        .collect();
+    assert_eq!(lines.len(), 20);
+    assert_eq!(lines[0]["incidents"].as_array().map(Vec::len), Some(2));
+    assert!(lines[1..]
+        .iter()
+        .all(|l| l["incidents"].as_array().is_some_and(Vec::is_empty)));
+    // The history has the two incidents, still firing, each seen in 20 windows.
+    let incidents = setup.incidents(&setup.history());
+    assert_eq!(incidents.len(), 2);
+    assert!(incidents
+        .iter()
+        .all(|i| i["status"] == "firing" && i["windows"] == 20));
+    // The header's secret was expanded at send time and is nowhere in the history.
+    let auth = receiver
+        .authorizations
+        .lock()
+        .map(|a| a.clone())
+        .unwrap_or_default();
+    assert_eq!(auth, vec!["Bearer s3cret-13"; 2]);
+    let history = std::fs::read(setup.history()).expect("history");
+    let history = String::from_utf8_lossy(&history);
+    assert!(!history.contains("Bearer") && !history.contains("s3cret"));
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("s3cret"));
+}
+
+#[test]
+fn a_clean_window_sends_resolved_with_the_same_incident() {
+    let receiver = Receiver::start(Box::new(|_| Some(200)));
+    let setup = Setup::new(&webhook_config(&receiver.url));
+    setup.window("w00.csv", true);
+    setup.window("w01.csv", false);
+    let out = setup.once(&[]);
+    assert!(out.status.success() || out.status.code() == Some(3));
+    let bodies = receiver.bodies();
+    assert_eq!(bodies.len(), 4, "{bodies:#?}");
+    for feature in ["x", "y"] {
+        let of: Vec<&serde_json::Value> =
+            bodies.iter().filter(|b| b["feature"] == feature).collect();
+        assert_eq!(of.len(), 2);
+        assert_eq!(
+            (&of[0]["status"], &of[1]["status"]),
+            (&"firing".into(), &"resolved".into())
+        );
+        assert_eq!(of[0]["incident_id"], of[1]["incident_id"]);
+        assert_ne!(of[0]["id"], of[1]["id"]);
+        assert_eq!(of[1]["last_window"], "w00.csv");
+    }
+    // `history incidents`: none open, both listed as resolved in the table.
+    let history = |args: &[&str]| {
+        let out = std::process::Command::new(support::BIN)
+            .args(["history", "incidents", "--history"])
+            .arg(setup.history())
+            .args(args)
+            .output()
+            .expect("runs");
+        assert!(out.status.success());
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    assert_eq!(history(&["--open"]).lines().nth(1), Some("no incidents"));
+    let all = history(&["--since", "1h"]);
+    assert_eq!(
+        all.lines().filter(|l| l.contains("resolved")).count(),
+        2,
+        "{all}"
+    );
+    assert!(all.contains("data_drift") && all.contains(" x "), "{all}");
+}
+
+#[test]
+fn a_500_then_200_is_delivered_after_a_retry() {
+    let receiver = Receiver::start(Box::new(|n| Some(if n == 0 { 500 } else { 200 })));
+    let setup = Setup::new(
+        &webhook_config(&receiver.url).replace("[[sinks]]", "[[sinks]]\nmin_level = \"warning\""),
+    );
+    setup.window("w00.csv", true);
+    let out = setup.once(&[]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("not delivered"), "{stderr}");
+    let bodies = receiver.bodies();
+    // First x (500), then x again (200), then y.
+    assert_eq!(bodies.len(), 3, "{bodies:#?}");
+    assert_eq!(
+        bodies[0]["id"], bodies[1]["id"],
+        "the retry is the same change"
+    );
+    assert_ne!(bodies[1]["id"], bodies[2]["id"]);
+}
+
+#[test]
+fn a_4xx_is_refused_for_good_and_said() {
+    let receiver = Receiver::start(Box::new(|_| Some(400)));
+    let setup = Setup::new(&webhook_config(&receiver.url));
+    setup.window("w00.csv", true);
+    let out = setup.once(&["--sink-timeout", "5s"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("refused") && stderr.contains("HTTP 400"),
+        "{stderr}"
+    );
+    // Each change was tried once: a 400 is not retried.
+    assert_eq!(receiver.bodies().len(), 2);
+}
+
+#[test]
+fn once_says_what_was_not_delivered_when_the_receiver_is_down() {
+    let port = support::free_port();
+    let setup = Setup::new(&webhook_config(&format!("http://127.0.0.1:{port}/hook")));
+    setup.window("w00.csv", true);
+    let started = Instant::now();
+    let out = setup.once(&["--sink-timeout", "1s"]);
+    let took = started.elapsed();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(
+        stderr.contains("sink webhook: 2 incident change(s) not delivered"),
+        "{stderr}"
+    );
+    assert!(took < Duration::from_secs(30), "{took:?}");
+    // They wait in the outbox: a later run with the receiver up delivers them.
+    let receiver = Receiver::start(Box::new(|_| Some(200)));
+    std::fs::write(&setup.config, webhook_config(&receiver.url)).expect("config");
+    let out = setup.once(&[]);
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("not delivered"));
+    assert_eq!(receiver.bodies().len(), 2);
+}
+
+#[test]
+fn a_malformed_sink_stops_the_start_with_status_2_naming_file_line_and_key() {
+    let setup = Setup::new(
+        "[alerts]\naccuracy = 0.5\n\n[[sinks]]\ntype = \"webhook\"\nurl = \"ftp://x\"\n",
+    );
+    setup.window("w00.csv", true);
+    let out = setup.once(&[]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("monitor.toml"), "{stderr}");
+    assert!(stderr.contains("line 6"), "{stderr}");
+    assert!(stderr.contains("sinks[0].url"), "{stderr}");
+    // `config --check` says the same.
+    let out = std::process::Command::new(support::BIN)
+        .args(["config", "--check"])
+        .arg(&setup.config)
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("sinks[0].url"));
+}
+
+#[test]
+fn a_command_sink_gets_the_json_on_stdin() {
+    let setup = Setup::new("");
+    let out_file = setup.root.path().join("got.jsonl");
+    let script = setup.root.path().join("sink.sh");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\ncat >> {}\necho >> {}\n",
+            out_file.display(),
+            out_file.display()
+        ),
+    )
+    .expect("script");
+    std::fs::write(
+        &setup.config,
+        format!(
+            "[[sinks]]\ntype = \"command\"\ncommand = [\"/bin/sh\", \"{}\"]\n",
+            script.display()
+        ),
+    )
+    .expect("config");
+    setup.window("w00.csv", true);
+    let out = setup.once(&[]);
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("not delivered"));
+    let got = std::fs::read_to_string(&out_file).expect("command ran");
+    let docs: Vec<serde_json::Value> = got
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).expect("JSON"))
+        .collect();
+    assert_eq!(docs.len(), 2, "{got}");
+    assert!(docs.iter().all(|d| d["status"] == "firing"));
+}
+
+/// Latency from a window file's rename to its JSON line, per window, with a sink.
+fn latencies(setup: &Setup, windows: usize) -> Vec<Duration> {
+    let mut child = Killed(setup.headless());
+    let lines = lines_of(&mut child.0);
+    // Let the watcher start.
+    std::thread::sleep(Duration::from_millis(1500));
+    let mut out = Vec::new();
+    for i in 0..windows {
+        let written = Instant::now();
+        setup.window(&format!("w{i:02}.csv"), i % 2 == 0);
+        let (at, _) = lines
+            .recv_timeout(Duration::from_secs(30))
+            .expect("a JSON line per window");
+        out.push(at.duration_since(written));
+    }
+    out
+}
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+#[test]
+fn a_receiver_that_never_answers_does_not_delay_windows() {
+    // Baseline: a receiver that answers at once.
+    let quick = Receiver::start(Box::new(|_| Some(200)));
+    let base = latencies(&Setup::new(&webhook_config(&quick.url)), 8);
+    // A receiver that accepts and never answers (the sink's timeout is 2 s).
+    let hung = Receiver::start(Box::new(|_| None));
+    let slow = latencies(&Setup::new(&webhook_config(&hung.url)), 8);
+    assert!(!hung.bodies().is_empty(), "the hung receiver was asked");
+    let (b, s) = (median(base.clone()), median(slow.clone()));
+    eprintln!("window latency, answering receiver: median {b:?} of {base:?}");
+    eprintln!("window latency, hung receiver: median {s:?} of {slow:?}");
+    assert!(
+        s < b + Duration::from_millis(100),
+        "hung receiver: median {s:?} vs {b:?}"
+    );
+}
