@@ -30,10 +30,11 @@ pub mod drift;
 pub mod generator;
 pub mod model;
 pub mod monitoring;
+pub mod stats;
 
 pub use config::{MonitorConfig, Task};
 pub use data::{DataWindow, Schema};
-pub use drift::reference_stats::ReferenceStats;
+pub use monitoring::reference_stats::ReferenceStats;
 pub use drift::{DriftDetector, DriftResult, MLBasedDriftDetector, StatisticalDriftDetector};
 pub use model::{train, Model, TrainedModel};
 pub use monitoring::{

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use rayon::prelude::*;
 
 use super::correction::adjust;
-use super::reference_stats::{FeatureSummary, ReferenceStats};
+use crate::monitoring::reference_stats::{FeatureSummary, ReferenceStats};
 use super::{chi2, ks, psi};
 use super::{
     ColumnUse, Confirmation, DriftDetector, DriftError, DriftResult, FeatureDrift, FeatureStatus,

@@ -5,6 +5,7 @@ pub mod alerts;
 pub mod metrics;
 pub mod monitor;
 pub mod quality;
+pub mod reference_stats;
 pub mod result;
 
 pub use alerts::{Alert, AlertKind, AlertLevel, AlertManager, AlertThresholds};

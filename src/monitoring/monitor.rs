@@ -17,7 +17,7 @@ use super::result::{
 };
 use crate::config::{DetectorKind, MonitorConfig, Task};
 use crate::data::{ColumnData, DataError, DataWindow};
-use crate::drift::reference_stats::ReferenceStats;
+use super::reference_stats::ReferenceStats;
 use crate::drift::{
     sort_in_place, sort_non_missing, ColumnUse, DriftDetector, DriftError, DriftResult,
     MLBasedDriftDetector, Prepared, SortBuffers, StatTest, StatisticalDriftDetector,

@@ -14,7 +14,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use super::psi;
+use crate::drift::psi;
 use crate::config::StatisticalConfig;
 use crate::data::{ColumnData, ColumnRoles, DataWindow, FeatureKind, FeatureSpec, Schema};
 use crate::monitoring::quality::ReferenceProfile;
@@ -239,7 +239,7 @@ impl ReferenceStats {
 
 fn numeric_summary(values: &[f64], psi_bins: usize) -> FeatureSummary {
     // The same filter and sort as the statistical detector's fit.
-    let sorted = super::sorted_non_missing(values);
+    let sorted = crate::stats::sort::sorted_non_missing(values);
     if sorted.is_empty() {
         return FeatureSummary::Numeric {
             mean: None,

@@ -1,0 +1,8 @@
+//! The numeric floor: building blocks the detectors, the model and the monitor share (sorting,
+//! rank statistics, distributions, corrections). It reads only `data`; nothing here knows of
+//! configuration, detectors or alerts.
+
+pub mod chi2;
+pub mod correction;
+pub mod histogram;
+pub mod sort;
