@@ -12,9 +12,9 @@ use std::sync::Arc;
 
 use ml_monitor::config::DetectorKind;
 use ml_monitor::data;
-use ml_monitor::monitoring::reference_stats::ReferenceStats;
 use ml_monitor::generator::{Generator, GeneratorConfig, Scenario};
 use ml_monitor::model::{self, Model, TrainedModel};
+use ml_monitor::monitoring::reference_stats::ReferenceStats;
 use ml_monitor::{ModelMonitor, MonitorConfig, Task};
 
 fn main() -> Result<(), Box<dyn Error>> {

@@ -34,9 +34,9 @@ pub mod stats;
 
 pub use config::{MonitorConfig, Task};
 pub use data::{DataWindow, Schema};
-pub use monitoring::reference_stats::ReferenceStats;
 pub use drift::{DriftDetector, DriftResult, MLBasedDriftDetector, StatisticalDriftDetector};
 pub use model::{train, Model, TrainedModel};
+pub use monitoring::reference_stats::ReferenceStats;
 pub use monitoring::{
     Alert, AlertLevel, AlertManager, AlertThresholds, ModelMonitor, MonitoringResult,
 };

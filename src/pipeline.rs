@@ -11,8 +11,8 @@ use std::sync::Arc;
 use anyhow::Context;
 use ml_monitor::data::{self, DataWindow, Schema};
 use ml_monitor::drift::histogram::histogram;
-use ml_monitor::monitoring::reference_stats::ReferenceStats;
 use ml_monitor::model::TrainedModel;
+use ml_monitor::monitoring::reference_stats::ReferenceStats;
 use ml_monitor::monitoring::Metadata;
 use ml_monitor::{ModelMonitor, MonitorConfig};
 

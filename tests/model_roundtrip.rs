@@ -7,10 +7,10 @@ use std::sync::Arc;
 
 use ml_monitor::config::{DetectorKind, StatisticalConfig};
 use ml_monitor::data::{self, Column, DataWindow};
-use ml_monitor::monitoring::reference_stats::ReferenceStats;
 use ml_monitor::drift::DriftError;
 use ml_monitor::generator::{Generator, GeneratorConfig, Scenario};
 use ml_monitor::model::{self, Model, ModelError, TrainedModel};
+use ml_monitor::monitoring::reference_stats::ReferenceStats;
 use ml_monitor::monitoring::{AlertKind, MonitorError, PredictionSource};
 use ml_monitor::{ModelMonitor, MonitorConfig, Task};
 

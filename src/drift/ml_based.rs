@@ -39,7 +39,7 @@ use super::{Confirmation, DriftDetector, DriftError, DriftResult, FeatureStatus}
 use crate::config::ClassifierConfig;
 use crate::data::DataWindow;
 use crate::model::FeatureEncoder;
-use crate::monitoring::metrics::roc_auc;
+use crate::stats::roc_auc::roc_auc;
 
 /// Random streams derived from the configured seed. Both sides are subsampled from the same
 /// stream, so two identical sides keep the same rows.

@@ -10,6 +10,7 @@ pub mod ks;
 pub mod ml_based;
 pub mod psi;
 pub mod statistical;
+pub mod summary;
 
 // Moved to the numeric floor; the old paths keep working.
 pub use crate::stats::{chi2, correction, histogram, sort};
@@ -149,6 +150,24 @@ pub enum DriftError {
     NeedsRawReference(String),
     #[error("reference statistics: {0}")]
     ReferenceStats(String),
+}
+
+/// The classifier's encoding errors are a detector's errors.
+impl From<crate::model::EncodeError> for DriftError {
+    fn from(e: crate::model::EncodeError) -> Self {
+        match e {
+            crate::model::EncodeError::MissingFeature(name) => DriftError::MissingFeature(name),
+            crate::model::EncodeError::KindMismatch {
+                feature,
+                expected,
+                found,
+            } => DriftError::KindMismatch {
+                feature,
+                expected,
+                found,
+            },
+        }
+    }
 }
 
 /// A drift detector with the seed's two APIs.
@@ -327,8 +346,8 @@ impl<'a> Prepared<'a> {
     }
 }
 
-pub use sort::sort_in_place;
-pub(crate) use sort::{sort_non_missing, sorted_non_missing};
+pub use crate::stats::sort::sort_in_place;
+pub(crate) use crate::stats::sort::{sort_non_missing, sorted_non_missing};
 
 /// Counts consecutive drifting windows for the `confirmation_windows` guard.
 #[derive(Debug, Clone, Default)]

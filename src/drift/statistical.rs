@@ -11,7 +11,7 @@ use std::sync::Arc;
 use rayon::prelude::*;
 
 use super::correction::adjust;
-use crate::monitoring::reference_stats::{FeatureSummary, ReferenceStats};
+use super::summary::{FeatureStats, FeatureSummary};
 use super::{chi2, ks, psi};
 use super::{
     ColumnUse, Confirmation, DriftDetector, DriftError, DriftResult, FeatureDrift, FeatureStatus,
@@ -97,23 +97,29 @@ impl StatisticalDriftDetector {
         self.test
     }
 
-    /// Fits from saved reference statistics instead of the rows (PSI and chi-square; KS needs
-    /// the rows). Results are identical to fitting on the window the statistics came from.
-    pub fn fit_stats(&mut self, stats: &ReferenceStats) -> Result<(), DriftError> {
+    /// Fits from saved per-feature summaries instead of the rows (PSI and chi-square; KS needs
+    /// the rows): `rows` and `psi_bins` are the reference's row count and the bins the PSI
+    /// edges were computed with. Results are identical to fitting on the window the summaries
+    /// came from.
+    pub fn fit_summary(
+        &mut self,
+        rows: usize,
+        psi_bins: usize,
+        features: &[FeatureStats],
+    ) -> Result<(), DriftError> {
         if self.test == StatTest::Ks {
             return Err(DriftError::NeedsRawReference(self.test.name().to_string()));
         }
-        if stats.rows == 0 {
+        if rows == 0 {
             return Err(DriftError::EmptyReference);
         }
-        if self.test == StatTest::Psi && stats.psi_bins != self.config.psi_bins {
+        if self.test == StatTest::Psi && psi_bins != self.config.psi_bins {
             return Err(DriftError::ReferenceStats(format!(
                 "computed with psi_bins = {}, but the configuration asks for {}; write them again with this configuration",
-                stats.psi_bins, self.config.psi_bins
+                psi_bins, self.config.psi_bins
             )));
         }
-        let fitted = stats
-            .features
+        let fitted = features
             .iter()
             .filter(|f| self.test.covers(f.kind()))
             .map(|f| (f.name.clone(), fitted_from_stats(&f.summary)))

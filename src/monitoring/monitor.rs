@@ -12,12 +12,12 @@ use rayon::prelude::*;
 use super::alerts::AlertManager;
 use super::metrics::{classification_metrics, regression_metrics};
 use super::quality::ReferenceProfile;
+use super::reference_stats::ReferenceStats;
 use super::result::{
     FeatureQuality, MonitoringResult, Performance, PredictionSource, PredictionStats, WindowError,
 };
 use crate::config::{DetectorKind, MonitorConfig, Task};
 use crate::data::{ColumnData, DataError, DataWindow};
-use super::reference_stats::ReferenceStats;
 use crate::drift::{
     sort_in_place, sort_non_missing, ColumnUse, DriftDetector, DriftError, DriftResult,
     MLBasedDriftDetector, Prepared, SortBuffers, StatTest, StatisticalDriftDetector,
@@ -256,7 +256,7 @@ impl ModelMonitor {
                 other => return Err(DriftError::NeedsRawReference(other.to_string()).into()),
             };
             let mut d = StatisticalDriftDetector::new(test, self.config.drift.statistical.clone());
-            d.fit_stats(stats)?;
+            d.fit_summary(stats.rows, stats.psi_bins, &stats.features)?;
             refitted.push(Box::new(d));
         }
         self.detectors = refitted;

@@ -5,4 +5,7 @@
 pub mod chi2;
 pub mod correction;
 pub mod histogram;
+pub mod kolmogorov;
+pub mod quantile;
+pub mod roc_auc;
 pub mod sort;
