@@ -21,53 +21,111 @@ pub enum Task {
     Regression,
 }
 
-impl std::str::FromStr for Task {
-    type Err = String;
+impl FromStr for Task {
+    type Err = UnknownName;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s.to_ascii_lowercase().as_str() {
             "classification" => Ok(Task::Classification),
             "regression" => Ok(Task::Regression),
-            other => Err(format!(
-                "unknown task \"{other}\" (expected classification or regression)"
-            )),
+            other => Err(UnknownName {
+                what: "task",
+                given: other.to_string(),
+                expected: "classification or regression".into(),
+            }),
         }
     }
 }
 
-/// Which drift detectors run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
-#[serde(rename_all = "lowercase")]
-pub enum DetectorKind {
-    Ks,
-    Psi,
-    Chi2,
-    Classifier,
+/// A name that is not one of a setting's values (`task`, a detector, an alert level).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown {what} \"{given}\" (expected {expected})")]
+pub struct UnknownName {
+    /// What was being named ("task", "detector", "alert level").
+    pub what: &'static str,
+    /// The name given, trimmed and lower-cased.
+    pub given: String,
+    /// The names accepted, as a sentence.
+    pub expected: String,
 }
 
-impl DetectorKind {
-    /// The key used in JSON output and configuration.
-    pub fn key(self) -> &'static str {
-        match self {
-            DetectorKind::Ks => "ks",
-            DetectorKind::Psi => "psi",
-            DetectorKind::Chi2 => "chi2",
-            DetectorKind::Classifier => "classifier",
+/// Declares [`DetectorKind`]: each line is a variant and the one spelling of its name (the key
+/// in configuration, on the command line and in JSON output). Adding a detector is one line
+/// here, then the arm the compiler asks for where the monitor builds detectors.
+macro_rules! detector_kinds {
+    ($($(#[$doc:meta])* $variant:ident => $key:literal,)+) => {
+        /// Which drift detectors run.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum DetectorKind {
+            $($(#[$doc])* $variant,)+
         }
+
+        impl DetectorKind {
+            /// Every detector, in declaration order.
+            pub const ALL: &'static [DetectorKind] = &[$(DetectorKind::$variant,)+];
+
+            /// The key used in JSON output and configuration.
+            pub fn key(self) -> &'static str {
+                match self {
+                    $(DetectorKind::$variant => $key,)+
+                }
+            }
+        }
+    };
+}
+
+detector_kinds! {
+    /// Two-sample Kolmogorov–Smirnov on numeric features.
+    Ks => "ks",
+    /// Population stability index on every feature.
+    Psi => "psi",
+    /// Chi-square homogeneity on categorical features.
+    Chi2 => "chi2",
+    /// A classifier telling reference rows from current rows.
+    Classifier => "classifier",
+}
+
+impl fmt::Display for DetectorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.key())
     }
 }
 
-impl std::str::FromStr for DetectorKind {
-    type Err = String;
+impl FromStr for DetectorKind {
+    type Err = UnknownName;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "ks" => Ok(DetectorKind::Ks),
-            "psi" => Ok(DetectorKind::Psi),
-            "chi2" => Ok(DetectorKind::Chi2),
-            "classifier" => Ok(DetectorKind::Classifier),
-            other => Err(format!(
-                "unknown detector \"{other}\" (expected ks, psi, chi2 or classifier)"
-            )),
-        }
+        let given = s.trim().to_ascii_lowercase();
+        DetectorKind::ALL
+            .iter()
+            .copied()
+            .find(|k| k.key() == given)
+            .ok_or_else(|| UnknownName {
+                what: "detector",
+                given,
+                expected: one_of(DetectorKind::ALL.iter().map(|k| k.key())),
+            })
+    }
+}
+
+impl Serialize for DetectorKind {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.key())
+    }
+}
+
+impl<'de> Deserialize<'de> for DetectorKind {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// "a, b, c or d".
+fn one_of<'a>(names: impl Iterator<Item = &'a str>) -> String {
+    let names: Vec<&str> = names.collect();
+    match names.split_last() {
+        Some((last, [])) => last.to_string(),
+        Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+        None => String::new(),
     }
 }
 
@@ -111,15 +169,18 @@ impl fmt::Display for AlertLevel {
 /// Parses a level name, ASCII case-insensitively. Besides the three names, the log-level names
 /// are accepted: `debug` and `info` are INFO, `warn` is WARNING, `error` is CRITICAL.
 impl FromStr for AlertLevel {
-    type Err = String;
+    type Err = UnknownName;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s.trim().to_ascii_lowercase().as_str() {
             "info" | "debug" => Ok(AlertLevel::Info),
             "warning" | "warn" => Ok(AlertLevel::Warning),
             "critical" | "error" => Ok(AlertLevel::Critical),
-            other => Err(format!(
-                "unknown alert level \"{other}\" (expected INFO, WARNING or CRITICAL; debug, warn and error are also accepted)"
-            )),
+            other => Err(UnknownName {
+                what: "alert level",
+                given: other.to_string(),
+                expected: "INFO, WARNING or CRITICAL; debug, warn and error are also accepted"
+                    .into(),
+            }),
         }
     }
 }
@@ -170,17 +231,20 @@ impl Default for AlertThresholds {
 
 impl AlertThresholds {
     /// Checks that every threshold is a finite number; the message names the key.
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), InvalidValue> {
         for (key, v) in [
-            ("accuracy", self.accuracy),
-            ("r2_score", self.r2_score),
-            ("prediction_shift", self.prediction_shift),
-            ("prediction_mean_threshold", self.prediction_mean_threshold),
-            ("missing_rate_increase", self.missing_rate_increase),
+            ("alerts.accuracy", self.accuracy),
+            ("alerts.r2_score", self.r2_score),
+            ("alerts.prediction_shift", self.prediction_shift),
+            (
+                "alerts.prediction_mean_threshold",
+                self.prediction_mean_threshold,
+            ),
+            ("alerts.missing_rate_increase", self.missing_rate_increase),
         ] {
             if let Some(v) = v {
                 if !v.is_finite() {
-                    return Err(format!("alerts.{key} = {v}: must be a finite number"));
+                    return Err(InvalidValue::new(key, v, "must be a finite number"));
                 }
             }
         }
@@ -287,6 +351,28 @@ pub struct MonitorConfig {
     pub alerts: AlertThresholds,
 }
 
+/// A configuration value out of its range; the message names the key.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{key} = {value}: {rule}")]
+pub struct InvalidValue {
+    /// The full key, as in the file (`drift.statistical.alpha`).
+    pub key: &'static str,
+    /// The value found.
+    pub value: String,
+    /// What it must be.
+    pub rule: &'static str,
+}
+
+impl InvalidValue {
+    fn new(key: &'static str, value: impl ToString, rule: &'static str) -> Self {
+        InvalidValue {
+            key,
+            value: value.to_string(),
+            rule,
+        }
+    }
+}
+
 /// A configuration file that could not be used.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -297,8 +383,8 @@ pub enum ConfigError {
     },
     #[error("{path}: {message}")]
     Parse { path: String, message: String },
-    #[error("{path}: {message}")]
-    Invalid { path: String, message: String },
+    #[error("{path}: {source}")]
+    Invalid { path: String, source: InvalidValue },
 }
 
 impl MonitorConfig {
@@ -317,62 +403,94 @@ impl MonitorConfig {
             path: origin.to_string(),
             message: e.to_string().trim_end().to_string(),
         })?;
-        config.validate().map_err(|message| ConfigError::Invalid {
+        config.validate().map_err(|source| ConfigError::Invalid {
             path: origin.to_string(),
-            message,
+            source,
         })?;
         Ok(config)
     }
 
-    /// Checks value ranges; the message names the key.
-    pub fn validate(&self) -> Result<(), String> {
+    /// Checks value ranges and that no detector is listed twice; the error names the key.
+    pub fn validate(&self) -> Result<(), InvalidValue> {
         let s = &self.drift.statistical;
         let c = &self.drift.classifier;
         let in_unit = |v: f64| v.is_finite() && v > 0.0 && v < 1.0;
-        if !in_unit(s.alpha) {
-            return Err(format!(
-                "drift.statistical.alpha = {}: must be in (0, 1)",
-                s.alpha
+        let in_closed_unit = |v: f64| v.is_finite() && (0.0..=1.0).contains(&v);
+        let checks: [(bool, &'static str, String, &'static str); 10] = [
+            (
+                in_unit(s.alpha),
+                "drift.statistical.alpha",
+                s.alpha.to_string(),
+                "must be in (0, 1)",
+            ),
+            (
+                in_closed_unit(s.min_statistic),
+                "drift.statistical.min_statistic",
+                s.min_statistic.to_string(),
+                "must be in [0, 1]",
+            ),
+            (
+                s.psi_bins >= 2,
+                "drift.statistical.psi_bins",
+                s.psi_bins.to_string(),
+                "must be at least 2",
+            ),
+            (
+                s.psi_threshold.is_finite() && s.psi_threshold >= 0.0,
+                "drift.statistical.psi_threshold",
+                s.psi_threshold.to_string(),
+                "must be a number >= 0",
+            ),
+            (
+                s.confirmation_windows >= 1,
+                "drift.statistical.confirmation_windows",
+                s.confirmation_windows.to_string(),
+                "must be at least 1",
+            ),
+            (
+                c.confirmation_windows >= 1,
+                "drift.classifier.confirmation_windows",
+                c.confirmation_windows.to_string(),
+                "must be at least 1",
+            ),
+            (
+                s.min_drifted_features >= 1,
+                "drift.statistical.min_drifted_features",
+                s.min_drifted_features.to_string(),
+                "must be at least 1",
+            ),
+            (
+                c.folds >= 2,
+                "drift.classifier.folds",
+                c.folds.to_string(),
+                "must be at least 2",
+            ),
+            (
+                in_closed_unit(c.auc_threshold),
+                "drift.classifier.auc_threshold",
+                c.auc_threshold.to_string(),
+                "must be in [0, 1]",
+            ),
+            (
+                c.max_rows >= 2,
+                "drift.classifier.max_rows",
+                c.max_rows.to_string(),
+                "must be at least 2",
+            ),
+        ];
+        if let Some((_, key, value, rule)) = checks.into_iter().find(|(ok, ..)| !ok) {
+            return Err(InvalidValue::new(key, value, rule));
+        }
+        let detectors = &self.drift.detectors;
+        if (1..detectors.len()).any(|i| detectors[..i].contains(&detectors[i])) {
+            return Err(InvalidValue::new(
+                "drift.detectors",
+                format!(
+                    "{:?}",
+                    detectors.iter().map(|k| k.key()).collect::<Vec<_>>()
+                ),
+                "lists a detector twice (each runs once; a second run would overwrite the first)",
             ));
-        }
-        if !(s.min_statistic.is_finite() && (0.0..=1.0).contains(&s.min_statistic)) {
-            return Err(format!(
-                "drift.statistical.min_statistic = {}: must be in [0, 1]",
-                s.min_statistic
-            ));
-        }
-        if s.psi_bins < 2 {
-            return Err(format!(
-                "drift.statistical.psi_bins = {}: must be at least 2",
-                s.psi_bins
-            ));
-        }
-        if !(s.psi_threshold.is_finite() && s.psi_threshold >= 0.0) {
-            return Err(format!(
-                "drift.statistical.psi_threshold = {}: must be a number >= 0",
-                s.psi_threshold
-            ));
-        }
-        if s.confirmation_windows == 0 || c.confirmation_windows == 0 {
-            return Err("confirmation_windows must be at least 1".into());
-        }
-        if s.min_drifted_features == 0 {
-            return Err("drift.statistical.min_drifted_features must be at least 1".into());
-        }
-        if c.folds < 2 {
-            return Err(format!(
-                "drift.classifier.folds = {}: must be at least 2",
-                c.folds
-            ));
-        }
-        if !(c.auc_threshold.is_finite() && (0.0..=1.0).contains(&c.auc_threshold)) {
-            return Err(format!(
-                "drift.classifier.auc_threshold = {}: must be in [0, 1]",
-                c.auc_threshold
-            ));
-        }
-        if c.max_rows < 2 {
-            return Err("drift.classifier.max_rows must be at least 2".into());
         }
         self.alerts.validate()
     }
@@ -420,6 +538,32 @@ mod tests {
         let e = MonitorConfig::from_toml("[alerts]\ndrift_level = \"loud\"\n", "m.toml")
             .expect_err("level");
         assert!(e.to_string().contains("loud"), "{e}");
+    }
+
+    #[test]
+    fn a_detector_listed_twice_is_refused() {
+        let e =
+            MonitorConfig::from_toml("[drift]\ndetectors = [\"ks\", \"psi\", \"ks\"]\n", "m.toml")
+                .expect_err("duplicate");
+        let text = e.to_string();
+        assert!(
+            text.contains("drift.detectors") && text.contains("twice"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn detector_names_round_trip_through_the_one_spelling() {
+        for &kind in DetectorKind::ALL {
+            assert_eq!(kind.key().parse::<DetectorKind>(), Ok(kind));
+            let json = serde_json::to_string(&kind).expect("serialises");
+            assert_eq!(json, format!("\"{}\"", kind.key()));
+        }
+        let e = "kss".parse::<DetectorKind>().expect_err("unknown");
+        assert_eq!(
+            e.to_string(),
+            "unknown detector \"kss\" (expected ks, psi, chi2 or classifier)"
+        );
     }
 
     #[test]

@@ -13,7 +13,7 @@ use ml_monitor::data::{self, DataWindow, Schema};
 use ml_monitor::drift::histogram::histogram;
 use ml_monitor::model::TrainedModel;
 use ml_monitor::monitoring::reference_stats::ReferenceStats;
-use ml_monitor::monitoring::Metadata;
+use ml_monitor::monitoring::{Metadata, UnorderedWindow};
 use ml_monitor::{ModelMonitor, MonitorConfig};
 
 use crate::app_event::WindowReport;
@@ -65,10 +65,10 @@ impl Pipeline {
         access: Access,
         first: Option<&Path>,
     ) -> anyhow::Result<Self> {
-        let mut monitor = ModelMonitor::new(config.clone()).with_history_limit(1000);
+        let mut builder = ModelMonitor::builder(config.clone()).history_limit(1000);
         if let Some(path) = model {
             let model = TrainedModel::load(path)?;
-            monitor = monitor.with_model(Arc::new(model));
+            builder = builder.model(Arc::new(model));
         }
         match source {
             ReferenceSource::Csv(path) => {
@@ -86,9 +86,9 @@ impl Pipeline {
                 let (fitted, prefetched) = rayon::join(
                     || {
                         if histograms {
-                            monitor.set_reference(&reference).map(|()| Some(reference))
+                            builder.build(&reference).map(|m| (m, Some(reference)))
                         } else {
-                            monitor.set_reference_owned(reference).map(|()| None)
+                            builder.build_owned(reference).map(|m| (m, None))
                         }
                     },
                     || {
@@ -100,7 +100,8 @@ impl Pipeline {
                         })
                     },
                 );
-                let reference = fitted.with_context(|| format!("reference {}", path.display()))?;
+                let (monitor, reference) =
+                    fitted.with_context(|| format!("reference {}", path.display()))?;
                 Ok(Pipeline {
                     monitor,
                     schema,
@@ -112,7 +113,7 @@ impl Pipeline {
             }
             ReferenceSource::Stats(path) => {
                 let stats = ReferenceStats::load(path)?;
-                monitor.set_reference_stats(&stats).map_err(|e| {
+                let monitor = builder.build_from_stats(&stats).map_err(|e| {
                     UsageError(format!(
                         "--reference-stats {}: {e}; choose detectors with --detectors psi,chi2 or give --reference",
                         path.display()
@@ -180,14 +181,14 @@ impl Pipeline {
                 .and_then(|b| data::parse_window(path, b, &self.schema)),
         };
         let (result, histograms) = match window {
-            Ok(mut window) => {
+            Ok(window) => {
                 if !window.extra_columns.is_empty() {
                     // Ignored columns are reported, so a renamed feature does not go unnoticed.
                     metadata.insert("extra_columns".into(), window.extra_columns.clone().into());
                 }
                 // The window's rows are not needed after this (histograms only count values):
                 // its columns are sorted where they are instead of into copies.
-                let result = self.monitor.monitor_in_place(&mut window, metadata);
+                let (result, window) = self.monitor.monitor_unordered(window, metadata);
                 let histograms = if result.error.is_none() {
                     self.histograms_of(&window)
                 } else {
@@ -213,7 +214,7 @@ impl Pipeline {
 
     fn histograms_of(
         &self,
-        window: &DataWindow,
+        window: &UnorderedWindow,
     ) -> BTreeMap<String, ml_monitor::drift::histogram::Histogram> {
         let Some(reference) = &self.reference else {
             return BTreeMap::new();

@@ -553,11 +553,11 @@ mod tests {
         let e = parse_window(Path::new("w.csv"), b"a\n1\n", &s).expect_err("missing column");
         assert_eq!(e.column(), Some("b"));
         let e = parse_window(Path::new("w.csv"), b"a,a\n1,2\n", &s).expect_err("dup");
-        assert_eq!(e.kind(), "duplicate_header");
+        assert_eq!(e.kind().as_str(), "duplicate_header");
         let e = parse_window(Path::new("w.csv"), b"", &s).expect_err("empty");
-        assert_eq!(e.kind(), "empty");
+        assert_eq!(e.kind().as_str(), "empty");
         let e = parse_window(Path::new("w.csv"), b"a,b\n", &s).expect_err("no rows");
-        assert_eq!(e.kind(), "no_rows");
+        assert_eq!(e.kind().as_str(), "no_rows");
     }
 
     #[test]

@@ -15,9 +15,9 @@ use super::summary::{FeatureStats, FeatureSummary};
 use super::{chi2, ks, psi};
 use super::{
     ColumnUse, Confirmation, DriftDetector, DriftError, DriftResult, FeatureDrift, FeatureStatus,
-    Prepared,
+    Prepared, PreparedDetector,
 };
-use crate::config::StatisticalConfig;
+use crate::config::{DetectorKind, StatisticalConfig};
 use crate::data::{Column, ColumnData, DataWindow, FeatureKind, MISSING_CODE};
 
 /// Which test a [`StatisticalDriftDetector`] runs.
@@ -32,13 +32,18 @@ pub enum StatTest {
 }
 
 impl StatTest {
+    /// The detector it is.
+    pub fn kind(self) -> DetectorKind {
+        match self {
+            StatTest::Ks => DetectorKind::Ks,
+            StatTest::Psi => DetectorKind::Psi,
+            StatTest::Chi2 => DetectorKind::Chi2,
+        }
+    }
+
     /// Result key.
     pub fn name(self) -> &'static str {
-        match self {
-            StatTest::Ks => "ks",
-            StatTest::Psi => "psi",
-            StatTest::Chi2 => "chi2",
-        }
+        self.kind().key()
     }
 
     fn covers(self, kind: FeatureKind) -> bool {
@@ -320,6 +325,16 @@ impl DriftDetector for StatisticalDriftDetector {
         self.test.name()
     }
 
+    fn fit(&mut self, reference: &DataWindow) -> Result<(), DriftError> {
+        self.fit_prepared(&Prepared::new(reference))
+    }
+
+    fn detect(&mut self, current: &DataWindow) -> Result<DriftResult, DriftError> {
+        self.detect_prepared(&Prepared::new(current))
+    }
+}
+
+impl PreparedDetector for StatisticalDriftDetector {
     fn column_use(&self) -> ColumnUse {
         match self.test {
             // KS merges sorted columns; PSI fits its edges on the sorted reference but counts
@@ -327,14 +342,6 @@ impl DriftDetector for StatisticalDriftDetector {
             StatTest::Ks => ColumnUse::Sorted,
             StatTest::Psi | StatTest::Chi2 => ColumnUse::Unordered,
         }
-    }
-
-    fn fit(&mut self, reference: &DataWindow) -> Result<(), DriftError> {
-        self.fit_prepared(&Prepared::new(reference))
-    }
-
-    fn detect(&mut self, current: &DataWindow) -> Result<DriftResult, DriftError> {
-        self.detect_prepared(&Prepared::new(current))
     }
 
     fn fit_prepared(&mut self, reference: &Prepared<'_>) -> Result<(), DriftError> {

@@ -9,7 +9,8 @@ pub mod reference_stats;
 pub mod result;
 
 pub use alerts::{Alert, AlertKind, AlertLevel, AlertManager, AlertThresholds};
-pub use monitor::{Metadata, ModelMonitor, MonitorError};
+pub use monitor::{Metadata, ModelMonitor, MonitorBuilder, MonitorError, UnorderedWindow};
 pub use result::{
-    FeatureQuality, MonitoringResult, Performance, PredictionSource, PredictionStats, WindowError,
+    FeatureQuality, MonitorStage, MonitoringResult, Performance, PredictionSource, PredictionStats,
+    WindowError, WindowErrorKind,
 };
