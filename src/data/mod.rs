@@ -10,6 +10,7 @@ mod error;
 mod file;
 mod number;
 mod reader;
+mod scan;
 mod schema;
 mod window;
 

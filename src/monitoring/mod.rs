@@ -2,6 +2,7 @@
 //! into one [`MonitoringResult`] per window.
 
 pub mod alerts;
+mod evaluate;
 pub mod metrics;
 pub mod monitor;
 pub mod quality;
