@@ -55,19 +55,24 @@ impl StatTest {
     }
 }
 
-/// What `fit` keeps of one reference feature.
+/// What `fit` keeps of one reference feature: each test keeps only what it reads.
 #[derive(Debug, Clone)]
 enum Fitted {
-    Numeric {
-        /// Sorted non-missing values (KS only; empty for PSI), shared with the [`Prepared`]
-        /// reference that made them.
+    /// KS on a numeric feature.
+    Sorted {
+        /// Sorted non-missing values, shared with the [`Prepared`] reference that made them.
         sorted: Arc<Vec<f64>>,
-        /// Inner PSI edges and reference bin counts (PSI only).
+        constant: bool,
+    },
+    /// PSI on a numeric feature.
+    Binned {
+        /// Inner edges (the outer ones are ±infinity) and the reference's count per bin.
         edges: Vec<f64>,
         counts: Vec<u64>,
         n: usize,
         constant: bool,
     },
+    /// PSI or chi-square on a categorical feature.
     Categorical {
         index: HashMap<String, usize>,
         counts: Vec<u64>,
@@ -141,19 +146,12 @@ impl StatisticalDriftDetector {
                 let sorted = reference.sorted_to_keep(index).unwrap_or_default();
                 let n = sorted.len();
                 let constant = n > 0 && sorted.first() == sorted.last();
-                let (edges, counts) = if self.test == StatTest::Psi {
-                    let edges = psi::quantile_edges(&sorted, self.config.psi_bins);
-                    let counts = psi::bin_counts_sorted(&sorted, &edges);
-                    (edges, counts)
-                } else {
-                    (Vec::new(), Vec::new())
-                };
-                Fitted::Numeric {
-                    sorted: if self.test == StatTest::Ks {
-                        sorted
-                    } else {
-                        Arc::default()
-                    },
+                if self.test == StatTest::Ks {
+                    return Fitted::Sorted { sorted, constant };
+                }
+                let edges = psi::quantile_edges(&sorted, self.config.psi_bins);
+                let counts = psi::bin_counts_sorted(&sorted, &edges);
+                Fitted::Binned {
                     edges,
                     counts,
                     n,
@@ -176,10 +174,28 @@ impl StatisticalDriftDetector {
         index: usize,
     ) -> (Option<f64>, Option<f64>, FeatureStatus) {
         let min = self.config.min_sample_size;
+        let status_of = |constant: bool| {
+            if constant {
+                FeatureStatus::Constant
+            } else {
+                FeatureStatus::Ok
+            }
+        };
+        let non_missing =
+            |values: &[f64]| values.len() - values.iter().filter(|v| v.is_nan()).count();
         match (fitted, &column.data) {
+            (Fitted::Sorted { sorted, constant }, ColumnData::Numeric(values)) => {
+                if sorted.len() < min || non_missing(values) < min {
+                    return (None, None, FeatureStatus::InsufficientData);
+                }
+                let cur = current.sorted(index).unwrap_or_default();
+                match ks::ks_2samp_sorted(sorted, cur) {
+                    Some(o) => (Some(o.statistic), Some(o.p_value), status_of(*constant)),
+                    None => (None, None, FeatureStatus::InsufficientData),
+                }
+            }
             (
-                Fitted::Numeric {
-                    sorted,
+                Fitted::Binned {
                     edges,
                     counts,
                     n,
@@ -187,33 +203,20 @@ impl StatisticalDriftDetector {
                 },
                 ColumnData::Numeric(values),
             ) => {
-                let status = if *constant {
-                    FeatureStatus::Constant
-                } else {
-                    FeatureStatus::Ok
-                };
-                let cur_n = values.len() - values.iter().filter(|v| v.is_nan()).count();
-                if *n < min || cur_n < min {
+                if *n < min || non_missing(values) < min {
                     return (None, None, FeatureStatus::InsufficientData);
                 }
-                match self.test {
-                    StatTest::Ks => {
-                        let cur = current.sorted(index).unwrap_or_default();
-                        match ks::ks_2samp_sorted(sorted, cur) {
-                            Some(o) => (Some(o.statistic), Some(o.p_value), status),
-                            None => (None, None, FeatureStatus::InsufficientData),
-                        }
-                    }
-                    _ => {
-                        // KS, when it ran first, has sorted the window: counting is then a
-                        // search per edge instead of one per value.
-                        let cur_counts = match current.sorted_if_ready(index) {
-                            Some(sorted) => psi::bin_counts_sorted(sorted, edges),
-                            None => psi::bin_counts(values, edges),
-                        };
-                        (psi::psi_from_counts(counts, &cur_counts), None, status)
-                    }
-                }
+                // KS, when it ran first, has sorted the window: counting is then a search per
+                // edge instead of one per value.
+                let cur_counts = match current.sorted_if_ready(index) {
+                    Some(sorted) => psi::bin_counts_sorted(sorted, edges),
+                    None => psi::bin_counts(values, edges),
+                };
+                (
+                    psi::psi_from_counts(counts, &cur_counts),
+                    None,
+                    status_of(*constant),
+                )
             }
             (
                 Fitted::Categorical {
@@ -224,11 +227,7 @@ impl StatisticalDriftDetector {
                 },
                 ColumnData::Categorical { codes, dictionary },
             ) => {
-                let status = if *constant {
-                    FeatureStatus::Constant
-                } else {
-                    FeatureStatus::Ok
-                };
+                let status = status_of(*constant);
                 // Map the window's dictionary onto the reference's categories.
                 let mut cur_local = vec![0u64; dictionary.len()];
                 for &c in codes.iter().filter(|&&c| c != MISSING_CODE) {
@@ -285,8 +284,7 @@ fn fitted_from_stats(summary: &FeatureSummary) -> Fitted {
             let n = psi_counts.iter().sum::<u64>() as usize;
             let constant =
                 n > 0 && quantiles.first().map(|q| q.value) == quantiles.last().map(|q| q.value);
-            Fitted::Numeric {
-                sorted: Arc::default(),
+            Fitted::Binned {
                 edges: psi_edges.clone(),
                 counts: psi_counts.clone(),
                 n,
@@ -373,7 +371,7 @@ impl PreparedDetector for StatisticalDriftDetector {
                 .ok_or_else(|| DriftError::MissingFeature(name.clone()))?;
             let column = &current.window().features[index];
             let expected = match f {
-                Fitted::Numeric { .. } => FeatureKind::Numeric,
+                Fitted::Sorted { .. } | Fitted::Binned { .. } => FeatureKind::Numeric,
                 Fitted::Categorical { .. } => FeatureKind::Categorical,
             };
             if column.kind() != expected {
