@@ -192,7 +192,7 @@ impl MLBasedDriftDetector {
         }
         let labels: Vec<bool> = labels.to_vec();
         let auc = roc_auc(&labels, &scores).unwrap_or(0.5);
-        let weights = all.ok_or_else(|| DriftError::Classifier(ClassifierError::NotRun))?;
+        let weights = all.ok_or(DriftError::Classifier(ClassifierError::NotRun))?;
         Ok(Separation {
             auc,
             importances: importances(&fitted.encoder, x, &weights),
