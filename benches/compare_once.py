@@ -12,9 +12,9 @@ is handed back to the host after about two seconds: transparent huge pages looke
 back to back and were twice as slow with a 3 s gap).
 
     python3 benches/compare_once.py --data DIR target/release/ml-monitor /tmp/old-ml-monitor
-    python3 benches/compare_once.py --data DIR --python ../shared/bench/anchor_scipy.py BIN
+    python3 benches/compare_once.py --data DIR --python benches/baseline_scipy.py BIN
 
-DIR holds reference.csv and current.csv (`../shared/bench/gen_workload.py --out DIR`).
+DIR holds reference.csv and current.csv (`benches/gen_workload.py --out DIR`).
 """
 
 import argparse

@@ -75,18 +75,19 @@ fn bench(c: &mut Criterion) {
         &config.columns,
     )
     .expect("reference parses");
-    let mut monitor = ModelMonitor::new(config).with_history_limit(1);
-    monitor.set_reference(&reference).expect("fits");
+    let mut monitor = ModelMonitor::builder(config)
+        .history_limit(1)
+        .build(&reference)
+        .expect("fits");
 
     let mut group = c.benchmark_group("window_100k_x20");
     group.sample_size(20);
     group.bench_function("full_monitoring_result", |b| {
         b.iter(|| {
-            let mut window =
-                parse_window(Path::new("current.csv"), black_box(&window_bytes), &schema)
-                    .expect("parses");
+            let window = parse_window(Path::new("current.csv"), black_box(&window_bytes), &schema)
+                .expect("parses");
             // As the binary does: the window is not needed in row order afterwards.
-            black_box(monitor.monitor_in_place(&mut window, Default::default()))
+            black_box(monitor.monitor_unordered(window, Default::default()))
         })
     });
     group.bench_function("naive_floor_csv_parse_sort", |b| {

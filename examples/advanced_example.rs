@@ -116,10 +116,10 @@ fn main() -> Result<(), Box<dyn Error>> {
         thresholds.prediction_shift.unwrap_or_default(),
         thresholds.drift_level.as_str()
     );
-    let mut monitor = ModelMonitor::new(config)
-        .with_model(Arc::new(regression))
-        .with_alert_manager(AlertManager::new(thresholds));
-    monitor.set_reference(&reference)?;
+    let mut monitor = ModelMonitor::builder(config)
+        .model(Arc::new(regression))
+        .alert_manager(AlertManager::new(thresholds))
+        .build(&reference)?;
 
     let windows = [
         CLEAN,
@@ -145,7 +145,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     );
     for (k, d) in windows.into_iter().enumerate() {
         let window = make(d.label, d, 100 + k as u64)?;
-        let result = monitor.monitor(&window, Default::default());
+        let result = monitor.monitor(&window);
         if let Some(error) = &result.error {
             println!("{:<38} error: {}", d.label, error.message);
             continue;

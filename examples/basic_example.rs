@@ -37,12 +37,13 @@ fn main() -> Result<(), Box<dyn Error>> {
         classifier.feature_names().len()
     );
 
-    let mut monitor = ModelMonitor::new(config).with_model(Arc::new(classifier));
-    monitor.set_reference(&reference)?;
+    let mut monitor = ModelMonitor::builder(config)
+        .model(Arc::new(classifier))
+        .build(&reference)?;
     println!("Detectors: {}\n", monitor.detector_names().join(", "));
     for path in &paths[1..] {
         let window = data::read_window(path, &schema)?;
-        let result = monitor.monitor(&window, Default::default());
+        let result = monitor.monitor(&window);
         println!("{}", summary(&result));
     }
 

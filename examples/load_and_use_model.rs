@@ -12,9 +12,9 @@ use std::sync::Arc;
 
 use ml_monitor::config::DetectorKind;
 use ml_monitor::data;
-use ml_monitor::drift::reference_stats::ReferenceStats;
 use ml_monitor::generator::{Generator, GeneratorConfig, Scenario};
 use ml_monitor::model::{self, Model, TrainedModel};
+use ml_monitor::monitoring::reference_stats::ReferenceStats;
 use ml_monitor::{ModelMonitor, MonitorConfig, Task};
 
 fn main() -> Result<(), Box<dyn Error>> {
@@ -50,12 +50,13 @@ fn main() -> Result<(), Box<dyn Error>> {
     let schema = stats.schema(&config.columns);
 
     config.drift.detectors = vec![DetectorKind::Psi, DetectorKind::Chi2];
-    let mut monitor = ModelMonitor::new(config).with_model(Arc::new(model));
-    monitor.set_reference_stats(&stats)?;
+    let mut monitor = ModelMonitor::builder(config)
+        .model(Arc::new(model))
+        .build_from_stats(&stats)?;
     for k in 1..=5 {
         let path = generator.write_window(data_dir.path(), k)?;
         let window = data::read_window(&path, &schema)?;
-        let result = monitor.monitor(&window, Default::default());
+        let result = monitor.monitor(&window);
         let psi = &result.drift["psi"];
         let mut worst: Vec<(&String, f64)> = psi
             .features

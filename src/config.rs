@@ -3,12 +3,22 @@
 //! Unknown keys are rejected (`deny_unknown_fields`) so a typo in a threshold fails loudly with
 //! the file, line and key instead of silently running on the default.
 
+use std::fmt;
 use std::path::Path;
+use std::str::FromStr;
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::data::ColumnRoles;
-use crate::monitoring::alerts::AlertThresholds;
+pub use crate::stats::correction::Correction;
+
+mod alerts;
+mod validate;
+
+pub use alerts::{
+    AlertLevel, AlertThresholds, DEFAULT_MAX_HISTORY, MAX_HISTORY, MAX_RESOLVE_AFTER,
+};
+pub use validate::{InvalidValue, MAX_METRICS_FEATURES};
 
 /// What the model predicts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -19,64 +29,111 @@ pub enum Task {
     Regression,
 }
 
-impl std::str::FromStr for Task {
-    type Err = String;
+impl FromStr for Task {
+    type Err = UnknownName;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s.to_ascii_lowercase().as_str() {
             "classification" => Ok(Task::Classification),
             "regression" => Ok(Task::Regression),
-            other => Err(format!(
-                "unknown task \"{other}\" (expected classification or regression)"
-            )),
+            other => Err(UnknownName {
+                what: "task",
+                given: other.to_string(),
+                expected: "classification or regression".into(),
+            }),
         }
     }
 }
 
-/// Multiple-testing correction across a detector's features.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[serde(rename_all = "lowercase")]
-pub enum Correction {
-    None,
-    #[default]
-    Bonferroni,
-    /// Benjamini–Hochberg false discovery rate.
-    Fdr,
+/// A name that is not one of a setting's values (`task`, a detector, an alert level).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown {what} \"{given}\" (expected {expected})")]
+pub struct UnknownName {
+    /// What was being named ("task", "detector", "alert level").
+    pub what: &'static str,
+    /// The name given, trimmed and lower-cased.
+    pub given: String,
+    /// The names accepted, as a sentence.
+    pub expected: String,
 }
 
-/// Which drift detectors run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
-#[serde(rename_all = "lowercase")]
-pub enum DetectorKind {
-    Ks,
-    Psi,
-    Chi2,
-    Classifier,
-}
-
-impl DetectorKind {
-    /// The key used in JSON output and configuration.
-    pub fn key(self) -> &'static str {
-        match self {
-            DetectorKind::Ks => "ks",
-            DetectorKind::Psi => "psi",
-            DetectorKind::Chi2 => "chi2",
-            DetectorKind::Classifier => "classifier",
+/// Declares [`DetectorKind`]: each line is a variant and the one spelling of its name (the key
+/// in configuration, on the command line and in JSON output). Adding a detector is one line
+/// here, then the arm the compiler asks for where the monitor builds detectors.
+macro_rules! detector_kinds {
+    ($($(#[$doc:meta])* $variant:ident => $key:literal,)+) => {
+        /// Which drift detectors run.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum DetectorKind {
+            $($(#[$doc])* $variant,)+
         }
+
+        impl DetectorKind {
+            /// Every detector, in declaration order.
+            pub const ALL: &'static [DetectorKind] = &[$(DetectorKind::$variant,)+];
+
+            /// The key used in JSON output and configuration.
+            pub fn key(self) -> &'static str {
+                match self {
+                    $(DetectorKind::$variant => $key,)+
+                }
+            }
+        }
+    };
+}
+
+detector_kinds! {
+    /// Two-sample Kolmogorov–Smirnov on numeric features.
+    Ks => "ks",
+    /// Population stability index on every feature.
+    Psi => "psi",
+    /// Chi-square homogeneity on categorical features.
+    Chi2 => "chi2",
+    /// A classifier telling reference rows from current rows.
+    Classifier => "classifier",
+}
+
+impl fmt::Display for DetectorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.key())
     }
 }
 
-impl std::str::FromStr for DetectorKind {
-    type Err = String;
+impl FromStr for DetectorKind {
+    type Err = UnknownName;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "ks" => Ok(DetectorKind::Ks),
-            "psi" => Ok(DetectorKind::Psi),
-            "chi2" => Ok(DetectorKind::Chi2),
-            "classifier" => Ok(DetectorKind::Classifier),
-            other => Err(format!(
-                "unknown detector \"{other}\" (expected ks, psi, chi2 or classifier)"
-            )),
-        }
+        let given = s.trim().to_ascii_lowercase();
+        DetectorKind::ALL
+            .iter()
+            .copied()
+            .find(|k| k.key() == given)
+            .ok_or_else(|| UnknownName {
+                what: "detector",
+                given,
+                expected: one_of(DetectorKind::ALL.iter().map(|k| k.key())),
+            })
+    }
+}
+
+impl Serialize for DetectorKind {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.key())
+    }
+}
+
+impl<'de> Deserialize<'de> for DetectorKind {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// "a, b, c or d".
+fn one_of<'a>(names: impl Iterator<Item = &'a str>) -> String {
+    let names: Vec<&str> = names.collect();
+    match names.split_last() {
+        Some((last, [])) => last.to_string(),
+        Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+        None => String::new(),
     }
 }
 
@@ -169,9 +226,6 @@ impl Default for DriftConfig {
     }
 }
 
-/// Most per-feature series `[metrics] max_features` may allow.
-pub const MAX_METRICS_FEATURES: usize = 100_000;
-
 /// Prometheus metrics of the binary's live modes. Only settings live here: the library serves
 /// nothing; the binary reads these and runs the server.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -225,9 +279,12 @@ pub enum ConfigError {
     Read { path: String, message: String },
     #[error("{path}: {message}")]
     Parse { path: String, message: String },
-    #[error("{path}: {message}")]
-    Invalid { path: String, message: String },
+    #[error("{path}: {source}")]
+    Invalid { path: String, source: InvalidValue },
 }
+
+/// A configuration file larger than this is not a configuration file.
+const MAX_CONFIG_BYTES: u64 = 1 << 20;
 
 impl MonitorConfig {
     /// Reads and validates a TOML file.
@@ -251,145 +308,21 @@ impl MonitorConfig {
         Self::from_toml(&text, &path.display().to_string())
     }
 
-    /// Parses and validates TOML text; `origin` names it in errors.
+    /// Parses and validates TOML text; `origin` names it in errors (with the line of a bad
+    /// value, where it can be found).
     pub fn from_toml(text: &str, origin: &str) -> Result<Self, ConfigError> {
         let config: MonitorConfig = toml::from_str(text).map_err(|e| ConfigError::Parse {
             path: origin.to_string(),
             message: e.to_string().trim_end().to_string(),
         })?;
-        config
-            .check()
-            .map_err(|(key, message)| ConfigError::Invalid {
-                path: match line_of(text, &key) {
-                    Some(line) => format!("{origin}, line {line}"),
-                    None => origin.to_string(),
-                },
-                message,
-            })?;
+        config.validate().map_err(|source| ConfigError::Invalid {
+            path: match validate::line_of(text, &source.key) {
+                Some(line) => format!("{origin}, line {line}"),
+                None => origin.to_string(),
+            },
+            source,
+        })?;
         Ok(config)
-    }
-
-    /// Checks value ranges; the message starts with the key (`drift.statistical.alpha = 2: ...`).
-    /// Every size-like setting is bounded: a huge `psi_bins` or `max_rows` would allocate
-    /// gigabytes, a tiny `max_rows` gives the classifier too few rows to tell anything apart.
-    pub fn validate(&self) -> Result<(), String> {
-        self.check().map_err(|(_, message)| message)
-    }
-
-    /// [`MonitorConfig::validate`], also giving the dotted key that is wrong.
-    fn check(&self) -> Result<(), (String, String)> {
-        let s = &self.drift.statistical;
-        let c = &self.drift.classifier;
-        let fail = |key: &str, value: &dyn std::fmt::Display, rule: &str| {
-            Err((key.to_string(), format!("{key} = {value}: {rule}")))
-        };
-        let in_unit = |v: f64| v.is_finite() && v > 0.0 && v < 1.0;
-        let within = |v: usize, range: (usize, usize)| (range.0..=range.1).contains(&v);
-        if !in_unit(s.alpha) {
-            return fail("drift.statistical.alpha", &s.alpha, "must be in (0, 1)");
-        }
-        if !(s.min_statistic.is_finite() && (0.0..=1.0).contains(&s.min_statistic)) {
-            return fail(
-                "drift.statistical.min_statistic",
-                &s.min_statistic,
-                "must be in [0, 1]",
-            );
-        }
-        if !within(s.psi_bins, PSI_BINS) {
-            return fail(
-                "drift.statistical.psi_bins",
-                &s.psi_bins,
-                &format!("must be from {} to {}", PSI_BINS.0, PSI_BINS.1),
-            );
-        }
-        if !(s.psi_threshold.is_finite() && s.psi_threshold >= 0.0) {
-            return fail(
-                "drift.statistical.psi_threshold",
-                &s.psi_threshold,
-                "must be a number >= 0",
-            );
-        }
-        for (key, value, range) in [
-            (
-                "drift.statistical.min_sample_size",
-                s.min_sample_size,
-                SAMPLE_SIZE,
-            ),
-            (
-                "drift.statistical.min_drifted_features",
-                s.min_drifted_features,
-                (1, 1_000_000),
-            ),
-            (
-                "drift.statistical.confirmation_windows",
-                s.confirmation_windows,
-                CONFIRMATION_WINDOWS,
-            ),
-            (
-                "drift.classifier.confirmation_windows",
-                c.confirmation_windows,
-                CONFIRMATION_WINDOWS,
-            ),
-            ("drift.classifier.folds", c.folds, FOLDS),
-            (
-                "drift.classifier.min_sample_size",
-                c.min_sample_size,
-                SAMPLE_SIZE,
-            ),
-            ("alerts.max_history", self.alerts.max_history, MAX_HISTORY),
-        ] {
-            if !within(value, range) {
-                return fail(
-                    key,
-                    &value,
-                    &format!("must be from {} to {}", range.0, range.1),
-                );
-            }
-        }
-        if !(MAX_ITERATIONS.0..=MAX_ITERATIONS.1).contains(&c.max_iterations) {
-            return fail(
-                "drift.classifier.max_iterations",
-                &c.max_iterations,
-                &format!("must be from {} to {}", MAX_ITERATIONS.0, MAX_ITERATIONS.1),
-            );
-        }
-        if !(c.auc_threshold.is_finite() && (0.0..=1.0).contains(&c.auc_threshold)) {
-            return fail(
-                "drift.classifier.auc_threshold",
-                &c.auc_threshold,
-                "must be in [0, 1]",
-            );
-        }
-        // Each fold must hold enough rows of both sides for its AUC to mean something.
-        let min_rows = (MIN_ROWS_PER_FOLD * c.folds).max(c.min_sample_size);
-        if c.max_rows < min_rows || c.max_rows > MAX_ROWS {
-            return fail(
-                "drift.classifier.max_rows",
-                &c.max_rows,
-                &format!(
-                    "must be from {min_rows} ({MIN_ROWS_PER_FOLD} x folds, and at least \
-                     min_sample_size) to {MAX_ROWS}"
-                ),
-            );
-        }
-        let m = &self.metrics;
-        if !(1..=MAX_METRICS_FEATURES).contains(&m.max_features) {
-            return fail(
-                "metrics.max_features",
-                &m.max_features,
-                &format!("must be from 1 to {MAX_METRICS_FEATURES}"),
-            );
-        }
-        if m.addr.as_deref().is_some_and(|a| a.trim().is_empty()) {
-            return fail(
-                "metrics.addr",
-                &"\"\"",
-                "is empty: give HOST:PORT or :PORT, or leave it out",
-            );
-        }
-        self.alerts
-            .check()
-            .map_err(|(key, message)| (format!("alerts.{key}"), message))
     }
 
     /// The full default file, with comments, as `ml-monitor config --print-default` prints it.
@@ -399,54 +332,6 @@ impl MonitorConfig {
 }
 
 const DEFAULT_TOML: &str = include_str!("default_config.toml");
-
-/// Bounds of the size-like settings (inclusive).
-const PSI_BINS: (usize, usize) = (2, 1000);
-const SAMPLE_SIZE: (usize, usize) = (1, 100_000_000);
-const CONFIRMATION_WINDOWS: (usize, usize) = (1, 10_000);
-const FOLDS: (usize, usize) = (2, 20);
-const MAX_ITERATIONS: (u64, u64) = (1, 100_000);
-const MAX_HISTORY: (usize, usize) = (1, 10_000_000);
-/// The classifier's `max_rows` is at least this many rows per fold...
-const MIN_ROWS_PER_FOLD: usize = 20;
-/// ... and at most this many (two sides of this many rows, every feature, in memory).
-const MAX_ROWS: usize = 10_000_000;
-/// A configuration file larger than this is not a configuration file.
-const MAX_CONFIG_BYTES: u64 = 1 << 20;
-
-/// The 1-based line where the dotted `key` is set in TOML `text`, if it can be found.
-fn line_of(text: &str, key: &str) -> Option<usize> {
-    let mut table = String::new();
-    for (i, raw) in text.lines().enumerate() {
-        let line = raw.split('#').next().unwrap_or("").trim();
-        if let Some(header) = line.strip_prefix('[') {
-            table = header
-                .trim_start_matches('[')
-                .trim_end_matches(']')
-                .split('.')
-                .map(str::trim)
-                .collect::<Vec<_>>()
-                .join(".");
-            continue;
-        }
-        let Some((name, _)) = line.split_once('=') else {
-            continue;
-        };
-        let name: Vec<&str> = name
-            .split('.')
-            .map(|p| p.trim().trim_matches('"'))
-            .collect();
-        let full = if table.is_empty() {
-            name.join(".")
-        } else {
-            format!("{table}.{}", name.join("."))
-        };
-        if full == key {
-            return Some(i + 1);
-        }
-    }
-    None
-}
 
 #[cfg(test)]
 mod tests {
@@ -483,6 +368,32 @@ mod tests {
         let e = MonitorConfig::from_toml("[alerts]\ndrift_level = \"loud\"\n", "m.toml")
             .expect_err("level");
         assert!(e.to_string().contains("loud"), "{e}");
+    }
+
+    #[test]
+    fn a_detector_listed_twice_is_refused() {
+        let e =
+            MonitorConfig::from_toml("[drift]\ndetectors = [\"ks\", \"psi\", \"ks\"]\n", "m.toml")
+                .expect_err("duplicate");
+        let text = e.to_string();
+        assert!(
+            text.contains("drift.detectors") && text.contains("twice"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn detector_names_round_trip_through_the_one_spelling() {
+        for &kind in DetectorKind::ALL {
+            assert_eq!(kind.key().parse::<DetectorKind>(), Ok(kind));
+            let json = serde_json::to_string(&kind).expect("serialises");
+            assert_eq!(json, format!("\"{}\"", kind.key()));
+        }
+        let e = "kss".parse::<DetectorKind>().expect_err("unknown");
+        assert_eq!(
+            e.to_string(),
+            "unknown detector \"kss\" (expected ks, psi, chi2 or classifier)"
+        );
     }
 
     #[test]

@@ -13,10 +13,9 @@
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let config = MonitorConfig::default();
 //! let (reference, schema) = data::read_reference("reference.csv".as_ref(), &config.columns)?;
-//! let mut monitor = ModelMonitor::new(config);
-//! monitor.set_reference(&reference)?;
+//! let mut monitor = ModelMonitor::builder(config).build(&reference)?;
 //! let window = data::read_window("window_0001.csv".as_ref(), &schema)?;
-//! let result = monitor.monitor(&window, Default::default());
+//! let result = monitor.monitor(&window);
 //! println!("{}", serde_json::to_string(&result)?);
 //! # Ok(()) }
 //! ```
@@ -32,11 +31,13 @@ pub mod model;
 pub mod monitoring;
 pub mod stats;
 
+pub use config::DetectorKind;
 pub use config::{MonitorConfig, Task};
 pub use data::{DataWindow, Schema};
-pub use drift::reference_stats::ReferenceStats;
 pub use drift::{DriftDetector, DriftResult, MLBasedDriftDetector, StatisticalDriftDetector};
 pub use model::{train, Model, TrainedModel};
+pub use monitoring::reference_stats::ReferenceStats;
 pub use monitoring::{
-    Alert, AlertLevel, AlertManager, AlertThresholds, ModelMonitor, MonitoringResult,
+    Alert, AlertLevel, AlertManager, AlertThresholds, ModelMonitor, MonitorBuilder, MonitorError,
+    MonitoringResult, UnorderedWindow,
 };

@@ -11,9 +11,9 @@ use std::sync::Arc;
 use anyhow::Context;
 use ml_monitor::data::{self, DataWindow, Schema};
 use ml_monitor::drift::histogram::histogram;
-use ml_monitor::drift::reference_stats::ReferenceStats;
 use ml_monitor::model::TrainedModel;
-use ml_monitor::monitoring::Metadata;
+use ml_monitor::monitoring::reference_stats::ReferenceStats;
+use ml_monitor::monitoring::{Metadata, UnorderedWindow};
 use ml_monitor::{ModelMonitor, MonitorConfig};
 
 use crate::app_event::WindowReport;
@@ -94,18 +94,33 @@ impl Pipeline {
         load: Load,
         first: Option<&Path>,
     ) -> anyhow::Result<Self> {
+        let mut pipeline = Self::fit(config, source, model, history, histograms, load, first)?;
+        if let Some(h) = &pipeline.history {
+            // Open incidents continue where the last run left them.
+            let open = h.open_incidents()?;
+            let last = h.last_incident_id()?;
+            pipeline.monitor.incidents_mut().restore(open, last);
+        }
+        Ok(pipeline)
+    }
+
+    /// Reads the reference (and the model) and fits the monitor (see [`Pipeline::new`]).
+    fn fit(
+        config: MonitorConfig,
+        source: &ReferenceSource,
+        model: Option<&Path>,
+        history: Option<History>,
+        histograms: bool,
+        load: Load,
+        first: Option<&Path>,
+    ) -> anyhow::Result<Self> {
         let Load { access, max_bytes } = load;
         // Nothing reads the monitor's own result history here (the views get each result as
         // it is made, the history database keeps them): keep none.
-        let mut monitor = ModelMonitor::new(config.clone()).with_history_limit(0);
-        if let Some(h) = &history {
-            // Open incidents continue where the last run left them.
-            let open = h.open_incidents()?;
-            monitor.incidents_mut().restore(open, h.last_incident_id()?);
-        }
+        let mut builder = ModelMonitor::builder(config.clone()).history_limit(0);
         if let Some(path) = model {
             let model = TrainedModel::load(path)?;
-            monitor = monitor.with_model(Arc::new(model));
+            builder = builder.model(Arc::new(model));
         }
         match source {
             ReferenceSource::Csv(path) => {
@@ -123,9 +138,9 @@ impl Pipeline {
                 let (fitted, prefetched) = rayon::join(
                     || {
                         if histograms {
-                            monitor.set_reference(&reference).map(|()| Some(reference))
+                            builder.build(&reference).map(|m| (m, Some(reference)))
                         } else {
-                            monitor.set_reference_owned(reference).map(|()| None)
+                            builder.build_owned(reference).map(|m| (m, None))
                         }
                     },
                     || {
@@ -138,7 +153,8 @@ impl Pipeline {
                         })
                     },
                 );
-                let reference = fitted.with_context(|| format!("reference {}", path.display()))?;
+                let (monitor, reference) =
+                    fitted.with_context(|| format!("reference {}", path.display()))?;
                 Ok(Pipeline {
                     last_keys: HashMap::new(),
                     monitor,
@@ -152,7 +168,7 @@ impl Pipeline {
             }
             ReferenceSource::Stats(path) => {
                 let stats = ReferenceStats::load(path)?;
-                monitor.set_reference_stats(&stats).map_err(|e| {
+                let monitor = builder.build_from_stats(&stats).map_err(|e| {
                     UsageError(format!(
                         "--reference-stats {}: {e}; choose detectors with --detectors psi,chi2 or give --reference",
                         path.display()
@@ -253,14 +269,14 @@ impl Pipeline {
                 .and_then(|b| data::parse_window(path, b, &self.schema)),
         };
         let (result, histograms) = match window {
-            Ok(mut window) => {
+            Ok(window) => {
                 if !window.extra_columns.is_empty() {
                     // Ignored columns are reported, so a renamed feature does not go unnoticed.
                     metadata.insert("extra_columns".into(), window.extra_columns.clone().into());
                 }
                 // The window's rows are not needed after this (histograms only count values):
                 // its columns are sorted where they are instead of into copies.
-                let result = self.monitor.monitor_in_place(&mut window, metadata);
+                let (result, window) = self.monitor.monitor_unordered(window, metadata);
                 let histograms = if result.error.is_none() {
                     self.histograms_of(&window)
                 } else {
@@ -276,7 +292,7 @@ impl Pipeline {
         let unread = result
             .error
             .as_ref()
-            .is_some_and(|e| e.kind == "unreadable");
+            .is_some_and(|e| e.kind.as_str() == "unreadable");
         if let (Some(k), false) = (&key, unread) {
             if self.last_keys.len() >= REMEMBERED_FILES {
                 self.last_keys.retain(|p, _| p.exists());
@@ -346,7 +362,7 @@ impl Pipeline {
 
     fn histograms_of(
         &self,
-        window: &DataWindow,
+        window: &UnorderedWindow,
     ) -> BTreeMap<String, ml_monitor::drift::histogram::Histogram> {
         let Some(reference) = &self.reference else {
             return BTreeMap::new();

@@ -89,7 +89,7 @@ fn process(monitor: &mut ModelMonitor, schema: &Schema, path: &Path) -> Monitori
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     match data::read_window(path, schema) {
-        Ok(mut window) => monitor.monitor_in_place(&mut window, Metadata::new()),
+        Ok(window) => monitor.monitor_unordered(window, Metadata::new()).0,
         Err(e) => monitor.monitor_error(&name, &e, Metadata::new()),
     }
 }
@@ -114,8 +114,7 @@ proptest! {
         let config = MonitorConfig::default();
         let (reference, schema) =
             data::read_reference(&reference_path, &config.columns).expect("reference reads");
-        let mut monitor = ModelMonitor::new(config);
-        monitor.set_reference(&reference).expect("fits");
+        let mut monitor = ModelMonitor::builder(config).build(&reference).expect("fits");
 
         let mut paths = Vec::new();
         for (i, (rows, seed, edits)) in files.iter().enumerate() {

@@ -249,9 +249,10 @@ fn the_monitor_runs_the_classifier_and_alerts_on_its_drift() {
     let (reference, drifted, _) = generated(1000, 5, Scenario::Sudden, 2);
     let mut config = MonitorConfig::default();
     config.drift.detectors = vec![DetectorKind::Ks, DetectorKind::Classifier];
-    let mut monitor = ModelMonitor::new(config);
-    monitor.set_reference(&reference).expect("reference");
-    let result = monitor.monitor(&drifted, Default::default());
+    let mut monitor = ModelMonitor::builder(config)
+        .build(&reference)
+        .expect("reference");
+    let result = monitor.monitor(&drifted);
     assert!(result.error.is_none(), "{:?}", result.error);
     let classifier = &result.drift["classifier"];
     assert!(classifier.drift_detected && classifier.auc.is_some_and(|a| a > 0.55));

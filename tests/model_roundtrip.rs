@@ -7,10 +7,10 @@ use std::sync::Arc;
 
 use ml_monitor::config::{DetectorKind, StatisticalConfig};
 use ml_monitor::data::{self, Column, DataWindow};
-use ml_monitor::drift::reference_stats::ReferenceStats;
 use ml_monitor::drift::DriftError;
 use ml_monitor::generator::{Generator, GeneratorConfig, Scenario};
 use ml_monitor::model::{self, Model, ModelError, TrainedModel};
+use ml_monitor::monitoring::reference_stats::ReferenceStats;
 use ml_monitor::monitoring::{AlertKind, MonitorError, PredictionSource};
 use ml_monitor::{ModelMonitor, MonitorConfig, Task};
 
@@ -107,11 +107,13 @@ fn a_window_without_a_model_feature_is_a_clear_error() {
     // In the monitor it is an error result for the window, not a panic.
     let mut config = MonitorConfig::default();
     config.drift.detectors = vec![DetectorKind::Psi];
-    let mut monitor = ModelMonitor::new(config).with_model(Arc::new(trained));
-    monitor.set_reference(&reference).expect("reference");
-    let ok = monitor.monitor(&window, Default::default());
+    let mut monitor = ModelMonitor::builder(config)
+        .model(Arc::new(trained))
+        .build(&reference)
+        .expect("reference");
+    let ok = monitor.monitor(&window);
     assert_eq!(ok.prediction_source, Some(PredictionSource::Model));
-    let result = monitor.monitor(&short, Default::default());
+    let result = monitor.monitor(&short);
     let error = result.error.expect("error result");
     assert!(error.message.contains("tenure_months"), "{}", error.message);
     assert!(result
@@ -164,12 +166,14 @@ fn monitor_from_saved_statistics_matches_monitor_from_rows() {
     // (Compared through Debug: missing cells are NaN, which is never == itself.)
     assert_eq!(format!("{reread:?}"), format!("{window:?}"));
 
-    let mut from_rows = ModelMonitor::new(config.clone());
-    from_rows.set_reference(&reference).expect("rows");
-    let mut from_stats = ModelMonitor::new(config.clone());
-    from_stats.set_reference_stats(&loaded).expect("stats");
-    let a = from_rows.monitor(&window, Default::default());
-    let b = from_stats.monitor(&window, Default::default());
+    let mut from_rows = ModelMonitor::builder(config.clone())
+        .build(&reference)
+        .expect("rows");
+    let mut from_stats = ModelMonitor::builder(config.clone())
+        .build_from_stats(&loaded)
+        .expect("stats");
+    let a = from_rows.monitor(&window);
+    let b = from_stats.monitor(&window);
     assert_eq!(a.drift, b.drift);
     assert!(a.drift["psi"].drift_detected);
     assert_eq!(a.data_quality, b.data_quality);
@@ -180,8 +184,8 @@ fn monitor_from_saved_statistics_matches_monitor_from_rows() {
     for kind in [DetectorKind::Ks, DetectorKind::Classifier] {
         let mut c = config.clone();
         c.drift.detectors = vec![DetectorKind::Psi, kind];
-        let e = ModelMonitor::new(c)
-            .set_reference_stats(&loaded)
+        let e = ModelMonitor::builder(c)
+            .build_from_stats(&loaded)
             .expect_err("needs rows");
         assert_eq!(
             e,
@@ -195,8 +199,8 @@ fn monitor_from_saved_statistics_matches_monitor_from_rows() {
         psi_bins: 20,
         ..StatisticalConfig::default()
     };
-    let e = ModelMonitor::new(c)
-        .set_reference_stats(&loaded)
+    let e = ModelMonitor::builder(c)
+        .build_from_stats(&loaded)
         .expect_err("bins differ");
     assert!(e.to_string().contains("psi_bins = 10"), "{e}");
 }

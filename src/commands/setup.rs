@@ -44,6 +44,10 @@ pub fn config(args: &WatchArgs) -> anyhow::Result<MonitorConfig> {
             );
         }
     }
+    // Flags can break what the file's checks allowed (`--detectors ks,ks`): a usage error.
+    config
+        .validate()
+        .map_err(|e| UsageError(format!("invalid settings: {e}")))?;
     Ok(config)
 }
 

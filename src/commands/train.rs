@@ -4,8 +4,8 @@
 use std::process::ExitCode;
 
 use ml_monitor::data;
-use ml_monitor::drift::reference_stats::ReferenceStats;
 use ml_monitor::model::{train, Model};
+use ml_monitor::monitoring::reference_stats::ReferenceStats;
 use ml_monitor::MonitorConfig;
 
 use crate::cli::TrainArgs;

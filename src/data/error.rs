@@ -3,6 +3,42 @@
 
 use std::path::PathBuf;
 
+/// What kind of [`DataError`] it is, as results and the history name it (`ragged_row`, ...).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DataErrorKind {
+    Unreadable,
+    Empty,
+    NoRows,
+    RaggedRow,
+    DuplicateHeader,
+    MissingColumn,
+    Malformed,
+    NoFeatures,
+    UnknownFeature,
+    /// A kind this build does not know (read from a newer history).
+    #[serde(other)]
+    Other,
+}
+
+impl DataErrorKind {
+    /// The snake_case name used in output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DataErrorKind::Unreadable => "unreadable",
+            DataErrorKind::Empty => "empty",
+            DataErrorKind::NoRows => "no_rows",
+            DataErrorKind::RaggedRow => "ragged_row",
+            DataErrorKind::DuplicateHeader => "duplicate_header",
+            DataErrorKind::MissingColumn => "missing_column",
+            DataErrorKind::Malformed => "malformed",
+            DataErrorKind::NoFeatures => "no_features",
+            DataErrorKind::UnknownFeature => "unknown_feature",
+            DataErrorKind::Other => "other",
+        }
+    }
+}
+
 /// Why a data window could not be used.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum DataError {
@@ -75,17 +111,17 @@ impl DataError {
     }
 
     /// A short machine-readable kind, used in JSON output.
-    pub fn kind(&self) -> &'static str {
+    pub fn kind(&self) -> DataErrorKind {
         match self {
-            DataError::Unreadable { .. } => "unreadable",
-            DataError::Empty { .. } => "empty",
-            DataError::NoRows { .. } => "no_rows",
-            DataError::Ragged { .. } => "ragged_row",
-            DataError::DuplicateHeader { .. } => "duplicate_header",
-            DataError::MissingColumn { .. } => "missing_column",
-            DataError::Malformed { .. } => "malformed",
-            DataError::NoFeatures { .. } => "no_features",
-            DataError::UnknownFeature { .. } => "unknown_feature",
+            DataError::Unreadable { .. } => DataErrorKind::Unreadable,
+            DataError::Empty { .. } => DataErrorKind::Empty,
+            DataError::NoRows { .. } => DataErrorKind::NoRows,
+            DataError::Ragged { .. } => DataErrorKind::RaggedRow,
+            DataError::DuplicateHeader { .. } => DataErrorKind::DuplicateHeader,
+            DataError::MissingColumn { .. } => DataErrorKind::MissingColumn,
+            DataError::Malformed { .. } => DataErrorKind::Malformed,
+            DataError::NoFeatures { .. } => DataErrorKind::NoFeatures,
+            DataError::UnknownFeature { .. } => DataErrorKind::UnknownFeature,
         }
     }
 }

@@ -10,10 +10,11 @@ mod error;
 mod file;
 mod number;
 mod reader;
+mod scan;
 mod schema;
 mod window;
 
-pub use error::DataError;
+pub use error::{DataError, DataErrorKind};
 pub use file::read_file_into;
 pub use reader::{parse_reference, parse_window, read_reference, read_window};
 pub use schema::{ColumnRoles, FeatureKind, FeatureSpec, Schema};

@@ -35,11 +35,11 @@ use rand::rngs::StdRng;
 use rand::SeedableRng;
 use rayon::prelude::*;
 
-use super::{Confirmation, DriftDetector, DriftError, DriftResult, FeatureStatus};
-use crate::config::ClassifierConfig;
+use super::{ClassifierError, Confirmation, DriftDetector, DriftError, DriftResult, FeatureStatus};
+use crate::config::{ClassifierConfig, DetectorKind};
 use crate::data::DataWindow;
 use crate::model::FeatureEncoder;
-use crate::monitoring::metrics::roc_auc;
+use crate::stats::roc_auc::roc_auc;
 
 /// Random streams derived from the configured seed. Both sides are subsampled from the same
 /// stream, so two identical sides keep the same rows.
@@ -192,8 +192,7 @@ impl MLBasedDriftDetector {
         }
         let labels: Vec<bool> = labels.to_vec();
         let auc = roc_auc(&labels, &scores).unwrap_or(0.5);
-        let weights =
-            all.ok_or_else(|| DriftError::Classifier("the all-rows fit did not run".into()))?;
+        let weights = all.ok_or(DriftError::Classifier(ClassifierError::NotRun))?;
         Ok(Separation {
             auc,
             importances: importances(&fitted.encoder, x, &weights),
@@ -224,7 +223,7 @@ fn fit_logistic(
         .max_iterations(max_iterations)
         .gradient_tolerance(tolerance)
         .fit(&dataset)
-        .map_err(|e| DriftError::Classifier(format!("logistic regression: {e}")))?;
+        .map_err(|e| DriftError::Classifier(ClassifierError::Fit(e.to_string())))?;
     let sign = if fitted.labels().pos.class { 1.0 } else { -1.0 };
     Ok((sign * fitted.intercept(), fitted.params() * sign))
 }
@@ -267,9 +266,11 @@ fn splitmix(z: u64) -> u64 {
     z ^ (z >> 31)
 }
 
+impl super::PreparedDetector for MLBasedDriftDetector {}
+
 impl DriftDetector for MLBasedDriftDetector {
     fn name(&self) -> &str {
-        "classifier"
+        DetectorKind::Classifier.key()
     }
 
     fn fit(&mut self, reference: &DataWindow) -> Result<(), DriftError> {

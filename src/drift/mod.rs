@@ -6,15 +6,14 @@
 //! category counts) so each window pays only for itself. `detect` takes `&mut self` because the
 //! `confirmation_windows` guard counts consecutive drifting windows.
 
-pub mod chi2;
-pub mod correction;
-pub mod histogram;
 pub mod ks;
 pub mod ml_based;
 pub mod psi;
-pub mod reference_stats;
-pub mod sort;
 pub mod statistical;
+pub mod summary;
+
+// Moved to the numeric floor; the old paths keep working.
+pub use crate::stats::{chi2, correction, histogram, sort};
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, OnceLock};
@@ -24,7 +23,6 @@ use serde::{Deserialize, Serialize};
 use crate::data::{ColumnData, DataWindow};
 
 pub use ml_based::MLBasedDriftDetector;
-pub use sort::SortBuffers;
 pub use statistical::{StatTest, StatisticalDriftDetector};
 
 /// Whether a feature could be tested.
@@ -151,11 +149,39 @@ pub enum DriftError {
     #[error("the reference has no rows")]
     EmptyReference,
     #[error("classifier failed: {0}")]
-    Classifier(String),
+    Classifier(#[from] ClassifierError),
     #[error("{0} needs the raw reference rows: reference statistics hold only summaries; give the reference CSV, or drop \"{0}\" from drift.detectors")]
     NeedsRawReference(String),
     #[error("reference statistics: {0}")]
     ReferenceStats(String),
+}
+
+/// The classifier's encoding errors are a detector's errors.
+impl From<crate::model::EncodeError> for DriftError {
+    fn from(e: crate::model::EncodeError) -> Self {
+        match e {
+            crate::model::EncodeError::MissingFeature(name) => DriftError::MissingFeature(name),
+            crate::model::EncodeError::KindMismatch {
+                feature,
+                expected,
+                found,
+            } => DriftError::KindMismatch {
+                feature,
+                expected,
+                found,
+            },
+        }
+    }
+}
+
+/// Why the classifier detector could not score a window.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ClassifierError {
+    #[error("the all-rows fit did not run")]
+    NotRun,
+    /// The logistic regression failed; linfa's message.
+    #[error("logistic regression: {0}")]
+    Fit(String),
 }
 
 /// A drift detector with the seed's two APIs.
@@ -166,22 +192,6 @@ pub trait DriftDetector: Send {
     fn fit(&mut self, reference: &DataWindow) -> Result<(), DriftError>;
     /// Compares a window with the fitted reference.
     fn detect(&mut self, current: &DataWindow) -> Result<DriftResult, DriftError>;
-    /// `fit` with work shared between detectors (see [`Prepared`]). Detectors that sort
-    /// override it; the default ignores the sharing.
-    fn fit_prepared(&mut self, reference: &Prepared<'_>) -> Result<(), DriftError> {
-        self.fit(reference.window())
-    }
-    /// `detect` with work shared between detectors (see [`Prepared`]).
-    fn detect_prepared(&mut self, current: &Prepared<'_>) -> Result<DriftResult, DriftError> {
-        self.detect(current.window())
-    }
-    /// What it reads of numeric columns. The default, [`ColumnUse::Rows`], is always safe: a
-    /// detector that says less is handed windows whose columns were sorted separately, and
-    /// at fit a [`Prepared`] whose numeric columns may be empty (their values moved into the
-    /// sorted copies), so it must read them only through [`Prepared::sorted`].
-    fn column_use(&self) -> ColumnUse {
-        ColumnUse::Rows
-    }
     /// `fit(reference)` then `detect(current)`.
     fn detect_pair(
         &mut self,
@@ -193,10 +203,50 @@ pub trait DriftDetector: Send {
     }
 }
 
+/// The monitor's side of a detector: work shared between detectors (one sorted copy of each
+/// column, see [`Prepared`]) and what it reads of the rows. Internal, because a detector that
+/// claims less than [`ColumnUse::Rows`] is handed windows whose rows no longer line up. The
+/// defaults are always safe; a detector given to the monitor from outside gets them through
+/// [`External`].
+pub(crate) trait PreparedDetector: DriftDetector {
+    /// `fit` with work shared between detectors. Detectors that sort override it.
+    fn fit_prepared(&mut self, reference: &Prepared<'_>) -> Result<(), DriftError> {
+        self.fit(reference.window())
+    }
+    /// `detect` with work shared between detectors.
+    fn detect_prepared(&mut self, current: &Prepared<'_>) -> Result<DriftResult, DriftError> {
+        self.detect(current.window())
+    }
+    /// What it reads of numeric columns. A detector that says less than [`ColumnUse::Rows`] is
+    /// handed windows whose columns were sorted separately, and at fit a [`Prepared`] whose
+    /// numeric columns may be empty (their values moved into the sorted copies), so it must
+    /// read them only through [`Prepared::sorted`].
+    fn column_use(&self) -> ColumnUse {
+        ColumnUse::Rows
+    }
+}
+
+/// A detector from outside the library: fitted and run on whole windows, rows in order.
+pub(crate) struct External(pub(crate) Box<dyn DriftDetector>);
+
+impl DriftDetector for External {
+    fn name(&self) -> &str {
+        self.0.name()
+    }
+    fn fit(&mut self, reference: &DataWindow) -> Result<(), DriftError> {
+        self.0.fit(reference)
+    }
+    fn detect(&mut self, current: &DataWindow) -> Result<DriftResult, DriftError> {
+        self.0.detect(current)
+    }
+}
+
+impl PreparedDetector for External {}
+
 /// What a detector needs of a window's numeric columns. The monitor sorts them in their own
 /// memory, instead of sorting copies, only when no detector needs their rows in order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum ColumnUse {
+pub(crate) enum ColumnUse {
     /// Nothing that depends on order (counts, bins): reordering the rows changes nothing.
     Unordered,
     /// Each column's sorted values (through [`Prepared::sorted`]), nothing row-wise.
@@ -214,7 +264,7 @@ pub enum ColumnUse {
 /// value. Thread-safe: detectors ask from parallel per-feature tasks.
 ///
 /// [`ModelMonitor`]: crate::ModelMonitor
-pub struct Prepared<'a> {
+pub(crate) struct Prepared<'a> {
     window: &'a DataWindow,
     sorted: Vec<OnceLock<Arc<Vec<f64>>>>,
     buffers: Option<&'a SortBuffers>,
@@ -224,7 +274,7 @@ pub struct Prepared<'a> {
 
 impl<'a> Prepared<'a> {
     /// Nothing is computed until asked for.
-    pub fn new(window: &'a DataWindow) -> Self {
+    pub(crate) fn new(window: &'a DataWindow) -> Self {
         Prepared {
             window,
             sorted: window.features.iter().map(|_| OnceLock::new()).collect(),
@@ -235,7 +285,7 @@ impl<'a> Prepared<'a> {
 
     /// Sorted copies are written into memory from `buffers` when it holds some, and
     /// [`Prepared::recycle`] gives them back.
-    pub fn with_buffers(window: &'a DataWindow, buffers: &'a SortBuffers) -> Self {
+    pub(crate) fn with_buffers(window: &'a DataWindow, buffers: &'a SortBuffers) -> Self {
         Prepared {
             buffers: Some(buffers),
             ..Prepared::new(window)
@@ -244,7 +294,7 @@ impl<'a> Prepared<'a> {
 
     /// A window whose numeric columns have each been sorted by [`sort_in_place`] (their rows
     /// no longer line up): the sorted values are the columns' own.
-    pub fn sorted_in_place(window: &'a DataWindow) -> Self {
+    pub(crate) fn sorted_in_place(window: &'a DataWindow) -> Self {
         Prepared {
             in_place: true,
             ..Prepared::new(window)
@@ -254,7 +304,7 @@ impl<'a> Prepared<'a> {
     /// A window whose numeric features' sorted non-missing values are already made: `sorted`
     /// holds them by feature index. Those values are all that is read of the numeric columns,
     /// which may have given their memory to them.
-    pub fn with_sorted(window: &'a DataWindow, sorted: Vec<Option<Arc<Vec<f64>>>>) -> Self {
+    pub(crate) fn with_sorted(window: &'a DataWindow, sorted: Vec<Option<Arc<Vec<f64>>>>) -> Self {
         Prepared {
             sorted: sorted
                 .into_iter()
@@ -265,7 +315,7 @@ impl<'a> Prepared<'a> {
     }
 
     /// Hands the sorted copies no detector kept to the buffers given at construction.
-    pub fn recycle(self) {
+    pub(crate) fn recycle(self) {
         let Some(buffers) = self.buffers else {
             return;
         };
@@ -277,18 +327,18 @@ impl<'a> Prepared<'a> {
     }
 
     /// The window.
-    pub fn window(&self) -> &'a DataWindow {
+    pub(crate) fn window(&self) -> &'a DataWindow {
         self.window
     }
 
     /// Index of the feature called `name`.
-    pub fn feature_index(&self, name: &str) -> Option<usize> {
+    pub(crate) fn feature_index(&self, name: &str) -> Option<usize> {
         self.window.features.iter().position(|c| c.name == name)
     }
 
     /// The non-missing values of numeric feature `index`, sorted ascending (computed now if no
     /// one has yet). `None` for a categorical feature or an index out of range.
-    pub fn sorted(&self, index: usize) -> Option<&[f64]> {
+    pub(crate) fn sorted(&self, index: usize) -> Option<&[f64]> {
         if self.in_place {
             return self.in_place_sorted(index);
         }
@@ -297,7 +347,7 @@ impl<'a> Prepared<'a> {
 
     /// [`Prepared::sorted`] as a value to keep (a fit keeps the reference's): shared, not
     /// copied, unless the window was sorted in place.
-    pub fn sorted_to_keep(&self, index: usize) -> Option<Arc<Vec<f64>>> {
+    pub(crate) fn sorted_to_keep(&self, index: usize) -> Option<Arc<Vec<f64>>> {
         if self.in_place {
             return self.in_place_sorted(index).map(|s| Arc::new(s.to_vec()));
         }
@@ -305,7 +355,7 @@ impl<'a> Prepared<'a> {
     }
 
     /// The sorted values of feature `index` if someone has already computed them.
-    pub fn sorted_if_ready(&self, index: usize) -> Option<&[f64]> {
+    pub(crate) fn sorted_if_ready(&self, index: usize) -> Option<&[f64]> {
         if self.in_place {
             return self.in_place_sorted(index);
         }
@@ -334,8 +384,9 @@ impl<'a> Prepared<'a> {
     }
 }
 
-pub use sort::sort_in_place;
-pub(crate) use sort::{sort_non_missing, sorted_non_missing};
+pub(crate) use crate::stats::sort::{
+    sort_in_place, sort_non_missing, sorted_non_missing, SortBuffers,
+};
 
 /// Counts consecutive drifting windows for the `confirmation_windows` guard.
 #[derive(Debug, Clone, Default)]

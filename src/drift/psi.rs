@@ -11,6 +11,8 @@
 //! Binning follows `numpy.searchsorted(edges, v, side="right")`: a value equal to an edge falls
 //! in the bin to its right, and the outer bins are open to ±infinity.
 
+use crate::stats::quantile::linear_quantile;
+
 /// Floor applied to every bin proportion before the logarithm, so that an empty bin on one side
 /// gives a large but finite contribution instead of an infinite one.
 pub const PROPORTION_FLOOR: f64 = 1e-4;
@@ -35,36 +37,6 @@ pub fn quantile_edges(sorted_reference: &[f64], bins: usize) -> Vec<f64> {
         }
     }
     edges
-}
-
-/// numpy's `'linear'` quantile (Hyndman & Fan type 7) of sorted, non-empty data.
-fn linear_quantile(sorted: &[f64], q: f64) -> f64 {
-    let n = sorted.len();
-    let last = n - 1;
-    let virtual_index = (n - 1) as f64 * q;
-    if virtual_index >= last as f64 {
-        return sorted[last];
-    }
-    let previous = virtual_index.floor();
-    let gamma = virtual_index - previous;
-    // `previous` is an integer in [0, n - 2] here, so the conversion is exact.
-    let i = previous as usize;
-    lerp(sorted[i], sorted[i + 1], gamma)
-}
-
-/// numpy's `_lerp`: interpolate from the nearer end, which keeps the result monotone and exact
-/// at both ends.
-fn lerp(a: f64, b: f64, t: f64) -> f64 {
-    if a == b {
-        // Also keeps infinite order statistics finite-safe (inf - inf would be NaN).
-        return a;
-    }
-    let diff = b - a;
-    if t >= 0.5 {
-        b - diff * (1.0 - t)
-    } else {
-        a + diff * t
-    }
 }
 
 /// Counts per bin; a value equal to an edge falls in the bin to its right (bin index = number of

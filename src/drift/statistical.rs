@@ -11,13 +11,13 @@ use std::sync::Arc;
 use rayon::prelude::*;
 
 use super::correction::adjust;
-use super::reference_stats::{FeatureSummary, ReferenceStats};
+use super::summary::{FeatureStats, FeatureSummary};
 use super::{chi2, ks, psi};
 use super::{
     ColumnUse, Confirmation, DriftDetector, DriftError, DriftResult, FeatureDrift, FeatureStatus,
-    Prepared,
+    Prepared, PreparedDetector,
 };
-use crate::config::StatisticalConfig;
+use crate::config::{DetectorKind, StatisticalConfig};
 use crate::data::{Column, ColumnData, DataWindow, FeatureKind, MISSING_CODE};
 
 /// Which test a [`StatisticalDriftDetector`] runs.
@@ -32,13 +32,18 @@ pub enum StatTest {
 }
 
 impl StatTest {
+    /// The detector it is.
+    pub fn kind(self) -> DetectorKind {
+        match self {
+            StatTest::Ks => DetectorKind::Ks,
+            StatTest::Psi => DetectorKind::Psi,
+            StatTest::Chi2 => DetectorKind::Chi2,
+        }
+    }
+
     /// Result key.
     pub fn name(self) -> &'static str {
-        match self {
-            StatTest::Ks => "ks",
-            StatTest::Psi => "psi",
-            StatTest::Chi2 => "chi2",
-        }
+        self.kind().key()
     }
 
     fn covers(self, kind: FeatureKind) -> bool {
@@ -50,19 +55,24 @@ impl StatTest {
     }
 }
 
-/// What `fit` keeps of one reference feature.
+/// What `fit` keeps of one reference feature: each test keeps only what it reads.
 #[derive(Debug, Clone)]
 enum Fitted {
-    Numeric {
-        /// Sorted non-missing values (KS only; empty for PSI), shared with the [`Prepared`]
-        /// reference that made them.
+    /// KS on a numeric feature.
+    Sorted {
+        /// Sorted non-missing values, shared with the [`Prepared`] reference that made them.
         sorted: Arc<Vec<f64>>,
-        /// Inner PSI edges and reference bin counts (PSI only).
+        constant: bool,
+    },
+    /// PSI on a numeric feature.
+    Binned {
+        /// Inner edges (the outer ones are ±infinity) and the reference's count per bin.
         edges: Vec<f64>,
         counts: Vec<u64>,
         n: usize,
         constant: bool,
     },
+    /// PSI or chi-square on a categorical feature.
     Categorical {
         index: HashMap<String, usize>,
         counts: Vec<u64>,
@@ -97,23 +107,29 @@ impl StatisticalDriftDetector {
         self.test
     }
 
-    /// Fits from saved reference statistics instead of the rows (PSI and chi-square; KS needs
-    /// the rows). Results are identical to fitting on the window the statistics came from.
-    pub fn fit_stats(&mut self, stats: &ReferenceStats) -> Result<(), DriftError> {
+    /// Fits from saved per-feature summaries instead of the rows (PSI and chi-square; KS needs
+    /// the rows): `rows` and `psi_bins` are the reference's row count and the bins the PSI
+    /// edges were computed with. Results are identical to fitting on the window the summaries
+    /// came from.
+    pub fn fit_summary(
+        &mut self,
+        rows: usize,
+        psi_bins: usize,
+        features: &[FeatureStats],
+    ) -> Result<(), DriftError> {
         if self.test == StatTest::Ks {
             return Err(DriftError::NeedsRawReference(self.test.name().to_string()));
         }
-        if stats.rows == 0 {
+        if rows == 0 {
             return Err(DriftError::EmptyReference);
         }
-        if self.test == StatTest::Psi && stats.psi_bins != self.config.psi_bins {
+        if self.test == StatTest::Psi && psi_bins != self.config.psi_bins {
             return Err(DriftError::ReferenceStats(format!(
                 "computed with psi_bins = {}, but the configuration asks for {}; write them again with this configuration",
-                stats.psi_bins, self.config.psi_bins
+                psi_bins, self.config.psi_bins
             )));
         }
-        let fitted = stats
-            .features
+        let fitted = features
             .iter()
             .filter(|f| self.test.covers(f.kind()))
             .map(|f| (f.name.clone(), fitted_from_stats(&f.summary)))
@@ -130,19 +146,12 @@ impl StatisticalDriftDetector {
                 let sorted = reference.sorted_to_keep(index).unwrap_or_default();
                 let n = sorted.len();
                 let constant = n > 0 && sorted.first() == sorted.last();
-                let (edges, counts) = if self.test == StatTest::Psi {
-                    let edges = psi::quantile_edges(&sorted, self.config.psi_bins);
-                    let counts = psi::bin_counts_sorted(&sorted, &edges);
-                    (edges, counts)
-                } else {
-                    (Vec::new(), Vec::new())
-                };
-                Fitted::Numeric {
-                    sorted: if self.test == StatTest::Ks {
-                        sorted
-                    } else {
-                        Arc::default()
-                    },
+                if self.test == StatTest::Ks {
+                    return Fitted::Sorted { sorted, constant };
+                }
+                let edges = psi::quantile_edges(&sorted, self.config.psi_bins);
+                let counts = psi::bin_counts_sorted(&sorted, &edges);
+                Fitted::Binned {
                     edges,
                     counts,
                     n,
@@ -165,10 +174,28 @@ impl StatisticalDriftDetector {
         index: usize,
     ) -> (Option<f64>, Option<f64>, FeatureStatus) {
         let min = self.config.min_sample_size;
+        let status_of = |constant: bool| {
+            if constant {
+                FeatureStatus::Constant
+            } else {
+                FeatureStatus::Ok
+            }
+        };
+        let non_missing =
+            |values: &[f64]| values.len() - values.iter().filter(|v| v.is_nan()).count();
         match (fitted, &column.data) {
+            (Fitted::Sorted { sorted, constant }, ColumnData::Numeric(values)) => {
+                if sorted.len() < min || non_missing(values) < min {
+                    return (None, None, FeatureStatus::InsufficientData);
+                }
+                let cur = current.sorted(index).unwrap_or_default();
+                match ks::ks_2samp_sorted(sorted, cur) {
+                    Some(o) => (Some(o.statistic), Some(o.p_value), status_of(*constant)),
+                    None => (None, None, FeatureStatus::InsufficientData),
+                }
+            }
             (
-                Fitted::Numeric {
-                    sorted,
+                Fitted::Binned {
                     edges,
                     counts,
                     n,
@@ -176,33 +203,20 @@ impl StatisticalDriftDetector {
                 },
                 ColumnData::Numeric(values),
             ) => {
-                let status = if *constant {
-                    FeatureStatus::Constant
-                } else {
-                    FeatureStatus::Ok
-                };
-                let cur_n = values.len() - values.iter().filter(|v| v.is_nan()).count();
-                if *n < min || cur_n < min {
+                if *n < min || non_missing(values) < min {
                     return (None, None, FeatureStatus::InsufficientData);
                 }
-                match self.test {
-                    StatTest::Ks => {
-                        let cur = current.sorted(index).unwrap_or_default();
-                        match ks::ks_2samp_sorted(sorted, cur) {
-                            Some(o) => (Some(o.statistic), Some(o.p_value), status),
-                            None => (None, None, FeatureStatus::InsufficientData),
-                        }
-                    }
-                    _ => {
-                        // KS, when it ran first, has sorted the window: counting is then a
-                        // search per edge instead of one per value.
-                        let cur_counts = match current.sorted_if_ready(index) {
-                            Some(sorted) => psi::bin_counts_sorted(sorted, edges),
-                            None => psi::bin_counts(values, edges),
-                        };
-                        (psi::psi_from_counts(counts, &cur_counts), None, status)
-                    }
-                }
+                // KS, when it ran first, has sorted the window: counting is then a search per
+                // edge instead of one per value.
+                let cur_counts = match current.sorted_if_ready(index) {
+                    Some(sorted) => psi::bin_counts_sorted(sorted, edges),
+                    None => psi::bin_counts(values, edges),
+                };
+                (
+                    psi::psi_from_counts(counts, &cur_counts),
+                    None,
+                    status_of(*constant),
+                )
             }
             (
                 Fitted::Categorical {
@@ -213,11 +227,7 @@ impl StatisticalDriftDetector {
                 },
                 ColumnData::Categorical { codes, dictionary },
             ) => {
-                let status = if *constant {
-                    FeatureStatus::Constant
-                } else {
-                    FeatureStatus::Ok
-                };
+                let status = status_of(*constant);
                 // Map the window's dictionary onto the reference's categories.
                 let mut cur_local = vec![0u64; dictionary.len()];
                 for &c in codes.iter().filter(|&&c| c != MISSING_CODE) {
@@ -274,8 +284,7 @@ fn fitted_from_stats(summary: &FeatureSummary) -> Fitted {
             let n = psi_counts.iter().sum::<u64>() as usize;
             let constant =
                 n > 0 && quantiles.first().map(|q| q.value) == quantiles.last().map(|q| q.value);
-            Fitted::Numeric {
-                sorted: Arc::default(),
+            Fitted::Binned {
                 edges: psi_edges.clone(),
                 counts: psi_counts.clone(),
                 n,
@@ -314,6 +323,16 @@ impl DriftDetector for StatisticalDriftDetector {
         self.test.name()
     }
 
+    fn fit(&mut self, reference: &DataWindow) -> Result<(), DriftError> {
+        self.fit_prepared(&Prepared::new(reference))
+    }
+
+    fn detect(&mut self, current: &DataWindow) -> Result<DriftResult, DriftError> {
+        self.detect_prepared(&Prepared::new(current))
+    }
+}
+
+impl PreparedDetector for StatisticalDriftDetector {
     fn column_use(&self) -> ColumnUse {
         match self.test {
             // KS merges sorted columns; PSI fits its edges on the sorted reference but counts
@@ -321,14 +340,6 @@ impl DriftDetector for StatisticalDriftDetector {
             StatTest::Ks => ColumnUse::Sorted,
             StatTest::Psi | StatTest::Chi2 => ColumnUse::Unordered,
         }
-    }
-
-    fn fit(&mut self, reference: &DataWindow) -> Result<(), DriftError> {
-        self.fit_prepared(&Prepared::new(reference))
-    }
-
-    fn detect(&mut self, current: &DataWindow) -> Result<DriftResult, DriftError> {
-        self.detect_prepared(&Prepared::new(current))
     }
 
     fn fit_prepared(&mut self, reference: &Prepared<'_>) -> Result<(), DriftError> {
@@ -360,7 +371,7 @@ impl DriftDetector for StatisticalDriftDetector {
                 .ok_or_else(|| DriftError::MissingFeature(name.clone()))?;
             let column = &current.window().features[index];
             let expected = match f {
-                Fitted::Numeric { .. } => FeatureKind::Numeric,
+                Fitted::Sorted { .. } | Fitted::Binned { .. } => FeatureKind::Numeric,
                 Fitted::Categorical { .. } => FeatureKind::Categorical,
             };
             if column.kind() != expected {

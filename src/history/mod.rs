@@ -334,7 +334,7 @@ impl History {
         let unread = result
             .error
             .as_ref()
-            .is_some_and(|e| e.kind == "unreadable");
+            .is_some_and(|e| e.kind.as_str() == "unreadable");
         let key = key.filter(|_| !unread);
         let json = serde_json::to_string(result).map_err(|error| self.unstorable(result, error))?;
         // What is stored must read back (a figure that is not finite is written as null and read

@@ -179,7 +179,7 @@ fn show_row(r: &MonitoringResult, max_window: usize) -> [String; 6] {
         (None, false) => clean(&drifted.join(",")),
     };
     let metric = match (&r.error, &r.performance) {
-        (Some(e), _) => clean(&e.kind),
+        (Some(e), _) => clean(e.kind.as_str()),
         (None, Some(p)) => match p.headline() {
             (label, value) if value.is_finite() => format!("{label} {value:.4}"),
             (label, _) => format!("{label} n/a"),

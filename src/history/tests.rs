@@ -1,9 +1,12 @@
 //! Tests of the history store, export and show.
 
 use super::*;
+use ml_monitor::data::DataErrorKind;
 use ml_monitor::drift::DriftResult;
 use ml_monitor::monitoring::metrics::ClassificationMetrics;
-use ml_monitor::monitoring::{Alert, AlertKind, Performance, PredictionStats, WindowError};
+use ml_monitor::monitoring::{
+    Alert, AlertKind, Performance, PredictionStats, WindowError, WindowErrorKind,
+};
 use std::collections::BTreeMap;
 
 fn at(secs: i64) -> DateTime<Utc> {
@@ -295,7 +298,7 @@ fn export_json_round_trips() {
     let mut broken = MonitoringResult::new("bad.csv");
     broken.timestamp = at(500);
     broken.error = Some(WindowError {
-        kind: "parse".to_string(),
+        kind: WindowErrorKind::Data(DataErrorKind::RaggedRow),
         message: "bad.csv line 3: expected 4 fields".to_string(),
         file: "bad.csv".to_string(),
         line: Some(3),
@@ -459,7 +462,9 @@ fn an_unreadable_window_does_not_consume_its_file_key() {
     let mut h = History::open_in_memory().unwrap();
     let mut r = MonitoringResult::new("w.csv");
     r.error = Some(WindowError {
-        kind: "unreadable".into(),
+        kind: ml_monitor::monitoring::WindowErrorKind::Data(
+            ml_monitor::data::DataErrorKind::Unreadable,
+        ),
         message: "w.csv: cannot read: Permission denied".into(),
         file: "w.csv".into(),
         line: None,

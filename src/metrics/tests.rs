@@ -393,7 +393,9 @@ fn error_windows_count_but_keep_the_last_figures() {
     state.observe(&full_result(), 0.02);
     let mut bad = MonitoringResult::new("bad.csv");
     bad.error = Some(ml_monitor::monitoring::WindowError {
-        kind: "parse".into(),
+        kind: ml_monitor::monitoring::WindowErrorKind::Data(
+            ml_monitor::data::DataErrorKind::RaggedRow,
+        ),
         message: "line 3".into(),
         file: "bad.csv".into(),
         line: Some(3),

@@ -38,23 +38,6 @@ pub enum EncodeError {
     },
 }
 
-impl From<EncodeError> for crate::drift::DriftError {
-    fn from(e: EncodeError) -> Self {
-        match e {
-            EncodeError::MissingFeature(name) => crate::drift::DriftError::MissingFeature(name),
-            EncodeError::KindMismatch {
-                feature,
-                expected,
-                found,
-            } => crate::drift::DriftError::KindMismatch {
-                feature,
-                expected,
-                found,
-            },
-        }
-    }
-}
-
 impl From<EncodeError> for super::ModelError {
     fn from(e: EncodeError) -> Self {
         match e {

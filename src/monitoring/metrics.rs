@@ -30,7 +30,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::drift::sort_non_missing;
+pub use crate::stats::roc_auc::roc_auc;
 
 /// Classification metrics of one window.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -229,50 +229,6 @@ pub fn regression_metrics(y_true: &[f64], y_pred: &[f64]) -> Option<RegressionMe
     })
 }
 
-/// Area under the ROC curve of `scores` for the positives in `labels`: the probability that a
-/// random positive scores above a random negative, ties counting half (Mann–Whitney U over
-/// `n_pos · n_neg`). Exact: U is accumulated in integers, and only the final division rounds.
-///
-/// O(n log n). Pairs whose score is NaN are skipped, and the longer slice is truncated to the
-/// shorter. `None` when either class is absent.
-pub fn roc_auc(labels: &[bool], scores: &[f64]) -> Option<f64> {
-    // Sized exactly: grown by doubling, the two vectors would be copied a dozen times.
-    let n_true = labels.iter().zip(scores).filter(|(&l, _)| l).count();
-    let mut positives = Vec::with_capacity(n_true);
-    let mut negatives = Vec::with_capacity(scores.len().min(labels.len()) - n_true);
-    for (&s, &l) in scores.iter().zip(labels) {
-        if l {
-            positives.push(s);
-        } else {
-            negatives.push(s);
-        }
-    }
-    // Each class sorted in its own memory (the drift tests' radix sort, which also drops
-    // NaN); the sort is most of the cost.
-    let positives = sort_non_missing(positives);
-    let negatives = sort_non_missing(negatives);
-    if positives.is_empty() || negatives.is_empty() {
-        return None;
-    }
-    // 2·U: each positive earns 2 per negative strictly below it and 1 per tied negative.
-    // Ties are grouped by `==`, so -0.0 and 0.0 (adjacent under total_cmp) are one group.
-    let mut twice_u: u128 = 0;
-    let (mut below, mut not_above) = (0usize, 0usize);
-    for group in positives.chunk_by(|a, b| a == b) {
-        let v = group[0];
-        while below < negatives.len() && negatives[below] < v {
-            below += 1;
-        }
-        not_above = not_above.max(below);
-        while not_above < negatives.len() && negatives[not_above] <= v {
-            not_above += 1;
-        }
-        twice_u += group.len() as u128 * (2 * below + (not_above - below)) as u128;
-    }
-    let (n_pos, n_neg) = (positives.len() as u128, negatives.len() as u128);
-    Some(twice_u as f64 / (2 * n_pos * n_neg) as f64)
-}
-
 /// The distinct values (no NaN, no -0.0), ascending. Labels have few classes, so they are
 /// collected by a linear scan; past [`FEW_CLASSES`] it falls back to sorting everything.
 fn distinct_sorted(values: impl Iterator<Item = f64> + Clone) -> Vec<f64> {
@@ -402,15 +358,6 @@ mod tests {
         let off = regression_metrics(&[0.1, 0.1, 0.1], &[0.1, 0.1, 0.2]);
         assert_eq!(off.map(|m| m.r2), Some(0.0));
         assert_eq!(regression_metrics(&[4.0], &[5.0]).map(|m| m.r2), Some(0.0));
-    }
-
-    #[test]
-    fn auc_ties_and_degenerate() {
-        assert_eq!(roc_auc(&[true, false], &[0.5, 0.5]), Some(0.5));
-        assert_eq!(roc_auc(&[true, false], &[0.0, -0.0]), Some(0.5));
-        assert_eq!(roc_auc(&[true, false, true], &[0.9, 0.1, 0.1]), Some(0.75));
-        assert_eq!(roc_auc(&[true, true], &[0.9, 0.1]), None);
-        assert_eq!(roc_auc(&[true, false, false], &[f64::NAN, 0.1, 0.2]), None);
     }
 
     #[test]

@@ -2,17 +2,20 @@
 //! into one [`MonitoringResult`] per window.
 
 pub mod alerts;
+mod evaluate;
 pub mod incidents;
 pub mod metrics;
 pub mod monitor;
 pub mod quality;
+pub mod reference_stats;
 pub mod result;
 
 pub use alerts::{Alert, AlertKind, AlertLevel, AlertManager, AlertThresholds};
 pub use incidents::{
     ChangeKind, Incident, IncidentChange, IncidentKey, IncidentStatus, IncidentTracker,
 };
-pub use monitor::{Metadata, ModelMonitor, MonitorError};
+pub use monitor::{Metadata, ModelMonitor, MonitorBuilder, MonitorError, UnorderedWindow};
 pub use result::{
-    FeatureQuality, MonitoringResult, Performance, PredictionSource, PredictionStats, WindowError,
+    FeatureQuality, MonitorStage, MonitoringResult, Performance, PredictionSource, PredictionStats,
+    WindowError, WindowErrorKind,
 };

@@ -3,6 +3,9 @@
 //! The monitor owns the detectors, the reference profile, the alert manager and an in-memory
 //! history, as the seed's Python class did. Persistence is not its business: the binary attaches
 //! a SQLite sink, library users keep what they like.
+//!
+//! It is built through [`MonitorBuilder`], which checks the configuration and fits the
+//! reference, so a monitor that exists can monitor: there is no "before the reference" state.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -10,40 +13,205 @@ use std::sync::Arc;
 use rayon::prelude::*;
 
 use super::alerts::AlertManager;
+use super::evaluate::{detect_all, evaluate_predictions, predictions};
 use super::incidents::IncidentTracker;
-use super::metrics::{classification_metrics, regression_metrics};
 use super::quality::ReferenceProfile;
-use super::result::{
-    FeatureQuality, MonitoringResult, Performance, PredictionSource, PredictionStats, WindowError,
-};
-use crate::config::{DetectorKind, MonitorConfig, Task};
-use crate::data::{ColumnData, DataError, DataWindow};
-use crate::drift::reference_stats::ReferenceStats;
+use super::reference_stats::ReferenceStats;
+use super::result::{MonitoringResult, WindowError};
+use crate::config::{DetectorKind, InvalidValue, MonitorConfig};
+use crate::data::{Column, ColumnData, DataError, DataWindow};
 use crate::drift::{
-    sort_in_place, sort_non_missing, ColumnUse, DriftDetector, DriftError, DriftResult,
-    MLBasedDriftDetector, Prepared, SortBuffers, StatTest, StatisticalDriftDetector,
+    sort_in_place, sort_non_missing, ColumnUse, DriftDetector, DriftError, External,
+    MLBasedDriftDetector, Prepared, PreparedDetector, SortBuffers, StatTest,
+    StatisticalDriftDetector,
 };
 use crate::model::{Model, ModelError};
 
 /// Free-form metadata attached to a result (source file, batch id, ...).
 pub type Metadata = BTreeMap<String, serde_json::Value>;
 
-/// Why the monitor could not take a reference.
+/// Why a monitor could not be built or take a reference.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum MonitorError {
+    #[error("configuration: {0}")]
+    Config(#[from] InvalidValue),
+    #[error(
+        "detector \"{0}\" is given twice (each runs once; a second would overwrite the first)"
+    )]
+    DuplicateDetector(String),
     #[error("reference: {0}")]
     Drift(#[from] DriftError),
     #[error("reference: {0}")]
     Model(#[from] ModelError),
-    #[error("monitor used before set_reference")]
-    NoReference,
+}
+
+/// Sets a monitor up: the configuration, then optionally a model, a history limit, an alert
+/// manager or detectors of your own; then one of the `build` calls, which takes the reference.
+///
+/// ```no_run
+/// # use ml_monitor::{data, ModelMonitor, MonitorConfig};
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let config = MonitorConfig::default();
+/// let (reference, schema) = data::read_reference("reference.csv".as_ref(), &config.columns)?;
+/// let mut monitor = ModelMonitor::builder(config).history_limit(100).build(&reference)?;
+/// let window = data::read_window("window_0001.csv".as_ref(), &schema)?;
+/// let result = monitor.monitor(&window);
+/// # Ok(()) }
+/// ```
+pub struct MonitorBuilder {
+    config: MonitorConfig,
+    model: Option<Arc<dyn Model>>,
+    history_limit: Option<usize>,
+    alerts: Option<AlertManager>,
+    detectors: Option<Vec<Box<dyn DriftDetector>>>,
+}
+
+impl MonitorBuilder {
+    /// Computes predictions with this model instead of reading the prediction column.
+    pub fn model(mut self, model: Arc<dyn Model>) -> Self {
+        self.model = Some(model);
+        self
+    }
+
+    /// Keeps at most `n` results in the in-memory history (oldest dropped first).
+    pub fn history_limit(mut self, n: usize) -> Self {
+        self.history_limit = Some(n);
+        self
+    }
+
+    /// Uses this alert manager (custom thresholds, logging) instead of one made from the
+    /// configuration's `alerts` section. Its thresholds are checked like the file's.
+    pub fn alert_manager(mut self, alerts: AlertManager) -> Self {
+        self.alerts = Some(alerts);
+        self
+    }
+
+    /// Runs these detectors instead of the configuration's `drift.detectors` (for library users
+    /// composing their own). Each is fitted and run on whole windows; names must be distinct.
+    pub fn detectors(mut self, detectors: Vec<Box<dyn DriftDetector>>) -> Self {
+        self.detectors = Some(detectors);
+        self
+    }
+
+    /// Checks the configuration and fits every detector on `reference`.
+    pub fn build(self, reference: &DataWindow) -> Result<ModelMonitor, MonitorError> {
+        let mut monitor = self.unfitted()?;
+        monitor.set_reference(reference)?;
+        Ok(monitor)
+    }
+
+    /// [`MonitorBuilder::build`] for a reference the caller is done with: each numeric column
+    /// is sorted in its own memory, which the fitted detectors keep, instead of being copied
+    /// (fresh memory costs a page fault per 4 KB, as much as the sort on a virtual machine).
+    /// The results are the same.
+    pub fn build_owned(self, reference: DataWindow) -> Result<ModelMonitor, MonitorError> {
+        let mut monitor = self.unfitted()?;
+        monitor.set_reference_owned(reference)?;
+        Ok(monitor)
+    }
+
+    /// Takes the reference from saved statistics instead of rows: the PSI and chi-square
+    /// detectors are fitted from `stats` and its profile serves quality checks and prediction
+    /// shift. KS, the classifier, or a detector of your own needs the raw reference rows: the
+    /// error names it.
+    pub fn build_from_stats(self, stats: &ReferenceStats) -> Result<ModelMonitor, MonitorError> {
+        let mut monitor = self.unfitted()?;
+        monitor.set_reference_stats(stats)?;
+        Ok(monitor)
+    }
+
+    fn unfitted(self) -> Result<ModelMonitor, MonitorError> {
+        self.config.validate()?;
+        let alerts = match self.alerts {
+            Some(alerts) => {
+                alerts.thresholds().validate()?;
+                alerts
+            }
+            None => AlertManager::new(self.config.alerts.clone()),
+        };
+        let detectors = match self.detectors {
+            Some(custom) => custom
+                .into_iter()
+                .map(|d| -> Box<dyn PreparedDetector> { Box::new(External(d)) })
+                .collect(),
+            None => detectors_from(&self.config),
+        };
+        let mut names: Vec<&str> = detectors.iter().map(|d| d.name()).collect();
+        names.sort_unstable();
+        if let Some(pair) = names.windows(2).find(|p| p[0] == p[1]) {
+            return Err(MonitorError::DuplicateDetector(pair[0].to_string()));
+        }
+        Ok(ModelMonitor {
+            config: self.config,
+            detectors,
+            profile: ReferenceProfile::default(),
+            model: self.model,
+            incidents: IncidentTracker::new(alerts.thresholds().resolve_after),
+            alerts,
+            history: Vec::new(),
+            history_limit: self.history_limit,
+            sort_buffers: SortBuffers::default(),
+        })
+    }
+}
+
+/// The configuration's detectors, in its order (validated: no duplicates).
+fn detectors_from(config: &MonitorConfig) -> Vec<Box<dyn PreparedDetector>> {
+    config
+        .drift
+        .detectors
+        .iter()
+        .map(|&kind| -> Box<dyn PreparedDetector> {
+            let stat = || config.drift.statistical.clone();
+            match kind {
+                DetectorKind::Ks => Box::new(StatisticalDriftDetector::new(StatTest::Ks, stat())),
+                DetectorKind::Psi => Box::new(StatisticalDriftDetector::new(StatTest::Psi, stat())),
+                DetectorKind::Chi2 => {
+                    Box::new(StatisticalDriftDetector::new(StatTest::Chi2, stat()))
+                }
+                DetectorKind::Classifier => {
+                    Box::new(MLBasedDriftDetector::new(config.drift.classifier.clone()))
+                }
+            }
+        })
+        .collect()
+}
+
+/// A window whose numeric columns were each sorted in their own memory by
+/// [`ModelMonitor::monitor_unordered`]: every column still holds its values (missing ones
+/// last), but the rows no longer line up, so only one column at a time can be read.
+#[derive(Debug)]
+pub struct UnorderedWindow {
+    window: DataWindow,
+}
+
+impl UnorderedWindow {
+    /// The window's name.
+    pub fn name(&self) -> &str {
+        &self.window.name
+    }
+
+    /// Rows it had.
+    pub fn rows(&self) -> usize {
+        self.window.rows()
+    }
+
+    /// Its feature columns, each on its own.
+    pub fn features(&self) -> &[Column] {
+        &self.window.features
+    }
+
+    /// The feature column called `name`.
+    pub fn feature(&self, name: &str) -> Option<&Column> {
+        self.window.feature(name)
+    }
 }
 
 /// Watches a model through successive windows.
 pub struct ModelMonitor {
     config: MonitorConfig,
-    detectors: Vec<Box<dyn DriftDetector>>,
-    profile: Option<ReferenceProfile>,
+    detectors: Vec<Box<dyn PreparedDetector>>,
+    profile: ReferenceProfile,
     model: Option<Arc<dyn Model>>,
     alerts: AlertManager,
     incidents: IncidentTracker,
@@ -60,7 +228,6 @@ impl std::fmt::Debug for ModelMonitor {
                 "detectors",
                 &self.detectors.iter().map(|d| d.name()).collect::<Vec<_>>(),
             )
-            .field("has_reference", &self.profile.is_some())
             .field("has_model", &self.model.is_some())
             .field("history", &self.history.len())
             .finish()
@@ -68,74 +235,16 @@ impl std::fmt::Debug for ModelMonitor {
 }
 
 impl ModelMonitor {
-    /// A monitor with the configuration's detectors and thresholds.
-    pub fn new(config: MonitorConfig) -> Self {
-        let detectors = Self::detectors_from(&config);
-        let alerts = AlertManager::new(config.alerts.clone());
-        let incidents = IncidentTracker::new(config.alerts.resolve_after);
-        ModelMonitor {
+    /// Starts a monitor with the configuration's detectors and thresholds; the builder's
+    /// `build` calls check the configuration and take the reference.
+    pub fn builder(config: MonitorConfig) -> MonitorBuilder {
+        MonitorBuilder {
             config,
-            detectors,
-            profile: None,
             model: None,
-            alerts,
-            incidents,
-            history: Vec::new(),
             history_limit: None,
-            sort_buffers: SortBuffers::default(),
+            alerts: None,
+            detectors: None,
         }
-    }
-
-    fn detectors_from(config: &MonitorConfig) -> Vec<Box<dyn DriftDetector>> {
-        let mut kinds = config.drift.detectors.clone();
-        kinds.dedup();
-        kinds
-            .into_iter()
-            .map(|kind| -> Box<dyn DriftDetector> {
-                let stat = config.drift.statistical.clone();
-                match kind {
-                    DetectorKind::Ks => Box::new(StatisticalDriftDetector::new(StatTest::Ks, stat)),
-                    DetectorKind::Psi => {
-                        Box::new(StatisticalDriftDetector::new(StatTest::Psi, stat))
-                    }
-                    DetectorKind::Chi2 => {
-                        Box::new(StatisticalDriftDetector::new(StatTest::Chi2, stat))
-                    }
-                    DetectorKind::Classifier => {
-                        Box::new(MLBasedDriftDetector::new(config.drift.classifier.clone()))
-                    }
-                }
-            })
-            .collect()
-    }
-
-    /// Replaces the detectors with these (for library users composing their own).
-    pub fn with_detectors(mut self, detectors: Vec<Box<dyn DriftDetector>>) -> Self {
-        self.detectors = detectors;
-        self
-    }
-
-    /// Adds a detector.
-    pub fn add_detector(&mut self, detector: Box<dyn DriftDetector>) {
-        self.detectors.push(detector);
-    }
-
-    /// Computes predictions with this model instead of reading the prediction column.
-    pub fn with_model(mut self, model: Arc<dyn Model>) -> Self {
-        self.model = Some(model);
-        self
-    }
-
-    /// Keeps at most `n` results in the in-memory history (oldest dropped first).
-    pub fn with_history_limit(mut self, n: usize) -> Self {
-        self.history_limit = Some(n);
-        self
-    }
-
-    /// Replaces the alert manager (custom thresholds, logging).
-    pub fn with_alert_manager(mut self, alerts: AlertManager) -> Self {
-        self.alerts = alerts;
-        self
     }
 
     /// The configuration in force.
@@ -164,11 +273,7 @@ impl ModelMonitor {
         // A prediction column the reference had and the window lost (or filled with
         // non-numbers) is a data-quality problem, not a quiet null.
         let expected = result.error.is_none()
-            && (self.model.is_some()
-                || self
-                    .profile
-                    .as_ref()
-                    .is_some_and(|p| p.prediction_mean.is_some()));
+            && (self.model.is_some() || self.profile.prediction_mean.is_some());
         if expected {
             let column = self.config.columns.prediction.clone();
             if let Some(alert) = self.alerts.check_predictions(result, &column) {
@@ -186,7 +291,7 @@ impl ModelMonitor {
             .collect()
     }
 
-    /// Fits every detector and profiles the reference.
+    /// Replaces the reference: refits every detector and profiles it anew.
     pub fn set_reference(&mut self, reference: &DataWindow) -> Result<(), MonitorError> {
         // One sorted copy of each numeric column serves every detector; the profile is made
         // beside the fits.
@@ -212,12 +317,9 @@ impl ModelMonitor {
         Ok(())
     }
 
-    /// [`ModelMonitor::set_reference`] for a reference the caller is done with: each numeric
-    /// column is sorted in its own memory, which the fitted detectors keep, instead of being
-    /// copied (fresh memory costs a page fault per 4 KB, as much as the sort on a virtual
-    /// machine). When the model or a detector needs the reference's rows this is
-    /// `set_reference` followed by [`ModelMonitor::recycle`].
-    pub fn set_reference_owned(&mut self, mut reference: DataWindow) -> Result<(), MonitorError> {
+    /// `set_reference` sorting the reference's columns in their own memory; when the model or
+    /// a detector needs the reference's rows it is `set_reference` then `recycle`.
+    fn set_reference_owned(&mut self, mut reference: DataWindow) -> Result<(), MonitorError> {
         if self.column_use() == ColumnUse::Rows {
             let fitted = self.set_reference(&reference);
             self.recycle(reference);
@@ -256,7 +358,7 @@ impl ModelMonitor {
     }
 
     fn reference_fitted(&mut self, profile: ReferenceProfile, reference: &DataWindow) {
-        self.profile = Some(profile);
+        self.profile = profile;
         // One window's sorted columns: one buffer per numeric feature.
         let numeric = reference
             .features
@@ -266,10 +368,9 @@ impl ModelMonitor {
         self.sort_buffers.set_limit(numeric);
     }
 
-    /// Takes a window the caller is done with (the reference once `set_reference` has fitted
-    /// it, say): the memory of its numeric features is reused for the next windows' sorted
-    /// columns instead of being freed and faulted in again.
-    pub fn recycle(&self, window: DataWindow) {
+    /// Takes a window the caller is done with: the memory of its numeric features is reused
+    /// for the next windows' sorted columns instead of being freed and faulted in again.
+    fn recycle(&self, window: DataWindow) {
         for column in window.features {
             if let ColumnData::Numeric(values) = column.data {
                 self.sort_buffers.give(values);
@@ -277,53 +378,50 @@ impl ModelMonitor {
         }
     }
 
-    /// Takes the reference from saved statistics instead of rows: refits the PSI and chi-square
-    /// detectors (with this monitor's statistical settings) from `stats` and uses its profile
-    /// for quality checks and prediction shift. KS, the classifier, or any other detector needs
-    /// the raw reference rows: the error names it and nothing is changed.
-    pub fn set_reference_stats(&mut self, stats: &ReferenceStats) -> Result<(), MonitorError> {
-        let mut refitted: Vec<Box<dyn DriftDetector>> = Vec::with_capacity(self.detectors.len());
+    /// Refits the PSI and chi-square detectors (with this monitor's statistical settings) from
+    /// saved statistics; any other detector makes it an error and nothing is changed.
+    fn set_reference_stats(&mut self, stats: &ReferenceStats) -> Result<(), MonitorError> {
+        let mut refitted: Vec<Box<dyn PreparedDetector>> = Vec::with_capacity(self.detectors.len());
         for detector in &self.detectors {
-            let test = match detector.name() {
-                "psi" => StatTest::Psi,
-                "chi2" => StatTest::Chi2,
-                other => return Err(DriftError::NeedsRawReference(other.to_string()).into()),
+            let test = match detector.name().parse::<DetectorKind>() {
+                Ok(DetectorKind::Psi) => StatTest::Psi,
+                Ok(DetectorKind::Chi2) => StatTest::Chi2,
+                _ => return Err(DriftError::NeedsRawReference(detector.name().to_string()).into()),
             };
             let mut d = StatisticalDriftDetector::new(test, self.config.drift.statistical.clone());
-            d.fit_stats(stats)?;
+            d.fit_summary(stats.rows, stats.psi_bins, &stats.features)?;
             refitted.push(Box::new(d));
         }
         self.detectors = refitted;
-        self.profile = Some(stats.profile.clone());
+        self.profile = stats.profile.clone();
         Ok(())
     }
 
-    /// Uses a saved profile for quality checks and prediction shift (detectors still need
-    /// `set_reference` or their own fit).
-    pub fn set_reference_profile(&mut self, profile: ReferenceProfile) {
-        self.profile = Some(profile);
-    }
-
-    /// The reference profile, once set.
-    pub fn reference_profile(&self) -> Option<&ReferenceProfile> {
-        self.profile.as_ref()
+    /// The reference profile.
+    pub fn reference_profile(&self) -> &ReferenceProfile {
+        &self.profile
     }
 
     /// Monitors one window: drift, quality, performance, predictions, alerts.
-    pub fn monitor(&mut self, window: &DataWindow, metadata: Metadata) -> MonitoringResult {
+    pub fn monitor(&mut self, window: &DataWindow) -> MonitoringResult {
+        self.monitor_with(window, Metadata::new())
+    }
+
+    /// [`ModelMonitor::monitor`] with metadata attached to the result (source file, batch id).
+    pub fn monitor_with(&mut self, window: &DataWindow, metadata: Metadata) -> MonitoringResult {
         self.monitor_sorted(window, metadata, false)
     }
 
-    /// [`ModelMonitor::monitor`] for a window the caller no longer needs in row order: each
-    /// numeric column is sorted in its own memory ([`sort_in_place`]: the column keeps its
-    /// values, NaN last, but its rows no longer line up with the other columns') instead of
-    /// into copies. The result is the same. When the model or a detector needs the rows, or
-    /// no detector sorts, the window is left as it is.
-    pub fn monitor_in_place(
+    /// [`ModelMonitor::monitor_with`] for a window the caller no longer needs in row order:
+    /// each numeric column is sorted in its own memory instead of into copies (the fastest
+    /// path, the one the binary takes), and the window comes back as an [`UnorderedWindow`],
+    /// which offers only column-wise access. The result is the same. When the model or a
+    /// detector needs the rows, or no detector sorts, the columns are left as they are.
+    pub fn monitor_unordered(
         &mut self,
-        window: &mut DataWindow,
+        mut window: DataWindow,
         metadata: Metadata,
-    ) -> MonitoringResult {
+    ) -> (MonitoringResult, UnorderedWindow) {
         let in_place = self.column_use() == ColumnUse::Sorted;
         if in_place {
             window.features.par_iter_mut().for_each(|c| {
@@ -332,7 +430,8 @@ impl ModelMonitor {
                 }
             });
         }
-        self.monitor_sorted(window, metadata, in_place)
+        let result = self.monitor_sorted(&window, metadata, in_place);
+        (result, UnorderedWindow { window })
     }
 
     /// `in_place`: the window's numeric columns are sorted ([`sort_in_place`]).
@@ -360,16 +459,10 @@ impl ModelMonitor {
         result: &mut MonitoringResult,
         in_place: bool,
     ) -> Result<(), WindowError> {
-        let Some(profile) = &self.profile else {
-            return Err(window_error(
-                "no_reference",
-                &window.name,
-                MonitorError::NoReference.to_string(),
-            ));
-        };
         // Quality, predictions and metrics on one core while the detectors run on the others:
         // the detectors parallelise over features, the rest would otherwise wait for them.
-        let (model, task, detectors, buffers) = (
+        let (profile, model, task, detectors, buffers) = (
+            &self.profile,
             self.model.as_deref(),
             self.config.task,
             &mut self.detectors,
@@ -434,248 +527,6 @@ impl ModelMonitor {
     }
 }
 
-/// Predictions from the model, or else from the window's prediction column.
-fn predictions(
-    model: Option<&dyn Model>,
-    window: &DataWindow,
-) -> Result<Option<(Vec<f64>, PredictionSource)>, ModelError> {
-    if let Some(model) = model {
-        return model
-            .predict(window)
-            .map(|p| Some((p, PredictionSource::Model)));
-    }
-    Ok(window
-        .prediction_values()
-        .map(|p| (p.to_vec(), PredictionSource::Column)))
-}
-
-/// What a window's predictions give.
-struct Predicted {
-    source: PredictionSource,
-    stats: Option<PredictionStats>,
-    shift: Option<f64>,
-    performance: Option<Performance>,
-}
-
-/// Data quality, and prediction statistics, shift and performance when there are predictions.
-fn evaluate_predictions(
-    profile: &ReferenceProfile,
-    model: Option<&dyn Model>,
-    task: Task,
-    window: &DataWindow,
-) -> Result<(BTreeMap<String, FeatureQuality>, Option<Predicted>), WindowError> {
-    let quality = profile.quality(window);
-    let predictions = predictions(model, window)
-        .map_err(|e| window_error("model", &window.name, e.to_string()))?;
-    let Some((predictions, source)) = predictions else {
-        return Ok((quality, None));
-    };
-    let stats = PredictionStats::from_values(&predictions);
-    let shift = match (&stats, profile.prediction_mean) {
-        (Some(stats), Some(reference)) => Some((stats.mean - reference).abs()),
-        _ => None,
-    };
-    let performance = window.target_values().and_then(|target| match task {
-        Task::Classification => {
-            classification_metrics(target, &predictions).map(Performance::Classification)
-        }
-        Task::Regression => regression_metrics(target, &predictions).map(Performance::Regression),
-    });
-    Ok((
-        quality,
-        Some(Predicted {
-            source,
-            stats,
-            shift,
-            performance,
-        }),
-    ))
-}
-
-/// Runs every detector on the window, sharing its sorted columns between them; the sorted
-/// columns' memory goes back to `buffers` for the next window. `in_place`: the window's
-/// numeric columns are sorted already.
-fn detect_all(
-    detectors: &mut [Box<dyn DriftDetector>],
-    window: &DataWindow,
-    buffers: &SortBuffers,
-    in_place: bool,
-) -> Result<BTreeMap<String, DriftResult>, WindowError> {
-    let prepared = if in_place {
-        Prepared::sorted_in_place(window)
-    } else {
-        Prepared::with_buffers(window, buffers)
-    };
-    let mut drift = BTreeMap::new();
-    for detector in detectors {
-        let name = detector.name().to_string();
-        let result = detector
-            .detect_prepared(&prepared)
-            .map_err(|e| window_error("drift", &window.name, format!("{name}: {e}")))?;
-        drift.insert(name, result);
-    }
-    prepared.recycle();
-    Ok(drift)
-}
-
-fn window_error(kind: &str, window: &str, message: String) -> WindowError {
-    WindowError {
-        kind: kind.to_string(),
-        message,
-        file: window.to_string(),
-        line: None,
-        column: None,
-    }
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::data::Column;
-
-    /// `rows` rows: two numeric features (one with NaN), one categorical, a probability
-    /// prediction and a target; `shift` moves the first feature.
-    fn window(name: &str, rows: usize, shift: f64) -> DataWindow {
-        let mut x = 0x2545_F491_4F6C_DD1D_u64 ^ rows as u64;
-        let mut next = move || {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            (x >> 11) as f64 / (1u64 << 53) as f64
-        };
-        let a: Vec<f64> = (0..rows).map(|_| next() * 10.0 + shift).collect();
-        let b: Vec<f64> = (0..rows)
-            .map(|i| if i % 17 == 0 { f64::NAN } else { next() })
-            .collect();
-        let colours = ["red", "green", "blue"];
-        let c: Vec<Option<&str>> = (0..rows).map(|i| Some(colours[i % 3])).collect();
-        let p: Vec<f64> = (0..rows).map(|_| next()).collect();
-        let t: Vec<f64> = p.iter().map(|&v| f64::from(u8::from(v > 0.4))).collect();
-        DataWindow::new(
-            name,
-            vec![
-                Column::numeric("a", a),
-                Column::numeric("b", b),
-                Column::categorical("c", &c),
-            ],
-            Some(Column::numeric("prediction", p)),
-            Some(Column::numeric("target", t)),
-        )
-        .expect("columns of one length")
-    }
-
-    #[test]
-    fn recycled_memory_gives_the_same_results() {
-        let reference = window("reference.csv", 400, 0.0);
-        let mut plain = ModelMonitor::new(MonitorConfig::default());
-        plain.set_reference(&reference).expect("fits");
-        let mut recycling = ModelMonitor::new(MonitorConfig::default());
-        recycling.set_reference(&reference).expect("fits");
-        recycling.recycle(reference);
-        // The reference's two numeric features, not its prediction or target.
-        assert_eq!(recycling.sort_buffers.len(), 2);
-        // Windows larger and smaller than the reference, with and without drift.
-        for (rows, shift) in [(300, 0.0), (600, 3.0), (250, 0.0), (400, 5.0)] {
-            let w = window("w.csv", rows, shift);
-            let a = plain.monitor(&w, Metadata::new());
-            let b = recycling.monitor(&w, Metadata::new());
-            assert_eq!(a.drift, b.drift, "{rows} rows");
-            assert_eq!(a.data_quality, b.data_quality);
-            assert_eq!(a.performance, b.performance);
-            assert_eq!(
-                a.drift["ks"].features["a"].drifted,
-                shift > 0.0,
-                "{rows} rows"
-            );
-            // The window's sorted copies came back for the next one.
-            assert_eq!(recycling.sort_buffers.len(), 2);
-        }
-    }
-
-    /// A result as JSON without its timestamps (the only fields two runs may differ in).
-    fn comparable(result: &MonitoringResult) -> serde_json::Value {
-        let mut value = serde_json::to_value(result).expect("serialises");
-        if let Some(object) = value.as_object_mut() {
-            object.remove("timestamp");
-            for key in ["alerts", "incidents"] {
-                for item in object
-                    .get_mut(key)
-                    .and_then(|a| a.as_array_mut())
-                    .into_iter()
-                    .flatten()
-                {
-                    if let Some(item) = item.as_object_mut() {
-                        for time in ["timestamp", "opened_at", "updated_at", "resolved_at"] {
-                            item.remove(time);
-                        }
-                    }
-                }
-            }
-        }
-        value
-    }
-
-    fn numeric_bits(window: &DataWindow) -> Vec<Vec<u64>> {
-        window
-            .features
-            .iter()
-            .filter_map(|c| c.as_numeric())
-            .map(|v| v.iter().map(|x| x.to_bits()).collect())
-            .collect()
-    }
-
-    #[test]
-    fn sorting_in_place_gives_the_same_results() {
-        use crate::config::DetectorKind::{Chi2, Classifier, Ks, Psi};
-        // KS sorts (in place); PSI and chi-square alone do not need to; the classifier needs
-        // the rows in order (no sorting in place).
-        for (detectors, sorts) in [
-            (vec![Ks, Psi, Chi2], true),
-            (vec![Psi, Ks], true),
-            (vec![Psi, Chi2], false),
-            (vec![Ks, Classifier], false),
-        ] {
-            let mut config = MonitorConfig::default();
-            config.drift.detectors = detectors.clone();
-            config.drift.statistical.confirmation_windows = 2;
-            let reference = window("reference.csv", 400, 0.0);
-            let mut copying = ModelMonitor::new(config.clone());
-            copying.set_reference(&reference).expect("fits");
-            let mut in_place = ModelMonitor::new(config);
-            in_place.set_reference_owned(reference).expect("fits");
-            // Drift confirmed only on the second drifting window: the guard's state too.
-            for (rows, shift) in [(300, 0.0), (600, 3.0), (250, 3.0), (20, 0.0), (400, 5.0)] {
-                let w = window("w.csv", rows, shift);
-                let mut sorted = w.clone();
-                let a = copying.monitor(&w, Metadata::new());
-                let b = in_place.monitor_in_place(&mut sorted, Metadata::new());
-                assert_eq!(comparable(&a), comparable(&b), "{detectors:?}, {rows} rows");
-                let (before, after) = (numeric_bits(&w), numeric_bits(&sorted));
-                if sorts {
-                    for (mut original, reordered) in before.into_iter().zip(after) {
-                        // Each column keeps its values; NaN (one pattern) sorts last.
-                        assert!(reordered.windows(2).all(|p| f64::from_bits(p[0])
-                            .total_cmp(&f64::from_bits(p[1]))
-                            .is_le()));
-                        let mut reordered = reordered;
-                        let nan = f64::NAN.to_bits();
-                        for bits in original.iter_mut().chain(reordered.iter_mut()) {
-                            if f64::from_bits(*bits).is_nan() {
-                                *bits = nan;
-                            }
-                        }
-                        original.sort_unstable();
-                        reordered.sort_unstable();
-                        assert_eq!(original, reordered);
-                    }
-                } else {
-                    assert_eq!(before, after, "{detectors:?}: rows left in order");
-                }
-            }
-            assert_eq!(
-                comparable(&copying.history()[4]),
-                comparable(&in_place.history()[4])
-            );
-        }
-    }
-}
+#[path = "monitor_tests.rs"]
+mod tests;

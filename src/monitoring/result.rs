@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::alerts::{Alert, AlertLevel};
 use super::incidents::IncidentChange;
 use super::metrics::{ClassificationMetrics, RegressionMetrics};
-use crate::data::DataError;
+use crate::data::{DataError, DataErrorKind};
 use crate::drift::DriftResult;
 
 /// Model quality on a window with targets.
@@ -89,10 +89,49 @@ pub struct FeatureQuality {
     pub out_of_range: Option<f64>,
 }
 
+/// The step of monitoring that failed on a window that was read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MonitorStage {
+    /// The model could not predict.
+    Model,
+    /// A drift detector failed.
+    Drift,
+    /// Only in histories written before monitors were built with their reference.
+    NoReference,
+}
+
+/// What went wrong with a window: reading it, or a step of monitoring it. Serialised as the
+/// bare snake_case name (`ragged_row`, `drift`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum WindowErrorKind {
+    Monitor(MonitorStage),
+    Data(DataErrorKind),
+}
+
+impl WindowErrorKind {
+    /// The snake_case name used in output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WindowErrorKind::Monitor(MonitorStage::Model) => "model",
+            WindowErrorKind::Monitor(MonitorStage::Drift) => "drift",
+            WindowErrorKind::Monitor(MonitorStage::NoReference) => "no_reference",
+            WindowErrorKind::Data(kind) => kind.as_str(),
+        }
+    }
+}
+
+impl std::fmt::Display for WindowErrorKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// Why a window has no figures.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct WindowError {
-    pub kind: String,
+    pub kind: WindowErrorKind,
     pub message: String,
     pub file: String,
     #[serde(default)]
@@ -104,7 +143,7 @@ pub struct WindowError {
 impl From<&DataError> for WindowError {
     fn from(e: &DataError) -> Self {
         WindowError {
-            kind: e.kind().to_string(),
+            kind: WindowErrorKind::Data(e.kind()),
             message: e.to_string(),
             file: e.file().display().to_string(),
             line: e.line(),
@@ -186,6 +225,31 @@ impl MonitoringResult {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn window_error_kinds_serialise_as_their_bare_names() {
+        for (kind, name) in [
+            (
+                WindowErrorKind::Data(DataErrorKind::RaggedRow),
+                "ragged_row",
+            ),
+            (
+                WindowErrorKind::Data(DataErrorKind::Unreadable),
+                "unreadable",
+            ),
+            (WindowErrorKind::Monitor(MonitorStage::Drift), "drift"),
+            (WindowErrorKind::Monitor(MonitorStage::Model), "model"),
+        ] {
+            let json = serde_json::to_string(&kind).expect("serialises");
+            assert_eq!(json, format!("\"{name}\""));
+            assert_eq!(kind.as_str(), name);
+            let back: WindowErrorKind = serde_json::from_str(&json).expect("reads back");
+            assert_eq!(back, kind);
+        }
+        // A kind from a newer build still reads.
+        let other: WindowErrorKind = serde_json::from_str("\"future_kind\"").expect("reads");
+        assert_eq!(other, WindowErrorKind::Data(DataErrorKind::Other));
+    }
 
     #[test]
     fn prediction_stats_match_two_pass_formulas() {

@@ -83,7 +83,7 @@ pub fn parse(text: &str, origin: &Path) -> Result<Vec<SinkSpec>, String> {
             Some(l) => l
                 .get_ref()
                 .parse::<AlertLevel>()
-                .map_err(|e| at(l.span(), "min_level", e))?,
+                .map_err(|e| at(l.span(), "min_level", e.to_string()))?,
             None => AlertLevel::Warning,
         };
         let duration = |v: &Option<Spanned<String>>, key: &str, default: Duration| match v {

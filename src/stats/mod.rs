@@ -1,3 +1,12 @@
-//! Numeric building blocks shared by every layer above `data`.
+//! The numeric floor: building blocks the detectors, the model and the monitor share (sorting,
+//! rank statistics, distributions, corrections). It reads only `data`; nothing here knows of
+//! configuration, detectors or alerts.
 
+pub mod chi2;
+pub mod correction;
+pub mod histogram;
+pub mod kolmogorov;
 pub mod nonfinite;
+pub mod quantile;
+pub mod roc_auc;
+pub mod sort;

@@ -32,8 +32,9 @@ fn after_14_demo_windows_each_ongoing_condition_is_listed_once() {
     ];
     let (reference, schema) =
         data::read_reference(&reference_path, &config.columns).expect("reference reads");
-    let mut monitor = ModelMonitor::new(config);
-    monitor.set_reference(&reference).expect("reference fits");
+    let mut monitor = ModelMonitor::builder(config)
+        .build(&reference)
+        .expect("reference fits");
     let mut app = App::new(
         fixtures::options(false),
         Vec::new(),
@@ -43,7 +44,7 @@ fn after_14_demo_windows_each_ongoing_condition_is_listed_once() {
     let mut alerts = 0;
     for path in windows.iter().filter(|p| **p != reference_path) {
         let window = data::read_window(path, &schema).expect("window reads");
-        let result = monitor.monitor(&window, Default::default());
+        let result = monitor.monitor(&window);
         alerts += result.alerts.len();
         app.handle(AppEvent::Window(Box::new(WindowReport {
             result,

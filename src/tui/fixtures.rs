@@ -8,11 +8,12 @@ use std::collections::{BTreeMap, HashSet};
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ml_monitor::data::DataErrorKind;
 use ml_monitor::drift::histogram::Histogram;
 use ml_monitor::drift::{DriftResult, FeatureDrift, FeatureStatus};
 use ml_monitor::monitoring::alerts::AlertKind;
 use ml_monitor::monitoring::{
-    AlertThresholds, FeatureQuality, IncidentTracker, PredictionStats, WindowError,
+    AlertThresholds, FeatureQuality, IncidentTracker, PredictionStats, WindowError, WindowErrorKind,
 };
 use ml_monitor::{Alert, AlertLevel, MonitoringResult};
 
@@ -254,7 +255,7 @@ pub(crate) fn error_result(i: usize) -> MonitoringResult {
     let mut r = MonitoringResult::new(window_name(i));
     r.timestamp = window_time(i);
     r.error = Some(WindowError {
-        kind: "parse".into(),
+        kind: WindowErrorKind::Data(DataErrorKind::RaggedRow),
         message: "line 7, column \"income\": expected 5 fields, found 3".into(),
         file: window_name(i),
         line: Some(7),

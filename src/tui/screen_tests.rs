@@ -185,12 +185,11 @@ fn a_data_file_whose_header_holds_an_escape_sequence_renders_without_it() {
     let config = MonitorConfig::default();
     let (reference, schema) =
         data::read_reference(&reference_path, &config.columns).expect("reference reads");
-    let mut monitor = ModelMonitor::new(config);
-    monitor
-        .set_reference(&reference)
+    let mut monitor = ModelMonitor::builder(config)
+        .build(&reference)
         .expect("reference is usable");
     let window = data::read_window(&window_path, &schema).expect("window reads");
-    let result = monitor.monitor(&window, Default::default());
+    let result = monitor.monitor(&window);
     let histograms: BTreeMap<_, _> = reference
         .features
         .iter()

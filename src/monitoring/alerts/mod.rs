@@ -9,79 +9,12 @@ mod rules;
 #[cfg(test)]
 mod tests;
 
-use std::fmt;
-use std::str::FromStr;
-
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde::{Deserialize, Serialize};
 
 use super::result::MonitoringResult;
-
-/// Severity of an alert. Ordered: `Info < Warning < Critical`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum AlertLevel {
-    Info,
-    Warning,
-    Critical,
-}
-
-impl AlertLevel {
-    /// The upper-case name used in output.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AlertLevel::Info => "INFO",
-            AlertLevel::Warning => "WARNING",
-            AlertLevel::Critical => "CRITICAL",
-        }
-    }
-
-    /// The `log` level alerts of this severity are logged at.
-    pub fn log_level(self) -> log::Level {
-        match self {
-            AlertLevel::Info => log::Level::Info,
-            AlertLevel::Warning => log::Level::Warn,
-            AlertLevel::Critical => log::Level::Error,
-        }
-    }
-
-    /// All levels, lowest first.
-    pub const ALL: [AlertLevel; 3] = [AlertLevel::Info, AlertLevel::Warning, AlertLevel::Critical];
-}
-
-impl fmt::Display for AlertLevel {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// Parses a level name, ASCII case-insensitively. Besides the three names, the log-level names
-/// are accepted: `debug` and `info` are INFO, `warn` is WARNING, `error` is CRITICAL.
-impl FromStr for AlertLevel {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "info" | "debug" => Ok(AlertLevel::Info),
-            "warning" | "warn" => Ok(AlertLevel::Warning),
-            "critical" | "error" => Ok(AlertLevel::Critical),
-            other => Err(format!(
-                "unknown alert level \"{other}\" (expected INFO, WARNING or CRITICAL; debug, warn and error are also accepted)"
-            )),
-        }
-    }
-}
-
-impl Serialize for AlertLevel {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> Deserialize<'de> for AlertLevel {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        s.parse().map_err(serde::de::Error::custom)
-    }
-}
+// Alert settings are configuration, one layer down; they are re-exported here where alerts are.
+pub use crate::config::{AlertLevel, AlertThresholds, DEFAULT_MAX_HISTORY, MAX_RESOLVE_AFTER};
 
 /// What an alert is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -156,98 +89,6 @@ impl Alert {
             value: None,
             threshold: None,
         }
-    }
-}
-
-/// The largest `resolve_after`: a condition quiet for this many windows is over.
-pub const MAX_RESOLVE_AFTER: usize = 10_000;
-
-/// Alert thresholds; an absent threshold disables its check.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct AlertThresholds {
-    /// Accuracy below this: CRITICAL `performance_degradation`.
-    pub accuracy: Option<f64>,
-    /// R² below this: WARNING `performance_degradation`.
-    pub r2_score: Option<f64>,
-    /// |prediction shift| above this: WARNING `prediction_shift`.
-    pub prediction_shift: Option<f64>,
-    /// |prediction mean| above this: CRITICAL `prediction_mean_anomaly`.
-    pub prediction_mean_threshold: Option<f64>,
-    /// Level of `data_drift` alerts.
-    pub drift_level: AlertLevel,
-    /// A feature's missing rate up by more than this: WARNING `data_quality`.
-    pub missing_rate_increase: Option<f64>,
-    /// A feature's invalid rate (cells of the wrong type, or numbers that are not finite) up by
-    /// more than this: WARNING `data_quality`.
-    pub invalid_rate_increase: Option<f64>,
-    /// Alerts the [`AlertManager`] keeps in memory (oldest dropped first): a long run must not
-    /// grow without end.
-    pub max_history: usize,
-    /// An incident resolves after this many consecutive readable windows without its condition.
-    pub resolve_after: usize,
-}
-
-/// Default of `[alerts] max_history`.
-pub const DEFAULT_MAX_HISTORY: usize = 10_000;
-
-impl Default for AlertThresholds {
-    fn default() -> Self {
-        AlertThresholds {
-            accuracy: Some(0.7),
-            r2_score: Some(0.5),
-            prediction_shift: Some(0.1),
-            prediction_mean_threshold: None,
-            drift_level: AlertLevel::Warning,
-            missing_rate_increase: Some(0.1),
-            invalid_rate_increase: Some(0.1),
-            max_history: DEFAULT_MAX_HISTORY,
-            resolve_after: 1,
-        }
-    }
-}
-
-impl AlertThresholds {
-    /// Checks that every threshold is a finite number; the message names the key.
-    pub fn validate(&self) -> Result<(), String> {
-        self.check().map_err(|(_, message)| message)
-    }
-
-    /// [`AlertThresholds::validate`], also giving the key (without `alerts.`).
-    pub fn check(&self) -> Result<(), (String, String)> {
-        for (key, v) in [
-            ("accuracy", self.accuracy),
-            ("r2_score", self.r2_score),
-            ("prediction_shift", self.prediction_shift),
-            ("prediction_mean_threshold", self.prediction_mean_threshold),
-            ("missing_rate_increase", self.missing_rate_increase),
-            ("invalid_rate_increase", self.invalid_rate_increase),
-        ] {
-            if let Some(v) = v {
-                if !v.is_finite() {
-                    return Err((
-                        key.to_string(),
-                        format!("alerts.{key} = {v}: must be a finite number"),
-                    ));
-                }
-            }
-        }
-        if self.max_history == 0 {
-            return Err((
-                "max_history".into(),
-                "alerts.max_history = 0: must be at least 1".into(),
-            ));
-        }
-        if !(1..=MAX_RESOLVE_AFTER).contains(&self.resolve_after) {
-            return Err((
-                "resolve_after".into(),
-                format!(
-                    "alerts.resolve_after = {}: must be between 1 and {MAX_RESOLVE_AFTER}",
-                    self.resolve_after
-                ),
-            ));
-        }
-        Ok(())
     }
 }
 

@@ -246,7 +246,7 @@ fn drift_alerts_name_their_detector_and_an_error_window_raises_only_window_error
 
     r.performance = Some(classification(0.0));
     r.error = Some(WindowError {
-        kind: "parse".into(),
+        kind: crate::monitoring::WindowErrorKind::Data(crate::data::DataErrorKind::RaggedRow),
         message: "bad row".into(),
         file: "w.csv".into(),
         line: Some(3),
@@ -265,7 +265,11 @@ fn resolve_after_is_bounded() {
             resolve_after: bad,
             ..AlertThresholds::default()
         };
-        assert!(t.validate().unwrap_err().contains("resolve_after"));
+        assert!(t
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("resolve_after"));
     }
 }
 

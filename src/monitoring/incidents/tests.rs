@@ -61,7 +61,7 @@ fn window(
 fn error_window(i: usize) -> MonitoringResult {
     let mut r = MonitoringResult::new(format!("w{i:02}.csv"));
     r.error = Some(WindowError {
-        kind: "parse".into(),
+        kind: crate::monitoring::WindowErrorKind::Data(crate::data::DataErrorKind::RaggedRow),
         message: "bad".into(),
         file: format!("/d/w{i:02}.csv"),
         line: Some(2),

@@ -63,7 +63,7 @@ pub fn sort_non_missing(mut values: Vec<f64>) -> Vec<f64> {
 /// Sorts `values` in their own memory, NaN last: the non-NaN values ascending (`total_cmp`
 /// order), then as many NaN as there were (with one bit pattern). The column keeps its values,
 /// only their order changes; returns how many are not NaN.
-pub fn sort_in_place(values: &mut Vec<f64>) -> usize {
+pub(crate) fn sort_in_place(values: &mut Vec<f64>) -> usize {
     let mut nan = 0;
     // Every NaN takes the largest key, which sorts after every number's; same size and
     // alignment, so both conversions reuse the allocation.
@@ -104,13 +104,14 @@ fn sorted_into(values: &[f64], mut keys: Vec<u64>) -> Vec<f64> {
 /// sorted copies for the next, and takes a window it no longer needs (the reference, once
 /// fitted) as buffers too. At most `limit` buffers are kept: one window's worth.
 #[derive(Debug, Default)]
-pub struct SortBuffers {
+pub(crate) struct SortBuffers {
     free: Mutex<Vec<Vec<u64>>>,
     limit: AtomicUsize,
 }
 
 impl SortBuffers {
     /// Keeps at most `limit` buffers (extra ones are freed, smallest first).
+    #[cfg(test)]
     pub fn new(limit: usize) -> Self {
         SortBuffers {
             free: Mutex::new(Vec::new()),
@@ -128,13 +129,9 @@ impl SortBuffers {
     }
 
     /// Buffers held now.
+    #[cfg(test)]
     pub fn len(&self) -> usize {
         self.free.lock().map_or(0, |free| free.len())
-    }
-
-    /// Whether no buffer is held.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
     }
 
     /// Takes `values`' memory for later sorts (the values themselves are discarded).
@@ -361,7 +358,7 @@ mod tests {
         let sorted_big = buffers.sorted_non_missing(&values);
         assert_eq!(sorted_big.as_ptr() as usize, big_at);
         assert_eq!(bits(sorted_big.clone()), reference_sort(&values));
-        assert!(buffers.is_empty());
+        assert_eq!(buffers.len(), 0);
         let huge = buffers.sorted_non_missing(&vec![1.0; 5000]);
         assert_eq!(huge.len(), 5000);
         // Full at two: a third, larger buffer replaces the smallest; a smaller one is dropped.

@@ -4,7 +4,18 @@
 //! compared with alpha; they equal `statsmodels.stats.multitest.multipletests`'s
 //! `bonferroni` and `fdr_bh` outputs.
 
-use crate::config::Correction;
+use serde::{Deserialize, Serialize};
+
+/// Multiple-testing correction across a detector's features.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Correction {
+    None,
+    #[default]
+    Bonferroni,
+    /// Benjamini–Hochberg false discovery rate.
+    Fdr,
+}
 
 /// Adjusts p-values; `None` entries (untested features) stay `None` and do not count as tests.
 pub fn adjust(p_values: &[Option<f64>], method: Correction) -> Vec<Option<f64>> {

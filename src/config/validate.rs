@@ -1,0 +1,208 @@
+//! Range checks of the whole configuration: every size-like setting is bounded (a huge
+//! `psi_bins` or `max_rows` would allocate gigabytes; a tiny `max_rows` gives the classifier too
+//! few rows to tell anything apart), and an error names the key and, from a file, its line.
+
+use std::fmt;
+
+use super::MonitorConfig;
+
+/// A configuration value out of its range; the message names the key.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{key} = {value}: {rule}")]
+pub struct InvalidValue {
+    /// The full key, as in the file (`drift.statistical.alpha`).
+    pub key: String,
+    /// The value found.
+    pub value: String,
+    /// What it must be.
+    pub rule: String,
+}
+
+impl InvalidValue {
+    pub(crate) fn new(key: &str, value: impl fmt::Display, rule: impl Into<String>) -> Self {
+        InvalidValue {
+            key: key.to_string(),
+            value: value.to_string(),
+            rule: rule.into(),
+        }
+    }
+}
+
+/// `Err` naming `key` unless `value` is within the inclusive `range`.
+pub(crate) fn within<T: PartialOrd + fmt::Display + Copy>(
+    key: &str,
+    value: T,
+    range: (T, T),
+) -> Result<(), InvalidValue> {
+    if value >= range.0 && value <= range.1 {
+        Ok(())
+    } else {
+        Err(InvalidValue::new(
+            key,
+            value,
+            format!("must be from {} to {}", range.0, range.1),
+        ))
+    }
+}
+
+/// Bounds of the size-like settings (inclusive).
+const PSI_BINS: (usize, usize) = (2, 1000);
+const SAMPLE_SIZE: (usize, usize) = (1, 100_000_000);
+const CONFIRMATION_WINDOWS: (usize, usize) = (1, 10_000);
+const FOLDS: (usize, usize) = (2, 20);
+const MAX_ITERATIONS: (u64, u64) = (1, 100_000);
+/// The classifier's `max_rows` is at least this many rows per fold...
+const MIN_ROWS_PER_FOLD: usize = 20;
+/// ... and at most this many (two sides of this many rows, every feature, in memory).
+const MAX_ROWS: usize = 10_000_000;
+/// Most per-feature series `[metrics] max_features` may allow.
+pub const MAX_METRICS_FEATURES: usize = 100_000;
+
+impl MonitorConfig {
+    /// Checks value ranges and that no detector is listed twice; the error names the key.
+    pub fn validate(&self) -> Result<(), InvalidValue> {
+        let s = &self.drift.statistical;
+        let c = &self.drift.classifier;
+        let in_unit = |v: f64| v.is_finite() && v > 0.0 && v < 1.0;
+        let in_closed_unit = |v: f64| v.is_finite() && (0.0..=1.0).contains(&v);
+        if !in_unit(s.alpha) {
+            return Err(InvalidValue::new(
+                "drift.statistical.alpha",
+                s.alpha,
+                "must be in (0, 1)",
+            ));
+        }
+        if !in_closed_unit(s.min_statistic) {
+            return Err(InvalidValue::new(
+                "drift.statistical.min_statistic",
+                s.min_statistic,
+                "must be in [0, 1]",
+            ));
+        }
+        within("drift.statistical.psi_bins", s.psi_bins, PSI_BINS)?;
+        if !(s.psi_threshold.is_finite() && s.psi_threshold >= 0.0) {
+            return Err(InvalidValue::new(
+                "drift.statistical.psi_threshold",
+                s.psi_threshold,
+                "must be a number >= 0",
+            ));
+        }
+        for (key, value, range) in [
+            (
+                "drift.statistical.min_sample_size",
+                s.min_sample_size,
+                SAMPLE_SIZE,
+            ),
+            (
+                "drift.statistical.min_drifted_features",
+                s.min_drifted_features,
+                (1, 1_000_000),
+            ),
+            (
+                "drift.statistical.confirmation_windows",
+                s.confirmation_windows,
+                CONFIRMATION_WINDOWS,
+            ),
+            (
+                "drift.classifier.confirmation_windows",
+                c.confirmation_windows,
+                CONFIRMATION_WINDOWS,
+            ),
+            ("drift.classifier.folds", c.folds, FOLDS),
+            (
+                "drift.classifier.min_sample_size",
+                c.min_sample_size,
+                SAMPLE_SIZE,
+            ),
+            (
+                "metrics.max_features",
+                self.metrics.max_features,
+                (1, MAX_METRICS_FEATURES),
+            ),
+        ] {
+            within(key, value, range)?;
+        }
+        within(
+            "drift.classifier.max_iterations",
+            c.max_iterations,
+            MAX_ITERATIONS,
+        )?;
+        if !in_closed_unit(c.auc_threshold) {
+            return Err(InvalidValue::new(
+                "drift.classifier.auc_threshold",
+                c.auc_threshold,
+                "must be in [0, 1]",
+            ));
+        }
+        // Each fold must hold enough rows of both sides for its AUC to mean something.
+        let min_rows = (MIN_ROWS_PER_FOLD * c.folds).max(c.min_sample_size);
+        if c.max_rows < min_rows || c.max_rows > MAX_ROWS {
+            return Err(InvalidValue::new(
+                "drift.classifier.max_rows",
+                c.max_rows,
+                format!(
+                    "must be from {min_rows} ({MIN_ROWS_PER_FOLD} x folds, and at least \
+                     min_sample_size) to {MAX_ROWS}"
+                ),
+            ));
+        }
+        if self
+            .metrics
+            .addr
+            .as_deref()
+            .is_some_and(|a| a.trim().is_empty())
+        {
+            return Err(InvalidValue::new(
+                "metrics.addr",
+                "\"\"",
+                "is empty: give HOST:PORT or :PORT, or leave it out",
+            ));
+        }
+        let detectors = &self.drift.detectors;
+        if (1..detectors.len()).any(|i| detectors[..i].contains(&detectors[i])) {
+            return Err(InvalidValue::new(
+                "drift.detectors",
+                format!(
+                    "{:?}",
+                    detectors.iter().map(|k| k.key()).collect::<Vec<_>>()
+                ),
+                "lists a detector twice (each runs once; a second run would overwrite the first)",
+            ));
+        }
+        self.alerts.validate()
+    }
+}
+
+/// The 1-based line where the dotted `key` is set in TOML `text`, if it can be found.
+pub(crate) fn line_of(text: &str, key: &str) -> Option<usize> {
+    let mut table = String::new();
+    for (i, raw) in text.lines().enumerate() {
+        let line = raw.split('#').next().unwrap_or("").trim();
+        if let Some(header) = line.strip_prefix('[') {
+            table = header
+                .trim_start_matches('[')
+                .trim_end_matches(']')
+                .split('.')
+                .map(str::trim)
+                .collect::<Vec<_>>()
+                .join(".");
+            continue;
+        }
+        let Some((name, _)) = line.split_once('=') else {
+            continue;
+        };
+        let name: Vec<&str> = name
+            .split('.')
+            .map(|p| p.trim().trim_matches('"'))
+            .collect();
+        let full = if table.is_empty() {
+            name.join(".")
+        } else {
+            format!("{table}.{}", name.join("."))
+        };
+        if full == key {
+            return Some(i + 1);
+        }
+    }
+    None
+}

@@ -1,0 +1,308 @@
+//! The CSV scanner: a file's bytes to column builders, in parallel.
+//!
+//! Parsing dominates the cost of a window, so files without quote characters (what every
+//! exporter writes for numeric data) take a fast path: the body is cut into line-aligned chunks
+//! parsed in parallel, straight into columns. Within a chunk a numeric cell that is a plain
+//! decimal is parsed in the same scan that finds where it ends (see [`super::number`]); other
+//! cells are delimited with `memchr` and go through the general cell parser. Files with quotes go
+//! through the `csv` crate, sequentially, into the same column builders, so both paths agree.
+//! What the columns mean (roles, the schema) is `reader.rs`'s business.
+
+use std::path::Path;
+
+use rayon::prelude::*;
+
+use super::builder::{Builder, Built, Part, Plan, Storage};
+use super::error::DataError;
+
+/// The file's bytes with the header located.
+pub(super) struct RawTable<'a> {
+    file: &'a Path,
+    bytes: &'a [u8],
+    header_end: usize,
+    quoted: bool,
+    pub(super) rows: usize,
+}
+
+const MIN_CHUNK: usize = 256 * 1024;
+
+/// Bytes per task when looking for quotes.
+const QUOTE_SCAN_CHUNK: usize = 1 << 20;
+
+/// Chunks per thread: enough that a thread finishing early (or busy elsewhere: the reference
+/// is fitted while the first window is parsed) leaves little for the others to wait on.
+const CHUNKS_PER_THREAD: usize = 8;
+
+impl<'a> RawTable<'a> {
+    pub(super) fn new(file: &'a Path, bytes: &'a [u8]) -> Result<Self, DataError> {
+        let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+        if bytes.trim_ascii().is_empty() {
+            return Err(DataError::Empty {
+                file: file.to_path_buf(),
+            });
+        }
+        // On every core: this is the first pass over the file, and for a mapped file the one
+        // that faults its pages in.
+        let quoted = bytes
+            .par_chunks(QUOTE_SCAN_CHUNK)
+            .with_max_len(1)
+            .any(|part| memchr::memchr(b'"', part).is_some());
+        let header_end = memchr::memchr(b'\n', bytes).map_or(bytes.len(), |i| i + 1);
+        Ok(RawTable {
+            file,
+            bytes,
+            header_end,
+            quoted,
+            rows: 0,
+        })
+    }
+
+    pub(super) fn header(&self) -> Result<Vec<String>, DataError> {
+        let names: Vec<String> = if self.quoted {
+            let mut reader = csv::ReaderBuilder::new()
+                .has_headers(false)
+                .flexible(true)
+                .from_reader(self.bytes);
+            let mut record = csv::ByteRecord::new();
+            match reader.read_byte_record(&mut record) {
+                Ok(true) => record
+                    .iter()
+                    .map(|f| String::from_utf8_lossy(f.trim_ascii()).into_owned())
+                    .collect(),
+                Ok(false) => {
+                    return Err(DataError::Empty {
+                        file: self.file.to_path_buf(),
+                    })
+                }
+                Err(e) => return Err(self.csv_error(&e)),
+            }
+        } else {
+            trim_eol(&self.bytes[..self.header_end])
+                .split(|&b| b == b',')
+                .map(|f| String::from_utf8_lossy(f.trim_ascii()).into_owned())
+                .collect()
+        };
+        for (i, name) in names.iter().enumerate() {
+            if names[..i].contains(name) {
+                return Err(DataError::DuplicateHeader {
+                    file: self.file.to_path_buf(),
+                    column: name.clone(),
+                    index: i + 1,
+                });
+            }
+        }
+        Ok(names)
+    }
+
+    fn csv_error(&self, e: &csv::Error) -> DataError {
+        DataError::Malformed {
+            file: self.file.to_path_buf(),
+            line: e.position().map_or(0, |p| p.line()),
+            message: e.to_string(),
+        }
+    }
+
+    /// Parses the body with the plan; entry `i` is `Some` for every non-skipped field.
+    pub(super) fn parse(&mut self, plan: &[Plan]) -> Result<Vec<Option<Built>>, DataError> {
+        let body = &self.bytes[self.header_end..];
+        let chunks = if self.quoted {
+            vec![body]
+        } else {
+            line_aligned_chunks(body)
+        };
+        // Every row ends at a line end but the last one may not: that bounds each chunk's rows.
+        // (The csv crate also ends records at a lone `\r`.)
+        let last = chunks.len().saturating_sub(1);
+        let quoted = self.quoted;
+        let slots: Vec<usize> = chunks
+            .par_iter()
+            .with_max_len(1)
+            .enumerate()
+            .map(|(c, chunk)| {
+                let ends = if quoted {
+                    memchr::memchr2_iter(b'\n', b'\r', chunk).count()
+                } else {
+                    memchr::memchr_iter(b'\n', chunk).count()
+                };
+                ends + usize::from(c == last)
+            })
+            .collect();
+        let total = slots.iter().sum();
+        let mut storage: Vec<Storage> = plan.iter().map(|&p| Storage::new(p, total)).collect();
+        // builders[c][i]: chunk c's slice of column i.
+        let mut builders: Vec<Vec<Builder>> = chunks.iter().map(|_| Vec::new()).collect();
+        for (store, &p) in storage.iter_mut().zip(plan) {
+            for (chunk, b) in builders.iter_mut().zip(store.builders(p, &slots)) {
+                chunk.push(b);
+            }
+        }
+        let outcomes: Vec<ChunkOutcome> = if self.quoted {
+            let Some(builders) = builders.pop() else {
+                return Ok(plan.iter().map(|_| None).collect());
+            };
+            vec![self.parse_quoted(builders)?]
+        } else {
+            chunks
+                .par_iter()
+                .zip(builders)
+                // One task per chunk, so a thread that joins late still finds some to take.
+                .with_max_len(1)
+                .map(|(chunk, builders)| parse_chunk(chunk, builders))
+                .collect()
+        };
+        let mut line = 1u64; // the header
+        let mut rows = Vec::with_capacity(outcomes.len());
+        let mut parts: Vec<Vec<Part>> = plan.iter().map(|_| Vec::new()).collect();
+        for (outcome, &reserved) in outcomes.into_iter().zip(&slots) {
+            if let Some((local, found)) = outcome.ragged {
+                return Err(DataError::Ragged {
+                    file: self.file.to_path_buf(),
+                    line: line + local,
+                    expected: plan.len(),
+                    found,
+                });
+            }
+            if outcome.rows > reserved || outcome.parts.iter().any(|p| p.len > reserved) {
+                // Cannot happen (each row has its line end, but the last); an error, not a panic.
+                return Err(DataError::Malformed {
+                    file: self.file.to_path_buf(),
+                    line: line + 1,
+                    message: "more rows than line ends".into(),
+                });
+            }
+            line += outcome.lines;
+            rows.push(outcome.rows);
+            for (column, part) in parts.iter_mut().zip(outcome.parts) {
+                column.push(part);
+            }
+        }
+        self.rows = rows.iter().sum();
+        Ok(storage
+            .into_iter()
+            .zip(parts)
+            .map(|(store, parts)| store.assemble(parts, &slots, &rows))
+            .collect())
+    }
+
+    fn parse_quoted(&self, mut builders: Vec<Builder>) -> Result<ChunkOutcome, DataError> {
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(true)
+            .flexible(true)
+            .from_reader(self.bytes);
+        let mut record = csv::ByteRecord::new();
+        let mut rows = 0;
+        loop {
+            match reader.read_byte_record(&mut record) {
+                Ok(false) => break,
+                Ok(true) => {
+                    if record.len() == 1 && record.get(0).is_some_and(|f| f.is_empty()) {
+                        continue;
+                    }
+                    if record.len() != builders.len() {
+                        return Err(DataError::Ragged {
+                            file: self.file.to_path_buf(),
+                            line: record.position().map_or(0, |p| p.line()),
+                            expected: builders.len(),
+                            found: record.len(),
+                        });
+                    }
+                    for (b, cell) in builders.iter_mut().zip(record.iter()) {
+                        b.push(cell);
+                    }
+                    rows += 1;
+                }
+                Err(e) => return Err(self.csv_error(&e)),
+            }
+        }
+        Ok(ChunkOutcome {
+            parts: builders.into_iter().map(Builder::finish).collect(),
+            lines: 0,
+            rows,
+            ragged: None,
+        })
+    }
+}
+
+/// The body cut into [`CHUNKS_PER_THREAD`] chunks per thread (none under [`MIN_CHUNK`]), each
+/// ending just after a `\n` (but the last).
+fn line_aligned_chunks(body: &[u8]) -> Vec<&[u8]> {
+    let threads = rayon::current_num_threads().max(1);
+    let target = (body.len() / (threads * CHUNKS_PER_THREAD)).max(MIN_CHUNK);
+    let mut chunks = Vec::new();
+    let mut start = 0;
+    while start < body.len() {
+        let mut end = (start + target).min(body.len());
+        if end < body.len() {
+            end = memchr::memchr(b'\n', &body[end..]).map_or(body.len(), |i| end + i + 1);
+        }
+        chunks.push(&body[start..end]);
+        start = end;
+    }
+    chunks
+}
+
+struct ChunkOutcome {
+    parts: Vec<Part>,
+    /// Physical lines in the chunk.
+    lines: u64,
+    rows: usize,
+    /// First ragged line: (1-based line within the chunk, fields found).
+    ragged: Option<(u64, usize)>,
+}
+
+fn parse_chunk(chunk: &[u8], mut builders: Vec<Builder>) -> ChunkOutcome {
+    let width = builders.len();
+    let mut lines = 0u64;
+    let mut rows = 0;
+    let mut start = 0;
+    while start < chunk.len() {
+        lines += 1;
+        // Blank lines (nothing but an optional `\r` before the `\n`) are skipped.
+        match chunk[start] {
+            b'\n' => {
+                start += 1;
+                continue;
+            }
+            b'\r' if matches!(chunk.get(start + 1), None | Some(b'\n')) => {
+                start += 2;
+                continue;
+            }
+            _ => {}
+        }
+        // One cell per iteration; each ends at a `,` (more cells follow), a `\n` or the chunk end.
+        let mut fields = 0;
+        loop {
+            let end = match builders.get_mut(fields) {
+                Some(b) => b.push_at(chunk, start),
+                None => {
+                    memchr::memchr2(b',', b'\n', &chunk[start..]).map_or(chunk.len(), |i| start + i)
+                }
+            };
+            fields += 1;
+            start = end + 1;
+            if chunk.get(end) != Some(&b',') {
+                break;
+            }
+        }
+        if fields != width {
+            return ChunkOutcome {
+                parts: builders.into_iter().map(Builder::finish).collect(),
+                lines,
+                rows,
+                ragged: Some((lines, fields)),
+            };
+        }
+        rows += 1;
+    }
+    ChunkOutcome {
+        parts: builders.into_iter().map(Builder::finish).collect(),
+        lines,
+        rows,
+        ragged: None,
+    }
+}
+
+fn trim_eol(line: &[u8]) -> &[u8] {
+    let line = line.strip_suffix(b"\n").unwrap_or(line);
+    line.strip_suffix(b"\r").unwrap_or(line)
+}

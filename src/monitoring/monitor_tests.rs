@@ -1,0 +1,213 @@
+//! Tests of `ModelMonitor`: the builder's checks, and that the fast paths (recycled memory,
+//! columns sorted in place) give the results of the plain ones.
+
+use super::*;
+
+/// `rows` rows: two numeric features (one with NaN), one categorical, a probability
+/// prediction and a target; `shift` moves the first feature.
+fn window(name: &str, rows: usize, shift: f64) -> DataWindow {
+    let mut x = 0x2545_F491_4F6C_DD1D_u64 ^ rows as u64;
+    let mut next = move || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        (x >> 11) as f64 / (1u64 << 53) as f64
+    };
+    let a: Vec<f64> = (0..rows).map(|_| next() * 10.0 + shift).collect();
+    let b: Vec<f64> = (0..rows)
+        .map(|i| if i % 17 == 0 { f64::NAN } else { next() })
+        .collect();
+    let colours = ["red", "green", "blue"];
+    let c: Vec<Option<&str>> = (0..rows).map(|i| Some(colours[i % 3])).collect();
+    let p: Vec<f64> = (0..rows).map(|_| next()).collect();
+    let t: Vec<f64> = p.iter().map(|&v| f64::from(u8::from(v > 0.4))).collect();
+    DataWindow::new(
+        name,
+        vec![
+            Column::numeric("a", a),
+            Column::numeric("b", b),
+            Column::categorical("c", &c),
+        ],
+        Some(Column::numeric("prediction", p)),
+        Some(Column::numeric("target", t)),
+    )
+    .expect("columns of one length")
+}
+
+#[test]
+fn recycled_memory_gives_the_same_results() {
+    let reference = window("reference.csv", 400, 0.0);
+    let mut plain = ModelMonitor::builder(MonitorConfig::default())
+        .build(&reference)
+        .expect("fits");
+    let mut recycling = ModelMonitor::builder(MonitorConfig::default())
+        .build(&reference)
+        .expect("fits");
+    recycling.recycle(reference);
+    // The reference's two numeric features, not its prediction or target.
+    assert_eq!(recycling.sort_buffers.len(), 2);
+    // Windows larger and smaller than the reference, with and without drift.
+    for (rows, shift) in [(300, 0.0), (600, 3.0), (250, 0.0), (400, 5.0)] {
+        let w = window("w.csv", rows, shift);
+        let a = plain.monitor(&w);
+        let b = recycling.monitor(&w);
+        assert_eq!(a.drift, b.drift, "{rows} rows");
+        assert_eq!(a.data_quality, b.data_quality);
+        assert_eq!(a.performance, b.performance);
+        assert_eq!(
+            a.drift["ks"].features["a"].drifted,
+            shift > 0.0,
+            "{rows} rows"
+        );
+        // The window's sorted copies came back for the next one.
+        assert_eq!(recycling.sort_buffers.len(), 2);
+    }
+}
+
+/// A result as JSON without its timestamp (the only field two runs may differ in).
+fn comparable(result: &MonitoringResult) -> serde_json::Value {
+    let mut value = serde_json::to_value(result).expect("serialises");
+    if let Some(object) = value.as_object_mut() {
+        object.remove("timestamp");
+        for key in ["alerts", "incidents"] {
+            for item in object
+                .get_mut(key)
+                .and_then(|a| a.as_array_mut())
+                .into_iter()
+                .flatten()
+            {
+                if let Some(item) = item.as_object_mut() {
+                    for time in ["timestamp", "opened_at", "updated_at", "resolved_at"] {
+                        item.remove(time);
+                    }
+                }
+            }
+        }
+    }
+    value
+}
+
+fn numeric_bits(features: &[Column]) -> Vec<Vec<u64>> {
+    features
+        .iter()
+        .filter_map(|c| c.as_numeric())
+        .map(|v| v.iter().map(|x| x.to_bits()).collect())
+        .collect()
+}
+
+#[test]
+fn sorting_in_place_gives_the_same_results() {
+    use crate::config::DetectorKind::{Chi2, Classifier, Ks, Psi};
+    // KS sorts (in place); PSI and chi-square alone do not need to; the classifier needs
+    // the rows in order (no sorting in place).
+    for (detectors, sorts) in [
+        (vec![Ks, Psi, Chi2], true),
+        (vec![Psi, Ks], true),
+        (vec![Psi, Chi2], false),
+        (vec![Ks, Classifier], false),
+    ] {
+        let mut config = MonitorConfig::default();
+        config.drift.detectors = detectors.clone();
+        config.drift.statistical.confirmation_windows = 2;
+        let reference = window("reference.csv", 400, 0.0);
+        let mut copying = ModelMonitor::builder(config.clone())
+            .build(&reference)
+            .expect("fits");
+        let mut in_place = ModelMonitor::builder(config)
+            .build_owned(reference)
+            .expect("fits");
+        // Drift confirmed only on the second drifting window: the guard's state too.
+        for (rows, shift) in [(300, 0.0), (600, 3.0), (250, 3.0), (20, 0.0), (400, 5.0)] {
+            let w = window("w.csv", rows, shift);
+            let a = copying.monitor(&w);
+            let (b, sorted) = in_place.monitor_unordered(w.clone(), Metadata::new());
+            assert_eq!(comparable(&a), comparable(&b), "{detectors:?}, {rows} rows");
+            let (before, after) = (numeric_bits(&w.features), numeric_bits(sorted.features()));
+            if sorts {
+                for (mut original, reordered) in before.into_iter().zip(after) {
+                    // Each column keeps its values; NaN (one pattern) sorts last.
+                    assert!(reordered.windows(2).all(|p| f64::from_bits(p[0])
+                        .total_cmp(&f64::from_bits(p[1]))
+                        .is_le()));
+                    let mut reordered = reordered;
+                    let nan = f64::NAN.to_bits();
+                    for bits in original.iter_mut().chain(reordered.iter_mut()) {
+                        if f64::from_bits(*bits).is_nan() {
+                            *bits = nan;
+                        }
+                    }
+                    original.sort_unstable();
+                    reordered.sort_unstable();
+                    assert_eq!(original, reordered);
+                }
+            } else {
+                assert_eq!(before, after, "{detectors:?}: rows left in order");
+            }
+        }
+        assert_eq!(
+            comparable(&copying.history()[4]),
+            comparable(&in_place.history()[4])
+        );
+    }
+}
+
+#[test]
+fn the_builder_refuses_bad_configuration_and_duplicate_detectors() {
+    let reference = window("reference.csv", 100, 0.0);
+    let mut config = MonitorConfig::default();
+    config.drift.statistical.alpha = 2.0;
+    let e = ModelMonitor::builder(config)
+        .build(&reference)
+        .expect_err("alpha out of range");
+    assert!(
+        matches!(&e, MonitorError::Config(v) if v.key == "drift.statistical.alpha"),
+        "{e}"
+    );
+
+    let mut config = MonitorConfig::default();
+    config.drift.detectors = vec![DetectorKind::Ks, DetectorKind::Psi, DetectorKind::Ks];
+    let e = ModelMonitor::builder(config)
+        .build(&reference)
+        .expect_err("ks twice");
+    assert!(e.to_string().contains("drift.detectors"), "{e}");
+
+    let twice: Vec<Box<dyn DriftDetector>> = vec![
+        Box::new(StatisticalDriftDetector::new(
+            StatTest::Ks,
+            Default::default(),
+        )),
+        Box::new(StatisticalDriftDetector::new(
+            StatTest::Ks,
+            Default::default(),
+        )),
+    ];
+    let e = ModelMonitor::builder(MonitorConfig::default())
+        .detectors(twice)
+        .build(&reference)
+        .expect_err("custom ks twice");
+    assert_eq!(e, MonitorError::DuplicateDetector("ks".into()));
+}
+
+#[test]
+fn detectors_of_ones_own_run_on_whole_windows() {
+    let reference = window("reference.csv", 400, 0.0);
+    let own: Vec<Box<dyn DriftDetector>> = vec![Box::new(StatisticalDriftDetector::new(
+        StatTest::Ks,
+        Default::default(),
+    ))];
+    let mut custom = ModelMonitor::builder(MonitorConfig::default())
+        .detectors(own)
+        .build_owned(reference.clone())
+        .expect("fits");
+    let mut built_in = ModelMonitor::builder(MonitorConfig::default())
+        .build(&reference)
+        .expect("fits");
+    let w = window("w.csv", 300, 3.0);
+    let (a, unordered) = custom.monitor_unordered(w.clone(), Metadata::new());
+    // An outside detector may read rows: the window was left in order.
+    assert_eq!(
+        numeric_bits(unordered.features()),
+        numeric_bits(&w.features)
+    );
+    assert_eq!(a.drift["ks"], built_in.monitor(&w).drift["ks"]);
+}
