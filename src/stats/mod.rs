@@ -1,0 +1,3 @@
+//! Shared numeric building blocks.
+
+pub mod isotonic;
