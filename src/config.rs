@@ -169,6 +169,38 @@ impl Default for DriftConfig {
     }
 }
 
+/// Whether performance estimation calibrates the scores.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum CalibrationMode {
+    /// Calibrate when it lowers the expected calibration error on held-out reference rows.
+    #[default]
+    Auto,
+    Always,
+    Never,
+}
+
+/// Confidence-based performance estimation (binary classification without labels).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EstimationConfig {
+    pub calibration: CalibrationMode,
+    /// Predicted label = score >= this, when there is no `[columns] predicted_label`.
+    pub decision_threshold: f64,
+    /// The reference is cut into this many chunks to learn the alert thresholds.
+    pub reference_chunks: usize,
+}
+
+impl Default for EstimationConfig {
+    fn default() -> Self {
+        EstimationConfig {
+            calibration: CalibrationMode::Auto,
+            decision_threshold: 0.5,
+            reference_chunks: 10,
+        }
+    }
+}
+
 /// The whole configuration file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 #[serde(default, deny_unknown_fields)]
@@ -177,6 +209,7 @@ pub struct MonitorConfig {
     pub columns: ColumnRoles,
     pub drift: DriftConfig,
     pub alerts: AlertThresholds,
+    pub estimation: EstimationConfig,
 }
 
 /// A configuration file that could not be used.
@@ -265,6 +298,22 @@ impl MonitorConfig {
         }
         if c.max_rows < 2 {
             return Err("drift.classifier.max_rows must be at least 2".into());
+        }
+        let e = &self.estimation;
+        if !(e.decision_threshold.is_finite()
+            && e.decision_threshold > 0.0
+            && e.decision_threshold < 1.0)
+        {
+            return Err(format!(
+                "estimation.decision_threshold = {}: must be in (0, 1)",
+                e.decision_threshold
+            ));
+        }
+        if !(2..=1000).contains(&e.reference_chunks) {
+            return Err(format!(
+                "estimation.reference_chunks = {}: must be in [2, 1000]",
+                e.reference_chunks
+            ));
         }
         self.alerts.validate()
     }

@@ -2,6 +2,7 @@
 //! into one [`MonitoringResult`] per window.
 
 pub mod alerts;
+pub mod estimation;
 pub mod metrics;
 pub mod monitor;
 pub mod quality;
