@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use super::psi;
 use crate::config::StatisticalConfig;
 use crate::data::{ColumnData, ColumnRoles, DataWindow, FeatureKind, FeatureSpec, Schema};
+use crate::monitoring::estimation::CbpeEstimator;
 use crate::monitoring::quality::ReferenceProfile;
 
 /// The statistics file format this build writes and reads.
@@ -95,6 +96,9 @@ pub struct ReferenceStats {
     pub features: Vec<FeatureStats>,
     /// Missing rates, ranges, categories and prediction mean, for quality checks and shift.
     pub profile: ReferenceProfile,
+    /// The fitted performance estimator (CBPE), when the reference allowed one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub estimator: Option<CbpeEstimator>,
 }
 
 /// Why statistics could not be saved or loaded.
@@ -153,6 +157,7 @@ impl ReferenceStats {
             psi_bins: config.psi_bins,
             features,
             profile: ReferenceProfile::from_window(reference, predictions),
+            estimator: None,
         }
     }
 
@@ -173,6 +178,7 @@ impl ReferenceStats {
             has_prediction: self.profile.prediction_mean.is_some(),
             // Statistics do not record it; nothing reads it when parsing windows.
             has_target: false,
+            predicted_label: roles.predicted_label.clone(),
         }
     }
 

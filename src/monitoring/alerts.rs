@@ -88,6 +88,7 @@ pub enum AlertKind {
     PredictionMeanAnomaly,
     DataQuality,
     WindowError,
+    EstimatedPerformanceDegradation,
 }
 
 impl AlertKind {
@@ -100,6 +101,7 @@ impl AlertKind {
             AlertKind::PredictionMeanAnomaly => "prediction_mean_anomaly",
             AlertKind::DataQuality => "data_quality",
             AlertKind::WindowError => "window_error",
+            AlertKind::EstimatedPerformanceDegradation => "estimated_performance_degradation",
         }
     }
 }
@@ -276,6 +278,16 @@ impl AlertManager {
                 }
             }
             None => {}
+        }
+        if let Some(estimated) = &result.estimated_performance {
+            for message in super::estimation::alert_messages(estimated, t.accuracy) {
+                raised.push(self.raise(
+                    AlertLevel::Warning,
+                    AlertKind::EstimatedPerformanceDegradation,
+                    w,
+                    message,
+                ));
+            }
         }
         if let (Some(shift), Some(th)) = (result.prediction_shift, t.prediction_shift) {
             if shift.abs() > th {

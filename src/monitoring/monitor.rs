@@ -10,6 +10,7 @@ use std::sync::Arc;
 use rayon::prelude::*;
 
 use super::alerts::AlertManager;
+use super::estimation::{CbpeEstimator, EstimatedPerformance, EstimationError};
 use super::metrics::{classification_metrics, regression_metrics};
 use super::quality::ReferenceProfile;
 use super::result::{
@@ -49,6 +50,10 @@ pub struct ModelMonitor {
     history_limit: Option<usize>,
     /// Memory for the windows' sorted columns, reused from window to window.
     sort_buffers: SortBuffers,
+    /// Performance estimation (CBPE), fitted with the reference when it allows.
+    estimator: Option<CbpeEstimator>,
+    /// Why there is no estimator (logged once, when the reference is set).
+    estimation_unavailable: Option<String>,
 }
 
 impl std::fmt::Debug for ModelMonitor {
@@ -79,6 +84,8 @@ impl ModelMonitor {
             history: Vec::new(),
             history_limit: None,
             sort_buffers: SortBuffers::default(),
+            estimator: None,
+            estimation_unavailable: None,
         }
     }
 
@@ -223,6 +230,8 @@ impl ModelMonitor {
 
     fn reference_fitted(&mut self, profile: ReferenceProfile, reference: &DataWindow) {
         self.profile = Some(profile);
+        let fitted = self.fit_estimator(reference);
+        self.set_estimator(fitted);
         // One window's sorted columns: one buffer per numeric feature.
         let numeric = reference
             .features
@@ -261,7 +270,61 @@ impl ModelMonitor {
         }
         self.detectors = refitted;
         self.profile = Some(stats.profile.clone());
+        self.set_estimator(
+            stats
+                .estimator
+                .clone()
+                .ok_or_else(|| "the reference statistics carry no estimator".to_string()),
+        );
         Ok(())
+    }
+
+    /// Fits the performance estimator on the reference's target and scores (the model's when
+    /// there is one, else the prediction column).
+    pub fn fit_estimator(&self, reference: &DataWindow) -> Result<CbpeEstimator, String> {
+        if self.config.task == Task::Regression {
+            return Err(EstimationError::NotSupported("regression".into()).to_string());
+        }
+        let target = reference
+            .target_values()
+            .ok_or(EstimationError::Missing("target"))
+            .map_err(|e| e.to_string())?;
+        let scores = predictions(self.model.as_deref(), reference)
+            .map_err(|e| e.to_string())?
+            .ok_or_else(|| EstimationError::Missing("prediction").to_string())?
+            .0;
+        CbpeEstimator::fit(
+            target,
+            &scores,
+            reference.predicted_label_values(),
+            &self.config.estimation,
+        )
+        .map_err(|e| e.to_string())
+    }
+
+    /// Uses this estimator, or none for the reason given (logged once).
+    pub fn set_estimator(&mut self, estimator: Result<CbpeEstimator, String>) {
+        match estimator {
+            Ok(e) => {
+                self.estimator = Some(e);
+                self.estimation_unavailable = None;
+            }
+            Err(reason) => {
+                log::warn!(target: "ml_monitor::estimation", "performance estimation off: {reason}");
+                self.estimator = None;
+                self.estimation_unavailable = Some(reason);
+            }
+        }
+    }
+
+    /// The fitted performance estimator, if any.
+    pub fn estimator(&self) -> Option<&CbpeEstimator> {
+        self.estimator.as_ref()
+    }
+
+    /// Why performance estimation is off, when it is.
+    pub fn estimation_unavailable(&self) -> Option<&str> {
+        self.estimation_unavailable.as_deref()
     }
 
     /// Uses a saved profile for quality checks and prediction shift (detectors still need
@@ -335,14 +398,15 @@ impl ModelMonitor {
         };
         // Quality, predictions and metrics on one core while the detectors run on the others:
         // the detectors parallelise over features, the rest would otherwise wait for them.
-        let (model, task, detectors, buffers) = (
+        let (model, task, detectors, buffers, estimator) = (
             self.model.as_deref(),
             self.config.task,
             &mut self.detectors,
             &self.sort_buffers,
+            self.estimator.as_ref(),
         );
         let (evaluated, drift) = rayon::join(
-            || evaluate_predictions(profile, model, task, window),
+            || evaluate_predictions(profile, model, task, window, estimator),
             || detect_all(detectors, window, buffers, in_place),
         );
         let (data_quality, predicted) = evaluated?;
@@ -352,6 +416,7 @@ impl ModelMonitor {
             result.predictions = p.stats;
             result.prediction_shift = p.shift;
             result.performance = p.performance;
+            result.estimated_performance = p.estimated;
         }
         result.drift = drift?;
         Ok(())
@@ -421,6 +486,7 @@ struct Predicted {
     stats: Option<PredictionStats>,
     shift: Option<f64>,
     performance: Option<Performance>,
+    estimated: Option<EstimatedPerformance>,
 }
 
 /// Data quality, and prediction statistics, shift and performance when there are predictions.
@@ -429,6 +495,7 @@ fn evaluate_predictions(
     model: Option<&dyn Model>,
     task: Task,
     window: &DataWindow,
+    estimator: Option<&CbpeEstimator>,
 ) -> Result<(BTreeMap<String, FeatureQuality>, Option<Predicted>), WindowError> {
     let quality = profile.quality(window);
     let predictions = predictions(model, window)
@@ -447,6 +514,8 @@ fn evaluate_predictions(
         }
         Task::Regression => regression_metrics(target, &predictions).map(Performance::Regression),
     });
+    let estimated =
+        estimator.and_then(|e| e.estimate(&predictions, window.predicted_label_values()));
     Ok((
         quality,
         Some(Predicted {
@@ -454,6 +523,7 @@ fn evaluate_predictions(
             stats,
             shift,
             performance,
+            estimated,
         }),
     ))
 }

@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::alerts::{Alert, AlertLevel};
+use super::estimation::EstimatedPerformance;
 use super::metrics::{ClassificationMetrics, RegressionMetrics};
 use crate::data::DataError;
 use crate::drift::DriftResult;
@@ -138,6 +139,10 @@ pub struct MonitoringResult {
     pub alerts: Vec<Alert>,
     #[serde(default)]
     pub error: Option<WindowError>,
+    /// Accuracy, ROC AUC and F1 estimated from the scores alone (CBPE); null without scores or
+    /// without a fitted estimator.
+    #[serde(default)]
+    pub estimated_performance: Option<EstimatedPerformance>,
 }
 
 impl MonitoringResult {
@@ -156,6 +161,7 @@ impl MonitoringResult {
             prediction_shift: None,
             alerts: Vec::new(),
             error: None,
+            estimated_performance: None,
         }
     }
 

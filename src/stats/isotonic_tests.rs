@@ -36,7 +36,11 @@ fn matches_scikit_learn() {
         }
         for (q, want) in c.queries.iter().zip(&c.predictions) {
             let got = fitted.predict(*q);
-            assert!((got - want).abs() <= 1e-12, "{}: f({q}) = {got}, sklearn {want}", c.name);
+            assert!(
+                (got - want).abs() <= 1e-12,
+                "{}: f({q}) = {got}, sklearn {want}",
+                c.name
+            );
         }
     }
 }

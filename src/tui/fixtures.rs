@@ -218,6 +218,7 @@ pub(crate) fn result(i: usize, drift: bool) -> MonitoringResult {
         prediction_shift: Some(if drift { 0.16 } else { 0.02 }),
         alerts,
         error: None,
+        estimated_performance: None,
     }
 }
 

@@ -238,3 +238,31 @@ impl CbpeEstimator {
         })
     }
 }
+
+/// Why each `estimated_performance_degradation` alert is raised: an estimate outside its
+/// reference thresholds, or estimated accuracy below the configured `[alerts] accuracy`.
+pub fn alert_messages(estimated: &EstimatedPerformance, accuracy_floor: Option<f64>) -> Vec<String> {
+    let show = |t: Option<f64>| t.map_or_else(|| "-".to_string(), |t| format!("{t:.4}"));
+    let mut messages: Vec<String> = estimated
+        .metrics
+        .named()
+        .filter(|(_, m)| m.alert)
+        .map(|(name, m)| {
+            format!(
+                "estimated {name} {:.4} outside the reference thresholds [{}, {}]",
+                m.value,
+                show(m.lower_threshold),
+                show(m.upper_threshold)
+            )
+        })
+        .collect();
+    if let (Some(m), Some(floor)) = (&estimated.metrics.accuracy, accuracy_floor) {
+        if m.value < floor {
+            messages.push(format!(
+                "estimated accuracy {:.4} below threshold {floor}",
+                m.value
+            ));
+        }
+    }
+    messages
+}
