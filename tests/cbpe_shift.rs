@@ -55,7 +55,11 @@ fn monitor(rng: &mut StdRng) -> ModelMonitor {
     monitor
         .set_reference(&window(rng, 10_000, (0.0, 0.0, 1.0), false, true))
         .expect("reference");
-    assert!(monitor.estimator().is_some(), "{:?}", monitor.estimation_unavailable());
+    assert!(
+        monitor.estimator().is_some(),
+        "{:?}",
+        monitor.estimation_unavailable()
+    );
     monitor
 }
 
@@ -75,13 +79,22 @@ fn accuracies(monitor: &mut ModelMonitor, w: &DataWindow) -> (f64, f64) {
 fn covariate_shift_estimate_follows_realised_accuracy() {
     let mut rng = StdRng::seed_from_u64(2024);
     let mut monitor = monitor(&mut rng);
-    assert!(monitor.estimator().is_some_and(|e| e.calibrated()), "overconfident scores get calibrated");
+    assert!(
+        monitor.estimator().is_some_and(|e| e.calibrated()),
+        "overconfident scores get calibrated"
+    );
     let mut total = 0.0;
     let (mut lowest, mut highest) = (f64::INFINITY, f64::NEG_INFINITY);
     for i in 0..30 {
         // Features drift steadily: means up to ±1.2, spread from 1.0 down to 0.6.
         let t = i as f64 / 29.0;
-        let w = window(&mut rng, 2_000, (1.2 * t, -0.6 * t, 1.0 - 0.4 * t), false, true);
+        let w = window(
+            &mut rng,
+            2_000,
+            (1.2 * t, -0.6 * t, 1.0 - 0.4 * t),
+            false,
+            true,
+        );
         let (estimated, realised) = accuracies(&mut monitor, &w);
         total += (estimated - realised).abs();
         lowest = lowest.min(realised);
@@ -98,10 +111,14 @@ fn covariate_shift_estimate_follows_realised_accuracy() {
 fn concept_drift_is_not_seen_by_the_estimate() {
     let mut rng = StdRng::seed_from_u64(7);
     let mut monitor = monitor(&mut rng);
-    let (before_est, before_real) =
-        accuracies(&mut monitor, &window(&mut rng, 2_000, (0.0, 0.0, 1.0), false, true));
-    let (after_est, after_real) =
-        accuracies(&mut monitor, &window(&mut rng, 2_000, (0.0, 0.0, 1.0), true, true));
+    let (before_est, before_real) = accuracies(
+        &mut monitor,
+        &window(&mut rng, 2_000, (0.0, 0.0, 1.0), false, true),
+    );
+    let (after_est, after_real) = accuracies(
+        &mut monitor,
+        &window(&mut rng, 2_000, (0.0, 0.0, 1.0), true, true),
+    );
     eprintln!("concept drift: realised {before_real:.3} -> {after_real:.3}, estimated {before_est:.3} -> {after_est:.3}");
     // Labels now contradict the scores: realised accuracy collapses ...
     assert!(before_real - after_real > 0.4);
@@ -115,21 +132,42 @@ fn unlabelled_window_gets_an_estimate_and_alerts_when_it_falls() {
     let mut rng = StdRng::seed_from_u64(11);
     let mut monitor = monitor(&mut rng);
     // Typical window, no labels: estimate but no realised performance, no estimation alert.
-    let r = monitor.monitor(&window(&mut rng, 2_000, (0.0, 0.0, 1.0), false, false), Metadata::new());
+    let r = monitor.monitor(
+        &window(&mut rng, 2_000, (0.0, 0.0, 1.0), false, false),
+        Metadata::new(),
+    );
     assert!(r.performance.is_none());
     let e = r.estimated_performance.as_ref().expect("estimate");
     assert_eq!(e.method, "cbpe");
     assert!(e.calibrated);
     let json = serde_json::to_value(&r).expect("json");
     let acc = &json["estimated_performance"]["metrics"]["accuracy"];
-    for key in ["value", "sampling_error", "lower", "upper", "lower_threshold", "upper_threshold", "alert"] {
+    for key in [
+        "value",
+        "sampling_error",
+        "lower",
+        "upper",
+        "lower_threshold",
+        "upper_threshold",
+        "alert",
+    ] {
         assert!(!acc[key].is_null(), "{key}");
     }
-    assert!(!r.alerts.iter().any(|a| a.kind == AlertKind::EstimatedPerformanceDegradation));
+    assert!(!r
+        .alerts
+        .iter()
+        .any(|a| a.kind == AlertKind::EstimatedPerformanceDegradation));
     // Every row near the decision boundary: the estimate falls below the thresholds and below
     // [alerts] accuracy = 0.7.
-    let r = monitor.monitor(&window(&mut rng, 2_000, (0.0, 0.2, 0.05), false, false), Metadata::new());
-    let acc = r.estimated_performance.as_ref().and_then(|e| e.metrics.accuracy.clone()).expect("accuracy");
+    let r = monitor.monitor(
+        &window(&mut rng, 2_000, (0.0, 0.2, 0.05), false, false),
+        Metadata::new(),
+    );
+    let acc = r
+        .estimated_performance
+        .as_ref()
+        .and_then(|e| e.metrics.accuracy.clone())
+        .expect("accuracy");
     assert!(acc.alert && acc.value < 0.7, "{acc:?}");
     let alerts: Vec<_> = r
         .alerts
@@ -137,8 +175,15 @@ fn unlabelled_window_gets_an_estimate_and_alerts_when_it_falls() {
         .filter(|a| a.kind == AlertKind::EstimatedPerformanceDegradation)
         .collect();
     assert!(!alerts.is_empty());
-    assert!(alerts.iter().all(|a| a.level == ml_monitor::AlertLevel::Warning));
-    assert!(alerts.iter().any(|a| a.message.contains("below threshold 0.7")), "{alerts:?}");
+    assert!(alerts
+        .iter()
+        .all(|a| a.level == ml_monitor::AlertLevel::Warning));
+    assert!(
+        alerts
+            .iter()
+            .any(|a| a.message.contains("below threshold 0.7")),
+        "{alerts:?}"
+    );
     // No scores: null.
     let mut no_scores = window(&mut rng, 100, (0.0, 0.0, 1.0), false, false);
     no_scores.prediction = None;
@@ -153,7 +198,8 @@ fn regression_and_multiclass_say_not_supported() {
     let mut config = MonitorConfig::default();
     config.task = ml_monitor::Task::Regression;
     let mut m = ModelMonitor::new(config);
-    m.set_reference(&window(&mut rng, 500, (0.0, 0.0, 1.0), false, true)).expect("reference");
+    m.set_reference(&window(&mut rng, 500, (0.0, 0.0, 1.0), false, true))
+        .expect("reference");
     assert!(m.estimator().is_none());
     let reason = m.estimation_unavailable().expect("reason");
     assert!(reason.contains("not supported for regression"), "{reason}");
@@ -168,6 +214,9 @@ fn regression_and_multiclass_say_not_supported() {
     m.set_reference(&w).expect("reference");
     let reason = m.estimation_unavailable().expect("reason");
     assert!(reason.contains("binary classification only"), "{reason}");
-    let r = m.monitor(&window(&mut rng, 100, (0.0, 0.0, 1.0), false, false), Metadata::new());
+    let r = m.monitor(
+        &window(&mut rng, 100, (0.0, 0.0, 1.0), false, false),
+        Metadata::new(),
+    );
     assert!(r.estimated_performance.is_none());
 }

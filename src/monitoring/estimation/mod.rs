@@ -241,7 +241,10 @@ impl CbpeEstimator {
 
 /// Why each `estimated_performance_degradation` alert is raised: an estimate outside its
 /// reference thresholds, or estimated accuracy below the configured `[alerts] accuracy`.
-pub fn alert_messages(estimated: &EstimatedPerformance, accuracy_floor: Option<f64>) -> Vec<String> {
+pub fn alert_messages(
+    estimated: &EstimatedPerformance,
+    accuracy_floor: Option<f64>,
+) -> Vec<String> {
     let show = |t: Option<f64>| t.map_or_else(|| "-".to_string(), |t| format!("{t:.4}"));
     let mut messages: Vec<String> = estimated
         .metrics
