@@ -51,7 +51,10 @@ fn window(
 }
 
 fn monitor(rng: &mut StdRng) -> ModelMonitor {
-    let mut monitor = ModelMonitor::new(MonitorConfig::default());
+    // PSI alone: drift is not what these tests look at.
+    let mut config = MonitorConfig::default();
+    config.drift.detectors = vec![ml_monitor::config::DetectorKind::Psi];
+    let mut monitor = ModelMonitor::new(config);
     monitor
         .set_reference(&window(rng, 10_000, (0.0, 0.0, 1.0), false, true))
         .expect("reference");
@@ -219,4 +222,34 @@ fn regression_and_multiclass_say_not_supported() {
         Metadata::new(),
     );
     assert!(r.estimated_performance.is_none());
+}
+
+#[test]
+fn reference_statistics_carry_the_estimator() {
+    use ml_monitor::config::DetectorKind;
+    use ml_monitor::ReferenceStats;
+    let mut rng = StdRng::seed_from_u64(5);
+    let reference = window(&mut rng, 4_000, (0.0, 0.0, 1.0), false, true);
+    let mut config = MonitorConfig::default();
+    config.drift.detectors = vec![DetectorKind::Psi];
+    let mut raw = ModelMonitor::new(config.clone());
+    raw.set_reference(&reference).expect("reference");
+    let mut stats = ReferenceStats::from_window(
+        &reference,
+        &config.drift.statistical,
+        reference.prediction_values(),
+    );
+    stats.estimator = raw.estimator().cloned();
+    let text = serde_json::to_string(&stats).expect("serialises");
+    let loaded = ReferenceStats::from_json(&text).expect("loads");
+    let mut from_stats = ModelMonitor::new(config);
+    from_stats.set_reference_stats(&loaded).expect("stats");
+    assert_eq!(from_stats.estimator(), raw.estimator());
+    let w = window(&mut rng, 2_000, (0.5, 0.0, 1.0), false, false);
+    let a = raw.monitor(&w, Metadata::new()).estimated_performance;
+    let b = from_stats
+        .monitor(&w, Metadata::new())
+        .estimated_performance;
+    assert!(a.is_some());
+    assert_eq!(a, b);
 }
