@@ -198,8 +198,10 @@ fn unlabelled_window_gets_an_estimate_and_alerts_when_it_falls() {
 #[test]
 fn regression_and_multiclass_say_not_supported() {
     let mut rng = StdRng::seed_from_u64(3);
-    let mut config = MonitorConfig::default();
-    config.task = ml_monitor::Task::Regression;
+    let config = MonitorConfig {
+        task: ml_monitor::Task::Regression,
+        ..MonitorConfig::default()
+    };
     let mut m = ModelMonitor::new(config);
     m.set_reference(&window(&mut rng, 500, (0.0, 0.0, 1.0), false, true))
         .expect("reference");

@@ -99,11 +99,16 @@ fn usable<'a>(
             return None;
         }
         let label = match labels {
-            Some(l) => match l.get(i) {
-                Some(&v) if v == 1.0 => true,
-                Some(&v) if v == 0.0 => false,
-                _ => return None,
-            },
+            Some(l) => {
+                let v = l.get(i).copied()?;
+                if v == 1.0 {
+                    true
+                } else if v == 0.0 {
+                    false
+                } else {
+                    return None;
+                }
+            }
             None => s >= threshold,
         };
         Some((i, s, label))

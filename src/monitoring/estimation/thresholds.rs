@@ -12,7 +12,7 @@ pub fn chunk_ranges(n: usize, count: usize) -> Vec<Range<usize>> {
         return Vec::new();
     }
     let mut ranges: Vec<Range<usize>> = (0..n / size).map(|i| i * size..(i + 1) * size).collect();
-    if n % size != 0 {
+    if !n.is_multiple_of(size) {
         ranges.push(size * (n / size)..n);
     }
     ranges
