@@ -255,3 +255,55 @@ fn reference_statistics_carry_the_estimator() {
     assert!(a.is_some());
     assert_eq!(a, b);
 }
+
+#[test]
+fn predicted_label_column_is_read_and_used() {
+    use ml_monitor::config::EstimationConfig;
+    use ml_monitor::data::{parse_reference, parse_window, ColumnRoles};
+    use ml_monitor::monitoring::estimation::CbpeEstimator;
+    let roles = ColumnRoles {
+        predicted_label: Some("label".into()),
+        ..ColumnRoles::default()
+    };
+    let mut text = String::from("x,prediction,label,target\n");
+    let mut rng = StdRng::seed_from_u64(9);
+    for _ in 0..400 {
+        let p: f64 = rng.gen();
+        // The label says class 1 from 0.3 up, not from the default 0.5.
+        let label = u8::from(p >= 0.3);
+        let y = u8::from(rng.gen::<f64>() < p);
+        text.push_str(&format!("{},{p},{label},{y}\n", rng.gen::<f64>()));
+    }
+    let (reference, schema) =
+        parse_reference("r.csv".as_ref(), text.as_bytes(), &roles).expect("reference");
+    assert_eq!(schema.predicted_label.as_deref(), Some("label"));
+    assert!(
+        reference.feature("label").is_none(),
+        "the label is not a feature"
+    );
+    let labels = reference.predicted_label_values().expect("labels read");
+    let window = parse_window("w.csv".as_ref(), text.as_bytes(), &schema).expect("window");
+    assert_eq!(window.predicted_label_values(), Some(labels));
+    let config = EstimationConfig::default();
+    let target = reference.target_values().expect("target");
+    let scores = reference.prediction_values().expect("scores");
+    let with_labels = CbpeEstimator::fit(target, scores, Some(labels), &config).expect("fits");
+    let from_threshold = CbpeEstimator::fit(target, scores, None, &config).expect("fits");
+    // The column's labels, not score >= 0.5: the two differ; with the 0.3 threshold they agree.
+    let a = with_labels
+        .estimate(scores, Some(labels))
+        .expect("estimate");
+    let b = from_threshold.estimate(scores, None).expect("estimate");
+    assert_ne!(a.metrics.accuracy, b.metrics.accuracy);
+    let at_03 = CbpeEstimator::fit(
+        target,
+        scores,
+        None,
+        &EstimationConfig {
+            decision_threshold: 0.3,
+            ..config
+        },
+    )
+    .expect("fits");
+    assert_eq!(at_03.estimate(scores, None), Some(a));
+}
