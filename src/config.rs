@@ -364,6 +364,37 @@ mod tests {
     }
 
     #[test]
+    fn estimation_settings_are_bounded() {
+        for (text, key) in [
+            (
+                "[estimation]\ndecision_threshold = 1.0\n",
+                "decision_threshold",
+            ),
+            (
+                "[estimation]\ndecision_threshold = 0.0\n",
+                "decision_threshold",
+            ),
+            ("[estimation]\nreference_chunks = 1\n", "reference_chunks"),
+            (
+                "[estimation]\nreference_chunks = 5000\n",
+                "reference_chunks",
+            ),
+            ("[estimation]\ncalibration = \"sometimes\"\n", "sometimes"),
+        ] {
+            let e = MonitorConfig::from_toml(text, "m.toml").expect_err(text);
+            assert!(e.to_string().contains(key), "{e}");
+        }
+        let c = MonitorConfig::from_toml(
+            "[columns]\npredicted_label = \"label\"\n[estimation]\ncalibration = \"never\"\ndecision_threshold = 0.3\n",
+            "m.toml",
+        )
+        .expect("parses");
+        assert_eq!(c.estimation.calibration, CalibrationMode::Never);
+        assert_eq!(c.estimation.decision_threshold, 0.3);
+        assert_eq!(c.columns.predicted_label.as_deref(), Some("label"));
+    }
+
+    #[test]
     fn overrides_apply() {
         let c = MonitorConfig::from_toml(
             "task = \"regression\"\n[drift]\ndetectors = [\"ks\", \"classifier\"]\n[alerts]\nr2_score = 0.3\n",
