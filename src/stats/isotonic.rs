@@ -61,6 +61,12 @@ impl IsotonicRegression {
         }
         // j with x[j] <= v < x[j + 1].
         let j = x.partition_point(|&t| t <= v) - 1;
+        self.between(j, v)
+    }
+
+    /// `np.interp` on the segment `x[j] <= v < x[j + 1]`.
+    fn between(&self, j: usize, v: f64) -> f64 {
+        let (x, y) = (&self.x, &self.y);
         if x[j] == v {
             return y[j];
         }
@@ -78,6 +84,30 @@ impl IsotonicRegression {
     /// Calibrates every value.
     pub fn predict_all(&self, values: &[f64]) -> Vec<f64> {
         values.iter().map(|&v| self.predict(v)).collect()
+    }
+
+    /// [`IsotonicRegression::predict`] for values visited in descending order: each call walks
+    /// the segment index down from where the previous one left it (`cursor`, start it at
+    /// `usize::MAX`), so a sorted sweep costs O(rows + points) instead of a search per row.
+    pub fn predict_descending(&self, value: f64, cursor: &mut usize) -> f64 {
+        let (x, y) = (&self.x, &self.y);
+        let n = x.len();
+        if value.is_nan() || n < 2 {
+            return self.predict(value);
+        }
+        let v = value.clamp(x[0], x[n - 1]);
+        if v >= x[n - 1] {
+            return y[n - 1];
+        }
+        if v <= x[0] {
+            return y[0];
+        }
+        let mut j = (*cursor).min(n - 2);
+        while x[j] > v {
+            j -= 1;
+        }
+        *cursor = j;
+        self.between(j, v)
     }
 }
 

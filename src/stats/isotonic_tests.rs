@@ -42,6 +42,18 @@ fn matches_scikit_learn() {
                 c.name
             );
         }
+        // The sorted sweep gives the very same values.
+        let mut queries = c.queries.clone();
+        queries.sort_by(|a, b| b.total_cmp(a));
+        let mut cursor = usize::MAX;
+        for q in queries {
+            assert_eq!(
+                fitted.predict_descending(q, &mut cursor),
+                fitted.predict(q),
+                "{}",
+                c.name
+            );
+        }
     }
 }
 

@@ -13,6 +13,7 @@ pub mod calibration;
 pub mod metrics;
 pub mod result;
 pub mod sampling_error;
+pub mod sweep;
 pub mod thresholds;
 
 use serde::{Deserialize, Serialize};
@@ -214,31 +215,20 @@ impl CbpeEstimator {
         scores: &[f64],
         predicted_labels: Option<&[f64]>,
     ) -> Option<EstimatedPerformance> {
-        let mut raw = Vec::with_capacity(scores.len());
-        let mut y_hat = Vec::with_capacity(scores.len());
-        for (_, s, label) in usable(scores, predicted_labels, self.decision_threshold) {
-            raw.push(s);
-            y_hat.push(label);
-        }
-        if raw.is_empty() {
+        let rows = || usable(scores, predicted_labels, self.decision_threshold);
+        let mut keyed: Vec<(u64, bool)> = rows().map(|(_, s, l)| (sweep::key(s), l)).collect();
+        if keyed.is_empty() {
             return None;
         }
-        let calibrated: Vec<f64> = match &self.calibrator {
-            Some(c) => c.predict_all(&raw),
-            None => raw.clone(),
-        };
-        let n = raw.len();
+        let n = keyed.len();
+        let [accuracy, f1, roc_auc] = sweep::estimate(&mut keyed, self.calibrator.as_ref());
         Some(EstimatedPerformance {
             method: "cbpe".to_string(),
             calibrated: self.calibrated(),
             metrics: EstimatedMetrics {
-                accuracy: self
-                    .accuracy
-                    .apply(metrics::estimated_accuracy(&calibrated, &y_hat), n),
-                roc_auc: self
-                    .roc_auc
-                    .apply(metrics::estimated_roc_auc(&calibrated, &raw), n),
-                f1: self.f1.apply(metrics::estimated_f1(&calibrated, &y_hat), n),
+                accuracy: self.accuracy.apply(accuracy, n),
+                roc_auc: self.roc_auc.apply(roc_auc, n),
+                f1: self.f1.apply(f1, n),
             },
         })
     }
