@@ -83,7 +83,7 @@ fn radix_sort(rows: &mut Vec<(u64, bool)>) {
         for &(k, _) in rows.iter() {
             counts[((k >> shift) & 0xFFFF) as usize] += 1;
         }
-        if counts.iter().any(|&c| c == rows.len()) {
+        if counts.contains(&rows.len()) {
             continue;
         }
         let mut total = 0;
