@@ -247,6 +247,38 @@ impl Default for MetricsConfig {
     }
 }
 
+/// Whether performance estimation calibrates the scores.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum CalibrationMode {
+    /// Calibrate when it lowers the expected calibration error on held-out reference rows.
+    #[default]
+    Auto,
+    Always,
+    Never,
+}
+
+/// Confidence-based performance estimation (binary classification without labels).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EstimationConfig {
+    pub calibration: CalibrationMode,
+    /// Predicted label = score >= this, when there is no `[columns] predicted_label`.
+    pub decision_threshold: f64,
+    /// The reference is cut into this many chunks to learn the alert thresholds.
+    pub reference_chunks: usize,
+}
+
+impl Default for EstimationConfig {
+    fn default() -> Self {
+        EstimationConfig {
+            calibration: CalibrationMode::Auto,
+            decision_threshold: 0.5,
+            reference_chunks: 10,
+        }
+    }
+}
+
 /// `[monitor]`: what this monitor is called where its incidents are delivered.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 #[serde(default, deny_unknown_fields)]
@@ -270,6 +302,7 @@ pub struct MonitorConfig {
     /// nothing of networks; the binary checks and uses them.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub sinks: Vec<toml::Table>,
+    pub estimation: EstimationConfig,
 }
 
 /// A configuration file that could not be used.
@@ -394,6 +427,37 @@ mod tests {
             e.to_string(),
             "unknown detector \"kss\" (expected ks, psi, chi2 or classifier)"
         );
+    }
+
+    #[test]
+    fn estimation_settings_are_bounded() {
+        for (text, key) in [
+            (
+                "[estimation]\ndecision_threshold = 1.0\n",
+                "decision_threshold",
+            ),
+            (
+                "[estimation]\ndecision_threshold = 0.0\n",
+                "decision_threshold",
+            ),
+            ("[estimation]\nreference_chunks = 1\n", "reference_chunks"),
+            (
+                "[estimation]\nreference_chunks = 5000\n",
+                "reference_chunks",
+            ),
+            ("[estimation]\ncalibration = \"sometimes\"\n", "sometimes"),
+        ] {
+            let e = MonitorConfig::from_toml(text, "m.toml").expect_err(text);
+            assert!(e.to_string().contains(key), "{e}");
+        }
+        let c = MonitorConfig::from_toml(
+            "[columns]\npredicted_label = \"label\"\n[estimation]\ncalibration = \"never\"\ndecision_threshold = 0.3\n",
+            "m.toml",
+        )
+        .expect("parses");
+        assert_eq!(c.estimation.calibration, CalibrationMode::Never);
+        assert_eq!(c.estimation.decision_threshold, 0.3);
+        assert_eq!(c.columns.predicted_label.as_deref(), Some("label"));
     }
 
     #[test]

@@ -76,6 +76,12 @@ fn trained_model_predicts_windows_and_stats_replace_the_reference() {
         .output()
         .expect("runs");
     let r = &results(&out.stdout)[0];
+    // The statistics carry the performance estimator (CBPE): windows get estimates from them.
+    let saved: Value =
+        serde_json::from_slice(&std::fs::read(&stats).expect("stats written")).expect("JSON");
+    assert!(saved["estimator"].is_object(), "stats carry the estimator");
+    assert_eq!(r["estimated_performance"]["method"], "cbpe");
+    assert!(r["estimated_performance"]["metrics"]["accuracy"]["value"].is_f64());
     assert!(r["drift"]["psi"]["drift_detected"].as_bool().expect("psi"));
     assert!(r["drift"]["chi2"].is_object());
     assert!(r["drift"].get("ks").is_none());

@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use ml_monitor::data;
 use ml_monitor::model::{train, Model};
+use ml_monitor::monitoring::estimation::CbpeEstimator;
 use ml_monitor::monitoring::reference_stats::ReferenceStats;
 use ml_monitor::MonitorConfig;
 
@@ -40,8 +41,24 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<ExitCode> {
     );
     if let Some(path) = &args.reference_stats {
         let predictions = model.predict(&window)?;
-        let stats =
+        let mut stats =
             ReferenceStats::from_window(&window, &config.drift.statistical, Some(&predictions));
+        // The performance estimator (CBPE) travels with the statistics.
+        stats.estimator = match args.task {
+            ml_monitor::Task::Classification => match CbpeEstimator::fit(
+                target,
+                &predictions,
+                window.predicted_label_values(),
+                &config.estimation,
+            ) {
+                Ok(e) => Some(e),
+                Err(e) => {
+                    eprintln!("performance estimation off: {e}");
+                    None
+                }
+            },
+            ml_monitor::Task::Regression => None,
+        };
         stats.save(path)?;
         eprintln!("reference statistics: {}", path.display());
     }

@@ -158,6 +158,18 @@ impl MonitorConfig {
                 "is empty: give HOST:PORT or :PORT, or leave it out",
             ));
         }
+        let e = &self.estimation;
+        if !(e.decision_threshold.is_finite()
+            && e.decision_threshold > 0.0
+            && e.decision_threshold < 1.0)
+        {
+            return Err(InvalidValue::new(
+                "estimation.decision_threshold",
+                e.decision_threshold,
+                "must be in (0, 1)",
+            ));
+        }
+        within("estimation.reference_chunks", e.reference_chunks, (2, 1000))?;
         let detectors = &self.drift.detectors;
         if (1..detectors.len()).any(|i| detectors[..i].contains(&detectors[i])) {
             return Err(InvalidValue::new(

@@ -48,7 +48,10 @@ pub fn parse_reference(
     let mut plan: Vec<Plan> = header
         .iter()
         .map(|name| {
-            if name == &roles.prediction || name == &roles.target {
+            if name == &roles.prediction
+                || name == &roles.target
+                || roles.predicted_label.as_ref() == Some(name)
+            {
                 Plan::Numeric
             } else if roles.is_feature(name) {
                 Plan::Infer
@@ -94,6 +97,10 @@ pub fn parse_reference(
     let mut columns = take_columns(&header, built);
     let prediction = columns.remove(&roles.prediction);
     let target = columns.remove(&roles.target);
+    let predicted_label = roles
+        .predicted_label
+        .as_ref()
+        .and_then(|n| columns.remove(n));
     let mut features = Vec::new();
     let mut extra = Vec::new();
     for (i, name) in header.iter().enumerate() {
@@ -119,8 +126,10 @@ pub fn parse_reference(
         target: roles.target.clone(),
         has_prediction: prediction.is_some(),
         has_target: target.is_some(),
+        predicted_label: roles.predicted_label.clone(),
     };
-    let window = assemble(file, features, prediction, target, extra, table.rows)?;
+    let mut window = assemble(file, features, prediction, target, extra, table.rows)?;
+    window.predicted_label = predicted_label;
     Ok((window, schema))
 }
 
@@ -141,7 +150,10 @@ pub fn parse_window(file: &Path, bytes: &[u8], schema: &Schema) -> Result<DataWi
             FeatureKind::Categorical => Plan::Categorical,
         };
     }
-    for role in [&schema.prediction, &schema.target] {
+    for role in [&schema.prediction, &schema.target]
+        .into_iter()
+        .chain(schema.predicted_label.as_ref())
+    {
         if let Some(i) = header.iter().position(|h| h == role) {
             plan[i] = Plan::Numeric;
         }
@@ -161,7 +173,13 @@ pub fn parse_window(file: &Path, bytes: &[u8], schema: &Schema) -> Result<DataWi
         .collect();
     let prediction = columns.remove(&schema.prediction);
     let target = columns.remove(&schema.target);
-    assemble(file, features, prediction, target, extra, table.rows)
+    let predicted_label = schema
+        .predicted_label
+        .as_ref()
+        .and_then(|n| columns.remove(n));
+    let mut window = assemble(file, features, prediction, target, extra, table.rows)?;
+    window.predicted_label = predicted_label;
+    Ok(window)
 }
 
 fn assemble(

@@ -14,6 +14,10 @@ pub struct ColumnRoles {
     pub features: Vec<String>,
     /// Columns never treated as features (ids, timestamps).
     pub exclude: Vec<String>,
+    /// The model's predicted label (0/1), when the data has it: performance estimation uses it
+    /// instead of score >= `[estimation] decision_threshold`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub predicted_label: Option<String>,
 }
 
 impl Default for ColumnRoles {
@@ -23,6 +27,7 @@ impl Default for ColumnRoles {
             target: "target".into(),
             features: Vec::new(),
             exclude: Vec::new(),
+            predicted_label: None,
         }
     }
 }
@@ -30,7 +35,10 @@ impl Default for ColumnRoles {
 impl ColumnRoles {
     /// Whether a header name is a feature under these roles.
     pub fn is_feature(&self, name: &str) -> bool {
-        if name == self.prediction || name == self.target || self.exclude.iter().any(|e| e == name)
+        if name == self.prediction
+            || name == self.target
+            || self.predicted_label.as_deref() == Some(name)
+            || self.exclude.iter().any(|e| e == name)
         {
             return false;
         }
@@ -64,6 +72,9 @@ pub struct Schema {
     pub has_prediction: bool,
     /// Whether the reference had a target column.
     pub has_target: bool,
+    /// The predicted-label column (`[columns] predicted_label`), when configured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub predicted_label: Option<String>,
 }
 
 impl Schema {

@@ -158,6 +158,8 @@ pub struct DataWindow {
     pub target: Option<Column>,
     /// Header columns that are neither features nor roles (ignored, reported).
     pub extra_columns: Vec<String>,
+    /// The model's predicted label (`[columns] predicted_label`), when configured and present.
+    pub predicted_label: Option<Column>,
     rows: usize,
 }
 
@@ -187,6 +189,7 @@ impl DataWindow {
             prediction,
             target,
             extra_columns: Vec::new(),
+            predicted_label: None,
             rows,
         })
     }
@@ -209,6 +212,14 @@ impl DataWindow {
     /// The target column's numbers, when present and numeric.
     pub fn target_values(&self) -> Option<&[f64]> {
         self.target.as_ref().and_then(Column::as_numeric)
+    }
+
+    /// The predicted-label column's numbers, when present and numeric (and as long as the rows).
+    pub fn predicted_label_values(&self) -> Option<&[f64]> {
+        self.predicted_label
+            .as_ref()
+            .and_then(Column::as_numeric)
+            .filter(|v| v.len() == self.rows)
     }
 }
 

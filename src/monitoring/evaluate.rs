@@ -5,6 +5,7 @@
 
 use std::collections::BTreeMap;
 
+use super::estimation::{CbpeEstimator, EstimatedPerformance};
 use super::metrics::{classification_metrics, regression_metrics};
 use super::quality::ReferenceProfile;
 use super::result::{
@@ -37,6 +38,7 @@ pub(super) struct Predicted {
     pub(super) stats: Option<PredictionStats>,
     pub(super) shift: Option<f64>,
     pub(super) performance: Option<Performance>,
+    pub(super) estimated: Option<EstimatedPerformance>,
 }
 
 /// Data quality, and prediction statistics, shift and performance when there are predictions.
@@ -45,6 +47,7 @@ pub(super) fn evaluate_predictions(
     model: Option<&dyn Model>,
     task: Task,
     window: &DataWindow,
+    estimator: Option<&CbpeEstimator>,
 ) -> Result<(BTreeMap<String, FeatureQuality>, Option<Predicted>), WindowError> {
     let quality = profile.quality(window);
     let predictions = predictions(model, window)
@@ -63,6 +66,8 @@ pub(super) fn evaluate_predictions(
         }
         Task::Regression => regression_metrics(target, &predictions).map(Performance::Regression),
     });
+    let estimated =
+        estimator.and_then(|e| e.estimate(&predictions, window.predicted_label_values()));
     Ok((
         quality,
         Some(Predicted {
@@ -70,6 +75,7 @@ pub(super) fn evaluate_predictions(
             stats,
             shift,
             performance,
+            estimated,
         }),
     ))
 }

@@ -2,6 +2,7 @@
 //! into one [`MonitoringResult`] per window.
 
 pub mod alerts;
+pub mod estimation;
 mod evaluate;
 pub mod incidents;
 pub mod metrics;

@@ -13,12 +13,13 @@ use std::sync::Arc;
 use rayon::prelude::*;
 
 use super::alerts::AlertManager;
+use super::estimation::{CbpeEstimator, EstimationError};
 use super::evaluate::{detect_all, evaluate_predictions, predictions};
 use super::incidents::IncidentTracker;
 use super::quality::ReferenceProfile;
 use super::reference_stats::ReferenceStats;
 use super::result::{MonitoringResult, WindowError};
-use crate::config::{DetectorKind, InvalidValue, MonitorConfig};
+use crate::config::{DetectorKind, InvalidValue, MonitorConfig, Task};
 use crate::data::{Column, ColumnData, DataError, DataWindow};
 use crate::drift::{
     sort_in_place, sort_non_missing, ColumnUse, DriftDetector, DriftError, External,
@@ -151,6 +152,8 @@ impl MonitorBuilder {
             history: Vec::new(),
             history_limit: self.history_limit,
             sort_buffers: SortBuffers::default(),
+            estimator: None,
+            estimation_unavailable: None,
         })
     }
 }
@@ -219,6 +222,10 @@ pub struct ModelMonitor {
     history_limit: Option<usize>,
     /// Memory for the windows' sorted columns, reused from window to window.
     sort_buffers: SortBuffers,
+    /// Performance estimation (CBPE), fitted with the reference when it allows.
+    estimator: Option<CbpeEstimator>,
+    /// Why there is no estimator (logged once, when the reference is set).
+    estimation_unavailable: Option<String>,
 }
 
 impl std::fmt::Debug for ModelMonitor {
@@ -359,6 +366,8 @@ impl ModelMonitor {
 
     fn reference_fitted(&mut self, profile: ReferenceProfile, reference: &DataWindow) {
         self.profile = profile;
+        let fitted = self.fit_estimator(reference);
+        self.set_estimator(fitted);
         // One window's sorted columns: one buffer per numeric feature.
         let numeric = reference
             .features
@@ -394,7 +403,61 @@ impl ModelMonitor {
         }
         self.detectors = refitted;
         self.profile = stats.profile.clone();
+        self.set_estimator(
+            stats
+                .estimator
+                .clone()
+                .ok_or_else(|| "the reference statistics carry no estimator".to_string()),
+        );
         Ok(())
+    }
+
+    /// Fits the performance estimator on the reference's target and scores (the model's when
+    /// there is one, else the prediction column).
+    pub fn fit_estimator(&self, reference: &DataWindow) -> Result<CbpeEstimator, String> {
+        if self.config.task == Task::Regression {
+            return Err(EstimationError::NotSupported("regression".into()).to_string());
+        }
+        let target = reference
+            .target_values()
+            .ok_or(EstimationError::Missing("target"))
+            .map_err(|e| e.to_string())?;
+        let scores = predictions(self.model.as_deref(), reference)
+            .map_err(|e| e.to_string())?
+            .ok_or_else(|| EstimationError::Missing("prediction").to_string())?
+            .0;
+        CbpeEstimator::fit(
+            target,
+            &scores,
+            reference.predicted_label_values(),
+            &self.config.estimation,
+        )
+        .map_err(|e| e.to_string())
+    }
+
+    /// Uses this estimator, or none for the reason given (logged once).
+    pub fn set_estimator(&mut self, estimator: Result<CbpeEstimator, String>) {
+        match estimator {
+            Ok(e) => {
+                self.estimator = Some(e);
+                self.estimation_unavailable = None;
+            }
+            Err(reason) => {
+                log::warn!(target: "ml_monitor::estimation", "performance estimation off: {reason}");
+                self.estimator = None;
+                self.estimation_unavailable = Some(reason);
+            }
+        }
+    }
+
+    /// The fitted performance estimator, if any.
+    pub fn estimator(&self) -> Option<&CbpeEstimator> {
+        self.estimator.as_ref()
+    }
+
+    /// Why performance estimation is off, when it is.
+    pub fn estimation_unavailable(&self) -> Option<&str> {
+        self.estimation_unavailable.as_deref()
     }
 
     /// The reference profile.
@@ -461,15 +524,16 @@ impl ModelMonitor {
     ) -> Result<(), WindowError> {
         // Quality, predictions and metrics on one core while the detectors run on the others:
         // the detectors parallelise over features, the rest would otherwise wait for them.
-        let (profile, model, task, detectors, buffers) = (
+        let (profile, model, task, detectors, buffers, estimator) = (
             &self.profile,
             self.model.as_deref(),
             self.config.task,
             &mut self.detectors,
             &self.sort_buffers,
+            self.estimator.as_ref(),
         );
         let (evaluated, drift) = rayon::join(
-            || evaluate_predictions(profile, model, task, window),
+            || evaluate_predictions(profile, model, task, window, estimator),
             || detect_all(detectors, window, buffers, in_place),
         );
         let (data_quality, predicted) = evaluated?;
@@ -479,6 +543,7 @@ impl ModelMonitor {
             result.predictions = p.stats;
             result.prediction_shift = p.shift;
             result.performance = p.performance;
+            result.estimated_performance = p.estimated;
         }
         result.drift = drift?;
         Ok(())

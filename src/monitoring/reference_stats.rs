@@ -19,6 +19,7 @@ use crate::data::{ColumnData, ColumnRoles, DataWindow, FeatureSpec, Schema};
 pub use crate::drift::summary::{
     numeric_summary, CategoryCount, FeatureStats, FeatureSummary, Quantile, QUANTILE_PROBABILITIES,
 };
+use crate::monitoring::estimation::CbpeEstimator;
 use crate::monitoring::quality::ReferenceProfile;
 
 /// The statistics file format this build writes and reads.
@@ -36,6 +37,9 @@ pub struct ReferenceStats {
     pub features: Vec<FeatureStats>,
     /// Missing rates, ranges, categories and prediction mean, for quality checks and shift.
     pub profile: ReferenceProfile,
+    /// The fitted performance estimator (CBPE), when the reference allowed one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub estimator: Option<CbpeEstimator>,
 }
 
 /// Why statistics could not be saved or loaded.
@@ -94,6 +98,7 @@ impl ReferenceStats {
             psi_bins: config.psi_bins,
             features,
             profile: ReferenceProfile::from_window(reference, predictions),
+            estimator: None,
         }
     }
 
@@ -114,6 +119,7 @@ impl ReferenceStats {
             has_prediction: self.profile.prediction_mean.is_some(),
             // Statistics do not record it; nothing reads it when parsing windows.
             has_target: false,
+            predicted_label: roles.predicted_label.clone(),
         }
     }
 

@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::alerts::{Alert, AlertLevel};
+use super::estimation::EstimatedPerformance;
 use super::incidents::IncidentChange;
 use super::metrics::{ClassificationMetrics, RegressionMetrics};
 use crate::data::{DataError, DataErrorKind};
@@ -189,6 +190,10 @@ pub struct MonitoringResult {
     pub incidents: Vec<IncidentChange>,
     #[serde(default)]
     pub error: Option<WindowError>,
+    /// Accuracy, ROC AUC and F1 estimated from the scores alone (CBPE); null without scores or
+    /// without a fitted estimator.
+    #[serde(default)]
+    pub estimated_performance: Option<EstimatedPerformance>,
 }
 
 impl MonitoringResult {
@@ -208,6 +213,7 @@ impl MonitoringResult {
             alerts: Vec::new(),
             incidents: Vec::new(),
             error: None,
+            estimated_performance: None,
         }
     }
 

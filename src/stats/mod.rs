@@ -5,6 +5,7 @@
 pub mod chi2;
 pub mod correction;
 pub mod histogram;
+pub mod isotonic;
 pub mod kolmogorov;
 pub mod nonfinite;
 pub mod quantile;

@@ -247,6 +247,7 @@ pub(crate) fn result(i: usize, drift: bool) -> MonitoringResult {
         alerts,
         incidents: Vec::new(),
         error: None,
+        estimated_performance: None,
     }
 }
 
@@ -334,4 +335,42 @@ pub(crate) fn feed(app: &mut App, tracker: &mut IncidentTracker, mut result: Mon
         firing: tracker.open().cloned().collect(),
         failing_sinks: Vec::new(),
     })));
+}
+
+/// Windows 1..=n (odd ones drifting) with an estimated accuracy (CBPE) falling from 0.86 by
+/// 0.02 a window; windows after `labelled` have no labels (no realised performance).
+pub(crate) fn estimated_app(n: usize, labelled: usize) -> App {
+    use ml_monitor::monitoring::estimation::{
+        EstimatedMetric, EstimatedMetrics, EstimatedPerformance,
+    };
+    let history = (1..=n)
+        .map(|i| {
+            let mut r = result(i, i % 2 == 1);
+            if i > labelled {
+                r.performance = None;
+            }
+            let value = 0.86 - 0.02 * i as f64;
+            r.estimated_performance = Some(EstimatedPerformance {
+                method: "cbpe".into(),
+                calibrated: true,
+                metrics: EstimatedMetrics {
+                    accuracy: Some(EstimatedMetric {
+                        value,
+                        sampling_error: 0.01,
+                        lower: value - 0.03,
+                        upper: value + 0.03,
+                        lower_threshold: Some(0.78),
+                        upper_threshold: Some(0.9),
+                        alert: value < 0.78,
+                    }),
+                    roc_auc: None,
+                    f1: None,
+                },
+            });
+            r
+        })
+        .collect();
+    let mut app = App::new(options(false), history, HashSet::new(), now());
+    app.handle(AppEvent::Resize(80, 24));
+    app
 }

@@ -9,6 +9,7 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
+use ml_monitor::monitoring::estimation::EstimatedMetric;
 use ml_monitor::monitoring::{ChangeKind, Incident};
 use ml_monitor::{Alert, AlertLevel, MonitoringResult};
 
@@ -33,6 +34,8 @@ pub(crate) struct WindowSummary {
     /// Accuracy or R², with its name.
     pub(crate) headline: Option<(&'static str, f64)>,
     pub(crate) prediction_mean: Option<f64>,
+    /// Accuracy estimated from the scores (CBPE), with its band and thresholds.
+    pub(crate) estimated_accuracy: Option<EstimatedMetric>,
 }
 
 impl WindowSummary {
@@ -42,6 +45,10 @@ impl WindowSummary {
             auc: rows::classifier_auc(result),
             headline: result.performance.as_ref().map(|p| p.headline()),
             prediction_mean: result.predictions.as_ref().map(|p| p.mean),
+            estimated_accuracy: result
+                .estimated_performance
+                .as_ref()
+                .and_then(|e| e.metrics.accuracy.clone()),
         }
     }
 }

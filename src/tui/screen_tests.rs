@@ -36,6 +36,13 @@ fn snapshot_main_120x40() {
 }
 
 #[test]
+fn snapshot_estimated_accuracy_without_labels_120x40() {
+    // Windows 1-3 labelled, 4-6 not: the quality sparkline goes on with the estimate.
+    let app = fixtures::estimated_app(6, 3);
+    insta::assert_snapshot!(screen(&app, 120, 40).backend());
+}
+
+#[test]
 fn snapshot_waiting_for_the_first_window_80x24() {
     insta::assert_snapshot!(screen(&fixtures::app(0, false), 80, 24).backend());
 }

@@ -26,6 +26,7 @@ pub enum AlertKind {
     PredictionMeanAnomaly,
     DataQuality,
     WindowError,
+    EstimatedPerformanceDegradation,
 }
 
 impl AlertKind {
@@ -38,6 +39,7 @@ impl AlertKind {
             AlertKind::PredictionMeanAnomaly => "prediction_mean_anomaly",
             AlertKind::DataQuality => "data_quality",
             AlertKind::WindowError => "window_error",
+            AlertKind::EstimatedPerformanceDegradation => "estimated_performance_degradation",
         }
     }
 }

@@ -65,6 +65,20 @@ pub(crate) fn check(
             th,
         ));
     }
+    if let Some(estimated) = &result.estimated_performance {
+        for e in crate::monitoring::estimation::alert_figures(estimated, t.accuracy) {
+            raised.push(figures(
+                alert(
+                    AlertLevel::Warning,
+                    AlertKind::EstimatedPerformanceDegradation,
+                    e.message,
+                ),
+                &e.metric,
+                e.value,
+                e.threshold,
+            ));
+        }
+    }
     if let (Some(shift), Some(th)) = (result.prediction_shift, t.prediction_shift) {
         if shift.abs() > th {
             let message = format!(

@@ -31,6 +31,11 @@ struct Metric {
     values: Vec<Option<f64>>,
     range: Range,
     show: fn(Option<f64>) -> String,
+    /// Shown after the latest value (the estimate beside the realised value).
+    note: Option<String>,
+    /// A line of its own under the label, when there is room (the estimate's band and
+    /// thresholds).
+    detail: Option<String>,
 }
 
 pub(super) fn render(frame: &mut Frame, area: Rect, app: &App) {
@@ -67,43 +72,103 @@ fn metrics(history: Vec<&WindowSummary>) -> [Metric; 4] {
             values: history.iter().map(|w| w.drift_share).collect(),
             range: Range::Fixed(0.0, 1.0),
             show: format::percent,
+            note: None,
+            detail: None,
         },
         Metric {
             label: "AUC",
             values: history.iter().map(|w| w.auc).collect(),
             range: Range::Fixed(0.5, 1.0),
             show: format::number,
+            note: None,
+            detail: None,
         },
-        Metric {
-            label,
-            values: history
-                .iter()
-                .map(|w| {
-                    w.headline
-                        .filter(|(n, _)| *n == headline_name)
-                        .map(|(_, v)| v)
-                })
-                .collect(),
-            range,
-            show: format::number,
-        },
+        quality(&history, headline_name, label, range),
         Metric {
             label: "pred mean",
             values: history.iter().map(|w| w.prediction_mean).collect(),
             range: Range::Data,
             show: format::number,
+            note: None,
+            detail: None,
         },
     ]
+}
+
+/// Accuracy (or R²) per window; for a classifier's windows without labels, the accuracy
+/// estimated from the scores. When the latest window's value is an estimate the label says
+/// "est." and its band and thresholds follow the value; when it has both, the estimate follows
+/// the realised value.
+fn quality(
+    history: &[&WindowSummary],
+    headline_name: &str,
+    label: &'static str,
+    range: Range,
+) -> Metric {
+    let realised = |w: &WindowSummary| {
+        w.headline
+            .filter(|(n, _)| *n == headline_name)
+            .map(|(_, v)| v)
+    };
+    let estimating = headline_name == "accuracy";
+    let estimate = |w: &WindowSummary| {
+        w.estimated_accuracy
+            .as_ref()
+            .filter(|_| estimating)
+            .map(|e| e.value)
+    };
+    let values = history
+        .iter()
+        .map(|w| realised(w).or_else(|| estimate(w)))
+        .collect();
+    let latest = history.last().copied();
+    let latest_estimate = latest
+        .and_then(|w| w.estimated_accuracy.as_ref())
+        .filter(|_| estimating);
+    let (label, note, detail) = match (latest.and_then(realised), latest_estimate) {
+        (Some(_), Some(e)) => (
+            label,
+            Some(format!(" est. {}", format::number(Some(e.value)))),
+            None,
+        ),
+        (None, Some(e)) => (
+            "accuracy est.",
+            None,
+            Some(format!(
+                "band {}-{} thr {}-{}",
+                format::number(Some(e.lower)),
+                format::number(Some(e.upper)),
+                format::number(e.lower_threshold),
+                format::number(e.upper_threshold)
+            )),
+        ),
+        _ => (label, None, None),
+    };
+    Metric {
+        label,
+        values,
+        range,
+        show: format::number,
+        note,
+        detail,
+    }
 }
 
 fn render_metric(frame: &mut Frame, area: Rect, metric: &Metric, app: &App) {
     let theme = app.theme;
     let latest = metric.values.last().copied().flatten();
-    let value = (metric.show)(latest);
+    let mut value = (metric.show)(latest);
+    value.push_str(metric.note.as_deref().unwrap_or(""));
     let label = Span::styled(metric.label, theme.heading());
     if area.height >= 2 {
-        let [head, spark] =
+        let [head, mut spark] =
             Layout::vertical([Constraint::Length(1), Constraint::Min(0)]).areas(area);
+        if let (Some(detail), true) = (&metric.detail, area.height >= 3) {
+            let [line, rest] =
+                Layout::vertical([Constraint::Length(1), Constraint::Min(0)]).areas(spark);
+            frame.render_widget(Line::from(detail.as_str()).right_aligned(), line);
+            spark = rest;
+        }
         let [l, r] =
             Layout::horizontal([Constraint::Min(0), Constraint::Length(value.len() as u16)])
                 .areas(head);
@@ -203,5 +268,20 @@ mod tests {
             .map(|(x, y)| buffer[(x, y)].symbol().to_string())
             .collect();
         assert!(bars.chars().any(|c| "▁▂▃▄▅▆▇█".contains(c)), "{bars:?}");
+    }
+
+    #[test]
+    fn without_labels_the_estimate_is_shown_marked_with_band_and_thresholds() {
+        // Window 6 has no labels: estimated 0.740, band 0.710-0.770, thresholds 0.78-0.9.
+        let t = screen(&fixtures::estimated_app(6, 3), 120, 40);
+        let buffer = t.backend().buffer();
+        assert!(shows(buffer, "accuracy est."));
+        assert!(shows(buffer, "0.740"));
+        assert!(shows(buffer, "band 0.710-0.770 thr 0.780-0.900"));
+        // With labels, realised and estimated side by side (realised 0.600 in the fixture).
+        let t = screen(&fixtures::estimated_app(6, 6), 120, 40);
+        let buffer = t.backend().buffer();
+        assert!(!shows(buffer, "accuracy est."));
+        assert!(shows(buffer, "est. 0.740"));
     }
 }
