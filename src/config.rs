@@ -51,6 +51,12 @@ pub enum DetectorKind {
     Psi,
     Chi2,
     Classifier,
+    /// Anderson–Darling, numeric features.
+    Ad,
+    /// Cramér–von Mises, numeric features.
+    Cvm,
+    /// Normed Wasserstein distance, numeric features.
+    Wasserstein,
 }
 
 impl DetectorKind {
@@ -61,6 +67,9 @@ impl DetectorKind {
             DetectorKind::Psi => "psi",
             DetectorKind::Chi2 => "chi2",
             DetectorKind::Classifier => "classifier",
+            DetectorKind::Ad => "ad",
+            DetectorKind::Cvm => "cvm",
+            DetectorKind::Wasserstein => "wasserstein",
         }
     }
 }
@@ -73,8 +82,11 @@ impl std::str::FromStr for DetectorKind {
             "psi" => Ok(DetectorKind::Psi),
             "chi2" => Ok(DetectorKind::Chi2),
             "classifier" => Ok(DetectorKind::Classifier),
+            "ad" => Ok(DetectorKind::Ad),
+            "cvm" => Ok(DetectorKind::Cvm),
+            "wasserstein" => Ok(DetectorKind::Wasserstein),
             other => Err(format!(
-                "unknown detector \"{other}\" (expected ks, psi, chi2 or classifier)"
+                "unknown detector \"{other}\" (expected ks, psi, chi2, ad, cvm, wasserstein or classifier)"
             )),
         }
     }
@@ -93,6 +105,8 @@ pub struct StatisticalConfig {
     pub psi_bins: usize,
     /// PSI: a feature drifts when PSI exceeds this.
     pub psi_threshold: f64,
+    /// Wasserstein: a feature drifts when the distance over the reference's std exceeds this.
+    pub wasserstein_threshold: f64,
     /// Fewer non-missing values than this on either side: `insufficient_data`, never drifts.
     pub min_sample_size: usize,
     /// A window shows dataset drift when at least this many features drift.
@@ -109,6 +123,7 @@ impl Default for StatisticalConfig {
             min_statistic: 0.0,
             psi_bins: 10,
             psi_threshold: 0.2,
+            wasserstein_threshold: 0.1,
             min_sample_size: 30,
             min_drifted_features: 1,
             confirmation_windows: 1,
@@ -243,6 +258,12 @@ impl MonitorConfig {
             return Err(format!(
                 "drift.statistical.psi_threshold = {}: must be a number >= 0",
                 s.psi_threshold
+            ));
+        }
+        if !(s.wasserstein_threshold.is_finite() && s.wasserstein_threshold >= 0.0) {
+            return Err(format!(
+                "drift.statistical.wasserstein_threshold = {}: must be a number >= 0",
+                s.wasserstein_threshold
             ));
         }
         if s.confirmation_windows == 0 || c.confirmation_windows == 0 {

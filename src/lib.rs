@@ -30,6 +30,7 @@ pub mod drift;
 pub mod generator;
 pub mod model;
 pub mod monitoring;
+pub mod stats;
 
 pub use config::{MonitorConfig, Task};
 pub use data::{DataWindow, Schema};

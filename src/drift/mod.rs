@@ -7,6 +7,7 @@
 //! `confirmation_windows` guard counts consecutive drifting windows.
 
 pub mod chi2;
+pub mod continuous;
 pub mod correction;
 pub mod histogram;
 pub mod ks;

@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 use rayon::prelude::*;
 
+use super::continuous::{self, ContinuousTest};
 use super::correction::adjust;
 use super::reference_stats::{FeatureSummary, ReferenceStats};
 use super::{chi2, ks, psi};
@@ -29,6 +30,12 @@ pub enum StatTest {
     Psi,
     /// Chi-square homogeneity, categorical features.
     Chi2,
+    /// k-sample Anderson–Darling (midrank), numeric features.
+    Ad,
+    /// Two-sample Cramér–von Mises, numeric features.
+    Cvm,
+    /// Wasserstein distance over the reference's std (an effect size), numeric features.
+    Wasserstein,
 }
 
 impl StatTest {
@@ -38,12 +45,32 @@ impl StatTest {
             StatTest::Ks => "ks",
             StatTest::Psi => "psi",
             StatTest::Chi2 => "chi2",
+            StatTest::Ad => "ad",
+            StatTest::Cvm => "cvm",
+            StatTest::Wasserstein => "wasserstein",
         }
+    }
+
+    /// The continuous test beyond KS it runs on a numeric feature's sorted values, if any.
+    fn continuous(self) -> Option<ContinuousTest> {
+        match self {
+            StatTest::Ad => Some(ContinuousTest::Ad),
+            StatTest::Cvm => Some(ContinuousTest::Cvm),
+            StatTest::Wasserstein => Some(ContinuousTest::Wasserstein),
+            _ => None,
+        }
+    }
+
+    /// Keeps the reference's sorted values at fit (it merges against them).
+    fn needs_sorted(self) -> bool {
+        self == StatTest::Ks || self.continuous().is_some()
     }
 
     fn covers(self, kind: FeatureKind) -> bool {
         match self {
-            StatTest::Ks => kind == FeatureKind::Numeric,
+            StatTest::Ks | StatTest::Ad | StatTest::Cvm | StatTest::Wasserstein => {
+                kind == FeatureKind::Numeric
+            }
             StatTest::Chi2 => kind == FeatureKind::Categorical,
             StatTest::Psi => true,
         }
@@ -62,6 +89,8 @@ enum Fitted {
         counts: Vec<u64>,
         n: usize,
         constant: bool,
+        /// Population std of the reference (`wasserstein` only; 0 otherwise).
+        std: f64,
     },
     Categorical {
         index: HashMap<String, usize>,
@@ -100,7 +129,7 @@ impl StatisticalDriftDetector {
     /// Fits from saved reference statistics instead of the rows (PSI and chi-square; KS needs
     /// the rows). Results are identical to fitting on the window the statistics came from.
     pub fn fit_stats(&mut self, stats: &ReferenceStats) -> Result<(), DriftError> {
-        if self.test == StatTest::Ks {
+        if self.test.needs_sorted() {
             return Err(DriftError::NeedsRawReference(self.test.name().to_string()));
         }
         if stats.rows == 0 {
@@ -137,8 +166,13 @@ impl StatisticalDriftDetector {
                 } else {
                     (Vec::new(), Vec::new())
                 };
+                let std = if self.test == StatTest::Wasserstein {
+                    crate::stats::wasserstein::population_std(&sorted)
+                } else {
+                    0.0
+                };
                 Fitted::Numeric {
-                    sorted: if self.test == StatTest::Ks {
+                    sorted: if self.test.needs_sorted() {
                         sorted
                     } else {
                         Arc::default()
@@ -147,6 +181,7 @@ impl StatisticalDriftDetector {
                     counts,
                     n,
                     constant,
+                    std,
                 }
             }
             ColumnData::Categorical { dictionary, .. } => fitted_categorical(
@@ -173,6 +208,7 @@ impl StatisticalDriftDetector {
                     counts,
                     n,
                     constant,
+                    std,
                 },
                 ColumnData::Numeric(values),
             ) => {
@@ -190,6 +226,14 @@ impl StatisticalDriftDetector {
                         let cur = current.sorted(index).unwrap_or_default();
                         match ks::ks_2samp_sorted(sorted, cur) {
                             Some(o) => (Some(o.statistic), Some(o.p_value), status),
+                            None => (None, None, FeatureStatus::InsufficientData),
+                        }
+                    }
+                    StatTest::Ad | StatTest::Cvm | StatTest::Wasserstein => {
+                        let test = self.test.continuous().unwrap_or(ContinuousTest::Ad);
+                        let cur = current.sorted(index).unwrap_or_default();
+                        match continuous::run(test, sorted, *std, cur) {
+                            Some((s, p)) => (Some(s), p, status),
                             None => (None, None, FeatureStatus::InsufficientData),
                         }
                     }
@@ -280,6 +324,7 @@ fn fitted_from_stats(summary: &FeatureSummary) -> Fitted {
                 counts: psi_counts.clone(),
                 n,
                 constant,
+                std: 0.0,
             }
         }
         FeatureSummary::Categorical { categories } => fitted_categorical(
@@ -318,7 +363,9 @@ impl DriftDetector for StatisticalDriftDetector {
         match self.test {
             // KS merges sorted columns; PSI fits its edges on the sorted reference but counts
             // a window either way; chi-square reads only categorical codes.
-            StatTest::Ks => ColumnUse::Sorted,
+            StatTest::Ks | StatTest::Ad | StatTest::Cvm | StatTest::Wasserstein => {
+                ColumnUse::Sorted
+            }
             StatTest::Psi | StatTest::Chi2 => ColumnUse::Unordered,
         }
     }
@@ -390,7 +437,10 @@ impl DriftDetector for StatisticalDriftDetector {
                 (StatTest::Ks, Some(d), Some(p)) => {
                     p < self.config.alpha && d >= self.config.min_statistic
                 }
-                (StatTest::Chi2, Some(_), Some(p)) => p < self.config.alpha,
+                (StatTest::Chi2 | StatTest::Ad | StatTest::Cvm, Some(_), Some(p)) => {
+                    p < self.config.alpha
+                }
+                (StatTest::Wasserstein, Some(s), _) => s > self.config.wasserstein_threshold,
                 _ => false,
             };
             n_drifted += usize::from(drifted);

@@ -100,6 +100,13 @@ impl ModelMonitor {
                     DetectorKind::Classifier => {
                         Box::new(MLBasedDriftDetector::new(config.drift.classifier.clone()))
                     }
+                    DetectorKind::Ad => Box::new(StatisticalDriftDetector::new(StatTest::Ad, stat)),
+                    DetectorKind::Cvm => {
+                        Box::new(StatisticalDriftDetector::new(StatTest::Cvm, stat))
+                    }
+                    DetectorKind::Wasserstein => {
+                        Box::new(StatisticalDriftDetector::new(StatTest::Wasserstein, stat))
+                    }
                 }
             })
             .collect()
