@@ -57,6 +57,8 @@ pub enum DetectorKind {
     Cvm,
     /// Normed Wasserstein distance, numeric features.
     Wasserstein,
+    /// PCA reconstruction error, all features together.
+    Pca,
 }
 
 impl DetectorKind {
@@ -70,6 +72,7 @@ impl DetectorKind {
             DetectorKind::Ad => "ad",
             DetectorKind::Cvm => "cvm",
             DetectorKind::Wasserstein => "wasserstein",
+            DetectorKind::Pca => "pca",
         }
     }
 }
@@ -85,8 +88,9 @@ impl std::str::FromStr for DetectorKind {
             "ad" => Ok(DetectorKind::Ad),
             "cvm" => Ok(DetectorKind::Cvm),
             "wasserstein" => Ok(DetectorKind::Wasserstein),
+            "pca" => Ok(DetectorKind::Pca),
             other => Err(format!(
-                "unknown detector \"{other}\" (expected ks, psi, chi2, ad, cvm, wasserstein or classifier)"
+                "unknown detector \"{other}\" (expected ks, psi, chi2, ad, cvm, wasserstein, pca or classifier)"
             )),
         }
     }
@@ -107,6 +111,9 @@ pub struct StatisticalConfig {
     pub psi_threshold: f64,
     /// Wasserstein: a feature drifts when the distance over the reference's std exceeds this.
     pub wasserstein_threshold: f64,
+    /// A numeric feature with at most this many distinct reference values is tested by
+    /// chi-square on its values instead of KS / AD / CvM / Wasserstein (0: never).
+    pub discrete_max_values: usize,
     /// Fewer non-missing values than this on either side: `insufficient_data`, never drifts.
     pub min_sample_size: usize,
     /// A window shows dataset drift when at least this many features drift.
@@ -124,6 +131,7 @@ impl Default for StatisticalConfig {
             psi_bins: 10,
             psi_threshold: 0.2,
             wasserstein_threshold: 0.1,
+            discrete_max_values: 10,
             min_sample_size: 30,
             min_drifted_features: 1,
             confirmation_windows: 1,
@@ -165,6 +173,31 @@ impl Default for ClassifierConfig {
     }
 }
 
+/// Settings of the PCA reconstruction-error detector.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PcaConfig {
+    /// Keep the fewest components whose explained variance exceeds this share.
+    pub explained_variance: f64,
+    /// Chunks the reference is cut into for the thresholds.
+    pub reference_chunks: usize,
+    /// Fewer rows than this in a window: `insufficient_data`.
+    pub min_sample_size: usize,
+    /// A detector reports drift only after this many consecutive drifting windows.
+    pub confirmation_windows: usize,
+}
+
+impl Default for PcaConfig {
+    fn default() -> Self {
+        PcaConfig {
+            explained_variance: 0.65,
+            reference_chunks: 10,
+            min_sample_size: 30,
+            confirmation_windows: 1,
+        }
+    }
+}
+
 /// Drift section: which detectors, and their settings.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -172,6 +205,7 @@ pub struct DriftConfig {
     pub detectors: Vec<DetectorKind>,
     pub statistical: StatisticalConfig,
     pub classifier: ClassifierConfig,
+    pub pca: PcaConfig,
 }
 
 impl Default for DriftConfig {
@@ -180,6 +214,7 @@ impl Default for DriftConfig {
             detectors: vec![DetectorKind::Ks, DetectorKind::Psi, DetectorKind::Chi2],
             statistical: StatisticalConfig::default(),
             classifier: ClassifierConfig::default(),
+            pca: PcaConfig::default(),
         }
     }
 }
@@ -266,6 +301,12 @@ impl MonitorConfig {
                 s.wasserstein_threshold
             ));
         }
+        if s.discrete_max_values > 10_000 {
+            return Err(format!(
+                "drift.statistical.discrete_max_values = {}: must be at most 10000",
+                s.discrete_max_values
+            ));
+        }
         if s.confirmation_windows == 0 || c.confirmation_windows == 0 {
             return Err("confirmation_windows must be at least 1".into());
         }
@@ -283,6 +324,16 @@ impl MonitorConfig {
                 "drift.classifier.auc_threshold = {}: must be in [0, 1]",
                 c.auc_threshold
             ));
+        }
+        let p = &self.drift.pca;
+        if !(p.explained_variance > 0.0 && p.explained_variance < 1.0) {
+            return Err(format!(
+                "drift.pca.explained_variance = {}: must be in (0, 1)",
+                p.explained_variance
+            ));
+        }
+        if !(2..=1000).contains(&p.reference_chunks) || p.confirmation_windows == 0 {
+            return Err("drift.pca: reference_chunks must be in 2..=1000 and confirmation_windows at least 1".into());
         }
         if c.max_rows < 2 {
             return Err("drift.classifier.max_rows must be at least 2".into());

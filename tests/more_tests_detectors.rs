@@ -82,7 +82,11 @@ fn constant_reference_is_flagged_and_identical_constants_do_not_drift() {
     let reference = window(vec![3.0; 100], normalish(100, 0.0, 1.0));
     let same = window(vec![3.0; 80], normalish(80, 0.0, 1.0));
     let moved = window(vec![4.0; 80], normalish(80, 0.0, 1.0));
-    let config = StatisticalConfig::default();
+    // Continuous tests even on one value: the discrete rule is off here.
+    let config = StatisticalConfig {
+        discrete_max_values: 0,
+        ..StatisticalConfig::default()
+    };
     for test in TESTS {
         let mut d = StatisticalDriftDetector::new(test, config.clone());
         d.fit(&reference).expect("fit");
@@ -111,4 +115,43 @@ fn result_keys_and_configuration_names() {
         "m.toml"
     )
     .is_err());
+}
+
+#[test]
+fn few_distinct_values_are_tested_by_chi_square_and_say_so() {
+    let ints = |n: usize, shares: [usize; 4]| -> Vec<f64> {
+        // Values 0..4 in the given shares of every 10 rows.
+        let pattern: Vec<f64> = shares
+            .iter()
+            .enumerate()
+            .flat_map(|(v, &k)| std::iter::repeat_n(v as f64, k))
+            .collect();
+        (0..n).map(|i| pattern[i % pattern.len()]).collect()
+    };
+    let reference = window(ints(400, [4, 3, 2, 1]), normalish(400, 0.0, 1.0));
+    let current = window(ints(300, [1, 2, 3, 4]), normalish(300, 0.0, 1.0));
+    let mut tests = TESTS.to_vec();
+    tests.push(StatTest::Ks);
+    for test in tests {
+        let mut d = StatisticalDriftDetector::new(test, StatisticalConfig::default());
+        let r = d.detect_pair(&reference, &current).expect("runs");
+        let x = &r.features["x"];
+        assert_eq!(x.test.as_deref(), Some("chi2"), "{test:?}");
+        assert!(x.drifted && x.p_value.is_some(), "{test:?}: {x:?}");
+        let json = serde_json::to_string(x).expect("json");
+        assert!(json.contains(r#""test":"chi2""#), "{json}");
+        // The continuous feature keeps the detector's own test, and says nothing.
+        assert!(r.features["y"].test.is_none());
+        assert!(!serde_json::to_string(&r.features["y"])
+            .expect("json")
+            .contains("test"));
+        // Off: the continuous test runs.
+        let off = StatisticalConfig {
+            discrete_max_values: 0,
+            ..StatisticalConfig::default()
+        };
+        let mut d = StatisticalDriftDetector::new(test, off);
+        let r = d.detect_pair(&reference, &current).expect("runs");
+        assert!(r.features["x"].test.is_none());
+    }
 }

@@ -12,6 +12,7 @@ use rayon::prelude::*;
 
 use super::continuous::{self, ContinuousTest};
 use super::correction::adjust;
+use super::discrete::{self, DiscreteValues};
 use super::reference_stats::{FeatureSummary, ReferenceStats};
 use super::{chi2, ks, psi};
 use super::{
@@ -91,6 +92,8 @@ enum Fitted {
         constant: bool,
         /// Population std of the reference (`wasserstein` only; 0 otherwise).
         std: f64,
+        /// Set when the continuous test gives way to chi-square on few distinct values.
+        discrete: Option<DiscreteValues>,
     },
     Categorical {
         index: HashMap<String, usize>,
@@ -171,7 +174,13 @@ impl StatisticalDriftDetector {
                 } else {
                     0.0
                 };
+                let discrete = if self.test.needs_sorted() {
+                    DiscreteValues::from_sorted(&sorted, self.config.discrete_max_values)
+                } else {
+                    None
+                };
                 Fitted::Numeric {
+                    discrete,
                     sorted: if self.test.needs_sorted() {
                         sorted
                     } else {
@@ -209,6 +218,7 @@ impl StatisticalDriftDetector {
                     n,
                     constant,
                     std,
+                    discrete,
                 },
                 ColumnData::Numeric(values),
             ) => {
@@ -220,6 +230,13 @@ impl StatisticalDriftDetector {
                 let cur_n = values.len() - values.iter().filter(|v| v.is_nan()).count();
                 if *n < min || cur_n < min {
                     return (None, None, FeatureStatus::InsufficientData);
+                }
+                if let Some(values) = discrete {
+                    let cur = current.sorted(index).unwrap_or_default();
+                    return match values.test(cur) {
+                        Some(o) => (Some(o.statistic), Some(o.p_value), status),
+                        None => (None, None, FeatureStatus::InsufficientData),
+                    };
                 }
                 match self.test {
                     StatTest::Ks => {
@@ -325,6 +342,7 @@ fn fitted_from_stats(summary: &FeatureSummary) -> Fitted {
                 n,
                 constant,
                 std: 0.0,
+                discrete: None,
             }
         }
         FeatureSummary::Categorical { categories } => fitted_categorical(
@@ -428,11 +446,19 @@ impl DriftDetector for StatisticalDriftDetector {
         let adjusted = adjust(&p_values, self.config.correction);
         let mut features = BTreeMap::new();
         let mut n_drifted = 0;
-        for (((name, _), (statistic, p_value, status)), p_adj) in
+        for (((name, fit), (statistic, p_value, status)), p_adj) in
             fitted.iter().zip(tested).zip(adjusted)
         {
+            let discrete = matches!(
+                fit,
+                Fitted::Numeric {
+                    discrete: Some(_),
+                    ..
+                }
+            ) && status != FeatureStatus::InsufficientData;
             let drifted = match (self.test, statistic, p_adj) {
                 (_, _, _) if status == FeatureStatus::InsufficientData => false,
+                (_, Some(_), Some(p)) if discrete => p < self.config.alpha,
                 (StatTest::Psi, Some(s), _) => s > self.config.psi_threshold,
                 (StatTest::Ks, Some(d), Some(p)) => {
                     p < self.config.alpha && d >= self.config.min_statistic
@@ -456,6 +482,7 @@ impl DriftDetector for StatisticalDriftDetector {
                     p_value_adjusted: adjusted_shown,
                     drifted,
                     status,
+                    test: discrete.then(|| discrete::TEST_NAME.to_string()),
                 },
             );
         }
@@ -476,6 +503,7 @@ impl DriftDetector for StatisticalDriftDetector {
             auc: None,
             feature_importances: None,
             status: None,
+            pca: None,
         })
     }
 }

@@ -107,6 +107,9 @@ impl ModelMonitor {
                     DetectorKind::Wasserstein => {
                         Box::new(StatisticalDriftDetector::new(StatTest::Wasserstein, stat))
                     }
+                    DetectorKind::Pca => Box::new(crate::drift::pca::PcaDriftDetector::new(
+                        config.drift.pca.clone(),
+                    )),
                 }
             })
             .collect()

@@ -7,6 +7,9 @@
 //! 0.25, one above the 0.1% critical value reports 0.001. Reproduced, not improved, so figures
 //! equal what a Python user gets.
 
+// Matrix code reads best in index notation.
+#![allow(clippy::needless_range_loop)]
+
 /// Significance levels of the critical-value table (Scholz & Stephens, Table 2).
 const SIG: [f64; 7] = [0.25, 0.1, 0.05, 0.025, 0.01, 0.005, 0.001];
 const B0: [f64; 7] = [0.675, 1.281, 1.645, 1.96, 2.326, 2.573, 3.085];

@@ -2,4 +2,6 @@
 
 pub mod anderson_darling;
 pub mod cramer_von_mises;
+pub mod pca;
+pub mod symmetric_eigen;
 pub mod wasserstein;

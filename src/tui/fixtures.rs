@@ -56,6 +56,7 @@ fn feature(statistic: Option<f64>, p_value: Option<f64>, drifted: bool) -> Featu
         p_value_adjusted: p_value.map(|p| (p * 4.0).min(1.0)),
         drifted,
         status: FeatureStatus::Ok,
+        test: None,
     }
 }
 
@@ -75,6 +76,7 @@ fn detector(features: Vec<(&str, FeatureDrift)>) -> DriftResult {
         auc: None,
         feature_importances: None,
         status: None,
+        pca: None,
     }
 }
 
@@ -140,6 +142,7 @@ pub(crate) fn result(i: usize, drift: bool) -> MonitoringResult {
         auc: Some(auc),
         feature_importances: None,
         status: None,
+        pca: None,
     };
     let quality = |missing: f64| FeatureQuality {
         missing_ref: 0.0,
