@@ -79,10 +79,11 @@ def write(df, path):
     df.to_csv(path, index=False, float_format="%.5f")
 
 
-def config(path, discrete):
+def config(path, discrete, alpha=0.05):
     with open(path, "w") as fh:
         fh.write("[drift]\ndetectors = [%s]\n" % ", ".join(f'"{d}"' for d in DETECTORS))
         fh.write(f"[drift.statistical]\ndiscrete_max_values = {10 if discrete else 0}\n")
+        fh.write(f"alpha = {alpha}\n")
 
 
 def run(binary, directory, reference, cfg):
@@ -108,6 +109,7 @@ def main():
     ap.add_argument("--drift-windows", type=int, default=10, help="windows per drift scenario per reference")
     ap.add_argument("--sizes", default="500,5000")
     ap.add_argument("--seed", type=int, default=2026)
+    ap.add_argument("--alpha", type=float, default=0.05, help="drift.statistical.alpha")
     ap.add_argument("--save", help="also write every window's per-detector verdicts here (JSON)")
     args = ap.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
@@ -117,7 +119,7 @@ def main():
         cfgs = {}
         for discrete in (False, True):
             cfgs[discrete] = os.path.join(tmp, f"config_{int(discrete)}.toml")
-            config(cfgs[discrete], discrete)
+            config(cfgs[discrete], discrete, args.alpha)
         for r in range(args.refs):
             rng = np.random.default_rng([args.seed, r])
             ref_path = os.path.join(tmp, "reference.csv")
@@ -147,7 +149,7 @@ def main():
         n_none = len(verdicts[size][False]["none"])
         n_drift = len(verdicts[size][False]["location"])
         print(f"\nwindow size {size}: {n_none} no-drift windows, {n_drift} per drift scenario "
-              f"({args.refs} references); rates in %")
+              f"({args.refs} references), alpha {args.alpha}; rates in %")
         header = "| detector set | false alarms | " + " | ".join(SCENARIOS[1:]) + " |"
         print(header)
         print("|" + "---|" * (len(SCENARIOS) + 1))
