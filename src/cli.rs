@@ -19,6 +19,8 @@ pub struct Cli {
     pub command: Command,
 }
 
+// Parsed once per process: a large variant costs nothing worth a Box.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Monitor a directory of window files (or one file) against a reference.
@@ -79,7 +81,8 @@ pub struct WatchArgs {
     /// the optional value is the interval, e.g. 2s or 500ms.
     #[arg(long, num_args = 0..=1, default_missing_value = "2s", value_parser = parse_duration)]
     pub poll: Option<Duration>,
-    /// Detectors to run, overriding the config (ks, psi, chi2, classifier).
+    /// Detectors to run, overriding the config (ks, psi, chi2, ad, cvm, wasserstein, pca,
+    /// classifier).
     #[arg(long, value_delimiter = ',')]
     pub detectors: Option<Vec<DetectorKind>>,
     /// Task, overriding the config: classification or regression.

@@ -90,6 +90,14 @@ detector_kinds! {
     Chi2 => "chi2",
     /// A classifier telling reference rows from current rows.
     Classifier => "classifier",
+    /// k-sample Anderson–Darling (midrank) on numeric features.
+    Ad => "ad",
+    /// Two-sample Cramér–von Mises on numeric features.
+    Cvm => "cvm",
+    /// Wasserstein distance over the reference's std on numeric features.
+    Wasserstein => "wasserstein",
+    /// PCA reconstruction error over all features together.
+    Pca => "pca",
 }
 
 impl fmt::Display for DetectorKind {
@@ -150,6 +158,11 @@ pub struct StatisticalConfig {
     pub psi_bins: usize,
     /// PSI: a feature drifts when PSI exceeds this.
     pub psi_threshold: f64,
+    /// Wasserstein: a feature drifts when the distance over the reference's std exceeds this.
+    pub wasserstein_threshold: f64,
+    /// A numeric feature with at most this many distinct reference values is tested by
+    /// chi-square on its values instead of KS / AD / CvM / Wasserstein (0: never).
+    pub discrete_max_values: usize,
     /// Fewer non-missing values than this on either side: `insufficient_data`, never drifts.
     pub min_sample_size: usize,
     /// A window shows dataset drift when at least this many features drift.
@@ -166,6 +179,8 @@ impl Default for StatisticalConfig {
             min_statistic: 0.0,
             psi_bins: 10,
             psi_threshold: 0.2,
+            wasserstein_threshold: 0.1,
+            discrete_max_values: 0,
             min_sample_size: 30,
             min_drifted_features: 1,
             confirmation_windows: 1,
@@ -207,6 +222,31 @@ impl Default for ClassifierConfig {
     }
 }
 
+/// Settings of the PCA reconstruction-error detector.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PcaConfig {
+    /// Keep the fewest components whose explained variance exceeds this share.
+    pub explained_variance: f64,
+    /// Chunks the reference is cut into for the thresholds.
+    pub reference_chunks: usize,
+    /// Fewer rows than this in a window: `insufficient_data`.
+    pub min_sample_size: usize,
+    /// A detector reports drift only after this many consecutive drifting windows.
+    pub confirmation_windows: usize,
+}
+
+impl Default for PcaConfig {
+    fn default() -> Self {
+        PcaConfig {
+            explained_variance: 0.65,
+            reference_chunks: 10,
+            min_sample_size: 30,
+            confirmation_windows: 1,
+        }
+    }
+}
+
 /// Drift section: which detectors, and their settings.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -214,6 +254,7 @@ pub struct DriftConfig {
     pub detectors: Vec<DetectorKind>,
     pub statistical: StatisticalConfig,
     pub classifier: ClassifierConfig,
+    pub pca: PcaConfig,
 }
 
 impl Default for DriftConfig {
@@ -222,6 +263,7 @@ impl Default for DriftConfig {
             detectors: vec![DetectorKind::Ks, DetectorKind::Psi, DetectorKind::Chi2],
             statistical: StatisticalConfig::default(),
             classifier: ClassifierConfig::default(),
+            pca: PcaConfig::default(),
         }
     }
 }
@@ -425,7 +467,7 @@ mod tests {
         let e = "kss".parse::<DetectorKind>().expect_err("unknown");
         assert_eq!(
             e.to_string(),
-            "unknown detector \"kss\" (expected ks, psi, chi2 or classifier)"
+            "unknown detector \"kss\" (expected ks, psi, chi2, classifier, ad, cvm, wasserstein or pca)"
         );
     }
 

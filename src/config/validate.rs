@@ -47,6 +47,8 @@ pub(crate) fn within<T: PartialOrd + fmt::Display + Copy>(
 
 /// Bounds of the size-like settings (inclusive).
 const PSI_BINS: (usize, usize) = (2, 1000);
+/// 0 turns the discrete test off.
+const DISCRETE_MAX_VALUES: (usize, usize) = (0, 10_000);
 const SAMPLE_SIZE: (usize, usize) = (1, 100_000_000);
 const CONFIRMATION_WINDOWS: (usize, usize) = (1, 10_000);
 const FOLDS: (usize, usize) = (2, 20);
@@ -87,7 +89,34 @@ impl MonitorConfig {
                 "must be a number >= 0",
             ));
         }
+        if !(s.wasserstein_threshold.is_finite() && s.wasserstein_threshold >= 0.0) {
+            return Err(InvalidValue::new(
+                "drift.statistical.wasserstein_threshold",
+                s.wasserstein_threshold,
+                "must be a number >= 0",
+            ));
+        }
+        let p = &self.drift.pca;
+        if !in_unit(p.explained_variance) {
+            return Err(InvalidValue::new(
+                "drift.pca.explained_variance",
+                p.explained_variance,
+                "must be in (0, 1)",
+            ));
+        }
         for (key, value, range) in [
+            (
+                "drift.statistical.discrete_max_values",
+                s.discrete_max_values,
+                DISCRETE_MAX_VALUES,
+            ),
+            ("drift.pca.reference_chunks", p.reference_chunks, (2, 1000)),
+            ("drift.pca.min_sample_size", p.min_sample_size, SAMPLE_SIZE),
+            (
+                "drift.pca.confirmation_windows",
+                p.confirmation_windows,
+                CONFIRMATION_WINDOWS,
+            ),
             (
                 "drift.statistical.min_sample_size",
                 s.min_sample_size,

@@ -148,6 +148,7 @@ impl MLBasedDriftDetector {
             auc: Some(0.5),
             feature_importances: None,
             status: Some(FeatureStatus::InsufficientData),
+            pca: None,
         }
     }
 
@@ -315,6 +316,7 @@ impl DriftDetector for MLBasedDriftDetector {
             auc: Some(separation.auc),
             feature_importances: Some(separation.importances),
             status: Some(FeatureStatus::Ok),
+            pca: None,
         })
     }
 }

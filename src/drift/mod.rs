@@ -6,8 +6,11 @@
 //! category counts) so each window pays only for itself. `detect` takes `&mut self` because the
 //! `confirmation_windows` guard counts consecutive drifting windows.
 
+pub mod continuous;
+pub mod discrete;
 pub mod ks;
 pub mod ml_based;
+pub mod pca;
 pub mod psi;
 pub mod statistical;
 pub mod summary;
@@ -23,6 +26,7 @@ use serde::{Deserialize, Serialize};
 use crate::data::{ColumnData, DataWindow};
 
 pub use ml_based::MLBasedDriftDetector;
+pub use pca::PcaDriftDetector;
 pub use statistical::{StatTest, StatisticalDriftDetector};
 
 /// Whether a feature could be tested.
@@ -62,6 +66,10 @@ pub struct FeatureDrift {
     pub p_value_adjusted: Option<f64>,
     pub drifted: bool,
     pub status: FeatureStatus,
+    /// The test that decided when it is not the detector's own: `"chi2"` for a numeric
+    /// feature with few distinct values (see `discrete_max_values`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub test: Option<String>,
 }
 
 impl FeatureDrift {
@@ -73,6 +81,7 @@ impl FeatureDrift {
             p_value_adjusted: None,
             drifted: false,
             status: FeatureStatus::InsufficientData,
+            test: None,
         }
     }
 }
@@ -104,6 +113,9 @@ pub struct DriftResult {
     /// Detector-level status (the classifier's `insufficient_data`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<FeatureStatus>,
+    /// The `pca` detector's figures (reconstruction error, thresholds).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pca: Option<pca::PcaFigures>,
 }
 
 impl DriftResult {
@@ -111,6 +123,15 @@ impl DriftResult {
     pub fn summary(&self, detector: &str) -> String {
         if let Some(auc) = self.auc {
             return format!("{detector}: AUC {auc:.3} telling current rows from reference rows");
+        }
+        if let Some(p) = &self.pca {
+            let bound = |b: Option<f64>| b.map_or("none".to_string(), |v| format!("{v:.4}"));
+            return format!(
+                "{detector}: reconstruction error {:.4} outside [{}, {}]",
+                p.reconstruction_error,
+                bound(p.lower_threshold),
+                bound(p.upper_threshold)
+            );
         }
         let mut drifted: Vec<&str> = self
             .features
@@ -154,6 +175,8 @@ pub enum DriftError {
     NeedsRawReference(String),
     #[error("reference statistics: {0}")]
     ReferenceStats(String),
+    #[error("pca: {0}")]
+    Pca(String),
 }
 
 /// The classifier's encoding errors are a detector's errors.

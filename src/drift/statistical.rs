@@ -10,7 +10,9 @@ use std::sync::Arc;
 
 use rayon::prelude::*;
 
+use super::continuous::{self, ContinuousTest};
 use super::correction::adjust;
+use super::discrete::{self, DiscreteValues};
 use super::summary::{FeatureStats, FeatureSummary};
 use super::{chi2, ks, psi};
 use super::{
@@ -29,6 +31,12 @@ pub enum StatTest {
     Psi,
     /// Chi-square homogeneity, categorical features.
     Chi2,
+    /// k-sample Anderson–Darling (midrank), numeric features.
+    Ad,
+    /// Two-sample Cramér–von Mises, numeric features.
+    Cvm,
+    /// Wasserstein distance over the reference's std (an effect size), numeric features.
+    Wasserstein,
 }
 
 impl StatTest {
@@ -38,6 +46,9 @@ impl StatTest {
             StatTest::Ks => DetectorKind::Ks,
             StatTest::Psi => DetectorKind::Psi,
             StatTest::Chi2 => DetectorKind::Chi2,
+            StatTest::Ad => DetectorKind::Ad,
+            StatTest::Cvm => DetectorKind::Cvm,
+            StatTest::Wasserstein => DetectorKind::Wasserstein,
         }
     }
 
@@ -46,9 +57,26 @@ impl StatTest {
         self.kind().key()
     }
 
+    /// The continuous test beyond KS it runs on a numeric feature's sorted values, if any.
+    fn continuous(self) -> Option<ContinuousTest> {
+        match self {
+            StatTest::Ad => Some(ContinuousTest::Ad),
+            StatTest::Cvm => Some(ContinuousTest::Cvm),
+            StatTest::Wasserstein => Some(ContinuousTest::Wasserstein),
+            _ => None,
+        }
+    }
+
+    /// Keeps the reference's sorted values at fit (it merges against them).
+    fn needs_sorted(self) -> bool {
+        self == StatTest::Ks || self.continuous().is_some()
+    }
+
     fn covers(self, kind: FeatureKind) -> bool {
         match self {
-            StatTest::Ks => kind == FeatureKind::Numeric,
+            StatTest::Ks | StatTest::Ad | StatTest::Cvm | StatTest::Wasserstein => {
+                kind == FeatureKind::Numeric
+            }
             StatTest::Chi2 => kind == FeatureKind::Categorical,
             StatTest::Psi => true,
         }
@@ -58,11 +86,15 @@ impl StatTest {
 /// What `fit` keeps of one reference feature: each test keeps only what it reads.
 #[derive(Debug, Clone)]
 enum Fitted {
-    /// KS on a numeric feature.
+    /// KS, AD, CvM or Wasserstein on a numeric feature.
     Sorted {
         /// Sorted non-missing values, shared with the [`Prepared`] reference that made them.
         sorted: Arc<Vec<f64>>,
         constant: bool,
+        /// Population std of the reference (`wasserstein` only; 0 otherwise).
+        std: f64,
+        /// Set when the test gives way to chi-square on few distinct values.
+        discrete: Option<DiscreteValues>,
     },
     /// PSI on a numeric feature.
     Binned {
@@ -117,7 +149,7 @@ impl StatisticalDriftDetector {
         psi_bins: usize,
         features: &[FeatureStats],
     ) -> Result<(), DriftError> {
-        if self.test == StatTest::Ks {
+        if self.test.needs_sorted() {
             return Err(DriftError::NeedsRawReference(self.test.name().to_string()));
         }
         if rows == 0 {
@@ -146,8 +178,20 @@ impl StatisticalDriftDetector {
                 let sorted = reference.sorted_to_keep(index).unwrap_or_default();
                 let n = sorted.len();
                 let constant = n > 0 && sorted.first() == sorted.last();
-                if self.test == StatTest::Ks {
-                    return Fitted::Sorted { sorted, constant };
+                if self.test.needs_sorted() {
+                    let std = if self.test == StatTest::Wasserstein {
+                        crate::stats::wasserstein::population_std(&sorted)
+                    } else {
+                        0.0
+                    };
+                    let discrete =
+                        DiscreteValues::from_sorted(&sorted, self.config.discrete_max_values);
+                    return Fitted::Sorted {
+                        sorted,
+                        constant,
+                        std,
+                        discrete,
+                    };
                 }
                 let edges = psi::quantile_edges(&sorted, self.config.psi_bins);
                 let counts = psi::bin_counts_sorted(&sorted, &edges);
@@ -184,13 +228,34 @@ impl StatisticalDriftDetector {
         let non_missing =
             |values: &[f64]| values.len() - values.iter().filter(|v| v.is_nan()).count();
         match (fitted, &column.data) {
-            (Fitted::Sorted { sorted, constant }, ColumnData::Numeric(values)) => {
+            (
+                Fitted::Sorted {
+                    sorted,
+                    constant,
+                    std,
+                    discrete,
+                },
+                ColumnData::Numeric(values),
+            ) => {
                 if sorted.len() < min || non_missing(values) < min {
                     return (None, None, FeatureStatus::InsufficientData);
                 }
                 let cur = current.sorted(index).unwrap_or_default();
-                match ks::ks_2samp_sorted(sorted, cur) {
-                    Some(o) => (Some(o.statistic), Some(o.p_value), status_of(*constant)),
+                let status = status_of(*constant);
+                if let Some(values) = discrete {
+                    return match values.test(cur) {
+                        Some(o) => (Some(o.statistic), Some(o.p_value), status),
+                        None => (None, None, FeatureStatus::InsufficientData),
+                    };
+                }
+                let outcome = match self.test.continuous() {
+                    Some(test) => continuous::run(test, sorted, *std, cur),
+                    None => {
+                        ks::ks_2samp_sorted(sorted, cur).map(|o| (o.statistic, Some(o.p_value)))
+                    }
+                };
+                match outcome {
+                    Some((s, p)) => (Some(s), p, status),
                     None => (None, None, FeatureStatus::InsufficientData),
                 }
             }
@@ -337,7 +402,9 @@ impl PreparedDetector for StatisticalDriftDetector {
         match self.test {
             // KS merges sorted columns; PSI fits its edges on the sorted reference but counts
             // a window either way; chi-square reads only categorical codes.
-            StatTest::Ks => ColumnUse::Sorted,
+            StatTest::Ks | StatTest::Ad | StatTest::Cvm | StatTest::Wasserstein => {
+                ColumnUse::Sorted
+            }
             StatTest::Psi | StatTest::Chi2 => ColumnUse::Unordered,
         }
     }
@@ -392,16 +459,27 @@ impl PreparedDetector for StatisticalDriftDetector {
         let adjusted = adjust(&p_values, self.config.correction);
         let mut features = BTreeMap::new();
         let mut n_drifted = 0;
-        for (((name, _), (statistic, p_value, status)), p_adj) in
+        for (((name, fit), (statistic, p_value, status)), p_adj) in
             fitted.iter().zip(tested).zip(adjusted)
         {
+            let discrete = matches!(
+                fit,
+                Fitted::Sorted {
+                    discrete: Some(_),
+                    ..
+                }
+            ) && status != FeatureStatus::InsufficientData;
             let drifted = match (self.test, statistic, p_adj) {
                 (_, _, _) if status == FeatureStatus::InsufficientData => false,
+                (_, Some(_), Some(p)) if discrete => p < self.config.alpha,
                 (StatTest::Psi, Some(s), _) => s > self.config.psi_threshold,
                 (StatTest::Ks, Some(d), Some(p)) => {
                     p < self.config.alpha && d >= self.config.min_statistic
                 }
-                (StatTest::Chi2, Some(_), Some(p)) => p < self.config.alpha,
+                (StatTest::Chi2 | StatTest::Ad | StatTest::Cvm, Some(_), Some(p)) => {
+                    p < self.config.alpha
+                }
+                (StatTest::Wasserstein, Some(s), _) => s > self.config.wasserstein_threshold,
                 _ => false,
             };
             n_drifted += usize::from(drifted);
@@ -417,6 +495,7 @@ impl PreparedDetector for StatisticalDriftDetector {
                     p_value_adjusted: adjusted_shown,
                     drifted,
                     status,
+                    test: discrete.then(|| discrete::TEST_NAME.to_string()),
                 },
             );
         }
@@ -437,6 +516,7 @@ impl PreparedDetector for StatisticalDriftDetector {
             auc: None,
             feature_importances: None,
             status: None,
+            pca: None,
         })
     }
 }

@@ -35,6 +35,7 @@ fn result(i: i64, n_alerts: usize) -> MonitoringResult {
             auc: None,
             feature_importances: None,
             status: None,
+            pca: None,
         },
     )]);
     r.performance = Some(Performance::Classification(ClassificationMetrics {

@@ -26,6 +26,7 @@ fn feature(statistic: Option<f64>, p_value: Option<f64>, drifted: bool) -> Featu
         } else {
             FeatureStatus::InsufficientData
         },
+        test: None,
     }
 }
 
@@ -44,6 +45,7 @@ fn detector(features: Vec<(&str, FeatureDrift)>, detected: bool, score: f64) -> 
         auc: None,
         feature_importances: None,
         status: None,
+        pca: None,
     }
 }
 

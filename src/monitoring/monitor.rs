@@ -23,7 +23,7 @@ use crate::config::{DetectorKind, InvalidValue, MonitorConfig, Task};
 use crate::data::{Column, ColumnData, DataError, DataWindow};
 use crate::drift::{
     sort_in_place, sort_non_missing, ColumnUse, DriftDetector, DriftError, External,
-    MLBasedDriftDetector, Prepared, PreparedDetector, SortBuffers, StatTest,
+    MLBasedDriftDetector, PcaDriftDetector, Prepared, PreparedDetector, SortBuffers, StatTest,
     StatisticalDriftDetector,
 };
 use crate::model::{Model, ModelError};
@@ -175,6 +175,12 @@ fn detectors_from(config: &MonitorConfig) -> Vec<Box<dyn PreparedDetector>> {
                 DetectorKind::Classifier => {
                     Box::new(MLBasedDriftDetector::new(config.drift.classifier.clone()))
                 }
+                DetectorKind::Ad => Box::new(StatisticalDriftDetector::new(StatTest::Ad, stat())),
+                DetectorKind::Cvm => Box::new(StatisticalDriftDetector::new(StatTest::Cvm, stat())),
+                DetectorKind::Wasserstein => {
+                    Box::new(StatisticalDriftDetector::new(StatTest::Wasserstein, stat()))
+                }
+                DetectorKind::Pca => Box::new(PcaDriftDetector::new(config.drift.pca.clone())),
             }
         })
         .collect()

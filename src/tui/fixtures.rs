@@ -59,6 +59,7 @@ fn feature(statistic: Option<f64>, p_value: Option<f64>, drifted: bool) -> Featu
         p_value_adjusted: p_value.map(|p| (p * 4.0).min(1.0)),
         drifted,
         status: FeatureStatus::Ok,
+        test: None,
     }
 }
 
@@ -78,6 +79,7 @@ fn detector(features: Vec<(&str, FeatureDrift)>) -> DriftResult {
         auc: None,
         feature_importances: None,
         status: None,
+        pca: None,
     }
 }
 
@@ -143,6 +145,7 @@ pub(crate) fn result(i: usize, drift: bool) -> MonitoringResult {
         auc: Some(auc),
         feature_importances: None,
         status: None,
+        pca: None,
     };
     let quality = |missing: f64| FeatureQuality {
         missing_ref: 0.0,

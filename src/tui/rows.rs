@@ -1,9 +1,11 @@
 //! One window's per-feature figures gathered across detectors into table rows, and the sort
 //! orders the `s` key cycles through.
 //!
-//! Detectors report per detector (`ks`, `psi`, `chi2`); a person reads per feature. A feature
-//! counts as drifted when any per-feature detector says so. KS covers numeric features and
-//! chi-square categorical ones, so each row has one test statistic and one p-value.
+//! Detectors report per detector (`ks`, `ad`, `cvm`, `wasserstein`, `psi`, `chi2`); a person
+//! reads per feature. A feature counts as drifted when any per-feature detector says so. Each row
+//! shows the test that decided — the one that drifted, else the smallest p-value, else the
+//! largest effect size — with its statistic and p-value (a numeric feature with few distinct
+//! values is tested by chi-square, and says so).
 
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
@@ -46,7 +48,52 @@ impl SortMode {
 pub(crate) enum Test {
     Ks,
     ChiSquare,
+    Ad,
+    Cvm,
+    Wasserstein,
     None,
+}
+
+impl Test {
+    /// The short name the table shows.
+    pub(crate) fn label(self) -> &'static str {
+        match self {
+            Test::Ks => "KS",
+            Test::ChiSquare => "χ²",
+            Test::Ad => "AD",
+            Test::Cvm => "CvM",
+            Test::Wasserstein => "W",
+            Test::None => "",
+        }
+    }
+
+    /// The test a per-feature detector's entry ran (`"test": "chi2"` overrides the detector's).
+    fn of(detector: &str, test: Option<&str>) -> Option<Test> {
+        if test == Some("chi2") {
+            return Some(Test::ChiSquare);
+        }
+        match detector {
+            "ks" => Some(Test::Ks),
+            "chi2" => Some(Test::ChiSquare),
+            "ad" => Some(Test::Ad),
+            "cvm" => Some(Test::Cvm),
+            "wasserstein" => Some(Test::Wasserstein),
+            _ => None,
+        }
+    }
+}
+
+/// How strongly an entry speaks for drift: drifted first, then tests with a p-value (smaller
+/// is stronger), then effect sizes (larger is stronger).
+fn strength(drifted: bool, p_value: Option<f64>, statistic: Option<f64>) -> (bool, u8, f64) {
+    match (
+        p_value.filter(|p| !p.is_nan()),
+        statistic.filter(|s| !s.is_nan()),
+    ) {
+        (Some(p), _) => (drifted, 2, -p),
+        (None, Some(s)) => (drifted, 1, s),
+        (None, None) => (drifted, 0, 0.0),
+    }
 }
 
 /// One feature of the drift table.
@@ -84,19 +131,23 @@ pub(crate) fn feature_rows(result: &MonitoringResult, sort: SortMode) -> Vec<Fea
         drifted: false,
         status: FeatureStatus::Ok,
     };
+    let mut deciding: BTreeMap<&str, (bool, u8, f64)> = BTreeMap::new();
     for (detector, drift) in per_feature(result) {
         for (name, f) in &drift.features {
             let row = rows.entry(name).or_insert_with(|| blank(name));
             row.drifted |= f.drifted;
             row.status = worse_status(row.status, f.status);
-            match detector.as_str() {
-                "ks" => (row.test, row.statistic, row.p_value) = (Test::Ks, f.statistic, f.p_value),
-                "chi2" if row.test != Test::Ks => {
-                    (row.test, row.statistic, row.p_value) =
-                        (Test::ChiSquare, f.statistic, f.p_value)
+            if detector == "psi" {
+                row.psi = f.statistic;
+            } else if let Some(test) = Test::of(detector, f.test.as_deref()) {
+                let s = strength(f.drifted, f.p_value, f.statistic);
+                let stronger = deciding
+                    .get(name.as_str())
+                    .is_none_or(|best| s.partial_cmp(best) == Some(Ordering::Greater));
+                if stronger {
+                    deciding.insert(name, s);
+                    (row.test, row.statistic, row.p_value) = (test, f.statistic, f.p_value);
                 }
-                "psi" => row.psi = f.statistic,
-                _ => {}
             }
         }
     }
@@ -137,6 +188,13 @@ fn descending(a: Option<f64>, b: Option<f64>) -> Ordering {
     ascending(a.map(|x| -x), b.map(|x| -x))
 }
 
+/// The statistic of a row decided by an effect size (no p-value).
+fn effect(row: &FeatureRow) -> Option<f64> {
+    (row.test == Test::Wasserstein)
+        .then_some(row.statistic)
+        .flatten()
+}
+
 fn sort_rows(rows: &mut [FeatureRow], sort: SortMode) {
     rows.sort_by(|a, b| {
         let by = match sort {
@@ -144,6 +202,7 @@ fn sort_rows(rows: &mut [FeatureRow], sort: SortMode) {
                 .drifted
                 .cmp(&a.drifted)
                 .then(ascending(a.p_value, b.p_value))
+                .then(descending(effect(a), effect(b)))
                 .then(descending(a.psi, b.psi)),
             SortMode::Name => Ordering::Equal,
             SortMode::Psi => descending(a.psi, b.psi),
@@ -174,6 +233,69 @@ pub(crate) fn classifier_auc(result: &MonitoringResult) -> Option<f64> {
 mod tests {
     use super::*;
     use crate::tui::fixtures;
+
+    fn entry(
+        statistic: f64,
+        p_value: Option<f64>,
+        drifted: bool,
+        test: Option<&str>,
+    ) -> ml_monitor::drift::FeatureDrift {
+        ml_monitor::drift::FeatureDrift {
+            statistic: Some(statistic),
+            p_value,
+            p_value_adjusted: p_value,
+            drifted,
+            status: FeatureStatus::Ok,
+            test: test.map(str::to_string),
+        }
+    }
+
+    fn detector(features: Vec<(&str, ml_monitor::drift::FeatureDrift)>) -> DriftResult {
+        let mut result = fixtures::result(3, false).drift["ks"].clone();
+        result.features = features
+            .into_iter()
+            .map(|(n, f)| (n.to_string(), f))
+            .collect();
+        result
+    }
+
+    #[test]
+    fn the_deciding_test_is_shown_and_worst_first_spans_tests() {
+        let mut result = fixtures::result(3, false);
+        result.drift.clear();
+        result.data_quality.clear();
+        result.drift.insert(
+            "ad".into(),
+            detector(vec![
+                ("u", entry(0.5, Some(0.25), false, None)),
+                ("v", entry(9.0, Some(0.001), true, None)),
+                ("k", entry(40.0, Some(1e-6), true, Some("chi2"))),
+            ]),
+        );
+        result.drift.insert(
+            "wasserstein".into(),
+            detector(vec![
+                ("u", entry(0.3, None, true, None)),
+                ("v", entry(0.05, None, false, None)),
+                ("k", entry(0.9, Some(1e-6), true, Some("chi2"))),
+                ("w", entry(0.2, None, true, None)),
+            ]),
+        );
+        let rows = feature_rows(&result, SortMode::Worst);
+        let by = |n: &str| rows.iter().find(|r| r.name == n).expect("row").clone();
+        assert_eq!(by("k").test, Test::ChiSquare);
+        assert_eq!(by("v").test, Test::Ad, "a drifted p-value test decides");
+        assert_eq!(
+            by("u").test,
+            Test::Wasserstein,
+            "the drifted effect size decides"
+        );
+        assert_eq!(by("u").statistic, Some(0.3));
+        let names: Vec<&str> = rows.iter().map(|r| r.name.as_str()).collect();
+        // Drifted: k (p 1e-6), v (p 0.001), then effect sizes u (0.3), w (0.2).
+        assert_eq!(names, ["k", "v", "u", "w"]);
+        assert_eq!(Test::Cvm.label(), "CvM");
+    }
 
     #[test]
     fn rows_merge_detectors_and_put_the_worst_first() {

@@ -224,6 +224,7 @@ fn drift_alerts_name_their_detector_and_an_error_window_raises_only_window_error
         auc: None,
         feature_importances: None,
         status: None,
+        pca: None,
     };
     r.drift.insert("ks".into(), drift.clone());
     r.drift.insert(

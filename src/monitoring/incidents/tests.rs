@@ -19,6 +19,7 @@ fn drift(features: &[(&str, bool)], detected: bool) -> DriftResult {
                     p_value_adjusted: None,
                     drifted: *d,
                     status: FeatureStatus::Ok,
+                    test: None,
                 },
             )
         })
@@ -34,6 +35,7 @@ fn drift(features: &[(&str, bool)], detected: bool) -> DriftResult {
         auc: None,
         feature_importances: None,
         status: None,
+        pca: None,
     }
 }
 

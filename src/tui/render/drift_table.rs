@@ -1,8 +1,9 @@
 //! The per-feature drift table of the newest window.
 //!
 //! A drifted row is coloured and says "DRIFT" in its status column, so it reads the same
-//! without colour. The statistic column holds KS D for numeric features and the chi-square
-//! statistic for categorical ones, with the p-value of that same test beside it.
+//! without colour. The test column names the test that decided (KS, AD, CvM, W for the normed
+//! Wasserstein distance, χ² for categorical and few-valued numeric features), the statistic
+//! column its statistic, with the p-value of that same test beside it.
 
 use ml_monitor::drift::FeatureStatus;
 use ratatui::layout::{Constraint, Rect};
@@ -52,10 +53,12 @@ pub(super) fn render(frame: &mut Frame, area: Rect, app: &App) {
         frame.render_widget(waiting, area);
         return;
     }
-    let header = Row::new(["feature", "D/χ²", "p", "PSI", "miss", "status"]).style(theme.heading());
+    let header =
+        Row::new(["feature", "test", "stat", "p", "PSI", "miss", "status"]).style(theme.heading());
     let body: Vec<Row> = rows.iter().map(|r| row(r, theme)).collect();
     let widths = [
         Constraint::Min(8),
+        Constraint::Length(4),
         Constraint::Length(7),
         Constraint::Length(8),
         Constraint::Length(7),
@@ -78,7 +81,7 @@ pub(super) fn render(frame: &mut Frame, area: Rect, app: &App) {
 fn row(r: &FeatureRow, theme: Theme) -> Row<'static> {
     let statistic = match r.test {
         Test::None => format::NA.to_string(),
-        Test::Ks | Test::ChiSquare => format::number(r.statistic),
+        _ => format::number(r.statistic),
     };
     let style = if r.drifted {
         theme.alarm()
@@ -89,6 +92,7 @@ fn row(r: &FeatureRow, theme: Theme) -> Row<'static> {
     };
     Row::new([
         Cell::from(sanitize(&r.name).into_owned()),
+        Cell::from(r.test.label()),
         Cell::from(statistic),
         Cell::from(format::p_value(r.p_value)),
         Cell::from(format::number(r.psi)),

@@ -12,8 +12,8 @@ use crate::tui::keys::{self, BINDINGS};
 const LEGEND: [(&str, &str); 3] = [
     ("DRIFT, few", "drifted; too few values to test"),
     (
-        "D/χ², const",
-        "KS D or chi-square; constant in the reference",
+        "W, const",
+        "normed Wasserstein test; constant in the reference",
     ),
     ("OVER, ✓", "beyond its alert threshold; acknowledged alert"),
 ];

@@ -1,0 +1,119 @@
+//! Principal component analysis for reconstruction error, as scikit-learn's
+//! `PCA(n_components=share)` fits it: centre the data, take the covariance's eigenvectors by
+//! descending eigenvalue, keep the fewest whose explained-variance ratios sum past `share`.
+//!
+//! Only the subspace matters for the reconstruction error (signs and rotations within it do
+//! not), so a dense symmetric eigen solver reproduces LAPACK's SVD closely.
+
+// Matrix code reads best in index notation.
+#![allow(clippy::needless_range_loop)]
+
+use super::symmetric_eigen::symmetric_eigen;
+
+/// A fitted PCA.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Pca {
+    /// Column means of the fitted data (scikit-learn's `mean_`).
+    pub mean: Vec<f64>,
+    /// Kept unit components, by descending variance.
+    pub components: Vec<Vec<f64>>,
+    /// Explained-variance ratio of every component, descending.
+    pub explained_variance_ratio: Vec<f64>,
+}
+
+impl Pca {
+    /// Fits on `rows` (each of the same length, finite), keeping the fewest components whose
+    /// cumulative explained-variance ratio exceeds `share` (in (0, 1)). `None` for fewer than
+    /// two rows, no columns, or a covariance with no variance at all.
+    pub fn fit(rows: &[Vec<f64>], share: f64) -> Option<Pca> {
+        let n = rows.len();
+        let d = rows.first()?.len();
+        if n < 2 || d == 0 || rows.iter().any(|r| r.len() != d) {
+            return None;
+        }
+        let mut mean = vec![0.0; d];
+        for row in rows {
+            for (m, v) in mean.iter_mut().zip(row) {
+                *m += v;
+            }
+        }
+        mean.iter_mut().for_each(|m| *m /= n as f64);
+        let mut cov = vec![vec![0.0; d]; d];
+        let mut centred = vec![0.0; d];
+        for row in rows {
+            for ((c, v), m) in centred.iter_mut().zip(row).zip(&mean) {
+                *c = v - m;
+            }
+            for i in 0..d {
+                let ci = centred[i];
+                for j in i..d {
+                    cov[i][j] += ci * centred[j];
+                }
+            }
+        }
+        for i in 0..d {
+            for j in i..d {
+                cov[i][j] /= (n - 1) as f64;
+                cov[j][i] = cov[i][j];
+            }
+        }
+        let eigen = symmetric_eigen(&cov)?;
+        let values: Vec<f64> = eigen.values.iter().map(|v| v.max(0.0)).collect();
+        let total: f64 = values.iter().sum();
+        if total <= 0.0 {
+            return None;
+        }
+        let ratio: Vec<f64> = values.iter().map(|v| v / total).collect();
+        // np.searchsorted(cumsum, share, side="right") + 1
+        let mut cum = 0.0;
+        let mut below = 0;
+        for r in &ratio {
+            cum += r;
+            if cum <= share {
+                below += 1;
+            }
+        }
+        let keep = (below + 1).min(d);
+        Some(Pca {
+            mean,
+            components: eigen.vectors.into_iter().take(keep).collect(),
+            explained_variance_ratio: ratio,
+        })
+    }
+
+    /// Euclidean distance between `row` and its projection back from the kept components.
+    pub fn reconstruction_error(&self, row: &[f64], scratch: &mut Vec<f64>) -> f64 {
+        scratch.clear();
+        scratch.extend(row.iter().zip(&self.mean).map(|(v, m)| v - m));
+        let centred: Vec<f64> = scratch.clone();
+        for c in &self.components {
+            let score: f64 = c.iter().zip(&centred).map(|(a, b)| a * b).sum();
+            for (r, ci) in scratch.iter_mut().zip(c) {
+                *r -= score * ci;
+            }
+        }
+        scratch.iter().map(|r| r * r).sum::<f64>().sqrt()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn points_on_a_line_reconstruct_exactly_with_one_component() {
+        let rows: Vec<Vec<f64>> = (0..50)
+            .map(|i| {
+                let t = f64::from(i) / 10.0;
+                vec![t, 2.0 * t + 1.0, -t]
+            })
+            .collect();
+        let pca = Pca::fit(&rows, 0.65).expect("fits");
+        assert_eq!(pca.components.len(), 1);
+        let mut scratch = Vec::new();
+        assert!(pca.reconstruction_error(&[1.0, 3.0, -1.0], &mut scratch) < 1e-12);
+        let off = pca.reconstruction_error(&[1.0, 3.0, 0.0], &mut scratch);
+        assert!(off > 0.5, "{off}");
+        assert!(Pca::fit(&rows[..1], 0.65).is_none());
+    }
+}
