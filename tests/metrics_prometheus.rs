@@ -433,6 +433,41 @@ fn once_writes_the_metrics_file() {
         ),
         "{text}"
     );
+    // The incidents firing after the last window, replayed from the windows' changes, are the
+    // ones the file counts by level and kind.
+    let mut open: BTreeMap<u64, (String, String)> = BTreeMap::new();
+    for change in results
+        .iter()
+        .flat_map(|r| r["incidents"].as_array().into_iter().flatten())
+    {
+        let id = change["id"].as_u64().expect("incident id");
+        let level = change["level"].as_str().expect("level").to_string();
+        let kind = change["kind"].as_str().expect("kind").to_string();
+        match change["change"].as_str() {
+            Some("resolved") => {
+                open.remove(&id);
+            }
+            _ => {
+                open.insert(id, (level, kind));
+            }
+        }
+    }
+    assert!(!open.is_empty(), "the test data raises incidents: {text}");
+    let mut expected: BTreeMap<String, u64> = BTreeMap::new();
+    for (level, kind) in open.values() {
+        *expected
+            .entry(format!(
+                r#"ml_monitor_incidents_firing{{level="{level}",kind="{kind}"}}"#
+            ))
+            .or_insert(0) += 1;
+    }
+    let exported: BTreeMap<String, u64> = samples
+        .iter()
+        .filter(|(k, _)| k.starts_with("ml_monitor_incidents_firing{"))
+        .map(|(k, v)| (k.to_string(), v.parse::<f64>().expect("count") as u64))
+        .filter(|(_, n)| *n > 0)
+        .collect();
+    assert_eq!(exported, expected, "{text}");
     // Only the file itself: the temporary it was written through is gone.
     let names: Vec<_> = std::fs::read_dir(out.path())
         .expect("list")

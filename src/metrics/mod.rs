@@ -124,7 +124,7 @@ impl Exporter {
     }
 
     /// [`Exporter::observe`] with the incidents firing after that window (see
-    /// [`Exporter::set_incidents_firing`]), published once.
+    /// `ml_monitor_incidents_firing{level,kind}`), published once.
     pub fn observe_with_incidents<L: AsRef<str>, K: AsRef<str>>(
         &mut self,
         result: &MonitoringResult,
