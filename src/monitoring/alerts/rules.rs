@@ -7,7 +7,7 @@
 use chrono::{DateTime, Utc};
 
 use super::{Alert, AlertKind, AlertLevel, AlertThresholds};
-use crate::monitoring::result::{MonitoringResult, Performance};
+use crate::monitoring::result::{FeatureQuality, MonitoringResult, Performance};
 
 /// The alerts a result raises under these thresholds, timestamped `now`.
 pub(crate) fn check(
@@ -108,38 +108,38 @@ pub(crate) fn check(
             ));
         }
     }
-    if let Some(th) = t.missing_rate_increase {
+    // A feature's missing or invalid rate risen past its threshold: one data_quality alert each.
+    type Rate = fn(&FeatureQuality) -> (f64, f64);
+    let rates: [(Option<f64>, &str, &str, &str, Rate); 2] = [
+        (
+            t.missing_rate_increase,
+            "missing_rate_increase",
+            "missing rate",
+            "",
+            |q| (q.missing_ref, q.missing_cur),
+        ),
+        (
+            t.invalid_rate_increase,
+            "invalid_rate_increase",
+            "invalid rate",
+            ": values of the wrong type or not finite",
+            |q| (q.invalid_ref, q.invalid_cur),
+        ),
+    ];
+    for (threshold, metric, what, cause, rate) in rates {
+        let Some(th) = threshold else { continue };
         for (feature, q) in &result.data_quality {
-            let increase = q.missing_cur - q.missing_ref;
+            let (reference, current) = rate(q);
+            let increase = current - reference;
             if increase > th {
                 let message = format!(
-                    "feature \"{feature}\" missing rate {:.1}% (reference {:.1}%)",
-                    q.missing_cur * 100.0,
-                    q.missing_ref * 100.0
+                    "feature \"{feature}\" {what} {:.1}% (reference {:.1}%){cause}",
+                    current * 100.0,
+                    reference * 100.0
                 );
                 let mut a = figures(
                     alert(AlertLevel::Warning, AlertKind::DataQuality, message),
-                    "missing_rate_increase",
-                    increase,
-                    th,
-                );
-                a.feature = Some(feature.clone());
-                raised.push(a);
-            }
-        }
-    }
-    if let Some(th) = t.invalid_rate_increase {
-        for (feature, q) in &result.data_quality {
-            let increase = q.invalid_cur - q.invalid_ref;
-            if increase > th {
-                let message = format!(
-                    "feature \"{feature}\" invalid rate {:.1}% (reference {:.1}%): values of the wrong type or not finite",
-                    q.invalid_cur * 100.0,
-                    q.invalid_ref * 100.0
-                );
-                let mut a = figures(
-                    alert(AlertLevel::Warning, AlertKind::DataQuality, message),
-                    "invalid_rate_increase",
+                    metric,
                     increase,
                     th,
                 );
