@@ -94,26 +94,6 @@ impl Pipeline {
         load: Load,
         first: Option<&Path>,
     ) -> anyhow::Result<Self> {
-        let mut pipeline = Self::fit(config, source, model, history, histograms, load, first)?;
-        if let Some(h) = &pipeline.history {
-            // Open incidents continue where the last run left them.
-            let open = h.open_incidents()?;
-            let last = h.last_incident_id()?;
-            pipeline.monitor.incidents_mut().restore(open, last);
-        }
-        Ok(pipeline)
-    }
-
-    /// Reads the reference (and the model) and fits the monitor (see [`Pipeline::new`]).
-    fn fit(
-        config: MonitorConfig,
-        source: &ReferenceSource,
-        model: Option<&Path>,
-        history: Option<History>,
-        histograms: bool,
-        load: Load,
-        first: Option<&Path>,
-    ) -> anyhow::Result<Self> {
         let Load { access, max_bytes } = load;
         // Nothing reads the monitor's own result history here (the views get each result as
         // it is made, the history database keeps them): keep none.
@@ -155,7 +135,7 @@ impl Pipeline {
                 );
                 let (monitor, reference) =
                     fitted.with_context(|| format!("reference {}", path.display()))?;
-                Ok(Pipeline {
+                Pipeline {
                     last_keys: HashMap::new(),
                     monitor,
                     schema,
@@ -164,7 +144,8 @@ impl Pipeline {
                     bytes,
                     prefetched,
                     delivery: None,
-                })
+                }
+                .with_open_incidents()
             }
             ReferenceSource::Stats(path) => {
                 let stats = ReferenceStats::load(path)?;
@@ -174,7 +155,7 @@ impl Pipeline {
                         path.display()
                     ))
                 })?;
-                Ok(Pipeline {
+                Pipeline {
                     last_keys: HashMap::new(),
                     monitor,
                     schema: stats.schema(&config.columns),
@@ -183,12 +164,23 @@ impl Pipeline {
                     bytes: FileBytes::new(access).with_limit(max_bytes),
                     prefetched: None,
                     delivery: None,
-                })
+                }
+                .with_open_incidents()
             }
         }
     }
 
     /// Delivers this pipeline's incident changes (see `setup::history_and_sinks`).
+    /// Open incidents continue where the last run left them.
+    fn with_open_incidents(mut self) -> anyhow::Result<Self> {
+        if let Some(h) = &self.history {
+            let open = h.open_incidents()?;
+            let last = h.last_incident_id()?;
+            self.monitor.incidents_mut().restore(open, last);
+        }
+        Ok(self)
+    }
+
     pub fn set_delivery(&mut self, delivery: Option<Delivery>) {
         self.delivery = delivery;
     }

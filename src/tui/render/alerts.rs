@@ -6,7 +6,7 @@
 
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{HighlightSpacing, List, ListItem, ListState, Paragraph};
+use ratatui::widgets::{Block, HighlightSpacing, List, ListItem, ListState, Paragraph};
 use ratatui::Frame;
 
 use super::pane;
@@ -40,15 +40,7 @@ pub(super) fn render(frame: &mut Frame, area: Rect, app: &App) {
         return;
     }
     let items: Vec<ListItem> = visible.iter().map(|e| item(e, app)).collect();
-    let mut list = List::new(items)
-        .block(block)
-        .highlight_symbol(">")
-        .highlight_spacing(HighlightSpacing::Always);
-    if focused {
-        list = list.highlight_style(theme.selected());
-    }
-    let mut state = ListState::default().with_selected(Some(app.selected_alert_index()));
-    frame.render_stateful_widget(list, area, &mut state);
+    render_list(frame, area, items, block, app, app.selected_alert_index());
 }
 
 fn render_incidents(frame: &mut Frame, area: Rect, app: &App) {
@@ -68,14 +60,33 @@ fn render_incidents(frame: &mut Frame, area: Rect, app: &App) {
         return;
     }
     let items: Vec<ListItem> = visible.iter().map(|i| incident_item(i, app)).collect();
+    render_list(
+        frame,
+        area,
+        items,
+        block,
+        app,
+        app.selected_incident_index(),
+    );
+}
+
+/// The pane's rows with the selection marked (highlighted only while the pane has focus).
+fn render_list(
+    frame: &mut Frame,
+    area: Rect,
+    items: Vec<ListItem>,
+    block: Block,
+    app: &App,
+    selected: usize,
+) {
     let mut list = List::new(items)
         .block(block)
         .highlight_symbol(">")
         .highlight_spacing(HighlightSpacing::Always);
-    if focused {
-        list = list.highlight_style(theme.selected());
+    if app.focus == Focus::Alerts {
+        list = list.highlight_style(app.theme.selected());
     }
-    let mut state = ListState::default().with_selected(Some(app.selected_incident_index()));
+    let mut state = ListState::default().with_selected(Some(selected));
     frame.render_stateful_widget(list, area, &mut state);
 }
 
