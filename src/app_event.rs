@@ -39,6 +39,18 @@ pub enum AppEvent {
     Incidents(Vec<Incident>, Vec<u64>),
     /// The sinks failing now (see `WindowReport::failing_sinks`), sent when it changes.
     Sinks(Vec<String>),
+    /// An event of one model of a fleet (its index in the run plan's models).
+    Model(usize, Box<AppEvent>),
+}
+
+impl AppEvent {
+    /// This event as model `model`'s, when the run watches several (`None`: as it is).
+    pub fn of_model(self, model: Option<usize>) -> AppEvent {
+        match model {
+            Some(i) => AppEvent::Model(i, Box::new(self)),
+            None => self,
+        }
+    }
 }
 
 /// What a view asks the processing side to do.
@@ -49,4 +61,15 @@ pub enum UiCommand {
     Acknowledge { window: String, alert_index: usize },
     /// Mark an incident acknowledged in the history.
     AcknowledgeIncident { id: u64 },
+}
+
+/// What a model's worker is asked to do: by its watcher (a file is ready), by the view (an
+/// acknowledgement, on the same channel: no thread in between), or by the run (stop).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Work {
+    File(std::path::PathBuf),
+    Command(UiCommand),
+    /// The reader of stdout has gone (`| head -1`): end quietly.
+    StdoutClosed,
+    Stop,
 }

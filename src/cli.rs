@@ -19,12 +19,12 @@ pub struct Cli {
     pub command: Command,
 }
 
-// Parsed once per process: a large variant costs nothing worth a Box.
-#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Monitor a directory of window files (or one file) against a reference.
-    Watch(WatchArgs),
+    /// Monitor a directory of window files (or one file) against a reference; several
+    /// directories (or `[[models]]` in the config) open the fleet view.
+    #[command(after_help = WATCH_AFTER_HELP)]
+    Watch(Box<WatchArgs>),
     /// Run the synthetic generator into a temporary directory and watch it live.
     Demo(DemoArgs),
     /// Write a synthetic reference and windows with a drift scenario.
@@ -35,7 +35,30 @@ pub enum Command {
     Config(ConfigArgs),
     /// Read the results history.
     History(HistoryArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell) to stdout.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff) to stdout: `ml-monitor man > ml-monitor.1`.
+    Man,
 }
+
+/// `watch --help`'s closing words: the exit codes and two examples.
+const WATCH_AFTER_HELP: &str = "\
+Exit codes:
+  0  no alert above INFO (--once), or a live mode ended normally
+  1  an error stopped the run (unreadable reference, history not writable)
+  2  bad usage (unknown flag, invalid configuration, missing --reference)
+  3  a WARNING alert (--once; the worst over every model)
+  4  a CRITICAL alert (--once; the worst over every model)
+
+Configuration: --config FILE, else DIR/.ml-monitor/config.toml, else
+$XDG_CONFIG_HOME/ml-monitor/config.toml (~/.config when unset); flags override it.
+
+Examples:
+  ml-monitor watch data/windows --reference data/reference.csv --once
+  ml-monitor watch models/churn models/fraud --reference data/reference.csv";
 
 /// Output format of results.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -48,15 +71,18 @@ pub enum Format {
 
 #[derive(Debug, Args)]
 pub struct WatchArgs {
-    /// Directory of window files (CSV), or a single window file.
-    pub path: PathBuf,
+    /// Directory of window files (CSV), or a single window file (--once); several directories
+    /// share the reference and open the fleet view. None with --config naming [[models]].
+    #[arg(value_name = "DIR")]
+    pub paths: Vec<PathBuf>,
     /// Reference CSV (training data or a known-good period).
     #[arg(long, short = 'r')]
     pub reference: Option<PathBuf>,
     /// Saved reference statistics (from `ml-monitor train`) instead of the raw reference.
     #[arg(long, conflicts_with = "reference")]
     pub reference_stats: Option<PathBuf>,
-    /// Configuration file (TOML); flags override it.
+    /// Configuration file (TOML); flags override it. Default: DIR/.ml-monitor/config.toml,
+    /// else $XDG_CONFIG_HOME/ml-monitor/config.toml.
     #[arg(long, short = 'c')]
     pub config: Option<PathBuf>,
     /// Model file (from `ml-monitor train`) that computes each window's predictions.
@@ -109,6 +135,9 @@ pub struct WatchArgs {
     pub sink_timeout: Duration,
     #[command(flatten)]
     pub metrics: MetricsArgs,
+    /// No configuration file is looked for (the demo runs on the defaults).
+    #[arg(skip)]
+    pub no_config_discovery: bool,
 }
 
 /// Prometheus metrics flags of `watch`.
@@ -234,9 +263,9 @@ pub struct HistoryArgs {
     /// History database (default: DIR/.ml-monitor/history.sqlite).
     #[arg(long, global = true)]
     pub history: Option<PathBuf>,
-    /// Watched directory whose default history to read.
-    #[arg(long, global = true, default_value = ".")]
-    pub dir: PathBuf,
+    /// Watched directory whose default history to read (default: the current directory).
+    #[arg(long, global = true)]
+    pub dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]

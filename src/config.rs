@@ -345,6 +345,11 @@ pub struct MonitorConfig {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub sinks: Vec<toml::Table>,
     pub estimation: EstimationConfig,
+    /// `[[models]]`: several models watched by one process (`name`, `dir`, `reference`, and
+    /// `[models.drift]` / `[models.alerts]` over this file's). Kept as written: the binary
+    /// checks them and resolves one configuration per model.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub models: Vec<toml::Table>,
 }
 
 /// A configuration file that could not be used.

@@ -15,6 +15,7 @@ mod history;
 mod metrics;
 mod output;
 mod pipeline;
+mod plan;
 mod signals;
 mod sinks;
 mod tui;
@@ -30,14 +31,14 @@ use pipeline::UsageError;
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let outcome = match &cli.command {
-        Command::Watch(args) if args.once => commands::once::run(args),
-        Command::Watch(args) if args.headless => commands::live::run_headless(args),
-        Command::Watch(args) => commands::live::run_tui(args, "ml-monitor"),
+        Command::Watch(args) => watch(args),
         Command::Demo(args) => commands::demo::run(args),
         Command::Generate(args) => commands::generate::run(args),
         Command::Train(args) => commands::train::run(args),
         Command::Config(args) => commands::config::run(args),
         Command::History(args) => commands::history::run(args),
+        Command::Completions { shell } => commands::docs::completions(*shell),
+        Command::Man => commands::docs::man(),
     };
     match outcome {
         Ok(code) => code,
@@ -51,6 +52,16 @@ fn main() -> ExitCode {
                 ExitCode::from(1)
             }
         }
+    }
+}
+
+/// `watch`: the flags and the configuration resolved once into a run plan, then run.
+fn watch(args: &cli::WatchArgs) -> anyhow::Result<ExitCode> {
+    let plan = plan::RunPlan::resolve(args)?;
+    match plan.mode {
+        plan::Mode::Once => commands::once::run(&plan),
+        plan::Mode::Headless => commands::live::run_headless(&plan),
+        plan::Mode::Tui => commands::tui_mode::run_tui(&plan),
     }
 }
 

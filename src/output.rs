@@ -12,20 +12,40 @@ use crate::cli::Format;
 
 /// Writes one result in the chosen format and flushes (a consumer of a pipe sees each window
 /// as soon as it is done).
+/// In a run over several models each result names its `model` (a first JSON field, or the
+/// first word of a text line); with one, `model` is `None` and the line is as it always was.
 pub fn write_result(
     out: &mut dyn Write,
     result: &MonitoringResult,
     format: Format,
+    model: Option<&str>,
 ) -> std::io::Result<()> {
     match format {
         Format::Json => {
             // Serialised first, written after: a closed stdout is then a plain `BrokenPipe`,
             // not an error hidden inside serde_json's.
-            let mut line = serde_json::to_vec(result).map_err(std::io::Error::other)?;
+            let body = serde_json::to_vec(result).map_err(std::io::Error::other)?;
+            let mut line = Vec::with_capacity(body.len() + 64);
+            match (model, body.split_first()) {
+                (Some(name), Some((b'{', rest))) => {
+                    line.extend_from_slice(b"{\"model\":");
+                    serde_json::to_writer(&mut line, name).map_err(std::io::Error::other)?;
+                    if rest.first() != Some(&b'}') {
+                        line.push(b',');
+                    }
+                    line.extend_from_slice(rest);
+                }
+                _ => line = body,
+            }
             line.push(b'\n');
             out.write_all(&line)?;
         }
-        Format::Text => write_text(out, result)?,
+        Format::Text => {
+            if let Some(name) = model {
+                write!(out, "{}  ", sanitize(name))?;
+            }
+            write_text(out, result)?
+        }
     }
     out.flush()
 }
@@ -130,10 +150,30 @@ mod tests {
         let mut r = MonitoringResult::new("w\nx.csv");
         r.rows = 3;
         let mut buf = Vec::new();
-        write_result(&mut buf, &r, Format::Json).expect("write");
+        write_result(&mut buf, &r, Format::Json, None).expect("write");
         let text = String::from_utf8(buf).expect("utf8");
         assert_eq!(text.matches('\n').count(), 1);
         let back: MonitoringResult = serde_json::from_str(text.trim_end()).expect("parses");
         assert_eq!(back, r);
+    }
+
+    #[test]
+    fn a_fleet_line_names_its_model_first_and_keeps_every_field() {
+        let mut r = MonitoringResult::new("w.csv");
+        r.rows = 3;
+        let mut plain = Vec::new();
+        write_result(&mut plain, &r, Format::Json, None).expect("write");
+        let mut named = Vec::new();
+        write_result(&mut named, &r, Format::Json, Some("churn \"eu\"")).expect("write");
+        let named = String::from_utf8(named).expect("utf8");
+        assert!(
+            named.starts_with("{\"model\":\"churn \\\"eu\\\"\","),
+            "{named}"
+        );
+        let mut value: serde_json::Value = serde_json::from_str(&named).expect("JSON");
+        assert_eq!(value["model"], "churn \"eu\"");
+        value.as_object_mut().expect("object").remove("model");
+        let plain: serde_json::Value = serde_json::from_slice(&plain).expect("JSON");
+        assert_eq!(value, plain);
     }
 }

@@ -14,12 +14,13 @@ use ml_monitor::drift::histogram::histogram;
 use ml_monitor::model::TrainedModel;
 use ml_monitor::monitoring::reference_stats::ReferenceStats;
 use ml_monitor::monitoring::{Metadata, UnorderedWindow};
-use ml_monitor::{ModelMonitor, MonitorConfig};
+use ml_monitor::ModelMonitor;
 
 use crate::app_event::WindowReport;
-use crate::commands::setup::Delivery;
+use crate::commands::setup::{self, Delivery};
 use crate::file_bytes::{Access, FileBytes};
 use crate::history::{FileKey, History};
+use crate::plan::ModelPlan;
 
 /// Bins of the TUI's histograms: ten keep each bar group wide enough for its label at 80 columns.
 const HISTOGRAM_BINS: usize = 10;
@@ -30,6 +31,7 @@ const HISTOGRAM_BINS: usize = 10;
 pub struct UsageError(pub String);
 
 /// What the monitor is compared against.
+#[derive(Debug)]
 pub enum ReferenceSource {
     /// A reference CSV.
     Csv(PathBuf),
@@ -81,28 +83,24 @@ pub struct Pipeline {
 }
 
 impl Pipeline {
-    /// Reads the reference (and the model, if any) and fits the monitor. Errors name the file.
-    /// `histograms`: also compute per-feature histograms for the UI (keeps the reference in
-    /// memory). `load`: how files are loaded (see [`crate::file_bytes`]). `first`: a window
-    /// file to read while the reference is being fitted (the one `process` will be given first).
-    pub fn new(
-        config: MonitorConfig,
-        source: &ReferenceSource,
-        model: Option<&Path>,
-        history: Option<History>,
-        histograms: bool,
-        load: Load,
-        first: Option<&Path>,
-    ) -> anyhow::Result<Self> {
-        let Load { access, max_bytes } = load;
+    /// Opens the history (and the sinks' delivery) the plan names, reads the reference (and
+    /// the model, if any) and fits the monitor. Errors name the file. With `plan.histograms`
+    /// the reference is kept for the UI's histograms; `plan.prefetch` is read and parsed while
+    /// the reference is fitted (the window `process` will be given first).
+    pub fn new(plan: &ModelPlan) -> anyhow::Result<Self> {
+        let (history, delivery) = setup::history_and_sinks(plan)?;
+        let config = &plan.config;
+        let histograms = plan.histograms;
+        let first = plan.prefetch.as_deref();
+        let Load { access, max_bytes } = plan.load;
         // Nothing reads the monitor's own result history here (the views get each result as
         // it is made, the history database keeps them): keep none.
         let mut builder = ModelMonitor::builder(config.clone()).history_limit(0);
-        if let Some(path) = model {
+        if let Some(path) = &plan.model {
             let model = TrainedModel::load(path)?;
             builder = builder.model(Arc::new(model));
         }
-        match source {
+        match &plan.reference {
             ReferenceSource::Csv(path) => {
                 let mut bytes = FileBytes::new(access).with_limit(max_bytes);
                 let (reference, schema) = bytes
@@ -143,7 +141,7 @@ impl Pipeline {
                     history,
                     bytes,
                     prefetched,
-                    delivery: None,
+                    delivery,
                 }
                 .with_open_incidents()
             }
@@ -163,14 +161,13 @@ impl Pipeline {
                     history,
                     bytes: FileBytes::new(access).with_limit(max_bytes),
                     prefetched: None,
-                    delivery: None,
+                    delivery,
                 }
                 .with_open_incidents()
             }
         }
     }
 
-    /// Delivers this pipeline's incident changes (see `setup::history_and_sinks`).
     /// Open incidents continue where the last run left them.
     fn with_open_incidents(mut self) -> anyhow::Result<Self> {
         if let Some(h) = &self.history {
@@ -179,10 +176,6 @@ impl Pipeline {
             self.monitor.incidents_mut().restore(open, last);
         }
         Ok(self)
-    }
-
-    pub fn set_delivery(&mut self, delivery: Option<Delivery>) {
-        self.delivery = delivery;
     }
 
     /// The delivery of incident changes, when sinks are configured.

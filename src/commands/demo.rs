@@ -7,8 +7,9 @@ use std::sync::mpsc::{channel, RecvTimeoutError};
 use ml_monitor::config::DetectorKind;
 use ml_monitor::generator::{Generator, GeneratorConfig};
 
-use super::live;
+use super::tui_mode;
 use crate::cli::{DemoArgs, WatchArgs};
+use crate::plan::RunPlan;
 
 pub fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
     let dir = tempfile::Builder::new()
@@ -43,7 +44,7 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
             }
         })?;
     let watch = WatchArgs {
-        path: dir.path().to_path_buf(),
+        paths: vec![dir.path().to_path_buf()],
         reference: Some(reference),
         reference_stats: None,
         config: None,
@@ -68,8 +69,12 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
         metrics: Default::default(),
         max_window_bytes: crate::file_bytes::DEFAULT_MAX_BYTES,
         sink_timeout: std::time::Duration::from_secs(10),
+        no_config_discovery: true,
     };
-    let outcome = live::run_tui(&watch, "ml-monitor demo");
+    let outcome = RunPlan::resolve(&watch).and_then(|mut plan| {
+        plan.title = "ml-monitor demo".into();
+        tui_mode::run_tui(&plan)
+    });
     drop(stop_tx);
     let _ = feeder.join();
     drop(dir);

@@ -1,5 +1,6 @@
 //! `ml-monitor history export|show|incidents`.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use crate::cli::{HistoryArgs, HistoryCommand};
@@ -7,12 +8,18 @@ use crate::history::{self, History};
 use crate::pipeline::{default_history_path, UsageError};
 
 pub fn run(args: &HistoryArgs) -> anyhow::Result<ExitCode> {
+    let dir = args.dir.clone().unwrap_or_else(|| PathBuf::from("."));
     let path = args
         .history
         .clone()
-        .unwrap_or_else(|| default_history_path(&args.dir));
+        .unwrap_or_else(|| default_history_path(&dir));
     if !path.exists() {
-        return Err(UsageError(format!("no history at {}", path.display())).into());
+        let hint = if args.history.is_none() && args.dir.is_none() {
+            "; run this in the watched directory, or name it: --dir DIR (or --history FILE)"
+        } else {
+            ""
+        };
+        return Err(UsageError(format!("no history at {}{hint}", path.display())).into());
     }
     let history = History::open(&path)?;
     let stdout = std::io::stdout();

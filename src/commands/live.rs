@@ -1,12 +1,12 @@
-//! The live modes: `--headless` (JSON lines until a signal) and the TUI.
+//! The live modes: `--headless` (JSON lines until a signal) and, in `tui_mode`, the TUI; what
+//! both need to start a model (its pipeline and its watcher).
 //!
-//! Threads: the watcher thread finds complete files; one worker thread owns the pipeline (read,
-//! evaluate, record) so a slow window never blocks the keys or the watcher; a burst of arrivals
-//! queues on the work channel and nothing is dropped. The TUI runs on the main thread.
+//! Threads: one watcher thread per model finds complete files; the pipelines run off the
+//! watchers' threads so a slow window never blocks them; a burst of arrivals queues on the work
+//! channel and nothing is dropped.
 
 use std::collections::HashSet;
-use std::io::IsTerminal;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{channel, Sender};
@@ -14,128 +14,146 @@ use std::sync::Arc;
 
 use super::retry::StoreRetry;
 use super::setup;
-use crate::app_event::{AppEvent, UiCommand};
-use crate::cli::{Format, WatchArgs};
-use crate::file_bytes::Access;
+use super::worker::{acknowledge, timed};
+use crate::app_event::Work;
 use crate::history::FileKey;
-use crate::metrics::{Exporter, MetricsSettings};
+use crate::metrics::Exporter;
 use crate::output::write_result;
-use crate::pipeline::{Load, Pipeline, Processed, UsageError};
+use crate::pipeline::{Pipeline, Processed};
+use crate::plan::{ModelPlan, RunPlan};
 use crate::signals;
-use crate::tui::{self, TuiOptions};
 use crate::watch::{self, WatchEvent, WatchOptions};
 
-/// Work for the worker thread.
-enum Work {
-    File(PathBuf),
-    Command(UiCommand),
-    /// The reader of stdout has gone (`| head -1`): end quietly.
-    StdoutClosed,
-    Stop,
-}
-
-/// The pipeline, the reference path (for the watcher to skip) and the metrics, if on.
-type Prepared = (Pipeline, Option<PathBuf>, Option<Exporter>);
-
-fn prepare(args: &WatchArgs, histograms: bool) -> anyhow::Result<Prepared> {
-    if !args.path.is_dir() {
-        return Err(UsageError(format!(
-            "{}: live modes watch a directory (use --once for a single file)",
-            args.path.display()
-        ))
-        .into());
-    }
-    if let Some(log) = &args.log_file {
+/// Starts what every live run has once: the log file and the metrics exporter. Started before
+/// the references are fitted: a busy port fails the start at once. The TUI owns the screen, so
+/// only the headless mode talks on stderr.
+pub fn start_run(plan: &RunPlan) -> anyhow::Result<Option<Exporter>> {
+    if let Some(log) = &plan.log_file {
         setup::log_to_file(log)?;
     }
-    let config = setup::config(args)?;
-    let source = setup::reference(args)?;
-    let (history, delivery) = setup::history_and_sinks(args, &config, true)?;
-    // Started before the reference is fitted: a busy port fails the start at once. The TUI
-    // owns the screen, so only the headless mode talks on stderr.
-    let mut metrics = Exporter::start(
-        MetricsSettings::resolve(&args.metrics, &config.metrics, true)?,
-        !histograms,
-    )?;
-    if let (Some(m), Some(h)) = (&mut metrics, &history) {
+    Exporter::start(
+        plan.metrics.clone(),
+        plan.mode == crate::plan::Mode::Headless,
+    )
+}
+
+/// Builds each model's pipeline, in the plan's order; the metrics continue from the first
+/// model's history (metrics serve one model).
+pub fn pipelines(plan: &RunPlan, metrics: Option<&mut Exporter>) -> anyhow::Result<Vec<Pipeline>> {
+    let mut out = Vec::with_capacity(plan.models.len());
+    for model in &plan.models {
+        out.push(Pipeline::new(model)?);
+    }
+    if let (Some(m), Some(h)) = (metrics, out.first().and_then(Pipeline::history)) {
         if let Some(last) = h.recent(1)?.last() {
             m.seed(last);
         }
     }
-    let load = Load {
-        access: Access::Read,
-        max_bytes: args.max_window_bytes,
-    };
-    let mut pipeline = Pipeline::new(
-        config,
-        &source,
-        args.model.as_deref(),
-        history,
-        histograms,
-        load,
-        None,
-    )?;
-    pipeline.set_delivery(delivery);
-    Ok((pipeline, args.reference.clone(), metrics))
+    Ok(out)
 }
 
-fn start_watcher(
-    args: &WatchArgs,
-    reference: Option<PathBuf>,
+/// Starts a model's watcher; files the history holds (`seen`) are not reported again.
+pub fn start_watcher(
+    plan: &RunPlan,
+    model: &ModelPlan,
     seen: HashSet<FileKey>,
     on_event: impl Fn(WatchEvent) -> bool + Send + 'static,
 ) -> anyhow::Result<watch::Watcher> {
     let mut options = WatchOptions {
-        poll: args.poll,
-        ignore: reference.into_iter().collect(),
+        poll: plan.poll,
+        ignore: model.reference_csv().into_iter().collect(),
         ..WatchOptions::default()
     };
-    if let Some(interval) = args.poll {
+    if let Some(interval) = plan.poll {
         options.rescan_interval = interval;
     }
     let already_seen = move |p: &Path| FileKey::of(p).is_ok_and(|k| seen.contains(&k));
     Ok(watch::spawn(
-        args.path.clone(),
+        model.path.clone(),
         options,
         already_seen,
         on_event,
     )?)
 }
 
-/// `watch DIR --headless`: one JSON line per window until SIGINT/SIGTERM/SIGHUP.
-pub fn run_headless(args: &WatchArgs) -> anyhow::Result<ExitCode> {
-    let (mut pipeline, reference, mut metrics) = prepare(args, false)?;
-    let format = args.format.unwrap_or(Format::Json);
+/// `--headless` says on stderr what it watches, with which configuration, and how many files
+/// present it skips because the history already holds them.
+fn announce(model: &ModelPlan, seen: &HashSet<FileKey>, fleet: bool) {
+    let ignore: Vec<_> = model.reference_csv().into_iter().collect();
+    let present = watch::initial_files(&model.path, &ignore).unwrap_or_default();
+    let skipped = present
+        .iter()
+        .filter(|p| FileKey::of(p).is_ok_and(|k| seen.contains(&k)))
+        .count();
+    let name = if fleet {
+        format!(" (model {})", model.name)
+    } else {
+        String::new()
+    };
+    let config = match &model.config_file {
+        Some(f) => format!("config {}", f.display()),
+        None => "no config file (defaults)".to_string(),
+    };
+    let history = match &model.history {
+        Some(h) => format!(
+            "{skipped} of {} window file(s) present already in the history {}, skipped",
+            present.len(),
+            h.display()
+        ),
+        None => format!("no history: {} window file(s) present", present.len()),
+    };
+    eprintln!(
+        "ml-monitor: watching {}{name} against {}; {config}; {history}",
+        model.path.display(),
+        model.reference_text(),
+    );
+}
+
+/// `watch DIR… --headless`: one JSON line per window until SIGINT/SIGTERM/SIGHUP. Several
+/// models share one loop (windows are processed one at a time, in arrival order); each line
+/// then names its model.
+pub fn run_headless(plan: &RunPlan) -> anyhow::Result<ExitCode> {
+    let mut metrics = start_run(plan)?;
+    let mut pipelines = pipelines(plan, metrics.as_mut())?;
+    let format = plan.format;
     let stop = Arc::new(AtomicBool::new(false));
-    let (tx, rx) = channel::<Work>();
+    let (tx, rx) = channel::<(usize, Work)>();
     let tx_closed = tx.clone();
     {
         let stop = Arc::clone(&stop);
         let tx = tx.clone();
         signals::on_termination(move || {
             stop.store(true, Ordering::SeqCst);
-            let _ = tx.send(Work::Stop);
+            let _ = tx.send((0, Work::Stop));
         })?;
     }
-    let seen = pipeline.processed_keys()?;
-    let watcher = start_watcher(args, reference, seen, move |event| match event {
-        WatchEvent::Ready(path) => tx.send(Work::File(path)).is_ok(),
-        WatchEvent::Trouble(message) => {
-            log::warn!("{message}");
-            eprintln!("ml-monitor: {message}");
-            true
-        }
-        WatchEvent::Recovered => {
-            eprintln!("ml-monitor: watching again");
-            true
-        }
-    })?;
+    let mut watchers = Vec::with_capacity(pipelines.len());
+    for (i, (model, pipeline)) in plan.models.iter().zip(&pipelines).enumerate() {
+        let seen = pipeline.processed_keys()?;
+        announce(model, &seen, plan.is_fleet());
+        let tx = tx.clone();
+        let watcher = start_watcher(plan, model, seen, move |event| match event {
+            WatchEvent::Ready(path) => tx.send((i, Work::File(path))).is_ok(),
+            WatchEvent::Trouble(message) => {
+                log::warn!("{message}");
+                eprintln!("ml-monitor: {message}");
+                true
+            }
+            WatchEvent::Recovered => {
+                eprintln!("ml-monitor: watching again");
+                true
+            }
+        })?;
+        watchers.push(watcher);
+    }
+    drop(tx);
     watch_stdout(tx_closed);
-    let forgetter = watcher.forgetter();
-    let mut retry = StoreRetry::default();
+    let forgetters: Vec<_> = watchers.iter().map(watch::Watcher::forgetter).collect();
+    let mut retries: Vec<StoreRetry> = pipelines.iter().map(|_| StoreRetry::default()).collect();
     let stdout = std::io::stdout();
     let outcome = loop {
-        let work = match retry.next_due() {
+        let due = retries.iter().filter_map(StoreRetry::next_due).min();
+        let work = match due {
             Some(due) => {
                 match rx.recv_timeout(due.saturating_duration_since(std::time::Instant::now())) {
                     Ok(work) => Some(work),
@@ -152,8 +170,13 @@ pub fn run_headless(args: &WatchArgs) -> anyhow::Result<ExitCode> {
             break Ok(());
         }
         match work {
-            Some(Work::File(path)) => {
-                if let Some(processed) = timed(&mut pipeline, &path, metrics.as_mut()) {
+            Some((i, Work::File(path))) => {
+                let (Some(pipeline), Some(retry)) = (pipelines.get_mut(i), retries.get_mut(i))
+                else {
+                    continue;
+                };
+                // Metrics serve one model (the plan refuses them with several).
+                if let Some(processed) = timed(pipeline, &path, metrics.as_mut()) {
                     let Processed {
                         report,
                         key,
@@ -161,10 +184,11 @@ pub fn run_headless(args: &WatchArgs) -> anyhow::Result<ExitCode> {
                         unread,
                     } = processed;
                     if unread {
-                        forgetter.forget(&path);
+                        forgetters[i].forget(&path);
                     }
+                    let name = plan.is_fleet().then(|| plan.models[i].name.as_str());
                     let mut out = stdout.lock();
-                    if let Err(e) = write_result(&mut out, &report.result, format) {
+                    if let Err(e) = write_result(&mut out, &report.result, format, name) {
                         if e.kind() == std::io::ErrorKind::BrokenPipe {
                             break Ok(());
                         }
@@ -177,27 +201,45 @@ pub fn run_headless(args: &WatchArgs) -> anyhow::Result<ExitCode> {
                     }
                 }
             }
-            Some(Work::Command(_)) | None => {}
-            Some(Work::Stop) => break Ok(()),
-            Some(Work::StdoutClosed) => {
+            Some((i, Work::Command(command))) => {
+                if let Some(p) = pipelines.get_mut(i) {
+                    acknowledge(p, command);
+                }
+            }
+            None => {}
+            Some((_, Work::Stop)) => break Ok(()),
+            Some((_, Work::StdoutClosed)) => {
                 // Nobody reads the results any more; what is recorded stays recorded.
                 break Ok(());
             }
         }
-        match retry.run(&mut pipeline, false) {
-            Ok(recorded) => {
-                for window in recorded {
-                    eprintln!("ml-monitor: {window}: recorded in the history after all");
+        let mut failed = None;
+        for (retry, pipeline) in retries.iter_mut().zip(pipelines.iter_mut()) {
+            match retry.run(pipeline, false) {
+                Ok(recorded) => {
+                    for window in recorded {
+                        eprintln!("ml-monitor: {window}: recorded in the history after all");
+                    }
+                }
+                Err(e) => {
+                    failed = Some(e);
+                    break;
                 }
             }
-            Err(e) => break Err(e),
+        }
+        if let Some(e) = failed {
+            break Err(e);
         }
     };
-    watcher.stop();
+    for watcher in watchers {
+        watcher.stop();
+    }
     outcome?;
-    if retry.len() > 0 {
-        // Leaving with results not yet recorded: one last attempt, else say so and fail.
-        retry.run(&mut pipeline, true)?;
+    for (retry, pipeline) in retries.iter_mut().zip(pipelines.iter_mut()) {
+        if retry.len() > 0 {
+            // Leaving with results not yet recorded: one last attempt, else say so and fail.
+            retry.run(pipeline, true)?;
+        }
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -205,7 +247,7 @@ pub fn run_headless(args: &WatchArgs) -> anyhow::Result<ExitCode> {
 /// Sends `StdoutClosed` once stdout is a pipe or socket whose reader has gone, even when no
 /// window comes to be written (`watch DIR --headless | head -1` must end).
 #[cfg(unix)]
-fn watch_stdout(tx: Sender<Work>) {
+fn watch_stdout(tx: Sender<(usize, Work)>) {
     let spawned = std::thread::Builder::new()
         .name("stdout-watch".into())
         .spawn(move || loop {
@@ -218,7 +260,7 @@ fn watch_stdout(tx: Sender<Work>) {
             // poll still reports POLLERR (pipe reader gone) and POLLHUP (socket closed).
             let n = unsafe { libc::poll(&mut fd, 1, 1000) };
             if n > 0 && fd.revents & (libc::POLLERR | libc::POLLHUP) != 0 {
-                let _ = tx.send(Work::StdoutClosed);
+                let _ = tx.send((0, Work::StdoutClosed));
                 return;
             }
             if n > 0 && fd.revents & libc::POLLNVAL != 0 {
@@ -234,208 +276,4 @@ fn watch_stdout(tx: Sender<Work>) {
 }
 
 #[cfg(not(unix))]
-fn watch_stdout(_tx: Sender<Work>) {}
-
-/// `watch DIR` on a terminal (and `demo`): the TUI.
-pub fn run_tui(args: &WatchArgs, title: &str) -> anyhow::Result<ExitCode> {
-    if !std::io::stdout().is_terminal() {
-        return Err(UsageError(
-            "stdout is not a terminal: use --once or --headless for scripts".into(),
-        )
-        .into());
-    }
-    let (pipeline, reference, metrics) = prepare(args, true)?;
-    let (initial, acknowledged, incidents) = match pipeline.history() {
-        Some(h) => (h.recent(500)?, h.acknowledged()?, h.recent_incidents(200)?),
-        None => (Vec::new(), HashSet::new(), Vec::new()),
-    };
-    let thresholds = pipeline.thresholds().clone();
-    let (ev_tx, ev_rx) = channel::<AppEvent>();
-    if !incidents.is_empty() {
-        let acked = incidents
-            .iter()
-            .filter(|s| s.acknowledged)
-            .map(|s| s.incident.id)
-            .collect();
-        let all = incidents.into_iter().map(|s| s.incident).collect();
-        let _ = ev_tx.send(AppEvent::Incidents(all, acked));
-    }
-    let (work_tx, work_rx) = channel::<Work>();
-    let (cmd_tx, cmd_rx) = channel::<UiCommand>();
-    {
-        let ev_tx = ev_tx.clone();
-        signals::on_termination(move || {
-            let _ = ev_tx.send(AppEvent::Shutdown);
-        })?;
-    }
-    {
-        let work_tx = work_tx.clone();
-        std::thread::Builder::new()
-            .name("commands".into())
-            .spawn(move || {
-                for command in cmd_rx {
-                    if work_tx.send(Work::Command(command)).is_err() {
-                        break;
-                    }
-                }
-            })?;
-    }
-    if let Some(watcher) = pipeline.delivery().map(|d| d.sender.watcher()) {
-        // The status line follows the sinks between windows too.
-        let ev_tx = ev_tx.clone();
-        std::thread::Builder::new()
-            .name("sink-status".into())
-            .spawn(move || {
-                let mut last = Vec::new();
-                loop {
-                    std::thread::sleep(std::time::Duration::from_secs(1));
-                    let now = watcher.failing();
-                    if now != last {
-                        if ev_tx.send(AppEvent::Sinks(now.clone())).is_err() {
-                            break;
-                        }
-                        last = now;
-                    }
-                }
-            })?;
-    }
-    let seen = pipeline.processed_keys()?;
-    let watcher = {
-        let work_tx = work_tx.clone();
-        let ev_tx = ev_tx.clone();
-        start_watcher(args, reference.clone(), seen, move |event| match event {
-            WatchEvent::Ready(path) => work_tx.send(Work::File(path)).is_ok(),
-            WatchEvent::Trouble(message) => ev_tx.send(AppEvent::WatcherTrouble(message)).is_ok(),
-            WatchEvent::Recovered => ev_tx.send(AppEvent::WatcherRecovered).is_ok(),
-        })?
-    };
-    let worker = {
-        let ev_tx = ev_tx.clone();
-        let forgetter = watcher.forgetter();
-        std::thread::Builder::new()
-            .name("worker".into())
-            .spawn(move || work_loop(pipeline, metrics, work_rx, ev_tx, forgetter))?
-    };
-    let options = TuiOptions {
-        directory: args.path.display().to_string(),
-        reference: args
-            .reference
-            .as_ref()
-            .or(args.reference_stats.as_ref())
-            .map_or_else(String::new, |p| p.display().to_string()),
-        thresholds,
-        no_color: args.no_color || std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()),
-        title: title.to_string(),
-    };
-    let outcome = tui::run(options, initial, acknowledged, ev_rx, ev_tx, cmd_tx);
-    watcher.stop();
-    let _ = work_tx.send(Work::Stop);
-    let gave_up = worker.join().unwrap_or(None);
-    outcome?;
-    match gave_up {
-        Some(e) => Err(e),
-        None => Ok(ExitCode::SUCCESS),
-    }
-}
-
-/// Processes a window and, when metrics are on, counts it and publishes its figures.
-fn timed(
-    pipeline: &mut Pipeline,
-    path: &Path,
-    metrics: Option<&mut Exporter>,
-) -> Option<Processed> {
-    let started = std::time::Instant::now();
-    let processed = pipeline.process(path);
-    if let (Some(m), Some(p)) = (metrics, &processed) {
-        m.observe_with_incidents(
-            &p.report.result,
-            started.elapsed(),
-            pipeline.firing_counts(),
-        );
-    }
-    processed
-}
-
-/// Processes windows for the TUI. Returns the error it gave up on, if a result could not be
-/// recorded in the history after every retry (the TUI is then told to quit).
-fn work_loop(
-    mut pipeline: Pipeline,
-    mut metrics: Option<Exporter>,
-    work: std::sync::mpsc::Receiver<Work>,
-    events: Sender<AppEvent>,
-    forgetter: watch::Forgetter,
-) -> Option<anyhow::Error> {
-    let mut retry = StoreRetry::default();
-    loop {
-        let item = match retry.next_due() {
-            Some(due) => {
-                match work.recv_timeout(due.saturating_duration_since(std::time::Instant::now())) {
-                    Ok(item) => Some(item),
-                    Err(std::sync::mpsc::RecvTimeoutError::Timeout) => None,
-                    Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break,
-                }
-            }
-            None => match work.recv() {
-                Ok(item) => Some(item),
-                Err(_) => break,
-            },
-        };
-        match item {
-            Some(Work::File(path)) => {
-                if let Some(processed) = timed(&mut pipeline, &path, metrics.as_mut()) {
-                    if processed.unread {
-                        forgetter.forget(&path);
-                    }
-                    if let Some(e) = processed.unstored {
-                        log::error!("{e:#}");
-                        let _ = events.send(AppEvent::WatcherTrouble(format!("{e:#}; retrying")));
-                        retry.push(processed.key, processed.report.result.clone());
-                    }
-                    if events
-                        .send(AppEvent::Window(Box::new(processed.report)))
-                        .is_err()
-                    {
-                        break;
-                    }
-                }
-            }
-            Some(Work::Command(UiCommand::Acknowledge {
-                window,
-                alert_index,
-            })) => {
-                if let Some(h) = pipeline.history_mut() {
-                    if let Err(e) = h.acknowledge(&window, alert_index) {
-                        log::error!("acknowledge: {e}");
-                    }
-                }
-            }
-            Some(Work::Command(UiCommand::AcknowledgeIncident { id })) => {
-                if let Some(h) = pipeline.history_mut() {
-                    if let Err(e) = h.acknowledge_incident(id) {
-                        log::error!("acknowledge incident {id}: {e}");
-                    }
-                }
-            }
-            Some(Work::Stop) => break,
-            Some(Work::StdoutClosed) | None => {}
-        }
-        match retry.run(&mut pipeline, false) {
-            Ok(recorded) if !recorded.is_empty() && retry.len() == 0 => {
-                let _ = events.send(AppEvent::WatcherRecovered);
-            }
-            Ok(_) => {}
-            Err(e) => {
-                log::error!("{e:#}");
-                let _ = events.send(AppEvent::WatcherTrouble(format!("{e:#}")));
-                let _ = events.send(AppEvent::Shutdown);
-                return Some(e);
-            }
-        }
-    }
-    if retry.len() > 0 {
-        if let Err(e) = retry.run(&mut pipeline, true) {
-            return Some(e);
-        }
-    }
-    None
-}
+fn watch_stdout(_tx: Sender<(usize, Work)>) {}

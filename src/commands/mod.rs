@@ -2,6 +2,7 @@
 
 pub mod config;
 pub mod demo;
+pub mod docs;
 pub mod generate;
 pub mod history;
 pub mod live;
@@ -9,3 +10,5 @@ pub mod once;
 pub mod retry;
 pub mod setup;
 pub mod train;
+pub mod tui_mode;
+pub mod worker;

@@ -1,16 +1,17 @@
 //! `watch --once`: process what is there, print, exit with the worst alert's status.
+//!
+//! Several models are processed one after the other, each with its own pipeline and history;
+//! every line names its model and the exit status is the worst of all.
 
-use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use ml_monitor::AlertLevel;
 
 use super::setup;
-use crate::cli::{Format, WatchArgs};
-use crate::file_bytes::Access;
-use crate::metrics::{Exporter, MetricsSettings};
+use crate::metrics::Exporter;
 use crate::output::write_result;
-use crate::pipeline::{Load, Pipeline, UsageError};
+use crate::pipeline::Pipeline;
+use crate::plan::{ModelPlan, RunPlan};
 use crate::watch;
 
 /// Exit status from the worst alert level seen.
@@ -22,59 +23,59 @@ pub fn exit_status(worst: Option<AlertLevel>) -> u8 {
     }
 }
 
-pub fn run(args: &WatchArgs) -> anyhow::Result<ExitCode> {
-    let config = setup::config(args)?;
-    let source = setup::reference(args)?;
-    let format = args.format.unwrap_or(if std::io::stdout().is_terminal() {
-        Format::Text
+/// How one model's run ended.
+enum Ended {
+    /// Every file done: the worst level, and how many results the history could not keep.
+    Done(Option<AlertLevel>, usize),
+    /// The reader of stdout has gone.
+    StdoutClosed,
+}
+
+pub fn run(plan: &RunPlan) -> anyhow::Result<ExitCode> {
+    // Every model's files are listed before anything is fitted: a bad path fails at once.
+    let mut listed = Vec::with_capacity(plan.models.len());
+    for model in &plan.models {
+        listed.push(files_of(model)?);
+    }
+    let mut metrics = Exporter::start(plan.metrics.clone(), true)?;
+    let mut worst = None;
+    let mut unstored = 0usize;
+    for (model, files) in plan.models.iter().zip(listed) {
+        let name = plan.is_fleet().then_some(model.name.as_str());
+        match run_model(plan, model, files, name, metrics.as_mut())? {
+            Ended::Done(w, u) => {
+                worst = worst.max(w);
+                unstored += u;
+            }
+            Ended::StdoutClosed => return Ok(ExitCode::SUCCESS),
+        }
+    }
+    if unstored > 0 {
+        return Err(anyhow::anyhow!(
+            "{unstored} window(s) could not be recorded in the history; they will be processed again by the next run"
+        ));
+    }
+    Ok(ExitCode::from(exit_status(worst)))
+}
+
+fn files_of(model: &ModelPlan) -> anyhow::Result<Vec<std::path::PathBuf>> {
+    if model.path.is_dir() {
+        let ignore: Vec<std::path::PathBuf> = model.reference_csv().into_iter().collect();
+        watch::initial_files(&model.path, &ignore)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", model.path.display()))
     } else {
-        Format::Json
-    });
-    let files = if args.path.is_dir() {
-        let ignore: Vec<std::path::PathBuf> = args.reference.iter().cloned().collect();
-        watch::initial_files(&args.path, &ignore)
-            .map_err(|e| anyhow::anyhow!("{}: {e}", args.path.display()))?
-    } else if args.path.is_file() {
-        vec![args.path.clone()]
-    } else if args.path.exists() {
-        return Err(UsageError(format!(
-            "{}: not a regular file or a directory",
-            args.path.display()
-        ))
-        .into());
-    } else {
-        return Err(UsageError(format!(
-            "{}: no such file or directory",
-            args.path.display()
-        ))
-        .into());
-    };
-    let (history, delivery) = setup::history_and_sinks(args, &config, false)?;
-    let mut metrics = Exporter::start(
-        MetricsSettings::resolve(&args.metrics, &config.metrics, false)?,
-        true,
-    )?;
-    // A named file is mapped, and parsed while the reference is fitted; a directory's files
-    // are read (see `file_bytes`).
-    let (access, first) = if args.path.is_file() {
-        (Access::Map, Some(args.path.as_path()))
-    } else {
-        (Access::Read, None)
-    };
-    let load = Load {
-        access,
-        max_bytes: args.max_window_bytes,
-    };
-    let mut pipeline = Pipeline::new(
-        config,
-        &source,
-        args.model.as_deref(),
-        history,
-        false,
-        load,
-        first,
-    )?;
-    pipeline.set_delivery(delivery);
+        Ok(vec![model.path.clone()])
+    }
+}
+
+fn run_model(
+    plan: &RunPlan,
+    model: &ModelPlan,
+    files: Vec<std::path::PathBuf>,
+    name: Option<&str>,
+    mut metrics: Option<&mut Exporter>,
+) -> anyhow::Result<Ended> {
+    let mut pipeline = Pipeline::new(model)?;
     let mut worst = None;
     let mut unstored = 0usize;
     let stdout = std::io::stdout();
@@ -83,7 +84,7 @@ pub fn run(args: &WatchArgs) -> anyhow::Result<ExitCode> {
         let Some(processed) = pipeline.process(&file) else {
             continue;
         };
-        if let Some(m) = &mut metrics {
+        if let Some(m) = metrics.as_deref_mut() {
             m.observe_with_incidents(
                 &processed.report.result,
                 started.elapsed(),
@@ -92,14 +93,14 @@ pub fn run(args: &WatchArgs) -> anyhow::Result<ExitCode> {
         }
         worst = worst.max(processed.report.result.worst_level());
         let mut out = stdout.lock();
-        if let Err(e) = write_result(&mut out, &processed.report.result, format) {
+        if let Err(e) = write_result(&mut out, &processed.report.result, plan.format, name) {
             if e.kind() == std::io::ErrorKind::BrokenPipe {
                 // The reader has gone (`| head`): stop quietly, as ripgrep does, once what
                 // was raised so far is delivered.
                 if let Some(delivery) = pipeline.delivery() {
-                    setup::finish_delivery(delivery, args.sink_timeout);
+                    setup::finish_delivery(delivery, plan.sink_timeout);
                 }
-                return Ok(ExitCode::SUCCESS);
+                return Ok(Ended::StdoutClosed);
             }
             return Err(e.into());
         }
@@ -112,12 +113,7 @@ pub fn run(args: &WatchArgs) -> anyhow::Result<ExitCode> {
         }
     }
     if let Some(delivery) = pipeline.delivery() {
-        setup::finish_delivery(delivery, args.sink_timeout);
+        setup::finish_delivery(delivery, plan.sink_timeout);
     }
-    if unstored > 0 {
-        return Err(anyhow::anyhow!(
-            "{unstored} window(s) could not be recorded in the history; they will be processed again by the next run"
-        ));
-    }
-    Ok(ExitCode::from(exit_status(worst)))
+    Ok(Ended::Done(worst, unstored))
 }

@@ -209,6 +209,8 @@ impl App {
                 self.acknowledged_incidents.extend(acknowledged);
                 Outcome::redraw()
             }
+            // A fleet routes its models' events; one model's screen takes them as its own.
+            AppEvent::Model(_, event) => self.handle(*event),
         }
     }
 

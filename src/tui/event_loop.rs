@@ -12,11 +12,37 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use ratatui::backend::Backend;
-use ratatui::Terminal;
+use ratatui::{Frame, Terminal};
 
 use super::app::{App, Outcome};
 use super::render;
-use crate::app_event::{AppEvent, UiCommand};
+use crate::app_event::{AppEvent, Work};
+
+/// A whole screen the loop drives: one model's ([`App`]) or the fleet's.
+pub(crate) trait Screen {
+    fn handle(&mut self, event: AppEvent) -> Outcome;
+    /// Moves the clock; redraws only if a time on screen changed.
+    fn tick(&mut self, now: DateTime<Utc>) -> Outcome;
+    fn draw(&self, frame: &mut Frame);
+    /// The model (index into the workers) whose view made the last command.
+    fn command_target(&self) -> usize {
+        0
+    }
+}
+
+impl Screen for App {
+    fn handle(&mut self, event: AppEvent) -> Outcome {
+        App::handle(self, event)
+    }
+
+    fn tick(&mut self, now: DateTime<Utc>) -> Outcome {
+        App::tick(self, now)
+    }
+
+    fn draw(&self, frame: &mut Frame) {
+        render::draw(frame, self)
+    }
+}
 
 /// At most ten frames a second.
 pub(crate) const FRAME_INTERVAL: Duration = Duration::from_millis(100);
@@ -30,12 +56,13 @@ pub(crate) struct Stats {
     pub(crate) events: usize,
 }
 
-/// Runs until the app asks to quit or every sender of `events` is gone.
-pub(crate) fn run<B>(
+/// Runs until the app asks to quit or every sender of `events` is gone. Acknowledgements go
+/// straight to the worker of the model they concern (`workers`, by model index).
+pub(crate) fn run<B, S: Screen>(
     terminal: &mut Terminal<B>,
-    app: &mut App,
+    app: &mut S,
     events: &Receiver<AppEvent>,
-    commands: &Sender<UiCommand>,
+    workers: &[Sender<Work>],
     clock: impl Fn() -> DateTime<Utc>,
 ) -> anyhow::Result<Stats>
 where
@@ -50,7 +77,7 @@ where
         let now = Instant::now();
         let frame_due = last_frame.is_none_or(|t| now.duration_since(t) >= FRAME_INTERVAL);
         if dirty && frame_due {
-            terminal.draw(|frame| render::draw(frame, app))?;
+            terminal.draw(|frame| app.draw(frame))?;
             stats.frames += 1;
             last_frame = Some(now);
             dirty = false;
@@ -75,7 +102,8 @@ where
                 return Ok(stats);
             }
             if let Some(command) = outcome.command {
-                if commands.send(command).is_err() {
+                let worker = workers.get(app.command_target());
+                if worker.is_none_or(|w| w.send(Work::Command(command)).is_err()) {
                     log::warn!("acknowledgement not recorded: the processing side has stopped");
                 }
             }
@@ -89,7 +117,7 @@ where
 }
 
 /// One event, with the clock moved first so a window's age starts right.
-fn apply(app: &mut App, event: AppEvent, clock: &impl Fn() -> DateTime<Utc>) -> Outcome {
+fn apply<S: Screen>(app: &mut S, event: AppEvent, clock: &impl Fn() -> DateTime<Utc>) -> Outcome {
     let ticked = app.tick(clock());
     let mut outcome = app.handle(event);
     outcome.redraw |= ticked.redraw;
@@ -119,7 +147,7 @@ mod tests {
             thread::sleep(Duration::from_millis(2300));
             let _ = tx.send(AppEvent::Shutdown);
         });
-        let stats = run(&mut terminal(), &mut app, &rx, &cmd_tx, move || now).expect("run");
+        let stats = run(&mut terminal(), &mut app, &rx, &[cmd_tx], move || now).expect("run");
         sender.join().expect("sender thread");
         assert_eq!(stats.frames, 1, "two idle ticks redrew: {stats:?}");
     }
@@ -138,7 +166,7 @@ mod tests {
             let _ = tx.send(AppEvent::Shutdown);
         });
         let mut t = terminal();
-        let stats = run(&mut t, &mut app, &rx, &cmd_tx, move || now).expect("run");
+        let stats = run(&mut t, &mut app, &rx, &[cmd_tx], move || now).expect("run");
         sender.join().expect("sender thread");
         assert_eq!(stats.events, 41);
         assert!((2..=4).contains(&stats.frames), "{stats:?}");
@@ -158,9 +186,10 @@ mod tests {
             };
             tx.send(fixtures::key(code)).expect("queued");
         }
-        run(&mut terminal(), &mut app, &rx, &cmd_tx, move || now).expect("run");
-        let sent: Vec<UiCommand> = cmd_rx.try_iter().collect();
+        run(&mut terminal(), &mut app, &rx, &[cmd_tx], move || now).expect("run");
+        let sent: Vec<Work> = cmd_rx.try_iter().collect();
         assert_eq!(sent.len(), 1, "{sent:?}");
+        assert!(matches!(sent[0], Work::Command(_)), "{sent:?}");
     }
 
     #[test]
@@ -169,7 +198,7 @@ mod tests {
         let (cmd_tx, _cmd_rx) = mpsc::channel();
         drop(tx);
         let mut app = fixtures::app(1, false);
-        let stats = run(&mut terminal(), &mut app, &rx, &cmd_tx, fixtures::now).expect("run");
+        let stats = run(&mut terminal(), &mut app, &rx, &[cmd_tx], fixtures::now).expect("run");
         assert_eq!(stats.frames, 1);
     }
 }

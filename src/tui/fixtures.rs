@@ -49,6 +49,7 @@ pub(crate) fn options(no_color: bool) -> TuiOptions {
         thresholds: AlertThresholds::default(),
         no_color,
         title: "ml-monitor".into(),
+        config: None,
     }
 }
 

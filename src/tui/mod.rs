@@ -8,6 +8,8 @@
 
 mod app;
 mod event_loop;
+mod fleet;
+mod fleet_render;
 mod format;
 mod input;
 mod keys;
@@ -25,6 +27,8 @@ mod demo_tests;
 #[cfg(test)]
 mod fixtures;
 #[cfg(test)]
+mod fleet_tests;
+#[cfg(test)]
 mod screen_tests;
 
 use std::collections::HashSet;
@@ -33,7 +37,7 @@ use std::sync::mpsc::{Receiver, Sender};
 use ml_monitor::monitoring::AlertThresholds;
 use ml_monitor::MonitoringResult;
 
-use crate::app_event::{AppEvent, UiCommand};
+use crate::app_event::{AppEvent, Work};
 
 /// What the UI shows besides the results, fixed for a run.
 #[derive(Debug, Clone)]
@@ -48,32 +52,71 @@ pub struct TuiOptions {
     pub no_color: bool,
     /// First word of the status line: "ml-monitor" or "ml-monitor demo".
     pub title: String,
+    /// The configuration file in use, if any (named on the status line).
+    pub config: Option<String>,
 }
 
-/// Takes over the terminal and shows results until `q`, Ctrl-C or [`AppEvent::Shutdown`].
+/// What one model's screen starts with.
+pub struct ModelStart {
+    /// Its name in the fleet list.
+    pub name: String,
+    pub options: TuiOptions,
+    /// The history, oldest first, so the sparklines continue after a restart.
+    pub initial: Vec<MonitoringResult>,
+    /// The (window, alert index) pairs already acknowledged.
+    pub acknowledged: HashSet<(String, usize)>,
+}
+
+/// Takes over the terminal and shows one model's results until `q`, Ctrl-C or
+/// [`AppEvent::Shutdown`].
 ///
-/// `initial` is the history, oldest first, so the sparklines continue after a restart;
-/// `acknowledged` holds the (window, alert index) pairs already acknowledged. `events_tx` is
-/// cloned for the thread that reads the keyboard. Acknowledgements go back on `commands`.
-/// The terminal is restored on every way out, including errors and panics.
+/// `events_tx` is cloned for the thread that reads the keyboard. Acknowledgements go straight
+/// to the model's worker on `workers[0]`, the channel its watcher feeds too. The terminal is
+/// restored on every way out, including errors and panics.
 pub fn run(
-    options: TuiOptions,
-    initial: Vec<MonitoringResult>,
-    acknowledged: HashSet<(String, usize)>,
+    start: ModelStart,
     events: Receiver<AppEvent>,
     events_tx: Sender<AppEvent>,
-    commands: Sender<UiCommand>,
+    workers: Vec<Sender<Work>>,
 ) -> anyhow::Result<()> {
-    let mut app = app::App::new(options, initial, acknowledged, chrono::Utc::now());
+    let app = app::App::new(
+        start.options,
+        start.initial,
+        start.acknowledged,
+        chrono::Utc::now(),
+    );
+    drive(app, events, events_tx, &workers)
+}
+
+/// As [`run`], for several models: the fleet list first (see [`fleet`]); `workers[i]` is the
+/// worker of `starts[i]`, whose events arrive as [`AppEvent::Model`].
+pub fn run_fleet(
+    title: String,
+    starts: Vec<ModelStart>,
+    events: Receiver<AppEvent>,
+    events_tx: Sender<AppEvent>,
+    workers: Vec<Sender<Work>>,
+) -> anyhow::Result<()> {
+    let now = chrono::Utc::now();
+    let fleet = fleet::Fleet::new(title, starts, now);
+    drive(fleet, events, events_tx, &workers)
+}
+
+fn drive<S: event_loop::Screen>(
+    mut screen: S,
+    events: Receiver<AppEvent>,
+    events_tx: Sender<AppEvent>,
+    workers: &[Sender<Work>],
+) -> anyhow::Result<()> {
     let mut session = terminal::Session::start()?;
     let size = session.terminal().size()?;
-    app.handle(AppEvent::Resize(size.width, size.height));
+    screen.handle(AppEvent::Resize(size.width, size.height));
     let input = input::InputReader::spawn(events_tx)?;
     let result = event_loop::run(
         session.terminal(),
-        &mut app,
+        &mut screen,
         &events,
-        &commands,
+        workers,
         chrono::Utc::now,
     );
     drop(input);

@@ -24,6 +24,10 @@ pub(super) fn render(frame: &mut Frame, area: Rect, app: &App) {
         Span::raw(sanitize(&app.options.directory).into_owned()),
         Span::raw("  ref "),
         Span::raw(sanitize(&app.options.reference).into_owned()),
+        Span::raw(match &app.options.config {
+            Some(c) => format!("  cfg {}", sanitize(c)),
+            None => String::new(),
+        }),
     ]);
     let clock_width = clock.chars().count() as u16 + 1;
     let [left, right] =

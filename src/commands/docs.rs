@@ -1,0 +1,21 @@
+//! `ml-monitor completions SHELL` and `ml-monitor man`: generated from the same clap
+//! definition the parser uses, so they never disagree with it.
+
+use std::process::ExitCode;
+
+use clap::CommandFactory;
+
+use crate::cli::Cli;
+
+pub fn completions(shell: clap_complete::Shell) -> anyhow::Result<ExitCode> {
+    let mut command = Cli::command();
+    let mut out = std::io::stdout().lock();
+    clap_complete::generate(shell, &mut command, "ml-monitor", &mut out);
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn man() -> anyhow::Result<ExitCode> {
+    let mut out = std::io::stdout().lock();
+    clap_mangen::Man::new(Cli::command()).render(&mut out)?;
+    Ok(ExitCode::SUCCESS)
+}

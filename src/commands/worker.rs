@@ -1,0 +1,121 @@
+//! One model's worker thread in the TUI: it owns the model's pipeline (read, evaluate, record)
+//! and takes its work from one channel, fed by the model's watcher (files) and by the view
+//! (acknowledgements) alike, so a slow window never blocks the keys and nothing forwards.
+
+use std::path::Path;
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
+
+use super::retry::StoreRetry;
+use crate::app_event::{AppEvent, UiCommand, Work};
+use crate::metrics::Exporter;
+use crate::pipeline::{Pipeline, Processed};
+use crate::watch;
+
+/// Processes a window and, when metrics are on, counts it and publishes its figures.
+pub fn timed(
+    pipeline: &mut Pipeline,
+    path: &Path,
+    metrics: Option<&mut Exporter>,
+) -> Option<Processed> {
+    let started = std::time::Instant::now();
+    let processed = pipeline.process(path);
+    if let (Some(m), Some(p)) = (metrics, &processed) {
+        m.observe_with_incidents(
+            &p.report.result,
+            started.elapsed(),
+            pipeline.firing_counts(),
+        );
+    }
+    processed
+}
+
+/// The next piece of work, or `None` when a retry is due first; `Err` when every sender is gone.
+pub fn next_work<T>(work: &Receiver<T>, retry: &StoreRetry) -> Result<Option<T>, ()> {
+    match retry.next_due() {
+        Some(due) => {
+            match work.recv_timeout(due.saturating_duration_since(std::time::Instant::now())) {
+                Ok(item) => Ok(Some(item)),
+                Err(RecvTimeoutError::Timeout) => Ok(None),
+                Err(RecvTimeoutError::Disconnected) => Err(()),
+            }
+        }
+        None => work.recv().map(Some).map_err(|_| ()),
+    }
+}
+
+/// Records an acknowledgement in the pipeline's history.
+pub fn acknowledge(pipeline: &mut Pipeline, command: UiCommand) {
+    let Some(h) = pipeline.history_mut() else {
+        return;
+    };
+    match command {
+        UiCommand::Acknowledge {
+            window,
+            alert_index,
+        } => {
+            if let Err(e) = h.acknowledge(&window, alert_index) {
+                log::error!("acknowledge: {e}");
+            }
+        }
+        UiCommand::AcknowledgeIncident { id } => {
+            if let Err(e) = h.acknowledge_incident(id) {
+                log::error!("acknowledge incident {id}: {e}");
+            }
+        }
+    }
+}
+
+/// Processes one model's windows for the TUI; `model` tags its events in a fleet. Returns the
+/// error it gave up on, if a result could not be recorded in the history after every retry
+/// (the TUI is then told to quit).
+pub fn work_loop(
+    mut pipeline: Pipeline,
+    mut metrics: Option<Exporter>,
+    work: Receiver<Work>,
+    events: Sender<AppEvent>,
+    forgetter: watch::Forgetter,
+    model: Option<usize>,
+) -> Option<anyhow::Error> {
+    let send = |e: AppEvent| events.send(e.of_model(model));
+    let mut retry = StoreRetry::default();
+    while let Ok(item) = next_work(&work, &retry) {
+        match item {
+            Some(Work::File(path)) => {
+                if let Some(processed) = timed(&mut pipeline, &path, metrics.as_mut()) {
+                    if processed.unread {
+                        forgetter.forget(&path);
+                    }
+                    if let Some(e) = processed.unstored {
+                        log::error!("{e:#}");
+                        let _ = send(AppEvent::WatcherTrouble(format!("{e:#}; retrying")));
+                        retry.push(processed.key, processed.report.result.clone());
+                    }
+                    if send(AppEvent::Window(Box::new(processed.report))).is_err() {
+                        break;
+                    }
+                }
+            }
+            Some(Work::Command(command)) => acknowledge(&mut pipeline, command),
+            Some(Work::Stop) => break,
+            Some(Work::StdoutClosed) | None => {}
+        }
+        match retry.run(&mut pipeline, false) {
+            Ok(recorded) if !recorded.is_empty() && retry.len() == 0 => {
+                let _ = send(AppEvent::WatcherRecovered);
+            }
+            Ok(_) => {}
+            Err(e) => {
+                log::error!("{e:#}");
+                let _ = send(AppEvent::WatcherTrouble(format!("{e:#}")));
+                let _ = events.send(AppEvent::Shutdown);
+                return Some(e);
+            }
+        }
+    }
+    if retry.len() > 0 {
+        if let Err(e) = retry.run(&mut pipeline, true) {
+            return Some(e);
+        }
+    }
+    None
+}

@@ -1,0 +1,319 @@
+//! The run plan: `watch`'s flags and configuration file resolved once, validated, into what
+//! every part of a run is built from (ripgrep's `LowArgs` → `HiArgs`).
+//!
+//! [`RunPlan::resolve`] is the only reader of [`WatchArgs`]: it finds the configuration file
+//! (`--config`, else `DIR/.ml-monitor/config.toml`, else `$XDG_CONFIG_HOME/ml-monitor/config.toml`),
+//! applies the flags, checks the reference, the history and the sinks, and gives one
+//! [`ModelPlan`] per watched model. Past this point nothing looks at the raw arguments, so a
+//! flag cannot mean one thing to the pipeline and another to the watcher.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use ml_monitor::config::DetectorKind;
+use ml_monitor::MonitorConfig;
+
+use crate::cli::{Format, WatchArgs};
+use crate::file_bytes::Access;
+use crate::metrics::MetricsSettings;
+use crate::pipeline::{default_history_path, Load, ReferenceSource, UsageError};
+use crate::sinks::{self, config::SinkSpec};
+
+mod models;
+
+/// How the run shows its results.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// `--once`: the files present now, then exit.
+    Once,
+    /// `--headless`: JSON lines until a signal.
+    Headless,
+    /// The terminal UI.
+    Tui,
+}
+
+impl Mode {
+    /// The TUI and `--headless` keep watching (and keep a history by default).
+    pub fn is_live(self) -> bool {
+        self != Mode::Once
+    }
+}
+
+/// Everything one watched model needs: built into a [`crate::pipeline::Pipeline`], a watcher
+/// and a view.
+#[derive(Debug)]
+pub struct ModelPlan {
+    /// Its name in the fleet list and in the JSON lines of a run with several models.
+    pub name: String,
+    /// The watched directory, or (`--once`) one window file.
+    pub path: PathBuf,
+    /// The configuration with this model's overrides and the flags applied, validated.
+    pub config: MonitorConfig,
+    /// The configuration file in use, if any.
+    pub config_file: Option<PathBuf>,
+    pub reference: ReferenceSource,
+    /// A model file that computes each window's predictions.
+    pub model: Option<PathBuf>,
+    /// Where the history lives, if one is kept.
+    pub history: Option<PathBuf>,
+    /// Checked `[[sinks]]`, and the `monitor` label their incidents carry.
+    pub sinks: Vec<SinkSpec>,
+    pub monitor_name: String,
+    pub load: Load,
+    /// Keep the reference for the UI's histograms.
+    pub histograms: bool,
+    /// A window file to read while the reference is fitted (`--once FILE`).
+    pub prefetch: Option<PathBuf>,
+}
+
+impl ModelPlan {
+    /// The reference file, as given, for the status line (empty without one).
+    pub fn reference_text(&self) -> String {
+        match &self.reference {
+            ReferenceSource::Csv(p) | ReferenceSource::Stats(p) => p.display().to_string(),
+        }
+    }
+
+    /// The reference CSV, which the watcher must not take for a window.
+    pub fn reference_csv(&self) -> Option<PathBuf> {
+        match &self.reference {
+            ReferenceSource::Csv(p) => Some(p.clone()),
+            ReferenceSource::Stats(_) => None,
+        }
+    }
+}
+
+/// One validated `watch` run.
+#[derive(Debug)]
+pub struct RunPlan {
+    pub mode: Mode,
+    /// One or more; several open the fleet view and name the model in each JSON line.
+    pub models: Vec<ModelPlan>,
+    pub format: Format,
+    /// Poll instead of file-system events, at this interval.
+    pub poll: Option<Duration>,
+    /// `--once`: how long the sinks may take to deliver before exiting.
+    pub sink_timeout: Duration,
+    pub log_file: Option<PathBuf>,
+    pub no_color: bool,
+    pub metrics: MetricsSettings,
+    /// First word of the status line.
+    pub title: String,
+}
+
+impl RunPlan {
+    /// Resolves and checks everything `watch` was given. Usage problems are [`UsageError`]s
+    /// (exit status 2) naming the flag or the file and line.
+    pub fn resolve(args: &WatchArgs) -> anyhow::Result<RunPlan> {
+        let mode = if args.once {
+            Mode::Once
+        } else if args.headless {
+            Mode::Headless
+        } else {
+            Mode::Tui
+        };
+        let entries = models::entries(args)?;
+        if entries.len() > 1 && args.history.is_some() {
+            return Err(UsageError(
+                "--history names one database; with several models each keeps its own in DIR/.ml-monitor/"
+                    .into(),
+            )
+            .into());
+        }
+        let mut plans = Vec::with_capacity(entries.len());
+        for entry in entries {
+            plans.push(model_plan(args, mode, entry)?);
+        }
+        let Some(first) = plans.first() else {
+            return Err(UsageError("no model to watch".into()).into());
+        };
+        let metrics =
+            MetricsSettings::resolve(&args.metrics, &first.config.metrics, mode.is_live())?;
+        if plans.len() > 1 && (metrics.addr.is_some() || metrics.file.is_some()) {
+            return Err(UsageError(
+                "metrics (--metrics-addr, --metrics-file, [metrics] addr) serve one model; run one process per model to export several"
+                    .into(),
+            )
+            .into());
+        }
+        let format = args.format.unwrap_or(match mode {
+            Mode::Once if std::io::stdout().is_terminal() => Format::Text,
+            _ => Format::Json,
+        });
+        Ok(RunPlan {
+            mode,
+            models: plans,
+            format,
+            poll: args.poll,
+            sink_timeout: args.sink_timeout,
+            log_file: args.log_file.clone(),
+            no_color: args.no_color || std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()),
+            metrics,
+            title: "ml-monitor".into(),
+        })
+    }
+
+    /// Whether the results name their model (a run over several).
+    pub fn is_fleet(&self) -> bool {
+        self.models.len() > 1
+    }
+}
+
+/// One model as the flags or `[[models]]` give it, before its checks.
+pub(crate) struct Entry {
+    pub name: String,
+    pub path: PathBuf,
+    /// The configuration and the file it came from.
+    pub config: MonitorConfig,
+    pub config_file: Option<PathBuf>,
+    /// The file's text, for its `[[sinks]]`.
+    pub config_text: Option<String>,
+    pub reference: Option<PathBuf>,
+    pub reference_stats: Option<PathBuf>,
+    pub model: Option<PathBuf>,
+}
+
+fn model_plan(args: &WatchArgs, mode: Mode, entry: Entry) -> anyhow::Result<ModelPlan> {
+    let Entry {
+        name,
+        path,
+        mut config,
+        config_file,
+        config_text,
+        reference,
+        reference_stats,
+        model,
+    } = entry;
+    if mode.is_live() && !path.is_dir() {
+        return Err(UsageError(format!(
+            "{}: live modes watch a directory (use --once for a single file)",
+            path.display()
+        ))
+        .into());
+    }
+    if mode == Mode::Once && !path.exists() {
+        return Err(UsageError(format!("{}: no such file or directory", path.display())).into());
+    }
+    if mode == Mode::Once && !path.is_dir() && !path.is_file() {
+        return Err(UsageError(format!(
+            "{}: not a regular file or a directory",
+            path.display()
+        ))
+        .into());
+    }
+    apply_flags(args, &mut config, reference_stats.is_some())?;
+    let reference = reference_source(reference, reference_stats, model.as_deref())?;
+    let history = if args.no_history {
+        None
+    } else {
+        match (&args.history, mode.is_live()) {
+            (Some(p), _) => Some(p.clone()),
+            (None, true) => Some(default_history_path(&path)),
+            (None, false) => None,
+        }
+    };
+    let sinks = match (&config_text, &config_file) {
+        (Some(text), Some(file)) if !config.sinks.is_empty() => {
+            sinks::config::parse(text, file).map_err(UsageError)?
+        }
+        _ => Vec::new(),
+    };
+    let monitor_name = match &config.monitor.name {
+        Some(n) if !n.trim().is_empty() => n.clone(),
+        _ if args.paths.len() != 1 => name.clone(),
+        _ => sinks::monitor_name(None, &path),
+    };
+    // A named file is mapped, and parsed while the reference is fitted; a directory's files
+    // are read (see `file_bytes`).
+    let (access, prefetch) = if mode == Mode::Once && path.is_file() {
+        (Access::Map, Some(path.clone()))
+    } else {
+        (Access::Read, None)
+    };
+    Ok(ModelPlan {
+        name,
+        path,
+        config,
+        config_file,
+        reference,
+        model,
+        history,
+        sinks,
+        monitor_name,
+        load: Load {
+            access,
+            max_bytes: args.max_window_bytes,
+        },
+        histograms: mode == Mode::Tui,
+        prefetch,
+    })
+}
+
+/// The flags over the file: detectors, task, columns. Flags can break what the file's checks
+/// allowed (`--detectors ks,ks`): a usage error.
+fn apply_flags(args: &WatchArgs, config: &mut MonitorConfig, stats: bool) -> anyhow::Result<()> {
+    if let Some(d) = &args.detectors {
+        config.drift.detectors = d.clone();
+    }
+    if let Some(t) = args.task {
+        config.task = t;
+    }
+    if let Some(p) = &args.prediction {
+        config.columns.prediction = p.clone();
+    }
+    if let Some(t) = &args.target {
+        config.columns.target = t.clone();
+    }
+    if stats && args.detectors.is_none() {
+        // Statistics carry no rows: run what they support unless detectors were named.
+        let before = config.drift.detectors.len();
+        config
+            .drift
+            .detectors
+            .retain(|d| matches!(d, DetectorKind::Psi | DetectorKind::Chi2));
+        if config.drift.detectors.len() < before {
+            eprintln!(
+                "ml-monitor: KS and the classifier need the raw reference rows; with --reference-stats only psi and chi2 run"
+            );
+        }
+    }
+    config
+        .validate()
+        .map_err(|e| UsageError(format!("invalid settings: {e}")))?;
+    Ok(())
+}
+
+fn reference_source(
+    reference: Option<PathBuf>,
+    stats: Option<PathBuf>,
+    model: Option<&Path>,
+) -> anyhow::Result<ReferenceSource> {
+    if let Some(model) = model {
+        regular_file(model, "--model")?;
+    }
+    match (reference, stats) {
+        (Some(r), _) => {
+            regular_file(&r, "--reference")?;
+            Ok(ReferenceSource::Csv(r))
+        }
+        (None, Some(s)) => {
+            regular_file(&s, "--reference-stats")?;
+            Ok(ReferenceSource::Stats(s))
+        }
+        (None, None) => {
+            Err(UsageError("--reference REF (or --reference-stats FILE) is required".into()).into())
+        }
+    }
+}
+
+/// Refuses a path that is not a regular file (a FIFO would block the start, `/dev/zero` would
+/// fill memory) with a usage error naming the flag.
+pub fn regular_file(path: &Path, flag: &str) -> anyhow::Result<()> {
+    match std::fs::metadata(path) {
+        Ok(meta) if meta.is_file() => Ok(()),
+        Ok(_) => Err(UsageError(format!("{flag} {}: not a regular file", path.display())).into()),
+        // Missing or unreadable: the loading step says so (exit status 1, as before).
+        Err(_) => Ok(()),
+    }
+}

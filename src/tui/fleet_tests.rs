@@ -1,0 +1,186 @@
+//! The fleet list: its rows, Enter/Esc between the list and a model's screen, event routing,
+//! and snapshots at 80x24 and 120x40 (regenerate with
+//! `INSTA_UPDATE=always cargo test --bin ml-monitor fleet` and review the diff).
+
+use std::collections::HashSet;
+
+use crossterm::event::KeyCode;
+use ml_monitor::AlertLevel;
+use ratatui::backend::TestBackend;
+use ratatui::Terminal;
+
+use super::app::App;
+use super::event_loop::Screen;
+use super::fixtures::{self, key};
+use super::fleet::{Fleet, Member};
+use super::fleet_render::sparkline;
+use super::render::testing::shows;
+use super::theme::Theme;
+use crate::app_event::{AppEvent, UiCommand};
+
+/// Three models: one drifting (incidents firing), one calm, one with no window yet.
+fn fleet() -> Fleet {
+    let calm = App::new(
+        fixtures::options(false),
+        (1..=4).map(|i| fixtures::result(i, false)).collect(),
+        HashSet::new(),
+        fixtures::now(),
+    );
+    let waiting = App::new(
+        fixtures::options(false),
+        Vec::new(),
+        HashSet::new(),
+        fixtures::now(),
+    );
+    let mut fleet = Fleet {
+        title: "ml-monitor".into(),
+        members: vec![
+            Member {
+                name: "churn".into(),
+                app: fixtures::app(7, false),
+            },
+            Member {
+                name: "fraud-detection-eu-west-production".into(),
+                app: calm,
+            },
+            Member {
+                name: "pricing".into(),
+                app: waiting,
+            },
+        ],
+        selected: 0,
+        open: None,
+        theme: Theme::new(false),
+        now: fixtures::now(),
+    };
+    fleet.handle(AppEvent::Resize(80, 24));
+    fleet
+}
+
+fn draw(fleet: &Fleet, width: u16, height: u16) -> Terminal<TestBackend> {
+    let mut t = Terminal::new(TestBackend::new(width, height)).expect("test terminal");
+    t.draw(|f| fleet.draw(f)).expect("draw");
+    t
+}
+
+#[test]
+fn rows_give_each_model_its_verdict_last_window_and_firing_count() {
+    let rows = fleet().rows();
+    assert_eq!(rows[0].name, "churn");
+    assert!(
+        rows[0].verdict.is_some_and(|l| l >= AlertLevel::Warning),
+        "{:?}",
+        rows[0]
+    );
+    assert!(rows[0].firing > 0);
+    assert_eq!(
+        rows[0].last_window.as_deref(),
+        Some(fixtures::window_name(7).as_str())
+    );
+    assert_eq!(rows[0].drift_shares.len(), 7);
+    assert_eq!(rows[1].verdict, None);
+    assert_eq!(rows[1].firing, 0);
+    assert_eq!(rows[2].last_window, None);
+}
+
+#[test]
+fn enter_opens_the_selected_model_and_esc_returns_to_the_list() {
+    let mut fleet = fleet();
+    fleet.handle(key(KeyCode::Down));
+    assert_eq!(fleet.selected, 1);
+    assert!(fleet.handle(key(KeyCode::Enter)).redraw);
+    assert_eq!(fleet.open, Some(1));
+    let t = draw(&fleet, 80, 24);
+    assert!(shows(t.backend().buffer(), "dir /data/incoming"));
+    // Esc first closes what the model's screen has open (its help), then leaves it.
+    fleet.handle(key(KeyCode::Char('?')));
+    fleet.handle(key(KeyCode::Esc));
+    assert_eq!(fleet.open, Some(1));
+    fleet.handle(key(KeyCode::Esc));
+    assert_eq!(fleet.open, None);
+    assert!(shows(
+        draw(&fleet, 80, 24).backend().buffer(),
+        "fleet of 3 models"
+    ));
+}
+
+#[test]
+fn a_models_events_reach_only_that_model() {
+    let mut fleet = fleet();
+    let report = fixtures::report(9, true);
+    fleet.handle(AppEvent::Model(
+        2,
+        Box::new(AppEvent::Window(Box::new(report))),
+    ));
+    let rows = fleet.rows();
+    assert_eq!(
+        rows[2].last_window.as_deref(),
+        Some(fixtures::window_name(9).as_str())
+    );
+    assert_eq!(
+        rows[1].last_window.as_deref(),
+        Some(fixtures::window_name(4).as_str())
+    );
+    // While a model is open, another model's window does not redraw its screen.
+    fleet.open = Some(0);
+    let outcome = fleet.handle(AppEvent::Model(
+        1,
+        Box::new(AppEvent::Window(Box::new(fixtures::report(5, false)))),
+    ));
+    assert!(!outcome.redraw);
+}
+
+#[test]
+fn an_acknowledgement_goes_to_the_open_models_worker() {
+    let mut fleet = fleet();
+    fleet.handle(key(KeyCode::Enter));
+    assert_eq!(fleet.command_target(), 0);
+    fleet.handle(key(KeyCode::Tab));
+    let outcome = fleet.handle(key(KeyCode::Char('a')));
+    assert!(
+        matches!(
+            outcome.command,
+            Some(UiCommand::AcknowledgeIncident { .. }) | Some(UiCommand::Acknowledge { .. })
+        ),
+        "{outcome:?}"
+    );
+    assert_eq!(fleet.command_target(), 0);
+}
+
+#[test]
+fn q_quits_from_the_list() {
+    assert!(fleet().handle(key(KeyCode::Char('q'))).quit);
+}
+
+#[test]
+fn the_sparkline_has_a_fixed_scale() {
+    assert_eq!(
+        sparkline(&[Some(0.0), Some(1.0), None, Some(0.5)], 10),
+        "▁█·▅"
+    );
+    // Only the newest that fit.
+    assert_eq!(sparkline(&[Some(1.0), Some(0.0), Some(0.0)], 2), "▁▁");
+    assert_eq!(sparkline(&[], 5), "");
+}
+
+#[test]
+fn every_size_down_to_1x1_draws_without_a_panic() {
+    let fleet = fleet();
+    for (w, h) in [(1, 1), (10, 3), (40, 5), (79, 23), (200, 60)] {
+        draw(&fleet, w, h);
+    }
+}
+
+#[test]
+fn snapshot_fleet_80x24() {
+    let mut fleet = fleet();
+    fleet.handle(key(KeyCode::Down));
+    insta::assert_snapshot!(draw(&fleet, 80, 24).backend());
+}
+
+#[test]
+fn snapshot_fleet_120x40() {
+    let mut fleet = fleet();
+    fleet.handle(AppEvent::Resize(120, 40));
+    insta::assert_snapshot!(draw(&fleet, 120, 40).backend());
+}
