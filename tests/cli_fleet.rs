@@ -224,6 +224,13 @@ fn completions_for_three_shells_and_a_man_page() {
         // The flags of `watch` are offered (fish spells them `-l reference`).
         assert!(text.contains("reference-stats"), "{shell}");
     }
+    for shell in ["elvish", "powershell"] {
+        let out = bin(root.path())
+            .args(["completions", shell])
+            .output()
+            .expect("runs");
+        assert!(out.status.success() && !out.stdout.is_empty(), "{shell}");
+    }
     let out = bin(root.path()).arg("man").output().expect("runs");
     assert!(out.status.success());
     let page = String::from_utf8_lossy(&out.stdout);
@@ -309,4 +316,76 @@ fn headless_says_what_it_watches_and_what_the_history_let_it_skip() {
         first.contains("2 of 2 window file(s) present already in the history"),
         "{first}"
     );
+}
+
+#[test]
+fn headless_with_two_directories_names_the_model_and_keeps_a_history_in_each() {
+    use std::io::{BufRead, BufReader};
+    let root = tempfile::tempdir().expect("tmp");
+    let a = windows(root.path(), "a", &[1]);
+    let b = windows(root.path(), "b", &[5]);
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_ml-monitor"))
+        .env("XDG_CONFIG_HOME", root.path())
+        .arg("watch")
+        .arg(&a)
+        .arg(&b)
+        .arg("--reference")
+        .arg(reference())
+        .arg("--headless")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("starts");
+    let stdout = child.stdout.take().expect("stdout");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let mut models = Vec::new();
+    for _ in 0..2 {
+        match rx.recv_timeout(std::time::Duration::from_secs(30)) {
+            Ok(line) => {
+                let v: Value = serde_json::from_str(&line).expect("JSON line");
+                models.push(v["model"].as_str().expect("model").to_string());
+            }
+            Err(_) => break,
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    models.sort();
+    assert_eq!(models, ["a", "b"]);
+    for dir in [&a, &b] {
+        assert!(
+            dir.join(".ml-monitor/history.sqlite").is_file(),
+            "{}",
+            dir.display()
+        );
+    }
+}
+
+#[test]
+fn one_history_path_or_metrics_for_several_models_is_refused() {
+    let root = tempfile::tempdir().expect("tmp");
+    let a = windows(root.path(), "a", &[1]);
+    let b = windows(root.path(), "b", &[1]);
+    for extra in [["--history", "h.sqlite"], ["--metrics-file", "m.prom"]] {
+        let out = bin(root.path())
+            .current_dir(root.path())
+            .args(["watch"])
+            .arg(&a)
+            .arg(&b)
+            .arg("--reference")
+            .arg(reference())
+            .arg("--once")
+            .args(extra)
+            .output()
+            .expect("runs");
+        assert_eq!(out.status.code(), Some(2), "{extra:?}: {out:?}");
+        assert!(out.stdout.is_empty());
+    }
 }

@@ -184,3 +184,18 @@ fn snapshot_fleet_120x40() {
     fleet.handle(AppEvent::Resize(120, 40));
     insta::assert_snapshot!(draw(&fleet, 120, 40).backend());
 }
+
+#[test]
+fn the_status_line_names_the_configuration_in_use() {
+    let mut options = fixtures::options(false);
+    options.config = Some("/data/.ml-monitor/config.toml".into());
+    let mut app = App::new(options, Vec::new(), HashSet::new(), fixtures::now());
+    app.handle(AppEvent::Resize(120, 40));
+    let t = super::render::testing::screen(&app, 120, 40);
+    assert!(shows(
+        t.backend().buffer(),
+        "cfg /data/.ml-monitor/config.toml"
+    ));
+    let plain = super::render::testing::screen(&fixtures::app(1, false), 120, 40);
+    assert!(!shows(plain.backend().buffer(), "cfg "));
+}
