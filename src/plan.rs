@@ -22,6 +22,8 @@ use crate::sinks::{self, config::SinkSpec};
 
 mod models;
 
+pub use models::check as check_models;
+
 /// How the run shows its results.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {

@@ -147,6 +147,23 @@ fn a_bad_model_entry_is_a_usage_error_naming_the_file() {
         stderr.contains("fleet.toml") && stderr.contains("colour"),
         "{stderr}"
     );
+    // `config --check` checks each model's overrides as the file itself.
+    std::fs::write(
+        &config,
+        "[[models]]\nname = \"a\"\ndir = \"a\"\n[models.drift.statistical]\nalpha = 2.0\n",
+    )
+    .expect("config");
+    let out = bin(root.path())
+        .args(["config", "--check"])
+        .arg(&config)
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("\"a\"") && stderr.contains("alpha"),
+        "{stderr}"
+    );
     // No directory and no [[models]]: say what is missing.
     let out = bin(root.path())
         .args(["watch", "--once"])

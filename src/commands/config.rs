@@ -11,10 +11,13 @@ use crate::pipeline::UsageError;
 pub fn run(args: &ConfigArgs) -> anyhow::Result<ExitCode> {
     if let Some(path) = &args.check {
         let config = MonitorConfig::from_file(path).map_err(|e| UsageError(e.to_string()))?;
-        if !config.sinks.is_empty() {
+        if !config.sinks.is_empty() || !config.models.is_empty() {
             let text = std::fs::read_to_string(path)
                 .map_err(|e| UsageError(format!("{}: cannot read: {e}", path.display())))?;
             crate::sinks::config::parse(&text, path).map_err(UsageError)?;
+            if !config.models.is_empty() {
+                crate::plan::check_models(path, &text)?;
+            }
         }
         std::io::stdout().write_all(toml::to_string_pretty(&config)?.as_bytes())?;
         return Ok(ExitCode::SUCCESS);

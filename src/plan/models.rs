@@ -93,7 +93,12 @@ pub fn entries(args: &WatchArgs) -> anyhow::Result<Vec<Entry>> {
             ))
             .into());
         }
-        return from_models(args, &file, text.unwrap_or_default());
+        let shared = Shared {
+            reference: args.reference.clone(),
+            reference_stats: args.reference_stats.clone(),
+            model: args.model.clone(),
+        };
+        return from_models(&shared, &file, text.unwrap_or_default());
     }
     for path in &args.paths {
         let file = if args.no_config_discovery {
@@ -144,7 +149,21 @@ fn unique_names(entries: &mut [Entry]) {
     }
 }
 
-fn from_models(args: &WatchArgs, file: &Path, text: String) -> anyhow::Result<Vec<Entry>> {
+/// What the flags give every model that does not name its own.
+#[derive(Default)]
+pub struct Shared {
+    pub reference: Option<PathBuf>,
+    pub reference_stats: Option<PathBuf>,
+    pub model: Option<PathBuf>,
+}
+
+/// Checks the `[[models]]` of a configuration file (`config --check`): each entry's keys and
+/// its overrides merged over the file. Returns how many there are.
+pub fn check(file: &Path, text: &str) -> anyhow::Result<usize> {
+    Ok(from_models(&Shared::default(), file, text.to_string())?.len())
+}
+
+fn from_models(shared: &Shared, file: &Path, text: String) -> anyhow::Result<Vec<Entry>> {
     let mut base: toml::Table = toml::from_str(&text)
         .map_err(|e| UsageError(format!("{}: {}", file.display(), e.to_string().trim_end())))?;
     let raw = base
@@ -199,7 +218,7 @@ fn from_models(args: &WatchArgs, file: &Path, text: String) -> anyhow::Result<Ve
         let config = MonitorConfig::from_toml(&merged_text, &origin)
             .map_err(|e| UsageError(e.to_string()))?;
         let (reference, reference_stats) = match (m.reference, m.reference_stats) {
-            (None, None) => (args.reference.clone(), args.reference_stats.clone()),
+            (None, None) => (shared.reference.clone(), shared.reference_stats.clone()),
             (r, s) => (r.map(|p| relative(&p)), s.map(|p| relative(&p))),
         };
         out.push(Entry {
@@ -210,7 +229,10 @@ fn from_models(args: &WatchArgs, file: &Path, text: String) -> anyhow::Result<Ve
             config_text: Some(text.clone()),
             reference,
             reference_stats,
-            model: m.model.map(|p| relative(&p)).or_else(|| args.model.clone()),
+            model: m
+                .model
+                .map(|p| relative(&p))
+                .or_else(|| shared.model.clone()),
         });
     }
     Ok(out)
