@@ -24,6 +24,9 @@ mod models;
 
 pub use models::check as check_models;
 
+#[cfg(test)]
+mod tests;
+
 /// How the run shows its results.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
