@@ -69,7 +69,5 @@ pub enum UiCommand {
 pub enum Work {
     File(std::path::PathBuf),
     Command(UiCommand),
-    /// The reader of stdout has gone (`| head -1`): end quietly.
-    StdoutClosed,
     Stop,
 }

@@ -1,9 +1,10 @@
 //! The live modes: `--headless` (JSON lines until a signal) and, in `tui_mode`, the TUI; what
 //! both need to start a model (its pipeline and its watcher).
 //!
-//! Threads: one watcher thread per model finds complete files; the pipelines run off the
-//! watchers' threads so a slow window never blocks them; a burst of arrivals queues on the work
-//! channel and nothing is dropped.
+//! Threads: per model, a watcher thread finds complete files and a worker thread owns the
+//! pipeline, so a slow window never blocks the watcher nor another model; a burst of arrivals
+//! queues on the work channel and nothing is dropped. The main thread waits for what ends the
+//! run (a signal, a closed stdout, a result that cannot be recorded).
 
 use std::collections::HashSet;
 use std::path::Path;
@@ -14,7 +15,7 @@ use std::sync::Arc;
 
 use super::retry::StoreRetry;
 use super::setup;
-use super::worker::{acknowledge, timed};
+use super::worker::{acknowledge, next_work, timed};
 use crate::app_event::Work;
 use crate::history::FileKey;
 use crate::metrics::Exporter;
@@ -109,74 +110,125 @@ fn announce(model: &ModelPlan, seen: &HashSet<FileKey>, fleet: bool) {
     );
 }
 
-/// `watch DIR… --headless`: one JSON line per window until SIGINT/SIGTERM/SIGHUP. Several
-/// models share one loop (windows are processed one at a time, in arrival order); each line
-/// then names its model.
+/// What ends a headless run, sent to the main thread.
+enum Control {
+    /// SIGINT, SIGTERM or SIGHUP.
+    Stop,
+    /// The reader of stdout has gone (`| head -1`): end quietly.
+    StdoutClosed,
+    /// A result could not be recorded after every retry.
+    Failed(anyhow::Error),
+    /// A worker has ended (its channel closed).
+    Done,
+}
+
+/// `watch DIR… --headless`: one JSON line per window until SIGINT/SIGTERM/SIGHUP. One worker
+/// thread per model processes its windows (a slow model does not hold up the others) and
+/// writes its lines whole under stdout's lock; with several models each line names its model.
 pub fn run_headless(plan: &RunPlan) -> anyhow::Result<ExitCode> {
     let mut metrics = start_run(plan)?;
-    let mut pipelines = pipelines(plan, metrics.as_mut())?;
-    let format = plan.format;
+    let pipelines = pipelines(plan, metrics.as_mut())?;
     let stop = Arc::new(AtomicBool::new(false));
-    let (tx, rx) = channel::<(usize, Work)>();
-    let tx_closed = tx.clone();
+    let (control_tx, control) = channel::<Control>();
     {
         let stop = Arc::clone(&stop);
-        let tx = tx.clone();
+        let control_tx = control_tx.clone();
         signals::on_termination(move || {
             stop.store(true, Ordering::SeqCst);
-            let _ = tx.send((0, Work::Stop));
+            let _ = control_tx.send(Control::Stop);
         })?;
     }
-    let mut watchers = Vec::with_capacity(pipelines.len());
-    for (i, (model, pipeline)) in plan.models.iter().zip(&pipelines).enumerate() {
+    let mut running = Vec::with_capacity(pipelines.len());
+    for (i, (model, pipeline)) in plan.models.iter().zip(pipelines).enumerate() {
         let seen = pipeline.processed_keys()?;
         announce(model, &seen, plan.is_fleet());
-        let tx = tx.clone();
-        let watcher = start_watcher(plan, model, seen, move |event| match event {
-            WatchEvent::Ready(path) => tx.send((i, Work::File(path))).is_ok(),
-            WatchEvent::Trouble(message) => {
-                log::warn!("{message}");
-                eprintln!("ml-monitor: {message}");
-                true
-            }
-            WatchEvent::Recovered => {
-                eprintln!("ml-monitor: watching again");
-                true
-            }
-        })?;
-        watchers.push(watcher);
+        let (work_tx, work_rx) = channel::<Work>();
+        let watcher = {
+            let work_tx = work_tx.clone();
+            start_watcher(plan, model, seen, move |event| match event {
+                WatchEvent::Ready(path) => work_tx.send(Work::File(path)).is_ok(),
+                WatchEvent::Trouble(message) => {
+                    log::warn!("{message}");
+                    eprintln!("ml-monitor: {message}");
+                    true
+                }
+                WatchEvent::Recovered => {
+                    eprintln!("ml-monitor: watching again");
+                    true
+                }
+            })?
+        };
+        // Metrics serve one model (the plan refuses them with several).
+        let job = Job {
+            pipeline,
+            metrics: if i == 0 { metrics.take() } else { None },
+            forgetter: watcher.forgetter(),
+            format: plan.format,
+            name: plan.is_fleet().then(|| model.name.clone()),
+            stop: Arc::clone(&stop),
+            control: control_tx.clone(),
+        };
+        let worker = std::thread::Builder::new()
+            .name("worker".into())
+            .spawn(move || job.run(work_rx))?;
+        running.push((watcher, work_tx, worker));
     }
-    drop(tx);
-    watch_stdout(tx_closed);
-    let forgetters: Vec<_> = watchers.iter().map(watch::Watcher::forgetter).collect();
-    let mut retries: Vec<StoreRetry> = pipelines.iter().map(|_| StoreRetry::default()).collect();
-    let stdout = std::io::stdout();
+    watch_stdout(control_tx);
+    let mut ended = 0;
     let outcome = loop {
-        let due = retries.iter().filter_map(StoreRetry::next_due).min();
-        let work = match due {
-            Some(due) => {
-                match rx.recv_timeout(due.saturating_duration_since(std::time::Instant::now())) {
-                    Ok(work) => Some(work),
-                    Err(std::sync::mpsc::RecvTimeoutError::Timeout) => None,
-                    Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break Ok(()),
+        match control.recv() {
+            Ok(Control::Stop | Control::StdoutClosed) | Err(_) => break Ok(()),
+            Ok(Control::Failed(e)) => break Err(e),
+            Ok(Control::Done) => {
+                ended += 1;
+                if ended == running.len() {
+                    break Ok(());
                 }
             }
-            None => match rx.recv() {
-                Ok(work) => Some(work),
-                Err(_) => break Ok(()),
-            },
-        };
-        if stop.load(Ordering::SeqCst) {
-            break Ok(());
         }
-        match work {
-            Some((i, Work::File(path))) => {
-                let (Some(pipeline), Some(retry)) = (pipelines.get_mut(i), retries.get_mut(i))
-                else {
-                    continue;
-                };
-                // Metrics serve one model (the plan refuses them with several).
-                if let Some(processed) = timed(pipeline, &path, metrics.as_mut()) {
+    };
+    stop.store(true, Ordering::SeqCst);
+    let mut last_words = Ok(());
+    for (watcher, work, worker) in running {
+        watcher.stop();
+        let _ = work.send(Work::Stop);
+        // Leaving with results not yet recorded: each worker makes one last attempt.
+        if let Some(e) = worker.join().unwrap_or(None) {
+            last_words = last_words.and(Err(e));
+        }
+    }
+    outcome?;
+    last_words?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// One model's headless worker.
+struct Job {
+    pipeline: Pipeline,
+    metrics: Option<Exporter>,
+    forgetter: watch::Forgetter,
+    format: crate::cli::Format,
+    name: Option<String>,
+    stop: Arc<AtomicBool>,
+    control: Sender<Control>,
+}
+
+impl Job {
+    /// Processes files until stopped; returns the error of a result that could not be recorded
+    /// even at the last attempt.
+    fn run(mut self, work: std::sync::mpsc::Receiver<Work>) -> Option<anyhow::Error> {
+        let mut retry = StoreRetry::default();
+        let stdout = std::io::stdout();
+        while let Ok(item) = next_work(&work, &retry) {
+            if self.stop.load(Ordering::SeqCst) {
+                break;
+            }
+            match item {
+                Some(Work::File(path)) => {
+                    let Some(processed) = timed(&mut self.pipeline, &path, self.metrics.as_mut())
+                    else {
+                        continue;
+                    };
                     let Processed {
                         report,
                         key,
@@ -184,70 +236,55 @@ pub fn run_headless(plan: &RunPlan) -> anyhow::Result<ExitCode> {
                         unread,
                     } = processed;
                     if unread {
-                        forgetters[i].forget(&path);
+                        self.forgetter.forget(&path);
                     }
-                    let name = plan.is_fleet().then(|| plan.models[i].name.as_str());
                     let mut out = stdout.lock();
-                    if let Err(e) = write_result(&mut out, &report.result, format, name) {
-                        if e.kind() == std::io::ErrorKind::BrokenPipe {
-                            break Ok(());
-                        }
-                        eprintln!("ml-monitor: stdout: {e}");
-                    }
+                    let written =
+                        write_result(&mut out, &report.result, self.format, self.name.as_deref());
                     drop(out);
                     if let Some(e) = unstored {
                         eprintln!("ml-monitor: {e:#}; retrying");
                         retry.push(key, report.result);
                     }
+                    if let Err(e) = written {
+                        if e.kind() == std::io::ErrorKind::BrokenPipe {
+                            // Nobody reads the results any more; what is recorded stays recorded.
+                            let _ = self.control.send(Control::StdoutClosed);
+                            break;
+                        }
+                        eprintln!("ml-monitor: stdout: {e}");
+                    }
                 }
+                Some(Work::Command(command)) => acknowledge(&mut self.pipeline, command),
+                Some(Work::Stop) => break,
+                None => {}
             }
-            Some((i, Work::Command(command))) => {
-                if let Some(p) = pipelines.get_mut(i) {
-                    acknowledge(p, command);
-                }
-            }
-            None => {}
-            Some((_, Work::Stop)) => break Ok(()),
-            Some((_, Work::StdoutClosed)) => {
-                // Nobody reads the results any more; what is recorded stays recorded.
-                break Ok(());
-            }
-        }
-        let mut failed = None;
-        for (retry, pipeline) in retries.iter_mut().zip(pipelines.iter_mut()) {
-            match retry.run(pipeline, false) {
+            match retry.run(&mut self.pipeline, false) {
                 Ok(recorded) => {
                     for window in recorded {
                         eprintln!("ml-monitor: {window}: recorded in the history after all");
                     }
                 }
                 Err(e) => {
-                    failed = Some(e);
+                    let _ = self.control.send(Control::Failed(e));
                     break;
                 }
             }
         }
-        if let Some(e) = failed {
-            break Err(e);
-        }
-    };
-    for watcher in watchers {
-        watcher.stop();
+        let last = if retry.len() > 0 {
+            retry.run(&mut self.pipeline, true).err()
+        } else {
+            None
+        };
+        let _ = self.control.send(Control::Done);
+        last
     }
-    outcome?;
-    for (retry, pipeline) in retries.iter_mut().zip(pipelines.iter_mut()) {
-        if retry.len() > 0 {
-            // Leaving with results not yet recorded: one last attempt, else say so and fail.
-            retry.run(pipeline, true)?;
-        }
-    }
-    Ok(ExitCode::SUCCESS)
 }
 
 /// Sends `StdoutClosed` once stdout is a pipe or socket whose reader has gone, even when no
 /// window comes to be written (`watch DIR --headless | head -1` must end).
 #[cfg(unix)]
-fn watch_stdout(tx: Sender<(usize, Work)>) {
+fn watch_stdout(tx: Sender<Control>) {
     let spawned = std::thread::Builder::new()
         .name("stdout-watch".into())
         .spawn(move || loop {
@@ -260,7 +297,7 @@ fn watch_stdout(tx: Sender<(usize, Work)>) {
             // poll still reports POLLERR (pipe reader gone) and POLLHUP (socket closed).
             let n = unsafe { libc::poll(&mut fd, 1, 1000) };
             if n > 0 && fd.revents & (libc::POLLERR | libc::POLLHUP) != 0 {
-                let _ = tx.send((0, Work::StdoutClosed));
+                let _ = tx.send(Control::StdoutClosed);
                 return;
             }
             if n > 0 && fd.revents & libc::POLLNVAL != 0 {
@@ -276,4 +313,4 @@ fn watch_stdout(tx: Sender<(usize, Work)>) {
 }
 
 #[cfg(not(unix))]
-fn watch_stdout(_tx: Sender<(usize, Work)>) {}
+fn watch_stdout(_tx: Sender<Control>) {}

@@ -97,7 +97,7 @@ pub fn work_loop(
             }
             Some(Work::Command(command)) => acknowledge(&mut pipeline, command),
             Some(Work::Stop) => break,
-            Some(Work::StdoutClosed) | None => {}
+            None => {}
         }
         match retry.run(&mut pipeline, false) {
             Ok(recorded) if !recorded.is_empty() && retry.len() == 0 => {
