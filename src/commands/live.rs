@@ -250,6 +250,7 @@ pub fn run_tui(args: &WatchArgs, title: &str) -> anyhow::Result<ExitCode> {
         None => (Vec::new(), HashSet::new(), Vec::new()),
     };
     let thresholds = pipeline.thresholds().clone();
+    let drift = pipeline.drift_settings().clone();
     let (ev_tx, ev_rx) = channel::<AppEvent>();
     if !incidents.is_empty() {
         let acked = incidents
@@ -324,6 +325,7 @@ pub fn run_tui(args: &WatchArgs, title: &str) -> anyhow::Result<ExitCode> {
             .or(args.reference_stats.as_ref())
             .map_or_else(String::new, |p| p.display().to_string()),
         thresholds,
+        drift,
         no_color: args.no_color || std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()),
         title: title.to_string(),
     };

@@ -32,6 +32,8 @@ pub(crate) enum Focus {
 pub(crate) enum View {
     Main,
     Histogram,
+    /// The selected incident or alert in full.
+    Detail,
 }
 
 /// What the alert pane lists.
@@ -43,36 +45,46 @@ pub(crate) enum AlertView {
     Log,
 }
 
-/// Which alerts the list shows.
+/// Which alerts the list shows: all, or a level and those above it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum AlertFilter {
     All,
-    Only(AlertLevel),
+    AtLeast(AlertLevel),
 }
 
 impl AlertFilter {
     fn next(self) -> Self {
         match self {
-            AlertFilter::All => AlertFilter::Only(AlertLevel::Critical),
-            AlertFilter::Only(AlertLevel::Critical) => AlertFilter::Only(AlertLevel::Warning),
-            AlertFilter::Only(AlertLevel::Warning) => AlertFilter::Only(AlertLevel::Info),
-            AlertFilter::Only(AlertLevel::Info) => AlertFilter::All,
+            AlertFilter::All | AlertFilter::AtLeast(AlertLevel::Info) => {
+                AlertFilter::AtLeast(AlertLevel::Warning)
+            }
+            AlertFilter::AtLeast(AlertLevel::Warning) => AlertFilter::AtLeast(AlertLevel::Critical),
+            AlertFilter::AtLeast(AlertLevel::Critical) => AlertFilter::All,
         }
     }
 
     pub(crate) fn label(self) -> &'static str {
         match self {
-            AlertFilter::All => "all",
-            AlertFilter::Only(level) => level.as_str(),
+            AlertFilter::All | AlertFilter::AtLeast(AlertLevel::Info) => "all",
+            AlertFilter::AtLeast(AlertLevel::Warning) => "WARNING+",
+            AlertFilter::AtLeast(AlertLevel::Critical) => "CRITICAL",
         }
     }
 
     fn admits(self, level: AlertLevel) -> bool {
         match self {
             AlertFilter::All => true,
-            AlertFilter::Only(l) => l == level,
+            AlertFilter::AtLeast(l) => level >= l,
         }
     }
+}
+
+/// Where the reader left the alert pane's newest rows: the newest alert and incident seen
+/// then. Rows newer than these, above the cursor, are counted in the `↑ N new` marker.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct ScrollMark {
+    alert_seq: usize,
+    incident_id: u64,
 }
 
 /// What an event asks of the event loop.
@@ -81,6 +93,8 @@ pub(crate) struct Outcome {
     pub(crate) quit: bool,
     pub(crate) redraw: bool,
     pub(crate) command: Option<UiCommand>,
+    /// Text for the terminal's clipboard (written as OSC 52 by the event loop).
+    pub(crate) copy: Option<String>,
 }
 
 impl Outcome {
@@ -117,12 +131,20 @@ pub(crate) struct App {
     pub(crate) filter: AlertFilter,
     pub(crate) alert_view: AlertView,
     pub(crate) help: bool,
+    /// First row of the help shown (it scrolls when the terminal is short).
+    pub(crate) help_scroll: usize,
     selected_feature: Option<String>,
     selected_alert: Option<AlertKey>,
     acknowledged: HashSet<AlertKey>,
     selected_incident: Option<u64>,
     acknowledged_incidents: HashSet<u64>,
     pub(crate) watcher_trouble: Option<String>,
+    /// Set when the reader moved off the alert pane's first row; cleared back on it.
+    scroll_mark: Option<ScrollMark>,
+    /// The `/` query while it is typed.
+    pub(crate) search: Option<String>,
+    /// A one-line message for the footer until the next key (`copied …`, `no match …`).
+    pub(crate) notice: Option<String>,
 }
 
 impl App {
@@ -155,22 +177,35 @@ impl App {
             filter: AlertFilter::All,
             alert_view: AlertView::Incidents,
             help: false,
+            help_scroll: 0,
             selected_feature: None,
             selected_alert: None,
             selected_incident: None,
             acknowledged_incidents: HashSet::new(),
             acknowledged,
             watcher_trouble: None,
+            scroll_mark: None,
+            search: None,
+            notice: None,
         }
     }
 
     /// Applies one event.
     pub(crate) fn handle(&mut self, event: AppEvent) -> Outcome {
         match event {
-            AppEvent::Key(key) => match keys::action_for(&key) {
-                Some(action) => self.act(action),
-                None => Outcome::default(),
-            },
+            AppEvent::Key(key) => {
+                let had_notice = self.notice.take().is_some();
+                let mut outcome = if self.search.is_some() {
+                    self.search_key(&key)
+                } else {
+                    match keys::action_for(&key) {
+                        Some(action) => self.act(action),
+                        None => Outcome::default(),
+                    }
+                };
+                outcome.redraw |= had_notice;
+                outcome
+            }
             AppEvent::Resize(width, height) => {
                 self.size = (width, height);
                 Outcome::redraw()
@@ -240,6 +275,28 @@ impl App {
                     self.help = false;
                     Outcome::redraw()
                 }
+                Action::Down | Action::PageDown => {
+                    let step = if action == Action::Down {
+                        1
+                    } else {
+                        self.page()
+                    };
+                    self.help_scroll = (self.help_scroll + step).min(keys::BINDINGS.len() + 12);
+                    Outcome::redraw()
+                }
+                Action::Up | Action::PageUp => {
+                    let step = if action == Action::Up { 1 } else { self.page() };
+                    self.help_scroll = self.help_scroll.saturating_sub(step);
+                    Outcome::redraw()
+                }
+                Action::Top => {
+                    self.help_scroll = 0;
+                    Outcome::redraw()
+                }
+                Action::Bottom => {
+                    self.help_scroll = keys::BINDINGS.len() + 12;
+                    Outcome::redraw()
+                }
                 _ => Outcome::default(),
             };
         }
@@ -254,9 +311,12 @@ impl App {
                     ..Outcome::default()
                 }
             }
-            Action::Help => self.help = true,
+            Action::Help => {
+                self.help = true;
+                self.help_scroll = 0;
+            }
             Action::Back => match self.view {
-                View::Histogram => self.view = View::Main,
+                View::Histogram | View::Detail => self.view = View::Main,
                 View::Main => return Outcome::default(),
             },
             Action::FocusNext | Action::FocusPrev => {
@@ -275,8 +335,18 @@ impl App {
             Action::Top => self.move_cursor(Move::Top),
             Action::Bottom => self.move_cursor(Move::Bottom),
             Action::Open => {
-                if self.view != View::Main || self.focus != Focus::Drift {
+                if self.view != View::Main {
                     return Outcome::default();
+                }
+                if self.focus == Focus::Alerts {
+                    if self.alert_view == AlertView::Incidents
+                        && self.visible_incidents().is_empty()
+                        || self.alert_view == AlertView::Log && self.visible_alerts().is_empty()
+                    {
+                        return Outcome::default();
+                    }
+                    self.view = View::Detail;
+                    return Outcome::redraw();
                 }
                 let row = self.selected_feature_index();
                 match self.feature_rows().get(row) {
@@ -296,6 +366,7 @@ impl App {
                 self.filter = self.filter.next();
                 self.selected_alert = None;
                 self.selected_incident = None;
+                self.scroll_mark = None;
             }
             Action::Acknowledge => return self.acknowledge(),
             Action::AlertLog => {
@@ -303,13 +374,250 @@ impl App {
                     AlertView::Incidents => AlertView::Log,
                     AlertView::Log => AlertView::Incidents,
                 };
+                self.scroll_mark = None;
+            }
+            Action::Search => {
+                if self.view == View::Detail {
+                    self.view = View::Main;
+                }
+                self.search = Some(String::new());
+            }
+            Action::Copy => return self.copy(),
+            Action::FeatureHistogram => {
+                let feature = match self.view {
+                    View::Detail => self.selected_incident_or_alert_feature(),
+                    _ => None,
+                };
+                let Some(feature) = feature else {
+                    return Outcome::default();
+                };
+                if !self.feature_rows().iter().any(|r| r.name == feature) {
+                    self.notice = Some(format!("{} is not in the drift table", feature));
+                    return Outcome::redraw();
+                }
+                self.selected_feature = Some(feature);
+                self.view = View::Histogram;
             }
         }
         Outcome::redraw()
     }
 
+    /// A key while the `/` query is typed: characters extend it and move the selection to
+    /// the first match; Enter keeps the selection, Esc drops the query.
+    fn search_key(&mut self, key: &crossterm::event::KeyEvent) -> Outcome {
+        use crossterm::event::{KeyCode, KeyEventKind, KeyModifiers};
+        if key.kind == KeyEventKind::Release {
+            return Outcome::default();
+        }
+        let Some(query) = self.search.as_mut() else {
+            return Outcome::default();
+        };
+        match key.code {
+            KeyCode::Char('c') if key.modifiers.contains(KeyModifiers::CONTROL) => {
+                return self.act_main(Action::Quit)
+            }
+            KeyCode::Esc => self.search = None,
+            KeyCode::Enter => {
+                let query = self.search.take().unwrap_or_default();
+                if !query.is_empty() && !self.find(&query) {
+                    self.notice = Some(format!("no feature or alert matches \"{query}\""));
+                }
+            }
+            KeyCode::Backspace => {
+                query.pop();
+                let query = query.clone();
+                self.find(&query);
+            }
+            KeyCode::Char(c) if !c.is_control() => {
+                query.push(c);
+                let query = query.clone();
+                self.find(&query);
+            }
+            _ => return Outcome::default(),
+        }
+        Outcome::redraw()
+    }
+
+    /// Selects the first feature whose name holds `query` (any case), else the first
+    /// incident or alert whose text holds it; whether one did.
+    pub(crate) fn find(&mut self, query: &str) -> bool {
+        if query.is_empty() {
+            return false;
+        }
+        let q = query.to_lowercase();
+        let holds = |text: &str| text.to_lowercase().contains(&q);
+        self.view = View::Main;
+        let rows = self.feature_rows();
+        // A name that starts with the query beats one that merely holds it (`age` vs `usage`).
+        let feature = rows
+            .iter()
+            .find(|r| r.name.to_lowercase().starts_with(&q))
+            .or_else(|| rows.iter().find(|r| holds(&r.name)));
+        if let Some(row) = feature {
+            self.selected_feature = Some(row.name.clone());
+            self.focus = Focus::Drift;
+            return true;
+        }
+        match self.alert_view {
+            AlertView::Incidents => {
+                let found = self.visible_incidents().iter().position(|i| {
+                    holds(i.subject()) || holds(&i.message) || holds(i.kind.as_str())
+                });
+                if let Some(index) = found {
+                    self.select_alert_row(index);
+                    self.focus = Focus::Alerts;
+                    return true;
+                }
+            }
+            AlertView::Log => {
+                let found = self
+                    .visible_alerts()
+                    .iter()
+                    .position(|e| holds(&e.alert.message) || holds(e.alert.kind.as_str()));
+                if let Some(index) = found {
+                    self.select_alert_row(index);
+                    self.focus = Focus::Alerts;
+                    return true;
+                }
+            }
+        }
+        false
+    }
+
+    /// The selected row as one JSON object: a feature's figures from every detector, or the
+    /// incident or alert as the JSON output writes it.
+    pub(crate) fn selected_json(&self) -> Option<(String, String)> {
+        let drift = self.view == View::Histogram || self.focus == Focus::Drift;
+        if drift && self.view != View::Detail {
+            let name = self.selected_feature()?;
+            let result = self.shown().latest_result()?;
+            let detectors: serde_json::Map<String, serde_json::Value> = result
+                .drift
+                .iter()
+                .filter_map(|(d, r)| {
+                    let f = r.features.get(&name)?;
+                    Some((d.clone(), serde_json::to_value(f).ok()?))
+                })
+                .collect();
+            let value = serde_json::json!({
+                "window": result.window,
+                "feature": name,
+                "drift": detectors,
+                "data_quality": result.data_quality.get(&name),
+            });
+            return Some((name, value.to_string()));
+        }
+        match self.alert_view {
+            AlertView::Incidents => {
+                let incident = self.selected_incident()?;
+                let json = serde_json::to_string(incident).ok()?;
+                Some((format!("incident {}", incident.id), json))
+            }
+            AlertView::Log => {
+                let entry = self.selected_alert()?;
+                let json = serde_json::to_string(&entry.alert).ok()?;
+                Some((format!("alert of {}", entry.key.0), json))
+            }
+        }
+    }
+
+    fn copy(&mut self) -> Outcome {
+        let Some((what, json)) = self.selected_json() else {
+            return Outcome::default();
+        };
+        self.notice = Some(format!(
+            "copied {} as JSON ({} bytes, OSC 52)",
+            super::sanitize::sanitize(&what),
+            json.len()
+        ));
+        Outcome {
+            redraw: true,
+            copy: Some(json),
+            ..Outcome::default()
+        }
+    }
+
+    /// The feature of the incident or alert the detail view shows.
+    fn selected_incident_or_alert_feature(&self) -> Option<String> {
+        match self.alert_view {
+            AlertView::Incidents => self.selected_incident()?.feature.clone(),
+            AlertView::Log => self.selected_alert()?.alert.feature.clone(),
+        }
+    }
+
+    /// Moves the alert pane's cursor to a row; the first row means "follow the newest".
+    fn select_alert_row(&mut self, index: usize) {
+        if index == 0 {
+            self.selected_incident = None;
+            self.selected_alert = None;
+            self.scroll_mark = None;
+            return;
+        }
+        if self.scroll_mark.is_none() {
+            self.scroll_mark = Some(self.newest_mark());
+        }
+        match self.alert_view {
+            AlertView::Incidents => {
+                self.selected_incident = self.visible_incidents().get(index).map(|i| i.id)
+            }
+            AlertView::Log => {
+                self.selected_alert = self.visible_alerts().get(index).map(|e| e.key.clone())
+            }
+        }
+    }
+
+    fn newest_mark(&self) -> ScrollMark {
+        let shown = self.shown();
+        ScrollMark {
+            alert_seq: shown.alerts.front().map_or(0, |e| e.seq),
+            incident_id: shown
+                .firing
+                .iter()
+                .chain(shown.resolved.iter())
+                .map(|i| i.id)
+                .max()
+                .unwrap_or(0),
+        }
+    }
+
+    /// Rows above the cursor that arrived since the reader scrolled away.
+    pub(crate) fn new_above(&self) -> usize {
+        let Some(mark) = self.scroll_mark else {
+            return 0;
+        };
+        match self.alert_view {
+            AlertView::Incidents => self.visible_incidents()[..self.selected_incident_index()]
+                .iter()
+                .filter(|i| i.id > mark.incident_id)
+                .count(),
+            AlertView::Log => self.visible_alerts()[..self.selected_alert_index()]
+                .iter()
+                .filter(|e| e.seq > mark.alert_seq)
+                .count(),
+        }
+    }
+
+    /// The incident under the cursor.
+    pub(crate) fn selected_incident(&self) -> Option<&Incident> {
+        self.visible_incidents()
+            .get(self.selected_incident_index())
+            .copied()
+    }
+
+    /// The alert under the cursor (raw log).
+    pub(crate) fn selected_alert(&self) -> Option<&AlertEntry> {
+        self.visible_alerts()
+            .get(self.selected_alert_index())
+            .copied()
+    }
+
     fn acknowledge(&mut self) -> Outcome {
-        if self.view != View::Main || self.focus != Focus::Alerts {
+        let in_alerts = match self.view {
+            View::Main => self.focus == Focus::Alerts,
+            View::Detail => true,
+            View::Histogram => false,
+        };
+        if !in_alerts {
             return Outcome::default();
         }
         if self.alert_view == AlertView::Incidents {
@@ -368,10 +676,10 @@ impl App {
                 self.selected_incident_index(),
                 self.visible_incidents().len(),
             );
-            self.selected_incident = self.visible_incidents().get(to).map(|i| i.id);
+            self.select_alert_row(to);
         } else {
             let to = step(self.selected_alert_index(), self.visible_alerts().len());
-            self.selected_alert = self.visible_alerts().get(to).map(|e| e.key.clone());
+            self.select_alert_row(to);
         }
     }
 

@@ -74,6 +74,9 @@ where
             if outcome.quit {
                 return Ok(stats);
             }
+            if let Some(text) = &outcome.copy {
+                super::clipboard::copy(text);
+            }
             if let Some(command) = outcome.command {
                 if commands.send(command).is_err() {
                     log::warn!("acknowledgement not recorded: the processing side has stopped");

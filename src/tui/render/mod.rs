@@ -6,6 +6,7 @@
 //! to zero, because ratatui hands out what is left after the borders.
 
 mod alerts;
+mod detail;
 mod drift_table;
 mod gauges;
 mod help;
@@ -44,6 +45,7 @@ pub(crate) fn draw(frame: &mut Frame, app: &App) {
     match app.view {
         View::Main => main_view(frame, body, app),
         View::Histogram => histogram::render(frame, body, app),
+        View::Detail => detail::render(frame, body, app),
     }
     if app.help {
         help::render(frame, area, app);
