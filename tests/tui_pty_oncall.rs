@@ -1,4 +1,6 @@
-//! The on-call keys end to end: the real binary in a pseudo-terminal, on a drifted window.
+//! The on-call keys end to end: the real binary in a pseudo-terminal, on a drifted window;
+//! and a history that refuses writes: the TUI says so and, when the retries give up, leaves the
+//! terminal restored with a failure status.
 //!
 //! Tab focuses the incidents, Enter opens the selected one's detail (with its threshold), Esc
 //! returns, `/age` then Enter moves the selection to the feature `age`, and `y` writes an OSC 52
@@ -201,5 +203,106 @@ fn tab_enter_search_and_copy_work_in_a_real_terminal() -> anyhow::Result<()> {
         thread::sleep(Duration::from_millis(50));
     };
     assert!(status.success(), "{status:?}");
+    Ok(())
+}
+
+/// A PTY session of `ml-monitor watch . --reference reference.csv ARGS` in `dir`.
+fn spawn(dir: &Path, args: &[&str]) -> anyhow::Result<(KillOnDrop, Output, Box<dyn Write + Send>)> {
+    let pty = native_pty_system().openpty(PtySize {
+        rows: 30,
+        cols: 160,
+        pixel_width: 0,
+        pixel_height: 0,
+    })?;
+    let mut command = CommandBuilder::new(env!("CARGO_BIN_EXE_ml-monitor"));
+    for arg in ["watch", ".", "--reference", "reference.csv"]
+        .iter()
+        .chain(args)
+    {
+        command.arg(arg);
+    }
+    command.cwd(dir);
+    command.env("TERM", "xterm-256color");
+    let child = KillOnDrop(pty.slave.spawn_command(command)?);
+    drop(pty.slave);
+    let mut reader = pty.master.try_clone_reader()?;
+    let keyboard = pty.master.take_writer()?;
+    let (tx, rx) = mpsc::channel();
+    thread::spawn(move || {
+        let mut buf = [0u8; 8192];
+        while let Ok(n) = reader.read(&mut buf) {
+            if n == 0 || tx.send(buf[..n].to_vec()).is_err() {
+                break;
+            }
+        }
+    });
+    let out = Output {
+        bytes: rx,
+        seen: String::new(),
+        from: 0,
+    };
+    Ok((child, out, keyboard))
+}
+
+#[test]
+fn a_history_that_refuses_writes_is_shown_and_the_tui_exits_1_when_it_gives_up(
+) -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    write_csv(&dir.path().join("reference.csv"), 300, 0.0)?;
+    let history = dir.path().join("history.sqlite");
+    // An empty history made by the binary, then a trigger that refuses every result.
+    let empty = tempfile::tempdir()?;
+    let made = std::process::Command::new(env!("CARGO_BIN_EXE_ml-monitor"))
+        .arg("watch")
+        .arg(empty.path())
+        .arg("--reference")
+        .arg(dir.path().join("reference.csv"))
+        .arg("--once")
+        .arg("--history")
+        .arg(&history)
+        .output()?;
+    assert!(made.status.success(), "{made:?}");
+    rusqlite::Connection::open(&history)?.execute_batch(
+        "CREATE TRIGGER refuse BEFORE INSERT ON results
+         BEGIN SELECT RAISE(FAIL, 'simulated disk full'); END;",
+    )?;
+
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let h = history.to_string_lossy().to_string();
+    let (mut child, mut out, _keyboard) = spawn(dir.path(), &["--history", &h])?;
+    assert!(
+        out.wait_for("waiting for the first window", deadline),
+        "no UI; output:\n{}",
+        out.tail()
+    );
+    let hidden = dir.path().join(".w1.csv.tmp");
+    write_csv(&hidden, 300, 0.6)?;
+    fs::rename(&hidden, dir.path().join("w1.csv"))?;
+    // The window is shown although it could not be stored, and the failure is said.
+    assert!(
+        out.wait_for("not recorded in the history", deadline),
+        "the failure is not on screen; output:\n{}",
+        out.tail()
+    );
+    assert!(out.seen.contains("w1.csv"), "{}", out.tail());
+    // Retries over about 16 s, then it gives up: terminal restored, status 1.
+    let status = loop {
+        if let Some(status) = child.0.try_wait()? {
+            break status;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the TUI never gave up; output:\n{}",
+            out.tail()
+        );
+        thread::sleep(Duration::from_millis(100));
+    };
+    out.wait_for("\u{1b}[?1049l", Instant::now() + Duration::from_secs(2));
+    assert_eq!(status.exit_code(), 1, "{status:?}");
+    assert!(
+        out.seen.contains("\u{1b}[?1049l"),
+        "the alternate screen was not left; output:\n{}",
+        out.tail()
+    );
     Ok(())
 }
