@@ -82,39 +82,14 @@ fn after_14_demo_windows_each_ongoing_condition_is_listed_once() {
         verdict.contains(&crate::tui::verdict::condition(&worst)),
         "{verdict}"
     );
-    // Nothing cut without an ellipsis: an incident row that fills its pane ends in `…`, and
-    // every feature of the table shows whole or cut with `…`.
-    let pane_top = rows
-        .iter()
-        .position(|r| r.contains("Incidents:"))
-        .expect("incident pane");
-    for row in rows[pane_top + 1..]
-        .iter()
-        .take_while(|r| r.starts_with('│'))
-    {
-        let inside = row.trim_start_matches('│').trim_end_matches('│');
-        let last = inside.chars().last().unwrap_or(' ');
-        assert!(last == ' ' || last == '…', "cut without an ellipsis: {row}");
-    }
-    let table: Vec<&String> = rows
-        .iter()
-        .skip(3)
-        .take(pane_top.saturating_sub(4))
-        .collect();
-    for feature in app.feature_rows() {
-        let whole = table
-            .iter()
-            .any(|r| r.split(['│', ' ', '>']).any(|w| w == feature.name));
-        let cut = table.iter().any(|r| {
-            r.split(['│', ' ', '>'])
-                .any(|w| w.ends_with('…') && feature.name.starts_with(w.trim_end_matches('…')))
-        });
-        assert!(
-            whole || cut,
-            "{} neither whole nor cut with …: {rows:#?}",
-            feature.name
-        );
-    }
+    assert_nothing_cut_without_an_ellipsis(&rows, &app);
+    // The same at 80x24.
+    let small = lines(screen(&app, 80, 24).backend().buffer());
+    assert_nothing_cut_without_an_ellipsis(&small, &app);
+    assert!(
+        !small.iter().any(|r| r.contains("hidden:")),
+        "every running test keeps its column at 80x24: {small:#?}"
+    );
     let masked: Vec<String> = rows.iter().map(|r| mask_clock(r)).collect();
     insta::assert_snapshot!("demo_after_14_windows_120x36", masked.join("\n"));
     let start = rows
@@ -176,4 +151,40 @@ fn mask_clock(row: &str) -> String {
         }
     }
     out
+}
+
+/// An incident row that fills its pane ends in `…`, and every feature of the table shows whole
+/// or cut with `…`.
+fn assert_nothing_cut_without_an_ellipsis(rows: &[String], app: &App) {
+    let pane_top = rows
+        .iter()
+        .position(|r| r.contains("Incidents:"))
+        .expect("incident pane");
+    for row in rows[pane_top + 1..]
+        .iter()
+        .take_while(|r| r.starts_with('│'))
+    {
+        let inside = row.trim_start_matches('│').trim_end_matches('│');
+        let last = inside.chars().last().unwrap_or(' ');
+        assert!(last == ' ' || last == '…', "cut without an ellipsis: {row}");
+    }
+    let table: Vec<&String> = rows
+        .iter()
+        .skip(3)
+        .take(pane_top.saturating_sub(4))
+        .collect();
+    for feature in app.feature_rows() {
+        let whole = table
+            .iter()
+            .any(|r| r.split(['│', ' ', '>']).any(|w| w == feature.name));
+        let cut = table.iter().any(|r| {
+            r.split(['│', ' ', '>'])
+                .any(|w| w.ends_with('…') && feature.name.starts_with(w.trim_end_matches('…')))
+        });
+        assert!(
+            whole || cut,
+            "{} neither whole nor cut with …: {rows:#?}",
+            feature.name
+        );
+    }
 }

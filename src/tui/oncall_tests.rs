@@ -378,3 +378,51 @@ snapshots! {
         app
     }, 120, 40;
 }
+
+#[test]
+fn on_real_data_the_histograms_psi_parts_add_up_to_the_tables_psi() {
+    use ml_monitor::drift::histogram::histogram;
+    use ml_monitor::generator::{Generator, GeneratorConfig};
+    use ml_monitor::{data, ModelMonitor, MonitorConfig};
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let generator = Generator::new(GeneratorConfig {
+        rows: 800,
+        windows: 6,
+        ..GeneratorConfig::default()
+    });
+    let paths = generator.write_all(dir.path()).expect("windows");
+    let config = MonitorConfig::default();
+    let bins = config.drift.statistical.psi_bins;
+    let (reference, schema) = data::read_reference(&paths[0], &config.columns).expect("reads");
+    let mut monitor = ModelMonitor::builder(config)
+        .build(&reference)
+        .expect("reference fits");
+    let window = data::read_window(&paths[6], &schema).expect("window reads");
+    let result = monitor.monitor(&window);
+    let psi = &result.drift["psi"];
+    let mut checked = 0;
+    let numeric =
+        |c: &&ml_monitor::data::Column| matches!(c.data, ml_monitor::data::ColumnData::Numeric(_));
+    for r in reference.features.iter().filter(numeric) {
+        let Some(h) = window.feature(&r.name).and_then(|c| histogram(r, c, bins)) else {
+            continue;
+        };
+        let Some(expected) = psi.features.get(&r.name).and_then(|f| f.statistic) else {
+            continue;
+        };
+        let parts: f64 = h
+            .reference
+            .iter()
+            .zip(&h.current)
+            .map(|(a, b)| super::render::histogram_psi_part(*a, *b))
+            .sum();
+        assert!(
+            (parts - expected).abs() < 1e-9,
+            "{}: parts {parts} vs PSI {expected}",
+            r.name
+        );
+        checked += 1;
+    }
+    assert!(checked >= 3, "numeric features checked: {checked}");
+}

@@ -196,8 +196,12 @@ pub(super) fn render(frame: &mut Frame, area: Rect, app: &App) {
     // The selection marker takes a cell; a name needs at least 8.
     let room = inner.width.saturating_sub(1 + 8);
     let mut hidden = Vec::new();
-    // Each column also takes one cell of spacing before it.
-    let needed = |columns: &[Column]| -> u16 { columns.iter().map(|c| c.width() + 1).sum() };
+    // Each column also takes a cell of spacing before it, unless that is what would hide a
+    // test: the `▲` or blank before each figure still keeps them apart.
+    let spaced =
+        |columns: &[Column], gap: u16| -> u16 { columns.iter().map(|c| c.width() + gap).sum() };
+    let gap = u16::from(spaced(&columns, 1) <= room);
+    let needed = |columns: &[Column]| spaced(columns, gap);
     // The least read tests give way first.
     let order = [
         Test::Cvm,
@@ -216,7 +220,8 @@ pub(super) fn render(frame: &mut Frame, area: Rect, app: &App) {
         }
     }
     let used = needed(&columns);
-    let name_width = usize::from(inner.width.saturating_sub(1 + used));
+    // One cell short of the column, so a cut name never runs into the first figure.
+    let name_width = usize::from(inner.width.saturating_sub(1 + used + 1));
 
     let mut header = vec![Cell::from("feature")];
     header.extend(
@@ -233,7 +238,7 @@ pub(super) fn render(frame: &mut Frame, area: Rect, app: &App) {
     widths.extend(columns.iter().map(|c| Constraint::Length(c.width())));
     let mut table = Table::new(body, widths)
         .header(Row::new(header).style(theme.heading()))
-        .column_spacing(1)
+        .column_spacing(gap)
         .highlight_symbol(">")
         .highlight_spacing(HighlightSpacing::Always);
     if focused {

@@ -23,6 +23,9 @@ use ratatui::Frame;
 use super::app::{App, View};
 use super::theme::Theme;
 
+#[cfg(test)]
+pub(crate) use histogram::psi_part as histogram_psi_part;
+
 /// The smallest terminal the full layout is drawn in.
 pub(crate) const MIN_WIDTH: u16 = 80;
 pub(crate) const MIN_HEIGHT: u16 = 24;

@@ -85,7 +85,7 @@ pub(super) fn render(frame: &mut Frame, area: Rect, app: &App) {
         sanitize(&app.options.directory),
         sanitize(&app.options.reference)
     );
-    if room > 3 {
+    if room > 12 {
         state.push(Span::raw("  "));
         state.push(Span::styled(format::fit(&where_, room), theme.muted()));
     }
