@@ -32,7 +32,18 @@ pub(super) fn render(frame: &mut Frame, area: Rect, app: &App) {
         Some(level) => theme.level(level).add_modifier(Modifier::BOLD),
         None => theme.good().add_modifier(Modifier::BOLD),
     };
-    let text = format::fit(&text, usize::from(left.width));
+    // Narrow: the drifted share goes first, so the condition and its figures stay whole.
+    let room = usize::from(left.width);
+    let text = match text.rsplit_once(" · ") {
+        Some((head, tail))
+            if text.chars().count() > room
+                && tail.ends_with("features drifted")
+                && head.chars().count() <= room =>
+        {
+            head.to_string()
+        }
+        _ => format::fit(&text, room),
+    };
     frame.render_widget(Paragraph::new(Line::styled(text, style)), left);
     frame.render_widget(Line::from(clock).right_aligned(), right);
 
