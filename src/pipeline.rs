@@ -198,6 +198,11 @@ impl Pipeline {
         self.monitor.alert_manager().thresholds()
     }
 
+    /// The drift tests' settings in force (the TUI's thresholds footer).
+    pub fn drift_settings(&self) -> &ml_monitor::config::StatisticalConfig {
+        &self.monitor.config().drift.statistical
+    }
+
     /// The history, when kept.
     pub fn history(&self) -> Option<&History> {
         self.history.as_ref()
@@ -357,7 +362,11 @@ impl Pipeline {
             .iter()
             .filter_map(|r| {
                 let c = window.feature(&r.name)?;
-                histogram(r, c, HISTOGRAM_BINS).map(|h| (r.name.clone(), h))
+                let bins = match self.monitor.config().drift.statistical.psi_bins {
+                    0 => HISTOGRAM_BINS,
+                    n => n,
+                };
+                histogram(r, c, bins).map(|h| (r.name.clone(), h))
             })
             .collect()
     }

@@ -101,6 +101,7 @@ fn model_start(
         directory: model.path.display().to_string(),
         reference: model.reference_text(),
         thresholds: pipeline.thresholds().clone(),
+        drift: pipeline.drift_settings().clone(),
         no_color: plan.no_color,
         // In a fleet the model's screen says which model it is (Esc goes back to the list).
         title: if tag.is_some() {

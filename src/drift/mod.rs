@@ -29,7 +29,7 @@ pub use ml_based::MLBasedDriftDetector;
 pub use pca::PcaDriftDetector;
 pub use statistical::{StatTest, StatisticalDriftDetector};
 
-/// Whether a feature could be tested.
+/// Whether a feature could be tested: about the test, never its outcome (that is `drifted`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum FeatureStatus {
@@ -64,7 +64,10 @@ pub struct FeatureDrift {
     /// p-value after the multiple-testing correction.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub p_value_adjusted: Option<f64>,
+    /// The verdict: this test says the feature drifted.
     pub drifted: bool,
+    /// Whether the feature could be tested (not a drift verdict: `ok` beside `drifted: true`
+    /// reads "tested, and it drifted").
     pub status: FeatureStatus,
     /// The test that decided when it is not the detector's own: `"chi2"` for a numeric
     /// feature with few distinct values (see `discrete_max_values`).

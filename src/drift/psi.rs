@@ -11,33 +11,12 @@
 //! Binning follows `numpy.searchsorted(edges, v, side="right")`: a value equal to an edge falls
 //! in the bin to its right, and the outer bins are open to ±infinity.
 
-use crate::stats::quantile::linear_quantile;
-
 /// Floor applied to every bin proportion before the logarithm, so that an empty bin on one side
 /// gives a large but finite contribution instead of an infinite one.
 pub const PROPORTION_FLOOR: f64 = 1e-4;
 
-/// Bin edges from the reference's quantiles: `bins` quantiles at k/bins, k=1..bins-1, by linear
-/// interpolation between order statistics (numpy's default 'linear' method), duplicates merged.
-/// Input sorted ascending, no NaN. Returns the inner edges only (the outer ones are ±inf).
-///
-/// An empty reference or `bins < 2` gives no edges (a single bin).
-pub fn quantile_edges(sorted_reference: &[f64], bins: usize) -> Vec<f64> {
-    let n = sorted_reference.len();
-    if n == 0 || bins < 2 {
-        return Vec::new();
-    }
-    let mut edges: Vec<f64> = Vec::with_capacity(bins - 1);
-    for k in 1..bins {
-        let q = k as f64 / bins as f64;
-        let edge = linear_quantile(sorted_reference, q);
-        // Quantiles of sorted data are non-decreasing in q, so merging neighbours suffices.
-        if edges.last() != Some(&edge) {
-            edges.push(edge);
-        }
-    }
-    edges
-}
+// The edges moved to the numeric floor, where the display histograms use them too.
+pub use crate::stats::quantile::quantile_edges;
 
 /// Counts per bin; a value equal to an edge falls in the bin to its right (bin index = number of
 /// edges <= v). Input need not be sorted; NaN skipped. Returns `edges.len() + 1` counts.

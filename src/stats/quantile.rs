@@ -19,6 +19,28 @@ pub fn linear_quantile(sorted: &[f64], q: f64) -> f64 {
     lerp(sorted[i], sorted[i + 1], gamma)
 }
 
+/// Bin edges from the reference's quantiles: `bins` quantiles at k/bins, k=1..bins-1, by linear
+/// interpolation between order statistics (numpy's default 'linear' method), duplicates merged.
+/// Input sorted ascending, no NaN. Returns the inner edges only (the outer ones are ±inf).
+///
+/// An empty reference or `bins < 2` gives no edges (a single bin).
+pub fn quantile_edges(sorted_reference: &[f64], bins: usize) -> Vec<f64> {
+    let n = sorted_reference.len();
+    if n == 0 || bins < 2 {
+        return Vec::new();
+    }
+    let mut edges: Vec<f64> = Vec::with_capacity(bins - 1);
+    for k in 1..bins {
+        let q = k as f64 / bins as f64;
+        let edge = linear_quantile(sorted_reference, q);
+        // Quantiles of sorted data are non-decreasing in q, so merging neighbours suffices.
+        if edges.last() != Some(&edge) {
+            edges.push(edge);
+        }
+    }
+    edges
+}
+
 /// numpy's `_lerp`: interpolate from the nearer end, which keeps the result monotone and exact
 /// at both ends.
 fn lerp(a: f64, b: f64, t: f64) -> f64 {

@@ -13,6 +13,8 @@ use ml_monitor::monitoring::Incident;
 use chrono::{DateTime, Utc};
 use ml_monitor::{AlertLevel, MonitoringResult};
 
+mod finding;
+
 use super::keys::{self, Action};
 use super::model::{AlertEntry, AlertKey, Snapshot};
 use super::rows::{self, FeatureRow, SortMode};
@@ -32,6 +34,8 @@ pub(crate) enum Focus {
 pub(crate) enum View {
     Main,
     Histogram,
+    /// The selected incident or alert in full.
+    Detail,
 }
 
 /// What the alert pane lists.
@@ -43,36 +47,46 @@ pub(crate) enum AlertView {
     Log,
 }
 
-/// Which alerts the list shows.
+/// Which alerts the list shows: all, or a level and those above it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum AlertFilter {
     All,
-    Only(AlertLevel),
+    AtLeast(AlertLevel),
 }
 
 impl AlertFilter {
     fn next(self) -> Self {
         match self {
-            AlertFilter::All => AlertFilter::Only(AlertLevel::Critical),
-            AlertFilter::Only(AlertLevel::Critical) => AlertFilter::Only(AlertLevel::Warning),
-            AlertFilter::Only(AlertLevel::Warning) => AlertFilter::Only(AlertLevel::Info),
-            AlertFilter::Only(AlertLevel::Info) => AlertFilter::All,
+            AlertFilter::All | AlertFilter::AtLeast(AlertLevel::Info) => {
+                AlertFilter::AtLeast(AlertLevel::Warning)
+            }
+            AlertFilter::AtLeast(AlertLevel::Warning) => AlertFilter::AtLeast(AlertLevel::Critical),
+            AlertFilter::AtLeast(AlertLevel::Critical) => AlertFilter::All,
         }
     }
 
     pub(crate) fn label(self) -> &'static str {
         match self {
-            AlertFilter::All => "all",
-            AlertFilter::Only(level) => level.as_str(),
+            AlertFilter::All | AlertFilter::AtLeast(AlertLevel::Info) => "all",
+            AlertFilter::AtLeast(AlertLevel::Warning) => "WARNING+",
+            AlertFilter::AtLeast(AlertLevel::Critical) => "CRITICAL",
         }
     }
 
     fn admits(self, level: AlertLevel) -> bool {
         match self {
             AlertFilter::All => true,
-            AlertFilter::Only(l) => l == level,
+            AlertFilter::AtLeast(l) => level >= l,
         }
     }
+}
+
+/// Where the reader left the alert pane's newest rows: the newest alert and incident seen
+/// then. Rows newer than these, above the cursor, are counted in the `↑ N new` marker.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct ScrollMark {
+    alert_seq: usize,
+    incident_id: u64,
 }
 
 /// What an event asks of the event loop.
@@ -81,6 +95,8 @@ pub(crate) struct Outcome {
     pub(crate) quit: bool,
     pub(crate) redraw: bool,
     pub(crate) command: Option<UiCommand>,
+    /// Text for the terminal's clipboard (written as OSC 52 by the event loop).
+    pub(crate) copy: Option<String>,
 }
 
 impl Outcome {
@@ -117,12 +133,20 @@ pub(crate) struct App {
     pub(crate) filter: AlertFilter,
     pub(crate) alert_view: AlertView,
     pub(crate) help: bool,
+    /// First row of the help shown (it scrolls when the terminal is short).
+    pub(crate) help_scroll: usize,
     selected_feature: Option<String>,
     selected_alert: Option<AlertKey>,
     acknowledged: HashSet<AlertKey>,
     selected_incident: Option<u64>,
     acknowledged_incidents: HashSet<u64>,
     pub(crate) watcher_trouble: Option<String>,
+    /// Set when the reader moved off the alert pane's first row; cleared back on it.
+    scroll_mark: Option<ScrollMark>,
+    /// The `/` query while it is typed.
+    pub(crate) search: Option<String>,
+    /// A one-line message for the footer until the next key (`copied …`, `no match …`).
+    pub(crate) notice: Option<String>,
 }
 
 impl App {
@@ -155,22 +179,35 @@ impl App {
             filter: AlertFilter::All,
             alert_view: AlertView::Incidents,
             help: false,
+            help_scroll: 0,
             selected_feature: None,
             selected_alert: None,
             selected_incident: None,
             acknowledged_incidents: HashSet::new(),
             acknowledged,
             watcher_trouble: None,
+            scroll_mark: None,
+            search: None,
+            notice: None,
         }
     }
 
     /// Applies one event.
     pub(crate) fn handle(&mut self, event: AppEvent) -> Outcome {
         match event {
-            AppEvent::Key(key) => match keys::action_for(&key) {
-                Some(action) => self.act(action),
-                None => Outcome::default(),
-            },
+            AppEvent::Key(key) => {
+                let had_notice = self.notice.take().is_some();
+                let mut outcome = if self.search.is_some() {
+                    self.search_key(&key)
+                } else {
+                    match keys::action_for(&key) {
+                        Some(action) => self.act(action),
+                        None => Outcome::default(),
+                    }
+                };
+                outcome.redraw |= had_notice;
+                outcome
+            }
             AppEvent::Resize(width, height) => {
                 self.size = (width, height);
                 Outcome::redraw()
@@ -242,6 +279,28 @@ impl App {
                     self.help = false;
                     Outcome::redraw()
                 }
+                Action::Down | Action::PageDown => {
+                    let step = if action == Action::Down {
+                        1
+                    } else {
+                        self.page()
+                    };
+                    self.help_scroll = (self.help_scroll + step).min(keys::BINDINGS.len() + 12);
+                    Outcome::redraw()
+                }
+                Action::Up | Action::PageUp => {
+                    let step = if action == Action::Up { 1 } else { self.page() };
+                    self.help_scroll = self.help_scroll.saturating_sub(step);
+                    Outcome::redraw()
+                }
+                Action::Top => {
+                    self.help_scroll = 0;
+                    Outcome::redraw()
+                }
+                Action::Bottom => {
+                    self.help_scroll = keys::BINDINGS.len() + 12;
+                    Outcome::redraw()
+                }
                 _ => Outcome::default(),
             };
         }
@@ -256,9 +315,12 @@ impl App {
                     ..Outcome::default()
                 }
             }
-            Action::Help => self.help = true,
+            Action::Help => {
+                self.help = true;
+                self.help_scroll = 0;
+            }
             Action::Back => match self.view {
-                View::Histogram => self.view = View::Main,
+                View::Histogram | View::Detail => self.view = View::Main,
                 View::Main => return Outcome::default(),
             },
             Action::FocusNext | Action::FocusPrev => {
@@ -277,8 +339,18 @@ impl App {
             Action::Top => self.move_cursor(Move::Top),
             Action::Bottom => self.move_cursor(Move::Bottom),
             Action::Open => {
-                if self.view != View::Main || self.focus != Focus::Drift {
+                if self.view != View::Main {
                     return Outcome::default();
+                }
+                if self.focus == Focus::Alerts {
+                    if self.alert_view == AlertView::Incidents
+                        && self.visible_incidents().is_empty()
+                        || self.alert_view == AlertView::Log && self.visible_alerts().is_empty()
+                    {
+                        return Outcome::default();
+                    }
+                    self.view = View::Detail;
+                    return Outcome::redraw();
                 }
                 let row = self.selected_feature_index();
                 match self.feature_rows().get(row) {
@@ -298,6 +370,7 @@ impl App {
                 self.filter = self.filter.next();
                 self.selected_alert = None;
                 self.selected_incident = None;
+                self.scroll_mark = None;
             }
             Action::Acknowledge => return self.acknowledge(),
             Action::AlertLog => {
@@ -305,13 +378,41 @@ impl App {
                     AlertView::Incidents => AlertView::Log,
                     AlertView::Log => AlertView::Incidents,
                 };
+                self.scroll_mark = None;
+            }
+            Action::Search => {
+                if self.view == View::Detail {
+                    self.view = View::Main;
+                }
+                self.search = Some(String::new());
+            }
+            Action::Copy => return self.copy(),
+            Action::FeatureHistogram => {
+                let feature = match self.view {
+                    View::Detail => self.selected_incident_or_alert_feature(),
+                    _ => None,
+                };
+                let Some(feature) = feature else {
+                    return Outcome::default();
+                };
+                if !self.feature_rows().iter().any(|r| r.name == feature) {
+                    self.notice = Some(format!("{} is not in the drift table", feature));
+                    return Outcome::redraw();
+                }
+                self.selected_feature = Some(feature);
+                self.view = View::Histogram;
             }
         }
         Outcome::redraw()
     }
 
     fn acknowledge(&mut self) -> Outcome {
-        if self.view != View::Main || self.focus != Focus::Alerts {
+        let in_alerts = match self.view {
+            View::Main => self.focus == Focus::Alerts,
+            View::Detail => true,
+            View::Histogram => false,
+        };
+        if !in_alerts {
             return Outcome::default();
         }
         if self.alert_view == AlertView::Incidents {
@@ -370,10 +471,10 @@ impl App {
                 self.selected_incident_index(),
                 self.visible_incidents().len(),
             );
-            self.selected_incident = self.visible_incidents().get(to).map(|i| i.id);
+            self.select_alert_row(to);
         } else {
             let to = step(self.selected_alert_index(), self.visible_alerts().len());
-            self.selected_alert = self.visible_alerts().get(to).map(|e| e.key.clone());
+            self.select_alert_row(to);
         }
     }
 

@@ -124,22 +124,30 @@ fn s_cycles_the_sort() {
 }
 
 #[test]
-fn f_cycles_the_alert_filter_and_the_list_follows() {
+fn f_cycles_this_level_and_above_and_the_list_follows() {
     let mut app = fixtures::app(3, false);
     let all = app.visible_alerts().len();
     press(&mut app, KeyCode::Char('f'));
-    assert_eq!(app.filter, AlertFilter::Only(AlertLevel::Critical));
+    assert_eq!(app.filter, AlertFilter::AtLeast(AlertLevel::Warning));
+    let warning_up = app.visible_alerts();
+    assert!(!warning_up.is_empty() && warning_up.len() < all);
+    assert!(warning_up
+        .iter()
+        .all(|e| e.alert.level >= AlertLevel::Warning));
+    assert!(warning_up
+        .iter()
+        .any(|e| e.alert.level == AlertLevel::Critical));
+    assert!(app
+        .visible_incidents()
+        .iter()
+        .all(|i| i.level >= AlertLevel::Warning));
+    press(&mut app, KeyCode::Char('f'));
+    assert_eq!(app.filter, AlertFilter::AtLeast(AlertLevel::Critical));
     let critical = app.visible_alerts();
-    assert!(!critical.is_empty() && critical.len() < all);
+    assert!(!critical.is_empty());
     assert!(critical
         .iter()
         .all(|e| e.alert.level == AlertLevel::Critical));
-    press(&mut app, KeyCode::Char('f'));
-    press(&mut app, KeyCode::Char('f'));
-    assert!(app
-        .visible_alerts()
-        .iter()
-        .all(|e| e.alert.level == AlertLevel::Info));
     press(&mut app, KeyCode::Char('f'));
     assert_eq!(app.filter, AlertFilter::All);
     assert_eq!(app.visible_alerts().len(), all);
@@ -192,13 +200,17 @@ fn enter_opens_the_selected_features_histogram_and_esc_returns() {
 }
 
 #[test]
-fn enter_does_nothing_without_a_window_or_from_the_alert_pane() {
+fn enter_does_nothing_without_a_window_and_opens_the_detail_from_the_alert_pane() {
     let mut empty = fixtures::app(0, false);
     assert_eq!(press(&mut empty, KeyCode::Enter), Outcome::default());
     assert_eq!(empty.view, View::Main);
+    press(&mut empty, KeyCode::Tab);
+    assert_eq!(press(&mut empty, KeyCode::Enter), Outcome::default());
     let mut app = fixtures::app(3, false);
     press(&mut app, KeyCode::Tab);
     press(&mut app, KeyCode::Enter);
+    assert_eq!(app.view, View::Detail);
+    press(&mut app, KeyCode::Esc);
     assert_eq!(app.view, View::Main);
 }
 

@@ -1,5 +1,7 @@
-//! The bundled demo's data through the real monitor and the app: after 14 windows the alert
-//! pane lists each ongoing condition once, firing ones first.
+//! The bundled demo's data through the real monitor and the app: after 14 windows, at 120x36,
+//! the verdict line names the worst condition and its start, the alert pane lists each ongoing
+//! condition once, firing ones first, and nothing on screen is cut without an ellipsis (a
+//! snapshot, with the verdict's wall-clock time masked).
 
 use std::collections::{BTreeMap, HashSet};
 
@@ -59,9 +61,37 @@ fn after_14_demo_windows_each_ongoing_condition_is_listed_once() {
         alerts > 2 * firing,
         "{alerts} alerts fold into {firing} incidents"
     );
-    app.handle(AppEvent::Resize(120, 60));
-    let t = screen(&app, 120, 60);
+    app.handle(AppEvent::Resize(120, 36));
+    let t = screen(&app, 120, 36);
     let rows = lines(t.backend().buffer());
+    // The verdict: the worst firing incident, since its first window.
+    let worst = app
+        .shown()
+        .firing
+        .first()
+        .cloned()
+        .expect("a firing incident");
+    let verdict = &rows[0];
+    let start = format!(
+        "{} since {} (",
+        worst.level.as_str(),
+        crate::tui::format::window_label(&worst.first_window)
+    );
+    assert!(verdict.starts_with(&start), "{verdict}");
+    assert!(
+        verdict.contains(&crate::tui::verdict::condition(&worst)),
+        "{verdict}"
+    );
+    assert_nothing_cut_without_an_ellipsis(&rows, &app);
+    // The same at 80x24.
+    let small = lines(screen(&app, 80, 24).backend().buffer());
+    assert_nothing_cut_without_an_ellipsis(&small, &app);
+    assert!(
+        !small.iter().any(|r| r.contains("hidden:")),
+        "every running test keeps its column at 80x24: {small:#?}"
+    );
+    let masked: Vec<String> = rows.iter().map(|r| mask_clock(r)).collect();
+    insta::assert_snapshot!("demo_after_14_windows_120x36", masked.join("\n"));
     let start = rows
         .iter()
         .position(|r| r.contains("Incidents:"))
@@ -95,5 +125,66 @@ fn after_14_demo_windows_each_ongoing_condition_is_listed_once() {
     eprintln!("demo after 14 windows: {alerts} alerts, {firing} firing incidents");
     for row in &listed {
         eprintln!("{}", row.trim_end());
+    }
+}
+
+/// `(18:19,` → `(HH:MM,`: the demo's windows are stamped with the wall clock.
+fn mask_clock(row: &str) -> String {
+    let chars: Vec<char> = row.chars().collect();
+    let mut out = String::with_capacity(row.len());
+    let mut i = 0;
+    while i < chars.len() {
+        let is_clock = i + 6 < chars.len()
+            && chars[i] == '('
+            && chars[i + 1].is_ascii_digit()
+            && chars[i + 2].is_ascii_digit()
+            && chars[i + 3] == ':'
+            && chars[i + 4].is_ascii_digit()
+            && chars[i + 5].is_ascii_digit()
+            && chars[i + 6] == ',';
+        if is_clock {
+            out.push_str("(HH:MM,");
+            i += 7;
+        } else {
+            out.push(chars[i]);
+            i += 1;
+        }
+    }
+    out
+}
+
+/// An incident row that fills its pane ends in `…`, and every feature of the table shows whole
+/// or cut with `…`.
+fn assert_nothing_cut_without_an_ellipsis(rows: &[String], app: &App) {
+    let pane_top = rows
+        .iter()
+        .position(|r| r.contains("Incidents:"))
+        .expect("incident pane");
+    for row in rows[pane_top + 1..]
+        .iter()
+        .take_while(|r| r.starts_with('│'))
+    {
+        let inside = row.trim_start_matches('│').trim_end_matches('│');
+        let last = inside.chars().last().unwrap_or(' ');
+        assert!(last == ' ' || last == '…', "cut without an ellipsis: {row}");
+    }
+    let table: Vec<&String> = rows
+        .iter()
+        .skip(3)
+        .take(pane_top.saturating_sub(4))
+        .collect();
+    for feature in app.feature_rows() {
+        let whole = table
+            .iter()
+            .any(|r| r.split(['│', ' ', '>']).any(|w| w == feature.name));
+        let cut = table.iter().any(|r| {
+            r.split(['│', ' ', '>'])
+                .any(|w| w.ends_with('…') && feature.name.starts_with(w.trim_end_matches('…')))
+        });
+        assert!(
+            whole || cut,
+            "{} neither whole nor cut with …: {rows:#?}",
+            feature.name
+        );
     }
 }

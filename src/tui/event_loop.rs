@@ -101,6 +101,9 @@ where
             if outcome.quit {
                 return Ok(stats);
             }
+            if let Some(text) = &outcome.copy {
+                super::clipboard::copy(text);
+            }
             if let Some(command) = outcome.command {
                 let worker = workers.get(app.command_target());
                 if worker.is_none_or(|w| w.send(Work::Command(command)).is_err()) {

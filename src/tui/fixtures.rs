@@ -47,6 +47,7 @@ pub(crate) fn options(no_color: bool) -> TuiOptions {
         directory: "/data/incoming".into(),
         reference: "/data/reference.csv".into(),
         thresholds: AlertThresholds::default(),
+        drift: Default::default(),
         no_color,
         title: "ml-monitor".into(),
         config: None,

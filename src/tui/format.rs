@@ -69,9 +69,49 @@ pub(crate) fn clock(now: DateTime<Utc>) -> String {
     now.format("%H:%M UTC").to_string()
 }
 
-/// An alert's time of day.
-pub(crate) fn time_of_day(t: DateTime<Utc>) -> String {
-    t.format("%H:%M:%S").to_string()
+/// A time of day without seconds, for compact rows and the verdict line.
+pub(crate) fn hour_minute(t: DateTime<Utc>) -> String {
+    t.format("%H:%M").to_string()
+}
+
+/// The one way text is cut to fit: at most `width` characters, the last one `…` when cut.
+pub(crate) fn fit(text: &str, width: usize) -> String {
+    if text.chars().count() <= width {
+        return text.to_string();
+    }
+    if width == 0 {
+        return String::new();
+    }
+    let mut cut: String = text.chars().take(width - 1).collect();
+    cut.push('…');
+    cut
+}
+
+/// A window's name without its file extension (`window_0004.csv` → `window_0004`): the
+/// window column and the verdict line name windows, not files.
+pub(crate) fn window_label(name: &str) -> &str {
+    let base = name.strip_suffix(".gz").unwrap_or(name);
+    match base.rsplit_once('.') {
+        Some((stem, ext)) if !stem.is_empty() && !ext.is_empty() && ext.len() <= 7 => stem,
+        _ => name,
+    }
+}
+
+/// A share as a compact percentage: one decimal below 10%, none above.
+pub(crate) fn percent_short(value: Option<f64>) -> String {
+    match value {
+        Some(v) if v.is_finite() => {
+            let p = v * 100.0;
+            if p == 0.0 {
+                "0%".to_string()
+            } else if p.abs() < 10.0 {
+                format!("{p:.1}%")
+            } else {
+                format!("{p:.0}%")
+            }
+        }
+        _ => NA.to_string(),
+    }
 }
 
 #[cfg(test)]
@@ -115,6 +155,22 @@ mod tests {
         assert_eq!(p_value(Some(1.3e-30)), "1.3e-30");
         assert_eq!(p_value(Some(0.04999)), "0.0500");
         assert_eq!(percent(Some(0.025)), "2.5%");
+    }
+
+    #[test]
+    fn text_is_cut_with_an_ellipsis_and_windows_lose_their_extension() {
+        assert_eq!(fit("credit_score", 12), "credit_score");
+        assert_eq!(fit("credit_score", 8), "credit_…");
+        assert_eq!(fit("credit_score", 1), "…");
+        assert_eq!(fit("credit_score", 0), "");
+        assert_eq!(fit("âge_médian", 4), "âge…");
+        assert_eq!(window_label("window_0004.csv"), "window_0004");
+        assert_eq!(window_label("window_0004.csv.gz"), "window_0004");
+        assert_eq!(window_label("w.parquet"), "w");
+        assert_eq!(window_label("noext"), "noext");
+        assert_eq!(percent_short(Some(0.12)), "12%");
+        assert_eq!(percent_short(Some(0.005)), "0.5%");
+        assert_eq!(percent_short(Some(0.0)), "0%");
     }
 
     #[test]

@@ -23,6 +23,9 @@ pub(crate) enum Action {
     Filter,
     Acknowledge,
     AlertLog,
+    Search,
+    Copy,
+    FeatureHistogram,
 }
 
 /// A key, with or without Ctrl. Shift is part of the character (`G`), so it is not matched.
@@ -122,13 +125,31 @@ pub(crate) static BINDINGS: &[Binding] = &[
     Binding {
         keys: &[plain(KeyCode::Enter)],
         action: Action::Open,
-        description: "reference vs current histogram of the selected feature",
-        hint: Some("histogram"),
+        description: "on a feature: its histogram; on an alert: its detail",
+        hint: Some("open"),
     },
     Binding {
         keys: &[plain(KeyCode::Esc)],
         action: Action::Back,
-        description: "close the help or the histogram",
+        description: "close the help, the histogram, the detail or the search",
+        hint: None,
+    },
+    Binding {
+        keys: &[ch('/')],
+        action: Action::Search,
+        description: "search features and alerts (Enter keeps, Esc drops)",
+        hint: Some("search"),
+    },
+    Binding {
+        keys: &[ch('y')],
+        action: Action::Copy,
+        description: "copy the row as JSON (OSC 52; tmux: allow-passthrough on)",
+        hint: Some("copy"),
+    },
+    Binding {
+        keys: &[ch('h')],
+        action: Action::FeatureHistogram,
+        description: "in an alert's detail: histogram of its feature",
         hint: None,
     },
     Binding {
@@ -146,7 +167,7 @@ pub(crate) static BINDINGS: &[Binding] = &[
     Binding {
         keys: &[ch('f')],
         action: Action::Filter,
-        description: "cycle the alert level filter",
+        description: "alerts of this level and above: all, WARNING+, CRITICAL",
         hint: Some("filter"),
     },
     Binding {

@@ -7,6 +7,7 @@
 //! channel, so a slow window cannot freeze the keys.
 
 mod app;
+mod clipboard;
 mod event_loop;
 mod fleet;
 mod fleet_render;
@@ -19,6 +20,7 @@ mod rows;
 mod sanitize;
 mod terminal;
 mod theme;
+mod verdict;
 
 #[cfg(test)]
 mod app_tests;
@@ -28,6 +30,7 @@ mod demo_tests;
 mod fixtures;
 #[cfg(test)]
 mod fleet_tests;
+mod oncall_tests;
 #[cfg(test)]
 mod screen_tests;
 
@@ -48,6 +51,8 @@ pub struct TuiOptions {
     pub reference: String,
     /// The thresholds the gauges are drawn against.
     pub thresholds: AlertThresholds,
+    /// The drift tests' thresholds, for the drift table's footer.
+    pub drift: ml_monitor::config::StatisticalConfig,
     /// `NO_COLOR` or `--no-color`: markers and bold only.
     pub no_color: bool,
     /// First word of the status line: "ml-monitor" or "ml-monitor demo".

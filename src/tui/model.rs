@@ -66,6 +66,8 @@ pub(crate) struct LastWindow {
 pub(crate) struct AlertEntry {
     pub(crate) key: AlertKey,
     pub(crate) alert: Alert,
+    /// Arrival order, from 1: what the `↑ N new` marker compares.
+    pub(crate) seq: usize,
 }
 
 /// Everything drawn from the results.
@@ -104,6 +106,7 @@ impl Snapshot {
             self.alerts.push_front(AlertEntry {
                 key: (result.window.clone(), index),
                 alert: alert.clone(),
+                seq: self.counts.iter().sum(),
             });
         }
         self.alerts.truncate(MAX_ALERTS);

@@ -43,14 +43,15 @@ impl SortMode {
     }
 }
 
-/// Which test produced a row's statistic.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Which test produced a figure; the order is the drift table's column order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) enum Test {
     Ks,
-    ChiSquare,
     Ad,
     Cvm,
     Wasserstein,
+    ChiSquare,
+    Psi,
     None,
 }
 
@@ -63,6 +64,7 @@ impl Test {
             Test::Ad => "AD",
             Test::Cvm => "CvM",
             Test::Wasserstein => "W",
+            Test::Psi => "PSI",
             Test::None => "",
         }
     }
@@ -108,6 +110,20 @@ pub(crate) struct FeatureRow {
     pub(crate) missing: Option<f64>,
     pub(crate) drifted: bool,
     pub(crate) status: FeatureStatus,
+    /// Every test's statistic for this feature, and whether that test flagged it.
+    pub(crate) figures: BTreeMap<Test, Figure>,
+    /// The smallest p-value after correction (raw when none applies) of the tests that give
+    /// one, and whether a test with a p-value flagged the feature.
+    pub(crate) p_adjusted: Option<f64>,
+    pub(crate) p_drifted: bool,
+    pub(crate) missing_ref: Option<f64>,
+}
+
+/// One test's statistic in a row.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Figure {
+    pub(crate) statistic: Option<f64>,
+    pub(crate) drifted: bool,
 }
 
 /// The per-feature detectors of a result (the classifier is multivariate).
@@ -130,6 +146,10 @@ pub(crate) fn feature_rows(result: &MonitoringResult, sort: SortMode) -> Vec<Fea
         missing: None,
         drifted: false,
         status: FeatureStatus::Ok,
+        figures: BTreeMap::new(),
+        p_adjusted: None,
+        p_drifted: false,
+        missing_ref: None,
     };
     let mut deciding: BTreeMap<&str, (bool, u8, f64)> = BTreeMap::new();
     for (detector, drift) in per_feature(result) {
@@ -137,6 +157,24 @@ pub(crate) fn feature_rows(result: &MonitoringResult, sort: SortMode) -> Vec<Fea
             let row = rows.entry(name).or_insert_with(|| blank(name));
             row.drifted |= f.drifted;
             row.status = worse_status(row.status, f.status);
+            let test = if detector == "psi" {
+                Some(Test::Psi)
+            } else {
+                Test::of(detector, f.test.as_deref())
+            };
+            if let Some(test) = test {
+                let figure = row.figures.entry(test).or_insert(Figure {
+                    statistic: f.statistic,
+                    drifted: false,
+                });
+                figure.drifted |= f.drifted;
+                if let Some(p) = f.p_value_adjusted.or(f.p_value).filter(|p| !p.is_nan()) {
+                    if row.p_adjusted.is_none_or(|best| p < best) {
+                        row.p_adjusted = Some(p);
+                    }
+                    row.p_drifted |= f.drifted;
+                }
+            }
             if detector == "psi" {
                 row.psi = f.statistic;
             } else if let Some(test) = Test::of(detector, f.test.as_deref()) {
@@ -152,7 +190,9 @@ pub(crate) fn feature_rows(result: &MonitoringResult, sort: SortMode) -> Vec<Fea
         }
     }
     for (name, q) in &result.data_quality {
-        rows.entry(name).or_insert_with(|| blank(name)).missing = Some(q.missing_cur);
+        let row = rows.entry(name).or_insert_with(|| blank(name));
+        row.missing = Some(q.missing_cur);
+        row.missing_ref = Some(q.missing_ref);
     }
     let mut rows: Vec<FeatureRow> = rows.into_values().collect();
     sort_rows(&mut rows, sort);

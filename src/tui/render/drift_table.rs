@@ -1,13 +1,17 @@
 //! The per-feature drift table of the newest window.
 //!
-//! A drifted row is coloured and says "DRIFT" in its status column, so it reads the same
-//! without colour. The test column names the test that decided (KS, AD, CvM, W for the normed
-//! Wasserstein distance, χ² for categorical and few-valued numeric features), the statistic
-//! column its statistic, with the p-value of that same test beside it.
+//! One column per test that ran (KS D, AD, CvM, W for the normed Wasserstein distance, χ² for
+//! categorical and few-valued numeric features, PSI), then the smallest corrected p-value of the
+//! tests that give one, then the missing rate as reference → current. A figure that crossed its
+//! threshold is marked `▲` and coloured, so the table says which test fired and reads the same
+//! without colour; the footer line gives the thresholds. Names too long for the column end in
+//! `…`; when the terminal is too narrow for every test, the rightmost test columns give way and
+//! the footer says which.
 
 use ml_monitor::drift::FeatureStatus;
-use ratatui::layout::{Constraint, Rect};
-use ratatui::text::Line;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, HighlightSpacing, Paragraph, Row, Table, TableState};
 use ratatui::Frame;
 
@@ -18,7 +22,10 @@ use crate::tui::rows::{FeatureRow, Test};
 use crate::tui::sanitize::sanitize;
 use crate::tui::theme::Theme;
 
-/// The status column's word for a row.
+/// The marker of a figure over its threshold.
+pub(crate) const OVER: &str = "▲";
+
+/// The status word for a row (the histogram's figures line).
 pub(super) fn status_word(row: &FeatureRow) -> &'static str {
     if row.drifted {
         return "DRIFT";
@@ -28,6 +35,133 @@ pub(super) fn status_word(row: &FeatureRow) -> &'static str {
         FeatureStatus::InsufficientData => "few",
         FeatureStatus::Constant => "const",
     }
+}
+
+/// A column of figures: its heading and each row's cell text and whether it is over.
+struct Column {
+    heading: &'static str,
+    test: Option<Test>,
+    cells: Vec<(String, bool)>,
+}
+
+impl Column {
+    fn width(&self) -> u16 {
+        let widest = self
+            .cells
+            .iter()
+            .map(|(t, _)| t.chars().count())
+            .chain(std::iter::once(self.heading.chars().count()))
+            .max()
+            .unwrap_or(0);
+        // One cell for the marker (or a space) before the figure.
+        widest as u16 + 1
+    }
+}
+
+fn heading(test: Test) -> &'static str {
+    match test {
+        Test::Ks => "KS D",
+        other => other.label(),
+    }
+}
+
+/// The tests that ran on any feature, in column order.
+fn tests_running(rows: &[FeatureRow]) -> Vec<Test> {
+    let mut tests: Vec<Test> = rows
+        .iter()
+        .flat_map(|r| r.figures.keys().copied())
+        .collect();
+    tests.sort();
+    tests.dedup();
+    tests
+}
+
+fn missing_over(row: &FeatureRow, app: &App) -> bool {
+    match (
+        row.missing_ref,
+        row.missing,
+        app.options.thresholds.missing_rate_increase,
+    ) {
+        (Some(r), Some(c), Some(t)) => c - r > t,
+        _ => false,
+    }
+}
+
+fn columns(rows: &[FeatureRow], app: &App) -> Vec<Column> {
+    let few = |r: &FeatureRow| r.status == FeatureStatus::InsufficientData;
+    let mut columns: Vec<Column> = tests_running(rows)
+        .into_iter()
+        .map(|test| Column {
+            heading: heading(test),
+            test: Some(test),
+            cells: rows
+                .iter()
+                .map(|r| match r.figures.get(&test) {
+                    _ if few(r) => ("few".to_string(), false),
+                    Some(f) => (format::number(f.statistic), f.drifted),
+                    None => (String::new(), false),
+                })
+                .collect(),
+        })
+        .collect();
+    if rows.iter().any(|r| r.p_adjusted.is_some()) {
+        columns.push(Column {
+            heading: "p adj",
+            test: None,
+            cells: rows
+                .iter()
+                .map(|r| match r.p_adjusted {
+                    _ if few(r) => ("few".to_string(), false),
+                    Some(p) => (format::p_value(Some(p)), r.p_drifted),
+                    None => (String::new(), false),
+                })
+                .collect(),
+        });
+    }
+    columns.push(Column {
+        heading: "miss",
+        test: None,
+        cells: rows
+            .iter()
+            .map(|r| {
+                let text = match (r.missing_ref, r.missing) {
+                    (Some(a), Some(b)) => format!(
+                        "{}→{}",
+                        format::percent_short(Some(a)),
+                        format::percent_short(Some(b))
+                    ),
+                    (_, b) => format::percent_short(b),
+                };
+                (text, missing_over(r, app))
+            })
+            .collect(),
+    });
+    columns
+}
+
+/// The thresholds of the tests shown: `▲ over: p adj < 0.05 · PSI > 0.2 · miss +10%`.
+fn footer(columns: &[Column], hidden: &[&'static str], app: &App) -> String {
+    let d = &app.options.drift;
+    let mut parts = Vec::new();
+    if columns.iter().any(|c| c.heading == "p adj") {
+        parts.push(format!("p adj < {}", d.alpha));
+    }
+    for c in columns {
+        match c.test {
+            Some(Test::Psi) => parts.push(format!("PSI > {}", d.psi_threshold)),
+            Some(Test::Wasserstein) => parts.push(format!("W > {}", d.wasserstein_threshold)),
+            _ => {}
+        }
+    }
+    if let Some(t) = app.options.thresholds.missing_rate_increase {
+        parts.push(format!("miss +{}", format::percent_short(Some(t))));
+    }
+    let over = format!("{OVER} over: {}", parts.join(" · "));
+    if hidden.is_empty() {
+        return over;
+    }
+    // First, so a narrow footer still says the table is incomplete.
+    format!("hidden: {} (widen) · {over}", hidden.join(", "))
 }
 
 pub(super) fn render(frame: &mut Frame, area: Rect, app: &App) {
@@ -53,53 +187,103 @@ pub(super) fn render(frame: &mut Frame, area: Rect, app: &App) {
         frame.render_widget(waiting, area);
         return;
     }
-    let header =
-        Row::new(["feature", "test", "stat", "p", "PSI", "miss", "status"]).style(theme.heading());
-    let body: Vec<Row> = rows.iter().map(|r| row(r, theme)).collect();
-    let widths = [
-        Constraint::Min(8),
-        Constraint::Length(4),
-        Constraint::Length(7),
-        Constraint::Length(8),
-        Constraint::Length(7),
-        Constraint::Length(6),
-        Constraint::Length(6),
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let [table_area, footer_area] =
+        Layout::vertical([Constraint::Min(0), Constraint::Length(1)]).areas(inner);
+
+    let mut columns = columns(&rows, app);
+    // The selection marker takes a cell; a name needs at least 8.
+    let room = inner.width.saturating_sub(1 + 8);
+    let mut hidden = Vec::new();
+    // Each column also takes a cell of spacing before it, unless that is what would hide a
+    // test: the `▲` or blank before each figure still keeps them apart.
+    let spaced =
+        |columns: &[Column], gap: u16| -> u16 { columns.iter().map(|c| c.width() + gap).sum() };
+    let gap = u16::from(spaced(&columns, 1) <= room);
+    let needed = |columns: &[Column]| spaced(columns, gap);
+    // The least read tests give way first.
+    let order = [
+        Test::Cvm,
+        Test::Ad,
+        Test::Wasserstein,
+        Test::ChiSquare,
+        Test::Ks,
+        Test::Psi,
     ];
+    for test in order {
+        if needed(&columns) <= room {
+            break;
+        }
+        if let Some(i) = columns.iter().position(|c| c.test == Some(test)) {
+            hidden.push(columns.remove(i).heading);
+        }
+    }
+    let used = needed(&columns);
+    // One cell short of the column, so a cut name never runs into the first figure.
+    let name_width = usize::from(inner.width.saturating_sub(1 + used + 1));
+
+    let mut header = vec![Cell::from("feature")];
+    header.extend(
+        columns
+            .iter()
+            .map(|c| Cell::from(format!(" {}", c.heading))),
+    );
+    let body: Vec<Row> = rows
+        .iter()
+        .enumerate()
+        .map(|(i, r)| row(r, i, &columns, name_width, theme))
+        .collect();
+    let mut widths = vec![Constraint::Fill(1)];
+    widths.extend(columns.iter().map(|c| Constraint::Length(c.width())));
     let mut table = Table::new(body, widths)
-        .header(header)
-        .block(block)
-        .column_spacing(1)
+        .header(Row::new(header).style(theme.heading()))
+        .column_spacing(gap)
         .highlight_symbol(">")
         .highlight_spacing(HighlightSpacing::Always);
     if focused {
         table = table.row_highlight_style(theme.selected());
     }
     let mut state = TableState::default().with_selected(Some(app.selected_feature_index()));
-    frame.render_stateful_widget(table, area, &mut state);
+    frame.render_stateful_widget(table, table_area, &mut state);
+    let footer = format::fit(&footer(&columns, &hidden, app), usize::from(inner.width));
+    frame.render_widget(Line::styled(footer, theme.muted()), footer_area);
 }
 
-fn row(r: &FeatureRow, theme: Theme) -> Row<'static> {
-    let statistic = match r.test {
-        Test::None => format::NA.to_string(),
-        _ => format::number(r.statistic),
-    };
-    let style = if r.drifted {
-        theme.alarm()
-    } else if r.status == FeatureStatus::InsufficientData {
+fn row(
+    r: &FeatureRow,
+    index: usize,
+    columns: &[Column],
+    name_width: usize,
+    theme: Theme,
+) -> Row<'static> {
+    let base = if r.status == FeatureStatus::InsufficientData {
         theme.muted()
     } else {
-        Default::default()
+        Style::new()
     };
-    Row::new([
-        Cell::from(sanitize(&r.name).into_owned()),
-        Cell::from(r.test.label()),
-        Cell::from(statistic),
-        Cell::from(format::p_value(r.p_value)),
-        Cell::from(format::number(r.psi)),
-        Cell::from(format::percent(r.missing)),
-        Cell::from(status_word(r)),
-    ])
-    .style(style)
+    let mut name = sanitize(&r.name).into_owned();
+    if r.status == FeatureStatus::Constant {
+        name.push_str(" (const)");
+    }
+    let name_style = if r.drifted { theme.alarm() } else { base };
+    let mut cells = vec![Cell::from(Span::styled(
+        format::fit(&name, name_width),
+        name_style,
+    ))];
+    for column in columns {
+        let (text, over) = column.cells.get(index).cloned().unwrap_or_default();
+        let cell = if over {
+            Line::from(vec![
+                Span::styled(OVER, theme.alarm()),
+                Span::styled(text, theme.alarm()),
+            ])
+        } else {
+            Line::from(vec![Span::raw(" "), Span::styled(text, base)])
+        };
+        cells.push(Cell::from(cell));
+    }
+    Row::new(cells)
 }
 
 #[cfg(test)]
@@ -110,31 +294,58 @@ mod tests {
     use crate::tui::render::testing::{find, screen, shows};
 
     #[test]
-    fn drifted_rows_say_drift_in_red_and_come_first() {
+    fn crossed_figures_are_marked_in_red_and_drifted_rows_come_first() {
         let app = fixtures::app(3, false);
         let t = screen(&app, 80, 24);
         let buffer = t.backend().buffer();
         let income = find(buffer, "income").expect("income row");
-        let drift = find(buffer, "DRIFT").expect("DRIFT marker");
-        assert_eq!(income.y, drift.y, "income is the first, drifted row");
-        assert_eq!(buffer[(drift.x, drift.y)].fg, Color::Red);
-        assert!(buffer[(drift.x, drift.y)].modifier.contains(Modifier::BOLD));
+        let mark = find(buffer, "▲0.250").expect("the KS D that crossed");
+        assert_eq!(income.y, mark.y, "income is the first, drifted row");
+        assert_eq!(buffer[(mark.x, mark.y)].fg, Color::Red);
+        assert!(buffer[(mark.x, mark.y)].modifier.contains(Modifier::BOLD));
+        assert_eq!(buffer[(income.x, income.y)].fg, Color::Red);
         let tenure = find(buffer, "tenure").expect("tenure row");
         assert!(tenure.y > income.y);
         assert_ne!(buffer[(tenure.x, tenure.y)].fg, Color::Red);
         assert!(shows(buffer, "Drift: 2 of 5 features"));
-        assert!(shows(buffer, "1.3e-30"));
+        assert!(shows(buffer, "5.2e-30"), "the corrected p-value");
     }
 
     #[test]
-    fn without_colour_the_marker_is_text_and_bold() {
+    fn without_colour_the_marker_is_a_glyph_and_bold() {
         let app = fixtures::app(3, true);
         let t = screen(&app, 80, 24);
         let buffer = t.backend().buffer();
-        let drift = find(buffer, "DRIFT").expect("DRIFT marker");
-        let cell = &buffer[(drift.x, drift.y)];
+        let mark = find(buffer, "▲0.250").expect("marker");
+        let cell = &buffer[(mark.x, mark.y)];
         assert_eq!(cell.fg, Color::Reset);
         assert!(cell.modifier.contains(Modifier::BOLD));
+    }
+
+    #[test]
+    fn too_narrow_for_every_test_the_rightmost_give_way_and_the_footer_says_which() {
+        let mut report = fixtures::report(3, true);
+        for name in ["ad", "cvm", "wasserstein"] {
+            let mut d = report.result.drift["ks"].clone();
+            d.features.retain(|n, _| n != "city");
+            report.result.drift.insert(name.to_string(), d);
+        }
+        let mut app = fixtures::app(2, false);
+        app.handle(crate::app_event::AppEvent::Window(Box::new(report)));
+        let t = screen(&app, 80, 24);
+        let buffer = t.backend().buffer();
+        assert!(shows(buffer, "hidden: CvM"), "{}", t.backend());
+        assert!(
+            shows(buffer, "PSI") && shows(buffer, "χ²"),
+            "{}",
+            t.backend()
+        );
+        let t = screen(&app, 160, 40);
+        let buffer = t.backend().buffer();
+        for heading in ["KS D", "AD", "CvM", " W ", "χ²", "PSI", "p adj"] {
+            assert!(shows(buffer, heading), "{heading}");
+        }
+        assert!(!shows(buffer, "hidden"));
     }
 
     #[test]
@@ -146,7 +357,7 @@ mod tests {
         assert!(buffer[(selected.x + 1, selected.y)]
             .modifier
             .contains(Modifier::REVERSED));
-        let age = find(buffer, "age").expect("age row");
+        let age = find(buffer, "age ").expect("age row");
         let few = find(buffer, "few").expect("few marker");
         assert_eq!(age.y, few.y);
     }

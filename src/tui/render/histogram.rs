@@ -1,14 +1,20 @@
-//! Reference vs current histogram of the selected feature, as grouped bars per bin.
+//! Reference vs current histogram of the selected feature: one row per bin, the reference's
+//! share drawn `█` and the current window's `▒` side by side, each with its percentage, and the
+//! bin's part of the PSI at the right.
 //!
-//! Histograms come with the windows processed while the UI runs (the history does not store
-//! them), so after a restart a feature may have none until the next window; the pane says so.
-//! Reference bars are left of current ones in every group and the legend says which is which,
-//! so the chart reads without colour too.
+//! Numeric features are binned on the reference's quantiles — the PSI's own bins — so every bin
+//! holds about the same share of the reference and the parts add up to the PSI in the drift
+//! table. Glyphs and the column headings tell the sides apart, so the chart reads without
+//! colour and in a copy-paste. Histograms come with the windows processed while the UI runs (the
+//! history does not store them), so after a restart a feature may have none until the next
+//! window; the pane says so.
 
 use ml_monitor::drift::histogram::Histogram;
+use ml_monitor::drift::psi::PROPORTION_FLOOR;
 use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Bar, BarChart, BarGroup, Paragraph, Wrap};
+use ratatui::widgets::{Paragraph, Wrap};
 use ratatui::Frame;
 
 use super::{drift_table, pane};
@@ -17,6 +23,11 @@ use crate::tui::format;
 use crate::tui::sanitize::sanitize;
 use crate::tui::theme::Theme;
 
+/// The reference's bar glyph.
+pub(crate) const REFERENCE: char = '█';
+/// The current window's bar glyph.
+pub(crate) const CURRENT: char = '▒';
+
 pub(super) fn render(frame: &mut Frame, area: Rect, app: &App) {
     let theme = app.theme;
     let feature = app.selected_feature().unwrap_or_default();
@@ -24,18 +35,14 @@ pub(super) fn render(frame: &mut Frame, area: Rect, app: &App) {
     let window = latest.map(|r| r.result.window.as_str()).unwrap_or_default();
     let title = Line::from(format!(
         " Histogram: {} · {} ",
-        sanitize(&feature),
-        sanitize(window)
+        format::fit(&sanitize(&feature), 40),
+        sanitize(format::window_label(window))
     ));
     let block = pane(title, true, theme);
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    let [figures, legend, chart] = Layout::vertical([
-        Constraint::Length(1),
-        Constraint::Length(1),
-        Constraint::Min(0),
-    ])
-    .areas(inner);
+    let [figures, chart] =
+        Layout::vertical([Constraint::Length(1), Constraint::Min(0)]).areas(inner);
 
     if let Some(row) = app.feature_rows().into_iter().find(|r| r.name == feature) {
         let style = if row.drifted {
@@ -43,28 +50,28 @@ pub(super) fn render(frame: &mut Frame, area: Rect, app: &App) {
         } else {
             Default::default()
         };
-        let text = format!(
-            "statistic {}  p {}  PSI {}  missing {}  {}",
-            format::number(row.statistic),
-            format::p_value(row.p_value),
-            format::number(row.psi),
-            format::percent(row.missing),
-            drift_table::status_word(&row),
-        );
+        let mut parts: Vec<String> = row
+            .figures
+            .iter()
+            .map(|(test, f)| {
+                let mark = if f.drifted { drift_table::OVER } else { "" };
+                format!("{} {mark}{}", test.label(), format::number(f.statistic))
+            })
+            .collect();
+        parts.push(format!("p adj {}", format::p_value(row.p_adjusted)));
+        parts.push(format!(
+            "missing {}→{}",
+            format::percent_short(row.missing_ref),
+            format::percent_short(row.missing)
+        ));
+        parts.push(drift_table::status_word(&row).to_string());
+        let text = format::fit(&parts.join("  "), usize::from(figures.width));
         frame.render_widget(Line::styled(text, style), figures);
     }
-    frame.render_widget(
-        Line::from(vec![
-            Span::styled("█ reference", theme.reference_bar()),
-            Span::raw(" (left)  "),
-            Span::styled("█ current", theme.current_bar()),
-            Span::raw(" (right)  % of rows · Up/Down feature · Esc back"),
-        ]),
-        legend,
-    );
     match latest.and_then(|r| r.histograms.get(&feature)) {
         Some(histogram) if !histogram.labels.is_empty() => {
-            frame.render_widget(chart_widget(histogram, chart.width, theme), chart)
+            let lines = chart_lines(histogram, usize::from(chart.width), theme);
+            frame.render_widget(Paragraph::new(lines), chart);
         }
         _ => {
             let text = format!(
@@ -79,63 +86,106 @@ pub(super) fn render(frame: &mut Frame, area: Rect, app: &App) {
     }
 }
 
-/// Per-mille bar values, so small shares still show.
-fn per_mille(share: f64) -> u64 {
+/// A share in [0, 1], NaN read as 0.
+fn clean(share: f64) -> f64 {
     if share.is_finite() {
-        (share.clamp(0.0, 1.0) * 1000.0).round() as u64
+        share.clamp(0.0, 1.0)
     } else {
-        0
+        0.0
     }
 }
 
-fn bar(share: f64, style: ratatui::style::Style) -> Bar<'static> {
-    let value = per_mille(share);
-    Bar::new(value)
-        .style(style)
-        .text_value(format!("{}", (value as f64 / 10.0).round()))
+/// A bin's part of the PSI: `(cur − ref) · ln(cur / ref)`, shares floored as the PSI floors them.
+pub(crate) fn psi_part(reference: f64, current: f64) -> f64 {
+    let r = clean(reference).max(PROPORTION_FLOOR);
+    let c = clean(current).max(PROPORTION_FLOOR);
+    (c - r) * (c / r).ln()
 }
 
-fn chart_widget(h: &Histogram, width: u16, theme: Theme) -> BarChart<'static> {
-    let bins = h.labels.len().max(1);
-    let group_gap: u16 = 1;
-    let per_group = (usize::from(width) / bins).saturating_sub(usize::from(group_gap));
-    let bar_width = (per_group / 2).clamp(1, 9) as u16;
-    let groups: Vec<BarGroup> = h
+/// A bar of `share / max` of `width` cells, in whole cells (a non-zero share gets at least one).
+fn bar(share: f64, max: f64, width: usize, glyph: char) -> String {
+    let share = clean(share);
+    let cells = if max > 0.0 {
+        ((share / max) * width as f64).round() as usize
+    } else {
+        0
+    };
+    let cells = if share > 0.0 { cells.max(1) } else { cells }.min(width);
+    let mut text: String = std::iter::repeat_n(glyph, cells).collect();
+    text.extend(std::iter::repeat_n(' ', width - cells));
+    text
+}
+
+/// The heading, one line per bin, and the PSI's total.
+fn chart_lines(h: &Histogram, width: usize, theme: Theme) -> Vec<Line<'static>> {
+    let label_width = h
         .labels
         .iter()
-        .enumerate()
-        .map(|(i, label)| {
-            let r = h.reference.get(i).copied().unwrap_or(0.0);
-            let c = h.current.get(i).copied().unwrap_or(0.0);
-            BarGroup::new([bar(r, theme.reference_bar()), bar(c, theme.current_bar())])
-                .label(Line::from(sanitize(label).into_owned()))
-        })
-        .collect();
+        .map(|l| sanitize(l).chars().count())
+        .max()
+        .unwrap_or(0)
+        .clamp(5, 16);
+    // label, space, "100.0% " bar, space, "100.0% " bar, space, part (7).
+    let fixed = label_width + 1 + 7 + 1 + 7 + 1 + 7;
+    let bar_width = width.saturating_sub(fixed) / 2;
     let max = h
         .reference
         .iter()
         .chain(&h.current)
-        .map(|s| per_mille(*s))
-        .max()
-        .unwrap_or(0)
-        .max(1);
-    BarChart::grouped(groups)
-        .bar_width(bar_width)
-        .bar_gap(0)
-        .group_gap(group_gap)
-        .max(max)
+        .map(|s| clean(*s))
+        .fold(0.0, f64::max);
+    let heading = format!(
+        "{:<label_width$} {:<w$} {:<w$} {:>7}",
+        "bin",
+        format!("reference {REFERENCE}"),
+        format!("current {CURRENT}"),
+        "PSI part",
+        w = 7 + bar_width,
+    );
+    let mut lines = vec![Line::styled(format::fit(&heading, width), theme.heading())];
+    let mut total = 0.0;
+    for (i, label) in h.labels.iter().enumerate() {
+        let r = h.reference.get(i).copied().unwrap_or(0.0);
+        let c = h.current.get(i).copied().unwrap_or(0.0);
+        let part = psi_part(r, c);
+        total += part;
+        let label = format::fit(&sanitize(label), label_width);
+        lines.push(Line::from(vec![
+            Span::raw(format!("{label:<label_width$} ")),
+            Span::raw(format!("{:>6} ", format::percent(Some(clean(r))))),
+            Span::styled(bar(r, max, bar_width, REFERENCE), theme.reference_bar()),
+            Span::raw(" "),
+            Span::raw(format!("{:>6} ", format::percent(Some(clean(c))))),
+            Span::styled(bar(c, max, bar_width, CURRENT), theme.current_bar()),
+            Span::raw(" "),
+            Span::styled(
+                format!("{:>7}", format::number(Some(part))),
+                if part > 0.1 {
+                    theme.alarm()
+                } else {
+                    Style::new()
+                },
+            ),
+        ]));
+    }
+    let sum = format!("Σ parts {}", format::number(Some(total)));
+    lines.push(Line::styled(
+        format!("{sum:>width$}", width = width.min(fixed + 2 * bar_width)),
+        theme.muted(),
+    ));
+    lines
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::tui::fixtures::{self, key};
-    use crate::tui::render::testing::{screen, shows};
+    use crate::tui::render::testing::{find, screen, shows};
     use crossterm::event::KeyCode;
     use ratatui::style::Color;
 
     #[test]
-    fn enter_shows_reference_and_current_bars_of_the_selected_feature() {
+    fn enter_shows_reference_and_current_bars_told_apart_by_glyph_and_colour() {
         let mut app = fixtures::app(3, false);
         app.handle(crate::app_event::AppEvent::Window(Box::new(
             fixtures::report(4, true),
@@ -143,19 +193,34 @@ mod tests {
         app.handle(key(KeyCode::Enter));
         let t = screen(&app, 80, 24);
         let buffer = t.backend().buffer();
-        assert!(shows(buffer, "Histogram: income · window_0004.csv"));
-        assert!(shows(buffer, "reference (left)"));
-        assert!(shows(buffer, "DRIFT"));
-        let colours: Vec<Color> = buffer
-            .content()
+        assert!(shows(buffer, "Histogram: income · window_0004"));
+        assert!(shows(buffer, "reference █") && shows(buffer, "current ▒"));
+        assert!(shows(buffer, "PSI part") && shows(buffer, "DRIFT"));
+        let r = find(buffer, "██").expect("a reference bar");
+        assert_eq!(buffer[(r.x, r.y)].fg, Color::Cyan);
+        let c = find(buffer, "▒▒").expect("a current bar");
+        assert_eq!(buffer[(c.x, c.y)].fg, Color::Yellow);
+    }
+
+    #[test]
+    fn the_parts_add_up_to_the_psi_of_the_same_bins() {
+        let reference = [0.1; 10];
+        let current = [0.05, 0.05, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.15, 0.15];
+        let parts: f64 = reference
             .iter()
-            .filter(|c| c.symbol() == "█")
-            .map(|c| c.fg)
-            .collect();
-        assert!(
-            colours.contains(&Color::Cyan) && colours.contains(&Color::Yellow),
-            "both sides drawn"
-        );
+            .zip(current)
+            .map(|(r, c)| psi_part(*r, c))
+            .sum();
+        let counts = |s: &[f64]| {
+            s.iter()
+                .map(|v| (v * 1000.0).round() as u64)
+                .collect::<Vec<_>>()
+        };
+        let psi = ml_monitor::drift::psi::psi_from_counts(&counts(&reference), &counts(&current))
+            .expect("psi");
+        assert!((parts - psi).abs() < 1e-12, "{parts} vs {psi}");
+        assert!(psi_part(0.0, 0.0).abs() < 1e-15);
+        assert!(psi_part(f64::NAN, 0.5).is_finite());
     }
 
     #[test]
@@ -168,19 +233,16 @@ mod tests {
 
     #[test]
     fn values_outside_zero_to_one_do_not_break_the_chart() {
-        assert_eq!(per_mille(f64::NAN), 0);
-        assert_eq!(per_mille(2.0), 1000);
-        assert_eq!(per_mille(-1.0), 0);
+        assert_eq!(bar(f64::NAN, 1.0, 4, '█'), "    ");
+        assert_eq!(bar(2.0, 1.0, 4, '█'), "████");
+        assert_eq!(bar(0.01, 1.0, 4, '█'), "█   ", "a non-zero share shows");
         let h = Histogram {
             labels: vec!["a".into(); 40],
             reference: vec![f64::NAN; 40],
             current: vec![],
         };
-        let mut buffer = ratatui::buffer::Buffer::empty(Rect::new(0, 0, 10, 5));
-        ratatui::widgets::Widget::render(
-            chart_widget(&h, 10, Theme::new(false)),
-            buffer.area,
-            &mut buffer,
-        );
+        for width in [0, 1, 10, 200] {
+            chart_lines(&h, width, Theme::new(false));
+        }
     }
 }

@@ -6,6 +6,7 @@
 //! to zero, because ratatui hands out what is left after the borders.
 
 mod alerts;
+mod detail;
 mod drift_table;
 mod gauges;
 mod help;
@@ -21,6 +22,9 @@ use ratatui::Frame;
 
 use super::app::{App, View};
 use super::theme::Theme;
+
+#[cfg(test)]
+pub(crate) use histogram::psi_part as histogram_psi_part;
 
 /// The smallest terminal the full layout is drawn in.
 pub(crate) const MIN_WIDTH: u16 = 80;
@@ -44,6 +48,7 @@ pub(crate) fn draw(frame: &mut Frame, app: &App) {
     match app.view {
         View::Main => main_view(frame, body, app),
         View::Histogram => histogram::render(frame, body, app),
+        View::Detail => detail::render(frame, body, app),
     }
     if app.help {
         help::render(frame, area, app);

@@ -1,6 +1,8 @@
-//! The two status lines at the top (where, how many, how recent, live or paused, failing sinks,
-//! firing incidents by level)
-//! and the footer (key hints, or the watcher's trouble when it has some, which matters more).
+//! The two status lines at the top — the verdict (worst firing incident and since when, or OK)
+//! with the clock, then live or paused, how many, how recent, failing sinks, where, and the
+//! firing incidents by level — and the footer: the `/` query while typed, a notice (`copied …`),
+//! the watcher's trouble when it has some (which matters more than hints), or the key hints
+//! that fit.
 
 use ml_monitor::AlertLevel;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -8,9 +10,12 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
+use ratatui::style::Modifier;
+
 use crate::tui::app::App;
 use crate::tui::keys::{self, BINDINGS};
 use crate::tui::sanitize::sanitize;
+use crate::tui::{format, verdict};
 
 pub(super) fn render(frame: &mut Frame, area: Rect, app: &App) {
     let theme = app.theme;
@@ -18,38 +23,45 @@ pub(super) fn render(frame: &mut Frame, area: Rect, app: &App) {
     let (clock, age) = app.time_texts();
     let [top, bottom] = Layout::vertical([Constraint::Length(1); 2]).areas(area);
 
-    let where_ = Line::from(vec![
-        Span::styled(app.options.title.clone(), theme.heading()),
-        Span::raw("  dir "),
-        Span::raw(sanitize(&app.options.directory).into_owned()),
-        Span::raw("  ref "),
-        Span::raw(sanitize(&app.options.reference).into_owned()),
-        Span::raw(match &app.options.config {
-            Some(c) => format!("  cfg {}", sanitize(c)),
-            None => String::new(),
-        }),
-    ]);
+    // The verdict, with the clock at the right.
+    let (level, text) = verdict::verdict(app);
     let clock_width = clock.chars().count() as u16 + 1;
     let [left, right] =
         Layout::horizontal([Constraint::Min(0), Constraint::Length(clock_width)]).areas(top);
-    frame.render_widget(Paragraph::new(where_), left);
+    let style = match level {
+        Some(level) => theme.level(level).add_modifier(Modifier::BOLD),
+        None => theme.good().add_modifier(Modifier::BOLD),
+    };
+    // Narrow: the drifted share goes first, so the condition and its figures stay whole.
+    let room = usize::from(left.width);
+    let text = match text.rsplit_once(" · ") {
+        Some((head, tail))
+            if text.chars().count() > room
+                && tail.ends_with("features drifted")
+                && head.chars().count() <= room =>
+        {
+            head.to_string()
+        }
+        _ => format::fit(&text, room),
+    };
+    frame.render_widget(Paragraph::new(Line::styled(text, style)), left);
     frame.render_widget(Line::from(clock).right_aligned(), right);
 
     let mut state = match app.paused() {
         Some(new) => vec![Span::styled(format!(" PAUSED +{new} "), theme.paused())],
         None => vec![Span::styled("LIVE", theme.good())],
     };
-    state.push(Span::raw(format!("  windows {}", shown.windows_seen)));
+    state.push(Span::raw(format!(" windows {}", shown.windows_seen)));
     match &shown.last {
         Some(last) => {
-            state.push(Span::raw("  last "));
+            state.push(Span::raw(" last "));
             state.push(Span::raw(sanitize(&last.name).into_owned()));
             if last.failed {
                 state.push(Span::styled(" ERROR", theme.alarm()));
             }
             state.push(Span::raw(format!(" {}", age.unwrap_or_default())));
         }
-        None => state.push(Span::styled("  no window yet", theme.muted())),
+        None => state.push(Span::styled(" no window yet", theme.muted())),
     }
     for sink in &shown.failing_sinks {
         state.push(Span::raw("  "));
@@ -75,32 +87,66 @@ pub(super) fn render(frame: &mut Frame, area: Rect, app: &App) {
         Constraint::Length(counts.width() as u16),
     ])
     .areas(bottom);
+    // Where: the title, directory, reference and configuration file, in what room the state leaves (cut with `…`).
+    let used = Line::from(state.clone()).width();
+    let room = usize::from(left.width).saturating_sub(used + 2);
+    let mut where_ = format!(
+        "{} dir {} ref {}",
+        app.options.title,
+        sanitize(&app.options.directory),
+        sanitize(&app.options.reference)
+    );
+    if let Some(config) = &app.options.config {
+        where_.push_str(&format!(" cfg {}", sanitize(config)));
+    }
+    if room > 12 {
+        state.push(Span::raw("  "));
+        state.push(Span::styled(format::fit(&where_, room), theme.muted()));
+    }
     frame.render_widget(Paragraph::new(Line::from(state)), left);
     frame.render_widget(counts, right);
 }
 
 pub(super) fn render_footer(frame: &mut Frame, area: Rect, app: &App) {
     let theme = app.theme;
-    let line = match &app.watcher_trouble {
-        Some(message) => Line::from(vec![
+    let width = usize::from(area.width);
+    let line = if let Some(query) = &app.search {
+        Line::from(vec![
+            Span::styled("/", theme.heading()),
+            Span::raw(format::fit(&sanitize(query), width.saturating_sub(30))),
+            Span::styled("▏ Enter keep · Esc drop", theme.muted()),
+        ])
+    } else if let Some(notice) = &app.notice {
+        Line::from(format::fit(notice, width))
+    } else if let Some(message) = &app.watcher_trouble {
+        let text = format::fit(&sanitize(message), width.saturating_sub(27));
+        Line::from(vec![
             Span::styled("WATCHER TROUBLE ", theme.alarm()),
-            Span::raw(sanitize(message).into_owned()),
+            Span::raw(text),
             Span::styled(" (retrying)", theme.muted()),
-        ]),
-        None => {
-            let mut spans = Vec::new();
-            for binding in BINDINGS {
-                let (Some(hint), Some(key)) = (binding.hint, binding.keys.first()) else {
-                    continue;
-                };
-                if !spans.is_empty() {
-                    spans.push(Span::raw("  "));
-                }
-                spans.push(Span::styled(keys::label(*key), theme.heading()));
-                spans.push(Span::raw(format!(" {hint}")));
+        ])
+    } else {
+        // Whole hints only: the ones that do not fit are left for `?`.
+        let mut spans = Vec::new();
+        let mut used = 0;
+        for binding in BINDINGS {
+            let (Some(hint), Some(key)) = (binding.hint, binding.keys.first()) else {
+                continue;
+            };
+            let label = keys::label(*key);
+            let gap = if spans.is_empty() { 0 } else { 2 };
+            let needed = gap + label.chars().count() + 1 + hint.chars().count();
+            if used + needed > width {
+                break;
             }
-            Line::from(spans)
+            used += needed;
+            if gap > 0 {
+                spans.push(Span::raw("  "));
+            }
+            spans.push(Span::styled(label, theme.heading()));
+            spans.push(Span::raw(format!(" {hint}")));
         }
+        Line::from(spans)
     };
     frame.render_widget(Paragraph::new(line), area);
 }
@@ -114,16 +160,19 @@ mod tests {
     #[test]
     fn status_says_where_how_many_how_recent_and_the_alert_counts() {
         let app = fixtures::app(3, false);
-        let t = screen(&app, 100, 30);
+        let t = screen(&app, 150, 30);
         let top = lines(t.backend().buffer());
         assert!(
-            top[0].starts_with("ml-monitor  dir /data/incoming  ref /data/reference.csv"),
+            top[0].starts_with("CRITICAL since window_0001"),
             "{}",
             top[0]
         );
         assert!(top[0].trim_end().ends_with("20:05 UTC"), "{}", top[0]);
         assert!(
-            top[1].starts_with("LIVE  windows 3  last window_0003.csv 2m ago"),
+            top[1].starts_with(
+                "LIVE windows 3 last window_0003.csv 2m ago  \
+                 ml-monitor dir /data/incoming ref /data/reference.csv"
+            ),
             "{}",
             top[1]
         );
@@ -151,7 +200,10 @@ mod tests {
         let mut app = fixtures::app(1, false);
         let t = screen(&app, 80, 24);
         let footer = lines(t.backend().buffer()).pop().unwrap_or_default();
-        assert!(footer.starts_with("q quit  ? help  Tab focus"), "{footer}");
+        assert!(
+            footer.starts_with("q quit  ? help  Tab focus  Enter open  / search  y copy"),
+            "{footer}"
+        );
         app.handle(AppEvent::WatcherTrouble(
             "cannot read /data/incoming\u{1b}[2J".into(),
         ));

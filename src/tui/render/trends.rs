@@ -1,19 +1,25 @@
 //! Sparklines of the history (share of drifted features, classifier AUC, accuracy or R²,
 //! prediction mean), with the gauges underneath.
 //!
-//! Each metric is scaled to its own range (fixed where the metric has one, the visible data's
-//! otherwise), so a drop from 0.92 to 0.85 accuracy is visible rather than a flat line. Values
-//! a window lacks are drawn as gaps, not zeros.
+//! Every scale is written beside its label: fixed where the metric has one (drifted 0–100%,
+//! AUC 0.5–1, accuracy 0–1), so 0% drift draws nothing above the baseline and noise of ±0.01
+//! stays small; the visible data's range otherwise, labelled as such. A baseline runs under each
+//! sparkline and carries `↑` under the window where the current drift began; bars past their
+//! threshold are drawn in the alarm style and the threshold is named in the label. Values a
+//! window lacks are gaps, not zeros, and a metric no window has (AUC with the classifier off)
+//! gives its rows to the others.
 
 use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Sparkline};
+use ratatui::widgets::{Block, Sparkline, SparklineBar};
 use ratatui::Frame;
 
 use super::{gauges, pane};
 use crate::tui::app::App;
 use crate::tui::format;
 use crate::tui::model::WindowSummary;
+use crate::tui::theme::Theme;
 
 /// Sparkline bar heights run from 1 (lowest value seen) to this.
 const LEVELS: u64 = 8;
@@ -36,6 +42,61 @@ struct Metric {
     /// A line of its own under the label, when there is room (the estimate's band and
     /// thresholds).
     detail: Option<String>,
+    /// The alert threshold, and whether values below it (accuracy) or above it are bad.
+    threshold: Option<(f64, Bad)>,
+}
+
+/// Which side of a threshold raises the alert.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Bad {
+    Below,
+    Above,
+}
+
+impl Metric {
+    fn has_values(&self) -> bool {
+        self.values.iter().flatten().any(|v| v.is_finite())
+    }
+
+    fn is_bad(&self, value: Option<f64>) -> bool {
+        match (value.filter(|v| v.is_finite()), self.threshold) {
+            (Some(v), Some((t, Bad::Below))) => v < t,
+            (Some(v), Some((t, Bad::Above))) => v.abs() > t,
+            _ => false,
+        }
+    }
+
+    /// The scale and threshold as the label line shows them: `0–1 thr 0.7`.
+    fn scale_text(&self) -> String {
+        let visible = || {
+            self.values
+                .iter()
+                .flatten()
+                .copied()
+                .filter(|v| v.is_finite())
+        };
+        let mut text = match self.range {
+            Range::Fixed(lo, hi) if self.label == "drifted" => {
+                format!("{:.0}–{:.0}%", lo * 100.0, hi * 100.0)
+            }
+            Range::Fixed(lo, hi) => format!("{lo}–{hi}"),
+            Range::Data => {
+                let (lo, hi) = visible().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
+                    (a.min(v), b.max(v))
+                });
+                if lo.is_finite() {
+                    format!("{}–{}", format::number(Some(lo)), format::number(Some(hi)))
+                } else {
+                    String::new()
+                }
+            }
+        };
+        if let Some((t, bad)) = self.threshold {
+            let sign = if bad == Bad::Below { "<" } else { ">" };
+            text.push_str(&format!(" bad{sign}{}", format::number(Some(t))));
+        }
+        text
+    }
 }
 
 pub(super) fn render(frame: &mut Frame, area: Rect, app: &App) {
@@ -47,16 +108,37 @@ pub(super) fn render(frame: &mut Frame, area: Rect, app: &App) {
         Layout::vertical([Constraint::Min(0), Constraint::Length(2)]).areas(inner);
     gauges::render(frame, gauge_area, app);
 
-    let metrics = metrics(app.shown().history.iter().collect());
+    let history: Vec<&WindowSummary> = app.shown().history.iter().collect();
+    let began = drift_began(&history);
+    let all = metrics(history, app);
+    // Metrics no window has give their rows to the others (the drifted share always shows).
+    let metrics: Vec<&Metric> = all
+        .iter()
+        .enumerate()
+        .filter(|(i, m)| *i == 0 || m.has_values())
+        .map(|(_, m)| m)
+        .collect();
     let per = (metrics_area.height / metrics.len() as u16).max(1);
     let slots =
         Layout::vertical(metrics.iter().map(|_| Constraint::Length(per))).split(metrics_area);
     for (metric, slot) in metrics.iter().zip(slots.iter()) {
-        render_metric(frame, *slot, metric, app);
+        render_metric(frame, *slot, metric, began, app);
     }
 }
 
-fn metrics(history: Vec<&WindowSummary>) -> [Metric; 4] {
+/// Index in the history of the first window of the current drifting stretch (the newest
+/// window has drifted features and so did every window since this one).
+fn drift_began(history: &[&WindowSummary]) -> Option<usize> {
+    let drifting = |w: &&WindowSummary| w.drift_share.is_some_and(|s| s > 0.0);
+    if !history.last().is_some_and(drifting) {
+        return None;
+    }
+    let quiet_before = history.iter().rposition(|w| !drifting(w));
+    Some(quiet_before.map_or(0, |i| i + 1))
+}
+
+fn metrics(history: Vec<&WindowSummary>, app: &App) -> [Metric; 4] {
+    let thresholds = &app.options.thresholds;
     let headline_name = history
         .iter()
         .rev()
@@ -66,6 +148,10 @@ fn metrics(history: Vec<&WindowSummary>) -> [Metric; 4] {
         "accuracy" => ("accuracy", Range::Fixed(0.0, 1.0)),
         _ => ("R²", Range::Data),
     };
+    let quality_threshold = match headline_name {
+        "accuracy" => thresholds.accuracy,
+        _ => thresholds.r2_score,
+    };
     [
         Metric {
             label: "drifted",
@@ -74,6 +160,7 @@ fn metrics(history: Vec<&WindowSummary>) -> [Metric; 4] {
             show: format::percent,
             note: None,
             detail: None,
+            threshold: None,
         },
         Metric {
             label: "AUC",
@@ -82,8 +169,12 @@ fn metrics(history: Vec<&WindowSummary>) -> [Metric; 4] {
             show: format::number,
             note: None,
             detail: None,
+            threshold: None,
         },
-        quality(&history, headline_name, label, range),
+        Metric {
+            threshold: quality_threshold.map(|t| (t, Bad::Below)),
+            ..quality(&history, headline_name, label, range)
+        },
         Metric {
             label: "pred mean",
             values: history.iter().map(|w| w.prediction_mean).collect(),
@@ -91,6 +182,9 @@ fn metrics(history: Vec<&WindowSummary>) -> [Metric; 4] {
             show: format::number,
             note: None,
             detail: None,
+            threshold: thresholds
+                .prediction_mean_threshold
+                .map(|t| (t, Bad::Above)),
         },
     ]
 }
@@ -151,49 +245,105 @@ fn quality(
         show: format::number,
         note,
         detail,
+        threshold: None,
     }
 }
 
-fn render_metric(frame: &mut Frame, area: Rect, metric: &Metric, app: &App) {
+fn render_metric(frame: &mut Frame, area: Rect, metric: &Metric, began: Option<usize>, app: &App) {
     let theme = app.theme;
     let latest = metric.values.last().copied().flatten();
     let mut value = (metric.show)(latest);
     value.push_str(metric.note.as_deref().unwrap_or(""));
-    let label = Span::styled(metric.label, theme.heading());
-    if area.height >= 2 {
-        let [head, mut spark] =
-            Layout::vertical([Constraint::Length(1), Constraint::Min(0)]).areas(area);
-        if let (Some(detail), true) = (&metric.detail, area.height >= 3) {
+    let value_style = if metric.is_bad(latest) {
+        theme.alarm()
+    } else {
+        Style::new()
+    };
+    let scale = metric.scale_text();
+    let head_line = |width: u16| {
+        let room = usize::from(width).saturating_sub(value.chars().count() + 1);
+        let label = format!("{} {scale}", metric.label);
+        let label = format::fit(&label, room);
+        let pad = usize::from(width).saturating_sub(label.chars().count() + value.chars().count());
+        Line::from(vec![
+            Span::styled(label, theme.heading()),
+            Span::raw(" ".repeat(pad)),
+            Span::styled(value.clone(), value_style),
+        ])
+    };
+    if area.height >= 3 {
+        let [head, mut spark, base] = Layout::vertical([
+            Constraint::Length(1),
+            Constraint::Min(0),
+            Constraint::Length(1),
+        ])
+        .areas(area);
+        if let (Some(detail), true) = (&metric.detail, area.height >= 4) {
             let [line, rest] =
                 Layout::vertical([Constraint::Length(1), Constraint::Min(0)]).areas(spark);
             frame.render_widget(Line::from(detail.as_str()).right_aligned(), line);
             spark = rest;
         }
-        let [l, r] =
-            Layout::horizontal([Constraint::Min(0), Constraint::Length(value.len() as u16)])
-                .areas(head);
-        frame.render_widget(Line::from(label), l);
-        frame.render_widget(Line::from(value).right_aligned(), r);
+        frame.render_widget(head_line(head.width), head);
+        frame.render_widget(sparkline(metric, spark.width, app), spark);
+        frame.render_widget(baseline(metric, base.width, began, theme), base);
+    } else if area.height == 2 {
+        let [head, spark] = Layout::vertical([Constraint::Length(1); 2]).areas(area);
+        frame.render_widget(head_line(head.width), head);
         frame.render_widget(sparkline(metric, spark.width, app), spark);
     } else {
         let [l, s, r] = Layout::horizontal([
             Constraint::Length(10),
             Constraint::Min(0),
-            Constraint::Length(value.len() as u16 + 1),
+            Constraint::Length(value.chars().count() as u16 + 1),
         ])
         .areas(area);
-        frame.render_widget(Line::from(label), l);
+        frame.render_widget(Line::styled(metric.label, theme.heading()), l);
         frame.render_widget(sparkline(metric, s.width, app), s);
-        frame.render_widget(Line::from(value).right_aligned(), r);
+        frame.render_widget(Line::styled(value.clone(), value_style).right_aligned(), r);
     }
+}
+
+/// The axis under a sparkline: `─` under every window shown, `↑` under the one where the
+/// current drift began.
+fn baseline(metric: &Metric, width: u16, began: Option<usize>, theme: Theme) -> Line<'static> {
+    let skip = metric.values.len().saturating_sub(usize::from(width));
+    let shown = metric.values.len() - skip;
+    let mut text: String = (0..shown)
+        .map(|i| {
+            if began == Some(skip + i) {
+                '↑'
+            } else {
+                '─'
+            }
+        })
+        .collect();
+    if began.is_some_and(|b| b < skip) {
+        // Began before the visible stretch: say so at the left end.
+        text.replace_range(0..'─'.len_utf8(), "←");
+    }
+    Line::styled(text, theme.muted())
 }
 
 fn sparkline(metric: &Metric, width: u16, app: &App) -> Sparkline<'static> {
     let skip = metric.values.len().saturating_sub(usize::from(width));
     let visible = &metric.values[skip..];
+    let heights = scale(visible, metric.range);
+    let bars: Vec<SparklineBar> = heights
+        .iter()
+        .zip(visible)
+        .map(|(h, v)| {
+            let bar = SparklineBar::from(*h);
+            if metric.is_bad(*v) {
+                bar.style(app.theme.alarm())
+            } else {
+                bar
+            }
+        })
+        .collect();
     Sparkline::default()
         .block(Block::new())
-        .data(scale(visible, metric.range))
+        .data(bars)
         .max(LEVELS)
         .style(app.theme.trend())
 }
@@ -216,7 +366,12 @@ fn scale(values: &[Option<f64>], range: Range) -> Vec<Option<u64>> {
             } else {
                 0.5
             };
-            Some(1 + (share * (LEVELS - 1) as f64).round() as u64)
+            Some(match range {
+                // A fixed scale starts at its floor: the floor draws nothing above the baseline.
+                Range::Fixed(..) => (share * LEVELS as f64).round() as u64,
+                // The data's own range: its lowest value still shows as the lowest bar.
+                Range::Data => 1 + (share * (LEVELS - 1) as f64).round() as u64,
+            })
         })
         .collect()
 }
@@ -239,7 +394,7 @@ mod tests {
         ];
         assert_eq!(
             scale(&v, Range::Fixed(0.0, 1.0)),
-            vec![Some(1), None, Some(5), Some(8), None, Some(8)]
+            vec![Some(0), None, Some(4), Some(8), None, Some(8)]
         );
         assert_eq!(
             scale(&[Some(3.0), Some(3.0)], Range::Data),
@@ -262,7 +417,7 @@ mod tests {
         }
         // Window 6 does not drift: no feature drifted, the classifier sees little.
         assert!(shows(buffer, "0.0%"));
-        let drifted = find(buffer, "drifted").expect("label");
+        let drifted = find(buffer, "drifted 0–100%").expect("label");
         let bars: String = (drifted.y + 1..drifted.y + 4)
             .flat_map(|y| (drifted.x..drifted.x + 30).map(move |x| (x, y)))
             .map(|(x, y)| buffer[(x, y)].symbol().to_string())

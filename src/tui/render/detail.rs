@@ -1,0 +1,171 @@
+//! One incident (or, in the raw log, one alert) in full: the whole message wrapped, the value
+//! against its threshold, the detector(s), what it is about, the first and last window, and
+//! whether it was acknowledged. `h` opens the histogram of its feature.
+
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Wrap};
+use ratatui::Frame;
+
+use ml_monitor::monitoring::AlertKind;
+
+use super::pane;
+use crate::tui::app::{AlertView, App};
+use crate::tui::format;
+use crate::tui::sanitize::sanitize;
+use crate::tui::verdict;
+
+/// Label width, so the values line up.
+const LABEL: usize = 11;
+
+fn field(label: &str, value: String) -> Line<'static> {
+    Line::from(vec![
+        Span::raw(format!("{label:<LABEL$}")),
+        Span::raw(value),
+    ])
+}
+
+pub(super) fn render(frame: &mut Frame, area: Rect, app: &App) {
+    let theme = app.theme;
+    let (title, mut lines, feature) = match app.alert_view {
+        AlertView::Incidents => match app.selected_incident() {
+            Some(i) => {
+                let title = format!(" Incident {} · {} ", i.id, i.status.as_str());
+                let mut lines = vec![
+                    Line::from(vec![
+                        Span::styled(i.level.as_str(), theme.level(i.level)),
+                        Span::raw(format!(" {} · {}", i.kind.as_str(), verdict::condition(i))),
+                    ]),
+                    Line::raw(""),
+                    field("message", sanitize(&i.message).into_owned()),
+                    field("value", format::number(i.value)),
+                    field("threshold", threshold(i.threshold, i.kind, app)),
+                ];
+                let mut detectors: Vec<String> = i.detectors.clone();
+                if let Some(d) = &i.detector {
+                    if !detectors.contains(d) {
+                        detectors.insert(0, d.clone());
+                    }
+                }
+                if !detectors.is_empty() {
+                    lines.push(field(
+                        "detector",
+                        sanitize(&detectors.join(", ")).into_owned(),
+                    ));
+                }
+                for (label, value) in [
+                    ("feature", &i.feature),
+                    ("metric", &i.metric),
+                    ("file", &i.file),
+                ] {
+                    if let Some(v) = value {
+                        lines.push(field(label, sanitize(v).into_owned()));
+                    }
+                }
+                lines.push(field(
+                    "first",
+                    format!(
+                        "{} at {}",
+                        sanitize(&i.first_window),
+                        i.opened_at.format("%Y-%m-%d %H:%M:%S UTC")
+                    ),
+                ));
+                lines.push(field(
+                    "last",
+                    format!(
+                        "{} at {} · {} windows",
+                        sanitize(&i.last_window),
+                        i.updated_at.format("%Y-%m-%d %H:%M:%S UTC"),
+                        i.windows
+                    ),
+                ));
+                if let Some(resolved) = i.resolved_at {
+                    lines.push(field(
+                        "resolved",
+                        resolved.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
+                    ));
+                }
+                lines.push(field(
+                    "acked",
+                    if app.is_incident_acknowledged(i.id) {
+                        "yes".to_string()
+                    } else {
+                        "no (a acknowledges)".to_string()
+                    },
+                ));
+                (title, lines, i.feature.clone())
+            }
+            None => (" Incident ".to_string(), Vec::new(), None),
+        },
+        AlertView::Log => match app.selected_alert() {
+            Some(e) => {
+                let a = &e.alert;
+                let title = format!(" Alert · {} ", sanitize(&a.window));
+                let mut lines = vec![
+                    Line::from(vec![
+                        Span::styled(a.level.as_str(), theme.level(a.level)),
+                        Span::raw(format!(" {}", a.kind.as_str())),
+                    ]),
+                    Line::raw(""),
+                    field("message", sanitize(&a.message).into_owned()),
+                    field("value", format::number(a.value)),
+                    field("threshold", threshold(a.threshold, a.kind, app)),
+                ];
+                for (label, value) in [
+                    ("detector", &a.detector),
+                    ("feature", &a.feature),
+                    ("metric", &a.metric),
+                ] {
+                    if let Some(v) = value {
+                        lines.push(field(label, sanitize(v).into_owned()));
+                    }
+                }
+                lines.push(field(
+                    "window",
+                    format!(
+                        "{} at {}",
+                        sanitize(&a.window),
+                        a.timestamp.format("%Y-%m-%d %H:%M:%S UTC")
+                    ),
+                ));
+                lines.push(field(
+                    "acked",
+                    if app.is_acknowledged(&e.key) {
+                        "yes".to_string()
+                    } else {
+                        "no (a acknowledges)".to_string()
+                    },
+                ));
+                (title, lines, a.feature.clone())
+            }
+            None => (" Alert ".to_string(), Vec::new(), None),
+        },
+    };
+    lines.push(Line::raw(""));
+    let mut keys = String::new();
+    if let Some(f) = feature {
+        keys.push_str(&format!("h histogram of {} · ", sanitize(&f)));
+    }
+    keys.push_str("Up/Down next · y copy JSON · Esc back");
+    lines.push(Line::styled(keys, theme.muted()));
+    let block = pane(Line::from(title), true, theme);
+    frame.render_widget(
+        Paragraph::new(lines)
+            .block(block)
+            .wrap(Wrap { trim: false }),
+        area,
+    );
+}
+
+/// The threshold crossed; for drift, which the tests decide per feature, the tests' own.
+fn threshold(t: Option<f64>, kind: AlertKind, app: &App) -> String {
+    let d = &app.options.drift;
+    match (t, kind) {
+        (Some(_), _) => format::number(t),
+        (None, AlertKind::DataDrift) => format!(
+            "per test: p adj < {} · PSI > {} · W > {}",
+            d.alpha, d.psi_threshold, d.wasserstein_threshold
+        ),
+        (None, _) => "none".to_string(),
+    }
+}
