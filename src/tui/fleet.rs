@@ -147,6 +147,7 @@ impl Screen for Fleet {
                     redraw: outcome.redraw && shown,
                     quit: outcome.quit,
                     command: None,
+                    copy: None,
                 }
             }
             AppEvent::Key(key) => match self.open {

@@ -90,7 +90,8 @@ fn enter_opens_the_selected_model_and_esc_returns_to_the_list() {
     assert_eq!(fleet.selected, 1);
     assert!(fleet.handle(key(KeyCode::Enter)).redraw);
     assert_eq!(fleet.open, Some(1));
-    let t = draw(&fleet, 80, 24);
+    // The where-part of the status line takes what room is left, so look wide.
+    let t = draw(&fleet, 160, 40);
     assert!(shows(t.backend().buffer(), "dir /data/incoming"));
     // Esc first closes what the model's screen has open (its help), then leaves it.
     fleet.handle(key(KeyCode::Char('?')));
@@ -190,12 +191,13 @@ fn the_status_line_names_the_configuration_in_use() {
     let mut options = fixtures::options(false);
     options.config = Some("/data/.ml-monitor/config.toml".into());
     let mut app = App::new(options, Vec::new(), HashSet::new(), fixtures::now());
-    app.handle(AppEvent::Resize(120, 40));
-    let t = super::render::testing::screen(&app, 120, 40);
+    // The where-part of the status line takes what room is left (cut with `…`), so look wide.
+    app.handle(AppEvent::Resize(180, 40));
+    let t = super::render::testing::screen(&app, 180, 40);
     assert!(shows(
         t.backend().buffer(),
         "cfg /data/.ml-monitor/config.toml"
     ));
-    let plain = super::render::testing::screen(&fixtures::app(1, false), 120, 40);
+    let plain = super::render::testing::screen(&fixtures::app(1, false), 180, 40);
     assert!(!shows(plain.backend().buffer(), "cfg "));
 }

@@ -30,6 +30,7 @@ mod demo_tests;
 mod fixtures;
 #[cfg(test)]
 mod fleet_tests;
+#[cfg(test)]
 mod oncall_tests;
 #[cfg(test)]
 mod screen_tests;
