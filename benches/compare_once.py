@@ -15,6 +15,13 @@ back to back and were twice as slow with a 3 s gap).
     python3 benches/compare_once.py --data DIR --python benches/baseline_scipy.py BIN
 
 DIR holds reference.csv and current.csv (`benches/gen_workload.py --out DIR`).
+
+`--formats csv,parquet,csv.gz` times each build on DIR/reference.EXT and DIR/current.EXT in each
+format (`gen_workload.py --parquet --gzip` writes them); the baseline is the first build on the
+first format. `--memory` first runs each command once under `/usr/bin/time -v` and prints its
+peak resident memory.
+
+    python3 benches/compare_once.py --data DIR --formats csv,parquet --memory target/release/ml-monitor
 """
 
 import argparse
@@ -33,14 +40,17 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=30)
     parser.add_argument("--gap", type=float, default=0.0, help="seconds to sleep before each run")
     parser.add_argument("--python", help="also time this anchor script (pandas + scipy)")
+    parser.add_argument("--formats", default="csv", help="comma-separated: csv, parquet, csv.gz")
+    parser.add_argument("--memory", action="store_true", help="print each command's peak RSS")
     args = parser.parse_args()
 
-    current = os.path.join(args.data, "current.csv")
-    reference = os.path.join(args.data, "reference.csv")
-    commands = {
-        f"{i}:{os.path.basename(b)}": [b, "watch", current, "--reference", reference, "--once"]
-        for i, b in enumerate(args.binaries)
-    }
+    commands = {}
+    for ext in args.formats.split(","):
+        current = os.path.join(args.data, f"current.{ext}")
+        reference = os.path.join(args.data, f"reference.{ext}")
+        for i, b in enumerate(args.binaries):
+            name = f"{i}:{os.path.basename(b)}" + (f" {ext}" if args.formats != "csv" else "")
+            commands[name] = [b, "watch", current, "--reference", reference, "--once"]
     if args.python:
         commands["python"] = [sys.executable, args.python, "--data", args.data]
 
@@ -55,6 +65,15 @@ def main() -> int:
 
     for command in commands.values():  # warm the page cache
         run(command)
+    if args.memory:
+        for name, command in commands.items():
+            done = subprocess.run(["/usr/bin/time", "-v"] + command, stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.PIPE, text=True)
+            peak = next((line.split(":")[1].strip() for line in done.stderr.splitlines()
+                         if "Maximum resident set size" in line), "?")
+            wall = next((line.split("):")[1].strip() for line in done.stderr.splitlines()
+                         if "Elapsed (wall clock)" in line), "?")
+            print(f"{name:28s} peak RSS {peak} kB  wall {wall}")
     times = {name: [] for name in commands}
     for _ in range(args.rounds):
         order = list(commands)

@@ -19,6 +19,11 @@ DIR/truth.json records the parameters and which features drift.
 
     python3 benches/gen_workload.py --rows 100000 --features 20 --out /tmp/wl --seed 42
 
+`--parquet` also writes DIR/reference.parquet and DIR/current.parquet (pyarrow, snappy, one
+row group per 200,000 rows) and `--gzip` DIR/reference.csv.gz and DIR/current.csv.gz: the same
+values as the CSV files (pandas writes each double's shortest round-trip text), for
+`compare_once.py --formats`. Those need pyarrow (`pip install pyarrow`).
+
 Needs numpy and pandas (`pip install numpy pandas`). The figures in the README use 100,000 x 20.
 """
 import argparse
@@ -89,8 +94,13 @@ def sample(rng, p, n, drift):
     return x
 
 
-def write(path, rows, params, weights, bias, rng, drift):
+def write(path, rows, params, weights, bias, rng, drift, parquet=False, gz=False):
     n_features = len(params)
+    writer = None
+    zipped = None
+    if gz:
+        import gzip
+        zipped = gzip.open(path + ".gz", "wt", compresslevel=6)
     names = [f"f{i}" for i in range(n_features)]
     means = np.array([p["mean"] for p in params])
     stds = np.array([p["std"] for p in params])
@@ -103,7 +113,21 @@ def write(path, rows, params, weights, bias, rng, drift):
         frame["prediction"] = prediction
         frame["target"] = (rng.random(m) < prediction).astype(np.int64)
         frame.to_csv(path, mode="w" if written == 0 else "a", header=written == 0, index=False)
+        if zipped is not None:
+            frame.to_csv(zipped, header=written == 0, index=False)
+        if parquet:
+            import pyarrow as pa
+            import pyarrow.parquet as pq
+            table = pa.Table.from_pandas(frame, preserve_index=False)
+            if writer is None:
+                writer = pq.ParquetWriter(path[: -len(".csv")] + ".parquet", table.schema,
+                                          compression="snappy")
+            writer.write_table(table, row_group_size=CHUNK_ROWS)
         written += m
+    if writer is not None:
+        writer.close()
+    if zipped is not None:
+        zipped.close()
 
 
 def main():
@@ -112,14 +136,16 @@ def main():
     parser.add_argument("--features", type=int, default=20)
     parser.add_argument("--out", required=True)
     parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--parquet", action="store_true", help="also write .parquet twins")
+    parser.add_argument("--gzip", action="store_true", help="also write .csv.gz twins")
     args = parser.parse_args()
     os.makedirs(args.out, exist_ok=True)
     params, weights, bias = parameters(args.features)
     drift = drifting(args.features)
     write(os.path.join(args.out, "reference.csv"), args.rows, params, weights, bias,
-          np.random.default_rng(args.seed), {})
+          np.random.default_rng(args.seed), {}, args.parquet, args.gzip)
     write(os.path.join(args.out, "current.csv"), args.rows, params, weights, bias,
-          np.random.default_rng(args.seed + 1), drift)
+          np.random.default_rng(args.seed + 1), drift, args.parquet, args.gzip)
     with open(os.path.join(args.out, "truth.json"), "w") as fh:
         json.dump(dict(rows=args.rows, features=args.features, seed=args.seed,
                        drifted={f"f{i}": d for i, d in drift.items()},

@@ -222,6 +222,9 @@ pub struct GenerateArgs {
     /// First drifting window (1-based).
     #[arg(long, default_value_t = 4)]
     pub drift_start: usize,
+    /// File format: csv, csv.gz or parquet.
+    #[arg(long, default_value = "csv")]
+    pub format: ml_monitor::data::Format,
 }
 
 #[derive(Debug, Args)]

@@ -76,6 +76,8 @@ pub struct Pipeline {
     /// File bytes, kept from window to window: a fresh 30 MB buffer per window costs
     /// thousands of page faults.
     bytes: FileBytes,
+    /// Limits on decoding a window (`--max-window-bytes`).
+    read: data::ReadOptions,
     /// A window parsed ahead (see `new`), with its path.
     prefetched: Option<(PathBuf, Result<DataWindow, data::DataError>)>,
     /// Where incident changes are delivered, when sinks are configured.
@@ -93,6 +95,8 @@ impl Pipeline {
         let histograms = plan.histograms;
         let first = plan.prefetch.as_deref();
         let Load { access, max_bytes } = plan.load;
+        // The same cap on what a compressed or Parquet file decodes to.
+        let read = data::ReadOptions { max_bytes };
         // Nothing reads the monitor's own result history here (the views get each result as
         // it is made, the history database keeps them): keep none.
         let mut builder = ModelMonitor::builder(config.clone()).history_limit(0);
@@ -105,7 +109,7 @@ impl Pipeline {
                 let mut bytes = FileBytes::new(access).with_limit(max_bytes);
                 let (reference, schema) = bytes
                     .load(path)
-                    .and_then(|b| data::parse_reference(path, b, &config.columns))
+                    .and_then(|b| data::parse_reference_with(path, b, &config.columns, &read))
                     .with_context(|| format!("reference {} cannot be used", path.display()))?;
                 // The reference's bytes are done with: a mapping would hold its pages.
                 bytes.release();
@@ -126,7 +130,7 @@ impl Pipeline {
                             let window = FileBytes::new(access)
                                 .with_limit(max_bytes)
                                 .load(p)
-                                .and_then(|b| data::parse_window(p, b, &schema));
+                                .and_then(|b| data::parse_window_with(p, b, &schema, &read));
                             (p.to_path_buf(), window)
                         })
                     },
@@ -140,6 +144,7 @@ impl Pipeline {
                     reference,
                     history,
                     bytes,
+                    read,
                     prefetched,
                     delivery,
                 }
@@ -160,6 +165,7 @@ impl Pipeline {
                     reference: None,
                     history,
                     bytes: FileBytes::new(access).with_limit(max_bytes),
+                    read,
                     prefetched: None,
                     delivery,
                 }
@@ -256,7 +262,7 @@ impl Pipeline {
             _ => self
                 .bytes
                 .load(path)
-                .and_then(|b| data::parse_window(path, b, &self.schema)),
+                .and_then(|b| data::parse_window_with(path, b, &self.schema, &self.read)),
         };
         let (result, histograms) = match window {
             Ok(window) => {

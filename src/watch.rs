@@ -27,8 +27,9 @@
 //! The directory is canonicalised once at start: notify reports absolute paths, and a relative
 //! directory would match none of them.
 //!
-//! Only direct children of the directory are considered, and only `*.csv` (any case) — so
-//! dot-directories such as `.ml-monitor/` are never entered, and stray notes or logs are ignored.
+//! Only direct children of the directory are considered, and only `*.csv`, `*.csv.gz` and
+//! `*.parquet` (any case; see `ml_monitor::data::Format`) — so dot-directories such as
+//! `.ml-monitor/` are never entered, and stray notes or logs are ignored.
 
 use std::collections::{HashMap, HashSet};
 use std::ffi::{OsStr, OsString};
@@ -39,6 +40,7 @@ use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant, SystemTime};
 
+use ml_monitor::data::Format;
 use notify::event::{AccessKind, AccessMode, ModifyKind, RenameMode};
 use notify::{Event, EventKind, RecommendedWatcher, RecursiveMode, Watcher as _};
 
@@ -95,8 +97,8 @@ pub enum WatchError {
     Thread(io::Error),
 }
 
-/// Whether `path` names a data window: a regular file (symlinks followed) called `*.csv` (any
-/// case), not hidden (`.name`), not a temporary `*.tmp` / `*.part`.
+/// Whether `path` names a data window: a regular file (symlinks followed) called `*.csv`,
+/// `*.csv.gz` or `*.parquet` (any case), not hidden (`.name`), not a temporary `*.tmp` / `*.part`.
 ///
 /// Only the file name is checked: the watcher never descends into sub-directories, which is how
 /// files inside dot-directories stay out.
@@ -106,11 +108,13 @@ pub fn is_candidate(path: &Path) -> bool {
 }
 
 fn is_window_name(name: &OsStr) -> bool {
-    let name = name.to_string_lossy().to_ascii_lowercase();
-    !name.starts_with('.')
-        && !name.ends_with(".tmp")
-        && !name.ends_with(".part")
-        && name.ends_with(".csv")
+    let lower = name.to_string_lossy().to_ascii_lowercase();
+    // `*.csv`, `*.csv.gz`, `*.parquet`; `*.profile.parquet` is a profile, not a window (the
+    // format function says no to it).
+    !lower.starts_with('.')
+        && !lower.ends_with(".tmp")
+        && !lower.ends_with(".part")
+        && Format::of_name(name).is_some()
 }
 
 /// The window files in `dir` now, in name order, without those in `ignore`.
@@ -313,21 +317,43 @@ fn full_stamp(meta: &fs::Metadata) -> (Stamp, i64, i64) {
     (stamp_of(meta), 0, 0)
 }
 
-/// Whether the file holds a data row: something other than line breaks after its first line.
-/// Only the start of the file is read (at most 1 MiB); when in doubt, yes.
+/// Whether the file holds a data row: something other than line breaks after its first line
+/// (of the inflated text, for gzip). Only the start of the file is read (at most 1 MiB); when
+/// in doubt, yes. A Parquet file is complete once its footer is there: it ends in `PAR1`.
 fn has_data_row(path: &Path) -> bool {
     use std::io::Read;
     let Ok(file) = fs::File::open(path) else {
         return true;
     };
     let mut head = Vec::new();
-    if file.take(1 << 20).read_to_end(&mut head).is_err() {
-        return true;
+    match Format::of(path) {
+        Some(Format::Parquet) => return has_parquet_footer(file),
+        Some(Format::CsvGz) => {
+            // A gzip stream cut short still inflates up to where it stops.
+            let mut inflated = flate2::read::MultiGzDecoder::new(file).take(1 << 20);
+            let _ = inflated.read_to_end(&mut head);
+        }
+        _ => {
+            if file.take(1 << 20).read_to_end(&mut head).is_err() {
+                return true;
+            }
+        }
     }
     match memchr::memchr(b'\n', &head) {
         Some(end) => head[end + 1..].iter().any(|b| !b.is_ascii_whitespace()),
         None => head.len() == 1 << 20,
     }
+}
+
+/// Whether a Parquet file ends in its footer's magic bytes (a file being written does not yet).
+fn has_parquet_footer(mut file: fs::File) -> bool {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut tail = [0u8; 4];
+    let len = file.metadata().map_or(0, |m| m.len());
+    len >= 12
+        && file.seek(SeekFrom::End(-4)).is_ok()
+        && file.read_exact(&mut tail).is_ok()
+        && &tail == b"PAR1"
 }
 
 struct State {

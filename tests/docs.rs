@@ -51,6 +51,9 @@ fn every_detector_alert_kind_and_error_kind_is_documented() {
         "malformed",
         "no_features",
         "unknown_feature",
+        "corrupt",
+        "unsupported_type",
+        "type_mismatch",
         "model",
         "drift",
     ] {

@@ -17,11 +17,12 @@ pub fn run(args: &GenerateArgs) -> anyhow::Result<ExitCode> {
         drift_start: args.drift_start,
     });
     let files = generator
-        .write_all(&args.out)
+        .write_all_as(&args.out, args.format)
         .map_err(|e| anyhow::anyhow!("{}: {e}", args.out.display()))?;
     eprintln!(
-        "wrote {} files to {} (scenario {}, drift from window {})",
+        "wrote {} {} files to {} (scenario {}, drift from window {})",
         files.len(),
+        args.format,
         args.out.display(),
         args.scenario,
         args.drift_start

@@ -310,6 +310,98 @@ impl Builder<'_> {
         }
     }
 
+    /// Whether this builder makes a categorical column.
+    pub(super) fn is_categorical(&self) -> bool {
+        matches!(self, Builder::Categorical { .. })
+    }
+
+    /// Pushes a number read from a typed (Parquet) column, classified as the same number
+    /// written as CSV text would be: NaN is missing, an infinity invalid, both stored as NaN.
+    /// A categorical builder only counts it (the reader never plans that).
+    #[inline]
+    pub(super) fn push_number(&mut self, v: f64) {
+        match self {
+            Builder::Numeric {
+                out,
+                len,
+                missing,
+                invalid,
+                ..
+            } => {
+                if v.is_finite() {
+                    put(out, len, v);
+                } else {
+                    if v.is_nan() {
+                        *missing += 1;
+                    } else {
+                        *invalid += 1;
+                    }
+                    put(out, len, f64::NAN);
+                }
+            }
+            Builder::Categorical { out, len, .. } => put(out, len, MISSING_CODE),
+            Builder::Skip => {}
+        }
+    }
+
+    /// Pushes a null (a missing value) from a typed column.
+    #[inline]
+    pub(super) fn push_null(&mut self) {
+        match self {
+            Builder::Numeric {
+                out, len, missing, ..
+            } => {
+                *missing += 1;
+                put(out, len, f64::NAN);
+            }
+            Builder::Categorical {
+                out, len, missing, ..
+            } => {
+                *missing += 1;
+                put(out, len, MISSING_CODE);
+            }
+            Builder::Skip => {}
+        }
+    }
+
+    /// The code `cell` gets in this builder's dictionary (added when new), as [`Builder::push`]
+    /// would give it, or [`MISSING_CODE`] for a missing-value spelling. Nothing is pushed:
+    /// a dictionary-encoded column codes each distinct value once, then pushes codes.
+    #[inline]
+    pub(super) fn code_of(&mut self, cell: &[u8]) -> u32 {
+        let Builder::Categorical {
+            index, dictionary, ..
+        } = self
+        else {
+            return MISSING_CODE;
+        };
+        let cell = cell.trim_ascii();
+        if is_missing_token(cell) {
+            MISSING_CODE
+        } else if let Some(&code) = index.get(cell) {
+            code
+        } else {
+            let code = dictionary.len() as u32;
+            dictionary.push(cell.to_vec());
+            index.insert(cell.to_vec(), code);
+            code
+        }
+    }
+
+    /// Pushes a code from [`Builder::code_of`].
+    #[inline]
+    pub(super) fn push_code(&mut self, code: u32) {
+        if let Builder::Categorical {
+            out, len, missing, ..
+        } = self
+        {
+            if code == MISSING_CODE {
+                *missing += 1;
+            }
+            put(out, len, code);
+        }
+    }
+
     /// Pushes the cell starting at `chunk[start]` and returns where it ends: the index of the
     /// `,` or `\n` after it, or `chunk.len()`. Same result as [`Builder::push`] of the cell.
     #[inline]

@@ -16,6 +16,12 @@ pub enum DataErrorKind {
     Malformed,
     NoFeatures,
     UnknownFeature,
+    /// A compressed or Parquet file that does not decode.
+    Corrupt,
+    /// A column of a type the monitor cannot use (nested, binary).
+    UnsupportedType,
+    /// A column whose type disagrees with the reference's (numeric vs string).
+    TypeMismatch,
     /// A kind this build does not know (read from a newer history).
     #[serde(other)]
     Other,
@@ -34,6 +40,9 @@ impl DataErrorKind {
             DataErrorKind::Malformed => "malformed",
             DataErrorKind::NoFeatures => "no_features",
             DataErrorKind::UnknownFeature => "unknown_feature",
+            DataErrorKind::Corrupt => "corrupt",
+            DataErrorKind::UnsupportedType => "unsupported_type",
+            DataErrorKind::TypeMismatch => "type_mismatch",
             DataErrorKind::Other => "other",
         }
     }
@@ -73,6 +82,25 @@ pub enum DataError {
     NoFeatures { file: PathBuf },
     #[error("{file}: configured feature \"{column}\" is not in the header")]
     UnknownFeature { file: PathBuf, column: String },
+    #[error("{file}: corrupt {format} file: {message}")]
+    Corrupt {
+        file: PathBuf,
+        format: &'static str,
+        message: String,
+    },
+    #[error("{file}: column \"{column}\" has type {data_type}, which the monitor cannot use; exclude it ([columns] exclude)")]
+    UnsupportedType {
+        file: PathBuf,
+        column: String,
+        data_type: String,
+    },
+    #[error("{file}: column \"{column}\" is {found} where {expected} is expected")]
+    TypeMismatch {
+        file: PathBuf,
+        column: String,
+        expected: String,
+        found: String,
+    },
 }
 
 impl DataError {
@@ -87,7 +115,10 @@ impl DataError {
             | DataError::MissingColumn { file, .. }
             | DataError::Malformed { file, .. }
             | DataError::NoFeatures { file }
-            | DataError::UnknownFeature { file, .. } => file,
+            | DataError::UnknownFeature { file, .. }
+            | DataError::Corrupt { file, .. }
+            | DataError::UnsupportedType { file, .. }
+            | DataError::TypeMismatch { file, .. } => file,
         }
     }
 
@@ -105,7 +136,9 @@ impl DataError {
         match self {
             DataError::DuplicateHeader { column, .. }
             | DataError::MissingColumn { column, .. }
-            | DataError::UnknownFeature { column, .. } => Some(column),
+            | DataError::UnknownFeature { column, .. }
+            | DataError::UnsupportedType { column, .. }
+            | DataError::TypeMismatch { column, .. } => Some(column),
             _ => None,
         }
     }
@@ -122,6 +155,9 @@ impl DataError {
             DataError::Malformed { .. } => DataErrorKind::Malformed,
             DataError::NoFeatures { .. } => DataErrorKind::NoFeatures,
             DataError::UnknownFeature { .. } => DataErrorKind::UnknownFeature,
+            DataError::Corrupt { .. } => DataErrorKind::Corrupt,
+            DataError::UnsupportedType { .. } => DataErrorKind::UnsupportedType,
+            DataError::TypeMismatch { .. } => DataErrorKind::TypeMismatch,
         }
     }
 }

@@ -1,4 +1,4 @@
-//! Data windows: CSV files turned into typed columns.
+//! Data windows: CSV, gzipped CSV and Parquet files turned into typed columns.
 //!
 //! A window is parsed once into columns (`f64` for numeric features, dictionary codes for
 //! categorical ones) so every detector reads contiguous memory and no per-cell `String` survives
@@ -8,16 +8,28 @@
 mod builder;
 mod error;
 mod file;
+mod format;
+mod gzip;
 mod number;
+mod parquet;
+mod parquet_types;
+mod parquet_write;
 mod reader;
 mod scan;
 mod schema;
+mod table;
 mod window;
 
 pub use error::{DataError, DataErrorKind};
 pub use file::read_file_into;
-pub use reader::{parse_reference, parse_window, read_reference, read_window};
+pub use format::Format;
+pub use parquet_write::window_to_parquet;
+pub use reader::{
+    parse_reference, parse_reference_with, parse_window, parse_window_with, read_reference,
+    read_window,
+};
 pub use schema::{ColumnRoles, FeatureKind, FeatureSpec, Schema};
+pub use table::ReadOptions;
 pub use window::{Column, ColumnData, DataWindow, MISSING_CODE};
 
 /// Whether a raw cell is one of the missing-value spellings: empty, `NA`, `NaN`, `null`

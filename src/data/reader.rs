@@ -1,26 +1,31 @@
-//! CSV bytes to a [`DataWindow`]: the header against the column roles (reference) or the
+//! A file's bytes to a [`DataWindow`]: the header against the column roles (reference) or the
 //! schema (windows), each column's type, and the window assembled from the scanned columns.
-//! The scanning itself, the part that costs, is `scan.rs`.
+//! The format (CSV, gzip, Parquet; see `format.rs`) is decoded behind `table.rs`; the scanning
+//! itself, the part that costs, is `scan.rs` for CSV and `parquet.rs` for Parquet.
 
 use std::collections::HashMap;
 use std::path::Path;
 
 use super::builder::{Built, Plan};
 use super::error::DataError;
-use super::scan::RawTable;
 use super::schema::{ColumnRoles, FeatureKind, FeatureSpec, Schema};
+use super::table::{Decoded, ReadOptions, Table};
 use super::window::{Column, DataWindow};
 
 /// Reads the reference file: infers each feature's type and returns the window and its schema.
+/// The format is chosen by the file name (`*.csv`, `*.csv.gz`, `*.parquet`; CSV otherwise).
 pub fn read_reference(path: &Path, roles: &ColumnRoles) -> Result<(DataWindow, Schema), DataError> {
-    let bytes = read_file(path)?;
-    parse_reference(path, &bytes, roles)
+    let options = ReadOptions::default();
+    let decoded = Decoded::owned(path, read_file(path)?, &options)?;
+    reference_from(path, &decoded, roles, &options)
 }
 
-/// Reads a window file against the reference's schema.
+/// Reads a window file against the reference's schema (format by file name, as
+/// [`read_reference`]).
 pub fn read_window(path: &Path, schema: &Schema) -> Result<DataWindow, DataError> {
-    let bytes = read_file(path)?;
-    parse_window(path, &bytes, schema)
+    let options = ReadOptions::default();
+    let decoded = Decoded::owned(path, read_file(path)?, &options)?;
+    window_from(path, &decoded, schema, &options)
 }
 
 fn read_file(path: &Path) -> Result<Vec<u8>, DataError> {
@@ -29,13 +34,33 @@ fn read_file(path: &Path) -> Result<Vec<u8>, DataError> {
     Ok(bytes)
 }
 
-/// Parses reference CSV bytes (`file` names them in errors).
+/// Parses a reference file's bytes (`file` names them in errors and, by its extension, their
+/// format).
 pub fn parse_reference(
     file: &Path,
     bytes: &[u8],
     roles: &ColumnRoles,
 ) -> Result<(DataWindow, Schema), DataError> {
-    let mut table = RawTable::new(file, bytes)?;
+    parse_reference_with(file, bytes, roles, &ReadOptions::default())
+}
+
+/// [`parse_reference`] with limits.
+pub fn parse_reference_with(
+    file: &Path,
+    bytes: &[u8],
+    roles: &ColumnRoles,
+    options: &ReadOptions,
+) -> Result<(DataWindow, Schema), DataError> {
+    reference_from(file, &Decoded::new(file, bytes, options)?, roles, options)
+}
+
+fn reference_from(
+    file: &Path,
+    decoded: &Decoded,
+    roles: &ColumnRoles,
+    options: &ReadOptions,
+) -> Result<(DataWindow, Schema), DataError> {
+    let mut table = Table::new(file, decoded, options)?;
     let header = table.header()?;
     for wanted in &roles.features {
         if !header.iter().any(|h| h == wanted) {
@@ -60,7 +85,14 @@ pub fn parse_reference(
             }
         })
         .collect();
-    if !plan.contains(&Plan::Infer) {
+    table.refine(&header, &mut plan, |name| {
+        roles.features.iter().any(|f| f == name)
+    })?;
+    if !plan
+        .iter()
+        .zip(&header)
+        .any(|(p, name)| *p != Plan::Skip && roles.is_feature(name))
+    {
         return Err(DataError::NoFeatures {
             file: file.to_path_buf(),
         });
@@ -106,7 +138,7 @@ pub fn parse_reference(
     for (i, name) in header.iter().enumerate() {
         match plan[i] {
             Plan::Skip => extra.push(name.clone()),
-            Plan::Infer | Plan::Categorical if roles.is_feature(name) => {
+            Plan::Infer | Plan::Numeric | Plan::Categorical if roles.is_feature(name) => {
                 if let Some(c) = columns.remove(name) {
                     features.push(c);
                 }
@@ -128,14 +160,34 @@ pub fn parse_reference(
         has_target: target.is_some(),
         predicted_label: roles.predicted_label.clone(),
     };
-    let mut window = assemble(file, features, prediction, target, extra, table.rows)?;
+    let mut window = assemble(file, features, prediction, target, extra, table.rows())?;
     window.predicted_label = predicted_label;
     Ok((window, schema))
 }
 
-/// Parses window CSV bytes against a schema (`file` names them in errors).
+/// Parses a window file's bytes against a schema (`file` names them in errors and, by its
+/// extension, their format).
 pub fn parse_window(file: &Path, bytes: &[u8], schema: &Schema) -> Result<DataWindow, DataError> {
-    let mut table = RawTable::new(file, bytes)?;
+    parse_window_with(file, bytes, schema, &ReadOptions::default())
+}
+
+/// [`parse_window`] with limits.
+pub fn parse_window_with(
+    file: &Path,
+    bytes: &[u8],
+    schema: &Schema,
+    options: &ReadOptions,
+) -> Result<DataWindow, DataError> {
+    window_from(file, &Decoded::new(file, bytes, options)?, schema, options)
+}
+
+fn window_from(
+    file: &Path,
+    decoded: &Decoded,
+    schema: &Schema,
+    options: &ReadOptions,
+) -> Result<DataWindow, DataError> {
+    let mut table = Table::new(file, decoded, options)?;
     let header = table.header()?;
     let mut plan = vec![Plan::Skip; header.len()];
     for spec in &schema.features {
@@ -158,6 +210,7 @@ pub fn parse_window(file: &Path, bytes: &[u8], schema: &Schema) -> Result<DataWi
             plan[i] = Plan::Numeric;
         }
     }
+    table.refine(&header, &mut plan, |_| true)?;
     let built = table.parse(&plan)?;
     let extra: Vec<String> = header
         .iter()
@@ -177,7 +230,7 @@ pub fn parse_window(file: &Path, bytes: &[u8], schema: &Schema) -> Result<DataWi
         .predicted_label
         .as_ref()
         .and_then(|n| columns.remove(n));
-    let mut window = assemble(file, features, prediction, target, extra, table.rows)?;
+    let mut window = assemble(file, features, prediction, target, extra, table.rows())?;
     window.predicted_label = predicted_label;
     Ok(window)
 }

@@ -33,6 +33,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
+use crate::data::{self, Format};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use rand_distr::{Exp1, StandardNormal};
@@ -329,10 +330,27 @@ impl Generator {
     /// Writes the reference and windows `1..=windows` into `dir`, returning their paths in that
     /// order.
     pub fn write_all(&self, dir: &Path) -> io::Result<Vec<PathBuf>> {
+        self.write_all_as(dir, Format::Csv)
+    }
+
+    /// [`Generator::write_all`] in a file format: `reference.csv` / `window_0001.csv`,
+    /// `.csv.gz` (gzip) or `.parquet` (snappy; numbers as doubles, categories as strings). The
+    /// same data in each: the Parquet columns are the CSV read back, so every format gives the
+    /// monitor the same numbers.
+    pub fn write_all_as(&self, dir: &Path, format: Format) -> io::Result<Vec<PathBuf>> {
         let mut paths = Vec::with_capacity(self.config.windows + 1);
-        paths.push(self.write_reference(dir)?);
+        let stem = REFERENCE_FILE_NAME.trim_end_matches(".csv");
+        paths.push(write_atomically(
+            dir,
+            &format!("{stem}.{}", format.extension()),
+            &encode(&self.reference_csv(), format)?,
+        )?);
         for window in 1..=self.config.windows {
-            paths.push(self.write_window(dir, window)?);
+            paths.push(write_atomically(
+                dir,
+                &format!("window_{window:04}.{}", format.extension()),
+                &encode(&self.window_csv(window), format)?,
+            )?);
         }
         Ok(paths)
     }
@@ -529,6 +547,30 @@ fn push_uint(out: &mut Vec<u8>, mut n: u64) {
         }
     }
     out.extend_from_slice(&digits[i..]);
+}
+
+/// CSV bytes in `format`.
+fn encode(csv: &[u8], format: Format) -> io::Result<Vec<u8>> {
+    match format {
+        Format::Csv => Ok(csv.to_vec()),
+        Format::CsvGz => {
+            use std::io::Write;
+            let mut encoder =
+                flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+            encoder.write_all(csv)?;
+            encoder.finish()
+        }
+        Format::Parquet => {
+            let invalid = |e: String| io::Error::new(io::ErrorKind::InvalidData, e);
+            let (window, _) = data::parse_reference(
+                Path::new("generated.csv"),
+                csv,
+                &data::ColumnRoles::default(),
+            )
+            .map_err(|e| invalid(e.to_string()))?;
+            data::window_to_parquet(&window).map_err(invalid)
+        }
+    }
 }
 
 /// Writes `bytes` to `dir/.name.tmp`, then renames it to `dir/name`.

@@ -397,3 +397,42 @@ fn spawn_fails_on_a_missing_directory_or_a_file() {
     let not_dir = spawn(file, fast(), never, |_| true);
     assert!(matches!(not_dir, Err(WatchError::NotADirectory { .. })));
 }
+
+#[test]
+fn gzip_and_parquet_windows_are_candidates_but_profiles_are_not() {
+    let dir = tempfile::tempdir().unwrap();
+    for name in [
+        "a.csv.gz",
+        "b.parquet",
+        "C.PARQUET",
+        "d.profile.parquet",
+        "e.profile.json",
+        "f.gz",
+    ] {
+        fs::write(dir.path().join(name), b"x").unwrap();
+    }
+    let files = initial_files(dir.path(), &[]).unwrap();
+    let names: Vec<_> = files.iter().filter_map(|p| p.file_name()).collect();
+    assert_eq!(names, ["C.PARQUET", "a.csv.gz", "b.parquet"]);
+}
+
+#[test]
+fn a_parquet_file_waits_for_its_footer_and_a_gzip_file_for_a_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let parquet = dir.path().join("w.parquet");
+    fs::write(&parquet, b"PAR1 some column chunks").unwrap();
+    assert!(!has_data_row(&parquet), "no footer yet");
+    fs::write(&parquet, b"PAR1 column chunks, footer, PAR1").unwrap();
+    assert!(has_data_row(&parquet));
+    let gz = dir.path().join("w.csv.gz");
+    let compress = |text: &[u8]| {
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        e.write_all(text).unwrap();
+        e.finish().unwrap()
+    };
+    fs::write(&gz, compress(b"a,b\n")).unwrap();
+    assert!(!has_data_row(&gz), "only the header");
+    let whole = compress(b"a,b\n1,2\n");
+    fs::write(&gz, &whole[..whole.len() - 8]).unwrap();
+    assert!(has_data_row(&gz), "a row, even before the gzip trailer");
+}
