@@ -35,6 +35,8 @@ pub enum Command {
     Config(ConfigArgs),
     /// Read the results history.
     History(HistoryArgs),
+    /// Print the SQL (Spark or DuckDB) that reduces a window's table to a profile.
+    ProfileSql(crate::commands::profile_sql::ProfileSqlArgs),
 }
 
 /// Output format of results.

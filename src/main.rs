@@ -38,6 +38,7 @@ fn main() -> ExitCode {
         Command::Train(args) => commands::train::run(args),
         Command::Config(args) => commands::config::run(args),
         Command::History(args) => commands::history::run(args),
+        Command::ProfileSql(args) => commands::profile_sql::run(args),
     };
     match outcome {
         Ok(code) => code,

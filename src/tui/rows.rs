@@ -108,6 +108,8 @@ pub(crate) struct FeatureRow {
     pub(crate) missing: Option<f64>,
     pub(crate) drifted: bool,
     pub(crate) status: FeatureStatus,
+    /// The statistic was computed on a profile's grid (within a stated bound of the rows').
+    pub(crate) approximate: bool,
 }
 
 /// The per-feature detectors of a result (the classifier is multivariate).
@@ -130,6 +132,7 @@ pub(crate) fn feature_rows(result: &MonitoringResult, sort: SortMode) -> Vec<Fea
         missing: None,
         drifted: false,
         status: FeatureStatus::Ok,
+        approximate: false,
     };
     let mut deciding: BTreeMap<&str, (bool, u8, f64)> = BTreeMap::new();
     for (detector, drift) in per_feature(result) {
@@ -147,6 +150,7 @@ pub(crate) fn feature_rows(result: &MonitoringResult, sort: SortMode) -> Vec<Fea
                 if stronger {
                     deciding.insert(name, s);
                     (row.test, row.statistic, row.p_value) = (test, f.statistic, f.p_value);
+                    row.approximate = f.statistic_error_bound.is_some();
                 }
             }
         }
@@ -247,6 +251,8 @@ mod tests {
             drifted,
             status: FeatureStatus::Ok,
             test: test.map(str::to_string),
+            statistic_error_bound: None,
+            p_value_approximate: None,
         }
     }
 

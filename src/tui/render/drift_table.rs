@@ -81,6 +81,8 @@ pub(super) fn render(frame: &mut Frame, area: Rect, app: &App) {
 fn row(r: &FeatureRow, theme: Theme) -> Row<'static> {
     let statistic = match r.test {
         Test::None => format::NA.to_string(),
+        // `~`: computed on a profile's grid, within its stated bound of the rows' figure.
+        _ if r.approximate && r.statistic.is_some() => format!("~{}", format::number(r.statistic)),
         _ => format::number(r.statistic),
     };
     let style = if r.drifted {

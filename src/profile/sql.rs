@@ -1,0 +1,284 @@
+//! The one SQL statement that turns a window's table into its profile, for Spark SQL (3.5, 4)
+//! and DuckDB.
+//!
+//! Plain SQL: the grid edges and categories are literals, no UDF runs on the workers. Each
+//! feature is one `GROUP BY` arm of a `UNION ALL`, so a columnar table is read column by column
+//! and every arm runs in parallel on the engine. A numeric value's cell is found by a balanced
+//! tree of `CASE WHEN v < edge` (about log2(cells) comparisons per value). Doubles are written
+//! as the shortest decimal that reads back to the same double, in scientific notation, which
+//! both engines read as DOUBLE (a plain `1.5` is a DECIMAL in Spark).
+//!
+//! The result has twelve columns: `part, feature, k, k2, n, n2` and the doubles `a`–`f`:
+//!
+//! | part | one row per | k | n | n2 | a, b, c, d, e, f |
+//! |------|-------------|---|---|----|------------------|
+//! | `meta` | profile | format version | rows | | (`feature` holds the reference's fingerprint) |
+//! | `num` | feature and cell | cell (−1 missing, −2 invalid) | count | | Σv, Σv², min, max |
+//! | `cat` | feature and category | category index (−1 missing, K other) | count | distinct values | |
+//! | `pred` | prediction cell | cell (−1 missing, −2 invalid) | count | | Σ(p−c), Σ(p−c)², min, max |
+//! | `cls` | target, integer label, prediction cell | cell | count | non-integer predictions | target, label, Σ log-loss terms, min p, max p |
+//! | `reg` | profile | | count | | Σ(t−p)², Σ\|t−p\|, Σ(t−c), Σ(t−c)², min t, max t |
+
+use super::reference::{ProfileReference, ReferenceFeature, FORMAT_VERSION};
+
+/// The engine the statement is written for (identifier quoting and string escapes differ).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    Spark,
+    DuckDb,
+}
+
+impl std::str::FromStr for Dialect {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.to_ascii_lowercase().as_str() {
+            "spark" => Ok(Dialect::Spark),
+            "duckdb" => Ok(Dialect::DuckDb),
+            other => Err(format!("unknown dialect \"{other}\": spark or duckdb")),
+        }
+    }
+}
+
+/// The probability at or above which a prediction is class 1 (the metrics' threshold).
+pub const DECISION_THRESHOLD: f64 = 0.5;
+
+impl Dialect {
+    fn ident(self, name: &str) -> String {
+        match self {
+            Dialect::Spark => format!("`{}`", name.replace('`', "``")),
+            Dialect::DuckDb => format!("\"{}\"", name.replace('"', "\"\"")),
+        }
+    }
+
+    fn string(self, text: &str) -> String {
+        match self {
+            // Spark reads backslash escapes inside string literals.
+            Dialect::Spark => format!("'{}'", text.replace('\\', "\\\\").replace('\'', "\\'")),
+            Dialect::DuckDb => format!("'{}'", text.replace('\'', "''")),
+        }
+    }
+
+    fn text_type(self) -> &'static str {
+        match self {
+            Dialect::Spark => "STRING",
+            Dialect::DuckDb => "VARCHAR",
+        }
+    }
+}
+
+/// A double literal both engines read as exactly this DOUBLE.
+pub fn double(v: f64) -> String {
+    if v.is_finite() {
+        format!("{v:e}")
+    } else if v.is_nan() {
+        "CAST('NaN' AS DOUBLE)".into()
+    } else if v > 0.0 {
+        "CAST('Infinity' AS DOUBLE)".into()
+    } else {
+        "CAST('-Infinity' AS DOUBLE)".into()
+    }
+}
+
+/// The cell of `v` among `edges[..]` as a balanced tree of comparisons: cells `lo..=hi`.
+fn cell_tree(out: &mut String, v: &str, edges: &[f64], lo: usize, hi: usize) {
+    if lo == hi {
+        out.push_str(&lo.to_string());
+        return;
+    }
+    let mid = (lo + hi).div_ceil(2);
+    out.push_str(&format!("CASE WHEN {v} < {} THEN ", double(edges[mid - 1])));
+    cell_tree(out, v, edges, lo, mid - 1);
+    out.push_str(" ELSE ");
+    cell_tree(out, v, edges, mid, hi);
+    out.push_str(" END");
+}
+
+struct Arm {
+    part: &'static str,
+    feature: String,
+    k: String,
+    n2: String,
+    doubles: [String; 6],
+    from: String,
+    group_by: &'static str,
+}
+
+fn texts(items: [&str; 6]) -> [String; 6] {
+    items.map(str::to_string)
+}
+
+impl Arm {
+    fn write(&self, out: &mut String) {
+        out.push_str(&format!(
+            "SELECT '{}' AS part, {} AS feature, CAST({} AS BIGINT) AS k, CAST(NULL AS BIGINT) AS k2, COUNT(*) AS n, CAST({} AS BIGINT) AS n2",
+            self.part, self.feature, self.k, self.n2
+        ));
+        for (name, value) in ["a", "b", "c", "d", "e", "f"].iter().zip(&self.doubles) {
+            out.push_str(&format!(", CAST({value} AS DOUBLE) AS {name}"));
+        }
+        out.push_str(&format!(" FROM {}", self.from));
+        if !self.group_by.is_empty() {
+            out.push_str(&format!(" GROUP BY {}", self.group_by));
+        }
+    }
+}
+
+/// `v` (the column as DOUBLE) and `k` (its cell; −1 missing, −2 not a number) over `table`.
+fn numeric_source(dialect: Dialect, table: &str, column: &str, edges: &[f64]) -> String {
+    let mut tree = String::new();
+    cell_tree(&mut tree, "v0", edges, 0, edges.len());
+    format!(
+        "(SELECT CASE WHEN x IS NULL THEN -1 WHEN v0 IS NULL THEN -2 WHEN isnan(v0) THEN -1 ELSE {tree} END AS k, \
+         CASE WHEN v0 IS NULL OR isnan(v0) THEN NULL ELSE v0 END AS v \
+         FROM (SELECT {c} AS x, TRY_CAST({c} AS DOUBLE) AS v0 FROM {table}) s0) s1",
+        c = dialect.ident(column)
+    )
+}
+
+/// The profile statement for the window table `table` (inserted as given: a name, a qualified
+/// name, or a table function such as DuckDB's `read_parquet('…')`).
+pub fn profile_sql(reference: &ProfileReference, table: &str, dialect: Dialect) -> String {
+    let null = || "NULL".to_string();
+    let mut arms: Vec<Arm> = vec![Arm {
+        part: "meta",
+        feature: dialect.string(&reference.fingerprint),
+        k: FORMAT_VERSION.to_string(),
+        n2: null(),
+        doubles: texts(["NULL"; 6]),
+        from: table.to_string(),
+        group_by: "",
+    }];
+    for feature in &reference.features {
+        match feature {
+            ReferenceFeature::Numeric { name, grid, .. } => arms.push(Arm {
+                part: "num",
+                feature: dialect.string(name),
+                k: "k".into(),
+                n2: null(),
+                doubles: texts(["SUM(v)", "SUM(v * v)", "MIN(v)", "MAX(v)", "NULL", "NULL"]),
+                from: numeric_source(dialect, table, name, grid),
+                group_by: "k",
+            }),
+            ReferenceFeature::Categorical {
+                name, categories, ..
+            } => {
+                let mut case = String::from(
+                    "CASE WHEN s IS NULL OR LOWER(TRIM(s)) IN ('', 'na', 'nan', 'null') THEN -1",
+                );
+                for (i, c) in categories.iter().enumerate() {
+                    case.push_str(&format!(" WHEN s = {} THEN {i}", dialect.string(c)));
+                }
+                case.push_str(&format!(" ELSE {} END", categories.len()));
+                arms.push(Arm {
+                    part: "cat",
+                    feature: dialect.string(name),
+                    k: "k".into(),
+                    n2: "COUNT(DISTINCT s)".into(),
+                    doubles: texts(["NULL"; 6]),
+                    from: format!(
+                        "(SELECT {case} AS k, s FROM (SELECT CAST({} AS {}) AS s FROM {table}) s0) s1",
+                        dialect.ident(name),
+                        dialect.text_type()
+                    ),
+                    group_by: "k",
+                });
+            }
+        }
+    }
+    if let Some((name, grid)) = &reference.prediction {
+        let c = double(reference.prediction_center);
+        arms.push(Arm {
+            part: "pred",
+            feature: dialect.string(name),
+            k: "k".into(),
+            n2: null(),
+            doubles: [
+                format!("SUM(v - {c})"),
+                format!("SUM((v - {c}) * (v - {c}))"),
+                "MIN(v)".into(),
+                "MAX(v)".into(),
+                null(),
+                null(),
+            ],
+            from: numeric_source(dialect, table, name, grid),
+            group_by: "k",
+        });
+        if let Some(target) = &reference.target {
+            arms.push(target_arm(reference, dialect, table, name, grid, target));
+        }
+    }
+    let mut out = String::new();
+    for (i, arm) in arms.iter().enumerate() {
+        if i > 0 {
+            out.push_str("\nUNION ALL\n");
+        }
+        arm.write(&mut out);
+    }
+    out
+}
+
+/// The performance arm: confusion and log-loss sums (classification) or error sums (regression)
+/// over the rows where both the prediction and the target are numbers.
+fn target_arm(
+    reference: &ProfileReference,
+    dialect: Dialect,
+    table: &str,
+    prediction: &str,
+    grid: &[f64],
+    target: &str,
+) -> Arm {
+    let mut tree = String::new();
+    cell_tree(&mut tree, "p", grid, 0, grid.len());
+    let pairs = format!(
+        "(SELECT p, t, {tree} AS k, CASE WHEN p % 1e0 = 0 THEN p END AS l FROM \
+         (SELECT TRY_CAST({} AS DOUBLE) + 0e0 AS p, TRY_CAST({} AS DOUBLE) + 0e0 AS t FROM {table}) s0 \
+         WHERE p IS NOT NULL AND NOT isnan(p) AND t IS NOT NULL AND NOT isnan(t)) s1",
+        dialect.ident(prediction),
+        dialect.ident(target)
+    );
+    match reference.task {
+        crate::config::Task::Classification => {
+            let eps = f64::EPSILON;
+            let loss = format!(
+                "SUM(-LN(GREATEST({}, LEAST({}, CASE WHEN t = 1e0 THEN p ELSE 1e0 - p END))))",
+                double(eps),
+                double(1.0 - eps)
+            );
+            Arm {
+                part: "cls",
+                feature: dialect.string(prediction),
+                k: "k".into(),
+                n2: "SUM(CASE WHEN p % 1e0 <> 0 THEN 1 ELSE 0 END)".into(),
+                doubles: [
+                    "t".into(),
+                    "l".into(),
+                    loss,
+                    "MIN(p)".into(),
+                    "MAX(p)".into(),
+                    "NULL".into(),
+                ],
+                from: pairs,
+                group_by: "t, l, k",
+            }
+        }
+        crate::config::Task::Regression => {
+            let c = double(reference.target_center);
+            Arm {
+                part: "reg",
+                feature: dialect.string(target),
+                k: "NULL".into(),
+                n2: "NULL".into(),
+                doubles: [
+                    "SUM((t - p) * (t - p))".into(),
+                    "SUM(ABS(t - p))".into(),
+                    format!("SUM(t - {c})"),
+                    format!("SUM((t - {c}) * (t - {c}))"),
+                    "MIN(t)".into(),
+                    "MAX(t)".into(),
+                ],
+                from: pairs,
+                group_by: "",
+            }
+        }
+    }
+}

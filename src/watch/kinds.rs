@@ -1,0 +1,37 @@
+//! What in the watched directory is a window, and what says it is complete: a CSV file, or a
+//! profile (`NAME.profile.parquet` / `NAME.profile.json`) — a single file, or a Spark output
+//! directory, which is complete only once Spark has written its `_SUCCESS` marker (the
+//! marker's size and time then stand for the directory's).
+
+use std::ffi::OsStr;
+use std::fs;
+use std::path::Path;
+
+use ml_monitor::profile::{completion_marker, profile_format};
+
+/// Whether `name` is a window's name: `*.csv` or a profile's, not hidden, not temporary.
+pub(super) fn is_window_name(name: &OsStr) -> bool {
+    let name = name.to_string_lossy().to_ascii_lowercase();
+    !name.starts_with('.')
+        && !name.ends_with(".tmp")
+        && !name.ends_with(".part")
+        && (name.ends_with(".csv") || profile_format(&name).is_some())
+}
+
+/// Whether `path` names a profile window.
+pub(super) fn is_profile(path: &Path) -> bool {
+    path.file_name()
+        .is_some_and(|n| profile_format(&n.to_string_lossy()).is_some())
+}
+
+/// The metadata that tells whether a window is there and whether it changed: a window file's
+/// own, a profile directory's `_SUCCESS` marker's; `None` when `path` is not (yet) a window.
+pub(super) fn window_meta(path: &Path) -> Option<fs::Metadata> {
+    if !path.file_name().is_some_and(is_window_name) {
+        return None;
+    }
+    if is_profile(path) {
+        return completion_marker(path);
+    }
+    fs::metadata(path).ok().filter(|m| m.is_file())
+}
