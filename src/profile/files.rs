@@ -236,3 +236,35 @@ fn append_batch(batch: &RecordBatch, rows: &mut Vec<ProfileRow>) -> Result<(), S
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_uncommitted_directory_is_refused_and_json_lines_read() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let spark = dir.path().join("w.profile.json");
+        fs::create_dir(&spark).expect("mkdir");
+        fs::write(
+            spark.join("part-0.json"),
+            "{\"part\":\"meta\",\"feature\":\"abc\",\"k\":1,\"n\":5}\n\n{\"part\":\"num\",\"feature\":\"x\",\"k\":0,\"n\":5,\"a\":1.5,\"b\":null}\n",
+        )
+        .expect("writes");
+        assert!(matches!(
+            read_profile(&spark),
+            Err(ProfileError::Incomplete(_))
+        ));
+        fs::write(spark.join(SUCCESS_MARKER), "").expect("writes");
+        fs::write(spark.join(".part-0.json.crc"), "junk").expect("writes");
+        let rows = read_profile(&spark).expect("reads");
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[1].a, Some(1.5));
+        assert_eq!(rows[1].b, None);
+        assert_eq!(
+            profile_format("A.Profile.Parquet"),
+            Some(ProfileFormat::Parquet)
+        );
+        assert_eq!(profile_format("a.parquet"), None);
+    }
+}

@@ -79,17 +79,42 @@ pub fn double(v: f64) -> String {
     }
 }
 
-/// The cell of `v` among `edges[..]` as a balanced tree of comparisons: cells `lo..=hi`.
+/// The cell of `v` among `edges` (cells `lo..=hi`, the number of edges at or below `v`) as two
+/// levels of flat `CASE`: about √cells comparisons to find the chunk, as many within it.
+/// Deeper nesting is avoided: Spark's SQL parser slows down sharply on deeply nested
+/// expressions.
 fn cell_tree(out: &mut String, v: &str, edges: &[f64], lo: usize, hi: usize) {
-    if lo == hi {
+    let cells = hi - lo + 1;
+    if cells == 1 {
         out.push_str(&lo.to_string());
         return;
     }
-    let mid = (lo + hi).div_ceil(2);
-    out.push_str(&format!("CASE WHEN {v} < {} THEN ", double(edges[mid - 1])));
-    cell_tree(out, v, edges, lo, mid - 1);
+    let chunk = (cells as f64).sqrt().ceil() as usize;
+    let flat = |out: &mut String, lo: usize, hi: usize| {
+        if lo == hi {
+            out.push_str(&lo.to_string());
+            return;
+        }
+        out.push_str("CASE");
+        for j in lo..hi {
+            out.push_str(&format!(" WHEN {v} < {} THEN {j}", double(edges[j])));
+        }
+        out.push_str(&format!(" ELSE {hi} END"));
+    };
+    if chunk * chunk >= cells && cells <= 64 {
+        flat(out, lo, hi);
+        return;
+    }
+    out.push_str("CASE");
+    let mut start = lo;
+    while start + chunk <= hi {
+        let end = start + chunk - 1;
+        out.push_str(&format!(" WHEN {v} < {} THEN ", double(edges[end])));
+        flat(out, start, end);
+        start = end + 1;
+    }
     out.push_str(" ELSE ");
-    cell_tree(out, v, edges, mid, hi);
+    flat(out, start, hi);
     out.push_str(" END");
 }
 
@@ -278,6 +303,65 @@ fn target_arm(
                 ],
                 from: pairs,
                 group_by: "",
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn doubles_read_back_exactly_and_names_are_quoted() {
+        for v in [0.1, -2.5e-300, 1.0 / 3.0, 123456789.123, f64::MAX] {
+            assert_eq!(double(v).parse::<f64>().ok(), Some(v), "{}", double(v));
+        }
+        assert_eq!(Dialect::Spark.ident("a`b"), "`a``b`");
+        assert_eq!(Dialect::DuckDb.ident("a\"b"), "\"a\"\"b\"");
+        assert_eq!(Dialect::Spark.string("it's \\"), "'it\\'s \\\\'");
+        assert_eq!(Dialect::DuckDb.string("it's"), "'it''s'");
+    }
+
+    /// Evaluates `INT | CASE (WHEN v < NUM THEN expr)+ ELSE expr END` at `v`.
+    fn eval(tokens: &mut std::iter::Peekable<std::slice::Iter<'_, &str>>, v: f64) -> usize {
+        let first = tokens.next().expect("token");
+        if *first != "CASE" {
+            return first.parse().expect("integer");
+        }
+        let mut found = None;
+        while tokens.peek() == Some(&&"WHEN") {
+            tokens.next();
+            assert_eq!(tokens.next(), Some(&"v"));
+            assert_eq!(tokens.next(), Some(&"<"));
+            let edge: f64 = tokens.next().expect("edge").parse().expect("number");
+            assert_eq!(tokens.next(), Some(&"THEN"));
+            let value = eval(tokens, v);
+            if found.is_none() && v < edge {
+                found = Some(value);
+            }
+        }
+        assert_eq!(tokens.next(), Some(&"ELSE"));
+        let other = eval(tokens, v);
+        assert_eq!(tokens.next(), Some(&"END"));
+        found.unwrap_or(other)
+    }
+
+    #[test]
+    fn the_cell_tree_counts_edges_at_or_below() {
+        for n in [0usize, 1, 2, 3, 10, 63, 64, 65, 200, 1001] {
+            let edges: Vec<f64> = (0..n).map(|i| i as f64 * 0.5).collect();
+            let mut tree = String::new();
+            cell_tree(&mut tree, "v", &edges, 0, edges.len());
+            let tokens: Vec<&str> = tree.split_whitespace().collect();
+            for k in 0..=(2 * n + 2) {
+                let v = k as f64 * 0.25 - 0.5;
+                let got = eval(&mut tokens.iter().peekable(), v);
+                assert_eq!(
+                    got,
+                    edges.partition_point(|&e| e <= v),
+                    "{n} edges, v = {v}"
+                );
             }
         }
     }

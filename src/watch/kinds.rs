@@ -35,3 +35,31 @@ pub(super) fn window_meta(path: &Path) -> Option<fs::Metadata> {
     }
     fs::metadata(path).ok().filter(|m| m.is_file())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_spark_directory_is_a_window_only_with_success() {
+        let dir = tempfile::tempdir().unwrap();
+        let spark = dir.path().join("2026-11-29.profile.parquet");
+        fs::create_dir(&spark).unwrap();
+        fs::write(spark.join("part-00000-x.snappy.parquet"), b"PAR1").unwrap();
+        assert!(window_meta(&spark).is_none(), "no _SUCCESS yet");
+        fs::write(spark.join("_SUCCESS"), b"").unwrap();
+        assert!(window_meta(&spark).is_some());
+        let single = dir.path().join("a.profile.json");
+        fs::write(&single, b"{}\n").unwrap();
+        assert!(window_meta(&single).is_some());
+        let plain_dir = dir.path().join("other.csv");
+        fs::create_dir(&plain_dir).unwrap();
+        assert!(
+            window_meta(&plain_dir).is_none(),
+            "a directory named .csv is not a window"
+        );
+        assert!(!is_window_name(OsStr::new(".x.profile.parquet")));
+        assert!(!is_window_name(OsStr::new("x.profile.parquet.tmp")));
+        assert!(is_window_name(OsStr::new("X.PROFILE.PARQUET")));
+    }
+}

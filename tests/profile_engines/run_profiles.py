@@ -47,7 +47,7 @@ def run_spark(spec):
         .config("spark.driver.bindAddress", "127.0.0.1")
         .config("spark.sql.warehouse.dir", os.path.join(scratch, "warehouse"))
         .config("spark.local.dir", os.path.join(scratch, "local"))
-        .config("spark.sql.shuffle.partitions", "2")
+        .config("spark.sql.shuffle.partitions", "1")
         .getOrCreate()
     )
     spark.sparkContext.setLogLevel("ERROR")

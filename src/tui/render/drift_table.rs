@@ -78,13 +78,18 @@ pub(super) fn render(frame: &mut Frame, area: Rect, app: &App) {
     frame.render_stateful_widget(table, area, &mut state);
 }
 
-fn row(r: &FeatureRow, theme: Theme) -> Row<'static> {
-    let statistic = match r.test {
+/// The statistic cell: `~` before a statistic computed on a profile's grid (within its stated
+/// bound of the rows' figure).
+fn statistic_text(r: &FeatureRow) -> String {
+    match r.test {
         Test::None => format::NA.to_string(),
-        // `~`: computed on a profile's grid, within its stated bound of the rows' figure.
         _ if r.approximate && r.statistic.is_some() => format!("~{}", format::number(r.statistic)),
         _ => format::number(r.statistic),
-    };
+    }
+}
+
+fn row(r: &FeatureRow, theme: Theme) -> Row<'static> {
+    let statistic = statistic_text(r);
     let style = if r.drifted {
         theme.alarm()
     } else if r.status == FeatureStatus::InsufficientData {
@@ -151,6 +156,26 @@ mod tests {
         let age = find(buffer, "age").expect("age row");
         let few = find(buffer, "few").expect("few marker");
         assert_eq!(age.y, few.y);
+    }
+
+    #[test]
+    fn a_statistic_from_a_profile_grid_is_marked_approximate() {
+        use crate::tui::rows::{FeatureRow, Test};
+        let mut row = FeatureRow {
+            name: "x".into(),
+            test: Test::Ks,
+            statistic: Some(0.125),
+            p_value: Some(0.5),
+            psi: None,
+            missing: None,
+            drifted: false,
+            status: ml_monitor::drift::FeatureStatus::Ok,
+            approximate: true,
+        };
+        let marked = super::statistic_text(&row);
+        assert!(marked.starts_with('~'), "{marked}");
+        row.approximate = false;
+        assert_eq!(format!("~{}", super::statistic_text(&row)), marked);
     }
 
     #[test]
