@@ -42,6 +42,8 @@ pub enum Command {
     },
     /// Print the manual page (roff) to stdout: `ml-monitor man > ml-monitor.1`.
     Man,
+    /// Print the SQL (Spark or DuckDB) that reduces a window's table to a profile.
+    ProfileSql(crate::commands::profile_sql::ProfileSqlArgs),
 }
 
 /// `watch --help`'s closing words: the exit codes and two examples.

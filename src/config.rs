@@ -350,6 +350,22 @@ pub struct MonitorConfig {
     /// checks them and resolves one configuration per model.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub models: Vec<toml::Table>,
+    pub profile: ProfileConfig,
+}
+
+/// `[profile]`: profiles computed where the data lives (`ml-monitor profile-sql`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ProfileConfig {
+    /// Cells of the reference-quantile grid a numeric feature is counted on (the PSI edges are
+    /// on it; KS and Wasserstein are computed on it, with their error bound).
+    pub grid_bins: usize,
+}
+
+impl Default for ProfileConfig {
+    fn default() -> Self {
+        ProfileConfig { grid_bins: 1000 }
+    }
 }
 
 /// A configuration file that could not be used.

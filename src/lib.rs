@@ -29,6 +29,7 @@ pub mod drift;
 pub mod generator;
 pub mod model;
 pub mod monitoring;
+pub mod profile;
 pub mod stats;
 
 pub use config::DetectorKind;

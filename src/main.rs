@@ -39,6 +39,7 @@ fn main() -> ExitCode {
         Command::History(args) => commands::history::run(args),
         Command::Completions { shell } => commands::docs::completions(*shell),
         Command::Man => commands::docs::man(),
+        Command::ProfileSql(args) => commands::profile_sql::run(args),
     };
     match outcome {
         Ok(code) => code,

@@ -14,6 +14,7 @@ use ml_monitor::drift::histogram::histogram;
 use ml_monitor::model::TrainedModel;
 use ml_monitor::monitoring::reference_stats::ReferenceStats;
 use ml_monitor::monitoring::{Metadata, UnorderedWindow};
+use ml_monitor::profile::{ProfileEvaluator, ProfileReference};
 use ml_monitor::ModelMonitor;
 
 use crate::app_event::WindowReport;
@@ -82,6 +83,8 @@ pub struct Pipeline {
     prefetched: Option<(PathBuf, Result<DataWindow, data::DataError>)>,
     /// Where incident changes are delivered, when sinks are configured.
     delivery: Option<Delivery>,
+    /// Evaluates profile windows (`*.profile.parquet`, `*.profile.json`) against the reference.
+    profiles: ProfileEvaluator,
 }
 
 impl Pipeline {
@@ -113,6 +116,10 @@ impl Pipeline {
                     .with_context(|| format!("reference {} cannot be used", path.display()))?;
                 // The reference's bytes are done with: a mapping would hold its pages.
                 bytes.release();
+                let profiles = ProfileEvaluator::new(
+                    ProfileReference::from_window(&reference, &config),
+                    config.clone(),
+                );
                 // The first window is read and parsed while the detectors fit: each step uses
                 // every core but leaves some idle, and together they leave less. Without
                 // histograms the reference rows are done with once fitted: the fit sorts them
@@ -147,6 +154,7 @@ impl Pipeline {
                     read,
                     prefetched,
                     delivery,
+                    profiles,
                 }
                 .with_open_incidents()
             }
@@ -168,6 +176,10 @@ impl Pipeline {
                     read,
                     prefetched: None,
                     delivery,
+                    profiles: ProfileEvaluator::new(
+                        ProfileReference::from_stats(&stats, &config),
+                        config.clone(),
+                    ),
                 }
                 .with_open_incidents()
             }
@@ -257,6 +269,11 @@ impl Pipeline {
                 );
             }
         }
+        if ml_monitor::profile::profile_format(&name).is_some() {
+            let result = self.profiles.evaluate_path(path, &name, metadata);
+            let result = self.monitor.record(result);
+            return self.finish(path, key, result, BTreeMap::new());
+        }
         let window = match self.prefetched.take() {
             Some((prefetched, window)) if prefetched == path => window,
             _ => self
@@ -285,6 +302,17 @@ impl Pipeline {
                 BTreeMap::new(),
             ),
         };
+        self.finish(path, key, result, histograms)
+    }
+
+    /// Remembers, records and reports a window's result.
+    fn finish(
+        &mut self,
+        path: &Path,
+        key: Option<FileKey>,
+        result: ml_monitor::MonitoringResult,
+        histograms: BTreeMap<String, ml_monitor::drift::histogram::Histogram>,
+    ) -> Option<Processed> {
         let unread = result
             .error
             .as_ref()

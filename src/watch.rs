@@ -98,23 +98,14 @@ pub enum WatchError {
 }
 
 /// Whether `path` names a data window: a regular file (symlinks followed) called `*.csv`,
-/// `*.csv.gz` or `*.parquet` (any case), not hidden (`.name`), not a temporary `*.tmp` / `*.part`.
+/// `*.csv.gz` or `*.parquet` (any case), not hidden (`.name`), not a temporary `*.tmp` / `*.part`;
+/// or a profile (`*.profile.parquet` / `*.profile.json`: a file, or a Spark directory holding
+/// `_SUCCESS`).
 ///
 /// Only the file name is checked: the watcher never descends into sub-directories, which is how
 /// files inside dot-directories stay out.
 pub fn is_candidate(path: &Path) -> bool {
-    path.file_name().is_some_and(is_window_name)
-        && fs::metadata(path).is_ok_and(|meta| meta.is_file())
-}
-
-fn is_window_name(name: &OsStr) -> bool {
-    let lower = name.to_string_lossy().to_ascii_lowercase();
-    // `*.csv`, `*.csv.gz`, `*.parquet`; `*.profile.parquet` is a profile, not a window (the
-    // format function says no to it).
-    !lower.starts_with('.')
-        && !lower.ends_with(".tmp")
-        && !lower.ends_with(".part")
-        && Format::of_name(name).is_some()
+    window_meta(path).is_some()
 }
 
 /// The window files in `dir` now, in name order, without those in `ignore`.
@@ -322,6 +313,9 @@ fn full_stamp(meta: &fs::Metadata) -> (Stamp, i64, i64) {
 /// in doubt, yes. A Parquet file is complete once its footer is there: it ends in `PAR1`.
 fn has_data_row(path: &Path) -> bool {
     use std::io::Read;
+    if is_profile(path) {
+        return true;
+    }
     let Ok(file) = fs::File::open(path) else {
         return true;
     };
@@ -543,9 +537,9 @@ impl State {
     /// ignored or already seen, or it has no data row yet (held back unless `force`).
     fn complete(&mut self, name: &OsStr, force: bool) -> Flow {
         let path = self.dir.join(name);
-        let meta = match fs::metadata(&path) {
-            Ok(meta) if meta.is_file() && is_window_name(name) => meta,
-            _ => {
+        let meta = match window_meta(&path) {
+            Some(meta) => meta,
+            None => {
                 self.pending.remove(name);
                 return Flow::Continue;
             }
@@ -576,7 +570,7 @@ impl State {
     /// so that any change (even of its permissions) reports it again.
     fn forget(&mut self, name: OsString) {
         self.done.remove(&name);
-        if let Ok(meta) = fs::metadata(self.dir.join(&name)) {
+        if let Some(meta) = window_meta(&self.dir.join(&name)) {
             self.failed.insert(name, full_stamp(&meta));
         }
     }
@@ -605,12 +599,9 @@ impl State {
                 continue;
             }
             existing.insert(name.clone());
-            let Ok(meta) = fs::metadata(entry.path()) else {
+            let Some(meta) = window_meta(&entry.path()) else {
                 continue;
             };
-            if !meta.is_file() {
-                continue;
-            }
             let stamp = stamp_of(&meta);
             if self.done.get(&name) == Some(&stamp)
                 || self.failed.get(&name) == Some(&full_stamp(&meta))
@@ -652,6 +643,9 @@ fn dir_identity(dir: &Path) -> Option<(u64, u64)> {
 fn dir_identity(_dir: &Path) -> Option<(u64, u64)> {
     None
 }
+
+mod kinds;
+use kinds::{is_profile, is_window_name, window_meta};
 
 #[cfg(test)]
 mod tests;

@@ -17,6 +17,7 @@ const LAYERS: &[&str] = &[
     "model",
     "drift",
     "monitoring",
+    "profile",
     "generator",
 ];
 

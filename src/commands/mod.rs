@@ -7,6 +7,7 @@ pub mod generate;
 pub mod history;
 pub mod live;
 pub mod once;
+pub mod profile_sql;
 pub mod retry;
 pub mod setup;
 pub mod train;

@@ -48,6 +48,8 @@ pub(crate) fn within<T: PartialOrd + fmt::Display + Copy>(
 /// Bounds of the size-like settings (inclusive).
 const PSI_BINS: (usize, usize) = (2, 1000);
 /// 0 turns the discrete test off.
+/// The profile grid's cells: enough for the KS bound to be small, few enough for the SQL.
+const GRID_BINS: (usize, usize) = (10, 100_000);
 const DISCRETE_MAX_VALUES: (usize, usize) = (0, 10_000);
 const SAMPLE_SIZE: (usize, usize) = (1, 100_000_000);
 const CONFIRMATION_WINDOWS: (usize, usize) = (1, 10_000);
@@ -82,6 +84,7 @@ impl MonitorConfig {
             ));
         }
         within("drift.statistical.psi_bins", s.psi_bins, PSI_BINS)?;
+        within("profile.grid_bins", self.profile.grid_bins, GRID_BINS)?;
         if !(s.psi_threshold.is_finite() && s.psi_threshold >= 0.0) {
             return Err(InvalidValue::new(
                 "drift.statistical.psi_threshold",

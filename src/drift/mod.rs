@@ -73,6 +73,13 @@ pub struct FeatureDrift {
     /// feature with few distinct values (see `discrete_max_values`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub test: Option<String>,
+    /// Set when the statistic was computed from a profile's grid instead of the rows: the
+    /// rows' statistic lies within this distance of it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub statistic_error_bound: Option<f64>,
+    /// `true` when the p-value is approximate (computed from the grid's statistic).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub p_value_approximate: Option<bool>,
 }
 
 impl FeatureDrift {
@@ -85,6 +92,8 @@ impl FeatureDrift {
             drifted: false,
             status: FeatureStatus::InsufficientData,
             test: None,
+            statistic_error_bound: None,
+            p_value_approximate: None,
         }
     }
 }

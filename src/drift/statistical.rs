@@ -496,6 +496,8 @@ impl PreparedDetector for StatisticalDriftDetector {
                     drifted,
                     status,
                     test: discrete.then(|| discrete::TEST_NAME.to_string()),
+                    statistic_error_bound: None,
+                    p_value_approximate: None,
                 },
             );
         }

@@ -27,6 +27,8 @@ fn feature(statistic: Option<f64>, p_value: Option<f64>, drifted: bool) -> Featu
             FeatureStatus::InsufficientData
         },
         test: None,
+        statistic_error_bound: None,
+        p_value_approximate: None,
     }
 }
 

@@ -555,6 +555,14 @@ impl ModelMonitor {
         Ok(())
     }
 
+    /// Alerts and incidents for a result evaluated elsewhere (a profile window, see
+    /// `crate::profile`): the same checks as for a window read from its rows.
+    pub fn record(&mut self, mut result: MonitoringResult) -> MonitoringResult {
+        self.raise(&mut result);
+        self.remember(result.clone());
+        result
+    }
+
     /// The result for a window file that could not be read: an error and a CRITICAL
     /// `window_error` alert.
     pub fn monitor_error(

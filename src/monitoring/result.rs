@@ -100,6 +100,8 @@ pub enum MonitorStage {
     Drift,
     /// Only in histories written before monitors were built with their reference.
     NoReference,
+    /// A profile window could not be used (unreadable, malformed, made for another reference).
+    Profile,
 }
 
 /// What went wrong with a window: reading it, or a step of monitoring it. Serialised as the
@@ -118,6 +120,7 @@ impl WindowErrorKind {
             WindowErrorKind::Monitor(MonitorStage::Model) => "model",
             WindowErrorKind::Monitor(MonitorStage::Drift) => "drift",
             WindowErrorKind::Monitor(MonitorStage::NoReference) => "no_reference",
+            WindowErrorKind::Monitor(MonitorStage::Profile) => "profile",
             WindowErrorKind::Data(kind) => kind.as_str(),
         }
     }
@@ -194,6 +197,10 @@ pub struct MonitoringResult {
     /// without a fitted estimator.
     #[serde(default)]
     pub estimated_performance: Option<EstimatedPerformance>,
+    /// `"profile"` for a window given as a profile computed elsewhere (Spark, DuckDB); absent
+    /// for a window read from its rows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
 }
 
 impl MonitoringResult {
@@ -214,6 +221,7 @@ impl MonitoringResult {
             incidents: Vec::new(),
             error: None,
             estimated_performance: None,
+            source: None,
         }
     }
 

@@ -3,6 +3,7 @@
 //! configuration, detectors or alerts.
 
 pub mod anderson_darling;
+pub mod binned;
 pub mod chi2;
 pub mod correction;
 pub mod cramer_von_mises;

@@ -62,6 +62,8 @@ fn feature(statistic: Option<f64>, p_value: Option<f64>, drifted: bool) -> Featu
         drifted,
         status: FeatureStatus::Ok,
         test: None,
+        statistic_error_bound: None,
+        p_value_approximate: None,
     }
 }
 
@@ -253,6 +255,7 @@ pub(crate) fn result(i: usize, drift: bool) -> MonitoringResult {
         incidents: Vec::new(),
         error: None,
         estimated_performance: None,
+        source: None,
     }
 }
 

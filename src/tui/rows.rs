@@ -124,6 +124,8 @@ pub(crate) struct FeatureRow {
 pub(crate) struct Figure {
     pub(crate) statistic: Option<f64>,
     pub(crate) drifted: bool,
+    /// Computed on a profile's grid (within a stated bound of the rows' figure).
+    pub(crate) approximate: bool,
 }
 
 /// The per-feature detectors of a result (the classifier is multivariate).
@@ -166,6 +168,7 @@ pub(crate) fn feature_rows(result: &MonitoringResult, sort: SortMode) -> Vec<Fea
                 let figure = row.figures.entry(test).or_insert(Figure {
                     statistic: f.statistic,
                     drifted: false,
+                    approximate: f.statistic_error_bound.is_some(),
                 });
                 figure.drifted |= f.drifted;
                 if let Some(p) = f.p_value_adjusted.or(f.p_value).filter(|p| !p.is_nan()) {
@@ -287,6 +290,8 @@ mod tests {
             drifted,
             status: FeatureStatus::Ok,
             test: test.map(str::to_string),
+            statistic_error_bound: None,
+            p_value_approximate: None,
         }
     }
 

@@ -20,6 +20,8 @@ fn drift(features: &[(&str, bool)], detected: bool) -> DriftResult {
                     drifted: *d,
                     status: FeatureStatus::Ok,
                     test: None,
+                    statistic_error_bound: None,
+                    p_value_approximate: None,
                 },
             )
         })

@@ -18,7 +18,7 @@ use ratatui::Frame;
 use super::pane;
 use crate::tui::app::{App, Focus};
 use crate::tui::format;
-use crate::tui::rows::{FeatureRow, Test};
+use crate::tui::rows::{FeatureRow, Figure, Test};
 use crate::tui::sanitize::sanitize;
 use crate::tui::theme::Theme;
 
@@ -87,6 +87,15 @@ fn missing_over(row: &FeatureRow, app: &App) -> bool {
     }
 }
 
+/// A test's cell: `~` before a statistic computed on a profile's grid (within its stated
+/// bound of the rows' figure).
+fn statistic_text(figure: &Figure) -> String {
+    match figure.statistic {
+        Some(_) if figure.approximate => format!("~{}", format::number(figure.statistic)),
+        _ => format::number(figure.statistic),
+    }
+}
+
 fn columns(rows: &[FeatureRow], app: &App) -> Vec<Column> {
     let few = |r: &FeatureRow| r.status == FeatureStatus::InsufficientData;
     let mut columns: Vec<Column> = tests_running(rows)
@@ -98,7 +107,7 @@ fn columns(rows: &[FeatureRow], app: &App) -> Vec<Column> {
                 .iter()
                 .map(|r| match r.figures.get(&test) {
                     _ if few(r) => ("few".to_string(), false),
-                    Some(f) => (format::number(f.statistic), f.drifted),
+                    Some(f) => (statistic_text(f), f.drifted),
                     None => (String::new(), false),
                 })
                 .collect(),
@@ -360,6 +369,20 @@ mod tests {
         let age = find(buffer, "age ").expect("age row");
         let few = find(buffer, "few").expect("few marker");
         assert_eq!(age.y, few.y);
+    }
+
+    #[test]
+    fn a_statistic_from_a_profile_grid_is_marked_approximate() {
+        use crate::tui::rows::Figure;
+        let mut figure = Figure {
+            statistic: Some(0.125),
+            drifted: false,
+            approximate: true,
+        };
+        let marked = super::statistic_text(&figure);
+        assert!(marked.starts_with('~'), "{marked}");
+        figure.approximate = false;
+        assert_eq!(format!("~{}", super::statistic_text(&figure)), marked);
     }
 
     #[test]
