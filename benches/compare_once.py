@@ -14,7 +14,11 @@ back to back and were twice as slow with a 3 s gap).
     python3 benches/compare_once.py --data DIR target/release/ml-monitor /tmp/old-ml-monitor
     python3 benches/compare_once.py --data DIR --python benches/baseline_scipy.py BIN
 
-DIR holds reference.csv and current.csv (`benches/gen_workload.py --out DIR`).
+DIR holds reference.csv and current.csv (`benches/gen_workload.py --out DIR`). A binary given
+as `BIN@CONFIG` runs with `--config CONFIG`, so one build compares configurations (for example
+one detector set against another):
+
+    python3 benches/compare_once.py --data DIR BIN@old-defaults.toml BIN
 """
 
 import argparse
@@ -37,10 +41,15 @@ def main() -> int:
 
     current = os.path.join(args.data, "current.csv")
     reference = os.path.join(args.data, "reference.csv")
-    commands = {
-        f"{i}:{os.path.basename(b)}": [b, "watch", current, "--reference", reference, "--once"]
-        for i, b in enumerate(args.binaries)
-    }
+    commands = {}
+    for i, spec in enumerate(args.binaries):
+        binary, _, config = spec.partition("@")
+        command = [binary, "watch", current, "--reference", reference, "--once"]
+        name = f"{i}:{os.path.basename(binary)}"
+        if config:
+            command += ["--config", config]
+            name += f"@{os.path.basename(config)}"
+        commands[name] = command
     if args.python:
         commands["python"] = [sys.executable, args.python, "--data", args.data]
 
