@@ -9,7 +9,7 @@ with every detector on:
   A  discrete_max_values = 0  (every numeric feature gets the continuous tests), pca thresholds
      "chunks" (NannyML's)
   B  discrete_max_values = 10 (f_disc, 9 values, is tested by chi-square), pca thresholds
-     "window"
+     "window" (pca's z-test p-value joins the window's correction)
 
 and the raw figures of every window are kept: each feature's raw p-value and statistic under
 every detector, and pca's reconstruction error and thresholds. A detector set's verdict on a
@@ -17,7 +17,8 @@ window is then computed here from those raw figures, by the binary's rule: every
 the set's p-value detectors (ks, ad, cvm, chi2, and the chi2 of discrete features) corrected
 together by Bonferroni (`correction_scope = "window"`; or each detector apart under
 "detector", the rule before issue 18), a feature drifting when its corrected p < alpha; psi and
-wasserstein by their thresholds; pca outside its thresholds; the set alarms when any of its
+wasserstein by their thresholds; pca under "chunks" outside its thresholds, under "window" by
+its p-value in the family; the set alarms when any of its
 detectors does. That rule is checked against the binary itself: with every detector on, the
 verdicts computed here must equal the binary's `window_drift` in every window (printed as
 "binary check"). One run of the binary thus serves every set, alpha and threshold.
@@ -131,7 +132,8 @@ def figures(result):
         if d == "pca":
             p = r.get("pca") or {}
             out[d] = {"value": p.get("reconstruction_error"), "lower": p.get("lower_threshold"),
-                      "upper": p.get("upper_threshold"), "window_drift": r["window_drift"]}
+                      "upper": p.get("upper_threshold"), "p_value": p.get("p_value"),
+                      "window_drift": r["window_drift"]}
             continue
         out[d] = {
             "window_drift": r["window_drift"],
@@ -209,36 +211,36 @@ def detector_p_values(fig, detector):
     return out
 
 
-def pca_alarm(fig, z=3.0):
-    """pca outside thresholds rescaled from the reported ±3 to ±z (same centre)."""
+def pca_alarm(fig):
+    """pca outside its (chunk) thresholds."""
     p = fig.get("pca")
     if not p or p["value"] is None:
         return False
     lower, upper, value = p["lower"], p["upper"], p["value"]
-    if z == 3.0 or lower is None:
-        return (lower is not None and value <= lower) or (upper is not None and value >= upper)
-    mid, half = (lower + upper) / 2.0, (upper - lower) / 2.0
-    return abs(value - mid) >= half * z / 3.0
+    return (lower is not None and value <= lower) or (upper is not None and value >= upper)
 
 
-def verdicts(fig_by_cfg, cfg, dets, scope, alpha, wasserstein_threshold=0.1, psi_threshold=0.2,
-             pca_z=3.0):
-    """Per-detector window verdicts of a set, by the binary's rule."""
+def verdicts(fig_by_cfg, cfg, dets, scope, alpha, wasserstein_threshold=0.1, psi_threshold=0.2):
+    """Per-detector window verdicts of a set, by the binary's rule. Under configuration B
+    (pca thresholds "window") pca's z-test p-value joins the window's correction; "pca_chunks"
+    is configuration A's pca (NannyML's thresholds, its own rule)."""
     fig = fig_by_cfg[cfg]
     chunks = fig_by_cfg["A"]
     out = {}
     p_dets = [d for d in dets if d in P_DETECTORS]
+    pca_p = fig.get("pca", {}).get("p_value") if "pca" in dets and cfg == "B" else None
     if scope == "window":
-        m = sum(len(detector_p_values(fig, d)) for d in p_dets)
-        family = {d: m for d in p_dets}
+        m = sum(len(detector_p_values(fig, d)) for d in p_dets) + (pca_p is not None)
+        family = {d: m for d in p_dets + ["pca"]}
     else:
         family = {d: len(detector_p_values(fig, d)) for d in p_dets}
+        family["pca"] = 1
     for d in dets:
-        if d == "pca":
-            out[d] = pca_alarm(fig, pca_z)
+        if d == "pca" and cfg == "B":
+            out[d] = pca_p is not None and min(1.0, pca_p * family["pca"]) < alpha
             continue
-        if d == "pca_chunks":
-            out[d] = pca_alarm(chunks, pca_z)
+        if d in ("pca", "pca_chunks"):
+            out[d] = pca_alarm(chunks)
             continue
         alarm = False
         if d in P_DETECTORS:
@@ -308,7 +310,6 @@ def main():
     ap.add_argument("--alpha", type=float, default=0.05, help="drift.statistical.alpha")
     ap.add_argument("--jobs", type=int, default=1, help="tasks run side by side")
     ap.add_argument("--report-only", action="store_true")
-    ap.add_argument("--pca-z", type=float, default=3.0, help="report pca at ±z instead of ±3")
     ap.add_argument("--wasserstein-threshold", type=float, default=0.1)
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)
@@ -322,8 +323,6 @@ def main():
             for done, path in enumerate(pool.imap_unordered(task, todo), 1):
                 print(f"{done}/{len(todo)} {os.path.basename(path)}", file=sys.stderr, flush=True)
     rule = {}
-    if args.pca_z != 3.0:
-        rule["pca_z"] = args.pca_z
     if args.wasserstein_threshold != 0.1:
         rule["wasserstein_threshold"] = args.wasserstein_threshold
     report(args.out, args.alpha, **rule)

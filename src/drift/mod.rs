@@ -249,8 +249,12 @@ pub(crate) trait PreparedDetector: DriftDetector {
         Ok(None)
     }
     /// Finishes a [`PreparedDetector::stage`]d window with its p-values corrected across the
-    /// window's family (same order and length as staged).
-    fn finish_staged(&mut self, _adjusted: &[Option<f64>]) -> Result<DriftResult, DriftError> {
+    /// window's family (same order and length as staged) of `tests` p-values.
+    fn finish_staged(
+        &mut self,
+        _adjusted: &[Option<f64>],
+        _tests: usize,
+    ) -> Result<DriftResult, DriftError> {
         Err(DriftError::NotFitted)
     }
     /// What it reads of numeric columns. A detector that says less than [`ColumnUse::Rows`] is

@@ -29,9 +29,11 @@ use std::collections::HashMap;
 
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
+use statrs::distribution::{ContinuousCDF, Normal};
+use statrs::function::erf::erfc;
 
-use super::{Confirmation, DriftDetector, DriftError, DriftResult, PreparedDetector};
-use crate::config::{PcaConfig, PcaThresholds};
+use super::{Confirmation, DriftDetector, DriftError, DriftResult, Prepared, PreparedDetector};
+use crate::config::{Correction, PcaConfig, PcaThresholds};
 use crate::data::{ColumnData, DataWindow, MISSING_CODE};
 use crate::stats::pca::Pca;
 
@@ -42,11 +44,28 @@ pub struct PcaFigures {
     pub reconstruction_error: f64,
     /// Its standard error: std (ddof 1) over √rows; null for a single row.
     pub sampling_error: Option<f64>,
-    /// Thresholds from the reference chunks; null when there is none on that side.
+    /// The thresholds that decided; null when there is none on that side.
     pub lower_threshold: Option<f64>,
     pub upper_threshold: Option<f64>,
     /// Principal components kept.
     pub components: usize,
+    /// `thresholds = "window"` only: the two-sided normal p-value of the window's mean against
+    /// the reference rows' (`z = (error − mean) / (σ·√(1/n + 1/N))`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub p_value: Option<f64>,
+    /// `thresholds = "window"` only: that p-value after the window's correction.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub p_value_adjusted: Option<f64>,
+}
+
+/// A window's figures before its verdict.
+#[derive(Debug, Clone)]
+struct Measured {
+    rows: usize,
+    value: f64,
+    sampling_error: Option<f64>,
+    /// Window thresholds: the z-test's p-value.
+    p_value: Option<f64>,
 }
 
 /// How one feature becomes a number.
@@ -80,8 +99,13 @@ struct Fitted {
 #[derive(Debug, Clone)]
 pub struct PcaDriftDetector {
     config: PcaConfig,
+    alpha: f64,
+    correction: Correction,
     fitted: Option<Fitted>,
     confirmation: Confirmation,
+    /// A window between [`PreparedDetector::stage`] and [`PreparedDetector::finish_staged`]
+    /// (`None` inside: too few rows).
+    staged: Option<Option<Measured>>,
 }
 
 impl PcaDriftDetector {
@@ -90,9 +114,20 @@ impl PcaDriftDetector {
         let confirmation = Confirmation::new(config.confirmation_windows);
         PcaDriftDetector {
             config,
+            alpha: 0.05,
+            correction: Correction::Bonferroni,
             fitted: None,
             confirmation,
+            staged: None,
         }
+    }
+
+    /// The significance level and correction of the z-test under `thresholds = "window"`
+    /// (the statistical detectors' `alpha` and `correction`; 0.05 and Bonferroni unless set).
+    pub fn with_test(mut self, alpha: f64, correction: Correction) -> Self {
+        self.alpha = alpha;
+        self.correction = correction;
+        self
     }
 
     /// The reference chunks' mean reconstruction errors (the thresholds' basis), once fitted.
@@ -244,23 +279,153 @@ fn chunk_ranges(n: usize, k: usize) -> Vec<std::ops::Range<usize>> {
 }
 
 impl Fitted {
-    /// The thresholds for a window of `n` rows.
-    fn thresholds(&self, mode: PcaThresholds, n: usize) -> (Option<f64>, Option<f64>) {
-        match mode {
-            PcaThresholds::Chunks => (self.lower, self.upper),
-            PcaThresholds::Window => {
-                let spread = 3.0
-                    * self.row_std
-                    * (1.0 / n.max(1) as f64 + 1.0 / self.rows.max(1) as f64).sqrt();
-                let lower = self.row_mean - spread;
-                ((lower > 0.0).then_some(lower), Some(self.row_mean + spread))
-            }
+    /// The spread of a window of `n` rows' mean error about the reference's:
+    /// σ·√(1/n + 1/N).
+    fn spread(&self, n: usize) -> f64 {
+        self.row_std * (1.0 / n.max(1) as f64 + 1.0 / self.rows.max(1) as f64).sqrt()
+    }
+
+    /// The two-sided normal p-value of a window's mean error `value` over `n` rows.
+    fn p_value(&self, value: f64, n: usize) -> f64 {
+        let distance = (value - self.row_mean).abs();
+        let spread = self.spread(n);
+        // Rows that all reconstruct alike: only a different figure is a difference.
+        if spread <= 0.0 || !spread.is_finite() {
+            let same = distance <= 1e-12 * self.row_mean.abs().max(1.0);
+            return if same { 1.0 } else { 0.0 };
         }
+        erfc(distance / spread / std::f64::consts::SQRT_2)
+    }
+
+    /// mean ± z·spread, a lower bound ≤ 0 dropped as NannyML does.
+    fn bounds(&self, z: f64, n: usize) -> (Option<f64>, Option<f64>) {
+        let spread = z * self.spread(n);
+        let lower = self.row_mean - spread;
+        ((lower > 0.0).then_some(lower), Some(self.row_mean + spread))
     }
 }
 
+/// The z at which a p-value corrected over `tests` p-values reaches `alpha`: Bonferroni's
+/// `Φ⁻¹(1 − alpha / 2m)` (also shown under `fdr`, whose bound for a test lies between it and
+/// `correction = "none"`'s `Φ⁻¹(1 − alpha / 2)`).
+fn critical_z(alpha: f64, correction: Correction, tests: usize) -> f64 {
+    let m = match correction {
+        Correction::None => 1.0,
+        Correction::Bonferroni | Correction::Fdr => tests.max(1) as f64,
+    };
+    let q = (1.0 - alpha / (2.0 * m)).clamp(0.5, 1.0 - 1e-16);
+    Normal::new(0.0, 1.0).map_or(3.0, |n| n.inverse_cdf(q))
+}
+
 /// Reads rows in order (values of one row across features), so the default: whole windows.
-impl PreparedDetector for PcaDriftDetector {}
+/// Under `thresholds = "window"` its z-test joins the window's correction.
+impl PreparedDetector for PcaDriftDetector {
+    fn stage(&mut self, current: &Prepared<'_>) -> Result<Option<Vec<Option<f64>>>, DriftError> {
+        if self.config.thresholds != PcaThresholds::Window {
+            return Ok(None);
+        }
+        let measured = self.measure(current.window())?;
+        let p = measured.as_ref().and_then(|m| m.p_value);
+        self.staged = Some(measured);
+        Ok(Some(vec![p]))
+    }
+
+    fn finish_staged(
+        &mut self,
+        adjusted: &[Option<f64>],
+        tests: usize,
+    ) -> Result<DriftResult, DriftError> {
+        let measured = self.staged.take().ok_or(DriftError::NotFitted)?;
+        let adjusted = adjusted.first().copied().flatten();
+        self.decide(measured, adjusted, tests)
+    }
+}
+
+impl PcaDriftDetector {
+    /// The window's figures; `None` for fewer rows than `min_sample_size`.
+    fn measure(&self, current: &DataWindow) -> Result<Option<Measured>, DriftError> {
+        let fitted = self.fitted.as_ref().ok_or(DriftError::NotFitted)?;
+        let rows = standardised_rows(current, &fitted.features, &fitted.centre, &fitted.scale)?;
+        let n = current.rows();
+        if n < self.config.min_sample_size.max(1) {
+            return Ok(None);
+        }
+        let errors = row_errors(&fitted.pca, &rows, fitted.features.len());
+        let (value, sampling_error) = chunk_figures(&errors);
+        let p_value =
+            (self.config.thresholds == PcaThresholds::Window).then(|| fitted.p_value(value, n));
+        Ok(Some(Measured {
+            rows: n,
+            value,
+            sampling_error,
+            p_value,
+        }))
+    }
+
+    /// The verdict on measured figures: the chunks' thresholds, or the z-test's corrected
+    /// p-value (over `tests` p-values) against `alpha`.
+    fn decide(
+        &mut self,
+        measured: Option<Measured>,
+        p_adjusted: Option<f64>,
+        tests: usize,
+    ) -> Result<DriftResult, DriftError> {
+        let fitted = self.fitted.as_ref().ok_or(DriftError::NotFitted)?;
+        let n_features = fitted.features.len();
+        let Some(m) = measured else {
+            self.confirmation.observe(false);
+            return Ok(DriftResult {
+                drift_detected: false,
+                drift_score: 0.0,
+                window_drift: false,
+                n_features,
+                n_drifted: 0,
+                features: Default::default(),
+                auc: None,
+                feature_importances: None,
+                status: Some(super::FeatureStatus::InsufficientData),
+                pca: None,
+            });
+        };
+        let (lower, upper, window_drift) = match self.config.thresholds {
+            PcaThresholds::Chunks => {
+                let below = fitted.lower.is_some_and(|l| m.value <= l);
+                let above = fitted.upper.is_some_and(|u| m.value >= u);
+                (fitted.lower, fitted.upper, below || above)
+            }
+            PcaThresholds::Window => {
+                let z = critical_z(self.alpha, self.correction, tests);
+                let (lower, upper) = fitted.bounds(z, m.rows);
+                (lower, upper, p_adjusted.is_some_and(|p| p < self.alpha))
+            }
+        };
+        let drift_detected = self.confirmation.observe(window_drift);
+        let shown = |p: Option<f64>| match self.config.thresholds {
+            PcaThresholds::Window => p,
+            PcaThresholds::Chunks => None,
+        };
+        Ok(DriftResult {
+            drift_detected,
+            drift_score: m.value,
+            window_drift,
+            n_features,
+            n_drifted: 0,
+            features: Default::default(),
+            auc: None,
+            feature_importances: None,
+            status: None,
+            pca: Some(PcaFigures {
+                reconstruction_error: m.value,
+                sampling_error: m.sampling_error,
+                lower_threshold: lower,
+                upper_threshold: upper,
+                components: fitted.pca.components.len(),
+                p_value: shown(m.p_value),
+                p_value_adjusted: shown(p_adjusted),
+            }),
+        })
+    }
+}
 
 impl DriftDetector for PcaDriftDetector {
     fn name(&self) -> &str {
@@ -378,50 +543,10 @@ impl DriftDetector for PcaDriftDetector {
     }
 
     fn detect(&mut self, current: &DataWindow) -> Result<DriftResult, DriftError> {
-        let fitted = self.fitted.as_ref().ok_or(DriftError::NotFitted)?;
-        let n_features = fitted.features.len();
-        let rows = standardised_rows(current, &fitted.features, &fitted.centre, &fitted.scale)?;
-        let n = current.rows();
-        if n < self.config.min_sample_size.max(1) {
-            self.confirmation.observe(false);
-            return Ok(DriftResult {
-                drift_detected: false,
-                drift_score: 0.0,
-                window_drift: false,
-                n_features,
-                n_drifted: 0,
-                features: Default::default(),
-                auc: None,
-                feature_importances: None,
-                status: Some(super::FeatureStatus::InsufficientData),
-                pca: None,
-            });
-        }
-        let errors = row_errors(&fitted.pca, &rows, n_features);
-        let (value, sampling_error) = chunk_figures(&errors);
-        let (lower, upper) = fitted.thresholds(self.config.thresholds, n);
-        let below = lower.is_some_and(|l| value <= l);
-        let above = upper.is_some_and(|u| value >= u);
-        let window_drift = below || above;
-        let drift_detected = self.confirmation.observe(window_drift);
-        Ok(DriftResult {
-            drift_detected,
-            drift_score: value,
-            window_drift,
-            n_features,
-            n_drifted: 0,
-            features: Default::default(),
-            auc: None,
-            feature_importances: None,
-            status: None,
-            pca: Some(PcaFigures {
-                reconstruction_error: value,
-                sampling_error,
-                lower_threshold: lower,
-                upper_threshold: upper,
-                components: fitted.pca.components.len(),
-            }),
-        })
+        // Alone, the z-test is a family of one.
+        let measured = self.measure(current)?;
+        let p = measured.as_ref().and_then(|m| m.p_value);
+        self.decide(measured, p, 1)
     }
 }
 

@@ -226,7 +226,11 @@ impl PreparedDetector for StatisticalDriftDetector {
         Ok(Some(p_values))
     }
 
-    fn finish_staged(&mut self, adjusted: &[Option<f64>]) -> Result<DriftResult, DriftError> {
+    fn finish_staged(
+        &mut self,
+        adjusted: &[Option<f64>],
+        _tests: usize,
+    ) -> Result<DriftResult, DriftError> {
         let tested = self.staged.take().ok_or(DriftError::NotFitted)?;
         self.decide(tested, adjusted.to_vec())
     }

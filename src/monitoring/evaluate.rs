@@ -120,12 +120,13 @@ pub(super) fn detect_all(
     }
     if let Some(method) = family {
         let adjusted = adjust(&family_p, method);
+        let tests = family_p.iter().flatten().count();
         for (k, &(i, start)) in staged.iter().enumerate() {
             let end = staged.get(k + 1).map_or(adjusted.len(), |s| s.1);
             let detector = &mut detectors[i];
             let name = detector.name().to_string();
             let result = detector
-                .finish_staged(&adjusted[start..end])
+                .finish_staged(&adjusted[start..end], tests)
                 .map_err(|e| failed(&name, e))?;
             drift.insert(name, result);
         }

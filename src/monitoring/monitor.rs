@@ -180,7 +180,12 @@ fn detectors_from(config: &MonitorConfig) -> Vec<Box<dyn PreparedDetector>> {
                 DetectorKind::Wasserstein => {
                     Box::new(StatisticalDriftDetector::new(StatTest::Wasserstein, stat()))
                 }
-                DetectorKind::Pca => Box::new(PcaDriftDetector::new(config.drift.pca.clone())),
+                DetectorKind::Pca => {
+                    Box::new(PcaDriftDetector::new(config.drift.pca.clone()).with_test(
+                        config.drift.statistical.alpha,
+                        config.drift.statistical.correction,
+                    ))
+                }
             }
         })
         .collect()
