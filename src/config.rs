@@ -232,8 +232,9 @@ impl Default for ClassifierConfig {
 pub enum PcaThresholds {
     /// NannyML's: mean ± 3 std of the reference chunks' figures, whatever the window's size.
     Chunks,
-    /// mean ± 3 σ·√(1/n + 1/N): σ the std of the reference rows' errors, N the reference's rows
-    /// and n the window's, so a window of any size has the same false-alarm rate.
+    /// A z-test of the window's mean error against the reference rows' (spread σ·√(1/n + 1/N):
+    /// σ their std, N the reference's rows, n the window's), its p-value in the window's
+    /// correction at the statistical `alpha`: the same false-alarm rate for any window size.
     #[default]
     Window,
 }
@@ -247,7 +248,7 @@ pub struct PcaConfig {
     /// Chunks the reference is cut into for the thresholds.
     pub reference_chunks: usize,
     /// How the thresholds are set: from the reference chunks' spread (`chunks`, NannyML's) or
-    /// from the reference rows' spread scaled to each window's size (`window`).
+    /// by a z-test scaled to each window's size (`window`).
     pub thresholds: PcaThresholds,
     /// Fewer rows than this in a window: `insufficient_data`.
     pub min_sample_size: usize,

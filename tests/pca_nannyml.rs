@@ -147,10 +147,11 @@ fn small_window_is_insufficient_and_unknown_columns_error() {
     assert!(d.detect(&other).is_err());
 }
 
-/// `thresholds = "window"`: mean ± 3 σ·√(1/n + 1/N) over the reference rows' errors. The
-/// reference itself as the window has the rows' mean as its figure and σ/√N as its sampling
-/// error, so its thresholds are the figure ± 3·√2·sampling error; the figures themselves are
-/// NannyML's in either mode.
+/// `thresholds = "window"`: a z-test of the window's mean error against the reference rows'
+/// (spread σ·√(1/n + 1/N)); alone, its thresholds sit at the two-sided critical z of `alpha`
+/// (1.959964 at 0.05). The reference itself as the window has the rows' mean as its figure and
+/// σ/√N as its sampling error, so its thresholds are the figure ± 1.959964·√2·sampling error
+/// and its p-value 1; the figures themselves are NannyML's in either mode.
 #[test]
 fn window_thresholds_scale_with_the_window() {
     let fx = fixture();
@@ -164,13 +165,14 @@ fn window_thresholds_scale_with_the_window() {
         d.fit(&reference).expect("fit");
         let r = d.detect(&reference).expect("detect");
         let p = r.pca.as_ref().expect("figures");
-        let spread = 3.0 * 2f64.sqrt() * p.sampling_error.expect("se");
+        let spread = 1.959_963_984_540_054 * 2f64.sqrt() * p.sampling_error.expect("se");
         let upper = p.upper_threshold.expect("upper");
         assert!(close(upper, p.reconstruction_error + spread), "{upper}");
         if let Some(lower) = p.lower_threshold {
             assert!(close(lower, p.reconstruction_error - spread), "{lower}");
         }
         assert!(!r.window_drift);
+        assert_eq!(p.p_value, Some(1.0));
         for w in ds["windows"].as_array().expect("windows") {
             let r = d.detect(&window(&w["data"])).expect("detect");
             let p = r.pca.as_ref().expect("figures");

@@ -14,10 +14,11 @@
 //! Those are the `thresholds = "chunks"` figures. NannyML's thresholds fit windows of the chunks'
 //! size (a tenth of the reference): a larger window's figure varies less and they are too wide,
 //! a smaller window's varies more and they alarm on clean data. `thresholds = "window"` (the
-//! default, a deviation from NannyML) puts them at mean ± 3 σ·√(1/n + 1/N) instead: the mean
-//! and std σ (ddof 1) of the reference rows' errors, N the reference's rows and n the window's —
-//! the spread of the difference between the window's mean and the reference's, so every window
-//! size alarms on clean data as rarely (about 0.3 % when the errors' mean is near normal).
+//! default, a deviation from NannyML) tests the window's mean against the reference rows' by a
+//! z-test of spread σ·√(1/n + 1/N) — σ the std (ddof 1) of the reference rows' errors, N the
+//! reference's rows and n the window's: the spread of the difference of the two means, so every
+//! window size alarms on clean data as rarely. Its p-value joins the window's correction with
+//! the statistical tests' (`stage`), and the thresholds shown are the corrected critical values.
 //!
 //! Joint changes — a correlation that breaks while every marginal stays put — move this figure
 //! and no per-feature test.
