@@ -14,7 +14,11 @@ back to back and were twice as slow with a 3 s gap).
     python3 benches/compare_once.py --data DIR target/release/ml-monitor /tmp/old-ml-monitor
     python3 benches/compare_once.py --data DIR --python benches/baseline_scipy.py BIN
 
-DIR holds reference.csv and current.csv (`benches/gen_workload.py --out DIR`).
+DIR holds reference.csv and current.csv (`benches/gen_workload.py --out DIR`). A binary given
+as `BIN@CONFIG` runs with `--config CONFIG`, so one build compares configurations (for example
+one detector set against another):
+
+    python3 benches/compare_once.py --data DIR BIN@old-defaults.toml BIN
 
 `--formats csv,parquet,csv.gz` times each build on DIR/reference.EXT and DIR/current.EXT in each
 format (`gen_workload.py --parquet --gzip` writes them); the baseline is the first build on the
@@ -48,9 +52,16 @@ def main() -> int:
     for ext in args.formats.split(","):
         current = os.path.join(args.data, f"current.{ext}")
         reference = os.path.join(args.data, f"reference.{ext}")
-        for i, b in enumerate(args.binaries):
-            name = f"{i}:{os.path.basename(b)}" + (f" {ext}" if args.formats != "csv" else "")
-            commands[name] = [b, "watch", current, "--reference", reference, "--once"]
+        for i, spec in enumerate(args.binaries):
+            binary, _, config = spec.partition("@")
+            command = [binary, "watch", current, "--reference", reference, "--once"]
+            name = f"{i}:{os.path.basename(binary)}"
+            if config:
+                command += ["--config", config]
+                name += f"@{os.path.basename(config)}"
+            if args.formats != "csv":
+                name += f" {ext}"
+            commands[name] = command
     if args.python:
         commands["python"] = [sys.executable, args.python, "--data", args.data]
 

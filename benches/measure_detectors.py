@@ -2,12 +2,26 @@
 """False-alarm and detection rates of drift detector sets, measured through the release binary.
 
 For each of R references (fresh no-drift samples, 5,000 rows) and each window size (500 and
-5,000 rows), one directory holds W no-drift windows and W_DRIFT windows of each drift scenario;
-the binary runs once per directory and configuration (`watch DIR --once`), with every detector
-on, so each detector set's verdict is read off the same windows: a set alarms on a window when
-any of its detectors shows drift in that window (`window_drift`). Two configurations: the
-discrete rule off (`discrete_max_values = 0`, every numeric feature gets the continuous test) and
-on (`discrete_max_values = 10`).
+5,000 rows), one directory holds W no-drift windows and W_DRIFT windows of each drift scenario.
+The binary runs on each directory (`watch DIR --once --format json`) under two configurations
+with every detector on:
+
+  A  discrete_max_values = 0  (every numeric feature gets the continuous tests), pca thresholds
+     "chunks" (NannyML's)
+  B  discrete_max_values = 10 (f_disc, 9 values, is tested by chi-square), pca thresholds
+     "window" (pca's z-test p-value joins the window's correction)
+
+and the raw figures of every window are kept: each feature's raw p-value and statistic under
+every detector, and pca's reconstruction error and thresholds. A detector set's verdict on a
+window is then computed here from those raw figures, by the binary's rule: every p-value of
+the set's p-value detectors (ks, ad, cvm, chi2, and the chi2 of discrete features) corrected
+together by Bonferroni (`correction_scope = "window"`; or each detector apart under
+"detector", the rule before issue 18), a feature drifting when its corrected p < alpha; psi and
+wasserstein by their thresholds; pca under "chunks" outside its thresholds, under "window" by
+its p-value in the family; the set alarms when any of its
+detectors does. That rule is checked against the binary itself: with every detector on, the
+verdicts computed here must equal the binary's `window_drift` in every window (printed as
+"binary check"). One run of the binary thus serves every set, alpha and threshold.
 
 Data (numpy, seeded): f_loc, f_scale, f_tail ~ N(0, 1); f_disc ~ Binomial(8, 0.3) (9 values);
 f_c1, f_c2 ~ N(0, 1) with correlation 0.8; cat in {a, b, c} with shares 0.5/0.3/0.2.
@@ -20,15 +34,21 @@ Scenarios (one feature changes, the rest are fresh no-drift samples):
   correlated  corr(f_c1, f_c2) 0.8 -> 0.5, marginals unchanged
   category    cat gains a new category "d" with share 0.03 (taken from "a")
 
-    python3 benches/measure_detectors.py --bin target/release/ml-monitor [--refs 20 --windows 50]
+    cargo build --release
+    python3 benches/measure_detectors.py --bin target/release/ml-monitor --out /tmp/measure \\
+        [--refs 20 --windows 50 --drift-windows 25 --jobs 2]
 
-Prints, per window size, the pooled false-alarm rate (windows of "none" that alarm) and the
-detection rate per scenario for every detector set. Needs numpy and pandas.
+Resumable and parallel-safe: each (reference, window size) is one task whose figures are
+written to OUT/ref<r>_<size>.json (atomically, by rename) and skipped when present, so a killed
+run picks up where it stopped and `--jobs N` runs tasks side by side. `--report-only` prints the
+tables from what OUT holds. Needs numpy and pandas (`pip install numpy pandas`).
 """
 
 import argparse
 import json
+import multiprocessing
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -38,22 +58,29 @@ import pandas as pd
 
 SCENARIOS = ["none", "location", "scale", "tail", "discrete", "correlated", "category"]
 DETECTORS = ["ks", "ad", "cvm", "wasserstein", "psi", "chi2", "pca"]
-# name -> (discrete rule on?, detectors)
+P_DETECTORS = {"ks", "ad", "cvm", "chi2", "wasserstein"}  # wasserstein: its discrete features
+# name -> (configuration "A" or "B", detectors, correction scope)
 SETS = {
-    "ks+chi2 (today's KS, Bonferroni)": (False, ["ks", "chi2"]),
-    "ks+psi+chi2 (today's default)": (False, ["ks", "psi", "chi2"]),
-    "ad+chi2": (False, ["ad", "chi2"]),
-    "cvm+chi2": (False, ["cvm", "chi2"]),
-    "wasserstein+chi2": (False, ["wasserstein", "chi2"]),
-    "ks+chi2, discrete": (True, ["ks", "chi2"]),
-    "ad+chi2, discrete": (True, ["ad", "chi2"]),
-    "cvm+chi2, discrete": (True, ["cvm", "chi2"]),
-    "pca": (False, ["pca"]),
-    "ks+chi2+pca, discrete": (True, ["ks", "chi2", "pca"]),
-    "ad+chi2+pca, discrete": (True, ["ad", "chi2", "pca"]),
-    "cvm+chi2+pca, discrete": (True, ["cvm", "chi2", "pca"]),
-    "ad+psi+chi2+pca, discrete": (True, ["ad", "psi", "chi2", "pca"]),
-    "ks+psi+chi2+pca, discrete": (True, ["ks", "psi", "chi2", "pca"]),
+    "ks+chi2, per detector (KS with Bonferroni, before)": ("A", ["ks", "chi2"], "detector"),
+    "ks+psi+chi2, per detector (default before)": ("A", ["ks", "psi", "chi2"], "detector"),
+    "ks+chi2": ("A", ["ks", "chi2"], "window"),
+    "ks+psi+chi2": ("A", ["ks", "psi", "chi2"], "window"),
+    "ad+chi2": ("A", ["ad", "chi2"], "window"),
+    "cvm+chi2": ("A", ["cvm", "chi2"], "window"),
+    "wasserstein+chi2": ("A", ["wasserstein", "chi2"], "window"),
+    "ks+chi2, discrete": ("B", ["ks", "chi2"], "window"),
+    "ad+chi2, discrete": ("B", ["ad", "chi2"], "window"),
+    "cvm+chi2, discrete": ("B", ["cvm", "chi2"], "window"),
+    "pca (chunks)": ("A", ["pca"], "window"),
+    "pca (window)": ("B", ["pca"], "window"),
+    "ks+chi2+pca (chunks), discrete": ("B", ["ks", "chi2", "pca_chunks"], "window"),
+    "ks+chi2+pca, discrete": ("B", ["ks", "chi2", "pca"], "window"),
+    "ks+psi+chi2+pca, discrete": ("B", ["ks", "psi", "chi2", "pca"], "window"),
+    "ad+chi2+pca, discrete": ("B", ["ad", "chi2", "pca"], "window"),
+    "ad+psi+chi2+pca, discrete": ("B", ["ad", "psi", "chi2", "pca"], "window"),
+    "cvm+chi2+pca, discrete": ("B", ["cvm", "chi2", "pca"], "window"),
+    "cvm+psi+chi2+pca, discrete": ("B", ["cvm", "psi", "chi2", "pca"], "window"),
+    "ks+cvm+chi2+pca, discrete": ("B", ["ks", "cvm", "chi2", "pca"], "window"),
 }
 
 
@@ -79,11 +106,43 @@ def write(df, path):
     df.to_csv(path, index=False, float_format="%.5f")
 
 
-def config(path, discrete, alpha=0.05):
+CONFIGS = {
+    "A": {"discrete_max_values": 0, "thresholds": "chunks"},
+    "B": {"discrete_max_values": 10, "thresholds": "window"},
+}
+
+
+def config(path, name, alpha):
+    c = CONFIGS[name]
     with open(path, "w") as fh:
         fh.write("[drift]\ndetectors = [%s]\n" % ", ".join(f'"{d}"' for d in DETECTORS))
-        fh.write(f"[drift.statistical]\ndiscrete_max_values = {10 if discrete else 0}\n")
-        fh.write(f"alpha = {alpha}\n")
+        fh.write("[drift.statistical]\n")
+        fh.write(f"discrete_max_values = {c['discrete_max_values']}\nalpha = {alpha}\n")
+        fh.write('correction = "bonferroni"\ncorrection_scope = "window"\n')
+        fh.write(f"[drift.pca]\nthresholds = \"{c['thresholds']}\"\n")
+
+
+def figures(result):
+    """What a window's JSON result holds that the verdicts need."""
+    out = {}
+    for d in DETECTORS:
+        r = result["drift"].get(d)
+        if r is None:
+            continue
+        if d == "pca":
+            p = r.get("pca") or {}
+            out[d] = {"value": p.get("reconstruction_error"), "lower": p.get("lower_threshold"),
+                      "upper": p.get("upper_threshold"), "p_value": p.get("p_value"),
+                      "window_drift": r["window_drift"]}
+            continue
+        out[d] = {
+            "window_drift": r["window_drift"],
+            "features": {
+                name: [f.get("statistic"), f.get("p_value"), f.get("test")]
+                for name, f in r["features"].items() if f.get("status") != "insufficient_data"
+            },
+        }
+    return out
 
 
 def run(binary, directory, reference, cfg):
@@ -91,75 +150,182 @@ def run(binary, directory, reference, cfg):
         [binary, "watch", directory, "--once", "-r", reference, "-c", cfg, "--no-history",
          "--format", "json"],
         capture_output=True, text=True)
-    if out.returncode not in (0, 1, 2, 3):
-        sys.exit(f"ml-monitor failed ({out.returncode}): {out.stderr.strip()}")
-    verdicts = {}
+    if out.returncode not in (0, 1, 2, 3, 4):
+        raise RuntimeError(f"ml-monitor failed ({out.returncode}): {out.stderr.strip()}")
+    got = {}
     for line in out.stdout.splitlines():
         r = json.loads(line)
-        verdicts[os.path.basename(r["window"])] = {
-            d: bool(r["drift"].get(d, {}).get("window_drift", False)) for d in DETECTORS}
-    return verdicts
+        got[os.path.basename(r["window"])] = figures(r)
+    return got
+
+
+def task(args):
+    binary, out_dir, seed, r, size, windows, drift_windows, alpha = args
+    target = os.path.join(out_dir, f"ref{r:03d}_{size}.json")
+    if os.path.exists(target):
+        return target
+    tmp = tempfile.mkdtemp(prefix=f"measure_{r}_{size}_")
+    try:
+        # The reference depends on r only; the windows on r and the size.
+        ref_rng = np.random.default_rng([seed, r])
+        ref_path = os.path.join(tmp, "reference.csv")
+        write(sample(ref_rng, 5000, "none"), ref_path)
+        rng = np.random.default_rng([seed, r, size])
+        wdir = os.path.join(tmp, "windows")
+        os.makedirs(wdir)
+        names = {}
+        for sc in SCENARIOS:
+            for i in range(windows if sc == "none" else drift_windows):
+                name = f"{sc}_{i:03d}.csv"
+                write(sample(rng, size, sc), os.path.join(wdir, name))
+                names[name] = sc
+        result = {"alpha": alpha, "windows": {}}
+        for cfg_name in CONFIGS:
+            cfg = os.path.join(tmp, f"config_{cfg_name}.toml")
+            config(cfg, cfg_name, alpha)
+            got = run(binary, wdir, ref_path, cfg)
+            for name, sc in names.items():
+                if name not in got:
+                    raise RuntimeError(f"no result for {name}")
+                result["windows"].setdefault(name, {"scenario": sc})[cfg_name] = got[name]
+        partial = target + f".{os.getpid()}.tmp"
+        with open(partial, "w") as fh:
+            json.dump(result, fh)
+        os.replace(partial, target)
+        return target
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def detector_p_values(fig, detector):
+    """(feature, raw p) of the tests a detector votes with by p-value."""
+    if detector not in P_DETECTORS or detector not in fig:
+        return []
+    out = []
+    for name, (stat, p, test) in fig[detector]["features"].items():
+        if p is None:
+            continue
+        if detector == "wasserstein" and test != "chi2":
+            continue
+        out.append((name, p))
+    return out
+
+
+def pca_alarm(fig):
+    """pca outside its (chunk) thresholds."""
+    p = fig.get("pca")
+    if not p or p["value"] is None:
+        return False
+    lower, upper, value = p["lower"], p["upper"], p["value"]
+    return (lower is not None and value <= lower) or (upper is not None and value >= upper)
+
+
+def verdicts(fig_by_cfg, cfg, dets, scope, alpha, wasserstein_threshold=0.1, psi_threshold=0.2):
+    """Per-detector window verdicts of a set, by the binary's rule. Under configuration B
+    (pca thresholds "window") pca's z-test p-value joins the window's correction; "pca_chunks"
+    is configuration A's pca (NannyML's thresholds, its own rule)."""
+    fig = fig_by_cfg[cfg]
+    chunks = fig_by_cfg["A"]
+    out = {}
+    p_dets = [d for d in dets if d in P_DETECTORS]
+    pca_p = fig.get("pca", {}).get("p_value") if "pca" in dets and cfg == "B" else None
+    if scope == "window":
+        m = sum(len(detector_p_values(fig, d)) for d in p_dets) + (pca_p is not None)
+        family = {d: m for d in p_dets + ["pca"]}
+    else:
+        family = {d: len(detector_p_values(fig, d)) for d in p_dets}
+        family["pca"] = 1
+    for d in dets:
+        if d == "pca" and cfg == "B":
+            out[d] = pca_p is not None and min(1.0, pca_p * family["pca"]) < alpha
+            continue
+        if d in ("pca", "pca_chunks"):
+            out[d] = pca_alarm(chunks)
+            continue
+        alarm = False
+        if d in P_DETECTORS:
+            alarm = any(min(1.0, p * family[d]) < alpha for _, p in detector_p_values(fig, d))
+        for name, (stat, p, test) in fig.get(d, {"features": {}})["features"].items():
+            if stat is None or test == "chi2":
+                continue
+            if d == "psi" and stat > psi_threshold:
+                alarm = True
+            if d == "wasserstein" and stat > wasserstein_threshold:
+                alarm = True
+        out[d] = alarm
+    return out
+
+
+def load(out_dir):
+    tasks = {}
+    for f in sorted(os.listdir(out_dir)):
+        if f.startswith("ref") and f.endswith(".json"):
+            size = int(f.split("_")[1].split(".")[0])
+            with open(os.path.join(out_dir, f)) as fh:
+                tasks.setdefault(size, []).append(json.load(fh))
+    return tasks
+
+
+def report(out_dir, alpha, sets=None, **rule):
+    tasks = load(out_dir)
+    sets = sets or SETS
+    for size in sorted(tasks):
+        runs = tasks[size]
+        windows = [w for t in runs for w in t["windows"].values()]
+        counts = {sc: sum(w["scenario"] == sc for w in windows) for sc in SCENARIOS}
+        # The binary check: all detectors of each configuration, window scope.
+        mismatch = 0
+        if alpha == runs[0]["alpha"] and not rule:
+            for w in windows:
+                for cfg in CONFIGS:
+                    got = verdicts(w, cfg, DETECTORS, "window", alpha)
+                    mismatch += sum(got[d] != w[cfg][d]["window_drift"] for d in DETECTORS)
+            check = f"binary check: {mismatch} verdicts differ of {len(windows) * len(CONFIGS) * len(DETECTORS)}"
+        else:
+            check = "binary check: not applicable (alpha or thresholds differ from the run's)"
+        extra = ", ".join(f"{k} {v}" for k, v in rule.items())
+        print(f"\nwindow size {size}: {counts['none']} no-drift windows, {counts['location']} per drift "
+              f"scenario ({len(runs)} references), alpha {alpha}{', ' + extra if extra else ''}; "
+              f"rates in %; {check}")
+        print("| detector set | false alarms | " + " | ".join(SCENARIOS[1:]) + " |")
+        print("|---|" + "---:|" * len(SCENARIOS))
+        for name, (cfg, dets, scope) in sets.items():
+            rates = []
+            for sc in SCENARIOS:
+                ws = [w for w in windows if w["scenario"] == sc]
+                alarms = sum(any(verdicts(w, cfg, dets, scope, alpha, **rule).values()) for w in ws)
+                rates.append(100.0 * alarms / max(len(ws), 1))
+            print(f"| {name} | " + " | ".join(f"{x:.1f}" for x in rates) + " |")
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--bin", required=True)
+    ap.add_argument("--bin", help="the release binary (not needed with --report-only)")
+    ap.add_argument("--out", required=True, help="directory of per-task figures (resumable)")
     ap.add_argument("--refs", type=int, default=20)
     ap.add_argument("--windows", type=int, default=50, help="no-drift windows per reference")
-    ap.add_argument("--drift-windows", type=int, default=10, help="windows per drift scenario per reference")
+    ap.add_argument("--drift-windows", type=int, default=25, help="windows per drift scenario per reference")
     ap.add_argument("--sizes", default="500,5000")
     ap.add_argument("--seed", type=int, default=2026)
     ap.add_argument("--alpha", type=float, default=0.05, help="drift.statistical.alpha")
-    ap.add_argument("--save", help="also write every window's per-detector verdicts here (JSON)")
+    ap.add_argument("--jobs", type=int, default=1, help="tasks run side by side")
+    ap.add_argument("--report-only", action="store_true")
+    ap.add_argument("--wasserstein-threshold", type=float, default=0.1)
     args = ap.parse_args()
-    sizes = [int(s) for s in args.sizes.split(",")]
-    # counts[size][discrete][scenario] = list of per-window verdict dicts
-    verdicts = {s: {False: {sc: [] for sc in SCENARIOS}, True: {sc: [] for sc in SCENARIOS}} for s in sizes}
-    with tempfile.TemporaryDirectory() as tmp:
-        cfgs = {}
-        for discrete in (False, True):
-            cfgs[discrete] = os.path.join(tmp, f"config_{int(discrete)}.toml")
-            config(cfgs[discrete], discrete, args.alpha)
-        for r in range(args.refs):
-            rng = np.random.default_rng([args.seed, r])
-            ref_path = os.path.join(tmp, "reference.csv")
-            write(sample(rng, 5000, "none"), ref_path)
-            for size in sizes:
-                wdir = os.path.join(tmp, f"w{size}")
-                os.makedirs(wdir, exist_ok=True)
-                for f in os.listdir(wdir):
-                    os.remove(os.path.join(wdir, f))
-                names = {}
-                for sc in SCENARIOS:
-                    count = args.windows if sc == "none" else args.drift_windows
-                    for i in range(count):
-                        name = f"{sc}_{i:03d}.csv"
-                        write(sample(rng, size, sc), os.path.join(wdir, name))
-                        names[name] = sc
-                for discrete in (False, True):
-                    got = run(args.bin, wdir, ref_path, cfgs[discrete])
-                    for name, sc in names.items():
-                        if name in got:
-                            verdicts[size][discrete][sc].append(got[name])
-            print(f"reference {r + 1}/{args.refs} done", file=sys.stderr)
-    if args.save:
-        with open(args.save, "w") as fh:
-            json.dump({str(s): {str(d): v for d, v in by.items()} for s, by in verdicts.items()}, fh)
-    for size in sizes:
-        n_none = len(verdicts[size][False]["none"])
-        n_drift = len(verdicts[size][False]["location"])
-        print(f"\nwindow size {size}: {n_none} no-drift windows, {n_drift} per drift scenario "
-              f"({args.refs} references), alpha {args.alpha}; rates in %")
-        header = "| detector set | false alarms | " + " | ".join(SCENARIOS[1:]) + " |"
-        print(header)
-        print("|" + "---|" * (len(SCENARIOS) + 1))
-        for name, (discrete, dets) in SETS.items():
-            rates = []
-            for sc in SCENARIOS:
-                ws = verdicts[size][discrete][sc]
-                alarms = sum(any(w[d] for d in dets) for w in ws)
-                rates.append(100.0 * alarms / max(len(ws), 1))
-            print(f"| {name} | " + " | ".join(f"{x:.1f}" for x in rates) + " |")
+    os.makedirs(args.out, exist_ok=True)
+    if not args.report_only:
+        if not args.bin:
+            sys.exit("--bin is needed to run the binary")
+        binary = os.path.abspath(args.bin)
+        todo = [(binary, args.out, args.seed, r, int(s), args.windows, args.drift_windows, args.alpha)
+                for r in range(args.refs) for s in args.sizes.split(",")]
+        with multiprocessing.Pool(args.jobs) as pool:
+            for done, path in enumerate(pool.imap_unordered(task, todo), 1):
+                print(f"{done}/{len(todo)} {os.path.basename(path)}", file=sys.stderr, flush=True)
+    rule = {}
+    if args.wasserstein_threshold != 0.1:
+        rule["wasserstein_threshold"] = args.wasserstein_threshold
+    report(args.out, args.alpha, **rule)
 
 
 if __name__ == "__main__":

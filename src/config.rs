@@ -10,7 +10,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::data::ColumnRoles;
-pub use crate::stats::correction::Correction;
+pub use crate::stats::correction::{Correction, CorrectionScope};
 
 mod alerts;
 mod validate;
@@ -152,6 +152,9 @@ pub struct StatisticalConfig {
     /// Significance level of KS and chi-square, before correction.
     pub alpha: f64,
     pub correction: Correction,
+    /// Which p-values one correction covers: every test of every detector in the window
+    /// (`window`, so `alpha` bounds the window's false alarms) or each detector's own features.
+    pub correction_scope: CorrectionScope,
     /// KS: a feature also needs D at least this large to drift.
     pub min_statistic: f64,
     /// PSI: number of reference-quantile bins.
@@ -176,6 +179,7 @@ impl Default for StatisticalConfig {
         StatisticalConfig {
             alpha: 0.05,
             correction: Correction::Bonferroni,
+            correction_scope: CorrectionScope::Window,
             min_statistic: 0.0,
             psi_bins: 10,
             psi_threshold: 0.2,
@@ -222,6 +226,19 @@ impl Default for ClassifierConfig {
     }
 }
 
+/// How the `pca` detector sets its thresholds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum PcaThresholds {
+    /// NannyML's: mean ± 3 std of the reference chunks' figures, whatever the window's size.
+    Chunks,
+    /// A z-test of the window's mean error against the reference rows' (spread σ·√(1/n + 1/N):
+    /// σ their std, N the reference's rows, n the window's), its p-value in the window's
+    /// correction at the statistical `alpha`: the same false-alarm rate for any window size.
+    #[default]
+    Window,
+}
+
 /// Settings of the PCA reconstruction-error detector.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -230,6 +247,9 @@ pub struct PcaConfig {
     pub explained_variance: f64,
     /// Chunks the reference is cut into for the thresholds.
     pub reference_chunks: usize,
+    /// How the thresholds are set: from the reference chunks' spread (`chunks`, NannyML's) or
+    /// by a z-test scaled to each window's size (`window`).
+    pub thresholds: PcaThresholds,
     /// Fewer rows than this in a window: `insufficient_data`.
     pub min_sample_size: usize,
     /// A detector reports drift only after this many consecutive drifting windows.
@@ -241,6 +261,7 @@ impl Default for PcaConfig {
         PcaConfig {
             explained_variance: 0.65,
             reference_chunks: 10,
+            thresholds: PcaThresholds::Window,
             min_sample_size: 30,
             confirmation_windows: 1,
         }

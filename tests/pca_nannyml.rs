@@ -3,7 +3,7 @@
 //! sampling error and alert, recorded in `tests/fixtures/pca_nannyml.json` by
 //! `tests/fixtures/make_pca_fixtures.py`.
 
-use ml_monitor::config::PcaConfig;
+use ml_monitor::config::{PcaConfig, PcaThresholds};
 use ml_monitor::data::{Column, DataWindow};
 use ml_monitor::drift::pca::PcaDriftDetector;
 use ml_monitor::drift::DriftDetector;
@@ -54,8 +54,10 @@ fn pca_matches_nannyml() {
     let mut windows_checked = 0;
     for ds in datasets {
         let name = ds["name"].as_str().unwrap_or("?");
+        // NannyML's thresholds: the reference chunks' mean ± 3 std.
         let mut d = PcaDriftDetector::new(PcaConfig {
             min_sample_size: 1,
+            thresholds: PcaThresholds::Chunks,
             ..PcaConfig::default()
         });
         d.fit(&window(&ds["reference"])).expect("fit");
@@ -143,4 +145,39 @@ fn small_window_is_insufficient_and_unknown_columns_error() {
     let other = DataWindow::new("o", vec![Column::numeric("zzz", vec![1.0; 50])], None, None)
         .expect("one column");
     assert!(d.detect(&other).is_err());
+}
+
+/// `thresholds = "window"`: a z-test of the window's mean error against the reference rows'
+/// (spread σ·√(1/n + 1/N)); alone, its thresholds sit at the two-sided critical z of `alpha`
+/// (1.959964 at 0.05). The reference itself as the window has the rows' mean as its figure and
+/// σ/√N as its sampling error, so its thresholds are the figure ± 1.959964·√2·sampling error
+/// and its p-value 1; the figures themselves are NannyML's in either mode.
+#[test]
+fn window_thresholds_scale_with_the_window() {
+    let fx = fixture();
+    for ds in fx["datasets"].as_array().expect("datasets") {
+        let reference = window(&ds["reference"]);
+        let mut d = PcaDriftDetector::new(PcaConfig {
+            min_sample_size: 1,
+            thresholds: PcaThresholds::Window,
+            ..PcaConfig::default()
+        });
+        d.fit(&reference).expect("fit");
+        let r = d.detect(&reference).expect("detect");
+        let p = r.pca.as_ref().expect("figures");
+        let spread = 1.959_963_984_540_054 * 2f64.sqrt() * p.sampling_error.expect("se");
+        let upper = p.upper_threshold.expect("upper");
+        assert!(close(upper, p.reconstruction_error + spread), "{upper}");
+        if let Some(lower) = p.lower_threshold {
+            assert!(close(lower, p.reconstruction_error - spread), "{lower}");
+        }
+        assert!(!r.window_drift);
+        assert_eq!(p.p_value, Some(1.0));
+        for w in ds["windows"].as_array().expect("windows") {
+            let r = d.detect(&window(&w["data"])).expect("detect");
+            let p = r.pca.as_ref().expect("figures");
+            let value = w["value"].as_f64().expect("value");
+            assert!(close(p.reconstruction_error, value));
+        }
+    }
 }

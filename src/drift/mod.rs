@@ -8,6 +8,7 @@
 
 pub mod continuous;
 pub mod discrete;
+mod fitted;
 pub mod ks;
 pub mod ml_based;
 pub mod pca;
@@ -251,6 +252,22 @@ pub(crate) trait PreparedDetector: DriftDetector {
     /// `detect` with work shared between detectors.
     fn detect_prepared(&mut self, current: &Prepared<'_>) -> Result<DriftResult, DriftError> {
         self.detect(current.window())
+    }
+    /// For a correction across the window's detectors: tests the window and keeps the outcome
+    /// for [`PreparedDetector::finish_staged`], returning the raw p-values it would correct
+    /// (`None` entries are features without one). `Ok(None)`: the detector has no p-values and
+    /// decides alone, by `detect_prepared`.
+    fn stage(&mut self, _current: &Prepared<'_>) -> Result<Option<Vec<Option<f64>>>, DriftError> {
+        Ok(None)
+    }
+    /// Finishes a [`PreparedDetector::stage`]d window with its p-values corrected across the
+    /// window's family (same order and length as staged) of `tests` p-values.
+    fn finish_staged(
+        &mut self,
+        _adjusted: &[Option<f64>],
+        _tests: usize,
+    ) -> Result<DriftResult, DriftError> {
+        Err(DriftError::NotFitted)
     }
     /// What it reads of numeric columns. A detector that says less than [`ColumnUse::Rows`] is
     /// handed windows whose columns were sorted separately, and at fit a [`Prepared`] whose

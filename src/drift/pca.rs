@@ -11,15 +11,30 @@
 //! `reference_chunks` chunks (NannyML's count-based chunker: chunks of ⌊n / k⌋ rows and a last
 //! one of the remainder). A lower threshold ≤ 0 is dropped, as NannyML does.
 //!
+//! Those are the `thresholds = "chunks"` figures. NannyML's thresholds fit windows of the chunks'
+//! size (a tenth of the reference): a larger window's figure varies less and they are too wide,
+//! a smaller window's varies more and they alarm on clean data. `thresholds = "window"` (the
+//! default, a deviation from NannyML) tests the window's mean against the reference rows' by a
+//! z-test of spread σ·√(1/n + 1/N) — σ the std (ddof 1) of the reference rows' errors, N the
+//! reference's rows and n the window's: the spread of the difference of the two means, so every
+//! window size alarms on clean data as rarely. Its p-value joins the window's correction with
+//! the statistical tests' (`stage`), and the thresholds shown are the corrected critical values.
+//!
 //! Joint changes — a correlation that breaks while every marginal stays put — move this figure
 //! and no per-feature test.
+//!
+//! Rows are encoded into one flat row-major buffer and their errors computed in parallel: the
+//! cost is O(n·d·k) per window, without an allocation per row.
 
 use std::collections::HashMap;
 
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
+use statrs::distribution::{ContinuousCDF, Normal};
+use statrs::function::erf::erfc;
 
-use super::{Confirmation, DriftDetector, DriftError, DriftResult, PreparedDetector};
-use crate::config::PcaConfig;
+use super::{Confirmation, DriftDetector, DriftError, DriftResult, Prepared, PreparedDetector};
+use crate::config::{Correction, PcaConfig, PcaThresholds};
 use crate::data::{ColumnData, DataWindow, MISSING_CODE};
 use crate::stats::pca::Pca;
 
@@ -30,11 +45,28 @@ pub struct PcaFigures {
     pub reconstruction_error: f64,
     /// Its standard error: std (ddof 1) over √rows; null for a single row.
     pub sampling_error: Option<f64>,
-    /// Thresholds from the reference chunks; null when there is none on that side.
+    /// The thresholds that decided; null when there is none on that side.
     pub lower_threshold: Option<f64>,
     pub upper_threshold: Option<f64>,
     /// Principal components kept.
     pub components: usize,
+    /// `thresholds = "window"` only: the two-sided normal p-value of the window's mean against
+    /// the reference rows' (`z = (error − mean) / (σ·√(1/n + 1/N))`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub p_value: Option<f64>,
+    /// `thresholds = "window"` only: that p-value after the window's correction.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub p_value_adjusted: Option<f64>,
+}
+
+/// A window's figures before its verdict.
+#[derive(Debug, Clone)]
+struct Measured {
+    rows: usize,
+    value: f64,
+    sampling_error: Option<f64>,
+    /// Window thresholds: the z-test's p-value.
+    p_value: Option<f64>,
 }
 
 /// How one feature becomes a number.
@@ -58,14 +90,23 @@ struct Fitted {
     lower: Option<f64>,
     upper: Option<f64>,
     reference_chunk_values: Vec<f64>,
+    /// Mean and std (ddof 1) of the reference rows' errors, and the reference's rows.
+    row_mean: f64,
+    row_std: f64,
+    rows: usize,
 }
 
 /// The `pca` detector.
 #[derive(Debug, Clone)]
 pub struct PcaDriftDetector {
     config: PcaConfig,
+    alpha: f64,
+    correction: Correction,
     fitted: Option<Fitted>,
     confirmation: Confirmation,
+    /// A window between [`PreparedDetector::stage`] and [`PreparedDetector::finish_staged`]
+    /// (`None` inside: too few rows).
+    staged: Option<Option<Measured>>,
 }
 
 impl PcaDriftDetector {
@@ -74,9 +115,20 @@ impl PcaDriftDetector {
         let confirmation = Confirmation::new(config.confirmation_windows);
         PcaDriftDetector {
             config,
+            alpha: 0.05,
+            correction: Correction::Bonferroni,
             fitted: None,
             confirmation,
+            staged: None,
         }
+    }
+
+    /// The significance level and correction of the z-test under `thresholds = "window"`
+    /// (the statistical detectors' `alpha` and `correction`; 0.05 and Bonferroni unless set).
+    pub fn with_test(mut self, alpha: f64, correction: Correction) -> Self {
+        self.alpha = alpha;
+        self.correction = correction;
+        self
     }
 
     /// The reference chunks' mean reconstruction errors (the thresholds' basis), once fitted.
@@ -87,49 +139,75 @@ impl PcaDriftDetector {
     }
 }
 
-/// Encodes a window's rows (imputed, frequency-encoded, standardised).
+/// Rows per block of the parallel encoding and scoring: a block (a few hundred KiB for tens of
+/// features) stays in cache while every column is written into it.
+const BLOCK_ROWS: usize = 1024;
+
+/// Where one feature's encoded values come from.
+enum Source<'a> {
+    Numeric {
+        values: &'a [f64],
+        fill: f64,
+    },
+    Codes {
+        codes: &'a [u32],
+        by_code: Vec<f64>,
+        fill: f64,
+    },
+}
+
+impl Source<'_> {
+    fn value(&self, i: usize) -> f64 {
+        match self {
+            Source::Numeric { values, fill } => match values.get(i) {
+                Some(v) if !v.is_nan() => *v,
+                _ => *fill,
+            },
+            Source::Codes {
+                codes,
+                by_code,
+                fill,
+            } => match codes.get(i) {
+                Some(&c) if c != MISSING_CODE => by_code.get(c as usize).copied().unwrap_or(0.0),
+                _ => *fill,
+            },
+        }
+    }
+}
+
+/// Encodes a window's rows (imputed, frequency-encoded, standardised) into one row-major
+/// buffer of `features.len()` values per row, in parallel blocks of rows.
 fn standardised_rows(
     window: &DataWindow,
     features: &[(String, Encoding)],
     centre: &[f64],
     scale: &[f64],
-) -> Result<Vec<Vec<f64>>, DriftError> {
+) -> Result<Vec<f64>, DriftError> {
     let n = window.rows();
-    let mut rows = vec![vec![0.0; features.len()]; n];
-    for (j, (name, encoding)) in features.iter().enumerate() {
+    let d = features.len();
+    let mut sources = Vec::with_capacity(d);
+    for (name, encoding) in features {
         let column = window
             .features
             .iter()
             .find(|c| &c.name == name)
             .ok_or_else(|| DriftError::MissingFeature(name.clone()))?;
-        let (c, s) = (
-            centre.get(j).copied().unwrap_or(0.0),
-            scale.get(j).copied().unwrap_or(1.0),
-        );
-        match (encoding, &column.data) {
-            (Encoding::Numeric { fill }, ColumnData::Numeric(values)) => {
-                for (row, &v) in rows.iter_mut().zip(values) {
-                    row[j] = (if v.is_nan() { *fill } else { v } - c) / s;
-                }
-            }
+        sources.push(match (encoding, &column.data) {
+            (Encoding::Numeric { fill }, ColumnData::Numeric(values)) => Source::Numeric {
+                values,
+                fill: *fill,
+            },
             (
                 Encoding::Categorical { frequency, fill },
                 ColumnData::Categorical { codes, dictionary },
-            ) => {
-                let fill_value = frequency.get(fill).copied().unwrap_or(0.0);
-                let by_code: Vec<f64> = dictionary
+            ) => Source::Codes {
+                codes,
+                by_code: dictionary
                     .iter()
                     .map(|d| frequency.get(d).copied().unwrap_or(0.0))
-                    .collect();
-                for (row, &code) in rows.iter_mut().zip(codes) {
-                    let v = if code == MISSING_CODE {
-                        fill_value
-                    } else {
-                        by_code.get(code as usize).copied().unwrap_or(0.0)
-                    };
-                    row[j] = (v - c) / s;
-                }
-            }
+                    .collect(),
+                fill: frequency.get(fill).copied().unwrap_or(0.0),
+            },
             (Encoding::Numeric { .. }, _) => {
                 return Err(DriftError::KindMismatch {
                     feature: name.clone(),
@@ -144,18 +222,44 @@ fn standardised_rows(
                     found: "numeric",
                 })
             }
-        }
+        });
     }
+    let mut rows = vec![0.0; n * d];
+    if d == 0 {
+        return Ok(rows);
+    }
+    rows.par_chunks_mut(BLOCK_ROWS * d)
+        .enumerate()
+        .for_each(|(b, block)| {
+            let first = b * BLOCK_ROWS;
+            for (j, source) in sources.iter().enumerate() {
+                let (c, s) = (
+                    centre.get(j).copied().unwrap_or(0.0),
+                    scale.get(j).copied().unwrap_or(1.0),
+                );
+                for (i, row) in block.chunks_exact_mut(d).enumerate() {
+                    row[j] = (source.value(first + i) - c) / s;
+                }
+            }
+        });
     Ok(rows)
 }
 
-/// Mean and sampling error of the rows' reconstruction errors.
-fn chunk_figures(pca: &Pca, rows: &[Vec<f64>]) -> (f64, Option<f64>) {
-    let mut scratch = Vec::new();
-    let errors: Vec<f64> = rows
-        .iter()
-        .map(|r| pca.reconstruction_error(r, &mut scratch))
-        .collect();
+/// Every row's reconstruction error (`d` values per row), computed in parallel.
+fn row_errors(pca: &Pca, rows: &[f64], d: usize) -> Vec<f64> {
+    rows.par_chunks(d.max(1) * BLOCK_ROWS)
+        .flat_map_iter(|block| {
+            let mut scratch = Vec::new();
+            block
+                .chunks_exact(d.max(1))
+                .map(|r| pca.reconstruction_error(r, &mut scratch))
+                .collect::<Vec<f64>>()
+        })
+        .collect()
+}
+
+/// Mean and sampling error (std ddof 1 over √n; `None` for one value) of errors.
+fn chunk_figures(errors: &[f64]) -> (f64, Option<f64>) {
     let n = errors.len() as f64;
     let mean = errors.iter().sum::<f64>() / n;
     let sampling = (errors.len() > 1).then(|| {
@@ -175,8 +279,154 @@ fn chunk_ranges(n: usize, k: usize) -> Vec<std::ops::Range<usize>> {
     ranges
 }
 
+impl Fitted {
+    /// The spread of a window of `n` rows' mean error about the reference's:
+    /// σ·√(1/n + 1/N).
+    fn spread(&self, n: usize) -> f64 {
+        self.row_std * (1.0 / n.max(1) as f64 + 1.0 / self.rows.max(1) as f64).sqrt()
+    }
+
+    /// The two-sided normal p-value of a window's mean error `value` over `n` rows.
+    fn p_value(&self, value: f64, n: usize) -> f64 {
+        let distance = (value - self.row_mean).abs();
+        let spread = self.spread(n);
+        // Rows that all reconstruct alike: only a different figure is a difference.
+        if spread <= 0.0 || !spread.is_finite() {
+            let same = distance <= 1e-12 * self.row_mean.abs().max(1.0);
+            return if same { 1.0 } else { 0.0 };
+        }
+        erfc(distance / spread / std::f64::consts::SQRT_2)
+    }
+
+    /// mean ± z·spread, a lower bound ≤ 0 dropped as NannyML does.
+    fn bounds(&self, z: f64, n: usize) -> (Option<f64>, Option<f64>) {
+        let spread = z * self.spread(n);
+        let lower = self.row_mean - spread;
+        ((lower > 0.0).then_some(lower), Some(self.row_mean + spread))
+    }
+}
+
+/// The z at which a p-value corrected over `tests` p-values reaches `alpha`: Bonferroni's
+/// `Φ⁻¹(1 − alpha / 2m)` (also shown under `fdr`, whose bound for a test lies between it and
+/// `correction = "none"`'s `Φ⁻¹(1 − alpha / 2)`).
+fn critical_z(alpha: f64, correction: Correction, tests: usize) -> f64 {
+    let m = match correction {
+        Correction::None => 1.0,
+        Correction::Bonferroni | Correction::Fdr => tests.max(1) as f64,
+    };
+    let q = (1.0 - alpha / (2.0 * m)).clamp(0.5, 1.0 - 1e-16);
+    Normal::new(0.0, 1.0).map_or(3.0, |n| n.inverse_cdf(q))
+}
+
 /// Reads rows in order (values of one row across features), so the default: whole windows.
-impl PreparedDetector for PcaDriftDetector {}
+/// Under `thresholds = "window"` its z-test joins the window's correction.
+impl PreparedDetector for PcaDriftDetector {
+    fn stage(&mut self, current: &Prepared<'_>) -> Result<Option<Vec<Option<f64>>>, DriftError> {
+        if self.config.thresholds != PcaThresholds::Window {
+            return Ok(None);
+        }
+        let measured = self.measure(current.window())?;
+        let p = measured.as_ref().and_then(|m| m.p_value);
+        self.staged = Some(measured);
+        Ok(Some(vec![p]))
+    }
+
+    fn finish_staged(
+        &mut self,
+        adjusted: &[Option<f64>],
+        tests: usize,
+    ) -> Result<DriftResult, DriftError> {
+        let measured = self.staged.take().ok_or(DriftError::NotFitted)?;
+        let adjusted = adjusted.first().copied().flatten();
+        self.decide(measured, adjusted, tests)
+    }
+}
+
+impl PcaDriftDetector {
+    /// The window's figures; `None` for fewer rows than `min_sample_size`.
+    fn measure(&self, current: &DataWindow) -> Result<Option<Measured>, DriftError> {
+        let fitted = self.fitted.as_ref().ok_or(DriftError::NotFitted)?;
+        let rows = standardised_rows(current, &fitted.features, &fitted.centre, &fitted.scale)?;
+        let n = current.rows();
+        if n < self.config.min_sample_size.max(1) {
+            return Ok(None);
+        }
+        let errors = row_errors(&fitted.pca, &rows, fitted.features.len());
+        let (value, sampling_error) = chunk_figures(&errors);
+        let p_value =
+            (self.config.thresholds == PcaThresholds::Window).then(|| fitted.p_value(value, n));
+        Ok(Some(Measured {
+            rows: n,
+            value,
+            sampling_error,
+            p_value,
+        }))
+    }
+
+    /// The verdict on measured figures: the chunks' thresholds, or the z-test's corrected
+    /// p-value (over `tests` p-values) against `alpha`.
+    fn decide(
+        &mut self,
+        measured: Option<Measured>,
+        p_adjusted: Option<f64>,
+        tests: usize,
+    ) -> Result<DriftResult, DriftError> {
+        let fitted = self.fitted.as_ref().ok_or(DriftError::NotFitted)?;
+        let n_features = fitted.features.len();
+        let Some(m) = measured else {
+            self.confirmation.observe(false);
+            return Ok(DriftResult {
+                drift_detected: false,
+                drift_score: 0.0,
+                window_drift: false,
+                n_features,
+                n_drifted: 0,
+                features: Default::default(),
+                auc: None,
+                feature_importances: None,
+                status: Some(super::FeatureStatus::InsufficientData),
+                pca: None,
+            });
+        };
+        let (lower, upper, window_drift) = match self.config.thresholds {
+            PcaThresholds::Chunks => {
+                let below = fitted.lower.is_some_and(|l| m.value <= l);
+                let above = fitted.upper.is_some_and(|u| m.value >= u);
+                (fitted.lower, fitted.upper, below || above)
+            }
+            PcaThresholds::Window => {
+                let z = critical_z(self.alpha, self.correction, tests);
+                let (lower, upper) = fitted.bounds(z, m.rows);
+                (lower, upper, p_adjusted.is_some_and(|p| p < self.alpha))
+            }
+        };
+        let drift_detected = self.confirmation.observe(window_drift);
+        let shown = |p: Option<f64>| match self.config.thresholds {
+            PcaThresholds::Window => p,
+            PcaThresholds::Chunks => None,
+        };
+        Ok(DriftResult {
+            drift_detected,
+            drift_score: m.value,
+            window_drift,
+            n_features,
+            n_drifted: 0,
+            features: Default::default(),
+            auc: None,
+            feature_importances: None,
+            status: None,
+            pca: Some(PcaFigures {
+                reconstruction_error: m.value,
+                sampling_error: m.sampling_error,
+                lower_threshold: lower,
+                upper_threshold: upper,
+                components: fitted.pca.components.len(),
+                p_value: shown(m.p_value),
+                p_value_adjusted: shown(p_adjusted),
+            }),
+        })
+    }
+}
 
 impl DriftDetector for PcaDriftDetector {
     fn name(&self) -> &str {
@@ -234,15 +484,25 @@ impl DriftDetector for PcaDriftDetector {
             features.push((column.name.clone(), encoding));
         }
         let d = features.len();
-        let raw = standardised_rows(reference, &features, &vec![0.0; d], &vec![1.0; d])?;
+        let mut rows = standardised_rows(reference, &features, &vec![0.0; d], &vec![1.0; d])?;
         let nf = n as f64;
-        let centre: Vec<f64> = (0..d)
-            .map(|j| raw.iter().map(|r| r[j]).sum::<f64>() / nf)
-            .collect();
-        let scale: Vec<f64> = (0..d)
-            .map(|j| {
-                let var = raw.iter().map(|r| (r[j] - centre[j]).powi(2)).sum::<f64>() / nf;
-                let s = var.sqrt();
+        let mut centre = vec![0.0; d];
+        for row in rows.chunks_exact(d.max(1)) {
+            for (c, v) in centre.iter_mut().zip(row) {
+                *c += v;
+            }
+        }
+        centre.iter_mut().for_each(|c| *c /= nf);
+        let mut var = vec![0.0; d];
+        for row in rows.chunks_exact(d.max(1)) {
+            for ((s, v), c) in var.iter_mut().zip(row).zip(&centre) {
+                *s += (v - c) * (v - c);
+            }
+        }
+        let scale: Vec<f64> = var
+            .iter()
+            .map(|v| {
+                let s = (v / nf).sqrt();
                 if s < 10.0 * f64::EPSILON {
                     1.0
                 } else {
@@ -250,25 +510,23 @@ impl DriftDetector for PcaDriftDetector {
                 }
             })
             .collect();
-        let rows: Vec<Vec<f64>> = raw
-            .into_iter()
-            .map(|r| {
-                r.iter()
-                    .enumerate()
-                    .map(|(j, v)| (v - centre[j]) / scale[j])
-                    .collect()
-            })
-            .collect();
-        let pca = Pca::fit(&rows, self.config.explained_variance)
+        for row in rows.chunks_exact_mut(d.max(1)) {
+            for ((v, c), s) in row.iter_mut().zip(&centre).zip(&scale) {
+                *v = (*v - c) / s;
+            }
+        }
+        let pca = Pca::fit_flat(&rows, d, self.config.explained_variance)
             .ok_or_else(|| DriftError::Pca("the reference has no variance to fit".into()))?;
+        let errors = row_errors(&pca, &rows, d);
         let values: Vec<f64> = chunk_ranges(n, self.config.reference_chunks)
             .into_iter()
-            .map(|r| chunk_figures(&pca, &rows[r]).0)
+            .map(|r| chunk_figures(&errors[r]).0)
             .collect();
         let k = values.len() as f64;
         let mean = values.iter().sum::<f64>() / k;
         let std = (values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / k).sqrt();
         let lower = mean - 3.0 * std;
+        let (row_mean, sampling) = chunk_figures(&errors);
         self.fitted = Some(Fitted {
             features,
             centre,
@@ -277,53 +535,19 @@ impl DriftDetector for PcaDriftDetector {
             lower: (lower > 0.0).then_some(lower),
             upper: Some(mean + 3.0 * std),
             reference_chunk_values: values,
+            row_mean,
+            row_std: sampling.map_or(0.0, |s| s * nf.sqrt()),
+            rows: n,
         });
         self.confirmation.reset();
         Ok(())
     }
 
     fn detect(&mut self, current: &DataWindow) -> Result<DriftResult, DriftError> {
-        let fitted = self.fitted.as_ref().ok_or(DriftError::NotFitted)?;
-        let n_features = fitted.features.len();
-        let rows = standardised_rows(current, &fitted.features, &fitted.centre, &fitted.scale)?;
-        if rows.len() < self.config.min_sample_size.max(1) {
-            self.confirmation.observe(false);
-            return Ok(DriftResult {
-                drift_detected: false,
-                drift_score: 0.0,
-                window_drift: false,
-                n_features,
-                n_drifted: 0,
-                features: Default::default(),
-                auc: None,
-                feature_importances: None,
-                status: Some(super::FeatureStatus::InsufficientData),
-                pca: None,
-            });
-        }
-        let (value, sampling_error) = chunk_figures(&fitted.pca, &rows);
-        let below = fitted.lower.is_some_and(|l| value <= l);
-        let above = fitted.upper.is_some_and(|u| value >= u);
-        let window_drift = below || above;
-        let drift_detected = self.confirmation.observe(window_drift);
-        Ok(DriftResult {
-            drift_detected,
-            drift_score: value,
-            window_drift,
-            n_features,
-            n_drifted: 0,
-            features: Default::default(),
-            auc: None,
-            feature_importances: None,
-            status: None,
-            pca: Some(PcaFigures {
-                reconstruction_error: value,
-                sampling_error,
-                lower_threshold: fitted.lower,
-                upper_threshold: fitted.upper,
-                components: fitted.pca.components.len(),
-            }),
-        })
+        // Alone, the z-test is a family of one.
+        let measured = self.measure(current)?;
+        let p = measured.as_ref().and_then(|m| m.p_value);
+        self.decide(measured, p, 1)
     }
 }
 

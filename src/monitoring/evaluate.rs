@@ -12,10 +12,11 @@ use super::result::{
     FeatureQuality, MonitorStage, Performance, PredictionSource, PredictionStats, WindowError,
     WindowErrorKind,
 };
-use crate::config::Task;
+use crate::config::{Correction, Task};
 use crate::data::DataWindow;
-use crate::drift::{DriftResult, Prepared, PreparedDetector, SortBuffers};
+use crate::drift::{DriftError, DriftResult, Prepared, PreparedDetector, SortBuffers};
 use crate::model::{Model, ModelError};
+use crate::stats::correction::adjust;
 
 /// Predictions from the model, or else from the window's prediction column.
 pub(super) fn predictions(
@@ -82,25 +83,53 @@ pub(super) fn evaluate_predictions(
 
 /// Runs every detector on the window, sharing its sorted columns between them; the sorted
 /// columns' memory goes back to `buffers` for the next window. `in_place`: the window's
-/// numeric columns are sorted already.
+/// numeric columns are sorted already. Under `CorrectionScope::Window` the p-values of every
+/// detector that has some are corrected together, so the window's verdict keeps `alpha`.
 pub(super) fn detect_all(
     detectors: &mut [Box<dyn PreparedDetector>],
     window: &DataWindow,
     buffers: &SortBuffers,
     in_place: bool,
+    family: Option<Correction>,
 ) -> Result<BTreeMap<String, DriftResult>, WindowError> {
     let prepared = if in_place {
         Prepared::sorted_in_place(window)
     } else {
         Prepared::with_buffers(window, buffers)
     };
+    let failed = |name: &str, e: DriftError| {
+        window_error(MonitorStage::Drift, &window.name, format!("{name}: {e}"))
+    };
     let mut drift = BTreeMap::new();
-    for detector in detectors {
+    // Detectors that staged their p-values, with where their share of the family starts.
+    let mut staged: Vec<(usize, usize)> = Vec::new();
+    let mut family_p: Vec<Option<f64>> = Vec::new();
+    for (i, detector) in detectors.iter_mut().enumerate() {
         let name = detector.name().to_string();
+        if family.is_some() {
+            if let Some(p) = detector.stage(&prepared).map_err(|e| failed(&name, e))? {
+                staged.push((i, family_p.len()));
+                family_p.extend(p);
+                continue;
+            }
+        }
         let result = detector
             .detect_prepared(&prepared)
-            .map_err(|e| window_error(MonitorStage::Drift, &window.name, format!("{name}: {e}")))?;
+            .map_err(|e| failed(&name, e))?;
         drift.insert(name, result);
+    }
+    if let Some(method) = family {
+        let adjusted = adjust(&family_p, method);
+        let tests = family_p.iter().flatten().count();
+        for (k, &(i, start)) in staged.iter().enumerate() {
+            let end = staged.get(k + 1).map_or(adjusted.len(), |s| s.1);
+            let detector = &mut detectors[i];
+            let name = detector.name().to_string();
+            let result = detector
+                .finish_staged(&adjusted[start..end], tests)
+                .map_err(|e| failed(&name, e))?;
+            drift.insert(name, result);
+        }
     }
     prepared.recycle();
     Ok(drift)

@@ -19,7 +19,7 @@ use super::incidents::IncidentTracker;
 use super::quality::ReferenceProfile;
 use super::reference_stats::ReferenceStats;
 use super::result::{MonitoringResult, WindowError};
-use crate::config::{DetectorKind, InvalidValue, MonitorConfig, Task};
+use crate::config::{CorrectionScope, DetectorKind, InvalidValue, MonitorConfig, Task};
 use crate::data::{Column, ColumnData, DataError, DataWindow};
 use crate::drift::{
     sort_in_place, sort_non_missing, ColumnUse, DriftDetector, DriftError, External,
@@ -180,7 +180,12 @@ fn detectors_from(config: &MonitorConfig) -> Vec<Box<dyn PreparedDetector>> {
                 DetectorKind::Wasserstein => {
                     Box::new(StatisticalDriftDetector::new(StatTest::Wasserstein, stat()))
                 }
-                DetectorKind::Pca => Box::new(PcaDriftDetector::new(config.drift.pca.clone())),
+                DetectorKind::Pca => {
+                    Box::new(PcaDriftDetector::new(config.drift.pca.clone()).with_test(
+                        config.drift.statistical.alpha,
+                        config.drift.statistical.correction,
+                    ))
+                }
             }
         })
         .collect()
@@ -530,6 +535,9 @@ impl ModelMonitor {
     ) -> Result<(), WindowError> {
         // Quality, predictions and metrics on one core while the detectors run on the others:
         // the detectors parallelise over features, the rest would otherwise wait for them.
+        let statistical = &self.config.drift.statistical;
+        let family = (statistical.correction_scope == CorrectionScope::Window)
+            .then_some(statistical.correction);
         let (profile, model, task, detectors, buffers, estimator) = (
             &self.profile,
             self.model.as_deref(),
@@ -540,7 +548,7 @@ impl ModelMonitor {
         );
         let (evaluated, drift) = rayon::join(
             || evaluate_predictions(profile, model, task, window, estimator),
-            || detect_all(detectors, window, buffers, in_place),
+            || detect_all(detectors, window, buffers, in_place, family),
         );
         let (data_quality, predicted) = evaluated?;
         result.data_quality = data_quality;

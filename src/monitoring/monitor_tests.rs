@@ -199,7 +199,11 @@ fn detectors_of_ones_own_run_on_whole_windows() {
         .detectors(own)
         .build_owned(reference.clone())
         .expect("fits");
-    let mut built_in = ModelMonitor::builder(MonitorConfig::default())
+    // A detector from outside corrects across its own features only: the built-in one does
+    // so under `correction_scope = "detector"` (under "window" it shares chi2's correction).
+    let mut per_detector = MonitorConfig::default();
+    per_detector.drift.statistical.correction_scope = crate::config::CorrectionScope::Detector;
+    let mut built_in = ModelMonitor::builder(per_detector)
         .build(&reference)
         .expect("fits");
     let w = window("w.csv", 300, 3.0);

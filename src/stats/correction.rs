@@ -17,6 +17,19 @@ pub enum Correction {
     Fdr,
 }
 
+/// Which p-values one correction covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum CorrectionScope {
+    /// Every p-value of every detector in the window, together: a window's verdict ("some
+    /// feature drifted under some test") keeps its false-alarm rate at `alpha`.
+    #[default]
+    Window,
+    /// Each detector's features apart (before issue 18's measurement): detectors add their
+    /// false-alarm rates.
+    Detector,
+}
+
 /// Adjusts p-values; `None` entries (untested features) stay `None` and do not count as tests.
 pub fn adjust(p_values: &[Option<f64>], method: Correction) -> Vec<Option<f64>> {
     let tested: Vec<(usize, f64)> = p_values

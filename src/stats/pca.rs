@@ -8,6 +8,8 @@
 // Matrix code reads best in index notation.
 #![allow(clippy::needless_range_loop)]
 
+use rayon::prelude::*;
+
 use super::symmetric_eigen::symmetric_eigen;
 
 /// A fitted PCA.
@@ -26,34 +28,60 @@ impl Pca {
     /// cumulative explained-variance ratio exceeds `share` (in (0, 1)). `None` for fewer than
     /// two rows, no columns, or a covariance with no variance at all.
     pub fn fit(rows: &[Vec<f64>], share: f64) -> Option<Pca> {
-        let n = rows.len();
         let d = rows.first()?.len();
-        if n < 2 || d == 0 || rows.iter().any(|r| r.len() != d) {
+        if rows.iter().any(|r| r.len() != d) {
+            return None;
+        }
+        let flat: Vec<f64> = rows.iter().flatten().copied().collect();
+        Pca::fit_flat(&flat, d, share)
+    }
+
+    /// [`Pca::fit`] on rows stored one after another, `d` values each.
+    pub fn fit_flat(data: &[f64], d: usize, share: f64) -> Option<Pca> {
+        if d == 0 || !data.len().is_multiple_of(d) {
+            return None;
+        }
+        let n = data.len() / d;
+        if n < 2 {
             return None;
         }
         let mut mean = vec![0.0; d];
-        for row in rows {
+        for row in data.chunks_exact(d) {
             for (m, v) in mean.iter_mut().zip(row) {
                 *m += v;
             }
         }
         mean.iter_mut().for_each(|m| *m /= n as f64);
-        let mut cov = vec![vec![0.0; d]; d];
-        let mut centred = vec![0.0; d];
-        for row in rows {
-            for ((c, v), m) in centred.iter_mut().zip(row).zip(&mean) {
-                *c = v - m;
-            }
-            for i in 0..d {
-                let ci = centred[i];
-                for j in i..d {
-                    cov[i][j] += ci * centred[j];
+        // The upper triangle of the scatter matrix, summed over blocks of rows in parallel.
+        let scatter = data
+            .par_chunks(d * 4096)
+            .map(|block| {
+                let mut upper = vec![0.0; d * d];
+                let mut centred = vec![0.0; d];
+                for row in block.chunks_exact(d) {
+                    for ((c, v), m) in centred.iter_mut().zip(row).zip(&mean) {
+                        *c = v - m;
+                    }
+                    for i in 0..d {
+                        let ci = centred[i];
+                        for j in i..d {
+                            upper[i * d + j] += ci * centred[j];
+                        }
+                    }
                 }
-            }
-        }
+                upper
+            })
+            .reduce(
+                || vec![0.0; d * d],
+                |mut a, b| {
+                    a.iter_mut().zip(&b).for_each(|(x, y)| *x += y);
+                    a
+                },
+            );
+        let mut cov = vec![vec![0.0; d]; d];
         for i in 0..d {
             for j in i..d {
-                cov[i][j] /= (n - 1) as f64;
+                cov[i][j] = scatter[i * d + j] / (n - 1) as f64;
                 cov[j][i] = cov[i][j];
             }
         }
@@ -81,18 +109,26 @@ impl Pca {
         })
     }
 
-    /// Euclidean distance between `row` and its projection back from the kept components.
+    /// Euclidean distance between `row` and its projection back from the kept components;
+    /// `scratch` is reused memory (no allocation per row once it has grown).
     pub fn reconstruction_error(&self, row: &[f64], scratch: &mut Vec<f64>) -> f64 {
+        let d = row.len();
+        let k = self.components.len();
         scratch.clear();
         scratch.extend(row.iter().zip(&self.mean).map(|(v, m)| v - m));
-        let centred: Vec<f64> = scratch.clone();
-        for c in &self.components {
-            let score: f64 = c.iter().zip(&centred).map(|(a, b)| a * b).sum();
-            for (r, ci) in scratch.iter_mut().zip(c) {
-                *r -= score * ci;
+        // Scores from the centred row first, then the residual, as scikit-learn's
+        // transform-then-inverse_transform does.
+        scratch.resize(d + k, 0.0);
+        let (centred, scores) = scratch.split_at_mut(d);
+        for (s, c) in scores.iter_mut().zip(&self.components) {
+            *s = c.iter().zip(centred.iter()).map(|(a, b)| a * b).sum();
+        }
+        for (s, c) in scores.iter().zip(&self.components) {
+            for (r, ci) in centred.iter_mut().zip(c) {
+                *r -= s * ci;
             }
         }
-        scratch.iter().map(|r| r * r).sum::<f64>().sqrt()
+        centred.iter().map(|r| r * r).sum::<f64>().sqrt()
     }
 }
 

@@ -1,0 +1,257 @@
+//! What the per-feature statistical detectors keep of a reference feature, and one feature's
+//! test against it.
+//!
+//! Apart from `statistical.rs` so the detector there reads as fit, test every feature, correct,
+//! decide; the per-test dispatch (which figures each test keeps, how a categorical window maps
+//! onto the reference's categories) lives here.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use super::continuous;
+use super::discrete::DiscreteValues;
+use super::statistical::StatTest;
+use super::summary::FeatureSummary;
+use super::{chi2, ks, psi, FeatureStatus, Prepared};
+use crate::config::StatisticalConfig;
+use crate::data::{Column, ColumnData, MISSING_CODE};
+
+/// Statistic, raw p-value and status of one feature.
+pub(super) type Tested = (Option<f64>, Option<f64>, FeatureStatus);
+
+/// What `fit` keeps of one reference feature: each test keeps only what it reads.
+#[derive(Debug, Clone)]
+pub(super) enum Fitted {
+    /// KS, AD, CvM or Wasserstein on a numeric feature.
+    Sorted {
+        /// Sorted non-missing values, shared with the [`Prepared`] reference that made them.
+        sorted: Arc<Vec<f64>>,
+        constant: bool,
+        /// Population std of the reference (`wasserstein` only; 0 otherwise).
+        std: f64,
+        /// Set when the test gives way to chi-square on few distinct values.
+        discrete: Option<DiscreteValues>,
+    },
+    /// PSI on a numeric feature.
+    Binned {
+        /// Inner edges (the outer ones are ±infinity) and the reference's count per bin.
+        edges: Vec<f64>,
+        counts: Vec<u64>,
+        n: usize,
+        constant: bool,
+    },
+    /// PSI or chi-square on a categorical feature.
+    Categorical {
+        index: HashMap<String, usize>,
+        counts: Vec<u64>,
+        n: usize,
+        constant: bool,
+    },
+}
+
+/// What the fit keeps of feature `index` of the prepared reference.
+pub(super) fn fit_column(
+    test: StatTest,
+    config: &StatisticalConfig,
+    reference: &Prepared<'_>,
+    column: &Column,
+    index: usize,
+) -> Fitted {
+    match &column.data {
+        ColumnData::Numeric(_) => {
+            let sorted = reference.sorted_to_keep(index).unwrap_or_default();
+            let n = sorted.len();
+            let constant = n > 0 && sorted.first() == sorted.last();
+            if test.needs_sorted() {
+                let std = if test == StatTest::Wasserstein {
+                    crate::stats::wasserstein::population_std(&sorted)
+                } else {
+                    0.0
+                };
+                let discrete = DiscreteValues::from_sorted(&sorted, config.discrete_max_values);
+                return Fitted::Sorted {
+                    sorted,
+                    constant,
+                    std,
+                    discrete,
+                };
+            }
+            let edges = psi::quantile_edges(&sorted, config.psi_bins);
+            let counts = psi::bin_counts_sorted(&sorted, &edges);
+            Fitted::Binned {
+                edges,
+                counts,
+                n,
+                constant,
+            }
+        }
+        ColumnData::Categorical { dictionary, .. } => fitted_categorical(
+            dictionary.iter().cloned(),
+            column.category_counts().unwrap_or_default(),
+        ),
+    }
+}
+
+/// Statistic, raw p-value and status of one feature.
+pub(super) fn test_feature(
+    test: StatTest,
+    config: &StatisticalConfig,
+    fitted: &Fitted,
+    current: &Prepared<'_>,
+    column: &Column,
+    index: usize,
+) -> Tested {
+    let min = config.min_sample_size;
+    let status_of = |constant: bool| {
+        if constant {
+            FeatureStatus::Constant
+        } else {
+            FeatureStatus::Ok
+        }
+    };
+    let non_missing = |values: &[f64]| values.len() - values.iter().filter(|v| v.is_nan()).count();
+    match (fitted, &column.data) {
+        (
+            Fitted::Sorted {
+                sorted,
+                constant,
+                std,
+                discrete,
+            },
+            ColumnData::Numeric(values),
+        ) => {
+            if sorted.len() < min || non_missing(values) < min {
+                return (None, None, FeatureStatus::InsufficientData);
+            }
+            let cur = current.sorted(index).unwrap_or_default();
+            let status = status_of(*constant);
+            if let Some(values) = discrete {
+                return match values.test(cur) {
+                    Some(o) => (Some(o.statistic), Some(o.p_value), status),
+                    None => (None, None, FeatureStatus::InsufficientData),
+                };
+            }
+            let outcome = match test.continuous() {
+                Some(test) => continuous::run(test, sorted, *std, cur),
+                None => ks::ks_2samp_sorted(sorted, cur).map(|o| (o.statistic, Some(o.p_value))),
+            };
+            match outcome {
+                Some((s, p)) => (Some(s), p, status),
+                None => (None, None, FeatureStatus::InsufficientData),
+            }
+        }
+        (
+            Fitted::Binned {
+                edges,
+                counts,
+                n,
+                constant,
+            },
+            ColumnData::Numeric(values),
+        ) => {
+            if *n < min || non_missing(values) < min {
+                return (None, None, FeatureStatus::InsufficientData);
+            }
+            // KS, when it ran first, has sorted the window: counting is then a search per
+            // edge instead of one per value.
+            let cur_counts = match current.sorted_if_ready(index) {
+                Some(sorted) => psi::bin_counts_sorted(sorted, edges),
+                None => psi::bin_counts(values, edges),
+            };
+            (
+                psi::psi_from_counts(counts, &cur_counts),
+                None,
+                status_of(*constant),
+            )
+        }
+        (
+            Fitted::Categorical {
+                index,
+                counts,
+                n,
+                constant,
+            },
+            ColumnData::Categorical { codes, dictionary },
+        ) => {
+            let status = status_of(*constant);
+            // Map the window's dictionary onto the reference's categories.
+            let mut cur_local = vec![0u64; dictionary.len()];
+            for &c in codes.iter().filter(|&&c| c != MISSING_CODE) {
+                if let Some(slot) = cur_local.get_mut(c as usize) {
+                    *slot += 1;
+                }
+            }
+            let mut cur_counts = vec![0u64; counts.len()];
+            let mut unseen: Vec<u64> = Vec::new();
+            for (entry, &count) in dictionary.iter().zip(&cur_local) {
+                match index.get(entry) {
+                    Some(&i) => cur_counts[i] += count,
+                    None if count > 0 => unseen.push(count),
+                    None => {}
+                }
+            }
+            let cur_n = cur_local.iter().sum::<u64>() as usize;
+            if *n < min || cur_n < min {
+                return (None, None, FeatureStatus::InsufficientData);
+            }
+            match test {
+                StatTest::Chi2 => {
+                    let mut r = counts.clone();
+                    let mut c = cur_counts;
+                    r.extend(std::iter::repeat_n(0, unseen.len()));
+                    c.extend(unseen);
+                    match chi2::chi2_homogeneity(&r, &c) {
+                        Some(o) => (Some(o.statistic), Some(o.p_value), status),
+                        None => (None, None, FeatureStatus::InsufficientData),
+                    }
+                }
+                _ => {
+                    let mut r = counts.clone();
+                    r.push(0);
+                    let mut c = cur_counts;
+                    c.push(unseen.iter().sum());
+                    (psi::psi_from_counts(&r, &c), None, status)
+                }
+            }
+        }
+        _ => (None, None, FeatureStatus::InsufficientData),
+    }
+}
+
+pub(super) fn fitted_from_stats(summary: &FeatureSummary) -> Fitted {
+    match summary {
+        FeatureSummary::Numeric {
+            quantiles,
+            psi_edges,
+            psi_counts,
+            ..
+        } => {
+            let n = psi_counts.iter().sum::<u64>() as usize;
+            let constant =
+                n > 0 && quantiles.first().map(|q| q.value) == quantiles.last().map(|q| q.value);
+            Fitted::Binned {
+                edges: psi_edges.clone(),
+                counts: psi_counts.clone(),
+                n,
+                constant,
+            }
+        }
+        FeatureSummary::Categorical { categories } => fitted_categorical(
+            categories.iter().map(|c| c.category.clone()),
+            categories.iter().map(|c| c.count).collect(),
+        ),
+    }
+}
+
+/// A categorical feature's fit from its categories and their counts (same order).
+fn fitted_categorical(categories: impl Iterator<Item = String>, counts: Vec<u64>) -> Fitted {
+    let index = categories.enumerate().map(|(i, d)| (d, i)).collect();
+    let n = counts.iter().sum::<u64>() as usize;
+    let constant = counts.iter().filter(|&&c| c > 0).count() == 1;
+    Fitted::Categorical {
+        index,
+        counts,
+        n,
+        constant,
+    }
+}
