@@ -62,6 +62,29 @@ pub struct Processed {
 /// run over millions of rotating files does not grow without end.
 const REMEMBERED_FILES: usize = 10_000;
 
+/// A window read ahead: its path, the key of the bytes read, and the window.
+type Prefetched = (
+    PathBuf,
+    Option<FileKey>,
+    Result<DataWindow, data::DataError>,
+);
+
+/// Reads and parses a window file; the key is that of the very bytes read (`None` when they
+/// could not be read, or the key not made).
+fn read_window(
+    bytes: &mut FileBytes,
+    path: &Path,
+    schema: &Schema,
+) -> (Option<FileKey>, Result<DataWindow, data::DataError>) {
+    match bytes.load_version(path) {
+        Ok((b, meta)) => (
+            FileKey::from_metadata(path, &meta).ok(),
+            data::parse_window(path, b, schema),
+        ),
+        Err(e) => (None, Err(e)),
+    }
+}
+
 /// The monitor, the reference and the history, ready to process windows.
 pub struct Pipeline {
     /// The key each file was last processed under in this run.
@@ -74,8 +97,9 @@ pub struct Pipeline {
     /// File bytes, kept from window to window: a fresh 30 MB buffer per window costs
     /// thousands of page faults.
     bytes: FileBytes,
-    /// A window parsed ahead (see `new`), with its path.
-    prefetched: Option<(PathBuf, Result<DataWindow, data::DataError>)>,
+    /// A window parsed ahead (see `new`), with its path and the key of the bytes it was read
+    /// from.
+    prefetched: Option<Prefetched>,
     /// Where incident changes are delivered, when sinks are configured.
     delivery: Option<Delivery>,
 }
@@ -125,11 +149,9 @@ impl Pipeline {
                     },
                     || {
                         first.map(|p| {
-                            let window = FileBytes::new(access)
-                                .with_limit(max_bytes)
-                                .load(p)
-                                .and_then(|b| data::parse_window(p, b, &schema));
-                            (p.to_path_buf(), window)
+                            let mut bytes = FileBytes::new(access).with_limit(max_bytes);
+                            let (key, window) = read_window(&mut bytes, p, &schema);
+                            (p.to_path_buf(), key, window)
                         })
                     },
                 );
@@ -227,12 +249,26 @@ impl Pipeline {
     /// An unusable file gives an error result; a result the history could not record is still
     /// returned, with the reason in `unstored`. Nothing is lost silently.
     pub fn process(&mut self, path: &Path) -> Option<Processed> {
-        let key = FileKey::of(path).ok();
-        if let (Some(h), Some(k)) = (&self.history, &key) {
-            // A failing lookup is not a reason to skip the window: recording will say.
-            if h.is_processed(k).unwrap_or(false) {
-                return None;
+        let checked = FileKey::of(path).ok();
+        if self.is_processed(checked.as_ref()) {
+            return None;
+        }
+        // The window, and the key of the bytes it was read from: the file may have grown since
+        // it was checked (or since it was read ahead), and the key recorded must be the one of
+        // the bytes evaluated, never a later size with earlier rows.
+        let (key, window) = match self.prefetched.take() {
+            Some((prefetched, key, window))
+                if prefetched == path && key.is_some() && key == checked =>
+            {
+                (key, window)
             }
+            _ => {
+                let (key, window) = read_window(&mut self.bytes, path, &self.schema);
+                (key.or_else(|| checked.clone()), window)
+            }
+        };
+        if key != checked && self.is_processed(key.as_ref()) {
+            return None;
         }
         let name = path.file_name().map_or_else(
             || path.display().to_string(),
@@ -253,13 +289,6 @@ impl Pipeline {
                 );
             }
         }
-        let window = match self.prefetched.take() {
-            Some((prefetched, window)) if prefetched == path => window,
-            _ => self
-                .bytes
-                .load(path)
-                .and_then(|b| data::parse_window(path, b, &self.schema)),
-        };
         let (result, histograms) = match window {
             Ok(window) => {
                 if !window.extra_columns.is_empty() {
@@ -318,6 +347,15 @@ impl Pipeline {
         })
     }
 
+    /// Whether the history holds this key already. A failing lookup is not a reason to skip
+    /// the window: recording will say.
+    fn is_processed(&self, key: Option<&FileKey>) -> bool {
+        match (&self.history, key) {
+            (Some(h), Some(k)) => h.is_processed(k).unwrap_or(false),
+            _ => false,
+        }
+    }
+
     /// Records a result, with the incidents still firing and the outbox rows of its incident
     /// changes, in the history (if kept), and wakes the sinks' sender. `Ok(false)`: that file
     /// key was recorded already (by another run), so nothing was.
@@ -374,3 +412,7 @@ impl Pipeline {
 pub fn default_history_path(dir: &Path) -> PathBuf {
     dir.join(".ml-monitor").join("history.sqlite")
 }
+
+#[cfg(test)]
+#[path = "pipeline_tests.rs"]
+mod tests;

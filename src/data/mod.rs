@@ -15,7 +15,7 @@ mod schema;
 mod window;
 
 pub use error::{DataError, DataErrorKind};
-pub use file::read_file_into;
+pub use file::{read_file_into, read_len_into};
 pub use reader::{parse_reference, parse_window, read_reference, read_window};
 pub use schema::{ColumnRoles, FeatureKind, FeatureSpec, Schema};
 pub use window::{Column, ColumnData, DataWindow, MISSING_CODE};
