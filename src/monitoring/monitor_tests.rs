@@ -2,6 +2,7 @@
 //! columns sorted in place) give the results of the plain ones.
 
 use super::*;
+use crate::drift::DriftDetector;
 
 /// `rows` rows: two numeric features (one with NaN), one categorical, a probability
 /// prediction and a target; `shift` moves the first feature.
