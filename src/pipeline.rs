@@ -291,9 +291,12 @@ impl Pipeline {
         }
         let (result, histograms) = match window {
             Ok(window) => {
-                if !window.extra_columns.is_empty() {
+                if !window.extra_columns().is_empty() {
                     // Ignored columns are reported, so a renamed feature does not go unnoticed.
-                    metadata.insert("extra_columns".into(), window.extra_columns.clone().into());
+                    metadata.insert(
+                        "extra_columns".into(),
+                        window.extra_columns().to_vec().into(),
+                    );
                 }
                 // The window's rows are not needed after this (histograms only count values):
                 // its columns are sorted where they are instead of into copies.
@@ -398,7 +401,7 @@ impl Pipeline {
             return BTreeMap::new();
         };
         reference
-            .features
+            .features()
             .iter()
             .filter_map(|r| {
                 let c = window.feature(&r.name)?;

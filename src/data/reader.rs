@@ -128,8 +128,8 @@ pub fn parse_reference(
         has_target: target.is_some(),
         predicted_label: roles.predicted_label.clone(),
     };
-    let mut window = assemble(file, features, prediction, target, extra, table.rows)?;
-    window.predicted_label = predicted_label;
+    let window = assemble(file, features, prediction, target, extra, table.rows)?
+        .with_predicted_label(predicted_label);
     Ok((window, schema))
 }
 
@@ -177,9 +177,10 @@ pub fn parse_window(file: &Path, bytes: &[u8], schema: &Schema) -> Result<DataWi
         .predicted_label
         .as_ref()
         .and_then(|n| columns.remove(n));
-    let mut window = assemble(file, features, prediction, target, extra, table.rows)?;
-    window.predicted_label = predicted_label;
-    Ok(window)
+    Ok(
+        assemble(file, features, prediction, target, extra, table.rows)?
+            .with_predicted_label(predicted_label),
+    )
 }
 
 fn assemble(
@@ -199,15 +200,14 @@ fn assemble(
         || file.display().to_string(),
         |n| n.to_string_lossy().into_owned(),
     );
-    let mut window = DataWindow::new(name, features, prediction, target).ok_or_else(|| {
+    let window = DataWindow::new(name, features, prediction, target).ok_or_else(|| {
         DataError::Malformed {
             file: file.to_path_buf(),
             line: 1,
             message: "columns of unequal length".into(),
         }
     })?;
-    window.extra_columns = extra;
-    Ok(window)
+    Ok(window.with_extra_columns(extra))
 }
 
 fn take_columns(header: &[String], built: Vec<Option<Built>>) -> HashMap<String, Column> {

@@ -98,7 +98,7 @@ fn standardised_rows(
     let mut rows = vec![vec![0.0; features.len()]; n];
     for (j, (name, encoding)) in features.iter().enumerate() {
         let column = window
-            .features
+            .features()
             .iter()
             .find(|c| &c.name == name)
             .ok_or_else(|| DriftError::MissingFeature(name.clone()))?;
@@ -189,7 +189,7 @@ impl DriftDetector for PcaDriftDetector {
             return Err(DriftError::EmptyReference);
         }
         let mut features = Vec::new();
-        for column in &reference.features {
+        for column in reference.features() {
             let encoding = match &column.data {
                 ColumnData::Numeric(values) => {
                     let present: Vec<f64> =

@@ -51,7 +51,7 @@ pub(super) fn evaluate_predictions(
 ) -> Result<(BTreeMap<String, FeatureQuality>, Option<Predicted>), WindowError> {
     let quality = profile.quality(window);
     let predictions = predictions(model, window)
-        .map_err(|e| window_error(MonitorStage::Model, &window.name, e.to_string()))?;
+        .map_err(|e| window_error(MonitorStage::Model, window.name(), e.to_string()))?;
     let Some((predictions, source)) = predictions else {
         return Ok((quality, None));
     };
@@ -97,9 +97,9 @@ pub(super) fn detect_all(
     let mut drift = BTreeMap::new();
     for detector in detectors {
         let name = detector.name().to_string();
-        let result = detector
-            .detect_prepared(&prepared)
-            .map_err(|e| window_error(MonitorStage::Drift, &window.name, format!("{name}: {e}")))?;
+        let result = detector.detect_prepared(&prepared).map_err(|e| {
+            window_error(MonitorStage::Drift, window.name(), format!("{name}: {e}"))
+        })?;
         drift.insert(name, result);
     }
     prepared.recycle();

@@ -61,7 +61,7 @@ pub struct UnorderedWindow {
 impl UnorderedWindow {
     /// The window's name.
     pub fn name(&self) -> &str {
-        &self.window.name
+        self.window.name()
     }
 
     /// Rows it had.
@@ -71,7 +71,7 @@ impl UnorderedWindow {
 
     /// Its feature columns, each on its own.
     pub fn features(&self) -> &[Column] {
-        &self.window.features
+        self.window.features()
     }
 
     /// The feature column called `name`.
@@ -199,7 +199,7 @@ impl ModelMonitor {
         // Without a model the predictions are the window's own column.
         let profile = ReferenceProfile::from_window(&reference, reference.prediction_values());
         let sorted: Vec<Option<Arc<Vec<f64>>>> = reference
-            .features
+            .features_mut()
             .par_iter_mut()
             .map(|c| match &mut c.data {
                 ColumnData::Numeric(values) => {
@@ -234,7 +234,7 @@ impl ModelMonitor {
         self.set_estimator(fitted);
         // One window's sorted columns: one buffer per numeric feature.
         let numeric = reference
-            .features
+            .features()
             .iter()
             .filter(|c| matches!(c.data, ColumnData::Numeric(_)))
             .count();
@@ -244,7 +244,7 @@ impl ModelMonitor {
     /// Takes a window the caller is done with: the memory of its numeric features is reused
     /// for the next windows' sorted columns instead of being freed and faulted in again.
     fn recycle(&self, window: DataWindow) {
-        for column in window.features {
+        for column in window.into_features() {
             if let ColumnData::Numeric(values) = column.data {
                 self.sort_buffers.give(values);
             }
@@ -351,7 +351,7 @@ impl ModelMonitor {
     ) -> (MonitoringResult, UnorderedWindow) {
         let in_place = self.column_use() == ColumnUse::Sorted;
         if in_place {
-            window.features.par_iter_mut().for_each(|c| {
+            window.features_mut().par_iter_mut().for_each(|c| {
                 if let ColumnData::Numeric(values) = &mut c.data {
                     sort_in_place(values);
                 }
@@ -368,11 +368,11 @@ impl ModelMonitor {
         metadata: Metadata,
         in_place: bool,
     ) -> MonitoringResult {
-        let mut result = MonitoringResult::new(window.name.clone());
+        let mut result = MonitoringResult::new(window.name());
         result.rows = window.rows();
         result.metadata = metadata;
         if let Err(message) = self.evaluate(window, &mut result, in_place) {
-            result = self.failed(&window.name, result.metadata, message);
+            result = self.failed(window.name(), result.metadata, message);
         } else {
             self.raise(&mut result);
         }
