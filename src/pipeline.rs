@@ -65,6 +65,30 @@ pub struct Processed {
 /// run over millions of rotating files does not grow without end.
 const REMEMBERED_FILES: usize = 10_000;
 
+/// A window read ahead: its path, the key of the bytes read, and the window.
+type Prefetched = (
+    PathBuf,
+    Option<FileKey>,
+    Result<DataWindow, data::DataError>,
+);
+
+/// Reads and parses a window file; the key is that of the very bytes read (`None` when they
+/// could not be read, or the key not made).
+fn read_window(
+    bytes: &mut FileBytes,
+    path: &Path,
+    schema: &Schema,
+    read: &data::ReadOptions,
+) -> (Option<FileKey>, Result<DataWindow, data::DataError>) {
+    match bytes.load_version(path) {
+        Ok((b, meta)) => (
+            FileKey::from_metadata(path, &meta).ok(),
+            data::parse_window_with(path, b, schema, read),
+        ),
+        Err(e) => (None, Err(e)),
+    }
+}
+
 /// The monitor, the reference and the history, ready to process windows.
 pub struct Pipeline {
     /// The key each file was last processed under in this run.
@@ -79,8 +103,9 @@ pub struct Pipeline {
     bytes: FileBytes,
     /// Limits on decoding a window (`--max-window-bytes`).
     read: data::ReadOptions,
-    /// A window parsed ahead (see `new`), with its path.
-    prefetched: Option<(PathBuf, Result<DataWindow, data::DataError>)>,
+    /// A window parsed ahead (see `new`), with its path and the key of the bytes it was read
+    /// from.
+    prefetched: Option<Prefetched>,
     /// Where incident changes are delivered, when sinks are configured.
     delivery: Option<Delivery>,
     /// Evaluates profile windows (`*.profile.parquet`, `*.profile.json`) against the reference.
@@ -134,11 +159,9 @@ impl Pipeline {
                     },
                     || {
                         first.map(|p| {
-                            let window = FileBytes::new(access)
-                                .with_limit(max_bytes)
-                                .load(p)
-                                .and_then(|b| data::parse_window_with(p, b, &schema, &read));
-                            (p.to_path_buf(), window)
+                            let mut bytes = FileBytes::new(access).with_limit(max_bytes);
+                            let (key, window) = read_window(&mut bytes, p, &schema, &read);
+                            (p.to_path_buf(), key, window)
                         })
                     },
                 );
@@ -243,17 +266,32 @@ impl Pipeline {
     /// An unusable file gives an error result; a result the history could not record is still
     /// returned, with the reason in `unstored`. Nothing is lost silently.
     pub fn process(&mut self, path: &Path) -> Option<Processed> {
-        let key = FileKey::of(path).ok();
-        if let (Some(h), Some(k)) = (&self.history, &key) {
-            // A failing lookup is not a reason to skip the window: recording will say.
-            if h.is_processed(k).unwrap_or(false) {
-                return None;
-            }
+        let checked = FileKey::of(path).ok();
+        if self.is_processed(checked.as_ref()) {
+            return None;
         }
+        // The window, and the key of the bytes it was read from: the file may have grown since
+        // it was checked (or since it was read ahead), and the key recorded must be the one of
+        // the bytes evaluated, never a later size with earlier rows.
         let name = path.file_name().map_or_else(
             || path.display().to_string(),
             |n| n.to_string_lossy().into_owned(),
         );
+        let (key, window) = match self.prefetched.take() {
+            _ if ml_monitor::profile::profile_format(&name).is_some() => (checked.clone(), None),
+            Some((prefetched, key, window))
+                if prefetched == path && key.is_some() && key == checked =>
+            {
+                (key, Some(window))
+            }
+            _ => {
+                let (key, window) = read_window(&mut self.bytes, path, &self.schema, &self.read);
+                (key.or_else(|| checked.clone()), Some(window))
+            }
+        };
+        if key != checked && self.is_processed(key.as_ref()) {
+            return None;
+        }
         let mut metadata = Metadata::new();
         metadata.insert("file".into(), path.display().to_string().into());
         if let Some(k) = &key {
@@ -269,23 +307,20 @@ impl Pipeline {
                 );
             }
         }
-        if ml_monitor::profile::profile_format(&name).is_some() {
+        // A profile is evaluated from its counts; it has no rows to read here.
+        let Some(window) = window else {
             let result = self.profiles.evaluate_path(path, &name, metadata);
             let result = self.monitor.record(result);
             return self.finish(path, key, result, BTreeMap::new());
-        }
-        let window = match self.prefetched.take() {
-            Some((prefetched, window)) if prefetched == path => window,
-            _ => self
-                .bytes
-                .load(path)
-                .and_then(|b| data::parse_window_with(path, b, &self.schema, &self.read)),
         };
         let (result, histograms) = match window {
             Ok(window) => {
-                if !window.extra_columns.is_empty() {
+                if !window.extra_columns().is_empty() {
                     // Ignored columns are reported, so a renamed feature does not go unnoticed.
-                    metadata.insert("extra_columns".into(), window.extra_columns.clone().into());
+                    metadata.insert(
+                        "extra_columns".into(),
+                        window.extra_columns().to_vec().into(),
+                    );
                 }
                 // The window's rows are not needed after this (histograms only count values):
                 // its columns are sorted where they are instead of into copies.
@@ -350,6 +385,15 @@ impl Pipeline {
         })
     }
 
+    /// Whether the history holds this key already. A failing lookup is not a reason to skip
+    /// the window: recording will say.
+    fn is_processed(&self, key: Option<&FileKey>) -> bool {
+        match (&self.history, key) {
+            (Some(h), Some(k)) => h.is_processed(k).unwrap_or(false),
+            _ => false,
+        }
+    }
+
     /// Records a result, with the incidents still firing and the outbox rows of its incident
     /// changes, in the history (if kept), and wakes the sinks' sender. `Ok(false)`: that file
     /// key was recorded already (by another run), so nothing was.
@@ -392,7 +436,7 @@ impl Pipeline {
             return BTreeMap::new();
         };
         reference
-            .features
+            .features()
             .iter()
             .filter_map(|r| {
                 let c = window.feature(&r.name)?;
@@ -410,3 +454,7 @@ impl Pipeline {
 pub fn default_history_path(dir: &Path) -> PathBuf {
     dir.join(".ml-monitor").join("history.sqlite")
 }
+
+#[cfg(test)]
+#[path = "pipeline_tests.rs"]
+mod tests;

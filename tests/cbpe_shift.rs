@@ -181,8 +181,9 @@ fn unlabelled_window_gets_an_estimate_and_alerts_when_it_falls() {
         "{alerts:?}"
     );
     // No scores: null.
-    let mut no_scores = window(&mut rng, 100, (0.0, 0.0, 1.0), false, false);
-    no_scores.prediction = None;
+    let no_scores = window(&mut rng, 100, (0.0, 0.0, 1.0), false, false)
+        .with_prediction(None)
+        .expect("no prediction");
     let r = monitor.monitor(&no_scores);
     assert!(r.estimated_performance.is_none());
     assert!(serde_json::to_value(&r).expect("json")["estimated_performance"].is_null());
@@ -202,12 +203,12 @@ fn regression_and_multiclass_say_not_supported() {
     let reason = m.estimation_unavailable().expect("reason");
     assert!(reason.contains("not supported for regression"), "{reason}");
     // Three classes in the target: binary classification only.
-    let mut w = window(&mut rng, 500, (0.0, 0.0, 1.0), false, true);
-    if let Some(t) = &mut w.target {
-        if let ml_monitor::data::ColumnData::Numeric(v) = &mut t.data {
-            v[0] = 2.0;
-        }
-    }
+    let w = window(&mut rng, 500, (0.0, 0.0, 1.0), false, true);
+    let mut target = w.target_values().expect("target").to_vec();
+    target[0] = 2.0;
+    let w = w
+        .with_target(Some(ml_monitor::data::Column::numeric("target", target)))
+        .expect("same length");
     let mut m = ModelMonitor::builder(MonitorConfig::default())
         .build(&w)
         .expect("reference");

@@ -217,7 +217,7 @@ fn schema_problems_are_clear_errors() {
     let short = normal("short", 100, 2, 2, 0, 0.0);
     let e = d.detect(&short).expect_err("f2 is missing");
     assert!(e.to_string().contains("\"f2\""), "{e}");
-    let mut columns = normal("typed", 100, 3, 4, 0, 0.0).features;
+    let mut columns = normal("typed", 100, 3, 4, 0, 0.0).features().to_vec();
     columns[1] = Column::categorical("f1", &vec![Some("x"); 100]);
     let typed = DataWindow::new("typed", columns, None, None).expect("window");
     let e = d.detect(&typed).expect_err("f1 is categorical");

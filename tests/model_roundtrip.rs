@@ -97,7 +97,7 @@ fn a_window_without_a_model_feature_is_a_clear_error() {
     let (reference, window) = generated(dir.path());
     let target = reference.target_values().expect("target").to_vec();
     let trained = model::train(&reference, &target, Task::Classification).expect("trains");
-    let mut features = window.features.clone();
+    let mut features = window.features().to_vec();
     features.retain(|c| c.name != "tenure_months");
     let short = DataWindow::new("short.csv", features, None, None).expect("window");
     assert_eq!(

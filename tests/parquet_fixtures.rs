@@ -51,11 +51,11 @@ fn assert_same_column(a: &Column, b: &Column, what: &str) {
 
 fn assert_same_window(a: &DataWindow, b: &DataWindow, what: &str) {
     assert_eq!(a.rows(), b.rows(), "{what}");
-    assert_eq!(a.features.len(), b.features.len(), "{what}");
-    for (x, y) in a.features.iter().zip(&b.features) {
+    assert_eq!(a.features().len(), b.features().len(), "{what}");
+    for (x, y) in a.features().iter().zip(b.features()) {
         assert_same_column(x, y, what);
     }
-    for (x, y) in [(&a.prediction, &b.prediction), (&a.target, &b.target)] {
+    for (x, y) in [(a.prediction(), b.prediction()), (a.target(), b.target())] {
         match (x, y) {
             (Some(x), Some(y)) => assert_same_column(x, y, what),
             (None, None) => {}
@@ -94,7 +94,7 @@ fn reference_types_follow_the_mapping_table() {
         ],
         "the timestamp is not a feature"
     );
-    assert_eq!(w.extra_columns, ["ts"]);
+    assert_eq!(w.extra_columns(), ["ts"]);
     assert_eq!(w.rows(), 240);
     let flag = w.feature("flag").expect("flag");
     let (_, dictionary) = flag.as_categorical().expect("categorical");
@@ -140,7 +140,7 @@ fn every_codec_reads_as_the_csv_and_gzip_twins() {
         let name = format!("window_{codec}.parquet");
         let w = data::read_window(&fixture(&name), &schema).expect(&name);
         assert_same_window(&w, &csv, &name);
-        assert_eq!(w.extra_columns, ["ts"], "{name}");
+        assert_eq!(w.extra_columns(), ["ts"], "{name}");
     }
 }
 
@@ -177,7 +177,7 @@ fn a_nested_column_is_an_error_naming_it_unless_excluded() {
         ..ColumnRoles::default()
     };
     let (w, _) = data::read_reference(&fixture("nested.parquet"), &roles).expect("excluded");
-    assert_eq!(w.extra_columns, ["ts", "tags"]);
+    assert_eq!(w.extra_columns(), ["ts", "tags"]);
 }
 
 fn bin() -> Command {

@@ -123,8 +123,9 @@ fn small_window_is_insufficient_and_unknown_columns_error() {
     let tiny = DataWindow::new(
         "t",
         window(&ds["reference"])
-            .features
-            .into_iter()
+            .features()
+            .iter()
+            .cloned()
             .map(|c| match c.data {
                 ml_monitor::data::ColumnData::Numeric(v) => {
                     Column::numeric(c.name, v[..5].to_vec())

@@ -21,46 +21,67 @@ use super::error::DataError;
 /// Below this a single read is as fast.
 const PARALLEL_FROM: usize = 1 << 20;
 
-/// Replaces `buffer`'s contents with the file's bytes (keeping its capacity when it suffices).
+/// Replaces `buffer`'s contents with the file's bytes: as many as its size when it was opened.
+/// A file that grows meanwhile is read to that size, so the bytes are the version its size and
+/// modification time describe (see [`read_len_into`]).
 pub fn read_file_into(path: &Path, buffer: &mut Vec<u8>) -> Result<(), DataError> {
     let unreadable = |e: std::io::Error| DataError::Unreadable {
         file: path.to_path_buf(),
         message: e.to_string(),
     };
-    let mut file = File::open(path).map_err(unreadable)?;
+    let file = File::open(path).map_err(unreadable)?;
     let len = file.metadata().map_err(unreadable)?.len();
-    let len = usize::try_from(len).map_err(|_| DataError::Unreadable {
+    read_len_into(&file, path, len, buffer)
+}
+
+/// Replaces `buffer`'s contents with the first `len` bytes of `file` (opened from `path`, named
+/// in errors): exactly those, however much was appended since `len` was taken, so a window's
+/// bytes and the key its size and modification time make (the history's and the watcher's)
+/// describe the same version. A file now shorter than `len` is an error.
+pub fn read_len_into(
+    file: &File,
+    path: &Path,
+    len: u64,
+    buffer: &mut Vec<u8>,
+) -> Result<(), DataError> {
+    let unreadable = |e: std::io::Error| DataError::Unreadable {
+        file: path.to_path_buf(),
+        message: e.to_string(),
+    };
+    let shrank = || DataError::Unreadable {
+        file: path.to_path_buf(),
+        message: "the file shrank while it was being read".into(),
+    };
+    let len_usize = usize::try_from(len).map_err(|_| DataError::Unreadable {
         file: path.to_path_buf(),
         message: "file too large".into(),
     })?;
-    if len < PARALLEL_FROM {
+    if len_usize < PARALLEL_FROM {
         buffer.clear();
-        file.read_to_end(buffer).map_err(unreadable)?;
+        buffer.reserve(len_usize);
+        file.take(len).read_to_end(buffer).map_err(unreadable)?;
+        if buffer.len() < len_usize {
+            return Err(shrank());
+        }
         return Ok(());
     }
-    if buffer.capacity() < len {
-        *buffer = vec![0; len];
+    if buffer.capacity() < len_usize {
+        *buffer = vec![0; len_usize];
     } else {
-        buffer.resize(len, 0);
+        buffer.resize(len_usize, 0);
     }
-    let part = len.div_ceil(rayon::current_num_threads().max(1));
+    let part = len_usize.div_ceil(rayon::current_num_threads().max(1));
     buffer
         .par_chunks_mut(part)
         .enumerate()
         .try_for_each(|(i, chunk)| file.read_exact_at(chunk, (i * part) as u64))
-        .map_err(|e| DataError::Unreadable {
-            file: path.to_path_buf(),
-            message: if e.kind() == std::io::ErrorKind::UnexpectedEof {
-                "the file shrank while it was being read".into()
+        .map_err(|e| {
+            if e.kind() == std::io::ErrorKind::UnexpectedEof {
+                shrank()
             } else {
-                e.to_string()
-            },
-        })?;
-    // A file that grew since its size was taken is read to its end, as a plain read would.
-    use std::io::{Seek, SeekFrom};
-    file.seek(SeekFrom::Start(len as u64)).map_err(unreadable)?;
-    file.read_to_end(buffer).map_err(unreadable)?;
-    Ok(())
+                unreadable(e)
+            }
+        })
 }
 
 #[cfg(test)]
@@ -84,6 +105,29 @@ mod tests {
         read_file_into(&large, &mut buffer).expect("large again");
         assert_eq!(buffer, big);
         assert_eq!(buffer.capacity(), capacity);
+    }
+
+    #[test]
+    fn a_file_that_grew_is_read_to_the_size_taken_and_one_that_shrank_is_refused() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        for size in [100usize, 3_000_000] {
+            let path = dir.path().join(format!("w{size}.csv"));
+            let bytes: Vec<u8> = (0..size).map(|i| (i % 251) as u8).collect();
+            std::fs::write(&path, &bytes).expect("write");
+            let file = File::open(&path).expect("open");
+            let len = file.metadata().expect("metadata").len();
+            // Appended after the size was taken: not read.
+            let mut appender = std::fs::OpenOptions::new()
+                .append(true)
+                .open(&path)
+                .expect("append");
+            std::io::Write::write_all(&mut appender, b"9,9\n").expect("append");
+            let mut buffer = Vec::new();
+            read_len_into(&file, &path, len, &mut buffer).expect("read");
+            assert_eq!(buffer, bytes, "{size} bytes");
+            let e = read_len_into(&file, &path, len + 100, &mut buffer).expect_err("shrank");
+            assert!(e.to_string().contains("shrank"), "{e}");
+        }
     }
 
     #[test]

@@ -21,7 +21,7 @@ mod table;
 mod window;
 
 pub use error::{DataError, DataErrorKind};
-pub use file::read_file_into;
+pub use file::{read_file_into, read_len_into};
 pub use format::Format;
 pub use parquet_write::window_to_parquet;
 pub use reader::{

@@ -15,11 +15,11 @@ use super::window::{Column, ColumnData, DataWindow, MISSING_CODE};
 /// The window as the bytes of a Parquet file.
 pub fn window_to_parquet(window: &DataWindow) -> Result<Vec<u8>, String> {
     let columns: Vec<(String, ArrayRef)> = window
-        .features
+        .features()
         .iter()
-        .chain(window.prediction.iter())
-        .chain(window.target.iter())
-        .chain(window.predicted_label.iter())
+        .chain(window.prediction())
+        .chain(window.target())
+        .chain(window.predicted_label())
         .map(|c| (c.name.clone(), array(c)))
         .collect();
     let batch = RecordBatch::try_from_iter(columns).map_err(|e| e.to_string())?;

@@ -160,8 +160,8 @@ fn reference_from(
         has_target: target.is_some(),
         predicted_label: roles.predicted_label.clone(),
     };
-    let mut window = assemble(file, features, prediction, target, extra, table.rows())?;
-    window.predicted_label = predicted_label;
+    let window = assemble(file, features, prediction, target, extra, table.rows())?
+        .with_predicted_label(predicted_label);
     Ok((window, schema))
 }
 
@@ -230,9 +230,10 @@ fn window_from(
         .predicted_label
         .as_ref()
         .and_then(|n| columns.remove(n));
-    let mut window = assemble(file, features, prediction, target, extra, table.rows())?;
-    window.predicted_label = predicted_label;
-    Ok(window)
+    Ok(
+        assemble(file, features, prediction, target, extra, table.rows())?
+            .with_predicted_label(predicted_label),
+    )
 }
 
 fn assemble(
@@ -252,15 +253,14 @@ fn assemble(
         || file.display().to_string(),
         |n| n.to_string_lossy().into_owned(),
     );
-    let mut window = DataWindow::new(name, features, prediction, target).ok_or_else(|| {
+    let window = DataWindow::new(name, features, prediction, target).ok_or_else(|| {
         DataError::Malformed {
             file: file.to_path_buf(),
             line: 1,
             message: "columns of unequal length".into(),
         }
     })?;
-    window.extra_columns = extra;
-    Ok(window)
+    Ok(window.with_extra_columns(extra))
 }
 
 fn take_columns(header: &[String], built: Vec<Option<Built>>) -> HashMap<String, Column> {

@@ -40,8 +40,8 @@ fn window_counts_invalid_cells_instead_of_failing() {
     let a = w.feature("a").expect("a");
     assert_eq!(a.invalid, 1);
     assert_eq!(a.missing, 0);
-    assert_eq!(w.extra_columns, vec!["extra".to_string()]);
-    assert_eq!(w.features[0].name, "a", "schema order kept");
+    assert_eq!(w.extra_columns(), vec!["extra".to_string()]);
+    assert_eq!(w.features()[0].name, "a", "schema order kept");
 }
 
 #[test]
@@ -66,7 +66,7 @@ fn quoted_and_plain_paths_agree() {
     let quoted = "\"a\",b\n1,\"x\"\n2,\"y z\"\n,x\n";
     let (p, _) = reference(plain).expect("plain");
     let (q, _) = reference(quoted).expect("quoted");
-    assert_eq!(format!("{:?}", p.features), format!("{:?}", q.features));
+    assert_eq!(format!("{:?}", p.features()), format!("{:?}", q.features()));
     let e = reference("a,b\n1,\"x\"\n2\n").expect_err("ragged quoted");
     assert_eq!(e.line(), Some(3));
 }

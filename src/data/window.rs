@@ -146,20 +146,24 @@ fn ratio(part: usize, whole: usize) -> f64 {
 }
 
 /// A batch of production (or reference) data: features plus the optional prediction and target.
+///
+/// Its columns are always as long as each other: it is made by [`DataWindow::new`] (or the
+/// readers in [`crate::data`]) and changed only through methods that check the lengths, so its
+/// fields are private and read through accessors.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DataWindow {
     /// Display name, usually the file name.
-    pub name: String,
+    name: String,
     /// Feature columns, in schema order.
-    pub features: Vec<Column>,
+    features: Vec<Column>,
     /// The model's output, when the file has it.
-    pub prediction: Option<Column>,
+    prediction: Option<Column>,
     /// The true label, when the file has it.
-    pub target: Option<Column>,
+    target: Option<Column>,
     /// Header columns that are neither features nor roles (ignored, reported).
-    pub extra_columns: Vec<String>,
+    extra_columns: Vec<String>,
     /// The model's predicted label (`[columns] predicted_label`), when configured and present.
-    pub predicted_label: Option<Column>,
+    predicted_label: Option<Column>,
     rows: usize,
 }
 
@@ -194,14 +198,97 @@ impl DataWindow {
         })
     }
 
+    /// This window with another prediction column (or none); `None` when its length is not the
+    /// window's.
+    pub fn with_prediction(mut self, prediction: Option<Column>) -> Option<Self> {
+        if prediction.as_ref().is_some_and(|c| c.len() != self.rows) {
+            return None;
+        }
+        self.prediction = prediction;
+        Some(self)
+    }
+
+    /// This window with another target column (or none); `None` when its length is not the
+    /// window's.
+    pub fn with_target(mut self, target: Option<Column>) -> Option<Self> {
+        if target.as_ref().is_some_and(|c| c.len() != self.rows) {
+            return None;
+        }
+        self.target = target;
+        Some(self)
+    }
+
+    /// This window with a predicted-label column (`[columns] predicted_label`). One whose length
+    /// is not the window's is kept but never used (see [`DataWindow::predicted_label_values`]).
+    pub fn with_predicted_label(mut self, predicted_label: Option<Column>) -> Self {
+        self.predicted_label = predicted_label;
+        self
+    }
+
+    /// This window with the names of the header columns that were ignored.
+    pub fn with_extra_columns(mut self, extra_columns: Vec<String>) -> Self {
+        self.extra_columns = extra_columns;
+        self
+    }
+
+    /// Display name, usually the file name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
     /// Number of data rows.
     pub fn rows(&self) -> usize {
         self.rows
     }
 
+    /// Feature columns, in schema order.
+    pub fn features(&self) -> &[Column] {
+        &self.features
+    }
+
     /// The feature column with this name.
     pub fn feature(&self, name: &str) -> Option<&Column> {
         self.features.iter().find(|c| c.name == name)
+    }
+
+    /// Any column with this name: a feature, the prediction, the target or the predicted label.
+    pub fn column(&self, name: &str) -> Option<&Column> {
+        self.features
+            .iter()
+            .chain(self.prediction.iter())
+            .chain(self.target.iter())
+            .chain(self.predicted_label.iter())
+            .find(|c| c.name == name)
+    }
+
+    /// The model's output column, when the file has it.
+    pub fn prediction(&self) -> Option<&Column> {
+        self.prediction.as_ref()
+    }
+
+    /// The true label column, when the file has it.
+    pub fn target(&self) -> Option<&Column> {
+        self.target.as_ref()
+    }
+
+    /// The predicted-label column, when configured and present.
+    pub fn predicted_label(&self) -> Option<&Column> {
+        self.predicted_label.as_ref()
+    }
+
+    /// Header columns that are neither features nor roles (ignored, reported).
+    pub fn extra_columns(&self) -> &[String] {
+        &self.extra_columns
+    }
+
+    /// The feature columns, to change in place (their lengths must stay the window's).
+    pub(crate) fn features_mut(&mut self) -> &mut [Column] {
+        &mut self.features
+    }
+
+    /// The feature columns, the window given up.
+    pub(crate) fn into_features(self) -> Vec<Column> {
+        self.features
     }
 
     /// The prediction column's numbers, when present and numeric.
@@ -240,7 +327,16 @@ mod tests {
         let a = Column::numeric("a", vec![1.0, 2.0]);
         let b = Column::numeric("b", vec![1.0]);
         assert!(DataWindow::new("w", vec![a.clone(), b], None, None).is_none());
-        let w = DataWindow::new("w", vec![a], None, None);
-        assert_eq!(w.map(|w| w.rows()), Some(2));
+        let w = DataWindow::new("w", vec![a.clone()], None, None).expect("window");
+        assert_eq!(w.rows(), 2);
+        assert_eq!(w.name(), "w");
+        let short = Column::numeric("prediction", vec![0.5]);
+        assert!(w.clone().with_prediction(Some(short)).is_none());
+        let p = Column::numeric("prediction", vec![0.5, 0.7]);
+        let w = w.with_prediction(Some(p)).expect("same length");
+        assert_eq!(w.prediction_values(), Some(&[0.5, 0.7][..]));
+        assert_eq!(w.column("prediction").map(|c| c.len()), Some(2));
+        assert_eq!(w.column("a"), Some(&a));
+        assert!(w.with_target(Some(Column::numeric("t", vec![]))).is_none());
     }
 }

@@ -329,7 +329,7 @@ impl<'a> Prepared<'a> {
     pub(crate) fn new(window: &'a DataWindow) -> Self {
         Prepared {
             window,
-            sorted: window.features.iter().map(|_| OnceLock::new()).collect(),
+            sorted: window.features().iter().map(|_| OnceLock::new()).collect(),
             buffers: None,
             in_place: false,
         }
@@ -385,7 +385,7 @@ impl<'a> Prepared<'a> {
 
     /// Index of the feature called `name`.
     pub(crate) fn feature_index(&self, name: &str) -> Option<usize> {
-        self.window.features.iter().position(|c| c.name == name)
+        self.window.features().iter().position(|c| c.name == name)
     }
 
     /// The non-missing values of numeric feature `index`, sorted ascending (computed now if no
@@ -415,14 +415,14 @@ impl<'a> Prepared<'a> {
     }
 
     fn in_place_sorted(&self, index: usize) -> Option<&'a [f64]> {
-        let ColumnData::Numeric(values) = &self.window.features.get(index)?.data else {
+        let ColumnData::Numeric(values) = &self.window.features().get(index)?.data else {
             return None;
         };
         Some(&values[..values.partition_point(|v| !v.is_nan())])
     }
 
     fn shared(&self, index: usize) -> Option<&Arc<Vec<f64>>> {
-        let column = self.window.features.get(index)?;
+        let column = self.window.features().get(index)?;
         let ColumnData::Numeric(values) = &column.data else {
             return None;
         };

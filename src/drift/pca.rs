@@ -188,7 +188,7 @@ fn standardised_rows(
     let mut sources = Vec::with_capacity(d);
     for (name, encoding) in features {
         let column = window
-            .features
+            .features()
             .iter()
             .find(|c| &c.name == name)
             .ok_or_else(|| DriftError::MissingFeature(name.clone()))?;
@@ -439,7 +439,7 @@ impl DriftDetector for PcaDriftDetector {
             return Err(DriftError::EmptyReference);
         }
         let mut features = Vec::new();
-        for column in &reference.features {
+        for column in reference.features() {
             let encoding = match &column.data {
                 ColumnData::Numeric(values) => {
                     let present: Vec<f64> =

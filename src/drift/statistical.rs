@@ -191,7 +191,7 @@ impl PreparedDetector for StatisticalDriftDetector {
             return Err(DriftError::EmptyReference);
         }
         let covered: Vec<(usize, &Column)> = window
-            .features
+            .features()
             .iter()
             .enumerate()
             .filter(|(_, c)| self.test.covers(c.kind()))
@@ -245,7 +245,7 @@ impl StatisticalDriftDetector {
             let index = current
                 .feature_index(name)
                 .ok_or_else(|| DriftError::MissingFeature(name.clone()))?;
-            let column = &current.window().features[index];
+            let column = &current.window().features()[index];
             let expected = match f {
                 Fitted::Sorted { .. } | Fitted::Binned { .. } => FeatureKind::Numeric,
                 Fitted::Categorical { .. } => FeatureKind::Categorical,

@@ -122,6 +122,12 @@ pub struct FileKey {
 impl FileKey {
     /// The key of the file at `path`: its file name, size and modification time.
     pub fn of(path: &Path) -> io::Result<FileKey> {
+        FileKey::from_metadata(path, &std::fs::metadata(path)?)
+    }
+
+    /// The key of the file at `path` whose metadata is `meta` (taken from the open file whose
+    /// bytes were read, so the key describes those bytes).
+    pub fn from_metadata(path: &Path, meta: &std::fs::Metadata) -> io::Result<FileKey> {
         let name = path
             .file_name()
             .ok_or_else(|| {
@@ -132,7 +138,6 @@ impl FileKey {
             })?
             .to_string_lossy()
             .into_owned();
-        let meta = std::fs::metadata(path)?;
         let mtime = meta.modified()?;
         let mtime_ns = match mtime.duration_since(UNIX_EPOCH) {
             Ok(after) => nanos(after),
@@ -162,6 +167,12 @@ pub struct History {
 impl History {
     /// Opens (creating it and its parent directories if needed) and migrates the database.
     pub fn open(path: &Path) -> Result<History, HistoryError> {
+        Self::open_waiting(path, BUSY_TIMEOUT)
+    }
+
+    /// [`History::open`], waiting at most `patience` for other connections' locks (zero: not
+    /// at all, which the tests use to show the waiting is needed).
+    fn open_waiting(path: &Path, patience: Duration) -> Result<History, HistoryError> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|error| HistoryError::CreateDir {
                 path: path.to_path_buf(),
@@ -171,9 +182,9 @@ impl History {
         // Two monitors started at the same instant on a new database race to create it and to
         // switch it to WAL; SQLite reports some of those lock conflicts at once, without calling
         // the busy handler, so the whole opening is retried for as long as the busy timeout.
-        let deadline = std::time::Instant::now() + BUSY_TIMEOUT;
+        let deadline = std::time::Instant::now() + patience;
         loop {
-            match Self::open_once(path) {
+            match Self::open_once(path, patience) {
                 Err(HistoryError::Sqlite { error, .. })
                     if is_busy(&error) && std::time::Instant::now() < deadline =>
                 {
@@ -184,10 +195,10 @@ impl History {
         }
     }
 
-    fn open_once(path: &Path) -> Result<History, HistoryError> {
+    fn open_once(path: &Path, busy_timeout: Duration) -> Result<History, HistoryError> {
         let err = sql_err(path);
         let conn = Connection::open(path).map_err(&err)?;
-        conn.busy_timeout(BUSY_TIMEOUT).map_err(&err)?;
+        conn.busy_timeout(busy_timeout).map_err(&err)?;
         conn.pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get::<_, String>(0))
             .map_err(&err)?;
         // In WAL mode NORMAL survives kill -9; a power cut may roll back the last windows,

@@ -435,27 +435,72 @@ fn file_key_of_a_real_file() {
     assert!(FileKey::of(&dir.path().join("missing.csv")).is_err());
 }
 
-#[test]
-fn monitors_opening_a_new_history_at_the_same_instant_all_succeed() {
-    for round in 0..5 {
+/// Opens one new history from `threads` threads at the same instant, `rounds` times; returns
+/// the failures.
+fn open_at_once(rounds: usize, threads: usize, patience: Duration) -> Vec<String> {
+    let mut failures = Vec::new();
+    for round in 0..rounds {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join(format!("h{round}.sqlite"));
-        let barrier = std::sync::Arc::new(std::sync::Barrier::new(6));
-        let handles: Vec<_> = (0..6)
+        let barrier = std::sync::Arc::new(std::sync::Barrier::new(threads));
+        let handles: Vec<_> = (0..threads)
             .map(|_| {
                 let path = path.clone();
                 let barrier = std::sync::Arc::clone(&barrier);
                 std::thread::spawn(move || {
                     barrier.wait();
-                    History::open(&path).map(|_| ()).map_err(|e| e.to_string())
+                    History::open_waiting(&path, patience)
+                        .map(|_| ())
+                        .map_err(|e| e.to_string())
                 })
             })
             .collect();
         for handle in handles {
-            let opened = handle.join().unwrap();
-            assert!(opened.is_ok(), "round {round}: {opened:?}");
+            if let Err(e) = handle.join().unwrap() {
+                failures.push(format!("round {round}: {e}"));
+            }
         }
     }
+    failures
+}
+
+#[test]
+fn monitors_opening_a_new_history_at_the_same_instant_all_succeed() {
+    let failures = open_at_once(20, 6, BUSY_TIMEOUT);
+    assert!(failures.is_empty(), "{failures:?}");
+}
+
+/// The race is real: without waiting for locks, monitors opening a new history at the same
+/// instant fail with `database is locked` (the control for the test above).
+#[test]
+fn without_waiting_the_same_instant_opening_fails() {
+    let failures = open_at_once(20, 6, Duration::ZERO);
+    assert!(!failures.is_empty(), "no opening failed without waiting");
+    assert!(
+        failures
+            .iter()
+            .all(|e| e.contains("locked") || e.contains("busy")),
+        "{failures:?}"
+    );
+}
+
+/// A monitor opening a new history while another connection holds it in an exclusive
+/// transaction waits for it instead of failing; without waiting it fails.
+#[test]
+fn opening_waits_for_another_connections_lock() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("h.sqlite");
+    let holder = Connection::open(&path).unwrap();
+    holder.execute_batch("BEGIN EXCLUSIVE").unwrap();
+    let e = History::open_waiting(&path, Duration::ZERO).expect_err("locked");
+    assert!(e.to_string().contains("locked"), "{e}");
+    let release = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(300));
+        holder.execute_batch("COMMIT").unwrap();
+    });
+    let opened = History::open(&path);
+    release.join().unwrap();
+    assert!(opened.is_ok(), "{:?}", opened.err());
 }
 
 #[test]

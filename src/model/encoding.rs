@@ -111,7 +111,7 @@ impl FeatureEncoder {
     /// Fits the encoding on every feature of `reference`.
     pub fn fit(reference: &DataWindow) -> Self {
         let features = reference
-            .features
+            .features()
             .iter()
             .map(|c| EncodedFeature {
                 name: c.name.clone(),

@@ -72,7 +72,7 @@ pub fn train(window: &DataWindow, target: &[f64], task: Task) -> Result<TrainedM
             window.rows()
         )));
     }
-    if window.features.is_empty() {
+    if window.features().is_empty() {
         return Err(ModelError::Training(
             "the data has no feature columns".into(),
         ));

@@ -52,7 +52,7 @@ pub(super) fn evaluate_predictions(
 ) -> Result<(BTreeMap<String, FeatureQuality>, Option<Predicted>), WindowError> {
     let quality = profile.quality(window);
     let predictions = predictions(model, window)
-        .map_err(|e| window_error(MonitorStage::Model, &window.name, e.to_string()))?;
+        .map_err(|e| window_error(MonitorStage::Model, window.name(), e.to_string()))?;
     let Some((predictions, source)) = predictions else {
         return Ok((quality, None));
     };
@@ -98,7 +98,7 @@ pub(super) fn detect_all(
         Prepared::with_buffers(window, buffers)
     };
     let failed = |name: &str, e: DriftError| {
-        window_error(MonitorStage::Drift, &window.name, format!("{name}: {e}"))
+        window_error(MonitorStage::Drift, window.name(), format!("{name}: {e}"))
     };
     let mut drift = BTreeMap::new();
     // Detectors that staged their p-values, with where their share of the family starts.

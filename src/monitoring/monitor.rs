@@ -22,11 +22,15 @@ use super::result::{MonitoringResult, WindowError};
 use crate::config::{CorrectionScope, DetectorKind, InvalidValue, MonitorConfig, Task};
 use crate::data::{Column, ColumnData, DataError, DataWindow};
 use crate::drift::{
-    sort_in_place, sort_non_missing, ColumnUse, DriftDetector, DriftError, External,
-    MLBasedDriftDetector, PcaDriftDetector, Prepared, PreparedDetector, SortBuffers, StatTest,
-    StatisticalDriftDetector,
+    sort_in_place, sort_non_missing, ColumnUse, DriftError, Prepared, PreparedDetector,
+    SortBuffers, StatTest, StatisticalDriftDetector,
 };
 use crate::model::{Model, ModelError};
+
+#[path = "monitor_builder.rs"]
+mod builder;
+
+pub use builder::MonitorBuilder;
 
 /// Free-form metadata attached to a result (source file, batch id, ...).
 pub type Metadata = BTreeMap<String, serde_json::Value>;
@@ -46,151 +50,6 @@ pub enum MonitorError {
     Model(#[from] ModelError),
 }
 
-/// Sets a monitor up: the configuration, then optionally a model, a history limit, an alert
-/// manager or detectors of your own; then one of the `build` calls, which takes the reference.
-///
-/// ```no_run
-/// # use ml_monitor::{data, ModelMonitor, MonitorConfig};
-/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
-/// let config = MonitorConfig::default();
-/// let (reference, schema) = data::read_reference("reference.csv".as_ref(), &config.columns)?;
-/// let mut monitor = ModelMonitor::builder(config).history_limit(100).build(&reference)?;
-/// let window = data::read_window("window_0001.csv".as_ref(), &schema)?;
-/// let result = monitor.monitor(&window);
-/// # Ok(()) }
-/// ```
-pub struct MonitorBuilder {
-    config: MonitorConfig,
-    model: Option<Arc<dyn Model>>,
-    history_limit: Option<usize>,
-    alerts: Option<AlertManager>,
-    detectors: Option<Vec<Box<dyn DriftDetector>>>,
-}
-
-impl MonitorBuilder {
-    /// Computes predictions with this model instead of reading the prediction column.
-    pub fn model(mut self, model: Arc<dyn Model>) -> Self {
-        self.model = Some(model);
-        self
-    }
-
-    /// Keeps at most `n` results in the in-memory history (oldest dropped first).
-    pub fn history_limit(mut self, n: usize) -> Self {
-        self.history_limit = Some(n);
-        self
-    }
-
-    /// Uses this alert manager (custom thresholds, logging) instead of one made from the
-    /// configuration's `alerts` section. Its thresholds are checked like the file's.
-    pub fn alert_manager(mut self, alerts: AlertManager) -> Self {
-        self.alerts = Some(alerts);
-        self
-    }
-
-    /// Runs these detectors instead of the configuration's `drift.detectors` (for library users
-    /// composing their own). Each is fitted and run on whole windows; names must be distinct.
-    pub fn detectors(mut self, detectors: Vec<Box<dyn DriftDetector>>) -> Self {
-        self.detectors = Some(detectors);
-        self
-    }
-
-    /// Checks the configuration and fits every detector on `reference`.
-    pub fn build(self, reference: &DataWindow) -> Result<ModelMonitor, MonitorError> {
-        let mut monitor = self.unfitted()?;
-        monitor.set_reference(reference)?;
-        Ok(monitor)
-    }
-
-    /// [`MonitorBuilder::build`] for a reference the caller is done with: each numeric column
-    /// is sorted in its own memory, which the fitted detectors keep, instead of being copied
-    /// (fresh memory costs a page fault per 4 KB, as much as the sort on a virtual machine).
-    /// The results are the same.
-    pub fn build_owned(self, reference: DataWindow) -> Result<ModelMonitor, MonitorError> {
-        let mut monitor = self.unfitted()?;
-        monitor.set_reference_owned(reference)?;
-        Ok(monitor)
-    }
-
-    /// Takes the reference from saved statistics instead of rows: the PSI and chi-square
-    /// detectors are fitted from `stats` and its profile serves quality checks and prediction
-    /// shift. KS, the classifier, or a detector of your own needs the raw reference rows: the
-    /// error names it.
-    pub fn build_from_stats(self, stats: &ReferenceStats) -> Result<ModelMonitor, MonitorError> {
-        let mut monitor = self.unfitted()?;
-        monitor.set_reference_stats(stats)?;
-        Ok(monitor)
-    }
-
-    fn unfitted(self) -> Result<ModelMonitor, MonitorError> {
-        self.config.validate()?;
-        let alerts = match self.alerts {
-            Some(alerts) => {
-                alerts.thresholds().validate()?;
-                alerts
-            }
-            None => AlertManager::new(self.config.alerts.clone()),
-        };
-        let detectors = match self.detectors {
-            Some(custom) => custom
-                .into_iter()
-                .map(|d| -> Box<dyn PreparedDetector> { Box::new(External(d)) })
-                .collect(),
-            None => detectors_from(&self.config),
-        };
-        let mut names: Vec<&str> = detectors.iter().map(|d| d.name()).collect();
-        names.sort_unstable();
-        if let Some(pair) = names.windows(2).find(|p| p[0] == p[1]) {
-            return Err(MonitorError::DuplicateDetector(pair[0].to_string()));
-        }
-        Ok(ModelMonitor {
-            config: self.config,
-            detectors,
-            profile: ReferenceProfile::default(),
-            model: self.model,
-            incidents: IncidentTracker::new(alerts.thresholds().resolve_after),
-            alerts,
-            history: Vec::new(),
-            history_limit: self.history_limit,
-            sort_buffers: SortBuffers::default(),
-            estimator: None,
-            estimation_unavailable: None,
-        })
-    }
-}
-
-/// The configuration's detectors, in its order (validated: no duplicates).
-fn detectors_from(config: &MonitorConfig) -> Vec<Box<dyn PreparedDetector>> {
-    config
-        .drift
-        .detectors
-        .iter()
-        .map(|&kind| -> Box<dyn PreparedDetector> {
-            let stat = || config.drift.statistical.clone();
-            match kind {
-                DetectorKind::Ks => Box::new(StatisticalDriftDetector::new(StatTest::Ks, stat())),
-                DetectorKind::Psi => Box::new(StatisticalDriftDetector::new(StatTest::Psi, stat())),
-                DetectorKind::Chi2 => {
-                    Box::new(StatisticalDriftDetector::new(StatTest::Chi2, stat()))
-                }
-                DetectorKind::Classifier => {
-                    Box::new(MLBasedDriftDetector::new(config.drift.classifier.clone()))
-                }
-                DetectorKind::Ad => Box::new(StatisticalDriftDetector::new(StatTest::Ad, stat())),
-                DetectorKind::Cvm => Box::new(StatisticalDriftDetector::new(StatTest::Cvm, stat())),
-                DetectorKind::Wasserstein => {
-                    Box::new(StatisticalDriftDetector::new(StatTest::Wasserstein, stat()))
-                }
-                DetectorKind::Pca => {
-                    Box::new(PcaDriftDetector::new(config.drift.pca.clone()).with_test(
-                        config.drift.statistical.alpha,
-                        config.drift.statistical.correction,
-                    ))
-                }
-            }
-        })
-        .collect()
-}
-
 /// A window whose numeric columns were each sorted in their own memory by
 /// [`ModelMonitor::monitor_unordered`]: every column still holds its values (missing ones
 /// last), but the rows no longer line up, so only one column at a time can be read.
@@ -202,7 +61,7 @@ pub struct UnorderedWindow {
 impl UnorderedWindow {
     /// The window's name.
     pub fn name(&self) -> &str {
-        &self.window.name
+        self.window.name()
     }
 
     /// Rows it had.
@@ -212,7 +71,7 @@ impl UnorderedWindow {
 
     /// Its feature columns, each on its own.
     pub fn features(&self) -> &[Column] {
-        &self.window.features
+        self.window.features()
     }
 
     /// The feature column called `name`.
@@ -256,13 +115,7 @@ impl ModelMonitor {
     /// Starts a monitor with the configuration's detectors and thresholds; the builder's
     /// `build` calls check the configuration and take the reference.
     pub fn builder(config: MonitorConfig) -> MonitorBuilder {
-        MonitorBuilder {
-            config,
-            model: None,
-            history_limit: None,
-            alerts: None,
-            detectors: None,
-        }
+        MonitorBuilder::new(config)
     }
 
     /// The configuration in force.
@@ -346,7 +199,7 @@ impl ModelMonitor {
         // Without a model the predictions are the window's own column.
         let profile = ReferenceProfile::from_window(&reference, reference.prediction_values());
         let sorted: Vec<Option<Arc<Vec<f64>>>> = reference
-            .features
+            .features_mut()
             .par_iter_mut()
             .map(|c| match &mut c.data {
                 ColumnData::Numeric(values) => {
@@ -381,7 +234,7 @@ impl ModelMonitor {
         self.set_estimator(fitted);
         // One window's sorted columns: one buffer per numeric feature.
         let numeric = reference
-            .features
+            .features()
             .iter()
             .filter(|c| matches!(c.data, ColumnData::Numeric(_)))
             .count();
@@ -391,7 +244,7 @@ impl ModelMonitor {
     /// Takes a window the caller is done with: the memory of its numeric features is reused
     /// for the next windows' sorted columns instead of being freed and faulted in again.
     fn recycle(&self, window: DataWindow) {
-        for column in window.features {
+        for column in window.into_features() {
             if let ColumnData::Numeric(values) = column.data {
                 self.sort_buffers.give(values);
             }
@@ -498,7 +351,7 @@ impl ModelMonitor {
     ) -> (MonitoringResult, UnorderedWindow) {
         let in_place = self.column_use() == ColumnUse::Sorted;
         if in_place {
-            window.features.par_iter_mut().for_each(|c| {
+            window.features_mut().par_iter_mut().for_each(|c| {
                 if let ColumnData::Numeric(values) = &mut c.data {
                     sort_in_place(values);
                 }
@@ -515,11 +368,11 @@ impl ModelMonitor {
         metadata: Metadata,
         in_place: bool,
     ) -> MonitoringResult {
-        let mut result = MonitoringResult::new(window.name.clone());
+        let mut result = MonitoringResult::new(window.name());
         result.rows = window.rows();
         result.metadata = metadata;
         if let Err(message) = self.evaluate(window, &mut result, in_place) {
-            result = self.failed(&window.name, result.metadata, message);
+            result = self.failed(window.name(), result.metadata, message);
         } else {
             self.raise(&mut result);
         }

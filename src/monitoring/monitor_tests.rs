@@ -2,6 +2,7 @@
 //! columns sorted in place) give the results of the plain ones.
 
 use super::*;
+use crate::drift::DriftDetector;
 
 /// `rows` rows: two numeric features (one with NaN), one categorical, a probability
 /// prediction and a target; `shift` moves the first feature.
@@ -122,7 +123,7 @@ fn sorting_in_place_gives_the_same_results() {
             let a = copying.monitor(&w);
             let (b, sorted) = in_place.monitor_unordered(w.clone(), Metadata::new());
             assert_eq!(comparable(&a), comparable(&b), "{detectors:?}, {rows} rows");
-            let (before, after) = (numeric_bits(&w.features), numeric_bits(sorted.features()));
+            let (before, after) = (numeric_bits(w.features()), numeric_bits(sorted.features()));
             if sorts {
                 for (mut original, reordered) in before.into_iter().zip(after) {
                     // Each column keeps its values; NaN (one pattern) sorts last.
@@ -211,7 +212,7 @@ fn detectors_of_ones_own_run_on_whole_windows() {
     // An outside detector may read rows: the window was left in order.
     assert_eq!(
         numeric_bits(unordered.features()),
-        numeric_bits(&w.features)
+        numeric_bits(w.features())
     );
     assert_eq!(a.drift["ks"], built_in.monitor(&w).drift["ks"]);
 }

@@ -41,7 +41,7 @@ impl ReferenceProfile {
     /// Profiles a reference window; `predictions` are its predictions when known.
     pub fn from_window(reference: &DataWindow, predictions: Option<&[f64]>) -> Self {
         let features = reference
-            .features
+            .features()
             .iter()
             .map(|c| ProfileFeature {
                 name: c.name.clone(),

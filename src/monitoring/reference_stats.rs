@@ -64,7 +64,7 @@ impl ReferenceStats {
         predictions: Option<&[f64]>,
     ) -> Self {
         let features = reference
-            .features
+            .features()
             .iter()
             .map(|c| {
                 let summary = match &c.data {

@@ -77,7 +77,7 @@ impl ProfileReference {
         let grid_bins = config.profile.grid_bins;
         let psi_bins = config.drift.statistical.psi_bins;
         let features = reference
-            .features
+            .features()
             .iter()
             .map(|c| match &c.data {
                 ColumnData::Numeric(values) => {
@@ -130,10 +130,7 @@ impl ProfileReference {
             features,
             prediction,
             prediction_center,
-            target: reference
-                .target
-                .as_ref()
-                .map(|_| config.columns.target.clone()),
+            target: reference.target().map(|_| config.columns.target.clone()),
             target_center,
             quality: ReferenceProfile::from_window(reference, predictions),
             grid_bins,

@@ -70,15 +70,7 @@ impl IsotonicRegression {
         if x[j] == v {
             return y[j];
         }
-        let slope = (y[j + 1] - y[j]) / (x[j + 1] - x[j]);
-        let mut r = slope * (v - x[j]) + y[j];
-        if r.is_nan() {
-            r = slope * (v - x[j + 1]) + y[j + 1];
-            if r.is_nan() && y[j] == y[j + 1] {
-                r = y[j];
-            }
-        }
-        r
+        interpolate(x, y, j, v, self.slope(j))
     }
 
     /// Calibrates every value.
@@ -86,14 +78,48 @@ impl IsotonicRegression {
         values.iter().map(|&v| self.predict(v)).collect()
     }
 
-    /// [`IsotonicRegression::predict`] for values visited in descending order: each call walks
-    /// the segment index down from where the previous one left it (`cursor`, start it at
-    /// `usize::MAX`), so a sorted sweep costs O(rows + points) instead of a search per row.
-    pub fn predict_descending(&self, value: f64, cursor: &mut usize) -> f64 {
+    /// [`IsotonicRegression::predict`] for values visited in descending order: see
+    /// [`Descending`].
+    pub fn descending(&self) -> Descending<'_> {
+        let top = self.x.len().saturating_sub(2);
+        Descending {
+            map: self,
+            segment: top,
+            slope: self.slope(top),
+        }
+    }
+
+    /// The slope of segment `j` (`x[j]..x[j + 1]`), as `np.interp` computes it; NaN when there
+    /// is no such segment.
+    fn slope(&self, j: usize) -> f64 {
         let (x, y) = (&self.x, &self.y);
+        if j + 1 >= x.len() {
+            return f64::NAN;
+        }
+        (y[j + 1] - y[j]) / (x[j + 1] - x[j])
+    }
+}
+
+/// The calibration map applied along a sweep of descending values: the segment index only moves
+/// down from where the previous value left it, and its slope is computed once per segment, so
+/// calibrating n sorted values costs O(n + points) and no division per value. Each value gets
+/// exactly what [`IsotonicRegression::predict`] gives it.
+#[derive(Debug, Clone)]
+pub struct Descending<'a> {
+    map: &'a IsotonicRegression,
+    /// The segment of the last value (`x[segment] <= v < x[segment + 1]`) or above it.
+    segment: usize,
+    /// `map.slope(segment)`.
+    slope: f64,
+}
+
+impl Descending<'_> {
+    /// The calibrated value of `value`, which must not be above the previous call's.
+    pub fn predict(&mut self, value: f64) -> f64 {
+        let (x, y) = (&self.map.x, &self.map.y);
         let n = x.len();
         if value.is_nan() || n < 2 {
-            return self.predict(value);
+            return self.map.predict(value);
         }
         let v = value.clamp(x[0], x[n - 1]);
         if v >= x[n - 1] {
@@ -102,13 +128,32 @@ impl IsotonicRegression {
         if v <= x[0] {
             return y[0];
         }
-        let mut j = (*cursor).min(n - 2);
-        while x[j] > v {
-            j -= 1;
+        let mut j = self.segment;
+        if x[j] > v {
+            while x[j] > v {
+                j -= 1;
+            }
+            self.segment = j;
+            self.slope = self.map.slope(j);
         }
-        *cursor = j;
-        self.between(j, v)
+        if x[j] == v {
+            return y[j];
+        }
+        interpolate(x, y, j, v, self.slope)
     }
+}
+
+/// `np.interp` on the segment `x[j] < v < x[j + 1]` whose slope is `slope`.
+#[inline]
+fn interpolate(x: &[f64], y: &[f64], j: usize, v: f64, slope: f64) -> f64 {
+    let mut r = slope * (v - x[j]) + y[j];
+    if r.is_nan() {
+        r = slope * (v - x[j + 1]) + y[j + 1];
+        if r.is_nan() && y[j] == y[j + 1] {
+            r = y[j];
+        }
+    }
+    r
 }
 
 /// scikit-learn's `_make_unique`: one point per distinct x, y averaged, weight = count.

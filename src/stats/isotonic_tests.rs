@@ -45,11 +45,11 @@ fn matches_scikit_learn() {
         // The sorted sweep gives the very same values.
         let mut queries = c.queries.clone();
         queries.sort_by(|a, b| b.total_cmp(a));
-        let mut cursor = usize::MAX;
+        let mut sweep = fitted.descending();
         for q in queries {
             assert_eq!(
-                fitted.predict_descending(q, &mut cursor),
-                fitted.predict(q),
+                sweep.predict(q).to_bits(),
+                fitted.predict(q).to_bits(),
                 "{}",
                 c.name
             );

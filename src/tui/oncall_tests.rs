@@ -405,7 +405,7 @@ fn on_real_data_the_histograms_psi_parts_add_up_to_the_tables_psi() {
     let mut checked = 0;
     let numeric =
         |c: &&ml_monitor::data::Column| matches!(c.data, ml_monitor::data::ColumnData::Numeric(_));
-    for r in reference.features.iter().filter(numeric) {
+    for r in reference.features().iter().filter(numeric) {
         let Some(h) = window.feature(&r.name).and_then(|c| histogram(r, c, bins)) else {
             continue;
         };

@@ -198,7 +198,7 @@ fn a_data_file_whose_header_holds_an_escape_sequence_renders_without_it() {
     let window = data::read_window(&window_path, &schema).expect("window reads");
     let result = monitor.monitor(&window);
     let histograms: BTreeMap<_, _> = reference
-        .features
+        .features()
         .iter()
         .filter_map(|r| {
             let c = window.feature(&r.name)?;

@@ -215,13 +215,12 @@ impl CbpeEstimator {
         scores: &[f64],
         predicted_labels: Option<&[f64]>,
     ) -> Option<EstimatedPerformance> {
-        let rows = || usable(scores, predicted_labels, self.decision_threshold);
-        let mut keyed: Vec<(u64, bool)> = rows().map(|(_, s, l)| (sweep::key(s), l)).collect();
-        if keyed.is_empty() {
-            return None;
-        }
-        let n = keyed.len();
-        let [accuracy, f1, roc_auc] = sweep::estimate(&mut keyed, self.calibrator.as_ref());
+        let (n, [accuracy, f1, roc_auc]) = sweep::estimate(
+            scores,
+            predicted_labels,
+            self.decision_threshold,
+            self.calibrator.as_ref(),
+        )?;
         Some(EstimatedPerformance {
             method: "cbpe".to_string(),
             calibrated: self.calibrated(),

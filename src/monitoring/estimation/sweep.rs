@@ -1,23 +1,87 @@
-//! The per-window estimate in one pass: the rows sorted once by score (radix sort on the
-//! scores' bits), then walked from the highest score down, calibrating as it goes (the
-//! calibration map is monotone, so its segment index only moves one way) and summing what
-//! accuracy, F1 and the ROC AUC need. The same formulas as [`super::metrics`], which stay the
-//! readable reference (and the unit tests compare the two); this is the one that is fast enough
-//! for a 100,000-row window.
+//! The per-window estimate in one pass: the scores sorted once (the radix sort of
+//! [`crate::stats::sort`]), then walked from the highest down, calibrating as they come (the
+//! calibration map is non-decreasing, so the raw scores' order is also the calibrated scores'
+//! order, and the map's segment only moves one way) and summing what accuracy, F1 and the ROC
+//! AUC need. The same formulas as [`super::metrics`], which stay the readable reference (the unit
+//! tests compare the two); this is the one that is fast enough for a 100,000-row window.
+//!
+//! Only the scores are sorted, never (score, label) pairs: without a predicted-label column the
+//! label is `score ≥ threshold`, a function of the score; with one, the rows predicted 1 and
+//! those predicted 0 are sorted apart and merged in the walk.
+
+use std::iter::Peekable;
 
 use crate::stats::isotonic::IsotonicRegression;
+use crate::stats::sort::{sort_non_missing, sorted_non_missing};
 
-/// Estimated accuracy, F1 and ROC AUC (NaN where undefined) of `rows`: (score, predicted label).
-pub fn estimate(rows: &mut Vec<(u64, bool)>, calibrator: Option<&IsotonicRegression>) -> [f64; 3] {
-    radix_sort(rows);
-    let n = rows.len();
+/// Estimated accuracy, F1 and ROC AUC (NaN where undefined) of the rows with a usable score
+/// (not NaN) and label (0 or 1, when `labels` is given; else `score ≥ threshold`), with how
+/// many rows they are; `None` when there are none.
+pub fn estimate(
+    scores: &[f64],
+    labels: Option<&[f64]>,
+    threshold: f64,
+    calibrator: Option<&IsotonicRegression>,
+) -> Option<(usize, [f64; 3])> {
+    match labels {
+        None => {
+            let sorted = sorted_non_missing(scores);
+            let rows = sorted.iter().rev().map(|&s| (s, s >= threshold));
+            sweep(sorted.len(), rows, calibrator)
+        }
+        Some(labels) => {
+            let (mut ones, mut zeros) = (Vec::new(), Vec::new());
+            for (&s, &l) in scores.iter().zip(labels) {
+                if l == 1.0 {
+                    ones.push(s);
+                } else if l == 0.0 {
+                    zeros.push(s);
+                }
+            }
+            let (ones, zeros) = (sort_non_missing(ones), sort_non_missing(zeros));
+            let rows = Merge {
+                ones: ones.iter().rev().copied().peekable(),
+                zeros: zeros.iter().rev().copied().peekable(),
+            };
+            sweep(ones.len() + zeros.len(), rows, calibrator)
+        }
+    }
+}
+
+/// Two descending score lists merged into one descending list of (score, label).
+struct Merge<I: Iterator<Item = f64>> {
+    ones: Peekable<I>,
+    zeros: Peekable<I>,
+}
+
+impl<I: Iterator<Item = f64>> Iterator for Merge<I> {
+    type Item = (f64, bool);
+
+    fn next(&mut self) -> Option<(f64, bool)> {
+        match (self.ones.peek(), self.zeros.peek()) {
+            (Some(a), Some(b)) if a.total_cmp(b).is_ge() => self.ones.next().map(|s| (s, true)),
+            (_, Some(_)) => self.zeros.next().map(|s| (s, false)),
+            (Some(_), None) => self.ones.next().map(|s| (s, true)),
+            (None, None) => None,
+        }
+    }
+}
+
+/// The walk over `n` rows in descending score order.
+fn sweep(
+    n: usize,
+    rows: impl Iterator<Item = (f64, bool)>,
+    calibrator: Option<&IsotonicRegression>,
+) -> Option<(usize, [f64; 3])> {
+    if n == 0 {
+        return None;
+    }
+    let mut calibration = calibrator.map(IsotonicRegression::descending);
     let (mut correct, mut tp, mut fp, mut fn_) = (0.0, 0.0, 0.0, 0.0);
     let (mut cum, mut prev_tps, mut prev_fps, mut area) = (0.0, 0.0, 0.0, 0.0);
-    let mut cursor = usize::MAX;
-    for (i, &(key, label)) in rows.iter().rev().enumerate() {
-        let score = from_key(key);
-        let p = match calibrator {
-            Some(c) => c.predict_descending(score, &mut cursor),
+    for (i, (score, label)) in rows.enumerate() {
+        let p = match &mut calibration {
+            Some(c) => c.predict(score),
             None => score,
         };
         if label {
@@ -47,75 +111,17 @@ pub fn estimate(rows: &mut Vec<(u64, bool)>, calibrator: Option<&IsotonicRegress
     } else {
         area / (2.0 * prev_tps * prev_fps)
     };
-    [correct / n as f64, f1, auc]
+    Some((n, [correct / n as f64, f1, auc]))
 }
 
 fn round5(x: f64) -> f64 {
     (x * 1e5).round_ties_even() / 1e5
 }
 
-/// A key whose unsigned order is the scores' numeric order (NaN excluded by the caller).
-pub fn key(score: f64) -> u64 {
-    let b = score.to_bits();
-    if b >> 63 == 1 {
-        !b
-    } else {
-        b | (1 << 63)
-    }
-}
-
-fn from_key(k: u64) -> f64 {
-    if k >> 63 == 1 {
-        f64::from_bits(k & !(1 << 63))
-    } else {
-        f64::from_bits(!k)
-    }
-}
-
-/// Stable LSD radix sort by key, 16 bits a pass; a pass where every key has the same digit is
-/// skipped (the high digits of scores in [0, 1] mostly are).
-fn radix_sort(rows: &mut Vec<(u64, bool)>) {
-    let mut buffer = vec![(0u64, false); rows.len()];
-    let mut counts = vec![0usize; 1 << 16];
-    for pass in 0..4 {
-        let shift = pass * 16;
-        counts.fill(0);
-        for &(k, _) in rows.iter() {
-            counts[((k >> shift) & 0xFFFF) as usize] += 1;
-        }
-        if counts.contains(&rows.len()) {
-            continue;
-        }
-        let mut total = 0;
-        for c in counts.iter_mut() {
-            let here = *c;
-            *c = total;
-            total += here;
-        }
-        for &row in rows.iter() {
-            let d = ((row.0 >> shift) & 0xFFFF) as usize;
-            buffer[counts[d]] = row;
-            counts[d] += 1;
-        }
-        std::mem::swap(rows, &mut buffer);
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::monitoring::estimation::metrics;
-
-    #[test]
-    fn keys_keep_order_and_value() {
-        let v = [-2.0, -0.5, 0.0, 1e-300, 0.25, 0.5, 1.0, 3.0];
-        for w in v.windows(2) {
-            assert!(key(w[0]) < key(w[1]));
-        }
-        for x in v {
-            assert_eq!(from_key(key(x)), x);
-        }
-    }
 
     #[test]
     fn one_pass_equals_the_reference_formulas() {
@@ -126,35 +132,53 @@ mod tests {
             x ^= x << 17;
             (x >> 11) as f64 / (1u64 << 53) as f64
         };
-        // Ties too: scores rounded to 3 decimals.
-        let scores: Vec<f64> = (0..5000)
+        // Ties too: scores rounded to 3 decimals; and rows to leave out (NaN score or label).
+        let mut scores: Vec<f64> = (0..5000)
             .map(|_| (next() * 1000.0).round() / 1000.0)
             .collect();
-        let labels: Vec<bool> = scores.iter().map(|&s| s >= 0.4).collect();
+        let mut given: Vec<f64> = scores
+            .iter()
+            .map(|_| f64::from(u8::from(next() < 0.6)))
+            .collect();
         let targets: Vec<f64> = scores
             .iter()
             .map(|&s| f64::from(u8::from(next() < s * s)))
             .collect();
         let calibrator = IsotonicRegression::fit(&scores, &targets).expect("fits");
+        scores[7] = f64::NAN;
+        given[11] = f64::NAN;
+        given[12] = 0.5;
+        let usable: Vec<usize> = (0..scores.len())
+            .filter(|&i| !scores[i].is_nan() && (given[i] == 0.0 || given[i] == 1.0))
+            .collect();
         for c in [None, Some(&calibrator)] {
-            let p: Vec<f64> = match c {
-                Some(c) => c.predict_all(&scores),
-                None => scores.clone(),
-            };
-            let want = [
-                metrics::estimated_accuracy(&p, &labels),
-                metrics::estimated_f1(&p, &labels),
-                metrics::estimated_roc_auc(&p, &scores),
-            ];
-            let mut rows: Vec<(u64, bool)> = scores
-                .iter()
-                .zip(&labels)
-                .map(|(&s, &l)| (key(s), l))
-                .collect();
-            let got = estimate(&mut rows, c);
-            for (g, w) in got.iter().zip(want) {
-                assert!((g - w).abs() < 1e-12, "{g} vs {w}");
+            for labels in [None, Some(&given[..])] {
+                let rows: Vec<usize> = match labels {
+                    Some(_) => usable.clone(),
+                    None => (0..scores.len()).filter(|&i| i != 7).collect(),
+                };
+                let s: Vec<f64> = rows.iter().map(|&i| scores[i]).collect();
+                let l: Vec<bool> = rows
+                    .iter()
+                    .map(|&i| labels.map_or(scores[i] >= 0.4, |l| l[i] == 1.0))
+                    .collect();
+                let p: Vec<f64> = match c {
+                    Some(c) => c.predict_all(&s),
+                    None => s.clone(),
+                };
+                let want = [
+                    metrics::estimated_accuracy(&p, &l),
+                    metrics::estimated_f1(&p, &l),
+                    metrics::estimated_roc_auc(&p, &s),
+                ];
+                let (n, got) = estimate(&scores, labels, 0.4, c).expect("rows");
+                assert_eq!(n, rows.len());
+                for (g, w) in got.iter().zip(want) {
+                    assert!((g - w).abs() < 1e-12, "{g} vs {w}");
+                }
             }
         }
+        assert!(estimate(&[f64::NAN], None, 0.5, None).is_none());
+        assert!(estimate(&[0.3], Some(&[f64::NAN]), 0.5, None).is_none());
     }
 }

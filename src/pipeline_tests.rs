@@ -1,0 +1,105 @@
+use super::*;
+use crate::file_bytes::DEFAULT_MAX_BYTES;
+
+fn csv(rows: std::ops::Range<usize>) -> String {
+    rows.map(|i| format!("{},{}\n", i % 10, (i % 7) as f64 / 10.0))
+        .collect()
+}
+
+fn pipeline(dir: &Path, first: Option<&Path>) -> Pipeline {
+    let reference = dir.join("reference.csv");
+    std::fs::write(&reference, format!("x,prediction\n{}", csv(0..200))).expect("reference");
+    let plan = ModelPlan {
+        name: "test".into(),
+        path: dir.to_path_buf(),
+        config: ml_monitor::MonitorConfig::default(),
+        config_file: None,
+        reference: ReferenceSource::Csv(reference),
+        model: None,
+        history: None,
+        sinks: Vec::new(),
+        monitor_name: String::new(),
+        load: Load {
+            access: Access::Read,
+            max_bytes: DEFAULT_MAX_BYTES,
+        },
+        histograms: false,
+        prefetch: first.map(Path::to_path_buf),
+    };
+    Pipeline::new(&plan).expect("pipeline")
+}
+
+fn append(path: &Path, text: &str) {
+    use std::io::Write;
+    let mut file = std::fs::OpenOptions::new()
+        .append(true)
+        .open(path)
+        .expect("open");
+    file.write_all(text.as_bytes()).expect("append");
+}
+
+/// A window read ahead, then appended to before it is processed: the result (and the key it is
+/// recorded under) describe one version, the rows and the bytes of the same file content.
+#[test]
+fn a_window_that_grew_after_it_was_read_ahead_is_one_version() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let window = dir.path().join("w.csv");
+    std::fs::write(&window, format!("x,prediction\n{}", csv(0..50))).expect("window");
+    let mut pipeline = pipeline(dir.path(), Some(&window));
+    append(&window, &csv(50..80));
+    let processed = pipeline.process(&window).expect("processed");
+    let result = &processed.report.result;
+    let size = std::fs::metadata(&window).expect("metadata").len();
+    let key = processed.key.expect("key");
+    assert_eq!(result.metadata["bytes"], serde_json::json!(key.size));
+    assert_eq!(key.size, size);
+    assert_eq!(result.rows, 80, "the rows of the version the key names");
+}
+
+/// The bytes read are those of the version the key names, however much is appended while the
+/// window is read: with a writer appending rows as fast as it can, every result's rows match
+/// its recorded size.
+#[test]
+fn rows_always_match_the_recorded_size_of_a_growing_file() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let window = dir.path().join("w.csv");
+    let header = "x,prediction\n";
+    let row = "5,0.5\n";
+    std::fs::write(&window, header).expect("window");
+    let mut pipeline = pipeline(dir.path(), None);
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let writer = {
+        let (stop, window) = (stop.clone(), window.clone());
+        std::thread::spawn(move || {
+            use std::io::Write;
+            let mut file = std::fs::OpenOptions::new()
+                .append(true)
+                .open(&window)
+                .expect("open");
+            // About 80,000 rows a second, 200,000 at most: the file grows during every read.
+            let mut written = 0usize;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) && written < 200_000 {
+                file.write_all(row.repeat(16).as_bytes()).expect("append");
+                written += 16;
+                std::thread::sleep(std::time::Duration::from_micros(200));
+            }
+        })
+    };
+    let mut checked = 0;
+    for _ in 0..100 {
+        let Some(processed) = pipeline.process(&window) else {
+            continue;
+        };
+        let Some(key) = processed.key else { continue };
+        let result = &processed.report.result;
+        if result.error.is_some() {
+            continue;
+        }
+        let expected = (key.size as usize - header.len()) / row.len();
+        assert_eq!(result.rows, expected, "rows of {} bytes", key.size);
+        checked += 1;
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    writer.join().expect("writer");
+    assert!(checked > 0);
+}
