@@ -40,7 +40,6 @@ use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant, SystemTime};
 
-use ml_monitor::data::Format;
 use notify::event::{AccessKind, AccessMode, ModifyKind, RenameMode};
 use notify::{Event, EventKind, RecommendedWatcher, RecursiveMode, Watcher as _};
 
@@ -284,70 +283,6 @@ struct Pending {
     /// Held back because it had no data row when it was closed: reported after the quiet
     /// period even without rows.
     held_empty: bool,
-}
-
-/// What the watcher (and the history) know a file version by: size and modification time.
-type Stamp = (u64, SystemTime);
-
-fn stamp_of(meta: &fs::Metadata) -> Stamp {
-    (
-        meta.len(),
-        meta.modified().unwrap_or(SystemTime::UNIX_EPOCH),
-    )
-}
-
-/// A stamp that also changes with the file's status (a `chmod` changes its ctime).
-#[cfg(unix)]
-fn full_stamp(meta: &fs::Metadata) -> (Stamp, i64, i64) {
-    use std::os::unix::fs::MetadataExt;
-    (stamp_of(meta), meta.ctime(), meta.ctime_nsec())
-}
-
-#[cfg(not(unix))]
-fn full_stamp(meta: &fs::Metadata) -> (Stamp, i64, i64) {
-    (stamp_of(meta), 0, 0)
-}
-
-/// Whether the file holds a data row: something other than line breaks after its first line
-/// (of the inflated text, for gzip). Only the start of the file is read (at most 1 MiB); when
-/// in doubt, yes. A Parquet file is complete once its footer is there: it ends in `PAR1`.
-fn has_data_row(path: &Path) -> bool {
-    use std::io::Read;
-    if is_profile(path) {
-        return true;
-    }
-    let Ok(file) = fs::File::open(path) else {
-        return true;
-    };
-    let mut head = Vec::new();
-    match Format::of(path) {
-        Some(Format::Parquet) => return has_parquet_footer(file),
-        Some(Format::CsvGz) => {
-            // A gzip stream cut short still inflates up to where it stops.
-            let mut inflated = flate2::read::MultiGzDecoder::new(file).take(1 << 20);
-            let _ = inflated.read_to_end(&mut head);
-        }
-        _ => {
-            if file.take(1 << 20).read_to_end(&mut head).is_err() {
-                return true;
-            }
-        }
-    }
-    match memchr::memchr(b'\n', &head) {
-        Some(end) => head[end + 1..].iter().any(|b| !b.is_ascii_whitespace()),
-        None => head.len() == 1 << 20,
-    }
-}
-
-/// Whether a Parquet file ends in its footer's magic bytes (a file being written does not yet).
-fn has_parquet_footer(mut file: fs::File) -> bool {
-    use std::io::{Read, Seek, SeekFrom};
-    let mut tail = [0u8; 4];
-    let len = file.metadata().map_or(0, |m| m.len());
-    len >= 12
-        && file.seek(SeekFrom::End(-4)).is_ok()
-        && file.read_exact(&mut tail).is_ok()
-        && &tail == b"PAR1"
 }
 
 struct State {
@@ -633,19 +568,10 @@ impl State {
     }
 }
 
-#[cfg(unix)]
-fn dir_identity(dir: &Path) -> Option<(u64, u64)> {
-    use std::os::unix::fs::MetadataExt;
-    fs::metadata(dir).ok().map(|meta| (meta.dev(), meta.ino()))
-}
-
-#[cfg(not(unix))]
-fn dir_identity(_dir: &Path) -> Option<(u64, u64)> {
-    None
-}
-
 mod kinds;
-use kinds::{is_profile, is_window_name, window_meta};
+mod stamps;
+use kinds::{is_window_name, window_meta};
+use stamps::{dir_identity, full_stamp, has_data_row, stamp_of, Stamp};
 
 #[cfg(test)]
 mod tests;

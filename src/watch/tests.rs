@@ -399,7 +399,7 @@ fn spawn_fails_on_a_missing_directory_or_a_file() {
 }
 
 #[test]
-fn gzip_and_parquet_windows_are_candidates_but_profiles_are_not() {
+fn gzip_parquet_and_profile_windows_are_candidates() {
     let dir = tempfile::tempdir().unwrap();
     for name in [
         "a.csv.gz",
@@ -413,7 +413,17 @@ fn gzip_and_parquet_windows_are_candidates_but_profiles_are_not() {
     }
     let files = initial_files(dir.path(), &[]).unwrap();
     let names: Vec<_> = files.iter().filter_map(|p| p.file_name()).collect();
-    assert_eq!(names, ["C.PARQUET", "a.csv.gz", "b.parquet"]);
+    // Profiles are windows too (evaluated from their counts); a bare `.gz` is not.
+    assert_eq!(
+        names,
+        [
+            "C.PARQUET",
+            "a.csv.gz",
+            "b.parquet",
+            "d.profile.parquet",
+            "e.profile.json"
+        ]
+    );
 }
 
 #[test]
