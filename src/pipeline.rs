@@ -142,7 +142,7 @@ impl Pipeline {
                 // The reference's bytes are done with: a mapping would hold its pages.
                 bytes.release();
                 let profiles = ProfileEvaluator::new(
-                    ProfileReference::from_window(&reference, &config),
+                    ProfileReference::from_window(&reference, config),
                     config.clone(),
                 );
                 // The first window is read and parsed while the detectors fit: each step uses
@@ -200,7 +200,7 @@ impl Pipeline {
                     prefetched: None,
                     delivery,
                     profiles: ProfileEvaluator::new(
-                        ProfileReference::from_stats(&stats, &config),
+                        ProfileReference::from_stats(&stats, config),
                         config.clone(),
                     ),
                 }
