@@ -132,6 +132,34 @@ pub struct DriftResult {
 }
 
 impl DriftResult {
+    /// A per-feature detector's result: `n_drifted` of `features` drifted; the window drifts
+    /// when at least `min_drifted` did, and `confirm` turns that into the confirmed verdict.
+    pub fn per_feature(
+        features: BTreeMap<String, FeatureDrift>,
+        n_drifted: usize,
+        min_drifted: usize,
+        confirm: impl FnOnce(bool) -> bool,
+    ) -> Self {
+        let n_features = features.len();
+        let window_drift = n_features > 0 && n_drifted >= min_drifted;
+        DriftResult {
+            drift_detected: confirm(window_drift),
+            drift_score: if n_features == 0 {
+                0.0
+            } else {
+                n_drifted as f64 / n_features as f64
+            },
+            window_drift,
+            n_features,
+            n_drifted,
+            features,
+            auc: None,
+            feature_importances: None,
+            status: None,
+            pca: None,
+        }
+    }
+
     /// One line for an alert message.
     pub fn summary(&self, detector: &str) -> String {
         if let Some(auc) = self.auc {

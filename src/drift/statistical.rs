@@ -316,25 +316,13 @@ impl StatisticalDriftDetector {
                 },
             );
         }
-        let n_features = features.len();
-        let window_drift = n_features > 0 && n_drifted >= self.config.min_drifted_features;
-        let drift_detected = self.confirmation.observe(window_drift);
-        Ok(DriftResult {
-            drift_detected,
-            drift_score: if n_features == 0 {
-                0.0
-            } else {
-                n_drifted as f64 / n_features as f64
-            },
-            window_drift,
-            n_features,
-            n_drifted,
+        let confirmation = &mut self.confirmation;
+        Ok(DriftResult::per_feature(
             features,
-            auc: None,
-            feature_importances: None,
-            status: None,
-            pca: None,
-        })
+            n_drifted,
+            self.config.min_drifted_features,
+            |window_drift| confirmation.observe(window_drift),
+        ))
     }
 }
 

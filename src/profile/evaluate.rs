@@ -291,24 +291,12 @@ fn detect(
             },
         );
     }
-    let n_features = features.len();
-    let window_drift = n_features > 0 && n_drifted >= settings.min_drifted_features;
-    Some(DriftResult {
-        drift_detected: window_drift,
-        drift_score: if n_features == 0 {
-            0.0
-        } else {
-            n_drifted as f64 / n_features as f64
-        },
-        window_drift,
-        n_features,
-        n_drifted,
+    Some(DriftResult::per_feature(
         features,
-        auc: None,
-        feature_importances: None,
-        status: None,
-        pca: None,
-    })
+        n_drifted,
+        settings.min_drifted_features,
+        |window_drift| window_drift,
+    ))
 }
 
 #[allow(clippy::too_many_arguments)]
