@@ -293,18 +293,10 @@ impl Builder<'_> {
                 dictionary,
                 missing,
             } => {
-                let cell = cell.trim_ascii();
-                let code = if is_missing_token(cell) {
+                let code = intern(index, dictionary, cell);
+                if code == MISSING_CODE {
                     *missing += 1;
-                    MISSING_CODE
-                } else if let Some(&code) = index.get(cell) {
-                    code
-                } else {
-                    let code = dictionary.len() as u32;
-                    dictionary.push(cell.to_vec());
-                    index.insert(cell.to_vec(), code);
-                    code
-                };
+                }
                 put(out, len, code);
             }
         }
@@ -375,17 +367,7 @@ impl Builder<'_> {
         else {
             return MISSING_CODE;
         };
-        let cell = cell.trim_ascii();
-        if is_missing_token(cell) {
-            MISSING_CODE
-        } else if let Some(&code) = index.get(cell) {
-            code
-        } else {
-            let code = dictionary.len() as u32;
-            dictionary.push(cell.to_vec());
-            index.insert(cell.to_vec(), code);
-            code
-        }
+        intern(index, dictionary, cell)
     }
 
     /// Pushes a code from [`Builder::code_of`].
@@ -466,5 +448,21 @@ impl Builder<'_> {
                 dictionary,
             },
         }
+    }
+}
+
+/// The code of a categorical cell (trimmed) in a dictionary, added when new; [`MISSING_CODE`]
+/// for a missing-value spelling.
+fn intern(index: &mut HashMap<Vec<u8>, u32>, dictionary: &mut Vec<Vec<u8>>, cell: &[u8]) -> u32 {
+    let cell = cell.trim_ascii();
+    if is_missing_token(cell) {
+        MISSING_CODE
+    } else if let Some(&code) = index.get(cell) {
+        code
+    } else {
+        let code = dictionary.len() as u32;
+        dictionary.push(cell.to_vec());
+        index.insert(cell.to_vec(), code);
+        code
     }
 }
