@@ -6,7 +6,7 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use ml_monitor::config::DetectorKind;
 use ml_monitor::generator::Scenario;
-use ml_monitor::Task;
+use ml_monitor::{MonitorConfig, Task};
 
 use crate::history::{ExportFormat, IncidentFormat};
 
@@ -71,6 +71,36 @@ pub enum Format {
     Text,
 }
 
+/// `--task`, `--prediction`, `--target`: what the model is and which columns hold its output,
+/// over the configuration file (`watch` and `profile-sql` take them alike).
+#[derive(Debug, Clone, Default, Args)]
+pub struct ColumnFlags {
+    /// Task, overriding the config: classification or regression.
+    #[arg(long)]
+    pub task: Option<Task>,
+    /// Name of the prediction column, overriding the config.
+    #[arg(long)]
+    pub prediction: Option<String>,
+    /// Name of the target column, overriding the config.
+    #[arg(long)]
+    pub target: Option<String>,
+}
+
+impl ColumnFlags {
+    /// Applies the flags given over `config`.
+    pub fn apply(&self, config: &mut MonitorConfig) {
+        if let Some(t) = self.task {
+            config.task = t;
+        }
+        if let Some(p) = &self.prediction {
+            config.columns.prediction = p.clone();
+        }
+        if let Some(t) = &self.target {
+            config.columns.target = t.clone();
+        }
+    }
+}
+
 #[derive(Debug, Args)]
 pub struct WatchArgs {
     /// Directory of window files (CSV), or a single window file (--once); several directories
@@ -113,15 +143,8 @@ pub struct WatchArgs {
     /// classifier).
     #[arg(long, value_delimiter = ',')]
     pub detectors: Option<Vec<DetectorKind>>,
-    /// Task, overriding the config: classification or regression.
-    #[arg(long)]
-    pub task: Option<Task>,
-    /// Name of the prediction column, overriding the config.
-    #[arg(long)]
-    pub prediction: Option<String>,
-    /// Name of the target column, overriding the config.
-    #[arg(long)]
-    pub target: Option<String>,
+    #[command(flatten)]
+    pub columns: ColumnFlags,
     /// Write logs here (never to the screen).
     #[arg(long)]
     pub log_file: Option<PathBuf>,

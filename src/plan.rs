@@ -261,15 +261,7 @@ fn apply_flags(args: &WatchArgs, config: &mut MonitorConfig, stats: bool) -> any
     if let Some(d) = &args.detectors {
         config.drift.detectors = d.clone();
     }
-    if let Some(t) = args.task {
-        config.task = t;
-    }
-    if let Some(p) = &args.prediction {
-        config.columns.prediction = p.clone();
-    }
-    if let Some(t) = &args.target {
-        config.columns.target = t.clone();
-    }
+    args.columns.apply(config);
     if stats && args.detectors.is_none() {
         // Statistics carry no rows: run what they support unless detectors were named.
         let before = config.drift.detectors.len();

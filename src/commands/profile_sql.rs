@@ -8,7 +8,7 @@ use anyhow::Context;
 use clap::{Args, ValueEnum};
 use ml_monitor::data;
 use ml_monitor::profile::{profile_sql, Dialect, ProfileReference};
-use ml_monitor::{MonitorConfig, Task};
+use ml_monitor::MonitorConfig;
 
 use crate::pipeline::UsageError;
 
@@ -38,15 +38,8 @@ pub struct ProfileSqlArgs {
     /// column roles).
     #[arg(long, short = 'c')]
     pub config: Option<PathBuf>,
-    /// Task, overriding the config: classification or regression.
-    #[arg(long)]
-    pub task: Option<Task>,
-    /// Name of the prediction column, overriding the config.
-    #[arg(long)]
-    pub prediction: Option<String>,
-    /// Name of the target column, overriding the config.
-    #[arg(long)]
-    pub target: Option<String>,
+    #[command(flatten)]
+    pub columns: crate::cli::ColumnFlags,
 }
 
 /// The configuration with this command's flags applied.
@@ -55,15 +48,7 @@ fn config(args: &ProfileSqlArgs) -> anyhow::Result<MonitorConfig> {
         Some(path) => MonitorConfig::from_file(path).map_err(|e| UsageError(e.to_string()))?,
         None => MonitorConfig::default(),
     };
-    if let Some(t) = args.task {
-        config.task = t;
-    }
-    if let Some(p) = &args.prediction {
-        config.columns.prediction = p.clone();
-    }
-    if let Some(t) = &args.target {
-        config.columns.target = t.clone();
-    }
+    args.columns.apply(&mut config);
     config
         .validate()
         .map_err(|e| UsageError(format!("invalid settings: {e}")))?;
