@@ -109,7 +109,7 @@ pub struct Pipeline {
     /// Where incident changes are delivered, when sinks are configured.
     delivery: Option<Delivery>,
     /// Evaluates profile windows (`*.profile.parquet`, `*.profile.json`) against the reference.
-    profiles: ProfileEvaluator,
+    profiles: Option<ProfileEvaluator>,
 }
 
 impl Pipeline {
@@ -141,10 +141,20 @@ impl Pipeline {
                     .with_context(|| format!("reference {} cannot be used", path.display()))?;
                 // The reference's bytes are done with: a mapping would hold its pages.
                 bytes.release();
-                let profiles = ProfileEvaluator::new(
-                    ProfileReference::from_window(&reference, config),
-                    config.clone(),
-                );
+                // The grid profiles are checked against (a sort of every feature): not for
+                // `--once` on one window file that is not a profile.
+                let profiles = first
+                    .is_none_or(|p| {
+                        p.file_name().is_some_and(|n| {
+                            ml_monitor::profile::profile_format(&n.to_string_lossy()).is_some()
+                        })
+                    })
+                    .then(|| {
+                        ProfileEvaluator::new(
+                            ProfileReference::from_window(&reference, config),
+                            config.clone(),
+                        )
+                    });
                 // The first window is read and parsed while the detectors fit: each step uses
                 // every core but leaves some idle, and together they leave less. Without
                 // histograms the reference rows are done with once fitted: the fit sorts them
@@ -199,10 +209,10 @@ impl Pipeline {
                     read,
                     prefetched: None,
                     delivery,
-                    profiles: ProfileEvaluator::new(
+                    profiles: Some(ProfileEvaluator::new(
                         ProfileReference::from_stats(&stats, config),
                         config.clone(),
-                    ),
+                    )),
                 }
                 .with_open_incidents()
             }
@@ -278,7 +288,11 @@ impl Pipeline {
             |n| n.to_string_lossy().into_owned(),
         );
         let (key, window) = match self.prefetched.take() {
-            _ if ml_monitor::profile::profile_format(&name).is_some() => (checked.clone(), None),
+            _ if self.profiles.is_some()
+                && ml_monitor::profile::profile_format(&name).is_some() =>
+            {
+                (checked.clone(), None)
+            }
             Some((prefetched, key, window))
                 if prefetched == path && key.is_some() && key == checked =>
             {
@@ -309,7 +323,9 @@ impl Pipeline {
         }
         // A profile is evaluated from its counts; it has no rows to read here.
         let Some(window) = window else {
-            let result = self.profiles.evaluate_path(path, &name, metadata);
+            // (Only a profile with an evaluator comes here without rows.)
+            let profiles = self.profiles.as_mut()?;
+            let result = profiles.evaluate_path(path, &name, metadata);
             let result = self.monitor.record(result);
             return self.finish(path, key, result, BTreeMap::new());
         };

@@ -5,6 +5,8 @@
 //! The PSI edges and counts and the category counts come from the same functions the
 //! detectors' own fit uses, so the profile's PSI and chi-square equal the raw path's.
 
+use rayon::prelude::*;
+
 use super::grid::{cell_summaries, numeric_grid, Fingerprint};
 use crate::config::{MonitorConfig, Task};
 use crate::data::{ColumnData, DataWindow};
@@ -76,9 +78,10 @@ impl ProfileReference {
     pub fn from_window(reference: &DataWindow, config: &MonitorConfig) -> Self {
         let grid_bins = config.profile.grid_bins;
         let psi_bins = config.drift.statistical.psi_bins;
+        // One sort per feature, features on every core: this runs before the monitor's fit.
         let features = reference
             .features()
-            .iter()
+            .par_iter()
             .map(|c| match &c.data {
                 ColumnData::Numeric(values) => {
                     let sorted = sorted_non_missing(values);
