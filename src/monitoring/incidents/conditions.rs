@@ -28,15 +28,11 @@ pub(super) struct Condition {
 
 impl Condition {
     pub fn key(&self) -> IncidentKey {
-        IncidentKey {
-            kind: self.kind,
-            detector: self.detector.clone(),
-            subject: self
-                .feature
-                .clone()
-                .or_else(|| self.metric.clone())
-                .or_else(|| self.file.clone()),
-        }
+        IncidentKey::of(
+            self.kind,
+            &self.detector,
+            [&self.feature, &self.metric, &self.file],
+        )
     }
 }
 

@@ -71,6 +71,18 @@ pub struct IncidentKey {
     pub subject: Option<String>,
 }
 
+impl IncidentKey {
+    /// The key of a condition or incident: its kind, detector, and the first of its feature,
+    /// metric and file that is set.
+    pub fn of(kind: AlertKind, detector: &Option<String>, subjects: [&Option<String>; 3]) -> Self {
+        IncidentKey {
+            kind,
+            detector: detector.clone(),
+            subject: subjects.into_iter().find_map(Clone::clone),
+        }
+    }
+}
+
 /// One ongoing (or finished) condition.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Incident {
@@ -116,15 +128,11 @@ pub struct Incident {
 impl Incident {
     /// The key later windows' conditions are matched on.
     pub fn key(&self) -> IncidentKey {
-        IncidentKey {
-            kind: self.kind,
-            detector: self.detector.clone(),
-            subject: self
-                .feature
-                .clone()
-                .or_else(|| self.metric.clone())
-                .or_else(|| self.file.clone()),
-        }
+        IncidentKey::of(
+            self.kind,
+            &self.detector,
+            [&self.feature, &self.metric, &self.file],
+        )
     }
 
     /// Whether the condition still holds.
