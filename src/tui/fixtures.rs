@@ -69,22 +69,11 @@ fn feature(statistic: Option<f64>, p_value: Option<f64>, drifted: bool) -> Featu
 
 fn detector(features: Vec<(&str, FeatureDrift)>) -> DriftResult {
     let n_drifted = features.iter().filter(|(_, f)| f.drifted).count();
-    let n_features = features.len();
-    DriftResult {
-        drift_detected: n_drifted > 0,
-        drift_score: n_drifted as f64 / n_features as f64,
-        window_drift: n_drifted > 0,
-        n_features,
-        n_drifted,
-        features: features
-            .into_iter()
-            .map(|(n, f)| (n.to_string(), f))
-            .collect(),
-        auc: None,
-        feature_importances: None,
-        status: None,
-        pca: None,
-    }
+    let features = features
+        .into_iter()
+        .map(|(n, f)| (n.to_string(), f))
+        .collect();
+    DriftResult::per_feature(features, n_drifted, 1, |window_drift| window_drift)
 }
 
 fn alert(i: usize, level: AlertLevel, kind: AlertKind, message: &str) -> Alert {
