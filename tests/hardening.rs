@@ -95,6 +95,21 @@ fn run(args: &[&std::ffi::OsStr], within: Duration) -> Output {
     }
 }
 
+/// `watch DIR --reference REF --once --format json EXTRA`, within a minute.
+fn once_json(dir: &Path, reference: &Path, extra: &[&std::ffi::OsStr]) -> Output {
+    let mut args = vec![
+        os("watch"),
+        dir.as_os_str(),
+        os("--reference"),
+        reference.as_os_str(),
+        os("--once"),
+        os("--format"),
+        os("json"),
+    ];
+    args.extend_from_slice(extra);
+    run(&args, Duration::from_secs(60))
+}
+
 fn os(s: &str) -> &std::ffi::OsStr {
     s.as_ref()
 }
@@ -357,20 +372,7 @@ fn a_window_that_cannot_be_stored_is_printed_and_once_exits_1() {
     break_history(&history);
     std::fs::write(dir.join("w1.csv"), window_csv(50, 1)).expect("w1");
     std::fs::write(dir.join("w2.csv"), window_csv(50, 2)).expect("w2");
-    let out = run(
-        &[
-            os("watch"),
-            dir.as_os_str(),
-            os("--reference"),
-            reference.as_os_str(),
-            os("--once"),
-            os("--format"),
-            os("json"),
-            os("--history"),
-            history.as_os_str(),
-        ],
-        Duration::from_secs(60),
-    );
+    let out = once_json(&dir, &reference, &[os("--history"), history.as_os_str()]);
     assert_eq!(out.status.code(), Some(1), "{out:?}");
     let results = json_lines(&out.stdout);
     assert_eq!(results.len(), 2, "every window still printed");
@@ -673,18 +675,7 @@ fn an_unparsable_feature_and_a_vanished_prediction_column_raise_data_quality_ale
         text.push_str(&format!("{},b,NaN,{}\n", i % 10, i % 2));
     }
     std::fs::write(dir.join("w3.csv"), text).expect("w3");
-    let out = run(
-        &[
-            os("watch"),
-            dir.as_os_str(),
-            os("--reference"),
-            reference.as_os_str(),
-            os("--once"),
-            os("--format"),
-            os("json"),
-        ],
-        Duration::from_secs(60),
-    );
+    let out = once_json(&dir, &reference, &[]);
     assert_ne!(out.status.code(), Some(0), "{out:?}");
     let results = json_lines(&out.stdout);
     assert_eq!(results.len(), 3);
@@ -810,20 +801,7 @@ fn a_window_larger_than_max_window_bytes_is_an_error_result_naming_the_file() {
     let (_root, dir, reference) = setup();
     std::fs::write(dir.join("big.csv"), window_csv(500, 1)).expect("big");
     std::fs::write(dir.join("small.csv"), window_csv(40, 1)).expect("small");
-    let out = run(
-        &[
-            os("watch"),
-            dir.as_os_str(),
-            os("--reference"),
-            reference.as_os_str(),
-            os("--once"),
-            os("--format"),
-            os("json"),
-            os("--max-window-bytes"),
-            os("5000"),
-        ],
-        Duration::from_secs(60),
-    );
+    let out = once_json(&dir, &reference, &[os("--max-window-bytes"), os("5000")]);
     assert_eq!(out.status.code(), Some(4), "{out:?}");
     let results = json_lines(&out.stdout);
     assert_eq!(results.len(), 2);
