@@ -14,10 +14,11 @@
 //! Those are the `thresholds = "chunks"` figures. NannyML's thresholds fit windows of the chunks'
 //! size (a tenth of the reference): a larger window's figure varies less and they are too wide,
 //! a smaller window's varies more and they alarm on clean data. `thresholds = "window"` (the
-//! default, a deviation from NannyML) tests the window's mean against the reference rows' by a
-//! z-test of spread σ·√(1/n + 1/N) — σ the std (ddof 1) of the reference rows' errors, N the
-//! reference's rows and n the window's: the spread of the difference of the two means, so every
-//! window size alarms on clean data as rarely. Its p-value joins the window's correction with
+//! default, a deviation from NannyML) tests the window's mean against the reference rows'
+//! out-of-fold errors (each from a PCA fitted without the row's fold, see `out_of_fold`: the
+//! in-sample errors are biased low) by a z-test of spread σ·√(1/n + 1/N) — σ their std
+//! (ddof 1), N the reference's rows and n the window's: the spread of the difference of the two
+//! means, so every window size alarms on clean data as rarely. Its p-value joins the window's correction with
 //! the statistical tests' (`stage`), and the thresholds shown are the corrected critical values.
 //!
 //! Joint changes — a correlation that breaks while every marginal stays put — move this figure
@@ -37,6 +38,8 @@ use super::{Confirmation, DriftDetector, DriftError, DriftResult, Prepared, Prep
 use crate::config::{Correction, PcaConfig, PcaThresholds};
 use crate::data::{ColumnData, DataWindow, MISSING_CODE};
 use crate::stats::pca::Pca;
+
+mod out_of_fold;
 
 /// The figures of one window.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -90,7 +93,8 @@ struct Fitted {
     lower: Option<f64>,
     upper: Option<f64>,
     reference_chunk_values: Vec<f64>,
-    /// Mean and std (ddof 1) of the reference rows' errors, and the reference's rows.
+    /// Mean and std (ddof 1) of the reference rows' errors (out-of-fold under `thresholds =
+    /// "window"`), and the reference's rows.
     row_mean: f64,
     row_std: f64,
     rows: usize,
@@ -526,7 +530,17 @@ impl DriftDetector for PcaDriftDetector {
         let mean = values.iter().sum::<f64>() / k;
         let std = (values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / k).sqrt();
         let lower = mean - 3.0 * std;
-        let (row_mean, sampling) = chunk_figures(&errors);
+        // The z-test's basis: errors from fits that did not see the row (`out_of_fold`).
+        let (row_mean, sampling) = match self.config.thresholds {
+            PcaThresholds::Window => out_of_fold::out_of_fold_errors(
+                &rows,
+                d,
+                self.config.reference_chunks,
+                self.config.explained_variance,
+            )
+            .map_or_else(|| chunk_figures(&errors), |e| chunk_figures(&e)),
+            PcaThresholds::Chunks => chunk_figures(&errors),
+        };
         self.fitted = Some(Fitted {
             features,
             centre,
