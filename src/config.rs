@@ -232,9 +232,10 @@ impl Default for ClassifierConfig {
 pub enum PcaThresholds {
     /// NannyML's: mean ± 3 std of the reference chunks' figures, whatever the window's size.
     Chunks,
-    /// A z-test of the window's mean error against the reference rows' (spread σ·√(1/n + 1/N):
-    /// σ their std, N the reference's rows, n the window's), its p-value in the window's
-    /// correction at the statistical `alpha`: the same false-alarm rate for any window size.
+    /// A z-test of the window's mean error against the reference rows' out-of-fold errors (each
+    /// from a PCA fitted without the row's fold; spread σ·√(1/n + 1/N): σ their std, N the
+    /// reference's rows, n the window's), its p-value in the window's correction at the
+    /// statistical `alpha`: the same false-alarm rate for any window size.
     #[default]
     Window,
 }
@@ -245,7 +246,8 @@ pub enum PcaThresholds {
 pub struct PcaConfig {
     /// Keep the fewest components whose explained variance exceeds this share.
     pub explained_variance: f64,
-    /// Chunks the reference is cut into for the thresholds.
+    /// Chunks the reference is cut into for the thresholds (`chunks`), or folds of its
+    /// out-of-fold errors (`window`).
     pub reference_chunks: usize,
     /// How the thresholds are set: from the reference chunks' spread (`chunks`, NannyML's) or
     /// by a z-test scaled to each window's size (`window`).

@@ -42,6 +42,26 @@ fn window(data: &Value) -> DataWindow {
     DataWindow::new("w", columns, None, None).expect("equal lengths")
 }
 
+/// Rows `offset`, `offset + 2`, … of the fixture's columns, as a window.
+fn every_other(data: &Value, offset: usize) -> DataWindow {
+    let mut halved = serde_json::Map::new();
+    for (name, col) in data.as_object().expect("columns") {
+        let values: Vec<Value> = col["values"]
+            .as_array()
+            .expect("values")
+            .iter()
+            .skip(offset)
+            .step_by(2)
+            .cloned()
+            .collect();
+        halved.insert(
+            name.clone(),
+            serde_json::json!({ "kind": col["kind"], "values": values }),
+        );
+    }
+    window(&Value::Object(halved))
+}
+
 fn close(ours: f64, theirs: f64) -> bool {
     (ours - theirs).abs() <= REL_TOL * theirs.abs()
 }
@@ -148,37 +168,50 @@ fn small_window_is_insufficient_and_unknown_columns_error() {
     assert!(d.detect(&other).is_err());
 }
 
-/// `thresholds = "window"`: a z-test of the window's mean error against the reference rows'
-/// (spread σ·√(1/n + 1/N)); alone, its thresholds sit at the two-sided critical z of `alpha`
-/// (1.959964 at 0.05). The reference itself as the window has the rows' mean as its figure and
-/// σ/√N as its sampling error, so its thresholds are the figure ± 1.959964·√2·sampling error
-/// and its p-value 1; the figures themselves are NannyML's in either mode.
+/// `thresholds = "window"`: the model is fitted on the even reference rows, and a window's mean
+/// error is z-tested against the odd rows' (spread σ·√(1/n + 1/N), σ and N the odd rows' std
+/// and count); alone, its thresholds sit at the two-sided critical z of `alpha` (1.959964 at
+/// 0.05). So its figures are NannyML's for a reference of the even rows, the thresholds are
+/// centred on NannyML's figure for the odd rows as a window, their half-width scales as
+/// √(1/n + 1/N), and the p-value is the normal tail of the figure's distance in spreads.
 #[test]
 fn window_thresholds_scale_with_the_window() {
+    const Z: f64 = 1.959_963_984_540_054;
     let fx = fixture();
     for ds in fx["datasets"].as_array().expect("datasets") {
-        let reference = window(&ds["reference"]);
         let mut d = PcaDriftDetector::new(PcaConfig {
             min_sample_size: 1,
             thresholds: PcaThresholds::Window,
             ..PcaConfig::default()
         });
-        d.fit(&reference).expect("fit");
-        let r = d.detect(&reference).expect("detect");
-        let p = r.pca.as_ref().expect("figures");
-        let spread = 1.959_963_984_540_054 * 2f64.sqrt() * p.sampling_error.expect("se");
-        let upper = p.upper_threshold.expect("upper");
-        assert!(close(upper, p.reconstruction_error + spread), "{upper}");
-        if let Some(lower) = p.lower_threshold {
-            assert!(close(lower, p.reconstruction_error - spread), "{lower}");
-        }
-        assert!(!r.window_drift);
-        assert_eq!(p.p_value, Some(1.0));
+        d.fit(&window(&ds["reference"])).expect("fit");
+        let mut even = PcaDriftDetector::new(PcaConfig {
+            min_sample_size: 1,
+            thresholds: PcaThresholds::Chunks,
+            ..PcaConfig::default()
+        });
+        even.fit(&every_other(&ds["reference"], 0)).expect("fit");
+        let odd = every_other(&ds["reference"], 1);
+        let held_out = even.detect(&odd).expect("detect");
+        let held_out = held_out.pca.as_ref().expect("figures");
+        let centre = held_out.reconstruction_error;
+        let big_n = odd.rows() as f64;
+        let sigma = held_out.sampling_error.expect("se") * big_n.sqrt();
         for w in ds["windows"].as_array().expect("windows") {
-            let r = d.detect(&window(&w["data"])).expect("detect");
+            let cur = window(&w["data"]);
+            let n = cur.rows() as f64;
+            let r = d.detect(&cur).expect("detect");
             let p = r.pca.as_ref().expect("figures");
-            let value = w["value"].as_f64().expect("value");
-            assert!(close(p.reconstruction_error, value));
+            let want = even.detect(&cur).expect("detect");
+            let want = want.pca.as_ref().expect("figures").reconstruction_error;
+            assert!(close(p.reconstruction_error, want), "{} {want}", p.reconstruction_error);
+            let half = Z * sigma * (1.0 / n + 1.0 / big_n).sqrt();
+            let upper = p.upper_threshold.expect("upper");
+            assert!(close(upper, centre + half), "{upper} {}", centre + half);
+            let z = (p.reconstruction_error - centre).abs() / (half / Z);
+            let tail = statrs::function::erf::erfc(z / 2f64.sqrt());
+            assert!(close(p.p_value.expect("p"), tail));
+            assert_eq!(r.window_drift, tail < 0.05);
         }
     }
 }

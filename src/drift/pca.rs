@@ -14,11 +14,11 @@
 //! Those are the `thresholds = "chunks"` figures. NannyML's thresholds fit windows of the chunks'
 //! size (a tenth of the reference): a larger window's figure varies less and they are too wide,
 //! a smaller window's varies more and they alarm on clean data. `thresholds = "window"` (the
-//! default, a deviation from NannyML) tests the window's mean against the reference rows'
-//! out-of-fold errors (each from a PCA fitted without the row's fold, see `out_of_fold`: the
-//! in-sample errors are biased low) by a z-test of spread σ·√(1/n + 1/N) — σ their std
-//! (ddof 1), N the reference's rows and n the window's: the spread of the difference of the two
-//! means, so every window size alarms on clean data as rarely. Its p-value joins the window's correction with
+//! default, a deviation from NannyML) fits on every other reference row and tests the window's
+//! mean against the other half's errors (see `split`: the fitted rows' own errors are biased
+//! low) by a z-test of spread σ·√(1/n + 1/N) — σ the held-out errors' std (ddof 1), N the
+//! held-out rows and n the window's: the spread of the difference of the two means, so every
+//! window size alarms on clean data as rarely. Its p-value joins the window's correction with
 //! the statistical tests' (`stage`), and the thresholds shown are the corrected critical values.
 //!
 //! Joint changes — a correlation that breaks while every marginal stays put — move this figure
@@ -39,7 +39,7 @@ use crate::config::{Correction, PcaConfig, PcaThresholds};
 use crate::data::{ColumnData, DataWindow, MISSING_CODE};
 use crate::stats::pca::Pca;
 
-mod out_of_fold;
+mod split;
 
 /// The figures of one window.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -86,15 +86,12 @@ enum Encoding {
 
 #[derive(Debug, Clone)]
 struct Fitted {
-    features: Vec<(String, Encoding)>,
-    centre: Vec<f64>,
-    scale: Vec<f64>,
-    pca: Pca,
+    model: Model,
     lower: Option<f64>,
     upper: Option<f64>,
     reference_chunk_values: Vec<f64>,
-    /// Mean and std (ddof 1) of the reference rows' errors (out-of-fold under `thresholds =
-    /// "window"`), and the reference's rows.
+    /// Mean and std (ddof 1) of the z-test's basis errors (the held-out half's under
+    /// `thresholds = "window"`), and their rows.
     row_mean: f64,
     row_std: f64,
     rows: usize,
@@ -283,165 +280,19 @@ fn chunk_ranges(n: usize, k: usize) -> Vec<std::ops::Range<usize>> {
     ranges
 }
 
-impl Fitted {
-    /// The spread of a window of `n` rows' mean error about the reference's:
-    /// σ·√(1/n + 1/N).
-    fn spread(&self, n: usize) -> f64 {
-        self.row_std * (1.0 / n.max(1) as f64 + 1.0 / self.rows.max(1) as f64).sqrt()
-    }
-
-    /// The two-sided normal p-value of a window's mean error `value` over `n` rows.
-    fn p_value(&self, value: f64, n: usize) -> f64 {
-        let distance = (value - self.row_mean).abs();
-        let spread = self.spread(n);
-        // Rows that all reconstruct alike: only a different figure is a difference.
-        if spread <= 0.0 || !spread.is_finite() {
-            let same = distance <= 1e-12 * self.row_mean.abs().max(1.0);
-            return if same { 1.0 } else { 0.0 };
-        }
-        erfc(distance / spread / std::f64::consts::SQRT_2)
-    }
-
-    /// mean ± z·spread, a lower bound ≤ 0 dropped as NannyML does.
-    fn bounds(&self, z: f64, n: usize) -> (Option<f64>, Option<f64>) {
-        let spread = z * self.spread(n);
-        let lower = self.row_mean - spread;
-        ((lower > 0.0).then_some(lower), Some(self.row_mean + spread))
-    }
+/// What a fit learns: the encodings, the standardisation and the PCA.
+#[derive(Debug, Clone)]
+struct Model {
+    features: Vec<(String, Encoding)>,
+    centre: Vec<f64>,
+    scale: Vec<f64>,
+    pca: Pca,
 }
 
-/// The z at which a p-value corrected over `tests` p-values reaches `alpha`: Bonferroni's
-/// `Φ⁻¹(1 − alpha / 2m)` (also shown under `fdr`, whose bound for a test lies between it and
-/// `correction = "none"`'s `Φ⁻¹(1 − alpha / 2)`).
-fn critical_z(alpha: f64, correction: Correction, tests: usize) -> f64 {
-    let m = match correction {
-        Correction::None => 1.0,
-        Correction::Bonferroni | Correction::Fdr => tests.max(1) as f64,
-    };
-    let q = (1.0 - alpha / (2.0 * m)).clamp(0.5, 1.0 - 1e-16);
-    Normal::new(0.0, 1.0).map_or(3.0, |n| n.inverse_cdf(q))
-}
-
-/// Reads rows in order (values of one row across features), so the default: whole windows.
-/// Under `thresholds = "window"` its z-test joins the window's correction.
-impl PreparedDetector for PcaDriftDetector {
-    fn stage(&mut self, current: &Prepared<'_>) -> Result<Option<Vec<Option<f64>>>, DriftError> {
-        if self.config.thresholds != PcaThresholds::Window {
-            return Ok(None);
-        }
-        let measured = self.measure(current.window())?;
-        let p = measured.as_ref().and_then(|m| m.p_value);
-        self.staged = Some(measured);
-        Ok(Some(vec![p]))
-    }
-
-    fn finish_staged(
-        &mut self,
-        adjusted: &[Option<f64>],
-        tests: usize,
-    ) -> Result<DriftResult, DriftError> {
-        let measured = self.staged.take().ok_or(DriftError::NotFitted)?;
-        let adjusted = adjusted.first().copied().flatten();
-        self.decide(measured, adjusted, tests)
-    }
-}
-
-impl PcaDriftDetector {
-    /// The window's figures; `None` for fewer rows than `min_sample_size`.
-    fn measure(&self, current: &DataWindow) -> Result<Option<Measured>, DriftError> {
-        let fitted = self.fitted.as_ref().ok_or(DriftError::NotFitted)?;
-        let rows = standardised_rows(current, &fitted.features, &fitted.centre, &fitted.scale)?;
-        let n = current.rows();
-        if n < self.config.min_sample_size.max(1) {
-            return Ok(None);
-        }
-        let errors = row_errors(&fitted.pca, &rows, fitted.features.len());
-        let (value, sampling_error) = chunk_figures(&errors);
-        let p_value =
-            (self.config.thresholds == PcaThresholds::Window).then(|| fitted.p_value(value, n));
-        Ok(Some(Measured {
-            rows: n,
-            value,
-            sampling_error,
-            p_value,
-        }))
-    }
-
-    /// The verdict on measured figures: the chunks' thresholds, or the z-test's corrected
-    /// p-value (over `tests` p-values) against `alpha`.
-    fn decide(
-        &mut self,
-        measured: Option<Measured>,
-        p_adjusted: Option<f64>,
-        tests: usize,
-    ) -> Result<DriftResult, DriftError> {
-        let fitted = self.fitted.as_ref().ok_or(DriftError::NotFitted)?;
-        let n_features = fitted.features.len();
-        let Some(m) = measured else {
-            self.confirmation.observe(false);
-            return Ok(DriftResult {
-                drift_detected: false,
-                drift_score: 0.0,
-                window_drift: false,
-                n_features,
-                n_drifted: 0,
-                features: Default::default(),
-                auc: None,
-                feature_importances: None,
-                status: Some(super::FeatureStatus::InsufficientData),
-                pca: None,
-            });
-        };
-        let (lower, upper, window_drift) = match self.config.thresholds {
-            PcaThresholds::Chunks => {
-                let below = fitted.lower.is_some_and(|l| m.value <= l);
-                let above = fitted.upper.is_some_and(|u| m.value >= u);
-                (fitted.lower, fitted.upper, below || above)
-            }
-            PcaThresholds::Window => {
-                let z = critical_z(self.alpha, self.correction, tests);
-                let (lower, upper) = fitted.bounds(z, m.rows);
-                (lower, upper, p_adjusted.is_some_and(|p| p < self.alpha))
-            }
-        };
-        let drift_detected = self.confirmation.observe(window_drift);
-        let shown = |p: Option<f64>| match self.config.thresholds {
-            PcaThresholds::Window => p,
-            PcaThresholds::Chunks => None,
-        };
-        Ok(DriftResult {
-            drift_detected,
-            drift_score: m.value,
-            window_drift,
-            n_features,
-            n_drifted: 0,
-            features: Default::default(),
-            auc: None,
-            feature_importances: None,
-            status: None,
-            pca: Some(PcaFigures {
-                reconstruction_error: m.value,
-                sampling_error: m.sampling_error,
-                lower_threshold: lower,
-                upper_threshold: upper,
-                components: fitted.pca.components.len(),
-                p_value: shown(m.p_value),
-                p_value_adjusted: shown(p_adjusted),
-            }),
-        })
-    }
-}
-
-impl DriftDetector for PcaDriftDetector {
-    fn name(&self) -> &str {
-        "pca"
-    }
-
-    fn fit(&mut self, reference: &DataWindow) -> Result<(), DriftError> {
+impl Model {
+    /// Fits on `reference`'s rows; also returns them standardised (row-major).
+    fn fit(reference: &DataWindow, share: f64) -> Result<(Model, Vec<f64>), DriftError> {
         let n = reference.rows();
-        if n == 0 {
-            return Err(DriftError::EmptyReference);
-        }
         let mut features = Vec::new();
         for column in reference.features() {
             let encoding = match &column.data {
@@ -519,10 +370,28 @@ impl DriftDetector for PcaDriftDetector {
                 *v = (*v - c) / s;
             }
         }
-        let pca = Pca::fit_flat(&rows, d, self.config.explained_variance)
+        let pca = Pca::fit_flat(&rows, d, share)
             .ok_or_else(|| DriftError::Pca("the reference has no variance to fit".into()))?;
-        let errors = row_errors(&pca, &rows, d);
-        let values: Vec<f64> = chunk_ranges(n, self.config.reference_chunks)
+        let model = Model {
+            features,
+            centre,
+            scale,
+            pca,
+        };
+        Ok((model, rows))
+    }
+
+    /// `window`'s rows, encoded and standardised as the fit's.
+    fn standardised_rows(&self, window: &DataWindow) -> Result<Vec<f64>, DriftError> {
+        standardised_rows(window, &self.features, &self.centre, &self.scale)
+    }
+}
+
+impl Fitted {
+    /// The thresholds of both modes: the chunks' from the fitted rows' own `errors`, the
+    /// z-test's basis from `basis` (the held-out half's errors under `window`).
+    fn new(model: Model, errors: &[f64], basis: &[f64], config: &PcaConfig) -> Fitted {
+        let values: Vec<f64> = chunk_ranges(errors.len(), config.reference_chunks)
             .into_iter()
             .map(|r| chunk_figures(&errors[r]).0)
             .collect();
@@ -530,29 +399,192 @@ impl DriftDetector for PcaDriftDetector {
         let mean = values.iter().sum::<f64>() / k;
         let std = (values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / k).sqrt();
         let lower = mean - 3.0 * std;
-        // The z-test's basis: errors from fits that did not see the row (`out_of_fold`).
-        let (row_mean, sampling) = match self.config.thresholds {
-            PcaThresholds::Window => out_of_fold::out_of_fold_errors(
-                &rows,
-                d,
-                self.config.reference_chunks,
-                self.config.explained_variance,
-            )
-            .map_or_else(|| chunk_figures(&errors), |e| chunk_figures(&e)),
-            PcaThresholds::Chunks => chunk_figures(&errors),
-        };
-        self.fitted = Some(Fitted {
-            features,
-            centre,
-            scale,
-            pca,
+        let (row_mean, sampling) = chunk_figures(basis);
+        Fitted {
+            model,
             lower: (lower > 0.0).then_some(lower),
             upper: Some(mean + 3.0 * std),
             reference_chunk_values: values,
             row_mean,
-            row_std: sampling.map_or(0.0, |s| s * nf.sqrt()),
+            row_std: sampling.map_or(0.0, |s| s * (basis.len() as f64).sqrt()),
+            rows: basis.len(),
+        }
+    }
+
+    /// The spread of a window of `n` rows' mean error about the reference's:
+    /// σ·√(1/n + 1/N).
+    fn spread(&self, n: usize) -> f64 {
+        self.row_std * (1.0 / n.max(1) as f64 + 1.0 / self.rows.max(1) as f64).sqrt()
+    }
+
+    /// The two-sided normal p-value of a window's mean error `value` over `n` rows.
+    fn p_value(&self, value: f64, n: usize) -> f64 {
+        let distance = (value - self.row_mean).abs();
+        let spread = self.spread(n);
+        // Rows that all reconstruct alike: only a different figure is a difference.
+        if spread <= 0.0 || !spread.is_finite() {
+            let same = distance <= 1e-12 * self.row_mean.abs().max(1.0);
+            return if same { 1.0 } else { 0.0 };
+        }
+        erfc(distance / spread / std::f64::consts::SQRT_2)
+    }
+
+    /// mean ± z·spread, a lower bound ≤ 0 dropped as NannyML does.
+    fn bounds(&self, z: f64, n: usize) -> (Option<f64>, Option<f64>) {
+        let spread = z * self.spread(n);
+        let lower = self.row_mean - spread;
+        ((lower > 0.0).then_some(lower), Some(self.row_mean + spread))
+    }
+}
+
+/// The z at which a p-value corrected over `tests` p-values reaches `alpha`: Bonferroni's
+/// `Φ⁻¹(1 − alpha / 2m)` (also shown under `fdr`, whose bound for a test lies between it and
+/// `correction = "none"`'s `Φ⁻¹(1 − alpha / 2)`).
+fn critical_z(alpha: f64, correction: Correction, tests: usize) -> f64 {
+    let m = match correction {
+        Correction::None => 1.0,
+        Correction::Bonferroni | Correction::Fdr => tests.max(1) as f64,
+    };
+    let q = (1.0 - alpha / (2.0 * m)).clamp(0.5, 1.0 - 1e-16);
+    Normal::new(0.0, 1.0).map_or(3.0, |n| n.inverse_cdf(q))
+}
+
+/// Reads rows in order (values of one row across features), so the default: whole windows.
+/// Under `thresholds = "window"` its z-test joins the window's correction.
+impl PreparedDetector for PcaDriftDetector {
+    fn stage(&mut self, current: &Prepared<'_>) -> Result<Option<Vec<Option<f64>>>, DriftError> {
+        if self.config.thresholds != PcaThresholds::Window {
+            return Ok(None);
+        }
+        let measured = self.measure(current.window())?;
+        let p = measured.as_ref().and_then(|m| m.p_value);
+        self.staged = Some(measured);
+        Ok(Some(vec![p]))
+    }
+
+    fn finish_staged(
+        &mut self,
+        adjusted: &[Option<f64>],
+        tests: usize,
+    ) -> Result<DriftResult, DriftError> {
+        let measured = self.staged.take().ok_or(DriftError::NotFitted)?;
+        let adjusted = adjusted.first().copied().flatten();
+        self.decide(measured, adjusted, tests)
+    }
+}
+
+impl PcaDriftDetector {
+    /// The window's figures; `None` for fewer rows than `min_sample_size`.
+    fn measure(&self, current: &DataWindow) -> Result<Option<Measured>, DriftError> {
+        let fitted = self.fitted.as_ref().ok_or(DriftError::NotFitted)?;
+        let rows = fitted.model.standardised_rows(current)?;
+        let n = current.rows();
+        if n < self.config.min_sample_size.max(1) {
+            return Ok(None);
+        }
+        let errors = row_errors(&fitted.model.pca, &rows, fitted.model.features.len());
+        let (value, sampling_error) = chunk_figures(&errors);
+        let p_value =
+            (self.config.thresholds == PcaThresholds::Window).then(|| fitted.p_value(value, n));
+        Ok(Some(Measured {
             rows: n,
-        });
+            value,
+            sampling_error,
+            p_value,
+        }))
+    }
+
+    /// The verdict on measured figures: the chunks' thresholds, or the z-test's corrected
+    /// p-value (over `tests` p-values) against `alpha`.
+    fn decide(
+        &mut self,
+        measured: Option<Measured>,
+        p_adjusted: Option<f64>,
+        tests: usize,
+    ) -> Result<DriftResult, DriftError> {
+        let fitted = self.fitted.as_ref().ok_or(DriftError::NotFitted)?;
+        let n_features = fitted.model.features.len();
+        let Some(m) = measured else {
+            self.confirmation.observe(false);
+            return Ok(DriftResult {
+                drift_detected: false,
+                drift_score: 0.0,
+                window_drift: false,
+                n_features,
+                n_drifted: 0,
+                features: Default::default(),
+                auc: None,
+                feature_importances: None,
+                status: Some(super::FeatureStatus::InsufficientData),
+                pca: None,
+            });
+        };
+        let (lower, upper, window_drift) = match self.config.thresholds {
+            PcaThresholds::Chunks => {
+                let below = fitted.lower.is_some_and(|l| m.value <= l);
+                let above = fitted.upper.is_some_and(|u| m.value >= u);
+                (fitted.lower, fitted.upper, below || above)
+            }
+            PcaThresholds::Window => {
+                let z = critical_z(self.alpha, self.correction, tests);
+                let (lower, upper) = fitted.bounds(z, m.rows);
+                (lower, upper, p_adjusted.is_some_and(|p| p < self.alpha))
+            }
+        };
+        let drift_detected = self.confirmation.observe(window_drift);
+        let shown = |p: Option<f64>| match self.config.thresholds {
+            PcaThresholds::Window => p,
+            PcaThresholds::Chunks => None,
+        };
+        Ok(DriftResult {
+            drift_detected,
+            drift_score: m.value,
+            window_drift,
+            n_features,
+            n_drifted: 0,
+            features: Default::default(),
+            auc: None,
+            feature_importances: None,
+            status: None,
+            pca: Some(PcaFigures {
+                reconstruction_error: m.value,
+                sampling_error: m.sampling_error,
+                lower_threshold: lower,
+                upper_threshold: upper,
+                components: fitted.model.pca.components.len(),
+                p_value: shown(m.p_value),
+                p_value_adjusted: shown(p_adjusted),
+            }),
+        })
+    }
+}
+
+impl DriftDetector for PcaDriftDetector {
+    fn name(&self) -> &str {
+        "pca"
+    }
+
+    fn fit(&mut self, reference: &DataWindow) -> Result<(), DriftError> {
+        if reference.rows() == 0 {
+            return Err(DriftError::EmptyReference);
+        }
+        let share = self.config.explained_variance;
+        let fitted = match (self.config.thresholds, split::halves(reference)) {
+            (PcaThresholds::Window, Some((fit_half, held_out))) => {
+                // Fitted on one half, its z-test's basis from the other (see `split`).
+                let (model, rows) = Model::fit(&fit_half, share)?;
+                let errors = row_errors(&model.pca, &rows, model.features.len());
+                let held_out = model.standardised_rows(&held_out)?;
+                let basis = row_errors(&model.pca, &held_out, model.features.len());
+                Fitted::new(model, &errors, &basis, &self.config)
+            }
+            _ => {
+                let (model, rows) = Model::fit(reference, share)?;
+                let errors = row_errors(&model.pca, &rows, model.features.len());
+                Fitted::new(model, &errors, &errors, &self.config)
+            }
+        };
+        self.fitted = Some(fitted);
         self.confirmation.reset();
         Ok(())
     }

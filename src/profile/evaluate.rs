@@ -13,7 +13,9 @@ use serde_json::json;
 use super::reference::{ProfileReference, ReferenceFeature};
 use super::sql::DECISION_THRESHOLD;
 use super::window::{CategoryCounts, ClassGroup, FeatureCells, NumericCells, WindowProfile};
-use crate::config::{Correction, DetectorKind, MonitorConfig, Task};
+use crate::config::{
+    Correction, CorrectionScope, DetectorKind, MonitorConfig, StatisticalConfig, Task,
+};
 use crate::drift::correction::adjust;
 use crate::drift::{chi2, ks, psi, Confirmation, DriftResult, FeatureDrift, FeatureStatus};
 use crate::monitoring::metrics::{ClassificationMetrics, RegressionMetrics};
@@ -21,6 +23,7 @@ use crate::monitoring::quality::ProfileRange;
 use crate::monitoring::result::{
     FeatureQuality, MonitoringResult, Performance, PredictionSource, PredictionStats,
 };
+use crate::stats::anderson_darling::anderson_ksamp_counts;
 use crate::stats::binned::{ks_binned, wasserstein_binned};
 use crate::stats::wasserstein;
 
@@ -41,15 +44,22 @@ pub fn evaluate(
     result.data_quality = quality(reference, window);
     let mut skipped = BTreeMap::new();
     let mut approximate = BTreeMap::new();
+    let mut tested_by = Vec::new();
     for &kind in &config.drift.detectors {
+        match test(reference, config, window, kind) {
+            Some(tested) => tested_by.push((kind, tested)),
+            None => {
+                skipped.insert(
+                    kind.key().to_string(),
+                    "needs the window's rows; a profile holds counts and sums".to_string(),
+                );
+            }
+        }
+    }
+    let adjusted = adjust_family(&tested_by, &config.drift.statistical);
+    for ((kind, tested), adjusted) in tested_by.into_iter().zip(adjusted) {
         let name = kind.key().to_string();
-        let Some(drift) = detect(reference, config, window, kind) else {
-            skipped.insert(
-                name,
-                "needs the window's rows; a profile holds counts and sums".to_string(),
-            );
-            continue;
-        };
+        let drift = decide(kind, tested, adjusted, &config.drift.statistical);
         let confirmation = confirmations
             .entry(name.clone())
             .or_insert_with(|| Confirmation::new(config.drift.statistical.confirmation_windows));
@@ -179,29 +189,34 @@ fn quality(
     out
 }
 
-/// The detector's result on the profile, `None` for a detector that needs rows.
-fn detect(
+/// The detector's outcome per feature on the profile, `None` for a detector that needs rows.
+fn test(
     reference: &ProfileReference,
     config: &MonitorConfig,
     window: &WindowProfile,
     kind: DetectorKind,
-) -> Option<DriftResult> {
+) -> Option<Vec<(String, Tested)>> {
     let settings = &config.drift.statistical;
     let min = settings.min_sample_size;
     let covers_categorical = matches!(kind, DetectorKind::Psi | DetectorKind::Chi2);
     let covers_numeric = matches!(
         kind,
-        DetectorKind::Psi | DetectorKind::Ks | DetectorKind::Wasserstein
+        DetectorKind::Psi | DetectorKind::Ks | DetectorKind::Ad | DetectorKind::Wasserstein
     );
     if !covers_categorical && !covers_numeric {
         return None;
     }
-    // From saved statistics the reference's grid cells are unknown: KS and Wasserstein skip.
+    // From saved statistics the reference's grid cells are unknown: KS, AD and Wasserstein
+    // skip.
     let cells_known = reference.features.iter().all(|f| match f {
         ReferenceFeature::Numeric { grid, cells, .. } => cells.len() == grid.len() + 1,
         ReferenceFeature::Categorical { .. } => true,
     });
-    if matches!(kind, DetectorKind::Ks | DetectorKind::Wasserstein) && !cells_known {
+    if matches!(
+        kind,
+        DetectorKind::Ks | DetectorKind::Ad | DetectorKind::Wasserstein
+    ) && !cells_known
+    {
         return None;
     }
     let mut tested: Vec<(String, Tested)> = Vec::new();
@@ -257,8 +272,41 @@ fn detect(
             _ => {}
         }
     }
-    let p_values: Vec<Option<f64>> = tested.iter().map(|t| t.1 .1).collect();
-    let adjusted = adjust(&p_values, settings.correction);
+    Some(tested)
+}
+
+/// The corrected p-values of every detector's features: one correction over the whole window
+/// under `correction_scope = "window"`, one per detector under `"detector"`, as for raw windows.
+fn adjust_family(
+    tested_by: &[(DetectorKind, Vec<(String, Tested)>)],
+    settings: &StatisticalConfig,
+) -> Vec<Vec<Option<f64>>> {
+    let p_values = |tested: &[(String, Tested)]| -> Vec<Option<f64>> {
+        tested.iter().map(|t| t.1 .1).collect()
+    };
+    match settings.correction_scope {
+        CorrectionScope::Detector => tested_by
+            .iter()
+            .map(|(_, tested)| adjust(&p_values(tested), settings.correction))
+            .collect(),
+        CorrectionScope::Window => {
+            let all: Vec<Option<f64>> = tested_by.iter().flat_map(|(_, t)| p_values(t)).collect();
+            let mut adjusted = adjust(&all, settings.correction).into_iter();
+            tested_by
+                .iter()
+                .map(|(_, tested)| adjusted.by_ref().take(tested.len()).collect())
+                .collect()
+        }
+    }
+}
+
+/// The detector's result from its features' outcomes and corrected p-values.
+fn decide(
+    kind: DetectorKind,
+    tested: Vec<(String, Tested)>,
+    adjusted: Vec<Option<f64>>,
+    settings: &StatisticalConfig,
+) -> DriftResult {
     let mut features = BTreeMap::new();
     let mut n_drifted = 0;
     for ((name, (statistic, p_value, status, bound)), p_adj) in tested.into_iter().zip(adjusted) {
@@ -268,7 +316,7 @@ fn detect(
             (DetectorKind::Ks, Some(d), Some(p)) => {
                 p < settings.alpha && d >= settings.min_statistic
             }
-            (DetectorKind::Chi2, Some(_), Some(p)) => p < settings.alpha,
+            (DetectorKind::Chi2 | DetectorKind::Ad, Some(_), Some(p)) => p < settings.alpha,
             (DetectorKind::Wasserstein, Some(s), _) => s > settings.wasserstein_threshold,
             _ => false,
         };
@@ -286,17 +334,18 @@ fn detect(
                 status,
                 test: None,
                 statistic_error_bound: bound,
-                p_value_approximate: (kind == DetectorKind::Ks && p_value.is_some())
-                    .then_some(true),
+                p_value_approximate: (matches!(kind, DetectorKind::Ks | DetectorKind::Ad)
+                    && p_value.is_some())
+                .then_some(true),
             },
         );
     }
-    Some(DriftResult::per_feature(
+    DriftResult::per_feature(
         features,
         n_drifted,
         settings.min_drifted_features,
         |window_drift| window_drift,
-    ))
+    )
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -333,6 +382,18 @@ fn numeric_test(
                     status,
                     Some(b.error_bound),
                 ),
+                None => insufficient,
+            }
+        }
+        DetectorKind::Ad => {
+            // The values rounded to their grid cells: each cell is one tied value.
+            let tied: Vec<(u64, u64)> = ref_cells
+                .iter()
+                .zip(cur.counts())
+                .map(|(r, c)| (r.count, c))
+                .collect();
+            match anderson_ksamp_counts(&tied) {
+                Some(o) => (Some(o.statistic), Some(o.p_value), status, None),
                 None => insufficient,
             }
         }

@@ -39,21 +39,14 @@ pub fn anderson_ksamp(a: &[f64], b: &[f64]) -> Option<AdOutcome> {
 /// than 4 values (scipy's variance divides by zero there).
 pub fn anderson_ksamp_sorted(a: &[f64], b: &[f64]) -> Option<AdOutcome> {
     let (na, nb) = (a.len(), b.len());
-    let n = na + nb;
-    if na == 0 || nb == 0 || n < 4 {
-        return None;
-    }
-    let nf = n as f64;
     let (mut i, mut j) = (0usize, 0usize);
-    let (mut sum_a, mut sum_b) = (0.0f64, 0.0f64);
-    let mut distinct = 0usize;
-    // Walk the distinct pooled values in order.
-    while i < na || j < nb {
+    // The distinct pooled values in order, as (count in a, count in b).
+    let tied = std::iter::from_fn(move || {
         let z = match (a.get(i), b.get(j)) {
             (Some(&x), Some(&y)) => x.min(y),
             (Some(&x), None) => x,
             (None, Some(&y)) => y,
-            (None, None) => break,
+            (None, None) => return None,
         };
         let (a_left, b_left) = (i, j);
         while i < na && a[i] == z {
@@ -62,8 +55,37 @@ pub fn anderson_ksamp_sorted(a: &[f64], b: &[f64]) -> Option<AdOutcome> {
         while j < nb && b[j] == z {
             j += 1;
         }
+        Some(((i - a_left) as u64, (j - b_left) as u64))
+    });
+    ad_from_ties(na, nb, tied)
+}
+
+/// The test from the counts of each sample at each distinct pooled value, in ascending order
+/// of the values (cells with no value on either side are skipped). Values that share a cell
+/// are ties, so on a profile's grid this is the test on the values rounded to their cells.
+pub fn anderson_ksamp_counts(tied: &[(u64, u64)]) -> Option<AdOutcome> {
+    let na = tied.iter().map(|t| t.0).sum::<u64>() as usize;
+    let nb = tied.iter().map(|t| t.1).sum::<u64>() as usize;
+    ad_from_ties(na, nb, tied.iter().copied().filter(|&(x, y)| x + y > 0))
+}
+
+/// The statistic over the distinct pooled values, given as (count in a, count in b) in
+/// ascending order of the values, `na` and `nb` their totals.
+fn ad_from_ties(na: usize, nb: usize, tied: impl Iterator<Item = (u64, u64)>) -> Option<AdOutcome> {
+    let n = na + nb;
+    if na == 0 || nb == 0 || n < 4 {
+        return None;
+    }
+    let nf = n as f64;
+    let (mut i, mut j) = (0usize, 0usize);
+    let (mut sum_a, mut sum_b) = (0.0f64, 0.0f64);
+    let mut distinct = 0usize;
+    for (ca, cb) in tied {
         distinct += 1;
-        let (fa, fb) = ((i - a_left) as f64, (j - b_left) as f64);
+        let (a_left, b_left) = (i, j);
+        i += ca as usize;
+        j += cb as usize;
+        let (fa, fb) = (ca as f64, cb as f64);
         let lj = fa + fb;
         let bj = (a_left + b_left) as f64 + lj / 2.0;
         let denom = bj * (nf - bj) - nf * lj / 4.0;
@@ -192,6 +214,24 @@ mod tests {
         assert!(anderson_ksamp(&[], &[1.0, 2.0, 3.0, 4.0]).is_none());
         assert!(anderson_ksamp(&[2.0; 10], &[2.0; 10]).is_none());
         assert!(anderson_ksamp(&[1.0], &[2.0, 3.0]).is_none());
+    }
+
+    #[test]
+    fn counts_give_the_test_on_the_tied_values() {
+        // Values 0..6 with these counts in a and b (empty cells skipped).
+        let cells = [(3u64, 1u64), (0, 0), (5, 2), (1, 4), (0, 3), (2, 2)];
+        let expand = |pick: fn(&(u64, u64)) -> u64| -> Vec<f64> {
+            cells
+                .iter()
+                .enumerate()
+                .flat_map(|(v, c)| std::iter::repeat_n(v as f64, pick(c) as usize))
+                .collect()
+        };
+        let rows = anderson_ksamp(&expand(|c| c.0), &expand(|c| c.1)).expect("rows");
+        let counts = anderson_ksamp_counts(&cells).expect("counts");
+        assert!((rows.statistic - counts.statistic).abs() <= 1e-12 * rows.statistic.abs());
+        assert_eq!(rows.p_value, counts.p_value);
+        assert!(anderson_ksamp_counts(&[(5, 0), (0, 0)]).is_none());
     }
 
     #[test]

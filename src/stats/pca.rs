@@ -85,18 +85,7 @@ impl Pca {
                 cov[j][i] = cov[i][j];
             }
         }
-        Pca::from_covariance(mean, &cov, share)
-    }
-
-    /// The PCA of data with these column means and this (sample) covariance matrix, keeping
-    /// the fewest components whose explained-variance ratios sum past `share`. `None` when the
-    /// covariance has no variance at all.
-    pub fn from_covariance(mean: Vec<f64>, cov: &[Vec<f64>], share: f64) -> Option<Pca> {
-        let d = mean.len();
-        if d == 0 || cov.len() != d {
-            return None;
-        }
-        let eigen = symmetric_eigen(cov)?;
+        let eigen = symmetric_eigen(&cov)?;
         let values: Vec<f64> = eigen.values.iter().map(|v| v.max(0.0)).collect();
         let total: f64 = values.iter().sum();
         if total <= 0.0 {
