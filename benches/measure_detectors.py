@@ -9,7 +9,8 @@ with every detector on:
   A  discrete_max_values = 0  (every numeric feature gets the continuous tests), pca thresholds
      "chunks" (NannyML's)
   B  discrete_max_values = 10 (f_disc, 9 values, is tested by chi-square), pca thresholds
-     "window" (pca's z-test p-value joins the window's correction)
+     "window" (fitted on the even reference rows, z-tested against the odd rows' errors; the
+     p-value joins the window's correction) -- the defaults
 
 and the raw figures of every window are kept: each feature's raw p-value and statistic under
 every detector, and pca's reconstruction error and thresholds. A detector set's verdict on a
@@ -77,7 +78,7 @@ SETS = {
     "ks+chi2+pca, discrete": ("B", ["ks", "chi2", "pca"], "window"),
     "ks+psi+chi2+pca, discrete": ("B", ["ks", "psi", "chi2", "pca"], "window"),
     "ad+chi2+pca, discrete": ("B", ["ad", "chi2", "pca"], "window"),
-    "ad+psi+chi2+pca, discrete": ("B", ["ad", "psi", "chi2", "pca"], "window"),
+    "ad+psi+chi2+pca, discrete (the default)": ("B", ["ad", "psi", "chi2", "pca"], "window"),
     "cvm+chi2+pca, discrete": ("B", ["cvm", "chi2", "pca"], "window"),
     "cvm+psi+chi2+pca, discrete": ("B", ["cvm", "psi", "chi2", "pca"], "window"),
     "ks+cvm+chi2+pca, discrete": ("B", ["ks", "cvm", "chi2", "pca"], "window"),

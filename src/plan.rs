@@ -271,7 +271,7 @@ fn apply_flags(args: &WatchArgs, config: &mut MonitorConfig, stats: bool) -> any
             .retain(|d| matches!(d, DetectorKind::Psi | DetectorKind::Chi2));
         if config.drift.detectors.len() < before {
             eprintln!(
-                "ml-monitor: KS and the classifier need the raw reference rows; with --reference-stats only psi and chi2 run"
+                "ml-monitor: ks, ad, cvm, wasserstein, pca and the classifier need the raw reference rows; with --reference-stats only psi and chi2 run"
             );
         }
     }

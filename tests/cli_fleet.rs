@@ -67,7 +67,7 @@ fn two_directories_once_name_each_model_and_exit_with_the_worst() {
     assert_eq!(models, ["calm", "calm", "drifting", "drifting"]);
     // The existing fields are all still there.
     assert_eq!(lines[0]["window"], "window_0001.csv");
-    assert!(lines[3]["drift"]["ks"]["drift_detected"]
+    assert!(lines[3]["drift"]["ad"]["drift_detected"]
         .as_bool()
         .expect("bool"));
     let code = out.status.code().expect("code");

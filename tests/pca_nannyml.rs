@@ -3,7 +3,7 @@
 //! sampling error and alert, recorded in `tests/fixtures/pca_nannyml.json` by
 //! `tests/fixtures/make_pca_fixtures.py`.
 
-use ml_monitor::config::{PcaConfig, PcaThresholds};
+use ml_monitor::config::{Correction, PcaConfig, PcaThresholds};
 use ml_monitor::data::{Column, DataWindow};
 use ml_monitor::drift::pca::PcaDriftDetector;
 use ml_monitor::drift::DriftDetector;
@@ -183,7 +183,8 @@ fn window_thresholds_scale_with_the_window() {
             min_sample_size: 1,
             thresholds: PcaThresholds::Window,
             ..PcaConfig::default()
-        });
+        })
+        .with_test(0.05, Correction::Bonferroni);
         d.fit(&window(&ds["reference"])).expect("fit");
         let mut even = PcaDriftDetector::new(PcaConfig {
             min_sample_size: 1,
@@ -204,7 +205,11 @@ fn window_thresholds_scale_with_the_window() {
             let p = r.pca.as_ref().expect("figures");
             let want = even.detect(&cur).expect("detect");
             let want = want.pca.as_ref().expect("figures").reconstruction_error;
-            assert!(close(p.reconstruction_error, want), "{} {want}", p.reconstruction_error);
+            assert!(
+                close(p.reconstruction_error, want),
+                "{} {want}",
+                p.reconstruction_error
+            );
             let half = Z * sigma * (1.0 / n + 1.0 / big_n).sqrt();
             let upper = p.upper_threshold.expect("upper");
             assert!(close(upper, centre + half), "{upper} {}", centre + half);

@@ -1,7 +1,8 @@
 //! Profiles computed by a real DuckDB from `ml-monitor profile-sql` statements: the monitor's
 //! results on them equal the raw windows' (PSI, chi-square, quality, predictions, performance
-//! to 1e-12; KS, Wasserstein and ROC AUC within their stated bounds), for classification and
-//! regression, Parquet and JSON; a profile made for another reference is an error result.
+//! to 1e-12; KS, Wasserstein and ROC AUC within their stated bounds; AD on the grid close to
+//! the rows'), for classification and regression, Parquet and JSON; a profile made for another
+//! reference is an error result.
 //!
 //! Needs `pip install duckdb`; without it the test says SKIPPED on stderr and passes, unless
 //! `ML_MONITOR_REQUIRE_EXTERNAL=1`.

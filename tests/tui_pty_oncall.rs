@@ -109,7 +109,7 @@ fn tab_enter_search_and_copy_work_in_a_real_terminal() -> anyhow::Result<()> {
     let json: serde_json::Value = serde_json::from_slice(&base64_decode(&tail[start..end]))?;
     assert_eq!(json["feature"], "age", "{json}");
     assert_eq!(json["window"], "drifted.csv", "{json}");
-    assert!(json["drift"]["ks"]["statistic"].is_number(), "{json}");
+    assert!(json["drift"]["ad"]["statistic"].is_number(), "{json}");
 
     ui.keys(b"q")?;
     let status = ui.wait_exit("q", deadline)?;

@@ -55,10 +55,12 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
         history: None,
         no_history: true,
         poll: None,
+        // The default set, and the classifier to show it too.
         detectors: Some(vec![
-            DetectorKind::Ks,
+            DetectorKind::Ad,
             DetectorKind::Psi,
             DetectorKind::Chi2,
+            DetectorKind::Pca,
             DetectorKind::Classifier,
         ]),
         columns: Default::default(),

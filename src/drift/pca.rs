@@ -35,7 +35,7 @@ use statrs::distribution::{ContinuousCDF, Normal};
 use statrs::function::erf::erfc;
 
 use super::{Confirmation, DriftDetector, DriftError, DriftResult, Prepared, PreparedDetector};
-use crate::config::{Correction, PcaConfig, PcaThresholds};
+use crate::config::{Correction, PcaConfig, PcaThresholds, StatisticalConfig};
 use crate::data::{ColumnData, DataWindow, MISSING_CODE};
 use crate::stats::pca::Pca;
 
@@ -44,7 +44,9 @@ mod split;
 /// The figures of one window.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PcaFigures {
-    /// Mean reconstruction error of the window's rows.
+    /// Mean reconstruction error of the window's rows (`null` in JSON when a huge value made
+    /// it overflow; such a window is outside any threshold).
+    #[serde(deserialize_with = "crate::stats::nonfinite::f64_or_null")]
     pub reconstruction_error: f64,
     /// Its standard error: std (ddof 1) over √rows; null for a single row.
     pub sampling_error: Option<f64>,
@@ -114,10 +116,11 @@ impl PcaDriftDetector {
     /// A detector with these settings.
     pub fn new(config: PcaConfig) -> Self {
         let confirmation = Confirmation::new(config.confirmation_windows);
+        let test = StatisticalConfig::default();
         PcaDriftDetector {
             config,
-            alpha: 0.05,
-            correction: Correction::Bonferroni,
+            alpha: test.alpha,
+            correction: test.correction,
             fitted: None,
             confirmation,
             staged: None,
@@ -125,7 +128,7 @@ impl PcaDriftDetector {
     }
 
     /// The significance level and correction of the z-test under `thresholds = "window"`
-    /// (the statistical detectors' `alpha` and `correction`; 0.05 and Bonferroni unless set).
+    /// (the statistical detectors' `alpha` and `correction`; their defaults unless set).
     pub fn with_test(mut self, alpha: f64, correction: Correction) -> Self {
         self.alpha = alpha;
         self.correction = correction;

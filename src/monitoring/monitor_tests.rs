@@ -56,7 +56,7 @@ fn recycled_memory_gives_the_same_results() {
         assert_eq!(a.data_quality, b.data_quality);
         assert_eq!(a.performance, b.performance);
         assert_eq!(
-            a.drift["ks"].features["a"].drifted,
+            a.drift["ad"].features["a"].drifted,
             shift > 0.0,
             "{rows} rows"
         );
@@ -204,6 +204,7 @@ fn detectors_of_ones_own_run_on_whole_windows() {
     // so under `correction_scope = "detector"` (under "window" it shares chi2's correction).
     let mut per_detector = MonitorConfig::default();
     per_detector.drift.statistical.correction_scope = crate::config::CorrectionScope::Detector;
+    per_detector.drift.detectors = vec![DetectorKind::Ks, DetectorKind::Psi, DetectorKind::Chi2];
     let mut built_in = ModelMonitor::builder(per_detector)
         .build(&reference)
         .expect("fits");

@@ -211,7 +211,7 @@ fn the_drift_table_has_a_column_per_test_marks_the_crossed_cell_and_names_thresh
     assert!(!score.contains('▲'), "{score}");
     assert!(shows(
         buffer,
-        "▲ over: p adj < 0.05 · PSI > 0.2 · miss +10%"
+        "▲ over: p adj < 0.04 · PSI > 0.2 · miss +10%"
     ));
     // Without colour the marks still say it.
     let plain = with_window(fixtures::app(2, true), 3, true);
