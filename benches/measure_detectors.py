@@ -37,7 +37,7 @@ Scenarios (one feature changes, the rest are fresh no-drift samples):
 
     cargo build --release
     python3 benches/measure_detectors.py --bin target/release/ml-monitor --out /tmp/measure \\
-        [--refs 20 --windows 50 --drift-windows 25 --jobs 2]
+        [--refs 60 --windows 50 --drift-windows 25 --jobs 2]
 
 Resumable and parallel-safe: each (reference, window size) is one task whose figures are
 written to OUT/ref<r>_<size>.json (atomically, by rename) and skipped when present, so a killed
@@ -60,11 +60,11 @@ import pandas as pd
 SCENARIOS = ["none", "location", "scale", "tail", "discrete", "correlated", "category"]
 DETECTORS = ["ks", "ad", "cvm", "wasserstein", "psi", "chi2", "pca"]
 P_DETECTORS = {"ks", "ad", "cvm", "chi2", "wasserstein"}  # wasserstein: its discrete features
-# name -> (configuration "A" or "B", detectors, correction scope)
+# name -> (configuration "A" or "B", detectors, correction scope[, alpha when not the run's])
 SETS = {
     "ks+chi2, per detector (KS with Bonferroni, before)": ("A", ["ks", "chi2"], "detector"),
     "ks+psi+chi2, per detector (default before)": ("A", ["ks", "psi", "chi2"], "detector"),
-    "ks+chi2": ("A", ["ks", "chi2"], "window"),
+    "ks+chi2 (KS with Bonferroni: alibi-detect's rule)": ("A", ["ks", "chi2"], "window"),
     "ks+psi+chi2": ("A", ["ks", "psi", "chi2"], "window"),
     "ad+chi2": ("A", ["ad", "chi2"], "window"),
     "cvm+chi2": ("A", ["cvm", "chi2"], "window"),
@@ -78,10 +78,13 @@ SETS = {
     "ks+chi2+pca, discrete": ("B", ["ks", "chi2", "pca"], "window"),
     "ks+psi+chi2+pca, discrete": ("B", ["ks", "psi", "chi2", "pca"], "window"),
     "ad+chi2+pca, discrete": ("B", ["ad", "chi2", "pca"], "window"),
-    "ad+psi+chi2+pca, discrete (the default)": ("B", ["ad", "psi", "chi2", "pca"], "window"),
+    "ad+psi+chi2+pca, discrete": ("B", ["ad", "psi", "chi2", "pca"], "window"),
     "cvm+chi2+pca, discrete": ("B", ["cvm", "chi2", "pca"], "window"),
     "cvm+psi+chi2+pca, discrete": ("B", ["cvm", "psi", "chi2", "pca"], "window"),
     "ks+cvm+chi2+pca, discrete": ("B", ["ks", "cvm", "chi2", "pca"], "window"),
+    "ad+psi+chi2, discrete, alpha 0.04": ("B", ["ad", "psi", "chi2"], "window", 0.04),
+    "ad+psi+chi2+pca, discrete, alpha 0.04 (the default)":
+        ("B", ["ad", "psi", "chi2", "pca"], "window", 0.04),
 }
 
 
@@ -290,11 +293,13 @@ def report(out_dir, alpha, sets=None, **rule):
               f"rates in %; {check}")
         print("| detector set | false alarms | " + " | ".join(SCENARIOS[1:]) + " |")
         print("|---|" + "---:|" * len(SCENARIOS))
-        for name, (cfg, dets, scope) in sets.items():
+        for name, (cfg, dets, scope, *own) in sets.items():
             rates = []
+            set_alpha = own[0] if own else alpha
             for sc in SCENARIOS:
                 ws = [w for w in windows if w["scenario"] == sc]
-                alarms = sum(any(verdicts(w, cfg, dets, scope, alpha, **rule).values()) for w in ws)
+                alarms = sum(any(verdicts(w, cfg, dets, scope, set_alpha, **rule).values())
+                             for w in ws)
                 rates.append(100.0 * alarms / max(len(ws), 1))
             print(f"| {name} | " + " | ".join(f"{x:.1f}" for x in rates) + " |")
 
@@ -303,7 +308,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--bin", help="the release binary (not needed with --report-only)")
     ap.add_argument("--out", required=True, help="directory of per-task figures (resumable)")
-    ap.add_argument("--refs", type=int, default=20)
+    ap.add_argument("--refs", type=int, default=60)
     ap.add_argument("--windows", type=int, default=50, help="no-drift windows per reference")
     ap.add_argument("--drift-windows", type=int, default=25, help="windows per drift scenario per reference")
     ap.add_argument("--sizes", default="500,5000")

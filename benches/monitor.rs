@@ -1,6 +1,7 @@
 //! One 100,000-row x 20-feature numeric window against a fitted reference: CSV bytes to a full
-//! `MonitoringResult` (KS + PSI + metrics + alerts), next to a naive floor measured in the same
-//! run (csv crate, `str::parse::<f64>` per cell into columns, each column sorted once).
+//! `MonitoringResult` (the default detectors + metrics + alerts), the same with the defaults
+//! before issue 18 (KS + PSI + chi-square), and a naive floor measured in the same run (csv
+//! crate, `str::parse::<f64>` per cell into columns, each column sorted once).
 //!
 //! The data is generated here (seeded) in the shape of `shared/bench/gen_workload.py`: floats
 //! printed with shortest round-trip digits as pandas does, a prediction and a binary target.
@@ -9,6 +10,7 @@ use std::hint::black_box;
 use std::path::Path;
 
 use criterion::{criterion_group, criterion_main, Criterion};
+use ml_monitor::config::{CorrectionScope, DetectorKind};
 use ml_monitor::data::{parse_reference, parse_window};
 use ml_monitor::{ModelMonitor, MonitorConfig};
 use rand::rngs::StdRng;
@@ -80,6 +82,18 @@ fn bench(c: &mut Criterion) {
         .build(&reference)
         .expect("fits");
 
+    // The defaults before issue 18's measurement: KS, PSI and chi-square, each detector
+    // corrected apart, no discrete rule.
+    let mut previous = MonitorConfig::default();
+    previous.drift.detectors = vec![DetectorKind::Ks, DetectorKind::Psi, DetectorKind::Chi2];
+    previous.drift.statistical.alpha = 0.05;
+    previous.drift.statistical.correction_scope = CorrectionScope::Detector;
+    previous.drift.statistical.discrete_max_values = 0;
+    let mut previous = ModelMonitor::builder(previous)
+        .history_limit(1)
+        .build(&reference)
+        .expect("fits");
+
     let mut group = c.benchmark_group("window_100k_x20");
     group.sample_size(20);
     group.bench_function("full_monitoring_result", |b| {
@@ -88,6 +102,13 @@ fn bench(c: &mut Criterion) {
                 .expect("parses");
             // As the binary does: the window is not needed in row order afterwards.
             black_box(monitor.monitor_unordered(window, Default::default()))
+        })
+    });
+    group.bench_function("full_monitoring_result_previous_defaults", |b| {
+        b.iter(|| {
+            let window = parse_window(Path::new("current.csv"), black_box(&window_bytes), &schema)
+                .expect("parses");
+            black_box(previous.monitor_unordered(window, Default::default()))
         })
     });
     group.bench_function("naive_floor_csv_parse_sort", |b| {

@@ -27,9 +27,10 @@ fn after_14_demo_windows_each_ongoing_condition_is_listed_once() {
     let mut config = MonitorConfig::default();
     // The demo's detectors.
     config.drift.detectors = vec![
-        DetectorKind::Ks,
+        DetectorKind::Ad,
         DetectorKind::Psi,
         DetectorKind::Chi2,
+        DetectorKind::Pca,
         DetectorKind::Classifier,
     ];
     let (reference, schema) =

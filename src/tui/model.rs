@@ -31,6 +31,8 @@ pub(crate) type AlertKey = (String, usize);
 pub(crate) struct WindowSummary {
     pub(crate) drift_share: Option<f64>,
     pub(crate) auc: Option<f64>,
+    /// The pca detector's mean reconstruction error and upper threshold, when it ran.
+    pub(crate) pca: Option<(f64, Option<f64>)>,
     /// Accuracy or R², with its name.
     pub(crate) headline: Option<(&'static str, f64)>,
     pub(crate) prediction_mean: Option<f64>,
@@ -43,6 +45,7 @@ impl WindowSummary {
         WindowSummary {
             drift_share: rows::drift_share(result),
             auc: rows::classifier_auc(result),
+            pca: rows::pca_error(result),
             headline: result.performance.as_ref().map(|p| p.headline()),
             prediction_mean: result.predictions.as_ref().map(|p| p.mean),
             estimated_accuracy: result

@@ -267,6 +267,15 @@ pub(crate) fn drift_share(result: &MonitoringResult) -> Option<f64> {
         .then(|| features.values().filter(|d| **d).count() as f64 / features.len() as f64)
 }
 
+/// The pca detector's mean reconstruction error and upper threshold, when it ran.
+pub(crate) fn pca_error(result: &MonitoringResult) -> Option<(f64, Option<f64>)> {
+    result
+        .drift
+        .values()
+        .find_map(|d| d.pca.as_ref())
+        .map(|p| (p.reconstruction_error, p.upper_threshold))
+}
+
 /// The classifier detector's AUC, when it ran.
 pub(crate) fn classifier_auc(result: &MonitoringResult) -> Option<f64> {
     result.drift.values().find_map(|d| d.auc)

@@ -2,8 +2,8 @@
 //!
 //! Most alerts are one condition each. Data drift is the exception: a detector's alert covers
 //! every feature it flags, but the on-call question is "which feature", so each drifted feature
-//! is one condition naming the detectors that flag it; the classifier's multivariate drift has
-//! no feature and stays one condition of its own.
+//! is one condition naming the detectors that flag it; the multivariate drift of the classifier
+//! and of pca has no feature and stays one condition of its own.
 
 use std::collections::BTreeMap;
 
@@ -77,7 +77,7 @@ pub(super) fn of(result: &MonitoringResult) -> Vec<Condition> {
                     out.push(base);
                     continue;
                 };
-                if drift.auc.is_some() {
+                if drift.auc.is_some() || drift.pca.is_some() {
                     out.push(Condition {
                         detector: Some(name.to_string()),
                         ..base

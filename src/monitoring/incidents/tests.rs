@@ -104,6 +104,32 @@ fn one_incident_per_drifted_feature_listing_its_detectors() {
 }
 
 #[test]
+fn pca_drift_is_one_incident_of_its_own() {
+    let t = AlertThresholds::default();
+    let mut r = window(0, &[], &[], 0.0, &t);
+    let mut pca = drift(&[], true);
+    pca.drift_score = 2.12;
+    pca.pca = Some(crate::drift::pca::PcaFigures {
+        reconstruction_error: 2.12,
+        sampling_error: Some(0.02),
+        lower_threshold: Some(1.5),
+        upper_threshold: Some(1.72),
+        components: 4,
+        p_value: Some(1e-30),
+        p_value_adjusted: Some(1e-29),
+    });
+    r.drift.insert("pca".into(), pca);
+    r.alerts = AlertManager::new(t.clone()).check_alerts(&r);
+    let mut tracker = IncidentTracker::new(1);
+    let changes = tracker.observe(&r);
+    assert_eq!(
+        summary(&changes),
+        vec![(ChangeKind::Opened, 1, "pca".into())]
+    );
+    assert_eq!(changes[0].incident.kind, AlertKind::DataDrift);
+}
+
+#[test]
 fn open_update_escalate_resolve_reopen() {
     let t = AlertThresholds::default();
     let mut tracker = IncidentTracker::new(1);

@@ -1,13 +1,13 @@
-//! Sparklines of the history (share of drifted features, classifier AUC, accuracy or R²,
-//! prediction mean), with the gauges underneath.
+//! Sparklines of the history (share of drifted features, classifier AUC, pca's reconstruction
+//! error, accuracy or R², prediction mean), with the gauges underneath.
 //!
 //! Every scale is written beside its label: fixed where the metric has one (drifted 0–100%,
 //! AUC 0.5–1, accuracy 0–1), so 0% drift draws nothing above the baseline and noise of ±0.01
 //! stays small; the visible data's range otherwise, labelled as such. A baseline runs under each
 //! sparkline and carries `↑` under the window where the current drift began; bars past their
 //! threshold are drawn in the alarm style and the threshold is named in the label. Values a
-//! window lacks are gaps, not zeros, and a metric no window has (AUC with the classifier off)
-//! gives its rows to the others.
+//! window lacks are gaps, not zeros, and a metric no window has (AUC with the classifier off,
+//! the PCA error with pca off) gives its rows to the others.
 
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
@@ -137,7 +137,7 @@ fn drift_began(history: &[&WindowSummary]) -> Option<usize> {
     Some(quiet_before.map_or(0, |i| i + 1))
 }
 
-fn metrics(history: Vec<&WindowSummary>, app: &App) -> [Metric; 4] {
+fn metrics(history: Vec<&WindowSummary>, app: &App) -> [Metric; 5] {
     let thresholds = &app.options.thresholds;
     let headline_name = history
         .iter()
@@ -170,6 +170,20 @@ fn metrics(history: Vec<&WindowSummary>, app: &App) -> [Metric; 4] {
             note: None,
             detail: None,
             threshold: None,
+        },
+        Metric {
+            label: "PCA err",
+            values: history.iter().map(|w| w.pca.map(|p| p.0)).collect(),
+            range: Range::Data,
+            show: format::number,
+            note: None,
+            detail: None,
+            // The latest window's: under pca's window thresholds it follows the window's size.
+            threshold: history
+                .last()
+                .and_then(|w| w.pca)
+                .and_then(|p| p.1)
+                .map(|t| (t, Bad::Above)),
         },
         Metric {
             threshold: quality_threshold.map(|t| (t, Bad::Below)),
@@ -380,7 +394,7 @@ fn scale(values: &[Option<f64>], range: Range) -> Vec<Option<u64>> {
 mod tests {
     use super::*;
     use crate::tui::fixtures;
-    use crate::tui::render::testing::{find, screen, shows};
+    use crate::tui::render::testing::{find, lines, screen, shows};
 
     #[test]
     fn scaling_keeps_gaps_and_the_range() {
@@ -405,6 +419,51 @@ mod tests {
             vec![Some(1), Some(8)]
         );
         assert!(scale(&[], Range::Data).is_empty());
+    }
+
+    #[test]
+    fn pca_adds_its_error_with_the_latest_threshold_and_is_absent_without_it() {
+        use ml_monitor::drift::pca::PcaFigures;
+        use ml_monitor::drift::DriftResult;
+        let (mut app, mut tracker) = fixtures::app_and_tracker(3, false);
+        for (i, error) in [(4, 1.58), (5, 1.87)] {
+            let mut result = fixtures::result(i, false);
+            let pca = PcaFigures {
+                reconstruction_error: error,
+                sampling_error: Some(0.01),
+                lower_threshold: Some(1.48),
+                upper_threshold: Some(1.64),
+                components: 4,
+                p_value: Some(if error > 1.64 { 1e-30 } else { 0.4 }),
+                p_value_adjusted: None,
+            };
+            result.drift.insert(
+                "pca".into(),
+                DriftResult {
+                    drift_detected: error > 1.64,
+                    drift_score: error,
+                    window_drift: error > 1.64,
+                    n_features: 5,
+                    n_drifted: 0,
+                    features: Default::default(),
+                    auc: None,
+                    feature_importances: None,
+                    status: None,
+                    pca: Some(pca),
+                },
+            );
+            fixtures::feed(&mut app, &mut tracker, result);
+        }
+        let t = screen(&app, 120, 40);
+        let buffer = t.backend().buffer();
+        assert!(
+            shows(buffer, "PCA err 1.580–1.870 bad>1.640"),
+            "{:#?}",
+            lines(buffer)
+        );
+        assert!(shows(buffer, "1.870"));
+        let without = screen(&fixtures::app(6, false), 120, 40);
+        assert!(!shows(without.backend().buffer(), "PCA err"));
     }
 
     #[test]
