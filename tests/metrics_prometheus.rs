@@ -221,7 +221,12 @@ fn headless(dir: &Path, reference: &Path, extra: &[&str]) -> (Killed, Receiver<V
         .arg(dir)
         .arg("--reference")
         .arg(reference)
-        .args(["--headless", "--no-history", "--detectors", "ks,ad,psi,chi2"])
+        .args([
+            "--headless",
+            "--no-history",
+            "--detectors",
+            "ks,ad,psi,chi2",
+        ])
         .args(extra)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
