@@ -139,8 +139,8 @@ pub struct WatchArgs {
     /// the optional value is the interval, e.g. 2s or 500ms.
     #[arg(long, num_args = 0..=1, default_missing_value = "2s", value_parser = parse_duration)]
     pub poll: Option<Duration>,
-    /// Detectors to run, overriding the config (ks, psi, chi2, ad, cvm, wasserstein, pca,
-    /// classifier).
+    /// Detectors to run, overriding the config (default ad,psi,chi2,pca; also ks, cvm,
+    /// wasserstein, classifier).
     #[arg(long, value_delimiter = ',')]
     pub detectors: Option<Vec<DetectorKind>>,
     #[command(flatten)]
