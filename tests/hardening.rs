@@ -266,18 +266,8 @@ fn a_non_finite_figure_is_kept_in_output_history_and_export() {
     std::fs::write(dir.join("w1.csv"), &huge).expect("w1");
     std::fs::write(dir.join("w2.csv"), window_csv(50, 2)).expect("w2");
     let history = root.path().join("h.sqlite");
-    let args = [
-        os("watch"),
-        dir.as_os_str(),
-        os("--reference"),
-        reference.as_os_str(),
-        os("--once"),
-        os("--format"),
-        os("json"),
-        os("--history"),
-        history.as_os_str(),
-    ];
-    let out = run(&args, Duration::from_secs(60));
+    let with_history = [os("--history"), history.as_os_str()];
+    let out = once_json(&dir, &reference, &with_history);
     assert_ne!(
         out.status.code(),
         Some(1),
@@ -323,7 +313,7 @@ fn a_non_finite_figure_is_kept_in_output_history_and_export() {
     );
 
     // A second run has nothing left to do: nothing was lost, nothing is repeated.
-    let again = run(&args, Duration::from_secs(60));
+    let again = once_json(&dir, &reference, &with_history);
     assert_eq!(again.status.code(), Some(0), "{again:?}");
     assert!(again.stdout.is_empty());
 }
@@ -340,21 +330,15 @@ fn a_regression_window_whose_error_overflows_is_kept() {
     let window = text.replacen("\n3,3.5,3\n", "\n3,3.5,1e200\n", 1);
     std::fs::write(dir.join("w.csv"), window).expect("w");
     let history = root.path().join("h.sqlite");
-    let out = run(
+    let out = once_json(
+        &dir,
+        &reference,
         &[
-            os("watch"),
-            dir.as_os_str(),
-            os("--reference"),
-            reference.as_os_str(),
             os("--task"),
             os("regression"),
-            os("--once"),
-            os("--format"),
-            os("json"),
             os("--history"),
             history.as_os_str(),
         ],
-        Duration::from_secs(60),
     );
     assert_ne!(out.status.code(), Some(1), "{out:?}");
     let results = json_lines(&out.stdout);

@@ -89,9 +89,8 @@ enum Encoding {
 #[derive(Debug, Clone)]
 struct Fitted {
     model: Model,
-    lower: Option<f64>,
-    upper: Option<f64>,
-    reference_chunk_values: Vec<f64>,
+    /// `thresholds = "chunks"` only: NannyML's thresholds.
+    chunks: Option<ChunkThresholds>,
     /// Mean and std (ddof 1) of the z-test's basis errors (the held-out half's under
     /// `thresholds = "window"`), and their rows.
     row_mean: f64,
@@ -135,11 +134,13 @@ impl PcaDriftDetector {
         self
     }
 
-    /// The reference chunks' mean reconstruction errors (the thresholds' basis), once fitted.
+    /// The reference chunks' mean reconstruction errors (the thresholds' basis), once fitted
+    /// under `thresholds = "chunks"`.
     pub fn reference_chunk_values(&self) -> Option<&[f64]> {
         self.fitted
             .as_ref()
-            .map(|f| f.reference_chunk_values.as_slice())
+            .and_then(|f| f.chunks.as_ref())
+            .map(|c| c.values.as_slice())
     }
 }
 
@@ -390,11 +391,19 @@ impl Model {
     }
 }
 
-impl Fitted {
-    /// The thresholds of both modes: the chunks' from the fitted rows' own `errors`, the
-    /// z-test's basis from `basis` (the held-out half's errors under `window`).
-    fn new(model: Model, errors: &[f64], basis: &[f64], config: &PcaConfig) -> Fitted {
-        let values: Vec<f64> = chunk_ranges(errors.len(), config.reference_chunks)
+/// NannyML's thresholds: mean ± 3 std (ddof 0) of the reference chunks' mean errors, a lower
+/// bound ≤ 0 dropped.
+#[derive(Debug, Clone)]
+struct ChunkThresholds {
+    lower: Option<f64>,
+    upper: Option<f64>,
+    values: Vec<f64>,
+}
+
+impl ChunkThresholds {
+    /// From the fitted reference rows' own errors, cut into `chunks` chunks.
+    fn of(errors: &[f64], chunks: usize) -> ChunkThresholds {
+        let values: Vec<f64> = chunk_ranges(errors.len(), chunks)
             .into_iter()
             .map(|r| chunk_figures(&errors[r]).0)
             .collect();
@@ -402,12 +411,21 @@ impl Fitted {
         let mean = values.iter().sum::<f64>() / k;
         let std = (values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / k).sqrt();
         let lower = mean - 3.0 * std;
+        ChunkThresholds {
+            lower: (lower > 0.0).then_some(lower),
+            upper: Some(mean + 3.0 * std),
+            values,
+        }
+    }
+}
+
+impl Fitted {
+    /// The fit, with the z-test's basis errors (the held-out half's under `window`).
+    fn new(model: Model, basis: &[f64], chunks: Option<ChunkThresholds>) -> Fitted {
         let (row_mean, sampling) = chunk_figures(basis);
         Fitted {
             model,
-            lower: (lower > 0.0).then_some(lower),
-            upper: Some(mean + 3.0 * std),
-            reference_chunk_values: values,
+            chunks,
             row_mean,
             row_std: sampling.map_or(0.0, |s| s * (basis.len() as f64).sqrt()),
             rows: basis.len(),
@@ -524,9 +542,13 @@ impl PcaDriftDetector {
         };
         let (lower, upper, window_drift) = match self.config.thresholds {
             PcaThresholds::Chunks => {
-                let below = fitted.lower.is_some_and(|l| m.value <= l);
-                let above = fitted.upper.is_some_and(|u| m.value >= u);
-                (fitted.lower, fitted.upper, below || above)
+                let (lower, upper) = fitted
+                    .chunks
+                    .as_ref()
+                    .map_or((None, None), |c| (c.lower, c.upper));
+                let below = lower.is_some_and(|l| m.value <= l);
+                let above = upper.is_some_and(|u| m.value >= u);
+                (lower, upper, below || above)
             }
             PcaThresholds::Window => {
                 let z = critical_z(self.alpha, self.correction, tests);
@@ -575,16 +597,17 @@ impl DriftDetector for PcaDriftDetector {
         let fitted = match (self.config.thresholds, split::halves(reference)) {
             (PcaThresholds::Window, Some((fit_half, held_out))) => {
                 // Fitted on one half, its z-test's basis from the other (see `split`).
-                let (model, rows) = Model::fit(&fit_half, share)?;
-                let errors = row_errors(&model.pca, &rows, model.features.len());
+                let (model, _) = Model::fit(&fit_half, share)?;
                 let held_out = model.standardised_rows(&held_out)?;
                 let basis = row_errors(&model.pca, &held_out, model.features.len());
-                Fitted::new(model, &errors, &basis, &self.config)
+                Fitted::new(model, &basis, None)
             }
-            _ => {
+            (thresholds, _) => {
                 let (model, rows) = Model::fit(reference, share)?;
                 let errors = row_errors(&model.pca, &rows, model.features.len());
-                Fitted::new(model, &errors, &errors, &self.config)
+                let chunks = (thresholds == PcaThresholds::Chunks)
+                    .then(|| ChunkThresholds::of(&errors, self.config.reference_chunks));
+                Fitted::new(model, &errors, chunks)
             }
         };
         self.fitted = Some(fitted);

@@ -16,7 +16,7 @@ use crate::config::{Correction, Task};
 use crate::data::DataWindow;
 use crate::drift::{DriftError, DriftResult, Prepared, PreparedDetector, SortBuffers};
 use crate::model::{Model, ModelError};
-use crate::stats::correction::adjust;
+use crate::stats::correction::adjust_together;
 
 /// Predictions from the model, or else from the window's prediction column.
 pub(super) fn predictions(
@@ -101,15 +101,15 @@ pub(super) fn detect_all(
         window_error(MonitorStage::Drift, window.name(), format!("{name}: {e}"))
     };
     let mut drift = BTreeMap::new();
-    // Detectors that staged their p-values, with where their share of the family starts.
-    let mut staged: Vec<(usize, usize)> = Vec::new();
-    let mut family_p: Vec<Option<f64>> = Vec::new();
+    // Detectors that staged their p-values, and those p-values.
+    let mut staged: Vec<usize> = Vec::new();
+    let mut family_p: Vec<Vec<Option<f64>>> = Vec::new();
     for (i, detector) in detectors.iter_mut().enumerate() {
         let name = detector.name().to_string();
         if family.is_some() {
             if let Some(p) = detector.stage(&prepared).map_err(|e| failed(&name, e))? {
-                staged.push((i, family_p.len()));
-                family_p.extend(p);
+                staged.push(i);
+                family_p.push(p);
                 continue;
             }
         }
@@ -119,14 +119,12 @@ pub(super) fn detect_all(
         drift.insert(name, result);
     }
     if let Some(method) = family {
-        let adjusted = adjust(&family_p, method);
-        let tests = family_p.iter().flatten().count();
-        for (k, &(i, start)) in staged.iter().enumerate() {
-            let end = staged.get(k + 1).map_or(adjusted.len(), |s| s.1);
+        let tests = family_p.iter().flatten().flatten().count();
+        for (&i, adjusted) in staged.iter().zip(adjust_together(&family_p, method)) {
             let detector = &mut detectors[i];
             let name = detector.name().to_string();
             let result = detector
-                .finish_staged(&adjusted[start..end], tests)
+                .finish_staged(&adjusted, tests)
                 .map_err(|e| failed(&name, e))?;
             drift.insert(name, result);
         }

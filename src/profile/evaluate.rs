@@ -16,7 +16,7 @@ use super::window::{CategoryCounts, ClassGroup, FeatureCells, NumericCells, Wind
 use crate::config::{
     Correction, CorrectionScope, DetectorKind, MonitorConfig, StatisticalConfig, Task,
 };
-use crate::drift::correction::adjust;
+use crate::drift::correction::{adjust, adjust_together};
 use crate::drift::{chi2, ks, psi, Confirmation, DriftResult, FeatureDrift, FeatureStatus};
 use crate::monitoring::metrics::{ClassificationMetrics, RegressionMetrics};
 use crate::monitoring::quality::ProfileRange;
@@ -281,22 +281,16 @@ fn adjust_family(
     tested_by: &[(DetectorKind, Vec<(String, Tested)>)],
     settings: &StatisticalConfig,
 ) -> Vec<Vec<Option<f64>>> {
-    let p_values = |tested: &[(String, Tested)]| -> Vec<Option<f64>> {
-        tested.iter().map(|t| t.1 .1).collect()
-    };
+    let groups: Vec<Vec<Option<f64>>> = tested_by
+        .iter()
+        .map(|(_, tested)| tested.iter().map(|t| t.1 .1).collect())
+        .collect();
     match settings.correction_scope {
-        CorrectionScope::Detector => tested_by
+        CorrectionScope::Detector => groups
             .iter()
-            .map(|(_, tested)| adjust(&p_values(tested), settings.correction))
+            .map(|g| adjust(g, settings.correction))
             .collect(),
-        CorrectionScope::Window => {
-            let all: Vec<Option<f64>> = tested_by.iter().flat_map(|(_, t)| p_values(t)).collect();
-            let mut adjusted = adjust(&all, settings.correction).into_iter();
-            tested_by
-                .iter()
-                .map(|(_, tested)| adjusted.by_ref().take(tested.len()).collect())
-                .collect()
-        }
+        CorrectionScope::Window => adjust_together(&groups, settings.correction),
     }
 }
 
