@@ -261,8 +261,10 @@ fn a_receiver_that_never_answers_does_not_delay_windows() {
     let (b, s) = (median(base.clone()), median(slow.clone()));
     eprintln!("window latency, answering receiver: median {b:?} of {base:?}");
     eprintln!("window latency, hung receiver: median {s:?} of {slow:?}");
+    // A window that waited for the hung receiver would wait its whole 2 s timeout; the margin
+    // of 1 s leaves room for a loaded machine's noise and still catches that.
     assert!(
-        s < b + Duration::from_millis(100),
+        s < b + Duration::from_secs(1),
         "hung receiver: median {s:?} vs {b:?}"
     );
 }

@@ -195,7 +195,8 @@ impl DriftResult {
     }
 }
 
-/// Why a detector could not run.
+/// Why a detector could not run. A message that holds its cause's does not also make it the
+/// `source()` (anyhow's `{:#}` would say it twice).
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum DriftError {
     #[error("detector used before fit: call fit(reference) first")]
@@ -211,13 +212,19 @@ pub enum DriftError {
     #[error("the reference has no rows")]
     EmptyReference,
     #[error("classifier failed: {0}")]
-    Classifier(#[from] ClassifierError),
+    Classifier(ClassifierError),
     #[error("{0} needs the raw reference rows: reference statistics hold only summaries; give the reference CSV, or drop \"{0}\" from drift.detectors")]
     NeedsRawReference(String),
     #[error("reference statistics: {0}")]
     ReferenceStats(String),
     #[error("pca: {0}")]
     Pca(String),
+}
+
+impl From<ClassifierError> for DriftError {
+    fn from(e: ClassifierError) -> Self {
+        DriftError::Classifier(e)
+    }
 }
 
 /// The classifier's encoding errors are a detector's errors.

@@ -21,6 +21,12 @@
 //! window size alarms on clean data as rarely. Its p-value joins the window's correction with
 //! the statistical tests' (`stage`), and the thresholds shown are the corrected critical values.
 //!
+//! References NannyML cannot fit still fit, since `pca` is a default detector and a failed fit
+//! would stop the monitor: numbers are read in power-of-two units (exact) so `1e308` cannot
+//! overflow a variance; a constant or one-row reference keeps no component (a row's error is its
+//! distance from the reference's values); with no feature holding a value, windows are
+//! `insufficient_data`.
+//!
 //! Joint changes — a correlation that breaks while every marginal stays put — move this figure
 //! and no per-feature test.
 //!
@@ -77,9 +83,9 @@ struct Measured {
 /// How one feature becomes a number.
 #[derive(Debug, Clone)]
 enum Encoding {
-    Numeric {
-        fill: f64,
-    },
+    /// Values are read in units of `unit`, the power of two at or below the reference's
+    /// largest magnitude (see [`unit_of`]); `fill` is the reference's mean in those units.
+    Numeric { fill: f64, unit: f64 },
     Categorical {
         frequency: HashMap<String, f64>,
         fill: String,
@@ -153,6 +159,8 @@ enum Source<'a> {
     Numeric {
         values: &'a [f64],
         fill: f64,
+        /// `1 / unit`: a power of two, so scaling by it is exact.
+        per_unit: f64,
     },
     Codes {
         codes: &'a [u32],
@@ -164,8 +172,12 @@ enum Source<'a> {
 impl Source<'_> {
     fn value(&self, i: usize) -> f64 {
         match self {
-            Source::Numeric { values, fill } => match values.get(i) {
-                Some(v) if !v.is_nan() => *v,
+            Source::Numeric {
+                values,
+                fill,
+                per_unit,
+            } => match values.get(i) {
+                Some(v) if !v.is_nan() => v * per_unit,
                 _ => *fill,
             },
             Source::Codes {
@@ -198,9 +210,10 @@ fn standardised_rows(
             .find(|c| &c.name == name)
             .ok_or_else(|| DriftError::MissingFeature(name.clone()))?;
         sources.push(match (encoding, &column.data) {
-            (Encoding::Numeric { fill }, ColumnData::Numeric(values)) => Source::Numeric {
+            (Encoding::Numeric { fill, unit }, ColumnData::Numeric(values)) => Source::Numeric {
                 values,
                 fill: *fill,
+                per_unit: 1.0 / unit,
             },
             (
                 Encoding::Categorical { frequency, fill },
@@ -248,6 +261,20 @@ fn standardised_rows(
             }
         });
     Ok(rows)
+}
+
+/// The power of two at or below the largest magnitude of `values` (finite), or 1 for none.
+///
+/// Numbers are read in these units: the means, variances and standardised values of a column
+/// holding `1e308` then stay finite. Scaling by a power of two is exact, so every figure equals
+/// the one computed in the data's own units wherever that one does not overflow.
+fn unit_of(values: &[f64]) -> f64 {
+    let largest = values.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    if largest.is_normal() {
+        f64::from_bits(largest.to_bits() & 0x7ff0_0000_0000_0000)
+    } else {
+        1.0
+    }
 }
 
 /// Every row's reconstruction error (`d` values per row), computed in parallel.
@@ -307,8 +334,10 @@ impl Model {
                         // scikit-learn's imputer drops a column with no value; so do we.
                         continue;
                     }
+                    let unit = unit_of(&present);
                     Encoding::Numeric {
-                        fill: present.iter().sum::<f64>() / present.len() as f64,
+                        fill: present.iter().map(|v| v / unit).sum::<f64>() / present.len() as f64,
+                        unit,
                     }
                 }
                 ColumnData::Categorical { codes, dictionary } => {
@@ -358,12 +387,19 @@ impl Model {
                 *s += (v - c) * (v - c);
             }
         }
+        // The constant-column rule is on the std in the data's own units: such a column keeps
+        // a scale of 1 there.
         let scale: Vec<f64> = var
             .iter()
-            .map(|v| {
+            .zip(&features)
+            .map(|(v, (_, encoding))| {
+                let unit = match encoding {
+                    Encoding::Numeric { unit, .. } => *unit,
+                    Encoding::Categorical { .. } => 1.0,
+                };
                 let s = (v / nf).sqrt();
-                if s < 10.0 * f64::EPSILON {
-                    1.0
+                if s * unit < 10.0 * f64::EPSILON {
+                    1.0 / unit
                 } else {
                     s
                 }
@@ -374,8 +410,13 @@ impl Model {
                 *v = (*v - c) / s;
             }
         }
-        let pca = Pca::fit_flat(&rows, d, share)
-            .ok_or_else(|| DriftError::Pca("the reference has no variance to fit".into()))?;
+        // No feature with a value: a model of nothing, whose windows are insufficient_data.
+        let pca = if d == 0 {
+            Pca::without_components(Vec::new())
+        } else {
+            Pca::fit_flat(&rows, d, share)
+                .ok_or_else(|| DriftError::Pca("the reference has no rows to fit".into()))?
+        };
         let model = Model {
             features,
             centre,
@@ -500,7 +541,7 @@ impl PcaDriftDetector {
         let fitted = self.fitted.as_ref().ok_or(DriftError::NotFitted)?;
         let rows = fitted.model.standardised_rows(current)?;
         let n = current.rows();
-        if n < self.config.min_sample_size.max(1) {
+        if n < self.config.min_sample_size.max(1) || fitted.model.features.is_empty() {
             return Ok(None);
         }
         let errors = row_errors(&fitted.model.pca, &rows, fitted.model.features.len());

@@ -36,18 +36,39 @@ pub use builder::MonitorBuilder;
 pub type Metadata = BTreeMap<String, serde_json::Value>;
 
 /// Why a monitor could not be built or take a reference.
+///
+/// Each message holds its cause's, which is therefore not also its `source()`: anyhow's `{:#}`
+/// would say it twice.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum MonitorError {
     #[error("configuration: {0}")]
-    Config(#[from] InvalidValue),
+    Config(InvalidValue),
     #[error(
         "detector \"{0}\" is given twice (each runs once; a second would overwrite the first)"
     )]
     DuplicateDetector(String),
     #[error("reference: {0}")]
-    Drift(#[from] DriftError),
+    Drift(DriftError),
     #[error("reference: {0}")]
-    Model(#[from] ModelError),
+    Model(ModelError),
+}
+
+impl From<InvalidValue> for MonitorError {
+    fn from(e: InvalidValue) -> Self {
+        MonitorError::Config(e)
+    }
+}
+
+impl From<DriftError> for MonitorError {
+    fn from(e: DriftError) -> Self {
+        MonitorError::Drift(e)
+    }
+}
+
+impl From<ModelError> for MonitorError {
+    fn from(e: ModelError) -> Self {
+        MonitorError::Model(e)
+    }
 }
 
 /// A window whose numeric columns were each sorted in their own memory by

@@ -217,3 +217,22 @@ fn detectors_of_ones_own_run_on_whole_windows() {
     );
     assert_eq!(a.drift["ks"], built_in.monitor(&w).drift["ks"]);
 }
+
+/// A message that holds its cause's does not also give it as `source()`: printed as a chain
+/// (anyhow's `{:#}`), the cause is said once.
+#[test]
+fn errors_that_quote_their_cause_have_no_source() {
+    use std::error::Error;
+    let drift = DriftError::Pca("no rows".into());
+    let errors: [&dyn Error; 2] = [
+        &MonitorError::from(drift.clone()),
+        &DriftError::Classifier(crate::drift::ClassifierError::NotRun),
+    ];
+    for e in errors {
+        assert!(e.source().is_none(), "{e}");
+    }
+    assert_eq!(
+        MonitorError::from(drift).to_string(),
+        "reference: pca: no rows"
+    );
+}

@@ -29,8 +29,9 @@ pub struct Pca {
 
 impl Pca {
     /// Fits on `rows` (each of the same length, finite), keeping the fewest components whose
-    /// cumulative explained-variance ratio exceeds `share` (in (0, 1)). `None` for fewer than
-    /// two rows, no columns, or a covariance with no variance at all.
+    /// cumulative explained-variance ratio exceeds `share` (in (0, 1)). `None` for no rows, no
+    /// columns, or a value that is not finite. One row, or rows with no variance at all, keep no
+    /// component: every row's error is then its distance from their mean.
     pub fn fit(rows: &[Vec<f64>], share: f64) -> Option<Pca> {
         let d = rows.first()?.len();
         if rows.iter().any(|r| r.len() != d) {
@@ -46,7 +47,7 @@ impl Pca {
             return None;
         }
         let n = data.len() / d;
-        if n < 2 {
+        if n == 0 {
             return None;
         }
         let mut mean = vec![0.0; d];
@@ -56,6 +57,9 @@ impl Pca {
             }
         }
         mean.iter_mut().for_each(|m| *m /= n as f64);
+        if n < 2 {
+            return Some(Pca::without_components(mean));
+        }
         // The upper triangle of the scatter matrix, summed over blocks of rows in parallel.
         let scatter = data
             .par_chunks(d * 4096)
@@ -93,7 +97,7 @@ impl Pca {
         let values: Vec<f64> = eigen.values.iter().map(|v| v.max(0.0)).collect();
         let total: f64 = values.iter().sum();
         if total <= 0.0 {
-            return None;
+            return Some(Pca::without_components(mean));
         }
         let ratio: Vec<f64> = values.iter().map(|v| v / total).collect();
         // np.searchsorted(cumsum, share, side="right") + 1
@@ -112,6 +116,19 @@ impl Pca {
             components: eigen.vectors.into_iter().take(keep).collect(),
             explained_variance_ratio: ratio,
         })
+    }
+
+    /// A PCA about `mean` that keeps no component: what rows with no variance give.
+    pub fn without_components(mean: Vec<f64>) -> Pca {
+        let d = mean.len();
+        Pca {
+            mean,
+            components: Vec::new(),
+            dropped: (0..d)
+                .map(|i| (0..d).map(|j| f64::from(u8::from(i == j))).collect())
+                .collect(),
+            explained_variance_ratio: vec![0.0; d],
+        }
     }
 
     /// Euclidean distance between `row` and its projection back from the kept components;
@@ -168,7 +185,19 @@ mod tests {
         assert!(pca.reconstruction_error(&[1.0, 3.0, -1.0], &mut scratch) < 1e-12);
         let off = pca.reconstruction_error(&[1.0, 3.0, 0.0], &mut scratch);
         assert!(off > 0.5, "{off}");
-        assert!(Pca::fit(&rows[..1], 0.65).is_none());
+        assert!(Pca::fit(&[], 0.65).is_none());
+        assert!(Pca::fit(&[vec![]], 0.65).is_none());
+    }
+
+    #[test]
+    fn one_row_or_no_variance_keeps_no_component_and_measures_the_distance() {
+        for rows in [vec![vec![1.0, 2.0]], vec![vec![1.0, 2.0]; 3]] {
+            let pca = Pca::fit(&rows, 0.65).expect("fits");
+            assert!(pca.components.is_empty());
+            let mut scratch = Vec::new();
+            assert_eq!(pca.reconstruction_error(&[1.0, 2.0], &mut scratch), 0.0);
+            assert_eq!(pca.reconstruction_error(&[4.0, 6.0], &mut scratch), 5.0);
+        }
     }
 
     #[test]
