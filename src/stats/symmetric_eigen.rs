@@ -1,11 +1,10 @@
-//! Eigenvalues and eigenvectors of a small dense symmetric matrix by the cyclic Jacobi method.
+//! Eigenvalues and eigenvectors of a dense symmetric matrix, by nalgebra's `SymmetricEigen`
+//! (Householder tridiagonalisation, then implicit symmetric QR with Wilkinson shifts).
 //!
-//! Deterministic (no random start, unlike randomised SVD solvers) and accurate to a few ulps
-//! of the largest eigenvalue, which is what reproducing a PCA fitted by LAPACK needs. Cost is
-//! O(d³) per sweep and a handful of sweeps: meant for a covariance matrix of tens of features.
-
-// Matrix code reads best in index notation.
-#![allow(clippy::needless_range_loop)]
+//! Deterministic (no random start, unlike randomised SVD solvers) and backward stable, which
+//! is what reproducing a PCA fitted by LAPACK needs; O(d³) with a small constant, so a
+//! covariance of 500 features decomposes in well under a second (the cyclic Jacobi method
+//! used before took 99 s there: `pca` is a default detector, and it held the start-up).
 
 /// Eigen decomposition: `values[i]` with unit eigenvector `vectors[i]`, values descending.
 #[derive(Debug, Clone, PartialEq)]
@@ -14,7 +13,7 @@ pub struct SymmetricEigen {
     pub vectors: Vec<Vec<f64>>,
 }
 
-/// Decomposes the symmetric matrix `a` (rows; only its symmetric part is meaningful).
+/// Decomposes the symmetric matrix `a` (rows; only its lower triangle is read).
 /// `None` when it is not square or holds a non-finite value.
 pub fn symmetric_eigen(a: &[Vec<f64>]) -> Option<SymmetricEigen> {
     let d = a.len();
@@ -23,56 +22,23 @@ pub fn symmetric_eigen(a: &[Vec<f64>]) -> Option<SymmetricEigen> {
     {
         return None;
     }
-    let mut m: Vec<Vec<f64>> = a.to_vec();
-    let mut v: Vec<Vec<f64>> = (0..d)
-        .map(|i| (0..d).map(|j| f64::from(u8::from(i == j))).collect())
-        .collect();
-    for _sweep in 0..100 {
-        let off: f64 = (0..d)
-            .flat_map(|i| (0..d).filter(move |&j| j != i).map(move |j| (i, j)))
-            .map(|(i, j)| m[i][j] * m[i][j])
-            .sum();
-        let scale: f64 = (0..d).map(|i| m[i][i] * m[i][i]).sum::<f64>() + off;
-        if off <= f64::EPSILON * f64::EPSILON * scale || off == 0.0 {
-            break;
-        }
-        for p in 0..d {
-            for q in p + 1..d {
-                let apq = m[p][q];
-                if apq == 0.0 {
-                    continue;
-                }
-                let theta = (m[q][q] - m[p][p]) / (2.0 * apq);
-                let t = theta.signum() / (theta.abs() + (theta * theta + 1.0).sqrt());
-                let t = if theta == 0.0 { 1.0 } else { t };
-                let c = 1.0 / (t * t + 1.0).sqrt();
-                let s = t * c;
-                // Rotate rows/columns p and q of m.
-                for k in 0..d {
-                    let (mkp, mkq) = (m[k][p], m[k][q]);
-                    m[k][p] = c * mkp - s * mkq;
-                    m[k][q] = s * mkp + c * mkq;
-                }
-                for k in 0..d {
-                    let (mpk, mqk) = (m[p][k], m[q][k]);
-                    m[p][k] = c * mpk - s * mqk;
-                    m[q][k] = s * mpk + c * mqk;
-                }
-                for row in v.iter_mut() {
-                    let (vp, vq) = (row[p], row[q]);
-                    row[p] = c * vp - s * vq;
-                    row[q] = s * vp + c * vq;
-                }
-            }
-        }
+    if d == 0 {
+        // nalgebra panics on an empty matrix.
+        return Some(SymmetricEigen {
+            values: Vec::new(),
+            vectors: Vec::new(),
+        });
     }
+    let m = nalgebra::DMatrix::from_fn(d, d, |i, j| a[i][j]);
+    // No iteration bound: QR on a finite symmetric matrix converges.
+    let eigen = nalgebra::SymmetricEigen::try_new(m, f64::EPSILON, 0)?;
     let mut order: Vec<usize> = (0..d).collect();
-    order.sort_by(|&i, &j| m[j][j].total_cmp(&m[i][i]));
+    order.sort_by(|&i, &j| eigen.eigenvalues[j].total_cmp(&eigen.eigenvalues[i]));
     Some(SymmetricEigen {
-        values: order.iter().map(|&i| m[i][i]).collect(),
+        values: order.iter().map(|&i| eigen.eigenvalues[i]).collect(),
         vectors: order
             .iter()
-            .map(|&i| v.iter().map(|row| row[i]).collect())
+            .map(|&i| eigen.eigenvectors.column(i).iter().copied().collect())
             .collect(),
     })
 }
@@ -108,5 +74,7 @@ mod tests {
         assert!(symmetric_eigen(&[vec![1.0, 2.0]]).is_none());
         assert!(symmetric_eigen(&[vec![f64::NAN]]).is_none());
         assert_eq!(symmetric_eigen(&[]).map(|e| e.values.len()), Some(0));
+        let one = symmetric_eigen(&[vec![2.5]]).expect("1 x 1");
+        assert_eq!((one.values, one.vectors), (vec![2.5], vec![vec![1.0]]));
     }
 }
