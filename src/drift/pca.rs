@@ -92,6 +92,16 @@ enum Encoding {
     },
 }
 
+impl Encoding {
+    /// The units its values are read in (frequencies: their own).
+    fn unit(&self) -> f64 {
+        match self {
+            Encoding::Numeric { unit, .. } => *unit,
+            Encoding::Categorical { .. } => 1.0,
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 struct Fitted {
     model: Model,
@@ -393,10 +403,7 @@ impl Model {
             .iter()
             .zip(&features)
             .map(|(v, (_, encoding))| {
-                let unit = match encoding {
-                    Encoding::Numeric { unit, .. } => *unit,
-                    Encoding::Categorical { .. } => 1.0,
-                };
+                let unit = encoding.unit();
                 let s = (v / nf).sqrt();
                 if s * unit < 10.0 * f64::EPSILON {
                     1.0 / unit
