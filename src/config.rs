@@ -13,11 +13,13 @@ use crate::data::ColumnRoles;
 pub use crate::stats::correction::{Correction, CorrectionScope};
 
 mod alerts;
+mod paging;
 mod validate;
 
 pub use alerts::{
     AlertLevel, AlertThresholds, DEFAULT_MAX_HISTORY, MAX_HISTORY, MAX_RESOLVE_AFTER,
 };
+pub use paging::PagingConfig;
 pub use validate::{InvalidValue, MAX_METRICS_FEATURES};
 
 /// What the model predicts.
@@ -381,6 +383,7 @@ pub struct MonitorConfig {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub models: Vec<toml::Table>,
     pub profile: ProfileConfig,
+    pub paging: PagingConfig,
 }
 
 /// `[profile]`: profiles computed where the data lives (`ml-monitor profile-sql`).

@@ -7,6 +7,7 @@ mod evaluate;
 pub mod incidents;
 pub mod metrics;
 pub mod monitor;
+pub mod paging;
 pub mod quality;
 pub mod reference_stats;
 pub mod result;
@@ -16,6 +17,7 @@ pub use incidents::{
     ChangeKind, Incident, IncidentChange, IncidentKey, IncidentStatus, IncidentTracker,
 };
 pub use monitor::{Metadata, ModelMonitor, MonitorBuilder, MonitorError, UnorderedWindow};
+pub use paging::PagePolicy;
 pub use result::{
     FeatureQuality, MonitorStage, MonitoringResult, Performance, PredictionSource, PredictionStats,
     WindowError, WindowErrorKind,

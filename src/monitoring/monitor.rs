@@ -16,6 +16,7 @@ use super::alerts::AlertManager;
 use super::estimation::{CbpeEstimator, EstimationError};
 use super::evaluate::{detect_all, evaluate_predictions, predictions};
 use super::incidents::IncidentTracker;
+use super::paging::PagePolicy;
 use super::quality::ReferenceProfile;
 use super::reference_stats::ReferenceStats;
 use super::result::{MonitoringResult, WindowError};
@@ -109,6 +110,7 @@ pub struct ModelMonitor {
     model: Option<Arc<dyn Model>>,
     alerts: AlertManager,
     incidents: IncidentTracker,
+    paging: PagePolicy,
     history: Vec<MonitoringResult>,
     history_limit: Option<usize>,
     /// Memory for the windows' sorted columns, reused from window to window.
@@ -172,7 +174,8 @@ impl ModelMonitor {
                 result.alerts.push(alert);
             }
         }
-        result.incidents = self.incidents.observe(result);
+        let paging = self.paging.observe(result);
+        result.incidents = self.incidents.observe_paging(result, &paging);
     }
 
     /// Names of the detectors, in run order.

@@ -13,6 +13,7 @@ use crate::drift::{
 use crate::model::Model;
 use crate::monitoring::alerts::AlertManager;
 use crate::monitoring::incidents::IncidentTracker;
+use crate::monitoring::paging::PagePolicy;
 use crate::monitoring::quality::ReferenceProfile;
 use crate::monitoring::reference_stats::ReferenceStats;
 
@@ -123,6 +124,7 @@ impl MonitorBuilder {
             return Err(MonitorError::DuplicateDetector(pair[0].to_string()));
         }
         Ok(ModelMonitor {
+            paging: PagePolicy::new(&self.config.paging),
             config: self.config,
             detectors,
             profile: ReferenceProfile::default(),

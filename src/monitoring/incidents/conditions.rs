@@ -13,7 +13,7 @@ use crate::monitoring::result::MonitoringResult;
 
 /// One condition of one window.
 #[derive(Debug, Clone, PartialEq)]
-pub(super) struct Condition {
+pub(crate) struct Condition {
     pub kind: AlertKind,
     pub level: AlertLevel,
     pub detector: Option<String>,
@@ -41,7 +41,7 @@ impl Condition {
 type Flagged<'a> = (AlertLevel, Vec<(&'a str, Option<f64>)>);
 
 /// The conditions of a result whose alerts are raised.
-pub(super) fn of(result: &MonitoringResult) -> Vec<Condition> {
+pub(crate) fn of(result: &MonitoringResult) -> Vec<Condition> {
     let mut out = Vec::new();
     let mut drifted: BTreeMap<&str, Flagged> = BTreeMap::new();
     for alert in &result.alerts {

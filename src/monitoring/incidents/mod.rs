@@ -11,11 +11,11 @@
 //! The tracker is plain state: the binary stores its changes with each window's result and
 //! restores the open incidents at start ([`IncidentTracker::restore`]).
 
-mod conditions;
+pub(crate) mod conditions;
 #[cfg(test)]
 mod tests;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -214,7 +214,19 @@ impl IncidentTracker {
 
     /// Folds one window's result (its alerts already raised) into the incidents and returns the
     /// changes it caused: openings and escalations in key order, then resolutions.
+    /// As [`observe_paging`](Self::observe_paging) with every condition paging.
     pub fn observe(&mut self, result: &MonitoringResult) -> Vec<IncidentChange> {
+        let all = conditions::of(result).iter().map(|c| c.key()).collect();
+        self.observe_paging(result, &all)
+    }
+
+    /// `paging` holds the keys of the conditions the [`PagePolicy`](super::paging::PagePolicy)
+    /// says page at this window.
+    pub fn observe_paging(
+        &mut self,
+        result: &MonitoringResult,
+        _paging: &BTreeSet<IncidentKey>,
+    ) -> Vec<IncidentChange> {
         let now = result.timestamp;
         let readable = result.error.is_none();
         let mut changes = Vec::new();

@@ -1,0 +1,27 @@
+//! `[paging]`: what may wake someone, as opposed to what the screen shows.
+//!
+//! The screen and the JSON flag every window at the detectors' own sensitivity; a pager must be
+//! rare, so paging is configured by the false-page rate a user accepts, the way alibi-detect's
+//! online detectors take an expected run time between false alarms.
+
+use serde::{Deserialize, Serialize};
+
+/// `[paging]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PagingConfig {
+    /// Expected number of clean windows between two false pages.
+    pub false_page_every: u64,
+    /// Conditions of one model that start paging within this many windows of each other form
+    /// one problem (0: the same window).
+    pub group_windows: usize,
+}
+
+impl Default for PagingConfig {
+    fn default() -> Self {
+        PagingConfig {
+            false_page_every: 1000,
+            group_windows: 0,
+        }
+    }
+}
