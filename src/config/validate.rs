@@ -65,6 +65,23 @@ pub const MAX_METRICS_FEATURES: usize = 100_000;
 impl MonitorConfig {
     /// Checks value ranges and that no detector is listed twice; the error names the key.
     pub fn validate(&self) -> Result<(), InvalidValue> {
+        let classes = &self.columns.class_probabilities;
+        if !classes.is_empty() {
+            if classes.len() < 3 {
+                return Err(InvalidValue::new(
+                    "columns.class_probabilities",
+                    format!("{} classes", classes.len()),
+                    "must name at least 3 classes (a binary model uses `prediction`)",
+                ));
+            }
+            if self.columns.predicted_label.is_none() {
+                return Err(InvalidValue::new(
+                    "columns.class_probabilities",
+                    format!("{} classes", classes.len()),
+                    "needs `[columns] predicted_label` (the model's predicted class)",
+                ));
+            }
+        }
         let s = &self.drift.statistical;
         let c = &self.drift.classifier;
         let in_unit = |v: f64| v.is_finite() && v > 0.0 && v < 1.0;

@@ -73,9 +73,13 @@ fn reference_from(
     let mut plan: Vec<Plan> = header
         .iter()
         .map(|name| {
-            if name == &roles.prediction
+            let labels = !roles.class_probabilities.is_empty();
+            if labels && (name == &roles.target || roles.predicted_label.as_ref() == Some(name)) {
+                Plan::Categorical
+            } else if name == &roles.prediction
                 || name == &roles.target
                 || roles.predicted_label.as_ref() == Some(name)
+                || roles.class_probabilities.values().any(|c| c == name)
             {
                 Plan::Numeric
             } else if roles.is_feature(name) {
@@ -133,6 +137,7 @@ fn reference_from(
         .predicted_label
         .as_ref()
         .and_then(|n| columns.remove(n));
+    let class_probabilities = take_class_columns(&mut columns, &roles.class_probabilities);
     let mut features = Vec::new();
     let mut extra = Vec::new();
     for (i, name) in header.iter().enumerate() {
@@ -159,9 +164,11 @@ fn reference_from(
         has_prediction: prediction.is_some(),
         has_target: target.is_some(),
         predicted_label: roles.predicted_label.clone(),
+        class_probabilities: roles.class_probabilities.clone(),
     };
     let window = assemble(file, features, prediction, target, extra, table.rows())?
-        .with_predicted_label(predicted_label);
+        .with_predicted_label(predicted_label)
+        .with_class_probabilities(class_probabilities);
     Ok((window, schema))
 }
 
@@ -205,9 +212,21 @@ fn window_from(
     for role in [&schema.prediction, &schema.target]
         .into_iter()
         .chain(schema.predicted_label.as_ref())
+        .chain(schema.class_probabilities.values())
     {
         if let Some(i) = header.iter().position(|h| h == role) {
             plan[i] = Plan::Numeric;
+        }
+    }
+    if !schema.class_probabilities.is_empty() {
+        // A multiclass model's target and predicted label are class labels.
+        for role in [&schema.target]
+            .into_iter()
+            .chain(schema.predicted_label.as_ref())
+        {
+            if let Some(i) = header.iter().position(|h| h == role) {
+                plan[i] = Plan::Categorical;
+            }
         }
     }
     table.refine(&header, &mut plan, |_| true)?;
@@ -230,10 +249,23 @@ fn window_from(
         .predicted_label
         .as_ref()
         .and_then(|n| columns.remove(n));
+    let class_probabilities = take_class_columns(&mut columns, &schema.class_probabilities);
     Ok(
         assemble(file, features, prediction, target, extra, table.rows())?
-            .with_predicted_label(predicted_label),
+            .with_predicted_label(predicted_label)
+            .with_class_probabilities(class_probabilities),
     )
+}
+
+/// The class-probability columns present, as (class, column).
+fn take_class_columns(
+    columns: &mut HashMap<String, Column>,
+    classes: &std::collections::BTreeMap<String, String>,
+) -> Vec<(String, Column)> {
+    classes
+        .iter()
+        .filter_map(|(class, name)| columns.remove(name).map(|c| (class.clone(), c)))
+        .collect()
 }
 
 fn assemble(

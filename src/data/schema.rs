@@ -1,5 +1,7 @@
 //! Column roles and the schema the reference fixes for every later window.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 /// Which columns are the prediction, the target and the features.
@@ -18,6 +20,11 @@ pub struct ColumnRoles {
     /// instead of score >= `[estimation] decision_threshold`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub predicted_label: Option<String>,
+    /// A multiclass model's probability column per class (class label → column): the target
+    /// and the predicted label then hold class labels, and performance is estimated by
+    /// multiclass CBPE.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub class_probabilities: BTreeMap<String, String>,
 }
 
 impl Default for ColumnRoles {
@@ -28,6 +35,7 @@ impl Default for ColumnRoles {
             features: Vec::new(),
             exclude: Vec::new(),
             predicted_label: None,
+            class_probabilities: BTreeMap::new(),
         }
     }
 }
@@ -38,6 +46,7 @@ impl ColumnRoles {
         if name == self.prediction
             || name == self.target
             || self.predicted_label.as_deref() == Some(name)
+            || self.class_probabilities.values().any(|c| c == name)
             || self.exclude.iter().any(|e| e == name)
         {
             return false;
@@ -75,6 +84,10 @@ pub struct Schema {
     /// The predicted-label column (`[columns] predicted_label`), when configured.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub predicted_label: Option<String>,
+    /// The class-probability columns (`[columns] class_probabilities`), when configured; the
+    /// target and predicted label are then read as labels (text).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub class_probabilities: BTreeMap<String, String>,
 }
 
 impl Schema {

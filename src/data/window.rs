@@ -164,6 +164,8 @@ pub struct DataWindow {
     extra_columns: Vec<String>,
     /// The model's predicted label (`[columns] predicted_label`), when configured and present.
     predicted_label: Option<Column>,
+    /// Per class, its probability column (`[columns] class_probabilities`), when present.
+    class_probabilities: Vec<(String, Column)>,
     rows: usize,
 }
 
@@ -194,6 +196,7 @@ impl DataWindow {
             target,
             extra_columns: Vec::new(),
             predicted_label: None,
+            class_probabilities: Vec::new(),
             rows,
         })
     }
@@ -223,6 +226,22 @@ impl DataWindow {
     pub fn with_predicted_label(mut self, predicted_label: Option<Column>) -> Self {
         self.predicted_label = predicted_label;
         self
+    }
+
+    /// This window with its class-probability columns (class name, column). Columns whose
+    /// length is not the window's are dropped.
+    pub fn with_class_probabilities(mut self, columns: Vec<(String, Column)>) -> Self {
+        let rows = self.rows;
+        self.class_probabilities = columns
+            .into_iter()
+            .filter(|(_, c)| c.len() == rows)
+            .collect();
+        self
+    }
+
+    /// The class-probability columns present (class name, column).
+    pub fn class_probabilities(&self) -> &[(String, Column)] {
+        &self.class_probabilities
     }
 
     /// This window with the names of the header columns that were ignored.

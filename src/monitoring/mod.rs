@@ -7,8 +7,10 @@ mod evaluate;
 pub mod incidents;
 pub mod metrics;
 pub mod monitor;
+mod multiclass_window;
 pub mod paging;
 pub mod quality;
+pub mod ranking;
 pub mod reference_stats;
 pub mod result;
 

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use rayon::prelude::*;
 
 use super::alerts::AlertManager;
-use super::estimation::{CbpeEstimator, EstimationError};
+use super::estimation::{CbpeEstimator, EstimationError, MulticlassEstimator};
 use super::evaluate::{detect_all, evaluate_predictions, predictions};
 use super::incidents::IncidentTracker;
 use super::paging::PagePolicy;
@@ -119,6 +119,8 @@ pub struct ModelMonitor {
     estimator: Option<CbpeEstimator>,
     /// Why there is no estimator (logged once, when the reference is set).
     estimation_unavailable: Option<String>,
+    /// Multiclass CBPE, when `[columns] class_probabilities` is set and the reference allows.
+    multiclass: Option<MulticlassEstimator>,
 }
 
 impl std::fmt::Debug for ModelMonitor {
@@ -176,6 +178,8 @@ impl ModelMonitor {
         }
         let paging = self.paging.observe(result);
         result.incidents = self.incidents.observe_paging(result, &paging);
+        result.ranking =
+            super::ranking::rank_open_problem(&self.history, result, self.incidents.open());
     }
 
     /// Names of the detectors, in run order.
@@ -254,8 +258,12 @@ impl ModelMonitor {
 
     fn reference_fitted(&mut self, profile: ReferenceProfile, reference: &DataWindow) {
         self.profile = profile;
-        let fitted = self.fit_estimator(reference);
-        self.set_estimator(fitted);
+        if self.config.columns.class_probabilities.is_empty() {
+            let fitted = self.fit_estimator(reference);
+            self.set_estimator(fitted);
+        } else {
+            self.fit_multiclass(reference);
+        }
         // One window's sorted columns: one buffer per numeric feature.
         let numeric = reference
             .features()
@@ -321,6 +329,34 @@ impl ModelMonitor {
             &self.config.estimation,
         )
         .map_err(|e| e.to_string())
+    }
+
+    /// Fits multiclass CBPE on the reference (`[columns] class_probabilities`); when it cannot,
+    /// estimation is off for the reason given (logged once).
+    fn fit_multiclass(&mut self, reference: &DataWindow) {
+        let classes: Vec<String> = self
+            .config
+            .columns
+            .class_probabilities
+            .keys()
+            .cloned()
+            .collect();
+        match super::multiclass_window::fit(&classes, reference, &self.config.estimation) {
+            Ok(e) => {
+                self.multiclass = Some(e);
+                self.estimator = None;
+                self.estimation_unavailable = None;
+            }
+            Err(reason) => {
+                self.multiclass = None;
+                self.set_estimator(Err(reason));
+            }
+        }
+    }
+
+    /// The fitted multiclass estimator, if any.
+    pub fn multiclass_estimator(&self) -> Option<&MulticlassEstimator> {
+        self.multiclass.as_ref()
     }
 
     /// Uses this estimator, or none for the reason given (logged once).
@@ -435,6 +471,11 @@ impl ModelMonitor {
             result.prediction_shift = p.shift;
             result.performance = p.performance;
             result.estimated_performance = p.estimated;
+        }
+        if let Some(estimator) = &self.multiclass {
+            let (realised, estimated) = super::multiclass_window::evaluate(estimator, window);
+            result.performance = realised.or(result.performance.take());
+            result.estimated_performance = estimated;
         }
         result.drift = drift?;
         Ok(())

@@ -136,6 +136,7 @@ impl MonitorBuilder {
             sort_buffers: SortBuffers::default(),
             estimator: None,
             estimation_unavailable: None,
+            multiclass: None,
         })
     }
 }

@@ -120,6 +120,7 @@ impl ReferenceStats {
             // Statistics do not record it; nothing reads it when parsing windows.
             has_target: false,
             predicted_label: roles.predicted_label.clone(),
+            class_probabilities: roles.class_probabilities.clone(),
         }
     }
 

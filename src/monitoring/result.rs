@@ -201,6 +201,10 @@ pub struct MonitoringResult {
     /// for a window read from its rows.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,
+    /// While a performance problem is open: the features ranked by how their drift follows
+    /// the drop over the recent windows (see [`super::ranking`]); absent otherwise.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ranking: Vec<super::ranking::FeatureRank>,
 }
 
 impl MonitoringResult {
@@ -222,6 +226,7 @@ impl MonitoringResult {
             error: None,
             estimated_performance: None,
             source: None,
+            ranking: Vec::new(),
         }
     }
 

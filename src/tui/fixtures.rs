@@ -245,6 +245,7 @@ pub(crate) fn result(i: usize, drift: bool) -> MonitoringResult {
         error: None,
         estimated_performance: None,
         source: None,
+        ranking: Vec::new(),
     }
 }
 
@@ -362,6 +363,8 @@ pub(crate) fn estimated_app(n: usize, labelled: usize) -> App {
                     }),
                     roc_auc: None,
                     f1: None,
+                    precision: None,
+                    recall: None,
                 },
             });
             r

@@ -11,6 +11,8 @@
 
 pub mod calibration;
 pub mod metrics;
+pub mod multiclass;
+mod multiclass_metrics;
 pub mod result;
 pub mod sampling_error;
 pub mod sweep;
@@ -18,6 +20,7 @@ pub mod thresholds;
 
 use serde::{Deserialize, Serialize};
 
+pub use multiclass::MulticlassEstimator;
 pub use result::{EstimatedMetric, EstimatedMetrics, EstimatedPerformance};
 use sampling_error::SamplingError;
 
@@ -44,6 +47,10 @@ pub enum EstimationError {
     TooFew { rows: usize, needed: usize },
     #[error("the reference target has a single class")]
     OneClass,
+    #[error("multiclass estimation needs at least 3 classes in [columns] class_probabilities (found {0}); use the binary estimator for 2")]
+    TooFewClasses(usize),
+    #[error("class \"{0}\" of [columns] class_probabilities never occurs in the reference target")]
+    MissingClass(String),
 }
 
 /// A metric's sampling-error components and thresholds, fixed by the reference.
@@ -56,23 +63,38 @@ pub struct MetricFit {
 
 impl MetricFit {
     fn apply(&self, value: f64, rows: usize) -> Option<EstimatedMetric> {
-        let sigma = self.sampling_error.for_rows(rows);
-        if !value.is_finite() || !sigma.is_finite() {
-            return None;
-        }
-        let (lower, upper) = sampling_error::band(value, sigma);
-        let alert = self.lower_threshold.is_some_and(|t| value < t)
-            || self.upper_threshold.is_some_and(|t| value > t);
-        Some(EstimatedMetric {
+        estimated_metric(
             value,
-            sampling_error: sigma,
-            lower,
-            upper,
-            lower_threshold: self.lower_threshold,
-            upper_threshold: self.upper_threshold,
-            alert,
-        })
+            self.sampling_error.for_rows(rows),
+            self.lower_threshold,
+            self.upper_threshold,
+        )
     }
+}
+
+/// An estimate with its band (± 3σ, clipped to [0, 1]) and alert; `None` when the value or σ
+/// is not finite.
+fn estimated_metric(
+    value: f64,
+    sigma: f64,
+    lower_threshold: Option<f64>,
+    upper_threshold: Option<f64>,
+) -> Option<EstimatedMetric> {
+    if !value.is_finite() || !sigma.is_finite() {
+        return None;
+    }
+    let (lower, upper) = sampling_error::band(value, sigma);
+    let alert =
+        lower_threshold.is_some_and(|t| value < t) || upper_threshold.is_some_and(|t| value > t);
+    Some(EstimatedMetric {
+        value,
+        sampling_error: sigma,
+        lower,
+        upper,
+        lower_threshold,
+        upper_threshold,
+        alert,
+    })
 }
 
 /// The fitted estimator.
@@ -228,6 +250,8 @@ impl CbpeEstimator {
                 accuracy: self.accuracy.apply(accuracy, n),
                 roc_auc: self.roc_auc.apply(roc_auc, n),
                 f1: self.f1.apply(f1, n),
+                precision: None,
+                recall: None,
             },
         })
     }

@@ -27,8 +27,16 @@ pub struct EstimatedMetric {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EstimatedMetrics {
     pub accuracy: Option<EstimatedMetric>,
+    /// Macro one-vs-rest ROC AUC for a multiclass model.
     pub roc_auc: Option<EstimatedMetric>,
+    /// Macro F1 for a multiclass model.
     pub f1: Option<EstimatedMetric>,
+    /// Macro precision: multiclass models only (absent from the JSON otherwise).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub precision: Option<EstimatedMetric>,
+    /// Macro recall: multiclass models only (absent from the JSON otherwise).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recall: Option<EstimatedMetric>,
 }
 
 impl EstimatedMetrics {
@@ -38,6 +46,8 @@ impl EstimatedMetrics {
             ("accuracy", self.accuracy.as_ref()),
             ("roc_auc", self.roc_auc.as_ref()),
             ("f1", self.f1.as_ref()),
+            ("precision", self.precision.as_ref()),
+            ("recall", self.recall.as_ref()),
         ]
         .into_iter()
         .filter_map(|(name, m)| m.map(|m| (name, m)))
