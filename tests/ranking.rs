@@ -18,7 +18,7 @@ const ROWS: usize = 1000;
 /// `c` (with noise); the model predicts from the sign of x_c, which is right near 0 (the
 /// reference) and wrong where x_c passes π/2: the culprit's shift costs accuracy.
 fn window(rng: &mut StdRng, shifts: &[f64], culprit: usize) -> DataWindow {
-    let mut columns: Vec<Vec<f64>> = vec![Vec::with_capacity(ROWS); FEATURES];
+    let mut columns: Vec<Vec<f64>> = (0..FEATURES).map(|_| Vec::with_capacity(ROWS)).collect();
     let (mut prediction, mut target) = (Vec::new(), Vec::new());
     let noise = Normal::new(0.0, 0.3).expect("normal");
     for _ in 0..ROWS {
@@ -80,7 +80,26 @@ fn run(seed: u64) -> (Vec<String>, String, serde_json::Value) {
         "the last window's accuracy {:?} alerts",
         last.performance.as_ref().map(|p| p.headline())
     );
-    let names = last.ranking.iter().map(|r| r.feature.clone()).collect();
+    let names: Vec<String> = last.ranking.iter().map(|r| r.feature.clone()).collect();
+    // The open performance incident names the top three as suspects (what the TUI's detail
+    // and the sinks' re-sends show), and so does a change this window made to it (what the
+    // sinks receive).
+    let top: Vec<&str> = names[..3].iter().map(String::as_str).collect();
+    let open = monitor
+        .incidents()
+        .open()
+        .find(|i| i.kind == AlertKind::PerformanceDegradation)
+        .expect("an open performance incident");
+    let suspects: Vec<&str> = open.suspects.iter().map(|r| r.feature.as_str()).collect();
+    assert_eq!(suspects, top);
+    if let Some(change) = last
+        .incidents
+        .iter()
+        .find(|c| c.incident.kind == AlertKind::PerformanceDegradation)
+    {
+        let document = serde_json::to_value(change).expect("serialises");
+        assert_eq!(document["suspects"][0]["feature"], top[0], "{document}");
+    }
     let json = serde_json::to_value(&last).expect("serialises");
     (names, format!("f{culprit:02}"), json["ranking"].clone())
 }

@@ -180,6 +180,7 @@ impl ModelMonitor {
         result.incidents = self.incidents.observe_paging(result, &paging);
         result.ranking =
             super::ranking::rank_open_problem(&self.history, result, self.incidents.open());
+        super::ranking::attach_suspects(result, &mut self.incidents);
     }
 
     /// Names of the detectors, in run order.

@@ -13,7 +13,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::alerts::AlertKind;
-use super::incidents::Incident;
+use super::incidents::{Incident, IncidentTracker};
 use super::result::{MonitoringResult, Performance};
 
 /// How many recent windows the ranking looks at, the current one included.
@@ -201,6 +201,9 @@ pub fn rank_open_problem<'a>(
         .map(|i| i.kind)
         .chain(current.alerts.iter().map(|a| a.kind))
         .collect();
+    if !kinds.iter().any(|&k| is_performance(k)) {
+        return Vec::new();
+    }
     let source = if kinds.contains(&AlertKind::PerformanceDegradation) {
         PerformanceSource::Realised
     } else if kinds.contains(&AlertKind::EstimatedPerformanceDegradation) {
@@ -220,6 +223,34 @@ pub fn rank_open_problem<'a>(
         .chain(std::iter::once(current))
         .collect();
     rank_windows(&windows, source)
+}
+
+/// Features a performance incident names as suspects (in sinks' payloads, the TUI's detail).
+pub const SUSPECTS: usize = 3;
+
+/// Whether an incident of this kind is a performance problem.
+fn is_performance(kind: AlertKind) -> bool {
+    matches!(
+        kind,
+        AlertKind::PerformanceDegradation | AlertKind::EstimatedPerformanceDegradation
+    )
+}
+
+/// Copies the top of `result.ranking` into its performance incidents: the firing ones the
+/// tracker keeps and the changes this window made (what sinks receive).
+pub fn attach_suspects(result: &mut MonitoringResult, tracker: &mut IncidentTracker) {
+    if result.ranking.is_empty() {
+        return;
+    }
+    let top: Vec<FeatureRank> = result.ranking.iter().take(SUSPECTS).cloned().collect();
+    for incident in tracker.open_mut().filter(|i| is_performance(i.kind)) {
+        incident.suspects = top.clone();
+    }
+    for change in result.incidents.iter_mut() {
+        if is_performance(change.incident.kind) {
+            change.incident.suspects = top.clone();
+        }
+    }
 }
 
 #[cfg(test)]

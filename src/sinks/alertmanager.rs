@@ -73,6 +73,9 @@ fn alert(
     if let Some(t) = incident.threshold {
         annotations.insert("threshold".into(), t.to_string().into());
     }
+    if !incident.suspects.is_empty() {
+        annotations.insert("suspects".into(), suspects(&incident.suspects).into());
+    }
     let mut alert = json!({
         "labels": labels,
         "annotations": annotations,
@@ -82,6 +85,15 @@ fn alert(
         obj.insert("endsAt".into(), rfc3339(ends).into());
     }
     alert
+}
+
+/// `f03 (r 0.97), f11 (r 0.42)`: the features to blame, best first.
+fn suspects(ranked: &[ml_monitor::monitoring::ranking::FeatureRank]) -> String {
+    ranked
+        .iter()
+        .map(|r| format!("{} (r {:.2})", r.feature, r.score))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn rfc3339(t: DateTime<Utc>) -> String {
@@ -115,7 +127,26 @@ mod tests {
             updated_at: t,
             resolved_at: (status == IncidentStatus::Resolved).then_some(t),
             quiet_windows: 0,
+            suspects: Vec::new(),
         }
+    }
+
+    #[test]
+    fn suspects_are_an_annotation() {
+        use ml_monitor::monitoring::ranking::FeatureRank;
+        let mut i = incident(AlertLevel::Critical, IncidentStatus::Firing);
+        let rank = |feature: &str, score: f64| FeatureRank {
+            feature: feature.into(),
+            score,
+            p_value: 0.01,
+            drifted_windows: 3,
+        };
+        i.suspects = vec![rank("f03", 0.974), rank("f11", 0.42)];
+        let a = alert(&i, i.level, "churn", None);
+        assert_eq!(a["annotations"]["suspects"], "f03 (r 0.97), f11 (r 0.42)");
+        i.suspects.clear();
+        let a = alert(&i, i.level, "churn", None);
+        assert!(a["annotations"].get("suspects").is_none());
     }
 
     #[test]

@@ -427,3 +427,33 @@ fn on_real_data_the_histograms_psi_parts_add_up_to_the_tables_psi() {
     }
     assert!(checked >= 3, "numeric features checked: {checked}");
 }
+
+#[test]
+fn the_incident_detail_names_the_features_to_blame() {
+    use ml_monitor::monitoring::ranking::FeatureRank;
+    use ml_monitor::monitoring::AlertKind;
+    let mut app = fixtures::app(4, false);
+    let mut incident = app
+        .shown()
+        .firing
+        .iter()
+        .find(|i| i.kind == AlertKind::PerformanceDegradation)
+        .cloned()
+        .expect("the accuracy incident");
+    let rank = |feature: &str, score: f64| FeatureRank {
+        feature: feature.into(),
+        score,
+        p_value: 0.01,
+        drifted_windows: 2,
+    };
+    incident.suspects = vec![rank("income", 0.93), rank("city", 0.41), rank("age", -0.2)];
+    let mut report = fixtures::report(5, true);
+    report.firing = vec![incident];
+    app.handle(AppEvent::Window(Box::new(report)));
+    press(&mut app, KeyCode::Tab);
+    press(&mut app, KeyCode::Enter);
+    assert_eq!(app.view, View::Detail);
+    let t = screen(&app, 120, 40);
+    let text = "suspects   income (r 0.93), city (r 0.41), age (r -0.20)";
+    assert!(shows(t.backend().buffer(), text), "{}", t.backend());
+}

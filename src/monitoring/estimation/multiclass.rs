@@ -324,7 +324,10 @@ impl MulticlassEstimator {
 mod tests {
     use super::*;
 
-    fn data(n: usize, seed: u64) -> (Vec<Option<usize>>, Vec<Option<usize>>, Vec<Vec<f64>>) {
+    /// Targets, predicted classes and class probabilities.
+    type Rows = (Vec<Option<usize>>, Vec<Option<usize>>, Vec<Vec<f64>>);
+
+    fn data(n: usize, seed: u64) -> Rows {
         let mut x = seed;
         let mut next = move || {
             x ^= x << 13;

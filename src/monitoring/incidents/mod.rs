@@ -123,6 +123,10 @@ pub struct Incident {
     /// Consecutive readable windows without the condition so far.
     #[serde(default)]
     pub quiet_windows: usize,
+    /// A performance incident: the top features of the latest ranking (which feature to blame,
+    /// see [`crate::monitoring::ranking`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub suspects: Vec<crate::monitoring::ranking::FeatureRank>,
 }
 
 impl Incident {
@@ -201,6 +205,11 @@ impl IncidentTracker {
     /// The firing incidents, in key order.
     pub fn open(&self) -> impl Iterator<Item = &Incident> {
         self.open.values()
+    }
+
+    /// The firing incidents, to annotate in place (their keys do not change).
+    pub(crate) fn open_mut(&mut self) -> impl Iterator<Item = &mut Incident> {
+        self.open.values_mut()
     }
 
     /// Firing incidents counted by (level, kind): what a gauge exports.
@@ -310,6 +319,7 @@ fn open(id: u64, c: Condition, window: &str, now: DateTime<Utc>) -> Incident {
         updated_at: now,
         resolved_at: None,
         quiet_windows: 0,
+        suspects: Vec::new(),
     }
 }
 

@@ -62,6 +62,14 @@ pub(super) fn render(frame: &mut Frame, area: Rect, app: &App) {
                         lines.push(field(label, sanitize(v).into_owned()));
                     }
                 }
+                if !i.suspects.is_empty() {
+                    let ranked: Vec<String> = i
+                        .suspects
+                        .iter()
+                        .map(|r| format!("{} (r {:.2})", sanitize(&r.feature), r.score))
+                        .collect();
+                    lines.push(field("suspects", ranked.join(", ")));
+                }
                 lines.push(field(
                     "first",
                     format!(
