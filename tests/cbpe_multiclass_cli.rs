@@ -88,6 +88,7 @@ fn setup() -> tempfile::TempDir {
     std::fs::write(windows.join("w1.csv"), csv(2000, 2, 0.0, true)).expect("w1");
     std::fs::write(windows.join("w2.csv"), csv(2000, 3, 0.8, true)).expect("w2");
     std::fs::write(windows.join("w3.csv"), csv(2000, 4, 0.8, false)).expect("w3");
+    std::fs::write(windows.join("w4.csv"), csv(2000, 5, 2.5, false)).expect("w4");
     root
 }
 
@@ -107,7 +108,7 @@ fn multiclass_windows_get_the_multiclass_estimate() {
         .lines()
         .map(|l| serde_json::from_str(l).expect("json line"))
         .collect();
-    assert_eq!(results.len(), 3, "{results:?}");
+    assert_eq!(results.len(), 4, "{results:?}");
     for r in &results {
         let metrics = &r["estimated_performance"]["metrics"];
         for m in ["accuracy", "precision", "recall", "f1", "roc_auc"] {
@@ -136,6 +137,17 @@ fn multiclass_windows_get_the_multiclass_estimate() {
         );
     }
     assert!(results[2]["performance"].is_null());
+    // Far from the reference, the estimates leave their thresholds: alerts as in the binary case.
+    let alerts = results[3]["alerts"].as_array().cloned().unwrap_or_default();
+    assert!(
+        alerts
+            .iter()
+            .any(|a| a["kind"] == "estimated_performance_degradation"
+                && a["metric"]
+                    .as_str()
+                    .is_some_and(|m| m.starts_with("estimated_"))),
+        "{alerts:?}"
+    );
 }
 
 #[test]
