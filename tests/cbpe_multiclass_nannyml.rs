@@ -198,3 +198,36 @@ fn multiclass_estimates_equal_nannyml() {
         println!("max |ours - NannyML| {kind}: {d:e}");
     }
 }
+
+/// With "auto" our own seeded splits decide each class's calibration (NannyML's come from
+/// numpy's generator). On the distinct case the two agree on every class; on the shipped data
+/// they differ for `prepaid_card` alone (a close call: there `[estimation] calibration` can
+/// force the decision, as the fixture test does).
+#[test]
+fn auto_calibration_beside_nannyml() {
+    let f = fixture();
+    let classes = MulticlassEstimator::sorted_classes(&f.classes);
+    let target: Vec<Option<usize>> = f.reference_target.iter().map(|&t| Some(t)).collect();
+    let predicted: Vec<Option<usize>> = f.reference_predicted.iter().map(|&t| Some(t)).collect();
+    for case in &f.cases {
+        let p = probabilities(&f.reference_p100, case.jitter);
+        let refs: Vec<&[f64]> = p.iter().map(Vec::as_slice).collect();
+        let e = MulticlassEstimator::fit(
+            classes.clone(),
+            &target,
+            &predicted,
+            &refs,
+            &EstimationConfig::default(),
+        )
+        .expect("fits");
+        let ours = e.calibrated();
+        println!(
+            "{}: ours {ours:?}, NannyML {:?}",
+            case.name, case.calibrated
+        );
+        for (c, (a, b)) in ours.iter().zip(&case.calibrated).enumerate() {
+            let close_call = case.name == "as_is" && classes[c] == "prepaid_card";
+            assert_eq!(a == b, !close_call, "{} {}", case.name, classes[c]);
+        }
+    }
+}
