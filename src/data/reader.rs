@@ -85,9 +85,13 @@ fn reference_from(
             }
         })
         .collect();
-    table.refine(&header, &mut plan, |name| {
-        roles.features.iter().any(|f| f == name)
-    })?;
+    table.refine(
+        &header,
+        &mut plan,
+        |name| roles.features.iter().any(|f| f == name),
+        |_| true,
+    )?;
+    let temporal = table.temporal(&header, &plan);
     if !plan
         .iter()
         .zip(&header)
@@ -159,6 +163,7 @@ fn reference_from(
         has_prediction: prediction.is_some(),
         has_target: target.is_some(),
         predicted_label: roles.predicted_label.clone(),
+        temporal,
     };
     let window = assemble(file, features, prediction, target, extra, table.rows())?
         .with_predicted_label(predicted_label);
@@ -210,7 +215,12 @@ fn window_from(
             plan[i] = Plan::Numeric;
         }
     }
-    table.refine(&header, &mut plan, |_| true)?;
+    table.refine(
+        &header,
+        &mut plan,
+        |_| true,
+        |name| schema.temporal.iter().any(|t| t == name),
+    )?;
     let built = table.parse(&plan)?;
     let extra: Vec<String> = header
         .iter()

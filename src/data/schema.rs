@@ -75,6 +75,10 @@ pub struct Schema {
     /// The predicted-label column (`[columns] predicted_label`), when configured.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub predicted_label: Option<String>,
+    /// Numeric columns the reference read from dates or times (seconds since the epoch): only
+    /// these take a date or time in a window; elsewhere one is a `type_mismatch`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub temporal: Vec<String>,
 }
 
 impl Schema {

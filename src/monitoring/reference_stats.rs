@@ -120,6 +120,8 @@ impl ReferenceStats {
             // Statistics do not record it; nothing reads it when parsing windows.
             has_target: false,
             predicted_label: roles.predicted_label.clone(),
+            // Not recorded either: a date or time can be a feature only when listed.
+            temporal: roles.features.clone(),
         }
     }
 
