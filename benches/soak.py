@@ -8,6 +8,12 @@ result histories are bounded).
 
     python3 benches/soak.py --binary target/release/ml-monitor --windows 20000
 
+Issue 29's soak: alternating clean and drifted windows (every window opens or resolves
+incidents) with a command sink, every change delivered by the end, and resident memory within
+0.5 MB between window 5,000 and the last:
+
+    python3 benches/soak.py --windows 20000 --alternate --sink-command /bin/true --warmup 5000
+
 Windows are written in batches (dotfile + rename, as a producer should), each batch after the
 monitor has caught up with the one before; processed files are deleted, as a rotating producer
 would. Every window drifts (shifted `x`, another category mix) and shifts the predictions, so
@@ -15,8 +21,10 @@ every window raises alerts. Needs only the Python standard library.
 """
 
 import argparse
+import json
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -53,6 +61,14 @@ def main():
     ap.add_argument("--batch", type=int, default=500)
     ap.add_argument("--warmup", type=int, default=2000,
                     help="windows after which memory should stay flat")
+    ap.add_argument("--alternate", action="store_true",
+                    help="even windows clean (a copy of the reference's mix), odd ones drifted")
+    ap.add_argument("--sink-command", default=None,
+                    help="a program run for each incident change (a command sink, min_level info)")
+    ap.add_argument("--drain-timeout", type=float, default=1800,
+                    help="seconds to wait at the end for the outbox to empty")
+    ap.add_argument("--flat-mb", type=float, default=0.5,
+                    help="largest RSS growth after warm-up that counts as flat")
     args = ap.parse_args()
 
     base = "/dev/shm" if os.path.isdir("/dev/shm") else None
@@ -63,10 +79,17 @@ def main():
     with open(reference, "w") as f:
         f.write(window_csv(200, 0, 0))
     history = os.path.join(root, "history.sqlite")
+    command = [args.binary, "watch", windows, "--reference", reference, "--headless",
+               "--history", history]
+    if args.sink_command:
+        config = os.path.join(root, "monitor.toml")
+        with open(config, "w") as f:
+            f.write("[[sinks]]\ntype = \"command\"\nmin_level = \"info\"\n"
+                    f"command = [{json.dumps(args.sink_command)}]\n")
+        command += ["--config", config]
 
     proc = subprocess.Popen(
-        [args.binary, "watch", windows, "--reference", reference, "--headless",
-         "--history", history],
+        command,
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     seen = [0]
     errors = [0]
@@ -92,7 +115,8 @@ def main():
                 name = f"w{i:06d}.csv"
                 tmp = os.path.join(windows, "." + name + ".tmp")
                 with open(tmp, "w") as f:
-                    f.write(window_csv(args.rows, i, 3.0))
+                    shift = 0.0 if args.alternate and i % 2 == 0 else 3.0
+                    f.write(window_csv(args.rows, i, shift))
                 os.rename(tmp, os.path.join(windows, name))
                 names.append(name)
             written += n
@@ -109,6 +133,7 @@ def main():
                 os.remove(os.path.join(windows, name))
             print(f"{seen[0]:>6} windows  RSS {samples[-1][1] / 1024:7.1f} MB  "
                   f"{samples[-1][2]:6.1f} s", flush=True)
+        drained = drain(history, args.drain_timeout, proc) if args.sink_command else None
     finally:
         proc.terminate()
         try:
@@ -131,7 +156,30 @@ def main():
     print(f"RSS after warm-up ({first[0]} windows) {first[1] / 1024:.1f} MB; at the end "
           f"({last[0]}) {last[1] / 1024:.1f} MB; peak after warm-up {peak / 1024:.1f} MB; "
           f"end / warm-up = {last[1] / first[1]:.3f}")
+    if drained is not None:
+        total, pending, took = drained
+        print(f"incident changes queued for the sink {total}, still pending at the end {pending} "
+              f"(waited {took:.0f} s after the last window)")
+    growth = (last[1] - first[1]) / 1024
+    print(f"RSS growth from window {first[0]} to {last[0]}: {growth:+.2f} MB "
+          f"({'flat' if growth < args.flat_mb else 'NOT flat'}: limit {args.flat_mb} MB)")
     shutil.rmtree(root, ignore_errors=True)
+
+
+def drain(history, timeout, proc):
+    """Waits until the outbox holds no pending change; returns (rows, pending, seconds)."""
+    start = time.monotonic()
+    while True:
+        try:
+            with sqlite3.connect(f"file:{history}?mode=ro", uri=True, timeout=30) as db:
+                total, pending = db.execute(
+                    "SELECT count(*), coalesce(sum(state = 'pending'), 0) FROM outbox").fetchone()
+        except sqlite3.Error:
+            total, pending = None, None
+        took = time.monotonic() - start
+        if pending == 0 or took > timeout or proc.poll() is not None:
+            return total, pending, took
+        time.sleep(1)
 
 
 if __name__ == "__main__":

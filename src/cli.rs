@@ -324,7 +324,7 @@ pub enum HistoryCommand {
     },
 }
 
-/// Parses `2s`, `500ms`, `1m`, `1.5s` or a bare number of seconds.
+/// Parses `2s`, `500ms`, `1m`, `1h`, `1.5s` or a bare number of seconds, up to 24h.
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let t = text.trim();
     let (number, unit) = match t.find(|c: char| !(c.is_ascii_digit() || c == '.')) {
@@ -338,9 +338,10 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
         "ms" => value / 1000.0,
         "s" | "sec" => value,
         "m" | "min" => value * 60.0,
+        "h" => value * 3600.0,
         _ => {
             return Err(format!(
-                "\"{text}\": unknown unit \"{unit}\" (use ms, s or m)"
+                "\"{text}\": unknown unit \"{unit}\" (use ms, s, m or h)"
             ))
         }
     };
@@ -362,7 +363,19 @@ mod tests {
         assert_eq!(parse_duration("3"), Ok(Duration::from_secs(3)));
         assert!(parse_duration("fast").is_err());
         assert!(parse_duration("0s").is_err());
-        assert!(parse_duration("2h").is_err());
+        assert_eq!(parse_duration("2h"), Ok(Duration::from_secs(7200)));
+        assert!(parse_duration("2d").is_err());
+    }
+
+    /// A duration past the bound names the bound, whatever its unit (issue 29, item 14).
+    #[test]
+    fn a_duration_past_the_bound_names_the_bound() {
+        for text in ["99999999h", "25h", "1441m", "86401s"] {
+            let e = parse_duration(text).expect_err(text);
+            assert!(e.contains("24h"), "{text}: {e}");
+            assert!(!e.contains("unknown unit"), "{text}: {e}");
+        }
+        assert_eq!(parse_duration("24h"), Ok(Duration::from_secs(86_400)));
     }
 
     #[test]

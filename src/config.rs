@@ -13,6 +13,7 @@ use crate::data::ColumnRoles;
 pub use crate::stats::correction::{Correction, CorrectionScope};
 
 mod alerts;
+pub mod locate;
 mod paging;
 mod validate;
 
@@ -401,15 +402,69 @@ impl Default for ProfileConfig {
     }
 }
 
-/// A configuration file that could not be used.
+/// A configuration file that could not be used; each is one line naming the file, and the line
+/// and key where they are known.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("{path}: cannot read: {message}")]
     Read { path: String, message: String },
-    #[error("{path}: {message}")]
-    Parse { path: String, message: String },
-    #[error("{path}: {source}")]
-    Invalid { path: String, source: InvalidValue },
+    /// TOML that does not parse, or a key or type the configuration does not have.
+    #[error("{path}: {}{}{message}", at_line(.line), key_part(.key))]
+    Parse {
+        path: String,
+        line: Option<usize>,
+        /// The dotted key, where one is concerned (`drift.statistical.alpha`).
+        key: Option<String>,
+        message: String,
+    },
+    /// A value out of its range.
+    #[error("{path}: {}{source}", at_line(.line))]
+    Invalid {
+        path: String,
+        line: Option<usize>,
+        source: InvalidValue,
+    },
+}
+
+fn at_line(line: &Option<usize>) -> String {
+    line.map(|l| format!("line {l}: ")).unwrap_or_default()
+}
+
+fn key_part(key: &Option<String>) -> String {
+    key.as_ref().map(|k| format!("{k}: ")).unwrap_or_default()
+}
+
+impl ConfigError {
+    /// The dotted key the error is about, if any.
+    pub fn key(&self) -> Option<&str> {
+        match self {
+            ConfigError::Read { .. } => None,
+            ConfigError::Parse { key, .. } => key.as_deref(),
+            ConfigError::Invalid { source, .. } => Some(&source.key),
+        }
+    }
+
+    /// The same error said of another file and line (a `[[models]]` override checked in a
+    /// merged copy of the file is reported where the user wrote it).
+    pub fn at(self, origin: &str, at: Option<usize>) -> Self {
+        match self {
+            ConfigError::Read { message, .. } => ConfigError::Read {
+                path: origin.into(),
+                message,
+            },
+            ConfigError::Parse { key, message, .. } => ConfigError::Parse {
+                path: origin.into(),
+                line: at,
+                key,
+                message,
+            },
+            ConfigError::Invalid { source, .. } => ConfigError::Invalid {
+                path: origin.into(),
+                line: at,
+                source,
+            },
+        }
+    }
 }
 
 /// A configuration file larger than this is not a configuration file.
@@ -440,15 +495,19 @@ impl MonitorConfig {
     /// Parses and validates TOML text; `origin` names it in errors (with the line of a bad
     /// value, where it can be found).
     pub fn from_toml(text: &str, origin: &str) -> Result<Self, ConfigError> {
-        let config: MonitorConfig = toml::from_str(text).map_err(|e| ConfigError::Parse {
-            path: origin.to_string(),
-            message: e.to_string().trim_end().to_string(),
+        let config: MonitorConfig = toml::from_str(text).map_err(|e| {
+            let (line, path, message) = locate::toml_error_parts(text, &e);
+            ConfigError::Parse {
+                path: origin.to_string(),
+                line,
+                key: (!path.is_empty()).then(|| locate::dotted(&path)),
+                message,
+            }
         })?;
         config.validate().map_err(|source| ConfigError::Invalid {
-            path: match validate::line_of(text, &source.key) {
-                Some(line) => format!("{origin}, line {line}"),
-                None => origin.to_string(),
-            },
+            path: origin.to_string(),
+            line: locate::line_of_path(text, &locate::steps(&source.key))
+                .or_else(|| validate::line_of(text, &source.key)),
             source,
         })?;
         Ok(config)

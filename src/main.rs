@@ -16,6 +16,7 @@ mod metrics;
 mod output;
 mod pipeline;
 mod plan;
+mod sanitize;
 mod signals;
 mod sinks;
 mod tui;
@@ -46,7 +47,8 @@ fn main() -> ExitCode {
         // The reader of stdout has gone (`| head`): end quietly and successfully, as ripgrep.
         Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("ml-monitor: {e:#}");
+            // File names and data text are quoted in errors: no escape reaches the terminal.
+            eprintln!("ml-monitor: {}", sanitize::lines(&format!("{e:#}")));
             if e.downcast_ref::<UsageError>().is_some() {
                 ExitCode::from(2)
             } else {

@@ -9,6 +9,7 @@ use ml_monitor::monitoring::Performance;
 use ml_monitor::MonitoringResult;
 
 use crate::cli::Format;
+use crate::sanitize::sanitize;
 
 /// Writes one result in the chosen format and flushes (a consumer of a pipe sees each window
 /// as soon as it is done).
@@ -130,19 +131,13 @@ fn fixed(v: f64, digits: usize) -> String {
     }
 }
 
-/// Strips control characters (and so escape sequences' introducers) from text that came from
-/// data files before it reaches a terminal.
-pub fn sanitize(text: &str) -> String {
-    text.chars().filter(|c| !c.is_control()).collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn sanitize_strips_escapes() {
-        assert_eq!(sanitize("a\u{1b}[31mb\u{7}c\r\n"), "a[31mbc");
+        assert_eq!(sanitize("a\u{1b}[31mb\u{7}c\r\n"), "abc  ");
     }
 
     #[test]

@@ -108,3 +108,23 @@ fn rows_always_match_the_recorded_size_of_a_growing_file() {
     writer.join().expect("writer");
     assert!(checked > 0);
 }
+
+/// A run over rotating files (each deleted once processed) remembers at most 1,000 of them:
+/// the map of last keys grew with every new file name up to 10,000 entries, about 2 MB (issue
+/// 29, item 13).
+#[test]
+fn a_run_over_rotating_files_remembers_a_bounded_number_of_them() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut pipeline = pipeline(dir.path(), None);
+    for i in 0..1_500 {
+        let window = dir.path().join(format!("w{i:06}.csv"));
+        std::fs::write(&window, format!("x,prediction\n{}", csv(i..i + 5))).expect("window");
+        pipeline.process(&window).expect("processed");
+        std::fs::remove_file(&window).expect("rotated away");
+        assert!(
+            pipeline.last_keys.len() <= 1_000,
+            "{} files remembered after {i}",
+            pipeline.last_keys.len()
+        );
+    }
+}

@@ -846,10 +846,11 @@ fn a_history_error_says_its_cause_once() {
         )
         .expect("insert");
     }
+    // The unreadable row is skipped with a warning (issue 29): the export goes on and ends 0.
     let out = export(&history, "json");
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(0));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("w.csv"), "{err}");
+    assert!(err.contains("w.csv") && err.contains("skipped"), "{err}");
     assert_eq!(err.matches("key must be a string").count(), 1, "{err}");
 }
 

@@ -165,3 +165,58 @@ fn random_corruption_never_panics() {
         let _ = data::parse_window(path, &bytes, &schema);
     }
 }
+
+/// One Parquet file of the given columns.
+fn parquet_of(columns: Vec<(&str, arrow_array::ArrayRef)>) -> Vec<u8> {
+    let batch = arrow_array::RecordBatch::try_from_iter(columns).expect("batch");
+    let mut out = Vec::new();
+    let mut writer =
+        parquet::arrow::ArrowWriter::try_new(&mut out, batch.schema(), None).expect("writer");
+    writer.write(&batch).expect("write");
+    writer.close().expect("close");
+    out
+}
+
+/// A timestamp or date where the reference had plain numbers is a `type_mismatch` naming the
+/// column, not seconds since the epoch read as drift (issue 29, item 14); where the reference
+/// had a timestamp too (a listed feature), the window reads.
+#[test]
+fn a_timestamp_or_date_against_a_numeric_reference_feature_is_a_type_mismatch() {
+    use std::sync::Arc;
+
+    use arrow_array::{ArrayRef, Date32Array, Float64Array, TimestampSecondArray};
+    let numbers: ArrayRef = Arc::new(Float64Array::from(vec![1.0, 2.0, 3.0, 4.0]));
+    let stamps: ArrayRef = Arc::new(TimestampSecondArray::from(vec![1, 2, 3, 4]));
+    let dates: ArrayRef = Arc::new(Date32Array::from(vec![1, 2, 3, 4]));
+    let prediction: ArrayRef = Arc::new(Float64Array::from(vec![0.1, 0.2, 0.3, 0.4]));
+    let roles = ColumnRoles::default();
+    let reference = parquet_of(vec![
+        ("x", numbers.clone()),
+        ("prediction", prediction.clone()),
+    ]);
+    let (_, schema) =
+        data::parse_reference(Path::new("r.parquet"), &reference, &roles).expect("reference reads");
+    for (kind, column) in [("timestamp", &stamps), ("date", &dates)] {
+        let window = parquet_of(vec![
+            ("x", column.clone()),
+            ("prediction", prediction.clone()),
+        ]);
+        let e = data::parse_window(Path::new("w.parquet"), &window, &schema)
+            .expect_err(&format!("a {kind} is no number"));
+        assert_eq!(e.kind().as_str(), "type_mismatch", "{kind}: {e}");
+        assert_eq!(e.column(), Some("x"), "{kind}: {e}");
+    }
+    let listed = ColumnRoles {
+        features: vec!["x".into()],
+        ..ColumnRoles::default()
+    };
+    let reference = parquet_of(vec![
+        ("x", stamps.clone()),
+        ("prediction", prediction.clone()),
+    ]);
+    let (_, schema) = data::parse_reference(Path::new("r.parquet"), &reference, &listed)
+        .expect("reference reads");
+    let window = parquet_of(vec![("x", stamps.clone()), ("prediction", prediction)]);
+    let w = data::parse_window(Path::new("w.parquet"), &window, &schema).expect("window reads");
+    assert_eq!(w.rows(), 4);
+}

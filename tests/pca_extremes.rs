@@ -67,11 +67,14 @@ fn a_constant_reference_fits_and_any_other_value_drifts() {
     assert!(other.window_drift);
 }
 
-/// One reference row fits as a constant one; a reference whose features hold no value gives
-/// `insufficient_data` windows.
+/// One reference row fits as a constant one (with `min_sample_size = 1`); a reference whose
+/// features hold no value gives `insufficient_data` windows.
 #[test]
 fn one_row_fits_and_features_without_values_are_insufficient() {
-    let mut d = PcaDriftDetector::new(PcaConfig::default());
+    let mut d = PcaDriftDetector::new(PcaConfig {
+        min_sample_size: 1,
+        ..PcaConfig::default()
+    });
     d.fit(&one_column(vec![2.0])).expect("fits");
     let r = d.detect(&one_column(vec![2.0; 50])).expect("runs");
     assert_eq!(r.pca.expect("figures").reconstruction_error, 0.0);
@@ -80,6 +83,41 @@ fn one_row_fits_and_features_without_values_are_insufficient() {
     let r = d.detect(&one_column(vec![1.0; 50])).expect("runs");
     assert_eq!(r.status, Some(FeatureStatus::InsufficientData));
     assert!(r.pca.is_none() && !r.drift_detected);
+}
+
+/// Below `min_sample_size` reference rows (1, 2, 5 under the default 30), every window is
+/// `insufficient_data`, clean or not, as for the statistical detectors: such a reference says
+/// nothing of a window's spread (issue 29: it alarmed on every clean window).
+#[test]
+fn a_reference_below_min_sample_size_gives_insufficient_data() {
+    for rows in [1usize, 2, 5, 29] {
+        let reference: Vec<f64> = (0..rows).map(|i| i as f64 * 1000.0).collect();
+        let clean: Vec<f64> = (0..60).map(|i| (i % rows.max(1)) as f64 * 1000.0).collect();
+        for thresholds in [
+            ml_monitor::config::PcaThresholds::Window,
+            ml_monitor::config::PcaThresholds::Chunks,
+        ] {
+            let mut d = PcaDriftDetector::new(PcaConfig {
+                thresholds,
+                ..PcaConfig::default()
+            });
+            d.fit(&one_column(reference.clone())).expect("fits");
+            let r = d.detect(&one_column(clean.clone())).expect("runs");
+            assert_eq!(
+                r.status,
+                Some(FeatureStatus::InsufficientData),
+                "{rows} rows, {thresholds:?}"
+            );
+            assert!(r.pca.is_none() && !r.drift_detected && !r.window_drift);
+        }
+    }
+    let mut d = PcaDriftDetector::new(PcaConfig::default());
+    d.fit(&one_column((0..30).map(f64::from).collect()))
+        .expect("fits");
+    let r = d
+        .detect(&one_column((0..30).map(f64::from).collect()))
+        .expect("runs");
+    assert!(r.pca.is_some(), "30 rows are enough");
 }
 
 /// The default detector set (with `pca`) starts on references of a constant, of one row, and

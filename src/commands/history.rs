@@ -21,7 +21,7 @@ pub fn run(args: &HistoryArgs) -> anyhow::Result<ExitCode> {
         };
         return Err(UsageError(format!("no history at {}{hint}", path.display())).into());
     }
-    let history = History::open(&path)?;
+    let history = History::open_for_reading(&path)?;
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     match &args.command {

@@ -22,6 +22,7 @@ use crate::metrics::Exporter;
 use crate::output::write_result;
 use crate::pipeline::{Pipeline, Processed};
 use crate::plan::{ModelPlan, RunPlan};
+use crate::sanitize;
 use crate::signals;
 use crate::watch::{self, WatchEvent, WatchOptions};
 
@@ -103,11 +104,12 @@ fn announce(model: &ModelPlan, seen: &HashSet<FileKey>, fleet: bool) {
         ),
         None => format!("no history: {} window file(s) present", present.len()),
     };
-    eprintln!(
-        "ml-monitor: watching {}{name} against {}; {config}; {history}",
+    let message = format!(
+        "watching {}{name} against {}; {config}; {history}",
         model.path.display(),
         model.reference_text(),
     );
+    eprintln!("ml-monitor: {}", sanitize::lines(&message));
 }
 
 /// What ends a headless run, sent to the main thread.
@@ -149,7 +151,7 @@ pub fn run_headless(plan: &RunPlan) -> anyhow::Result<ExitCode> {
                 WatchEvent::Ready(path) => work_tx.send(Work::File(path)).is_ok(),
                 WatchEvent::Trouble(message) => {
                     log::warn!("{message}");
-                    eprintln!("ml-monitor: {message}");
+                    eprintln!("ml-monitor: {}", sanitize::lines(&message));
                     true
                 }
                 WatchEvent::Recovered => {
@@ -243,7 +245,10 @@ impl Job {
                         write_result(&mut out, &report.result, self.format, self.name.as_deref());
                     drop(out);
                     if let Some(e) = unstored {
-                        eprintln!("ml-monitor: {e:#}; retrying");
+                        eprintln!(
+                            "ml-monitor: {}; retrying",
+                            sanitize::lines(&format!("{e:#}"))
+                        );
                         retry.push(key, report.result);
                     }
                     if let Err(e) = written {
@@ -262,7 +267,10 @@ impl Job {
             match retry.run(&mut self.pipeline, false) {
                 Ok(recorded) => {
                     for window in recorded {
-                        eprintln!("ml-monitor: {window}: recorded in the history after all");
+                        eprintln!(
+                            "ml-monitor: {}: recorded in the history after all",
+                            sanitize::sanitize(&window)
+                        );
                     }
                 }
                 Err(e) => {

@@ -12,6 +12,7 @@ use crate::metrics::Exporter;
 use crate::output::write_result;
 use crate::pipeline::Pipeline;
 use crate::plan::{ModelPlan, RunPlan};
+use crate::sanitize;
 use crate::watch;
 
 /// Exit status from the worst alert level seen.
@@ -108,7 +109,7 @@ fn run_model(
         if let Some(e) = processed.unstored {
             // Shown, but not kept: say so, go on with the next window, and fail at the end
             // so that the next run processes it again.
-            eprintln!("ml-monitor: {e:#}");
+            eprintln!("ml-monitor: {}", sanitize::lines(&format!("{e:#}")));
             unstored += 1;
         }
     }

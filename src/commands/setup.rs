@@ -9,6 +9,7 @@ use std::sync::Mutex;
 use crate::history::History;
 use crate::pipeline::UsageError;
 use crate::plan::ModelPlan;
+use crate::sanitize;
 use crate::sinks::{self, Sender};
 
 /// Delivery of incident changes for this run: the sender thread, and the temporary directory
@@ -56,7 +57,7 @@ pub fn finish_delivery(delivery: &Delivery, timeout: std::time::Duration) -> boo
     for (name, s) in &status {
         if s.queued > 0 {
             all = false;
-            let why = s.retrying.as_deref().unwrap_or("no answer yet");
+            let why = sanitize::sanitize(s.retrying.as_deref().unwrap_or("no answer yet"));
             eprintln!(
                 "ml-monitor: sink {name}: {} incident change(s) not delivered within {:?} (last error: {why}); they stay in the outbox for the next run",
                 s.queued, timeout
@@ -67,7 +68,7 @@ pub fn finish_delivery(delivery: &Delivery, timeout: std::time::Duration) -> boo
             eprintln!(
                 "ml-monitor: sink {name}: {} incident change(s) refused: {}",
                 s.refused,
-                s.last_refusal.as_deref().unwrap_or("")
+                sanitize::sanitize(s.last_refusal.as_deref().unwrap_or(""))
             );
         }
     }

@@ -149,6 +149,16 @@ impl AlertThresholds {
                 }
             }
         }
+        // A change in size: a negative bound would fire on every window.
+        for (key, v) in [
+            ("alerts.prediction_shift", self.prediction_shift),
+            ("alerts.missing_rate_increase", self.missing_rate_increase),
+            ("alerts.invalid_rate_increase", self.invalid_rate_increase),
+        ] {
+            if let Some(v) = v.filter(|v| *v < 0.0) {
+                return Err(InvalidValue::new(key, v, "must be a number >= 0"));
+            }
+        }
         within("alerts.max_history", self.max_history, MAX_HISTORY)?;
         within(
             "alerts.resolve_after",

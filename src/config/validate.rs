@@ -207,6 +207,30 @@ impl MonitorConfig {
                 "is empty: give HOST:PORT or :PORT, or leave it out",
             ));
         }
+        if let Some(addr) = self.metrics.addr.as_deref() {
+            check_addr(addr)
+                .map_err(|rule| InvalidValue::new("metrics.addr", format!("\"{addr}\""), rule))?;
+        }
+        let columns = &self.columns;
+        if columns.prediction == columns.target {
+            return Err(InvalidValue::new(
+                "columns.target",
+                format!("\"{}\"", columns.target),
+                "is also the prediction column: a model's output and the truth are two columns",
+            ));
+        }
+        if self
+            .monitor
+            .name
+            .as_deref()
+            .is_some_and(|n| n.trim().is_empty())
+        {
+            return Err(InvalidValue::new(
+                "monitor.name",
+                "\"\"",
+                "is empty: give a name, or leave it out for the directory's",
+            ));
+        }
         let e = &self.estimation;
         if !(e.decision_threshold.is_finite()
             && e.decision_threshold > 0.0
@@ -220,6 +244,13 @@ impl MonitorConfig {
         }
         within("estimation.reference_chunks", e.reference_chunks, (2, 1000))?;
         let detectors = &self.drift.detectors;
+        if detectors.is_empty() {
+            return Err(InvalidValue::new(
+                "drift.detectors",
+                "[]",
+                "lists no detector (leave it out for the default set)",
+            ));
+        }
         if (1..detectors.len()).any(|i| detectors[..i].contains(&detectors[i])) {
             return Err(InvalidValue::new(
                 "drift.detectors",
@@ -232,6 +263,22 @@ impl MonitorConfig {
         }
         self.alerts.validate()
     }
+}
+
+/// `HOST:PORT` or `:PORT`, the port a number up to 65535 (the host is resolved when the
+/// server starts).
+fn check_addr(addr: &str) -> Result<(), String> {
+    let t = addr.trim();
+    let bad = "expected HOST:PORT or :PORT (a port from 0 to 65535)".to_string();
+    let (host, port) = t.rsplit_once(':').ok_or_else(|| bad.clone())?;
+    if port.parse::<u16>().is_err() || host.chars().any(char::is_whitespace) {
+        return Err(bad);
+    }
+    let bracketed = host.starts_with('[') == host.ends_with(']');
+    if !bracketed || (host.contains(':') && !host.starts_with('[')) {
+        return Err(bad);
+    }
+    Ok(())
 }
 
 /// The 1-based line where the dotted `key` is set in TOML `text`, if it can be found.

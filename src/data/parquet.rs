@@ -110,12 +110,15 @@ impl<'a> ParquetTable<'a> {
 
     /// Makes the plan fit the column types: `Infer` becomes numeric or categorical by type
     /// (dates and times are left out unless `listed`), and a planned type the column cannot
-    /// fill is an error naming it.
+    /// fill is an error naming it. A date or time fills a numeric column only where
+    /// `temporal_ok` (the reference's was one too): seconds since the epoch are no reading of a
+    /// column the reference had as plain numbers.
     pub(super) fn refine(
         &self,
         header: &[String],
         plan: &mut [Plan],
         listed: impl Fn(&str) -> bool,
+        temporal_ok: impl Fn(&str) -> bool,
     ) -> Result<(), DataError> {
         for (i, step) in plan.iter_mut().enumerate() {
             if *step == Plan::Skip {
@@ -148,6 +151,9 @@ impl<'a> ParquetTable<'a> {
                 }
                 (Plan::Infer, TypeClass::Text | TypeClass::Bool) => Plan::Categorical,
                 (Plan::Infer, _) => Plan::Numeric,
+                (Plan::Numeric, TypeClass::Temporal) if !temporal_ok(name) => {
+                    return Err(mismatch("a numeric column"))
+                }
                 (Plan::Numeric, class) if fits_numeric(class) => Plan::Numeric,
                 (Plan::Numeric, _) => return Err(mismatch("a numeric column")),
                 (Plan::Categorical, class) if fits_categorical(class) => Plan::Categorical,
@@ -156,6 +162,22 @@ impl<'a> ParquetTable<'a> {
             };
         }
         Ok(())
+    }
+
+    /// The columns planned numeric that hold dates or times.
+    pub(super) fn temporal(&self, header: &[String], plan: &[Plan]) -> Vec<String> {
+        header
+            .iter()
+            .zip(plan)
+            .enumerate()
+            .filter(|(i, (_, p))| {
+                **p == Plan::Numeric
+                    && self
+                        .data_type(*i)
+                        .is_some_and(|t| class_of(t) == TypeClass::Temporal)
+            })
+            .map(|(_, (name, _))| name.clone())
+            .collect()
     }
 
     /// Decodes the planned columns; entry `i` is `Some` for every non-skipped column.

@@ -89,9 +89,13 @@ fn reference_from(
             }
         })
         .collect();
-    table.refine(&header, &mut plan, |name| {
-        roles.features.iter().any(|f| f == name)
-    })?;
+    table.refine(
+        &header,
+        &mut plan,
+        |name| roles.features.iter().any(|f| f == name),
+        |_| true,
+    )?;
+    let temporal = table.temporal(&header, &plan);
     if !plan
         .iter()
         .zip(&header)
@@ -165,6 +169,7 @@ fn reference_from(
         has_target: target.is_some(),
         predicted_label: roles.predicted_label.clone(),
         class_probabilities: roles.class_probabilities.clone(),
+        temporal,
     };
     let window = assemble(file, features, prediction, target, extra, table.rows())?
         .with_predicted_label(predicted_label)
@@ -229,7 +234,12 @@ fn window_from(
             }
         }
     }
-    table.refine(&header, &mut plan, |_| true)?;
+    table.refine(
+        &header,
+        &mut plan,
+        |_| true,
+        |name| schema.temporal.iter().any(|t| t == name),
+    )?;
     let built = table.parse(&plan)?;
     let extra: Vec<String> = header
         .iter()

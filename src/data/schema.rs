@@ -88,6 +88,10 @@ pub struct Schema {
     /// target and predicted label are then read as labels (text).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub class_probabilities: BTreeMap<String, String>,
+    /// Numeric columns the reference read from dates or times (seconds since the epoch): only
+    /// these take a date or time in a window; elsewhere one is a `type_mismatch`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub temporal: Vec<String>,
 }
 
 impl Schema {

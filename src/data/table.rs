@@ -108,10 +108,19 @@ impl<'a> Table<'a> {
         header: &[String],
         plan: &mut [Plan],
         listed: impl Fn(&str) -> bool,
+        temporal_ok: impl Fn(&str) -> bool,
     ) -> Result<(), DataError> {
         match self {
             Table::Csv(_) => Ok(()),
-            Table::Parquet(t, _) => t.refine(header, plan, listed),
+            Table::Parquet(t, _) => t.refine(header, plan, listed, temporal_ok),
+        }
+    }
+
+    /// The columns planned numeric that hold dates or times (Parquet only).
+    pub(super) fn temporal(&self, header: &[String], plan: &[Plan]) -> Vec<String> {
+        match self {
+            Table::Csv(_) => Vec::new(),
+            Table::Parquet(t, _) => t.temporal(header, plan),
         }
     }
 

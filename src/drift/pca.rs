@@ -112,6 +112,9 @@ struct Fitted {
     row_mean: f64,
     row_std: f64,
     rows: usize,
+    /// Rows of the whole reference: below `min_sample_size`, every window is
+    /// `insufficient_data`, as for the other detectors.
+    reference_rows: usize,
 }
 
 /// The `pca` detector.
@@ -477,6 +480,7 @@ impl Fitted {
             row_mean,
             row_std: sampling.map_or(0.0, |s| s * (basis.len() as f64).sqrt()),
             rows: basis.len(),
+            reference_rows: 0,
         }
     }
 
@@ -543,12 +547,14 @@ impl PreparedDetector for PcaDriftDetector {
 }
 
 impl PcaDriftDetector {
-    /// The window's figures; `None` for fewer rows than `min_sample_size`.
+    /// The window's figures; `None` when it or the reference has fewer rows than
+    /// `min_sample_size`.
     fn measure(&self, current: &DataWindow) -> Result<Option<Measured>, DriftError> {
         let fitted = self.fitted.as_ref().ok_or(DriftError::NotFitted)?;
         let rows = fitted.model.standardised_rows(current)?;
         let n = current.rows();
-        if n < self.config.min_sample_size.max(1) || fitted.model.features.is_empty() {
+        let min = self.config.min_sample_size.max(1);
+        if n < min || fitted.reference_rows < min || fitted.model.features.is_empty() {
             return Ok(None);
         }
         let errors = row_errors(&fitted.model.pca, &rows, fitted.model.features.len());
@@ -658,7 +664,10 @@ impl DriftDetector for PcaDriftDetector {
                 Fitted::new(model, &errors, chunks)
             }
         };
-        self.fitted = Some(fitted);
+        self.fitted = Some(Fitted {
+            reference_rows: reference.rows(),
+            ..fitted
+        });
         self.confirmation.reset();
         Ok(())
     }

@@ -292,7 +292,7 @@ pub fn incidents_report(
     Ok(())
 }
 
-/// Names from data files, without control characters.
+/// Names from data files, as a terminal may see them.
 fn clean(text: &str) -> String {
-    text.chars().filter(|c| !c.is_control()).collect()
+    crate::sanitize::sanitize(text).into_owned()
 }

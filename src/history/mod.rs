@@ -435,7 +435,9 @@ impl History {
         )
     }
 
-    /// Every result whose timestamp is at or after `since` (all with `None`), in recording order.
+    /// Every result whose timestamp is at or after `since` (all with `None`), in recording order
+    /// (`export` reads through [`History::since_readable`], which skips an unreadable one).
+    #[cfg(test)]
     pub fn since(
         &self,
         since: Option<DateTime<Utc>>,
@@ -547,6 +549,7 @@ fn rfc3339(t: DateTime<Utc>) -> String {
 
 mod incidents;
 mod outbox;
+mod read;
 mod report;
 
 pub use incidents::{incidents_report, IncidentFormat};

@@ -8,6 +8,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use ml_monitor::monitoring::{AlertLevel, MonitoringResult, Performance};
 
 use super::{rfc3339, History, HistoryError};
+use crate::sanitize::sanitize;
 
 /// Format of `history export`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -25,14 +26,18 @@ pub enum ExportFormat {
 /// timestamp, rows, error (its message, empty if none), worst_level, n_alerts, then
 /// `<detector>_drift_detected` and `<detector>_drift_score` for every detector present in the
 /// export, then accuracy, f1, roc_auc, r2, rmse, prediction_mean, prediction_shift; a figure a
-/// window does not have is an empty cell.
+/// window does not have is an empty cell. A stored result that cannot be read is left out with
+/// a warning on stderr.
 pub fn export(
     history: &History,
     format: ExportFormat,
     since: Option<DateTime<Utc>>,
     out: &mut dyn Write,
 ) -> Result<(), HistoryError> {
-    let results = history.since(since)?;
+    let (results, skipped) = history.since_readable(since)?;
+    for e in &skipped {
+        eprintln!("ml-monitor: warning: {}; skipped", sanitize(&e.to_string()));
+    }
     let io_err = history.output_err();
     match format {
         ExportFormat::Json => {
@@ -97,12 +102,12 @@ fn csv_row(r: &MonitoringResult, detectors: &BTreeSet<&str>) -> Vec<String> {
             .unwrap_or_default()
     };
     let mut row = vec![
-        r.window.clone(),
+        sanitize(&r.window).into_owned(),
         rfc3339(r.timestamp),
         r.rows.to_string(),
         r.error
             .as_ref()
-            .map(|e| e.message.clone())
+            .map(|e| sanitize(&e.message).into_owned())
             .unwrap_or_default(),
         r.worst_level()
             .map(|l| l.as_str().to_string())
@@ -209,11 +214,9 @@ fn show_row(r: &MonitoringResult, max_window: usize) -> [String; 6] {
     ]
 }
 
-/// File names and other data text, with control characters replaced, before a terminal sees them.
+/// File names and other data text, as a terminal may see them.
 fn clean(text: &str) -> String {
-    text.chars()
-        .map(|c| if c.is_control() { '?' } else { c })
-        .collect()
+    sanitize(text).into_owned()
 }
 
 fn clip(text: &str, max: usize) -> String {

@@ -7,7 +7,7 @@
 //! means a scrape always sees one whole window, never half of one.
 
 mod file;
-mod server;
+pub(crate) mod server;
 mod state;
 #[cfg(test)]
 mod tests;
@@ -106,7 +106,7 @@ impl Exporter {
             let message = format!("metrics on http://{addr}/metrics");
             log::info!("{message}");
             if stderr {
-                eprintln!("ml-monitor: {message}");
+                eprintln!("ml-monitor: {}", crate::sanitize::lines(&message));
             }
         }
         Ok(Some(exporter))
@@ -156,7 +156,7 @@ impl Exporter {
     fn say(&self, message: &str) {
         log::warn!("{message}");
         if self.stderr {
-            eprintln!("ml-monitor: {message}");
+            eprintln!("ml-monitor: {}", crate::sanitize::lines(message));
         }
     }
 

@@ -121,6 +121,8 @@ impl ReferenceStats {
             has_target: false,
             predicted_label: roles.predicted_label.clone(),
             class_probabilities: roles.class_probabilities.clone(),
+            // Not recorded either: a date or time can be a feature only when listed.
+            temporal: roles.features.clone(),
         }
     }
 

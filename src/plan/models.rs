@@ -3,10 +3,13 @@
 //! Directories on the command line share `--reference` and the configuration; a `[[models]]`
 //! list in the configuration gives each model its own directory, reference and `[models.drift]`
 //! / `[models.alerts]` overrides. An override is merged into the file's TOML before it is
-//! parsed, so it is checked (and its errors worded) exactly as the file itself.
+//! parsed, so it is checked (and its errors worded) exactly as the file itself; an error found
+//! in that merged copy is then reported at the line of the user's file where the key is written
+//! (`config::locate`), the override's own line when the key is one of its.
 
 use std::path::{Path, PathBuf};
 
+use ml_monitor::config::locate::{self, Step};
 use ml_monitor::MonitorConfig;
 use serde::Deserialize;
 
@@ -69,6 +72,13 @@ struct RawModel {
     model: Option<PathBuf>,
     drift: Option<toml::Table>,
     alerts: Option<toml::Table>,
+}
+
+/// The `[[models]]` of a file, read from its text so that an error has a position.
+#[derive(Deserialize)]
+struct Models {
+    #[serde(default)]
+    models: Vec<RawModel>,
 }
 
 /// The models of this run, each with its configuration.
@@ -164,18 +174,28 @@ pub fn check(file: &Path, text: &str) -> anyhow::Result<usize> {
 }
 
 fn from_models(shared: &Shared, file: &Path, text: String) -> anyhow::Result<Vec<Entry>> {
-    let mut base: toml::Table = toml::from_str(&text)
-        .map_err(|e| UsageError(format!("{}: {}", file.display(), e.to_string().trim_end())))?;
-    let raw = base
-        .remove("models")
-        .unwrap_or(toml::Value::Array(Vec::new()));
-    let models: Vec<RawModel> = raw.try_into().map_err(|e: toml::de::Error| {
+    let toml_error = |e: toml::de::Error| {
         UsageError(format!(
-            "{}: [[models]]: {}",
+            "{}: {}",
             file.display(),
-            e.to_string().trim_end()
+            locate::toml_error(&text, &e)
         ))
-    })?;
+    };
+    let mut base: toml::Table = toml::from_str(&text).map_err(toml_error)?;
+    base.remove("models");
+    let models = toml::from_str::<Models>(&text).map_err(toml_error)?.models;
+    // The user's line of `models[index].<key>`, else of `<key>`.
+    let line_of = |index: usize, key: &str| {
+        let mut path = vec![Step::Key("models".into()), Step::Index(index)];
+        path.extend(locate::steps(key));
+        locate::line_of_path(&text, &path)
+            .or_else(|| locate::line_of_path(&text, &locate::steps(key)))
+    };
+    let at = |index: usize, key: &str| {
+        line_of(index, key)
+            .map(|l| format!("line {l}: "))
+            .unwrap_or_default()
+    };
     if models.len() > MAX_MODELS {
         return Err(UsageError(format!(
             "{}: at most {MAX_MODELS} [[models]] in one run",
@@ -192,14 +212,19 @@ fn from_models(shared: &Shared, file: &Path, text: String) -> anyhow::Result<Vec
         }
     };
     let mut out: Vec<Entry> = Vec::new();
-    for m in models {
+    for (index, m) in models.into_iter().enumerate() {
         let origin = format!("{} [[models]] \"{}\"", file.display(), m.name);
         if m.name.trim().is_empty() || out.iter().any(|e| e.name == m.name) {
-            return Err(UsageError(format!("{origin}: each model needs a name of its own")).into());
+            return Err(UsageError(format!(
+                "{origin}: {}models[{index}].name: each model needs a name of its own",
+                at(index, "name")
+            ))
+            .into());
         }
         if m.reference.is_some() && m.reference_stats.is_some() {
             return Err(UsageError(format!(
-                "{origin}: reference and reference_stats exclude each other"
+                "{origin}: {}models[{index}].reference_stats: reference and reference_stats exclude each other",
+                at(index, "reference_stats")
             ))
             .into());
         }
@@ -215,8 +240,10 @@ fn from_models(shared: &Shared, file: &Path, text: String) -> anyhow::Result<Vec
             }
         }
         let merged_text = toml::to_string(&merged)?;
-        let config = MonitorConfig::from_toml(&merged_text, &origin)
-            .map_err(|e| UsageError(e.to_string()))?;
+        let config = MonitorConfig::from_toml(&merged_text, &origin).map_err(|e| {
+            let line = e.key().and_then(|key| line_of(index, key));
+            UsageError(e.at(&origin, line).to_string())
+        })?;
         let (reference, reference_stats) = match (m.reference, m.reference_stats) {
             (None, None) => (shared.reference.clone(), shared.reference_stats.clone()),
             (r, s) => (r.map(|p| relative(&p)), s.map(|p| relative(&p))),

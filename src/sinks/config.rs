@@ -4,7 +4,9 @@
 //! (`toml::Spanned`) so that every mistake, in TOML or in meaning (unknown type, bad URL, missing
 //! key), names the file, the line and the key, and the monitor stops with exit status 2 before
 //! it starts watching. Header values are kept as written (`${PAGER_TOKEN}`): they are expanded
-//! only when a request is sent, so a secret is never stored, logged or shown.
+//! only when a request is sent, so a secret is never stored, logged or shown; a variable that
+//! is not set is a config error here rather than an empty header later, and a receiver's answer
+//! that quotes an expanded value has it replaced by `***` ([`redact`]) before anything keeps it.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -67,8 +69,10 @@ struct RawSink {
 
 /// Reads and checks the sinks of a config file's text; `origin` names it in errors.
 pub fn parse(text: &str, origin: &Path) -> Result<Vec<SinkSpec>, String> {
-    let file: File = toml::from_str(text)
-        .map_err(|e| format!("{}: {}", origin.display(), e.to_string().trim_end()))?;
+    let file: File = toml::from_str(text).map_err(|e| {
+        let error = ml_monitor::config::locate::toml_error(text, &e);
+        format!("{}: {error}", origin.display())
+    })?;
     let mut specs: Vec<SinkSpec> = Vec::new();
     for (index, raw) in file.sinks.into_iter().enumerate() {
         let at = |span: std::ops::Range<usize>, key: &str, message: String| {
@@ -132,6 +136,7 @@ pub fn parse(text: &str, origin: &Path) -> Result<Vec<SinkSpec>, String> {
                 if let Some(h) = &raw.headers {
                     for (name, value) in h.get_ref() {
                         check_header(name, value).map_err(|e| at(h.span(), "headers", e))?;
+                        check_env(name, value).map_err(|e| at(h.span(), "headers", e))?;
                     }
                 }
                 SinkTarget::Webhook {
@@ -221,6 +226,18 @@ fn check_header(name: &str, value: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// Every `${NAME}` of a header value names a variable that is set.
+fn check_env(name: &str, value: &str) -> Result<(), String> {
+    for (_, variable) in references(value) {
+        if std::env::var(variable).is_err() {
+            return Err(format!(
+                "header \"{name}\": environment variable {variable} (in ${{{variable}}}) is not set"
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// The 1-based line of a byte offset.
 fn line_of(text: &str, offset: usize) -> usize {
     text.as_bytes()[..offset.min(text.len())]
@@ -230,26 +247,53 @@ fn line_of(text: &str, offset: usize) -> usize {
         + 1
 }
 
-/// A header value with each `${NAME}` replaced by that environment variable (empty when unset).
+/// Each `${NAME}` of a value: its byte range and the name.
+fn references(value: &str) -> Vec<(std::ops::Range<usize>, &str)> {
+    let mut found = Vec::new();
+    let mut from = 0;
+    while let Some(start) = value[from..].find("${").map(|i| from + i) {
+        let Some(end) = value[start + 2..].find('}').map(|i| start + 2 + i) else {
+            break;
+        };
+        found.push((start..end + 1, &value[start + 2..end]));
+        from = end + 1;
+    }
+    found
+}
+
+/// A header value with each `${NAME}` replaced by that environment variable (empty when unset,
+/// which [`parse`] refuses at start).
 pub fn expand_env(value: &str) -> String {
     let mut out = String::with_capacity(value.len());
-    let mut rest = value;
-    while let Some(start) = rest.find("${") {
-        out.push_str(&rest[..start]);
-        match rest[start + 2..].find('}') {
-            Some(end) => {
-                let name = &rest[start + 2..start + 2 + end];
-                out.push_str(&std::env::var(name).unwrap_or_default());
-                rest = &rest[start + 3 + end..];
-            }
-            None => {
-                out.push_str(&rest[start..]);
-                rest = "";
-            }
-        }
+    let mut last = 0;
+    for (range, name) in references(value) {
+        out.push_str(&value[last..range.start]);
+        out.push_str(&std::env::var(name).unwrap_or_default());
+        last = range.end;
     }
-    out.push_str(rest);
+    out.push_str(&value[last..]);
     out
+}
+
+/// The values the `${NAME}`s of these header values expand to: what [`redact`] hides.
+pub fn secrets<'a>(values: impl IntoIterator<Item = &'a String>) -> Vec<String> {
+    let mut found: Vec<String> = values
+        .into_iter()
+        .flat_map(|v| references(v))
+        .filter_map(|(_, name)| std::env::var(name).ok())
+        .filter(|s| !s.is_empty())
+        .collect();
+    // Longest first, so that a secret holding another is hidden whole.
+    found.sort_by_key(|s| std::cmp::Reverse(s.len()));
+    found.dedup();
+    found
+}
+
+/// `text` with every occurrence of each secret replaced by `***`.
+pub fn redact(text: &str, secrets: &[String]) -> String {
+    secrets.iter().fold(text.to_string(), |t, secret| {
+        t.replace(secret.as_str(), "***")
+    })
 }
 
 #[cfg(test)]
@@ -262,8 +306,9 @@ mod tests {
 
     #[test]
     fn sinks_parse_with_defaults() {
+        std::env::set_var("ML_MONITOR_TEST_PAGER_29", "x");
         let specs = parse_str(
-            "[alerts]\naccuracy = 0.8\n\n[[sinks]]\ntype = \"alertmanager\"\nurl = \"http://127.0.0.1:9093/\"\n\n[[sinks]]\ntype = \"webhook\"\nurl = \"https://hooks.example/x\"\nmin_level = \"critical\"\nheaders = { Authorization = \"Bearer ${PAGER_TOKEN}\" }\n\n[[sinks]]\ntype = \"command\"\ncommand = [\"/bin/cat\"]\ntimeout = \"2s\"\n",
+            "[alerts]\naccuracy = 0.8\n\n[[sinks]]\ntype = \"alertmanager\"\nurl = \"http://127.0.0.1:9093/\"\n\n[[sinks]]\ntype = \"webhook\"\nurl = \"https://hooks.example/x\"\nmin_level = \"critical\"\nheaders = { Authorization = \"Bearer ${ML_MONITOR_TEST_PAGER_29}\" }\n\n[[sinks]]\ntype = \"command\"\ncommand = [\"/bin/cat\"]\ntimeout = \"2s\"\n",
         )
         .expect("parses");
         assert_eq!(specs.len(), 3);
@@ -280,7 +325,10 @@ mod tests {
         assert_eq!(specs[1].min_level, AlertLevel::Critical);
         match &specs[1].target {
             SinkTarget::Webhook { headers, .. } => {
-                assert_eq!(headers["Authorization"], "Bearer ${PAGER_TOKEN}")
+                assert_eq!(
+                    headers["Authorization"],
+                    "Bearer ${ML_MONITOR_TEST_PAGER_29}"
+                )
             }
             other => panic!("{other:?}"),
         }
@@ -325,5 +373,40 @@ mod tests {
         );
         assert_eq!(expand_env("${ML_MONITOR_UNSET_13}x"), "x");
         assert_eq!(expand_env("a ${b"), "a ${b");
+        assert_eq!(
+            expand_env("${ML_MONITOR_TEST_TOKEN_13}${ML_MONITOR_TEST_TOKEN_13}"),
+            "s3crets3cret"
+        );
+    }
+
+    /// A `${NAME}` that is not set stops the start naming the file, line and key, instead of
+    /// sending an empty header (issue 29, item 9).
+    #[test]
+    fn an_unset_variable_is_an_error_naming_file_line_and_key() {
+        let e = parse_str(
+            "[[sinks]]\ntype = \"webhook\"\nurl = \"http://h\"\nheaders = { Authorization = \"Bearer ${ML_MONITOR_UNSET_29}\" }\n",
+        )
+        .expect_err("unset");
+        assert!(e.starts_with("m.toml: line 4: sinks[0].headers: "), "{e}");
+        assert!(
+            e.contains("ML_MONITOR_UNSET_29") && e.contains("not set"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn redaction_hides_every_expanded_value_longest_first() {
+        std::env::set_var("ML_MONITOR_TEST_SECRET_29A", "tok");
+        std::env::set_var("ML_MONITOR_TEST_SECRET_29B", "token-29");
+        let headers = [
+            "Bearer ${ML_MONITOR_TEST_SECRET_29A}".to_string(),
+            "${ML_MONITOR_TEST_SECRET_29B} ${ML_MONITOR_UNSET_29}".to_string(),
+        ];
+        let secrets = secrets(&headers);
+        assert_eq!(secrets, ["token-29", "tok"]);
+        assert_eq!(
+            redact("401 invalid credentials: Bearer token-29 (tok)", &secrets),
+            "401 invalid credentials: Bearer *** (***)"
+        );
     }
 }

@@ -3,15 +3,16 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use super::config::expand_env;
+use super::config::{expand_env, redact, secrets};
 use super::Outcome;
+use crate::sanitize::sanitize;
 
 /// How much of a refusal's body is kept with it.
 const ANSWER_CHARS: usize = 200;
 
 /// Posts `body` to `url`; 2xx is delivered, 429, 5xx and transport errors are retried, any
 /// other status is refused for good (with the answer). Header values are expanded here and
-/// nowhere else.
+/// nowhere else, and the answer kept has every expanded value replaced by `***`.
 pub fn post_json(
     url: &str,
     body: &str,
@@ -33,20 +34,21 @@ pub fn post_json(
     for (name, value) in headers {
         request = request.header(name.as_str(), expand_env(value));
     }
+    let secrets = secrets(headers.values());
     match request.send(body.as_bytes()) {
         Ok(mut response) => {
             let status = response.status().as_u16();
             if (200..300).contains(&status) {
                 return Outcome::Delivered;
             }
-            let answer: String = response
+            let answer = response
                 .body_mut()
                 .with_config()
                 .limit(4096)
                 .read_to_string()
-                .unwrap_or_default()
+                .unwrap_or_default();
+            let answer: String = redact(&sanitize(&answer), &secrets)
                 .chars()
-                .filter(|c| !c.is_control())
                 .take(ANSWER_CHARS)
                 .collect();
             let text = format!("HTTP {status}: {}", answer.trim());
@@ -56,6 +58,6 @@ pub fn post_json(
                 Outcome::Refused(text)
             }
         }
-        Err(e) => Outcome::Retry(e.to_string()),
+        Err(e) => Outcome::Retry(redact(&sanitize(&e.to_string()), &secrets)),
     }
 }

@@ -17,7 +17,7 @@ mod keys;
 mod model;
 mod render;
 mod rows;
-mod sanitize;
+use crate::sanitize;
 mod terminal;
 mod theme;
 mod verdict;

@@ -175,6 +175,11 @@ pub struct Receiver {
 
 impl Receiver {
     pub fn start(script: Script) -> Receiver {
+        Self::start_with_body(script, "ok".into())
+    }
+
+    /// A receiver whose every answer has this body.
+    pub fn start_with_body(script: Script, answer: String) -> Receiver {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         let url = format!("http://{}/hook", listener.local_addr().expect("addr"));
         let bodies = Arc::new(Mutex::new(Vec::new()));
@@ -199,7 +204,8 @@ impl Receiver {
                     Some(status) => {
                         let _ = write!(
                             stream,
-                            "HTTP/1.1 {status} X\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok"
+                            "HTTP/1.1 {status} X\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{answer}",
+                            answer.len()
                         );
                     }
                     None => hung.push(stream),

@@ -1,10 +1,12 @@
-//! The one gate every string from data passes before it is drawn.
+//! The one gate every string from data passes before a terminal, a CSV export or a text report
+//! sees it.
 //!
 //! Feature names, categories, file names and messages come from files we do not control; a
 //! header holding `ESC ] 0 ; ... BEL` would retitle the user's terminal, and one holding `ESC [ 2 J`
 //! would wipe it. Whole escape sequences are removed (not just the ESC byte, which would leave
 //! `[31m` litter), other control characters are dropped, and line breaks and tabs become spaces
-//! so a value cannot break the layout.
+//! so a value cannot break the layout (or a CSV row). Use it for every such string, everywhere:
+//! the TUI, `--once` text, stderr, `history` output and the sinks' kept answers.
 
 use std::borrow::Cow;
 use std::iter::Peekable;
@@ -32,6 +34,14 @@ pub(crate) fn sanitize(text: &str) -> Cow<'_, str> {
 fn needs_care(c: char) -> bool {
     c.is_control()
         || matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2060}'..='\u{2069}' | '\u{feff}')
+}
+
+/// Each line of `text` sanitised, the line breaks kept: for messages of several lines.
+pub(crate) fn lines(text: &str) -> String {
+    text.split('\n')
+        .map(sanitize)
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// After ESC: CSI, a string command (OSC, DCS, SOS, PM, APC) or a short two-byte sequence.

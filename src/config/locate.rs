@@ -1,0 +1,217 @@
+//! Where a key is in a configuration file's text, so that every error names the user's line.
+//!
+//! Errors arise in places that no longer hold the text (a range check on the parsed
+//! configuration, a `[[models]]` override merged into the file's tables): they carry a dotted
+//! key, and the line is found here by walking the text's spanned tables (`toml::de::DeTable`),
+//! not by matching lines, so dotted keys, inline tables and arrays of tables all resolve. A TOML
+//! error is worded as one line — `line N: key: what` — instead of toml's multi-line snippet.
+
+use std::ops::Range;
+
+use toml::de::{DeTable, DeValue};
+use toml::Spanned;
+
+/// One step of a path into a document: a table's key or an array's index.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Step {
+    Key(String),
+    Index(usize),
+}
+
+/// The steps of a dotted key (`drift.statistical.alpha`).
+pub fn steps(dotted: &str) -> Vec<Step> {
+    dotted
+        .split('.')
+        .map(|k| Step::Key(k.to_string()))
+        .collect()
+}
+
+/// The dotted form of a path: `models[1].drift.statistical.alpha`.
+pub fn dotted(path: &[Step]) -> String {
+    let mut out = String::new();
+    for step in path {
+        match step {
+            Step::Key(k) if out.is_empty() => out.push_str(k),
+            Step::Key(k) => {
+                out.push('.');
+                out.push_str(k);
+            }
+            Step::Index(i) => out.push_str(&format!("[{i}]")),
+        }
+    }
+    out
+}
+
+/// The 1-based line of a byte offset.
+pub fn line_at(text: &str, offset: usize) -> usize {
+    text.as_bytes()[..offset.min(text.len())]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
+        + 1
+}
+
+/// The 1-based line where `path` is written (its key; an array element's start), if it is.
+pub fn line_of_path(text: &str, path: &[Step]) -> Option<usize> {
+    let root = DeTable::parse(text).ok()?;
+    let span = span_in(root.get_ref(), path)?;
+    Some(line_at(text, span.start))
+}
+
+fn span_in(table: &DeTable<'_>, path: &[Step]) -> Option<Range<usize>> {
+    let (Step::Key(first), rest) = path.split_first()? else {
+        return None;
+    };
+    let (key, value) = table.iter().find(|(k, _)| k.get_ref() == first)?;
+    if rest.is_empty() {
+        return Some(key.span());
+    }
+    span_in_value(value, rest)
+}
+
+fn span_in_value(value: &Spanned<DeValue<'_>>, path: &[Step]) -> Option<Range<usize>> {
+    match (value.get_ref(), path.first()?) {
+        (DeValue::Table(t), Step::Key(_)) => span_in(t, path),
+        (DeValue::Array(a), Step::Index(i)) => {
+            let item = a.get(*i)?;
+            if path.len() == 1 {
+                Some(item.span())
+            } else {
+                span_in_value(item, &path[1..])
+            }
+        }
+        _ => None,
+    }
+}
+
+/// The path of the innermost key or value whose text holds byte `offset`.
+pub fn path_at(text: &str, offset: usize) -> Vec<Step> {
+    let mut path = Vec::new();
+    if let Ok(root) = DeTable::parse(text) {
+        walk_table(root.get_ref(), offset, &mut path);
+    }
+    path
+}
+
+fn walk_table(table: &DeTable<'_>, offset: usize, path: &mut Vec<Step>) {
+    for (key, value) in table.iter() {
+        if key.span().contains(&offset) {
+            path.push(Step::Key(key.get_ref().to_string()));
+            return;
+        }
+        let before = path.len();
+        path.push(Step::Key(key.get_ref().to_string()));
+        if walk_value(value, offset, path) {
+            return;
+        }
+        path.truncate(before);
+    }
+}
+
+/// Whether `offset` is inside `value` (its path then completed below it).
+fn walk_value(value: &Spanned<DeValue<'_>>, offset: usize, path: &mut Vec<Step>) -> bool {
+    match value.get_ref() {
+        DeValue::Table(t) => {
+            let before = path.len();
+            walk_table(t, offset, path);
+            path.len() > before || value.span().contains(&offset)
+        }
+        DeValue::Array(a) => {
+            for (i, item) in a.iter().enumerate() {
+                let before = path.len();
+                path.push(Step::Index(i));
+                if walk_value(item, offset, path) {
+                    return true;
+                }
+                path.truncate(before);
+            }
+            value.span().contains(&offset)
+        }
+        _ => value.span().contains(&offset),
+    }
+}
+
+/// A TOML error's line, path and message on one line (toml's own display is a snippet of
+/// several lines).
+pub fn toml_error_parts(text: &str, error: &toml::de::Error) -> (Option<usize>, Vec<Step>, String) {
+    let message = error
+        .message()
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ");
+    match error.span() {
+        Some(span) => (
+            Some(line_at(text, span.start)),
+            path_at(text, span.start),
+            message,
+        ),
+        None => (None, Vec::new(), message),
+    }
+}
+
+/// A TOML error as one line: `line N: key: what` (the parts that are known).
+pub fn toml_error(text: &str, error: &toml::de::Error) -> String {
+    let (line, path, message) = toml_error_parts(text, error);
+    let mut out = String::new();
+    if let Some(line) = line {
+        out.push_str(&format!("line {line}: "));
+    }
+    if !path.is_empty() {
+        out.push_str(&dotted(&path));
+        out.push_str(": ");
+    }
+    out.push_str(&message);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_resolve_through_dotted_keys_inline_tables_and_arrays_of_tables() {
+        let text = "a = 1\n[drift.statistical]\nalpha = 0.1\n\n[[models]]\nname = \"x\"\n\n[[models]]\nname = \"y\"\ndrift = { statistical = { alpha = 7 } }\n[models.alerts]\naccuracy = 2\n";
+        assert_eq!(
+            line_of_path(text, &steps("drift.statistical.alpha")),
+            Some(3)
+        );
+        let second = |rest: &str| {
+            let mut p = vec![Step::Key("models".into()), Step::Index(1)];
+            p.extend(steps(rest));
+            p
+        };
+        assert_eq!(
+            line_of_path(text, &second("drift.statistical.alpha")),
+            Some(10)
+        );
+        assert_eq!(line_of_path(text, &second("alerts.accuracy")), Some(12));
+        assert_eq!(line_of_path(text, &second("name")), Some(9));
+        assert_eq!(line_of_path(text, &steps("nothing")), None);
+        let offset = text.find("alpha = 7").expect("there") + 8;
+        assert_eq!(
+            dotted(&path_at(text, offset)),
+            "models[1].drift.statistical.alpha"
+        );
+    }
+
+    #[test]
+    fn a_type_error_is_one_line_with_its_line_and_key() {
+        #[derive(Debug, serde::Deserialize)]
+        #[allow(dead_code)]
+        struct T {
+            x: Inner,
+        }
+        #[derive(Debug, serde::Deserialize)]
+        #[allow(dead_code)]
+        struct Inner {
+            n: u32,
+        }
+        let text = "\n[x]\nn = \"many\"\n";
+        let e = toml::from_str::<T>(text).expect_err("type");
+        let line = toml_error(text, &e);
+        assert!(line.starts_with("line 3: x.n: "), "{line}");
+        assert!(!line.contains('\n'), "{line}");
+    }
+}
