@@ -96,7 +96,7 @@ fn every_printing_command_ends_quietly_on_a_closed_or_full_stdout() {
     }
     let history = root.path().join("h.sqlite");
     let config = root.path().join("c.toml");
-    std::fs::write(&config, "[drift]\nalpha = 0.05\n").expect("config");
+    std::fs::write(&config, "[monitor]\nname = \"churn\"\n").expect("config");
     let once = Command::new(BIN)
         .args([
             "watch",

@@ -38,7 +38,7 @@ pub(crate) fn queue(path: &Path, changes: Vec<IncidentChange>) {
         min_level: AlertLevel::Info,
     }]);
     for (i, c) in changes.into_iter().enumerate() {
-        let mut r = MonitoringResult::new(&format!("w{i}"));
+        let mut r = MonitoringResult::new(format!("w{i}"));
         r.incidents = vec![c];
         h.record_window(None, &r, &[]).expect("recorded");
     }
