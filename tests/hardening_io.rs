@@ -473,3 +473,47 @@ fn an_unreadable_file_version_is_reported_once_across_restarts() {
     assert_eq!(got.len(), 1, "{changed:?}");
     assert_eq!(got[0]["window"], "w00.csv.gz");
 }
+
+// ---- 7. the decode cap bounds memory ---------------------------------------------------------
+
+/// Peak resident memory of the largest child waited for so far, in bytes.
+fn children_peak_rss() -> u64 {
+    let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
+    // SAFETY: getrusage fills the struct it is given.
+    let usage = unsafe {
+        libc::getrusage(libc::RUSAGE_CHILDREN, usage.as_mut_ptr());
+        usage.assume_init()
+    };
+    u64::try_from(usage.ru_maxrss).unwrap_or(0) * 1024
+}
+
+#[test]
+fn a_gzip_bomb_is_refused_without_holding_what_it_decompresses_to() {
+    use std::io::Write as _;
+    let setup = Setup::new("");
+    // 1 MB of rows compressed once, the member repeated: 400 MB once inflated (concatenated
+    // members are one stream, as `gzip -d` reads them).
+    let mut text = String::from("x,y\n");
+    while text.len() < 1 << 20 {
+        text.push_str("0.5,1.5\n");
+    }
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    gz.write_all(text.as_bytes()).expect("gzip");
+    let member = gz.finish().expect("gzip");
+    let bomb: Vec<u8> = member.repeat(400);
+    std::fs::write(setup.dir.join("bomb.csv.gz"), &bomb).expect("bomb");
+    let out = Command::new(BIN)
+        .arg("watch")
+        .arg(&setup.dir)
+        .arg("--reference")
+        .arg(&setup.reference)
+        .args(["--once", "--format", "json", "--no-history"])
+        .args(["--max-window-bytes", "300M"])
+        .output()
+        .expect("runs");
+    let line = String::from_utf8_lossy(&out.stdout);
+    assert!(line.contains("--max-window-bytes 300000000"), "{out:?}");
+    let peak = children_peak_rss();
+    // It used to hold the 300 MB it had inflated before it looked at the count.
+    assert!(peak < 150 << 20, "peak resident memory {} MB", peak >> 20);
+}
