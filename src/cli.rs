@@ -54,6 +54,7 @@ Exit codes:
   2  bad usage (unknown flag, invalid configuration, missing --reference)
   3  a WARNING alert (--once; the worst over every model)
   4  a CRITICAL alert (--once; the worst over every model)
+  5  another ml-monitor is running with the same history (one directory, one monitor)
 
 Configuration: --config FILE, else DIR/.ml-monitor/config.toml, else
 $XDG_CONFIG_HOME/ml-monitor/config.toml (~/.config when unset); flags override it.

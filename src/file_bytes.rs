@@ -56,6 +56,14 @@ impl FileBytes {
         self.map = None;
     }
 
+    /// Lets go of the read buffer when it is larger than `keep` bytes: kept, a huge window's
+    /// buffer would hold its size through the window's evaluation and for the rest of the run.
+    pub fn trim(&mut self, keep: usize) {
+        if self.buffer.capacity() > keep {
+            self.buffer = Vec::new();
+        }
+    }
+
     /// Loads `path`, replacing what was loaded before.
     /// Only regular files are loaded (a FIFO would block, a device never end), and only up to
     /// the size limit; either refusal is an `unreadable` error naming the file.

@@ -2,7 +2,7 @@
 //! watcher, a SQLite history, headless output and the terminal UI; it evaluates nothing itself.
 //!
 //! Exit status: 0 no alert above INFO, 3 a WARNING, 4 a CRITICAL (`--once`), 1 an error that
-//! stopped the run, 2 bad usage.
+//! stopped the run, 2 bad usage, 5 another monitor is running with the same history.
 
 // Nothing from outside the program (files, config, channels) may panic the monitor.
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
@@ -42,6 +42,8 @@ fn main() -> ExitCode {
         Command::Man => commands::docs::man(),
         Command::ProfileSql(args) => commands::profile_sql::run(args),
     };
+    // Sink programs never outlive the monitor, however the run ended.
+    sinks::command::kill_all();
     match outcome {
         Ok(code) => code,
         // The reader of stdout has gone (`| head`): end quietly and successfully, as ripgrep.
@@ -51,6 +53,8 @@ fn main() -> ExitCode {
             eprintln!("ml-monitor: {}", sanitize::lines(&format!("{e:#}")));
             if e.downcast_ref::<UsageError>().is_some() {
                 ExitCode::from(2)
+            } else if e.downcast_ref::<history::lock::HistoryBusy>().is_some() {
+                ExitCode::from(history::lock::BUSY_EXIT)
             } else {
                 ExitCode::from(1)
             }

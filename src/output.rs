@@ -11,6 +11,16 @@ use ml_monitor::MonitoringResult;
 use crate::cli::Format;
 use crate::sanitize::sanitize;
 
+/// Writes `bytes` to stdout and flushes: a closed stdout is an `io::Error` of kind
+/// `BrokenPipe` (the caller ends quietly), a full disk one it reports, never a panic as
+/// `println!` gives.
+pub fn print(bytes: &[u8]) -> std::io::Result<()> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(bytes)
+        .and_then(|()| out.flush())
+        .map_err(|e| std::io::Error::new(e.kind(), format!("stdout: {e}")))
+}
+
 /// Writes one result in the chosen format and flushes (a consumer of a pipe sees each window
 /// as soon as it is done).
 /// In a run over several models each result names its `model` (a first JSON field, or the

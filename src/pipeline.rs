@@ -67,6 +67,10 @@ pub struct Processed {
 /// file, and its table doubling) grew by 2 MB between the 5,000th and the 10,000th window.
 const REMEMBERED_FILES: usize = 1_000;
 
+/// The largest read buffer kept from window to window (ordinary windows are tens of
+/// megabytes; reusing their buffer saves page faults).
+const KEPT_BUFFER: usize = 256 << 20;
+
 /// A window read ahead: its path, the key of the bytes read, and the window.
 type Prefetched = (
     PathBuf,
@@ -289,20 +293,25 @@ impl Pipeline {
             || path.display().to_string(),
             |n| n.to_string_lossy().into_owned(),
         );
-        let (key, window) = match self.prefetched.take() {
+        // `loaded`: the file's bytes were read (a key is made only then), so an error is one
+        // of that version's content.
+        let (key, window, loaded) = match self.prefetched.take() {
             _ if self.profiles.is_some()
                 && ml_monitor::profile::profile_format(&name).is_some() =>
             {
-                (checked.clone(), None)
+                (checked.clone(), None, false)
             }
             Some((prefetched, key, window))
                 if prefetched == path && key.is_some() && key == checked =>
             {
-                (key, Some(window))
+                (key, Some(window), true)
             }
             _ => {
                 let (key, window) = read_window(&mut self.bytes, path, &self.schema, &self.read);
-                (key.or_else(|| checked.clone()), Some(window))
+                // The window's columns are built: its text is not needed while it is evaluated.
+                self.bytes.trim(KEPT_BUFFER);
+                let loaded = key.is_some();
+                (key.or_else(|| checked.clone()), Some(window), loaded)
             }
         };
         if key != checked && self.is_processed(key.as_ref()) {
@@ -329,7 +338,7 @@ impl Pipeline {
             let profiles = self.profiles.as_mut()?;
             let result = profiles.evaluate_path(path, &name, metadata);
             let result = self.monitor.record(result);
-            return self.finish(path, key, result, BTreeMap::new());
+            return self.finish(path, key, loaded, result, BTreeMap::new());
         };
         let (result, histograms) = match window {
             Ok(window) => {
@@ -355,14 +364,20 @@ impl Pipeline {
                 BTreeMap::new(),
             ),
         };
-        self.finish(path, key, result, histograms)
+        self.finish(path, key, loaded, result, histograms)
     }
 
     /// Remembers, records and reports a window's result.
+    ///
+    /// A file that could not be read is not done: it is recorded without its key, so it is
+    /// tried again. One whose bytes were read (`loaded`) but cannot be decoded (a truncated
+    /// `.csv.gz`, a Parquet file without its footer) is that version's result, recorded once
+    /// under its key: a restart does not report it (and page) again, a new version is read.
     fn finish(
         &mut self,
         path: &Path,
         key: Option<FileKey>,
+        loaded: bool,
         result: ml_monitor::MonitoringResult,
         histograms: BTreeMap<String, ml_monitor::drift::histogram::Histogram>,
     ) -> Option<Processed> {
@@ -370,6 +385,7 @@ impl Pipeline {
             .error
             .as_ref()
             .is_some_and(|e| e.kind.as_str() == "unreadable");
+        let key = key.filter(|_| !unread || loaded);
         if let (Some(k), false) = (&key, unread) {
             if self.last_keys.len() >= REMEMBERED_FILES {
                 self.last_keys.retain(|p, _| p.exists());

@@ -25,6 +25,7 @@ fn pipeline(dir: &Path, first: Option<&Path>) -> Pipeline {
         },
         histograms: false,
         prefetch: first.map(Path::to_path_buf),
+        lock_wait: std::time::Duration::ZERO,
     };
     Pipeline::new(&plan).expect("pipeline")
 }

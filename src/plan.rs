@@ -70,6 +70,9 @@ pub struct ModelPlan {
     pub histograms: bool,
     /// A window file to read while the reference is fitted (`--once FILE`).
     pub prefetch: Option<PathBuf>,
+    /// How long to wait for another monitor's lock on the history: `--once` queues behind
+    /// another `--once` for a while; the live modes refuse at once.
+    pub lock_wait: std::time::Duration,
 }
 
 impl ModelPlan {
@@ -179,6 +182,9 @@ pub(crate) struct Entry {
     pub model: Option<PathBuf>,
 }
 
+/// How long `--once` waits for another monitor to release the history.
+const ONCE_LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
+
 fn model_plan(args: &WatchArgs, mode: Mode, entry: Entry) -> anyhow::Result<ModelPlan> {
     let Entry {
         name,
@@ -252,6 +258,11 @@ fn model_plan(args: &WatchArgs, mode: Mode, entry: Entry) -> anyhow::Result<Mode
         },
         histograms: mode == Mode::Tui,
         prefetch,
+        lock_wait: if mode == Mode::Once {
+            ONCE_LOCK_WAIT
+        } else {
+            std::time::Duration::ZERO
+        },
     })
 }
 

@@ -1,6 +1,5 @@
 //! `ml-monitor config`: print the default file, or check one.
 
-use std::io::Write;
 use std::process::ExitCode;
 
 use ml_monitor::MonitorConfig;
@@ -32,11 +31,11 @@ pub fn run(args: &ConfigArgs) -> anyhow::Result<ExitCode> {
                 crate::plan::check_models(path, &text)?;
             }
         }
-        std::io::stdout().write_all(toml::to_string_pretty(&config)?.as_bytes())?;
+        crate::output::print(toml::to_string_pretty(&config)?.as_bytes())?;
         return Ok(ExitCode::SUCCESS);
     }
     if args.print_default {
-        std::io::stdout().write_all(MonitorConfig::default_toml().as_bytes())?;
+        crate::output::print(MonitorConfig::default_toml().as_bytes())?;
         return Ok(ExitCode::SUCCESS);
     }
     Err(UsageError("say what to do: --print-default or --check FILE".into()).into())

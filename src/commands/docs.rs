@@ -9,13 +9,16 @@ use crate::cli::Cli;
 
 pub fn completions(shell: clap_complete::Shell) -> anyhow::Result<ExitCode> {
     let mut command = Cli::command();
-    let mut out = std::io::stdout().lock();
+    // Generated into memory first: clap_complete panics when its writer fails.
+    let mut out = Vec::new();
     clap_complete::generate(shell, &mut command, "ml-monitor", &mut out);
+    crate::output::print(&out)?;
     Ok(ExitCode::SUCCESS)
 }
 
 pub fn man() -> anyhow::Result<ExitCode> {
-    let mut out = std::io::stdout().lock();
+    let mut out = Vec::new();
     clap_mangen::Man::new(Cli::command()).render(&mut out)?;
+    crate::output::print(&out)?;
     Ok(ExitCode::SUCCESS)
 }

@@ -47,5 +47,6 @@ pub fn run(args: &HistoryArgs) -> anyhow::Result<ExitCode> {
             history::incidents_report(&history, *open, since, *format, &mut out)?;
         }
     }
+    std::io::Write::flush(&mut out)?;
     Ok(ExitCode::SUCCESS)
 }

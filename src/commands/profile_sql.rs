@@ -83,6 +83,8 @@ pub fn run(args: &ProfileSqlArgs) -> anyhow::Result<ExitCode> {
         DialectArg::Spark => Dialect::Spark,
         DialectArg::Duckdb => Dialect::DuckDb,
     };
-    println!("{}", profile_sql(&reference, &args.table, dialect));
+    let mut sql = profile_sql(&reference, &args.table, dialect);
+    sql.push('\n');
+    crate::output::print(sql.as_bytes())?;
     Ok(ExitCode::SUCCESS)
 }

@@ -22,6 +22,9 @@ pub struct Delivery {
 /// Opens the history the plan names and, when it has `[[sinks]]`, starts their sender. Sinks
 /// need an outbox: a run without a history keeps one in a temporary directory.
 pub fn history_and_sinks(plan: &ModelPlan) -> anyhow::Result<(Option<History>, Option<Delivery>)> {
+    if let Some(path) = &plan.history {
+        crate::history::lock::hold(path, plan.lock_wait)?;
+    }
     if plan.sinks.is_empty() {
         let history = plan
             .history

@@ -3,6 +3,13 @@
 //! The decompressed size is capped like a file's size (`--max-window-bytes`): a small file that
 //! inflates to gigabytes (a gzip bomb, or a runaway export) is refused with a message instead of
 //! exhausting memory. Concatenated gzip members are read as one stream, as `gzip -d` does.
+//!
+//! Why inflate twice, sometimes: the refusal must not cost the memory it protects. Deflate
+//! cannot expand more than [`MAX_RATIO`] to 1, so a file too small to reach the cap is inflated
+//! once, into a buffer of the size its trailer states. A larger one is first inflated into a
+//! small scratch buffer only to count its bytes: a bomb is refused as soon as the count passes
+//! the cap, with no more than the scratch buffer in memory; a file within the cap is then
+//! inflated into a buffer of exactly its size (no doubling of a growing buffer).
 
 use std::io::Read;
 use std::path::Path;
@@ -30,10 +37,56 @@ pub(super) fn gunzip(file: &Path, compressed: &[u8], max_bytes: u64) -> Result<V
         .and_then(|at| compressed.get(at..))
         .and_then(|tail| <[u8; 4]>::try_from(tail).ok())
         .map_or(0, |tail| u64::from(u32::from_le_bytes(tail)));
-    let capacity = hint.min(max_bytes).min(1 << 30) as usize;
-    let mut out = Vec::with_capacity(capacity);
+    let could_pass_cap = (compressed.len() as u64).saturating_mul(MAX_RATIO) > max_bytes;
+    let capacity = if could_pass_cap {
+        inflated_len(file, compressed, max_bytes)?
+    } else {
+        hint.min(max_bytes).min(1 << 30)
+    };
+    let mut out = Vec::with_capacity(usize::try_from(capacity).unwrap_or(0));
     let mut decoder = MultiGzDecoder::new(compressed).take(max_bytes.saturating_add(1));
-    decoder.read_to_end(&mut out).map_err(|e| {
+    decoder
+        .read_to_end(&mut out)
+        .map_err(|e| read_error(file, e))?;
+    if out.len() as u64 > max_bytes {
+        return Err(too_large(file, max_bytes));
+    }
+    Ok(out)
+}
+
+/// Deflate's largest expansion (a stream of one repeated byte): 1032 to 1.
+const MAX_RATIO: u64 = 1032;
+
+/// How many bytes the file inflates to, counted in a small buffer; an error as soon as the
+/// count passes `max_bytes`.
+fn inflated_len(file: &Path, compressed: &[u8], max_bytes: u64) -> Result<u64, DataError> {
+    let mut decoder = MultiGzDecoder::new(compressed);
+    let mut scratch = vec![0u8; 1 << 16];
+    let mut total = 0u64;
+    loop {
+        match decoder.read(&mut scratch) {
+            Ok(0) => return Ok(total),
+            Ok(n) => {
+                total += n as u64;
+                if total > max_bytes {
+                    return Err(too_large(file, max_bytes));
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(read_error(file, e)),
+        }
+    }
+}
+
+fn too_large(file: &Path, max_bytes: u64) -> DataError {
+    DataError::Unreadable {
+        file: file.to_path_buf(),
+        message: format!("decompresses to more than --max-window-bytes {max_bytes} bytes"),
+    }
+}
+
+fn read_error(file: &Path, e: std::io::Error) -> DataError {
+    {
         if e.kind() == std::io::ErrorKind::UnexpectedEof {
             DataError::Unreadable {
                 file: file.to_path_buf(),
@@ -46,14 +99,7 @@ pub(super) fn gunzip(file: &Path, compressed: &[u8], max_bytes: u64) -> Result<V
                 message: e.to_string(),
             }
         }
-    })?;
-    if out.len() as u64 > max_bytes {
-        return Err(DataError::Unreadable {
-            file: file.to_path_buf(),
-            message: format!("decompresses to more than --max-window-bytes {max_bytes} bytes"),
-        });
     }
-    Ok(out)
 }
 
 #[cfg(test)]

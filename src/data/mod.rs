@@ -14,6 +14,7 @@ mod number;
 mod parquet;
 mod parquet_types;
 mod parquet_write;
+mod quoted;
 mod reader;
 mod scan;
 mod schema;

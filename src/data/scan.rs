@@ -5,7 +5,8 @@
 //! parsed in parallel, straight into columns. Within a chunk a numeric cell that is a plain
 //! decimal is parsed in the same scan that finds where it ends (see [`super::number`]); other
 //! cells are delimited with `memchr` and go through the general cell parser. Files with quotes go
-//! through the `csv` crate, sequentially, into the same column builders, so both paths agree.
+//! through the strict reader of `quoted.rs`, sequentially, into the same column builders, so
+//! both paths agree.
 //! What the columns mean (roles, the schema) is `reader.rs`'s business.
 
 use std::path::Path;
@@ -14,6 +15,7 @@ use rayon::prelude::*;
 
 use super::builder::{Builder, Built, Part, Plan, Storage};
 use super::error::DataError;
+use super::quoted::{QuoteError, QuotedReader, Record};
 
 /// The file's bytes with the header located.
 pub(super) struct RawTable<'a> {
@@ -59,23 +61,22 @@ impl<'a> RawTable<'a> {
 
     pub(super) fn header(&self) -> Result<Vec<String>, DataError> {
         let names: Vec<String> = if self.quoted {
-            let mut reader = csv::ReaderBuilder::new()
-                .has_headers(false)
-                .flexible(true)
-                .from_reader(self.bytes);
-            let mut record = csv::ByteRecord::new();
-            match reader.read_byte_record(&mut record) {
-                Ok(true) => record
-                    .iter()
-                    .map(|f| String::from_utf8_lossy(f.trim_ascii()).into_owned())
-                    .collect(),
-                Ok(false) => {
+            let mut reader = QuotedReader::new(self.bytes);
+            let mut record = Record::default();
+            loop {
+                if !reader.read(&mut record).map_err(|e| self.quote_error(e))? {
                     return Err(DataError::Empty {
                         file: self.file.to_path_buf(),
-                    })
+                    });
                 }
-                Err(e) => return Err(self.csv_error(&e)),
+                if !record.is_empty() {
+                    break;
+                }
             }
+            record
+                .iter()
+                .map(|f| String::from_utf8_lossy(f.trim_ascii()).into_owned())
+                .collect()
         } else {
             trim_eol(&self.bytes[..self.header_end])
                 .split(|&b| b == b',')
@@ -94,11 +95,11 @@ impl<'a> RawTable<'a> {
         Ok(names)
     }
 
-    fn csv_error(&self, e: &csv::Error) -> DataError {
+    fn quote_error(&self, e: QuoteError) -> DataError {
         DataError::Malformed {
             file: self.file.to_path_buf(),
-            line: e.position().map_or(0, |p| p.line()),
-            message: e.to_string(),
+            line: e.line,
+            message: e.message,
         }
     }
 
@@ -185,34 +186,31 @@ impl<'a> RawTable<'a> {
     }
 
     fn parse_quoted(&self, mut builders: Vec<Builder>) -> Result<ChunkOutcome, DataError> {
-        let mut reader = csv::ReaderBuilder::new()
-            .has_headers(true)
-            .flexible(true)
-            .from_reader(self.bytes);
-        let mut record = csv::ByteRecord::new();
+        let mut reader = QuotedReader::new(self.bytes);
+        let mut record = Record::default();
+        let mut header = false;
         let mut rows = 0;
-        loop {
-            match reader.read_byte_record(&mut record) {
-                Ok(false) => break,
-                Ok(true) => {
-                    if record.len() == 1 && record.get(0).is_some_and(|f| f.is_empty()) {
-                        continue;
-                    }
-                    if record.len() != builders.len() {
-                        return Err(DataError::Ragged {
-                            file: self.file.to_path_buf(),
-                            line: record.position().map_or(0, |p| p.line()),
-                            expected: builders.len(),
-                            found: record.len(),
-                        });
-                    }
-                    for (b, cell) in builders.iter_mut().zip(record.iter()) {
-                        b.push(cell);
-                    }
-                    rows += 1;
-                }
-                Err(e) => return Err(self.csv_error(&e)),
+        while reader.read(&mut record).map_err(|e| self.quote_error(e))? {
+            // Blank lines are skipped, before the header and after it.
+            if record.is_empty() {
+                continue;
             }
+            if !header {
+                header = true;
+                continue;
+            }
+            if record.len() != builders.len() {
+                return Err(DataError::Ragged {
+                    file: self.file.to_path_buf(),
+                    line: record.line,
+                    expected: builders.len(),
+                    found: record.len(),
+                });
+            }
+            for (b, cell) in builders.iter_mut().zip(record.iter()) {
+                b.push(cell);
+            }
+            rows += 1;
         }
         Ok(ChunkOutcome {
             parts: builders.into_iter().map(Builder::finish).collect(),

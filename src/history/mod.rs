@@ -333,20 +333,16 @@ impl History {
     /// firing (`open`, with their updated counts) and the outbox rows of the changes, in the
     /// same transaction.
     ///
-    /// A window whose file could not be read (`unreadable` error) is recorded without its key:
-    /// the file is tried again (by a later run, or when the watcher sees it change), never
-    /// marked done unread.
+    /// A window whose file could not be read is given no key by the caller (the pipeline): the
+    /// file is tried again (by a later run, or when the watcher sees it change), never marked
+    /// done unread. A file read whole whose content cannot be decoded keeps its key: that
+    /// version is done, and reported once.
     pub fn record_window(
         &mut self,
         key: Option<&FileKey>,
         result: &MonitoringResult,
         open: &[Incident],
     ) -> Result<bool, HistoryError> {
-        let unread = result
-            .error
-            .as_ref()
-            .is_some_and(|e| e.kind.as_str() == "unreadable");
-        let key = key.filter(|_| !unread);
         let json = serde_json::to_string(result).map_err(|error| self.unstorable(result, error))?;
         // What is stored must read back (a figure that is not finite is written as null and read
         // back as NaN); anything else that would not is refused now, naming the window.
@@ -548,11 +544,14 @@ fn rfc3339(t: DateTime<Utc>) -> String {
 }
 
 mod incidents;
+pub mod lock;
 mod outbox;
 mod read;
 mod report;
 
 pub use incidents::{incidents_report, IncidentFormat};
+#[cfg(test)]
+pub(crate) use outbox::tests as outbox_tests;
 pub use outbox::{Outbox, OutboxRow, SinkFilter};
 pub use report::{export, parse_since, show, ExportFormat};
 

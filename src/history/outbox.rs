@@ -2,8 +2,14 @@
 //!
 //! Rows are written with the window's result (see `incidents::store`), so a change is either
 //! recorded and owed, or neither. The sender drains them on its own connection (WAL lets it read
-//! and write while the monitor records windows), oldest first per sink, which keeps each
-//! incident's changes in order.
+//! and write while the monitor records windows).
+//!
+//! Order and coalescing: a sink is owed the latest state of each incident, not its history, so
+//! when several changes of one incident are pending only the newest is sent; the older ones are
+//! marked `superseded`. With one pending change per incident, the most severe go first
+//! (CRITICAL, then WARNING, then INFO; oldest first within a level): a new CRITICAL page never
+//! waits behind a backlog of INFO updates, and an incident's "resolved" can never overtake its
+//! "opened" (they are never both pending).
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -43,21 +49,40 @@ impl Outbox {
         let err = sql_err(path);
         let conn = Connection::open(path).map_err(&err)?;
         conn.busy_timeout(Duration::from_secs(5)).map_err(&err)?;
+        // As the monitor's own connection (see `History::open`): in WAL, a commit does not wait
+        // for the disk. Without it every delivered change cost a sync, a few per second.
+        conn.pragma_update(None, "synchronous", "NORMAL")
+            .map_err(&err)?;
         Ok(Outbox {
             conn,
             path: path.to_path_buf(),
         })
     }
 
-    /// The oldest `limit` pending rows of a sink.
+    /// Up to `limit` pending rows of a sink, the latest change of each incident, the most
+    /// severe incidents first (then the oldest). Older pending changes of the same incidents
+    /// are marked `superseded` first.
     pub fn pending(&self, sink: &str, limit: usize) -> Result<Vec<OutboxRow>, HistoryError> {
         let err = sql_err(&self.path);
+        self.conn
+            .execute(
+                "UPDATE outbox SET state = 'superseded', done_us = ?2
+                 WHERE sink = ?1 AND state = 'pending' AND id NOT IN (
+                     SELECT MAX(id) FROM outbox WHERE sink = ?1 AND state = 'pending'
+                     GROUP BY incident_id)",
+                params![sink, Utc::now().timestamp_micros()],
+            )
+            .map_err(&err)?;
         let mut stmt = self
             .conn
-            .prepare(
+            .prepare_cached(
                 "SELECT o.id, c.json, o.attempts, o.change_id FROM outbox o
                  JOIN incident_changes c ON c.id = o.change_id
-                 WHERE o.sink = ?1 AND o.state = 'pending' ORDER BY o.id LIMIT ?2",
+                 LEFT JOIN incidents i ON i.id = o.incident_id
+                 WHERE o.sink = ?1 AND o.state = 'pending'
+                 ORDER BY CASE i.level WHEN 'CRITICAL' THEN 0 WHEN 'WARNING' THEN 1 ELSE 2 END,
+                          o.id
+                 LIMIT ?2",
             )
             .map_err(&err)?;
         let rows = stmt
@@ -166,3 +191,7 @@ impl Outbox {
         Ok(out)
     }
 }
+
+#[cfg(test)]
+#[path = "outbox_tests.rs"]
+pub(crate) mod tests;

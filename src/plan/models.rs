@@ -137,7 +137,31 @@ pub fn entries(args: &WatchArgs) -> anyhow::Result<Vec<Entry>> {
         });
     }
     unique_names(&mut out);
+    refuse_shared_directories(&out)?;
     Ok(out)
+}
+
+/// One directory is watched by one model: two that name the same directory (after resolving
+/// `..`, links and relative paths) would share its history and split its windows between them.
+fn refuse_shared_directories(entries: &[Entry]) -> Result<(), UsageError> {
+    let resolved: Vec<PathBuf> = entries
+        .iter()
+        .map(|e| std::fs::canonicalize(&e.path).unwrap_or_else(|_| e.path.clone()))
+        .collect();
+    for (i, path) in resolved.iter().enumerate() {
+        if let Some(j) = resolved[..i].iter().position(|p| p == path) {
+            let (a, b) = (&entries[j], &entries[i]);
+            return Err(UsageError(format!(
+                "model \"{}\" ({}) and model \"{}\" ({}) watch the same directory {}: one directory is watched by one model",
+                a.name,
+                a.path.display(),
+                b.name,
+                b.path.display(),
+                path.display()
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// A directory's name for the fleet list: its last component, else the path as given.
@@ -262,6 +286,7 @@ fn from_models(shared: &Shared, file: &Path, text: String) -> anyhow::Result<Vec
                 .or_else(|| shared.model.clone()),
         });
     }
+    refuse_shared_directories(&out)?;
     Ok(out)
 }
 

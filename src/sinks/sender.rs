@@ -20,6 +20,10 @@ const FIRST_BACKOFF: Duration = Duration::from_millis(500);
 const MAX_BACKOFF: Duration = Duration::from_secs(60);
 /// Rows read per sink per pass.
 const BATCH: usize = 64;
+/// A backlog this long is shown on the status line (and logged) although nothing fails.
+const BACKLOG_SHOWN: usize = 100;
+/// How often a backlog is logged while it lasts.
+const BACKLOG_LOGGED_EVERY: Duration = Duration::from_secs(10);
 
 /// How a sink is doing, for the status line and `--once`'s last words.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -146,6 +150,8 @@ impl StatusWatcher {
                     Some(format!("{name}: retrying, {} queued", s.queued))
                 } else if s.refused > 0 {
                     Some(format!("{name}: {} refused", s.refused))
+                } else if s.queued >= BACKLOG_SHOWN {
+                    Some(format!("{name}: {} queued", s.queued))
                 } else {
                     None
                 }
@@ -187,13 +193,19 @@ fn run(
         status,
         passes,
     } = shared;
+    let mut backlog_logged = Instant::now();
     while !stop.load(Ordering::SeqCst) {
         let mut next_due = Instant::now() + Duration::from_secs(1);
+        let mut backlog = Vec::new();
         for sink in &mut sinks {
             if stop.load(Ordering::SeqCst) {
                 return;
             }
             let update = pass(&outbox, sink, &monitor);
+            // A full batch delivered: more are waiting, go on at once.
+            if update.more {
+                next_due = Instant::now();
+            }
             next_due = next_due.min(sink.next_try);
             if let Some(t) = sink.next_resend {
                 next_due = next_due.min(t);
@@ -203,6 +215,9 @@ fn run(
                 entry.queued = outbox
                     .pending_count(&sink.spec.name)
                     .unwrap_or(entry.queued);
+                if entry.queued >= BACKLOG_SHOWN {
+                    backlog.push(format!("{}: {}", sink.spec.name, entry.queued));
+                }
                 entry.retrying = update.retrying;
                 if let Some(refusal) = update.refusal {
                     entry.refused += update.refused;
@@ -210,8 +225,19 @@ fn run(
                 }
             }
         }
+        if !backlog.is_empty() && backlog_logged.elapsed() >= BACKLOG_LOGGED_EVERY {
+            log::info!(target: "ml_monitor::sinks", "incident changes queued for delivery: {}", backlog.join(", "));
+            backlog_logged = Instant::now();
+        }
         passes.fetch_add(1, Ordering::SeqCst);
         let wait = next_due.saturating_duration_since(Instant::now());
+        if wait.is_zero() {
+            // Take a wake-up that came meanwhile, without waiting.
+            if let Err(mpsc::TryRecvError::Disconnected) = woken.try_recv() {
+                return;
+            }
+            continue;
+        }
         match woken.recv_timeout(wait.max(Duration::from_millis(5))) {
             Ok(()) | Err(RecvTimeoutError::Timeout) => {}
             Err(RecvTimeoutError::Disconnected) => return,
@@ -221,6 +247,8 @@ fn run(
 
 #[derive(Default)]
 struct PassUpdate {
+    /// A full batch was delivered: more rows may be pending.
+    more: bool,
     retrying: Option<String>,
     refused: usize,
     refusal: Option<String>,
@@ -262,6 +290,7 @@ fn pass(outbox: &Outbox, sink: &mut SinkState, monitor: &str) -> PassUpdate {
         }
     }
     sink.backoff = FIRST_BACKOFF;
+    update.more = rows.len() == BATCH;
     if let (Some(due), SinkTarget::Alertmanager { url, resend }) =
         (sink.next_resend, &sink.spec.target)
     {
@@ -291,3 +320,7 @@ fn retry_later(sink: &mut SinkState, mut update: PassUpdate, error: String) -> P
     update.retrying = Some(error);
     update
 }
+
+#[cfg(test)]
+#[path = "sender_tests.rs"]
+mod tests;

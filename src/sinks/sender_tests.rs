@@ -1,0 +1,123 @@
+use super::*;
+use crate::history::outbox_tests::{change, queue};
+use ml_monitor::monitoring::{AlertLevel, ChangeKind};
+
+/// Queues `n` changes of `n` incidents (nothing to coalesce), delivers them to `target` and
+/// returns the changes delivered per second.
+fn delivery_rate(target: SinkTarget, n: u64) -> f64 {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("h.sqlite");
+    queue(
+        &path,
+        (1..=n)
+            .map(|id| change(id, AlertLevel::Info, ChangeKind::Opened))
+            .collect(),
+    );
+    let spec = SinkSpec {
+        name: "s".into(),
+        min_level: AlertLevel::Info,
+        timeout: Duration::from_secs(5),
+        target,
+    };
+    let started = Instant::now();
+    let sender = Sender::start(&path, vec![spec], "m".into()).expect("sender");
+    let status = sender.drain(Duration::from_secs(120));
+    let elapsed = started.elapsed();
+    assert_eq!(status["s"].queued, 0, "{status:?}");
+    assert_eq!(status["s"].refused, 0, "{status:?}");
+    n as f64 / elapsed.as_secs_f64()
+}
+
+/// Issue 29, item 6: 1,278 of 23,688 changes were delivered during a run, about 7 a second.
+#[test]
+fn a_command_sink_and_a_webhook_take_at_least_200_changes_a_second() {
+    let command = delivery_rate(
+        SinkTarget::Command {
+            argv: vec!["true".into()],
+        },
+        600,
+    );
+    let server = Arc::new(tiny_http::Server::http("127.0.0.1:0").expect("a receiver"));
+    let port = server
+        .server_addr()
+        .to_ip()
+        .map(|a| a.port())
+        .expect("port");
+    let received = Arc::new(AtomicU64::new(0));
+    let receiver = {
+        let (server, received) = (server.clone(), received.clone());
+        std::thread::spawn(move || {
+            for request in server.incoming_requests() {
+                received.fetch_add(1, Ordering::SeqCst);
+                let _ = request.respond(tiny_http::Response::empty(200));
+            }
+        })
+    };
+    let webhook = delivery_rate(
+        SinkTarget::Webhook {
+            url: format!("http://127.0.0.1:{port}/hook"),
+            headers: BTreeMap::new(),
+        },
+        600,
+    );
+    server.unblock();
+    let _ = receiver.join();
+    assert_eq!(received.load(Ordering::SeqCst), 600);
+    eprintln!("delivered per second: command sink {command:.0}, webhook {webhook:.0}");
+    assert!(command >= 200.0, "command sink: {command:.0} changes/s");
+    assert!(webhook >= 200.0, "webhook: {webhook:.0} changes/s");
+}
+
+/// A CRITICAL change queued behind a backlog of INFO ones is delivered first.
+#[test]
+fn a_critical_change_overtakes_a_backlog_of_info_changes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("h.sqlite");
+    let mut changes: Vec<_> = (1..=300)
+        .map(|id| change(id, AlertLevel::Info, ChangeKind::Opened))
+        .collect();
+    changes.push(change(1000, AlertLevel::Critical, ChangeKind::Opened));
+    queue(&path, changes);
+    let got = dir.path().join("got");
+    let spec = SinkSpec {
+        name: "s".into(),
+        min_level: AlertLevel::Info,
+        timeout: Duration::from_secs(5),
+        target: SinkTarget::Command {
+            argv: vec![
+                "/bin/sh".into(),
+                "-c".into(),
+                format!("cat >> {}; echo >> {}", got.display(), got.display()),
+            ],
+        },
+    };
+    let sender = Sender::start(&path, vec![spec], "m".into()).expect("sender");
+    let status = sender.drain(Duration::from_secs(120));
+    assert_eq!(status["s"].queued, 0);
+    let text = std::fs::read_to_string(&got).expect("delivered");
+    let first: serde_json::Value =
+        serde_json::from_str(text.lines().next().expect("a line")).expect("JSON");
+    assert_eq!(first["level"], "CRITICAL", "{first}");
+    assert_eq!(text.lines().filter(|l| !l.trim().is_empty()).count(), 301);
+}
+
+#[test]
+fn a_backlog_is_shown_although_nothing_fails() {
+    let watcher = StatusWatcher(Arc::new(Mutex::new(BTreeMap::from([
+        (
+            "quiet".to_string(),
+            SinkStatus {
+                queued: 3,
+                ..Default::default()
+            },
+        ),
+        (
+            "busy".to_string(),
+            SinkStatus {
+                queued: 2500,
+                ..Default::default()
+            },
+        ),
+    ]))));
+    assert_eq!(watcher.failing(), vec!["busy: 2500 queued".to_string()]);
+}
