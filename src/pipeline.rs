@@ -134,6 +134,10 @@ impl Pipeline {
         // Nothing reads the monitor's own result history here (the views get each result as
         // it is made, the history database keeps them): keep none.
         let mut builder = ModelMonitor::builder(config.clone()).history_limit(0);
+        // What the reference fit computes is kept beside the history, for the next start.
+        if let Some(path) = &plan.history {
+            builder = builder.fit_cache(ml_monitor::monitoring::fit_cache::FitCache::beside(path));
+        }
         if let Some(path) = &plan.model {
             let model = TrainedModel::load(path)?;
             builder = builder.model(Arc::new(model));

@@ -311,6 +311,9 @@ pub(crate) trait PreparedDetector: DriftDetector {
     fn column_use(&self) -> ColumnUse {
         ColumnUse::Rows
     }
+    /// [`ColumnUse::RowsFirst`] only: reads what it needs of a window's rows, in order, before
+    /// the monitor sorts its columns; the next `stage` or `detect_prepared` uses it.
+    fn read_rows(&mut self, _current: &DataWindow) {}
 }
 
 /// A detector from outside the library: fitted and run on whole windows, rows in order.
@@ -338,6 +341,11 @@ pub(crate) enum ColumnUse {
     Unordered,
     /// Each column's sorted values (through [`Prepared::sorted`]), nothing row-wise.
     Sorted,
+    /// Rows in order, but only first: the reference's in `fit`, which the monitor calls before
+    /// it sorts the reference's columns, and a window's in
+    /// [`PreparedDetector::read_rows`], before it sorts the window's. Then the columns can be
+    /// sorted in their own memory for the others (no second copy of the data).
+    RowsFirst,
     /// Rows in order: values of different features that belong to the same row.
     Rows,
 }

@@ -40,12 +40,16 @@ use serde::{Deserialize, Serialize};
 use statrs::distribution::{ContinuousCDF, Normal};
 use statrs::function::erf::erfc;
 
-use super::{Confirmation, DriftDetector, DriftError, DriftResult, Prepared, PreparedDetector};
+use super::{
+    ColumnUse, Confirmation, DriftDetector, DriftError, DriftResult, Prepared, PreparedDetector,
+};
 use crate::config::{Correction, PcaConfig, PcaThresholds, StatisticalConfig};
 use crate::data::{ColumnData, DataWindow, MISSING_CODE};
 use crate::stats::pca::Pca;
 
 mod split;
+
+use split::Rows;
 
 /// The figures of one window.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -128,6 +132,8 @@ pub struct PcaDriftDetector {
     /// A window between [`PreparedDetector::stage`] and [`PreparedDetector::finish_staged`]
     /// (`None` inside: too few rows).
     staged: Option<Option<Measured>>,
+    /// A window measured by [`PreparedDetector::read_rows`], before its columns were sorted.
+    read: Option<Result<Option<Measured>, DriftError>>,
 }
 
 impl PcaDriftDetector {
@@ -142,6 +148,7 @@ impl PcaDriftDetector {
             fitted: None,
             confirmation,
             staged: None,
+            read: None,
         }
     }
 
@@ -205,17 +212,12 @@ impl Source<'_> {
     }
 }
 
-/// Encodes a window's rows (imputed, frequency-encoded, standardised) into one row-major
-/// buffer of `features.len()` values per row, in parallel blocks of rows.
-fn standardised_rows(
-    window: &DataWindow,
+/// Where each of `features` comes from in `window`.
+fn sources<'a>(
+    window: &'a DataWindow,
     features: &[(String, Encoding)],
-    centre: &[f64],
-    scale: &[f64],
-) -> Result<Vec<f64>, DriftError> {
-    let n = window.rows();
-    let d = features.len();
-    let mut sources = Vec::with_capacity(d);
+) -> Result<Vec<Source<'a>>, DriftError> {
+    let mut sources = Vec::with_capacity(features.len());
     for (name, encoding) in features {
         let column = window
             .features()
@@ -255,25 +257,50 @@ fn standardised_rows(
             }
         });
     }
-    let mut rows = vec![0.0; n * d];
-    if d == 0 {
-        return Ok(rows);
+    Ok(sources)
+}
+
+/// Writes the selected rows `first..` of `rows` (as many as `block` holds, `d` values each),
+/// imputed, frequency-encoded and standardised, into `block`.
+fn encode_block(
+    sources: &[Source<'_>],
+    rows: Rows,
+    first: usize,
+    centre: &[f64],
+    scale: &[f64],
+    block: &mut [f64],
+) {
+    let d = sources.len();
+    for (j, source) in sources.iter().enumerate() {
+        let (c, s) = (
+            centre.get(j).copied().unwrap_or(0.0),
+            scale.get(j).copied().unwrap_or(1.0),
+        );
+        for (i, row) in block.chunks_exact_mut(d).enumerate() {
+            row[j] = (source.value(rows.row(first + i)) - c) / s;
+        }
     }
-    rows.par_chunks_mut(BLOCK_ROWS * d)
+}
+
+/// Encodes the selected rows of a window (imputed, frequency-encoded, standardised) into one
+/// row-major buffer of `features.len()` values per row, in parallel blocks of rows.
+fn standardised_rows(
+    window: &DataWindow,
+    rows: Rows,
+    features: &[(String, Encoding)],
+    centre: &[f64],
+    scale: &[f64],
+) -> Result<Vec<f64>, DriftError> {
+    let d = features.len();
+    let sources = sources(window, features)?;
+    let mut out = vec![0.0; rows.count * d];
+    if d == 0 {
+        return Ok(out);
+    }
+    out.par_chunks_mut(BLOCK_ROWS * d)
         .enumerate()
-        .for_each(|(b, block)| {
-            let first = b * BLOCK_ROWS;
-            for (j, source) in sources.iter().enumerate() {
-                let (c, s) = (
-                    centre.get(j).copied().unwrap_or(0.0),
-                    scale.get(j).copied().unwrap_or(1.0),
-                );
-                for (i, row) in block.chunks_exact_mut(d).enumerate() {
-                    row[j] = (source.value(first + i) - c) / s;
-                }
-            }
-        });
-    Ok(rows)
+        .for_each(|(b, block)| encode_block(&sources, rows, b * BLOCK_ROWS, centre, scale, block));
+    Ok(out)
 }
 
 /// The power of two at or below the largest magnitude of `values` (finite), or 1 for none.
@@ -281,8 +308,8 @@ fn standardised_rows(
 /// Numbers are read in these units: the means, variances and standardised values of a column
 /// holding `1e308` then stay finite. Scaling by a power of two is exact, so every figure equals
 /// the one computed in the data's own units wherever that one does not overflow.
-fn unit_of(values: &[f64]) -> f64 {
-    let largest = values.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+fn unit_of(values: impl Iterator<Item = f64>) -> f64 {
+    let largest = values.fold(0.0f64, |m, v| m.max(v.abs()));
     if largest.is_normal() {
         f64::from_bits(largest.to_bits() & 0x7ff0_0000_0000_0000)
     } else {
@@ -290,8 +317,41 @@ fn unit_of(values: &[f64]) -> f64 {
     }
 }
 
+/// The reconstruction error of each selected row of `window`, encoded block by block in
+/// parallel (never the whole window at once: that would be a second copy of it in memory).
+/// Each row's error is the one [`row_errors`] gives for it.
+fn window_errors(model: &Model, window: &DataWindow, rows: Rows) -> Result<Vec<f64>, DriftError> {
+    let d = model.features.len();
+    let sources = sources(window, &model.features)?;
+    let mut errors = vec![0.0; rows.count];
+    if d == 0 {
+        return Ok(errors);
+    }
+    let pca = model.pca.projector();
+    errors
+        .par_chunks_mut(BLOCK_ROWS)
+        .enumerate()
+        .for_each(|(b, out)| {
+            let mut block = vec![0.0; out.len() * d];
+            encode_block(
+                &sources,
+                rows,
+                b * BLOCK_ROWS,
+                &model.centre,
+                &model.scale,
+                &mut block,
+            );
+            let mut scratch = Vec::new();
+            for (e, row) in out.iter_mut().zip(block.chunks_exact(d)) {
+                *e = pca.reconstruction_error(row, &mut scratch);
+            }
+        });
+    Ok(errors)
+}
+
 /// Every row's reconstruction error (`d` values per row), computed in parallel.
 fn row_errors(pca: &Pca, rows: &[f64], d: usize) -> Vec<f64> {
+    let pca = pca.projector();
     rows.par_chunks(d.max(1) * BLOCK_ROWS)
         .flat_map_iter(|block| {
             let mut scratch = Vec::new();
@@ -334,29 +394,33 @@ struct Model {
 }
 
 impl Model {
-    /// Fits on `reference`'s rows; also returns them standardised (row-major).
-    fn fit(reference: &DataWindow, share: f64) -> Result<(Model, Vec<f64>), DriftError> {
-        let n = reference.rows();
+    /// Fits on the selected rows of `reference`; also returns them standardised (row-major).
+    fn fit(
+        reference: &DataWindow,
+        rows: Rows,
+        share: f64,
+    ) -> Result<(Model, Vec<f64>), DriftError> {
+        let n = rows.count;
         let mut features = Vec::new();
         for column in reference.features() {
             let encoding = match &column.data {
                 ColumnData::Numeric(values) => {
-                    let present: Vec<f64> =
-                        values.iter().copied().filter(|v| !v.is_nan()).collect();
-                    if present.is_empty() {
+                    let present = || rows.of(values).filter(|v| !v.is_nan());
+                    let count = present().count();
+                    if count == 0 {
                         // scikit-learn's imputer drops a column with no value; so do we.
                         continue;
                     }
-                    let unit = unit_of(&present);
+                    let unit = unit_of(present());
                     Encoding::Numeric {
-                        fill: present.iter().map(|v| v / unit).sum::<f64>() / present.len() as f64,
+                        fill: present().map(|v| v / unit).sum::<f64>() / count as f64,
                         unit,
                     }
                 }
                 ColumnData::Categorical { codes, dictionary } => {
                     let mut counts = vec![0u64; dictionary.len()];
                     let mut missing = 0u64;
-                    for &c in codes {
+                    for c in rows.of(codes) {
                         match counts.get_mut(c as usize) {
                             Some(slot) if c != MISSING_CODE => *slot += 1,
                             _ => missing += 1,
@@ -385,7 +449,7 @@ impl Model {
             features.push((column.name.clone(), encoding));
         }
         let d = features.len();
-        let mut rows = standardised_rows(reference, &features, &vec![0.0; d], &vec![1.0; d])?;
+        let mut rows = standardised_rows(reference, rows, &features, &vec![0.0; d], &vec![1.0; d])?;
         let nf = n as f64;
         let mut centre = vec![0.0; d];
         for row in rows.chunks_exact(d.max(1)) {
@@ -434,11 +498,6 @@ impl Model {
             pca,
         };
         Ok((model, rows))
-    }
-
-    /// `window`'s rows, encoded and standardised as the fit's.
-    fn standardised_rows(&self, window: &DataWindow) -> Result<Vec<f64>, DriftError> {
-        standardised_rows(window, &self.features, &self.centre, &self.scale)
     }
 }
 
@@ -522,14 +581,29 @@ fn critical_z(alpha: f64, correction: Correction, tests: usize) -> f64 {
     Normal::new(0.0, 1.0).map_or(3.0, |n| n.inverse_cdf(q))
 }
 
-/// Reads rows in order (values of one row across features), so the default: whole windows.
-/// Under `thresholds = "window"` its z-test joins the window's correction.
+/// Reads rows in order (values of one row across features), but only before anything else:
+/// the reference's in `fit`, a window's in `read_rows`. Under `thresholds = "window"` its
+/// z-test joins the window's correction.
 impl PreparedDetector for PcaDriftDetector {
+    fn column_use(&self) -> ColumnUse {
+        ColumnUse::RowsFirst
+    }
+
+    fn read_rows(&mut self, current: &DataWindow) {
+        self.read = Some(self.measure(current));
+    }
+
+    fn detect_prepared(&mut self, current: &Prepared<'_>) -> Result<DriftResult, DriftError> {
+        let measured = self.measured(current)?;
+        let p = measured.as_ref().and_then(|m| m.p_value);
+        self.decide(measured, p, 1)
+    }
+
     fn stage(&mut self, current: &Prepared<'_>) -> Result<Option<Vec<Option<f64>>>, DriftError> {
         if self.config.thresholds != PcaThresholds::Window {
             return Ok(None);
         }
-        let measured = self.measure(current.window())?;
+        let measured = self.measured(current)?;
         let p = measured.as_ref().and_then(|m| m.p_value);
         self.staged = Some(measured);
         Ok(Some(vec![p]))
@@ -547,17 +621,26 @@ impl PreparedDetector for PcaDriftDetector {
 }
 
 impl PcaDriftDetector {
+    /// The window's figures as `read_rows` measured them, or else measured now.
+    fn measured(&mut self, current: &Prepared<'_>) -> Result<Option<Measured>, DriftError> {
+        match self.read.take() {
+            Some(read) => read,
+            None => self.measure(current.window()),
+        }
+    }
+
     /// The window's figures; `None` when it or the reference has fewer rows than
     /// `min_sample_size`.
     fn measure(&self, current: &DataWindow) -> Result<Option<Measured>, DriftError> {
         let fitted = self.fitted.as_ref().ok_or(DriftError::NotFitted)?;
-        let rows = fitted.model.standardised_rows(current)?;
+        // The window's columns must all be there, whatever its size.
+        sources(current, &fitted.model.features)?;
         let n = current.rows();
         let min = self.config.min_sample_size.max(1);
         if n < min || fitted.reference_rows < min || fitted.model.features.is_empty() {
             return Ok(None);
         }
-        let errors = row_errors(&fitted.model.pca, &rows, fitted.model.features.len());
+        let errors = window_errors(&fitted.model, current, Rows::all(n))?;
         let (value, sampling_error) = chunk_figures(&errors);
         let p_value =
             (self.config.thresholds == PcaThresholds::Window).then(|| fitted.p_value(value, n));
@@ -648,16 +731,15 @@ impl DriftDetector for PcaDriftDetector {
             return Err(DriftError::EmptyReference);
         }
         let share = self.config.explained_variance;
-        let fitted = match (self.config.thresholds, split::halves(reference)) {
+        let fitted = match (self.config.thresholds, split::halves(reference.rows())) {
             (PcaThresholds::Window, Some((fit_half, held_out))) => {
                 // Fitted on one half, its z-test's basis from the other (see `split`).
-                let (model, _) = Model::fit(&fit_half, share)?;
-                let held_out = model.standardised_rows(&held_out)?;
-                let basis = row_errors(&model.pca, &held_out, model.features.len());
+                let (model, _) = Model::fit(reference, fit_half, share)?;
+                let basis = window_errors(&model, reference, held_out)?;
                 Fitted::new(model, &basis, None)
             }
             (thresholds, _) => {
-                let (model, rows) = Model::fit(reference, share)?;
+                let (model, rows) = Model::fit(reference, Rows::all(reference.rows()), share)?;
                 let errors = row_errors(&model.pca, &rows, model.features.len());
                 let chunks = (thresholds == PcaThresholds::Chunks)
                     .then(|| ChunkThresholds::of(&errors, self.config.reference_chunks));
@@ -668,6 +750,7 @@ impl DriftDetector for PcaDriftDetector {
             reference_rows: reference.rows(),
             ..fitted
         });
+        self.read = None;
         self.confirmation.reset();
         Ok(())
     }

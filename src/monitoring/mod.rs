@@ -4,6 +4,7 @@
 pub mod alerts;
 pub mod estimation;
 mod evaluate;
+pub mod fit_cache;
 pub mod incidents;
 pub mod metrics;
 pub mod monitor;

@@ -15,6 +15,7 @@ use rayon::prelude::*;
 use super::alerts::AlertManager;
 use super::estimation::{CbpeEstimator, EstimationError, MulticlassEstimator};
 use super::evaluate::{detect_all, evaluate_predictions, predictions};
+use super::fit_cache::{FitCache, FitKey, KeyBuilder};
 use super::incidents::IncidentTracker;
 use super::paging::PagePolicy;
 use super::quality::ReferenceProfile;
@@ -121,6 +122,8 @@ pub struct ModelMonitor {
     estimation_unavailable: Option<String>,
     /// Multiclass CBPE, when `[columns] class_probabilities` is set and the reference allows.
     multiclass: Option<MulticlassEstimator>,
+    /// Where fitted reference state is kept between runs, if anywhere.
+    fit_cache: Option<FitCache>,
 }
 
 impl std::fmt::Debug for ModelMonitor {
@@ -213,7 +216,8 @@ impl ModelMonitor {
             },
         );
         fitted?;
-        self.reference_fitted(profile?, reference);
+        let estimator = self.fit_estimator(reference);
+        self.reference_fitted(profile?, estimator, reference);
         Ok(())
     }
 
@@ -227,6 +231,21 @@ impl ModelMonitor {
         }
         // Without a model the predictions are the window's own column.
         let profile = ReferenceProfile::from_window(&reference, reference.prediction_values());
+        // Detectors that read rows first read them now, before the columns are sorted, beside
+        // the estimator (which reads only the target and the scores).
+        let (config, model, cache) = (&self.config, self.model.as_deref(), self.fit_cache.as_ref());
+        let (rows_first, estimator) = rayon::join(
+            || -> Result<(), DriftError> {
+                for d in self.detectors.iter_mut() {
+                    if d.column_use() == ColumnUse::RowsFirst {
+                        d.fit(&reference)?;
+                    }
+                }
+                Ok(())
+            },
+            || estimator_for(config, model, &reference, cache),
+        );
+        rows_first?;
         let sorted: Vec<Option<Arc<Vec<f64>>>> = reference
             .features_mut()
             .par_iter_mut()
@@ -239,10 +258,27 @@ impl ModelMonitor {
             .collect();
         let prepared = Prepared::with_sorted(&reference, sorted);
         for d in self.detectors.iter_mut() {
-            d.fit_prepared(&prepared)?;
+            if d.column_use() != ColumnUse::RowsFirst {
+                d.fit_prepared(&prepared)?;
+            }
         }
-        self.reference_fitted(profile, &reference);
+        self.reference_fitted(profile, estimator, &reference);
         Ok(())
+    }
+
+    /// Whether a window's numeric columns are sorted in their own memory: some detector wants
+    /// them sorted and nothing reads rows after that (detectors that read rows first do so
+    /// before, see [`ColumnUse::RowsFirst`]).
+    fn sorts_in_place(&self) -> bool {
+        self.model.is_none()
+            && self
+                .detectors
+                .iter()
+                .all(|d| d.column_use() != ColumnUse::Rows)
+            && self
+                .detectors
+                .iter()
+                .any(|d| d.column_use() == ColumnUse::Sorted)
     }
 
     /// What the detectors and the model read of a window's numeric columns.
@@ -257,11 +293,15 @@ impl ModelMonitor {
             .unwrap_or(ColumnUse::Unordered)
     }
 
-    fn reference_fitted(&mut self, profile: ReferenceProfile, reference: &DataWindow) {
+    fn reference_fitted(
+        &mut self,
+        profile: ReferenceProfile,
+        estimator: Result<CbpeEstimator, String>,
+        reference: &DataWindow,
+    ) {
         self.profile = profile;
         if self.config.columns.class_probabilities.is_empty() {
-            let fitted = self.fit_estimator(reference);
-            self.set_estimator(fitted);
+            self.set_estimator(estimator);
         } else {
             self.fit_multiclass(reference);
         }
@@ -310,26 +350,19 @@ impl ModelMonitor {
     }
 
     /// Fits the performance estimator on the reference's target and scores (the model's when
-    /// there is one, else the prediction column).
+    /// there is one, else the prediction column), or takes it from the fit cache.
     pub fn fit_estimator(&self, reference: &DataWindow) -> Result<CbpeEstimator, String> {
-        if self.config.task == Task::Regression {
-            return Err(EstimationError::NotSupported("regression".into()).to_string());
-        }
-        let target = reference
-            .target_values()
-            .ok_or(EstimationError::Missing("target"))
-            .map_err(|e| e.to_string())?;
-        let scores = predictions(self.model.as_deref(), reference)
-            .map_err(|e| e.to_string())?
-            .ok_or_else(|| EstimationError::Missing("prediction").to_string())?
-            .0;
-        CbpeEstimator::fit(
-            target,
-            &scores,
-            reference.predicted_label_values(),
-            &self.config.estimation,
+        estimator_for(
+            &self.config,
+            self.model.as_deref(),
+            reference,
+            self.fit_cache.as_ref(),
         )
-        .map_err(|e| e.to_string())
+    }
+
+    /// The fit cache in use, if any.
+    pub fn fit_cache(&self) -> Option<&FitCache> {
+        self.fit_cache.as_ref()
     }
 
     /// Fits multiclass CBPE on the reference (`[columns] class_probabilities`); when it cannot,
@@ -410,8 +443,13 @@ impl ModelMonitor {
         mut window: DataWindow,
         metadata: Metadata,
     ) -> (MonitoringResult, UnorderedWindow) {
-        let in_place = self.column_use() == ColumnUse::Sorted;
+        let in_place = self.sorts_in_place();
         if in_place {
+            for d in self.detectors.iter_mut() {
+                if d.column_use() == ColumnUse::RowsFirst {
+                    d.read_rows(&window);
+                }
+            }
             window.features_mut().par_iter_mut().for_each(|c| {
                 if let ColumnData::Numeric(values) = &mut c.data {
                     sort_in_place(values);
@@ -532,6 +570,63 @@ impl ModelMonitor {
         serde_json::to_string_pretty(&self.history)
     }
 }
+
+/// The performance estimator of `reference` under `config`: from `cache` when it holds one
+/// fitted on the same target, scores, predicted labels and settings, else fitted (and stored).
+fn estimator_for(
+    config: &MonitorConfig,
+    model: Option<&dyn Model>,
+    reference: &DataWindow,
+    cache: Option<&FitCache>,
+) -> Result<CbpeEstimator, String> {
+    if config.task == Task::Regression {
+        return Err(EstimationError::NotSupported("regression".into()).to_string());
+    }
+    if !config.columns.class_probabilities.is_empty() {
+        // A multiclass model gets its own estimator (`fit_multiclass`).
+        return Err("multiclass: fitted apart".to_string());
+    }
+    let target = reference
+        .target_values()
+        .ok_or(EstimationError::Missing("target"))
+        .map_err(|e| e.to_string())?;
+    let scores = predictions(model, reference)
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| EstimationError::Missing("prediction").to_string())?
+        .0;
+    let labels = reference.predicted_label_values();
+    let key = cache.map(|_| estimator_key(config, target, &scores, labels));
+    if let (Some(cache), Some(key)) = (cache, key) {
+        if let Some(estimator) = cache.load::<CbpeEstimator>(ESTIMATOR, key) {
+            return Ok(estimator);
+        }
+    }
+    let fitted = CbpeEstimator::fit(target, &scores, labels, &config.estimation)
+        .map_err(|e| e.to_string())?;
+    if let (Some(cache), Some(key)) = (cache, key) {
+        cache.store(ESTIMATOR, key, &fitted);
+    }
+    Ok(fitted)
+}
+
+/// What the estimator's fit reads: its settings, the target, the scores, the predicted labels.
+fn estimator_key(
+    config: &MonitorConfig,
+    target: &[f64],
+    scores: &[f64],
+    labels: Option<&[f64]>,
+) -> FitKey {
+    KeyBuilder::new()
+        .text(ESTIMATOR)
+        .text(&serde_json::to_string(&config.estimation).unwrap_or_default())
+        .values(Some(target))
+        .values(Some(scores))
+        .values(labels)
+        .finish()
+}
+
+/// The fit cache's name for the performance estimator.
+const ESTIMATOR: &str = "estimator";
 
 #[cfg(test)]
 #[path = "monitor_tests.rs"]

@@ -12,6 +12,7 @@ use crate::drift::{
 };
 use crate::model::Model;
 use crate::monitoring::alerts::AlertManager;
+use crate::monitoring::fit_cache::FitCache;
 use crate::monitoring::incidents::IncidentTracker;
 use crate::monitoring::paging::PagePolicy;
 use crate::monitoring::quality::ReferenceProfile;
@@ -36,6 +37,7 @@ pub struct MonitorBuilder {
     history_limit: Option<usize>,
     alerts: Option<AlertManager>,
     detectors: Option<Vec<Box<dyn DriftDetector>>>,
+    fit_cache: Option<FitCache>,
 }
 
 impl MonitorBuilder {
@@ -46,7 +48,16 @@ impl MonitorBuilder {
             history_limit: None,
             alerts: None,
             detectors: None,
+            fit_cache: None,
         }
+    }
+
+    /// Keeps what the reference fit computes (the performance estimator) in `cache`, and takes
+    /// it from there when the reference and the settings are those it was fitted on: a
+    /// restart does not fit again. The results are the same.
+    pub fn fit_cache(mut self, cache: FitCache) -> Self {
+        self.fit_cache = Some(cache);
+        self
     }
 
     /// Computes predictions with this model instead of reading the prediction column.
@@ -137,6 +148,7 @@ impl MonitorBuilder {
             estimator: None,
             estimation_unavailable: None,
             multiclass: None,
+            fit_cache: self.fit_cache,
         })
     }
 }

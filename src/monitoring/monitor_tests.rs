@@ -98,17 +98,24 @@ fn numeric_bits(features: &[Column]) -> Vec<Vec<u64>> {
 
 #[test]
 fn sorting_in_place_gives_the_same_results() {
-    use crate::config::DetectorKind::{Chi2, Classifier, Ks, Psi};
+    use crate::config::DetectorKind::{Ad, Chi2, Classifier, Ks, Pca, Psi};
+    use crate::config::PcaThresholds;
     // KS sorts (in place); PSI and chi-square alone do not need to; the classifier needs
-    // the rows in order (no sorting in place).
-    for (detectors, sorts) in [
-        (vec![Ks, Psi, Chi2], true),
-        (vec![Psi, Ks], true),
-        (vec![Psi, Chi2], false),
-        (vec![Ks, Classifier], false),
+    // the rows in order (no sorting in place); pca reads the rows before they are sorted
+    // (the defaults: ad, psi, chi2, pca).
+    for (detectors, sorts, thresholds) in [
+        (vec![Ks, Psi, Chi2], true, PcaThresholds::Window),
+        (vec![Psi, Ks], true, PcaThresholds::Window),
+        (vec![Psi, Chi2], false, PcaThresholds::Window),
+        (vec![Ks, Classifier], false, PcaThresholds::Window),
+        (vec![Ad, Psi, Chi2, Pca], true, PcaThresholds::Window),
+        (vec![Pca, Ks], true, PcaThresholds::Chunks),
+        (vec![Pca, Psi], false, PcaThresholds::Window),
+        (vec![Pca, Ad, Classifier], false, PcaThresholds::Window),
     ] {
         let mut config = MonitorConfig::default();
         config.drift.detectors = detectors.clone();
+        config.drift.pca.thresholds = thresholds;
         config.drift.statistical.confirmation_windows = 2;
         let reference = window("reference.csv", 400, 0.0);
         let mut copying = ModelMonitor::builder(config.clone())
@@ -235,4 +242,67 @@ fn errors_that_quote_their_cause_have_no_source() {
         MonitorError::from(drift).to_string(),
         "reference: pca: no rows"
     );
+}
+
+#[test]
+fn the_fit_cache_gives_the_same_results_and_is_rebuilt_when_stale_or_broken() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let cache = FitCache::beside(&dir.path().join("history.sqlite"));
+    let file = cache.path(ESTIMATOR);
+    let reference = window("reference.csv", 400, 0.0);
+    let config = MonitorConfig::default();
+    let build = |config: &MonitorConfig, reference: &DataWindow| {
+        ModelMonitor::builder(config.clone())
+            .fit_cache(cache.clone())
+            .build(reference)
+            .expect("fits")
+    };
+    let mut plain = ModelMonitor::builder(config.clone())
+        .build(&reference)
+        .expect("fits");
+    let mut fitted = build(&config, &reference);
+    let stored = std::fs::read(&file).expect("the fit wrote its cache");
+    let mut cached = build(&config, &reference);
+    assert_eq!(plain.estimator(), cached.estimator());
+    for (rows, shift) in [(300, 0.0), (600, 3.0)] {
+        let w = window("w.csv", rows, shift);
+        let a = comparable(&plain.monitor(&w));
+        assert_eq!(a, comparable(&fitted.monitor(&w)));
+        assert_eq!(a, comparable(&cached.monitor(&w)));
+        assert!(a["estimated_performance"].is_object(), "{a}");
+    }
+
+    // The second build read the cache: a (valid) state stored for the key is what it uses.
+    let target = reference.target_values().expect("target");
+    let scores = reference.prediction_values().expect("scores");
+    let key = estimator_key(&config, target, scores, None);
+    let mut planted = plain.estimator().expect("estimator").clone();
+    planted.decision_threshold = 0.25;
+    cache.store(ESTIMATOR, key, &planted);
+    assert_eq!(build(&config, &reference).estimator(), Some(&planted));
+
+    // A changed setting, a changed reference: fitted anew, and the file rewritten.
+    let mut other = config.clone();
+    other.estimation.decision_threshold = 0.6;
+    let refit = build(&other, &reference);
+    assert_eq!(refit.estimator().map(|e| e.decision_threshold), Some(0.6));
+    let changed = window("reference.csv", 401, 0.0);
+    let refit = build(&config, &changed);
+    let fresh = ModelMonitor::builder(config.clone())
+        .build(&changed)
+        .expect("fits");
+    assert_eq!(refit.estimator(), fresh.estimator());
+    assert_ne!(std::fs::read(&file).expect("rewritten"), stored);
+
+    // Truncated or corrupt: never trusted, fitted anew and rewritten whole.
+    for broken in [
+        &stored[..stored.len() / 2],
+        &stored[..10],
+        b"garbage".as_slice(),
+    ] {
+        std::fs::write(&file, broken).expect("break the cache");
+        let rebuilt = build(&config, &reference);
+        assert_eq!(rebuilt.estimator(), plain.estimator());
+        assert_eq!(std::fs::read(&file).expect("rewritten"), stored);
+    }
 }

@@ -34,8 +34,18 @@ impl IsotonicRegression {
             return None;
         }
         // `np.lexsort((y, X))`: by x, then by y (the order in which tied y are summed).
-        pairs.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.total_cmp(&b.1)));
-        let (ux, mut uy, mut uw) = make_unique(&pairs);
+        pairs.sort_by(by_x_then_y);
+        IsotonicRegression::fit_sorted(&pairs)
+    }
+
+    /// [`IsotonicRegression::fit`] on finite pairs already in its order ([`by_x_then_y`]): any
+    /// subsequence of pairs sorted once is, so fits on many subsets of one sample sort once.
+    /// `None` when there are none.
+    pub fn fit_sorted(pairs: &[(f64, f64)]) -> Option<Self> {
+        if pairs.is_empty() {
+            return None;
+        }
+        let (ux, mut uy, mut uw) = make_unique(pairs);
         pool_adjacent_violators(&mut uy, &mut uw);
         let (x, y) = trim_duplicates(ux, uy);
         Some(IsotonicRegression { x, y })
@@ -98,6 +108,11 @@ impl IsotonicRegression {
         }
         (y[j + 1] - y[j]) / (x[j + 1] - x[j])
     }
+}
+
+/// The order [`IsotonicRegression::fit`] sorts its (x, y) pairs in: by x, then by y.
+pub fn by_x_then_y(a: &(f64, f64), b: &(f64, f64)) -> std::cmp::Ordering {
+    a.0.total_cmp(&b.0).then(a.1.total_cmp(&b.1))
 }
 
 /// The calibration map applied along a sweep of descending values: the segment index only moves

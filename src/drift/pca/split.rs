@@ -14,54 +14,56 @@
 //! Rows alternate (even rows fit, odd rows are held out), so a reference ordered in time gives
 //! both halves the same span.
 
-use crate::data::{Column, ColumnData, DataWindow, MISSING_CODE};
-
 /// Fewest reference rows split in halves; a smaller reference is fitted whole and its own
 /// errors are the basis.
 const MIN_ROWS: usize = 8;
 
-/// The even rows and the odd rows of `reference`'s features, or `None` below `MIN_ROWS`.
-pub(super) fn halves(reference: &DataWindow) -> Option<(DataWindow, DataWindow)> {
-    if reference.rows() < MIN_ROWS {
-        return None;
-    }
-    let half = |offset: usize| {
-        let columns = reference
-            .features()
-            .iter()
-            .map(|c| every_other(c, offset))
-            .collect();
-        DataWindow::new(reference.name(), columns, None, None)
-    };
-    Some((half(0)?, half(1)?))
+/// Rows `first`, `first + step`, … of a window, `count` of them: a half is read where it lies
+/// instead of being copied out (a copy of the reference is its size again in memory).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Rows {
+    pub(super) first: usize,
+    pub(super) step: usize,
+    pub(super) count: usize,
 }
 
-/// Rows `offset`, `offset + 2`, … of `column`.
-fn every_other(column: &Column, offset: usize) -> Column {
-    let (data, missing) = match &column.data {
-        ColumnData::Numeric(values) => {
-            let v: Vec<f64> = values.iter().skip(offset).step_by(2).copied().collect();
-            let missing = v.iter().filter(|x| x.is_nan()).count();
-            (ColumnData::Numeric(v), missing)
+impl Rows {
+    /// Every one of `n` rows.
+    pub(super) fn all(n: usize) -> Rows {
+        Rows {
+            first: 0,
+            step: 1,
+            count: n,
         }
-        ColumnData::Categorical { codes, dictionary } => {
-            let c: Vec<u32> = codes.iter().skip(offset).step_by(2).copied().collect();
-            let missing = c.iter().filter(|&&x| x == MISSING_CODE).count();
-            (
-                ColumnData::Categorical {
-                    codes: c,
-                    dictionary: dictionary.clone(),
-                },
-                missing,
-            )
-        }
-    };
-    Column {
-        name: column.name.clone(),
-        data,
-        missing,
-        invalid: 0,
     }
+
+    /// The index in the window of the `i`-th selected row.
+    pub(super) fn row(&self, i: usize) -> usize {
+        self.first + i * self.step
+    }
+
+    /// The selected values of a column, in order.
+    pub(super) fn of<'a, T: Copy>(&self, values: &'a [T]) -> impl Iterator<Item = T> + 'a {
+        values
+            .iter()
+            .skip(self.first)
+            .step_by(self.step)
+            .take(self.count)
+            .copied()
+    }
+}
+
+/// The even rows and the odd rows of a reference of `n` rows, or `None` below `MIN_ROWS`.
+pub(super) fn halves(n: usize) -> Option<(Rows, Rows)> {
+    if n < MIN_ROWS {
+        return None;
+    }
+    let half = |first: usize| Rows {
+        first,
+        step: 2,
+        count: (n - first).div_ceil(2),
+    };
+    Some((half(0), half(1)))
 }
 
 #[cfg(test)]
@@ -70,33 +72,16 @@ mod tests {
 
     #[test]
     fn rows_alternate_between_the_halves() {
-        let w = DataWindow::new(
-            "r",
-            vec![
-                Column::numeric("x", (0..9).map(f64::from).collect()),
-                Column::categorical(
-                    "c",
-                    &["a", "b", "a", "c", "a", "b", "a", "c", "a"].map(Some),
-                ),
-            ],
-            None,
-            None,
-        )
-        .expect("equal lengths");
-        let (even, odd) = halves(&w).expect("halves");
-        assert_eq!((even.rows(), odd.rows()), (5, 4));
+        let (even, odd) = halves(9).expect("halves");
+        assert_eq!((even.count, odd.count), (5, 4));
+        let values: Vec<f64> = (0..9).map(f64::from).collect();
         assert_eq!(
-            even.features()[0].as_numeric(),
-            Some(&[0.0, 2.0, 4.0, 6.0, 8.0][..])
+            even.of(&values).collect::<Vec<_>>(),
+            [0.0, 2.0, 4.0, 6.0, 8.0]
         );
-        let (codes, dictionary) = odd.features()[1].as_categorical().expect("categorical");
-        let odd_values: Vec<&str> = codes
-            .iter()
-            .map(|&c| dictionary[c as usize].as_str())
-            .collect();
-        assert_eq!(odd_values, ["b", "c", "b", "c"]);
-        let small = DataWindow::new("s", vec![Column::numeric("x", vec![1.0; 7])], None, None)
-            .expect("one column");
-        assert!(halves(&small).is_none());
+        assert_eq!(odd.of(&values).collect::<Vec<_>>(), [1.0, 3.0, 5.0, 7.0]);
+        assert_eq!(odd.row(3), 7);
+        assert_eq!(Rows::all(3).of(&values).count(), 3);
+        assert!(halves(7).is_none());
     }
 }

@@ -13,7 +13,7 @@ use rand::seq::SliceRandom;
 use rand::SeedableRng;
 
 use super::metrics::realised_roc_auc;
-use crate::stats::isotonic::IsotonicRegression;
+use crate::stats::isotonic::{by_x_then_y, IsotonicRegression};
 
 /// Splits, held-out share and bins, as NannyML.
 const SPLITS: usize = 10;
@@ -31,17 +31,27 @@ pub fn needs_calibration(y: &[bool], p: &[f64], seed: u64) -> bool {
     }
     let mut rng = StdRng::seed_from_u64(seed);
     let (mut labels, mut before, mut after) = (Vec::new(), Vec::new(), Vec::new());
+    // Every split's training rows in the isotonic fit's order, from one sort: they are a
+    // subsequence of all rows in that order.
+    let label = |i: usize| f64::from(u8::from(y[i]));
+    let mut order: Vec<usize> = (0..y.len()).filter(|&i| p[i].is_finite()).collect();
+    order.sort_by(|&a, &b| by_x_then_y(&(p[a], label(a)), &(p[b], label(b))));
+    let mut in_test = vec![false; y.len()];
+    let mut train: Vec<(f64, f64)> = Vec::with_capacity(order.len());
     for _ in 0..SPLITS {
         let test = stratified_test_rows(y, &mut rng);
-        let mut in_test = vec![false; y.len()];
+        in_test.iter_mut().for_each(|t| *t = false);
         for &i in &test {
             in_test[i] = true;
         }
-        let (train_x, train_y): (Vec<f64>, Vec<f64>) = (0..y.len())
-            .filter(|&i| !in_test[i])
-            .map(|i| (p[i], f64::from(u8::from(y[i]))))
-            .unzip();
-        let Some(fitted) = IsotonicRegression::fit(&train_x, &train_y) else {
+        train.clear();
+        train.extend(
+            order
+                .iter()
+                .filter(|&&i| !in_test[i])
+                .map(|&i| (p[i], label(i))),
+        );
+        let Some(fitted) = IsotonicRegression::fit_sorted(&train) else {
             return false;
         };
         for &i in &test {
