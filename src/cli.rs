@@ -35,6 +35,11 @@ pub enum Command {
     Config(ConfigArgs),
     /// Read the results history.
     History(HistoryArgs),
+    /// Hold back notifications for a while: add, list and expire silences.
+    Silence(SilenceArgs),
+    /// Run stored windows through the monitor with one or more configurations, delivering
+    /// nothing, and compare what each would have shown and paged.
+    Replay(crate::commands::replay::ReplayArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell) to stdout.
     Completions {
         #[arg(value_enum)]
@@ -322,6 +327,52 @@ pub enum HistoryCommand {
         since: Option<String>,
         #[arg(long, value_enum, default_value = "text")]
         format: IncidentFormat,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct SilenceArgs {
+    #[command(subcommand)]
+    pub command: SilenceCommand,
+    /// History database (default: DIR/.ml-monitor/history.sqlite).
+    #[arg(long, global = true)]
+    pub history: Option<PathBuf>,
+    /// Watched directory whose default history holds the silences (default: the current
+    /// directory).
+    #[arg(long, global = true)]
+    pub dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SilenceCommand {
+    /// Silence notifications whose labels match every --match; prints the silence's id.
+    Add {
+        /// KEY=VALUE, repeatable; keys: kind, feature, detector, metric, file, level, monitor,
+        /// model, problem_id.
+        #[arg(long = "match", value_name = "KEY=VALUE", required = true)]
+        matchers: Vec<String>,
+        /// How long: 30m, 4h, 2d, 1h30m.
+        #[arg(long = "for", value_name = "DURATION", default_value = "4h")]
+        length: String,
+        /// Why (shown by `silence list` and the TUI).
+        #[arg(long, default_value = "")]
+        comment: String,
+        /// Who (default: $USER).
+        #[arg(long)]
+        by: Option<String>,
+    },
+    /// List silences in force (with --all, ended ones too).
+    List {
+        /// Ended silences too.
+        #[arg(long)]
+        all: bool,
+        #[arg(long, value_enum, default_value = "text")]
+        format: IncidentFormat,
+    },
+    /// End a silence now.
+    Expire {
+        /// The silence's id (from `silence add` or `silence list`).
+        id: String,
     },
 }
 

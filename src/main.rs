@@ -16,8 +16,10 @@ mod metrics;
 mod output;
 mod pipeline;
 mod plan;
+mod runbooks;
 mod sanitize;
 mod signals;
+mod silences;
 mod sinks;
 mod tui;
 mod watch;
@@ -38,6 +40,8 @@ fn main() -> ExitCode {
         Command::Train(args) => commands::train::run(args),
         Command::Config(args) => commands::config::run(args),
         Command::History(args) => commands::history::run(args),
+        Command::Silence(args) => commands::silence::run(args),
+        Command::Replay(args) => commands::replay::run(args),
         Command::Completions { shell } => commands::docs::completions(*shell),
         Command::Man => commands::docs::man(),
         Command::ProfileSql(args) => commands::profile_sql::run(args),

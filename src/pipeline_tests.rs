@@ -19,6 +19,7 @@ fn pipeline(dir: &Path, first: Option<&Path>) -> Pipeline {
         history: None,
         sinks: Vec::new(),
         monitor_name: String::new(),
+        runbooks: Default::default(),
         load: Load {
             access: Access::Read,
             max_bytes: DEFAULT_MAX_BYTES,

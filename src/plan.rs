@@ -18,6 +18,7 @@ use crate::cli::{Format, WatchArgs};
 use crate::file_bytes::Access;
 use crate::metrics::MetricsSettings;
 use crate::pipeline::{default_history_path, Load, ReferenceSource, UsageError};
+use crate::runbooks::Runbooks;
 use crate::sinks::{self, config::SinkSpec};
 
 mod models;
@@ -65,6 +66,8 @@ pub struct ModelPlan {
     /// Checked `[[sinks]]`, and the `monitor` label their incidents carry.
     pub sinks: Vec<SinkSpec>,
     pub monitor_name: String,
+    /// Checked `[alerts.runbooks]`.
+    pub runbooks: Runbooks,
     pub load: Load,
     /// Keep the reference for the UI's histograms.
     pub histograms: bool,
@@ -230,6 +233,24 @@ fn model_plan(args: &WatchArgs, mode: Mode, entry: Entry) -> anyhow::Result<Mode
         }
         _ => Vec::new(),
     };
+    let runbooks = Runbooks::new(&config.alerts.runbooks).map_err(|(key, e)| {
+        let file = config_file
+            .as_deref()
+            .map(|f| format!("{}: ", f.display()))
+            .unwrap_or_default();
+        let line = config_text
+            .as_deref()
+            .and_then(|t| {
+                t.lines().position(|l| {
+                    l.trim_start()
+                        .trim_start_matches('"')
+                        .starts_with(key.as_str())
+                })
+            })
+            .map(|i| format!("line {}: ", i + 1))
+            .unwrap_or_default();
+        UsageError(format!("{file}{line}{e}"))
+    })?;
     let monitor_name = match &config.monitor.name {
         Some(n) if !n.trim().is_empty() => n.clone(),
         _ if args.paths.len() != 1 => name.clone(),
@@ -252,6 +273,7 @@ fn model_plan(args: &WatchArgs, mode: Mode, entry: Entry) -> anyhow::Result<Mode
         history,
         sinks,
         monitor_name,
+        runbooks,
         load: Load {
             access,
             max_bytes: args.max_window_bytes,

@@ -59,7 +59,7 @@ pub fn run(plan: &RunPlan) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::from(exit_status(worst)))
 }
 
-fn files_of(model: &ModelPlan) -> anyhow::Result<Vec<std::path::PathBuf>> {
+pub(crate) fn files_of(model: &ModelPlan) -> anyhow::Result<Vec<std::path::PathBuf>> {
     if model.path.is_dir() {
         let ignore: Vec<std::path::PathBuf> = model.reference_csv().into_iter().collect();
         watch::initial_files(&model.path, &ignore)

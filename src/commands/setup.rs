@@ -42,7 +42,12 @@ pub fn history_and_sinks(plan: &ModelPlan) -> anyhow::Result<(Option<History>, O
     };
     let mut history = History::open(&path)?;
     history.set_sinks(sinks::filters(&plan.sinks));
-    let sender = Sender::start(&path, plan.sinks.clone(), plan.monitor_name.clone())?;
+    let sender = Sender::start(
+        &path,
+        plan.sinks.clone(),
+        plan.monitor_name.clone(),
+        plan.runbooks.clone(),
+    )?;
     Ok((
         Some(history),
         Some(Delivery {

@@ -2,6 +2,7 @@
 //! because the configuration file holds them; the rules that apply them are in
 //! `monitoring::alerts`.
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
 
@@ -103,6 +104,11 @@ pub struct AlertThresholds {
     pub max_history: usize,
     /// An incident resolves after this many consecutive readable windows without its condition.
     pub resolve_after: usize,
+    /// `[alerts.runbooks]`: a URL template per kind (`data_drift`) or kind and feature
+    /// (`"data_drift.age"`), with `{kind}`, `{feature}`, `{detector}`, `{metric}` and
+    /// `{monitor}` placeholders. Kept as written: the binary checks and fills them in.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub runbooks: BTreeMap<String, String>,
 }
 
 /// Default of `[alerts] max_history`.
@@ -124,6 +130,7 @@ impl Default for AlertThresholds {
             invalid_rate_increase: Some(0.1),
             max_history: DEFAULT_MAX_HISTORY,
             resolve_after: 1,
+            runbooks: BTreeMap::new(),
         }
     }
 }

@@ -60,6 +60,7 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX alerts_window ON alerts (window, alert_index);
 ",
     incidents::MIGRATION,
+    silences::MIGRATION,
 ];
 
 const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -548,6 +549,7 @@ pub mod lock;
 mod outbox;
 mod read;
 mod report;
+mod silences;
 
 pub use incidents::{incidents_report, IncidentFormat};
 #[cfg(test)]

@@ -9,16 +9,18 @@
 //! marked `superseded`. With one pending change per incident, the most severe go first
 //! (CRITICAL, then WARNING, then INFO; oldest first within a level): a new CRITICAL page never
 //! waits behind a backlog of INFO updates, and an incident's "resolved" can never overtake its
-//! "opened" (they are never both pending).
+//! "opened" (they are never both pending). A row an active silence matches is `held` (see
+//! [`crate::silences::hold`]) until the silence ends.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use ml_monitor::monitoring::{AlertLevel, Incident, IncidentChange};
 use rusqlite::{params, Connection};
 
 use super::{sql_err, HistoryError};
+use crate::silences::Silence;
 
 /// A sink as the outbox knows it: its name and the lowest level it is told about.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -63,6 +65,48 @@ impl Outbox {
     /// severe incidents first (then the oldest). Older pending changes of the same incidents
     /// are marked `superseded` first.
     pub fn pending(&self, sink: &str, limit: usize) -> Result<Vec<OutboxRow>, HistoryError> {
+        self.rows(sink, "pending", limit)
+    }
+
+    /// The rows of a sink held back by a silence, oldest first.
+    pub fn held(&self, sink: &str) -> Result<Vec<OutboxRow>, HistoryError> {
+        self.rows(sink, "held", usize::MAX)
+    }
+
+    /// The silences in force at `now`.
+    pub fn active_silences(&self, now: DateTime<Utc>) -> Result<Vec<Silence>, HistoryError> {
+        let mut all = super::silences::read(&self.conn, &self.path, Some(now))?;
+        all.retain(|s| s.is_active(now));
+        Ok(all)
+    }
+
+    /// A pending row is held back by a silence.
+    pub fn hold(&self, id: i64) -> Result<(), HistoryError> {
+        self.set_state(id, "held")
+    }
+
+    /// A held row is owed again (its silence ended while it still matters).
+    pub fn release(&self, id: i64) -> Result<(), HistoryError> {
+        self.set_state(id, "pending")
+    }
+
+    /// A held row is no longer owed: its incident resolved while silenced, never announced.
+    pub fn drop_held(&self, id: i64) -> Result<(), HistoryError> {
+        self.set_state(id, "dropped")
+    }
+
+    fn set_state(&self, id: i64, state: &str) -> Result<(), HistoryError> {
+        self.conn
+            .execute(
+                "UPDATE outbox SET state = ?2 WHERE id = ?1",
+                params![id, state],
+            )
+            .map_err(sql_err(&self.path))?;
+        Ok(())
+    }
+
+    /// Marks the older pending changes of an incident `superseded`: only its latest is owed.
+    fn supersede(&self, sink: &str) -> Result<(), HistoryError> {
         let err = sql_err(&self.path);
         self.conn
             .execute(
@@ -73,13 +117,21 @@ impl Outbox {
                 params![sink, Utc::now().timestamp_micros()],
             )
             .map_err(&err)?;
+        Ok(())
+    }
+
+    fn rows(&self, sink: &str, state: &str, limit: usize) -> Result<Vec<OutboxRow>, HistoryError> {
+        let err = sql_err(&self.path);
+        if state == "pending" {
+            self.supersede(sink)?;
+        }
         let mut stmt = self
             .conn
             .prepare_cached(
                 "SELECT o.id, c.json, o.attempts, o.change_id FROM outbox o
                  JOIN incident_changes c ON c.id = o.change_id
                  LEFT JOIN incidents i ON i.id = o.incident_id
-                 WHERE o.sink = ?1 AND o.state = 'pending'
+                 WHERE o.sink = ?1 AND o.state = ?3
                  ORDER BY CASE i.level WHEN 'CRITICAL' THEN 0 WHEN 'WARNING' THEN 1 ELSE 2 END,
                           o.id
                  LIMIT ?2",
@@ -87,7 +139,7 @@ impl Outbox {
             .map_err(&err)?;
         let rows = stmt
             .query_map(
-                params![sink, i64::try_from(limit).unwrap_or(i64::MAX)],
+                params![sink, i64::try_from(limit).unwrap_or(i64::MAX), state],
                 |row| {
                     Ok((
                         row.get::<_, i64>(0)?,

@@ -20,6 +20,7 @@ use std::path::Path;
 use chrono::Utc;
 
 use crate::history::{OutboxRow, SinkFilter};
+use crate::runbooks::Runbooks;
 pub use config::{SinkSpec, SinkTarget};
 pub use sender::Sender;
 
@@ -45,10 +46,13 @@ pub fn filters(specs: &[SinkSpec]) -> Vec<SinkFilter> {
 }
 
 /// Delivers one outbox row to one sink.
-pub fn deliver(spec: &SinkSpec, monitor: &str, row: &OutboxRow) -> Outcome {
+pub fn deliver(spec: &SinkSpec, monitor: &str, runbooks: &Runbooks, row: &OutboxRow) -> Outcome {
+    let runbook = runbooks.for_incident(&row.change.incident, monitor);
     match &spec.target {
         SinkTarget::Alertmanager { url, .. } => {
-            let body = alertmanager::alerts_of(&row.change, monitor, Utc::now()).to_string();
+            let mut alerts = alertmanager::alerts_of(&row.change, monitor, Utc::now());
+            annotate_runbook(&mut alerts, runbook.as_deref());
+            let body = alerts.to_string();
             http::post_json(
                 &format!("{url}/api/v2/alerts"),
                 &body,
@@ -57,14 +61,58 @@ pub fn deliver(spec: &SinkSpec, monitor: &str, row: &OutboxRow) -> Outcome {
             )
         }
         SinkTarget::Webhook { url, headers } => {
-            let body = webhook::document(&row.change, monitor, row.change_id).to_string();
+            let body = document(row, monitor, runbook).to_string();
             http::post_json(url, &body, headers, spec.timeout)
         }
         SinkTarget::Command { argv } => {
-            let body = webhook::document(&row.change, monitor, row.change_id).to_string();
+            let body = document(row, monitor, runbook).to_string();
             command::run(argv, &body, spec.timeout)
         }
     }
+}
+
+/// The webhook's and command's document, with its `runbook_url` when one is configured.
+fn document(row: &OutboxRow, monitor: &str, runbook: Option<String>) -> serde_json::Value {
+    let mut doc = webhook::document(&row.change, monitor, row.change_id);
+    if let (Some(url), Some(obj)) = (runbook, doc.as_object_mut()) {
+        obj.insert("runbook_url".into(), url.into());
+    }
+    doc
+}
+
+/// Adds the `runbook_url` annotation to every alert of an Alertmanager request.
+fn annotate_runbook(alerts: &mut serde_json::Value, runbook: Option<&str>) {
+    let (Some(url), Some(alerts)) = (runbook, alerts.as_array_mut()) else {
+        return;
+    };
+    for alert in alerts {
+        if let Some(annotations) = alert
+            .get_mut("annotations")
+            .and_then(serde_json::Value::as_object_mut)
+        {
+            annotations.insert("runbook_url".into(), url.into());
+        }
+    }
+}
+
+/// The re-send of firing incidents to Alertmanager, each with its runbook.
+pub fn firing_body(
+    firing: &[ml_monitor::monitoring::Incident],
+    monitor: &str,
+    runbooks: &Runbooks,
+) -> String {
+    let mut all = Vec::with_capacity(firing.len());
+    for incident in firing {
+        let mut alerts = alertmanager::firing_alerts(std::slice::from_ref(incident), monitor);
+        annotate_runbook(
+            &mut alerts,
+            runbooks.for_incident(incident, monitor).as_deref(),
+        );
+        if let serde_json::Value::Array(a) = alerts {
+            all.extend(a);
+        }
+    }
+    serde_json::Value::Array(all).to_string()
 }
 
 /// The `monitor` label: `[monitor] name`, else the watched directory's name.

@@ -3,7 +3,8 @@
 //! Each sink keeps its own clock: a failing webhook waits 0.5 s, 1 s, 2 s ... up to a minute
 //! between tries without holding up Alertmanager. Rows of a sink go out strictly in order, so
 //! an incident's "resolved" never overtakes its "opened". The thread wakes when a window was
-//! recorded ([`Sender::wake`]), when a backoff or re-send is due, and at least every second.
+//! recorded ([`Sender::wake`]), when a backoff or re-send is due, and at least every second
+//! (which is also when a silence that ended lets its held rows go).
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -13,8 +14,10 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use super::{alertmanager, deliver, http, Outcome, SinkSpec, SinkTarget};
+use super::{deliver, firing_body, http, Outcome, SinkSpec, SinkTarget};
 use crate::history::Outbox;
+use crate::runbooks::Runbooks;
+use crate::silences::hold::Holder;
 
 const FIRST_BACKOFF: Duration = Duration::from_millis(500);
 const MAX_BACKOFF: Duration = Duration::from_secs(60);
@@ -56,7 +59,12 @@ struct SinkState {
 
 impl Sender {
     /// Starts the thread on the history at `path`.
-    pub fn start(path: &Path, specs: Vec<SinkSpec>, monitor: String) -> anyhow::Result<Sender> {
+    pub fn start(
+        path: &Path,
+        specs: Vec<SinkSpec>,
+        monitor: String,
+        runbooks: Runbooks,
+    ) -> anyhow::Result<Sender> {
         let outbox = Outbox::open(path)?;
         let (wake, woken) = mpsc::channel();
         let stop = Arc::new(AtomicBool::new(false));
@@ -87,7 +95,7 @@ impl Sender {
         };
         let handle = std::thread::Builder::new()
             .name("sinks".into())
-            .spawn(move || run(outbox, sinks, monitor, woken, shared))?;
+            .spawn(move || run(outbox, sinks, (monitor, runbooks), woken, shared))?;
         Ok(Sender {
             wake,
             stop,
@@ -184,7 +192,7 @@ struct Shared {
 fn run(
     outbox: Outbox,
     mut sinks: Vec<SinkState>,
-    monitor: String,
+    (monitor, runbooks): (String, Runbooks),
     woken: mpsc::Receiver<()>,
     shared: Shared,
 ) {
@@ -201,7 +209,7 @@ fn run(
             if stop.load(Ordering::SeqCst) {
                 return;
             }
-            let update = pass(&outbox, sink, &monitor);
+            let update = pass(&outbox, sink, &monitor, &runbooks);
             // A full batch delivered: more are waiting, go on at once.
             if update.more {
                 next_due = Instant::now();
@@ -255,22 +263,30 @@ struct PassUpdate {
 }
 
 /// One look at a sink's queue (and its re-send, when due).
-fn pass(outbox: &Outbox, sink: &mut SinkState, monitor: &str) -> PassUpdate {
+fn pass(outbox: &Outbox, sink: &mut SinkState, monitor: &str, runbooks: &Runbooks) -> PassUpdate {
     let mut update = PassUpdate::default();
     let now = Instant::now();
     if now < sink.next_try {
         update.retrying = Some("waiting to retry".into());
         return update;
     }
-    let rows = match outbox.pending(&sink.spec.name, BATCH) {
-        Ok(rows) => rows,
+    // The silences first: rows one lets go are pending again, before the newer ones.
+    let (mut holder, rows) = match Holder::start(outbox, &sink.spec.name, monitor)
+        .and_then(|holder| Ok((holder, outbox.pending(&sink.spec.name, BATCH)?)))
+    {
+        Ok(read) => read,
         Err(e) => {
             log::warn!(target: "ml_monitor::sinks", "{}: reading the outbox: {e}", sink.spec.name);
             return retry_later(sink, update, e.to_string());
         }
     };
     for row in &rows {
-        match deliver(&sink.spec, monitor, row) {
+        match holder.check(outbox, row, monitor) {
+            Ok(false) => {}
+            Ok(true) => continue,
+            Err(e) => return retry_later(sink, update, e.to_string()),
+        }
+        match deliver(&sink.spec, monitor, runbooks, row) {
             Outcome::Delivered => {
                 if let Err(e) = outbox.delivered(row.id) {
                     return retry_later(sink, update, e.to_string());
@@ -295,9 +311,10 @@ fn pass(outbox: &Outbox, sink: &mut SinkState, monitor: &str) -> PassUpdate {
         (sink.next_resend, &sink.spec.target)
     {
         if Instant::now() >= due && rows.len() < BATCH {
-            let firing = outbox.firing(sink.spec.min_level).unwrap_or_default();
+            let mut firing = outbox.firing(sink.spec.min_level).unwrap_or_default();
+            firing.retain(|i| !holder.silences_incident(i, monitor));
             if !firing.is_empty() {
-                let body = alertmanager::firing_alerts(&firing, monitor).to_string();
+                let body = firing_body(&firing, monitor, runbooks);
                 let outcome = http::post_json(
                     &format!("{url}/api/v2/alerts"),
                     &body,

@@ -20,7 +20,7 @@ fn delivery_rate(target: SinkTarget, n: u64) -> f64 {
         target,
     };
     let started = Instant::now();
-    let sender = Sender::start(&path, vec![spec], "m".into()).expect("sender");
+    let sender = Sender::start(&path, vec![spec], "m".into(), Default::default()).expect("sender");
     let status = sender.drain(Duration::from_secs(120));
     let elapsed = started.elapsed();
     assert_eq!(status["s"].queued, 0, "{status:?}");
@@ -91,7 +91,7 @@ fn a_critical_change_overtakes_a_backlog_of_info_changes() {
             ],
         },
     };
-    let sender = Sender::start(&path, vec![spec], "m".into()).expect("sender");
+    let sender = Sender::start(&path, vec![spec], "m".into(), Default::default()).expect("sender");
     let status = sender.drain(Duration::from_secs(120));
     assert_eq!(status["s"].queued, 0);
     let text = std::fs::read_to_string(&got).expect("delivered");

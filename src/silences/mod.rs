@@ -1,0 +1,206 @@
+//! Silences: "do not page about this for a while", matched on a notification's labels.
+//!
+//! Why a plain map of labels: whatever shape a notification takes (an incident today, a
+//! problem with its members later), it is described to a silence by the same flat labels
+//! (`kind`, `feature`, `detector`, `metric`, `file`, `level`, `monitor`/`model`, `problem_id`),
+//! so the matching here never changes when the notification does. A silence is a list of
+//! `key=value` matchers that must all hold (as Alertmanager's equality matchers), an end time,
+//! who made it and why. The history keeps them ([`crate::history`]); the sender holds back
+//! what an active silence matches and lets it go when the silence ends.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use chrono::{DateTime, Duration, Utc};
+use ml_monitor::monitoring::Incident;
+use serde::{Deserialize, Serialize};
+
+pub mod hold;
+
+/// The keys a matcher may name.
+pub const KEYS: &[&str] = &[
+    "kind",
+    "feature",
+    "detector",
+    "metric",
+    "file",
+    "level",
+    "monitor",
+    "model",
+    "problem_id",
+];
+
+/// A notification's labels, by key.
+pub type Labels = BTreeMap<String, String>;
+
+/// `key=value`: the label `key` equals `value` (case-sensitive, except `level`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Matcher {
+    pub key: String,
+    pub value: String,
+}
+
+impl Matcher {
+    /// Parses `key=value`; the key must be one of [`KEYS`] and the value not empty.
+    pub fn parse(text: &str) -> Result<Matcher, String> {
+        let Some((key, value)) = text.split_once('=') else {
+            return Err(format!(
+                "--match \"{}\": expected key=value, e.g. kind=data_drift",
+                clean(text)
+            ));
+        };
+        let key = key.trim();
+        if !KEYS.contains(&key) {
+            return Err(format!(
+                "--match \"{}\": unknown key \"{}\" (use one of: {})",
+                clean(text),
+                clean(key),
+                KEYS.join(", ")
+            ));
+        }
+        let value = value.trim();
+        if value.is_empty() {
+            return Err(format!("--match \"{}\": empty value", clean(text)));
+        }
+        let value = if key == "level" {
+            value.to_ascii_uppercase()
+        } else {
+            value.to_string()
+        };
+        Ok(Matcher {
+            key: key.to_string(),
+            value,
+        })
+    }
+
+    fn matches(&self, labels: &Labels) -> bool {
+        labels.get(&self.key).is_some_and(|v| *v == self.value)
+    }
+}
+
+impl fmt::Display for Matcher {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}={}", self.key, clean(&self.value))
+    }
+}
+
+/// One silence, as stored.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Silence {
+    pub id: i64,
+    pub matchers: Vec<Matcher>,
+    pub starts_at: DateTime<Utc>,
+    /// When it stops holding (earlier than planned when expired by hand).
+    pub ends_at: DateTime<Utc>,
+    pub created_by: String,
+    pub comment: String,
+}
+
+impl Silence {
+    /// Whether it holds at `now`.
+    pub fn is_active(&self, now: DateTime<Utc>) -> bool {
+        self.starts_at <= now && now < self.ends_at
+    }
+
+    /// Whether every matcher holds for these labels (a silence without matchers matches
+    /// nothing: it cannot be made by `silence add`, and must not hide everything if stored).
+    pub fn matches(&self, labels: &Labels) -> bool {
+        !self.matchers.is_empty() && self.matchers.iter().all(|m| m.matches(labels))
+    }
+
+    /// The matchers as `key=value, key=value`.
+    pub fn matchers_text(&self) -> String {
+        self.matchers
+            .iter()
+            .map(Matcher::to_string)
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+/// The active silence that matches these labels, if any (the one that ends last).
+pub fn silencing<'a>(
+    silences: &'a [Silence],
+    labels: &Labels,
+    now: DateTime<Utc>,
+) -> Option<&'a Silence> {
+    silences
+        .iter()
+        .filter(|s| s.is_active(now) && s.matches(labels))
+        .max_by_key(|s| s.ends_at)
+}
+
+/// The labels of an incident's notification to `monitor`.
+pub fn labels_of(incident: &Incident, monitor: &str) -> Labels {
+    let mut labels = Labels::new();
+    labels.insert("kind".into(), incident.kind.as_str().into());
+    labels.insert("level".into(), incident.level.as_str().into());
+    labels.insert("monitor".into(), monitor.into());
+    labels.insert("model".into(), monitor.into());
+    for (key, value) in [
+        ("detector", &incident.detector),
+        ("feature", &incident.feature),
+        ("metric", &incident.metric),
+        ("file", &incident.file),
+    ] {
+        if let Some(v) = value {
+            labels.insert(key.into(), v.clone());
+        }
+    }
+    labels
+}
+
+/// Parses a silence's length: a number and a unit, `30s`, `45m`, `4h`, `2d`, `1w` (or a
+/// combination such as `1h30m`); at least a second, at most a year.
+pub fn parse_length(text: &str) -> Result<Duration, String> {
+    let bad = || {
+        format!(
+            "--for \"{}\": not a duration (use e.g. 30m, 4h, 2d, 1h30m)",
+            clean(text)
+        )
+    };
+    let t = text.trim();
+    if t.is_empty() {
+        return Err(bad());
+    }
+    let mut total: i64 = 0;
+    let mut digits = String::new();
+    for c in t.chars() {
+        if c.is_ascii_digit() {
+            digits.push(c);
+            continue;
+        }
+        let unit: i64 = match c {
+            's' => 1,
+            'm' => 60,
+            'h' => 3_600,
+            'd' => 86_400,
+            'w' => 604_800,
+            _ => return Err(bad()),
+        };
+        let n: i64 = digits.parse().map_err(|_| bad())?;
+        digits.clear();
+        total = n
+            .checked_mul(unit)
+            .and_then(|v| total.checked_add(v))
+            .ok_or_else(bad)?;
+    }
+    if !digits.is_empty() {
+        return Err(bad());
+    }
+    if !(1..=366 * 86_400).contains(&total) {
+        return Err(format!(
+            "--for \"{}\": must be between 1s and 366d",
+            clean(text)
+        ));
+    }
+    Ok(Duration::seconds(total))
+}
+
+/// Text without control characters, for printing.
+pub fn clean(text: &str) -> String {
+    text.chars().filter(|c| !c.is_control()).collect()
+}
+
+#[cfg(test)]
+mod tests;
