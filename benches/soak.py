@@ -42,11 +42,11 @@ def window_csv(rows, seed, shift):
     return "\n".join(lines) + "\n"
 
 
-def rss_kb(pid):
+def rss_kb(pid, field="VmRSS"):
     try:
         with open(f"/proc/{pid}/status") as f:
             for line in f:
-                if line.startswith("VmRSS:"):
+                if line.startswith(field + ":"):
                     return int(line.split()[1])
     except OSError:
         return None
@@ -131,8 +131,10 @@ def main():
             samples.append((seen[0], rss_kb(proc.pid), time.monotonic() - start))
             for name in names:
                 os.remove(os.path.join(windows, name))
+            anon, shmem = rss_kb(proc.pid, "RssAnon"), rss_kb(proc.pid, "RssShmem")
             print(f"{seen[0]:>6} windows  RSS {samples[-1][1] / 1024:7.1f} MB  "
-                  f"{samples[-1][2]:6.1f} s", flush=True)
+                  f"{samples[-1][2]:6.1f} s  (anonymous {(anon or 0) / 1024:.1f} MB, "
+                  f"shared {(shmem or 0) / 1024:.1f} MB)", flush=True)
         drained = drain(history, args.drain_timeout, proc) if args.sink_command else None
     finally:
         proc.terminate()
