@@ -147,10 +147,7 @@ fn a_silence_holds_across_a_restart_and_delivery_happens_when_it_ends() {
         serde_json::from_str(stdout(&out).lines().next().expect("a line")).expect("JSON");
     assert_eq!(shown["incidents"].as_array().map(Vec::len), Some(2));
     let bodies = receiver.bodies();
-    assert!(
-        bodies.iter().all(|b| b["feature"] != "y"),
-        "{bodies:#?}"
-    );
+    assert!(bodies.iter().all(|b| b["feature"] != "y"), "{bodies:#?}");
     if ran_inside_the_short_silence {
         assert!(bodies.is_empty(), "{bodies:#?}");
     }
