@@ -238,7 +238,12 @@ fn model_plan(args: &WatchArgs, mode: Mode, entry: Entry) -> anyhow::Result<Mode
             .as_deref()
             .map(|f| format!("{}: ", f.display()))
             .unwrap_or_default();
-        let line = config_text
+        let text = config_text.clone().or_else(|| {
+            config_file
+                .as_deref()
+                .and_then(|f| std::fs::read_to_string(f).ok())
+        });
+        let line = text
             .as_deref()
             .and_then(|t| {
                 t.lines().position(|l| {

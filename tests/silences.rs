@@ -119,7 +119,8 @@ fn a_silence_holds_across_a_restart_and_delivery_happens_when_it_ends() {
     let receiver = Receiver::start(Box::new(|_| Some(200)));
     let setup = Setup::new(&webhook_config(&receiver.url));
     let history = setup.history();
-    let short = add(&history, &["feature=x"], "3s");
+    // Long enough for the first run to end inside it even on a loaded machine (checked below).
+    let short = add(&history, &["feature=x"], "10s");
     let long = add(&history, &["kind=data_drift", "feature=y"], "1h");
     let ends: Value = serde_json::from_str(
         stdout(&silence(&history, &["list", "--format", "json"]))
@@ -140,11 +141,16 @@ fn a_silence_holds_across_a_restart_and_delivery_happens_when_it_ends() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    let ran_inside_the_short_silence = chrono::Utc::now() < short_ends;
     // Silenced: shown (two incidents open) but not delivered.
     let shown: Value =
         serde_json::from_str(stdout(&out).lines().next().expect("a line")).expect("JSON");
     assert_eq!(shown["incidents"].as_array().map(Vec::len), Some(2));
-    assert!(receiver.bodies().is_empty(), "{:#?}", receiver.bodies());
+    let bodies = receiver.bodies();
+    assert!(bodies.iter().all(|b| b["feature"] != "y"), "{bodies:#?}");
+    if ran_inside_the_short_silence {
+        assert!(bodies.is_empty(), "{bodies:#?}");
+    }
     // The short silence ends; a restarted monitor (no new window) delivers what it held.
     let deadline = Instant::now() + Duration::from_secs(30);
     while chrono::Utc::now() <= short_ends {
