@@ -182,6 +182,20 @@ impl Outbox {
         Ok(usize::try_from(n).unwrap_or(0))
     }
 
+    /// Whether any change of this incident was delivered to the sink.
+    pub fn announced(&self, sink: &str, incident_id: u64) -> Result<bool, HistoryError> {
+        let n: i64 = self
+            .conn
+            .query_row(
+                "SELECT COUNT(*) FROM outbox
+                 WHERE sink = ?1 AND incident_id = ?2 AND state = 'delivered'",
+                params![sink, i64::try_from(incident_id).unwrap_or(i64::MAX)],
+                |row| row.get(0),
+            )
+            .map_err(sql_err(&self.path))?;
+        Ok(n > 0)
+    }
+
     /// A row was delivered.
     pub fn delivered(&self, id: i64) -> Result<(), HistoryError> {
         self.finish(id, "delivered", None)

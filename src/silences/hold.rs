@@ -43,8 +43,10 @@ impl Holder {
                 held.insert(incident);
                 continue;
             }
+            // Its opening may have been held here or superseded in the queue (only the
+            // latest change of an incident is owed): either way, nobody was told.
             let unannounced = latest.change.change == ChangeKind::Resolved
-                && rows.iter().any(|r| r.change.change == ChangeKind::Opened);
+                && !outbox.announced(sink, incident)?;
             for row in &rows {
                 if unannounced {
                     outbox.drop_held(row.id)?;
