@@ -82,6 +82,19 @@ fn apply(mut bytes: Vec<u8>, edits: &[Edit]) -> Vec<u8> {
     bytes
 }
 
+/// A monitor with the default settings fitted on an 80-row reference written into `dir`.
+fn fitted_monitor(dir: &Path) -> (ModelMonitor, Schema) {
+    let reference_path = dir.join("reference.csv");
+    std::fs::write(&reference_path, window_csv(80, 0)).expect("reference");
+    let config = MonitorConfig::default();
+    let (reference, schema) =
+        data::read_reference(&reference_path, &config.columns).expect("reference reads");
+    let monitor = ModelMonitor::builder(config)
+        .build(&reference)
+        .expect("fits");
+    (monitor, schema)
+}
+
 /// What the binary does with one file: read, monitor (or turn the error into a result).
 fn process(monitor: &mut ModelMonitor, schema: &Schema, path: &Path) -> MonitoringResult {
     let name = path
@@ -109,12 +122,7 @@ proptest! {
         )
     ) {
         let dir = tempfile::tempdir().expect("tempdir");
-        let reference_path = dir.path().join("reference.csv");
-        std::fs::write(&reference_path, window_csv(80, 0)).expect("reference");
-        let config = MonitorConfig::default();
-        let (reference, schema) =
-            data::read_reference(&reference_path, &config.columns).expect("reference reads");
-        let mut monitor = ModelMonitor::builder(config).build(&reference).expect("fits");
+        let (mut monitor, schema) = fitted_monitor(dir.path());
 
         let mut paths = Vec::new();
         for (i, (rows, seed, edits)) in files.iter().enumerate() {
@@ -183,14 +191,7 @@ fn gzip(bytes: &[u8]) -> Vec<u8> {
 #[test]
 fn ten_thousand_mutated_csv_gzip_and_parquet_windows_never_panic() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let reference_path = dir.path().join("reference.csv");
-    std::fs::write(&reference_path, window_csv(80, 0)).expect("reference");
-    let config = MonitorConfig::default();
-    let (reference, schema) =
-        data::read_reference(&reference_path, &config.columns).expect("reference reads");
-    let mut monitor = ModelMonitor::builder(config)
-        .build(&reference)
-        .expect("fits");
+    let (mut monitor, schema) = fitted_monitor(dir.path());
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
     let (mut read, mut refused) = (0usize, 0usize);
     for i in 0..10_000usize {

@@ -137,15 +137,8 @@ pub fn labels_of(incident: &Incident, monitor: &str) -> Labels {
     labels.insert("level".into(), incident.level.as_str().into());
     labels.insert("monitor".into(), monitor.into());
     labels.insert("model".into(), monitor.into());
-    for (key, value) in [
-        ("detector", &incident.detector),
-        ("feature", &incident.feature),
-        ("metric", &incident.metric),
-        ("file", &incident.file),
-    ] {
-        if let Some(v) = value {
-            labels.insert(key.into(), v.clone());
-        }
+    for (key, value) in incident.subject_labels() {
+        labels.insert(key.into(), value.into());
     }
     labels
 }

@@ -50,15 +50,8 @@ fn alert(
         level.as_str().to_ascii_lowercase().into(),
     );
     labels.insert("monitor".into(), monitor.into());
-    for (key, value) in [
-        ("detector", &incident.detector),
-        ("feature", &incident.feature),
-        ("metric", &incident.metric),
-        ("file", &incident.file),
-    ] {
-        if let Some(v) = value {
-            labels.insert(key.into(), v.as_str().into());
-        }
+    for (key, value) in incident.subject_labels() {
+        labels.insert(key.into(), value.into());
     }
     let mut annotations = Map::new();
     annotations.insert("summary".into(), incident.message.as_str().into());

@@ -139,6 +139,19 @@ impl Incident {
         )
     }
 
+    /// `detector`, `feature`, `metric` and `file`, those that are set: the labels that say what
+    /// a notification is about.
+    pub fn subject_labels(&self) -> impl Iterator<Item = (&'static str, &str)> {
+        [
+            ("detector", &self.detector),
+            ("feature", &self.feature),
+            ("metric", &self.metric),
+            ("file", &self.file),
+        ]
+        .into_iter()
+        .filter_map(|(key, value)| value.as_deref().map(|v| (key, v)))
+    }
+
     /// Whether the condition still holds.
     pub fn is_firing(&self) -> bool {
         self.status == IncidentStatus::Firing
