@@ -11,7 +11,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-const BIN: &str = env!("CARGO_BIN_EXE_ml-monitor");
+mod support;
+
+use support::{into_closed_pipe, wait_exit, BIN};
 
 fn window_csv(rows: usize, seed: usize) -> String {
     let mut s = String::from("x,c,prediction,target\n");
@@ -48,22 +50,6 @@ fn drop_file(dir: &Path, name: &str, text: &str) {
     let tmp = dir.join(format!(".{name}.tmp"));
     std::fs::write(&tmp, text).expect("write tmp");
     std::fs::rename(&tmp, dir.join(name)).expect("rename");
-}
-
-/// Waits for the child to exit, killing it and failing after `within`.
-fn wait_exit(child: &mut Child, within: Duration, what: &str) -> ExitStatus {
-    let deadline = Instant::now() + within;
-    loop {
-        if let Ok(Some(status)) = child.try_wait() {
-            return status;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("{what}: did not exit within {within:?}");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
 }
 
 /// Runs the binary to completion with a deadline; stdin is closed.
@@ -368,27 +354,6 @@ fn a_window_that_cannot_be_stored_is_printed_and_once_exits_1() {
 }
 
 // ---- 2. broken pipes -------------------------------------------------------------------------
-
-/// Runs the binary with a stdout pipe whose reader is closed at once, so its first write fails.
-fn into_closed_pipe(args: &[&std::ffi::OsStr]) -> Output {
-    let mut child = Command::new(BIN)
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("starts");
-    drop(child.stdout.take());
-    let mut stderr = child.stderr.take().expect("stderr");
-    let status = wait_exit(&mut child, Duration::from_secs(60), &format!("{args:?}"));
-    let mut err = Vec::new();
-    let _ = stderr.read_to_end(&mut err);
-    Output {
-        status,
-        stdout: Vec::new(),
-        stderr: err,
-    }
-}
 
 #[test]
 fn a_closed_stdout_ends_once_export_and_show_quietly_with_status_0() {

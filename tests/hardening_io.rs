@@ -3,14 +3,13 @@
 //! outlive the monitor, quiet ends on a closed or full stdout, window errors recorded once.
 
 use std::fs::File;
-use std::io::Read;
 use std::path::Path;
 use std::process::{Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 mod support;
 
-use support::{Setup, BIN};
+use support::{wait_exit, Setup, BIN};
 
 fn window_csv(rows: usize, seed: usize) -> String {
     let mut s = String::from("x,c,prediction,target\n");
@@ -22,35 +21,13 @@ fn window_csv(rows: usize, seed: usize) -> String {
     s
 }
 
-fn wait(child: &mut std::process::Child, what: &str) -> ExitStatus {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        if let Ok(Some(status)) = child.try_wait() {
-            return status;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("{what}: still running after 60 s");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
 /// Status and stderr of the command with its stdout a pipe closed before it writes.
 fn into_closed_pipe(args: &[String]) -> (ExitStatus, String) {
-    let mut child = Command::new(BIN)
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("starts");
-    drop(child.stdout.take());
-    let mut stderr = child.stderr.take().expect("stderr");
-    let status = wait(&mut child, &format!("{args:?}"));
-    let mut err = String::new();
-    let _ = stderr.read_to_string(&mut err);
-    (status, err)
+    let out = support::into_closed_pipe(args);
+    (
+        out.status,
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 /// Status and stderr of the command with its stdout `/dev/full`.
@@ -321,7 +298,11 @@ fn a_sink_command_is_killed_with_its_group_at_its_timeout_and_when_the_monitor_e
         .status()
         .expect("kill");
     assert!(killed.success());
-    let status = wait(&mut child, "--headless after SIGTERM");
+    let status = wait_exit(
+        &mut child,
+        Duration::from_secs(60),
+        "--headless after SIGTERM",
+    );
     assert_eq!(status.code(), Some(0));
     wait_until(Duration::from_secs(5), "no sink process left", || {
         processes_with(&marker).is_empty()

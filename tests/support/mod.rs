@@ -2,10 +2,11 @@
 //! a real Alertmanager started on a free loopback port.
 #![allow(dead_code)]
 
+use std::ffi::OsStr;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, ExitStatus, Output, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -368,5 +369,44 @@ impl Drop for Alertmanager {
             let _ = c.kill();
             let _ = c.wait();
         }
+    }
+}
+
+/// Waits for the child to exit, killing it and failing after `within`.
+pub fn wait_exit(child: &mut Child, within: Duration, what: &str) -> ExitStatus {
+    let deadline = Instant::now() + within;
+    loop {
+        if let Ok(Some(status)) = child.try_wait() {
+            return status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{what}: did not exit within {within:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Runs the binary with a stdout pipe whose reader is closed at once, so its first write fails:
+/// its status and stderr (stdout stays empty).
+pub fn into_closed_pipe<S: AsRef<OsStr>>(args: &[S]) -> Output {
+    let mut child = Command::new(BIN)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("starts");
+    drop(child.stdout.take());
+    let mut stderr = child.stderr.take().expect("stderr");
+    let what: Vec<&OsStr> = args.iter().map(AsRef::as_ref).collect();
+    let status = wait_exit(&mut child, Duration::from_secs(60), &format!("{what:?}"));
+    let mut err = Vec::new();
+    let _ = stderr.read_to_end(&mut err);
+    Output {
+        status,
+        stdout: Vec::new(),
+        stderr: err,
     }
 }
