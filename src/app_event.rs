@@ -39,6 +39,8 @@ pub enum AppEvent {
     Incidents(Vec<Incident>, Vec<u64>),
     /// The sinks failing now (see `WindowReport::failing_sinks`), sent when it changes.
     Sinks(Vec<String>),
+    /// The silences in force (from the history: at start, after each window, after `S`).
+    Silences(Vec<crate::silences::Silence>),
     /// An event of one model of a fleet (its index in the run plan's models).
     Model(usize, Box<AppEvent>),
 }
@@ -61,6 +63,14 @@ pub enum UiCommand {
     Acknowledge { window: String, alert_index: usize },
     /// Mark an incident acknowledged in the history.
     AcknowledgeIncident { id: u64 },
+    /// Silence a problem (`problem_id` and `monitor` matchers) for `seconds` (`S`).
+    Silence {
+        problem_id: u64,
+        monitor: String,
+        seconds: i64,
+    },
+    /// End a silence now (`S` on a problem silenced from the screen).
+    ExpireSilence { id: i64 },
 }
 
 /// What a model's worker is asked to do: by its watcher (a file is ready), by the view (an

@@ -232,9 +232,10 @@ impl Pipeline {
     /// Open incidents continue where the last run left them.
     fn with_open_incidents(mut self) -> anyhow::Result<Self> {
         if let Some(h) = &self.history {
-            let open = h.open_incidents()?;
+            // Resolved problems too: one that pages again re-opens with its id.
+            let stored = h.stored_incidents()?;
             let last = h.last_incident_id()?;
-            self.monitor.incidents_mut().restore(open, last);
+            self.monitor.incidents_mut().restore(stored, last);
         }
         Ok(self)
     }

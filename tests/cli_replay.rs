@@ -84,13 +84,14 @@ fn replay_on_the_demo_data_prints_a_row_per_config_in_json() {
         // Drift from window 4 is shown either way.
         assert!(r["conditions_shown"].as_u64() > Some(0), "{r}");
     }
-    // The defaults page the drift from its first window, and never before it.
-    assert!(rows[0]["paged"].as_u64() > Some(0), "{}", rows[0]);
+    // The defaults page the drift from its first window, never before it, and once: what
+    // starts in window 4 (drift, quality, accuracy) is one problem.
+    assert_eq!(rows[0]["paged"], 1, "{}", rows[0]);
     assert_eq!(rows[0]["false_pages"], 0, "{}", rows[0]);
     assert_eq!(rows[0]["detection_delay"], 0, "{}", rows[0]);
-    // INFO drift alerts are shown but page less.
+    // INFO drift alerts are shown; the problem still pages (its accuracy member is CRITICAL).
     assert!(
-        rows[1]["paged"].as_u64() < rows[0]["paged"].as_u64(),
+        rows[1]["paged"].as_u64() <= rows[0]["paged"].as_u64(),
         "{rows:#?}"
     );
     // Nothing was written into the data directory.

@@ -30,9 +30,21 @@ fn features(alerts: &[Value]) -> Vec<String> {
     f
 }
 
+/// x and y drift from the same window: one problem, led by x, with y among its members.
+fn assert_members_x_and_y(alerts: &[Value]) {
+    for a in ours(alerts) {
+        let members = a["annotations"]["members"].as_str().unwrap_or("");
+        assert!(
+            members.contains("feature=x") && members.contains("feature=y"),
+            "{a}"
+        );
+        assert_eq!(a["labels"]["problem_id"], "1", "{a}");
+    }
+}
+
 #[test]
-fn drifting_windows_give_one_alert_per_feature_and_clean_windows_resolve_them() {
-    let Some(bin) = alertmanager_binary("drifting_windows_give_one_alert_per_feature") else {
+fn drifting_windows_give_one_alert_per_problem_and_clean_windows_resolve_it() {
+    let Some(bin) = alertmanager_binary("drifting_windows_give_one_alert_per_problem") else {
         return;
     };
     let mut am = Alertmanager::new();
@@ -44,8 +56,9 @@ fn drifting_windows_give_one_alert_per_feature_and_clean_windows_resolve_them() 
     let out = setup.once(&[]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!stderr.contains("not delivered"), "{stderr}");
-    let alerts = am.wait_for(Duration::from_secs(10), |a| ours(a).len() == 2);
-    assert_eq!(features(&alerts), vec!["x", "y"]);
+    let alerts = am.wait_for(Duration::from_secs(10), |a| ours(a).len() == 1);
+    assert_eq!(features(&alerts), vec!["x"]);
+    assert_members_x_and_y(&alerts);
     for a in ours(&alerts) {
         let labels = &a["labels"];
         assert_eq!(labels["alertname"], "data_drift");
@@ -59,13 +72,13 @@ fn drifting_windows_give_one_alert_per_feature_and_clean_windows_resolve_them() 
             .is_some_and(|s| s.contains("drifted")));
         assert_eq!(a["status"]["state"], "active");
     }
-    // A clean window resolves both.
+    // A clean window resolves it.
     setup.window("w03.csv", false);
     let out = setup.once(&[]);
     assert!(!String::from_utf8_lossy(&out.stderr).contains("not delivered"));
     am.wait_for(Duration::from_secs(10), |a| ours(a).is_empty());
     let incidents = setup.incidents(&setup.history());
-    assert_eq!(incidents.len(), 2);
+    assert_eq!(incidents.len(), 1);
     assert!(incidents.iter().all(|i| i["status"] == "resolved"));
 }
 
@@ -83,11 +96,12 @@ fn alertmanager_down_while_an_incident_opens_gets_it_when_it_comes_up() {
         .recv_timeout(Duration::from_secs(30))
         .expect("the window is processed while Alertmanager is down");
     let result: Value = serde_json::from_str(&line).expect("JSON");
-    assert_eq!(result["incidents"].as_array().map(Vec::len), Some(2));
+    assert_eq!(result["incidents"].as_array().map(Vec::len), Some(1));
     std::thread::sleep(Duration::from_secs(2));
     am.start(&bin);
-    let alerts = am.wait_for(Duration::from_secs(30), |a| ours(a).len() == 2);
-    assert_eq!(features(&alerts), vec!["x", "y"]);
+    let alerts = am.wait_for(Duration::from_secs(30), |a| ours(a).len() == 1);
+    assert_eq!(features(&alerts), vec!["x"]);
+    assert_members_x_and_y(&alerts);
 }
 
 #[test]
@@ -107,13 +121,14 @@ fn a_monitor_killed_with_undelivered_changes_delivers_them_after_restart_once() 
         // Killed (SIGKILL) on drop with its two changes still in the outbox.
     }
     let history = setup.dir.join(".ml-monitor").join("history.sqlite");
-    assert_eq!(setup.incidents(&history).len(), 2);
+    assert_eq!(setup.incidents(&history).len(), 1);
     am.start(&bin);
     let mut monitor = Killed(setup.headless());
     let lines = lines_of(&mut monitor.0);
-    let alerts = am.wait_for(Duration::from_secs(30), |a| ours(a).len() == 2);
-    assert_eq!(features(&alerts), vec!["x", "y"]);
-    // The same drift goes on in a new window: the same two incidents, not two more.
+    let alerts = am.wait_for(Duration::from_secs(30), |a| ours(a).len() == 1);
+    assert_eq!(features(&alerts), vec!["x"]);
+    assert_members_x_and_y(&alerts);
+    // The same drift goes on in a new window: the same problem, not another.
     setup.window("w01.csv", true);
     let (_, line) = lines
         .recv_timeout(Duration::from_secs(30))
@@ -122,7 +137,7 @@ fn a_monitor_killed_with_undelivered_changes_delivers_them_after_restart_once() 
     assert_eq!(result["incidents"].as_array().map(Vec::len), Some(0));
     drop(monitor);
     let incidents = setup.incidents(&history);
-    assert_eq!(incidents.len(), 2, "{incidents:#?}");
+    assert_eq!(incidents.len(), 1, "{incidents:#?}");
     assert!(incidents
         .iter()
         .all(|i| i["status"] == "firing" && i["windows"] == 2));
@@ -143,11 +158,11 @@ fn firing_alerts_are_re_sent_so_alertmanager_keeps_them_active() {
     lines
         .recv_timeout(Duration::from_secs(30))
         .expect("the window is processed");
-    am.wait_for(Duration::from_secs(10), |a| ours(a).len() == 2);
+    am.wait_for(Duration::from_secs(10), |a| ours(a).len() == 1);
     std::thread::sleep(Duration::from_secs(5));
     assert_eq!(
         ours(&am.alerts()).len(),
-        2,
+        1,
         "still active after 5 s: re-sent"
     );
     // Without the monitor nobody re-sends: Alertmanager resolves them itself.

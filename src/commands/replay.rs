@@ -81,14 +81,15 @@ pub enum Page {
     Resolved(String),
 }
 
-/// What a window's result pages: the one rule replay counts by. Today a notification is an
-/// incident change at or above `min_level`: an opening (or an escalation across `min_level`)
-/// pages, a resolution ends it; an escalation above it is an update, not a page.
+/// What a window's result pages: the one rule replay counts by. A notification is a problem
+/// change at or above `min_level`: an opening (or a re-opening, or an escalation across
+/// `min_level`) pages, a resolution ends it; a member joining or an escalation above
+/// `min_level` is an update, not a page. Pages are keyed by `problem_id`.
 pub fn pages(result: &MonitoringResult, min_level: AlertLevel) -> Vec<Page> {
     let mut out = Vec::new();
     for change in &result.incidents {
         let i = &change.incident;
-        let key = format!("{}/{}", i.kind.as_str(), i.subject());
+        let key = i.id.to_string();
         match change.change {
             ChangeKind::Opened if i.level >= min_level => out.push(Page::Opened(key)),
             ChangeKind::Escalated

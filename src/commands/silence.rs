@@ -13,7 +13,7 @@ use chrono::{DateTime, Local, Utc};
 use crate::cli::{SilenceArgs, SilenceCommand};
 use crate::history::{History, IncidentFormat};
 use crate::pipeline::{default_history_path, UsageError};
-use crate::silences::{clean, parse_length, Matcher, Silence};
+use crate::silences::{clean, parse_length, user, Matcher, Silence};
 
 pub fn run(args: &SilenceArgs) -> anyhow::Result<ExitCode> {
     let dir = args.dir.clone().unwrap_or_else(|| PathBuf::from("."));
@@ -110,12 +110,4 @@ pub fn local(t: DateTime<Utc>) -> String {
     t.with_timezone(&Local)
         .format("%Y-%m-%d %H:%M:%S %:z")
         .to_string()
-}
-
-/// Who is making the silence: `$USER`, else `$LOGNAME`, else "unknown".
-fn user() -> String {
-    ["USER", "LOGNAME"]
-        .iter()
-        .find_map(|v| std::env::var(v).ok().filter(|u| !u.trim().is_empty()))
-        .unwrap_or_else(|| "unknown".into())
 }

@@ -84,10 +84,18 @@ fn model_start(
     ev_tx: &Sender<AppEvent>,
     tag: Option<usize>,
 ) -> anyhow::Result<ModelStart> {
-    let (initial, acknowledged, incidents) = match pipeline.history() {
-        Some(h) => (h.recent(500)?, h.acknowledged()?, h.recent_incidents(200)?),
-        None => (Vec::new(), HashSet::new(), Vec::new()),
+    let (initial, acknowledged, incidents, silences) = match pipeline.history() {
+        Some(h) => (
+            h.recent(500)?,
+            h.acknowledged()?,
+            h.recent_incidents(200)?,
+            h.silences(true)?,
+        ),
+        None => (Vec::new(), HashSet::new(), Vec::new(), Vec::new()),
     };
+    if !silences.is_empty() {
+        let _ = ev_tx.send(AppEvent::Silences(silences).of_model(tag));
+    }
     if !incidents.is_empty() {
         let acked = incidents
             .iter()
@@ -110,6 +118,10 @@ fn model_start(
             plan.title.clone()
         },
         config: model.config_file.as_ref().map(|p| p.display().to_string()),
+        monitor: model.monitor_name.clone(),
+        runbooks: model.runbooks.clone(),
+        // `S` needs somewhere to keep the silence.
+        can_silence: pipeline.history().is_some(),
     };
     Ok(ModelStart {
         name: model.name.clone(),

@@ -9,7 +9,19 @@ use super::retry::StoreRetry;
 use crate::app_event::{AppEvent, UiCommand, Work};
 use crate::metrics::Exporter;
 use crate::pipeline::{Pipeline, Processed};
+use crate::silences::{self, Matcher, Silence};
 use crate::watch;
+
+/// The silences in force, when the history has changed them since `last` (`None`: unchanged
+/// or no history).
+fn silences_changed(pipeline: &Pipeline, last: &mut Option<Vec<Silence>>) -> Option<Vec<Silence>> {
+    let now = pipeline.history()?.silences(true).ok()?;
+    if last.as_ref() == Some(&now) {
+        return None;
+    }
+    *last = Some(now.clone());
+    Some(now)
+}
 
 /// Processes a window and, when metrics are on, counts it and publishes its figures.
 pub fn timed(
@@ -43,12 +55,40 @@ pub fn next_work<T>(work: &Receiver<T>, retry: &StoreRetry) -> Result<Option<T>,
     }
 }
 
-/// Records an acknowledgement in the pipeline's history.
+/// Records what the view asked for (an acknowledgement, a silence made or ended) in the
+/// pipeline's history.
 pub fn acknowledge(pipeline: &mut Pipeline, command: UiCommand) {
     let Some(h) = pipeline.history_mut() else {
         return;
     };
     match command {
+        UiCommand::Silence {
+            problem_id,
+            monitor,
+            seconds,
+        } => {
+            let matchers = [
+                Matcher {
+                    key: "problem_id".into(),
+                    value: problem_id.to_string(),
+                },
+                Matcher {
+                    key: "monitor".into(),
+                    value: monitor,
+                },
+            ];
+            let ends = chrono::Utc::now() + chrono::Duration::seconds(seconds);
+            if let Err(e) =
+                h.add_silence(&matchers, ends, &silences::user(), silences::SCREEN_COMMENT)
+            {
+                log::error!("silence problem {problem_id}: {e}");
+            }
+        }
+        UiCommand::ExpireSilence { id } => {
+            if let Err(e) = h.expire_silence(id) {
+                log::error!("expire silence {id}: {e}");
+            }
+        }
         UiCommand::Acknowledge {
             window,
             alert_index,
@@ -78,6 +118,8 @@ pub fn work_loop(
 ) -> Option<anyhow::Error> {
     let send = |e: AppEvent| events.send(e.of_model(model));
     let mut retry = StoreRetry::default();
+    // Silences made by `silence add` while the screen runs show after the next window.
+    let mut silences: Option<Vec<Silence>> = None;
     while let Ok(item) = next_work(&work, &retry) {
         match item {
             Some(Work::File(path)) => {
@@ -94,8 +136,16 @@ pub fn work_loop(
                         break;
                     }
                 }
+                if let Some(now) = silences_changed(&pipeline, &mut silences) {
+                    let _ = send(AppEvent::Silences(now));
+                }
             }
-            Some(Work::Command(command)) => acknowledge(&mut pipeline, command),
+            Some(Work::Command(command)) => {
+                acknowledge(&mut pipeline, command);
+                if let Some(now) = silences_changed(&pipeline, &mut silences) {
+                    let _ = send(AppEvent::Silences(now));
+                }
+            }
             Some(Work::Stop) => break,
             None => {}
         }

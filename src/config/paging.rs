@@ -15,6 +15,15 @@ pub struct PagingConfig {
     /// Conditions of one model that start paging within this many windows of each other form
     /// one problem (0: the same window).
     pub group_windows: usize,
+    /// Windows a problem must keep showing after its first paging window before it pages
+    /// (Prometheus' `for`; 0: at once).
+    pub pending_windows: usize,
+    /// A feature's drift pages only when its effect (KS D for numeric features, the total
+    /// variation distance of the shares for categorical and discrete ones) is at least this.
+    pub min_effect: f64,
+    /// pca's drift pages only when the window's mean reconstruction error is at least this
+    /// much (relative) above the reference's.
+    pub min_error_rise: f64,
 }
 
 impl Default for PagingConfig {
@@ -22,6 +31,9 @@ impl Default for PagingConfig {
         PagingConfig {
             false_page_every: 1000,
             group_windows: 0,
+            pending_windows: 0,
+            min_effect: 0.03,
+            min_error_rise: 0.1,
         }
     }
 }

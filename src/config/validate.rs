@@ -243,6 +243,28 @@ impl MonitorConfig {
             ));
         }
         within("estimation.reference_chunks", e.reference_chunks, (2, 1000))?;
+        let p = &self.paging;
+        within(
+            "paging.false_page_every",
+            p.false_page_every,
+            (1, 1_000_000_000),
+        )?;
+        within("paging.group_windows", p.group_windows, (0, 10_000))?;
+        within("paging.pending_windows", p.pending_windows, (0, 10_000))?;
+        if !in_closed_unit(p.min_effect) {
+            return Err(InvalidValue::new(
+                "paging.min_effect",
+                p.min_effect,
+                "must be from 0 to 1",
+            ));
+        }
+        if !(p.min_error_rise.is_finite() && p.min_error_rise >= 0.0) {
+            return Err(InvalidValue::new(
+                "paging.min_error_rise",
+                p.min_error_rise,
+                "must be a number >= 0",
+            ));
+        }
         let detectors = &self.drift.detectors;
         if detectors.is_empty() {
             return Err(InvalidValue::new(

@@ -8,6 +8,7 @@
 //! are for categorical features.
 
 use super::chi2::{chi2_homogeneity, ChiSquareOutcome};
+use crate::stats::chi2::total_variation;
 
 /// The name results give the test that decided (`"test": "chi2"`).
 pub const TEST_NAME: &str = "chi2";
@@ -45,6 +46,11 @@ impl DiscreteValues {
     /// Chi-square homogeneity of the reference's value counts against a window's sorted
     /// non-missing values; `None` when the window has none.
     pub fn test(&self, current_sorted: &[f64]) -> Option<ChiSquareOutcome> {
+        self.test_with_effect(current_sorted).map(|(o, _)| o)
+    }
+
+    /// As [`test`](Self::test), with the total variation distance of the value shares.
+    pub fn test_with_effect(&self, current_sorted: &[f64]) -> Option<(ChiSquareOutcome, f64)> {
         let mut reference = self.counts.clone();
         let mut current = vec![0u64; self.values.len()];
         let mut start = 0;
@@ -61,7 +67,8 @@ impl DiscreteValues {
             }
             start = end;
         }
-        chi2_homogeneity(&reference, &current)
+        let effect = total_variation(&reference, &current)?;
+        chi2_homogeneity(&reference, &current).map(|o| (o, effect))
     }
 }
 

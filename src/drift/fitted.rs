@@ -16,8 +16,16 @@ use super::{chi2, ks, psi, FeatureStatus, Prepared};
 use crate::config::StatisticalConfig;
 use crate::data::{Column, ColumnData, MISSING_CODE};
 
-/// Statistic, raw p-value and status of one feature.
-pub(super) type Tested = (Option<f64>, Option<f64>, FeatureStatus);
+/// Statistic, raw p-value, status and paging's evidence of one feature.
+pub(super) type Tested = (Option<f64>, Option<f64>, FeatureStatus, Evidence);
+
+/// What paging reads of a feature (see [`FeatureDrift`](super::FeatureDrift)'s `effect` and
+/// `paging_p_value`).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub(super) struct Evidence {
+    pub effect: Option<f64>,
+    pub p_value: Option<f64>,
+}
 
 /// What `fit` keeps of one reference feature: each test keeps only what it reads.
 #[derive(Debug, Clone)]
@@ -121,23 +129,53 @@ pub(super) fn test_feature(
             ColumnData::Numeric(values),
         ) => {
             if sorted.len() < min || non_missing(values) < min {
-                return (None, None, FeatureStatus::InsufficientData);
+                return (
+                    None,
+                    None,
+                    FeatureStatus::InsufficientData,
+                    Evidence::default(),
+                );
             }
             let cur = current.sorted(index).unwrap_or_default();
             let status = status_of(*constant);
             if let Some(values) = discrete {
-                return match values.test(cur) {
-                    Some(o) => (Some(o.statistic), Some(o.p_value), status),
-                    None => (None, None, FeatureStatus::InsufficientData),
+                return match values.test_with_effect(cur) {
+                    Some((o, effect)) => (
+                        Some(o.statistic),
+                        Some(o.p_value),
+                        status,
+                        Evidence {
+                            effect: Some(effect),
+                            p_value: Some(o.p_value),
+                        },
+                    ),
+                    None => (
+                        None,
+                        None,
+                        FeatureStatus::InsufficientData,
+                        Evidence::default(),
+                    ),
                 };
             }
             let outcome = match test.continuous() {
                 Some(test) => continuous::run(test, sorted, *std, cur),
                 None => ks::ks_2samp_sorted(sorted, cur).map(|o| (o.statistic, Some(o.p_value))),
             };
+            let evidence =
+                ks::ks_asymptotic_sorted(sorted, cur).map_or_else(Evidence::default, |(d, p)| {
+                    Evidence {
+                        effect: Some(d),
+                        p_value: Some(p),
+                    }
+                });
             match outcome {
-                Some((s, p)) => (Some(s), p, status),
-                None => (None, None, FeatureStatus::InsufficientData),
+                Some((s, p)) => (Some(s), p, status, evidence),
+                None => (
+                    None,
+                    None,
+                    FeatureStatus::InsufficientData,
+                    Evidence::default(),
+                ),
             }
         }
         (
@@ -150,7 +188,12 @@ pub(super) fn test_feature(
             ColumnData::Numeric(values),
         ) => {
             if *n < min || non_missing(values) < min {
-                return (None, None, FeatureStatus::InsufficientData);
+                return (
+                    None,
+                    None,
+                    FeatureStatus::InsufficientData,
+                    Evidence::default(),
+                );
             }
             // KS, when it ran first, has sorted the window: counting is then a search per
             // edge instead of one per value.
@@ -162,6 +205,7 @@ pub(super) fn test_feature(
                 psi::psi_from_counts(counts, &cur_counts),
                 None,
                 status_of(*constant),
+                Evidence::default(),
             )
         }
         (
@@ -192,7 +236,12 @@ pub(super) fn test_feature(
             }
             let cur_n = cur_local.iter().sum::<u64>() as usize;
             if *n < min || cur_n < min {
-                return (None, None, FeatureStatus::InsufficientData);
+                return (
+                    None,
+                    None,
+                    FeatureStatus::InsufficientData,
+                    Evidence::default(),
+                );
             }
             match test {
                 StatTest::Chi2 => {
@@ -200,9 +249,23 @@ pub(super) fn test_feature(
                     let mut c = cur_counts;
                     r.extend(std::iter::repeat_n(0, unseen.len()));
                     c.extend(unseen);
+                    let effect = chi2::total_variation(&r, &c);
                     match chi2::chi2_homogeneity(&r, &c) {
-                        Some(o) => (Some(o.statistic), Some(o.p_value), status),
-                        None => (None, None, FeatureStatus::InsufficientData),
+                        Some(o) => (
+                            Some(o.statistic),
+                            Some(o.p_value),
+                            status,
+                            Evidence {
+                                effect,
+                                p_value: Some(o.p_value),
+                            },
+                        ),
+                        None => (
+                            None,
+                            None,
+                            FeatureStatus::InsufficientData,
+                            Evidence::default(),
+                        ),
                     }
                 }
                 _ => {
@@ -210,11 +273,20 @@ pub(super) fn test_feature(
                     r.push(0);
                     let mut c = cur_counts;
                     c.push(unseen.iter().sum());
-                    (psi::psi_from_counts(&r, &c), None, status)
+                    let evidence = Evidence {
+                        effect: chi2::total_variation(&r, &c),
+                        p_value: None,
+                    };
+                    (psi::psi_from_counts(&r, &c), None, status, evidence)
                 }
             }
         }
-        _ => (None, None, FeatureStatus::InsufficientData),
+        _ => (
+            None,
+            None,
+            FeatureStatus::InsufficientData,
+            Evidence::default(),
+        ),
     }
 }
 

@@ -115,6 +115,16 @@ pub fn ks_2samp(reference: &[f64], current: &[f64]) -> Option<KsOutcome> {
     ks_2samp_sorted(&prepare(reference), &prepare(current))
 }
 
+/// D and its asymptotic p-value (no exact branch: linear in the samples), for paging's
+/// evidence beside another test; `None` when a side is empty.
+pub fn ks_asymptotic_sorted(reference: &[f64], current: &[f64]) -> Option<(f64, f64)> {
+    if reference.is_empty() || current.is_empty() {
+        return None;
+    }
+    let d = statistic_sorted(reference, current);
+    Some((d, asymptotic_two_sided(reference.len(), current.len(), d)))
+}
+
 // ---------------------------------------------------------------- statistic
 
 /// `max |i/n1 − j/n2|` over the pooled values, by a linear merge.

@@ -81,6 +81,16 @@ pub struct FeatureDrift {
     /// `true` when the p-value is approximate (computed from the grid's statistic).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub p_value_approximate: Option<bool>,
+    /// The size of the change, whatever the window's size: KS D for a numeric feature (however
+    /// the detector tests it), the total variation distance of the value or category shares
+    /// for a categorical or discrete one. Paging needs it above `[paging] min_effect`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub effect: Option<f64>,
+    /// The p-value paging reads: the asymptotic KS p-value for a numeric feature (AD's stops at
+    /// 0.001, too coarse for a false-page budget), chi-square's for a categorical or discrete
+    /// one. Not corrected: the page policy splits its own budget.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paging_p_value: Option<f64>,
 }
 
 impl FeatureDrift {
@@ -95,6 +105,8 @@ impl FeatureDrift {
             test: None,
             statistic_error_bound: None,
             p_value_approximate: None,
+            effect: None,
+            paging_p_value: None,
         }
     }
 }

@@ -72,6 +72,13 @@ pub struct PcaFigures {
     /// `thresholds = "window"` only: that p-value after the window's correction.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub p_value_adjusted: Option<f64>,
+    /// The relative rise of the mean error over the reference rows' (`error / mean − 1`):
+    /// paging needs it above `[paging] min_error_rise`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub effect: Option<f64>,
+    /// The z-test's raw p-value under either thresholds, for the page policy.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paging_p_value: Option<f64>,
 }
 
 /// A window's figures before its verdict.
@@ -82,6 +89,9 @@ struct Measured {
     sampling_error: Option<f64>,
     /// Window thresholds: the z-test's p-value.
     p_value: Option<f64>,
+    /// The z-test's p-value and the relative rise, whatever the thresholds.
+    paging_p_value: f64,
+    effect: Option<f64>,
 }
 
 /// How one feature becomes a number.
@@ -642,13 +652,17 @@ impl PcaDriftDetector {
         }
         let errors = window_errors(&fitted.model, current, Rows::all(n))?;
         let (value, sampling_error) = chunk_figures(&errors);
-        let p_value =
-            (self.config.thresholds == PcaThresholds::Window).then(|| fitted.p_value(value, n));
+        let paging_p_value = fitted.p_value(value, n);
+        let p_value = (self.config.thresholds == PcaThresholds::Window).then_some(paging_p_value);
+        let effect =
+            (fitted.row_mean > 0.0 && value.is_finite()).then(|| value / fitted.row_mean - 1.0);
         Ok(Some(Measured {
             rows: n,
             value,
             sampling_error,
             p_value,
+            paging_p_value,
+            effect,
         }))
     }
 
@@ -716,6 +730,8 @@ impl PcaDriftDetector {
                 components: fitted.model.pca.components.len(),
                 p_value: shown(m.p_value),
                 p_value_adjusted: shown(p_adjusted),
+                effect: m.effect,
+                paging_p_value: Some(m.paging_p_value),
             }),
         })
     }

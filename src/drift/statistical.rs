@@ -277,7 +277,7 @@ impl StatisticalDriftDetector {
         let fitted = self.fitted.as_ref().ok_or(DriftError::NotFitted)?;
         let mut features = BTreeMap::new();
         let mut n_drifted = 0;
-        for (((name, fit), (statistic, p_value, status)), p_adj) in
+        for (((name, fit), (statistic, p_value, status, evidence)), p_adj) in
             fitted.iter().zip(tested).zip(adjusted)
         {
             let discrete = matches!(
@@ -313,6 +313,8 @@ impl StatisticalDriftDetector {
                     test: discrete.then(|| discrete::TEST_NAME.to_string()),
                     statistic_error_bound: None,
                     p_value_approximate: None,
+                    effect: evidence.effect,
+                    paging_p_value: evidence.p_value,
                 },
             );
         }

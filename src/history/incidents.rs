@@ -132,10 +132,11 @@ impl History {
         self.sinks = sinks;
     }
 
-    /// The incidents still firing, oldest first: what a restarted monitor continues.
-    pub fn open_incidents(&self) -> Result<Vec<Incident>, HistoryError> {
+    /// Every stored problem (firing ones first): a restarted monitor continues the firing
+    /// ones and re-opens a resolved one with its id.
+    pub fn stored_incidents(&self) -> Result<Vec<Incident>, HistoryError> {
         Ok(self
-            .incidents(true, None)?
+            .incidents(false, None)?
             .into_iter()
             .map(|s| s.incident)
             .collect())

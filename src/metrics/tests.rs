@@ -29,6 +29,8 @@ fn feature(statistic: Option<f64>, p_value: Option<f64>, drifted: bool) -> Featu
         test: None,
         statistic_error_bound: None,
         p_value_approximate: None,
+        effect: None,
+        paging_p_value: None,
     }
 }
 

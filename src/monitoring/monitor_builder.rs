@@ -134,13 +134,15 @@ impl MonitorBuilder {
         if let Some(pair) = names.windows(2).find(|p| p[0] == p[1]) {
             return Err(MonitorError::DuplicateDetector(pair[0].to_string()));
         }
+        let incidents =
+            IncidentTracker::with_paging(alerts.thresholds().resolve_after, &self.config.paging);
         Ok(ModelMonitor {
             paging: PagePolicy::new(&self.config.paging),
             config: self.config,
             detectors,
             profile: ReferenceProfile::default(),
             model: self.model,
-            incidents: IncidentTracker::new(alerts.thresholds().resolve_after),
+            incidents,
             alerts,
             history: Vec::new(),
             history_limit: self.history_limit,

@@ -331,6 +331,8 @@ fn decide(
                 p_value_approximate: (matches!(kind, DetectorKind::Ks | DetectorKind::Ad)
                     && p_value.is_some())
                 .then_some(true),
+                effect: None,
+                paging_p_value: None,
             },
         );
     }

@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, HashSet};
 use chrono::{DateTime, Utc};
 use ml_monitor::monitoring::{ChangeKind, Incident};
 
-use super::{labels_of, silencing, Silence};
+use super::{problem_silence, Silence};
 use crate::history::{HistoryError, Outbox, OutboxRow};
 
 /// One sink's view of the silences during one pass over its queue.
@@ -39,7 +39,7 @@ impl Holder {
         let mut held = HashSet::new();
         for (incident, rows) in by_incident {
             let Some(latest) = rows.last() else { continue };
-            if silencing(&silences, &labels_of(&latest.change.incident, monitor), now).is_some() {
+            if problem_silence(&silences, &latest.change.incident, monitor, now).is_some() {
                 held.insert(incident);
                 continue;
             }
@@ -80,6 +80,6 @@ impl Holder {
 
     /// Whether an active silence matches this incident's notification.
     pub fn silences_incident(&self, incident: &Incident, monitor: &str) -> bool {
-        silencing(&self.silences, &labels_of(incident, monitor), self.now).is_some()
+        problem_silence(&self.silences, incident, monitor, self.now).is_some()
     }
 }

@@ -130,17 +130,45 @@ pub fn silencing<'a>(
         .max_by_key(|s| s.ends_at)
 }
 
-/// The labels of an incident's notification to `monitor`.
+/// The labels of a problem's notification to `monitor`: its first member's, its worst level and
+/// its `problem_id` (as an Alertmanager alert carries them).
 pub fn labels_of(incident: &Incident, monitor: &str) -> Labels {
-    let mut labels = Labels::new();
-    labels.insert("kind".into(), incident.kind.as_str().into());
-    labels.insert("level".into(), incident.level.as_str().into());
-    labels.insert("monitor".into(), monitor.into());
-    labels.insert("model".into(), monitor.into());
-    for (key, value) in incident.subject_labels() {
-        labels.insert(key.into(), value.into());
+    with_monitor(incident.labels(), monitor)
+}
+
+/// The silence that holds a problem back: one that matches each of its members (with the
+/// problem's `problem_id`, `monitor` and `model`), the one that ends first when several do. A
+/// problem with a member no silence matches is not silenced: silencing `feature=age` never
+/// hides a problem that is also about something else.
+pub fn problem_silence<'a>(
+    silences: &'a [Silence],
+    incident: &Incident,
+    monitor: &str,
+    now: DateTime<Utc>,
+) -> Option<&'a Silence> {
+    if incident.members.is_empty() {
+        return silencing(silences, &labels_of(incident, monitor), now);
     }
-    labels
+    let mut first_end: Option<&Silence> = None;
+    for member in incident.members.iter() {
+        let mut labels = member.labels();
+        labels.insert("problem_id", incident.id.to_string());
+        let found = silencing(silences, &with_monitor(labels, monitor), now)?;
+        if first_end.is_none_or(|f| found.ends_at < f.ends_at) {
+            first_end = Some(found);
+        }
+    }
+    first_end
+}
+
+fn with_monitor(labels: BTreeMap<&'static str, String>, monitor: &str) -> Labels {
+    let mut out: Labels = labels
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+    out.insert("monitor".into(), monitor.into());
+    out.insert("model".into(), monitor.into());
+    out
 }
 
 /// Parses a silence's length: a number and a unit, `30s`, `45m`, `4h`, `2d`, `1w` (or a
@@ -189,6 +217,17 @@ pub fn parse_length(text: &str) -> Result<Duration, String> {
     }
     Ok(Duration::seconds(total))
 }
+
+/// Who is making a silence: `$USER`, else `$LOGNAME`, else "unknown".
+pub fn user() -> String {
+    ["USER", "LOGNAME"]
+        .iter()
+        .find_map(|v| std::env::var(v).ok().filter(|u| !u.trim().is_empty()))
+        .unwrap_or_else(|| "unknown".into())
+}
+
+/// The comment of a silence made with `S` on the screen.
+pub const SCREEN_COMMENT: &str = "silenced from the screen (S)";
 
 /// Text without control characters, for printing.
 pub fn clean(text: &str) -> String {

@@ -8,7 +8,7 @@
 //! `severity` label, so the alert at the old severity is ended in the same request.
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use ml_monitor::monitoring::{ChangeKind, Incident, IncidentChange};
+use ml_monitor::monitoring::{ChangeKind, Incident, IncidentChange, Member};
 use ml_monitor::AlertLevel;
 use serde_json::{json, Map, Value};
 
@@ -50,6 +50,7 @@ fn alert(
         level.as_str().to_ascii_lowercase().into(),
     );
     labels.insert("monitor".into(), monitor.into());
+    labels.insert("problem_id".into(), incident.id.to_string().into());
     for (key, value) in incident.subject_labels() {
         labels.insert(key.into(), value.into());
     }
@@ -57,6 +58,13 @@ fn alert(
     annotations.insert("summary".into(), incident.message.as_str().into());
     annotations.insert("window".into(), incident.last_window.as_str().into());
     annotations.insert("incident_id".into(), incident.id.to_string().into());
+    if incident.members.len() > 1 {
+        let members: Vec<String> = incident.members.iter().map(member_phrase).collect();
+        annotations.insert("members".into(), members.join("; ").into());
+    }
+    if let Some(note) = incident.reopened_note() {
+        annotations.insert("reopened".into(), note.into());
+    }
     if !incident.detectors.is_empty() {
         annotations.insert("detectors".into(), incident.detectors.join(",").into());
     }
@@ -87,6 +95,21 @@ fn suspects(ranked: &[ml_monitor::monitoring::ranking::FeatureRank]) -> String {
         .map(|r| format!("{} (r {:.2})", r.feature, r.score))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// `data_drift feature=age (WARNING)`: one member in the `members` annotation.
+fn member_phrase(m: &Member) -> String {
+    let labels = m.labels();
+    let subject: Vec<String> = ["feature", "detector", "metric", "file"]
+        .iter()
+        .filter_map(|k| labels.get(k).map(|v| format!("{k}={v}")))
+        .collect();
+    format!(
+        "{} {} ({})",
+        m.kind.as_str(),
+        subject.join(" "),
+        m.level.as_str()
+    )
 }
 
 fn rfc3339(t: DateTime<Utc>) -> String {
@@ -121,6 +144,9 @@ mod tests {
             resolved_at: (status == IncidentStatus::Resolved).then_some(t),
             quiet_windows: 0,
             suspects: Vec::new(),
+            members: Vec::new(),
+            times_opened: 1,
+            first_opened_at: None,
         }
     }
 

@@ -1,8 +1,10 @@
 //! Webhooks and commands: one JSON document per incident change.
 //!
-//! The document is the incident's fields plus `status` (firing/resolved), `change`
-//! (opened/escalated/resolved), `monitor`, `incident_id`, and a stable `id` (monitor, incident
-//! and change) that is the same on every retry, so a receiver can drop duplicates.
+//! The document is the problem's fields (its first member's kind, feature…, its `members`)
+//! plus `status` (firing/resolved), `change` (opened/updated/escalated/resolved), `monitor`,
+//! `problem_id` (also as `incident_id`), `labels` (kind, level, feature/detector/metric/file,
+//! monitor, problem_id), and a stable `id` (monitor, problem and change) that is the same on
+//! every retry, so a receiver can drop duplicates.
 
 use ml_monitor::monitoring::IncidentChange;
 use serde_json::Value;
@@ -17,8 +19,15 @@ pub fn document(change: &IncidentChange, monitor: &str, change_id: i64) -> Value
             "id".into(),
             format!("{monitor}/{}/{change_id}", change.incident.id).into(),
         );
+        obj.insert("problem_id".into(), incident_id.clone());
         obj.insert("incident_id".into(), incident_id);
         obj.insert("monitor".into(), monitor.into());
+        let mut labels = serde_json::Map::new();
+        for (k, v) in change.incident.labels() {
+            labels.insert(k.into(), v.into());
+        }
+        labels.insert("monitor".into(), monitor.into());
+        obj.insert("labels".into(), Value::Object(labels));
     }
     value
 }

@@ -29,6 +29,26 @@ pub struct ChiSquareOutcome {
 /// counts as zero. Returns `None` when either side is empty (no test is possible, scipy raises).
 /// When only one category is seen, the two samples cannot differ: the outcome is statistic 0,
 /// p-value 1, dof 0, as scipy returns for a table with no degrees of freedom.
+/// Half the L1 distance between the shares of two count vectors (a missing count is 0): the
+/// largest difference in probability any set of categories shows, in [0, 1]; `None` when a side
+/// counts nothing.
+pub fn total_variation(reference: &[u64], current: &[u64]) -> Option<f64> {
+    let (r, c) = (
+        reference.iter().sum::<u64>() as f64,
+        current.iter().sum::<u64>() as f64,
+    );
+    if r == 0.0 || c == 0.0 {
+        return None;
+    }
+    let share =
+        |counts: &[u64], j: usize, total: f64| counts.get(j).map_or(0.0, |&k| k as f64 / total);
+    let columns = reference.len().max(current.len());
+    let l1: f64 = (0..columns)
+        .map(|j| (share(reference, j, r) - share(current, j, c)).abs())
+        .sum();
+    Some((0.5 * l1).min(1.0))
+}
+
 pub fn chi2_homogeneity(reference: &[u64], current: &[u64]) -> Option<ChiSquareOutcome> {
     let columns = reference.len().max(current.len());
     let column = |counts: &[u64], j: usize| u128::from(counts.get(j).copied().unwrap_or(0));

@@ -14,6 +14,9 @@ use chrono::{DateTime, Utc};
 use ml_monitor::{AlertLevel, MonitoringResult};
 
 mod finding;
+mod silencing;
+
+pub(crate) use silencing::SILENCE_FOR;
 
 use super::keys::{self, Action};
 use super::model::{AlertEntry, AlertKey, Snapshot};
@@ -140,6 +143,8 @@ pub(crate) struct App {
     acknowledged: HashSet<AlertKey>,
     selected_incident: Option<u64>,
     acknowledged_incidents: HashSet<u64>,
+    /// The silences in force (from the history; `S` adds a provisional one at once).
+    silences: Vec<crate::silences::Silence>,
     pub(crate) watcher_trouble: Option<String>,
     /// Set when the reader moved off the alert pane's first row; cleared back on it.
     scroll_mark: Option<ScrollMark>,
@@ -184,6 +189,7 @@ impl App {
             selected_alert: None,
             selected_incident: None,
             acknowledged_incidents: HashSet::new(),
+            silences: Vec::new(),
             acknowledged,
             watcher_trouble: None,
             scroll_mark: None,
@@ -246,6 +252,7 @@ impl App {
                 self.acknowledged_incidents.extend(acknowledged);
                 Outcome::redraw()
             }
+            AppEvent::Silences(silences) => self.set_silences(silences),
             // A fleet routes its models' events; one model's screen takes them as its own.
             AppEvent::Model(_, event) => self.handle(*event),
         }
@@ -373,6 +380,7 @@ impl App {
                 self.scroll_mark = None;
             }
             Action::Acknowledge => return self.acknowledge(),
+            Action::Silence => return self.toggle_silence(),
             Action::AlertLog => {
                 self.alert_view = match self.alert_view {
                     AlertView::Incidents => AlertView::Log,

@@ -78,9 +78,9 @@ fn after_14_demo_windows_each_ongoing_condition_is_listed_once() {
         worst.level.as_str(),
         crate::tui::format::window_label(&worst.first_window)
     );
-    assert!(verdict.starts_with(&start), "{verdict}");
+    assert!(verdict.starts_with(&start), "{verdict} / {start}");
     assert!(
-        verdict.contains(&crate::tui::verdict::condition(&worst)),
+        verdict.contains(&crate::tui::verdict::problem_condition(&worst)),
         "{verdict}"
     );
     assert_nothing_cut_without_an_ellipsis(&rows, &app);

@@ -15,7 +15,7 @@ use ratatui::backend::Backend;
 use ratatui::{Frame, Terminal};
 
 use super::app::{App, Outcome};
-use super::render;
+use super::render::{self, Link};
 use crate::app_event::{AppEvent, Work};
 
 /// A whole screen the loop drives: one model's ([`App`]) or the fleet's.
@@ -23,7 +23,8 @@ pub(crate) trait Screen {
     fn handle(&mut self, event: AppEvent) -> Outcome;
     /// Moves the clock; redraws only if a time on screen changed.
     fn tick(&mut self, now: DateTime<Utc>) -> Outcome;
-    fn draw(&self, frame: &mut Frame);
+    /// Draws the screen; returns the links on it (see [`Link`]).
+    fn draw(&self, frame: &mut Frame) -> Vec<Link>;
     /// The model (index into the workers) whose view made the last command.
     fn command_target(&self) -> usize {
         0
@@ -39,9 +40,42 @@ impl Screen for App {
         App::tick(self, now)
     }
 
-    fn draw(&self, frame: &mut Frame) {
+    fn draw(&self, frame: &mut Frame) -> Vec<Link> {
         render::draw(frame, self)
     }
+}
+
+/// A backend that can make text already on screen a hyperlink.
+pub(crate) trait Hyperlinks {
+    fn hyperlinks(&mut self, links: &[Link]) -> std::io::Result<()>;
+}
+
+/// A real terminal: each link's text is printed again at its place inside OSC 8
+/// (`ESC ] 8 ; ; URL ESC \ text ESC ] 8 ; ; ESC \`), which terminals that do not know it ignore.
+/// The next frame moves the cursor before it writes, so nothing else is disturbed.
+impl<W: std::io::Write> Hyperlinks for ratatui::backend::CrosstermBackend<W> {
+    fn hyperlinks(&mut self, links: &[Link]) -> std::io::Result<()> {
+        for link in links {
+            crossterm::queue!(
+                self,
+                crossterm::cursor::MoveTo(link.x, link.y),
+                crossterm::style::Print(osc8(&link.url, &link.text))
+            )?;
+        }
+        std::io::Write::flush(self)
+    }
+}
+
+/// Tests draw into a buffer, which has no links.
+impl Hyperlinks for ratatui::backend::TestBackend {
+    fn hyperlinks(&mut self, _links: &[Link]) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// `text` as an OSC 8 hyperlink to `url` (control characters are already stripped from both).
+pub(crate) fn osc8(url: &str, text: &str) -> String {
+    format!("\x1b]8;;{url}\x1b\\{text}\x1b]8;;\x1b\\")
 }
 
 /// At most ten frames a second.
@@ -66,7 +100,7 @@ pub(crate) fn run<B, S: Screen>(
     clock: impl Fn() -> DateTime<Utc>,
 ) -> anyhow::Result<Stats>
 where
-    B: Backend,
+    B: Backend + Hyperlinks,
     B::Error: Send + Sync + 'static,
 {
     let mut stats = Stats::default();
@@ -77,7 +111,11 @@ where
         let now = Instant::now();
         let frame_due = last_frame.is_none_or(|t| now.duration_since(t) >= FRAME_INTERVAL);
         if dirty && frame_due {
-            terminal.draw(|frame| app.draw(frame))?;
+            let mut links = Vec::new();
+            terminal.draw(|frame| links = app.draw(frame))?;
+            if !links.is_empty() {
+                terminal.backend_mut().hyperlinks(&links)?;
+            }
             stats.frames += 1;
             last_frame = Some(now);
             dirty = false;

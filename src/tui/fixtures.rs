@@ -51,6 +51,9 @@ pub(crate) fn options(no_color: bool) -> TuiOptions {
         no_color,
         title: "ml-monitor".into(),
         config: None,
+        monitor: "ml-monitor".into(),
+        runbooks: Default::default(),
+        can_silence: true,
     }
 }
 
@@ -64,6 +67,8 @@ fn feature(statistic: Option<f64>, p_value: Option<f64>, drifted: bool) -> Featu
         test: None,
         statistic_error_bound: None,
         p_value_approximate: None,
+        effect: None,
+        paging_p_value: None,
     }
 }
 

@@ -14,6 +14,7 @@ use ratatui::Frame;
 use super::app::{App, Outcome};
 use super::event_loop::Screen;
 use super::fleet_render;
+use super::render::Link;
 use super::theme::Theme;
 use super::ModelStart;
 use crate::app_event::AppEvent;
@@ -194,10 +195,13 @@ impl Screen for Fleet {
         redraw(changed)
     }
 
-    fn draw(&self, frame: &mut Frame) {
+    fn draw(&self, frame: &mut Frame) -> Vec<Link> {
         match self.open.and_then(|i| self.members.get(i)) {
             Some(member) => super::render::draw(frame, &member.app),
-            None => fleet_render::draw(frame, self),
+            None => {
+                fleet_render::draw(frame, self);
+                Vec::new()
+            }
         }
     }
 

@@ -59,7 +59,10 @@ fn fleet() -> Fleet {
 
 fn draw(fleet: &Fleet, width: u16, height: u16) -> Terminal<TestBackend> {
     let mut t = Terminal::new(TestBackend::new(width, height)).expect("test terminal");
-    t.draw(|f| fleet.draw(f)).expect("draw");
+    t.draw(|f| {
+        fleet.draw(f);
+    })
+    .expect("draw");
     t
 }
 

@@ -22,6 +22,7 @@ pub(crate) enum Action {
     Sort,
     Filter,
     Acknowledge,
+    Silence,
     AlertLog,
     Search,
     Copy,
@@ -175,6 +176,12 @@ pub(crate) static BINDINGS: &[Binding] = &[
         action: Action::Acknowledge,
         description: "acknowledge the selected incident or alert",
         hint: Some("ack"),
+    },
+    Binding {
+        keys: &[ch('S')],
+        action: Action::Silence,
+        description: "silence the selected problem for 4h (again: lift it)",
+        hint: None,
     },
     Binding {
         keys: &[ch('l')],

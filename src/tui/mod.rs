@@ -34,6 +34,8 @@ mod fleet_tests;
 mod oncall_tests;
 #[cfg(test)]
 mod screen_tests;
+#[cfg(test)]
+mod silence_tests;
 
 use std::collections::HashSet;
 use std::sync::mpsc::{Receiver, Sender};
@@ -60,6 +62,12 @@ pub struct TuiOptions {
     pub title: String,
     /// The configuration file in use, if any (named on the status line).
     pub config: Option<String>,
+    /// The `monitor` label of its notifications (what a silence made with `S` matches).
+    pub monitor: String,
+    /// `[alerts.runbooks]`: the detail view links a problem's runbook.
+    pub runbooks: crate::runbooks::Runbooks,
+    /// Whether there is a history to keep a silence in (`S`).
+    pub can_silence: bool,
 }
 
 /// What one model's screen starts with.

@@ -301,6 +301,8 @@ mod tests {
             test: test.map(str::to_string),
             statistic_error_bound: None,
             p_value_approximate: None,
+            effect: None,
+            paging_p_value: None,
         }
     }
 

@@ -154,8 +154,9 @@ fn escape_sequences_in_names_and_messages_are_not_drawn() {
     let t = screen(&app, 120, 40);
     assert_no_control_characters(t.backend().buffer());
     assert!(
-        shows(t.backend().buffer(), "data_drift income"),
-        "incident pane"
+        shows(t.backend().buffer(), "performance_degradation accuracy"),
+        "incident pane:\n{}",
+        t.backend()
     );
     app.handle(fixtures::key(crossterm::event::KeyCode::Char('l')));
     let t = screen(&app, 120, 40);

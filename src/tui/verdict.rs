@@ -5,7 +5,7 @@
 //! features; or `OK` with the last window's age. The comparison sign is taken from the numbers
 //! themselves (`0.530 < 0.700`), so it can never contradict them.
 
-use ml_monitor::monitoring::Incident;
+use ml_monitor::monitoring::{Incident, Member};
 use ml_monitor::AlertLevel;
 
 use super::app::App;
@@ -42,7 +42,7 @@ pub(crate) fn verdict(app: &App) -> (Option<AlertLevel>, String) {
         worst.level.as_str(),
         sanitize(format::window_label(&worst.first_window)),
         format::hour_minute(worst.opened_at),
-        condition(worst),
+        problem_condition(worst),
     );
     if let Some(share) = share {
         text.push_str(" · ");
@@ -51,16 +51,78 @@ pub(crate) fn verdict(app: &App) -> (Option<AlertLevel>, String) {
     (Some(worst.level), text)
 }
 
+/// A problem's worst firing member with its figures, and how many others fire with it:
+/// `accuracy 0.640 < 0.700 (+2 more)`.
+pub(crate) fn problem_condition(problem: &Incident) -> String {
+    let firing = problem.members.iter().filter(|m| m.is_firing()).count();
+    match worst_member(problem) {
+        Some(m) if m.is_firing() && firing > 1 => {
+            format!("{} (+{} more)", member_condition(m), firing - 1)
+        }
+        Some(m) => member_condition(m),
+        None => condition(problem),
+    }
+}
+
+/// The member a problem's row leads with: its worst firing one (among equals the earliest, the
+/// problem's first); when none fires, its first.
+pub(crate) fn worst_member(problem: &Incident) -> Option<&Member> {
+    problem
+        .members
+        .iter()
+        .enumerate()
+        .filter(|(_, m)| m.is_firing())
+        .max_by_key(|(i, m)| (m.level, std::cmp::Reverse(*i)))
+        .map(|(_, m)| m)
+        .or_else(|| problem.members.first())
+}
+
 /// What an incident is about, with its figures: `accuracy 0.530 < 0.700`, `income drifted
 /// (ks, psi)`.
 pub(crate) fn condition(incident: &Incident) -> String {
-    let subject = sanitize(incident.subject()).into_owned();
+    describe(Described {
+        subject: incident.subject(),
+        kind: incident.kind.as_str(),
+        value: incident.value,
+        threshold: incident.threshold,
+        feature: incident.feature.is_some(),
+        detectors: &incident.detectors,
+        message: &incident.message,
+    })
+}
+
+/// One member of a problem, as [`condition`] describes an incident.
+pub(crate) fn member_condition(member: &Member) -> String {
+    describe(Described {
+        subject: member.subject(),
+        kind: member.kind.as_str(),
+        value: member.value,
+        threshold: member.threshold,
+        feature: member.feature.is_some(),
+        detectors: &member.detectors,
+        message: &member.message,
+    })
+}
+
+/// What [`describe`] needs of an incident or a member.
+struct Described<'a> {
+    subject: &'a str,
+    kind: &'a str,
+    value: Option<f64>,
+    threshold: Option<f64>,
+    feature: bool,
+    detectors: &'a [String],
+    message: &'a str,
+}
+
+fn describe(d: Described) -> String {
+    let subject = sanitize(d.subject).into_owned();
     let subject = if subject.is_empty() {
-        incident.kind.as_str().to_string()
+        d.kind.to_string()
     } else {
         subject
     };
-    match (incident.value, incident.threshold) {
+    match (d.value, d.threshold) {
         (Some(v), Some(t)) if v.is_finite() && t.is_finite() => {
             let sign = if v < t {
                 "<"
@@ -75,15 +137,15 @@ pub(crate) fn condition(incident: &Incident) -> String {
                 format::number(Some(t))
             )
         }
-        _ if incident.feature.is_some() && !incident.detectors.is_empty() => {
-            let detectors: Vec<String> = incident
+        _ if d.feature && !d.detectors.is_empty() => {
+            let detectors: Vec<String> = d
                 .detectors
                 .iter()
                 .map(|d| sanitize(d).into_owned())
                 .collect();
             format!("{subject} drifted ({})", detectors.join(", "))
         }
-        _ => format!("{subject}: {}", sanitize(&incident.message)),
+        _ => format!("{subject}: {}", sanitize(d.message)),
     }
 }
 
@@ -99,7 +161,7 @@ mod tests {
         assert_eq!(level, Some(AlertLevel::Critical));
         assert_eq!(
             text,
-            "CRITICAL since window_0001 (20:01, 3 windows): accuracy 0.640 < 0.700 \
+            "CRITICAL since window_0001 (20:01, 3 windows): accuracy 0.640 < 0.700 (+2 more) \
              · 2/5 features drifted"
         );
     }

@@ -1,28 +1,36 @@
-//! Incidents: one ongoing condition, however many windows it lasts.
+//! Incidents are problems: the paging conditions of one model that started together, however
+//! many windows they last.
 //!
-//! Alerts are per window: a feature that drifts for twenty windows raises twenty alerts. An
-//! on-call engineer wants one page per problem and a "resolved" when it clears, so the
-//! [`IncidentTracker`] folds each window's conditions into incidents keyed by
-//! (kind, detector, feature/metric/file) and reports only what changed: `opened`, `escalated`,
-//! `resolved`. A condition that comes back after its incident resolved opens a new incident
-//! with a new id. Windows that could not be read say nothing about the other conditions, so they
-//! neither update nor resolve them; the next readable window resolves every `window_error`.
+//! Alerts are per window: a feature that drifts for twenty windows raises twenty alerts, and one
+//! cause (a broken upstream join) shows as drift of five features, missing values and an
+//! accuracy drop. An on-call engineer wants one page per problem and a "resolved" when it
+//! clears, so the [`IncidentTracker`] folds the conditions the
+//! [`PagePolicy`](super::paging::PagePolicy) lets page into problems: conditions (keyed by kind,
+//! detector, feature/metric/file) that start paging within `[paging] group_windows` of each
+//! other are the *members* of one incident, whose level is its worst member's. It reports only
+//! what changed: `opened`, `updated` (a member joined), `escalated`, `resolved` (when its last
+//! member resolved). A member stays as long as the screen shows its condition, so the policy's
+//! stricter bar does not make a problem flap; a condition that pages again after its problem
+//! resolved re-opens that problem with the same id (`times_opened`). Windows that could not be
+//! read say nothing about the other conditions, so they neither update nor resolve them; the
+//! next readable window resolves every `window_error`.
 //!
 //! The tracker is plain state: the binary stores its changes with each window's result and
-//! restores the open incidents at start ([`IncidentTracker::restore`]).
+//! restores the incidents at start ([`IncidentTracker::restore`]).
 
 pub(crate) mod conditions;
 #[cfg(test)]
 mod tests;
+mod tracker;
 
-use std::collections::{BTreeMap, BTreeSet};
+pub use tracker::IncidentTracker;
+
+use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::alerts::{AlertKind, AlertLevel};
-use super::result::MonitoringResult;
-use conditions::Condition;
 
 /// Whether an incident's condition still holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -47,6 +55,8 @@ impl IncidentStatus {
 #[serde(rename_all = "snake_case")]
 pub enum ChangeKind {
     Opened,
+    /// A member joined (not a new page).
+    Updated,
     Escalated,
     Resolved,
 }
@@ -56,6 +66,7 @@ impl ChangeKind {
     pub fn as_str(self) -> &'static str {
         match self {
             ChangeKind::Opened => "opened",
+            ChangeKind::Updated => "updated",
             ChangeKind::Escalated => "escalated",
             ChangeKind::Resolved => "resolved",
         }
@@ -83,10 +94,86 @@ impl IncidentKey {
     }
 }
 
-/// One ongoing (or finished) condition.
+/// One condition of a problem.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Member {
+    pub kind: AlertKind,
+    pub level: AlertLevel,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detector: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub detectors: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub feature: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metric: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
+    pub message: String,
+    #[serde(default)]
+    pub value: Option<f64>,
+    #[serde(default)]
+    pub threshold: Option<f64>,
+    /// Firing while the screen shows it; resolved after `resolve_after` windows without.
+    pub status: IncidentStatus,
+    /// Consecutive readable windows without the condition so far.
+    #[serde(default)]
+    pub quiet_windows: usize,
+}
+
+impl Member {
+    /// The key later windows' conditions are matched on.
+    pub fn key(&self) -> IncidentKey {
+        IncidentKey::of(
+            self.kind,
+            &self.detector,
+            [&self.feature, &self.metric, &self.file],
+        )
+    }
+
+    /// What the member is about: its feature, detector, metric or file (empty when none).
+    pub fn subject(&self) -> &str {
+        self.feature
+            .as_deref()
+            .or(self.detector.as_deref())
+            .or(self.metric.as_deref())
+            .or(self.file.as_deref())
+            .unwrap_or("")
+    }
+
+    /// Whether the member's condition still holds.
+    pub fn is_firing(&self) -> bool {
+        self.status == IncidentStatus::Firing
+    }
+
+    /// The member's labels for a notification: `kind`, `level`, and `detector`, `feature`,
+    /// `metric`, `file` when set (what silences and routes match on).
+    pub fn labels(&self) -> BTreeMap<&'static str, String> {
+        let mut labels = BTreeMap::new();
+        labels.insert("kind", self.kind.as_str().to_string());
+        labels.insert("level", self.level.as_str().to_string());
+        for (key, value) in [
+            ("detector", &self.detector),
+            ("feature", &self.feature),
+            ("metric", &self.metric),
+            ("file", &self.file),
+        ] {
+            if let Some(v) = value {
+                labels.insert(key, v.clone());
+            }
+        }
+        labels
+    }
+}
+
+fn one() -> u32 {
+    1
+}
+
+/// One ongoing (or finished) problem. Its own kind, feature, message… are its first member's.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Incident {
-    /// Unique within a history; a reopened condition gets a new id.
+    /// Unique within a history (the `problem_id`); a re-opened problem keeps it.
     pub id: u64,
     pub kind: AlertKind,
     pub status: IncidentStatus,
@@ -127,9 +214,44 @@ pub struct Incident {
     /// see [`crate::monitoring::ranking`]).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub suspects: Vec<crate::monitoring::ranking::FeatureRank>,
+    /// The problem's conditions, the first one described by the fields above.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub members: Vec<Member>,
+    /// How many times the problem has opened (a re-opening keeps the id).
+    #[serde(default = "one")]
+    pub times_opened: u32,
+    /// When it first opened, when it has re-opened since.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_opened_at: Option<DateTime<Utc>>,
 }
 
 impl Incident {
+    /// The problem's labels for a notification: its first member's, its worst `level`, and
+    /// `problem_id` (a sink adds `monitor`).
+    pub fn labels(&self) -> BTreeMap<&'static str, String> {
+        let mut labels = self.members.first().map(Member::labels).unwrap_or_default();
+        labels.insert("kind", self.kind.as_str().to_string());
+        labels.insert("level", self.level.as_str().to_string());
+        labels.insert("problem_id", self.id.to_string());
+        labels
+    }
+
+    /// `3rd time since 02:10` for a problem that opened more than once.
+    pub fn reopened_note(&self) -> Option<String> {
+        if self.times_opened < 2 {
+            return None;
+        }
+        let n = self.times_opened;
+        let suffix = match (n % 10, n % 100) {
+            (1, x) if x != 11 => "st",
+            (2, x) if x != 12 => "nd",
+            (3, x) if x != 13 => "rd",
+            _ => "th",
+        };
+        let since = self.first_opened_at.unwrap_or(self.opened_at);
+        Some(format!("{n}{suffix} time since {}", since.format("%H:%M")))
+    }
+
     /// The key later windows' conditions are matched on.
     pub fn key(&self) -> IncidentKey {
         IncidentKey::of(
@@ -137,6 +259,14 @@ impl Incident {
             &self.detector,
             [&self.feature, &self.metric, &self.file],
         )
+    }
+
+    /// The feature a look at the data starts from: the problem's own, else its first member's
+    /// that has one (a problem named by its accuracy drop may have drifted features).
+    pub fn first_feature(&self) -> Option<&str> {
+        self.feature
+            .as_deref()
+            .or_else(|| self.members.iter().find_map(|m| m.feature.as_deref()))
     }
 
     /// `detector`, `feature`, `metric` and `file`, those that are set: the labels that say what
@@ -177,173 +307,4 @@ pub struct IncidentChange {
     pub previous_level: Option<AlertLevel>,
     #[serde(flatten)]
     pub incident: Incident,
-}
-
-/// Folds windows into incidents.
-#[derive(Debug, Clone)]
-pub struct IncidentTracker {
-    resolve_after: usize,
-    open: BTreeMap<IncidentKey, Incident>,
-    next_id: u64,
-}
-
-impl Default for IncidentTracker {
-    fn default() -> Self {
-        Self::new(1)
-    }
-}
-
-impl IncidentTracker {
-    /// A tracker that resolves an incident after `resolve_after` (at least 1) consecutive
-    /// readable windows without its condition.
-    pub fn new(resolve_after: usize) -> Self {
-        IncidentTracker {
-            resolve_after: resolve_after.max(1),
-            open: BTreeMap::new(),
-            next_id: 1,
-        }
-    }
-
-    /// Continues from stored state: the incidents still firing, and the largest id ever given.
-    pub fn restore(&mut self, open: impl IntoIterator<Item = Incident>, last_id: u64) {
-        self.open = open
-            .into_iter()
-            .filter(Incident::is_firing)
-            .map(|i| (i.key(), i))
-            .collect();
-        let max_open = self.open.values().map(|i| i.id).max().unwrap_or(0);
-        self.next_id = last_id.max(max_open).saturating_add(1);
-    }
-
-    /// The firing incidents, in key order.
-    pub fn open(&self) -> impl Iterator<Item = &Incident> {
-        self.open.values()
-    }
-
-    /// The firing incidents, to annotate in place (their keys do not change).
-    pub(crate) fn open_mut(&mut self) -> impl Iterator<Item = &mut Incident> {
-        self.open.values_mut()
-    }
-
-    /// Firing incidents counted by (level, kind): what a gauge exports.
-    pub fn firing_counts(&self) -> BTreeMap<(AlertLevel, AlertKind), usize> {
-        let mut counts = BTreeMap::new();
-        for incident in self.open.values() {
-            *counts.entry((incident.level, incident.kind)).or_insert(0) += 1;
-        }
-        counts
-    }
-
-    /// Folds one window's result (its alerts already raised) into the incidents and returns the
-    /// changes it caused: openings and escalations in key order, then resolutions.
-    /// As [`observe_paging`](Self::observe_paging) with every condition paging.
-    pub fn observe(&mut self, result: &MonitoringResult) -> Vec<IncidentChange> {
-        let all = conditions::of(result).iter().map(|c| c.key()).collect();
-        self.observe_paging(result, &all)
-    }
-
-    /// `paging` holds the keys of the conditions the [`PagePolicy`](super::paging::PagePolicy)
-    /// says page at this window.
-    pub fn observe_paging(
-        &mut self,
-        result: &MonitoringResult,
-        _paging: &BTreeSet<IncidentKey>,
-    ) -> Vec<IncidentChange> {
-        let now = result.timestamp;
-        let readable = result.error.is_none();
-        let mut changes = Vec::new();
-        let mut seen = Vec::new();
-        for condition in conditions::of(result) {
-            let key = condition.key();
-            seen.push(key.clone());
-            match self.open.get_mut(&key) {
-                Some(incident) => {
-                    let previous = incident.level;
-                    update(incident, condition, &result.window, now);
-                    if incident.level > previous {
-                        changes.push(IncidentChange {
-                            change: ChangeKind::Escalated,
-                            previous_level: Some(previous),
-                            incident: incident.clone(),
-                        });
-                    }
-                }
-                None => {
-                    let incident = open(self.next_id, condition, &result.window, now);
-                    self.next_id += 1;
-                    changes.push(IncidentChange {
-                        change: ChangeKind::Opened,
-                        previous_level: None,
-                        incident: incident.clone(),
-                    });
-                    self.open.insert(key, incident);
-                }
-            }
-        }
-        if !readable {
-            return changes;
-        }
-        let mut resolved = Vec::new();
-        for (key, incident) in &mut self.open {
-            if seen.contains(key) {
-                continue;
-            }
-            incident.quiet_windows += 1;
-            if incident.kind == AlertKind::WindowError
-                || incident.quiet_windows >= self.resolve_after
-            {
-                resolved.push(key.clone());
-            }
-        }
-        for key in resolved {
-            if let Some(mut incident) = self.open.remove(&key) {
-                incident.status = IncidentStatus::Resolved;
-                incident.resolved_at = Some(now);
-                incident.updated_at = now;
-                changes.push(IncidentChange {
-                    change: ChangeKind::Resolved,
-                    previous_level: None,
-                    incident,
-                });
-            }
-        }
-        changes
-    }
-}
-
-fn open(id: u64, c: Condition, window: &str, now: DateTime<Utc>) -> Incident {
-    Incident {
-        id,
-        kind: c.kind,
-        status: IncidentStatus::Firing,
-        level: c.level,
-        detector: c.detector,
-        detectors: c.detectors,
-        feature: c.feature,
-        metric: c.metric,
-        file: c.file,
-        message: c.message,
-        value: c.value,
-        threshold: c.threshold,
-        first_window: window.to_string(),
-        last_window: window.to_string(),
-        windows: 1,
-        opened_at: now,
-        updated_at: now,
-        resolved_at: None,
-        quiet_windows: 0,
-        suspects: Vec::new(),
-    }
-}
-
-fn update(incident: &mut Incident, c: Condition, window: &str, now: DateTime<Utc>) {
-    incident.level = incident.level.max(c.level);
-    incident.detectors = c.detectors;
-    incident.message = c.message;
-    incident.value = c.value;
-    incident.threshold = c.threshold;
-    incident.last_window = window.to_string();
-    incident.windows += 1;
-    incident.updated_at = now;
-    incident.quiet_windows = 0;
 }

@@ -3,9 +3,10 @@
 use std::collections::BTreeMap;
 
 use super::*;
+use crate::config::PagingConfig;
 use crate::drift::{DriftResult, FeatureDrift, FeatureStatus};
 use crate::monitoring::alerts::{AlertManager, AlertThresholds};
-use crate::monitoring::result::WindowError;
+use crate::monitoring::result::{MonitoringResult, WindowError};
 
 fn drift(features: &[(&str, bool)], detected: bool) -> DriftResult {
     let features: BTreeMap<String, FeatureDrift> = features
@@ -22,6 +23,8 @@ fn drift(features: &[(&str, bool)], detected: bool) -> DriftResult {
                     test: None,
                     statistic_error_bound: None,
                     p_value_approximate: None,
+                    effect: None,
+                    paging_p_value: None,
                 },
             )
         })
@@ -83,24 +86,29 @@ fn summary(changes: &[IncidentChange]) -> Vec<(ChangeKind, u64, String)> {
 }
 
 #[test]
-fn one_incident_per_drifted_feature_listing_its_detectors() {
+fn drifted_features_of_one_window_are_one_problem_each_member_listing_its_detectors() {
     let t = AlertThresholds::default();
     let mut tracker = IncidentTracker::new(1);
     let changes = tracker.observe(&window(0, &["a", "b"], &["a"], 0.0, &t));
+    assert_eq!(summary(&changes), vec![(ChangeKind::Opened, 1, "a".into())]);
+    let problem = &changes[0].incident;
+    assert_eq!(problem.kind, AlertKind::DataDrift);
+    assert_eq!(problem.detectors, vec!["ks".to_string(), "psi".to_string()]);
+    assert_eq!(problem.level, AlertLevel::Warning);
+    assert_eq!(problem.value, Some(0.4));
+    assert!(problem.message.contains("\"a\""), "{}", problem.message);
+    let members: Vec<(Option<&str>, &Vec<String>)> = problem
+        .members
+        .iter()
+        .map(|m| (m.feature.as_deref(), &m.detectors))
+        .collect();
     assert_eq!(
-        summary(&changes),
+        members,
         vec![
-            (ChangeKind::Opened, 1, "a".into()),
-            (ChangeKind::Opened, 2, "b".into())
+            (Some("a"), &vec!["ks".to_string(), "psi".to_string()]),
+            (Some("b"), &vec!["ks".to_string()]),
         ]
     );
-    let a = &changes[0].incident;
-    assert_eq!(a.kind, AlertKind::DataDrift);
-    assert_eq!(a.detectors, vec!["ks".to_string(), "psi".to_string()]);
-    assert_eq!(a.level, AlertLevel::Warning);
-    assert_eq!(a.value, Some(0.4));
-    assert!(a.message.contains("\"a\""), "{}", a.message);
-    assert_eq!(changes[1].incident.detectors, vec!["ks".to_string()]);
 }
 
 #[test]
@@ -117,6 +125,8 @@ fn pca_drift_is_one_incident_of_its_own() {
         components: 4,
         p_value: Some(1e-30),
         p_value_adjusted: Some(1e-29),
+        effect: None,
+        paging_p_value: None,
     });
     r.drift.insert("pca".into(), pca);
     r.alerts = AlertManager::new(t.clone()).check_alerts(&r);
@@ -180,13 +190,13 @@ fn open_update_escalate_resolve_reopen() {
         assert!(change.incident.resolved_at.is_some());
     }
     assert_eq!(tracker.open().count(), 0);
-    // Window 8: the shift returns: a new incident, a new id.
+    // Window 8: the shift returns: the problem re-opens with its id, and counts it.
     let c = tracker.observe(&window(8, &[], &[], 0.5, &t));
     assert_eq!(
         summary(&c),
-        vec![(ChangeKind::Opened, 3, "prediction_shift".into())]
+        vec![(ChangeKind::Opened, 1, "prediction_shift".into())]
     );
-    assert_eq!(c[0].incident.windows, 1);
+    assert_eq!(c[0].incident.times_opened, 2);
 }
 
 #[test]
@@ -271,4 +281,147 @@ fn a_change_serialises_flat_with_its_kind() {
     assert_eq!(json["level"], "WARNING");
     let back: IncidentChange = serde_json::from_value(json).expect("reads back");
     assert_eq!(back, c[0]);
+}
+
+// ---------------------------------------------------------------- problems
+
+fn keys_of(r: &MonitoringResult, subjects: &[&str]) -> std::collections::BTreeSet<IncidentKey> {
+    conditions::of(r)
+        .iter()
+        .map(|c| c.key())
+        .filter(|k| k.subject.as_deref().is_some_and(|s| subjects.contains(&s)))
+        .collect()
+}
+
+#[test]
+fn conditions_paging_in_one_window_are_one_problem_and_a_later_member_is_an_update() {
+    let t = AlertThresholds::default();
+    let mut tracker = IncidentTracker::new(1);
+    let w0 = window(0, &["a", "b"], &[], 0.0, &t);
+    let changes = tracker.observe_paging(&w0, &keys_of(&w0, &["a", "b"]));
+    assert_eq!(summary(&changes), vec![(ChangeKind::Opened, 1, "a".into())]);
+    assert_eq!(changes[0].incident.members.len(), 2);
+    assert_eq!(changes[0].incident.labels()["problem_id"], "1");
+    // c pages a window later: it joins nothing (group_windows = 0) and is a problem of its own.
+    let w1 = window(1, &["a", "b", "c"], &[], 0.0, &t);
+    let changes = tracker.observe_paging(&w1, &keys_of(&w1, &["c"]));
+    assert_eq!(summary(&changes), vec![(ChangeKind::Opened, 2, "c".into())]);
+    // With group_windows = 1 it is an update of the first problem instead.
+    let paging = PagingConfig {
+        group_windows: 1,
+        ..PagingConfig::default()
+    };
+    let mut tracker = IncidentTracker::with_paging(1, &paging);
+    tracker.observe_paging(&w0, &keys_of(&w0, &["a"]));
+    let changes = tracker.observe_paging(&w1, &keys_of(&w1, &["c"]));
+    assert_eq!(
+        summary(&changes),
+        vec![(ChangeKind::Updated, 1, "a".into())]
+    );
+    let members: Vec<&str> = changes[0]
+        .incident
+        .members
+        .iter()
+        .filter_map(|m| m.feature.as_deref())
+        .collect();
+    assert_eq!(members, vec!["a", "c"]);
+}
+
+#[test]
+fn a_shown_condition_that_does_not_page_opens_nothing_but_keeps_a_member_alive() {
+    let t = AlertThresholds::default();
+    let mut tracker = IncidentTracker::new(1);
+    let w0 = window(0, &["a"], &[], 0.0, &t);
+    assert!(tracker.observe_paging(&w0, &Default::default()).is_empty());
+    let changes = tracker.observe_paging(&w0, &keys_of(&w0, &["a"]));
+    assert_eq!(changes.len(), 1);
+    // Shown but below paging's bar: the member stays (no flapping), nothing is sent.
+    let w1 = window(1, &["a"], &[], 0.0, &t);
+    assert!(tracker.observe_paging(&w1, &Default::default()).is_empty());
+    assert_eq!(tracker.open().count(), 1);
+    // The last member gone: the problem resolves.
+    let w2 = window(2, &[], &[], 0.0, &t);
+    let changes = tracker.observe_paging(&w2, &Default::default());
+    assert_eq!(
+        summary(&changes),
+        vec![(ChangeKind::Resolved, 1, "a".into())]
+    );
+}
+
+#[test]
+fn pending_windows_hold_a_page_and_a_blip_never_pages() {
+    let t = AlertThresholds::default();
+    let paging = PagingConfig {
+        pending_windows: 2,
+        ..PagingConfig::default()
+    };
+    let mut tracker = IncidentTracker::with_paging(1, &paging);
+    let w = |i| window(i, &["a"], &[], 0.0, &t);
+    let (w0, w1, w2) = (w(0), w(1), w(2));
+    assert!(tracker
+        .observe_paging(&w0, &keys_of(&w0, &["a"]))
+        .is_empty());
+    assert!(tracker.observe_paging(&w1, &Default::default()).is_empty());
+    let changes = tracker.observe_paging(&w2, &Default::default());
+    assert_eq!(summary(&changes), vec![(ChangeKind::Opened, 1, "a".into())]);
+    // A blip: paging once, gone the next window: no page, no resolve.
+    let mut tracker = IncidentTracker::with_paging(1, &paging);
+    assert!(tracker
+        .observe_paging(&w0, &keys_of(&w0, &["a"]))
+        .is_empty());
+    let clean = window(1, &[], &[], 0.0, &t);
+    assert!(tracker
+        .observe_paging(&clean, &Default::default())
+        .is_empty());
+    assert_eq!(tracker.open().count(), 0);
+}
+
+#[test]
+fn keep_firing_waits_and_a_reopened_problem_keeps_its_id_and_counts() {
+    let t = AlertThresholds::default();
+    let mut tracker = IncidentTracker::new(2);
+    let on = |i| window(i, &["a"], &[], 0.0, &t);
+    let off = |i| window(i, &[], &[], 0.0, &t);
+    let w0 = on(0);
+    tracker.observe_paging(&w0, &keys_of(&w0, &["a"]));
+    assert!(tracker
+        .observe_paging(&off(1), &Default::default())
+        .is_empty());
+    let changes = tracker.observe_paging(&off(2), &Default::default());
+    assert_eq!(
+        summary(&changes),
+        vec![(ChangeKind::Resolved, 1, "a".into())]
+    );
+    for i in 0..2 {
+        let w = on(3 + 2 * i);
+        let changes = tracker.observe_paging(&w, &keys_of(&w, &["a"]));
+        assert_eq!(summary(&changes), vec![(ChangeKind::Opened, 1, "a".into())]);
+        assert_eq!(changes[0].incident.times_opened, 2 + i as u32);
+        tracker.observe_paging(&off(4 + 2 * i), &Default::default());
+        tracker.observe_paging(&off(4 + 2 * i), &Default::default());
+    }
+    let w = on(9);
+    let changes = tracker.observe_paging(&w, &keys_of(&w, &["a"]));
+    let note = changes[0].incident.reopened_note().unwrap_or_default();
+    assert!(note.starts_with("4th time since "), "{note}");
+    // After a restart from the stored problems the id and count go on.
+    let stored: Vec<Incident> = tracker.open().cloned().collect();
+    let mut restarted = IncidentTracker::new(2);
+    restarted.restore(stored, 1);
+    assert_eq!(restarted.open().count(), 1);
+    let changes = restarted.observe_paging(&on(10), &Default::default());
+    assert!(changes.is_empty(), "{changes:?}");
+    restarted.observe_paging(&off(11), &Default::default());
+    let changes = restarted.observe_paging(&off(12), &Default::default());
+    assert_eq!(
+        summary(&changes),
+        vec![(ChangeKind::Resolved, 1, "a".into())]
+    );
+    let resolved = changes[0].incident.clone();
+    let mut again = IncidentTracker::new(2);
+    again.restore(vec![resolved], 1);
+    let w = on(13);
+    let changes = again.observe_paging(&w, &keys_of(&w, &["a"]));
+    assert_eq!(summary(&changes), vec![(ChangeKind::Opened, 1, "a".into())]);
+    assert_eq!(changes[0].incident.times_opened, 5);
 }

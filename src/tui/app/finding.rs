@@ -146,7 +146,10 @@ impl App {
     /// The feature of the incident or alert the detail view shows.
     pub(super) fn selected_incident_or_alert_feature(&self) -> Option<String> {
         match self.alert_view {
-            AlertView::Incidents => self.selected_incident()?.feature.clone(),
+            AlertView::Incidents => self
+                .selected_incident()?
+                .first_feature()
+                .map(str::to_string),
             AlertView::Log => self.selected_alert()?.alert.feature.clone(),
         }
     }

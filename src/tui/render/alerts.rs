@@ -1,8 +1,10 @@
-//! The alert pane. By default one row per incident, firing ones first (worst level first):
+//! The alert pane. By default one row per problem, firing ones first (worst level first):
 //! level written out and coloured, kind, feature or metric, since which window, for how many
-//! windows, latest value vs threshold; resolved ones dimmed below. `l` switches to the raw log:
+//! windows, latest value vs threshold, and the other members folded after it (`+2: income,
+//! accuracy`; one line each when the row is selected); resolved ones dimmed below. `l` switches to the raw log:
 //! every window's alerts, newest first. Acknowledged rows stay, dimmed and ticked, because they
-//! are still history.
+//! are still history; silenced problems stay too, dimmed, with `silenced until 06:00 by alice`
+//! (a silence holds back pages, not what is shown).
 
 use ratatui::layout::Rect;
 use ratatui::style::Style;
@@ -11,7 +13,7 @@ use ratatui::widgets::{Block, HighlightSpacing, List, ListItem, ListState, Parag
 use ratatui::Frame;
 
 use super::pane;
-use ml_monitor::monitoring::Incident;
+use ml_monitor::monitoring::{Incident, Member};
 
 use crate::tui::app::{AlertFilter, AlertView, App, Focus};
 use crate::tui::format;
@@ -174,11 +176,34 @@ fn incident_item<'a>(incident: &Incident, app: &App, width: usize, wrap: bool) -
     let theme = app.theme;
     let acked = app.is_incident_acknowledged(incident.id);
     let firing = incident.is_firing();
-    let figures = match (incident.value, incident.threshold) {
+    // The row leads with the worst firing member; the others are folded after it.
+    let lead = verdict::worst_member(incident);
+    let (kind, subject, value, threshold, condition) = match lead {
+        Some(m) => (
+            m.kind,
+            m.subject(),
+            m.value,
+            m.threshold,
+            verdict::member_condition(m),
+        ),
+        None => (
+            incident.kind,
+            incident.subject(),
+            incident.value,
+            incident.threshold,
+            verdict::condition(incident),
+        ),
+    };
+    let figures = match (value, threshold) {
         (Some(_), Some(_)) => {
-            let c = verdict::condition(incident);
-            let subject = sanitize(incident.subject()).into_owned();
-            format!(" {}", c.strip_prefix(&subject).unwrap_or(&c).trim_start())
+            let clean_subject = sanitize(subject).into_owned();
+            format!(
+                " {}",
+                condition
+                    .strip_prefix(&clean_subject)
+                    .unwrap_or(&condition)
+                    .trim_start()
+            )
         }
         (Some(v), None) => format!(" {}", format::number(Some(v))),
         _ => String::new(),
@@ -204,28 +229,102 @@ fn incident_item<'a>(incident: &Incident, app: &App, width: usize, wrap: bool) -
             },
         ),
         Span::raw(" "),
-        Span::raw(incident.kind.as_str()),
+        Span::raw(kind.as_str()),
     ];
-    let subject = incident.subject();
-    if !subject.is_empty() && subject != incident.kind.as_str() {
+    if !subject.is_empty() && subject != kind.as_str() {
         spans.push(Span::raw(" "));
         spans.push(Span::raw(sanitize(subject).into_owned()));
     }
     spans.push(Span::raw(span));
     spans.push(Span::raw(figures));
+    let others: Vec<&Member> = incident
+        .members
+        .iter()
+        .filter(|m| !lead.is_some_and(|l| std::ptr::eq(*m, l)))
+        .collect();
+    if !wrap && !others.is_empty() {
+        let names: Vec<String> = others.iter().map(|m| member_name(m)).collect();
+        spans.push(Span::styled(
+            format!(" +{}: {}", others.len(), names.join(", ")),
+            theme.muted(),
+        ));
+    }
+    if let Some(note) = incident.reopened_note() {
+        spans.push(Span::styled(format!(" · {note}"), theme.muted()));
+    }
+    let silenced = app.silence_of(incident);
+    if let Some(s) = silenced {
+        spans.push(Span::styled(
+            format!(" · {}", silenced_note(s)),
+            theme.muted(),
+        ));
+    }
     if wrap {
         spans.push(Span::styled(
             format!(" · {}", sanitize(&incident.message)),
             theme.muted(),
         ));
     }
-    let item = ListItem::new(lay_out(spans, width, wrap));
-    if acked || !firing {
+    let mut lines = lay_out(spans, width, wrap);
+    if wrap {
+        for m in others.iter().take(MAX_MEMBER_LINES) {
+            let state = if m.is_firing() { "" } else { " (resolved)" };
+            let spans = vec![
+                Span::raw("  + "),
+                Span::styled(
+                    format!("{:<8}", m.level.as_str()),
+                    if firing && m.is_firing() {
+                        theme.level(m.level)
+                    } else {
+                        theme.muted()
+                    },
+                ),
+                Span::raw(format!(
+                    " {} {}{state}",
+                    m.kind.as_str(),
+                    verdict::member_condition(m)
+                )),
+            ];
+            lines.extend(lay_out(spans, width, false));
+        }
+        if others.len() > MAX_MEMBER_LINES {
+            lines.push(Line::styled(
+                format!("  + {} more (Enter)", others.len() - MAX_MEMBER_LINES),
+                theme.muted(),
+            ));
+        }
+    }
+    let item = ListItem::new(lines);
+    if acked || !firing || silenced.is_some() {
         item.style(theme.acknowledged())
     } else {
         item
     }
 }
+
+/// `silenced until 06:00 by alice`: what holds a problem's pages back.
+pub(super) fn silenced_note(silence: &crate::silences::Silence) -> String {
+    format!(
+        "silenced until {} by {}",
+        format::hour_minute(silence.ends_at),
+        sanitize(&silence.created_by)
+    )
+}
+
+/// A folded member: `data_quality income`, or the kind alone.
+fn member_name(m: &Member) -> String {
+    let subject = sanitize(m.subject()).into_owned();
+    if subject.is_empty() || subject == m.kind.as_str() {
+        m.kind.as_str().to_string()
+    } else if m.kind == ml_monitor::monitoring::AlertKind::DataDrift {
+        subject
+    } else {
+        format!("{} {subject}", m.kind.as_str())
+    }
+}
+
+/// Members listed under a selected problem; the detail view (Enter) has them all.
+const MAX_MEMBER_LINES: usize = 6;
 
 fn item<'a>(entry: &AlertEntry, app: &App, width: usize, wrap: bool) -> ListItem<'a> {
     let theme = app.theme;
@@ -339,31 +438,35 @@ mod tests {
     }
 
     #[test]
-    fn incidents_list_each_condition_once_firing_first_resolved_dimmed() {
+    fn problems_list_their_members_once_firing_first_resolved_dimmed() {
         // Windows 1..=5: drift in odd ones; the fixture's tracker resolves after two quiet
-        // windows, so the drift conditions are ongoing and the INFO one of even windows too.
+        // windows. What starts in window 1 (accuracy, the prediction shift, drifted income)
+        // is one problem; the INFO condition of window 2 another.
         let (mut app, mut tracker) = fixtures::app_and_tracker(5, false);
         let t = screen(&app, 120, 40);
         let buffer = t.backend().buffer();
         let rows = lines(buffer);
-        assert!(shows(buffer, "Incidents: 4 firing"), "{rows:#?}");
+        assert!(shows(buffer, "Incidents: 2 firing"), "{rows:#?}");
         let c = find(
             buffer,
-            "CRITICAL performance_degradation accuracy since window_0001 ×3 0.640 < 0.700",
+            "CRITICAL performance_degradation accuracy since window_0001 ×3 0.640 < 0.700 +",
         )
-        .expect("the accuracy incident, once, with its figures");
+        .expect("the problem, named by its worst member, with its figures");
         assert_eq!(buffer[(c.x, c.y)].fg, Color::Red);
-        let w = find(buffer, "WARNING  data_drift income since window_0001 ×3")
-            .expect("the drifted feature");
-        assert_eq!(buffer[(w.x, w.y)].fg, Color::Yellow);
-        assert!(c.y < w.y, "CRITICAL first");
+        assert!(rows[c.y as usize].contains("income"), "{rows:#?}");
         assert_eq!(
-            rows.iter()
-                .filter(|r| r.contains("data_drift income"))
-                .count(),
-            1,
-            "one row per condition"
+            rows.iter().filter(|r| r.contains("income")).count(),
+            2,
+            "once in the alert pane (and once in the drift table): {rows:#?}"
         );
+        let i = find(buffer, "INFO     data_drift since window_0002").expect("the INFO one");
+        assert!(c.y < i.y, "CRITICAL first");
+        // Selected, the problem lists its members one per line.
+        app.handle(key(KeyCode::Tab));
+        let t = screen(&app, 120, 40);
+        let buffer = t.backend().buffer();
+        let m = find(buffer, "  + WARNING  data_drift income").expect("a member line");
+        assert_eq!(buffer[(m.x + 4, m.y)].fg, Color::Yellow);
         // A clean stretch resolves them: they move below, dimmed.
         for i in 6..9 {
             let mut result = fixtures::result(i, false);
@@ -373,7 +476,8 @@ mod tests {
         let t = screen(&app, 120, 40);
         let buffer = t.backend().buffer();
         assert!(shows(buffer, "Incidents: 0 firing"));
-        let r = find(buffer, "data_drift income").expect("resolved incident stays listed");
+        let r = find(buffer, "performance_degradation accuracy")
+            .expect("resolved problem stays listed");
         assert!(buffer[(r.x, r.y)].modifier.contains(Modifier::DIM));
     }
 

@@ -1,6 +1,7 @@
-//! One incident (or, in the raw log, one alert) in full: the whole message wrapped, the value
+//! One problem (or, in the raw log, one alert) in full, its members listed: the whole message wrapped, the value
 //! against its threshold, the detector(s), what it is about, the first and last window, and
-//! whether it was acknowledged. `h` opens the histogram of its feature.
+//! whether it was acknowledged or silenced, and its runbook as a terminal hyperlink (OSC 8, see
+//! [`Link`]). `h` opens the histogram of its feature.
 
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
@@ -9,8 +10,8 @@ use ratatui::Frame;
 
 use ml_monitor::monitoring::AlertKind;
 
-use super::pane;
-use crate::tui::app::{AlertView, App};
+use super::{pane, Link};
+use crate::tui::app::{AlertView, App, SILENCE_FOR};
 use crate::tui::format;
 use crate::tui::sanitize::sanitize;
 use crate::tui::verdict;
@@ -25,12 +26,16 @@ fn field(label: &str, value: String) -> Line<'static> {
     ])
 }
 
-pub(super) fn render(frame: &mut Frame, area: Rect, app: &App) {
+/// The runbook's label: the line the terminal hyperlink is put on.
+const RUNBOOK: &str = "runbook";
+
+/// Draws the detail; returns the runbook's terminal hyperlink, if one is shown.
+pub(super) fn render(frame: &mut Frame, area: Rect, app: &App) -> Option<Link> {
     let theme = app.theme;
     let (title, mut lines, feature) = match app.alert_view {
         AlertView::Incidents => match app.selected_incident() {
             Some(i) => {
-                let title = format!(" Incident {} · {} ", i.id, i.status.as_str());
+                let title = format!(" Problem {} · {} ", i.id, i.status.as_str());
                 let mut lines = vec![
                     Line::from(vec![
                         Span::styled(i.level.as_str(), theme.level(i.level)),
@@ -70,6 +75,38 @@ pub(super) fn render(frame: &mut Frame, area: Rect, app: &App) {
                         .collect();
                     lines.push(field("suspects", ranked.join(", ")));
                 }
+                if i.members.len() > 1 {
+                    for (n, m) in i.members.iter().enumerate() {
+                        let state = if m.is_firing() { "" } else { " · resolved" };
+                        let line = Line::from(vec![
+                            Span::raw(format!(
+                                "{:<LABEL$}",
+                                if n == 0 {
+                                    format!("members {}", i.members.len())
+                                } else {
+                                    String::new()
+                                }
+                            )),
+                            Span::styled(
+                                m.level.as_str(),
+                                if m.is_firing() {
+                                    theme.level(m.level)
+                                } else {
+                                    theme.muted()
+                                },
+                            ),
+                            Span::raw(format!(
+                                " {} · {}{state}",
+                                m.kind.as_str(),
+                                verdict::member_condition(m)
+                            )),
+                        ]);
+                        lines.push(line);
+                    }
+                }
+                if let Some(note) = i.reopened_note() {
+                    lines.push(field("opened", note));
+                }
                 lines.push(field(
                     "first",
                     format!(
@@ -101,7 +138,22 @@ pub(super) fn render(frame: &mut Frame, area: Rect, app: &App) {
                         "no (a acknowledges)".to_string()
                     },
                 ));
-                (title, lines, i.feature.clone())
+                lines.push(field(
+                    "silenced",
+                    match app.silence_of(i) {
+                        Some(s) => format!(
+                            "{} ({}: {})",
+                            super::alerts::silenced_note(s),
+                            sanitize(&s.matchers_text()),
+                            sanitize(&s.comment)
+                        ),
+                        None => format!("no (S silences for {}h)", SILENCE_FOR.num_hours()),
+                    },
+                ));
+                if let Some(url) = app.options.runbooks.for_incident(i, &app.options.monitor) {
+                    lines.push(field(RUNBOOK, sanitize(&url).into_owned()));
+                }
+                (title, lines, i.first_feature().map(str::to_string))
             }
             None => (" Incident ".to_string(), Vec::new(), None),
         },
@@ -163,6 +215,39 @@ pub(super) fn render(frame: &mut Frame, area: Rect, app: &App) {
             .wrap(Wrap { trim: false }),
         area,
     );
+    let url = match (app.alert_view, app.selected_incident()) {
+        (AlertView::Incidents, Some(i)) => {
+            app.options.runbooks.for_incident(i, &app.options.monitor)?
+        }
+        _ => return None,
+    };
+    runbook_link(frame, area, sanitize(&url).into_owned())
+}
+
+/// Where the runbook's URL landed on screen (after wrapping): the part of it on the line that
+/// starts with the `runbook` label, as a hyperlink to the whole URL.
+fn runbook_link(frame: &mut Frame, area: Rect, url: String) -> Option<Link> {
+    let buffer = frame.buffer_mut();
+    let left = area.x.saturating_add(1);
+    let right = area.right().saturating_sub(1);
+    let text_x = left.saturating_add(LABEL as u16);
+    (area.y.saturating_add(1)..area.bottom().saturating_sub(1)).find_map(|y| {
+        let row = |from: u16, to: u16| -> String {
+            (from..to)
+                .filter_map(|x| buffer.cell((x, y)).map(|c| c.symbol().to_string()))
+                .collect()
+        };
+        if row(left, text_x).trim_end() != RUNBOOK {
+            return None;
+        }
+        let text = row(text_x, right).trim_end().to_string();
+        (!text.is_empty() && url.starts_with(&text)).then(|| Link {
+            x: text_x,
+            y,
+            text,
+            url: url.clone(),
+        })
+    })
 }
 
 /// The threshold crossed; for drift, which the tests decide per feature, the tests' own.

@@ -31,11 +31,23 @@ pub(crate) const MIN_WIDTH: u16 = 80;
 pub(crate) const MIN_HEIGHT: u16 = 24;
 
 /// Draws the whole screen.
-pub(crate) fn draw(frame: &mut Frame, app: &App) {
+/// Text on screen that is a link: the event loop writes it again, wrapped in OSC 8, after the
+/// frame is drawn (ratatui's cells cannot hold the escape sequence; terminals without OSC 8
+/// print the same text).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Link {
+    pub(crate) x: u16,
+    pub(crate) y: u16,
+    pub(crate) text: String,
+    pub(crate) url: String,
+}
+
+/// Draws the screen; returns its links (the detail view's runbook).
+pub(crate) fn draw(frame: &mut Frame, app: &App) -> Vec<Link> {
     let area = frame.area();
     if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
         too_small::render(frame, area, app);
-        return;
+        return Vec::new();
     }
     let [status_area, body, footer] = Layout::vertical([
         Constraint::Length(2),
@@ -45,14 +57,17 @@ pub(crate) fn draw(frame: &mut Frame, app: &App) {
     .areas(area);
     status::render(frame, status_area, app);
     status::render_footer(frame, footer, app);
+    let mut links = Vec::new();
     match app.view {
         View::Main => main_view(frame, body, app),
         View::Histogram => histogram::render(frame, body, app),
-        View::Detail => detail::render(frame, body, app),
+        View::Detail => links.extend(detail::render(frame, body, app)),
     }
     if app.help {
         help::render(frame, area, app);
+        links.clear();
     }
+    links
 }
 
 /// Drift table and trends side by side above the alert list.
@@ -90,7 +105,11 @@ pub(crate) mod testing {
     /// Renders the whole screen at a size.
     pub(crate) fn screen(app: &App, width: u16, height: u16) -> Terminal<TestBackend> {
         let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("test terminal");
-        terminal.draw(|f| super::draw(f, app)).expect("draw");
+        terminal
+            .draw(|f| {
+                super::draw(f, app);
+            })
+            .expect("draw");
         terminal
     }
 

@@ -436,6 +436,8 @@ mod tests {
                 components: 4,
                 p_value: Some(if error > 1.64 { 1e-30 } else { 0.4 }),
                 p_value_adjusted: None,
+                effect: None,
+                paging_p_value: None,
             };
             result.drift.insert(
                 "pca".into(),

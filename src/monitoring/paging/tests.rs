@@ -1,0 +1,140 @@
+//! The page policy on hand-made results: budget, effect floor, fallbacks, hysteresis.
+
+use super::*;
+use crate::drift::{DriftResult, FeatureDrift, FeatureStatus};
+use crate::monitoring::alerts::{AlertManager, AlertThresholds};
+
+fn feature(p: f64, effect: f64) -> FeatureDrift {
+    FeatureDrift {
+        statistic: Some(0.1),
+        p_value: Some(1e-4),
+        p_value_adjusted: Some(1e-3),
+        drifted: true,
+        status: FeatureStatus::Ok,
+        test: None,
+        statistic_error_bound: None,
+        p_value_approximate: None,
+        effect: Some(effect),
+        paging_p_value: Some(p),
+    }
+}
+
+fn result(features: &[(&str, FeatureDrift)]) -> MonitoringResult {
+    let mut r = MonitoringResult::new("w.csv".to_string());
+    let features: BTreeMap<String, FeatureDrift> = features
+        .iter()
+        .map(|(n, f)| (n.to_string(), f.clone()))
+        .collect();
+    let n = features.len();
+    r.drift.insert(
+        "ad".into(),
+        DriftResult {
+            drift_detected: true,
+            drift_score: 1.0,
+            window_drift: true,
+            n_features: n,
+            n_drifted: n,
+            features,
+            auc: None,
+            feature_importances: None,
+            status: None,
+            pca: None,
+        },
+    );
+    r.alerts = AlertManager::new(AlertThresholds::default()).check_alerts(&r);
+    r
+}
+
+fn paged(policy: &mut PagePolicy, r: &MonitoringResult) -> Vec<String> {
+    policy
+        .observe(r)
+        .into_iter()
+        .filter_map(|k| k.subject)
+        .collect()
+}
+
+#[test]
+fn the_budget_is_split_over_the_streams_and_the_effect_must_clear_its_floor() {
+    let mut policy = PagePolicy::new(&PagingConfig::default());
+    // Two streams at 1/1000: each gets 5e-4.
+    assert!((policy.stream_alpha(2) - 5e-4).abs() < 1e-12);
+    let r = result(&[
+        ("strong", feature(1e-5, 0.2)),
+        ("weak", feature(1e-3, 0.2)),
+        ("small", feature(1e-9, 0.01)),
+    ]);
+    assert_eq!(paged(&mut policy, &r), vec!["strong".to_string()]);
+    let held = policy.held_back(&r);
+    assert_eq!(held.get("weak"), Some(&HeldBack::Evidence));
+    assert_eq!(held.get("small"), Some(&HeldBack::Effect));
+    assert_eq!(held.get("strong"), None);
+}
+
+#[test]
+fn a_feature_without_paging_evidence_pages_as_shown() {
+    let mut policy = PagePolicy::new(&PagingConfig::default());
+    let mut f = feature(1.0, 0.0);
+    f.paging_p_value = None;
+    f.effect = None;
+    let r = result(&[("psi_only", f)]);
+    assert_eq!(paged(&mut policy, &r), vec!["psi_only".to_string()]);
+}
+
+/// A window whose estimated F1 is `f1` against a lower threshold of 0.80, sampling error 0.01.
+fn estimated(i: usize, f1: f64) -> MonitoringResult {
+    use crate::monitoring::estimation::{EstimatedMetric, EstimatedMetrics, EstimatedPerformance};
+    let mut r = MonitoringResult::new(format!("w{i:02}.csv"));
+    let metric = EstimatedMetric {
+        value: f1,
+        sampling_error: 0.01,
+        lower: f1 - 0.03,
+        upper: f1 + 0.03,
+        lower_threshold: Some(0.80),
+        upper_threshold: Some(1.0),
+        alert: f1 < 0.80,
+    };
+    r.estimated_performance = Some(EstimatedPerformance {
+        method: "cbpe".into(),
+        calibrated: false,
+        metrics: EstimatedMetrics {
+            accuracy: None,
+            roc_auc: None,
+            f1: Some(metric),
+            precision: None,
+            recall: None,
+        },
+    });
+    r.alerts = AlertManager::new(AlertThresholds::default()).check_alerts(&r);
+    r
+}
+
+#[test]
+fn estimated_f1_flapping_around_its_threshold_is_one_problem() {
+    use crate::monitoring::incidents::{ChangeKind, IncidentTracker};
+    let paging = PagingConfig::default();
+    let mut policy = PagePolicy::new(&paging);
+    let mut tracker = IncidentTracker::with_paging(2, &paging);
+    // Just past the threshold, within its sampling error's margin: shown, never paged.
+    let blip = estimated(0, 0.79);
+    assert_eq!(blip.alerts.len(), 1, "{:?}", blip.alerts);
+    assert!(policy.observe(&blip).is_empty());
+    // A clear drop pages; then the estimate goes just above and below the threshold, window
+    // after window, and once more after the problem resolved: still the one page.
+    let values = [
+        0.70, 0.79, 0.81, 0.79, 0.81, 0.81, 0.79, 0.81, 0.79, 0.81, 0.81, 0.81, 0.79, 0.81, 0.79,
+    ];
+    let mut opened = 0;
+    let mut resolved = 0;
+    for (i, v) in values.iter().enumerate() {
+        let r = estimated(i + 1, *v);
+        let paging = policy.observe(&r);
+        for change in tracker.observe_paging(&r, &paging) {
+            match change.change {
+                ChangeKind::Opened => opened += 1,
+                ChangeKind::Resolved => resolved += 1,
+                _ => {}
+            }
+        }
+    }
+    assert_eq!((opened, resolved), (1, 1));
+}
