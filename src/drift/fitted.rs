@@ -100,14 +100,15 @@ pub(super) fn fit_column(
     }
 }
 
-/// Statistic, raw p-value and status of one feature.
+/// Statistic, raw p-value and status of one feature; with `evidence`, paging's KS evidence of
+/// a numeric one too.
 pub(super) fn test_feature(
     test: StatTest,
     config: &StatisticalConfig,
     fitted: &Fitted,
     current: &Prepared<'_>,
-    column: &Column,
-    index: usize,
+    (column, index): (&Column, usize),
+    evidence: bool,
 ) -> Tested {
     let min = config.min_sample_size;
     let status_of = |constant: bool| {
@@ -161,13 +162,16 @@ pub(super) fn test_feature(
                 Some(test) => continuous::run(test, sorted, *std, cur),
                 None => ks::ks_2samp_sorted(sorted, cur).map(|o| (o.statistic, Some(o.p_value))),
             };
-            let evidence =
+            let evidence = if evidence {
                 ks::ks_asymptotic_sorted(sorted, cur).map_or_else(Evidence::default, |(d, p)| {
                     Evidence {
                         effect: Some(d),
                         p_value: Some(p),
                     }
-                });
+                })
+            } else {
+                Evidence::default()
+            };
             match outcome {
                 Some((s, p)) => (Some(s), p, status, evidence),
                 None => (

@@ -99,6 +99,9 @@ pub struct StatisticalDriftDetector {
     /// A window's tested features between [`PreparedDetector::stage`] and
     /// [`PreparedDetector::finish_staged`].
     staged: Option<Vec<Tested>>,
+    /// Whether it computes paging's KS evidence of numeric features (`effect`,
+    /// `paging_p_value`): the same for every detector of a window, so one does it.
+    paging_evidence: bool,
 }
 
 impl StatisticalDriftDetector {
@@ -111,7 +114,15 @@ impl StatisticalDriftDetector {
             fitted: None,
             confirmation,
             staged: None,
+            paging_evidence: true,
         }
+    }
+
+    /// Leaves paging's KS evidence of numeric features to another detector of the monitor
+    /// (categorical and discrete features' evidence is the chi-square every detector runs).
+    pub fn without_paging_evidence(mut self) -> Self {
+        self.paging_evidence = false;
+        self
     }
 
     /// The test it runs.
@@ -263,7 +274,14 @@ impl StatisticalDriftDetector {
             .par_iter()
             .zip(columns.par_iter())
             .map(|((_, f), &(index, c))| {
-                test_feature(self.test, &self.config, f, current, c, index)
+                test_feature(
+                    self.test,
+                    &self.config,
+                    f,
+                    current,
+                    (c, index),
+                    self.paging_evidence,
+                )
             })
             .collect())
     }

@@ -157,26 +157,36 @@ impl MonitorBuilder {
 
 /// The configuration's detectors, in its order (validated: no duplicates).
 fn detectors_from(config: &MonitorConfig) -> Vec<Box<dyn PreparedDetector>> {
+    // Paging's KS evidence of a numeric feature is the same whichever test ran: the first
+    // detector that sorts the columns computes it, the others skip the pass.
+    let mut evidence_taken = false;
     config
         .drift
         .detectors
         .iter()
         .map(|&kind| -> Box<dyn PreparedDetector> {
-            let stat = || config.drift.statistical.clone();
-            match kind {
-                DetectorKind::Ks => Box::new(StatisticalDriftDetector::new(StatTest::Ks, stat())),
-                DetectorKind::Psi => Box::new(StatisticalDriftDetector::new(StatTest::Psi, stat())),
-                DetectorKind::Chi2 => {
-                    Box::new(StatisticalDriftDetector::new(StatTest::Chi2, stat()))
+            let mut stat = |test: StatTest| {
+                let d = StatisticalDriftDetector::new(test, config.drift.statistical.clone());
+                let sorts = matches!(
+                    test,
+                    StatTest::Ks | StatTest::Ad | StatTest::Cvm | StatTest::Wasserstein
+                );
+                if sorts && std::mem::replace(&mut evidence_taken, true) {
+                    d.without_paging_evidence()
+                } else {
+                    d
                 }
+            };
+            match kind {
+                DetectorKind::Ks => Box::new(stat(StatTest::Ks)),
+                DetectorKind::Psi => Box::new(stat(StatTest::Psi)),
+                DetectorKind::Chi2 => Box::new(stat(StatTest::Chi2)),
                 DetectorKind::Classifier => {
                     Box::new(MLBasedDriftDetector::new(config.drift.classifier.clone()))
                 }
-                DetectorKind::Ad => Box::new(StatisticalDriftDetector::new(StatTest::Ad, stat())),
-                DetectorKind::Cvm => Box::new(StatisticalDriftDetector::new(StatTest::Cvm, stat())),
-                DetectorKind::Wasserstein => {
-                    Box::new(StatisticalDriftDetector::new(StatTest::Wasserstein, stat()))
-                }
+                DetectorKind::Ad => Box::new(stat(StatTest::Ad)),
+                DetectorKind::Cvm => Box::new(stat(StatTest::Cvm)),
+                DetectorKind::Wasserstein => Box::new(stat(StatTest::Wasserstein)),
                 DetectorKind::Pca => {
                     Box::new(PcaDriftDetector::new(config.drift.pca.clone()).with_test(
                         config.drift.statistical.alpha,

@@ -306,3 +306,21 @@ fn the_fit_cache_gives_the_same_results_and_is_rebuilt_when_stale_or_broken() {
         assert_eq!(std::fs::read(&file).expect("rewritten"), stored);
     }
 }
+
+#[test]
+fn paging_evidence_of_a_numeric_feature_is_computed_by_the_first_sorting_detector_only() {
+    use crate::config::DetectorKind::{Ad, Cvm, Psi};
+    let mut config = MonitorConfig::default();
+    config.drift.detectors = vec![Psi, Ad, Cvm];
+    let mut monitor = ModelMonitor::builder(config)
+        .build(&window("reference.csv", 400, 0.0))
+        .expect("fits");
+    let r = monitor.monitor(&window("w.csv", 300, 3.0));
+    let of = |detector: &str| r.drift[detector].features["a"].clone();
+    let (ad, cvm) = (of("ad"), of("cvm"));
+    assert!(ad.paging_p_value.is_some_and(|p| p < 1e-6), "{ad:?}");
+    assert!(ad.effect.is_some_and(|d| d > 0.2), "{ad:?}");
+    assert_eq!((cvm.paging_p_value, cvm.effect), (None, None), "{cvm:?}");
+    // The categorical feature's evidence is each detector's own chi-square.
+    assert!(r.drift["psi"].features["c"].effect.is_some());
+}
