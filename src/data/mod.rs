@@ -10,6 +10,7 @@ mod error;
 mod file;
 mod format;
 mod gzip;
+mod labels;
 mod number;
 mod parquet;
 mod parquet_types;
@@ -24,6 +25,7 @@ mod window;
 pub use error::{DataError, DataErrorKind};
 pub use file::{read_file_into, read_len_into};
 pub use format::Format;
+pub use labels::{id_text, parse_labels, LabelRows, LabelTargets};
 pub use parquet_write::window_to_parquet;
 pub use reader::{
     parse_reference, parse_reference_with, parse_window, parse_window_with, read_reference,

@@ -146,7 +146,7 @@ fn reference_from(
     let mut extra = Vec::new();
     for (i, name) in header.iter().enumerate() {
         match plan[i] {
-            Plan::Skip => extra.push(name.clone()),
+            Plan::Skip if roles.id.as_ref() != Some(name) => extra.push(name.clone()),
             Plan::Infer | Plan::Numeric | Plan::Categorical if roles.is_feature(name) => {
                 if let Some(c) = columns.remove(name) {
                     features.push(c);
@@ -170,6 +170,7 @@ fn reference_from(
         predicted_label: roles.predicted_label.clone(),
         class_probabilities: roles.class_probabilities.clone(),
         temporal,
+        id: roles.id.clone(),
     };
     let window = assemble(file, features, prediction, target, extra, table.rows())?
         .with_predicted_label(predicted_label)
@@ -234,6 +235,13 @@ fn window_from(
             }
         }
     }
+    if let Some(i) = schema
+        .id
+        .as_ref()
+        .and_then(|id| header.iter().position(|h| h == id))
+    {
+        plan[i] = id_plan(&table);
+    }
     table.refine(
         &header,
         &mut plan,
@@ -260,11 +268,22 @@ fn window_from(
         .as_ref()
         .and_then(|n| columns.remove(n));
     let class_probabilities = take_class_columns(&mut columns, &schema.class_probabilities);
+    let ids = schema.id.as_ref().and_then(|n| columns.remove(n));
     Ok(
         assemble(file, features, prediction, target, extra, table.rows())?
             .with_predicted_label(predicted_label)
-            .with_class_probabilities(class_probabilities),
+            .with_class_probabilities(class_probabilities)
+            .with_ids(ids),
     )
+}
+
+/// How an id column is read: CSV cells as the text they are (`007` stays `007`); a Parquet
+/// column as its type says (text, or numbers written back as text by [`super::id_text`]).
+pub(super) fn id_plan(table: &Table) -> Plan {
+    match table {
+        Table::Csv(_) => Plan::Categorical,
+        Table::Parquet(..) => Plan::Infer,
+    }
 }
 
 /// The class-probability columns present, as (class, column).

@@ -1,0 +1,250 @@
+//! Matching a label file's rows to the kept rows of the windows they belong to, and holding the
+//! labels whose window has not arrived.
+//!
+//! Why an in-memory index rebuilt per label file rather than a lookup per id in the history:
+//! a million lookups in SQLite take seconds, a hash map over the kept ids a fraction of one, and
+//! the kept rows are bounded (`[labels] max_rows`).
+
+use std::collections::HashMap;
+
+use super::kept::KeptRows;
+use crate::data::{LabelRows, LabelTargets};
+use crate::monitoring::estimation::MulticlassEstimator;
+
+/// What a label file did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct JoinCounts {
+    /// Rows of the label file.
+    pub label_rows: usize,
+    /// Labels given to rows that had none.
+    pub matched: usize,
+    /// Labels for rows labelled before with another value: the later one replaces it.
+    pub replaced: usize,
+    /// Labels for rows labelled before with the same value: nothing changes.
+    pub unchanged: usize,
+    /// Labels for ids of no kept window: held for their window (see [`PendingLabels`]).
+    pub unknown: usize,
+    /// Rows without an id or a label, or with a class that is not one of the model's.
+    pub unusable: usize,
+}
+
+/// Where each kept id is: (window index, row). An id kept in several windows (a file processed
+/// again) is found in the last.
+pub struct LabelIndex<'a> {
+    map: HashMap<&'a str, (u32, u32)>,
+}
+
+impl<'a> LabelIndex<'a> {
+    /// Indexes the windows' ids, in the order given.
+    pub fn new(windows: &[&'a KeptRows]) -> Self {
+        let total = windows.iter().map(|w| w.rows()).sum();
+        let mut map = HashMap::with_capacity(total);
+        for (w, kept) in windows.iter().enumerate() {
+            for row in 0..kept.rows() {
+                let id = kept.id(row);
+                if !id.is_empty() {
+                    map.insert(id, (w as u32, row as u32));
+                }
+            }
+        }
+        LabelIndex { map }
+    }
+
+    /// The (window index, row) of an id.
+    pub fn find(&self, id: &str) -> Option<(usize, usize)> {
+        self.map.get(id).map(|&(w, r)| (w as usize, r as usize))
+    }
+}
+
+/// How a label changed a row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Change {
+    New,
+    Replaced,
+    Unchanged,
+}
+
+/// Sets a row's label: NaN means none yet.
+pub fn set_label(slot: &mut f64, label: f64) -> Change {
+    if slot.is_nan() {
+        *slot = label;
+        Change::New
+    } else if *slot == label {
+        Change::Unchanged
+    } else {
+        *slot = label;
+        Change::Replaced
+    }
+}
+
+/// The label file's targets as numbers: the numbers themselves, or a multiclass model's class
+/// index (`classes` sorted); NaN where missing or not a class.
+pub fn label_values(rows: &LabelRows, classes: &[String]) -> Vec<f64> {
+    match rows.targets() {
+        LabelTargets::Numbers(v) => v.clone(),
+        LabelTargets::Classes(column) => (0..rows.rows())
+            .map(|row| {
+                crate::data::id_text(column, row)
+                    .and_then(|label| MulticlassEstimator::index_in(classes, &label))
+                    .map_or(f64::NAN, |i| i as f64)
+            })
+            .collect(),
+    }
+}
+
+/// Applies a label file to the windows of `index`: `labels[w]` holds window `w`'s labels (NaN:
+/// none) and `touched[w]` is set when one of them changed. Labels of unknown ids are given to
+/// `held` (the later of two for one id wins).
+pub fn apply(
+    index: &LabelIndex,
+    rows: &LabelRows,
+    values: &[f64],
+    labels: &mut [Vec<f64>],
+    touched: &mut [bool],
+    held: &mut PendingLabels,
+    file: &str,
+) -> JoinCounts {
+    let mut counts = JoinCounts {
+        label_rows: rows.rows(),
+        ..JoinCounts::default()
+    };
+    for (row, &value) in values.iter().enumerate() {
+        let Some(id) = rows.id(row).filter(|_| !value.is_nan()) else {
+            counts.unusable += 1;
+            continue;
+        };
+        match index.find(&id) {
+            Some((w, r)) => {
+                let Some(slot) = labels.get_mut(w).and_then(|l| l.get_mut(r)) else {
+                    counts.unusable += 1;
+                    continue;
+                };
+                let change = set_label(slot, value);
+                match change {
+                    Change::New => counts.matched += 1,
+                    Change::Replaced => counts.replaced += 1,
+                    Change::Unchanged => counts.unchanged += 1,
+                }
+                if let (Change::New | Change::Replaced, Some(t)) = (change, touched.get_mut(w)) {
+                    *t = true;
+                }
+            }
+            None => {
+                counts.unknown += 1;
+                match held.hold(id.into_owned(), value, file) {
+                    Change::Replaced => counts.replaced += 1,
+                    Change::New | Change::Unchanged => {}
+                }
+            }
+        }
+    }
+    counts
+}
+
+/// A label waiting for its window.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Held {
+    pub label: f64,
+    /// The label file it came from.
+    pub file: String,
+    /// Arrival order: the oldest are dropped first when too many are held.
+    pub seq: u64,
+}
+
+/// Labels whose id no kept window has, held (at most `max`) until their window arrives.
+#[derive(Debug, Clone, Default)]
+pub struct PendingLabels {
+    map: HashMap<String, Held>,
+    next: u64,
+    max: usize,
+}
+
+impl PendingLabels {
+    /// Holds at most `max` labels.
+    pub fn new(max: usize) -> Self {
+        PendingLabels {
+            map: HashMap::new(),
+            next: 0,
+            max,
+        }
+    }
+
+    /// Number of labels held.
+    pub fn len(&self) -> usize {
+        self.map.len()
+    }
+
+    /// Whether none is held.
+    pub fn is_empty(&self) -> bool {
+        self.map.is_empty()
+    }
+
+    /// The label held for an id.
+    pub fn get(&self, id: &str) -> Option<&Held> {
+        self.map.get(id)
+    }
+
+    /// Every label held, in no order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &Held)> {
+        self.map.iter().map(|(k, v)| (k.as_str(), v))
+    }
+
+    /// Restores a held label (from the history), keeping its order.
+    pub fn restore(&mut self, id: String, held: Held) {
+        self.next = self.next.max(held.seq + 1);
+        self.map.insert(id, held);
+    }
+
+    /// Holds a label; a later label for the same id replaces the earlier.
+    pub fn hold(&mut self, id: String, label: f64, file: &str) -> Change {
+        let seq = self.next;
+        self.next += 1;
+        let held = Held {
+            label,
+            file: file.to_string(),
+            seq,
+        };
+        match self.map.insert(id, held) {
+            None => Change::New,
+            Some(old) if old.label == label => Change::Unchanged,
+            Some(_) => Change::Replaced,
+        }
+    }
+
+    /// Drops the oldest labels beyond the bound; returns their ids.
+    pub fn trim(&mut self) -> Vec<String> {
+        if self.map.len() <= self.max {
+            return Vec::new();
+        }
+        let mut order: Vec<(u64, &String)> = self.map.iter().map(|(k, h)| (h.seq, k)).collect();
+        order.sort_unstable();
+        let excess = self.map.len() - self.max;
+        let dropped: Vec<String> = order[..excess].iter().map(|(_, k)| (*k).clone()).collect();
+        for id in &dropped {
+            self.map.remove(id);
+        }
+        dropped
+    }
+
+    /// Takes the labels held for a window's ids: (row, label), and the files they came from.
+    pub fn take_for(&mut self, kept: &KeptRows) -> (Vec<(usize, f64)>, Vec<String>) {
+        let mut found = Vec::new();
+        let mut files: Vec<String> = Vec::new();
+        if self.map.is_empty() {
+            return (found, files);
+        }
+        for row in 0..kept.rows() {
+            let id = kept.id(row);
+            if id.is_empty() {
+                continue;
+            }
+            if let Some(held) = self.map.remove(id) {
+                if !files.contains(&held.file) {
+                    files.push(held.file);
+                }
+                found.push((row, held.label));
+            }
+        }
+        (found, files)
+    }
+}
