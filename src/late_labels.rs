@@ -110,6 +110,7 @@ impl LateLabels {
         read: &data::ReadOptions,
     ) -> anyhow::Result<Vec<LabelLine>> {
         let name = file_name(path);
+        let started = Instant::now();
         let Some(id) = self.id.clone() else {
             return Ok(vec![error_line(
                 &name,
@@ -138,7 +139,6 @@ impl LateLabels {
                 return Ok(vec![error_line(&name, &error.message.clone(), Some(error))]);
             }
         };
-        let started = Instant::now();
         let stored = history.kept_windows()?;
         let mut windows = Vec::with_capacity(stored.len());
         for w in &stored {

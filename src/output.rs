@@ -66,7 +66,7 @@ pub fn write_label_line(
                     field("held"),
                 );
             }
-            sanitize(&t).into_bytes()
+            sanitize(&t).into_owned().into_bytes()
         }
     };
     text.push(b'\n');

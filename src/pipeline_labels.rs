@@ -23,7 +23,12 @@ impl Pipeline {
             Ok((b, meta)) => (FileKey::from_metadata(path, &meta).ok(), Ok(b)),
             Err(e) => (None, Err(e)),
         };
-        if key != checked && self.is_processed(key.as_ref()) {
+        // (The history itself, not `is_processed`: the bytes borrow the loader.)
+        let seen = match (&self.history, &key) {
+            (Some(h), Some(k)) => h.is_processed(k).unwrap_or(false),
+            _ => false,
+        };
+        if key != checked && seen {
             return;
         }
         let lines = self.late.process_file(

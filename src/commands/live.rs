@@ -219,7 +219,11 @@ impl Job {
     /// Prints the pipeline's late-label lines; `Err` when the reader of stdout has gone (the
     /// control is told).
     fn write_labels(&mut self) -> Result<(), ()> {
-        for line in self.pipeline.take_label_lines() {
+        let lines = self.pipeline.take_label_lines();
+        if let Some(m) = self.metrics.as_mut() {
+            m.observe_labels(&lines);
+        }
+        for line in lines {
             let mut out = std::io::stdout().lock();
             if let Err(e) = crate::output::write_label_line(
                 &mut out,

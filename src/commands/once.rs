@@ -119,6 +119,9 @@ fn run_model(
         let processed = pipeline.process(&file);
         // Late labels: a label file's lines, or those of labels held for this window (after it).
         let labels = pipeline.take_label_lines();
+        if let Some(m) = metrics.as_deref_mut() {
+            m.observe_labels(&labels);
+        }
         let Some(processed) = processed else {
             if write_labels(&labels, plan, name, &mut worst).is_err() {
                 return Ok(Ended::StdoutClosed);

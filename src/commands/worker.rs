@@ -82,8 +82,12 @@ pub fn work_loop(
         match item {
             Some(Work::File(path)) => {
                 let processed = timed(&mut pipeline, &path, metrics.as_mut());
-                // The TUI does not show late labels yet; the history keeps them.
-                for line in pipeline.take_label_lines() {
+                // The TUI does not show late labels yet; the history and the metrics keep them.
+                let lines = pipeline.take_label_lines();
+                if let Some(m) = metrics.as_mut() {
+                    m.observe_labels(&lines);
+                }
+                for line in lines {
                     log::info!(target: "ml_monitor::labels", "{}", line.json);
                 }
                 if let Some(processed) = processed {
