@@ -104,9 +104,8 @@ pub fn parse_labels(
     // column of numbers stays numbers.
     plan[target_at] = id_plan(&table);
     table.refine(&header, &mut plan, |_| true, |_| false)?;
-    let rows = table.rows();
     let mut built = table.parse(&plan)?;
-    if rows == 0 {
+    if table.rows() == 0 {
         return Err(DataError::NoRows {
             file: file.to_path_buf(),
         });
