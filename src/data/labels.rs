@@ -11,6 +11,7 @@ use std::path::Path;
 
 use super::builder::Plan;
 use super::error::DataError;
+use super::ids::RowIds;
 use super::number::parse_f64;
 use super::reader::id_plan;
 use super::table::{Decoded, ReadOptions, Table};
@@ -28,7 +29,7 @@ pub enum LabelTargets {
 /// The rows of a label file: each row's id and target.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LabelRows {
-    ids: Column,
+    ids: RowIds,
     targets: LabelTargets,
 }
 
@@ -38,9 +39,9 @@ impl LabelRows {
         self.ids.len()
     }
 
-    /// The id of row `row` as text; `None` when missing.
-    pub fn id(&self, row: usize) -> Option<Cow<'_, str>> {
-        id_text(&self.ids, row)
+    /// The id of row `row`; `None` when missing.
+    pub fn id(&self, row: usize) -> Option<&str> {
+        Some(self.ids.get(row)).filter(|id| !id.is_empty())
     }
 
     /// The targets.
@@ -102,7 +103,10 @@ pub fn parse_labels(
     plan[id_at] = id_plan(&table);
     // Text first, checked below cell by cell, so the bad cell's line can be named; a Parquet
     // column of numbers stays numbers.
-    plan[target_at] = id_plan(&table);
+    plan[target_at] = match id_plan(&table) {
+        Plan::Text => Plan::Categorical,
+        other => other,
+    };
     table.refine(&header, &mut plan, |_| true, |_| false)?;
     let mut built = table.parse(&plan)?;
     if table.rows() == 0 {
@@ -110,19 +114,22 @@ pub fn parse_labels(
             file: file.to_path_buf(),
         });
     }
-    let mut take = |i: usize| {
-        built
-            .get_mut(i)
-            .and_then(Option::take)
-            .map(|b| b.into_column(&header[i]))
-            .ok_or_else(|| DataError::Malformed {
-                file: file.to_path_buf(),
-                line: 1,
-                message: format!("column \"{}\" could not be read", header[i]),
-            })
+    let unread = |i: usize| DataError::Malformed {
+        file: file.to_path_buf(),
+        line: 1,
+        message: format!("column \"{}\" could not be read", header[i]),
     };
-    let ids = take(id_at)?;
-    let target_column = take(target_at)?;
+    let ids = built
+        .get_mut(id_at)
+        .and_then(Option::take)
+        .map(|b| RowIds::from_built(b, &header[id_at]))
+        .ok_or_else(|| unread(id_at))?;
+    // The target as a dictionary column: few distinct labels, each checked once.
+    let target_column = built
+        .get_mut(target_at)
+        .and_then(Option::take)
+        .map(|b| b.into_column(&header[target_at]))
+        .ok_or_else(|| unread(target_at))?;
     let targets = if classes {
         LabelTargets::Classes(target_column)
     } else {
@@ -191,7 +198,7 @@ mod tests {
     fn ids_and_numbers_are_read_other_columns_ignored() {
         let rows = read("note,id,target\nx,007,1\ny,b,0\nz,,1\nw,c,NA\n").expect("reads");
         assert_eq!(rows.rows(), 4);
-        assert_eq!(rows.id(0).as_deref(), Some("007"));
+        assert_eq!(rows.id(0), Some("007"));
         assert_eq!(rows.id(2), None);
         let LabelTargets::Numbers(t) = rows.targets() else {
             panic!("numbers");

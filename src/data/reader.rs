@@ -8,6 +8,7 @@ use std::path::Path;
 
 use super::builder::{Built, Plan};
 use super::error::DataError;
+use super::ids::RowIds;
 use super::schema::{ColumnRoles, FeatureKind, FeatureSpec, Schema};
 use super::table::{Decoded, ReadOptions, Table};
 use super::window::{Column, DataWindow};
@@ -248,7 +249,12 @@ fn window_from(
         |_| true,
         |name| schema.temporal.iter().any(|t| t == name),
     )?;
-    let built = table.parse(&plan)?;
+    let mut built = table.parse(&plan)?;
+    let ids = schema
+        .id
+        .as_ref()
+        .and_then(|id| header.iter().position(|h| h == id))
+        .and_then(|i| Some(RowIds::from_built(built.get_mut(i)?.take()?, &header[i])));
     let extra: Vec<String> = header
         .iter()
         .zip(&plan)
@@ -268,7 +274,6 @@ fn window_from(
         .as_ref()
         .and_then(|n| columns.remove(n));
     let class_probabilities = take_class_columns(&mut columns, &schema.class_probabilities);
-    let ids = schema.id.as_ref().and_then(|n| columns.remove(n));
     Ok(
         assemble(file, features, prediction, target, extra, table.rows())?
             .with_predicted_label(predicted_label)
@@ -277,11 +282,12 @@ fn window_from(
     )
 }
 
-/// How an id column is read: CSV cells as the text they are (`007` stays `007`); a Parquet
-/// column as its type says (text, or numbers written back as text by [`super::id_text`]).
+/// How an id column is read: CSV cells as the text they are (`007` stays `007`), without a
+/// dictionary; a Parquet column as its type says (text, or numbers written back as text by
+/// [`super::id_text`]).
 pub(super) fn id_plan(table: &Table) -> Plan {
     match table {
-        Table::Csv(_) => Plan::Categorical,
+        Table::Csv(_) => Plan::Text,
         Table::Parquet(..) => Plan::Infer,
     }
 }

@@ -167,7 +167,7 @@ pub struct DataWindow {
     /// Per class, its probability column (`[columns] class_probabilities`), when present.
     class_probabilities: Vec<(String, Column)>,
     /// The row ids (`[columns] id`), when configured and present.
-    ids: Option<Column>,
+    ids: Option<super::ids::RowIds>,
     rows: usize,
 }
 
@@ -244,13 +244,13 @@ impl DataWindow {
 
     /// This window with its row ids (`[columns] id`). A column whose length is not the
     /// window's is dropped.
-    pub fn with_ids(mut self, ids: Option<Column>) -> Self {
+    pub fn with_ids(mut self, ids: Option<super::ids::RowIds>) -> Self {
         self.ids = ids.filter(|c| c.len() == self.rows);
         self
     }
 
     /// The row ids, when configured and present.
-    pub fn ids(&self) -> Option<&Column> {
+    pub fn ids(&self) -> Option<&super::ids::RowIds> {
         self.ids.as_ref()
     }
 

@@ -5,7 +5,7 @@
 //! for ten-character ids and a score), where a table of rows with an index on the id costs
 //! three to four times that. The join reads a window's blob whole and indexes it in memory.
 
-use crate::data::{id_text, DataWindow};
+use crate::data::{id_text, DataWindow, RowIds};
 use crate::monitoring::estimation::MulticlassEstimator;
 
 const MAGIC: &[u8; 4] = b"MLK1";
@@ -20,9 +20,7 @@ pub struct KeptError(&'static str);
 /// One window's row ids and what the model said of each row.
 #[derive(Debug, Clone, PartialEq)]
 pub struct KeptRows {
-    /// The ids' bytes, one after the other; row `i` is `ids[offsets[i]..offsets[i + 1]]`.
-    ids: String,
-    offsets: Vec<u32>,
+    ids: RowIds,
     /// The prediction column (a score, a probability of class 1, or a number).
     scores: Option<Vec<f64>>,
     /// The predicted label: a number, or for a multiclass model the index of its class.
@@ -36,17 +34,8 @@ impl KeptRows {
     /// predicted label and its class probabilities, those present. `classes`: a multiclass
     /// model's classes, sorted, so its predicted labels are kept as class indices.
     pub fn of(window: &DataWindow, classes: &[String]) -> Option<KeptRows> {
-        let id_column = window.ids()?;
+        let ids = window.ids()?.clone();
         let rows = window.rows();
-        let mut ids = String::new();
-        let mut offsets = Vec::with_capacity(rows + 1);
-        offsets.push(0u32);
-        for row in 0..rows {
-            if let Some(id) = id_text(id_column, row) {
-                ids.push_str(&id);
-            }
-            offsets.push(u32::try_from(ids.len()).ok()?);
-        }
         let predicted = window.predicted_label().and_then(|c| {
             if classes.is_empty() {
                 window.predicted_label_values().map(<[f64]>::to_vec)
@@ -64,7 +53,6 @@ impl KeptRows {
         });
         Some(KeptRows {
             ids,
-            offsets,
             scores: window.prediction_values().map(<[f64]>::to_vec),
             predicted,
             probabilities: window
@@ -77,15 +65,8 @@ impl KeptRows {
 
     /// Kept rows from parts (tests and benchmarks): `ids[i]` is row `i`'s id ("" for none).
     pub fn from_parts(ids: &[&str], scores: Option<Vec<f64>>, predicted: Option<Vec<f64>>) -> Self {
-        let mut text = String::new();
-        let mut offsets = vec![0u32];
-        for id in ids {
-            text.push_str(id);
-            offsets.push(u32::try_from(text.len()).unwrap_or(u32::MAX));
-        }
         KeptRows {
-            ids: text,
-            offsets,
+            ids: RowIds::from_strs(ids),
             scores,
             predicted,
             probabilities: Vec::new(),
@@ -94,15 +75,12 @@ impl KeptRows {
 
     /// Number of rows.
     pub fn rows(&self) -> usize {
-        self.offsets.len().saturating_sub(1)
+        self.ids.len()
     }
 
     /// Row `row`'s id; empty when the row had none.
     pub fn id(&self, row: usize) -> &str {
-        match (self.offsets.get(row), self.offsets.get(row + 1)) {
-            (Some(&a), Some(&b)) => self.ids.get(a as usize..b as usize).unwrap_or(""),
-            _ => "",
-        }
+        self.ids.get(row)
     }
 
     /// The prediction column.
@@ -126,7 +104,7 @@ impl KeptRows {
         let figures = usize::from(self.scores.is_some())
             + usize::from(self.predicted.is_some())
             + self.probabilities.len();
-        let mut out = Vec::with_capacity(16 + self.ids.len() + rows * (2 + 8 * figures));
+        let mut out = Vec::with_capacity(16 + self.ids.text().len() + rows * (2 + 8 * figures));
         out.extend_from_slice(MAGIC);
         out.extend_from_slice(&(rows as u32).to_le_bytes());
         let flags = if self.scores.is_some() { HAS_SCORES } else { 0 }
@@ -179,6 +157,7 @@ impl KeptRows {
             offsets.push(u32::try_from(ids.len()).map_err(|_| KeptError("ids too long"))?);
         }
         let ids = String::from_utf8(ids).map_err(|_| KeptError("ids are not UTF-8"))?;
+        let ids = RowIds::from_parts(ids, offsets).ok_or(KeptError("ids are not UTF-8"))?;
         let mut column = |present: bool| -> Result<Option<Vec<f64>>, KeptError> {
             if !present {
                 return Ok(None);
@@ -204,7 +183,6 @@ impl KeptRows {
         }
         Ok(KeptRows {
             ids,
-            offsets,
             scores,
             predicted,
             probabilities,
@@ -259,7 +237,7 @@ mod tests {
 
     #[test]
     fn a_window_round_trips_through_its_blob() {
-        let ids = Column::categorical("id", &[Some("a"), None, Some("ccc"), Some("é")]);
+        let ids = RowIds::from_strs(&["a", "", "ccc", "é"]);
         let window = DataWindow::new(
             "w.csv",
             vec![Column::numeric("x", vec![1.0, 2.0, 3.0, 4.0])],
