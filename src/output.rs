@@ -42,7 +42,9 @@ pub fn write_label_line(
         }
         Format::Text => {
             let field = |k: &str| line.get(k).map(|v| v.to_string()).unwrap_or_default();
-            let mut t = model.map(|m| format!("{}  ", sanitize(m))).unwrap_or_default();
+            let mut t = model
+                .map(|m| format!("{}  ", sanitize(m)))
+                .unwrap_or_default();
             if line.get("error").is_some_and(|e| !e.is_null()) {
                 t += &format!("labels {}  ERROR {}", field("labels"), field("error"));
             } else if line.get("window").is_some() {

@@ -31,13 +31,9 @@ impl Pipeline {
         if key != checked && seen {
             return;
         }
-        let lines = self.late.process_file(
-            self.history.as_mut(),
-            path,
-            key.as_ref(),
-            bytes,
-            &self.read,
-        );
+        let lines =
+            self.late
+                .process_file(self.history.as_mut(), path, key.as_ref(), bytes, &self.read);
         self.bytes.trim(super::KEPT_BUFFER);
         match lines {
             Ok(lines) => self.label_lines.extend(lines),

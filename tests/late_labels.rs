@@ -16,7 +16,10 @@ struct Lcg(u64);
 
 impl Lcg {
     fn next(&mut self) -> f64 {
-        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         (self.0 >> 11) as f64 / (1u64 << 53) as f64
     }
 }
@@ -116,7 +119,11 @@ fn accuracy(rows: &[(String, f64)], truth: &HashMap<String, u8>) -> (f64, usize)
 fn labels_for(ids: impl Iterator<Item = String>, flip: bool, seed: u64) -> Vec<(String, u8)> {
     let mut rows: Vec<(String, u8)> = ids
         .map(|id| {
-            let n: u64 = id.rsplit('-').next().and_then(|n| n.parse().ok()).unwrap_or(0);
+            let n: u64 = id
+                .rsplit('-')
+                .next()
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(0);
             let t = u8::from((n * 7919 + 13) % 5 < 2) ^ u8::from(flip);
             (id, t)
         })
@@ -148,10 +155,15 @@ fn assert_accuracy(line: &Value, rows: &[(String, f64)], truth: &HashMap<String,
     assert_eq!(line["labelled_rows"], labelled, "{line}");
     assert_eq!(line["rows"], ROWS);
     let got = line["performance"]["accuracy"].as_f64().expect("accuracy");
-    assert!((got - expected).abs() < 1e-12, "{got} vs {expected}: {line}");
+    assert!(
+        (got - expected).abs() < 1e-12,
+        "{got} vs {expected}: {line}"
+    );
     let estimate = line["estimated_performance"]["metrics"]["accuracy"]["value"].as_f64();
     if let Some(estimate) = estimate {
-        let error = line["estimation_error"]["accuracy"].as_f64().expect("error");
+        let error = line["estimation_error"]["accuracy"]
+            .as_f64()
+            .expect("error");
         assert!((error - (estimate - got)).abs() < 1e-12, "{line}");
     }
 }
@@ -163,7 +175,10 @@ fn late_labels_join_by_id_across_windows_runs_and_restarts() {
     run.window("w_002.csv", "b", 12);
     let (lines, out) = run.once();
     assert_eq!(lines.len(), 2, "{}", String::from_utf8_lossy(&out.stderr));
-    assert!(lines.iter().all(|l| l["performance"].is_null()), "no targets yet");
+    assert!(
+        lines.iter().all(|l| l["performance"].is_null()),
+        "no targets yet"
+    );
 
     // Two label files: w1's first half and w2's odd rows shuffled together, labels for w3's
     // first 40 ids (not seen yet) and 5 ids no window has; then the rest of w1, w2's rows 1..=9
@@ -185,7 +200,11 @@ fn late_labels_join_by_id_across_windows_runs_and_restarts() {
     write_labels(&run.dir, "x_1.labels.csv", &first);
     truth.extend(first.iter().cloned());
     let mut second = labels_for(ids("a", 60..ROWS), false, 2);
-    let flipped: Vec<(String, u8)> = labels_for(["b-3", "b-5", "b-7", "b-9"].map(String::from).into_iter(), true, 3);
+    let flipped: Vec<(String, u8)> = labels_for(
+        ["b-3", "b-5", "b-7", "b-9"].map(String::from).into_iter(),
+        true,
+        3,
+    );
     second.extend(flipped.iter().cloned());
     let a0 = ("a-0".to_string(), truth["a-0"]);
     second.push(a0);
@@ -208,25 +227,46 @@ fn late_labels_join_by_id_across_windows_runs_and_restarts() {
         assert_eq!(mine.len(), files, "{name}: {lines:#?}");
         assert_accuracy(mine[files - 1], &run.windows[name], &truth);
     }
-    assert_eq!(by_window(&lines, "w_002.csv")[1]["labels"], "y_2.labels.csv");
+    assert_eq!(
+        by_window(&lines, "w_002.csv")[1]["labels"],
+        "y_2.labels.csv"
+    );
 
     // A restart: the third window arrives (its held labels apply), then a corrupt label file
     // and a third one that labels the rest of w3.
     run.window("w_003.csv", "c", 13);
-    std::fs::write(run.dir.join("z_0.labels.csv"), "id,target\nc-50,1\nc-51,yes\n").expect("bad");
+    std::fs::write(
+        run.dir.join("z_0.labels.csv"),
+        "id,target\nc-50,1\nc-51,yes\n",
+    )
+    .expect("bad");
     let third = labels_for(ids("c", 40..ROWS), false, 4);
     write_labels(&run.dir, "z_3.labels.csv", &third);
     let (lines, out) = run.once();
     let stderr = String::from_utf8_lossy(&out.stderr);
     let held = by_window(&lines, "w_003.csv");
-    assert_eq!(held.len(), 2, "held, then the third file: {lines:#?} {stderr}");
+    assert_eq!(
+        held.len(),
+        2,
+        "held, then the third file: {lines:#?} {stderr}"
+    );
     assert_eq!(held[0]["labels"], "x_1.labels.csv");
     assert_eq!(held[0]["labelled_rows"], 40);
-    assert_accuracy(held[0], &run.windows["w_003.csv"], &truth.iter().filter(|(k, _)| k.starts_with("c-")).map(|(k, v)| (k.clone(), *v)).collect());
+    assert_accuracy(
+        held[0],
+        &run.windows["w_003.csv"],
+        &truth
+            .iter()
+            .filter(|(k, _)| k.starts_with("c-"))
+            .map(|(k, v)| (k.clone(), *v))
+            .collect(),
+    );
     let bad = summary(&lines, "z_0.labels.csv");
     assert_eq!(bad["error"]["line"], 3, "{bad}");
     assert_eq!(bad["error"]["column"], "target");
-    assert!(bad["error"]["message"].as_str().is_some_and(|m| m.contains("z_0.labels.csv")));
+    assert!(bad["error"]["message"]
+        .as_str()
+        .is_some_and(|m| m.contains("z_0.labels.csv")));
     truth.extend(third.iter().cloned());
     assert_accuracy(held[1], &run.windows["w_003.csv"], &truth);
     assert_eq!(summary(&lines, "z_3.labels.csv")["unknown_ids"], 0);
@@ -240,7 +280,10 @@ fn late_labels_join_by_id_across_windows_runs_and_restarts() {
     let again = summary(&lines, "z_4.labels.csv");
     assert_eq!(again["unchanged"], ROWS - 40, "{again}");
     assert_eq!(again["matched"], 0);
-    assert!(lines.iter().all(|l| l.get("labelled_rows").is_none()), "{lines:#?}");
+    assert!(
+        lines.iter().all(|l| l.get("labelled_rows").is_none()),
+        "{lines:#?}"
+    );
 
     // The history holds the realised figures per window.
     let out = Command::new(BIN)
@@ -251,10 +294,20 @@ fn late_labels_join_by_id_across_windows_runs_and_restarts() {
         .expect("export");
     let exported: Vec<Value> = serde_json::from_slice(&out.stdout).expect("json");
     for name in ["w_001.csv", "w_002.csv", "w_003.csv"] {
-        let r = exported.iter().rev().find(|r| r["window"] == name).expect("window");
+        let r = exported
+            .iter()
+            .rev()
+            .find(|r| r["window"] == name)
+            .expect("window");
         let (expected, labelled) = accuracy(&run.windows[name], &truth);
-        assert_eq!(r["metadata"]["late_labels"]["labelled_rows"], labelled, "{name}");
+        assert_eq!(
+            r["metadata"]["late_labels"]["labelled_rows"], labelled,
+            "{name}"
+        );
         let got = r["performance"]["accuracy"].as_f64().expect("accuracy");
-        assert!((got - expected).abs() < 1e-12, "{name}: {got} vs {expected}");
+        assert!(
+            (got - expected).abs() < 1e-12,
+            "{name}: {got} vs {expected}"
+        );
     }
 }

@@ -51,9 +51,8 @@ impl LabelsConfig {
     }
 
     pub(super) fn validate(&self) -> Result<(), InvalidValue> {
-        parse_period(&self.keep).map_err(|rule| {
-            InvalidValue::new("labels.keep", format!("\"{}\"", self.keep), rule)
-        })?;
+        parse_period(&self.keep)
+            .map_err(|rule| InvalidValue::new("labels.keep", format!("\"{}\"", self.keep), rule))?;
         within("labels.max_rows", self.max_rows, MAX_KEPT_ROWS)?;
         within("labels.max_pending", self.max_pending, MAX_PENDING)?;
         if self.dir.as_deref().is_some_and(|d| d.trim().is_empty()) {

@@ -214,7 +214,9 @@ impl MonitorConfig {
         self.labels.validate()?;
         let columns = &self.columns;
         if let Some(id) = columns.id.as_deref() {
-            if id.trim().is_empty() || [&columns.prediction, &columns.target].contains(&&id.to_string()) {
+            if id.trim().is_empty()
+                || [&columns.prediction, &columns.target].contains(&&id.to_string())
+            {
                 return Err(InvalidValue::new(
                     "columns.id",
                     format!("\"{id}\""),

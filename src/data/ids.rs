@@ -22,9 +22,7 @@ impl RowIds {
     pub fn from_parts(text: String, offsets: Vec<u32>) -> Option<RowIds> {
         let ok = offsets.first() == Some(&0)
             && offsets.windows(2).all(|w| w[0] <= w[1])
-            && offsets
-                .iter()
-                .all(|&o| text.is_char_boundary(o as usize));
+            && offsets.iter().all(|&o| text.is_char_boundary(o as usize));
         ok.then_some(RowIds { text, offsets })
     }
 
@@ -43,7 +41,11 @@ impl RowIds {
     /// The ids of a column's cells (a number as an integer when it is one).
     pub fn from_column(column: &Column) -> RowIds {
         let ids: Vec<String> = (0..column.len())
-            .map(|row| id_text(column, row).map(|c| c.into_owned()).unwrap_or_default())
+            .map(|row| {
+                id_text(column, row)
+                    .map(|c| c.into_owned())
+                    .unwrap_or_default()
+            })
             .collect();
         RowIds::from_strs(&ids)
     }

@@ -59,7 +59,9 @@ pub fn id_text(column: &Column, row: usize) -> Option<Cow<'_, str>> {
             if code == MISSING_CODE {
                 return None;
             }
-            dictionary.get(code as usize).map(|s| Cow::Borrowed(s.as_str()))
+            dictionary
+                .get(code as usize)
+                .map(|s| Cow::Borrowed(s.as_str()))
         }
         ColumnData::Numeric(values) => {
             let v = *values.get(row)?;
@@ -162,17 +164,15 @@ fn numbers(file: &Path, column: Column) -> Result<Vec<f64>, DataError> {
                     if code == MISSING_CODE {
                         return Ok(f64::NAN);
                     }
-                    parsed
-                        .get(code as usize)
-                        .copied()
-                        .flatten()
-                        .ok_or_else(|| DataError::InvalidValue {
+                    parsed.get(code as usize).copied().flatten().ok_or_else(|| {
+                        DataError::InvalidValue {
                             file: file.to_path_buf(),
                             line: row as u64 + 2,
                             column: column.name.clone(),
                             value: dictionary.get(code as usize).cloned().unwrap_or_default(),
                             expected: "a number",
-                        })
+                        }
+                    })
                 })
                 .collect()
         }

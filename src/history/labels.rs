@@ -117,8 +117,7 @@ impl History {
                         window: row.get(1)?,
                         blob: row.get(2)?,
                         labels: row.get(3)?,
-                        files: serde_json::from_str(&row.get::<_, String>(4)?)
-                            .unwrap_or_default(),
+                        files: serde_json::from_str(&row.get::<_, String>(4)?).unwrap_or_default(),
                     })
                 },
             )
@@ -182,13 +181,12 @@ impl History {
     ) -> Result<bool, HistoryError> {
         let mut jsons = Vec::with_capacity(windows.len());
         for w in windows {
-            let json = serde_json::to_string(&w.result).map_err(|error| {
-                HistoryError::Unstorable {
+            let json =
+                serde_json::to_string(&w.result).map_err(|error| HistoryError::Unstorable {
                     path: self.path.clone(),
                     window: w.result.window.clone(),
                     error,
-                }
-            })?;
+                })?;
             jsons.push(json);
         }
         let err = sql_err(&self.path);
@@ -230,7 +228,12 @@ impl History {
                 .map_err(&err)?;
             for (id, label, file, seq) in &held.held {
                 upsert
-                    .execute(params![id, label, file, i64::try_from(*seq).unwrap_or(i64::MAX)])
+                    .execute(params![
+                        id,
+                        label,
+                        file,
+                        i64::try_from(*seq).unwrap_or(i64::MAX)
+                    ])
                     .map_err(&err)?;
             }
             let mut forget = tx

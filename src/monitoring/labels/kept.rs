@@ -108,7 +108,11 @@ impl KeptRows {
         out.extend_from_slice(MAGIC);
         out.extend_from_slice(&(rows as u32).to_le_bytes());
         let flags = if self.scores.is_some() { HAS_SCORES } else { 0 }
-            | if self.predicted.is_some() { HAS_PREDICTED } else { 0 };
+            | if self.predicted.is_some() {
+                HAS_PREDICTED
+            } else {
+                0
+            };
         out.push(flags);
         out.extend_from_slice(&(self.probabilities.len() as u16).to_le_bytes());
         for (class, _) in &self.probabilities {
@@ -248,7 +252,10 @@ mod tests {
         .with_ids(Some(ids));
         let kept = KeptRows::of(&window, &[]).expect("has ids");
         assert_eq!(kept.rows(), 4);
-        assert_eq!((kept.id(0), kept.id(1), kept.id(2), kept.id(3)), ("a", "", "ccc", "é"));
+        assert_eq!(
+            (kept.id(0), kept.id(1), kept.id(2), kept.id(3)),
+            ("a", "", "ccc", "é")
+        );
         let blob = kept.encode();
         let back = KeptRows::decode(&blob).expect("decodes");
         assert_eq!(back.id(3), "é");

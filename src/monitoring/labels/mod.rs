@@ -17,7 +17,9 @@ use crate::config::Task;
 pub mod join;
 mod kept;
 
-pub use join::{apply, label_values, set_label, Change, Held, JoinCounts, LabelIndex, PendingLabels};
+pub use join::{
+    apply, label_values, set_label, Change, Held, JoinCounts, LabelIndex, PendingLabels,
+};
 pub use kept::{KeptError, KeptRows};
 
 /// Rows with a label (labels are NaN where there is none).

@@ -28,13 +28,26 @@ struct Joined {
     counts: JoinCounts,
 }
 
-fn join(kept: &[KeptRows], state: &mut Vec<Vec<f64>>, held: &mut PendingLabels, text: &str) -> Joined {
+fn join(
+    kept: &[KeptRows],
+    state: &mut Vec<Vec<f64>>,
+    held: &mut PendingLabels,
+    text: &str,
+) -> Joined {
     let refs: Vec<&KeptRows> = kept.iter().collect();
     let index = LabelIndex::new(&refs);
     let rows = labels(text);
     let values = label_values(&rows, &[]);
     let mut touched = vec![false; kept.len()];
-    let counts = apply(&index, &rows, &values, state, &mut touched, held, "l.labels.csv");
+    let counts = apply(
+        &index,
+        &rows,
+        &values,
+        state,
+        &mut touched,
+        held,
+        "l.labels.csv",
+    );
     Joined {
         labels: state.clone(),
         touched,
@@ -51,7 +64,12 @@ fn rows_shuffled_across_windows_reach_their_rows() {
     let kept = windows();
     let mut state = fresh(&kept);
     let mut held = PendingLabels::new(10);
-    let j = join(&kept, &mut state, &mut held, "id,target\ne,1\na,1\nx,0\nc,0\n");
+    let j = join(
+        &kept,
+        &mut state,
+        &mut held,
+        "id,target\ne,1\na,1\nx,0\nc,0\n",
+    );
     assert_eq!(j.counts.matched, 3);
     assert_eq!(j.counts.unknown, 1, "x is in no window");
     assert_eq!(held.get("x").map(|h| h.label), Some(0.0));
@@ -84,7 +102,11 @@ fn the_same_file_twice_changes_nothing_and_a_new_value_replaces() {
     let later = join(&kept, &mut state, &mut held, "id,target\nb,1\n");
     assert_eq!(later.counts.replaced, 1);
     assert_eq!(later.labels[0][1], 1.0);
-    assert_eq!(labelled_rows(&later.labels[0]), 2, "a replaced label is not a second one");
+    assert_eq!(
+        labelled_rows(&later.labels[0]),
+        2,
+        "a replaced label is not a second one"
+    );
 }
 
 #[test]
@@ -92,9 +114,17 @@ fn a_repeated_id_within_a_file_keeps_the_later_label() {
     let kept = windows();
     let mut state = fresh(&kept);
     let mut held = PendingLabels::new(10);
-    let j = join(&kept, &mut state, &mut held, "id,target\nd,1\nd,0\ny,1\ny,0\n");
+    let j = join(
+        &kept,
+        &mut state,
+        &mut held,
+        "id,target\nd,1\nd,0\ny,1\ny,0\n",
+    );
     assert_eq!(j.labels[1][0], 0.0);
-    assert_eq!((j.counts.matched, j.counts.replaced, j.counts.unknown), (1, 2, 2));
+    assert_eq!(
+        (j.counts.matched, j.counts.replaced, j.counts.unknown),
+        (1, 2, 2)
+    );
     assert_eq!(held.get("y").map(|h| h.label), Some(0.0));
 }
 
