@@ -28,12 +28,7 @@ struct Joined {
     counts: JoinCounts,
 }
 
-fn join(
-    kept: &[KeptRows],
-    state: &mut Vec<Vec<f64>>,
-    held: &mut PendingLabels,
-    text: &str,
-) -> Joined {
+fn join(kept: &[KeptRows], state: &mut [Vec<f64>], held: &mut PendingLabels, text: &str) -> Joined {
     let refs: Vec<&KeptRows> = kept.iter().collect();
     let index = LabelIndex::new(&refs);
     let rows = labels(text);
@@ -49,7 +44,7 @@ fn join(
         "l.labels.csv",
     );
     Joined {
-        labels: state.clone(),
+        labels: state.to_vec(),
         touched,
         counts,
     }
