@@ -22,12 +22,16 @@ import tempfile
 BIN = os.path.join(os.path.dirname(__file__), "..", "target", "release", "ml-monitor")
 
 
+FEATURES = 5
+
+
 def write_csv(path, rows, seed, prefix, target):
     rng = random.Random(seed)
     with open(path, "w") as f:
-        f.write("id,x1,x2,x3,x4,x5,prediction" + (",target" if target else "") + "\n")
+        names = ",".join(f"x{k}" for k in range(FEATURES))
+        f.write(f"id,{names},prediction" + (",target" if target else "") + "\n")
         for i in range(rows):
-            xs = [rng.gauss(0, 1) for _ in range(5)]
+            xs = [rng.gauss(0, 1) for _ in range(FEATURES)]
             p = rng.random()
             line = f"{prefix}{i:07d}," + ",".join(f"{x:.5f}" for x in xs) + f",{p:.5f}"
             if target:
@@ -59,8 +63,12 @@ def main():
     ap.add_argument("--windows", type=int, default=10)
     ap.add_argument("--rows", type=int, default=100_000)
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--features", type=int, default=5)
+    ap.add_argument("--tmp", default=None, help="where the data and histories go")
     args = ap.parse_args()
-    root = tempfile.mkdtemp(prefix="late-labels-cost-")
+    global FEATURES
+    FEATURES = args.features
+    root = tempfile.mkdtemp(prefix="late-labels-cost-", dir=args.tmp)
     write_csv(os.path.join(root, "reference.csv"), 20_000, 1, "r", True)
     data = os.path.join(root, "data")
     os.mkdir(data)

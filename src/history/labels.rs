@@ -1,6 +1,8 @@
 //! Late labels in the history: each window's kept ids and predictions, its labels so far, and
 //! the labels held for windows not seen yet.
 //!
+//! Why a window's labels are a table of their own: SQLite rewrites a whole row on update, and
+//! the kept blob beside them would be written again with every label file.
 //! Why the kept rows are written in the window's own transaction ([`History::stage_kept`]): a
 //! window recorded without its ids would make its labels "unknown" forever. Why a label file's
 //! effects (every window's labels, its updated result, the held labels and the file's key) are
@@ -21,9 +23,12 @@ pub(super) const MIGRATION: &str = "
         window TEXT NOT NULL,
         kept_us INTEGER NOT NULL,
         rows INTEGER NOT NULL,
-        kept BLOB NOT NULL,
-        labels BLOB,
-        label_files TEXT NOT NULL DEFAULT '[]'
+        kept BLOB NOT NULL
+    );
+    CREATE TABLE window_labels (
+        result_id INTEGER PRIMARY KEY REFERENCES kept_rows (result_id) ON DELETE CASCADE,
+        labels BLOB NOT NULL,
+        label_files TEXT NOT NULL
     );
     CREATE TABLE held_labels (
         id TEXT PRIMARY KEY,
@@ -84,8 +89,9 @@ impl History {
         let mut stmt = self
             .conn
             .prepare(
-                "SELECT result_id, window, kept, labels, label_files FROM kept_rows
-                 ORDER BY result_id",
+                "SELECT k.result_id, k.window, k.kept, l.labels, l.label_files
+                 FROM kept_rows k LEFT JOIN window_labels l USING (result_id)
+                 ORDER BY k.result_id",
             )
             .map_err(&err)?;
         let rows = stmt
@@ -95,7 +101,7 @@ impl History {
                     window: row.get(1)?,
                     blob: row.get(2)?,
                     labels: row.get(3)?,
-                    files: serde_json::from_str(&row.get::<_, String>(4)?).unwrap_or_default(),
+                    files: files_of(row.get(4)?),
                 })
             })
             .map_err(&err)?
@@ -108,8 +114,9 @@ impl History {
     pub fn newest_kept(&self) -> Result<Option<KeptWindow>, HistoryError> {
         self.conn
             .query_row(
-                "SELECT result_id, window, kept, labels, label_files FROM kept_rows
-                 ORDER BY result_id DESC LIMIT 1",
+                "SELECT k.result_id, k.window, k.kept, l.labels, l.label_files
+                 FROM kept_rows k LEFT JOIN window_labels l USING (result_id)
+                 ORDER BY k.result_id DESC LIMIT 1",
                 [],
                 |row| {
                     Ok(KeptWindow {
@@ -117,7 +124,7 @@ impl History {
                         window: row.get(1)?,
                         blob: row.get(2)?,
                         labels: row.get(3)?,
-                        files: serde_json::from_str(&row.get::<_, String>(4)?).unwrap_or_default(),
+                        files: files_of(row.get(4)?),
                     })
                 },
             )
@@ -209,7 +216,8 @@ impl History {
         for (w, json) in windows.iter().zip(&jsons) {
             let files = serde_json::to_string(&w.files).unwrap_or_else(|_| "[]".into());
             tx.execute(
-                "UPDATE kept_rows SET labels = ?2, label_files = ?3 WHERE result_id = ?1",
+                "INSERT INTO window_labels (result_id, labels, label_files) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (result_id) DO UPDATE SET labels = ?2, label_files = ?3",
                 params![w.result_id, w.labels, files],
             )
             .map_err(&err)?;
@@ -246,6 +254,12 @@ impl History {
         tx.commit().map_err(&err)?;
         Ok(true)
     }
+}
+
+/// The label files of a window, from their stored JSON list (none when absent or unreadable).
+fn files_of(json: Option<String>) -> Vec<String> {
+    json.and_then(|j| serde_json::from_str(&j).ok())
+        .unwrap_or_default()
 }
 
 /// Writes the staged kept rows for `result_id`, then drops the rows kept longer than `keep` and
