@@ -46,9 +46,17 @@ impl Hasher for FxHasher {
         self.add(u64::from(i));
     }
 
+    /// With murmur3's finaliser: Fx alone leaves the low bits (hashbrown's bucket index)
+    /// depending on the low bytes of each word only, and ids such as `w000-0012345` then
+    /// share a few thousand buckets.
     #[inline]
     fn finish(&self) -> u64 {
-        self.0
+        let mut h = self.0;
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+        h ^ (h >> 33)
     }
 }
 
@@ -147,16 +155,23 @@ pub fn apply(
     held: &mut PendingLabels,
     file: &str,
 ) -> JoinCounts {
+    use rayon::prelude::*;
     let mut counts = JoinCounts {
         label_rows: rows.rows(),
         ..JoinCounts::default()
     };
-    for (row, &value) in values.iter().enumerate() {
+    // The lookups (a cache miss or two each) read only: in parallel, then applied in order.
+    let found: Vec<Option<(u32, u32)>> = (0..values.len())
+        .into_par_iter()
+        .with_min_len(1 << 14)
+        .map(|row| rows.id(row).and_then(|id| index.map.get(id).copied()))
+        .collect();
+    for ((row, &value), at) in values.iter().enumerate().zip(found) {
         let Some(id) = rows.id(row).filter(|_| !value.is_nan()) else {
             counts.unusable += 1;
             continue;
         };
-        match index.find(id) {
+        match at.map(|(w, r)| (w as usize, r as usize)) {
             Some((w, r)) => {
                 let Some(slot) = labels.get_mut(w).and_then(|l| l.get_mut(r)) else {
                     counts.unusable += 1;
