@@ -244,6 +244,10 @@ fn late_labels_join_by_id_across_windows_runs_and_restarts() {
     write_labels(&run.dir, "z_3.labels.csv", &third);
     let (lines, out) = run.once();
     let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        by_window(&lines, "w_001.csv").is_empty() && by_window(&lines, "w_002.csv").is_empty(),
+        "label files already read are not read again: {lines:#?}"
+    );
     let held = by_window(&lines, "w_003.csv");
     assert_eq!(
         held.len(),
