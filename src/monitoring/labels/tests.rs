@@ -179,3 +179,34 @@ fn estimation_error_is_estimate_minus_realised() {
     assert!(error.contains_key("f1"));
     assert!(!error.contains_key("roc_auc"));
 }
+
+#[test]
+fn multiclass_and_regression_windows_are_realised_as_the_monitor_does() {
+    let classes: Vec<String> = ["a", "b", "c"].map(String::from).to_vec();
+    let rows = parse_labels(
+        Path::new("m.labels.csv"),
+        b"id,target\nx,b\ny,c\nz,nope\n",
+        "id",
+        "target",
+        true,
+        &ReadOptions::default(),
+    )
+    .expect("labels");
+    let values = label_values(&rows, &classes);
+    assert_eq!(&values[..2], &[1.0, 2.0]);
+    assert!(values[2].is_nan(), "not a class");
+    // Predicted classes a, b, c for rows x, y, z; labels b, c and none.
+    let kept = KeptRows::from_parts(&["x", "y", "z"], None, Some(vec![0.0, 2.0, 2.0]));
+    let Some(Performance::Classification(m)) = realised(Task::Classification, true, &kept, &values)
+    else {
+        panic!("classification");
+    };
+    assert_eq!((m.accuracy, m.average.as_str()), (0.5, "macro"));
+    let kept = KeptRows::from_parts(&["p", "q"], Some(vec![1.0, 3.0]), None);
+    let Some(Performance::Regression(r)) =
+        realised(Task::Regression, false, &kept, &[2.0, f64::NAN])
+    else {
+        panic!("regression");
+    };
+    assert_eq!(r.mae, 1.0);
+}
