@@ -235,4 +235,44 @@ mod tests {
         assert_eq!(id_text(&c, 1).as_deref(), Some("2.5"));
         assert_eq!(id_text(&c, 2), None);
     }
+
+    #[test]
+    fn a_parquet_label_file_reads_integer_ids_and_text_ids() {
+        use crate::data::{window_to_parquet, DataWindow};
+        let window = DataWindow::new(
+            "l",
+            vec![
+                Column::numeric("id", vec![7.0, 8.0, f64::NAN]),
+                Column::categorical("other", &[Some("x"), Some("y"), None]),
+            ],
+            None,
+            Some(Column::numeric("target", vec![1.0, 0.0, 1.0])),
+        )
+        .expect("window");
+        let bytes = window_to_parquet(&window).expect("parquet");
+        let rows = parse_labels(
+            Path::new("l.labels.parquet"),
+            &bytes,
+            "id",
+            "target",
+            false,
+            &ReadOptions::default(),
+        )
+        .expect("reads");
+        assert_eq!(
+            (rows.id(0), rows.id(1), rows.id(2)),
+            (Some("7"), Some("8"), None)
+        );
+        assert_eq!(rows.targets(), &LabelTargets::Numbers(vec![1.0, 0.0, 1.0]));
+        let by_text = parse_labels(
+            Path::new("l.labels.parquet"),
+            &bytes,
+            "other",
+            "target",
+            false,
+            &ReadOptions::default(),
+        )
+        .expect("reads");
+        assert_eq!(by_text.id(1), Some("y"));
+    }
 }
