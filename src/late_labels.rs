@@ -282,6 +282,7 @@ impl LateLabels {
                 "labelled_rows": labelled,
                 "label_files": files,
                 "estimation_error": error,
+                "alerts": alerts,
                 "updated": Utc::now(),
             }),
         );
