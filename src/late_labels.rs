@@ -193,10 +193,19 @@ impl LateLabels {
                 lines.push(line);
             }
         }
-        if !history.record_labels(key, &updates, &changes)? {
+        match history.record_labels(key, &updates, &changes) {
+            Ok(true) => {}
             // Another run recorded this very file: nothing here is new.
-            self.held = None;
-            return Ok(Vec::new());
+            Ok(false) => {
+                self.held = None;
+                return Ok(Vec::new());
+            }
+            // Not recorded: the held labels are read again from the history, which has none of
+            // this file's; the file is read again by the next run.
+            Err(e) => {
+                self.held = None;
+                return Err(e.into());
+            }
         }
         lines.push(summary_line(
             &name,
@@ -245,7 +254,11 @@ impl LateLabels {
             held: Vec::new(),
             forget,
         };
-        history.record_labels(None, &[update], &changes)?;
+        if let Err(e) = history.record_labels(None, &[update], &changes) {
+            // The held labels taken are still in the history: read them again.
+            self.held = None;
+            return Err(e.into());
+        }
         Ok(vec![line])
     }
 
