@@ -13,9 +13,7 @@ use chrono::Utc;
 use ml_monitor::config::LabelsConfig;
 use ml_monitor::data::{self, DataError, DataWindow};
 use ml_monitor::monitoring::estimation::MulticlassEstimator;
-use ml_monitor::monitoring::labels::{
-    self as join, JoinCounts, KeptRows, LabelIndex, PendingLabels,
-};
+use ml_monitor::monitoring::labels::{self as join, JoinCounts, KeptRows, PendingLabels};
 use ml_monitor::monitoring::{
     AlertKind, AlertLevel, AlertManager, AlertThresholds, MonitoringResult, WindowError,
 };
@@ -153,12 +151,11 @@ impl LateLabels {
             .collect();
         let mut touched = vec![false; windows.len()];
         let refs: Vec<&KeptRows> = windows.iter().map(|(_, k)| k).collect();
-        let index = LabelIndex::new(&refs);
         let values = join::label_values(&rows, &self.classes);
         let held = self.held(history)?;
         let seq_before = held.iter().map(|(_, h)| h.seq + 1).max().unwrap_or(0);
         let counts = join::apply(
-            &index,
+            &refs,
             &rows,
             &values,
             &mut labels,

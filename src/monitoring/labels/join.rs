@@ -1,9 +1,10 @@
 //! Matching a label file's rows to the kept rows of the windows they belong to, and holding the
 //! labels whose window has not arrived.
 //!
-//! Why an in-memory index rebuilt per label file rather than a lookup per id in the history:
-//! a million lookups in SQLite take seconds, a hash map over the kept ids a fraction of one, and
-//! the kept rows are bounded (`[labels] max_rows`).
+//! Why the label file is indexed in memory and the kept ids scanned against it, rather than a
+//! lookup per id in the history (a million lookups in SQLite take seconds) or an index of every
+//! kept id (as many inserts as rows kept, up to `[labels] max_rows`, for every label file): a
+//! file's labels are usually far fewer than the rows kept, and a small map stays in cache.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
@@ -79,34 +80,6 @@ pub struct JoinCounts {
     pub unusable: usize,
 }
 
-/// Where each kept id is: (window index, row). An id kept in several windows (a file processed
-/// again) is found in the last.
-pub struct LabelIndex<'a> {
-    map: FxMap<&'a str, (u32, u32)>,
-}
-
-impl<'a> LabelIndex<'a> {
-    /// Indexes the windows' ids, in the order given.
-    pub fn new(windows: &[&'a KeptRows]) -> Self {
-        let total = windows.iter().map(|w| w.rows()).sum();
-        let mut map = FxMap::with_capacity_and_hasher(total, Default::default());
-        for (w, kept) in windows.iter().enumerate() {
-            for row in 0..kept.rows() {
-                let id = kept.id(row);
-                if !id.is_empty() {
-                    map.insert(id, (w as u32, row as u32));
-                }
-            }
-        }
-        LabelIndex { map }
-    }
-
-    /// The (window index, row) of an id.
-    pub fn find(&self, id: &str) -> Option<(usize, usize)> {
-        self.map.get(id).map(|&(w, r)| (w as usize, r as usize))
-    }
-}
-
 /// How a label changed a row.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Change {
@@ -143,11 +116,24 @@ pub fn label_values(rows: &LabelRows, classes: &[String]) -> Vec<f64> {
     }
 }
 
-/// Applies a label file to the windows of `index`: `labels[w]` holds window `w`'s labels (NaN:
-/// none) and `touched[w]` is set when one of them changed. Labels of unknown ids are given to
-/// `held` (the later of two for one id wins).
+/// One id's label in a label file: the last row's value, how many rows gave it, and whether a
+/// window took it.
+struct Given {
+    value: f64,
+    rows: u32,
+    taken: bool,
+}
+
+/// Applies a label file to `windows` (oldest first): `labels[w]` holds window `w`'s labels
+/// (NaN: none) and `touched[w]` is set when one of them changed. Labels of ids no window has
+/// are given to `held` (the later of two for one id wins).
+///
+/// The file's labels are indexed by id and the kept ids scanned against them, newest window
+/// first, so an id kept in several windows goes to the latest (and, within a window, to its
+/// last row). Indexing the file rather than the kept rows costs as many inserts as the file
+/// has labels, whatever the number of rows kept; the scan writes each window's labels in order.
 pub fn apply(
-    index: &LabelIndex,
+    windows: &[&KeptRows],
     rows: &LabelRows,
     values: &[f64],
     labels: &mut [Vec<f64>],
@@ -155,45 +141,70 @@ pub fn apply(
     held: &mut PendingLabels,
     file: &str,
 ) -> JoinCounts {
-    use rayon::prelude::*;
     let mut counts = JoinCounts {
         label_rows: rows.rows(),
         ..JoinCounts::default()
     };
-    // The lookups (a cache miss or two each) read only: in parallel, then applied in order.
-    let found: Vec<Option<(u32, u32)>> = (0..values.len())
-        .into_par_iter()
-        .with_min_len(1 << 14)
-        .map(|row| rows.id(row).and_then(|id| index.map.get(id).copied()))
-        .collect();
-    for ((row, &value), at) in values.iter().enumerate().zip(found) {
+    let mut given: FxMap<&str, Given> =
+        FxMap::with_capacity_and_hasher(rows.rows(), Default::default());
+    for (row, &value) in values.iter().enumerate() {
         let Some(id) = rows.id(row).filter(|_| !value.is_nan()) else {
             counts.unusable += 1;
             continue;
         };
-        match at.map(|(w, r)| (w as usize, r as usize)) {
-            Some((w, r)) => {
-                let Some(slot) = labels.get_mut(w).and_then(|l| l.get_mut(r)) else {
-                    counts.unusable += 1;
-                    continue;
-                };
-                let change = set_label(slot, value);
-                match change {
-                    Change::New => counts.matched += 1,
-                    Change::Replaced => counts.replaced += 1,
-                    Change::Unchanged => counts.unchanged += 1,
-                }
-                if let (Change::New | Change::Replaced, Some(t)) = (change, touched.get_mut(w)) {
-                    *t = true;
-                }
+        let entry = given.entry(id).or_insert(Given {
+            value,
+            rows: 0,
+            taken: false,
+        });
+        if entry.rows > 0 {
+            // A repeated id: the later row replaces the earlier.
+            if entry.value == value {
+                counts.unchanged += 1;
+            } else {
+                counts.replaced += 1;
+                entry.value = value;
             }
-            None => {
-                counts.unknown += 1;
-                match held.hold(id.to_string(), value, file) {
-                    Change::Replaced => counts.replaced += 1,
-                    Change::New | Change::Unchanged => {}
-                }
+        }
+        entry.rows += 1;
+    }
+    for (w, kept) in windows.iter().enumerate().rev() {
+        let Some(slots) = labels.get_mut(w) else {
+            continue;
+        };
+        let mut changed = false;
+        for r in (0..kept.rows()).rev() {
+            let id = kept.id(r);
+            if id.is_empty() {
+                continue;
             }
+            let Some(g) = given.get_mut(id).filter(|g| !g.taken) else {
+                continue;
+            };
+            g.taken = true;
+            let Some(slot) = slots.get_mut(r) else {
+                continue;
+            };
+            match set_label(slot, g.value) {
+                Change::New => {
+                    counts.matched += 1;
+                    changed = true;
+                }
+                Change::Replaced => {
+                    counts.replaced += 1;
+                    changed = true;
+                }
+                Change::Unchanged => counts.unchanged += 1,
+            }
+        }
+        if let (true, Some(t)) = (changed, touched.get_mut(w)) {
+            *t = true;
+        }
+    }
+    for (id, g) in given.into_iter().filter(|(_, g)| !g.taken) {
+        counts.unknown += g.rows as usize;
+        if held.hold(id.to_string(), g.value, file) == Change::Replaced {
+            counts.replaced += 1;
         }
     }
     counts

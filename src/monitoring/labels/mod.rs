@@ -17,9 +17,7 @@ use crate::config::Task;
 pub mod join;
 mod kept;
 
-pub use join::{
-    apply, label_values, set_label, Change, Held, JoinCounts, LabelIndex, PendingLabels,
-};
+pub use join::{apply, label_values, set_label, Change, Held, JoinCounts, PendingLabels};
 pub use kept::{KeptError, KeptRows};
 
 /// Rows with a label (labels are NaN where there is none).

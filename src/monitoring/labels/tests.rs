@@ -30,12 +30,11 @@ struct Joined {
 
 fn join(kept: &[KeptRows], state: &mut [Vec<f64>], held: &mut PendingLabels, text: &str) -> Joined {
     let refs: Vec<&KeptRows> = kept.iter().collect();
-    let index = LabelIndex::new(&refs);
     let rows = labels(text);
     let values = label_values(&rows, &[]);
     let mut touched = vec![false; kept.len()];
     let counts = apply(
-        &index,
+        &refs,
         &rows,
         &values,
         state,
