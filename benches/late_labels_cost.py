@@ -64,6 +64,7 @@ def main():
     ap.add_argument("--rows", type=int, default=100_000)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--features", type=int, default=5)
+    ap.add_argument("--labels", type=int, default=1_000_000, help="rows of the label file")
     ap.add_argument("--tmp", default=None, help="where the data and histories go")
     args = ap.parse_args()
     global FEATURES
@@ -109,14 +110,14 @@ def main():
     print(f"history: {sizes['without ids'][0]} -> {sizes['with ids'][0]} bytes, "
           f"{grown / rows:.1f} bytes per row (kept blobs {sizes['with ids'][1] / rows:.1f})")
 
-    # Joining 1,000,000 labels (shuffled, over every window) into the last "with ids" history.
+    # Joining --labels labels (shuffled, over every window) into the last "with ids" history.
     rng = random.Random(9)
     ids = [f"w{w:03d}-{i:07d}" for w in range(args.windows) for i in range(args.rows)]
     rng.shuffle(ids)
     labels = os.path.join(data, "z.labels.csv")
     with open(labels, "w") as f:
         f.write("id,target\n")
-        for i in ids[:1_000_000]:
+        for i in ids[:args.labels]:
             f.write(f"{i},{rng.randint(0, 1)}\n")
     config = os.path.join(root, f"{args.repeat - 1}-with_ids.toml")
     lines = run(root, data, config, config + ".sqlite", config + ".prom")
