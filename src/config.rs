@@ -13,6 +13,7 @@ use crate::data::ColumnRoles;
 pub use crate::stats::correction::{Correction, CorrectionScope};
 
 mod alerts;
+mod labels;
 pub mod locate;
 mod paging;
 mod validate;
@@ -20,6 +21,7 @@ mod validate;
 pub use alerts::{
     AlertLevel, AlertThresholds, DEFAULT_MAX_HISTORY, MAX_HISTORY, MAX_RESOLVE_AFTER,
 };
+pub use labels::{parse_period, LabelsConfig};
 pub use paging::PagingConfig;
 pub use validate::{InvalidValue, MAX_METRICS_FEATURES};
 
@@ -385,6 +387,8 @@ pub struct MonitorConfig {
     pub models: Vec<toml::Table>,
     pub profile: ProfileConfig,
     pub paging: PagingConfig,
+    /// `[labels]`: late labels joined to their windows by `[columns] id`.
+    pub labels: LabelsConfig,
 }
 
 /// `[profile]`: profiles computed where the data lives (`ml-monitor profile-sql`).

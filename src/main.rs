@@ -12,6 +12,7 @@ mod cli;
 mod commands;
 mod file_bytes;
 mod history;
+mod late_labels;
 mod metrics;
 mod output;
 mod pipeline;

@@ -21,6 +21,61 @@ pub fn print(bytes: &[u8]) -> std::io::Result<()> {
         .map_err(|e| std::io::Error::new(e.kind(), format!("stdout: {e}")))
 }
 
+/// Writes one late-labels line (a window's realised figures, a label file's summary or error):
+/// the JSON object as made, or in text a short line; `model` as for [`write_result`].
+pub fn write_label_line(
+    out: &mut dyn Write,
+    line: &serde_json::Value,
+    format: Format,
+    model: Option<&str>,
+) -> std::io::Result<()> {
+    let mut text = match format {
+        Format::Json => {
+            let mut object = serde_json::Map::new();
+            if let Some(name) = model {
+                object.insert("model".into(), name.into());
+            }
+            if let Some(fields) = line.as_object() {
+                object.extend(fields.clone());
+            }
+            serde_json::to_vec(&object).map_err(std::io::Error::other)?
+        }
+        Format::Text => {
+            let field = |k: &str| line.get(k).map(|v| v.to_string()).unwrap_or_default();
+            let mut t = model
+                .map(|m| format!("{}  ", sanitize(m)))
+                .unwrap_or_default();
+            if line.get("error").is_some_and(|e| !e.is_null()) {
+                t += &format!("labels {}  ERROR {}", field("labels"), field("error"));
+            } else if line.get("window").is_some() {
+                t += &format!(
+                    "labels {} -> {}  labelled {}/{}  performance {}  estimation_error {}",
+                    field("labels"),
+                    field("window"),
+                    field("labelled_rows"),
+                    field("rows"),
+                    field("performance"),
+                    field("estimation_error"),
+                );
+            } else {
+                t += &format!(
+                    "labels {}  rows {}  matched {}  replaced {}  unknown_ids {}  held {}",
+                    field("labels"),
+                    field("label_rows"),
+                    field("matched"),
+                    field("replaced"),
+                    field("unknown_ids"),
+                    field("held"),
+                );
+            }
+            sanitize(&t).into_owned().into_bytes()
+        }
+    };
+    text.push(b'\n');
+    out.write_all(&text)?;
+    out.flush()
+}
+
 /// Writes one result in the chosen format and flushes (a consumer of a pipe sees each window
 /// as soon as it is done).
 /// In a run over several models each result names its `model` (a first JSON field, or the

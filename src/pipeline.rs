@@ -21,6 +21,7 @@ use crate::app_event::WindowReport;
 use crate::commands::setup::{self, Delivery};
 use crate::file_bytes::{Access, FileBytes};
 use crate::history::{FileKey, History};
+use crate::late_labels::{LabelLine, LateLabels};
 use crate::plan::ModelPlan;
 
 /// Bins of the TUI's histograms: ten keep each bar group wide enough for its label at 80 columns.
@@ -116,6 +117,10 @@ pub struct Pipeline {
     delivery: Option<Delivery>,
     /// Evaluates profile windows (`*.profile.parquet`, `*.profile.json`) against the reference.
     profiles: Option<ProfileEvaluator>,
+    /// Late labels: ids kept with each window, label files joined to them.
+    late: LateLabels,
+    /// Lines of late labels not yet taken by the caller ([`Pipeline::take_label_lines`]).
+    label_lines: Vec<LabelLine>,
 }
 
 impl Pipeline {
@@ -198,6 +203,8 @@ impl Pipeline {
                     prefetched,
                     delivery,
                     profiles,
+                    late: LateLabels::new(config),
+                    label_lines: Vec::new(),
                 }
                 .with_open_incidents()
             }
@@ -223,6 +230,8 @@ impl Pipeline {
                         ProfileReference::from_stats(&stats, config),
                         config.clone(),
                     )),
+                    late: LateLabels::new(config),
+                    label_lines: Vec::new(),
                 }
                 .with_open_incidents()
             }
@@ -287,6 +296,11 @@ impl Pipeline {
     /// An unusable file gives an error result; a result the history could not record is still
     /// returned, with the reason in `unstored`. Nothing is lost silently.
     pub fn process(&mut self, path: &Path) -> Option<Processed> {
+        // A label file is not a window: its lines are taken with `take_label_lines`.
+        if crate::late_labels::is_label_file(path) {
+            self.process_label_file(path);
+            return None;
+        }
         let checked = FileKey::of(path).ok();
         if self.is_processed(checked.as_ref()) {
             return None;
@@ -354,6 +368,7 @@ impl Pipeline {
                         window.extra_columns().to_vec().into(),
                     );
                 }
+                self.keep_ids(&window);
                 // The window's rows are not needed after this (histograms only count values):
                 // its columns are sorted where they are instead of into copies.
                 let (result, window) = self.monitor.monitor_unordered(window, metadata);
@@ -369,7 +384,9 @@ impl Pipeline {
                 BTreeMap::new(),
             ),
         };
-        self.finish(path, key, loaded, result, histograms)
+        let processed = self.finish(path, key, loaded, result, histograms);
+        self.apply_held();
+        processed
     }
 
     /// Remembers, records and reports a window's result.
@@ -493,6 +510,9 @@ impl Pipeline {
 pub fn default_history_path(dir: &Path) -> PathBuf {
     dir.join(".ml-monitor").join("history.sqlite")
 }
+
+#[path = "pipeline_labels.rs"]
+mod labels;
 
 #[cfg(test)]
 #[path = "pipeline_tests.rs"]

@@ -216,6 +216,31 @@ struct Job {
 }
 
 impl Job {
+    /// Prints the pipeline's late-label lines; `Err` when the reader of stdout has gone (the
+    /// control is told).
+    fn write_labels(&mut self) -> Result<(), ()> {
+        let lines = self.pipeline.take_label_lines();
+        if let Some(m) = self.metrics.as_mut() {
+            m.observe_labels(&lines);
+        }
+        for line in lines {
+            let mut out = std::io::stdout().lock();
+            if let Err(e) = crate::output::write_label_line(
+                &mut out,
+                &line.json,
+                self.format,
+                self.name.as_deref(),
+            ) {
+                if e.kind() == std::io::ErrorKind::BrokenPipe {
+                    let _ = self.control.send(Control::StdoutClosed);
+                    return Err(());
+                }
+                eprintln!("ml-monitor: stdout: {e}");
+            }
+        }
+        Ok(())
+    }
+
     /// Processes files until stopped; returns the error of a result that could not be recorded
     /// even at the last attempt.
     fn run(mut self, work: std::sync::mpsc::Receiver<Work>) -> Option<anyhow::Error> {
@@ -229,6 +254,9 @@ impl Job {
                 Some(Work::File(path)) => {
                     let Some(processed) = timed(&mut self.pipeline, &path, self.metrics.as_mut())
                     else {
+                        if self.write_labels().is_err() {
+                            break;
+                        }
                         continue;
                     };
                     let Processed {
@@ -258,6 +286,9 @@ impl Job {
                             break;
                         }
                         eprintln!("ml-monitor: stdout: {e}");
+                    }
+                    if self.write_labels().is_err() {
+                        break;
                     }
                 }
                 Some(Work::Command(command)) => acknowledge(&mut self.pipeline, command),

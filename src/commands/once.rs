@@ -9,7 +9,7 @@ use ml_monitor::AlertLevel;
 
 use super::setup;
 use crate::metrics::Exporter;
-use crate::output::write_result;
+use crate::output::{write_label_line, write_result};
 use crate::pipeline::Pipeline;
 use crate::plan::{ModelPlan, RunPlan};
 use crate::sanitize;
@@ -62,11 +62,45 @@ pub fn run(plan: &RunPlan) -> anyhow::Result<ExitCode> {
 pub(crate) fn files_of(model: &ModelPlan) -> anyhow::Result<Vec<std::path::PathBuf>> {
     if model.path.is_dir() {
         let ignore: Vec<std::path::PathBuf> = model.reference_csv().into_iter().collect();
-        watch::initial_files(&model.path, &ignore)
-            .map_err(|e| anyhow::anyhow!("{}: {e}", model.path.display()))
+        let mut files = watch::initial_files(&model.path, &ignore)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", model.path.display()))?;
+        // `[labels] dir` (relative to the watched directory): its label files join the run,
+        // in name order with the windows.
+        if let Some(dir) = &model.config.labels.dir {
+            let dir = model.path.join(dir);
+            let labels = watch::initial_files(&dir, &[])
+                .map_err(|e| anyhow::anyhow!("[labels] dir {}: {e}", dir.display()))?;
+            files.extend(
+                labels
+                    .into_iter()
+                    .filter(|p| crate::late_labels::is_label_file(p)),
+            );
+            files.sort_by(|a, b| a.file_name().cmp(&b.file_name()));
+        }
+        Ok(files)
     } else {
         Ok(vec![model.path.clone()])
     }
+}
+
+/// Prints late-label lines; `Err` when the reader of stdout has gone.
+fn write_labels(
+    lines: &[crate::late_labels::LabelLine],
+    plan: &RunPlan,
+    name: Option<&str>,
+    worst: &mut Option<AlertLevel>,
+) -> Result<(), ()> {
+    let stdout = std::io::stdout();
+    for line in lines {
+        *worst = (*worst).max(line.worst);
+        if let Err(e) = write_label_line(&mut stdout.lock(), &line.json, plan.format, name) {
+            if e.kind() == std::io::ErrorKind::BrokenPipe {
+                return Err(());
+            }
+            eprintln!("ml-monitor: stdout: {e}");
+        }
+    }
+    Ok(())
 }
 
 fn run_model(
@@ -82,7 +116,16 @@ fn run_model(
     let stdout = std::io::stdout();
     for file in files {
         let started = std::time::Instant::now();
-        let Some(processed) = pipeline.process(&file) else {
+        let processed = pipeline.process(&file);
+        // Late labels: a label file's lines, or those of labels held for this window (after it).
+        let labels = pipeline.take_label_lines();
+        if let Some(m) = metrics.as_deref_mut() {
+            m.observe_labels(&labels);
+        }
+        let Some(processed) = processed else {
+            if write_labels(&labels, plan, name, &mut worst).is_err() {
+                return Ok(Ended::StdoutClosed);
+            }
             continue;
         };
         if let Some(m) = metrics.as_deref_mut() {
@@ -106,6 +149,9 @@ fn run_model(
             return Err(e.into());
         }
         drop(out);
+        if write_labels(&labels, plan, name, &mut worst).is_err() {
+            return Ok(Ended::StdoutClosed);
+        }
         if let Some(e) = processed.unstored {
             // Shown, but not kept: say so, go on with the next window, and fail at the end
             // so that the next run processes it again.

@@ -123,7 +123,16 @@ pub fn work_loop(
     while let Ok(item) = next_work(&work, &retry) {
         match item {
             Some(Work::File(path)) => {
-                if let Some(processed) = timed(&mut pipeline, &path, metrics.as_mut()) {
+                let processed = timed(&mut pipeline, &path, metrics.as_mut());
+                // The TUI does not show late labels yet; the history and the metrics keep them.
+                let lines = pipeline.take_label_lines();
+                if let Some(m) = metrics.as_mut() {
+                    m.observe_labels(&lines);
+                }
+                for line in lines {
+                    log::info!(target: "ml_monitor::labels", "{}", line.json);
+                }
+                if let Some(processed) = processed {
                     if processed.unread {
                         forgetter.forget(&path);
                     }

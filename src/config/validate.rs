@@ -211,7 +211,19 @@ impl MonitorConfig {
             check_addr(addr)
                 .map_err(|rule| InvalidValue::new("metrics.addr", format!("\"{addr}\""), rule))?;
         }
+        self.labels.validate()?;
         let columns = &self.columns;
+        if let Some(id) = columns.id.as_deref() {
+            if id.trim().is_empty()
+                || [&columns.prediction, &columns.target].contains(&&id.to_string())
+            {
+                return Err(InvalidValue::new(
+                    "columns.id",
+                    format!("\"{id}\""),
+                    "must name a column of its own (not empty, not the prediction or the target)",
+                ));
+            }
+        }
         if columns.prediction == columns.target {
             return Err(InvalidValue::new(
                 "columns.target",

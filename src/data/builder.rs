@@ -23,6 +23,8 @@ pub(super) enum Plan {
     /// Numeric unless a non-missing cell fails to parse.
     Infer,
     Categorical,
+    /// Each cell's text as it is, no dictionary (row ids: every value distinct). CSV only.
+    Text,
 }
 
 /// A finished column before it gets its name.
@@ -39,6 +41,8 @@ pub(super) enum Built {
         dictionary: Vec<Vec<u8>>,
         missing: usize,
     },
+    /// Cell `i` is `bytes[ends[i - 1]..ends[i]]` (from 0 for the first); empty when missing.
+    Text { bytes: Vec<u8>, ends: Vec<u32> },
 }
 
 impl Built {
@@ -71,6 +75,18 @@ impl Built {
                 missing,
                 invalid: 0,
             },
+            Built::Text { bytes, ends } => {
+                let mut start = 0usize;
+                let cells: Vec<Option<String>> = ends
+                    .iter()
+                    .map(|&end| {
+                        let cell = bytes.get(start..end as usize).unwrap_or_default();
+                        start = end as usize;
+                        (!cell.is_empty()).then(|| String::from_utf8_lossy(cell).into_owned())
+                    })
+                    .collect();
+                Column::categorical(name, &cells)
+            }
         }
     }
 }
@@ -80,6 +96,8 @@ pub(super) enum Storage {
     Skip,
     Numeric(Vec<f64>),
     Categorical(Vec<u32>),
+    /// Each chunk's builder owns its text; joined at `assemble`.
+    Text,
 }
 
 impl Storage {
@@ -90,6 +108,7 @@ impl Storage {
             Plan::Skip => Storage::Skip,
             Plan::Numeric | Plan::Infer => Storage::Numeric(vec![0.0; slots]),
             Plan::Categorical => Storage::Categorical(vec![0; slots]),
+            Plan::Text => Storage::Text,
         }
     }
 
@@ -129,6 +148,13 @@ impl Storage {
                     missing: 0,
                 })
                 .collect(),
+            Storage::Text => sizes
+                .iter()
+                .map(|&n| Builder::Text {
+                    bytes: Vec::with_capacity(n.saturating_mul(12)),
+                    ends: Vec::with_capacity(n),
+                })
+                .collect(),
         }
     }
 
@@ -144,6 +170,16 @@ impl Storage {
         let missing = parts.iter().map(|p| p.missing).sum();
         match self {
             Storage::Skip => None,
+            Storage::Text => {
+                let mut bytes = Vec::with_capacity(parts.iter().map(|p| p.text.0.len()).sum());
+                let mut ends = Vec::with_capacity(parts.iter().map(|p| p.text.1.len()).sum());
+                for part in parts {
+                    let base = bytes.len() as u32;
+                    bytes.extend_from_slice(&part.text.0);
+                    ends.extend(part.text.1.iter().map(|e| e + base));
+                }
+                Some(Built::Text { bytes, ends })
+            }
             Storage::Numeric(mut values) => {
                 close_gaps(&mut values, slots, rows, |_, _| {});
                 Some(Built::Numeric {
@@ -220,6 +256,8 @@ pub(super) struct Part {
     invalid: usize,
     non_numeric: bool,
     dictionary: Vec<Vec<u8>>,
+    /// A text column's bytes and cell ends (relative to this part).
+    text: (Vec<u8>, Vec<u32>),
 }
 
 /// Per-chunk builder of one column, writing into the chunk's slice of it.
@@ -239,6 +277,10 @@ pub(super) enum Builder<'a> {
         index: HashMap<Vec<u8>, u32>,
         dictionary: Vec<Vec<u8>>,
         missing: usize,
+    },
+    Text {
+        bytes: Vec<u8>,
+        ends: Vec<u32>,
     },
 }
 
@@ -299,6 +341,13 @@ impl Builder<'_> {
                 }
                 put(out, len, code);
             }
+            Builder::Text { bytes, ends } => {
+                let cell = cell.trim_ascii();
+                if !is_missing_token(cell) {
+                    bytes.extend_from_slice(cell);
+                }
+                ends.push(bytes.len() as u32);
+            }
         }
     }
 
@@ -332,6 +381,12 @@ impl Builder<'_> {
                 }
             }
             Builder::Categorical { out, len, .. } => put(out, len, MISSING_CODE),
+            Builder::Text { bytes, ends } => {
+                if v.is_finite() {
+                    bytes.extend_from_slice(v.to_string().as_bytes());
+                }
+                ends.push(bytes.len() as u32);
+            }
             Builder::Skip => {}
         }
     }
@@ -352,6 +407,7 @@ impl Builder<'_> {
                 *missing += 1;
                 put(out, len, MISSING_CODE);
             }
+            Builder::Text { bytes, ends } => ends.push(bytes.len() as u32),
             Builder::Skip => {}
         }
     }
@@ -421,6 +477,15 @@ impl Builder<'_> {
                 invalid: 0,
                 non_numeric: false,
                 dictionary: Vec::new(),
+                text: Default::default(),
+            },
+            Builder::Text { bytes, ends } => Part {
+                len: ends.len(),
+                missing: 0,
+                invalid: 0,
+                non_numeric: false,
+                dictionary: Vec::new(),
+                text: (bytes, ends),
             },
             Builder::Numeric {
                 len,
@@ -434,6 +499,7 @@ impl Builder<'_> {
                 invalid,
                 non_numeric,
                 dictionary: Vec::new(),
+                text: Default::default(),
             },
             Builder::Categorical {
                 len,
@@ -446,6 +512,7 @@ impl Builder<'_> {
                 invalid: 0,
                 non_numeric: false,
                 dictionary,
+                text: Default::default(),
             },
         }
     }

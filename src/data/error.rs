@@ -22,6 +22,8 @@ pub enum DataErrorKind {
     UnsupportedType,
     /// A column whose type disagrees with the reference's (numeric vs string).
     TypeMismatch,
+    /// A cell that must hold a value of one kind holds another (a label that is not a number).
+    InvalidValue,
     /// A kind this build does not know (read from a newer history).
     #[serde(other)]
     Other,
@@ -43,6 +45,7 @@ impl DataErrorKind {
             DataErrorKind::Corrupt => "corrupt",
             DataErrorKind::UnsupportedType => "unsupported_type",
             DataErrorKind::TypeMismatch => "type_mismatch",
+            DataErrorKind::InvalidValue => "invalid_value",
             DataErrorKind::Other => "other",
         }
     }
@@ -101,6 +104,20 @@ pub enum DataError {
         expected: String,
         found: String,
     },
+    #[error("{file}, line 1: missing the {role} column \"{column}\"")]
+    MissingRole {
+        file: PathBuf,
+        column: String,
+        role: &'static str,
+    },
+    #[error("{file}, line {line}, column \"{column}\": \"{value}\" is not {expected}")]
+    InvalidValue {
+        file: PathBuf,
+        line: u64,
+        column: String,
+        value: String,
+        expected: &'static str,
+    },
 }
 
 impl DataError {
@@ -118,15 +135,21 @@ impl DataError {
             | DataError::UnknownFeature { file, .. }
             | DataError::Corrupt { file, .. }
             | DataError::UnsupportedType { file, .. }
-            | DataError::TypeMismatch { file, .. } => file,
+            | DataError::TypeMismatch { file, .. }
+            | DataError::MissingRole { file, .. }
+            | DataError::InvalidValue { file, .. } => file,
         }
     }
 
     /// The 1-based line the error is on, when there is one.
     pub fn line(&self) -> Option<u64> {
         match self {
-            DataError::Ragged { line, .. } | DataError::Malformed { line, .. } => Some(*line),
-            DataError::DuplicateHeader { .. } | DataError::MissingColumn { .. } => Some(1),
+            DataError::Ragged { line, .. }
+            | DataError::Malformed { line, .. }
+            | DataError::InvalidValue { line, .. } => Some(*line),
+            DataError::DuplicateHeader { .. }
+            | DataError::MissingColumn { .. }
+            | DataError::MissingRole { .. } => Some(1),
             _ => None,
         }
     }
@@ -138,7 +161,9 @@ impl DataError {
             | DataError::MissingColumn { column, .. }
             | DataError::UnknownFeature { column, .. }
             | DataError::UnsupportedType { column, .. }
-            | DataError::TypeMismatch { column, .. } => Some(column),
+            | DataError::TypeMismatch { column, .. }
+            | DataError::MissingRole { column, .. }
+            | DataError::InvalidValue { column, .. } => Some(column),
             _ => None,
         }
     }
@@ -158,6 +183,8 @@ impl DataError {
             DataError::Corrupt { .. } => DataErrorKind::Corrupt,
             DataError::UnsupportedType { .. } => DataErrorKind::UnsupportedType,
             DataError::TypeMismatch { .. } => DataErrorKind::TypeMismatch,
+            DataError::MissingRole { .. } => DataErrorKind::MissingColumn,
+            DataError::InvalidValue { .. } => DataErrorKind::InvalidValue,
         }
     }
 }

@@ -10,6 +10,8 @@ mod error;
 mod file;
 mod format;
 mod gzip;
+mod ids;
+mod labels;
 mod number;
 mod parquet;
 mod parquet_types;
@@ -24,6 +26,8 @@ mod window;
 pub use error::{DataError, DataErrorKind};
 pub use file::{read_file_into, read_len_into};
 pub use format::Format;
+pub use ids::RowIds;
+pub use labels::{id_text, parse_labels, LabelRows, LabelTargets};
 pub use parquet_write::window_to_parquet;
 pub use reader::{
     parse_reference, parse_reference_with, parse_window, parse_window_with, read_reference,

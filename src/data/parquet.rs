@@ -159,6 +159,9 @@ impl<'a> ParquetTable<'a> {
                 (Plan::Categorical, class) if fits_categorical(class) => Plan::Categorical,
                 (Plan::Categorical, _) => return Err(mismatch("a string or boolean column")),
                 (Plan::Skip, _) => Plan::Skip,
+                // Text is CSV's plan for ids; a Parquet column keeps its type.
+                (Plan::Text, TypeClass::Text | TypeClass::Bool) => Plan::Categorical,
+                (Plan::Text, _) => Plan::Numeric,
             };
         }
         Ok(())

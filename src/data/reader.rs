@@ -8,6 +8,7 @@ use std::path::Path;
 
 use super::builder::{Built, Plan};
 use super::error::DataError;
+use super::ids::RowIds;
 use super::schema::{ColumnRoles, FeatureKind, FeatureSpec, Schema};
 use super::table::{Decoded, ReadOptions, Table};
 use super::window::{Column, DataWindow};
@@ -146,7 +147,7 @@ fn reference_from(
     let mut extra = Vec::new();
     for (i, name) in header.iter().enumerate() {
         match plan[i] {
-            Plan::Skip => extra.push(name.clone()),
+            Plan::Skip if roles.id.as_ref() != Some(name) => extra.push(name.clone()),
             Plan::Infer | Plan::Numeric | Plan::Categorical if roles.is_feature(name) => {
                 if let Some(c) = columns.remove(name) {
                     features.push(c);
@@ -170,6 +171,7 @@ fn reference_from(
         predicted_label: roles.predicted_label.clone(),
         class_probabilities: roles.class_probabilities.clone(),
         temporal,
+        id: roles.id.clone(),
     };
     let window = assemble(file, features, prediction, target, extra, table.rows())?
         .with_predicted_label(predicted_label)
@@ -234,13 +236,25 @@ fn window_from(
             }
         }
     }
+    if let Some(i) = schema
+        .id
+        .as_ref()
+        .and_then(|id| header.iter().position(|h| h == id))
+    {
+        plan[i] = id_plan(&table);
+    }
     table.refine(
         &header,
         &mut plan,
         |_| true,
         |name| schema.temporal.iter().any(|t| t == name),
     )?;
-    let built = table.parse(&plan)?;
+    let mut built = table.parse(&plan)?;
+    let ids = schema
+        .id
+        .as_ref()
+        .and_then(|id| header.iter().position(|h| h == id))
+        .and_then(|i| Some(RowIds::from_built(built.get_mut(i)?.take()?, &header[i])));
     let extra: Vec<String> = header
         .iter()
         .zip(&plan)
@@ -263,8 +277,19 @@ fn window_from(
     Ok(
         assemble(file, features, prediction, target, extra, table.rows())?
             .with_predicted_label(predicted_label)
-            .with_class_probabilities(class_probabilities),
+            .with_class_probabilities(class_probabilities)
+            .with_ids(ids),
     )
+}
+
+/// How an id column is read: CSV cells as the text they are (`007` stays `007`), without a
+/// dictionary; a Parquet column as its type says (text, or numbers written back as text by
+/// [`super::id_text`]).
+pub(super) fn id_plan(table: &Table) -> Plan {
+    match table {
+        Table::Csv(_) => Plan::Text,
+        Table::Parquet(..) => Plan::Infer,
+    }
 }
 
 /// The class-probability columns present, as (class, column).

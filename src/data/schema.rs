@@ -25,6 +25,9 @@ pub struct ColumnRoles {
     /// multiclass CBPE.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub class_probabilities: BTreeMap<String, String>,
+    /// The row id that late labels are joined by (`*.labels.csv` files); never a feature.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
 }
 
 impl Default for ColumnRoles {
@@ -36,6 +39,7 @@ impl Default for ColumnRoles {
             exclude: Vec::new(),
             predicted_label: None,
             class_probabilities: BTreeMap::new(),
+            id: None,
         }
     }
 }
@@ -48,6 +52,7 @@ impl ColumnRoles {
             || self.predicted_label.as_deref() == Some(name)
             || self.class_probabilities.values().any(|c| c == name)
             || self.exclude.iter().any(|e| e == name)
+            || self.id.as_deref() == Some(name)
         {
             return false;
         }
@@ -92,6 +97,10 @@ pub struct Schema {
     /// these take a date or time in a window; elsewhere one is a `type_mismatch`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub temporal: Vec<String>,
+    /// The row-id column (`[columns] id`), when configured: read with each window so its
+    /// predictions can be joined with labels that arrive later.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
 }
 
 impl Schema {

@@ -166,6 +166,8 @@ pub struct DataWindow {
     predicted_label: Option<Column>,
     /// Per class, its probability column (`[columns] class_probabilities`), when present.
     class_probabilities: Vec<(String, Column)>,
+    /// The row ids (`[columns] id`), when configured and present.
+    ids: Option<super::ids::RowIds>,
     rows: usize,
 }
 
@@ -197,6 +199,7 @@ impl DataWindow {
             extra_columns: Vec::new(),
             predicted_label: None,
             class_probabilities: Vec::new(),
+            ids: None,
             rows,
         })
     }
@@ -237,6 +240,18 @@ impl DataWindow {
             .filter(|(_, c)| c.len() == rows)
             .collect();
         self
+    }
+
+    /// This window with its row ids (`[columns] id`). A column whose length is not the
+    /// window's is dropped.
+    pub fn with_ids(mut self, ids: Option<super::ids::RowIds>) -> Self {
+        self.ids = ids.filter(|c| c.len() == self.rows);
+        self
+    }
+
+    /// The row ids, when configured and present.
+    pub fn ids(&self) -> Option<&super::ids::RowIds> {
+        self.ids.as_ref()
     }
 
     /// The class-probability columns present (class name, column).

@@ -61,6 +61,7 @@ const MIGRATIONS: &[&str] = &[
 ",
     incidents::MIGRATION,
     silences::MIGRATION,
+    labels::MIGRATION,
 ];
 
 const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -163,6 +164,8 @@ pub struct History {
     path: PathBuf,
     /// The sinks whose outbox rows each window's changes add (see [`History::set_sinks`]).
     sinks: Vec<SinkFilter>,
+    /// Kept ids and predictions written with the next recorded window (late labels).
+    staged_kept: Option<labels::StagedKept>,
 }
 
 impl History {
@@ -224,6 +227,7 @@ impl History {
             conn,
             path,
             sinks: Vec::new(),
+            staged_kept: None,
         };
         history.migrate()?;
         Ok(history)
@@ -344,6 +348,8 @@ impl History {
         result: &MonitoringResult,
         open: &[Incident],
     ) -> Result<bool, HistoryError> {
+        // Staged for this window only, whether it is recorded or not.
+        let staged = self.staged_kept.take();
         let json = serde_json::to_string(result).map_err(|error| self.unstorable(result, error))?;
         // What is stored must read back (a figure that is not finite is written as null and read
         // back as NaN); anything else that would not is refused now, naming the window.
@@ -410,6 +416,9 @@ impl History {
             }
         }
         incidents::store(&tx, result_id, result, open, &self.sinks).map_err(&err)?;
+        if let Some(staged) = &staged {
+            labels::store_kept(&tx, result_id, result, staged).map_err(&err)?;
+        }
         tx.commit().map_err(&err)?;
         Ok(true)
     }
@@ -545,6 +554,7 @@ fn rfc3339(t: DateTime<Utc>) -> String {
 }
 
 mod incidents;
+pub mod labels;
 pub mod lock;
 mod outbox;
 mod read;

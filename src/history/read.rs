@@ -60,6 +60,7 @@ impl History {
             conn,
             path: path.to_path_buf(),
             sinks: Vec::new(),
+            staged_kept: None,
         })
     }
 

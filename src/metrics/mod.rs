@@ -135,6 +135,44 @@ impl Exporter {
         self.observe(result, elapsed);
     }
 
+    /// Late labels: each window line's realised figures and estimation errors, published once.
+    pub fn observe_labels(&mut self, lines: &[crate::late_labels::LabelLine]) {
+        let mut any = false;
+        for line in lines {
+            let (Some(window), Some(performance)) = (
+                line.json.get("window").and_then(|w| w.as_str()),
+                line.json.get("performance").and_then(|p| p.as_object()),
+            ) else {
+                continue;
+            };
+            let numbers = |o: &serde_json::Map<String, serde_json::Value>| {
+                o.iter()
+                    .filter_map(|(k, v)| v.as_f64().map(|v| (k.clone(), v)))
+                    .filter(|(k, _)| k != "n_classes")
+                    .collect()
+            };
+            let errors = line
+                .json
+                .get("estimation_error")
+                .and_then(|e| e.as_object())
+                .map(numbers)
+                .unwrap_or_default();
+            let labelled_rows = line.json["labelled_rows"].as_f64().unwrap_or(0.0);
+            self.state.set_realised(
+                window,
+                state::Realised {
+                    metrics: numbers(performance),
+                    errors,
+                    labelled_rows,
+                },
+            );
+            any = true;
+        }
+        if any {
+            self.publish();
+        }
+    }
+
     /// Shows a window's figures (from the history) without counting it.
     pub fn seed(&mut self, result: &MonitoringResult) {
         self.state.seed(result);

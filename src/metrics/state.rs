@@ -42,6 +42,22 @@ pub struct MetricsState {
     /// The last result without an error: an unreadable window changes only the counters.
     last: Option<Arc<MonitoringResult>>,
     max_features: usize,
+    /// Late labels: per window (the latest [`REALISED_WINDOWS`]), its realised figures, their
+    /// estimation errors and its labelled rows.
+    realised: BTreeMap<String, Realised>,
+    /// Arrival order of `realised`'s windows, oldest first.
+    realised_order: Vec<String>,
+}
+
+/// Windows whose realised figures are exported at most (each adds a series per metric).
+pub const REALISED_WINDOWS: usize = 100;
+
+/// One window's figures from its late labels.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Realised {
+    pub metrics: BTreeMap<String, f64>,
+    pub errors: BTreeMap<String, f64>,
+    pub labelled_rows: f64,
 }
 
 /// The exposition text, and whether per-feature series were cut.
@@ -61,6 +77,19 @@ impl MetricsState {
             incidents: None,
             last: None,
             max_features: max_features.max(1),
+            realised: BTreeMap::new(),
+            realised_order: Vec::new(),
+        }
+    }
+
+    /// A window's realised figures from its labels so far (replacing its earlier ones).
+    pub fn set_realised(&mut self, window: &str, figures: Realised) {
+        self.realised_order.retain(|w| w != window);
+        self.realised_order.push(window.to_string());
+        self.realised.insert(window.to_string(), figures);
+        while self.realised_order.len() > REALISED_WINDOWS {
+            let oldest = self.realised_order.remove(0);
+            self.realised.remove(&oldest);
         }
     }
 
@@ -134,6 +163,42 @@ impl MetricsState {
                     .set(*n as f64);
             }
             registry.register("incidents_firing", "Incidents firing now", family);
+        }
+        if !self.realised.is_empty() {
+            let metrics = Family::<Labels, FloatGauge>::default();
+            let errors = Family::<Labels, FloatGauge>::default();
+            let labelled = Family::<Labels, FloatGauge>::default();
+            for (window, r) in &self.realised {
+                let w = clean(window);
+                for (metric, v) in r.metrics.iter().filter(|(_, v)| v.is_finite()) {
+                    metrics
+                        .get_or_create(&vec![("window", w.clone()), ("metric", clean(metric))])
+                        .set(*v);
+                }
+                for (metric, v) in r.errors.iter().filter(|(_, v)| v.is_finite()) {
+                    errors
+                        .get_or_create(&vec![("window", w.clone()), ("metric", clean(metric))])
+                        .set(*v);
+                }
+                labelled
+                    .get_or_create(&vec![("window", w)])
+                    .set(r.labelled_rows);
+            }
+            registry.register(
+                "realised_performance",
+                "Realised metric of a window from its late labels so far",
+                metrics,
+            );
+            registry.register(
+                "estimation_error",
+                "Estimated minus realised metric of a window (late labels)",
+                errors,
+            );
+            registry.register(
+                "labelled_rows",
+                "Rows of a window labelled by late labels so far",
+                labelled,
+            );
         }
         let cut = match &self.last {
             Some(result) => {

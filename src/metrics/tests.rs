@@ -583,3 +583,39 @@ fn settings_resolve_flags_over_config() {
     };
     assert!(MetricsSettings::resolve(&no_dir, &config, false).is_err());
 }
+
+#[test]
+fn late_labels_export_realised_figures_and_errors_per_window_bounded() {
+    let mut state = MetricsState::new(10);
+    let figures = |accuracy: f64| super::state::Realised {
+        metrics: BTreeMap::from([("accuracy".to_string(), accuracy)]),
+        errors: BTreeMap::from([("accuracy".to_string(), 0.05)]),
+        labelled_rows: 40.0,
+    };
+    state.set_realised("w_001.csv", figures(0.8));
+    state.set_realised("w_001.csv", figures(0.75));
+    let text = state.render().text;
+    assert!(
+        text.contains(
+            "ml_monitor_realised_performance{window=\"w_001.csv\",metric=\"accuracy\"} 0.75"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("ml_monitor_estimation_error{window=\"w_001.csv\",metric=\"accuracy\"} 0.05"),
+        "{text}"
+    );
+    assert!(
+        text.contains("ml_monitor_labelled_rows{window=\"w_001.csv\"} 40"),
+        "{text}"
+    );
+    for i in 0..super::state::REALISED_WINDOWS + 5 {
+        state.set_realised(&format!("w{i}"), figures(0.9));
+    }
+    let text = state.render().text;
+    assert!(!text.contains("w_001.csv"), "the oldest window is gone");
+    assert_eq!(
+        text.matches("ml_monitor_labelled_rows{").count(),
+        super::state::REALISED_WINDOWS
+    );
+}

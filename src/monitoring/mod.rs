@@ -6,6 +6,7 @@ pub mod estimation;
 mod evaluate;
 pub mod fit_cache;
 pub mod incidents;
+pub mod labels;
 pub mod metrics;
 pub mod monitor;
 mod multiclass_window;

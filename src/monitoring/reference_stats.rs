@@ -123,6 +123,7 @@ impl ReferenceStats {
             class_probabilities: roles.class_probabilities.clone(),
             // Not recorded either: a date or time can be a feature only when listed.
             temporal: roles.features.clone(),
+            id: roles.id.clone(),
         }
     }
 
