@@ -197,6 +197,8 @@ def main():
             shutil.rmtree(os.path.join(d, "w"))
         for every, n in pages.items():
             total = totals[every]
+            if total == 0:
+                continue
             run_length = total / n if n else float("inf")
             rows.append((f"clean, false_page_every = {every}, {budgets[every]} references",
                          f"{n} pages in {total} windows ({1000 * n / total:.2f} per 1,000); "
