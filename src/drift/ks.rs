@@ -23,7 +23,7 @@
 //!   L'Ecuyer (Ruben–Gambino, Durbin/Marsaglia–Tsang–Wang, Pomeranz,
 //!   Pelz–Good, Birnbaum–Tingey/Smirnov), with scipy's region boundaries.
 //!
-//! Results match scipy to ~1e-10 relative or better (`tests/ks_scipy.rs`
+//! Results match scipy to ~1e-10 relative or better (`tests/it/ks_scipy.rs`
 //! checks 1e-7 against fixtures recorded from scipy by
 //! `tests/fixtures/make_ks_fixtures.py`). Only `std` is used.
 

@@ -1,7 +1,7 @@
 //! Performance metrics of a window with targets: classification (accuracy, precision, recall,
 //! F1, ROC AUC, log loss) and regression (MSE, RMSE, MAE, R²).
 //!
-//! The figures are scikit-learn's (checked against 1.9 in `tests/stats_reference.rs`), with its
+//! The figures are scikit-learn's (checked against 1.9 in `tests/it/stats_reference.rs`), with its
 //! edge cases made explicit, because users compare them with their notebooks:
 //!
 //! - Predictions are probabilities of class 1 when all lie in [0, 1] and not all are integers;

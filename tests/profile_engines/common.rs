@@ -1,4 +1,4 @@
-//! Shared by tests/profile_duckdb.rs and tests/profile_spark.rs: generator windows, the SQL
+//! Shared by tests/it/profile_duckdb.rs and tests/it/profile_spark.rs: generator windows, the SQL
 //! `ml-monitor profile-sql` prints, the engine script, and the comparison of the profile
 //! results with the raw windows' results.
 

@@ -32,8 +32,8 @@ struct Fixture {
 
 #[test]
 fn ranking_equals_nannyml_correlation_ranker() {
-    let f: Fixture =
-        serde_json::from_str(include_str!("fixtures/ranker_nannyml.json")).expect("fixture parses");
+    let f: Fixture = serde_json::from_str(include_str!("../fixtures/ranker_nannyml.json"))
+        .expect("fixture parses");
     let series: Vec<FeatureSeries> = f
         .features
         .iter()

@@ -3,7 +3,7 @@
 //! `group_by: [monitor, problem_id]` then keeps one alert per problem); a condition that joins
 //! later is an update, not a second page; a re-opened problem keeps its id.
 
-mod support;
+use crate::support;
 
 use std::time::Duration;
 

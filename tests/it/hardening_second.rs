@@ -2,7 +2,7 @@
 //! real binary: terminal escapes in file names, secrets in receivers' answers, config errors of
 //! one line naming file, line and key, and histories that are read whatever can be read.
 
-mod support;
+use crate::support;
 
 use std::path::Path;
 use std::process::{Command, Output};

@@ -16,7 +16,7 @@ use ml_monitor::monitoring::metrics::{classification_metrics, regression_metrics
 use proptest::prelude::*;
 use serde::Deserialize;
 
-const FIXTURE: &str = include_str!("fixtures/stats_reference.json");
+const FIXTURE: &str = include_str!("../fixtures/stats_reference.json");
 const TIGHT: f64 = 1e-12;
 const P_VALUE: f64 = 1e-9;
 

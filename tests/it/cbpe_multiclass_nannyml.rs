@@ -50,7 +50,7 @@ struct Fixture {
 }
 
 fn fixture() -> Fixture {
-    let text = include_str!("fixtures/cbpe_multiclass_nannyml.json");
+    let text = include_str!("../fixtures/cbpe_multiclass_nannyml.json");
     serde_json::from_str(text).expect("fixture parses")
 }
 

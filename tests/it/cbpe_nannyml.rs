@@ -36,7 +36,7 @@ struct Fixture {
 }
 
 fn fixture() -> Fixture {
-    let text = include_str!("fixtures/cbpe_nannyml.json");
+    let text = include_str!("../fixtures/cbpe_nannyml.json");
     serde_json::from_str(text).expect("fixture parses")
 }
 

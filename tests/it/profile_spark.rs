@@ -1,14 +1,14 @@
 //! Profiles computed by a real Spark (PySpark, `local[2]`, one session for every case) from
 //! `ml-monitor profile-sql` statements and written as Spark writes: a directory of part files
 //! committed by `_SUCCESS`. The monitor's results on them equal the raw windows' (see
-//! tests/profile_duckdb.rs for what "equal" means), for classification and regression; a
+//! tests/it/profile_duckdb.rs for what "equal" means), for classification and regression; a
 //! directory without `_SUCCESS` is not read.
 //!
 //! Needs `pip install pyspark` and Java 17 (`apt-get install -y openjdk-17-jre-headless`);
 //! without them the test says SKIPPED on stderr and passes, unless
 //! `ML_MONITOR_REQUIRE_EXTERNAL=1`.
 
-#[path = "profile_engines/common.rs"]
+#[path = "../profile_engines/common.rs"]
 mod common;
 
 use common::*;

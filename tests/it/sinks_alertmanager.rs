@@ -1,7 +1,7 @@
 //! Delivery to a real Alertmanager (Debian's `prometheus-alertmanager`), started by each test on
 //! a free loopback port with its own config and storage, and killed when the test ends.
 
-mod support;
+use crate::support;
 
 use std::time::Duration;
 

@@ -2,7 +2,7 @@
 //! a silence that holds across a restart and lets go when it ends (a real webhook receiver on
 //! 127.0.0.1), and `runbook_url` in webhook documents and in a real Alertmanager's annotations.
 
-mod support;
+use crate::support;
 
 use std::path::Path;
 use std::process::Command;

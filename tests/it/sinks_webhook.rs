@@ -1,6 +1,6 @@
 //! Webhook and command sinks through the real binary and a local HTTP receiver.
 
-mod support;
+use crate::support;
 
 use std::time::{Duration, Instant};
 
