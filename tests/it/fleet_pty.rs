@@ -10,8 +10,7 @@ use std::fs;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-#[path = "support/pty.rs"]
-mod pty;
+use crate::support::pty;
 use pty::Session;
 
 const DEADLINE: Duration = Duration::from_secs(20);

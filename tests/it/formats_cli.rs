@@ -7,8 +7,7 @@ use std::path::Path;
 use assert_cmd::Command;
 use serde_json::Value;
 
-#[path = "support/same.rs"]
-mod same;
+use crate::support::same;
 
 fn bin() -> Command {
     Command::cargo_bin("ml-monitor").expect("binary built")

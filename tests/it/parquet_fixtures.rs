@@ -8,8 +8,7 @@ use assert_cmd::Command;
 use ml_monitor::data::{self, Column, ColumnRoles, DataError, DataWindow, FeatureKind};
 use serde_json::Value;
 
-#[path = "support/same.rs"]
-mod same;
+use crate::support::same;
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

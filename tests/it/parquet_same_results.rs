@@ -12,8 +12,7 @@ use parquet::basic::Compression;
 use parquet::file::properties::WriterProperties;
 use proptest::prelude::*;
 
-#[path = "support/same.rs"]
-mod same;
+use crate::support::same;
 
 /// One cell of a numeric column: a value, a null, or a special float.
 #[derive(Debug, Clone)]

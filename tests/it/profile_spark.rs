@@ -8,8 +8,7 @@
 //! without them the test says SKIPPED on stderr and passes, unless
 //! `ML_MONITOR_REQUIRE_EXTERNAL=1`.
 
-#[path = "../profile_engines/common.rs"]
-mod common;
+use crate::support::engines as common;
 
 use common::*;
 

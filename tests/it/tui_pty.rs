@@ -11,8 +11,7 @@ use std::path::Path;
 use std::thread;
 use std::time::{Duration, Instant};
 
-#[path = "support/pty.rs"]
-mod pty;
+use crate::support::pty;
 use pty::Session;
 
 /// The whole test's budget.

@@ -12,8 +12,7 @@ use std::path::Path;
 use std::thread;
 use std::time::{Duration, Instant};
 
-#[path = "support/pty.rs"]
-mod pty;
+use crate::support::pty;
 use pty::Session;
 
 const DEADLINE: Duration = Duration::from_secs(30);

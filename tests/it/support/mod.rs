@@ -2,6 +2,12 @@
 //! a real Alertmanager started on a free loopback port.
 #![allow(dead_code)]
 
+/// The Spark and DuckDB profile tests' shared part (beside their Python scripts).
+#[path = "../../profile_engines/common.rs"]
+pub mod engines;
+pub mod pty;
+pub mod same;
+
 use std::ffi::OsStr;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
