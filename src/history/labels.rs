@@ -14,7 +14,7 @@ use chrono::Utc;
 use ml_monitor::monitoring::MonitoringResult;
 use rusqlite::{params, OptionalExtension, Transaction};
 
-use super::{size_i64, sql_err, FileKey, History, HistoryError};
+use super::{claim_file, sql_err, FileKey, History, HistoryError};
 
 /// Schema step: kept rows and held labels.
 pub(super) const MIGRATION: &str = "
@@ -202,14 +202,7 @@ impl History {
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
             .map_err(&err)?;
         if let Some(key) = key {
-            let inserted = tx
-                .execute(
-                    "INSERT INTO processed_files (name, size, mtime_ns) VALUES (?1, ?2, ?3)
-                     ON CONFLICT (name, size, mtime_ns) DO NOTHING",
-                    params![key.name, size_i64(key.size), key.mtime_ns],
-                )
-                .map_err(&err)?;
-            if inserted == 0 {
+            if claim_file(&tx, key).map_err(&err)?.is_none() {
                 return Ok(false);
             }
         }

@@ -361,19 +361,10 @@ impl History {
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(&err)?;
         let file_id = match key {
-            Some(key) => {
-                let inserted = tx
-                    .execute(
-                        "INSERT INTO processed_files (name, size, mtime_ns) VALUES (?1, ?2, ?3)
-                         ON CONFLICT (name, size, mtime_ns) DO NOTHING",
-                        params![key.name, size_i64(key.size), key.mtime_ns],
-                    )
-                    .map_err(&err)?;
-                if inserted == 0 {
-                    return Ok(false);
-                }
-                Some(tx.last_insert_rowid())
-            }
+            Some(key) => match claim_file(&tx, key).map_err(&err)? {
+                Some(id) => Some(id),
+                None => return Ok(false),
+            },
             None => None,
         };
         tx.execute(
@@ -543,6 +534,17 @@ fn sql_err(path: &Path) -> impl Fn(rusqlite::Error) -> HistoryError + '_ {
         path: path.to_path_buf(),
         error,
     }
+}
+
+/// Records a complete file as processed inside `tx`: its row id, or `None` when it already was
+/// (so whatever it would have recorded is not recorded twice).
+fn claim_file(tx: &rusqlite::Transaction<'_>, key: &FileKey) -> rusqlite::Result<Option<i64>> {
+    let inserted = tx.execute(
+        "INSERT INTO processed_files (name, size, mtime_ns) VALUES (?1, ?2, ?3)
+         ON CONFLICT (name, size, mtime_ns) DO NOTHING",
+        params![key.name, size_i64(key.size), key.mtime_ns],
+    )?;
+    Ok((inserted > 0).then(|| tx.last_insert_rowid()))
 }
 
 fn size_i64(size: u64) -> i64 {

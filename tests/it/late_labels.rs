@@ -8,7 +8,8 @@ use std::process::{Command, Output};
 
 use serde_json::Value;
 
-const BIN: &str = env!("CARGO_BIN_EXE_ml-monitor");
+use crate::support::{self, BIN};
+
 const ROWS: usize = 120;
 
 /// A small deterministic generator (no timing, no randomness between runs).
@@ -77,16 +78,7 @@ impl Run {
     }
 
     fn once(&self) -> (Vec<Value>, Output) {
-        let out = Command::new(BIN)
-            .arg("watch")
-            .arg(&self.dir)
-            .arg("--reference")
-            .arg(&self.reference)
-            .arg("--config")
-            .arg(&self.config)
-            .arg("--history")
-            .arg(&self.history)
-            .args(["--detectors", "ks", "--once", "--format", "json"])
+        let out = support::once_command(&self.dir, &self.reference, &self.config, &self.history)
             .output()
             .expect("runs");
         let lines = String::from_utf8_lossy(&out.stdout)

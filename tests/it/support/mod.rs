@@ -85,16 +85,7 @@ impl Setup {
 
     /// `watch DIR --once` with the config, history and `--detectors ks`.
     pub fn once(&self, extra: &[&str]) -> std::process::Output {
-        Command::new(BIN)
-            .arg("watch")
-            .arg(&self.dir)
-            .arg("--reference")
-            .arg(&self.reference)
-            .arg("--config")
-            .arg(&self.config)
-            .arg("--history")
-            .arg(self.history())
-            .args(["--detectors", "ks", "--once", "--format", "json"])
+        once_command(&self.dir, &self.reference, &self.config, &self.history())
             .args(extra)
             .env("ML_MONITOR_TEST_PAGER_TOKEN", "s3cret-13")
             .output()
@@ -135,6 +126,22 @@ impl Setup {
             .map(|l| serde_json::from_str(l).expect("JSON line"))
             .collect()
     }
+}
+
+/// `watch DIR --reference R --config C --history H --detectors ks --once --format json`.
+pub fn once_command(dir: &Path, reference: &Path, config: &Path, history: &Path) -> Command {
+    let mut command = Command::new(BIN);
+    command
+        .arg("watch")
+        .arg(dir)
+        .arg("--reference")
+        .arg(reference)
+        .arg("--config")
+        .arg(config)
+        .arg("--history")
+        .arg(history)
+        .args(["--detectors", "ks", "--once", "--format", "json"]);
+    command
 }
 
 /// Lines of a child's stdout, on a channel.
