@@ -21,6 +21,13 @@ pub struct WindowReport {
     pub failing_sinks: Vec<String>,
 }
 
+/// One output line of late labels, and the worst alert it carries.
+#[derive(Debug, Clone)]
+pub struct LabelLine {
+    pub json: serde_json::Value,
+    pub worst: Option<ml_monitor::AlertLevel>,
+}
+
 /// Everything that can change what a live view shows.
 #[derive(Debug, Clone)]
 pub enum AppEvent {

@@ -6,9 +6,12 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use ml_monitor::config::DetectorKind;
 use ml_monitor::generator::Scenario;
-use ml_monitor::{MonitorConfig, Task};
+use ml_monitor::{AlertLevel, MonitorConfig, Task};
 
+use crate::duration::parse_duration;
 use crate::history::{ExportFormat, IncidentFormat};
+use crate::output::Format;
+use crate::prometheus::MetricsArgs;
 
 /// Live monitor for machine-learning models in production: data drift, prediction shift,
 /// model quality and alerts for every new window of data.
@@ -39,7 +42,7 @@ pub enum Command {
     Silence(SilenceArgs),
     /// Run stored windows through the monitor with one or more configurations, delivering
     /// nothing, and compare what each would have shown and paged.
-    Replay(crate::commands::replay::ReplayArgs),
+    Replay(ReplayArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell) to stdout.
     Completions {
         #[arg(value_enum)]
@@ -48,7 +51,7 @@ pub enum Command {
     /// Print the manual page (roff) to stdout: `ml-monitor man > ml-monitor.1`.
     Man,
     /// Print the SQL (Spark or DuckDB) that reduces a window's table to a profile.
-    ProfileSql(crate::commands::profile_sql::ProfileSqlArgs),
+    ProfileSql(ProfileSqlArgs),
 }
 
 /// `watch --help`'s closing words: the exit codes and two examples.
@@ -67,15 +70,6 @@ $XDG_CONFIG_HOME/ml-monitor/config.toml (~/.config when unset); flags override i
 Examples:
   ml-monitor watch data/windows --reference data/reference.csv --once
   ml-monitor watch models/churn models/fraud --reference data/reference.csv";
-
-/// Output format of results.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Format {
-    /// One JSON object per window per line.
-    Json,
-    /// A short readable table.
-    Text,
-}
 
 /// `--task`, `--prediction`, `--target`: what the model is and which columns hold its output,
 /// over the configuration file (`watch` and `profile-sql` take them alike).
@@ -169,19 +163,6 @@ pub struct WatchArgs {
     /// No configuration file is looked for (the demo runs on the defaults).
     #[arg(skip)]
     pub no_config_discovery: bool,
-}
-
-/// Prometheus metrics flags of `watch`.
-#[derive(Debug, Clone, Default, Args)]
-pub struct MetricsArgs {
-    /// Serve Prometheus metrics (GET /metrics, GET /healthz) on HOST:PORT in the live modes;
-    /// a bare :PORT binds 127.0.0.1. Overrides [metrics] addr.
-    #[arg(long, value_name = "HOST:PORT", conflicts_with = "once")]
-    pub metrics_addr: Option<String>,
-    /// Write the same metrics text to PATH after each window (atomically: temp file + rename),
-    /// in every mode, for node_exporter's textfile collector.
-    #[arg(long, value_name = "PATH")]
-    pub metrics_file: Option<PathBuf>,
 }
 
 /// A byte count: digits with an optional k, M or G suffix (powers of 1000); at least 1.
@@ -376,59 +357,66 @@ pub enum SilenceCommand {
     },
 }
 
-/// Parses `2s`, `500ms`, `1m`, `1h`, `1.5s` or a bare number of seconds, up to 24h.
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    let t = text.trim();
-    let (number, unit) = match t.find(|c: char| !(c.is_ascii_digit() || c == '.')) {
-        Some(i) => (&t[..i], t[i..].trim()),
-        None => (t, "s"),
-    };
-    let value: f64 = number
-        .parse()
-        .map_err(|_| format!("\"{text}\" is not a duration (try 2s, 500ms, 1m)"))?;
-    let seconds = match unit {
-        "ms" => value / 1000.0,
-        "s" | "sec" => value,
-        "m" | "min" => value * 60.0,
-        "h" => value * 3600.0,
-        _ => {
-            return Err(format!(
-                "\"{text}\": unknown unit \"{unit}\" (use ms, s, m or h)"
-            ))
-        }
-    };
-    if !(seconds.is_finite() && seconds > 0.0 && seconds <= 86_400.0) {
-        return Err(format!("\"{text}\": must be between 1ms and 24h"));
-    }
-    Ok(Duration::from_secs_f64(seconds.max(0.001)))
+/// `replay`: stored windows through one or more configurations.
+#[derive(Debug, Args)]
+pub struct ReplayArgs {
+    /// Directory of stored window files (the kinds `watch` takes, in the order it takes them).
+    #[arg(value_name = "DIR")]
+    pub dir: PathBuf,
+    /// Reference CSV.
+    #[arg(long, short = 'r')]
+    pub reference: PathBuf,
+    /// A configuration to replay (repeatable: one row each). None: the one `watch` would find.
+    #[arg(long = "config", short = 'c', value_name = "FILE")]
+    pub configs: Vec<PathBuf>,
+    /// JSON naming the first drifted window: {"start": "window_0005.csv"} ("start": null for
+    /// a stream without drift).
+    #[arg(long)]
+    pub truth: Option<PathBuf>,
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: Format,
+    /// A page that opens again within this many windows of resolving is a flap.
+    #[arg(long, default_value_t = 3)]
+    pub flap_windows: usize,
+    /// The lowest level that pages (as a sink's `min_level`).
+    #[arg(long, default_value = "warning")]
+    pub min_level: AlertLevel,
+}
+
+/// The engine the statement is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DialectArg {
+    Spark,
+    Duckdb,
+}
+
+/// `profile-sql`: the statement that reduces a window's table to a profile.
+#[derive(Debug, Args)]
+pub struct ProfileSqlArgs {
+    /// Reference CSV: the same one `watch` is given.
+    #[arg(long, short = 'r')]
+    pub reference: Option<PathBuf>,
+    /// Saved reference statistics (from `ml-monitor train`) instead of the raw reference.
+    #[arg(long, conflicts_with = "reference")]
+    pub reference_stats: Option<PathBuf>,
+    /// The window's table, inserted as written: a table name, `db.table`, Spark's
+    /// parquet.`/path`, or DuckDB's read_parquet('…').
+    #[arg(long)]
+    pub table: String,
+    /// SQL dialect.
+    #[arg(long, value_enum, default_value = "spark")]
+    pub dialect: DialectArg,
+    /// Configuration file (TOML): the same one `watch` is given ([profile] grid_bins, PSI bins,
+    /// column roles).
+    #[arg(long, short = 'c')]
+    pub config: Option<PathBuf>,
+    #[command(flatten)]
+    pub columns: ColumnFlags,
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn durations() {
-        assert_eq!(parse_duration("2s"), Ok(Duration::from_secs(2)));
-        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
-        assert_eq!(parse_duration("1m"), Ok(Duration::from_secs(60)));
-        assert_eq!(parse_duration("3"), Ok(Duration::from_secs(3)));
-        assert!(parse_duration("fast").is_err());
-        assert!(parse_duration("0s").is_err());
-        assert_eq!(parse_duration("2h"), Ok(Duration::from_secs(7200)));
-        assert!(parse_duration("2d").is_err());
-    }
-
-    /// A duration past the bound names the bound, whatever its unit (issue 29, item 14).
-    #[test]
-    fn a_duration_past_the_bound_names_the_bound() {
-        for text in ["99999999h", "25h", "1441m", "86401s"] {
-            let e = parse_duration(text).expect_err(text);
-            assert!(e.contains("24h"), "{text}: {e}");
-            assert!(!e.contains("unknown unit"), "{text}: {e}");
-        }
-        assert_eq!(parse_duration("24h"), Ok(Duration::from_secs(86_400)));
-    }
 
     #[test]
     fn cli_is_consistent() {

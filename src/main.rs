@@ -10,13 +10,14 @@
 mod app_event;
 mod cli;
 mod commands;
+mod duration;
+mod error;
 mod file_bytes;
 mod history;
-mod late_labels;
-mod metrics;
 mod output;
-mod pipeline;
 mod plan;
+mod prometheus;
+mod run;
 mod runbooks;
 mod sanitize;
 mod signals;
@@ -29,8 +30,8 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+use crate::error::UsageError;
 use cli::{Cli, Command};
-use pipeline::UsageError;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -72,8 +73,8 @@ fn watch(args: &cli::WatchArgs) -> anyhow::Result<ExitCode> {
     let plan = plan::RunPlan::resolve(args)?;
     match plan.mode {
         plan::Mode::Once => commands::once::run(&plan),
-        plan::Mode::Headless => commands::live::run_headless(&plan),
-        plan::Mode::Tui => commands::tui_mode::run_tui(&plan),
+        plan::Mode::Headless => run::live::run_headless(&plan),
+        plan::Mode::Tui => run::tui_mode::run_tui(&plan),
     }
 }
 

@@ -5,11 +5,21 @@
 
 use std::io::Write;
 
+use clap::ValueEnum;
+
 use ml_monitor::monitoring::Performance;
 use ml_monitor::MonitoringResult;
 
-use crate::cli::Format;
 use crate::sanitize::sanitize;
+
+/// Output format of results.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// One JSON object per window per line.
+    Json,
+    /// A short readable table.
+    Text,
+}
 
 /// Writes `bytes` to stdout and flushes: a closed stdout is an `io::Error` of kind
 /// `BrokenPipe` (the caller ends quietly), a full disk one it reports, never a panic as

@@ -14,12 +14,36 @@ use std::time::Duration;
 use ml_monitor::config::DetectorKind;
 use ml_monitor::MonitorConfig;
 
-use crate::cli::{Format, WatchArgs};
+use crate::cli::WatchArgs;
+
+use crate::error::UsageError;
 use crate::file_bytes::Access;
-use crate::metrics::MetricsSettings;
-use crate::pipeline::{default_history_path, Load, ReferenceSource, UsageError};
+use crate::output::Format;
+use crate::prometheus::MetricsSettings;
 use crate::runbooks::Runbooks;
 use crate::sinks::{self, config::SinkSpec};
+
+/// What the monitor is compared against.
+#[derive(Debug)]
+pub enum ReferenceSource {
+    /// A reference CSV.
+    Csv(PathBuf),
+    /// Reference statistics saved by `ml-monitor train` (PSI, chi-square, quality and
+    /// prediction shift only).
+    Stats(PathBuf),
+}
+
+/// How files are loaded: mapped or read, and the largest window accepted.
+#[derive(Debug, Clone, Copy)]
+pub struct Load {
+    pub access: Access,
+    pub max_bytes: u64,
+}
+
+/// The default history location for a watched directory.
+pub fn default_history_path(dir: &Path) -> PathBuf {
+    dir.join(".ml-monitor").join("history.sqlite")
+}
 
 mod models;
 
@@ -46,7 +70,7 @@ impl Mode {
     }
 }
 
-/// Everything one watched model needs: built into a [`crate::pipeline::Pipeline`], a watcher
+/// Everything one watched model needs: built into a [`crate::run::pipeline::Pipeline`], a watcher
 /// and a view.
 #[derive(Debug)]
 pub struct ModelPlan {

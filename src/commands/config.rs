@@ -5,14 +5,14 @@ use std::process::ExitCode;
 use ml_monitor::MonitorConfig;
 
 use crate::cli::ConfigArgs;
-use crate::pipeline::UsageError;
+use crate::error::UsageError;
 
 pub fn run(args: &ConfigArgs) -> anyhow::Result<ExitCode> {
     if let Some(path) = &args.check {
         let config = MonitorConfig::from_file(path).map_err(|e| UsageError(e.to_string()))?;
         // What `watch` checks beyond the file's own rules: the address resolves.
         if let Some(addr) = &config.metrics.addr {
-            crate::metrics::server::parse_addr(addr).map_err(|e| {
+            crate::prometheus::server::parse_addr(addr).map_err(|e| {
                 let text = std::fs::read_to_string(path).unwrap_or_default();
                 let line = ml_monitor::config::locate::line_of_path(
                     &text,

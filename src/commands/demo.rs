@@ -7,9 +7,9 @@ use std::sync::mpsc::{channel, RecvTimeoutError};
 use ml_monitor::config::DetectorKind;
 use ml_monitor::generator::{Generator, GeneratorConfig};
 
-use super::tui_mode;
 use crate::cli::{DemoArgs, WatchArgs};
 use crate::plan::RunPlan;
+use crate::run::tui_mode;
 
 pub fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
     let dir = tempfile::Builder::new()

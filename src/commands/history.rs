@@ -4,8 +4,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use crate::cli::{HistoryArgs, HistoryCommand};
+use crate::error::UsageError;
 use crate::history::{self, History};
-use crate::pipeline::{default_history_path, UsageError};
+use crate::plan::default_history_path;
 
 pub fn run(args: &HistoryArgs) -> anyhow::Result<ExitCode> {
     let dir = args.dir.clone().unwrap_or_else(|| PathBuf::from("."));

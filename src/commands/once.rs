@@ -7,11 +7,11 @@ use std::process::ExitCode;
 
 use ml_monitor::AlertLevel;
 
-use super::setup;
-use crate::metrics::Exporter;
 use crate::output::{write_label_line, write_result};
-use crate::pipeline::Pipeline;
 use crate::plan::{ModelPlan, RunPlan};
+use crate::prometheus::Exporter;
+use crate::run::pipeline::Pipeline;
+use crate::run::setup;
 use crate::sanitize;
 use crate::watch;
 
@@ -73,7 +73,7 @@ pub(crate) fn files_of(model: &ModelPlan) -> anyhow::Result<Vec<std::path::PathB
             files.extend(
                 labels
                     .into_iter()
-                    .filter(|p| crate::late_labels::is_label_file(p)),
+                    .filter(|p| crate::run::late_labels::is_label_file(p)),
             );
             files.sort_by(|a, b| a.file_name().cmp(&b.file_name()));
         }
@@ -85,7 +85,7 @@ pub(crate) fn files_of(model: &ModelPlan) -> anyhow::Result<Vec<std::path::PathB
 
 /// Prints late-label lines; `Err` when the reader of stdout has gone.
 fn write_labels(
-    lines: &[crate::late_labels::LabelLine],
+    lines: &[crate::app_event::LabelLine],
     plan: &RunPlan,
     name: Option<&str>,
     worst: &mut Option<AlertLevel>,

@@ -1,46 +1,15 @@
 //! `ml-monitor profile-sql`: prints the one SQL statement that reduces a window's table to
 //! its profile, for Spark SQL or DuckDB (see the library's `profile` module).
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 
+use crate::cli::{DialectArg, ProfileSqlArgs};
 use anyhow::Context;
-use clap::{Args, ValueEnum};
 use ml_monitor::data;
 use ml_monitor::profile::{profile_sql, Dialect, ProfileReference};
 use ml_monitor::MonitorConfig;
 
-use crate::pipeline::UsageError;
-
-/// The engine the statement is for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum DialectArg {
-    Spark,
-    Duckdb,
-}
-
-#[derive(Debug, Args)]
-pub struct ProfileSqlArgs {
-    /// Reference CSV: the same one `watch` is given.
-    #[arg(long, short = 'r')]
-    pub reference: Option<PathBuf>,
-    /// Saved reference statistics (from `ml-monitor train`) instead of the raw reference.
-    #[arg(long, conflicts_with = "reference")]
-    pub reference_stats: Option<PathBuf>,
-    /// The window's table, inserted as written: a table name, `db.table`, Spark's
-    /// parquet.`/path`, or DuckDB's read_parquet('…').
-    #[arg(long)]
-    pub table: String,
-    /// SQL dialect.
-    #[arg(long, value_enum, default_value = "spark")]
-    pub dialect: DialectArg,
-    /// Configuration file (TOML): the same one `watch` is given ([profile] grid_bins, PSI bins,
-    /// column roles).
-    #[arg(long, short = 'c')]
-    pub config: Option<PathBuf>,
-    #[command(flatten)]
-    pub columns: crate::cli::ColumnFlags,
-}
+use crate::error::UsageError;
 
 /// The configuration with this command's flags applied.
 fn config(args: &ProfileSqlArgs) -> anyhow::Result<MonitorConfig> {

@@ -11,39 +11,17 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use clap::Args;
 use ml_monitor::monitoring::{ChangeKind, MonitoringResult};
 use ml_monitor::AlertLevel;
 use serde::Serialize;
 
-use crate::cli::{ColumnFlags, Format, MetricsArgs, WatchArgs};
-use crate::pipeline::{Pipeline, UsageError};
-use crate::plan::RunPlan;
+use crate::cli::{ColumnFlags, ReplayArgs, WatchArgs};
+use crate::prometheus::MetricsArgs;
 
-#[derive(Debug, Args)]
-pub struct ReplayArgs {
-    /// Directory of stored window files (the kinds `watch` takes, in the order it takes them).
-    #[arg(value_name = "DIR")]
-    pub dir: PathBuf,
-    /// Reference CSV.
-    #[arg(long, short = 'r')]
-    pub reference: PathBuf,
-    /// A configuration to replay (repeatable: one row each). None: the one `watch` would find.
-    #[arg(long = "config", short = 'c', value_name = "FILE")]
-    pub configs: Vec<PathBuf>,
-    /// JSON naming the first drifted window: {"start": "window_0005.csv"} ("start": null for
-    /// a stream without drift).
-    #[arg(long)]
-    pub truth: Option<PathBuf>,
-    #[arg(long, value_enum, default_value = "text")]
-    pub format: Format,
-    /// A page that opens again within this many windows of resolving is a flap.
-    #[arg(long, default_value_t = 3)]
-    pub flap_windows: usize,
-    /// The lowest level that pages (as a sink's `min_level`).
-    #[arg(long, default_value = "warning")]
-    pub min_level: AlertLevel,
-}
+use crate::error::UsageError;
+use crate::output::Format;
+use crate::plan::RunPlan;
+use crate::run::pipeline::Pipeline;
 
 /// What a truth file says.
 #[derive(Debug, serde::Deserialize)]

@@ -11,8 +11,9 @@ use std::process::ExitCode;
 use chrono::{DateTime, Local, Utc};
 
 use crate::cli::{SilenceArgs, SilenceCommand};
+use crate::error::UsageError;
 use crate::history::{History, IncidentFormat};
-use crate::pipeline::{default_history_path, UsageError};
+use crate::plan::default_history_path;
 use crate::silences::{clean, parse_length, user, Matcher, Silence};
 
 pub fn run(args: &SilenceArgs) -> anyhow::Result<ExitCode> {

@@ -10,7 +10,7 @@ use ml_monitor::monitoring::reference_stats::ReferenceStats;
 use ml_monitor::MonitorConfig;
 
 use crate::cli::TrainArgs;
-use crate::pipeline::UsageError;
+use crate::error::UsageError;
 
 pub fn run(args: &TrainArgs) -> anyhow::Result<ExitCode> {
     let mut config = match &args.config {

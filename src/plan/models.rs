@@ -15,7 +15,7 @@ use serde::Deserialize;
 
 use super::Entry;
 use crate::cli::WatchArgs;
-use crate::pipeline::UsageError;
+use crate::error::UsageError;
 
 /// At most this many models in one process: each has a worker, a watcher and a history.
 const MAX_MODELS: usize = 64;

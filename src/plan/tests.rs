@@ -5,8 +5,10 @@ use std::path::Path;
 use clap::Parser;
 
 use crate::cli::{Cli, Command};
+use crate::error::UsageError;
 use crate::file_bytes::Access;
-use crate::pipeline::{default_history_path, ReferenceSource, UsageError};
+use crate::plan::default_history_path;
+use crate::plan::ReferenceSource;
 use crate::plan::{Mode, RunPlan};
 
 fn plan(args: &[&str]) -> anyhow::Result<RunPlan> {

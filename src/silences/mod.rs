@@ -15,8 +15,6 @@ use chrono::{DateTime, Duration, Utc};
 use ml_monitor::monitoring::Incident;
 use serde::{Deserialize, Serialize};
 
-pub mod hold;
-
 /// The keys a matcher may name.
 pub const KEYS: &[&str] = &[
     "kind",

@@ -16,7 +16,7 @@ use ml_monitor::AlertLevel;
 use serde::Deserialize;
 use toml::Spanned;
 
-use crate::cli::parse_duration;
+use crate::duration::parse_duration;
 
 /// Default Alertmanager re-send interval: well inside its default 5-minute `resolve_timeout`.
 const DEFAULT_RESEND: Duration = Duration::from_secs(60);

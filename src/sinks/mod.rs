@@ -11,6 +11,7 @@
 pub mod alertmanager;
 pub mod command;
 pub mod config;
+mod hold;
 pub mod http;
 pub mod sender;
 pub mod webhook;

@@ -14,10 +14,10 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use super::hold::Holder;
 use super::{deliver, firing_body, http, Outcome, SinkSpec, SinkTarget};
 use crate::history::Outbox;
 use crate::runbooks::Runbooks;
-use crate::silences::hold::Holder;
 
 const FIRST_BACKOFF: Duration = Duration::from_millis(500);
 const MAX_BACKOFF: Duration = Duration::from_secs(60);

@@ -5,6 +5,9 @@
 //! This test reads every library source file and checks each `crate::…` path in code (comments
 //! are skipped) against that order. A path through a crate-root re-export (`crate::ModelMonitor`)
 //! fails too: it hides which layer it reaches into.
+//!
+//! The binary is held to the same rule with its own order (`BINARY_LAYERS`): leaves, services,
+//! arguments, plan, run layer, subcommands, so that a run is read from `main` downwards.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -21,17 +24,13 @@ const LAYERS: &[&str] = &[
     "generator",
 ];
 
-fn layer_of(module: &str) -> Option<usize> {
-    LAYERS.iter().position(|l| *l == module)
-}
-
 /// The top-level module a library source file belongs to: `src/drift/ks.rs` → `drift`,
 /// `src/config.rs` → `config`. `None` for `lib.rs` and for binary-only files.
-fn module_of(src: &Path, file: &Path) -> Option<String> {
+fn module_of(src: &Path, file: &Path, layers: &[&str]) -> Option<String> {
     let relative = file.strip_prefix(src).ok()?;
     let first = relative.components().next()?.as_os_str().to_str()?;
     let name = first.strip_suffix(".rs").unwrap_or(first);
-    layer_of(name).map(|_| name.to_string())
+    layers.contains(&name).then(|| name.to_string())
 }
 
 fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
@@ -92,42 +91,48 @@ fn crate_paths(code: &str) -> Vec<String> {
     found
 }
 
-#[test]
-fn no_library_layer_imports_a_higher_one() {
+/// Every `crate::` path of the files under `src/` that belong to one of `layers`, checked
+/// against that order: how many files were read, and each path that names a higher module (or
+/// a name that is not one of `layers`).
+fn violations(layers: &[&str]) -> (usize, Vec<String>) {
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
     let mut files = Vec::new();
     rust_files(&src, &mut files);
     files.sort();
+    let rank = |m: &str| layers.iter().position(|l| *l == m);
     let mut checked = 0;
     let mut violations = Vec::new();
     for file in &files {
-        let Some(module) = module_of(&src, file) else {
+        let Some(module) = module_of(&src, file, layers) else {
             continue;
         };
-        let own = layer_of(&module).unwrap_or(0);
+        let own = rank(&module).unwrap_or(0);
         let text = fs::read_to_string(file).unwrap_or_default();
         checked += 1;
         for (n, line) in text.lines().enumerate() {
             for target in crate_paths(code_of(line)) {
-                let ok = match layer_of(&target) {
-                    Some(layer) => layer <= own,
-                    None => false,
-                };
-                if !ok {
-                    violations.push(format!(
-                        "{}:{}: `{}` ({module}) names crate::{target}, {}",
-                        file.strip_prefix(&src).unwrap_or(file).display(),
-                        n + 1,
-                        line.trim(),
-                        match layer_of(&target) {
-                            Some(_) => "a higher layer",
-                            None => "not a layer module (name the module, not a root re-export)",
-                        }
-                    ));
+                if rank(&target).is_some_and(|layer| layer <= own) {
+                    continue;
                 }
+                violations.push(format!(
+                    "{}:{}: `{}` ({module}) names crate::{target}, {}",
+                    file.strip_prefix(&src).unwrap_or(file).display(),
+                    n + 1,
+                    line.trim(),
+                    match rank(&target) {
+                        Some(_) => "a higher layer",
+                        None => "not a layer module (name the module, not a root re-export)",
+                    }
+                ));
             }
         }
     }
+    (checked, violations)
+}
+
+#[test]
+fn no_library_layer_imports_a_higher_one() {
+    let (checked, violations) = violations(LAYERS);
     assert!(
         checked > 20,
         "found only {checked} library files under src/"
@@ -135,6 +140,94 @@ fn no_library_layer_imports_a_higher_one() {
     assert!(
         violations.is_empty(),
         "layer order {LAYERS:?} broken:\n{}",
+        violations.join("\n")
+    );
+}
+
+/// The binary's modules, lowest first (issue 27): leaf types; the services, which know only the
+/// library and the leaves; the arguments; the resolved plan; the run layer that drives the
+/// services; the subcommands. `main.rs` may name anything. So `commands/once.rs` reads down to
+/// the history without a step back up.
+const BINARY_LAYERS: &[&str] = &[
+    "sanitize",
+    "error",
+    "duration",
+    "file_bytes",
+    "signals",
+    "silences",
+    "runbooks",
+    "app_event",
+    "history",
+    "watch",
+    "sinks",
+    "prometheus",
+    "output",
+    "tui",
+    "cli",
+    "plan",
+    "run",
+    "commands",
+];
+
+#[test]
+fn no_binary_module_imports_a_higher_one() {
+    let (checked, violations) = violations(BINARY_LAYERS);
+    assert!(checked > 40, "found only {checked} binary files under src/");
+    assert!(
+        violations.is_empty(),
+        "binary order {BINARY_LAYERS:?} broken:\n{}",
+        violations.join("\n")
+    );
+}
+
+/// Inside the run layer, lowest first: the pipeline below the loops that drive it.
+const RUN_ORDER: &[&str] = &[
+    "late_labels",
+    "setup",
+    "pipeline",
+    "retry",
+    "worker",
+    "live",
+    "tui_mode",
+];
+
+#[test]
+fn the_run_layer_reads_one_way() {
+    let run = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/run");
+    let rank = |m: &str| RUN_ORDER.iter().position(|l| *l == m);
+    let mut violations = Vec::new();
+    let mut files = Vec::new();
+    rust_files(&run, &mut files);
+    for file in &files {
+        let stem = file.file_stem().and_then(|s| s.to_str()).unwrap_or("");
+        // `pipeline_labels.rs` and `pipeline_tests.rs` are the pipeline's own submodules.
+        let own_name = stem
+            .split('_')
+            .next()
+            .filter(|p| *p == "pipeline")
+            .unwrap_or(stem);
+        let Some(own) = rank(own_name) else {
+            continue;
+        };
+        let text = fs::read_to_string(file).unwrap_or_default();
+        for (n, line) in text.lines().enumerate() {
+            let code = code_of(line);
+            for prefix in ["super::", "crate::run::"] {
+                for (i, _) in code.match_indices(prefix) {
+                    let name: String = code[i + prefix.len()..]
+                        .chars()
+                        .take_while(|c| c.is_alphanumeric() || *c == '_')
+                        .collect();
+                    if rank(&name).is_some_and(|r| r > own) {
+                        violations.push(format!("{}:{}: {}", file.display(), n + 1, line.trim()));
+                    }
+                }
+            }
+        }
+    }
+    assert!(
+        violations.is_empty(),
+        "run order {RUN_ORDER:?} broken:\n{}",
         violations.join("\n")
     );
 }
@@ -153,13 +246,28 @@ fn the_checker_sees_what_it_must() {
     assert!(crate_paths("use my_crate::drift;").is_empty());
     assert!(crate_paths(code_of("let a = 1; // see crate::monitoring")).is_empty());
     assert_eq!(
-        module_of(Path::new("src"), Path::new("src/drift/ks.rs")).as_deref(),
+        module_of(Path::new("src"), Path::new("src/drift/ks.rs"), LAYERS).as_deref(),
         Some("drift")
     );
     assert_eq!(
-        module_of(Path::new("src"), Path::new("src/config.rs")).as_deref(),
+        module_of(Path::new("src"), Path::new("src/config.rs"), LAYERS).as_deref(),
         Some("config")
     );
-    assert_eq!(module_of(Path::new("src"), Path::new("src/watch.rs")), None);
-    assert_eq!(module_of(Path::new("src"), Path::new("src/lib.rs")), None);
+    assert_eq!(
+        module_of(Path::new("src"), Path::new("src/watch.rs"), LAYERS),
+        None
+    );
+    assert_eq!(
+        module_of(
+            Path::new("src"),
+            Path::new("src/run/live.rs"),
+            BINARY_LAYERS
+        )
+        .as_deref(),
+        Some("run")
+    );
+    assert_eq!(
+        module_of(Path::new("src"), Path::new("src/lib.rs"), LAYERS),
+        None
+    );
 }

@@ -6,8 +6,8 @@ use std::io::Write;
 use std::path::Path;
 use std::sync::Mutex;
 
+use crate::error::UsageError;
 use crate::history::History;
-use crate::pipeline::UsageError;
 use crate::plan::ModelPlan;
 use crate::sanitize;
 use crate::sinks::{self, Sender};

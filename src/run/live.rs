@@ -13,15 +13,15 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{channel, Sender};
 use std::sync::Arc;
 
+use super::pipeline::{Pipeline, Processed};
 use super::retry::StoreRetry;
 use super::setup;
 use super::worker::{acknowledge, next_work, timed};
 use crate::app_event::Work;
 use crate::history::FileKey;
-use crate::metrics::Exporter;
 use crate::output::write_result;
-use crate::pipeline::{Pipeline, Processed};
 use crate::plan::{ModelPlan, RunPlan};
+use crate::prometheus::Exporter;
 use crate::sanitize;
 use crate::signals;
 use crate::watch::{self, WatchEvent, WatchOptions};
@@ -209,7 +209,7 @@ struct Job {
     pipeline: Pipeline,
     metrics: Option<Exporter>,
     forgetter: watch::Forgetter,
-    format: crate::cli::Format,
+    format: crate::output::Format,
     name: Option<String>,
     stop: Arc<AtomicBool>,
     control: Sender<Control>,

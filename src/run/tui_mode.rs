@@ -10,11 +10,12 @@ use std::process::ExitCode;
 use std::sync::mpsc::{channel, Sender};
 
 use super::live::{pipelines, start_run, start_watcher};
+use super::pipeline::Pipeline;
 use super::worker::work_loop;
 use crate::app_event::{AppEvent, Work};
-use crate::metrics::Exporter;
-use crate::pipeline::{Pipeline, UsageError};
+use crate::error::UsageError;
 use crate::plan::{ModelPlan, RunPlan};
+use crate::prometheus::Exporter;
 use crate::signals;
 use crate::tui::{self, ModelStart, TuiOptions};
 use crate::watch::{self, WatchEvent};

@@ -18,8 +18,9 @@ use ml_monitor::monitoring::{
     AlertKind, AlertLevel, AlertManager, AlertThresholds, MonitoringResult, WindowError,
 };
 use ml_monitor::{MonitorConfig, Task};
-use serde_json::{json, Value};
+use serde_json::json;
 
+use crate::app_event::LabelLine;
 use crate::history::labels::{HeldChanges, KeptWindow, StagedKept, WindowLabels};
 use crate::history::{FileKey, History};
 
@@ -31,13 +32,6 @@ pub fn is_label_file(path: &Path) -> bool {
             .iter()
             .any(|s| n.ends_with(s))
     })
-}
-
-/// One output line of late labels, and the worst alert it carries.
-#[derive(Debug, Clone)]
-pub struct LabelLine {
-    pub json: Value,
-    pub worst: Option<AlertLevel>,
 }
 
 /// The late-label settings of one model and the labels held for windows not seen yet.

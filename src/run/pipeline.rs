@@ -17,37 +17,17 @@ use ml_monitor::monitoring::{Metadata, UnorderedWindow};
 use ml_monitor::profile::{ProfileEvaluator, ProfileReference};
 use ml_monitor::ModelMonitor;
 
+use super::late_labels::LateLabels;
+use super::setup::{self, Delivery};
+use crate::app_event::LabelLine;
 use crate::app_event::WindowReport;
-use crate::commands::setup::{self, Delivery};
-use crate::file_bytes::{Access, FileBytes};
+use crate::error::UsageError;
+use crate::file_bytes::FileBytes;
 use crate::history::{FileKey, History};
-use crate::late_labels::{LabelLine, LateLabels};
-use crate::plan::ModelPlan;
+use crate::plan::{Load, ModelPlan, ReferenceSource};
 
 /// Bins of the TUI's histograms: ten keep each bar group wide enough for its label at 80 columns.
 const HISTOGRAM_BINS: usize = 10;
-
-/// A usage problem (bad config, missing reference flag): exit status 2.
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct UsageError(pub String);
-
-/// What the monitor is compared against.
-#[derive(Debug)]
-pub enum ReferenceSource {
-    /// A reference CSV.
-    Csv(PathBuf),
-    /// Reference statistics saved by `ml-monitor train` (PSI, chi-square, quality and
-    /// prediction shift only).
-    Stats(PathBuf),
-}
-
-/// How files are loaded: mapped or read, and the largest window accepted.
-#[derive(Debug, Clone, Copy)]
-pub struct Load {
-    pub access: Access,
-    pub max_bytes: u64,
-}
 
 /// A processed window: what to show, and whether the history holds it.
 pub struct Processed {
@@ -297,7 +277,7 @@ impl Pipeline {
     /// returned, with the reason in `unstored`. Nothing is lost silently.
     pub fn process(&mut self, path: &Path) -> Option<Processed> {
         // A label file is not a window: its lines are taken with `take_label_lines`.
-        if crate::late_labels::is_label_file(path) {
+        if super::late_labels::is_label_file(path) {
             self.process_label_file(path);
             return None;
         }
@@ -504,11 +484,6 @@ impl Pipeline {
             })
             .collect()
     }
-}
-
-/// The default history location for a watched directory.
-pub fn default_history_path(dir: &Path) -> PathBuf {
-    dir.join(".ml-monitor").join("history.sqlite")
 }
 
 #[path = "pipeline_labels.rs"]

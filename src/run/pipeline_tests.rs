@@ -1,5 +1,5 @@
 use super::*;
-use crate::file_bytes::DEFAULT_MAX_BYTES;
+use crate::file_bytes::{Access, DEFAULT_MAX_BYTES};
 
 fn csv(rows: std::ops::Range<usize>) -> String {
     rows.map(|i| format!("{},{}\n", i % 10, (i % 7) as f64 / 10.0))

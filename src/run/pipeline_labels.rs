@@ -9,8 +9,8 @@ use ml_monitor::data::DataWindow;
 use serde_json::json;
 
 use super::Pipeline;
+use crate::app_event::LabelLine;
 use crate::history::FileKey;
-use crate::late_labels::LabelLine;
 
 impl Pipeline {
     /// Reads a label file and joins it; its lines wait in `label_lines`.

@@ -5,10 +5,10 @@
 use std::path::Path;
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
 
+use super::pipeline::{Pipeline, Processed};
 use super::retry::StoreRetry;
 use crate::app_event::{AppEvent, UiCommand, Work};
-use crate::metrics::Exporter;
-use crate::pipeline::{Pipeline, Processed};
+use crate::prometheus::Exporter;
 use crate::silences::{self, Matcher, Silence};
 use crate::watch;
 

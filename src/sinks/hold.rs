@@ -12,8 +12,8 @@ use std::collections::{BTreeMap, HashSet};
 use chrono::{DateTime, Utc};
 use ml_monitor::monitoring::{ChangeKind, Incident};
 
-use super::{problem_silence, Silence};
 use crate::history::{HistoryError, Outbox, OutboxRow};
+use crate::silences::{problem_silence, Silence};
 
 /// One sink's view of the silences during one pass over its queue.
 pub struct Holder {

@@ -18,13 +18,27 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use clap::Args;
+
 use ml_monitor::config::MetricsConfig;
 use ml_monitor::MonitoringResult;
 
-use crate::cli::MetricsArgs;
-use crate::pipeline::UsageError;
+use crate::error::UsageError;
 use server::{MetricsServer, Published};
 use state::MetricsState;
+
+/// Prometheus metrics flags of `watch`.
+#[derive(Debug, Clone, Default, Args)]
+pub struct MetricsArgs {
+    /// Serve Prometheus metrics (GET /metrics, GET /healthz) on HOST:PORT in the live modes;
+    /// a bare :PORT binds 127.0.0.1. Overrides [metrics] addr.
+    #[arg(long, value_name = "HOST:PORT", conflicts_with = "once")]
+    pub metrics_addr: Option<String>,
+    /// Write the same metrics text to PATH after each window (atomically: temp file + rename),
+    /// in every mode, for node_exporter's textfile collector.
+    #[arg(long, value_name = "PATH")]
+    pub metrics_file: Option<PathBuf>,
+}
 
 /// Where metrics go, resolved from the flags and the `[metrics]` section.
 #[derive(Debug, Clone, PartialEq)]
@@ -136,7 +150,7 @@ impl Exporter {
     }
 
     /// Late labels: each window line's realised figures and estimation errors, published once.
-    pub fn observe_labels(&mut self, lines: &[crate::late_labels::LabelLine]) {
+    pub fn observe_labels(&mut self, lines: &[crate::app_event::LabelLine]) {
         let mut any = false;
         for line in lines {
             let (Some(window), Some(performance)) = (

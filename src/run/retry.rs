@@ -11,8 +11,8 @@ use std::time::{Duration, Instant};
 
 use ml_monitor::MonitoringResult;
 
+use super::pipeline::Pipeline;
 use crate::history::FileKey;
-use crate::pipeline::Pipeline;
 
 /// Attempts after the first failed write, each after twice the previous delay.
 const RETRIES: u32 = 6;
