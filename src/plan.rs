@@ -117,6 +117,20 @@ impl ModelPlan {
             ReferenceSource::Stats(_) => None,
         }
     }
+
+    /// `[labels] dir`, relative to the watched directory: where this model's label files land
+    /// besides the watched directory itself (every mode reads it the same way).
+    pub fn labels_dir(&self) -> Option<PathBuf> {
+        let dir = self.config.labels.dir.as_ref()?;
+        Some(if self.path.is_dir() {
+            self.path.join(dir)
+        } else {
+            self.path
+                .parent()
+                .unwrap_or_else(|| Path::new("."))
+                .join(dir)
+        })
+    }
 }
 
 /// One validated `watch` run.

@@ -150,6 +150,8 @@ impl IgnoreSet {
 
 /// A running watcher; stopping or dropping it ends its thread.
 pub struct Watcher {
+    /// The watched directory, canonical (as the paths it reports).
+    dir: PathBuf,
     tx: Sender<Msg>,
     thread: Option<JoinHandle<()>>,
 }
@@ -162,17 +164,34 @@ enum Msg {
     Stop,
 }
 
-/// Hands files the monitor could not read back to the watcher (cloneable, any thread).
+/// Hands files the monitor could not read back to the watcher that reported them (cloneable,
+/// any thread). One model may have two watchers (its windows, and `[labels] dir`): the handle
+/// of both sends each file to the one watching its directory.
 #[derive(Clone)]
-pub struct Forgetter(Sender<Msg>);
+pub struct Forgetter(Vec<(PathBuf, Sender<Msg>)>);
 
 impl Forgetter {
     /// The file at `path` could not be read: it is not done, and is reported again when its
     /// size, modification time or status (permissions) change.
     pub fn forget(&self, path: &Path) {
-        if let Some(name) = path.file_name() {
-            let _ = self.0.send(Msg::Forget(name.to_owned()));
+        let Some(name) = path.file_name() else {
+            return;
+        };
+        let parent = path.parent();
+        let owner = self
+            .0
+            .iter()
+            .find(|(dir, _)| parent == Some(dir.as_path()))
+            .or_else(|| self.0.first());
+        if let Some((_, tx)) = owner {
+            let _ = tx.send(Msg::Forget(name.to_owned()));
         }
+    }
+
+    /// One handle for this watcher's files and `other`'s.
+    pub fn and(mut self, other: Forgetter) -> Forgetter {
+        self.0.extend(other.0);
+        self
     }
 }
 
@@ -225,11 +244,13 @@ pub fn spawn(
             path: state.dir.clone(),
             error,
         })?;
+    let watched = state.dir.clone();
     let thread = thread::Builder::new()
         .name("ml-monitor-watch".into())
         .spawn(move || state.run(initial, rx))
         .map_err(WatchError::Thread)?;
     Ok(Watcher {
+        dir: watched,
         tx,
         thread: Some(thread),
     })
@@ -238,7 +259,7 @@ pub fn spawn(
 impl Watcher {
     /// A handle that hands unreadable files back (see [`Forgetter::forget`]).
     pub fn forgetter(&self) -> Forgetter {
-        Forgetter(self.tx.clone())
+        Forgetter(vec![(self.dir.clone(), self.tx.clone())])
     }
 
     /// Stops the watcher and waits for its thread.

@@ -66,8 +66,7 @@ pub(crate) fn files_of(model: &ModelPlan) -> anyhow::Result<Vec<std::path::PathB
             .map_err(|e| anyhow::anyhow!("{}: {e}", model.path.display()))?;
         // `[labels] dir` (relative to the watched directory): its label files join the run,
         // in name order with the windows.
-        if let Some(dir) = &model.config.labels.dir {
-            let dir = model.path.join(dir);
+        if let Some(dir) = model.labels_dir() {
             let labels = watch::initial_files(&dir, &[])
                 .map_err(|e| anyhow::anyhow!("[labels] dir {}: {e}", dir.display()))?;
             files.extend(

@@ -19,8 +19,8 @@ const MAX_PENDING: (usize, usize) = (0, 100_000_000);
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct LabelsConfig {
-    /// A directory of label files besides the watched one (`--once` lists it too); unset: label
-    /// files are found in the watched directory only.
+    /// A directory of label files besides the watched one, relative to it (`--once` lists it, the
+    /// live modes watch it); unset: label files are found in the watched directory only.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub dir: Option<String>,
     /// How long a window's ids and predictions are kept for its labels: a number and a unit,

@@ -13,6 +13,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{channel, Sender};
 use std::sync::Arc;
 
+use super::late_labels::is_label_file;
 use super::pipeline::{Pipeline, Processed};
 use super::retry::StoreRetry;
 use super::setup;
@@ -54,13 +55,40 @@ pub fn pipelines(plan: &RunPlan, metrics: Option<&mut Exporter>) -> anyhow::Resu
     Ok(out)
 }
 
-/// Starts a model's watcher; files the history holds (`seen`) are not reported again.
+/// A model's watchers: its directory's, and `[labels] dir`'s when the config names one.
+pub struct ModelWatch {
+    windows: watch::Watcher,
+    labels: Option<watch::Watcher>,
+}
+
+impl ModelWatch {
+    /// Hands unreadable files back to whichever watcher reported them.
+    pub fn forgetter(&self) -> watch::Forgetter {
+        let windows = self.windows.forgetter();
+        match &self.labels {
+            Some(labels) => windows.and(labels.forgetter()),
+            None => windows,
+        }
+    }
+
+    /// Stops both watchers and waits for their threads.
+    pub fn stop(self) {
+        self.windows.stop();
+        if let Some(labels) = self.labels {
+            labels.stop();
+        }
+    }
+}
+
+/// Starts a model's watchers; files the history holds (`seen`) are not reported again. The
+/// `[labels] dir` watcher (relative to the watched directory, as `--once` reads it) reports
+/// only label files: anything else there is not this model's window.
 pub fn start_watcher(
     plan: &RunPlan,
     model: &ModelPlan,
     seen: HashSet<FileKey>,
-    on_event: impl Fn(WatchEvent) -> bool + Send + 'static,
-) -> anyhow::Result<watch::Watcher> {
+    on_event: impl Fn(WatchEvent) -> bool + Send + Sync + 'static,
+) -> anyhow::Result<ModelWatch> {
     let mut options = WatchOptions {
         poll: plan.poll,
         ignore: model.reference_csv().into_iter().collect(),
@@ -69,13 +97,36 @@ pub fn start_watcher(
     if let Some(interval) = plan.poll {
         options.rescan_interval = interval;
     }
+    let seen = Arc::new(seen);
+    let on_event = Arc::new(on_event);
+    let labels = match model.labels_dir() {
+        Some(dir) => {
+            let seen = Arc::clone(&seen);
+            let on_event = Arc::clone(&on_event);
+            let only_labels = move |event: WatchEvent| match event {
+                WatchEvent::Ready(path) if !is_label_file(&path) => true,
+                WatchEvent::Trouble(message) => {
+                    on_event(WatchEvent::Trouble(format!("[labels] dir: {message}")))
+                }
+                event => on_event(event),
+            };
+            let already_seen = move |p: &Path| FileKey::of(p).is_ok_and(|k| seen.contains(&k));
+            let labels_options = WatchOptions {
+                ignore: Vec::new(),
+                ..options.clone()
+            };
+            Some(
+                watch::spawn(dir.clone(), labels_options, already_seen, only_labels)
+                    .map_err(|e| anyhow::anyhow!("[labels] dir {}: {e}", dir.display()))?,
+            )
+        }
+        None => None,
+    };
     let already_seen = move |p: &Path| FileKey::of(p).is_ok_and(|k| seen.contains(&k));
-    Ok(watch::spawn(
-        model.path.clone(),
-        options,
-        already_seen,
-        on_event,
-    )?)
+    let windows = watch::spawn(model.path.clone(), options, already_seen, move |event| {
+        on_event(event)
+    })?;
+    Ok(ModelWatch { windows, labels })
 }
 
 /// `--headless` says on stderr what it watches, with which configuration, and how many files

@@ -9,7 +9,7 @@ use std::io::IsTerminal;
 use std::process::ExitCode;
 use std::sync::mpsc::{channel, Sender};
 
-use super::live::{pipelines, start_run, start_watcher};
+use super::live::{pipelines, start_run, start_watcher, ModelWatch};
 use super::pipeline::Pipeline;
 use super::worker::work_loop;
 use crate::app_event::{AppEvent, Work};
@@ -18,11 +18,11 @@ use crate::plan::{ModelPlan, RunPlan};
 use crate::prometheus::Exporter;
 use crate::signals;
 use crate::tui::{self, ModelStart, TuiOptions};
-use crate::watch::{self, WatchEvent};
+use crate::watch::WatchEvent;
 
 /// A model's running parts: its watcher and its worker.
 struct Running {
-    watcher: watch::Watcher,
+    watcher: ModelWatch,
     work: Sender<Work>,
     worker: std::thread::JoinHandle<Option<anyhow::Error>>,
 }

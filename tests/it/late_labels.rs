@@ -307,3 +307,64 @@ fn late_labels_join_by_id_across_windows_runs_and_restarts() {
         );
     }
 }
+
+/// `--headless` watches `[labels] dir` too (relative to the watched directory, as `--once`
+/// reads it): a label file landing there while the monitor runs gives its window's realised
+/// line, and a window-like file there is not taken for a window.
+#[test]
+fn headless_watches_the_labels_dir_for_label_files_only() {
+    let mut run = Run::new();
+    let labels = run.dir.parent().expect("root").join("labels");
+    std::fs::create_dir(&labels).expect("labels dir");
+    std::fs::write(
+        &run.config,
+        "[columns]\nid = \"id\"\n\n[labels]\ndir = \"../labels\"\n",
+    )
+    .expect("config");
+    run.window("w_001.csv", "a", 21);
+    let mut child = support::Killed(
+        Command::new(BIN)
+            .arg("watch")
+            .arg(&run.dir)
+            .arg("--reference")
+            .arg(&run.reference)
+            .arg("--config")
+            .arg(&run.config)
+            .arg("--history")
+            .arg(&run.history)
+            .args(["--detectors", "ks", "--headless", "--poll", "100ms"])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("starts"),
+    );
+    let lines = support::lines_of(&mut child.0);
+    let deadline = std::time::Duration::from_secs(60);
+    let next = |what: &str| -> Value {
+        let (_, line) = lines
+            .recv_timeout(deadline)
+            .unwrap_or_else(|e| panic!("no line for {what}: {e}"));
+        serde_json::from_str(&line).expect("JSON line")
+    };
+    let first = next("the window");
+    assert_eq!(first["window"], "w_001.csv", "{first}");
+    // Not a label file: ignored in the labels directory (no result for it).
+    std::fs::write(labels.join("stray.csv"), "id,x,prediction\nq-1,0.5,0.5\n").expect("stray");
+    let rows = labels_for((0..ROWS).map(|i| format!("a-{i}")), false, 5);
+    let truth: HashMap<String, u8> = rows.iter().cloned().collect();
+    write_labels(&labels, "l_1.labels.csv", &rows);
+    let mut seen = Vec::new();
+    while !seen
+        .iter()
+        .any(|l: &Value| l["labels"] == "l_1.labels.csv" && l.get("window").is_none())
+    {
+        seen.push(next("the label file"));
+    }
+    assert!(
+        seen.iter().all(|l| l.get("labels").is_some()),
+        "only label lines, no window result for stray.csv: {seen:#?}"
+    );
+    let realised = by_window(&seen, "w_001.csv");
+    assert_eq!(realised.len(), 1, "{seen:#?}");
+    assert_accuracy(realised[0], &run.windows["w_001.csv"], &truth);
+}
