@@ -13,28 +13,7 @@ use serde_json::Value;
 
 use crate::support;
 
-use support::{into_closed_pipe, wait_exit, BIN};
-
-fn window_csv(rows: usize, seed: usize) -> String {
-    let mut s = String::from("x,c,prediction,target\n");
-    for i in 0..rows {
-        let x = ((i * 37 + seed * 11) % 101) as f64 / 10.0;
-        let c = ["a", "b", "c"][(i + seed) % 3];
-        s.push_str(&format!("{x},{c},0.{},{}\n", (i % 9) + 1, i % 2));
-    }
-    s
-}
-
-/// A temporary directory, on tmpfs when there is one.
-fn tempdir() -> tempfile::TempDir {
-    let shm = Path::new("/dev/shm");
-    if shm.is_dir() {
-        if let Ok(d) = tempfile::tempdir_in(shm) {
-            return d;
-        }
-    }
-    tempfile::tempdir().expect("tempdir")
-}
+use support::{into_closed_pipe, tempdir, wait_exit, window_csv, BIN};
 
 /// A root with `windows/` (empty) and `reference.csv`.
 fn setup() -> (tempfile::TempDir, PathBuf, PathBuf) {

@@ -9,17 +9,7 @@ use std::time::{Duration, Instant};
 
 use crate::support;
 
-use support::{wait_exit, Setup, BIN};
-
-fn window_csv(rows: usize, seed: usize) -> String {
-    let mut s = String::from("x,c,prediction,target\n");
-    for i in 0..rows {
-        let x = ((i * 37 + seed * 11) % 101) as f64 / 10.0;
-        let c = ["a", "b", "c"][(i + seed) % 3];
-        s.push_str(&format!("{x},{c},0.{},{}\n", (i % 9) + 1, i % 2));
-    }
-    s
-}
+use support::{wait_exit, window_csv, Setup, BIN};
 
 /// Status and stderr of the command with its stdout a pipe closed before it writes.
 fn into_closed_pipe(args: &[String]) -> (ExitStatus, String) {

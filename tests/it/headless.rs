@@ -9,28 +9,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-const BIN: &str = env!("CARGO_BIN_EXE_ml-monitor");
-
-fn window_csv(rows: usize, seed: usize) -> String {
-    let mut s = String::from("x,c,prediction,target\n");
-    for i in 0..rows {
-        let x = ((i * 37 + seed * 11) % 101) as f64 / 10.0;
-        let c = ["a", "b", "c"][(i + seed) % 3];
-        s.push_str(&format!("{x},{c},0.{},{}\n", (i % 9) + 1, i % 2));
-    }
-    s
-}
-
-/// A temporary directory, on tmpfs when there is one (file creation on this disk is slow).
-fn tempdir() -> tempfile::TempDir {
-    let shm = Path::new("/dev/shm");
-    if shm.is_dir() {
-        if let Ok(d) = tempfile::tempdir_in(shm) {
-            return d;
-        }
-    }
-    tempfile::tempdir().expect("tempdir")
-}
+use crate::support::{tempdir, window_csv, BIN};
 
 struct Monitor {
     child: Child,

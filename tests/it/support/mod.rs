@@ -42,6 +42,29 @@ pub fn csv(rows: usize, seed: u64, shift: f64) -> String {
     s
 }
 
+/// A window of numeric `x`, categorical `c`, a prediction and a target; `seed` varies the
+/// values, so windows of one test differ and stay the same from run to run.
+pub fn window_csv(rows: usize, seed: usize) -> String {
+    let mut s = String::from("x,c,prediction,target\n");
+    for i in 0..rows {
+        let x = ((i * 37 + seed * 11) % 101) as f64 / 10.0;
+        let c = ["a", "b", "c"][(i + seed) % 3];
+        s.push_str(&format!("{x},{c},0.{},{}\n", (i % 9) + 1, i % 2));
+    }
+    s
+}
+
+/// A temporary directory, on tmpfs when there is one (file creation on this disk is slow).
+pub fn tempdir() -> tempfile::TempDir {
+    let shm = Path::new("/dev/shm");
+    if shm.is_dir() {
+        if let Ok(d) = tempfile::tempdir_in(shm) {
+            return d;
+        }
+    }
+    tempfile::tempdir().expect("tempdir")
+}
+
 /// A directory with `reference.csv` (outside the watched directory) and a config file.
 pub struct Setup {
     pub root: tempfile::TempDir,
