@@ -9,7 +9,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::data::ColumnRoles;
+use crate::data::{ColumnRoles, FeatureKind};
 pub use crate::stats::correction::{Correction, CorrectionScope};
 
 mod alerts;
@@ -103,6 +103,102 @@ detector_kinds! {
     Wasserstein => "wasserstein",
     /// PCA reconstruction error over all features together.
     Pca => "pca",
+}
+
+/// What a detector's figure is judged by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Evidence {
+    /// A p-value, corrected with the window's other p-values against `alpha`.
+    PValue,
+    /// An effect size against its own threshold (PSI, normed Wasserstein).
+    Effect,
+    /// The classifier's out-of-fold ROC AUC against `auc_threshold`.
+    Auc,
+}
+
+/// Every property of a detector that the rest of the program asks of it, in one place: adding
+/// a detector is a line in `detector_kinds!` above, then one arm in each match below and in
+/// the matches the compiler names (each is written without a `_` arm, so it names them all).
+impl DetectorKind {
+    /// Whether it tests each feature on its own (the others look at all features together).
+    pub fn per_feature(self) -> bool {
+        match self {
+            DetectorKind::Ks
+            | DetectorKind::Psi
+            | DetectorKind::Chi2
+            | DetectorKind::Ad
+            | DetectorKind::Cvm
+            | DetectorKind::Wasserstein => true,
+            DetectorKind::Classifier | DetectorKind::Pca => false,
+        }
+    }
+
+    /// Whether a per-feature detector tests features of this kind.
+    pub fn covers(self, kind: FeatureKind) -> bool {
+        match self {
+            DetectorKind::Ks | DetectorKind::Ad | DetectorKind::Cvm | DetectorKind::Wasserstein => {
+                kind == FeatureKind::Numeric
+            }
+            DetectorKind::Chi2 => kind == FeatureKind::Categorical,
+            DetectorKind::Psi => true,
+            DetectorKind::Classifier | DetectorKind::Pca => false,
+        }
+    }
+
+    /// Whether it reads the reference's sorted values of a numeric feature (so saved
+    /// reference statistics, which hold counts, cannot feed it).
+    pub fn needs_sorted(self) -> bool {
+        match self {
+            DetectorKind::Ks | DetectorKind::Ad | DetectorKind::Cvm | DetectorKind::Wasserstein => {
+                true
+            }
+            DetectorKind::Psi
+            | DetectorKind::Chi2
+            | DetectorKind::Classifier
+            | DetectorKind::Pca => false,
+        }
+    }
+
+    /// What its figure is judged by.
+    pub fn evidence(self) -> Evidence {
+        match self {
+            DetectorKind::Ks
+            | DetectorKind::Chi2
+            | DetectorKind::Ad
+            | DetectorKind::Cvm
+            | DetectorKind::Pca => Evidence::PValue,
+            DetectorKind::Psi | DetectorKind::Wasserstein => Evidence::Effect,
+            DetectorKind::Classifier => Evidence::Auc,
+        }
+    }
+
+    /// The threshold an effect-size detector's statistic must pass (`None` for the others).
+    pub fn effect_threshold(self, c: &StatisticalConfig) -> Option<f64> {
+        match self {
+            DetectorKind::Psi => Some(c.psi_threshold),
+            DetectorKind::Wasserstein => Some(c.wasserstein_threshold),
+            DetectorKind::Ks
+            | DetectorKind::Chi2
+            | DetectorKind::Classifier
+            | DetectorKind::Ad
+            | DetectorKind::Cvm
+            | DetectorKind::Pca => None,
+        }
+    }
+
+    /// The short name screens and tables show.
+    pub fn label(self) -> &'static str {
+        match self {
+            DetectorKind::Ks => "KS",
+            DetectorKind::Psi => "PSI",
+            DetectorKind::Chi2 => "χ²",
+            DetectorKind::Classifier => "classifier",
+            DetectorKind::Ad => "AD",
+            DetectorKind::Cvm => "CvM",
+            DetectorKind::Wasserstein => "W",
+            DetectorKind::Pca => "PCA",
+        }
+    }
 }
 
 impl fmt::Display for DetectorKind {

@@ -4,7 +4,7 @@
 
 use std::fmt;
 
-use super::MonitorConfig;
+use super::{MonitorConfig, StatisticalConfig};
 
 /// A configuration value out of its range; the message names the key.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -62,6 +62,70 @@ const MAX_ROWS: usize = 10_000_000;
 /// Most per-feature series `[metrics] max_features` may allow.
 pub const MAX_METRICS_FEATURES: usize = 100_000;
 
+impl StatisticalConfig {
+    /// Checks the per-feature detectors' settings; the error names the key. A detector built
+    /// alone (`StatisticalDriftDetector::new`) is checked as the monitor's are.
+    pub fn validate(&self) -> Result<(), InvalidValue> {
+        let s = self;
+        let in_unit = |v: f64| v.is_finite() && v > 0.0 && v < 1.0;
+        let in_closed_unit = |v: f64| v.is_finite() && (0.0..=1.0).contains(&v);
+        if !in_unit(s.alpha) {
+            return Err(InvalidValue::new(
+                "drift.statistical.alpha",
+                s.alpha,
+                "must be in (0, 1)",
+            ));
+        }
+        if !in_closed_unit(s.min_statistic) {
+            return Err(InvalidValue::new(
+                "drift.statistical.min_statistic",
+                s.min_statistic,
+                "must be in [0, 1]",
+            ));
+        }
+        within("drift.statistical.psi_bins", s.psi_bins, PSI_BINS)?;
+        if !(s.psi_threshold.is_finite() && s.psi_threshold >= 0.0) {
+            return Err(InvalidValue::new(
+                "drift.statistical.psi_threshold",
+                s.psi_threshold,
+                "must be a number >= 0",
+            ));
+        }
+        if !(s.wasserstein_threshold.is_finite() && s.wasserstein_threshold >= 0.0) {
+            return Err(InvalidValue::new(
+                "drift.statistical.wasserstein_threshold",
+                s.wasserstein_threshold,
+                "must be a number >= 0",
+            ));
+        }
+        for (key, value, range) in [
+            (
+                "drift.statistical.discrete_max_values",
+                s.discrete_max_values,
+                DISCRETE_MAX_VALUES,
+            ),
+            (
+                "drift.statistical.min_sample_size",
+                s.min_sample_size,
+                SAMPLE_SIZE,
+            ),
+            (
+                "drift.statistical.min_drifted_features",
+                s.min_drifted_features,
+                (1, 1_000_000),
+            ),
+            (
+                "drift.statistical.confirmation_windows",
+                s.confirmation_windows,
+                CONFIRMATION_WINDOWS,
+            ),
+        ] {
+            within(key, value, range)?;
+        }
+        Ok(())
+    }
+}
+
 impl MonitorConfig {
     /// Checks value ranges and that no detector is listed twice; the error names the key.
     pub fn validate(&self) -> Result<(), InvalidValue> {
@@ -82,40 +146,11 @@ impl MonitorConfig {
                 ));
             }
         }
-        let s = &self.drift.statistical;
+        self.drift.statistical.validate()?;
         let c = &self.drift.classifier;
         let in_unit = |v: f64| v.is_finite() && v > 0.0 && v < 1.0;
         let in_closed_unit = |v: f64| v.is_finite() && (0.0..=1.0).contains(&v);
-        if !in_unit(s.alpha) {
-            return Err(InvalidValue::new(
-                "drift.statistical.alpha",
-                s.alpha,
-                "must be in (0, 1)",
-            ));
-        }
-        if !in_closed_unit(s.min_statistic) {
-            return Err(InvalidValue::new(
-                "drift.statistical.min_statistic",
-                s.min_statistic,
-                "must be in [0, 1]",
-            ));
-        }
-        within("drift.statistical.psi_bins", s.psi_bins, PSI_BINS)?;
         within("profile.grid_bins", self.profile.grid_bins, GRID_BINS)?;
-        if !(s.psi_threshold.is_finite() && s.psi_threshold >= 0.0) {
-            return Err(InvalidValue::new(
-                "drift.statistical.psi_threshold",
-                s.psi_threshold,
-                "must be a number >= 0",
-            ));
-        }
-        if !(s.wasserstein_threshold.is_finite() && s.wasserstein_threshold >= 0.0) {
-            return Err(InvalidValue::new(
-                "drift.statistical.wasserstein_threshold",
-                s.wasserstein_threshold,
-                "must be a number >= 0",
-            ));
-        }
         let p = &self.drift.pca;
         if !in_unit(p.explained_variance) {
             return Err(InvalidValue::new(
@@ -125,31 +160,11 @@ impl MonitorConfig {
             ));
         }
         for (key, value, range) in [
-            (
-                "drift.statistical.discrete_max_values",
-                s.discrete_max_values,
-                DISCRETE_MAX_VALUES,
-            ),
             ("drift.pca.reference_chunks", p.reference_chunks, (2, 1000)),
             ("drift.pca.min_sample_size", p.min_sample_size, SAMPLE_SIZE),
             (
                 "drift.pca.confirmation_windows",
                 p.confirmation_windows,
-                CONFIRMATION_WINDOWS,
-            ),
-            (
-                "drift.statistical.min_sample_size",
-                s.min_sample_size,
-                SAMPLE_SIZE,
-            ),
-            (
-                "drift.statistical.min_drifted_features",
-                s.min_drifted_features,
-                (1, 1_000_000),
-            ),
-            (
-                "drift.statistical.confirmation_windows",
-                s.confirmation_windows,
                 CONFIRMATION_WINDOWS,
             ),
             (

@@ -4,6 +4,7 @@
 //! Kept apart from `statistical.rs` so that detector's dispatch stays one line per test; the
 //! numbers themselves live in `crate::stats`.
 
+use crate::config::DetectorKind;
 use crate::stats::{anderson_darling, cramer_von_mises, wasserstein};
 
 /// Which of the tests.
@@ -12,6 +13,22 @@ pub enum ContinuousTest {
     Ad,
     Cvm,
     Wasserstein,
+}
+
+impl ContinuousTest {
+    /// The test a detector runs on a numeric feature's sorted values beyond KS, if any.
+    pub fn of(kind: DetectorKind) -> Option<ContinuousTest> {
+        match kind {
+            DetectorKind::Ad => Some(ContinuousTest::Ad),
+            DetectorKind::Cvm => Some(ContinuousTest::Cvm),
+            DetectorKind::Wasserstein => Some(ContinuousTest::Wasserstein),
+            DetectorKind::Ks
+            | DetectorKind::Psi
+            | DetectorKind::Chi2
+            | DetectorKind::Classifier
+            | DetectorKind::Pca => None,
+        }
+    }
 }
 
 /// One feature's outcome: statistic and p-value (`None` for the effect size), or `None`

@@ -8,10 +8,11 @@
 //! are for categorical features.
 
 use super::chi2::{chi2_homogeneity, ChiSquareOutcome};
+use crate::config::DetectorKind;
 use crate::stats::chi2::total_variation;
 
-/// The name results give the test that decided (`"test": "chi2"`).
-pub const TEST_NAME: &str = "chi2";
+/// The test results name as the one that decided (`"test": "chi2"`).
+pub const TEST: DetectorKind = DetectorKind::Chi2;
 
 /// The reference's distinct values and their counts, ascending.
 #[derive(Debug, Clone, PartialEq)]

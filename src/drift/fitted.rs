@@ -8,12 +8,11 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use super::continuous;
+use super::continuous::{self, ContinuousTest};
 use super::discrete::DiscreteValues;
-use super::statistical::StatTest;
 use super::summary::FeatureSummary;
 use super::{chi2, ks, psi, FeatureStatus, Prepared};
-use crate::config::StatisticalConfig;
+use crate::config::{DetectorKind, StatisticalConfig};
 use crate::data::{Column, ColumnData, MISSING_CODE};
 
 /// Statistic, raw p-value, status and paging's evidence of one feature.
@@ -59,7 +58,7 @@ pub(super) enum Fitted {
 
 /// What the fit keeps of feature `index` of the prepared reference.
 pub(super) fn fit_column(
-    test: StatTest,
+    test: DetectorKind,
     config: &StatisticalConfig,
     reference: &Prepared<'_>,
     column: &Column,
@@ -71,7 +70,7 @@ pub(super) fn fit_column(
             let n = sorted.len();
             let constant = n > 0 && sorted.first() == sorted.last();
             if test.needs_sorted() {
-                let std = if test == StatTest::Wasserstein {
+                let std = if test == DetectorKind::Wasserstein {
                     crate::stats::wasserstein::population_std(&sorted)
                 } else {
                     0.0
@@ -103,7 +102,7 @@ pub(super) fn fit_column(
 /// Statistic, raw p-value and status of one feature; with `evidence`, paging's KS evidence of
 /// a numeric one too.
 pub(super) fn test_feature(
-    test: StatTest,
+    test: DetectorKind,
     config: &StatisticalConfig,
     fitted: &Fitted,
     current: &Prepared<'_>,
@@ -158,7 +157,7 @@ pub(super) fn test_feature(
                     ),
                 };
             }
-            let outcome = match test.continuous() {
+            let outcome = match ContinuousTest::of(test) {
                 Some(test) => continuous::run(test, sorted, *std, cur),
                 None => ks::ks_2samp_sorted(sorted, cur).map(|o| (o.statistic, Some(o.p_value))),
             };
@@ -247,8 +246,9 @@ pub(super) fn test_feature(
                     Evidence::default(),
                 );
             }
-            match test {
-                StatTest::Chi2 => {
+            // Chi-square, or else PSI: the only per-feature tests of a categorical feature.
+            if test == DetectorKind::Chi2 {
+                {
                     let mut r = counts.clone();
                     let mut c = cur_counts;
                     r.extend(std::iter::repeat_n(0, unseen.len()));
@@ -272,7 +272,8 @@ pub(super) fn test_feature(
                         ),
                     }
                 }
-                _ => {
+            } else {
+                {
                     let mut r = counts.clone();
                     r.push(0);
                     let mut c = cur_counts;

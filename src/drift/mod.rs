@@ -7,6 +7,7 @@
 //! `confirmation_windows` guard counts consecutive drifting windows.
 
 pub mod continuous;
+pub mod decision;
 pub mod discrete;
 mod fitted;
 pub mod ks;
@@ -24,11 +25,12 @@ use std::sync::{Arc, OnceLock};
 
 use serde::{Deserialize, Serialize};
 
+use crate::config::DetectorKind;
 use crate::data::{ColumnData, DataWindow};
 
 pub use ml_based::MLBasedDriftDetector;
 pub use pca::PcaDriftDetector;
-pub use statistical::{StatTest, StatisticalDriftDetector};
+pub use statistical::StatisticalDriftDetector;
 
 /// Whether a feature could be tested: about the test, never its outcome (that is `drifted`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -73,7 +75,7 @@ pub struct FeatureDrift {
     /// The test that decided when it is not the detector's own: `"chi2"` for a numeric
     /// feature with few distinct values (see `discrete_max_values`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub test: Option<String>,
+    pub test: Option<DetectorKind>,
     /// Set when the statistic was computed from a profile's grid instead of the rows: the
     /// rows' statistic lies within this distance of it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -231,6 +233,8 @@ pub enum DriftError {
     ReferenceStats(String),
     #[error("pca: {0}")]
     Pca(String),
+    #[error("invalid settings: {0}")]
+    InvalidConfig(String),
 }
 
 impl From<ClassifierError> for DriftError {

@@ -16,8 +16,8 @@ use std::collections::BTreeMap;
 
 use rayon::prelude::*;
 
-use super::continuous::ContinuousTest;
 use super::correction::adjust;
+use super::decision::{self, feature_drifted};
 use super::discrete;
 use super::fitted::{fit_column, fitted_from_stats, test_feature, Fitted, Tested};
 use super::summary::FeatureStats;
@@ -28,71 +28,10 @@ use super::{
 use crate::config::{Correction, DetectorKind, StatisticalConfig};
 use crate::data::{Column, DataWindow, FeatureKind};
 
-/// Which test a [`StatisticalDriftDetector`] runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StatTest {
-    /// Two-sample Kolmogorov–Smirnov, numeric features.
-    Ks,
-    /// Population stability index, numeric and categorical features.
-    Psi,
-    /// Chi-square homogeneity, categorical features.
-    Chi2,
-    /// k-sample Anderson–Darling (midrank), numeric features.
-    Ad,
-    /// Two-sample Cramér–von Mises, numeric features.
-    Cvm,
-    /// Wasserstein distance over the reference's std (an effect size), numeric features.
-    Wasserstein,
-}
-
-impl StatTest {
-    /// The detector it is.
-    pub fn kind(self) -> DetectorKind {
-        match self {
-            StatTest::Ks => DetectorKind::Ks,
-            StatTest::Psi => DetectorKind::Psi,
-            StatTest::Chi2 => DetectorKind::Chi2,
-            StatTest::Ad => DetectorKind::Ad,
-            StatTest::Cvm => DetectorKind::Cvm,
-            StatTest::Wasserstein => DetectorKind::Wasserstein,
-        }
-    }
-
-    /// Result key.
-    pub fn name(self) -> &'static str {
-        self.kind().key()
-    }
-
-    /// The continuous test beyond KS it runs on a numeric feature's sorted values, if any.
-    pub(super) fn continuous(self) -> Option<ContinuousTest> {
-        match self {
-            StatTest::Ad => Some(ContinuousTest::Ad),
-            StatTest::Cvm => Some(ContinuousTest::Cvm),
-            StatTest::Wasserstein => Some(ContinuousTest::Wasserstein),
-            _ => None,
-        }
-    }
-
-    /// Keeps the reference's sorted values at fit (it merges against them).
-    pub(super) fn needs_sorted(self) -> bool {
-        self == StatTest::Ks || self.continuous().is_some()
-    }
-
-    pub(super) fn covers(self, kind: FeatureKind) -> bool {
-        match self {
-            StatTest::Ks | StatTest::Ad | StatTest::Cvm | StatTest::Wasserstein => {
-                kind == FeatureKind::Numeric
-            }
-            StatTest::Chi2 => kind == FeatureKind::Categorical,
-            StatTest::Psi => true,
-        }
-    }
-}
-
 /// Statistical drift detector for one test.
 #[derive(Debug, Clone)]
 pub struct StatisticalDriftDetector {
-    test: StatTest,
+    test: DetectorKind,
     config: StatisticalConfig,
     fitted: Option<Vec<(String, Fitted)>>,
     confirmation: Confirmation,
@@ -105,17 +44,26 @@ pub struct StatisticalDriftDetector {
 }
 
 impl StatisticalDriftDetector {
-    /// A detector for `test` with these settings.
-    pub fn new(test: StatTest, config: StatisticalConfig) -> Self {
+    /// A detector for the per-feature test `test` with these settings; `Err` for a detector
+    /// that is not per-feature (classifier, pca) or settings out of range.
+    pub fn new(test: DetectorKind, config: StatisticalConfig) -> Result<Self, DriftError> {
+        if !test.per_feature() {
+            return Err(DriftError::InvalidConfig(format!(
+                "{test} is not a per-feature test"
+            )));
+        }
+        config
+            .validate()
+            .map_err(|e| DriftError::InvalidConfig(e.to_string()))?;
         let confirmation = Confirmation::new(config.confirmation_windows);
-        StatisticalDriftDetector {
+        Ok(StatisticalDriftDetector {
             test,
             config,
             fitted: None,
             confirmation,
             staged: None,
             paging_evidence: true,
-        }
+        })
     }
 
     /// Leaves paging's KS evidence of numeric features to another detector of the monitor
@@ -126,7 +74,7 @@ impl StatisticalDriftDetector {
     }
 
     /// The test it runs.
-    pub fn test(&self) -> StatTest {
+    pub fn test(&self) -> DetectorKind {
         self.test
     }
 
@@ -141,12 +89,12 @@ impl StatisticalDriftDetector {
         features: &[FeatureStats],
     ) -> Result<(), DriftError> {
         if self.test.needs_sorted() {
-            return Err(DriftError::NeedsRawReference(self.test.name().to_string()));
+            return Err(DriftError::NeedsRawReference(self.test.key().to_string()));
         }
         if rows == 0 {
             return Err(DriftError::EmptyReference);
         }
-        if self.test == StatTest::Psi && psi_bins != self.config.psi_bins {
+        if self.test == DetectorKind::Psi && psi_bins != self.config.psi_bins {
             return Err(DriftError::ReferenceStats(format!(
                 "computed with psi_bins = {}, but the configuration asks for {}; write them again with this configuration",
                 psi_bins, self.config.psi_bins
@@ -172,7 +120,7 @@ fn kind_name(kind: FeatureKind) -> &'static str {
 
 impl DriftDetector for StatisticalDriftDetector {
     fn name(&self) -> &str {
-        self.test.name()
+        self.test.key()
     }
 
     fn fit(&mut self, reference: &DataWindow) -> Result<(), DriftError> {
@@ -186,13 +134,12 @@ impl DriftDetector for StatisticalDriftDetector {
 
 impl PreparedDetector for StatisticalDriftDetector {
     fn column_use(&self) -> ColumnUse {
-        match self.test {
-            // KS merges sorted columns; PSI fits its edges on the sorted reference but counts
-            // a window either way; chi-square reads only categorical codes.
-            StatTest::Ks | StatTest::Ad | StatTest::Cvm | StatTest::Wasserstein => {
-                ColumnUse::Sorted
-            }
-            StatTest::Psi | StatTest::Chi2 => ColumnUse::Unordered,
+        // KS, AD, CvM and Wasserstein merge sorted columns; PSI fits its edges on the sorted
+        // reference but counts a window either way; chi-square reads only categorical codes.
+        if self.test.needs_sorted() {
+            ColumnUse::Sorted
+        } else {
+            ColumnUse::Unordered
         }
     }
 
@@ -228,7 +175,7 @@ impl PreparedDetector for StatisticalDriftDetector {
 
     fn stage(&mut self, current: &Prepared<'_>) -> Result<Option<Vec<Option<f64>>>, DriftError> {
         // PSI has no p-value: it decides by its threshold alone.
-        if self.test == StatTest::Psi {
+        if self.test == DetectorKind::Psi {
             return Ok(None);
         }
         let tested = self.test_all(current)?;
@@ -306,15 +253,16 @@ impl StatisticalDriftDetector {
                 }
             ) && status != FeatureStatus::InsufficientData;
             let c = &self.config;
-            let drifted = match (self.test, statistic, p_adj) {
-                (_, _, _) if status == FeatureStatus::InsufficientData => false,
-                (_, Some(_), Some(p)) if discrete => p < c.alpha,
-                (StatTest::Psi, Some(s), _) => s > c.psi_threshold,
-                (StatTest::Ks, Some(d), Some(p)) => p < c.alpha && d >= c.min_statistic,
-                (StatTest::Chi2 | StatTest::Ad | StatTest::Cvm, Some(_), Some(p)) => p < c.alpha,
-                (StatTest::Wasserstein, Some(s), _) => s > c.wasserstein_threshold,
-                _ => false,
-            };
+            let drifted = feature_drifted(
+                self.test,
+                &decision::Tested {
+                    statistic,
+                    p_adjusted: p_adj,
+                    status,
+                    discrete,
+                },
+                c,
+            );
             n_drifted += usize::from(drifted);
             let adjusted_shown = match c.correction {
                 Correction::None => None,
@@ -328,7 +276,7 @@ impl StatisticalDriftDetector {
                     p_value_adjusted: adjusted_shown,
                     drifted,
                     status,
-                    test: discrete.then(|| discrete::TEST_NAME.to_string()),
+                    test: discrete.then_some(discrete::TEST),
                     statistic_error_bound: None,
                     p_value_approximate: None,
                     effect: evidence.effect,

@@ -1,7 +1,7 @@
 //! Unit tests of the per-feature statistical detector.
 
 use super::*;
-use crate::config::Correction;
+use crate::config::{Correction, DetectorKind};
 
 fn window(name: &str, num: Vec<f64>, cat: &[Option<&str>]) -> DataWindow {
     DataWindow::new(
@@ -30,7 +30,8 @@ fn ks_detects_a_shift_and_not_identity() {
         (0..200).map(|i| f64::from(i) + 80.0).collect(),
         &cats(200, &["a", "b"]),
     );
-    let mut d = StatisticalDriftDetector::new(StatTest::Ks, StatisticalConfig::default());
+    let mut d = StatisticalDriftDetector::new(DetectorKind::Ks, StatisticalConfig::default())
+        .expect("a per-feature test");
     d.fit(&reference).expect("fit");
     let r = d.detect(&same).expect("detect");
     assert!(!r.drift_detected);
@@ -46,10 +47,12 @@ fn ks_detects_a_shift_and_not_identity() {
 fn chi2_and_psi_see_a_new_category() {
     let reference = window("r", vec![1.0; 300], &cats(300, &["a", "b", "c"]));
     let current = window("w", vec![1.0; 300], &cats(300, &["a", "b", "c", "NEW"]));
-    let mut chi = StatisticalDriftDetector::new(StatTest::Chi2, StatisticalConfig::default());
+    let mut chi = StatisticalDriftDetector::new(DetectorKind::Chi2, StatisticalConfig::default())
+        .expect("a per-feature test");
     let r = chi.detect_pair(&reference, &current).expect("chi2");
     assert!(r.features["c"].drifted, "{r:?}");
-    let mut p = StatisticalDriftDetector::new(StatTest::Psi, StatisticalConfig::default());
+    let mut p = StatisticalDriftDetector::new(DetectorKind::Psi, StatisticalConfig::default())
+        .expect("a per-feature test");
     let r = p.detect_pair(&reference, &current).expect("psi");
     let psi_c = r.features["c"].statistic.expect("psi");
     // 3 categories 1/3 each vs 1/4 each + unseen bin 1/4 (reference floored at 1e-4).
@@ -64,8 +67,9 @@ fn chi2_and_psi_see_a_new_category() {
 fn small_samples_are_insufficient_and_never_drift() {
     let reference = window("r", (0..10).map(f64::from).collect(), &cats(10, &["a"]));
     let current = window("w", (100..110).map(f64::from).collect(), &cats(10, &["b"]));
-    for test in [StatTest::Ks, StatTest::Psi, StatTest::Chi2] {
-        let mut d = StatisticalDriftDetector::new(test, StatisticalConfig::default());
+    for test in [DetectorKind::Ks, DetectorKind::Psi, DetectorKind::Chi2] {
+        let mut d = StatisticalDriftDetector::new(test, StatisticalConfig::default())
+            .expect("a per-feature test");
         let r = d.detect_pair(&reference, &current).expect("runs");
         assert!(!r.drift_detected);
         assert!(r
@@ -88,7 +92,8 @@ fn guards_min_drifted_features_and_confirmation() {
         correction: Correction::None,
         ..StatisticalConfig::default()
     };
-    let mut d = StatisticalDriftDetector::new(StatTest::Ks, config.clone());
+    let mut d = StatisticalDriftDetector::new(DetectorKind::Ks, config.clone())
+        .expect("a per-feature test");
     d.fit(&reference).expect("fit");
     let first = d.detect(&shifted).expect("1");
     assert!(first.window_drift && !first.drift_detected);
@@ -97,7 +102,8 @@ fn guards_min_drifted_features_and_confirmation() {
         min_drifted_features: 2,
         ..config
     };
-    let mut d = StatisticalDriftDetector::new(StatTest::Ks, strict);
+    let mut d =
+        StatisticalDriftDetector::new(DetectorKind::Ks, strict).expect("a per-feature test");
     let r = d.detect_pair(&reference, &shifted).expect("runs");
     assert_eq!(r.n_drifted, 1);
     assert!(!r.window_drift);
@@ -105,7 +111,8 @@ fn guards_min_drifted_features_and_confirmation() {
 
 #[test]
 fn detect_before_fit_is_an_error() {
-    let mut d = StatisticalDriftDetector::new(StatTest::Ks, StatisticalConfig::default());
+    let mut d = StatisticalDriftDetector::new(DetectorKind::Ks, StatisticalConfig::default())
+        .expect("a per-feature test");
     let w = window("w", vec![1.0], &[Some("a")]);
     assert_eq!(d.detect(&w), Err(DriftError::NotFitted));
 }

@@ -92,21 +92,59 @@ pub fn classification_metrics(y_true: &[f64], y_pred: &[f64]) -> Option<Classifi
     };
     let labelled = || rows.iter().map(|&(t, p)| (t, label_of(p)));
 
-    let classes = distinct_sorted(labelled().flat_map(|(t, p)| [t, p]));
-    let class_index = |v: f64| classes.partition_point(|c| c.total_cmp(&v).is_lt());
+    let scores = label_scores(labelled().map(|(t, p)| (t, p, 1)));
+    let is_binary_label = |c: &f64| *c == 0.0 || *c == 1.0;
+    let zero_one_targets = rows.iter().all(|(t, _)| is_binary_label(t));
+    let (roc_auc_value, log_loss) = if probabilistic && zero_one_targets {
+        let positives: Vec<bool> = rows.iter().map(|&(t, _)| t == 1.0).collect();
+        let scores: Vec<f64> = rows.iter().map(|&(_, p)| p).collect();
+        (roc_auc(&positives, &scores), Some(binary_log_loss(&rows)))
+    } else {
+        (None, None)
+    };
 
+    Some(ClassificationMetrics {
+        accuracy: scores.accuracy,
+        precision: scores.precision,
+        recall: scores.recall,
+        f1: scores.f1,
+        roc_auc: roc_auc_value,
+        log_loss,
+        n_classes: scores.n_classes,
+        average: if scores.binary { "binary" } else { "macro" }.to_string(),
+    })
+}
+
+/// The figures of a classifier's labels alone: accuracy, and precision, recall and F1 of class
+/// 1 when the classes are 0/1 (or two classes, one of them 1), else their macro average.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LabelScores {
+    pub accuracy: f64,
+    pub precision: f64,
+    pub recall: f64,
+    pub f1: f64,
+    pub n_classes: usize,
+    /// Scored on class 1 (`"average": "binary"`) rather than macro-averaged.
+    pub binary: bool,
+}
+
+/// [`LabelScores`] of `(target, predicted label, rows)` triples: rows one at a time (weight 1)
+/// or a profile's groups of equal target and label (their counts), by one implementation.
+/// `labelled` is not empty.
+pub fn label_scores(labelled: impl Iterator<Item = (f64, f64, u64)> + Clone) -> LabelScores {
+    let classes = distinct_sorted(labelled.clone().flat_map(|(t, p, _)| [t, p]));
+    let class_index = |v: f64| classes.partition_point(|c| c.total_cmp(&v).is_lt());
     let mut counts = vec![ClassCounts::default(); classes.len()];
-    let mut correct = 0u64;
-    for (t, p) in labelled() {
-        counts[class_index(t)].true_sum += 1;
-        counts[class_index(p)].pred_sum += 1;
+    let (mut correct, mut rows) = (0u64, 0u64);
+    for (t, p, n) in labelled {
+        counts[class_index(t)].true_sum += n;
+        counts[class_index(p)].pred_sum += n;
+        rows += n;
         if t == p {
-            counts[class_index(t)].true_positive += 1;
-            correct += 1;
+            counts[class_index(t)].true_positive += n;
+            correct += n;
         }
     }
-    let accuracy = correct as f64 / rows.len() as f64;
-
     let is_binary_label = |c: &f64| *c == 0.0 || *c == 1.0;
     let binary =
         classes.iter().all(is_binary_label) || (classes.len() == 2 && classes.contains(&1.0));
@@ -126,26 +164,14 @@ pub fn classification_metrics(y_true: &[f64], y_pred: &[f64]) -> Option<Classifi
             mean(ClassCounts::f1),
         )
     };
-
-    let zero_one_targets = rows.iter().all(|(t, _)| is_binary_label(t));
-    let (roc_auc_value, log_loss) = if probabilistic && zero_one_targets {
-        let positives: Vec<bool> = rows.iter().map(|&(t, _)| t == 1.0).collect();
-        let scores: Vec<f64> = rows.iter().map(|&(_, p)| p).collect();
-        (roc_auc(&positives, &scores), Some(binary_log_loss(&rows)))
-    } else {
-        (None, None)
-    };
-
-    Some(ClassificationMetrics {
-        accuracy,
+    LabelScores {
+        accuracy: ratio_or_zero(correct, rows),
         precision,
         recall,
         f1,
-        roc_auc: roc_auc_value,
-        log_loss,
         n_classes: classes.len(),
-        average: if binary { "binary" } else { "macro" }.to_string(),
-    })
+        binary,
+    }
 }
 
 /// One class's confusion counts, one-vs-rest.

@@ -25,7 +25,7 @@ use crate::config::{CorrectionScope, DetectorKind, InvalidValue, MonitorConfig, 
 use crate::data::{Column, ColumnData, DataError, DataWindow};
 use crate::drift::{
     sort_in_place, sort_non_missing, ColumnUse, DriftError, Prepared, PreparedDetector,
-    SortBuffers, StatTest, StatisticalDriftDetector,
+    SortBuffers, StatisticalDriftDetector,
 };
 use crate::model::{Model, ModelError};
 
@@ -329,12 +329,12 @@ impl ModelMonitor {
     fn set_reference_stats(&mut self, stats: &ReferenceStats) -> Result<(), MonitorError> {
         let mut refitted: Vec<Box<dyn PreparedDetector>> = Vec::with_capacity(self.detectors.len());
         for detector in &self.detectors {
+            // Saved statistics hold counts: only per-feature tests that read no sorted values.
             let test = match detector.name().parse::<DetectorKind>() {
-                Ok(DetectorKind::Psi) => StatTest::Psi,
-                Ok(DetectorKind::Chi2) => StatTest::Chi2,
+                Ok(kind) if kind.per_feature() && !kind.needs_sorted() => kind,
                 _ => return Err(DriftError::NeedsRawReference(detector.name().to_string()).into()),
             };
-            let mut d = StatisticalDriftDetector::new(test, self.config.drift.statistical.clone());
+            let mut d = StatisticalDriftDetector::new(test, self.config.drift.statistical.clone())?;
             d.fit_summary(stats.rows, stats.psi_bins, &stats.features)?;
             refitted.push(Box::new(d));
         }

@@ -7,8 +7,8 @@ use super::{ModelMonitor, MonitorError};
 use crate::config::{DetectorKind, MonitorConfig};
 use crate::data::DataWindow;
 use crate::drift::{
-    DriftDetector, External, MLBasedDriftDetector, PcaDriftDetector, PreparedDetector, SortBuffers,
-    StatTest, StatisticalDriftDetector,
+    DriftDetector, DriftError, External, MLBasedDriftDetector, PcaDriftDetector, PreparedDetector,
+    SortBuffers, StatisticalDriftDetector,
 };
 use crate::model::Model;
 use crate::monitoring::alerts::AlertManager;
@@ -127,7 +127,7 @@ impl MonitorBuilder {
                 .into_iter()
                 .map(|d| -> Box<dyn PreparedDetector> { Box::new(External(d)) })
                 .collect(),
-            None => detectors_from(&self.config),
+            None => detectors_from(&self.config)?,
         };
         let mut names: Vec<&str> = detectors.iter().map(|d| d.name()).collect();
         names.sort_unstable();
@@ -156,7 +156,7 @@ impl MonitorBuilder {
 }
 
 /// The configuration's detectors, in its order (validated: no duplicates).
-fn detectors_from(config: &MonitorConfig) -> Vec<Box<dyn PreparedDetector>> {
+fn detectors_from(config: &MonitorConfig) -> Result<Vec<Box<dyn PreparedDetector>>, DriftError> {
     // Paging's KS evidence of a numeric feature is the same whichever test ran: the first
     // detector that sorts the columns computes it, the others skip the pass.
     let mut evidence_taken = false;
@@ -164,36 +164,31 @@ fn detectors_from(config: &MonitorConfig) -> Vec<Box<dyn PreparedDetector>> {
         .drift
         .detectors
         .iter()
-        .map(|&kind| -> Box<dyn PreparedDetector> {
-            let mut stat = |test: StatTest| {
-                let d = StatisticalDriftDetector::new(test, config.drift.statistical.clone());
-                let sorts = matches!(
-                    test,
-                    StatTest::Ks | StatTest::Ad | StatTest::Cvm | StatTest::Wasserstein
-                );
-                if sorts && std::mem::replace(&mut evidence_taken, true) {
-                    d.without_paging_evidence()
-                } else {
-                    d
-                }
-            };
-            match kind {
-                DetectorKind::Ks => Box::new(stat(StatTest::Ks)),
-                DetectorKind::Psi => Box::new(stat(StatTest::Psi)),
-                DetectorKind::Chi2 => Box::new(stat(StatTest::Chi2)),
+        .map(|&kind| -> Result<Box<dyn PreparedDetector>, DriftError> {
+            Ok(match kind {
                 DetectorKind::Classifier => {
                     Box::new(MLBasedDriftDetector::new(config.drift.classifier.clone()))
                 }
-                DetectorKind::Ad => Box::new(stat(StatTest::Ad)),
-                DetectorKind::Cvm => Box::new(stat(StatTest::Cvm)),
-                DetectorKind::Wasserstein => Box::new(stat(StatTest::Wasserstein)),
                 DetectorKind::Pca => {
                     Box::new(PcaDriftDetector::new(config.drift.pca.clone()).with_test(
                         config.drift.statistical.alpha,
                         config.drift.statistical.correction,
                     ))
                 }
-            }
+                DetectorKind::Ks
+                | DetectorKind::Psi
+                | DetectorKind::Chi2
+                | DetectorKind::Ad
+                | DetectorKind::Cvm
+                | DetectorKind::Wasserstein => {
+                    let d = StatisticalDriftDetector::new(kind, config.drift.statistical.clone())?;
+                    if kind.needs_sorted() && std::mem::replace(&mut evidence_taken, true) {
+                        Box::new(d.without_paging_evidence())
+                    } else {
+                        Box::new(d)
+                    }
+                }
+            })
         })
         .collect()
 }

@@ -180,14 +180,14 @@ fn the_builder_refuses_bad_configuration_and_duplicate_detectors() {
     assert!(e.to_string().contains("drift.detectors"), "{e}");
 
     let twice: Vec<Box<dyn DriftDetector>> = vec![
-        Box::new(StatisticalDriftDetector::new(
-            StatTest::Ks,
-            Default::default(),
-        )),
-        Box::new(StatisticalDriftDetector::new(
-            StatTest::Ks,
-            Default::default(),
-        )),
+        Box::new(
+            StatisticalDriftDetector::new(DetectorKind::Ks, Default::default())
+                .expect("a per-feature test"),
+        ),
+        Box::new(
+            StatisticalDriftDetector::new(DetectorKind::Ks, Default::default())
+                .expect("a per-feature test"),
+        ),
     ];
     let e = ModelMonitor::builder(MonitorConfig::default())
         .detectors(twice)
@@ -199,10 +199,10 @@ fn the_builder_refuses_bad_configuration_and_duplicate_detectors() {
 #[test]
 fn detectors_of_ones_own_run_on_whole_windows() {
     let reference = window("reference.csv", 400, 0.0);
-    let own: Vec<Box<dyn DriftDetector>> = vec![Box::new(StatisticalDriftDetector::new(
-        StatTest::Ks,
-        Default::default(),
-    ))];
+    let own: Vec<Box<dyn DriftDetector>> = vec![Box::new(
+        StatisticalDriftDetector::new(DetectorKind::Ks, Default::default())
+            .expect("a per-feature test"),
+    )];
     let mut custom = ModelMonitor::builder(MonitorConfig::default())
         .detectors(own)
         .build_owned(reference.clone())

@@ -16,9 +16,11 @@ use super::window::{CategoryCounts, ClassGroup, FeatureCells, NumericCells, Wind
 use crate::config::{
     Correction, CorrectionScope, DetectorKind, MonitorConfig, StatisticalConfig, Task,
 };
+use crate::data::FeatureKind;
 use crate::drift::correction::{adjust, adjust_together};
+use crate::drift::decision::{self, feature_drifted};
 use crate::drift::{chi2, ks, psi, Confirmation, DriftResult, FeatureDrift, FeatureStatus};
-use crate::monitoring::metrics::{ClassificationMetrics, RegressionMetrics};
+use crate::monitoring::metrics::{label_scores, ClassificationMetrics, RegressionMetrics};
 use crate::monitoring::quality::ProfileRange;
 use crate::monitoring::result::{
     FeatureQuality, MonitoringResult, Performance, PredictionSource, PredictionStats,
@@ -189,6 +191,19 @@ fn quality(
     out
 }
 
+/// Whether the detector's figures come from a profile's counts and sums (CvM, the classifier
+/// and pca need the window's rows).
+fn from_counts(kind: DetectorKind) -> bool {
+    match kind {
+        DetectorKind::Psi
+        | DetectorKind::Chi2
+        | DetectorKind::Ks
+        | DetectorKind::Ad
+        | DetectorKind::Wasserstein => true,
+        DetectorKind::Cvm | DetectorKind::Classifier | DetectorKind::Pca => false,
+    }
+}
+
 /// The detector's outcome per feature on the profile, `None` for a detector that needs rows.
 fn test(
     reference: &ProfileReference,
@@ -198,25 +213,18 @@ fn test(
 ) -> Option<Vec<(String, Tested)>> {
     let settings = &config.drift.statistical;
     let min = settings.min_sample_size;
-    let covers_categorical = matches!(kind, DetectorKind::Psi | DetectorKind::Chi2);
-    let covers_numeric = matches!(
-        kind,
-        DetectorKind::Psi | DetectorKind::Ks | DetectorKind::Ad | DetectorKind::Wasserstein
-    );
-    if !covers_categorical && !covers_numeric {
+    if !from_counts(kind) {
         return None;
     }
+    let covers_categorical = kind.covers(FeatureKind::Categorical);
+    let covers_numeric = kind.covers(FeatureKind::Numeric);
     // From saved statistics the reference's grid cells are unknown: KS, AD and Wasserstein
     // skip.
     let cells_known = reference.features.iter().all(|f| match f {
         ReferenceFeature::Numeric { grid, cells, .. } => cells.len() == grid.len() + 1,
         ReferenceFeature::Categorical { .. } => true,
     });
-    if matches!(
-        kind,
-        DetectorKind::Ks | DetectorKind::Ad | DetectorKind::Wasserstein
-    ) && !cells_known
-    {
+    if kind.needs_sorted() && !cells_known {
         return None;
     }
     let mut tested: Vec<(String, Tested)> = Vec::new();
@@ -304,16 +312,16 @@ fn decide(
     let mut features = BTreeMap::new();
     let mut n_drifted = 0;
     for ((name, (statistic, p_value, status, bound)), p_adj) in tested.into_iter().zip(adjusted) {
-        let drifted = match (kind, statistic, p_adj) {
-            _ if status == FeatureStatus::InsufficientData => false,
-            (DetectorKind::Psi, Some(s), _) => s > settings.psi_threshold,
-            (DetectorKind::Ks, Some(d), Some(p)) => {
-                p < settings.alpha && d >= settings.min_statistic
-            }
-            (DetectorKind::Chi2 | DetectorKind::Ad, Some(_), Some(p)) => p < settings.alpha,
-            (DetectorKind::Wasserstein, Some(s), _) => s > settings.wasserstein_threshold,
-            _ => false,
-        };
+        let drifted = feature_drifted(
+            kind,
+            &decision::Tested {
+                statistic,
+                p_adjusted: p_adj,
+                status,
+                discrete: false,
+            },
+            settings,
+        );
         n_drifted += usize::from(drifted);
         features.insert(
             name,
@@ -402,7 +410,9 @@ fn numeric_test(
             ),
             None => insufficient,
         },
-        _ => insufficient,
+        DetectorKind::Chi2 | DetectorKind::Cvm | DetectorKind::Classifier | DetectorKind::Pca => {
+            insufficient
+        }
     }
 }
 
@@ -440,13 +450,19 @@ fn categorical_test(
                 None => (None, None, FeatureStatus::InsufficientData, None),
             }
         }
-        _ => {
+        DetectorKind::Psi => {
             let mut r = counts.to_vec();
             r.push(0);
             let mut c = cur.counts.clone();
             c.push(cur.other);
             (psi::psi_from_counts(&r, &c), None, status, None)
         }
+        DetectorKind::Ks
+        | DetectorKind::Ad
+        | DetectorKind::Cvm
+        | DetectorKind::Wasserstein
+        | DetectorKind::Classifier
+        | DetectorKind::Pca => (None, None, FeatureStatus::InsufficientData, None),
     }
 }
 
@@ -492,42 +508,8 @@ fn classification(
         };
         labelled.push((g.target, label, g.n));
     }
-    let mut classes: Vec<f64> = labelled.iter().flat_map(|&(t, p, _)| [t, p]).collect();
-    classes.sort_unstable_by(f64::total_cmp);
-    classes.dedup();
-    let index = |v: f64| classes.partition_point(|c| c.total_cmp(&v).is_lt());
-    // (true positive, true sum, predicted sum) per class.
-    let mut counts = vec![(0u64, 0u64, 0u64); classes.len()];
-    let mut correct = 0u64;
-    for &(t, p, n) in &labelled {
-        counts[index(t)].1 += n;
-        counts[index(p)].2 += n;
-        if t == p {
-            counts[index(t)].0 += n;
-            correct += n;
-        }
-    }
-    let precision = |c: &(u64, u64, u64)| ratio(c.0, c.2);
-    let recall = |c: &(u64, u64, u64)| ratio(c.0, c.1);
-    let f1 = |c: &(u64, u64, u64)| ratio(2 * c.0, c.1 + c.2);
+    let scores = label_scores(labelled.iter().copied());
     let is_binary_label = |c: &f64| *c == 0.0 || *c == 1.0;
-    let binary =
-        classes.iter().all(is_binary_label) || (classes.len() == 2 && classes.contains(&1.0));
-    let (p, r, f) = if binary {
-        let positive = classes
-            .iter()
-            .position(|&c| c == 1.0)
-            .map(|i| counts[i])
-            .unwrap_or_default();
-        (precision(&positive), recall(&positive), f1(&positive))
-    } else {
-        let k = counts.len() as f64;
-        (
-            counts.iter().map(precision).sum::<f64>() / k,
-            counts.iter().map(recall).sum::<f64>() / k,
-            counts.iter().map(f1).sum::<f64>() / k,
-        )
-    };
     let zero_one = groups.iter().all(|g| is_binary_label(&g.target));
     let (roc_auc, bound, log_loss) = if probabilistic && zero_one {
         let cells = groups.iter().map(|g| g.cell + 1).max().unwrap_or(0);
@@ -557,14 +539,14 @@ fn classification(
     };
     Ok((
         ClassificationMetrics {
-            accuracy: ratio(correct, rows),
-            precision: p,
-            recall: r,
-            f1: f,
+            accuracy: scores.accuracy,
+            precision: scores.precision,
+            recall: scores.recall,
+            f1: scores.f1,
             roc_auc,
             log_loss,
-            n_classes: classes.len(),
-            average: if binary { "binary" } else { "macro" }.to_string(),
+            n_classes: scores.n_classes,
+            average: if scores.binary { "binary" } else { "macro" }.to_string(),
         },
         bound,
     ))

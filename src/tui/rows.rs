@@ -10,6 +10,7 @@
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
+use ml_monitor::config::DetectorKind;
 use ml_monitor::drift::FeatureStatus;
 use ml_monitor::{DriftResult, MonitoringResult};
 
@@ -162,7 +163,7 @@ pub(crate) fn feature_rows(result: &MonitoringResult, sort: SortMode) -> Vec<Fea
             let test = if detector == "psi" {
                 Some(Test::Psi)
             } else {
-                Test::of(detector, f.test.as_deref())
+                Test::of(detector, f.test.map(DetectorKind::key))
             };
             if let Some(test) = test {
                 let figure = row.figures.entry(test).or_insert(Figure {
@@ -180,7 +181,7 @@ pub(crate) fn feature_rows(result: &MonitoringResult, sort: SortMode) -> Vec<Fea
             }
             if detector == "psi" {
                 row.psi = f.statistic;
-            } else if let Some(test) = Test::of(detector, f.test.as_deref()) {
+            } else if let Some(test) = Test::of(detector, f.test.map(DetectorKind::key)) {
                 let s = strength(f.drifted, f.p_value, f.statistic);
                 let stronger = deciding
                     .get(name.as_str())
@@ -298,7 +299,7 @@ mod tests {
             p_value_adjusted: p_value,
             drifted,
             status: FeatureStatus::Ok,
-            test: test.map(str::to_string),
+            test: test.and_then(|t| t.parse().ok()),
             statistic_error_bound: None,
             p_value_approximate: None,
             effect: None,

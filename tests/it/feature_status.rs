@@ -4,9 +4,10 @@
 
 use std::path::Path;
 
+use ml_monitor::config::DetectorKind;
 use ml_monitor::config::StatisticalConfig;
 use ml_monitor::data::{Column, DataWindow};
-use ml_monitor::drift::{StatTest, StatisticalDriftDetector};
+use ml_monitor::drift::StatisticalDriftDetector;
 use ml_monitor::DriftDetector;
 
 fn window(name: &str, shift: f64) -> DataWindow {
@@ -18,7 +19,8 @@ fn window(name: &str, shift: f64) -> DataWindow {
 
 #[test]
 fn status_is_about_the_test_and_drifted_about_the_outcome() {
-    let mut ks = StatisticalDriftDetector::new(StatTest::Ks, StatisticalConfig::default());
+    let mut ks = StatisticalDriftDetector::new(DetectorKind::Ks, StatisticalConfig::default())
+        .expect("a per-feature test");
     let result = ks
         .detect_pair(&window("reference", 0.0), &window("current", 5.0))
         .expect("runs");

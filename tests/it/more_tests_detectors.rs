@@ -2,9 +2,10 @@
 //! and guards they share with KS (insufficient data, NaN-only columns, constant references,
 //! correction), through the public library API.
 
+use ml_monitor::config::DetectorKind;
 use ml_monitor::config::StatisticalConfig;
 use ml_monitor::data::{Column, DataWindow};
-use ml_monitor::drift::{DriftDetector, FeatureStatus, StatTest, StatisticalDriftDetector};
+use ml_monitor::drift::{DriftDetector, FeatureStatus, StatisticalDriftDetector};
 
 fn window(x: Vec<f64>, y: Vec<f64>) -> DataWindow {
     DataWindow::new(
@@ -26,14 +27,19 @@ fn normalish(n: usize, shift: f64, scale: f64) -> Vec<f64> {
         .collect()
 }
 
-const TESTS: [StatTest; 3] = [StatTest::Ad, StatTest::Cvm, StatTest::Wasserstein];
+const TESTS: [DetectorKind; 3] = [
+    DetectorKind::Ad,
+    DetectorKind::Cvm,
+    DetectorKind::Wasserstein,
+];
 
 #[test]
 fn shift_is_seen_and_identity_is_not() {
     let reference = window(normalish(500, 0.0, 1.0), normalish(500, 0.0, 1.0));
     let shifted = window(normalish(400, 1.0, 1.0), normalish(400, 0.0, 1.0));
     for test in TESTS {
-        let mut d = StatisticalDriftDetector::new(test, StatisticalConfig::default());
+        let mut d = StatisticalDriftDetector::new(test, StatisticalConfig::default())
+            .expect("a per-feature test");
         d.fit(&reference).expect("fit");
         let same = d.detect(&reference).expect("detect");
         assert!(!same.window_drift, "{test:?}: {same:?}");
@@ -44,7 +50,7 @@ fn shift_is_seen_and_identity_is_not() {
         assert_eq!(r.n_drifted, 1);
         let x = &r.features["x"];
         match test {
-            StatTest::Wasserstein => {
+            DetectorKind::Wasserstein => {
                 assert!(x.p_value.is_none() && x.p_value_adjusted.is_none());
                 assert!(x.statistic.expect("distance") > 0.5);
             }
@@ -66,7 +72,8 @@ fn nan_only_and_tiny_columns_are_insufficient_never_a_panic() {
         v
     });
     for test in TESTS {
-        let mut d = StatisticalDriftDetector::new(test, StatisticalConfig::default());
+        let mut d = StatisticalDriftDetector::new(test, StatisticalConfig::default())
+            .expect("a per-feature test");
         let r = d.detect_pair(&reference, &current).expect("runs");
         for name in ["x", "y"] {
             let f = &r.features[name];
@@ -88,7 +95,8 @@ fn constant_reference_is_flagged_and_identical_constants_do_not_drift() {
         ..StatisticalConfig::default()
     };
     for test in TESTS {
-        let mut d = StatisticalDriftDetector::new(test, config.clone());
+        let mut d =
+            StatisticalDriftDetector::new(test, config.clone()).expect("a per-feature test");
         d.fit(&reference).expect("fit");
         let r = d.detect(&same).expect("detect");
         let x = &r.features["x"];
@@ -101,7 +109,7 @@ fn constant_reference_is_flagged_and_identical_constants_do_not_drift() {
 
 #[test]
 fn result_keys_and_configuration_names() {
-    let names: Vec<&str> = TESTS.iter().map(|t| t.name()).collect();
+    let names: Vec<&str> = TESTS.iter().map(|t| t.key()).collect();
     assert_eq!(names, ["ad", "cvm", "wasserstein"]);
     let c = ml_monitor::MonitorConfig::from_toml(
         "[drift]\ndetectors = [\"ad\", \"cvm\", \"wasserstein\"]\n[drift.statistical]\nwasserstein_threshold = 0.2\n",
@@ -131,7 +139,7 @@ fn few_distinct_values_are_tested_by_chi_square_and_say_so() {
     let reference = window(ints(400, [4, 3, 2, 1]), normalish(400, 0.0, 1.0));
     let current = window(ints(300, [1, 2, 3, 4]), normalish(300, 0.0, 1.0));
     let mut tests = TESTS.to_vec();
-    tests.push(StatTest::Ks);
+    tests.push(DetectorKind::Ks);
     // On by default (10, chosen by measurement: docs/detectors.md).
     assert_eq!(StatisticalConfig::default().discrete_max_values, 10);
     let on = StatisticalConfig {
@@ -139,10 +147,10 @@ fn few_distinct_values_are_tested_by_chi_square_and_say_so() {
         ..StatisticalConfig::default()
     };
     for test in tests {
-        let mut d = StatisticalDriftDetector::new(test, on.clone());
+        let mut d = StatisticalDriftDetector::new(test, on.clone()).expect("a per-feature test");
         let r = d.detect_pair(&reference, &current).expect("runs");
         let x = &r.features["x"];
-        assert_eq!(x.test.as_deref(), Some("chi2"), "{test:?}");
+        assert_eq!(x.test, Some(DetectorKind::Chi2), "{test:?}");
         assert!(x.drifted && x.p_value.is_some(), "{test:?}: {x:?}");
         let json = serde_json::to_string(x).expect("json");
         assert!(json.contains(r#""test":"chi2""#), "{json}");
@@ -156,7 +164,7 @@ fn few_distinct_values_are_tested_by_chi_square_and_say_so() {
             discrete_max_values: 0,
             ..StatisticalConfig::default()
         };
-        let mut d = StatisticalDriftDetector::new(test, off);
+        let mut d = StatisticalDriftDetector::new(test, off).expect("a per-feature test");
         let r = d.detect_pair(&reference, &current).expect("runs");
         assert!(r.features["x"].test.is_none());
     }

@@ -31,7 +31,7 @@ use super::alerts::AlertKind;
 use super::incidents::conditions::{self, Condition};
 use super::incidents::IncidentKey;
 use super::result::{MonitoringResult, Performance};
-use crate::config::PagingConfig;
+use crate::config::{DetectorKind, PagingConfig};
 
 /// Why a shown feature does not page (the screen marks it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -114,7 +114,7 @@ impl PagePolicy {
                         Some(&e) => held_back(e, alpha, self.config.min_effect).is_none(),
                         None => true,
                     },
-                    (None, Some(d)) if d == "pca" => match pca {
+                    (None, Some(d)) if d.parse() == Ok(DetectorKind::Pca) => match pca {
                         Some(e) => held_back(e, alpha, self.config.min_error_rise).is_none(),
                         None => true,
                     },
@@ -183,7 +183,7 @@ fn feature_evidence(result: &MonitoringResult) -> BTreeMap<&str, Evidence> {
 }
 
 fn pca_evidence(result: &MonitoringResult) -> Option<Evidence> {
-    let figures = result.drift.get("pca")?.pca.as_ref()?;
+    let figures = result.drift.get(DetectorKind::Pca.key())?.pca.as_ref()?;
     Some((figures.paging_p_value?, figures.effect?))
 }
 
