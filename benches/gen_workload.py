@@ -24,7 +24,8 @@ row group per 200,000 rows) and `--gzip` DIR/reference.csv.gz and DIR/current.cs
 values as the CSV files (pandas writes each double's shortest round-trip text), for
 `compare_once.py --formats`. Those need pyarrow (`pip install pyarrow`).
 
-Needs numpy and pandas (`pip install numpy pandas`). The figures in the README use 100,000 x 20.
+Needs numpy and pandas (`pip install numpy pandas`). The figures in docs/ (formats, detectors,
+development) use 100,000 x 20.
 """
 import argparse
 import json

@@ -1,4 +1,4 @@
-//! Monitor configuration: one struct, every key optional, DESIGN.md's defaults.
+//! Monitor configuration: one struct, every key optional, the defaults docs/configuration.md lists.
 //!
 //! Unknown keys are rejected (`deny_unknown_fields`) so a typo in a threshold fails loudly with
 //! the file, line and key instead of silently running on the default.

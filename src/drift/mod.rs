@@ -1,10 +1,10 @@
 //! Drift detectors and their one result type.
 //!
-//! Every detector, statistical or ML-based, has the seed's two APIs — `fit(reference)` then
+//! Every detector, statistical or ML-based, has two APIs — `fit(reference)` then
 //! `detect(current)`, or `detect_pair(reference, current)` — and returns a [`DriftResult`] that
-//! serialises to DESIGN.md's JSON. `fit` does the reference's work once (sorting, bin edges,
-//! category counts) so each window pays only for itself. `detect` takes `&mut self` because the
-//! `confirmation_windows` guard counts consecutive drifting windows.
+//! serialises to the `drift.<detector>` object of docs/output.md. `fit` does the reference's work
+//! once (sorting, bin edges, category counts) so each window pays only for itself. `detect` takes
+//! `&mut self` because the `confirmation_windows` guard counts consecutive drifting windows.
 
 pub mod continuous;
 pub mod decision;
@@ -271,7 +271,7 @@ pub enum ClassifierError {
     Fit(String),
 }
 
-/// A drift detector with the seed's two APIs.
+/// A drift detector: `fit` then `detect`, or `detect_pair`.
 pub trait DriftDetector: Send {
     /// The key of its entry in results (`ks`, `psi`, `chi2`, `classifier`).
     fn name(&self) -> &str;

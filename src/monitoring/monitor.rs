@@ -1,8 +1,8 @@
 //! `ModelMonitor`: one window in, one [`MonitoringResult`] out.
 //!
 //! The monitor owns the detectors, the reference profile, the alert manager and an in-memory
-//! history, as the seed's Python class did. Persistence is not its business: the binary attaches
-//! a SQLite sink, library users keep what they like.
+//! history. Persistence is not its business: the binary attaches a SQLite sink, library users
+//! keep what they like.
 //!
 //! It is built through [`MonitorBuilder`], which checks the configuration and fits the
 //! reference, so a monitor that exists can monitor: there is no "before the reference" state.

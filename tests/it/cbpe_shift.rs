@@ -1,6 +1,7 @@
 //! What CBPE promises and what it cannot: under pure covariate shift (features move, P(y | x)
 //! unchanged) the estimated accuracy follows the realised one; under concept drift (P(y | x)
-//! changes) it does not — the README's limitation. End to end through `ModelMonitor`.
+//! changes) it does not — the limitation docs/estimation.md states. End to end through
+//! `ModelMonitor`.
 
 use ml_monitor::data::{Column, DataWindow};
 use ml_monitor::monitoring::AlertKind;

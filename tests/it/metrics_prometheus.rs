@@ -109,7 +109,7 @@ impl Drop for Killed {
     }
 }
 
-/// The README's example alert rules, loaded by the test's Prometheus.
+/// The example alert rules docs/prometheus.md shows, loaded by the test's Prometheus.
 fn rules_file() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/prometheus/ml-monitor.rules.yml")
 }
@@ -324,7 +324,7 @@ fn real_prometheus_scrapes_the_last_window() {
     assert_eq!(drifted.len(), 1);
     assert_eq!(value(&drifted[0]), expected);
 
-    // The README's Grafana queries have something to graph.
+    // The Grafana queries of docs/prometheus.md have something to graph.
     for promql in [
         "ml_monitor_drift_score",
         r#"topk(10, ml_monitor_feature_drift_statistic{detector="ks"})"#,
@@ -333,7 +333,7 @@ fn real_prometheus_scrapes_the_last_window() {
         assert!(!prometheus.query(promql).is_empty(), "{promql}");
     }
 
-    // The README's alert rules fire exactly for what the JSON shows.
+    // The alert rules of docs/prometheus.md fire exactly for what the JSON shows.
     let json = &seen[N - 1];
     let mut expected = Vec::new();
     let dataset_drift = json["drift"]
@@ -376,13 +376,13 @@ fn real_prometheus_scrapes_the_last_window() {
 }
 
 #[test]
-fn readme_shows_the_tested_rules() {
+fn the_prometheus_doc_shows_the_tested_rules() {
     let rules = std::fs::read_to_string(rules_file()).expect("rules file");
-    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
-        .expect("README");
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/prometheus.md");
+    let doc = std::fs::read_to_string(&path).expect("docs/prometheus.md");
     assert!(
-        readme.contains(&rules),
-        "README.md must show {} verbatim",
+        doc.contains(&rules),
+        "docs/prometheus.md must show {} verbatim",
         rules_file().display()
     );
 }

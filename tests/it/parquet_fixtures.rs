@@ -1,6 +1,6 @@
 //! The Parquet fixtures written by pyarrow (and DuckDB) in tests/fixtures/parquet/
-//! (`tests/fixtures/make_parquet_fixtures.py`): every codec, every column type the README's
-//! mapping table names, and each file's documented result.
+//! (`tests/fixtures/make_parquet_fixtures.py`): every codec, every column type the mapping table
+//! of docs/formats.md names, and each file's documented result.
 
 use std::path::{Path, PathBuf};
 

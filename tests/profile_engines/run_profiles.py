@@ -1,5 +1,5 @@
 """Runs `ml-monitor profile-sql` statements on real engines (DuckDB, or PySpark local[2]) for
-tests/profile_*.rs, writing each window's profile where the job says.
+tests/it/profile_*.rs, writing each window's profile where the job says.
 
 Needs: `pip install duckdb` (DuckDB) or `pip install pyspark` plus Java 17
 (`apt-get install -y openjdk-17-jre-headless`) for Spark.

@@ -159,7 +159,8 @@ impl AlertManager {
         self.history.push(alert);
     }
 
-    /// Runs DESIGN.md's checks on a result and returns the alerts raised (also recorded).
+    /// Checks a result against the thresholds (the rules in `rules.rs`) and returns the alerts
+    /// raised (also recorded).
     pub fn check_alerts(&mut self, result: &MonitoringResult) -> Vec<Alert> {
         let raised = rules::check(&self.thresholds, result, Utc::now());
         for alert in &raised {

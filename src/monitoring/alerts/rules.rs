@@ -1,4 +1,5 @@
-//! The alert rules: DESIGN.md's checks, in one function.
+//! The alert rules (the kinds in docs/output.md, the thresholds in docs/configuration.md), in one
+//! function.
 //!
 //! Every comparison is strict (`<` for scores that should stay high, `>` for figures that should
 //! stay low), so a value exactly at its threshold raises nothing; `alerts/tests.rs` holds the
