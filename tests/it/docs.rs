@@ -89,3 +89,23 @@ fn links_stay_inside_the_repository() {
         }
     }
 }
+
+/// The README's capture of the screen is the snapshot it names, line for line: a change to the
+/// screen that updates the snapshot fails here until the README shows it too.
+#[test]
+fn the_readme_capture_is_the_demo_snapshot() {
+    let readme = read("README.md");
+    let section = &readme[readme.find("## The terminal UI").expect("the TUI section")..];
+    let start = section.find("```text\n").expect("a text block") + "```text\n".len();
+    let end = start + section[start..].find("```").expect("closed");
+    let capture: Vec<&str> = section[start..end].lines().map(str::trim_end).collect();
+    let snapshot =
+        read("src/tui/snapshots/ml_monitor__tui__demo_tests__demo_after_14_windows_120x36.snap");
+    // The snapshot's header ends at its second `---` line.
+    let body = snapshot.splitn(3, "---\n").nth(2).expect("a snapshot body");
+    let expected: Vec<&str> = body.lines().map(str::trim_end).collect();
+    assert_eq!(
+        capture, expected,
+        "README.md's capture differs from the snapshot"
+    );
+}
