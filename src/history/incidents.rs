@@ -11,7 +11,7 @@ use std::io::Write;
 
 use chrono::{DateTime, Utc};
 use clap::ValueEnum;
-use ml_monitor::monitoring::{Incident, MonitoringResult};
+use ml_monitor::monitoring::{Incident, IncidentChange, MonitoringResult};
 use rusqlite::{params, Transaction};
 use serde::Serialize;
 
@@ -61,7 +61,19 @@ pub(super) fn store(
     open: &[Incident],
     sinks: &[SinkFilter],
 ) -> rusqlite::Result<()> {
-    for change in &result.incidents {
+    store_changes(tx, result_id, &result.incidents, sinks)?;
+    store_open(tx, open)
+}
+
+/// Records problem changes against the window (`result_id`) they belong to, each queued in the
+/// outbox of every sink whose `min_level` it reaches.
+pub(super) fn store_changes(
+    tx: &Transaction<'_>,
+    result_id: i64,
+    changes: &[IncidentChange],
+    sinks: &[SinkFilter],
+) -> rusqlite::Result<()> {
+    for change in changes {
         upsert(tx, &change.incident)?;
         let json = serde_json::to_string(change)
             .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
@@ -86,6 +98,11 @@ pub(super) fn store(
             )?;
         }
     }
+    Ok(())
+}
+
+/// The firing problems as they stand now.
+pub(super) fn store_open(tx: &Transaction<'_>, open: &[Incident]) -> rusqlite::Result<()> {
     for incident in open {
         upsert(tx, incident)?;
     }

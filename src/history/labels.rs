@@ -11,7 +11,7 @@
 use std::time::Duration;
 
 use chrono::Utc;
-use ml_monitor::monitoring::MonitoringResult;
+use ml_monitor::monitoring::{Incident, IncidentChange, MonitoringResult};
 use rusqlite::{params, OptionalExtension, Transaction};
 
 use super::{claim_file, sql_err, FileKey, History, HistoryError};
@@ -68,6 +68,9 @@ pub struct WindowLabels {
     pub files: Vec<String>,
     /// The window's result with its realised figures.
     pub result: MonitoringResult,
+    /// The problem changes its realised figures made (late-label problems), recorded against
+    /// the window and queued for the sinks with the rest.
+    pub changes: Vec<IncidentChange>,
 }
 
 /// Held labels to write (`held`) and to forget (`forget`).
@@ -185,6 +188,7 @@ impl History {
         key: Option<&FileKey>,
         windows: &[WindowLabels],
         held: &HeldChanges,
+        open: &[Incident],
     ) -> Result<bool, HistoryError> {
         let mut jsons = Vec::with_capacity(windows.len());
         for w in windows {
@@ -219,7 +223,10 @@ impl History {
                 params![w.result_id, json],
             )
             .map_err(&err)?;
+            super::incidents::store_changes(&tx, w.result_id, &w.changes, &self.sinks)
+                .map_err(&err)?;
         }
+        super::incidents::store_open(&tx, open).map_err(&err)?;
         {
             let mut upsert = tx
                 .prepare(

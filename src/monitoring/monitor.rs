@@ -161,6 +161,17 @@ impl ModelMonitor {
         &self.incidents
     }
 
+    /// Folds the realised-performance alerts of a window whose labels arrived late into the
+    /// problems (see [`IncidentTracker::observe_labelled`]).
+    pub fn observe_labelled(
+        &mut self,
+        window: &str,
+        alerts: &[super::Alert],
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Vec<super::IncidentChange> {
+        self.incidents.observe_labelled(window, alerts, now)
+    }
+
     /// The incidents, mutably (to restore stored ones at start).
     pub fn incidents_mut(&mut self) -> &mut IncidentTracker {
         &mut self.incidents

@@ -17,7 +17,7 @@ use ml_monitor::monitoring::labels::{self as join, JoinCounts, KeptRows, Pending
 use ml_monitor::monitoring::{
     AlertKind, AlertLevel, AlertManager, AlertThresholds, MonitoringResult, WindowError,
 };
-use ml_monitor::{MonitorConfig, Task};
+use ml_monitor::{ModelMonitor, MonitorConfig, Task};
 use serde_json::json;
 
 use crate::app_event::LabelLine;
@@ -96,6 +96,7 @@ impl LateLabels {
     pub fn process_file(
         &mut self,
         history: Option<&mut History>,
+        monitor: &mut ModelMonitor,
         path: &Path,
         key: Option<&FileKey>,
         bytes: Result<&[u8], DataError>,
@@ -125,7 +126,7 @@ impl LateLabels {
             Err(e) => {
                 // That version of the file is done: reported once, a new version is read.
                 if !matches!(e, DataError::Unreadable { .. }) {
-                    history.record_labels(key, &[], &HeldChanges::default())?;
+                    history.record_labels(key, &[], &HeldChanges::default(), &[])?;
                 }
                 let error = WindowError::from(&e);
                 return Ok(vec![error_line(&name, &error.message.clone(), Some(error))]);
@@ -178,13 +179,14 @@ impl LateLabels {
                 files.push(name.clone());
             }
             if let Some((update, line)) =
-                self.realise(history, w, kept, &labels[i], files, &name)?
+                self.realise(history, monitor, w, kept, &labels[i], files, &name)?
             {
                 updates.push(update);
                 lines.push(line);
             }
         }
-        match history.record_labels(key, &updates, &changes) {
+        let open: Vec<_> = monitor.incidents().open().cloned().collect();
+        match history.record_labels(key, &updates, &changes, &open) {
             Ok(true) => {}
             // Another run recorded this very file: nothing here is new.
             Ok(false) => {
@@ -210,7 +212,11 @@ impl LateLabels {
     }
 
     /// Applies the labels held for the window just recorded, if any.
-    pub fn after_window(&mut self, history: &mut History) -> anyhow::Result<Vec<LabelLine>> {
+    pub fn after_window(
+        &mut self,
+        history: &mut History,
+        monitor: &mut ModelMonitor,
+    ) -> anyhow::Result<Vec<LabelLine>> {
         if !std::mem::take(&mut self.staged) || self.held(history)?.is_empty() {
             return Ok(Vec::new());
         }
@@ -237,7 +243,8 @@ impl LateLabels {
             }
         }
         let newest = files.last().cloned().unwrap_or_default();
-        let Some((update, line)) = self.realise(history, &w, &kept, &labels, all_files, &newest)?
+        let Some((update, line)) =
+            self.realise(history, monitor, &w, &kept, &labels, all_files, &newest)?
         else {
             return Ok(Vec::new());
         };
@@ -245,7 +252,8 @@ impl LateLabels {
             held: Vec::new(),
             forget,
         };
-        if let Err(e) = history.record_labels(None, &[update], &changes) {
+        let open: Vec<_> = monitor.incidents().open().cloned().collect();
+        if let Err(e) = history.record_labels(None, &[update], &changes, &open) {
             // The held labels taken are still in the history: read them again.
             self.held = None;
             return Err(e.into());
@@ -253,10 +261,13 @@ impl LateLabels {
         Ok(vec![line])
     }
 
-    /// A window's realised figures from its labels so far: its updated result and its line.
+    /// A window's realised figures from its labels so far: its updated result and its line,
+    /// with the late-label problems they open or resolve (raised for this window).
+    #[allow(clippy::too_many_arguments)]
     fn realise(
         &self,
         history: &History,
+        monitor: &mut ModelMonitor,
         w: &KeptWindow,
         kept: &KeptRows,
         labels: &[f64],
@@ -279,6 +290,7 @@ impl LateLabels {
             .into_iter()
             .filter(|a| a.kind == AlertKind::PerformanceDegradation)
             .collect();
+        let incidents = monitor.observe_labelled(&w.window, &alerts, Utc::now());
         result.performance = performance.clone();
         result.metadata.insert(
             "late_labels".into(),
@@ -302,6 +314,7 @@ impl LateLabels {
                 "estimated_performance": result.estimated_performance,
                 "estimation_error": error,
                 "alerts": alerts,
+                "incidents": incidents,
             }),
         };
         let update = WindowLabels {
@@ -309,6 +322,7 @@ impl LateLabels {
             labels: encode_labels(labels),
             files,
             result,
+            changes: incidents,
         };
         Ok(Some((update, line)))
     }

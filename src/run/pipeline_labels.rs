@@ -31,14 +31,33 @@ impl Pipeline {
         if key != checked && seen {
             return;
         }
-        let lines =
-            self.late
-                .process_file(self.history.as_mut(), path, key.as_ref(), bytes, &self.read);
+        let lines = self.late.process_file(
+            self.history.as_mut(),
+            &mut self.monitor,
+            path,
+            key.as_ref(),
+            bytes,
+            &self.read,
+        );
         self.bytes.trim(super::KEPT_BUFFER);
         match lines {
-            Ok(lines) => self.label_lines.extend(lines),
+            Ok(lines) => self.extend_label_lines(lines),
             Err(e) => self.label_lines.push(failure(path, &e)),
         }
+    }
+
+    /// Keeps late-label lines to print, and wakes the sinks when they changed a problem (the
+    /// history queued those changes with the labels).
+    fn extend_label_lines(&mut self, lines: Vec<LabelLine>) {
+        let changed = lines.iter().any(|l| {
+            l.json["incidents"]
+                .as_array()
+                .is_some_and(|a| !a.is_empty())
+        });
+        if let (true, Some(d)) = (changed, &self.delivery) {
+            d.sender.wake();
+        }
+        self.label_lines.extend(lines);
     }
 
     /// Stages the window's ids and predictions to be recorded with its result.
@@ -55,8 +74,8 @@ impl Pipeline {
         let Some(history) = self.history.as_mut() else {
             return;
         };
-        match self.late.after_window(history) {
-            Ok(lines) => self.label_lines.extend(lines),
+        match self.late.after_window(history, &mut self.monitor) {
+            Ok(lines) => self.extend_label_lines(lines),
             Err(e) => self.label_lines.push(failure(Path::new("held labels"), &e)),
         }
     }

@@ -368,3 +368,57 @@ fn headless_watches_the_labels_dir_for_label_files_only() {
     assert_eq!(realised.len(), 1, "{seen:#?}");
     assert_accuracy(realised[0], &run.windows["w_001.csv"], &truth);
 }
+
+/// Labels that arrive later and show an accuracy drop raise a problem for the window they
+/// label, not the latest one: in the history and at a real webhook receiver, once.
+#[test]
+fn a_late_accuracy_drop_pages_for_the_window_it_belongs_to() {
+    let receiver = support::Receiver::start(Box::new(|_| Some(200)));
+    let mut run = Run::new();
+    std::fs::write(
+        &run.config,
+        format!(
+            "[columns]\nid = \"id\"\n\n[alerts]\naccuracy = 0.7\n\n[[sinks]]\ntype = \"webhook\"\nurl = \"{}\"\nmin_level = \"INFO\"\ntimeout = \"2s\"\n",
+            receiver.url
+        ),
+    )
+    .expect("config");
+    run.window("w_001.csv", "a", 31);
+    run.window("w_002.csv", "b", 32);
+    run.window("w_003.csv", "c", 33);
+    let (_, out) = run.once();
+    let before = receiver.bodies().len();
+    // w_002's labels are the opposite of its predictions: accuracy far below 0.7.
+    let wrong: Vec<(String, u8)> = run.windows["w_002.csv"]
+        .iter()
+        .map(|(id, p)| (id.clone(), u8::from(*p < 0.5)))
+        .collect();
+    write_labels(&run.dir, "x_1.labels.csv", &wrong);
+    let (lines, out2) = run.once();
+    let stderr = String::from_utf8_lossy(&out2.stderr);
+    let line = by_window(&lines, "w_002.csv");
+    assert_eq!(line.len(), 1, "{lines:#?} {stderr} {out:?}");
+    let opened = line[0]["incidents"].as_array().expect("incidents");
+    assert_eq!(opened.len(), 1, "{}", line[0]);
+    assert_eq!(opened[0]["change"], "opened");
+    assert_eq!(opened[0]["first_window"], "w_002.csv");
+    assert_eq!(opened[0]["detector"], "labels");
+    assert_eq!(opened[0]["kind"], "performance_degradation");
+    let bodies = receiver.wait_for_bodies(before + 1);
+    let paged: Vec<&Value> = bodies[before..]
+        .iter()
+        .filter(|b| b["incident"]["detector"] == "labels" || b["detector"] == "labels")
+        .collect();
+    assert_eq!(paged.len(), 1, "{bodies:#?}");
+    let stored = Command::new(BIN)
+        .args(["history", "incidents", "--format", "json", "--history"])
+        .arg(&run.history)
+        .output()
+        .expect("incidents");
+    let text = String::from_utf8_lossy(&stored.stdout);
+    assert!(
+        text.lines()
+            .any(|l| l.contains("\"labels\"") && l.contains("w_002.csv")),
+        "{text}"
+    );
+}

@@ -50,14 +50,7 @@ fn changes(bodies: &[Value]) -> Vec<(String, u64, usize)> {
 }
 
 fn wait_for_bodies(receiver: &Receiver, n: usize) -> Vec<Value> {
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    loop {
-        let bodies = receiver.bodies();
-        if bodies.len() >= n || std::time::Instant::now() > deadline {
-            return bodies;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    receiver.wait_for_bodies(n)
 }
 
 #[test]

@@ -23,7 +23,7 @@ pub(crate) mod conditions;
 mod tests;
 mod tracker;
 
-pub use tracker::IncidentTracker;
+pub use tracker::{IncidentTracker, LABELS};
 
 use std::collections::BTreeMap;
 

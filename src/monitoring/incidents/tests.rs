@@ -5,7 +5,8 @@ use std::collections::BTreeMap;
 use super::*;
 use crate::config::PagingConfig;
 use crate::drift::{DriftResult, FeatureDrift, FeatureStatus};
-use crate::monitoring::alerts::{AlertManager, AlertThresholds};
+use crate::monitoring::alerts::{Alert, AlertManager, AlertThresholds};
+
 use crate::monitoring::result::{MonitoringResult, WindowError};
 
 fn drift(features: &[(&str, bool)], detected: bool) -> DriftResult {
@@ -424,4 +425,65 @@ fn keep_firing_waits_and_a_reopened_problem_keeps_its_id_and_counts() {
     let changes = again.observe_paging(&w, &keys_of(&w, &["a"]));
     assert_eq!(summary(&changes), vec![(ChangeKind::Opened, 1, "a".into())]);
     assert_eq!(changes[0].incident.times_opened, 5);
+}
+
+/// An accuracy drop seen in labels that arrived late (issue 26).
+fn realised(window: &str, accuracy: Option<f64>) -> Vec<Alert> {
+    accuracy
+        .map(|value| Alert {
+            metric: Some("accuracy".into()),
+            value: Some(value),
+            threshold: Some(0.7),
+            ..Alert::new(
+                AlertLevel::Critical,
+                AlertKind::PerformanceDegradation,
+                window,
+                format!("accuracy {value} < 0.7"),
+                chrono::Utc::now(),
+            )
+        })
+        .into_iter()
+        .collect()
+}
+
+/// Late labels raise a problem for the window they label (not the latest), which arriving
+/// windows neither join nor resolve; it resolves after `resolve_after` labelled windows
+/// without the drop and keeps its id when it opens again.
+#[test]
+fn late_label_problems_belong_to_their_window_and_age_with_labelled_windows() {
+    let thresholds = AlertThresholds::default();
+    let mut tracker = IncidentTracker::new(2);
+    let now = chrono::Utc::now();
+    let opened = tracker.observe_labelled("w01.csv", &realised("w01.csv", Some(0.5)), now);
+    assert_eq!(opened.len(), 1);
+    assert_eq!(opened[0].change, ChangeKind::Opened);
+    let problem = opened[0].incident.clone();
+    assert_eq!(problem.first_window, "w01.csv");
+    assert_eq!(problem.detector.as_deref(), Some(LABELS));
+    // Arriving windows, clean or drifting, leave it alone: no join, no resolution.
+    for i in 5..9 {
+        let changes = tracker.observe(&window(i, &["a"], &[], 0.0, &thresholds));
+        assert!(
+            changes.iter().all(|c| c.incident.id != problem.id),
+            "{changes:?}"
+        );
+        assert!(changes.iter().all(|c| c
+            .incident
+            .members
+            .iter()
+            .all(|m| m.detector.as_deref() != Some(LABELS))));
+    }
+    assert!(tracker.open().any(|i| i.id == problem.id));
+    // Two labelled windows without the drop resolve it.
+    assert!(tracker.observe_labelled("w02.csv", &[], now).is_empty());
+    let resolved = tracker.observe_labelled("w03.csv", &realised("w03.csv", None), now);
+    assert_eq!(resolved.len(), 1);
+    assert_eq!(resolved[0].change, ChangeKind::Resolved);
+    assert_eq!(resolved[0].incident.id, problem.id);
+    // Again: the same problem, opened a second time.
+    let again = tracker.observe_labelled("w04.csv", &realised("w04.csv", Some(0.4)), now);
+    assert_eq!(again[0].change, ChangeKind::Opened);
+    assert_eq!(again[0].incident.id, problem.id);
+    assert_eq!(again[0].incident.times_opened, 2);
+    assert_eq!(again[0].incident.first_window, "w04.csv");
 }

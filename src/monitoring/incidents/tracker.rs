@@ -7,8 +7,12 @@ use chrono::{DateTime, Utc};
 use super::conditions::{self, Condition};
 use super::{ChangeKind, Incident, IncidentChange, IncidentKey, IncidentStatus, Member};
 use crate::config::PagingConfig;
-use crate::monitoring::alerts::{AlertKind, AlertLevel};
+use crate::monitoring::alerts::{Alert, AlertKind, AlertLevel};
 use crate::monitoring::result::MonitoringResult;
+
+/// The detector of a problem raised from labels that arrived after their window (see
+/// [`IncidentTracker::observe_labelled`]).
+pub const LABELS: &str = "labels";
 
 /// Resolved problems remembered for re-opening (the most recent ones).
 const MAX_CLOSED: usize = 10_000;
@@ -90,9 +94,13 @@ impl IncidentTracker {
                 for key in keys(&incident) {
                     self.member_of.insert(key, incident.id);
                 }
-                let started = base
-                    .saturating_add(1)
-                    .saturating_sub(incident.windows.max(1));
+                // A late-label problem counts labelled windows, not arriving ones: none joins it.
+                let started = if incident.members.iter().all(is_labelled) {
+                    0
+                } else {
+                    base.saturating_add(1)
+                        .saturating_sub(incident.windows.max(1))
+                };
                 self.problems.insert(
                     incident.id,
                     Tracked {
@@ -262,8 +270,102 @@ impl IncidentTracker {
             }
         }
         if readable {
-            changes.extend(self.resolve(&seen, now));
+            changes.extend(self.resolve(&seen, now, false));
         }
+        changes
+    }
+
+    /// Folds the realised-performance alerts of one window whose labels arrived late (in
+    /// window order) into problems of their own: each raised for that window (its
+    /// `first_window`), paging at once (labels are the truth, not a statistical hint), and
+    /// resolved after `resolve_after` labelled windows without it. They carry the detector
+    /// [`LABELS`], never join nor age with the conditions of arriving windows, and keep their
+    /// id when they re-open, as other problems do.
+    pub fn observe_labelled(
+        &mut self,
+        window: &str,
+        alerts: &[Alert],
+        now: DateTime<Utc>,
+    ) -> Vec<IncidentChange> {
+        let before: BTreeMap<u64, AlertLevel> = self
+            .problems
+            .iter()
+            .map(|(&id, t)| (id, t.incident.level))
+            .collect();
+        let mut seen = BTreeSet::new();
+        let mut opened = BTreeSet::new();
+        let mut touched = BTreeSet::new();
+        for alert in alerts
+            .iter()
+            .filter(|a| a.kind == AlertKind::PerformanceDegradation)
+        {
+            let condition = Condition {
+                kind: alert.kind,
+                level: alert.level,
+                detector: Some(LABELS.to_string()),
+                detectors: Vec::new(),
+                feature: None,
+                metric: alert.metric.clone(),
+                file: None,
+                message: format!("{} (labels that arrived later)", alert.message),
+                value: alert.value,
+                threshold: alert.threshold,
+            };
+            let key = condition.key();
+            seen.insert(key.clone());
+            if let Some(&id) = self.member_of.get(&key) {
+                if let Some(t) = self.problems.get_mut(&id) {
+                    update(&mut t.incident, &key, condition, window, now);
+                    touched.insert(id);
+                }
+                continue;
+            }
+            let (incident, id) = match self.closed.remove(&key) {
+                Some(previous) => {
+                    let id = previous.id;
+                    self.closed.retain(|_, c| c.id != id);
+                    (reopen(previous, condition, window, now), id)
+                }
+                None => {
+                    let id = self.next_id;
+                    self.next_id += 1;
+                    (open(id, condition, window, now), id)
+                }
+            };
+            // `started` 0: no condition of an arriving window joins it (see `joinable`).
+            self.problems.insert(
+                id,
+                Tracked {
+                    incident,
+                    started: 0,
+                    pending: 0,
+                },
+            );
+            self.member_of.insert(key, id);
+            opened.insert(id);
+        }
+        let mut changes = Vec::new();
+        for id in opened {
+            if let Some(t) = self.problems.get(&id) {
+                changes.push(IncidentChange {
+                    change: ChangeKind::Opened,
+                    previous_level: None,
+                    incident: t.incident.clone(),
+                });
+            }
+        }
+        for id in touched {
+            if let (Some(t), Some(&level)) = (self.problems.get(&id), before.get(&id)) {
+                if t.incident.level > level {
+                    changes.push(IncidentChange {
+                        change: ChangeKind::Escalated,
+                        previous_level: Some(level),
+                        incident: t.incident.clone(),
+                    });
+                }
+            }
+        }
+        changes.extend(self.resolve(&seen, now, true));
         changes
     }
 
@@ -277,12 +379,21 @@ impl IncidentTracker {
             .map(|(&id, _)| id)
     }
 
-    /// Ages the members not seen; a problem whose last member resolved resolves.
-    fn resolve(&mut self, seen: &BTreeSet<IncidentKey>, now: DateTime<Utc>) -> Vec<IncidentChange> {
+    /// Ages the members not seen, of late labels (`labelled`) or of arriving windows; a problem
+    /// whose last member resolved resolves.
+    fn resolve(
+        &mut self,
+        seen: &BTreeSet<IncidentKey>,
+        now: DateTime<Utc>,
+        labelled: bool,
+    ) -> Vec<IncidentChange> {
         let mut resolved = Vec::new();
         for (&id, t) in &mut self.problems {
             for member in &mut t.incident.members {
-                if member.status != IncidentStatus::Firing || seen.contains(&member.key()) {
+                if member.status != IncidentStatus::Firing
+                    || seen.contains(&member.key())
+                    || is_labelled(member) != labelled
+                {
                     continue;
                 }
                 member.quiet_windows += 1;
@@ -355,6 +466,11 @@ impl IncidentTracker {
             };
         }
     }
+}
+
+/// Whether the member is a late-label condition.
+fn is_labelled(member: &Member) -> bool {
+    member.detector.as_deref() == Some(LABELS)
 }
 
 /// A problem's member keys (its own key for incidents stored before problems had members).

@@ -257,6 +257,18 @@ impl Receiver {
         }
     }
 
+    /// The bodies once `n` have arrived, or whatever arrived within 10 s.
+    pub fn wait_for_bodies(&self, n: usize) -> Vec<Value> {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let bodies = self.bodies();
+            if bodies.len() >= n || Instant::now() > deadline {
+                return bodies;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
     pub fn bodies(&self) -> Vec<Value> {
         self.bodies.lock().map(|b| b.clone()).unwrap_or_default()
     }
