@@ -44,6 +44,17 @@ pub(crate) fn p_value(value: Option<f64>) -> String {
     }
 }
 
+/// A p-value that may be only a bound (a capped test's, see `rows::FeatureRow::p_bound`):
+/// `<0.0100`, `>0.2500`.
+pub(crate) fn p_value_bounded(value: Option<f64>, bound: Option<std::cmp::Ordering>) -> String {
+    let text = p_value(value);
+    match (bound, value) {
+        (Some(std::cmp::Ordering::Less), Some(_)) => format!("<{text}"),
+        (Some(std::cmp::Ordering::Greater), Some(_)) => format!(">{text}"),
+        _ => text,
+    }
+}
+
 /// A share as a percentage with one decimal.
 pub(crate) fn percent(value: Option<f64>) -> String {
     match value {

@@ -11,6 +11,7 @@ use ml_monitor::AlertLevel;
 use super::app::App;
 use super::format;
 use super::sanitize::sanitize;
+use super::TuiOptions;
 
 /// The worst firing level (none when all is quiet) and the sentence.
 pub(crate) fn verdict(app: &App) -> (Option<AlertLevel>, String) {
@@ -42,7 +43,7 @@ pub(crate) fn verdict(app: &App) -> (Option<AlertLevel>, String) {
         worst.level.as_str(),
         sanitize(format::window_label(&worst.first_window)),
         format::hour_minute(worst.opened_at),
-        problem_condition(worst),
+        problem_condition(worst, &app.options),
     );
     if let Some(share) = share {
         text.push_str(" · ");
@@ -53,14 +54,14 @@ pub(crate) fn verdict(app: &App) -> (Option<AlertLevel>, String) {
 
 /// A problem's worst firing member with its figures, and how many others fire with it:
 /// `accuracy 0.640 < 0.700 (+2 more)`.
-pub(crate) fn problem_condition(problem: &Incident) -> String {
+pub(crate) fn problem_condition(problem: &Incident, options: &TuiOptions) -> String {
     let firing = problem.members.iter().filter(|m| m.is_firing()).count();
     match worst_member(problem) {
         Some(m) if m.is_firing() && firing > 1 => {
-            format!("{} (+{} more)", member_condition(m), firing - 1)
+            format!("{} (+{} more)", member_condition(m, options), firing - 1)
         }
-        Some(m) => member_condition(m),
-        None => condition(problem),
+        Some(m) => member_condition(m, options),
+        None => condition(problem, options),
     }
 }
 
@@ -79,12 +80,15 @@ pub(crate) fn worst_member(problem: &Incident) -> Option<&Member> {
 
 /// What an incident is about, with its figures: `accuracy 0.530 < 0.700`, `income drifted
 /// (ks, psi)`.
-pub(crate) fn condition(incident: &Incident) -> String {
+pub(crate) fn condition(incident: &Incident, options: &TuiOptions) -> String {
     describe(Described {
         subject: incident.subject(),
         kind: incident.kind.as_str(),
         value: incident.value,
-        threshold: incident.threshold,
+        threshold: incident
+            .threshold
+            .or_else(|| own_threshold(incident.metric.as_deref(), options)),
+        metric: incident.metric.as_deref(),
         feature: incident.feature.is_some(),
         detectors: &incident.detectors,
         message: &incident.message,
@@ -92,12 +96,15 @@ pub(crate) fn condition(incident: &Incident) -> String {
 }
 
 /// One member of a problem, as [`condition`] describes an incident.
-pub(crate) fn member_condition(member: &Member) -> String {
+pub(crate) fn member_condition(member: &Member, options: &TuiOptions) -> String {
     describe(Described {
         subject: member.subject(),
         kind: member.kind.as_str(),
         value: member.value,
-        threshold: member.threshold,
+        threshold: member
+            .threshold
+            .or_else(|| own_threshold(member.metric.as_deref(), options)),
+        metric: member.metric.as_deref(),
         feature: member.feature.is_some(),
         detectors: &member.detectors,
         message: &member.message,
@@ -110,9 +117,16 @@ struct Described<'a> {
     kind: &'a str,
     value: Option<f64>,
     threshold: Option<f64>,
+    metric: Option<&'a str>,
     feature: bool,
     detectors: &'a [String],
     message: &'a str,
+}
+
+/// The threshold of a figure whose alert carries none because its detector decides alone: the
+/// classifier's AUC (its alert has the AUC as value, the threshold lives in `[drift.classifier]`).
+pub(crate) fn own_threshold(metric: Option<&str>, options: &TuiOptions) -> Option<f64> {
+    (metric == Some("auc")).then_some(options.auc_threshold)
 }
 
 fn describe(d: Described) -> String {
@@ -131,8 +145,10 @@ fn describe(d: Described) -> String {
             } else {
                 "="
             };
+            // The classifier's figure is its AUC: `classifier: AUC 0.839 > 0.550`.
+            let figure = if d.metric == Some("auc") { ": AUC" } else { "" };
             format!(
-                "{subject} {} {sign} {}",
+                "{subject}{figure} {} {sign} {}",
                 format::number(Some(v)),
                 format::number(Some(t))
             )
@@ -145,7 +161,15 @@ fn describe(d: Described) -> String {
                 .collect();
             format!("{subject} drifted ({})", detectors.join(", "))
         }
-        _ => format!("{subject}: {}", sanitize(d.message)),
+        // Messages of the drift rules start with their detector (`pca: reconstruction…`).
+        _ => {
+            let message = sanitize(d.message);
+            if message.starts_with(&format!("{subject}: ")) {
+                message.into_owned()
+            } else {
+                format!("{subject}: {message}")
+            }
+        }
     }
 }
 
@@ -182,5 +206,37 @@ mod tests {
         );
         let (_, waiting) = verdict(&fixtures::app(0, false));
         assert_eq!(waiting, "WAITING · no window yet");
+    }
+
+    #[test]
+    fn a_message_that_names_its_detector_is_not_prefixed_again() {
+        let d = |subject, metric, value, message| {
+            describe(Described {
+                subject,
+                kind: "data_drift",
+                value,
+                threshold: None,
+                metric,
+                feature: false,
+                detectors: &[],
+                message,
+            })
+        };
+        assert_eq!(
+            d(
+                "pca",
+                Some("drift_score"),
+                None,
+                "pca: reconstruction error 2.1 outside [1, 2]"
+            ),
+            "pca: reconstruction error 2.1 outside [1, 2]"
+        );
+        assert_eq!(
+            d("window_error", None, None, "unreadable"),
+            "window_error: unreadable"
+        );
+        let options = fixtures::options(false);
+        assert_eq!(own_threshold(Some("auc"), &options), Some(0.55));
+        assert_eq!(own_threshold(Some("accuracy"), &options), None);
     }
 }

@@ -183,15 +183,18 @@ fn incident_item<'a>(incident: &Incident, app: &App, width: usize, wrap: bool) -
             m.kind,
             m.subject(),
             m.value,
-            m.threshold,
-            verdict::member_condition(m),
+            m.threshold
+                .or_else(|| verdict::own_threshold(m.metric.as_deref(), &app.options)),
+            verdict::member_condition(m, &app.options),
         ),
         None => (
             incident.kind,
             incident.subject(),
             incident.value,
-            incident.threshold,
-            verdict::condition(incident),
+            incident
+                .threshold
+                .or_else(|| verdict::own_threshold(incident.metric.as_deref(), &app.options)),
+            verdict::condition(incident, &app.options),
         ),
     };
     let figures = match (value, threshold) {
@@ -202,6 +205,7 @@ fn incident_item<'a>(incident: &Incident, app: &App, width: usize, wrap: bool) -
                 condition
                     .strip_prefix(&clean_subject)
                     .unwrap_or(&condition)
+                    .trim_start_matches(':')
                     .trim_start()
             )
         }
@@ -282,7 +286,7 @@ fn incident_item<'a>(incident: &Incident, app: &App, width: usize, wrap: bool) -
                 Span::raw(format!(
                     " {} {}{state}",
                     m.kind.as_str(),
-                    verdict::member_condition(m)
+                    verdict::member_condition(m, &app.options)
                 )),
             ];
             lines.extend(lay_out(spans, width, false));
