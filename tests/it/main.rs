@@ -22,6 +22,7 @@ mod hardening;
 mod hardening_io;
 mod hardening_second;
 mod headless;
+mod history_timeline;
 mod ks_scipy;
 mod late_labels;
 mod layering;
