@@ -14,6 +14,7 @@ mod cli_replay;
 mod cli_train;
 mod correction_family;
 mod docs;
+mod docs_config_keys;
 mod feature_status;
 mod fleet_pty;
 mod formats_cli;
