@@ -33,6 +33,8 @@ mod fixtures;
 #[cfg(test)]
 mod fleet_tests;
 #[cfg(test)]
+mod hidden_tests;
+#[cfg(test)]
 mod oncall_tests;
 #[cfg(test)]
 mod screen_tests;

@@ -13,43 +13,70 @@ use super::format;
 use super::sanitize::sanitize;
 use super::TuiOptions;
 
-/// The worst firing level (none when all is quiet) and the sentence.
+/// The worst firing level (none when all is quiet) and the whole sentence.
+#[cfg(test)]
 pub(crate) fn verdict(app: &App) -> (Option<AlertLevel>, String) {
+    let (level, mut variants) = verdict_variants(app);
+    (level, variants.swap_remove(0))
+}
+
+/// The worst firing level and the longest form of the sentence that fits `width` cells (the
+/// shortest cut with `…` when none does).
+pub(crate) fn verdict_fitted(app: &App, width: usize) -> (Option<AlertLevel>, String) {
+    let (level, variants) = verdict_variants(app);
+    let text = match variants.iter().find(|v| v.chars().count() <= width) {
+        Some(text) => text.clone(),
+        None => format::fit(variants.last().map_or("", String::as_str), width),
+    };
+    (level, text)
+}
+
+/// The worst firing level and the sentence in shorter and shorter forms, for a narrow
+/// terminal: the drifted share goes first, then the time and window count, then `since`; the
+/// condition and its figures stay to the end.
+pub(crate) fn verdict_variants(app: &App) -> (Option<AlertLevel>, Vec<String>) {
     let shown = app.shown();
     let rows = app.feature_rows();
     let drifted = rows.iter().filter(|r| r.drifted).count();
     let share = (!rows.is_empty()).then(|| format!("{drifted}/{} features drifted", rows.len()));
+    let with_share = |text: &str| match &share {
+        Some(share) => format!("{text} · {share}"),
+        None => text.to_string(),
+    };
     let Some(worst) = shown.firing.first() else {
         let Some(last) = &shown.last else {
-            return (None, "WAITING · no window yet".to_string());
+            return (None, vec!["WAITING · no window yet".to_string()]);
         };
-        let mut text = format!(
+        let text = format!(
             "OK · 0 firing · last window {}",
             format::age(app.now, last.timestamp)
         );
-        if let Some(share) = share {
-            text.push_str(" · ");
-            text.push_str(&share);
-        }
-        return (None, text);
+        return (None, dedup(vec![with_share(&text), text]));
     };
     let windows = if worst.windows == 1 {
         "1 window".to_string()
     } else {
         format!("{} windows", worst.windows)
     };
-    let mut text = format!(
-        "{} since {} ({}, {windows}): {}",
-        worst.level.as_str(),
-        sanitize(format::window_label(&worst.first_window)),
+    let level = worst.level.as_str();
+    let since = sanitize(format::window_label(&worst.first_window)).into_owned();
+    let condition = problem_condition(worst, &app.options);
+    let full = format!(
+        "{level} since {since} ({}, {windows}): {condition}",
         format::hour_minute(worst.opened_at),
-        problem_condition(worst, &app.options),
     );
-    if let Some(share) = share {
-        text.push_str(" · ");
-        text.push_str(&share);
-    }
-    (Some(worst.level), text)
+    let variants = vec![
+        with_share(&full),
+        full,
+        format!("{level} since {since}: {condition}"),
+        format!("{level}: {condition}"),
+    ];
+    (Some(worst.level), dedup(variants))
+}
+
+fn dedup(mut variants: Vec<String>) -> Vec<String> {
+    variants.dedup();
+    variants
 }
 
 /// A problem's worst firing member with its figures, and how many others fire with it:
