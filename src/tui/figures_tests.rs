@@ -156,7 +156,7 @@ fn a_capped_p_value_is_written_as_a_bound_in_the_table_and_the_histogram() {
             .unwrap_or_default()
             .to_string()
     };
-    assert!(row("income").contains("▲<0.0040"), "{text}");
+    assert!(row("income").contains("▲<0.004 "), "{text}");
     // Adjusted to 1, a capped p-value is exact again; in between, exact.
     assert!(row("tenure").contains(" 1.0000"), "{text}");
     assert!(!row("tenure").contains(">"), "{text}");
@@ -167,7 +167,7 @@ fn a_capped_p_value_is_written_as_a_bound_in_the_table_and_the_histogram() {
     app.handle(key(KeyCode::Enter));
     let t = screen(&app, 80, 24);
     assert!(
-        shows(t.backend().buffer(), "p adj ▲<0.0040"),
+        shows(t.backend().buffer(), "p adj ▲<0.004 "),
         "{}",
         t.backend()
     );
