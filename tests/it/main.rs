@@ -50,3 +50,4 @@ mod sinks_webhook;
 mod stats_reference;
 mod tui_pty;
 mod tui_pty_oncall;
+mod tui_pty_sink;
