@@ -298,7 +298,7 @@ pub enum HistoryCommand {
         #[arg(long, default_value_t = 20)]
         last: usize,
     },
-    /// List incidents: firing ones first, then resolved ones.
+    /// List incidents, newest first (opened and resolved in local time).
     Incidents {
         /// Only incidents still firing.
         #[arg(long)]

@@ -176,7 +176,9 @@ fn write_text(out: &mut dyn Write, r: &MonitoringResult) -> std::io::Result<()> 
                     .filter(|(_, f)| f.drifted)
                     .map(move |(feature, f)| {
                         let stat = f.statistic.map_or("n/a".to_string(), |s| format!("{s:.4}"));
-                        let p = f.p_value.map_or(String::new(), |p| format!(" p={p:.3e}"));
+                        let p = f.p_value.map_or(String::new(), |p| {
+                            format!(" p{}{p:.3e}", p_relation(detector, f.test.as_deref(), p))
+                        });
                         format!("{detector}:{}={stat}{p}", sanitize(feature))
                     })
             })
@@ -195,6 +197,20 @@ fn write_text(out: &mut dyn Write, r: &MonitoringResult) -> std::io::Result<()> 
         )?;
     }
     Ok(())
+}
+
+/// `=`, or `<` / `>` when the p-value is a capped test's bound (Anderson–Darling reports
+/// 0.001 for any smaller p-value and 0.25 for any larger one, as scipy does).
+fn p_relation(detector: &str, test: Option<&str>, p: f64) -> &'static str {
+    use ml_monitor::stats::anderson_darling::p_value_bound;
+    if detector != "ad" || test.is_some_and(|t| t != "ad") {
+        return "=";
+    }
+    match p_value_bound(p) {
+        Some(std::cmp::Ordering::Less) => "<",
+        Some(std::cmp::Ordering::Greater) => ">",
+        Some(std::cmp::Ordering::Equal) | None => "=",
+    }
 }
 
 /// A figure with `digits` decimals, or `n/a` when it is not finite (an overflow, say).
@@ -245,5 +261,44 @@ mod tests {
         value.as_object_mut().expect("object").remove("model");
         let plain: serde_json::Value = serde_json::from_slice(&plain).expect("JSON");
         assert_eq!(value, plain);
+    }
+
+    #[test]
+    fn a_capped_anderson_darling_p_value_is_written_as_a_bound() {
+        use ml_monitor::drift::{DriftResult, FeatureDrift, FeatureStatus};
+        let feature = |p: f64, test: Option<&str>| FeatureDrift {
+            statistic: Some(12.5),
+            p_value: Some(p),
+            p_value_adjusted: None,
+            drifted: true,
+            status: FeatureStatus::Ok,
+            test: test.map(str::to_string),
+            statistic_error_bound: None,
+            p_value_approximate: None,
+            effect: None,
+            paging_p_value: None,
+        };
+        let ad = DriftResult::per_feature(
+            [
+                ("capped".to_string(), feature(0.001, None)),
+                ("inside".to_string(), feature(0.004, None)),
+                ("few_values".to_string(), feature(0.001, Some("chi2"))),
+            ]
+            .into_iter()
+            .collect(),
+            3,
+            1,
+            |d| d,
+        );
+        let mut r = MonitoringResult::new("w.csv");
+        r.rows = 3;
+        r.drift.insert("ad".to_string(), ad);
+        let mut buf = Vec::new();
+        write_result(&mut buf, &r, Format::Text, None).expect("write");
+        let text = String::from_utf8(buf).expect("utf8");
+        assert!(text.contains("ad:capped=12.5000 p<1.000e-3"), "{text}");
+        assert!(text.contains("ad:inside=12.5000 p=4.000e-3"), "{text}");
+        // A feature chi-square decided (few values) has an exact p-value.
+        assert!(text.contains("ad:few_values=12.5000 p=1.000e-3"), "{text}");
     }
 }

@@ -110,12 +110,19 @@ impl ModelPlan {
         }
     }
 
-    /// The reference CSV, which the watcher must not take for a window.
-    pub fn reference_csv(&self) -> Option<PathBuf> {
-        match &self.reference {
-            ReferenceSource::Csv(p) => Some(p.clone()),
-            ReferenceSource::Stats(_) => None,
+    /// The files the watcher must never take for windows: the reference itself, wherever it
+    /// is, and any file of the watched directory named like it. The name rule is what lets
+    /// `watch A B C --reference A/reference.csv` run over directories `generate` wrote, each
+    /// with its own `reference.csv`: the reference's name is reserved in every watched directory.
+    pub fn watch_ignores(&self) -> Vec<PathBuf> {
+        let reference = match &self.reference {
+            ReferenceSource::Csv(p) | ReferenceSource::Stats(p) => p,
+        };
+        let mut ignore = vec![reference.clone()];
+        if let Some(name) = reference.file_name() {
+            ignore.push(self.path.join(name));
         }
+        ignore
     }
 
     /// `[labels] dir`, relative to the watched directory: where this model's label files land

@@ -61,7 +61,7 @@ pub fn run(plan: &RunPlan) -> anyhow::Result<ExitCode> {
 
 pub(crate) fn files_of(model: &ModelPlan) -> anyhow::Result<Vec<std::path::PathBuf>> {
     if model.path.is_dir() {
-        let ignore: Vec<std::path::PathBuf> = model.reference_csv().into_iter().collect();
+        let ignore = model.watch_ignores();
         let mut files = watch::initial_files(&model.path, &ignore)
             .map_err(|e| anyhow::anyhow!("{}: {e}", model.path.display()))?;
         // `[labels] dir` (relative to the watched directory): its label files join the run,

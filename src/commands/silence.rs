@@ -95,10 +95,30 @@ fn list(silences: &[Silence], format: IncidentFormat, out: &mut dyn Write) -> an
                     out,
                     "{:>4}  {:<36}  {:<25}  {:<12}  {}",
                     s.id,
-                    s.matchers_text(),
+                    shown(&s.matchers_text()),
                     local(s.ends_at),
-                    clean(&s.created_by),
-                    clean(&s.comment)
+                    shown(&s.created_by),
+                    shown(&s.comment)
+                )?;
+            }
+        }
+        IncidentFormat::Md => {
+            if silences.is_empty() {
+                writeln!(out, "no silences")?;
+                return Ok(());
+            }
+            writeln!(out, "| id | matchers | until | by | comment |")?;
+            writeln!(out, "|---:|---|---|---|---|")?;
+            for s in silences {
+                let cell = |text: &str| shown(text).replace('|', "\\|");
+                writeln!(
+                    out,
+                    "| {} | {} | {} | {} | {} |",
+                    s.id,
+                    cell(&s.matchers_text()),
+                    local(s.ends_at),
+                    cell(&s.created_by),
+                    cell(&s.comment)
                 )?;
             }
         }
@@ -106,9 +126,48 @@ fn list(silences: &[Silence], format: IncidentFormat, out: &mut dyn Write) -> an
     Ok(())
 }
 
+/// Text from the history as a terminal or a Markdown page may see it (escape sequences and
+/// line breaks gone).
+fn shown(text: &str) -> String {
+    crate::sanitize::sanitize(text).into_owned()
+}
+
 /// A time in the local zone, with its offset.
 pub fn local(t: DateTime<Utc>) -> String {
     t.with_timezone(&Local)
         .format("%Y-%m-%d %H:%M:%S %:z")
         .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn md_lists_silences_as_a_markdown_table_with_data_cleaned() {
+        let at = DateTime::from_timestamp(1_800_000_000, 0).unwrap_or_default();
+        let silence = Silence {
+            id: 3,
+            matchers: vec![Matcher {
+                key: "feature".into(),
+                value: "in\u{1b}[2Jcome".into(),
+            }],
+            starts_at: at,
+            ends_at: at,
+            created_by: "ops|oncall".into(),
+            comment: "deploy\nfreeze".into(),
+        };
+        let mut out = Vec::new();
+        list(&[silence], IncidentFormat::Md, &mut out).expect("lists");
+        let text = String::from_utf8(out).expect("utf8");
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[0], "| id | matchers | until | by | comment |");
+        assert_eq!(lines[1], "|---:|---|---|---|---|");
+        assert!(lines[2].starts_with("| 3 | feature=income | "), "{text}");
+        assert!(
+            lines[2].ends_with("| ops\\|oncall | deploy freeze |"),
+            "{text}"
+        );
+        assert_eq!(lines.len(), 3, "{text}");
+    }
 }

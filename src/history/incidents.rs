@@ -1,5 +1,5 @@
-//! Incidents in the history: each incident's latest state, every change, and `history
-//! incidents`.
+//! Incidents in the history: each incident's latest state and every change (`history
+//! incidents` prints them: [`super::timeline`]).
 //!
 //! Why the whole incident as JSON beside a few indexed columns: as for results, the JSON is the
 //! source of truth read back with serde, the columns serve queries. The changes and their outbox
@@ -7,10 +7,7 @@
 //! changes and the deliveries they owe commit together or not at all: after `kill -9` the window
 //! is processed again and yields the same changes, never a second copy.
 
-use std::io::Write;
-
 use chrono::{DateTime, Utc};
-use clap::ValueEnum;
 use ml_monitor::monitoring::{Incident, IncidentChange, MonitoringResult};
 use rusqlite::{params, Transaction};
 use serde::Serialize;
@@ -236,81 +233,4 @@ impl History {
             .map_err(sql_err(&self.path))?;
         Ok(changed > 0)
     }
-}
-
-/// How `history incidents` prints.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum IncidentFormat {
-    /// A readable table.
-    Text,
-    /// One JSON object per incident per line.
-    Json,
-}
-
-/// `ml-monitor history incidents`.
-pub fn incidents_report(
-    history: &History,
-    open_only: bool,
-    since: Option<DateTime<Utc>>,
-    format: IncidentFormat,
-    out: &mut dyn Write,
-) -> Result<(), HistoryError> {
-    let incidents = history.incidents(open_only, since)?;
-    let err = history.output_err();
-    match format {
-        IncidentFormat::Json => {
-            for i in &incidents {
-                let line = serde_json::to_string(i).map_err(|e| err(e.into()))?;
-                writeln!(out, "{line}").map_err(&err)?;
-            }
-        }
-        IncidentFormat::Text => {
-            writeln!(
-                out,
-                "{:>5}  {:<8}  {:<8}  {:<23}  {:<20}  {:>7}  {:<20}  {:<20}  {:<19}  ack",
-                "id",
-                "status",
-                "level",
-                "kind",
-                "subject",
-                "windows",
-                "first window",
-                "last window",
-                "value / threshold"
-            )
-            .map_err(&err)?;
-            for s in &incidents {
-                let i = &s.incident;
-                let figures = match (i.value, i.threshold) {
-                    (Some(v), Some(t)) => format!("{v:.4} / {t}"),
-                    (Some(v), None) => format!("{v:.4}"),
-                    _ => String::new(),
-                };
-                writeln!(
-                    out,
-                    "{:>5}  {:<8}  {:<8}  {:<23}  {:<20}  {:>7}  {:<20}  {:<20}  {:<19}  {}",
-                    i.id,
-                    i.status.as_str(),
-                    i.level.as_str(),
-                    i.kind.as_str(),
-                    clean(i.subject()),
-                    i.windows,
-                    clean(&i.first_window),
-                    clean(&i.last_window),
-                    figures,
-                    if s.acknowledged { "yes" } else { "" }
-                )
-                .map_err(&err)?;
-            }
-            if incidents.is_empty() {
-                writeln!(out, "no incidents").map_err(&err)?;
-            }
-        }
-    }
-    Ok(())
-}
-
-/// Names from data files, as a terminal may see them.
-fn clean(text: &str) -> String {
-    crate::sanitize::sanitize(text).into_owned()
 }

@@ -562,12 +562,13 @@ mod outbox;
 mod read;
 mod report;
 mod silences;
+mod timeline;
 
-pub use incidents::{incidents_report, IncidentFormat};
 #[cfg(test)]
 pub(crate) use outbox::tests as outbox_tests;
 pub use outbox::{Outbox, OutboxRow, SinkFilter};
 pub use report::{export, parse_since, show, ExportFormat};
+pub use timeline::{incidents_report, IncidentFormat};
 
 #[cfg(test)]
 mod tests;

@@ -129,3 +129,21 @@ fn several_directories_are_a_fleet_with_a_name_each() {
     assert_eq!(names, ["w", "v"]);
     assert_eq!(p.models[1].monitor_name, "v");
 }
+
+#[test]
+fn the_reference_and_its_name_in_every_watched_directory_are_never_windows() {
+    let (root, dir, reference) = fixture();
+    let other = root.path().join("v");
+    std::fs::create_dir(&other).expect("dir");
+    let other = other.display().to_string();
+    let p = plan(&["watch", &dir, &other, "--reference", &reference, "--once"]).expect("plan");
+    for m in &p.models {
+        let ignore = m.watch_ignores();
+        assert!(
+            ignore.contains(&Path::new(&reference).to_path_buf()),
+            "{ignore:?}"
+        );
+        assert!(ignore.contains(&m.path.join("ref.csv")), "{ignore:?}");
+        assert!(!ignore.contains(&m.path.join("a.csv")), "{ignore:?}");
+    }
+}

@@ -91,7 +91,7 @@ pub fn start_watcher(
 ) -> anyhow::Result<ModelWatch> {
     let mut options = WatchOptions {
         poll: plan.poll,
-        ignore: model.reference_csv().into_iter().collect(),
+        ignore: model.watch_ignores(),
         ..WatchOptions::default()
     };
     if let Some(interval) = plan.poll {
@@ -132,7 +132,7 @@ pub fn start_watcher(
 /// `--headless` says on stderr what it watches, with which configuration, and how many files
 /// present it skips because the history already holds them.
 fn announce(model: &ModelPlan, seen: &HashSet<FileKey>, fleet: bool) {
-    let ignore: Vec<_> = model.reference_csv().into_iter().collect();
+    let ignore = model.watch_ignores();
     let present = watch::initial_files(&model.path, &ignore).unwrap_or_default();
     let skipped = present
         .iter()

@@ -111,6 +111,7 @@ fn model_start(
         reference: model.reference_text(),
         thresholds: pipeline.thresholds().clone(),
         drift: pipeline.drift_settings().clone(),
+        auc_threshold: model.config.drift.classifier.auc_threshold,
         no_color: plan.no_color,
         // In a fleet the model's screen says which model it is (Esc goes back to the list).
         title: if tag.is_some() {

@@ -227,9 +227,9 @@ pub fn user() -> String {
 /// The comment of a silence made with `S` on the screen.
 pub const SCREEN_COMMENT: &str = "silenced from the screen (S)";
 
-/// Text without control characters, for printing.
+/// Text without control characters or escape sequences, for printing.
 pub fn clean(text: &str) -> String {
-    text.chars().filter(|c| !c.is_control()).collect()
+    crate::sanitize::sanitize(text).into_owned()
 }
 
 #[cfg(test)]

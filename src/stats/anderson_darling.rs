@@ -10,8 +10,37 @@
 // Matrix code reads best in index notation.
 #![allow(clippy::needless_range_loop)]
 
+/// The largest p-value the test reports: a statistic below the table's 25% critical value
+/// reports this, and the true p-value is above it.
+pub const P_VALUE_CEILING: f64 = 0.25;
+/// The smallest p-value the test reports: a statistic above the table's 0.1% critical value
+/// reports this, and the true p-value is below it.
+pub const P_VALUE_FLOOR: f64 = 0.001;
+
 /// Significance levels of the critical-value table (Scholz & Stephens, Table 2).
-const SIG: [f64; 7] = [0.25, 0.1, 0.05, 0.025, 0.01, 0.005, 0.001];
+const SIG: [f64; 7] = [
+    P_VALUE_CEILING,
+    0.1,
+    0.05,
+    0.025,
+    0.01,
+    0.005,
+    P_VALUE_FLOOR,
+];
+
+/// Whether a p-value of this test is one of its caps, so only a bound on the true one:
+/// `Less` at the floor (the true p-value is below it), `Greater` at the ceiling. Corrections
+/// for multiple tests are monotone, so an adjusted p-value computed from a capped one is a
+/// bound in the same direction.
+pub fn p_value_bound(p_value: f64) -> Option<std::cmp::Ordering> {
+    if p_value == P_VALUE_FLOOR {
+        Some(std::cmp::Ordering::Less)
+    } else if p_value == P_VALUE_CEILING {
+        Some(std::cmp::Ordering::Greater)
+    } else {
+        None
+    }
+}
 const B0: [f64; 7] = [0.675, 1.281, 1.645, 1.96, 2.326, 2.573, 3.085];
 const B1: [f64; 7] = [-0.245, 0.25, 0.678, 1.149, 1.822, 2.364, 3.615];
 const B2: [f64; 7] = [-0.105, -0.305, -0.362, -0.391, -0.396, -0.345, -0.154];
@@ -240,5 +269,15 @@ mod tests {
         assert_eq!(anderson_ksamp(&same, &same).map(|o| o.p_value), Some(0.25));
         let far: Vec<f64> = (0..100).map(|i| f64::from(i) + 500.0).collect();
         assert_eq!(anderson_ksamp(&same, &far).map(|o| o.p_value), Some(0.001));
+        let bound = |o: Option<AdOutcome>| o.and_then(|o| p_value_bound(o.p_value));
+        assert_eq!(
+            bound(anderson_ksamp(&same, &same)),
+            Some(std::cmp::Ordering::Greater)
+        );
+        assert_eq!(
+            bound(anderson_ksamp(&same, &far)),
+            Some(std::cmp::Ordering::Less)
+        );
+        assert_eq!(p_value_bound(0.04), None);
     }
 }

@@ -80,7 +80,10 @@ fn after_14_demo_windows_each_ongoing_condition_is_listed_once() {
     );
     assert!(verdict.starts_with(&start), "{verdict} / {start}");
     assert!(
-        verdict.contains(&crate::tui::verdict::problem_condition(&worst)),
+        verdict.contains(&crate::tui::verdict::problem_condition(
+            &worst,
+            &app.options
+        )),
         "{verdict}"
     );
     assert_nothing_cut_without_an_ellipsis(&rows, &app);

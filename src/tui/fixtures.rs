@@ -48,6 +48,7 @@ pub(crate) fn options(no_color: bool) -> TuiOptions {
         reference: "/data/reference.csv".into(),
         thresholds: AlertThresholds::default(),
         drift: Default::default(),
+        auc_threshold: 0.55,
         no_color,
         title: "ml-monitor".into(),
         config: None,

@@ -44,6 +44,26 @@ pub(crate) fn p_value(value: Option<f64>) -> String {
     }
 }
 
+/// A p-value that may be only a bound (a capped test's, see `rows::FeatureRow::p_bound`):
+/// `<0.01`, `>0.25`, trailing zeros dropped: a bound says no more than its digits.
+pub(crate) fn p_value_bounded(value: Option<f64>, bound: Option<std::cmp::Ordering>) -> String {
+    let short = |v: f64| {
+        let text = p_value(Some(v));
+        if text.contains('e') {
+            text
+        } else {
+            text.trim_end_matches('0').trim_end_matches('.').to_string()
+        }
+    };
+    match (bound, value) {
+        (Some(std::cmp::Ordering::Less), Some(v)) if v.is_finite() => format!("<{}", short(v)),
+        (Some(std::cmp::Ordering::Greater), Some(v)) if v.is_finite() => {
+            format!(">{}", short(v))
+        }
+        _ => p_value(value),
+    }
+}
+
 /// A share as a percentage with one decimal.
 pub(crate) fn percent(value: Option<f64>) -> String {
     match value {
@@ -154,6 +174,13 @@ mod tests {
         assert_eq!(number(None), "n/a");
         assert_eq!(p_value(Some(1.3e-30)), "1.3e-30");
         assert_eq!(p_value(Some(0.04999)), "0.0500");
+        use std::cmp::Ordering::{Greater, Less};
+        assert_eq!(p_value_bounded(Some(0.01), Some(Less)), "<0.01");
+        assert_eq!(p_value_bounded(Some(0.004), Some(Less)), "<0.004");
+        assert_eq!(p_value_bounded(Some(0.25), Some(Greater)), ">0.25");
+        assert_eq!(p_value_bounded(Some(2e-5), Some(Less)), "<2.0e-5");
+        assert_eq!(p_value_bounded(Some(0.01), None), "0.0100");
+        assert_eq!(p_value_bounded(None, Some(Less)), NA);
         assert_eq!(percent(Some(0.025)), "2.5%");
     }
 

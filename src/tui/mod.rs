@@ -27,9 +27,13 @@ mod app_tests;
 #[cfg(test)]
 mod demo_tests;
 #[cfg(test)]
+mod figures_tests;
+#[cfg(test)]
 mod fixtures;
 #[cfg(test)]
 mod fleet_tests;
+#[cfg(test)]
+mod hidden_tests;
 #[cfg(test)]
 mod oncall_tests;
 #[cfg(test)]
@@ -56,6 +60,8 @@ pub struct TuiOptions {
     pub thresholds: AlertThresholds,
     /// The drift tests' thresholds, for the drift table's footer.
     pub drift: ml_monitor::config::StatisticalConfig,
+    /// `[drift.classifier] auc_threshold`: the classifier's rule, which its alerts do not carry.
+    pub auc_threshold: f64,
     /// `NO_COLOR` or `--no-color`: markers and bold only.
     pub no_color: bool,
     /// First word of the status line: "ml-monitor" or "ml-monitor demo".

@@ -116,6 +116,9 @@ pub(crate) struct FeatureRow {
     /// The smallest p-value after correction (raw when none applies) of the tests that give
     /// one, and whether a test with a p-value flagged the feature.
     pub(crate) p_adjusted: Option<f64>,
+    /// `p_adjusted` is only a bound, computed from a capped p-value (Anderson–Darling's
+    /// [0.001, 0.25]): `Less`, the true one is below it; `Greater`, above.
+    pub(crate) p_bound: Option<Ordering>,
     pub(crate) p_drifted: bool,
     pub(crate) missing_ref: Option<f64>,
 }
@@ -151,6 +154,7 @@ pub(crate) fn feature_rows(result: &MonitoringResult, sort: SortMode) -> Vec<Fea
         status: FeatureStatus::Ok,
         figures: BTreeMap::new(),
         p_adjusted: None,
+        p_bound: None,
         p_drifted: false,
         missing_ref: None,
     };
@@ -175,6 +179,7 @@ pub(crate) fn feature_rows(result: &MonitoringResult, sort: SortMode) -> Vec<Fea
                 if let Some(p) = f.p_value_adjusted.or(f.p_value).filter(|p| !p.is_nan()) {
                     if row.p_adjusted.is_none_or(|best| p < best) {
                         row.p_adjusted = Some(p);
+                        row.p_bound = p_bound(test, f.p_value, p);
                     }
                     row.p_drifted |= f.drifted;
                 }
@@ -201,6 +206,18 @@ pub(crate) fn feature_rows(result: &MonitoringResult, sort: SortMode) -> Vec<Fea
     let mut rows: Vec<FeatureRow> = rows.into_values().collect();
     sort_rows(&mut rows, sort);
     rows
+}
+
+/// Whether a test's (adjusted) p-value `p` is only a bound, because the raw one is capped.
+/// An adjusted p-value of 1 is exact whatever the raw one was.
+fn p_bound(test: Test, raw: Option<f64>, p: f64) -> Option<Ordering> {
+    use ml_monitor::stats::anderson_darling::p_value_bound;
+    match test {
+        Test::Ad => raw
+            .and_then(p_value_bound)
+            .filter(|b| !(*b == Ordering::Greater && p >= 1.0)),
+        Test::Ks | Test::Cvm | Test::ChiSquare | Test::Wasserstein | Test::Psi | Test::None => None,
+    }
 }
 
 fn worse_status(a: FeatureStatus, b: FeatureStatus) -> FeatureStatus {

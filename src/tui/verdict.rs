@@ -11,56 +11,84 @@ use ml_monitor::AlertLevel;
 use super::app::App;
 use super::format;
 use super::sanitize::sanitize;
+use super::TuiOptions;
 
-/// The worst firing level (none when all is quiet) and the sentence.
+/// The worst firing level (none when all is quiet) and the whole sentence.
+#[cfg(test)]
 pub(crate) fn verdict(app: &App) -> (Option<AlertLevel>, String) {
+    let (level, mut variants) = verdict_variants(app);
+    (level, variants.swap_remove(0))
+}
+
+/// The worst firing level and the longest form of the sentence that fits `width` cells (the
+/// shortest cut with `…` when none does).
+pub(crate) fn verdict_fitted(app: &App, width: usize) -> (Option<AlertLevel>, String) {
+    let (level, variants) = verdict_variants(app);
+    let text = match variants.iter().find(|v| v.chars().count() <= width) {
+        Some(text) => text.clone(),
+        None => format::fit(variants.last().map_or("", String::as_str), width),
+    };
+    (level, text)
+}
+
+/// The worst firing level and the sentence in shorter and shorter forms, for a narrow
+/// terminal: the drifted share goes first, then the time and window count, then `since`; the
+/// condition and its figures stay to the end.
+pub(crate) fn verdict_variants(app: &App) -> (Option<AlertLevel>, Vec<String>) {
     let shown = app.shown();
     let rows = app.feature_rows();
     let drifted = rows.iter().filter(|r| r.drifted).count();
     let share = (!rows.is_empty()).then(|| format!("{drifted}/{} features drifted", rows.len()));
+    let with_share = |text: &str| match &share {
+        Some(share) => format!("{text} · {share}"),
+        None => text.to_string(),
+    };
     let Some(worst) = shown.firing.first() else {
         let Some(last) = &shown.last else {
-            return (None, "WAITING · no window yet".to_string());
+            return (None, vec!["WAITING · no window yet".to_string()]);
         };
-        let mut text = format!(
+        let text = format!(
             "OK · 0 firing · last window {}",
             format::age(app.now, last.timestamp)
         );
-        if let Some(share) = share {
-            text.push_str(" · ");
-            text.push_str(&share);
-        }
-        return (None, text);
+        return (None, dedup(vec![with_share(&text), text]));
     };
     let windows = if worst.windows == 1 {
         "1 window".to_string()
     } else {
         format!("{} windows", worst.windows)
     };
-    let mut text = format!(
-        "{} since {} ({}, {windows}): {}",
-        worst.level.as_str(),
-        sanitize(format::window_label(&worst.first_window)),
+    let level = worst.level.as_str();
+    let since = sanitize(format::window_label(&worst.first_window)).into_owned();
+    let condition = problem_condition(worst, &app.options);
+    let full = format!(
+        "{level} since {since} ({}, {windows}): {condition}",
         format::hour_minute(worst.opened_at),
-        problem_condition(worst),
     );
-    if let Some(share) = share {
-        text.push_str(" · ");
-        text.push_str(&share);
-    }
-    (Some(worst.level), text)
+    let variants = vec![
+        with_share(&full),
+        full,
+        format!("{level} since {since}: {condition}"),
+        format!("{level}: {condition}"),
+    ];
+    (Some(worst.level), dedup(variants))
+}
+
+fn dedup(mut variants: Vec<String>) -> Vec<String> {
+    variants.dedup();
+    variants
 }
 
 /// A problem's worst firing member with its figures, and how many others fire with it:
 /// `accuracy 0.640 < 0.700 (+2 more)`.
-pub(crate) fn problem_condition(problem: &Incident) -> String {
+pub(crate) fn problem_condition(problem: &Incident, options: &TuiOptions) -> String {
     let firing = problem.members.iter().filter(|m| m.is_firing()).count();
     match worst_member(problem) {
         Some(m) if m.is_firing() && firing > 1 => {
-            format!("{} (+{} more)", member_condition(m), firing - 1)
+            format!("{} (+{} more)", member_condition(m, options), firing - 1)
         }
-        Some(m) => member_condition(m),
-        None => condition(problem),
+        Some(m) => member_condition(m, options),
+        None => condition(problem, options),
     }
 }
 
@@ -79,12 +107,15 @@ pub(crate) fn worst_member(problem: &Incident) -> Option<&Member> {
 
 /// What an incident is about, with its figures: `accuracy 0.530 < 0.700`, `income drifted
 /// (ks, psi)`.
-pub(crate) fn condition(incident: &Incident) -> String {
+pub(crate) fn condition(incident: &Incident, options: &TuiOptions) -> String {
     describe(Described {
         subject: incident.subject(),
         kind: incident.kind.as_str(),
         value: incident.value,
-        threshold: incident.threshold,
+        threshold: incident
+            .threshold
+            .or_else(|| own_threshold(incident.metric.as_deref(), options)),
+        metric: incident.metric.as_deref(),
         feature: incident.feature.is_some(),
         detectors: &incident.detectors,
         message: &incident.message,
@@ -92,12 +123,15 @@ pub(crate) fn condition(incident: &Incident) -> String {
 }
 
 /// One member of a problem, as [`condition`] describes an incident.
-pub(crate) fn member_condition(member: &Member) -> String {
+pub(crate) fn member_condition(member: &Member, options: &TuiOptions) -> String {
     describe(Described {
         subject: member.subject(),
         kind: member.kind.as_str(),
         value: member.value,
-        threshold: member.threshold,
+        threshold: member
+            .threshold
+            .or_else(|| own_threshold(member.metric.as_deref(), options)),
+        metric: member.metric.as_deref(),
         feature: member.feature.is_some(),
         detectors: &member.detectors,
         message: &member.message,
@@ -110,9 +144,16 @@ struct Described<'a> {
     kind: &'a str,
     value: Option<f64>,
     threshold: Option<f64>,
+    metric: Option<&'a str>,
     feature: bool,
     detectors: &'a [String],
     message: &'a str,
+}
+
+/// The threshold of a figure whose alert carries none because its detector decides alone: the
+/// classifier's AUC (its alert has the AUC as value, the threshold lives in `[drift.classifier]`).
+pub(crate) fn own_threshold(metric: Option<&str>, options: &TuiOptions) -> Option<f64> {
+    (metric == Some("auc")).then_some(options.auc_threshold)
 }
 
 fn describe(d: Described) -> String {
@@ -131,8 +172,10 @@ fn describe(d: Described) -> String {
             } else {
                 "="
             };
+            // The classifier's figure is its AUC: `classifier: AUC 0.839 > 0.550`.
+            let figure = if d.metric == Some("auc") { ": AUC" } else { "" };
             format!(
-                "{subject} {} {sign} {}",
+                "{subject}{figure} {} {sign} {}",
                 format::number(Some(v)),
                 format::number(Some(t))
             )
@@ -145,7 +188,15 @@ fn describe(d: Described) -> String {
                 .collect();
             format!("{subject} drifted ({})", detectors.join(", "))
         }
-        _ => format!("{subject}: {}", sanitize(d.message)),
+        // Messages of the drift rules start with their detector (`pca: reconstruction…`).
+        _ => {
+            let message = sanitize(d.message);
+            if message.starts_with(&format!("{subject}: ")) {
+                message.into_owned()
+            } else {
+                format!("{subject}: {message}")
+            }
+        }
     }
 }
 
@@ -182,5 +233,37 @@ mod tests {
         );
         let (_, waiting) = verdict(&fixtures::app(0, false));
         assert_eq!(waiting, "WAITING · no window yet");
+    }
+
+    #[test]
+    fn a_message_that_names_its_detector_is_not_prefixed_again() {
+        let d = |subject, metric, value, message| {
+            describe(Described {
+                subject,
+                kind: "data_drift",
+                value,
+                threshold: None,
+                metric,
+                feature: false,
+                detectors: &[],
+                message,
+            })
+        };
+        assert_eq!(
+            d(
+                "pca",
+                Some("drift_score"),
+                None,
+                "pca: reconstruction error 2.1 outside [1, 2]"
+            ),
+            "pca: reconstruction error 2.1 outside [1, 2]"
+        );
+        assert_eq!(
+            d("window_error", None, None, "unreadable"),
+            "window_error: unreadable"
+        );
+        let options = fixtures::options(false);
+        assert_eq!(own_threshold(Some("auc"), &options), Some(0.55));
+        assert_eq!(own_threshold(Some("accuracy"), &options), None);
     }
 }

@@ -406,3 +406,55 @@ fn one_history_path_or_metrics_for_several_models_is_refused() {
         assert!(out.stdout.is_empty());
     }
 }
+
+/// `generate` writes a `reference.csv` beside the windows of each directory; with one shared
+/// `--reference`, the others are references too, never windows (issue 28 item 4).
+#[test]
+fn a_shared_reference_over_generated_directories_skips_every_reference_file() {
+    let root = tempfile::tempdir().expect("tmp");
+    let dirs: Vec<PathBuf> = ["a", "b", "c"]
+        .iter()
+        .enumerate()
+        .map(|(i, name)| {
+            let dir = root.path().join(name);
+            let out = bin(root.path())
+                .args(["generate", "--windows", "2", "--rows", "300", "--seed"])
+                .arg((i + 1).to_string())
+                .arg("--out")
+                .arg(&dir)
+                .output()
+                .expect("generate runs");
+            assert!(out.status.success(), "{out:?}");
+            assert!(dir.join("reference.csv").is_file());
+            dir
+        })
+        .collect();
+    let out = bin(root.path())
+        .arg("watch")
+        .args(&dirs)
+        .arg("--reference")
+        .arg(dirs[0].join("reference.csv"))
+        .args(["--once", "--no-history", "--format", "json"])
+        .output()
+        .expect("runs");
+    let lines = json_lines(&out.stdout);
+    let mut seen: Vec<(String, String)> = lines
+        .iter()
+        .map(|l| {
+            (
+                l["model"].as_str().expect("model").to_string(),
+                l["window"].as_str().expect("window").to_string(),
+            )
+        })
+        .collect();
+    seen.sort();
+    let expected: Vec<(String, String)> = ["a", "b", "c"]
+        .iter()
+        .flat_map(|m| {
+            ["window_0001.csv", "window_0002.csv"]
+                .iter()
+                .map(move |w| (m.to_string(), w.to_string()))
+        })
+        .collect();
+    assert_eq!(seen, expected, "{}", String::from_utf8_lossy(&out.stderr));
+}

@@ -105,6 +105,7 @@ fn render_list(
     app: &App,
     selected: usize,
 ) {
+    let heights: Vec<usize> = items.iter().map(ListItem::height).collect();
     let mut list = List::new(items)
         .block(block)
         .highlight_symbol(">")
@@ -114,6 +115,47 @@ fn render_list(
     }
     let mut state = ListState::default().with_selected(Some(selected));
     frame.render_stateful_widget(list, area, &mut state);
+    let inner = usize::from(area.height.saturating_sub(2));
+    let hidden = hidden_rows(&heights, state.offset(), inner);
+    if let Some(note) = hidden_note(hidden) {
+        // On the bottom border, so no row gives its place to it.
+        let width = (note.chars().count() as u16).min(area.width.saturating_sub(4));
+        let at = Rect {
+            x: area.x.saturating_add(2),
+            y: area.bottom().saturating_sub(1),
+            width,
+            height: u16::from(area.height >= 2),
+        };
+        let note = format::fit(&note, usize::from(width));
+        frame.render_widget(Line::styled(note, app.theme.heading()), at);
+    }
+}
+
+/// Rows above and below the visible ones, for items of these heights shown from `offset` in
+/// `room` lines (as ratatui's `List` lays them out: whole items only).
+fn hidden_rows(heights: &[usize], offset: usize, room: usize) -> (usize, usize) {
+    let offset = offset.min(heights.len());
+    let mut used = 0;
+    let visible = heights[offset..]
+        .iter()
+        .take_while(|h| {
+            used += **h;
+            used <= room
+        })
+        .count();
+    (offset, heights.len() - offset - visible)
+}
+
+/// ` ↑ 2 above · +4 more ↓ `, or nothing when every row shows.
+fn hidden_note((above, below): (usize, usize)) -> Option<String> {
+    let mut parts = Vec::new();
+    if above > 0 {
+        parts.push(format!("↑ {above} above"));
+    }
+    if below > 0 {
+        parts.push(format!("+{below} more ↓"));
+    }
+    (!parts.is_empty()).then(|| format!(" {} ", parts.join(" · ")))
 }
 
 /// Spans laid out in `width` cells: cut with `…` on one line, or, for the selected row,
@@ -183,15 +225,18 @@ fn incident_item<'a>(incident: &Incident, app: &App, width: usize, wrap: bool) -
             m.kind,
             m.subject(),
             m.value,
-            m.threshold,
-            verdict::member_condition(m),
+            m.threshold
+                .or_else(|| verdict::own_threshold(m.metric.as_deref(), &app.options)),
+            verdict::member_condition(m, &app.options),
         ),
         None => (
             incident.kind,
             incident.subject(),
             incident.value,
-            incident.threshold,
-            verdict::condition(incident),
+            incident
+                .threshold
+                .or_else(|| verdict::own_threshold(incident.metric.as_deref(), &app.options)),
+            verdict::condition(incident, &app.options),
         ),
     };
     let figures = match (value, threshold) {
@@ -202,6 +247,7 @@ fn incident_item<'a>(incident: &Incident, app: &App, width: usize, wrap: bool) -
                 condition
                     .strip_prefix(&clean_subject)
                     .unwrap_or(&condition)
+                    .trim_start_matches(':')
                     .trim_start()
             )
         }
@@ -282,7 +328,7 @@ fn incident_item<'a>(incident: &Incident, app: &App, width: usize, wrap: bool) -
                 Span::raw(format!(
                     " {} {}{state}",
                     m.kind.as_str(),
-                    verdict::member_condition(m)
+                    verdict::member_condition(m, &app.options)
                 )),
             ];
             lines.extend(lay_out(spans, width, false));

@@ -39,12 +39,15 @@ pub(super) fn render(frame: &mut Frame, area: Rect, app: &App) -> Option<Link> {
                 let mut lines = vec![
                     Line::from(vec![
                         Span::styled(i.level.as_str(), theme.level(i.level)),
-                        Span::raw(format!(" {} · {}", i.kind.as_str(), verdict::condition(i))),
+                        Span::raw(format!(
+                            " {} · {}",
+                            i.kind.as_str(),
+                            verdict::condition(i, &app.options)
+                        )),
                     ]),
                     Line::raw(""),
                     field("message", sanitize(&i.message).into_owned()),
                     field("value", format::number(i.value)),
-                    field("threshold", threshold(i.threshold, i.kind, app)),
                 ];
                 let mut detectors: Vec<String> = i.detectors.clone();
                 if let Some(d) = &i.detector {
@@ -52,6 +55,10 @@ pub(super) fn render(frame: &mut Frame, area: Rect, app: &App) -> Option<Link> {
                         detectors.insert(0, d.clone());
                     }
                 }
+                lines.push(field(
+                    "threshold",
+                    threshold(i.threshold, i.kind, i.metric.as_deref(), &detectors, app),
+                ));
                 if !detectors.is_empty() {
                     lines.push(field(
                         "detector",
@@ -98,7 +105,7 @@ pub(super) fn render(frame: &mut Frame, area: Rect, app: &App) -> Option<Link> {
                             Span::raw(format!(
                                 " {} · {}{state}",
                                 m.kind.as_str(),
-                                verdict::member_condition(m)
+                                verdict::member_condition(m, &app.options)
                             )),
                         ]);
                         lines.push(line);
@@ -169,7 +176,16 @@ pub(super) fn render(frame: &mut Frame, area: Rect, app: &App) -> Option<Link> {
                     Line::raw(""),
                     field("message", sanitize(&a.message).into_owned()),
                     field("value", format::number(a.value)),
-                    field("threshold", threshold(a.threshold, a.kind, app)),
+                    field(
+                        "threshold",
+                        threshold(
+                            a.threshold,
+                            a.kind,
+                            a.metric.as_deref(),
+                            a.detector.as_slice(),
+                            app,
+                        ),
+                    ),
                 ];
                 for (label, value) in [
                     ("detector", &a.detector),
@@ -250,15 +266,51 @@ fn runbook_link(frame: &mut Frame, area: Rect, url: String) -> Option<Link> {
     })
 }
 
-/// The threshold crossed; for drift, which the tests decide per feature, the tests' own.
-fn threshold(t: Option<f64>, kind: AlertKind, app: &App) -> String {
+/// The threshold crossed; for drift, which each detector decides by its own rule, the rule of
+/// each detector involved (`ad: p adj < 0.04 · psi: PSI > 0.2`), so that a classifier's
+/// problem shows `AUC > 0.550`, not the per-feature tests' rule.
+fn threshold(
+    t: Option<f64>,
+    kind: AlertKind,
+    metric: Option<&str>,
+    detectors: &[String],
+    app: &App,
+) -> String {
     let d = &app.options.drift;
-    match (t, kind) {
-        (Some(_), _) => format::number(t),
-        (None, AlertKind::DataDrift) => format!(
+    if let Some(t) = t.or_else(|| verdict::own_threshold(metric, &app.options)) {
+        return match metric {
+            Some("auc") => format!("AUC > {}", format::number(Some(t))),
+            _ => format::number(Some(t)),
+        };
+    }
+    match kind {
+        AlertKind::DataDrift if detectors.is_empty() => format!(
             "per test: p adj < {} · PSI > {} · W > {}",
             d.alpha, d.psi_threshold, d.wasserstein_threshold
         ),
-        (None, _) => "none".to_string(),
+        AlertKind::DataDrift => detectors
+            .iter()
+            .map(|name| detector_rule(name, app))
+            .collect::<Vec<_>>()
+            .join(" · "),
+        _ => "none".to_string(),
     }
+}
+
+/// One drift detector's rule, as `[drift]` sets it.
+fn detector_rule(name: &str, app: &App) -> String {
+    let d = &app.options.drift;
+    let rule = match name {
+        "ad" | "cvm" | "chi2" => format!("p adj < {}", d.alpha),
+        "ks" if d.min_statistic > 0.0 => {
+            format!("p adj < {} and D ≥ {}", d.alpha, d.min_statistic)
+        }
+        "ks" => format!("p adj < {}", d.alpha),
+        "psi" => format!("PSI > {}", d.psi_threshold),
+        "wasserstein" => format!("W > {}", d.wasserstein_threshold),
+        "pca" => "reconstruction error outside its fitted bounds".to_string(),
+        "classifier" => format!("AUC > {}", format::number(Some(app.options.auc_threshold))),
+        _ => "its own (see message)".to_string(),
+    };
+    format!("{}: {rule}", sanitize(name))
 }

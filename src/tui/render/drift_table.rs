@@ -121,7 +121,7 @@ fn columns(rows: &[FeatureRow], app: &App) -> Vec<Column> {
                 .iter()
                 .map(|r| match r.p_adjusted {
                     _ if few(r) => ("few".to_string(), false),
-                    Some(p) => (format::p_value(Some(p)), r.p_drifted),
+                    Some(p) => (format::p_value_bounded(Some(p), r.p_bound), r.p_drifted),
                     None => (String::new(), false),
                 })
                 .collect(),

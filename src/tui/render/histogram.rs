@@ -23,6 +23,9 @@ use crate::tui::format;
 use crate::tui::sanitize::sanitize;
 use crate::tui::theme::Theme;
 
+/// Width of the PSI-part column: its heading, `PSI part`, is the widest text in it.
+const PART: usize = 8;
+
 /// The reference's bar glyph.
 pub(crate) const REFERENCE: char = '█';
 /// The current window's bar glyph.
@@ -58,7 +61,15 @@ pub(super) fn render(frame: &mut Frame, area: Rect, app: &App) {
                 format!("{} {mark}{}", test.label(), format::number(f.statistic))
             })
             .collect();
-        parts.push(format!("p adj {}", format::p_value(row.p_adjusted)));
+        let mark = if row.p_drifted && row.p_adjusted.is_some() {
+            drift_table::OVER
+        } else {
+            ""
+        };
+        parts.push(format!(
+            "p adj {mark}{}",
+            format::p_value_bounded(row.p_adjusted, row.p_bound)
+        ));
         parts.push(format!(
             "missing {}→{}",
             format::percent_short(row.missing_ref),
@@ -125,8 +136,8 @@ fn chart_lines(h: &Histogram, width: usize, theme: Theme) -> Vec<Line<'static>> 
         .max()
         .unwrap_or(0)
         .clamp(5, 16);
-    // label, space, "100.0% " bar, space, "100.0% " bar, space, part (7).
-    let fixed = label_width + 1 + 7 + 1 + 7 + 1 + 7;
+    // label, space, "100.0% " bar, space, "100.0% " bar, space, part ("PSI part").
+    let fixed = label_width + 1 + 7 + 1 + 7 + 1 + PART;
     let bar_width = width.saturating_sub(fixed) / 2;
     let max = h
         .reference
@@ -135,7 +146,7 @@ fn chart_lines(h: &Histogram, width: usize, theme: Theme) -> Vec<Line<'static>> 
         .map(|s| clean(*s))
         .fold(0.0, f64::max);
     let heading = format!(
-        "{:<label_width$} {:<w$} {:<w$} {:>7}",
+        "{:<label_width$} {:<w$} {:<w$} {:>PART$}",
         "bin",
         format!("reference {REFERENCE}"),
         format!("current {CURRENT}"),
@@ -159,7 +170,7 @@ fn chart_lines(h: &Histogram, width: usize, theme: Theme) -> Vec<Line<'static>> 
             Span::styled(bar(c, max, bar_width, CURRENT), theme.current_bar()),
             Span::raw(" "),
             Span::styled(
-                format!("{:>7}", format::number(Some(part))),
+                format!("{:>PART$}", format::number(Some(part))),
                 if part > 0.1 {
                     theme.alarm()
                 } else {

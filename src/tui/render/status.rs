@@ -18,78 +18,102 @@ use crate::tui::sanitize::sanitize;
 use crate::tui::{format, verdict};
 
 pub(super) fn render(frame: &mut Frame, area: Rect, app: &App) {
-    let theme = app.theme;
-    let shown = app.shown();
-    let (clock, age) = app.time_texts();
     let [top, bottom] = Layout::vertical([Constraint::Length(1); 2]).areas(area);
+    render_verdict(frame, top, app);
+    render_state(frame, bottom, app);
+}
 
-    // The verdict, with the clock at the right.
-    let (level, text) = verdict::verdict(app);
-    let clock_width = clock.chars().count() as u16 + 1;
-    let [left, right] =
-        Layout::horizontal([Constraint::Min(0), Constraint::Length(clock_width)]).areas(top);
+/// The verdict, with the clock at the right while both fit. Narrow, the verdict gives up, in
+/// turn, the drifted share, the clock (the least of it), the time and window count, `since`;
+/// only then is the condition cut, with `…`.
+fn render_verdict(frame: &mut Frame, area: Rect, app: &App) {
+    let theme = app.theme;
+    let (clock, _) = app.time_texts();
+    let (level, variants) = verdict::verdict_variants(app);
     let style = match level {
         Some(level) => theme.level(level).add_modifier(Modifier::BOLD),
         None => theme.good().add_modifier(Modifier::BOLD),
     };
-    // Narrow: the drifted share goes first, so the condition and its figures stay whole.
-    let room = usize::from(left.width);
-    let text = match text.rsplit_once(" · ") {
-        Some((head, tail))
-            if text.chars().count() > room
-                && tail.ends_with("features drifted")
-                && head.chars().count() <= room =>
-        {
-            head.to_string()
-        }
-        _ => format::fit(&text, room),
-    };
-    frame.render_widget(Paragraph::new(Line::styled(text, style)), left);
-    frame.render_widget(Line::from(clock).right_aligned(), right);
+    let width = usize::from(area.width);
+    let clock_width = clock.chars().count() + 1;
+    let fits = |text: &String, room: usize| text.chars().count() <= room;
+    let with_clock = variants
+        .iter()
+        .take(2)
+        .find(|v| fits(v, width.saturating_sub(clock_width)));
+    if let Some(text) = with_clock {
+        let [left, right] =
+            Layout::horizontal([Constraint::Min(0), Constraint::Length(clock_width as u16)])
+                .areas(area);
+        frame.render_widget(Paragraph::new(Line::styled(text.clone(), style)), left);
+        frame.render_widget(Line::from(clock).right_aligned(), right);
+        return;
+    }
+    let (_, text) = verdict::verdict_fitted(app, width);
+    frame.render_widget(Paragraph::new(Line::styled(text, style)), area);
+}
 
-    let mut state = match app.paused() {
+/// Live or paused, failing sinks, the firing counts, then how many windows and how recent, then
+/// where — in that order of priority: a failing sink is never cut while the line can hold it
+/// (the counts give way first), and whatever is cut ends in `…`.
+fn render_state(frame: &mut Frame, area: Rect, app: &App) {
+    let theme = app.theme;
+    let shown = app.shown();
+    let (_, age) = app.time_texts();
+    let width = usize::from(area.width);
+
+    let core = match app.paused() {
         Some(new) => vec![Span::styled(format!(" PAUSED +{new} "), theme.paused())],
         None => vec![Span::styled("LIVE", theme.good())],
     };
-    state.push(Span::raw(format!(" windows {}", shown.windows_seen)));
+    let mut detail = vec![Span::raw(format!(" windows {}", shown.windows_seen))];
     match &shown.last {
         Some(last) => {
-            state.push(Span::raw(" last "));
-            state.push(Span::raw(sanitize(&last.name).into_owned()));
+            detail.push(Span::raw(" last "));
+            detail.push(Span::raw(sanitize(&last.name).into_owned()));
             if last.failed {
-                state.push(Span::styled(" ERROR", theme.alarm()));
+                detail.push(Span::styled(" ERROR", theme.alarm()));
             }
-            state.push(Span::raw(format!(" {}", age.unwrap_or_default())));
+            detail.push(Span::raw(format!(" {}", age.unwrap_or_default())));
         }
-        None => state.push(Span::styled(" no window yet", theme.muted())),
+        None => detail.push(Span::styled(" no window yet", theme.muted())),
     }
+    let mut sinks = Vec::new();
     for sink in &shown.failing_sinks {
-        state.push(Span::raw("  "));
-        state.push(Span::styled(sanitize(sink).into_owned(), theme.alarm()));
+        sinks.push(Span::raw("  "));
+        sinks.push(Span::styled(sanitize(sink).into_owned(), theme.alarm()));
     }
     // Firing incidents by level; levels with none are left out to keep the line short.
-    let mut counts = vec![Span::styled(" firing", theme.muted())];
+    let mut levels = Vec::new();
     for level in [AlertLevel::Critical, AlertLevel::Warning, AlertLevel::Info] {
         let n = shown.firing_at(level);
         if n > 0 {
-            counts.push(Span::styled(
+            levels.push(Span::styled(
                 format!(" {} {n}", level.as_str()),
                 theme.level(level),
             ));
         }
     }
-    if counts.len() == 1 {
-        counts.push(Span::styled(" none", theme.muted()));
+    if levels.is_empty() {
+        levels.push(Span::styled(" none", theme.muted()));
     }
-    let counts = Line::from(counts).right_aligned();
-    let [left, right] = Layout::horizontal([
-        Constraint::Min(0),
-        Constraint::Length(counts.width() as u16),
-    ])
-    .areas(bottom);
-    // Where: the title, directory, reference and configuration file, in what room the state leaves (cut with `…`).
-    let used = Line::from(state.clone()).width();
-    let room = usize::from(left.width).saturating_sub(used + 2);
+    // A leading blank: the counts never touch what is left of them.
+    let mut counts = vec![Span::raw(" "), Span::styled(" firing", theme.muted())];
+    counts.extend(levels.iter().cloned());
+    levels.insert(0, Span::raw(" "));
+
+    let core_width = spans_width(&core);
+    let sinks_width = spans_width(&sinks);
+    let counts = [counts, levels, Vec::new()]
+        .into_iter()
+        .find(|c| core_width + sinks_width + spans_width(c) <= width)
+        .unwrap_or_default();
+    let counts_width = spans_width(&counts);
+    let sinks = fit_spans(sinks, width.saturating_sub(core_width + counts_width));
+    let room = width.saturating_sub(core_width + spans_width(&sinks) + counts_width);
+    let detail = fit_spans(detail, room);
+    let room = room.saturating_sub(spans_width(&detail) + 2);
+    // Where: the title, directory, reference and configuration file, in what room is left.
     let mut where_ = format!(
         "{} dir {} ref {}",
         app.options.title,
@@ -99,12 +123,51 @@ pub(super) fn render(frame: &mut Frame, area: Rect, app: &App) {
     if let Some(config) = &app.options.config {
         where_.push_str(&format!(" cfg {}", sanitize(config)));
     }
+    let mut line = core;
+    line.extend(detail);
+    line.extend(sinks);
     if room > 12 {
-        state.push(Span::raw("  "));
-        state.push(Span::styled(format::fit(&where_, room), theme.muted()));
+        line.push(Span::raw("  "));
+        line.push(Span::styled(format::fit(&where_, room), theme.muted()));
     }
-    frame.render_widget(Paragraph::new(Line::from(state)), left);
-    frame.render_widget(counts, right);
+    let [left, right] =
+        Layout::horizontal([Constraint::Min(0), Constraint::Length(counts_width as u16)])
+            .areas(area);
+    frame.render_widget(Paragraph::new(Line::from(line)), left);
+    frame.render_widget(Line::from(counts).right_aligned(), right);
+}
+
+fn spans_width(spans: &[Span]) -> usize {
+    spans.iter().map(|s| s.content.chars().count()).sum()
+}
+
+/// The spans cut to `width` cells, the last one ending in `…` when anything was cut.
+fn fit_spans(spans: Vec<Span<'static>>, width: usize) -> Vec<Span<'static>> {
+    if spans_width(&spans) <= width {
+        return spans;
+    }
+    let mut out = Vec::new();
+    let mut left = width.saturating_sub(1);
+    let mut last_style = Default::default();
+    for span in spans {
+        if left == 0 {
+            break;
+        }
+        let n = span.content.chars().count();
+        last_style = span.style;
+        if n <= left {
+            left -= n;
+            out.push(span);
+        } else {
+            let cut: String = span.content.chars().take(left).collect();
+            out.push(Span::styled(cut, span.style));
+            left = 0;
+        }
+    }
+    if width > 0 {
+        out.push(Span::styled("…", last_style));
+    }
+    out
 }
 
 pub(super) fn render_footer(frame: &mut Frame, area: Rect, app: &App) {
@@ -126,25 +189,42 @@ pub(super) fn render_footer(frame: &mut Frame, area: Rect, app: &App) {
             Span::styled(" (retrying)", theme.muted()),
         ])
     } else {
-        // Whole hints only: the ones that do not fit are left for `?`.
+        // Whole hints only: the ones that do not fit are left for `?`, and a `…` says so.
+        let hints: Vec<(String, &str)> = BINDINGS
+            .iter()
+            .filter_map(|b| Some((keys::label(*b.keys.first()?), b.hint?)))
+            .collect();
+        let needed =
+            |(label, hint): &(String, &str)| label.chars().count() + 1 + hint.chars().count();
+        let all: usize = hints
+            .iter()
+            .map(|h| needed(h) + 2)
+            .sum::<usize>()
+            .saturating_sub(2);
+        let room = if all <= width {
+            width
+        } else {
+            width.saturating_sub(3)
+        };
         let mut spans = Vec::new();
         let mut used = 0;
-        for binding in BINDINGS {
-            let (Some(hint), Some(key)) = (binding.hint, binding.keys.first()) else {
-                continue;
-            };
-            let label = keys::label(*key);
+        for hint in &hints {
             let gap = if spans.is_empty() { 0 } else { 2 };
-            let needed = gap + label.chars().count() + 1 + hint.chars().count();
-            if used + needed > width {
+            if used + gap + needed(hint) > room {
                 break;
             }
-            used += needed;
+            used += gap + needed(hint);
             if gap > 0 {
                 spans.push(Span::raw("  "));
             }
-            spans.push(Span::styled(label, theme.heading()));
-            spans.push(Span::raw(format!(" {hint}")));
+            spans.push(Span::styled(hint.0.clone(), theme.heading()));
+            spans.push(Span::raw(format!(" {}", hint.1)));
+        }
+        if all > width {
+            spans.push(Span::styled(
+                if spans.is_empty() { "…" } else { "  …" },
+                theme.muted(),
+            ));
         }
         Line::from(spans)
     };
