@@ -7,6 +7,7 @@ use std::io::Write;
 
 use clap::ValueEnum;
 
+use ml_monitor::config::DetectorKind;
 use ml_monitor::monitoring::Performance;
 use ml_monitor::MonitoringResult;
 
@@ -177,7 +178,7 @@ fn write_text(out: &mut dyn Write, r: &MonitoringResult) -> std::io::Result<()> 
                     .map(move |(feature, f)| {
                         let stat = f.statistic.map_or("n/a".to_string(), |s| format!("{s:.4}"));
                         let p = f.p_value.map_or(String::new(), |p| {
-                            format!(" p{}{p:.3e}", p_relation(detector, f.test.as_deref(), p))
+                            format!(" p{}{p:.3e}", p_relation(detector, f.test, p))
                         });
                         format!("{detector}:{}={stat}{p}", sanitize(feature))
                     })
@@ -201,9 +202,10 @@ fn write_text(out: &mut dyn Write, r: &MonitoringResult) -> std::io::Result<()> 
 
 /// `=`, or `<` / `>` when the p-value is a capped test's bound (Anderson–Darling reports
 /// 0.001 for any smaller p-value and 0.25 for any larger one, as scipy does).
-fn p_relation(detector: &str, test: Option<&str>, p: f64) -> &'static str {
+fn p_relation(detector: &str, test: Option<DetectorKind>, p: f64) -> &'static str {
     use ml_monitor::stats::anderson_darling::p_value_bound;
-    if detector != "ad" || test.is_some_and(|t| t != "ad") {
+    // The test that decided: the detector's own, or chi-square on a discrete feature's values.
+    if test.or_else(|| detector.parse().ok()) != Some(DetectorKind::Ad) {
         return "=";
     }
     match p_value_bound(p) {
@@ -272,7 +274,7 @@ mod tests {
             p_value_adjusted: None,
             drifted: true,
             status: FeatureStatus::Ok,
-            test: test.map(str::to_string),
+            test: test.and_then(|t| t.parse().ok()),
             statistic_error_bound: None,
             p_value_approximate: None,
             effect: None,
