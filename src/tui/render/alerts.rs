@@ -4,7 +4,9 @@
 //! accuracy`; one line each when the row is selected); resolved ones dimmed below. `l` switches to the raw log:
 //! every window's alerts, newest first. Acknowledged rows stay, dimmed and ticked, because they
 //! are still history; silenced problems stay too, dimmed, with `silenced until 06:00 by alice`
-//! (a silence holds back pages, not what is shown).
+//! (a silence holds back pages, not what is shown). Rows that do not fit are counted on the
+//! bottom border (`+4 more ↓`, `↑ 2 above`): the title's "10 firing" over six rows must not
+//! read as six.
 
 use ratatui::layout::Rect;
 use ratatui::style::Style;

@@ -3,6 +3,10 @@
 //! firing incidents by level — and the footer: the `/` query while typed, a notice (`copied …`),
 //! the watcher's trouble when it has some (which matters more than hints), or the key hints
 //! that fit.
+//!
+//! Narrow terminals cut by priority, not by position: the verdict's condition and a failing
+//! sink are what an on-call engineer must see (a pager that silently fails reads as one that
+//! works), so the clock, the counts and the rest give way first, and every cut ends in `…`.
 
 use ml_monitor::AlertLevel;
 use ratatui::layout::{Constraint, Layout, Rect};
