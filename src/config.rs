@@ -186,6 +186,21 @@ impl DetectorKind {
         }
     }
 
+    /// Where its column stands in a drift table, leftmost first: the continuous tests, then
+    /// chi-square and PSI; the detectors that judge all features together last.
+    pub fn table_rank(self) -> u8 {
+        match self {
+            DetectorKind::Ks => 0,
+            DetectorKind::Ad => 1,
+            DetectorKind::Cvm => 2,
+            DetectorKind::Wasserstein => 3,
+            DetectorKind::Chi2 => 4,
+            DetectorKind::Psi => 5,
+            DetectorKind::Classifier => 6,
+            DetectorKind::Pca => 7,
+        }
+    }
+
     /// The short name screens and tables show.
     pub fn label(self) -> &'static str {
         match self {

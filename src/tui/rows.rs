@@ -10,7 +10,7 @@
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
-use ml_monitor::config::DetectorKind;
+use ml_monitor::config::{DetectorKind, Evidence};
 use ml_monitor::drift::FeatureStatus;
 use ml_monitor::{DriftResult, MonitoringResult};
 
@@ -44,45 +44,35 @@ impl SortMode {
     }
 }
 
-/// Which test produced a figure; the order is the drift table's column order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub(crate) enum Test {
-    Ks,
-    Ad,
-    Cvm,
-    Wasserstein,
-    ChiSquare,
-    Psi,
-    None,
+/// Which test produced a figure: a per-feature detector, ordered as the drift table's columns
+/// ([`DetectorKind::table_rank`]); everything else about it is the detector's own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Test(pub(crate) DetectorKind);
+
+impl Ord for Test {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.0.table_rank().cmp(&other.0.table_rank())
+    }
+}
+
+impl PartialOrd for Test {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
 }
 
 impl Test {
     /// The short name the table shows.
     pub(crate) fn label(self) -> &'static str {
-        match self {
-            Test::Ks => "KS",
-            Test::ChiSquare => "χ²",
-            Test::Ad => "AD",
-            Test::Cvm => "CvM",
-            Test::Wasserstein => "W",
-            Test::Psi => "PSI",
-            Test::None => "",
-        }
+        self.0.label()
     }
 
-    /// The test a per-feature detector's entry ran (`"test": "chi2"` overrides the detector's).
-    fn of(detector: &str, test: Option<&str>) -> Option<Test> {
-        if test == Some("chi2") {
-            return Some(Test::ChiSquare);
-        }
-        match detector {
-            "ks" => Some(Test::Ks),
-            "chi2" => Some(Test::ChiSquare),
-            "ad" => Some(Test::Ad),
-            "cvm" => Some(Test::Cvm),
-            "wasserstein" => Some(Test::Wasserstein),
-            _ => None,
-        }
+    /// The test a per-feature detector's entry ran (`"test": "chi2"` overrides the detector's);
+    /// PSI has a column of its own.
+    fn of(detector: &str, test: Option<DetectorKind>) -> Option<Test> {
+        test.or_else(|| detector.parse().ok())
+            .filter(|k| k.per_feature() && *k != DetectorKind::Psi)
+            .map(Test)
     }
 }
 
@@ -104,7 +94,8 @@ fn strength(drifted: bool, p_value: Option<f64>, statistic: Option<f64>) -> (boo
 pub(crate) struct FeatureRow {
     /// As in the data (unsanitised: also the selection key).
     pub(crate) name: String,
-    pub(crate) test: Test,
+    /// The test that decides the row (`None` when only PSI ran).
+    pub(crate) test: Option<Test>,
     pub(crate) statistic: Option<f64>,
     pub(crate) p_value: Option<f64>,
     pub(crate) psi: Option<f64>,
@@ -145,7 +136,7 @@ pub(crate) fn feature_rows(result: &MonitoringResult, sort: SortMode) -> Vec<Fea
     let mut rows: BTreeMap<&str, FeatureRow> = BTreeMap::new();
     let blank = |name: &str| FeatureRow {
         name: name.to_string(),
-        test: Test::None,
+        test: None,
         statistic: None,
         p_value: None,
         psi: None,
@@ -164,10 +155,11 @@ pub(crate) fn feature_rows(result: &MonitoringResult, sort: SortMode) -> Vec<Fea
             let row = rows.entry(name).or_insert_with(|| blank(name));
             row.drifted |= f.drifted;
             row.status = worse_status(row.status, f.status);
-            let test = if detector == "psi" {
-                Some(Test::Psi)
+            let psi = detector == DetectorKind::Psi.key();
+            let test = if psi {
+                Some(Test(DetectorKind::Psi))
             } else {
-                Test::of(detector, f.test.map(DetectorKind::key))
+                Test::of(detector, f.test)
             };
             if let Some(test) = test {
                 let figure = row.figures.entry(test).or_insert(Figure {
@@ -184,16 +176,16 @@ pub(crate) fn feature_rows(result: &MonitoringResult, sort: SortMode) -> Vec<Fea
                     row.p_drifted |= f.drifted;
                 }
             }
-            if detector == "psi" {
+            if psi {
                 row.psi = f.statistic;
-            } else if let Some(test) = Test::of(detector, f.test.map(DetectorKind::key)) {
+            } else if let Some(test) = Test::of(detector, f.test) {
                 let s = strength(f.drifted, f.p_value, f.statistic);
                 let stronger = deciding
                     .get(name.as_str())
                     .is_none_or(|best| s.partial_cmp(best) == Some(Ordering::Greater));
                 if stronger {
                     deciding.insert(name, s);
-                    (row.test, row.statistic, row.p_value) = (test, f.statistic, f.p_value);
+                    (row.test, row.statistic, row.p_value) = (Some(test), f.statistic, f.p_value);
                 }
             }
         }
@@ -212,12 +204,11 @@ pub(crate) fn feature_rows(result: &MonitoringResult, sort: SortMode) -> Vec<Fea
 /// An adjusted p-value of 1 is exact whatever the raw one was.
 fn p_bound(test: Test, raw: Option<f64>, p: f64) -> Option<Ordering> {
     use ml_monitor::stats::anderson_darling::p_value_bound;
-    match test {
-        Test::Ad => raw
-            .and_then(p_value_bound)
-            .filter(|b| !(*b == Ordering::Greater && p >= 1.0)),
-        Test::Ks | Test::Cvm | Test::ChiSquare | Test::Wasserstein | Test::Psi | Test::None => None,
+    if test.0 != DetectorKind::Ad {
+        return None;
     }
+    raw.and_then(p_value_bound)
+        .filter(|b| !(*b == Ordering::Greater && p >= 1.0))
 }
 
 fn worse_status(a: FeatureStatus, b: FeatureStatus) -> FeatureStatus {
@@ -251,7 +242,8 @@ fn descending(a: Option<f64>, b: Option<f64>) -> Ordering {
 
 /// The statistic of a row decided by an effect size (no p-value).
 fn effect(row: &FeatureRow) -> Option<f64> {
-    (row.test == Test::Wasserstein)
+    row.test
+        .is_some_and(|t| t.0.evidence() == Evidence::Effect)
         .then_some(row.statistic)
         .flatten()
 }
@@ -357,18 +349,22 @@ mod tests {
         );
         let rows = feature_rows(&result, SortMode::Worst);
         let by = |n: &str| rows.iter().find(|r| r.name == n).expect("row").clone();
-        assert_eq!(by("k").test, Test::ChiSquare);
-        assert_eq!(by("v").test, Test::Ad, "a drifted p-value test decides");
+        assert_eq!(by("k").test, Some(Test(DetectorKind::Chi2)));
+        assert_eq!(
+            by("v").test,
+            Some(Test(DetectorKind::Ad)),
+            "a drifted p-value test decides"
+        );
         assert_eq!(
             by("u").test,
-            Test::Wasserstein,
+            Some(Test(DetectorKind::Wasserstein)),
             "the drifted effect size decides"
         );
         assert_eq!(by("u").statistic, Some(0.3));
         let names: Vec<&str> = rows.iter().map(|r| r.name.as_str()).collect();
         // Drifted: k (p 1e-6), v (p 0.001), then effect sizes u (0.3), w (0.2).
         assert_eq!(names, ["k", "v", "u", "w"]);
-        assert_eq!(Test::Cvm.label(), "CvM");
+        assert_eq!(Test(DetectorKind::Cvm).label(), "CvM");
     }
 
     #[test]
@@ -382,10 +378,10 @@ mod tests {
             "{rows:#?}"
         );
         let city = rows.iter().find(|r| r.name == "city").expect("city row");
-        assert_eq!(city.test, Test::ChiSquare);
+        assert_eq!(city.test, Some(Test(DetectorKind::Chi2)));
         assert!(city.psi.is_some() && city.missing.is_some());
         let age = rows.iter().find(|r| r.name == "age").expect("age row");
-        assert_eq!(age.test, Test::Ks);
+        assert_eq!(age.test, Some(Test(DetectorKind::Ks)));
         assert_eq!(age.status, FeatureStatus::InsufficientData);
     }
 

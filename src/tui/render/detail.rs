@@ -8,6 +8,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 use ratatui::Frame;
 
+use ml_monitor::config::{DetectorKind, Evidence};
 use ml_monitor::monitoring::AlertKind;
 
 use super::{pane, Link};
@@ -300,17 +301,20 @@ fn threshold(
 /// One drift detector's rule, as `[drift]` sets it.
 fn detector_rule(name: &str, app: &App) -> String {
     let d = &app.options.drift;
-    let rule = match name {
-        "ad" | "cvm" | "chi2" => format!("p adj < {}", d.alpha),
-        "ks" if d.min_statistic > 0.0 => {
-            format!("p adj < {} and D ≥ {}", d.alpha, d.min_statistic)
-        }
-        "ks" => format!("p adj < {}", d.alpha),
-        "psi" => format!("PSI > {}", d.psi_threshold),
-        "wasserstein" => format!("W > {}", d.wasserstein_threshold),
-        "pca" => "reconstruction error outside its fitted bounds".to_string(),
-        "classifier" => format!("AUC > {}", format::number(Some(app.options.auc_threshold))),
-        _ => "its own (see message)".to_string(),
+    let rule = match name.parse::<DetectorKind>() {
+        Ok(DetectorKind::Pca) => "reconstruction error outside its fitted bounds".to_string(),
+        Ok(kind) => match kind.evidence() {
+            Evidence::PValue if kind == DetectorKind::Ks && d.min_statistic > 0.0 => {
+                format!("p adj < {} and D ≥ {}", d.alpha, d.min_statistic)
+            }
+            Evidence::PValue => format!("p adj < {}", d.alpha),
+            Evidence::Effect => match kind.effect_threshold(d) {
+                Some(t) => format!("{} > {t}", kind.label()),
+                None => "its own (see message)".to_string(),
+            },
+            Evidence::Auc => format!("AUC > {}", format::number(Some(app.options.auc_threshold))),
+        },
+        Err(_) => "its own (see message)".to_string(),
     };
     format!("{}: {rule}", sanitize(name))
 }

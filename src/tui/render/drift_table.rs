@@ -8,6 +8,7 @@
 //! `…`; when the terminal is too narrow for every test, the rightmost test columns give way and
 //! the footer says which.
 
+use ml_monitor::config::DetectorKind;
 use ml_monitor::drift::FeatureStatus;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
@@ -59,9 +60,10 @@ impl Column {
 }
 
 fn heading(test: Test) -> &'static str {
-    match test {
-        Test::Ks => "KS D",
-        other => other.label(),
+    if test.0 == DetectorKind::Ks {
+        "KS D"
+    } else {
+        test.label()
     }
 }
 
@@ -156,10 +158,8 @@ fn footer(columns: &[Column], hidden: &[&'static str], app: &App) -> String {
         parts.push(format!("p adj < {}", d.alpha));
     }
     for c in columns {
-        match c.test {
-            Some(Test::Psi) => parts.push(format!("PSI > {}", d.psi_threshold)),
-            Some(Test::Wasserstein) => parts.push(format!("W > {}", d.wasserstein_threshold)),
-            _ => {}
+        if let Some((test, threshold)) = c.test.and_then(|t| Some((t, t.0.effect_threshold(d)?))) {
+            parts.push(format!("{} > {threshold}", test.label()));
         }
     }
     if let Some(t) = app.options.thresholds.missing_rate_increase {
@@ -213,13 +213,14 @@ pub(super) fn render(frame: &mut Frame, area: Rect, app: &App) {
     let needed = |columns: &[Column]| spaced(columns, gap);
     // The least read tests give way first.
     let order = [
-        Test::Cvm,
-        Test::Ad,
-        Test::Wasserstein,
-        Test::ChiSquare,
-        Test::Ks,
-        Test::Psi,
-    ];
+        DetectorKind::Cvm,
+        DetectorKind::Ad,
+        DetectorKind::Wasserstein,
+        DetectorKind::Chi2,
+        DetectorKind::Ks,
+        DetectorKind::Psi,
+    ]
+    .map(Test);
     for test in order {
         if needed(&columns) <= room {
             break;
