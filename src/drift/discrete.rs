@@ -7,9 +7,9 @@
 //! reference never holds are categories of their own (each distinct one), as unseen categories
 //! are for categorical features.
 
-use super::chi2::{chi2_homogeneity, ChiSquareOutcome};
 use crate::config::DetectorKind;
 use crate::stats::chi2::total_variation;
+use crate::stats::chi2::{chi2_homogeneity, ChiSquareOutcome};
 
 /// The test results name as the one that decided (`"test": "chi2"`).
 pub const TEST: DetectorKind = DetectorKind::Chi2;

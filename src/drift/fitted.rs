@@ -11,9 +11,10 @@ use std::sync::Arc;
 use super::continuous::{self, ContinuousTest};
 use super::discrete::DiscreteValues;
 use super::summary::FeatureSummary;
-use super::{chi2, ks, psi, FeatureStatus, Prepared};
+use super::{ks, psi, FeatureStatus, Prepared};
 use crate::config::{DetectorKind, StatisticalConfig};
 use crate::data::{Column, ColumnData, MISSING_CODE};
+use crate::stats::chi2;
 
 /// Statistic, raw p-value, status and paging's evidence of one feature.
 pub(super) type Tested = (Option<f64>, Option<f64>, FeatureStatus, Evidence);

@@ -17,9 +17,6 @@ pub mod psi;
 pub mod statistical;
 pub mod summary;
 
-// Moved to the numeric floor; the old paths keep working.
-pub use crate::stats::{chi2, correction, histogram, sort};
-
 use std::collections::BTreeMap;
 use std::sync::{Arc, OnceLock};
 

@@ -16,7 +16,6 @@ use std::collections::BTreeMap;
 
 use rayon::prelude::*;
 
-use super::correction::adjust;
 use super::decision::{self, feature_drifted};
 use super::discrete;
 use super::fitted::{fit_column, fitted_from_stats, test_feature, Fitted, Tested};
@@ -27,6 +26,7 @@ use super::{
 };
 use crate::config::{Correction, DetectorKind, StatisticalConfig};
 use crate::data::{Column, DataWindow, FeatureKind};
+use crate::stats::correction::adjust;
 
 /// Statistical drift detector for one test.
 #[derive(Debug, Clone)]

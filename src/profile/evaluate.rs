@@ -17,9 +17,8 @@ use crate::config::{
     Correction, CorrectionScope, DetectorKind, MonitorConfig, StatisticalConfig, Task,
 };
 use crate::data::FeatureKind;
-use crate::drift::correction::{adjust, adjust_together};
 use crate::drift::decision::{self, feature_drifted};
-use crate::drift::{chi2, ks, psi, Confirmation, DriftResult, FeatureDrift, FeatureStatus};
+use crate::drift::{ks, psi, Confirmation, DriftResult, FeatureDrift, FeatureStatus};
 use crate::monitoring::metrics::{label_scores, ClassificationMetrics, RegressionMetrics};
 use crate::monitoring::quality::ProfileRange;
 use crate::monitoring::result::{
@@ -27,6 +26,8 @@ use crate::monitoring::result::{
 };
 use crate::stats::anderson_darling::anderson_ksamp_counts;
 use crate::stats::binned::{ks_binned, wasserstein_binned};
+use crate::stats::chi2;
+use crate::stats::correction::{adjust, adjust_together};
 use crate::stats::wasserstein;
 
 /// One feature's outcome under one detector: statistic, p-value, status, error bound.

@@ -9,12 +9,12 @@ use std::collections::{BTreeMap, HashSet};
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ml_monitor::data::DataErrorKind;
-use ml_monitor::drift::histogram::Histogram;
 use ml_monitor::drift::{DriftResult, FeatureDrift, FeatureStatus};
 use ml_monitor::monitoring::alerts::AlertKind;
 use ml_monitor::monitoring::{
     AlertThresholds, FeatureQuality, IncidentTracker, PredictionStats, WindowError, WindowErrorKind,
 };
+use ml_monitor::stats::histogram::Histogram;
 use ml_monitor::{Alert, AlertLevel, MonitoringResult};
 
 use super::app::App;

@@ -9,8 +9,8 @@
 //! history does not store them), so after a restart a feature may have none until the next
 //! window; the pane says so.
 
-use ml_monitor::drift::histogram::Histogram;
 use ml_monitor::drift::psi::PROPORTION_FLOOR;
+use ml_monitor::stats::histogram::Histogram;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
