@@ -156,6 +156,11 @@ impl ModelMonitor {
         &self.alerts
     }
 
+    /// The model that computes predictions for windows without a prediction column, if any.
+    pub fn model(&self) -> Option<&dyn Model> {
+        self.model.as_deref()
+    }
+
     /// The incidents: which conditions are ongoing.
     pub fn incidents(&self) -> &IncidentTracker {
         &self.incidents

@@ -12,6 +12,7 @@ use std::time::Instant;
 use chrono::Utc;
 use ml_monitor::config::LabelsConfig;
 use ml_monitor::data::{self, DataError, DataWindow};
+use ml_monitor::model::Model;
 use ml_monitor::monitoring::estimation::MulticlassEstimator;
 use ml_monitor::monitoring::labels::{self as join, JoinCounts, KeptRows, PendingLabels};
 use ml_monitor::monitoring::{
@@ -65,9 +66,14 @@ impl LateLabels {
     }
 
     /// What a window keeps for its labels, when ids are configured and it has them.
-    pub fn kept(&mut self, window: &DataWindow) -> Option<StagedKept> {
+    pub fn kept(&mut self, window: &DataWindow, model: Option<&dyn Model>) -> Option<StagedKept> {
         self.id.as_ref()?;
-        let kept = KeptRows::of(window, &self.classes)?;
+        // `--model`: the scores it computes are what the labels will be compared with.
+        let computed = match (window.prediction_values(), model) {
+            (None, Some(model)) => model.predict(window).ok(),
+            _ => None,
+        };
+        let kept = KeptRows::with_scores(window, &self.classes, computed)?;
         self.staged = true;
         Some(StagedKept {
             blob: kept.encode(),

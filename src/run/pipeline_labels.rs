@@ -63,7 +63,7 @@ impl Pipeline {
     /// Stages the window's ids and predictions to be recorded with its result.
     pub(super) fn keep_ids(&mut self, window: &DataWindow) {
         if let Some(history) = self.history.as_mut() {
-            if let Some(staged) = self.late.kept(window) {
+            if let Some(staged) = self.late.kept(window, self.monitor.model()) {
                 history.stage_kept(staged);
             }
         }

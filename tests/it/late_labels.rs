@@ -422,3 +422,67 @@ fn a_late_accuracy_drop_pages_for_the_window_it_belongs_to() {
         "{text}"
     );
 }
+
+/// With `--model` the window has no prediction column: the scores the model computes are the
+/// ones kept, so late labels give that window its realised figures.
+#[test]
+fn predictions_computed_by_the_model_are_kept_for_late_labels() {
+    let root = tempfile::tempdir().expect("tempdir");
+    let dir = root.path().join("data");
+    std::fs::create_dir(&dir).expect("dir");
+    let mut rng = Lcg(3);
+    let (mut train, mut reference) = (String::from("x,target\n"), String::from("id,x,target\n"));
+    for i in 0..400 {
+        let x = rng.next();
+        let t = u8::from(x + 0.2 * rng.next() > 0.6);
+        train += &format!("{x:.6},{t}\n");
+        reference += &format!("r{i},{x:.6},{t}\n");
+    }
+    let (train_path, reference_path) = (root.path().join("train.csv"), root.path().join("ref.csv"));
+    std::fs::write(&train_path, train).expect("train");
+    std::fs::write(&reference_path, reference).expect("reference");
+    let model = root.path().join("model.json");
+    let trained = Command::new(BIN)
+        .args(["train", "--data"])
+        .arg(&train_path)
+        .args(["--target", "target", "--out"])
+        .arg(&model)
+        .output()
+        .expect("train");
+    assert!(trained.status.success(), "{trained:?}");
+    let config = root.path().join("monitor.toml");
+    std::fs::write(&config, "[columns]\nid = \"id\"\n").expect("config");
+    let history = root.path().join("history.sqlite");
+    let mut window = String::from("id,x\n");
+    let mut labels = Vec::new();
+    for i in 0..ROWS {
+        let x = rng.next();
+        window += &format!("w-{i},{x:.6}\n");
+        labels.push((format!("w-{i}"), u8::from(x > 0.6)));
+    }
+    std::fs::write(dir.join("w_001.csv"), window).expect("window");
+    let once = || {
+        let out = support::once_command(&dir, &reference_path, &config, &history)
+            .arg("--model")
+            .arg(&model)
+            .output()
+            .expect("runs");
+        let lines: Vec<Value> = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("JSON line"))
+            .collect();
+        (lines, out)
+    };
+    let (first, out) = once();
+    assert_eq!(first.len(), 1, "{out:?}");
+    assert_eq!(first[0]["prediction_source"], "model", "{}", first[0]);
+    write_labels(&dir, "x_1.labels.csv", &labels);
+    let (lines, out) = once();
+    let realised = by_window(&lines, "w_001.csv");
+    assert_eq!(realised.len(), 1, "{lines:#?} {out:?}");
+    assert_eq!(realised[0]["labelled_rows"], ROWS);
+    let accuracy = realised[0]["performance"]["accuracy"]
+        .as_f64()
+        .unwrap_or_else(|| panic!("realised accuracy from the model's scores: {}", realised[0]));
+    assert!(accuracy > 0.5, "{}", realised[0]);
+}

@@ -34,6 +34,16 @@ impl KeptRows {
     /// predicted label and its class probabilities, those present. `classes`: a multiclass
     /// model's classes, sorted, so its predicted labels are kept as class indices.
     pub fn of(window: &DataWindow, classes: &[String]) -> Option<KeptRows> {
+        Self::with_scores(window, classes, None)
+    }
+
+    /// As [`of`](Self::of), with the scores a model computed for a window that has no
+    /// prediction column (the window's own column wins when it has one).
+    pub fn with_scores(
+        window: &DataWindow,
+        classes: &[String],
+        computed: Option<Vec<f64>>,
+    ) -> Option<KeptRows> {
         let ids = window.ids()?.clone();
         let rows = window.rows();
         let predicted = window.predicted_label().and_then(|c| {
@@ -53,7 +63,10 @@ impl KeptRows {
         });
         Some(KeptRows {
             ids,
-            scores: window.prediction_values().map(<[f64]>::to_vec),
+            scores: window
+                .prediction_values()
+                .map(<[f64]>::to_vec)
+                .or(computed.filter(|s| s.len() == rows)),
             predicted,
             probabilities: window
                 .class_probabilities()
