@@ -45,6 +45,13 @@ pub fn filters(specs: &[SinkSpec]) -> Vec<SinkFilter> {
         .collect()
 }
 
+/// Whether any of these sinks runs a program (which must not outlive the monitor).
+pub fn runs_programs(specs: &[SinkSpec]) -> bool {
+    specs
+        .iter()
+        .any(|s| matches!(s.target, SinkTarget::Command { .. }))
+}
+
 /// Delivers one outbox row to one sink.
 pub fn deliver(spec: &SinkSpec, monitor: &str, runbooks: &Runbooks, row: &OutboxRow) -> Outcome {
     let runbook = runbooks.for_incident(&row.change.incident, monitor);
