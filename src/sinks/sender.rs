@@ -286,7 +286,16 @@ fn pass(outbox: &Outbox, sink: &mut SinkState, monitor: &str, runbooks: &Runbook
             Ok(true) => continue,
             Err(e) => return retry_later(sink, update, e.to_string()),
         }
-        match deliver(&sink.spec, monitor, runbooks, row) {
+        let earlier = match &sink.spec.target {
+            SinkTarget::Alertmanager { .. } => {
+                match outbox.earlier_levels(row.change.incident.id, row.change_id) {
+                    Ok(levels) => levels,
+                    Err(e) => return retry_later(sink, update, e.to_string()),
+                }
+            }
+            SinkTarget::Webhook { .. } | SinkTarget::Command { .. } => Vec::new(),
+        };
+        match deliver(&sink.spec, monitor, runbooks, row, &earlier) {
             Outcome::Delivered => {
                 if let Err(e) = outbox.delivered(row.id) {
                     return retry_later(sink, update, e.to_string());
