@@ -204,6 +204,44 @@ impl Outbox {
         Ok(levels)
     }
 
+    /// Whether a row added after row `after` is pending for the sink at a level above `level`
+    /// (the sender then reads its queue again, most severe first).
+    pub fn more_severe_pending(
+        &self,
+        sink: &str,
+        after: i64,
+        level: AlertLevel,
+    ) -> Result<bool, HistoryError> {
+        let above: Vec<&str> = [AlertLevel::Warning, AlertLevel::Critical]
+            .into_iter()
+            .filter(|l| *l > level)
+            .map(AlertLevel::as_str)
+            .collect();
+        if above.is_empty() {
+            return Ok(false);
+        }
+        let found: i64 = self
+            .conn
+            .prepare_cached(
+                "SELECT EXISTS (SELECT 1 FROM outbox o JOIN incidents i ON i.id = o.incident_id
+                 WHERE o.sink = ?1 AND o.state = 'pending' AND o.id > ?2
+                   AND i.level IN (?3, ?4))",
+            )
+            .and_then(|mut stmt| {
+                stmt.query_row(
+                    params![
+                        sink,
+                        after,
+                        above[0],
+                        above.get(1).copied().unwrap_or(above[0])
+                    ],
+                    |row| row.get(0),
+                )
+            })
+            .map_err(sql_err(&self.path))?;
+        Ok(found != 0)
+    }
+
     /// How many rows of a sink are pending.
     pub fn pending_count(&self, sink: &str) -> Result<usize, HistoryError> {
         let n: i64 = self

@@ -376,3 +376,53 @@ fn an_empty_variable_in_a_header_is_a_config_error() {
         assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
     }
 }
+
+/// Issue 29, item 6: `--headless` has no status line, so its stderr says when a sink fails
+/// (or lags), with how many changes wait.
+#[test]
+fn headless_says_on_stderr_which_sink_fails_and_what_waits() {
+    let port = support::free_port();
+    let setup = Setup::new(&webhook_config(&format!("http://127.0.0.1:{port}/hook")));
+    let mut monitor = Killed(
+        std::process::Command::new(support::BIN)
+            .arg("watch")
+            .arg(&setup.dir)
+            .arg("--reference")
+            .arg(&setup.reference)
+            .arg("--config")
+            .arg(&setup.config)
+            .args(["--detectors", "ks", "--headless", "--poll", "100ms"])
+            .env("ML_MONITOR_TEST_PAGER_TOKEN", "s3cret-13")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("starts"),
+    );
+    let stderr = monitor.0.stderr.take().expect("stderr");
+    let (tx, lines) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        use std::io::BufRead as _;
+        for line in std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    setup.window("w00.csv", true);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut seen = Vec::new();
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let line = lines
+            .recv_timeout(left)
+            .unwrap_or_else(|_| panic!("no line on the sink: {seen:#?}"));
+        if line.contains("sinks: webhook: retrying, 1 queued") {
+            assert!(line.starts_with("ml-monitor: "), "{line}");
+            break;
+        }
+        seen.push(line);
+    }
+}
