@@ -4,7 +4,8 @@
 //! children, `yes | …`) goes with it: the group is killed at the sink's timeout, after the
 //! program exits (nothing it left in the background keeps running), and when the monitor ends
 //! ([`kill_all`], called by `main` on every exit and by `--once` on SIGINT/SIGTERM/SIGHUP). Once
-//! [`kill_all`] has run no new program is started.
+//! [`kill_all`] has run no new program is started. A guardian process ([`super::guardian`])
+//! kills them when the monitor cannot (`kill -9`).
 //!
 //! Two decisions a reader may question. The program's stdin is written without blocking, inside
 //! the loop that watches the clock: a program that never reads a document larger than a pipe
@@ -14,7 +15,7 @@
 //! to an unrelated process meanwhile. (No `pre_exec` hook, such as a parent-death signal for
 //! `kill -9`: it would make the standard library fork the whole monitor instead of using
 //! `posix_spawn`, and a monitor holding a large window forks slowly; sink programs are started
-//! hundreds of times a second.)
+//! hundreds of times a second. The guardian covers `kill -9`.)
 
 use std::io::Write;
 use std::os::fd::AsRawFd as _;
@@ -23,17 +24,22 @@ use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use super::Outcome;
+use super::{guardian, Outcome};
 
-/// Process groups of the programs running now; `closed` once the monitor is ending.
+/// Process groups of the programs running now; `closed` once the monitor is ending; the
+/// guardian's stdin (see [`super::guardian`]), started with the first program.
 struct Running {
     groups: Vec<i32>,
     closed: bool,
+    guardian: Option<ChildStdin>,
+    guardian_tried: bool,
 }
 
 static RUNNING: Mutex<Running> = Mutex::new(Running {
     groups: Vec::new(),
     closed: false,
+    guardian: None,
+    guardian_tried: false,
 });
 
 /// Kills every running sink program's process group and starts no more. Called when the
@@ -41,8 +47,12 @@ static RUNNING: Mutex<Running> = Mutex::new(Running {
 pub fn kill_all() {
     let mut running = RUNNING.lock().unwrap_or_else(|e| e.into_inner());
     running.closed = true;
-    for group in running.groups.drain(..) {
+    let Running {
+        groups, guardian, ..
+    } = &mut *running;
+    for group in groups.drain(..) {
         kill_group(group);
+        guardian::tell(guardian, '-', group);
     }
 }
 
@@ -55,9 +65,17 @@ fn kill_group(group: i32) {
     }
 }
 
+/// A group killed: no longer the guardian's business either (told before the program is
+/// reaped, while its group id cannot belong to another process).
 fn forget_group(group: i32) {
     let mut running = RUNNING.lock().unwrap_or_else(|e| e.into_inner());
-    running.groups.retain(|&g| g != group);
+    let Running {
+        groups, guardian, ..
+    } = &mut *running;
+    if let Some(at) = groups.iter().position(|&g| g == group) {
+        groups.swap_remove(at);
+        guardian::tell(guardian, '-', group);
+    }
 }
 
 /// Whether the child has exited, without reaping it (it stays a zombie that holds its pid).
@@ -140,10 +158,15 @@ pub fn run(argv: &[String], input: &str, timeout: Duration) -> Outcome {
         if running.closed {
             return Outcome::Retry("the monitor is ending".into());
         }
+        if !running.guardian_tried {
+            running.guardian_tried = true;
+            running.guardian = guardian::start();
+        }
         match command.spawn() {
             Ok(c) => {
                 let group = i32::try_from(c.id()).unwrap_or(0);
                 running.groups.push(group);
+                guardian::tell(&mut running.guardian, '+', group);
                 (c, group)
             }
             Err(e) => return Outcome::Refused(format!("cannot run {program}: {e}")),

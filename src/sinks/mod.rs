@@ -11,6 +11,7 @@
 pub mod alertmanager;
 pub mod command;
 pub mod config;
+pub mod guardian;
 pub mod http;
 pub mod sender;
 pub mod webhook;

@@ -106,3 +106,30 @@ fn a_signal_to_once_kills_the_sink_program_and_what_it_started() {
         );
     }
 }
+
+/// `kill -9` of `--headless` while its sink program runs: nothing the monitor does can kill
+/// the program then; its guardian does. The program and what it started used to be left.
+#[test]
+fn after_kill_9_of_the_monitor_its_sink_program_goes_too() {
+    let setup = Setup::new("");
+    let pids = Pids(setup.root.path().join("pids"));
+    std::fs::write(&setup.config, sleeping_sink(&pids.0)).expect("config");
+    let mut monitor = setup.headless();
+    let lines = support::lines_of(&mut monitor);
+    setup.window("w00.csv", true);
+    lines
+        .recv_timeout(Duration::from_secs(60))
+        .expect("the window's result");
+    wait_until(Duration::from_secs(60), "the sink program started", || {
+        pids.read().len() == 2
+    });
+    let started = pids.read();
+    assert!(started.iter().all(|&p| alive(p)), "{started:?}");
+    monitor.kill().expect("kill -9");
+    let _ = monitor.wait();
+    wait_until(
+        Duration::from_secs(10),
+        &format!("no sink process left of {started:?}"),
+        || !started.iter().any(|&p| alive(p)),
+    );
+}
