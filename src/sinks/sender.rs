@@ -213,10 +213,12 @@ struct Shared {
 }
 
 /// What `--headless` says on stderr about the sinks: a line when the trouble starts, changes
-/// or ends, and every [`BACKLOG_LOGGED_EVERY`] while it lasts.
+/// (another sink, retrying or not, one more refusal) or ends, and every
+/// [`BACKLOG_LOGGED_EVERY`] while changes wait. Refusals alone are not repeated: they stay
+/// counted for the whole run.
 #[derive(Default)]
 struct StderrReport {
-    /// The phrases last said, without their counts.
+    /// The phrases last said, without the counts of what waits.
     said: Vec<String>,
     at: Option<Instant>,
 }
@@ -224,9 +226,16 @@ struct StderrReport {
 impl StderrReport {
     /// The line to print now, if any, given the sinks' phrases (`webhook: 2500 queued`).
     fn line(&mut self, phrases: &[String], now: Instant) -> Option<String> {
+        let waiting = |p: &String| p.ends_with(" queued");
         let shape: Vec<String> = phrases
             .iter()
-            .map(|p| p.chars().filter(|c| !c.is_ascii_digit()).collect())
+            .map(|p| {
+                if waiting(p) {
+                    p.chars().filter(|c| !c.is_ascii_digit()).collect()
+                } else {
+                    p.clone()
+                }
+            })
             .collect();
         if phrases.is_empty() {
             if self.said.is_empty() {
@@ -236,9 +245,10 @@ impl StderrReport {
             self.at = None;
             return Some("sinks: every change delivered".into());
         }
-        let due = self
-            .at
-            .is_none_or(|at| now.duration_since(at) >= BACKLOG_LOGGED_EVERY);
+        let due = phrases.iter().any(waiting)
+            && self
+                .at
+                .is_none_or(|at| now.duration_since(at) >= BACKLOG_LOGGED_EVERY);
         if shape == self.said && !due {
             return None;
         }

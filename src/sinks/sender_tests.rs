@@ -233,4 +233,15 @@ fn stderr_says_when_sinks_fail_or_lag_and_when_they_catch_up() {
         Some("sinks: every change delivered")
     );
     assert_eq!(report.line(&[], at(30)), None);
+    // A refusal is said once, and again only when another comes.
+    let refused = |n: usize| vec![format!("webhook: {n} refused")];
+    assert_eq!(
+        report.line(&refused(1), at(40)).as_deref(),
+        Some("sinks: webhook: 1 refused")
+    );
+    assert_eq!(report.line(&refused(1), at(60)), None);
+    assert_eq!(
+        report.line(&refused(2), at(61)).as_deref(),
+        Some("sinks: webhook: 2 refused")
+    );
 }
