@@ -34,6 +34,10 @@ use crate::error::UsageError;
 use cli::{Cli, Command};
 
 fn main() -> ExitCode {
+    // The sink programs' guardian is this binary, started by the monitor (see sinks::guardian).
+    if sinks::guardian::is_guardian() {
+        return sinks::guardian::run();
+    }
     let cli = Cli::parse();
     let outcome = match &cli.command {
         Command::Watch(args) => watch(args),

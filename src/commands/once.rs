@@ -13,6 +13,7 @@ use crate::prometheus::Exporter;
 use crate::run::pipeline::Pipeline;
 use crate::run::setup;
 use crate::sanitize;
+use crate::signals;
 use crate::watch;
 
 /// Exit status from the worst alert level seen.
@@ -33,6 +34,18 @@ enum Ended {
 }
 
 pub fn run(plan: &RunPlan) -> anyhow::Result<ExitCode> {
+    // A signal would end `--once` at once, leaving sink programs (in process groups of their
+    // own, so Ctrl-C does not reach them) running: they go first.
+    if plan
+        .models
+        .iter()
+        .any(|m| crate::sinks::runs_programs(&m.sinks))
+    {
+        signals::on_termination_signal(|signal| {
+            crate::sinks::command::kill_all();
+            signals::die_of(signal)
+        })?;
+    }
     // Every model's files are listed before anything is fitted: a bad path fails at once.
     let mut listed = Vec::with_capacity(plan.models.len());
     for model in &plan.models {

@@ -169,6 +169,79 @@ impl Outbox {
         Ok(out)
     }
 
+    /// The levels of the incident's changes recorded before change `change_id` (its levels, and
+    /// those it escalated from), lowest first: the severities a receiver may hold it at.
+    pub fn earlier_levels(
+        &self,
+        incident_id: u64,
+        change_id: i64,
+    ) -> Result<Vec<AlertLevel>, HistoryError> {
+        let err = sql_err(&self.path);
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT json_extract(json, '$.level') FROM incident_changes
+                 WHERE incident_id = ?1 AND id < ?2
+                 UNION SELECT json_extract(json, '$.previous_level') FROM incident_changes
+                 WHERE incident_id = ?1 AND id < ?2",
+            )
+            .map_err(&err)?;
+        let names = stmt
+            .query_map(
+                params![i64::try_from(incident_id).unwrap_or(i64::MAX), change_id],
+                |row| row.get::<_, Option<String>>(0),
+            )
+            .map_err(&err)?;
+        let mut levels = Vec::new();
+        for name in names {
+            // A level this version does not know cannot be ended by name: skipped.
+            if let Some(level) = name.map_err(&err)?.and_then(|n| n.parse().ok()) {
+                levels.push(level);
+            }
+        }
+        levels.sort();
+        levels.dedup();
+        Ok(levels)
+    }
+
+    /// Whether a row added after row `after` is pending for the sink at a level above `level`
+    /// (the sender then reads its queue again, most severe first).
+    pub fn more_severe_pending(
+        &self,
+        sink: &str,
+        after: i64,
+        level: AlertLevel,
+    ) -> Result<bool, HistoryError> {
+        let above: Vec<&str> = [AlertLevel::Warning, AlertLevel::Critical]
+            .into_iter()
+            .filter(|l| *l > level)
+            .map(AlertLevel::as_str)
+            .collect();
+        if above.is_empty() {
+            return Ok(false);
+        }
+        let found: i64 = self
+            .conn
+            .prepare_cached(
+                "SELECT EXISTS (SELECT 1 FROM outbox o JOIN incidents i ON i.id = o.incident_id
+                 WHERE o.sink = ?1 AND o.state = 'pending' AND o.id > ?2
+                   AND i.level IN (?3, ?4))",
+            )
+            .and_then(|mut stmt| {
+                stmt.query_row(
+                    params![
+                        sink,
+                        after,
+                        above[0],
+                        above.get(1).copied().unwrap_or(above[0])
+                    ],
+                    |row| row.get(0),
+                )
+            })
+            .map_err(sql_err(&self.path))?;
+        Ok(found != 0)
+    }
+
     /// How many rows of a sink are pending.
     pub fn pending_count(&self, sink: &str) -> Result<usize, HistoryError> {
         let n: i64 = self

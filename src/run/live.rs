@@ -180,6 +180,8 @@ enum Control {
 /// writes its lines whole under stdout's lock; with several models each line names its model.
 pub fn run_headless(plan: &RunPlan) -> anyhow::Result<ExitCode> {
     let mut metrics = start_run(plan)?;
+    // No status line here: failing sinks and a backlog are said on stderr.
+    crate::sinks::sender::report_on_stderr();
     let pipelines = pipelines(plan, metrics.as_mut())?;
     let stop = Arc::new(AtomicBool::new(false));
     let (control_tx, control) = channel::<Control>();

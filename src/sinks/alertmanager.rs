@@ -5,20 +5,37 @@
 //! known. A drifted feature's detectors may change from window to window, so they go in an
 //! annotation. Firing alerts carry no `endsAt` and are re-sent every `resend_interval`;
 //! a resolved one is sent with `endsAt` = its resolution time. An escalation changes the
-//! `severity` label, so the alert at the old severity is ended in the same request.
+//! `severity` label, so the alert at the old severity is ended in the same request; as the
+//! outbox sends only an incident's latest change, every change ends the alerts at the other
+//! severities its incident had before.
+
+use std::collections::BTreeSet;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use ml_monitor::monitoring::{ChangeKind, Incident, IncidentChange, Member};
 use ml_monitor::AlertLevel;
 use serde_json::{json, Map, Value};
 
-/// The alerts one change posts.
-pub fn alerts_of(change: &IncidentChange, monitor: &str, now: DateTime<Utc>) -> Value {
+/// The alerts one change posts. `earlier` are the levels the incident's earlier changes had:
+/// alerts Alertmanager may hold at another severity than the change's, which it ends. They
+/// matter when changes were coalesced: with an escalation superseded by the resolution that
+/// followed it, the alert at the old severity would otherwise be left firing.
+pub fn alerts_of(
+    change: &IncidentChange,
+    monitor: &str,
+    now: DateTime<Utc>,
+    earlier: &[AlertLevel],
+) -> Value {
     let incident = &change.incident;
-    let mut alerts = Vec::new();
+    let mut ended: BTreeSet<AlertLevel> = earlier.iter().copied().collect();
     if let (ChangeKind::Escalated, Some(previous)) = (change.change, change.previous_level) {
-        alerts.push(alert(incident, previous, monitor, Some(now)));
+        ended.insert(previous);
     }
+    ended.remove(&incident.level);
+    let mut alerts: Vec<Value> = ended
+        .into_iter()
+        .map(|level| alert(incident, level, monitor, Some(now)))
+        .collect();
     let ends = match change.change {
         ChangeKind::Resolved => Some(incident.resolved_at.unwrap_or(now)),
         _ => None,
@@ -175,7 +192,7 @@ mod tests {
             previous_level: None,
             incident: incident(AlertLevel::Warning, IncidentStatus::Firing),
         };
-        let alerts = alerts_of(&change, "churn", Utc::now());
+        let alerts = alerts_of(&change, "churn", Utc::now(), &[]);
         let a = &alerts[0];
         assert_eq!(alerts.as_array().map(Vec::len), Some(1));
         assert_eq!(a["labels"]["alertname"], "data_drift");
@@ -197,7 +214,7 @@ mod tests {
             previous_level: Some(AlertLevel::Warning),
             incident: incident(AlertLevel::Critical, IncidentStatus::Firing),
         };
-        let alerts = alerts_of(&change, "churn", now);
+        let alerts = alerts_of(&change, "churn", now, &[]);
         assert_eq!(alerts[0]["labels"]["severity"], "warning");
         assert_eq!(alerts[0]["endsAt"], rfc3339(now));
         assert_eq!(alerts[1]["labels"]["severity"], "critical");
@@ -207,7 +224,47 @@ mod tests {
             previous_level: None,
             incident: incident(AlertLevel::Critical, IncidentStatus::Resolved),
         };
-        let alerts = alerts_of(&change, "churn", now);
+        let alerts = alerts_of(&change, "churn", now, &[]);
         assert_eq!(alerts[0]["endsAt"], "2026-11-27T17:20:00.000Z");
+    }
+
+    /// Opened at WARNING (delivered), then escalated and resolved while Alertmanager was away:
+    /// only the resolution is sent, and it ends the WARNING alert too.
+    #[test]
+    fn a_change_ends_the_alerts_at_the_severities_its_incident_had_before() {
+        let now = Utc::now();
+        let change = IncidentChange {
+            change: ChangeKind::Resolved,
+            previous_level: None,
+            incident: incident(AlertLevel::Critical, IncidentStatus::Resolved),
+        };
+        let alerts = alerts_of(
+            &change,
+            "churn",
+            now,
+            &[
+                AlertLevel::Warning,
+                AlertLevel::Critical,
+                AlertLevel::Warning,
+            ],
+        );
+        let sent: Vec<(&str, &str)> = alerts
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|a| {
+                (
+                    a["labels"]["severity"].as_str().unwrap_or(""),
+                    a["endsAt"].as_str().unwrap_or(""),
+                )
+            })
+            .collect();
+        assert_eq!(
+            sent,
+            vec![
+                ("warning", rfc3339(now).as_str()),
+                ("critical", "2026-11-27T17:20:00.000Z"),
+            ]
+        );
     }
 }

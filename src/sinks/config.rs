@@ -5,8 +5,10 @@
 //! key), names the file, the line and the key, and the monitor stops with exit status 2 before
 //! it starts watching. Header values are kept as written (`${PAGER_TOKEN}`): they are expanded
 //! only when a request is sent, so a secret is never stored, logged or shown; a variable that
-//! is not set is a config error here rather than an empty header later, and a receiver's answer
-//! that quotes an expanded value has it replaced by `***` ([`redact`]) before anything keeps it.
+//! is not set (or empty, or holding a control character such as a trailing newline) is a config
+//! error here rather than a wrong header later, and a receiver's answer that quotes an expanded
+//! value has it replaced by `***` ([`redact`]) before anything keeps it — also when the answer
+//! quotes it escaped in a JSON string or percent-encoded, as receivers do.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -226,14 +228,22 @@ fn check_header(name: &str, value: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// Every `${NAME}` of a header value names a variable that is set.
+/// Every `${NAME}` of a header value names a variable that is set, not empty, and whose value
+/// a header can carry. The error names the variable, never its value.
 fn check_env(name: &str, value: &str) -> Result<(), String> {
     for (_, variable) in references(value) {
-        if std::env::var(variable).is_err() {
-            return Err(format!(
-                "header \"{name}\": environment variable {variable} (in ${{{variable}}}) is not set"
-            ));
-        }
+        let problem = match std::env::var(variable) {
+            Ok(v) if v.is_empty() => "is empty",
+            Ok(v) if v.chars().any(char::is_control) => {
+                "holds a control character (a trailing newline?)"
+            }
+            Ok(_) => continue,
+            Err(std::env::VarError::NotPresent) => "is not set",
+            Err(std::env::VarError::NotUnicode(_)) => "is not valid UTF-8",
+        };
+        return Err(format!(
+            "header \"{name}\": environment variable {variable} (in ${{{variable}}}) {problem}"
+        ));
     }
     Ok(())
 }
@@ -275,18 +285,52 @@ pub fn expand_env(value: &str) -> String {
     out
 }
 
-/// The values the `${NAME}`s of these header values expand to: what [`redact`] hides.
+/// The values the `${NAME}`s of these header values expand to, each also as a receiver may
+/// quote it back (in a JSON string, with `\/` for `/`, percent-encoded): what [`redact`] hides.
 pub fn secrets<'a>(values: impl IntoIterator<Item = &'a String>) -> Vec<String> {
     let mut found: Vec<String> = values
         .into_iter()
         .flat_map(|v| references(v))
         .filter_map(|(_, name)| std::env::var(name).ok())
         .filter(|s| !s.is_empty())
+        .flat_map(|s| quoted_forms(&s))
         .collect();
     // Longest first, so that a secret holding another is hidden whole.
-    found.sort_by_key(|s| std::cmp::Reverse(s.len()));
+    found.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
     found.dedup();
     found
+}
+
+/// A secret as it is, and as a receiver's answer may quote it.
+fn quoted_forms(secret: &str) -> Vec<String> {
+    let mut forms = vec![secret.to_string()];
+    if let Ok(json) = serde_json::to_string(secret) {
+        let inner = json
+            .strip_prefix('"')
+            .and_then(|j| j.strip_suffix('"'))
+            .unwrap_or(&json);
+        forms.push(inner.replace('/', "\\/"));
+        forms.push(inner.to_string());
+    }
+    forms.push(percent_encoded(secret, true));
+    forms.push(percent_encoded(secret, false));
+    forms
+}
+
+/// `secret` with every byte but RFC 3986's unreserved characters as `%XX` (upper-case hex
+/// digits, or lower-case).
+fn percent_encoded(secret: &str, upper: bool) -> String {
+    let mut out = String::with_capacity(secret.len() * 3);
+    for b in secret.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(b));
+        } else if upper {
+            out.push_str(&format!("%{b:02X}"));
+        } else {
+            out.push_str(&format!("%{b:02x}"));
+        }
+    }
+    out
 }
 
 /// `text` with every occurrence of each secret replaced by `***`.
@@ -392,6 +436,47 @@ mod tests {
             e.contains("ML_MONITOR_UNSET_29") && e.contains("not set"),
             "{e}"
         );
+    }
+
+    /// An empty variable, or one with a trailing newline, is refused like an unset one, naming
+    /// the variable and never its value.
+    #[test]
+    fn an_empty_variable_or_one_with_a_newline_is_an_error() {
+        std::env::set_var("ML_MONITOR_TEST_EMPTY_29", "");
+        std::env::set_var("ML_MONITOR_TEST_NEWLINE_29", "tok-29\n");
+        for (variable, problem) in [
+            ("ML_MONITOR_TEST_EMPTY_29", "is empty"),
+            ("ML_MONITOR_TEST_NEWLINE_29", "control character"),
+        ] {
+            let e = parse_str(&format!(
+                "[[sinks]]\ntype = \"webhook\"\nurl = \"http://h\"\nheaders = {{ Authorization = \"Bearer ${{{variable}}}\" }}\n"
+            ))
+            .expect_err(variable);
+            assert!(e.starts_with("m.toml: line 4: sinks[0].headers: "), "{e}");
+            assert!(e.contains(variable) && e.contains(problem), "{e}");
+            assert!(!e.contains("tok-29"), "{e}");
+        }
+    }
+
+    /// Receivers quote a token back escaped: `\/` in PHP's JSON, percent-encoded in a URL.
+    #[test]
+    fn redaction_hides_a_secret_quoted_in_json_or_percent_encoded() {
+        std::env::set_var("ML_MONITOR_TEST_SECRET_29C", "a/b+c=\"d");
+        let secrets = secrets(&["${ML_MONITOR_TEST_SECRET_29C}".to_string()]);
+        for quoted in [
+            "a/b+c=\"d",
+            "a\\/b+c=\\\"d",
+            "a/b+c=\\\"d",
+            "a%2Fb%2Bc%3D%22d",
+            "a%2fb%2bc%3d%22d",
+        ] {
+            let answer = format!("{{\"error\": \"invalid token {quoted}\"}}");
+            assert_eq!(
+                redact(&answer, &secrets),
+                "{\"error\": \"invalid token ***\"}",
+                "{quoted}"
+            );
+        }
     }
 
     #[test]

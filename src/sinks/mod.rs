@@ -12,6 +12,7 @@ pub mod alertmanager;
 pub mod command;
 pub mod config;
 mod hold;
+pub mod guardian;
 pub mod http;
 pub mod sender;
 pub mod webhook;
@@ -19,6 +20,7 @@ pub mod webhook;
 use std::path::Path;
 
 use chrono::Utc;
+use ml_monitor::AlertLevel;
 
 use crate::history::{OutboxRow, SinkFilter};
 use crate::runbooks::Runbooks;
@@ -46,12 +48,32 @@ pub fn filters(specs: &[SinkSpec]) -> Vec<SinkFilter> {
         .collect()
 }
 
-/// Delivers one outbox row to one sink.
-pub fn deliver(spec: &SinkSpec, monitor: &str, runbooks: &Runbooks, row: &OutboxRow) -> Outcome {
+/// Whether any of these sinks runs a program (which must not outlive the monitor).
+pub fn runs_programs(specs: &[SinkSpec]) -> bool {
+    specs
+        .iter()
+        .any(|s| matches!(s.target, SinkTarget::Command { .. }))
+}
+
+/// Delivers one outbox row to one sink. `earlier` are the levels of the incident's earlier
+/// changes (see [`alertmanager::alerts_of`]; only Alertmanager uses them).
+pub fn deliver(
+    spec: &SinkSpec,
+    monitor: &str,
+    runbooks: &Runbooks,
+    row: &OutboxRow,
+    earlier: &[AlertLevel],
+) -> Outcome {
     let runbook = runbooks.for_incident(&row.change.incident, monitor);
     match &spec.target {
         SinkTarget::Alertmanager { url, .. } => {
-            let mut alerts = alertmanager::alerts_of(&row.change, monitor, Utc::now());
+            // An alert below the sink's level was never sent: nothing to end.
+            let earlier: Vec<AlertLevel> = earlier
+                .iter()
+                .copied()
+                .filter(|l| *l >= spec.min_level)
+                .collect();
+            let mut alerts = alertmanager::alerts_of(&row.change, monitor, Utc::now(), &earlier);
             annotate_runbook(&mut alerts, runbook.as_deref());
             let body = alerts.to_string();
             http::post_json(

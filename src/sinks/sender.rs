@@ -1,10 +1,17 @@
 //! The sender thread: drains the outbox, one sink at a time, with capped exponential backoff.
 //!
 //! Each sink keeps its own clock: a failing webhook waits 0.5 s, 1 s, 2 s ... up to a minute
-//! between tries without holding up Alertmanager. Rows of a sink go out strictly in order, so
-//! an incident's "resolved" never overtakes its "opened". The thread wakes when a window was
-//! recorded ([`Sender::wake`]), when a backoff or re-send is due, and at least every second
-//! (which is also when a silence that ended lets its held rows go).
+//! between tries without holding up Alertmanager. The outbox owes each incident's latest change
+//! only, most severe first (see `history::outbox`). The thread wakes when a window was recorded
+//! ([`Sender::wake`]), when a backoff or re-send is due, and at least every second (which is
+//! also when a silence that ended lets its held rows go). When a window recorded while a batch
+//! is being delivered added a change more severe than the batch's next one, the batch ends
+//! after the delivery in hand and the outbox is read again: a new CRITICAL change does not wait
+//! behind the rest of a batch of INFO ones at a slow receiver. (Only then: reading the whole
+//! backlog again after every window would cost more than the deliveries.)
+//!
+//! `--headless` has no status line: its stderr says which sinks fail or have a backlog, when
+//! that starts and ends and every 10 s while it lasts ([`report_on_stderr`]).
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -28,6 +35,15 @@ const BACKLOG_SHOWN: usize = 100;
 /// How often a backlog is logged while it lasts.
 const BACKLOG_LOGGED_EVERY: Duration = Duration::from_secs(10);
 
+/// Whether the sinks' trouble and backlog are said on stderr as well.
+static STDERR_REPORTS: AtomicBool = AtomicBool::new(false);
+
+/// Says the sinks' trouble and backlog on stderr too (`--headless`, whose stderr is its log;
+/// the TUI shows them on its status line).
+pub fn report_on_stderr() {
+    STDERR_REPORTS.store(true, Ordering::SeqCst);
+}
+
 /// How a sink is doing, for the status line and `--once`'s last words.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SinkStatus {
@@ -47,6 +63,8 @@ pub struct Sender {
     status: Arc<Mutex<BTreeMap<String, SinkStatus>>>,
     /// Passes over every sink completed so far.
     passes: Arc<AtomicU64>,
+    /// Wake-ups so far: a batch being delivered ends when it changes.
+    wakes: Arc<AtomicU64>,
     handle: Option<JoinHandle<()>>,
 }
 
@@ -88,10 +106,12 @@ impl Sender {
             })
             .collect();
         let passes = Arc::new(AtomicU64::new(0));
+        let wakes = Arc::new(AtomicU64::new(0));
         let shared = Shared {
             stop: stop.clone(),
             status: status.clone(),
             passes: passes.clone(),
+            wakes: wakes.clone(),
         };
         let handle = std::thread::Builder::new()
             .name("sinks".into())
@@ -101,12 +121,14 @@ impl Sender {
             stop,
             status,
             passes,
+            wakes,
             handle: Some(handle),
         })
     }
 
     /// A window was recorded: look at the outbox now.
     pub fn wake(&self) {
+        self.wakes.fetch_add(1, Ordering::SeqCst);
         let _ = self.wake.send(());
     }
 
@@ -187,6 +209,53 @@ struct Shared {
     stop: Arc<AtomicBool>,
     status: Arc<Mutex<BTreeMap<String, SinkStatus>>>,
     passes: Arc<AtomicU64>,
+    wakes: Arc<AtomicU64>,
+}
+
+/// What `--headless` says on stderr about the sinks: a line when the trouble starts, changes
+/// (another sink, retrying or not, one more refusal) or ends, and every
+/// [`BACKLOG_LOGGED_EVERY`] while changes wait. Refusals alone are not repeated: they stay
+/// counted for the whole run.
+#[derive(Default)]
+struct StderrReport {
+    /// The phrases last said, without the counts of what waits.
+    said: Vec<String>,
+    at: Option<Instant>,
+}
+
+impl StderrReport {
+    /// The line to print now, if any, given the sinks' phrases (`webhook: 2500 queued`).
+    fn line(&mut self, phrases: &[String], now: Instant) -> Option<String> {
+        let waiting = |p: &String| p.ends_with(" queued");
+        let shape: Vec<String> = phrases
+            .iter()
+            .map(|p| {
+                if waiting(p) {
+                    p.chars().filter(|c| !c.is_ascii_digit()).collect()
+                } else {
+                    p.clone()
+                }
+            })
+            .collect();
+        if phrases.is_empty() {
+            if self.said.is_empty() {
+                return None;
+            }
+            self.said.clear();
+            self.at = None;
+            return Some("sinks: every change delivered".into());
+        }
+        let due = phrases.iter().any(waiting)
+            && self
+                .at
+                .is_none_or(|at| now.duration_since(at) >= BACKLOG_LOGGED_EVERY);
+        if shape == self.said && !due {
+            return None;
+        }
+        self.said = shape;
+        self.at = Some(now);
+        Some(format!("sinks: {}", phrases.join("; ")))
+    }
 }
 
 fn run(
@@ -200,8 +269,10 @@ fn run(
         stop,
         status,
         passes,
+        wakes,
     } = shared;
     let mut backlog_logged = Instant::now();
+    let mut stderr_report = StderrReport::default();
     while !stop.load(Ordering::SeqCst) {
         let mut next_due = Instant::now() + Duration::from_secs(1);
         let mut backlog = Vec::new();
@@ -209,7 +280,7 @@ fn run(
             if stop.load(Ordering::SeqCst) {
                 return;
             }
-            let update = pass(&outbox, sink, &monitor, &runbooks);
+            let update = pass(&outbox, sink, (&monitor, &runbooks), &wakes);
             // A full batch delivered: more are waiting, go on at once.
             if update.more {
                 next_due = Instant::now();
@@ -237,6 +308,12 @@ fn run(
             log::info!(target: "ml_monitor::sinks", "incident changes queued for delivery: {}", backlog.join(", "));
             backlog_logged = Instant::now();
         }
+        if STDERR_REPORTS.load(Ordering::SeqCst) {
+            let phrases = StatusWatcher(status.clone()).failing();
+            if let Some(line) = stderr_report.line(&phrases, Instant::now()) {
+                eprintln!("ml-monitor: {}", crate::sanitize::sanitize(&line));
+            }
+        }
         passes.fetch_add(1, Ordering::SeqCst);
         let wait = next_due.saturating_duration_since(Instant::now());
         if wait.is_zero() {
@@ -262,9 +339,16 @@ struct PassUpdate {
     refusal: Option<String>,
 }
 
-/// One look at a sink's queue (and its re-send, when due).
-fn pass(outbox: &Outbox, sink: &mut SinkState, monitor: &str, runbooks: &Runbooks) -> PassUpdate {
+/// One look at a sink's queue (and its re-send, when due). The batch read ends early when a
+/// window recorded meanwhile (`wakes` moved) added a more severe change than the next one.
+fn pass(
+    outbox: &Outbox,
+    sink: &mut SinkState,
+    (monitor, runbooks): (&str, &Runbooks),
+    wakes: &AtomicU64,
+) -> PassUpdate {
     let mut update = PassUpdate::default();
+    let woken = wakes.load(Ordering::SeqCst);
     let now = Instant::now();
     if now < sink.next_try {
         update.retrying = Some("waiting to retry".into());
@@ -280,13 +364,36 @@ fn pass(outbox: &Outbox, sink: &mut SinkState, monitor: &str, runbooks: &Runbook
             return retry_later(sink, update, e.to_string());
         }
     };
+    let mut woken = woken;
+    let read_up_to = rows.iter().map(|r| r.id).max().unwrap_or(0);
+    let mut cut_short = false;
     for row in &rows {
+        let now_woken = wakes.load(Ordering::SeqCst);
+        if now_woken != woken {
+            woken = now_woken;
+            let overtaken = outbox
+                .more_severe_pending(&sink.spec.name, read_up_to, row.change.incident.level)
+                .unwrap_or(false);
+            if overtaken {
+                cut_short = true;
+                break;
+            }
+        }
         match holder.check(outbox, row, monitor) {
             Ok(false) => {}
             Ok(true) => continue,
             Err(e) => return retry_later(sink, update, e.to_string()),
         }
-        match deliver(&sink.spec, monitor, runbooks, row) {
+        let earlier = match &sink.spec.target {
+            SinkTarget::Alertmanager { .. } => {
+                match outbox.earlier_levels(row.change.incident.id, row.change_id) {
+                    Ok(levels) => levels,
+                    Err(e) => return retry_later(sink, update, e.to_string()),
+                }
+            }
+            SinkTarget::Webhook { .. } | SinkTarget::Command { .. } => Vec::new(),
+        };
+        match deliver(&sink.spec, monitor, runbooks, row, &earlier) {
             Outcome::Delivered => {
                 if let Err(e) = outbox.delivered(row.id) {
                     return retry_later(sink, update, e.to_string());
@@ -306,7 +413,7 @@ fn pass(outbox: &Outbox, sink: &mut SinkState, monitor: &str, runbooks: &Runbook
         }
     }
     sink.backoff = FIRST_BACKOFF;
-    update.more = rows.len() == BATCH;
+    update.more = cut_short || rows.len() == BATCH;
     if let (Some(due), SinkTarget::Alertmanager { url, resend }) =
         (sink.next_resend, &sink.spec.target)
     {

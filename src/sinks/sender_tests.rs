@@ -124,3 +124,124 @@ fn a_backlog_is_shown_although_nothing_fails() {
     ]))));
     assert_eq!(watcher.failing(), vec!["busy: 2500 queued".to_string()]);
 }
+
+/// Issue 29, item 6: a CRITICAL change recorded while a batch of INFO changes is being
+/// delivered goes next, not after the rest of the batch. The receiver holds the first delivery
+/// until the CRITICAL change is recorded (no clock involved).
+#[test]
+fn a_critical_change_recorded_during_a_batch_is_delivered_next() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("h.sqlite");
+    queue(
+        &path,
+        (1..=10)
+            .map(|id| change(id, AlertLevel::Info, ChangeKind::Opened))
+            .collect(),
+    );
+    let got = dir.path().join("got");
+    let started = dir.path().join("started");
+    let gate = dir.path().join("gate");
+    let spec = SinkSpec {
+        name: "s".into(),
+        min_level: AlertLevel::Info,
+        timeout: Duration::from_secs(120),
+        target: SinkTarget::Command {
+            argv: vec![
+                "/bin/sh".into(),
+                "-c".into(),
+                format!(
+                    "cat >> {got}; echo >> {got}; touch {started}; while [ ! -e {gate} ]; do sleep 0.01; done",
+                    got = got.display(),
+                    started = started.display(),
+                    gate = gate.display()
+                ),
+            ],
+        },
+    };
+    let sender = Sender::start(&path, vec![spec], "m".into(), Default::default()).expect("sender");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !started.exists() {
+        assert!(
+            Instant::now() < deadline,
+            "the first delivery did not start"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    // The first INFO change is being delivered: a window adds a CRITICAL one.
+    let mut history = crate::history::History::open(&path).expect("history");
+    history.set_sinks(vec![crate::history::SinkFilter {
+        name: "s".into(),
+        min_level: AlertLevel::Info,
+    }]);
+    let mut result = ml_monitor::MonitoringResult::new("critical".to_string());
+    result.incidents = vec![change(1000, AlertLevel::Critical, ChangeKind::Opened)];
+    history.record_window(None, &result, &[]).expect("recorded");
+    sender.wake();
+    std::fs::write(&gate, "").expect("gate");
+    let status = sender.drain(Duration::from_secs(120));
+    assert_eq!(status["s"].queued, 0, "{status:?}");
+    let text = std::fs::read_to_string(&got).expect("delivered");
+    let levels: Vec<String> = text
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).expect("JSON")["level"]
+                .as_str()
+                .unwrap_or("")
+                .to_string()
+        })
+        .collect();
+    assert_eq!(levels.len(), 11, "{levels:?}");
+    assert_eq!(levels[0], "INFO", "{levels:?}");
+    assert_eq!(
+        levels[1], "CRITICAL",
+        "next after the delivery in hand: {levels:?}"
+    );
+}
+
+/// `--headless`'s stderr: a line when trouble starts or changes, every 10 s while it lasts,
+/// and one when every change is delivered.
+#[test]
+fn stderr_says_when_sinks_fail_or_lag_and_when_they_catch_up() {
+    let mut report = StderrReport::default();
+    let t0 = Instant::now();
+    let at = |s: u64| t0 + Duration::from_secs(s);
+    assert_eq!(report.line(&[], at(0)), None);
+    let lag = |n: usize| vec![format!("webhook: {n} queued")];
+    assert_eq!(
+        report.line(&lag(150), at(1)).as_deref(),
+        Some("sinks: webhook: 150 queued")
+    );
+    assert_eq!(
+        report.line(&lag(180), at(2)),
+        None,
+        "same trouble, too soon"
+    );
+    assert_eq!(
+        report.line(&lag(900), at(11)).as_deref(),
+        Some("sinks: webhook: 900 queued"),
+        "10 s later"
+    );
+    let failing = vec!["webhook: retrying, 901 queued".to_string()];
+    assert_eq!(
+        report.line(&failing, at(12)).as_deref(),
+        Some("sinks: webhook: retrying, 901 queued"),
+        "a change of trouble is said at once"
+    );
+    assert_eq!(
+        report.line(&[], at(13)).as_deref(),
+        Some("sinks: every change delivered")
+    );
+    assert_eq!(report.line(&[], at(30)), None);
+    // A refusal is said once, and again only when another comes.
+    let refused = |n: usize| vec![format!("webhook: {n} refused")];
+    assert_eq!(
+        report.line(&refused(1), at(40)).as_deref(),
+        Some("sinks: webhook: 1 refused")
+    );
+    assert_eq!(report.line(&refused(1), at(60)), None);
+    assert_eq!(
+        report.line(&refused(2), at(61)).as_deref(),
+        Some("sinks: webhook: 2 refused")
+    );
+}

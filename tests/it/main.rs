@@ -46,6 +46,7 @@ mod ranking;
 mod ranking_nannyml;
 mod silences;
 mod sinks_alertmanager;
+mod sinks_command;
 mod sinks_webhook;
 mod stats_reference;
 mod tui_pty;

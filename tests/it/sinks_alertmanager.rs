@@ -169,3 +169,85 @@ fn firing_alerts_are_re_sent_so_alertmanager_keeps_them_active() {
     drop(monitor);
     am.wait_for(Duration::from_secs(15), |a| ours(a).is_empty());
 }
+
+/// x and y (and, from `prediction_mean` on, a prediction mean of 0.9) against a reference whose
+/// prediction mean is 0.35.
+fn window_with_predictions(seed: u64, shift: f64, prediction: f64) -> String {
+    let features = support::csv(400, seed, shift);
+    let mut text = String::from("x,y,prediction\n");
+    for (i, row) in features.lines().skip(1).enumerate() {
+        let p = prediction + (i % 10) as f64 * 0.01;
+        text.push_str(&format!("{row},{p:.2}\n"));
+    }
+    text
+}
+
+/// Issue 29, item 6: the outbox sends only an incident's latest change. A problem opened at
+/// WARNING (delivered), then escalated to CRITICAL and resolved while Alertmanager was
+/// unreachable: only the resolution is sent, and it must end the WARNING alert too, which used
+/// to stay active (the escalation that ended it had been superseded).
+#[test]
+fn a_resolution_sent_in_place_of_an_escalation_ends_the_old_severity_too() {
+    let Some(bin) = alertmanager_binary("a_resolution_sent_in_place_of_an_escalation") else {
+        return;
+    };
+    let mut am = Alertmanager::new();
+    am.start(&bin);
+    let settings = "[alerts]\nprediction_mean_threshold = 0.6\n\n[paging]\ngroup_windows = 1\n\n";
+    let setup = Setup::new(&format!("{settings}{}", config(&am.url)));
+    std::fs::write(&setup.reference, window_with_predictions(1, 0.0, 0.3)).expect("reference");
+    let write = |name: &str, text: String| {
+        std::fs::write(setup.dir.join(name), text).expect("window");
+    };
+    // 1. x and y drift: the problem opens at WARNING, and Alertmanager has it.
+    write("w00.csv", window_with_predictions(7, 3.0, 0.3));
+    let out = setup.once(&[]);
+    assert!(
+        !String::from_utf8_lossy(&out.stderr).contains("not delivered"),
+        "{out:?}"
+    );
+    let alerts = am.wait_for(Duration::from_secs(10), |a| ours(a).len() == 1);
+    assert_eq!(ours(&alerts)[0]["labels"]["severity"], "warning");
+    // 2. Alertmanager unreachable: the prediction mean joins (CRITICAL), then all is clean.
+    let down = format!("http://127.0.0.1:{}", support::free_port());
+    std::fs::write(&setup.config, format!("{settings}{}", config(&down))).expect("config");
+    write("w01.csv", window_with_predictions(8, 3.0, 0.9));
+    write("w02.csv", window_with_predictions(9, 0.0, 0.3));
+    let out = setup.once(&["--sink-timeout", "1s"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let changes: Vec<(String, String)> = stdout
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .flat_map(|l| l["incidents"].as_array().cloned().unwrap_or_default())
+        .map(|c| (c["change"].to_string(), c["level"].to_string()))
+        .collect();
+    assert_eq!(
+        changes,
+        vec![
+            ("\"escalated\"".into(), "\"CRITICAL\"".into()),
+            ("\"resolved\"".into(), "\"CRITICAL\"".into())
+        ],
+        "{stdout}"
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("not delivered"),
+        "{out:?}"
+    );
+    // 3. Alertmanager back: the resolution alone is owed, and nothing stays active.
+    std::fs::write(&setup.config, format!("{settings}{}", config(&am.url))).expect("config");
+    let out = setup.once(&[]);
+    assert!(
+        !String::from_utf8_lossy(&out.stderr).contains("not delivered"),
+        "{out:?}"
+    );
+    am.wait_for(Duration::from_secs(10), |a| ours(a).is_empty());
+    let conn = rusqlite::Connection::open(setup.history()).expect("history");
+    let states: Vec<String> = conn
+        .prepare("SELECT state FROM outbox ORDER BY id")
+        .expect("query")
+        .query_map([], |row| row.get(0))
+        .expect("rows")
+        .map(|r| r.expect("row"))
+        .collect();
+    assert_eq!(states, ["delivered", "superseded", "delivered"]);
+}

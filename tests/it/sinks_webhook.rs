@@ -275,3 +275,158 @@ fn a_receiver_that_never_answers_does_not_delay_windows() {
         "hung receiver: median {s:?} vs {b:?}"
     );
 }
+
+/// A webhook whose `Authorization` carries `${ML_MONITOR_TEST_SLASH_TOKEN}`.
+fn slash_token_config(url: &str) -> String {
+    webhook_config(url).replace("ML_MONITOR_TEST_PAGER_TOKEN", "ML_MONITOR_TEST_SLASH_TOKEN")
+}
+
+/// Issue 29, item 9: a receiver that quotes the token back escaped, as receivers do (`\/` in
+/// PHP's JSON, percent-encoded in a URL), first with a 503 (retried) and then a 401 (refused):
+/// the token is on neither stderr nor anywhere in the history, in any of its forms.
+#[test]
+fn a_token_quoted_back_escaped_is_hidden_too() {
+    const TOKEN: &str = "s3cret/29+x==";
+    let receiver = Receiver::start_with_body(
+        Box::new(|n| Some(if n == 0 { 503 } else { 401 })),
+        r#"{"error": "invalid credentials: Bearer s3cret\/29+x==", "see": "/login?token=s3cret%2F29%2Bx%3D%3D"}"#.into(),
+    );
+    let setup = Setup::new(&slash_token_config(&receiver.url));
+    setup.window("w00.csv", true);
+    let out = support::once_command(
+        &setup.dir,
+        &setup.reference,
+        &setup.config,
+        &setup.history(),
+    )
+    .args(["--sink-timeout", "10s"])
+    .env("ML_MONITOR_TEST_SLASH_TOKEN", TOKEN)
+    .output()
+    .expect("runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let sent = receiver
+        .authorizations
+        .lock()
+        .map(|a| a.clone())
+        .unwrap_or_default();
+    assert_eq!(sent.len(), 2, "a retry, then refused: {stderr}");
+    assert!(
+        sent.iter().all(|a| a == &format!("Bearer {TOKEN}")),
+        "{sent:?}"
+    );
+    assert!(stderr.contains("refused"), "{stderr}");
+    assert!(
+        stderr.contains("Bearer ***") && stderr.contains("token=***"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("s3cret"), "{stderr}");
+    let conn = rusqlite::Connection::open(setup.history()).expect("history");
+    let errors: Vec<String> = conn
+        .prepare("SELECT last_error FROM outbox WHERE last_error IS NOT NULL")
+        .expect("query")
+        .query_map([], |row| row.get(0))
+        .expect("rows")
+        .map(|r| r.expect("row"))
+        .collect();
+    assert!(!errors.is_empty());
+    for e in &errors {
+        assert!(e.contains("Bearer ***") && !e.contains("s3cret"), "{e}");
+    }
+    drop(conn);
+    for file in std::fs::read_dir(setup.root.path()).expect("dir") {
+        let path = file.expect("entry").path();
+        if path.to_string_lossy().contains("history.sqlite") {
+            let bytes = std::fs::read(&path).expect("history file");
+            assert!(
+                !String::from_utf8_lossy(&bytes).contains("s3cret"),
+                "{path:?}"
+            );
+        }
+    }
+}
+
+/// An empty `${VAR}` stops `config --check` and `watch` with status 2 naming the file, line,
+/// key and variable, as an unset one does (it used to send `Authorization: Bearer `).
+#[test]
+fn an_empty_variable_in_a_header_is_a_config_error() {
+    let setup = Setup::new(&slash_token_config("http://127.0.0.1:9/hook"));
+    setup.window("w00.csv", true);
+    let check = std::process::Command::new(support::BIN)
+        .args(["config", "--check"])
+        .arg(&setup.config)
+        .env("ML_MONITOR_TEST_SLASH_TOKEN", "")
+        .output()
+        .expect("runs");
+    let once = support::once_command(
+        &setup.dir,
+        &setup.reference,
+        &setup.config,
+        &setup.history(),
+    )
+    .env("ML_MONITOR_TEST_SLASH_TOKEN", "")
+    .output()
+    .expect("runs");
+    for out in [check, once] {
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(
+            stderr.contains("monitor.toml: line 8: sinks[0].headers"),
+            "{stderr}"
+        );
+        assert!(
+            stderr.contains("ML_MONITOR_TEST_SLASH_TOKEN") && stderr.contains("is empty"),
+            "{stderr}"
+        );
+        assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
+    }
+}
+
+/// Issue 29, item 6: `--headless` has no status line, so its stderr says when a sink fails
+/// (or lags), with how many changes wait.
+#[test]
+fn headless_says_on_stderr_which_sink_fails_and_what_waits() {
+    let port = support::free_port();
+    let setup = Setup::new(&webhook_config(&format!("http://127.0.0.1:{port}/hook")));
+    let mut monitor = Killed(
+        std::process::Command::new(support::BIN)
+            .arg("watch")
+            .arg(&setup.dir)
+            .arg("--reference")
+            .arg(&setup.reference)
+            .arg("--config")
+            .arg(&setup.config)
+            .args(["--detectors", "ks", "--headless", "--poll", "100ms"])
+            .env("ML_MONITOR_TEST_PAGER_TOKEN", "s3cret-13")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("starts"),
+    );
+    let stderr = monitor.0.stderr.take().expect("stderr");
+    let (tx, lines) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        use std::io::BufRead as _;
+        for line in std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    setup.window("w00.csv", true);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut seen = Vec::new();
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let line = lines
+            .recv_timeout(left)
+            .unwrap_or_else(|_| panic!("no line on the sink: {seen:#?}"));
+        if line.contains("sinks: webhook: retrying, 1 queued") {
+            assert!(line.starts_with("ml-monitor: "), "{line}");
+            break;
+        }
+        seen.push(line);
+    }
+}
