@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use ml_monitor::monitoring::Incident;
-use ml_monitor::stats::histogram::Histogram;
+use ml_monitor::stats::Histogram;
 use ml_monitor::MonitoringResult;
 
 /// A processed window, with what the views need beyond the result itself.

@@ -12,18 +12,16 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use crate::data::{ColumnRoles, FeatureKind};
 pub use crate::stats::correction::{Correction, CorrectionScope};
 
-mod alerts;
+pub(crate) mod alerts;
 mod labels;
 pub mod locate;
 mod paging;
 mod validate;
 
-pub use alerts::{
-    AlertLevel, AlertThresholds, DEFAULT_MAX_HISTORY, MAX_HISTORY, MAX_RESOLVE_AFTER,
-};
-pub use labels::{parse_period, LabelsConfig};
-pub use paging::PagingConfig;
-pub use validate::{InvalidValue, MAX_METRICS_FEATURES};
+pub use alerts::{AlertLevel, AlertThresholds};
+pub use labels::LabelsConfig;
+pub(crate) use paging::PagingConfig;
+pub(crate) use validate::InvalidValue;
 
 /// What the model predicts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -147,7 +145,7 @@ impl DetectorKind {
 
     /// Whether it reads the reference's sorted values of a numeric feature (so saved
     /// reference statistics, which hold counts, cannot feed it).
-    pub fn needs_sorted(self) -> bool {
+    pub(crate) fn needs_sorted(self) -> bool {
         match self {
             DetectorKind::Ks | DetectorKind::Ad | DetectorKind::Cvm | DetectorKind::Wasserstein => {
                 true

@@ -35,7 +35,9 @@ pub mod stats;
 pub use config::DetectorKind;
 pub use config::{MonitorConfig, Task};
 pub use data::{DataWindow, Schema};
-pub use drift::{DriftDetector, DriftResult, MLBasedDriftDetector, StatisticalDriftDetector};
+pub use drift::{
+    DriftDetector, DriftResult, MLBasedDriftDetector, PcaDriftDetector, StatisticalDriftDetector,
+};
 pub use model::{train, Model, TrainedModel};
 pub use monitoring::reference_stats::ReferenceStats;
 pub use monitoring::{

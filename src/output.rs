@@ -203,7 +203,7 @@ fn write_text(out: &mut dyn Write, r: &MonitoringResult) -> std::io::Result<()> 
 /// `=`, or `<` / `>` when the p-value is a capped test's bound (Anderson–Darling reports
 /// 0.001 for any smaller p-value and 0.25 for any larger one, as scipy does).
 fn p_relation(detector: &str, test: Option<DetectorKind>, p: f64) -> &'static str {
-    use ml_monitor::stats::anderson_darling::p_value_bound;
+    use ml_monitor::stats::p_value_bound;
     // The test that decided: the detector's own, or chi-square on a discrete feature's values.
     if test.or_else(|| detector.parse().ok()) != Some(DetectorKind::Ad) {
         return "=";

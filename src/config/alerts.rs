@@ -30,7 +30,7 @@ impl AlertLevel {
     }
 
     /// The `log` level alerts of this severity are logged at.
-    pub fn log_level(self) -> log::Level {
+    pub(crate) fn log_level(self) -> log::Level {
         match self {
             AlertLevel::Info => log::Level::Info,
             AlertLevel::Warning => log::Level::Warn,
@@ -112,11 +112,11 @@ pub struct AlertThresholds {
 }
 
 /// Default of `[alerts] max_history`.
-pub const DEFAULT_MAX_HISTORY: usize = 10_000;
+pub(crate) const DEFAULT_MAX_HISTORY: usize = 10_000;
 /// Bounds of `[alerts] max_history` (inclusive).
-pub const MAX_HISTORY: (usize, usize) = (1, 10_000_000);
+pub(crate) const MAX_HISTORY: (usize, usize) = (1, 10_000_000);
 /// The largest `resolve_after`: a condition quiet for this many windows is over.
-pub const MAX_RESOLVE_AFTER: usize = 10_000;
+pub(crate) const MAX_RESOLVE_AFTER: usize = 10_000;
 
 impl Default for AlertThresholds {
     fn default() -> Self {

@@ -67,7 +67,7 @@ impl LabelsConfig {
 }
 
 /// "30d", "12h", "90m", "3600s": a positive whole number and a unit.
-pub fn parse_period(text: &str) -> Result<Duration, String> {
+pub(crate) fn parse_period(text: &str) -> Result<Duration, String> {
     let text = text.trim();
     let split = text
         .find(|c: char| !c.is_ascii_digit())

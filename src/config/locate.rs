@@ -27,7 +27,7 @@ pub fn steps(dotted: &str) -> Vec<Step> {
 }
 
 /// The dotted form of a path: `models[1].drift.statistical.alpha`.
-pub fn dotted(path: &[Step]) -> String {
+pub(crate) fn dotted(path: &[Step]) -> String {
     let mut out = String::new();
     for step in path {
         match step {
@@ -43,7 +43,7 @@ pub fn dotted(path: &[Step]) -> String {
 }
 
 /// The 1-based line of a byte offset.
-pub fn line_at(text: &str, offset: usize) -> usize {
+pub(crate) fn line_at(text: &str, offset: usize) -> usize {
     text.as_bytes()[..offset.min(text.len())]
         .iter()
         .filter(|&&b| b == b'\n')
@@ -85,7 +85,7 @@ fn span_in_value(value: &Spanned<DeValue<'_>>, path: &[Step]) -> Option<Range<us
 }
 
 /// The path of the innermost key or value whose text holds byte `offset`.
-pub fn path_at(text: &str, offset: usize) -> Vec<Step> {
+pub(crate) fn path_at(text: &str, offset: usize) -> Vec<Step> {
     let mut path = Vec::new();
     if let Ok(root) = DeTable::parse(text) {
         walk_table(root.get_ref(), offset, &mut path);
@@ -133,7 +133,10 @@ fn walk_value(value: &Spanned<DeValue<'_>>, offset: usize, path: &mut Vec<Step>)
 
 /// A TOML error's line, path and message on one line (toml's own display is a snippet of
 /// several lines).
-pub fn toml_error_parts(text: &str, error: &toml::de::Error) -> (Option<usize>, Vec<Step>, String) {
+pub(crate) fn toml_error_parts(
+    text: &str,
+    error: &toml::de::Error,
+) -> (Option<usize>, Vec<Step>, String) {
     let message = error
         .message()
         .lines()

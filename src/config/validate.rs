@@ -60,7 +60,7 @@ const MIN_ROWS_PER_FOLD: usize = 20;
 /// ... and at most this many (two sides of this many rows, every feature, in memory).
 const MAX_ROWS: usize = 10_000_000;
 /// Most per-feature series `[metrics] max_features` may allow.
-pub const MAX_METRICS_FEATURES: usize = 100_000;
+pub(crate) const MAX_METRICS_FEATURES: usize = 100_000;
 
 impl StatisticalConfig {
     /// Checks the per-feature detectors' settings; the error names the key. A detector built

@@ -51,7 +51,7 @@ impl Format {
 
     /// The format to read `path` in: by its name, and CSV when the name says nothing (a
     /// reference may be called anything).
-    pub fn for_reading(path: &Path) -> Format {
+    pub(crate) fn for_reading(path: &Path) -> Format {
         let lower = path
             .file_name()
             .map(|n| n.to_string_lossy().to_ascii_lowercase())

@@ -27,7 +27,7 @@ impl RowIds {
     }
 
     /// Ids from strings ("" for a missing one).
-    pub fn from_strs<S: AsRef<str>>(ids: &[S]) -> RowIds {
+    pub(crate) fn from_strs<S: AsRef<str>>(ids: &[S]) -> RowIds {
         let mut text = String::new();
         let mut offsets = Vec::with_capacity(ids.len() + 1);
         offsets.push(0);
@@ -39,7 +39,7 @@ impl RowIds {
     }
 
     /// The ids of a column's cells (a number as an integer when it is one).
-    pub fn from_column(column: &Column) -> RowIds {
+    pub(crate) fn from_column(column: &Column) -> RowIds {
         let ids: Vec<String> = (0..column.len())
             .map(|row| {
                 id_text(column, row)

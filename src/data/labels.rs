@@ -52,7 +52,7 @@ impl LabelRows {
 
 /// Row `row` of an id column as text: a text cell as it is, a number as an integer when it is
 /// one (`7`, not `7.0`); `None` when missing or out of range.
-pub fn id_text(column: &Column, row: usize) -> Option<Cow<'_, str>> {
+pub(crate) fn id_text(column: &Column, row: usize) -> Option<Cow<'_, str>> {
     match &column.data {
         ColumnData::Categorical { codes, dictionary } => {
             let code = *codes.get(row)?;

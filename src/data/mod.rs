@@ -24,22 +24,25 @@ mod table;
 mod window;
 
 pub use error::{DataError, DataErrorKind};
-pub use file::{read_file_into, read_len_into};
+pub use file::read_len_into;
 pub use format::Format;
-pub use ids::RowIds;
-pub use labels::{id_text, parse_labels, LabelRows, LabelTargets};
+pub(crate) use ids::RowIds;
+pub use labels::parse_labels;
+pub(crate) use labels::{id_text, LabelRows, LabelTargets};
 pub use parquet_write::window_to_parquet;
 pub use reader::{
     parse_reference, parse_reference_with, parse_window, parse_window_with, read_reference,
     read_window,
 };
-pub use schema::{ColumnRoles, FeatureKind, FeatureSpec, Schema};
+pub(crate) use schema::FeatureSpec;
+pub use schema::{ColumnRoles, FeatureKind, Schema};
 pub use table::ReadOptions;
-pub use window::{Column, ColumnData, DataWindow, MISSING_CODE};
+pub(crate) use window::MISSING_CODE;
+pub use window::{Column, ColumnData, DataWindow};
 
 /// Whether a raw cell is one of the missing-value spellings: empty, `NA`, `NaN`, `null`
 /// (ASCII case-insensitive, surrounding spaces ignored).
-pub fn is_missing_token(cell: &[u8]) -> bool {
+pub(crate) fn is_missing_token(cell: &[u8]) -> bool {
     let cell = cell.trim_ascii();
     cell.is_empty()
         || cell.eq_ignore_ascii_case(b"na")

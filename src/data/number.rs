@@ -172,7 +172,7 @@ fn digit_run(bytes: &[u8], mut i: usize, m: &mut u64) -> usize {
 /// form or has more digits; the caller decides whether what follows ends the cell (an `e` after
 /// the digits, for one, means the cell is not a plain decimal).
 #[inline]
-pub fn parse_decimal_prefix(bytes: &[u8]) -> Option<(f64, usize)> {
+pub(crate) fn parse_decimal_prefix(bytes: &[u8]) -> Option<(f64, usize)> {
     let negative = bytes.first() == Some(&b'-');
     let start = usize::from(matches!(bytes.first(), Some(b'-' | b'+')));
     let mut mantissa = 0u64;
@@ -201,7 +201,7 @@ pub fn parse_decimal_prefix(bytes: &[u8]) -> Option<(f64, usize)> {
 /// Parses a whole (already trimmed) cell as `fast_float2::parse` does: the same cells accepted,
 /// the same values, which are `str::parse::<f64>`'s.
 #[inline]
-pub fn parse_f64(cell: &[u8]) -> Option<f64> {
+pub(crate) fn parse_f64(cell: &[u8]) -> Option<f64> {
     match parse_decimal_prefix(cell) {
         Some((v, len)) if len == cell.len() => Some(v),
         _ => fast_float2::parse::<f64, _>(cell).ok(),

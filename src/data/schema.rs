@@ -46,7 +46,7 @@ impl Default for ColumnRoles {
 
 impl ColumnRoles {
     /// Whether a header name is a feature under these roles.
-    pub fn is_feature(&self, name: &str) -> bool {
+    pub(crate) fn is_feature(&self, name: &str) -> bool {
         if name == self.prediction
             || name == self.target
             || self.predicted_label.as_deref() == Some(name)

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use super::schema::FeatureKind;
 
 /// Code of a missing categorical cell.
-pub const MISSING_CODE: u32 = u32::MAX;
+pub(crate) const MISSING_CODE: u32 = u32::MAX;
 
 /// A column's values.
 #[derive(Debug, Clone, PartialEq)]
@@ -110,7 +110,7 @@ impl Column {
     }
 
     /// Count of cells that are neither missing nor invalid.
-    pub fn valid_count(&self) -> usize {
+    pub(crate) fn valid_count(&self) -> usize {
         self.len().saturating_sub(self.missing + self.invalid)
     }
 
@@ -120,12 +120,12 @@ impl Column {
     }
 
     /// Share of cells that are invalid, 0 for an empty column.
-    pub fn invalid_rate(&self) -> f64 {
+    pub(crate) fn invalid_rate(&self) -> f64 {
         ratio(self.invalid, self.len())
     }
 
     /// Counts per dictionary entry of a categorical column (missing cells not counted).
-    pub fn category_counts(&self) -> Option<Vec<u64>> {
+    pub(crate) fn category_counts(&self) -> Option<Vec<u64>> {
         let (codes, dictionary) = self.as_categorical()?;
         let mut counts = vec![0u64; dictionary.len()];
         for &c in codes {
@@ -226,14 +226,14 @@ impl DataWindow {
 
     /// This window with a predicted-label column (`[columns] predicted_label`). One whose length
     /// is not the window's is kept but never used (see [`DataWindow::predicted_label_values`]).
-    pub fn with_predicted_label(mut self, predicted_label: Option<Column>) -> Self {
+    pub(crate) fn with_predicted_label(mut self, predicted_label: Option<Column>) -> Self {
         self.predicted_label = predicted_label;
         self
     }
 
     /// This window with its class-probability columns (class name, column). Columns whose
     /// length is not the window's are dropped.
-    pub fn with_class_probabilities(mut self, columns: Vec<(String, Column)>) -> Self {
+    pub(crate) fn with_class_probabilities(mut self, columns: Vec<(String, Column)>) -> Self {
         let rows = self.rows;
         self.class_probabilities = columns
             .into_iter()
@@ -244,7 +244,7 @@ impl DataWindow {
 
     /// This window with its row ids (`[columns] id`). A column whose length is not the
     /// window's is dropped.
-    pub fn with_ids(mut self, ids: Option<super::ids::RowIds>) -> Self {
+    pub(crate) fn with_ids(mut self, ids: Option<super::ids::RowIds>) -> Self {
         self.ids = ids.filter(|c| c.len() == self.rows);
         self
     }
@@ -260,7 +260,7 @@ impl DataWindow {
     }
 
     /// This window with the names of the header columns that were ignored.
-    pub fn with_extra_columns(mut self, extra_columns: Vec<String>) -> Self {
+    pub(crate) fn with_extra_columns(mut self, extra_columns: Vec<String>) -> Self {
         self.extra_columns = extra_columns;
         self
     }

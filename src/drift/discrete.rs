@@ -12,7 +12,7 @@ use crate::stats::chi2::total_variation;
 use crate::stats::chi2::{chi2_homogeneity, ChiSquareOutcome};
 
 /// The test results name as the one that decided (`"test": "chi2"`).
-pub const TEST: DetectorKind = DetectorKind::Chi2;
+pub(crate) const TEST: DetectorKind = DetectorKind::Chi2;
 
 /// The reference's distinct values and their counts, ascending.
 #[derive(Debug, Clone, PartialEq)]
@@ -24,7 +24,7 @@ pub struct DiscreteValues {
 impl DiscreteValues {
     /// From the reference's sorted non-missing values; `None` when they hold more than
     /// `max_values` distinct values (or none, or `max_values` is 0: the feature is continuous).
-    pub fn from_sorted(sorted: &[f64], max_values: usize) -> Option<Self> {
+    pub(crate) fn from_sorted(sorted: &[f64], max_values: usize) -> Option<Self> {
         if max_values == 0 || sorted.is_empty() {
             return None;
         }
@@ -51,7 +51,10 @@ impl DiscreteValues {
     }
 
     /// As [`test`](Self::test), with the total variation distance of the value shares.
-    pub fn test_with_effect(&self, current_sorted: &[f64]) -> Option<(ChiSquareOutcome, f64)> {
+    pub(crate) fn test_with_effect(
+        &self,
+        current_sorted: &[f64],
+    ) -> Option<(ChiSquareOutcome, f64)> {
         let mut reference = self.counts.clone();
         let mut current = vec![0u64; self.values.len()];
         let mut start = 0;

@@ -89,7 +89,7 @@ pub fn ks_2samp_sorted(reference: &[f64], current: &[f64]) -> Option<KsOutcome> 
 /// The two-sided p-value [`ks_2samp_sorted`] gives a statistic `d` between samples of sizes
 /// `n1` and `n2` (both at least 1), by the same method choice. Used where only the statistic
 /// is known (a profile's grid), so the p-value is as approximate as `d` is.
-pub fn ks_p_value(n1: usize, n2: usize, d: f64) -> f64 {
+pub(crate) fn ks_p_value(n1: usize, n2: usize, d: f64) -> f64 {
     let p = if n1.max(n2) <= MAX_EXACT_N {
         let (d_exact, p_exact) = exact_two_sided(n1 as u64, n2 as u64, d);
         p_exact.unwrap_or_else(|| asymptotic_two_sided(n1, n2, d_exact))
@@ -117,7 +117,7 @@ pub fn ks_2samp(reference: &[f64], current: &[f64]) -> Option<KsOutcome> {
 
 /// D and its asymptotic p-value (no exact branch: linear in the samples), for paging's
 /// evidence beside another test; `None` when a side is empty.
-pub fn ks_asymptotic_sorted(reference: &[f64], current: &[f64]) -> Option<(f64, f64)> {
+pub(crate) fn ks_asymptotic_sorted(reference: &[f64], current: &[f64]) -> Option<(f64, f64)> {
     if reference.is_empty() || current.is_empty() {
         return None;
     }

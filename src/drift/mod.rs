@@ -523,7 +523,7 @@ impl Confirmation {
     }
 
     /// Forgets the streak (a new reference).
-    pub fn reset(&mut self) {
+    pub(crate) fn reset(&mut self) {
         self.consecutive = 0;
     }
 }

@@ -68,7 +68,7 @@ impl StatisticalDriftDetector {
 
     /// Leaves paging's KS evidence of numeric features to another detector of the monitor
     /// (categorical and discrete features' evidence is the chi-square every detector runs).
-    pub fn without_paging_evidence(mut self) -> Self {
+    pub(crate) fn without_paging_evidence(mut self) -> Self {
         self.paging_evidence = false;
         self
     }
@@ -82,7 +82,7 @@ impl StatisticalDriftDetector {
     /// the rows): `rows` and `psi_bins` are the reference's row count and the bins the PSI
     /// edges were computed with. Results are identical to fitting on the window the summaries
     /// came from.
-    pub fn fit_summary(
+    pub(crate) fn fit_summary(
         &mut self,
         rows: usize,
         psi_bins: usize,

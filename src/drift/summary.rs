@@ -11,7 +11,7 @@ use crate::data::FeatureKind;
 use crate::stats::sort::sorted_non_missing;
 
 /// Probabilities of the quantiles kept for numeric features.
-pub const QUANTILE_PROBABILITIES: [f64; 11] =
+pub(crate) const QUANTILE_PROBABILITIES: [f64; 11] =
     [0.0, 0.01, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99, 1.0];
 
 /// One quantile of a numeric feature.
@@ -72,7 +72,7 @@ impl FeatureStats {
 }
 
 /// The summary of a numeric feature's values (missing ones are skipped).
-pub fn numeric_summary(values: &[f64], psi_bins: usize) -> FeatureSummary {
+pub(crate) fn numeric_summary(values: &[f64], psi_bins: usize) -> FeatureSummary {
     // The same filter and sort as the statistical detector's fit.
     let sorted = sorted_non_missing(values);
     if sorted.is_empty() {

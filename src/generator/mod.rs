@@ -39,7 +39,7 @@ use rand::{Rng, SeedableRng};
 use rand_distr::{Exp1, StandardNormal};
 
 /// Column names of every generated file, in order.
-pub const HEADER: [&str; 11] = [
+pub(crate) const HEADER: [&str; 11] = [
     "age",
     "income",
     "tenure_months",
@@ -54,7 +54,7 @@ pub const HEADER: [&str; 11] = [
 ];
 
 /// File name [`Generator::write_reference`] writes.
-pub const REFERENCE_FILE_NAME: &str = "reference.csv";
+pub(crate) const REFERENCE_FILE_NAME: &str = "reference.csv";
 
 /// How the production windows drift, starting at [`GeneratorConfig::drift_start`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -276,7 +276,7 @@ impl Generator {
 
     /// How far window `window` (1-based) has drifted under the scenario: 0 none, 1 full.
     /// Window 0 and the reference never drift.
-    pub fn drift_intensity(&self, window: usize) -> f64 {
+    pub(crate) fn drift_intensity(&self, window: usize) -> f64 {
         let start = self.config.drift_start.max(1);
         if window == 0 || window < start {
             return 0.0;
@@ -296,7 +296,7 @@ impl Generator {
     }
 
     /// The bytes of `reference.csv`: drift-free, from a random stream of its own.
-    pub fn reference_csv(&self) -> Vec<u8> {
+    pub(crate) fn reference_csv(&self) -> Vec<u8> {
         self.csv(REFERENCE_STREAM, 0.0)
     }
 
@@ -307,7 +307,7 @@ impl Generator {
     }
 
     /// The file name of window `window`: `window_0001.csv` for window 1.
-    pub fn window_file_name(window: usize) -> String {
+    pub(crate) fn window_file_name(window: usize) -> String {
         format!("window_{window:04}.csv")
     }
 

@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 use crate::data::{Column, ColumnData, DataWindow, FeatureKind, MISSING_CODE};
 
 /// One-hot columns per categorical feature, at most (the "missing" and "other" columns extra).
-pub const MAX_CATEGORIES: usize = 50;
+pub(crate) const MAX_CATEGORIES: usize = 50;
 
 /// Why a window could not be encoded.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -132,12 +132,12 @@ impl FeatureEncoder {
     }
 
     /// Number of design-matrix columns.
-    pub fn n_columns(&self) -> usize {
+    pub(crate) fn n_columns(&self) -> usize {
         self.features.iter().map(|f| f.encoding.width()).sum()
     }
 
     /// For each design-matrix column, the index of the feature it encodes.
-    pub fn column_features(&self) -> Vec<usize> {
+    pub(crate) fn column_features(&self) -> Vec<usize> {
         self.features
             .iter()
             .enumerate()
@@ -146,7 +146,7 @@ impl FeatureEncoder {
     }
 
     /// Readable names of the design-matrix columns (`region=north`, `region=<missing>`, ...).
-    pub fn column_names(&self) -> Vec<String> {
+    pub(crate) fn column_names(&self) -> Vec<String> {
         let mut names = Vec::with_capacity(self.n_columns());
         for f in &self.features {
             match &f.encoding {
@@ -200,7 +200,7 @@ impl FeatureEncoder {
 
     /// Encodes into `out`, whose shape must be (rows, [`n_columns`](Self::n_columns)); cells are
     /// overwritten, one-hot zeros included.
-    pub fn encode_into(
+    pub(crate) fn encode_into(
         &self,
         window: &DataWindow,
         rows: Option<&[usize]>,

@@ -27,7 +27,7 @@ use crate::config::Task;
 use crate::data::DataWindow;
 
 /// The model file format this build writes and reads.
-pub const MODEL_FORMAT_VERSION: u32 = 1;
+pub(crate) const MODEL_FORMAT_VERSION: u32 = 1;
 
 /// Logistic regression iterations (L-BFGS) when training.
 const TRAIN_MAX_ITERATIONS: u64 = 300;

@@ -9,9 +9,9 @@
 pub mod encoding;
 mod linear;
 
-pub use encoding::{EncodeError, FeatureEncoder, MAX_CATEGORIES};
+pub(crate) use encoding::{EncodeError, FeatureEncoder};
 pub(crate) use linear::write_atomically;
-pub use linear::{train, TrainedModel, MODEL_FORMAT_VERSION};
+pub use linear::{train, TrainedModel};
 
 use crate::config::Task;
 use crate::data::DataWindow;

@@ -30,7 +30,7 @@ const MAGIC: &[u8; 16] = b"ml-monitor-fit-1";
 pub struct FitKey([u64; 2]);
 
 /// Builds a [`FitKey`] from the settings and the columns a fit reads.
-pub struct KeyBuilder {
+pub(crate) struct KeyBuilder {
     hashers: [std::collections::hash_map::DefaultHasher; 2],
 }
 

@@ -118,7 +118,7 @@ pub fn classification_metrics(y_true: &[f64], y_pred: &[f64]) -> Option<Classifi
 /// The figures of a classifier's labels alone: accuracy, and precision, recall and F1 of class
 /// 1 when the classes are 0/1 (or two classes, one of them 1), else their macro average.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct LabelScores {
+pub(crate) struct LabelScores {
     pub accuracy: f64,
     pub precision: f64,
     pub recall: f64,
@@ -131,7 +131,7 @@ pub struct LabelScores {
 /// [`LabelScores`] of `(target, predicted label, rows)` triples: rows one at a time (weight 1)
 /// or a profile's groups of equal target and label (their counts), by one implementation.
 /// `labelled` is not empty.
-pub fn label_scores(labelled: impl Iterator<Item = (f64, f64, u64)> + Clone) -> LabelScores {
+pub(crate) fn label_scores(labelled: impl Iterator<Item = (f64, f64, u64)> + Clone) -> LabelScores {
     let classes = distinct_sorted(labelled.clone().flat_map(|(t, p, _)| [t, p]));
     let class_index = |v: f64| classes.partition_point(|c| c.total_cmp(&v).is_lt());
     let mut counts = vec![ClassCounts::default(); classes.len()];

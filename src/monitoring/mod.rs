@@ -18,11 +18,10 @@ pub mod result;
 
 pub use alerts::{Alert, AlertKind, AlertLevel, AlertManager, AlertThresholds};
 pub use incidents::{
-    ChangeKind, Incident, IncidentChange, IncidentKey, IncidentStatus, IncidentTracker, Member,
+    ChangeKind, Incident, IncidentChange, IncidentStatus, IncidentTracker, Member,
 };
 pub use monitor::{Metadata, ModelMonitor, MonitorBuilder, MonitorError, UnorderedWindow};
-pub use paging::{HeldBack, PagePolicy};
 pub use result::{
-    FeatureQuality, MonitorStage, MonitoringResult, Performance, PredictionSource, PredictionStats,
-    WindowError, WindowErrorKind,
+    FeatureQuality, MonitoringResult, Performance, PredictionSource, PredictionStats, WindowError,
+    WindowErrorKind,
 };

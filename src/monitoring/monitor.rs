@@ -211,7 +211,7 @@ impl ModelMonitor {
     }
 
     /// Replaces the reference: refits every detector and profiles it anew.
-    pub fn set_reference(&mut self, reference: &DataWindow) -> Result<(), MonitorError> {
+    pub(crate) fn set_reference(&mut self, reference: &DataWindow) -> Result<(), MonitorError> {
         // One sorted copy of each numeric column serves every detector; the profile is made
         // beside the fits.
         let (model, detectors) = (self.model.as_deref(), &mut self.detectors);
@@ -367,7 +367,7 @@ impl ModelMonitor {
 
     /// Fits the performance estimator on the reference's target and scores (the model's when
     /// there is one, else the prediction column), or takes it from the fit cache.
-    pub fn fit_estimator(&self, reference: &DataWindow) -> Result<CbpeEstimator, String> {
+    pub(crate) fn fit_estimator(&self, reference: &DataWindow) -> Result<CbpeEstimator, String> {
         estimator_for(
             &self.config,
             self.model.as_deref(),
@@ -410,7 +410,7 @@ impl ModelMonitor {
     }
 
     /// Uses this estimator, or none for the reason given (logged once).
-    pub fn set_estimator(&mut self, estimator: Result<CbpeEstimator, String>) {
+    pub(crate) fn set_estimator(&mut self, estimator: Result<CbpeEstimator, String>) {
         match estimator {
             Ok(e) => {
                 self.estimator = Some(e);
@@ -445,7 +445,11 @@ impl ModelMonitor {
     }
 
     /// [`ModelMonitor::monitor`] with metadata attached to the result (source file, batch id).
-    pub fn monitor_with(&mut self, window: &DataWindow, metadata: Metadata) -> MonitoringResult {
+    pub(crate) fn monitor_with(
+        &mut self,
+        window: &DataWindow,
+        metadata: Metadata,
+    ) -> MonitoringResult {
         self.monitor_sorted(window, metadata, false)
     }
 

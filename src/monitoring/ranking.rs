@@ -17,7 +17,7 @@ use super::incidents::{Incident, IncidentTracker};
 use super::result::{MonitoringResult, Performance};
 
 /// How many recent windows the ranking looks at, the current one included.
-pub const RANKING_WINDOWS: usize = 20;
+pub(crate) const RANKING_WINDOWS: usize = 20;
 
 /// One feature's place in the ranking.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -44,7 +44,7 @@ pub struct FeatureSeries<'a> {
 
 /// Pearson's r and its two-sided p-value as scipy's `pearsonr`: NaN below 2 points or for a
 /// constant series; for 2 points ±1 and p = 1.
-pub fn pearson(x: &[f64], y: &[f64]) -> (f64, f64) {
+pub(crate) fn pearson(x: &[f64], y: &[f64]) -> (f64, f64) {
     let n = x.len().min(y.len());
     if n < 2 {
         return (f64::NAN, f64::NAN);
@@ -106,7 +106,7 @@ pub fn rank(performance: &[f64], reference: f64, features: &[FeatureSeries]) -> 
 
 /// Which performance figure a problem is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PerformanceSource {
+pub(crate) enum PerformanceSource {
     /// The realised headline metric (accuracy, or R² for regression).
     Realised,
     /// The estimated accuracy (CBPE).
@@ -151,7 +151,10 @@ impl PerformanceSource {
 
 /// The ranking over `windows` (oldest first, the current one last): each feature's drift
 /// statistic from the first detector (by name) that tests it, against the performance series.
-pub fn rank_windows(windows: &[&MonitoringResult], source: PerformanceSource) -> Vec<FeatureRank> {
+pub(crate) fn rank_windows(
+    windows: &[&MonitoringResult],
+    source: PerformanceSource,
+) -> Vec<FeatureRank> {
     let Some(current) = windows.last() else {
         return Vec::new();
     };
@@ -192,7 +195,7 @@ pub fn rank_windows(windows: &[&MonitoringResult], source: PerformanceSource) ->
 /// `estimated_performance_degradation`); empty otherwise. Realised performance is ranked when
 /// its problem is open, else the estimated accuracy. `history` is oldest first, without
 /// `current`; the last [`RANKING_WINDOWS`] windows are used.
-pub fn rank_open_problem<'a>(
+pub(crate) fn rank_open_problem<'a>(
     history: &[MonitoringResult],
     current: &MonitoringResult,
     open: impl Iterator<Item = &'a Incident>,
@@ -226,7 +229,7 @@ pub fn rank_open_problem<'a>(
 }
 
 /// Features a performance incident names as suspects (in sinks' payloads, the TUI's detail).
-pub const SUSPECTS: usize = 3;
+pub(crate) const SUSPECTS: usize = 3;
 
 /// Whether an incident of this kind is a performance problem.
 fn is_performance(kind: AlertKind) -> bool {
@@ -238,7 +241,7 @@ fn is_performance(kind: AlertKind) -> bool {
 
 /// Copies the top of `result.ranking` into its performance incidents: the firing ones the
 /// tracker keeps and the changes this window made (what sinks receive).
-pub fn attach_suspects(result: &mut MonitoringResult, tracker: &mut IncidentTracker) {
+pub(crate) fn attach_suspects(result: &mut MonitoringResult, tracker: &mut IncidentTracker) {
     if result.ranking.is_empty() {
         return;
     }

@@ -16,14 +16,14 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::StatisticalConfig;
 use crate::data::{ColumnData, ColumnRoles, DataWindow, FeatureSpec, Schema};
-pub use crate::drift::summary::{
-    numeric_summary, CategoryCount, FeatureStats, FeatureSummary, Quantile, QUANTILE_PROBABILITIES,
+pub(crate) use crate::drift::summary::{
+    numeric_summary, CategoryCount, FeatureStats, FeatureSummary,
 };
 use crate::monitoring::estimation::CbpeEstimator;
 use crate::monitoring::quality::ReferenceProfile;
 
 /// The statistics file format this build writes and reads.
-pub const REFERENCE_STATS_FORMAT_VERSION: u32 = 1;
+pub(crate) const REFERENCE_STATS_FORMAT_VERSION: u32 = 1;
 
 /// The fitted reference summary `ml-monitor train` writes and `watch --reference-stats` reads.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -192,6 +192,7 @@ impl ReferenceStats {
 mod tests {
     use super::*;
     use crate::data::{Column, FeatureKind};
+    use crate::drift::summary::Quantile;
 
     fn reference() -> DataWindow {
         DataWindow::new(

@@ -17,7 +17,7 @@ use serde::Deserialize;
 use super::ProfileError;
 
 /// Spark's marker of a committed output directory.
-pub const SUCCESS_MARKER: &str = "_SUCCESS";
+pub(crate) const SUCCESS_MARKER: &str = "_SUCCESS";
 
 /// Profiles larger than this are not profiles (a profile is a few thousand rows).
 const MAX_PROFILE_BYTES: u64 = 256 << 20;
@@ -85,7 +85,7 @@ pub struct ProfileRow {
 
 /// The files holding a profile's rows: the file itself, or a committed directory's part files
 /// (names not starting with `.` or `_`), in name order.
-pub fn profile_parts(path: &Path) -> Result<Vec<PathBuf>, ProfileError> {
+pub(crate) fn profile_parts(path: &Path) -> Result<Vec<PathBuf>, ProfileError> {
     let io = |e: std::io::Error| ProfileError::Read(format!("{}: {e}", path.display()));
     let meta = fs::metadata(path).map_err(io)?;
     if !meta.is_dir() {
@@ -110,7 +110,7 @@ pub fn profile_parts(path: &Path) -> Result<Vec<PathBuf>, ProfileError> {
 }
 
 /// Reads every row of the profile at `path` (file or committed directory).
-pub fn read_profile(path: &Path) -> Result<Vec<ProfileRow>, ProfileError> {
+pub(crate) fn read_profile(path: &Path) -> Result<Vec<ProfileRow>, ProfileError> {
     let format = path
         .file_name()
         .and_then(|n| profile_format(&n.to_string_lossy()))

@@ -53,7 +53,7 @@ pub fn cell_summaries(sorted: &[f64], edges: &[f64]) -> Vec<CellSummary> {
 
 /// Grid cells merged into PSI bins: `counts` per grid cell into counts per PSI bin, where every
 /// PSI edge is a grid edge.
-pub fn merge_into(grid_edges: &[f64], counts: &[u64], coarse_edges: &[f64]) -> Vec<u64> {
+pub(crate) fn merge_into(grid_edges: &[f64], counts: &[u64], coarse_edges: &[f64]) -> Vec<u64> {
     let mut merged = vec![0u64; coarse_edges.len() + 1];
     for (i, &count) in counts.iter().enumerate() {
         // Cell i starts at grid edge i-1 (or -inf): its coarse bin is that of its start.
@@ -68,7 +68,7 @@ pub fn merge_into(grid_edges: &[f64], counts: &[u64], coarse_edges: &[f64]) -> V
 
 /// FNV-1a, 64 bits: a fingerprint of the reference the SQL was made for.
 #[derive(Debug, Clone, Copy)]
-pub struct Fingerprint(u64);
+pub(crate) struct Fingerprint(u64);
 
 impl Default for Fingerprint {
     fn default() -> Self {

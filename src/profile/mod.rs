@@ -25,10 +25,11 @@ pub mod window;
 use std::collections::BTreeMap;
 use std::path::Path;
 
-pub use files::{completion_marker, profile_format, read_profile, ProfileFormat, ProfileRow};
+pub use files::{completion_marker, profile_format};
+pub(crate) use files::{read_profile, ProfileRow};
 pub use reference::ProfileReference;
 pub use sql::{profile_sql, Dialect};
-pub use window::WindowProfile;
+pub(crate) use window::WindowProfile;
 
 use crate::config::MonitorConfig;
 use crate::drift::Confirmation;
@@ -83,7 +84,7 @@ impl ProfileEvaluator {
     }
 
     /// [`ProfileEvaluator::evaluate_path`] on rows already read.
-    pub fn evaluate_rows(
+    pub(crate) fn evaluate_rows(
         &mut self,
         rows: Result<Vec<ProfileRow>, ProfileError>,
         name: &str,

@@ -18,7 +18,7 @@ use crate::stats::binned::CellSummary;
 use crate::stats::sort::sorted_non_missing;
 
 /// Version of the profile's row format, written in its `meta` row.
-pub const FORMAT_VERSION: i64 = 1;
+pub(crate) const FORMAT_VERSION: i64 = 1;
 
 /// One reference feature.
 #[derive(Debug, Clone)]

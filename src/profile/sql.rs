@@ -40,7 +40,7 @@ impl std::str::FromStr for Dialect {
 }
 
 /// The probability at or above which a prediction is class 1 (the metrics' threshold).
-pub const DECISION_THRESHOLD: f64 = 0.5;
+pub(crate) const DECISION_THRESHOLD: f64 = 0.5;
 
 impl Dialect {
     fn ident(self, name: &str) -> String {

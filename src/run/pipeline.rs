@@ -14,7 +14,7 @@ use ml_monitor::model::TrainedModel;
 use ml_monitor::monitoring::reference_stats::ReferenceStats;
 use ml_monitor::monitoring::{Metadata, UnorderedWindow};
 use ml_monitor::profile::{ProfileEvaluator, ProfileReference};
-use ml_monitor::stats::histogram::histogram;
+use ml_monitor::stats::histogram;
 use ml_monitor::ModelMonitor;
 
 use super::late_labels::LateLabels;
@@ -381,7 +381,7 @@ impl Pipeline {
         key: Option<FileKey>,
         loaded: bool,
         result: ml_monitor::MonitoringResult,
-        histograms: BTreeMap<String, ml_monitor::stats::histogram::Histogram>,
+        histograms: BTreeMap<String, ml_monitor::stats::Histogram>,
     ) -> Option<Processed> {
         let unread = result
             .error
@@ -467,7 +467,7 @@ impl Pipeline {
     fn histograms_of(
         &self,
         window: &UnorderedWindow,
-    ) -> BTreeMap<String, ml_monitor::stats::histogram::Histogram> {
+    ) -> BTreeMap<String, ml_monitor::stats::Histogram> {
         let Some(reference) = &self.reference else {
             return BTreeMap::new();
         };

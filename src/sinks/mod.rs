@@ -11,8 +11,8 @@
 pub mod alertmanager;
 pub mod command;
 pub mod config;
-mod hold;
 pub mod guardian;
+mod hold;
 pub mod http;
 pub mod sender;
 pub mod webhook;

@@ -12,10 +12,10 @@
 
 /// The largest p-value the test reports: a statistic below the table's 25% critical value
 /// reports this, and the true p-value is above it.
-pub const P_VALUE_CEILING: f64 = 0.25;
+pub(crate) const P_VALUE_CEILING: f64 = 0.25;
 /// The smallest p-value the test reports: a statistic above the table's 0.1% critical value
 /// reports this, and the true p-value is below it.
-pub const P_VALUE_FLOOR: f64 = 0.001;
+pub(crate) const P_VALUE_FLOOR: f64 = 0.001;
 
 /// Significance levels of the critical-value table (Scholz & Stephens, Table 2).
 const SIG: [f64; 7] = [
@@ -66,7 +66,7 @@ pub fn anderson_ksamp(a: &[f64], b: &[f64]) -> Option<AdOutcome> {
 /// The test on two sorted, NaN-free samples. `None` where scipy raises: an empty sample, or
 /// fewer than two distinct values in the pooled sample; also when the pooled sample has fewer
 /// than 4 values (scipy's variance divides by zero there).
-pub fn anderson_ksamp_sorted(a: &[f64], b: &[f64]) -> Option<AdOutcome> {
+pub(crate) fn anderson_ksamp_sorted(a: &[f64], b: &[f64]) -> Option<AdOutcome> {
     let (na, nb) = (a.len(), b.len());
     let (mut i, mut j) = (0usize, 0usize);
     // The distinct pooled values in order, as (count in a, count in b).
@@ -92,7 +92,7 @@ pub fn anderson_ksamp_sorted(a: &[f64], b: &[f64]) -> Option<AdOutcome> {
 /// The test from the counts of each sample at each distinct pooled value, in ascending order
 /// of the values (cells with no value on either side are skipped). Values that share a cell
 /// are ties, so on a profile's grid this is the test on the values rounded to their cells.
-pub fn anderson_ksamp_counts(tied: &[(u64, u64)]) -> Option<AdOutcome> {
+pub(crate) fn anderson_ksamp_counts(tied: &[(u64, u64)]) -> Option<AdOutcome> {
     let na = tied.iter().map(|t| t.0).sum::<u64>() as usize;
     let nb = tied.iter().map(|t| t.1).sum::<u64>() as usize;
     ad_from_ties(na, nb, tied.iter().copied().filter(|&(x, y)| x + y > 0))

@@ -32,7 +32,7 @@ pub struct ChiSquareOutcome {
 /// Half the L1 distance between the shares of two count vectors (a missing count is 0): the
 /// largest difference in probability any set of categories shows, in [0, 1]; `None` when a side
 /// counts nothing.
-pub fn total_variation(reference: &[u64], current: &[u64]) -> Option<f64> {
+pub(crate) fn total_variation(reference: &[u64], current: &[u64]) -> Option<f64> {
     let (r, c) = (
         reference.iter().sum::<u64>() as f64,
         current.iter().sum::<u64>() as f64,

@@ -32,7 +32,10 @@ pub enum CorrectionScope {
 
 /// Adjusts several groups of p-values (one per detector) as one family, and hands each group
 /// its share back: `correction_scope = "window"`.
-pub fn adjust_together(groups: &[Vec<Option<f64>>], method: Correction) -> Vec<Vec<Option<f64>>> {
+pub(crate) fn adjust_together(
+    groups: &[Vec<Option<f64>>],
+    method: Correction,
+) -> Vec<Vec<Option<f64>>> {
     let all: Vec<Option<f64>> = groups.iter().flatten().copied().collect();
     let mut adjusted = adjust(&all, method).into_iter();
     groups
@@ -42,7 +45,7 @@ pub fn adjust_together(groups: &[Vec<Option<f64>>], method: Correction) -> Vec<V
 }
 
 /// Adjusts p-values; `None` entries (untested features) stay `None` and do not count as tests.
-pub fn adjust(p_values: &[Option<f64>], method: Correction) -> Vec<Option<f64>> {
+pub(crate) fn adjust(p_values: &[Option<f64>], method: Correction) -> Vec<Option<f64>> {
     let tested: Vec<(usize, f64)> = p_values
         .iter()
         .enumerate()

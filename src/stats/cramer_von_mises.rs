@@ -10,7 +10,7 @@
 use std::collections::BTreeMap;
 
 /// Largest sample size (both sides) for the exact p-value, as scipy's `auto`.
-pub const EXACT_MAX_N: usize = 20;
+pub(crate) const EXACT_MAX_N: usize = 20;
 
 /// Statistic, p-value and which way the p-value was computed.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -33,7 +33,7 @@ pub fn cramervonmises_2samp(a: &[f64], b: &[f64]) -> Option<CvmOutcome> {
 
 /// The test on two sorted, NaN-free samples; `None` when a sample has fewer than two values
 /// (scipy returns NaN there).
-pub fn cramervonmises_2samp_sorted(a: &[f64], b: &[f64]) -> Option<CvmOutcome> {
+pub(crate) fn cramervonmises_2samp_sorted(a: &[f64], b: &[f64]) -> Option<CvmOutcome> {
     let (nx, ny) = (a.len(), b.len());
     if nx < 2 || ny < 2 {
         return None;
@@ -122,7 +122,7 @@ pub fn cdf_cvm_inf(x: f64) -> f64 {
 /// The modified Bessel function of the second kind K_ν(x), x > 0, small ν, from
 /// K_ν(x) = ∫₀^∞ exp(−x cosh t) cosh(νt) dt by the trapezoid rule (the integrand is entire
 /// and decays doubly exponentially, so the rule converges geometrically in the step).
-pub fn bessel_k(nu: f64, x: f64) -> f64 {
+pub(crate) fn bessel_k(nu: f64, x: f64) -> f64 {
     if x.is_nan() || x <= 0.0 {
         return f64::NAN;
     }

@@ -41,7 +41,7 @@ impl IsotonicRegression {
     /// [`IsotonicRegression::fit`] on finite pairs already in its order ([`by_x_then_y`]): any
     /// subsequence of pairs sorted once is, so fits on many subsets of one sample sort once.
     /// `None` when there are none.
-    pub fn fit_sorted(pairs: &[(f64, f64)]) -> Option<Self> {
+    pub(crate) fn fit_sorted(pairs: &[(f64, f64)]) -> Option<Self> {
         if pairs.is_empty() {
             return None;
         }
@@ -84,7 +84,7 @@ impl IsotonicRegression {
     }
 
     /// Calibrates every value.
-    pub fn predict_all(&self, values: &[f64]) -> Vec<f64> {
+    pub(crate) fn predict_all(&self, values: &[f64]) -> Vec<f64> {
         values.iter().map(|&v| self.predict(v)).collect()
     }
 
@@ -111,7 +111,7 @@ impl IsotonicRegression {
 }
 
 /// The order [`IsotonicRegression::fit`] sorts its (x, y) pairs in: by x, then by y.
-pub fn by_x_then_y(a: &(f64, f64), b: &(f64, f64)) -> std::cmp::Ordering {
+pub(crate) fn by_x_then_y(a: &(f64, f64), b: &(f64, f64)) -> std::cmp::Ordering {
     a.0.total_cmp(&b.0).then(a.1.total_cmp(&b.1))
 }
 

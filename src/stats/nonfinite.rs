@@ -11,12 +11,12 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Deserializer};
 
 /// A required figure: a number, or `null` for one that was not finite (read back as NaN).
-pub fn f64_or_null<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+pub(crate) fn f64_or_null<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
     Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN))
 }
 
 /// An optional map of figures whose values may be `null` (read back as NaN).
-pub fn map_or_null<'de, D: Deserializer<'de>>(
+pub(crate) fn map_or_null<'de, D: Deserializer<'de>>(
     d: D,
 ) -> Result<Option<BTreeMap<String, f64>>, D::Error> {
     let map = Option::<BTreeMap<String, Option<f64>>>::deserialize(d)?;

@@ -32,6 +32,7 @@ impl Pca {
     /// cumulative explained-variance ratio exceeds `share` (in (0, 1)). `None` for no rows, no
     /// columns, or a value that is not finite. One row, or rows with no variance at all, keep no
     /// component: every row's error is then its distance from their mean.
+    #[cfg(test)]
     pub fn fit(rows: &[Vec<f64>], share: f64) -> Option<Pca> {
         let d = rows.first()?.len();
         if rows.iter().any(|r| r.len() != d) {
@@ -42,7 +43,7 @@ impl Pca {
     }
 
     /// [`Pca::fit`] on rows stored one after another, `d` values each.
-    pub fn fit_flat(data: &[f64], d: usize, share: f64) -> Option<Pca> {
+    pub(crate) fn fit_flat(data: &[f64], d: usize, share: f64) -> Option<Pca> {
         if d == 0 || !data.len().is_multiple_of(d) {
             return None;
         }
@@ -119,7 +120,7 @@ impl Pca {
     }
 
     /// A PCA about `mean` that keeps no component: what rows with no variance give.
-    pub fn without_components(mean: Vec<f64>) -> Pca {
+    pub(crate) fn without_components(mean: Vec<f64>) -> Pca {
         let d = mean.len();
         Pca {
             mean,
@@ -133,6 +134,7 @@ impl Pca {
 
     /// Euclidean distance between `row` and its projection back from the kept components;
     /// `scratch` is reused memory (no allocation per row once it has grown).
+    #[cfg(test)]
     pub fn reconstruction_error(&self, row: &[f64], scratch: &mut Vec<f64>) -> f64 {
         let d = row.len();
         let k = self.components.len();
@@ -174,7 +176,7 @@ impl Pca {
 /// changes is that the scores no longer wait for each other (one dot product at a time is a
 /// chain of dependent additions, a latency of several cycles per product).
 #[derive(Debug, Clone)]
-pub struct Projector {
+pub(crate) struct Projector {
     mean: Vec<f64>,
     d: usize,
     /// The short path (see [`Pca::reconstruction_error`]): the residual is the projection on
@@ -190,7 +192,7 @@ pub struct Projector {
 
 impl Pca {
     /// This PCA's vectors laid out for [`Projector::reconstruction_error`].
-    pub fn projector(&self) -> Projector {
+    pub(crate) fn projector(&self) -> Projector {
         let d = self.mean.len();
         let k = self.components.len();
         let short = self.dropped.len() < k && self.dropped.len() + k == d;

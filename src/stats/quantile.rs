@@ -5,7 +5,7 @@
 //! `_lerp` exactly (from the nearer end).
 
 /// numpy's `'linear'` quantile (Hyndman & Fan type 7) of sorted, non-empty data.
-pub fn linear_quantile(sorted: &[f64], q: f64) -> f64 {
+pub(crate) fn linear_quantile(sorted: &[f64], q: f64) -> f64 {
     let n = sorted.len();
     let last = n - 1;
     let virtual_index = (n - 1) as f64 * q;

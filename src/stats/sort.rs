@@ -49,12 +49,12 @@ fn value(k: u64) -> f64 {
 }
 
 /// The non-NaN values, sorted ascending (`total_cmp` order).
-pub fn sorted_non_missing(values: &[f64]) -> Vec<f64> {
+pub(crate) fn sorted_non_missing(values: &[f64]) -> Vec<f64> {
     sorted_into(values, Vec::with_capacity(values.len()))
 }
 
 /// [`sorted_non_missing`] of values the caller gives up, sorted in their own memory.
-pub fn sort_non_missing(mut values: Vec<f64>) -> Vec<f64> {
+pub(crate) fn sort_non_missing(mut values: Vec<f64>) -> Vec<f64> {
     let valid = sort_in_place(&mut values);
     values.truncate(valid);
     values
@@ -120,7 +120,7 @@ impl SortBuffers {
     }
 
     /// Changes how many buffers are kept, freeing the smallest beyond it.
-    pub fn set_limit(&self, limit: usize) {
+    pub(crate) fn set_limit(&self, limit: usize) {
         self.limit.store(limit, Ordering::Relaxed);
         if let Ok(mut free) = self.free.lock() {
             free.sort_unstable_by_key(|b| std::cmp::Reverse(b.capacity()));
@@ -172,13 +172,13 @@ impl SortBuffers {
     }
 
     /// [`sorted_non_missing`] into a held buffer when one is large enough.
-    pub fn sorted_non_missing(&self, values: &[f64]) -> Vec<f64> {
+    pub(crate) fn sorted_non_missing(&self, values: &[f64]) -> Vec<f64> {
         sorted_into(values, self.take(values.len()))
     }
 }
 
 /// Sorts `keys` ascending.
-pub fn sort_keys(keys: &mut [u64]) {
+pub(crate) fn sort_keys(keys: &mut [u64]) {
     if keys.len() <= SMALL {
         keys.sort_unstable();
         return;

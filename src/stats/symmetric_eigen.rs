@@ -8,14 +8,14 @@
 
 /// Eigen decomposition: `values[i]` with unit eigenvector `vectors[i]`, values descending.
 #[derive(Debug, Clone, PartialEq)]
-pub struct SymmetricEigen {
+pub(crate) struct SymmetricEigen {
     pub values: Vec<f64>,
     pub vectors: Vec<Vec<f64>>,
 }
 
 /// Decomposes the symmetric matrix `a` (rows; only its lower triangle is read).
 /// `None` when it is not square or holds a non-finite value.
-pub fn symmetric_eigen(a: &[Vec<f64>]) -> Option<SymmetricEigen> {
+pub(crate) fn symmetric_eigen(a: &[Vec<f64>]) -> Option<SymmetricEigen> {
     let d = a.len();
     if a.iter()
         .any(|row| row.len() != d || row.iter().any(|v| !v.is_finite()))

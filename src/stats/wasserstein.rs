@@ -37,7 +37,7 @@ pub fn wasserstein_sorted(a: &[f64], b: &[f64]) -> Option<f64> {
 }
 
 /// Population standard deviation (ddof 0, two passes, as `numpy.std`).
-pub fn population_std(values: &[f64]) -> f64 {
+pub(crate) fn population_std(values: &[f64]) -> f64 {
     if values.is_empty() {
         return f64::NAN;
     }

@@ -14,7 +14,7 @@ use ml_monitor::monitoring::alerts::AlertKind;
 use ml_monitor::monitoring::{
     AlertThresholds, FeatureQuality, IncidentTracker, PredictionStats, WindowError, WindowErrorKind,
 };
-use ml_monitor::stats::histogram::Histogram;
+use ml_monitor::stats::Histogram;
 use ml_monitor::{Alert, AlertLevel, MonitoringResult};
 
 use super::app::App;

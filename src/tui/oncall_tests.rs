@@ -381,7 +381,7 @@ snapshots! {
 #[test]
 fn on_real_data_the_histograms_psi_parts_add_up_to_the_tables_psi() {
     use ml_monitor::generator::{Generator, GeneratorConfig};
-    use ml_monitor::stats::histogram::histogram;
+    use ml_monitor::stats::histogram;
     use ml_monitor::{data, ModelMonitor, MonitorConfig};
 
     let dir = tempfile::tempdir().expect("temp dir");

@@ -203,7 +203,7 @@ pub(crate) fn feature_rows(result: &MonitoringResult, sort: SortMode) -> Vec<Fea
 /// Whether a test's (adjusted) p-value `p` is only a bound, because the raw one is capped.
 /// An adjusted p-value of 1 is exact whatever the raw one was.
 fn p_bound(test: Test, raw: Option<f64>, p: f64) -> Option<Ordering> {
-    use ml_monitor::stats::anderson_darling::p_value_bound;
+    use ml_monitor::stats::p_value_bound;
     if test.0 != DetectorKind::Ad {
         return None;
     }

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::io::Write;
 
 use crossterm::event::KeyCode;
-use ml_monitor::stats::histogram::histogram;
+use ml_monitor::stats::histogram;
 use ml_monitor::{data, ModelMonitor, MonitorConfig};
 use ratatui::buffer::Buffer;
 

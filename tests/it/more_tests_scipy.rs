@@ -3,9 +3,9 @@
 //! `wasserstein_distance` and `_cdf_cvm_inf` recorded in
 //! `tests/fixtures/more_tests_scipy.json` by `tests/fixtures/make_more_tests_fixtures.py`.
 
-use ml_monitor::stats::anderson_darling::anderson_ksamp;
-use ml_monitor::stats::cramer_von_mises::{cdf_cvm_inf, cramervonmises_2samp};
-use ml_monitor::stats::wasserstein::{normed_wasserstein_sorted, wasserstein_sorted};
+use ml_monitor::stats::anderson_ksamp;
+use ml_monitor::stats::{cdf_cvm_inf, cramervonmises_2samp};
+use ml_monitor::stats::{normed_wasserstein_sorted, wasserstein_sorted};
 use serde_json::Value;
 
 const REL_TOL: f64 = 1e-7;

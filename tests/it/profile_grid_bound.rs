@@ -6,8 +6,8 @@
 use ml_monitor::drift::ks::ks_2samp_sorted;
 use ml_monitor::drift::psi;
 use ml_monitor::profile::grid::{cell_summaries, numeric_grid};
-use ml_monitor::stats::binned::{ks_binned, wasserstein_binned};
-use ml_monitor::stats::wasserstein::wasserstein_sorted;
+use ml_monitor::stats::wasserstein_sorted;
+use ml_monitor::stats::{ks_binned, wasserstein_binned};
 use proptest::prelude::*;
 
 fn sorted(mut v: Vec<f64>) -> Vec<f64> {

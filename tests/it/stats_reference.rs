@@ -12,7 +12,7 @@ use ml_monitor::drift::psi::{
     bin_counts, bin_counts_sorted, psi_from_counts, quantile_edges, PROPORTION_FLOOR,
 };
 use ml_monitor::monitoring::metrics::{classification_metrics, regression_metrics, roc_auc};
-use ml_monitor::stats::chi2::chi2_homogeneity;
+use ml_monitor::stats::chi2_homogeneity;
 use proptest::prelude::*;
 use serde::Deserialize;
 

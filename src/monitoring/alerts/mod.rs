@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use super::result::MonitoringResult;
 // Alert settings are configuration, one layer down; they are re-exported here where alerts are.
-pub use crate::config::{AlertLevel, AlertThresholds, DEFAULT_MAX_HISTORY, MAX_RESOLVE_AFTER};
+pub use crate::config::{AlertLevel, AlertThresholds};
 
 /// What an alert is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -171,7 +171,11 @@ impl AlertManager {
 
     /// The alert for a window without predictions when the reference had them: the prediction
     /// column is missing, or none of its values is a number.
-    pub fn check_predictions(&mut self, result: &MonitoringResult, column: &str) -> Option<Alert> {
+    pub(crate) fn check_predictions(
+        &mut self,
+        result: &MonitoringResult,
+        column: &str,
+    ) -> Option<Alert> {
         if result.error.is_some() || result.predictions.is_some() {
             return None;
         }

@@ -1,6 +1,7 @@
 //! Alert levels and the rules' boundaries.
 
 use super::*;
+use crate::config::alerts::MAX_RESOLVE_AFTER;
 
 #[test]
 fn levels_parse_case_insensitively_with_log_aliases() {

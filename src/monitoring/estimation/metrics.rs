@@ -45,7 +45,7 @@ fn round5(x: f64) -> f64 {
 ///
 /// Rows with equal uncalibrated scores have equal calibrated ones, so the order among them
 /// does not change the curve.
-pub fn estimated_roc_auc(calibrated: &[f64], uncalibrated: &[f64]) -> f64 {
+pub(crate) fn estimated_roc_auc(calibrated: &[f64], uncalibrated: &[f64]) -> f64 {
     let mut rows: Vec<(f64, f64)> = uncalibrated
         .iter()
         .copied()
@@ -75,13 +75,13 @@ pub fn estimated_roc_auc(calibrated: &[f64], uncalibrated: &[f64]) -> f64 {
 }
 
 /// Share of rows with y = ŷ.
-pub fn realised_accuracy(y: &[bool], y_hat: &[bool]) -> f64 {
+pub(crate) fn realised_accuracy(y: &[bool], y_hat: &[bool]) -> f64 {
     let correct = y.iter().zip(y_hat).filter(|(a, b)| a == b).count();
     correct as f64 / y.len() as f64
 }
 
 /// scikit-learn's binary F1; NaN when y or ŷ has a single class (as NannyML).
-pub fn realised_f1(y: &[bool], y_hat: &[bool]) -> f64 {
+pub(crate) fn realised_f1(y: &[bool], y_hat: &[bool]) -> f64 {
     let single = |v: &[bool]| v.iter().all(|&x| x) || v.iter().all(|&x| !x);
     if single(y) || single(y_hat) {
         return f64::NAN;
@@ -100,7 +100,7 @@ pub fn realised_f1(y: &[bool], y_hat: &[bool]) -> f64 {
 
 /// ROC AUC of scores against labels (ties share their average rank, as scikit-learn's curve
 /// does); NaN with a single class.
-pub fn realised_roc_auc(y: &[bool], scores: &[f64]) -> f64 {
+pub(crate) fn realised_roc_auc(y: &[bool], scores: &[f64]) -> f64 {
     let n_pos = y.iter().filter(|&&t| t).count();
     let n_neg = y.len() - n_pos;
     if n_pos == 0 || n_neg == 0 {

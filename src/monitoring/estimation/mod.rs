@@ -259,7 +259,7 @@ impl CbpeEstimator {
 
 /// One `estimated_performance_degradation` condition: the metric (`estimated_accuracy`, …), its
 /// estimate, the threshold it crossed and the message.
-pub struct EstimateAlert {
+pub(crate) struct EstimateAlert {
     pub metric: String,
     pub value: f64,
     pub threshold: f64,
@@ -268,7 +268,7 @@ pub struct EstimateAlert {
 
 /// Why each `estimated_performance_degradation` alert is raised: an estimate outside its
 /// reference thresholds, or estimated accuracy below the configured `[alerts] accuracy`.
-pub fn alert_figures(
+pub(crate) fn alert_figures(
     estimated: &EstimatedPerformance,
     accuracy_floor: Option<f64>,
 ) -> Vec<EstimateAlert> {

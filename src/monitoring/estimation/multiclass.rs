@@ -92,7 +92,7 @@ impl MulticlassEstimator {
     }
 
     /// The index of `label` in sorted `classes`.
-    pub fn index_in(classes: &[String], label: &str) -> Option<usize> {
+    pub(crate) fn index_in(classes: &[String], label: &str) -> Option<usize> {
         classes.binary_search_by(|c| c.as_str().cmp(label)).ok()
     }
 

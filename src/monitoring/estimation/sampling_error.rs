@@ -13,7 +13,7 @@ pub struct SamplingError {
 
 impl SamplingError {
     /// σ for a window of `rows` rows.
-    pub fn for_rows(&self, rows: usize) -> f64 {
+    pub(crate) fn for_rows(&self, rows: usize) -> f64 {
         self.std / (rows as f64 * self.fraction).sqrt()
     }
 }

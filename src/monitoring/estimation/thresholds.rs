@@ -6,7 +6,7 @@ use std::ops::Range;
 
 /// NannyML's `DefaultChunker`: `n / count` rows per chunk, the remainder kept as a last, smaller
 /// chunk (`SizeBasedChunker(incomplete="keep")`). Empty when `n < count`.
-pub fn chunk_ranges(n: usize, count: usize) -> Vec<Range<usize>> {
+pub(crate) fn chunk_ranges(n: usize, count: usize) -> Vec<Range<usize>> {
     let size = n.checked_div(count).unwrap_or(0);
     if size == 0 {
         return Vec::new();
@@ -20,7 +20,7 @@ pub fn chunk_ranges(n: usize, count: usize) -> Vec<Range<usize>> {
 
 /// `(lower, upper)` from per-chunk values: `nanmean ± 3 · nanstd`, a lower value at or below 0
 /// becomes 0 and an upper at or above 1 becomes 1; `None` when no chunk has a value.
-pub fn std_thresholds(values: &[f64]) -> (Option<f64>, Option<f64>) {
+pub(crate) fn std_thresholds(values: &[f64]) -> (Option<f64>, Option<f64>) {
     let finite: Vec<f64> = values.iter().copied().filter(|v| !v.is_nan()).collect();
     if finite.is_empty() {
         return (None, None);

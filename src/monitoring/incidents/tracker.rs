@@ -56,7 +56,7 @@ impl IncidentTracker {
     }
 
     /// As [`new`](Self::new), grouping and pending as `[paging]` says.
-    pub fn with_paging(resolve_after: usize, paging: &PagingConfig) -> Self {
+    pub(crate) fn with_paging(resolve_after: usize, paging: &PagingConfig) -> Self {
         IncidentTracker {
             resolve_after: resolve_after.max(1),
             group_windows: paging.group_windows as u64,
@@ -152,7 +152,7 @@ impl IncidentTracker {
     /// of the conditions the [`PagePolicy`](crate::monitoring::paging::PagePolicy) lets page.
     /// Returns one change per problem that changed: openings, updates and escalations in id
     /// order, then resolutions.
-    pub fn observe_paging(
+    pub(crate) fn observe_paging(
         &mut self,
         result: &MonitoringResult,
         paging: &BTreeSet<IncidentKey>,

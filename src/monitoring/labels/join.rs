@@ -16,7 +16,7 @@ use crate::monitoring::estimation::MulticlassEstimator;
 /// The Fx hash (rustc's): several times faster than SipHash on short ids. It does not resist
 /// ids chosen to collide; ids come from the model's own data, and the maps are bounded.
 #[derive(Default, Clone, Copy)]
-pub struct FxHasher(u64);
+pub(crate) struct FxHasher(u64);
 
 impl FxHasher {
     #[inline]

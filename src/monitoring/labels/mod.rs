@@ -17,8 +17,8 @@ use crate::config::Task;
 pub mod join;
 mod kept;
 
-pub use join::{apply, label_values, set_label, Change, Held, JoinCounts, PendingLabels};
-pub use kept::{KeptError, KeptRows};
+pub use join::{apply, label_values, set_label, Held, JoinCounts, PendingLabels};
+pub use kept::KeptRows;
 
 /// Rows with a label (labels are NaN where there is none).
 pub fn labelled_rows(labels: &[f64]) -> usize {

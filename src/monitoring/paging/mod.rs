@@ -68,7 +68,7 @@ impl PagePolicy {
     }
 
     /// The per-stream level of a window with `streams` statistical streams.
-    pub fn stream_alpha(&self, streams: usize) -> f64 {
+    pub(crate) fn stream_alpha(&self, streams: usize) -> f64 {
         1.0 / (self.config.false_page_every.max(1) as f64 * streams.max(1) as f64)
     }
 
