@@ -8,6 +8,7 @@ use std::io::Write;
 use clap::ValueEnum;
 
 use ml_monitor::config::DetectorKind;
+use ml_monitor::monitoring::paging::HeldBack;
 use ml_monitor::monitoring::Performance;
 use ml_monitor::MonitoringResult;
 
@@ -187,6 +188,21 @@ fn write_text(out: &mut dyn Write, r: &MonitoringResult) -> std::io::Result<()> 
         if !drifted.is_empty() {
             writeln!(out, "    drifted: {}", drifted.join("  "))?;
         }
+        // Shown above, kept from paging by the page policy, and why.
+        let held: Vec<String> = r
+            .held_back
+            .iter()
+            .map(|(feature, why)| {
+                let why = match why {
+                    HeldBack::Evidence => "weak evidence",
+                    HeldBack::Effect => "small effect",
+                };
+                format!("{} ({why})", sanitize(feature))
+            })
+            .collect();
+        if !held.is_empty() {
+            writeln!(out, "    not paged: {}", held.join(", "))?;
+        }
     }
     for a in &r.alerts {
         writeln!(
@@ -302,5 +318,21 @@ mod tests {
         assert!(text.contains("ad:inside=12.5000 p=4.000e-3"), "{text}");
         // A feature chi-square decided (few values) has an exact p-value.
         assert!(text.contains("ad:few_values=12.5000 p=1.000e-3"), "{text}");
+    }
+
+    /// A shown drift the page policy keeps from paging is named under the drifted features,
+    /// with the test that held it back.
+    #[test]
+    fn a_drift_held_back_from_paging_is_named_in_the_text() {
+        let mut r = MonitoringResult::new("w.csv");
+        r.held_back.insert("age".into(), HeldBack::Effect);
+        r.held_back.insert("income".into(), HeldBack::Evidence);
+        let mut out = Vec::new();
+        write_result(&mut out, &r, Format::Text, None).expect("written");
+        let text = String::from_utf8(out).expect("utf-8");
+        assert!(
+            text.contains("not paged: age (small effect), income (weak evidence)"),
+            "{text}"
+        );
     }
 }

@@ -196,6 +196,7 @@ impl ModelMonitor {
             }
         }
         let paging = self.paging.observe(result);
+        result.held_back = self.paging.held_back(result);
         result.incidents = self.incidents.observe_paging(result, &paging);
         result.ranking =
             super::ranking::rank_open_problem(&self.history, result, self.incidents.open());

@@ -324,3 +324,30 @@ fn paging_evidence_of_a_numeric_feature_is_computed_by_the_first_sorting_detecto
     // The categorical feature's evidence is each detector's own chi-square.
     assert!(r.drift["psi"].features["c"].effect.is_some());
 }
+
+/// A drift too small to matter is shown and not paged, and the result says which of the page
+/// policy's two tests held it back (issue 24 item 2): at 100,000 rows a 0.02 shift of a
+/// feature's distribution is significant, but its KS D stays under `[paging] min_effect`.
+#[test]
+fn the_result_says_which_test_held_a_shown_drift_back_from_paging() {
+    use crate::config::DetectorKind::Ad;
+    use crate::monitoring::paging::HeldBack;
+    let mut config = MonitorConfig::default();
+    config.drift.detectors = vec![Ad];
+    let mut monitor = ModelMonitor::builder(config)
+        .build(&window("reference.csv", 100_000, 0.0))
+        .expect("fits");
+    let small = monitor.monitor(&window("small.csv", 100_000, 0.2));
+    assert!(small.drift["ad"].features["a"].drifted, "shown");
+    assert_eq!(
+        small.held_back.get("a"),
+        Some(&HeldBack::Effect),
+        "{:?}",
+        small.held_back
+    );
+    let json = serde_json::to_value(&small).expect("json");
+    assert_eq!(json["held_back"]["a"], "effect");
+    let large = monitor.monitor(&window("large.csv", 100_000, 3.0));
+    assert!(large.drift["ad"].features["a"].drifted);
+    assert_eq!(large.held_back.get("a"), None, "a large shift pages");
+}

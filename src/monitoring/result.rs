@@ -205,6 +205,11 @@ pub struct MonitoringResult {
     /// the drop over the recent windows (see [`super::ranking`]); absent otherwise.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub ranking: Vec<super::ranking::FeatureRank>,
+    /// Drifted features the page policy keeps from paging, and which of its two tests held
+    /// each back: `"evidence"` (its p-value above the paging budget's share) or `"effect"`
+    /// (significant, but smaller than `[paging] min_effect`). Shown, never paged.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub held_back: BTreeMap<String, super::paging::HeldBack>,
 }
 
 impl MonitoringResult {
@@ -223,6 +228,7 @@ impl MonitoringResult {
             prediction_shift: None,
             alerts: Vec::new(),
             incidents: Vec::new(),
+            held_back: BTreeMap::new(),
             error: None,
             estimated_performance: None,
             source: None,

@@ -219,3 +219,27 @@ snapshots! {
     snapshot_categorical_histogram_80x24: city_histogram(false), 80, 24;
     snapshot_categorical_histogram_120x40_no_color: city_histogram(true), 120, 40;
 }
+
+/// A drifted feature the page policy keeps from paging says so in its histogram's header, and
+/// which test held it back (issue 24 item 2).
+#[test]
+fn a_histogram_says_when_its_feature_is_shown_but_not_paged() {
+    let mut report = fixtures::report(5, true);
+    report.result.held_back.insert(
+        "city".to_string(),
+        ml_monitor::monitoring::paging::HeldBack::Effect,
+    );
+    let mut app = fixtures::app(4, false);
+    app.handle(AppEvent::Window(Box::new(report)));
+    while app.selected_feature().as_deref() != Some("city") {
+        app.handle(key(KeyCode::Down));
+    }
+    app.handle(key(KeyCode::Enter));
+    assert_eq!(app.view, View::Histogram);
+    let t = screen(&app, 200, 40);
+    assert!(
+        shows(t.backend().buffer(), "not paged: small effect"),
+        "{}",
+        t.backend()
+    );
+}

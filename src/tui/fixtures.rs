@@ -252,6 +252,7 @@ pub(crate) fn result(i: usize, drift: bool) -> MonitoringResult {
         estimated_performance: None,
         source: None,
         ranking: Vec::new(),
+        held_back: BTreeMap::new(),
     }
 }
 

@@ -34,7 +34,8 @@ use super::result::{MonitoringResult, Performance};
 use crate::config::{DetectorKind, PagingConfig};
 
 /// Why a shown feature does not page (the screen marks it).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum HeldBack {
     /// Its p-value is above the paging budget's share.
     Evidence,

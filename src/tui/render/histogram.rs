@@ -10,6 +10,7 @@
 //! window; the pane says so.
 
 use ml_monitor::drift::psi::PROPORTION_FLOOR;
+use ml_monitor::monitoring::paging::HeldBack;
 use ml_monitor::stats::Histogram;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
@@ -76,6 +77,12 @@ pub(super) fn render(frame: &mut Frame, area: Rect, app: &App) {
             format::percent_short(row.missing)
         ));
         parts.push(drift_table::status_word(&row).to_string());
+        // Shown as drifted, kept from paging by the page policy: say which test held it back.
+        match latest.and_then(|r| r.result.held_back.get(&feature)) {
+            Some(HeldBack::Evidence) => parts.push("not paged: weak evidence".into()),
+            Some(HeldBack::Effect) => parts.push("not paged: small effect".into()),
+            None => {}
+        }
         let text = format::fit(&parts.join("  "), usize::from(figures.width));
         frame.render_widget(Line::styled(text, style), figures);
     }
