@@ -309,3 +309,48 @@ fn snapshot_viewing_a_past_window_120x40() {
     press(&mut app, &mut answers, KeyCode::Tab);
     insta::assert_snapshot!(screen(&app, 120, 40).backend());
 }
+
+#[test]
+fn in_a_fleet_each_models_screen_travels_on_its_own_and_the_list_stays_live() {
+    use super::event_loop::Screen;
+    use super::fleet::{Fleet, Member};
+    use super::theme::Theme;
+    let (first, _, _) = app_with_history(3);
+    let (second, _, mut answers) = app_with_history(6);
+    let mut fleet = Fleet {
+        title: "ml-monitor".into(),
+        members: vec![
+            Member {
+                name: "churn".into(),
+                app: first,
+            },
+            Member {
+                name: "pricing".into(),
+                app: second,
+            },
+        ],
+        selected: 1,
+        open: None,
+        theme: Theme::new(false),
+        now: fixtures::now(),
+    };
+    fleet.handle(AppEvent::Resize(120, 40));
+    fleet.handle(key(KeyCode::Enter));
+    let mut outcome = fleet.handle(key(KeyCode::Char('[')));
+    assert_eq!(fleet.command_target(), 1);
+    // The answer comes back tagged with the model, as the worker sends it.
+    while let Some(command) = outcome.command.take() {
+        outcome = fleet.handle(AppEvent::Model(1, Box::new(answers.answer(command))));
+    }
+    let app = &fleet.members[1].app;
+    assert_eq!(
+        app.past().map(|p| p.window.as_str()),
+        Some("window_0005.csv")
+    );
+    assert!(fleet.members[0].app.past().is_none());
+    // Back on the list, the row is the model's now.
+    fleet.handle(key(KeyCode::Esc));
+    assert_eq!(fleet.open, None);
+    let rows = fleet.rows();
+    assert_eq!(rows[1].last_window.as_deref(), Some("window_0006.csv"));
+}
