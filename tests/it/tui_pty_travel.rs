@@ -29,7 +29,7 @@ fn write_csv(path: &Path, rows: usize, shift: f64) -> std::io::Result<()> {
 /// Writes `window_{i:04}.csv` the way a careful writer does (a dotfile renamed into place).
 fn drop_window(dir: &Path, i: usize) -> std::io::Result<()> {
     let hidden = dir.join(format!(".window_{i:04}.csv.tmp"));
-    write_csv(&hidden, 200, if i % 2 == 0 { 0.0 } else { 0.4 })?;
+    write_csv(&hidden, 200, if i.is_multiple_of(2) { 0.0 } else { 0.4 })?;
     fs::rename(&hidden, dir.join(format!("window_{i:04}.csv")))
 }
 
