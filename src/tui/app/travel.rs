@@ -83,7 +83,9 @@ impl App {
     /// `[` (`step` -1) or `]` (+1).
     pub(super) fn step(&mut self, step: i64) -> Outcome {
         if !self.options.has_history {
-            self.notice = Some("no history is kept (--no-history): no past windows".into());
+            self.notice = Some(
+                "no history is kept here (--no-history, demo): no past windows to show".into(),
+            );
             return Outcome::redraw();
         }
         let travel = self.travel.get_or_insert_with(Travel::default);
