@@ -48,18 +48,19 @@ fn templates() -> Vec<MonitoringResult> {
         drift_start: 4,
     });
     let config = MonitorConfig::default();
-    let (reference, schema) = parse_reference(
-        Path::new("reference.csv"),
-        &generator.reference_csv(),
-        &config.columns,
-    )
-    .expect("reference parses");
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let path = generator
+        .write_reference(dir.path())
+        .expect("reference written");
+    let bytes = std::fs::read(&path).expect("reference read");
+    let (reference, schema) =
+        parse_reference(&path, &bytes, &config.columns).expect("reference parses");
     let mut monitor = ModelMonitor::builder(config)
         .build(&reference)
         .expect("fits");
     (1..=24)
         .map(|i| {
-            let name = Generator::window_file_name(i);
+            let name = format!("window_{i:04}.csv");
             let window = parse_window(Path::new(&name), &generator.window_csv(i), &schema)
                 .expect("window parses");
             monitor.monitor(&window)
