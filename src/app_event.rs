@@ -21,6 +21,21 @@ pub struct WindowReport {
     pub failing_sinks: Vec<String>,
 }
 
+/// A past window read back from the history, as it stood (the answer to [`UiCommand::View`]).
+#[derive(Debug, Clone)]
+pub struct PastView {
+    /// Its result's id in the history: where the next step starts.
+    pub result_id: i64,
+    /// Windows recorded after it when it was read.
+    pub behind: usize,
+    /// Windows recorded up to and including it.
+    pub position: usize,
+    /// The windows up to it for the trends, oldest first, it last.
+    pub results: Vec<MonitoringResult>,
+    /// The incidents as they stood after it (firing and resolved).
+    pub incidents: Vec<Incident>,
+}
+
 /// One output line of late labels, and the worst alert it carries.
 #[derive(Debug, Clone)]
 pub struct LabelLine {
@@ -48,6 +63,10 @@ pub enum AppEvent {
     Sinks(Vec<String>),
     /// The silences in force (from the history: at start, after each window, after `S`).
     Silences(Vec<crate::silences::Silence>),
+    /// The answer to the [`UiCommand::View`] numbered so (a view drops answers it no longer
+    /// waits for): the window, or `None` when there is none to show (nothing recorded, or the
+    /// history could not be read).
+    Past(u64, Option<Box<PastView>>),
     /// An event of one model of a fleet (its index in the run plan's models).
     Model(usize, Box<AppEvent>),
 }
@@ -78,6 +97,15 @@ pub enum UiCommand {
     },
     /// End a silence now (`S` on a problem silenced from the screen).
     ExpireSilence { id: i64 },
+    /// Read back the window `step` windows after result `from` (before it when negative;
+    /// `from` `None`: the newest) with the `trend` windows up to it, answered by
+    /// [`AppEvent::Past`] with the same `request`.
+    View {
+        request: u64,
+        from: Option<i64>,
+        step: i64,
+        trend: usize,
+    },
 }
 
 /// What a model's worker is asked to do: by its watcher (a file is ready), by the view (an

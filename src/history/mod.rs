@@ -559,6 +559,7 @@ mod incidents;
 pub mod labels;
 pub mod lock;
 mod outbox;
+mod past;
 mod read;
 mod report;
 mod silences;

@@ -124,6 +124,8 @@ fn model_start(
         runbooks: model.runbooks.clone(),
         // `S` needs somewhere to keep the silence.
         can_silence: pipeline.history().is_some(),
+        // `[` and `]` read past windows from it.
+        has_history: pipeline.history().is_some(),
     };
     Ok(ModelStart {
         name: model.name.clone(),

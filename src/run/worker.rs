@@ -1,13 +1,14 @@
 //! One model's worker thread in the TUI: it owns the model's pipeline (read, evaluate, record)
 //! and takes its work from one channel, fed by the model's watcher (files) and by the view
-//! (acknowledgements) alike, so a slow window never blocks the keys and nothing forwards.
+//! (acknowledgements, time travel's reads of past windows) alike, so a slow window never blocks
+//! the keys, the view never waits on SQLite, and nothing forwards.
 
 use std::path::Path;
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
 
 use super::pipeline::{Pipeline, Processed};
 use super::retry::StoreRetry;
-use crate::app_event::{AppEvent, UiCommand, Work};
+use crate::app_event::{AppEvent, PastView, UiCommand, Work};
 use crate::prometheus::Exporter;
 use crate::silences::{self, Matcher, Silence};
 use crate::watch;
@@ -102,6 +103,34 @@ pub fn acknowledge(pipeline: &mut Pipeline, command: UiCommand) {
                 log::error!("acknowledge incident {id}: {e}");
             }
         }
+        // Answered by the work loop, which has the view's channel.
+        UiCommand::View { .. } => {}
+    }
+}
+
+/// A past window for the view's time travel, read on this thread (the view never waits on
+/// SQLite); `None` without a history, with nothing recorded, or when it cannot be read.
+pub fn past_view(
+    pipeline: &Pipeline,
+    from: Option<i64>,
+    step: i64,
+    trend: usize,
+) -> Option<Box<PastView>> {
+    let h = pipeline.history()?;
+    match h.past_window(from, step, trend) {
+        Ok(past) => past.map(|p| {
+            Box::new(PastView {
+                result_id: p.result_id,
+                behind: p.behind,
+                position: p.position,
+                results: p.results,
+                incidents: p.incidents,
+            })
+        }),
+        Err(e) => {
+            log::error!("time travel: {e}");
+            None
+        }
     }
 }
 
@@ -147,6 +176,17 @@ pub fn work_loop(
                 }
                 if let Some(now) = silences_changed(&pipeline, &mut silences) {
                     let _ = send(AppEvent::Silences(now));
+                }
+            }
+            Some(Work::Command(UiCommand::View {
+                request,
+                from,
+                step,
+                trend,
+            })) => {
+                let past = past_view(&pipeline, from, step, trend);
+                if send(AppEvent::Past(request, past)).is_err() {
+                    break;
                 }
             }
             Some(Work::Command(command)) => {

@@ -15,8 +15,10 @@ use ml_monitor::{AlertLevel, MonitoringResult};
 
 mod finding;
 mod silencing;
+mod travel;
 
 pub(crate) use silencing::SILENCE_FOR;
+use travel::Travel;
 
 use super::keys::{self, Action};
 use super::model::{AlertEntry, AlertKey, Snapshot};
@@ -30,6 +32,8 @@ use crate::app_event::{AppEvent, UiCommand, WindowReport};
 pub(crate) enum Focus {
     Drift,
     Alerts,
+    /// ←/→ step through the windows (time travel).
+    Trends,
 }
 
 /// What fills the body of the screen.
@@ -128,6 +132,10 @@ pub(crate) struct App {
     live: Snapshot,
     /// Set while paused: what the screen keeps showing.
     frozen: Option<Snapshot>,
+    /// Set while a past window is shown or asked for (`[`, `]`; `End` clears it).
+    travel: Option<Travel>,
+    /// The number of the last [`UiCommand::View`] sent.
+    requests: u64,
     pub(crate) now: DateTime<Utc>,
     pub(crate) size: (u16, u16),
     pub(crate) focus: Focus,
@@ -176,6 +184,8 @@ impl App {
             options,
             live,
             frozen: None,
+            travel: None,
+            requests: 0,
             now,
             size: (0, 0),
             focus: Focus::Drift,
@@ -222,8 +232,10 @@ impl App {
             AppEvent::Tick => Outcome::default(),
             AppEvent::Window(report) => {
                 self.live.push(*report);
+                self.window_arrived();
                 Outcome::redraw()
             }
+            AppEvent::Past(request, past) => self.past_arrived(request, past),
             AppEvent::WatcherTrouble(message) => {
                 self.watcher_trouble = Some(message);
                 Outcome::redraw()
@@ -304,7 +316,7 @@ impl App {
                     self.help_scroll = 0;
                     Outcome::redraw()
                 }
-                Action::Bottom => {
+                Action::Bottom | Action::Live => {
                     self.help_scroll = keys::BINDINGS.len() + 12;
                     Outcome::redraw()
                 }
@@ -334,9 +346,11 @@ impl App {
                 if self.view != View::Main {
                     return Outcome::default();
                 }
-                self.focus = match self.focus {
-                    Focus::Drift => Focus::Alerts,
-                    Focus::Alerts => Focus::Drift,
+                let next = action == Action::FocusNext;
+                self.focus = match (self.focus, next) {
+                    (Focus::Drift, true) | (Focus::Trends, false) => Focus::Alerts,
+                    (Focus::Alerts, true) | (Focus::Drift, false) => Focus::Trends,
+                    (Focus::Trends, true) | (Focus::Alerts, false) => Focus::Drift,
                 };
             }
             Action::Down => self.move_cursor(Move::Down(1)),
@@ -365,6 +379,22 @@ impl App {
                     None => return Outcome::default(),
                 }
                 self.view = View::Histogram;
+            }
+            Action::Older => return self.step(-1),
+            Action::Newer => return self.step(1),
+            Action::Left | Action::Right => {
+                if self.view != View::Main || self.focus != Focus::Trends {
+                    return Outcome::default();
+                }
+                return self.step(if action == Action::Left { -1 } else { 1 });
+            }
+            Action::Live => {
+                if self.travel.is_none() && self.frozen.is_none() {
+                    self.move_cursor(Move::Bottom);
+                } else {
+                    self.travel = None;
+                    self.frozen = None;
+                }
             }
             Action::Pause => {
                 self.frozen = match self.frozen {
@@ -470,7 +500,9 @@ impl App {
             }
         };
         let drift = self.view == View::Histogram || self.focus == Focus::Drift;
-        if drift {
+        if self.view == View::Main && self.focus == Focus::Trends {
+            // The trends have no rows: ←/→ move in time.
+        } else if drift {
             let rows = self.feature_rows();
             let to = step(self.selected_feature_index(), rows.len());
             self.selected_feature = rows.get(to).map(|r| r.name.clone());
@@ -486,9 +518,24 @@ impl App {
         }
     }
 
-    /// The snapshot on screen: frozen while paused, live otherwise.
+    /// The snapshot on screen: a past window's while travelling, frozen while paused, live
+    /// otherwise.
     pub(crate) fn shown(&self) -> &Snapshot {
+        match self.past() {
+            Some(past) => &past.snapshot,
+            None => self.present(),
+        }
+    }
+
+    /// The snapshot of now: frozen while paused, live otherwise (the fleet list's rows).
+    pub(crate) fn present(&self) -> &Snapshot {
         self.frozen.as_ref().unwrap_or(&self.live)
+    }
+
+    /// The sinks failing now, whatever window is on screen: a failing pager is news in the past
+    /// too.
+    pub(crate) fn failing_sinks(&self) -> &[String] {
+        &self.live.failing_sinks
     }
 
     /// Paused, and how many windows arrived since.

@@ -55,6 +55,7 @@ pub(crate) fn options(no_color: bool) -> TuiOptions {
         monitor: "ml-monitor".into(),
         runbooks: Default::default(),
         can_silence: true,
+        has_history: true,
     }
 }
 

@@ -104,7 +104,8 @@ impl Fleet {
 }
 
 fn row_of(member: &Member) -> FleetRow {
-    let shown = member.app.shown();
+    // The list is about now, even when a model's screen was left on a past window.
+    let shown = member.app.present();
     let verdict = [AlertLevel::Critical, AlertLevel::Warning, AlertLevel::Info]
         .into_iter()
         .find(|&l| shown.firing_at(l) > 0);
@@ -147,7 +148,9 @@ impl Screen for Fleet {
                 Outcome {
                     redraw: outcome.redraw && shown,
                     quit: outcome.quit,
-                    command: None,
+                    // A past window's answer may ask for the next step: it goes to the model
+                    // shown, the one `command_target` names.
+                    command: outcome.command.filter(|_| self.open == Some(i)),
                     copy: None,
                 }
             }

@@ -27,6 +27,16 @@ pub(crate) enum Action {
     Search,
     Copy,
     FeatureHistogram,
+    /// Time travel: the previous window.
+    Older,
+    /// Time travel: the next window.
+    Newer,
+    /// ← (the previous window when the trends have the focus).
+    Left,
+    /// → (the next window when the trends have the focus).
+    Right,
+    /// Back to live (and the last row when already live).
+    Live,
 }
 
 /// A key, with or without Ctrl. Shift is part of the character (`G`), so it is not matched.
@@ -118,7 +128,7 @@ pub(crate) static BINDINGS: &[Binding] = &[
         hint: None,
     },
     Binding {
-        keys: &[ch('G'), plain(KeyCode::End)],
+        keys: &[ch('G')],
         action: Action::Bottom,
         description: "last row",
         hint: None,
@@ -189,6 +199,36 @@ pub(crate) static BINDINGS: &[Binding] = &[
         description: "incidents or the raw alert log",
         hint: None,
     },
+    Binding {
+        keys: &[ch('[')],
+        action: Action::Older,
+        description: "the whole screen as at the previous window (from the history)",
+        hint: None,
+    },
+    Binding {
+        keys: &[ch(']')],
+        action: Action::Newer,
+        description: "the whole screen as at the next window",
+        hint: None,
+    },
+    Binding {
+        keys: &[plain(KeyCode::Left)],
+        action: Action::Left,
+        description: "on the trends: the previous window",
+        hint: None,
+    },
+    Binding {
+        keys: &[plain(KeyCode::Right)],
+        action: Action::Right,
+        description: "on the trends: the next window",
+        hint: None,
+    },
+    Binding {
+        keys: &[plain(KeyCode::End)],
+        action: Action::Live,
+        description: "back to live (when live: the last row)",
+        hint: None,
+    },
 ];
 
 /// The action bound to a key press, if any. Releases (reported by some terminals) are ignored.
@@ -225,6 +265,8 @@ pub(crate) fn label(key: Key) -> String {
         KeyCode::End => "End".to_string(),
         KeyCode::Enter => "Enter".to_string(),
         KeyCode::Esc => "Esc".to_string(),
+        KeyCode::Left => "Left".to_string(),
+        KeyCode::Right => "Right".to_string(),
         other => format!("{other:?}"),
     };
     if key.ctrl {

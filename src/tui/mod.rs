@@ -40,6 +40,8 @@ mod oncall_tests;
 mod screen_tests;
 #[cfg(test)]
 mod silence_tests;
+#[cfg(test)]
+mod travel_tests;
 
 use std::collections::HashSet;
 use std::sync::mpsc::{Receiver, Sender};
@@ -74,6 +76,8 @@ pub struct TuiOptions {
     pub runbooks: crate::runbooks::Runbooks,
     /// Whether there is a history to keep a silence in (`S`).
     pub can_silence: bool,
+    /// Whether there is a history to read past windows from (`[`, `]`).
+    pub has_history: bool,
 }
 
 /// What one model's screen starts with.

@@ -52,3 +52,4 @@ mod stats_reference;
 mod tui_pty;
 mod tui_pty_oncall;
 mod tui_pty_sink;
+mod tui_pty_travel;

@@ -91,6 +91,16 @@ pub(super) fn render(frame: &mut Frame, area: Rect, app: &App) {
             let lines = chart_lines(histogram, usize::from(chart.width), theme);
             frame.render_widget(Paragraph::new(lines), chart);
         }
+        _ if app.past().is_some() => {
+            let text = format!(
+                "The histogram of {} is not kept for past windows: the history keeps each \
+                 window's figures, not its rows (End: live).",
+                sanitize(&feature)
+            );
+            let message =
+                Paragraph::new(Line::styled(text, theme.muted())).wrap(Wrap { trim: true });
+            frame.render_widget(message, chart);
+        }
         _ => {
             let text = format!(
                 "No histogram of {} yet: histograms come with each window processed while \

@@ -4,6 +4,10 @@
 //! the watcher's trouble when it has some (which matters more than hints), or the key hints
 //! that fit.
 //!
+//! Viewing a past window, the line starts `viewing window_0005 · 10 behind live · End: live`
+//! instead of `LIVE`: a screen of the past must never pass for the present. Failing sinks are
+//! the ones failing now, whatever window is shown.
+//!
 //! Narrow terminals cut by priority, not by position: the verdict's condition and a failing
 //! sink are what an on-call engineer must see (a pager that silently fails reads as one that
 //! works), so the clock, the counts and the rest give way first, and every cut ends in `…`.
@@ -66,12 +70,27 @@ fn render_state(frame: &mut Frame, area: Rect, app: &App) {
     let (_, age) = app.time_texts();
     let width = usize::from(area.width);
 
-    let core = match app.paused() {
-        Some(new) => vec![Span::styled(format!(" PAUSED +{new} "), theme.paused())],
-        None => vec![Span::styled("LIVE", theme.good())],
+    let core = match (app.past(), app.paused()) {
+        (Some(past), _) => vec![Span::styled(
+            format!(
+                "viewing {} · {} behind live · End: live",
+                sanitize(format::window_label(&past.window)),
+                past.behind
+            ),
+            theme.paused(),
+        )],
+        (None, Some(new)) => vec![Span::styled(format!(" PAUSED +{new} "), theme.paused())],
+        (None, None) => vec![Span::styled("LIVE", theme.good())],
     };
     let mut detail = vec![Span::raw(format!(" windows {}", shown.windows_seen))];
     match &shown.last {
+        // The window is named already: how long ago it was is what is left to say.
+        Some(last) if app.past().is_some() => {
+            detail = vec![Span::raw(format!(" · {}", age.unwrap_or_default()))];
+            if last.failed {
+                detail.push(Span::styled(" ERROR", theme.alarm()));
+            }
+        }
         Some(last) => {
             detail.push(Span::raw(" last "));
             detail.push(Span::raw(sanitize(&last.name).into_owned()));
@@ -83,7 +102,7 @@ fn render_state(frame: &mut Frame, area: Rect, app: &App) {
         None => detail.push(Span::styled(" no window yet", theme.muted())),
     }
     let mut sinks = Vec::new();
-    for sink in &shown.failing_sinks {
+    for sink in app.failing_sinks() {
         sinks.push(Span::raw("  "));
         sinks.push(Span::styled(sanitize(sink).into_owned(), theme.alarm()));
     }

@@ -8,6 +8,9 @@
 //! threshold are drawn in the alarm style and the threshold is named in the label. Values a
 //! window lacks are gaps, not zeros, and a metric no window has (AUC with the classifier off,
 //! the PCA error with pca off) gives its rows to the others.
+//!
+//! Viewing a past window (`[`), the trends are those of the screen then: they end at that
+//! window, which the title names; with the focus here, ←/→ step through the windows.
 
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
@@ -16,9 +19,10 @@ use ratatui::widgets::{Block, Sparkline, SparklineBar};
 use ratatui::Frame;
 
 use super::{gauges, pane};
-use crate::tui::app::App;
+use crate::tui::app::{App, Focus};
 use crate::tui::format;
 use crate::tui::model::WindowSummary;
+use crate::tui::sanitize::sanitize;
 use crate::tui::theme::Theme;
 
 /// Sparkline bar heights run from 1 (lowest value seen) to this.
@@ -101,7 +105,15 @@ impl Metric {
 
 pub(super) fn render(frame: &mut Frame, area: Rect, app: &App) {
     let theme = app.theme;
-    let block = pane(Line::from(" Trends "), false, theme);
+    // Travelling, the trends end at the window shown: its bar is the rightmost.
+    let title = match app.past() {
+        Some(past) => format!(
+            " Trends to {} ",
+            format::fit(&sanitize(format::window_label(&past.window)), 24)
+        ),
+        None => " Trends ".to_string(),
+    };
+    let block = pane(Line::from(title), app.focus == Focus::Trends, theme);
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let [metrics_area, gauge_area] =

@@ -68,6 +68,32 @@ impl Output {
         self.from = self.seen.len();
     }
 
+    /// The screen as the output so far left it, `rows` lines of `cols` cells (see [`screen`]).
+    pub fn screen(&mut self, cols: usize, rows: usize) -> Vec<String> {
+        self.drain();
+        screen(&self.seen, cols, rows)
+    }
+
+    /// Reads until the screen satisfies `ok` or `deadline` passes; whether it did. Needed where
+    /// a frame rewrites only the cells that changed (`window_0007` → `window_0002` sends a `2`).
+    pub fn wait_for_screen(
+        &mut self,
+        cols: usize,
+        rows: usize,
+        deadline: Instant,
+        ok: impl Fn(&[String]) -> bool,
+    ) -> bool {
+        loop {
+            if ok(&self.screen(cols, rows)) {
+                return true;
+            }
+            if Instant::now() >= deadline {
+                return false;
+            }
+            thread::sleep(Duration::from_millis(50));
+        }
+    }
+
     /// The last part of the output, escapes made visible, for failure messages.
     pub fn tail(&self) -> String {
         let start = self.seen.len().saturating_sub(3000);
@@ -165,4 +191,76 @@ impl Session {
     pub fn restored(&self) -> bool {
         self.out.seen.contains(LEAVE_ALTERNATE_SCREEN)
     }
+}
+
+/// What a terminal of `cols` x `rows` shows after `output`: text placed at the cursor, moved by
+/// `CSI row;col H`, cleared by `CSI 2 J` and `CSI K`; colours, modes and OSC strings ignored. It
+/// is what ratatui's crossterm backend sends, not a whole terminal.
+pub fn screen(output: &str, cols: usize, rows: usize) -> Vec<String> {
+    let mut grid = vec![vec![' '; cols]; rows];
+    let (mut row, mut col) = (0usize, 0usize);
+    let mut chars = output.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\u{1b}' => match chars.next() {
+                Some('[') => {
+                    let mut params = String::new();
+                    let mut last = None;
+                    for c in chars.by_ref() {
+                        if ('\u{40}'..='\u{7e}').contains(&c) {
+                            last = Some(c);
+                            break;
+                        }
+                        params.push(c);
+                    }
+                    let numbers: Vec<usize> = params
+                        .trim_start_matches('?')
+                        .split(';')
+                        .map(|n| n.parse().unwrap_or(0))
+                        .collect();
+                    let n = |i: usize| numbers.get(i).copied().unwrap_or(0);
+                    match last {
+                        Some('H') | Some('f') => {
+                            row = n(0).max(1) - 1;
+                            col = n(1).max(1) - 1;
+                        }
+                        Some('J') if n(0) == 2 => grid = vec![vec![' '; cols]; rows],
+                        Some('K') => {
+                            if let Some(line) = grid.get_mut(row) {
+                                for cell in line.iter_mut().skip(col) {
+                                    *cell = ' ';
+                                }
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+                Some(']') => {
+                    // OSC: to BEL or ESC \.
+                    while let Some(c) = chars.next() {
+                        if c == '\u{7}' {
+                            break;
+                        }
+                        if c == '\u{1b}' {
+                            chars.next();
+                            break;
+                        }
+                    }
+                }
+                _ => {}
+            },
+            '\r' => col = 0,
+            '\n' => row += 1,
+            c if c < ' ' => {}
+            c => {
+                if let Some(cell) = grid.get_mut(row).and_then(|line| line.get_mut(col)) {
+                    *cell = c;
+                }
+                col += 1;
+            }
+        }
+    }
+    grid.into_iter()
+        .map(|line| line.into_iter().collect())
+        .collect()
 }
