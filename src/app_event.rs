@@ -11,41 +11,41 @@ use ml_monitor::MonitoringResult;
 
 /// A processed window, with what the views need beyond the result itself.
 #[derive(Debug, Clone)]
-pub struct WindowReport {
-    pub result: MonitoringResult,
+pub(crate) struct WindowReport {
+    pub(crate) result: MonitoringResult,
     /// Reference-vs-current histogram per feature (empty for error results).
-    pub histograms: BTreeMap<String, Histogram>,
+    pub(crate) histograms: BTreeMap<String, Histogram>,
     /// The incidents firing after this window, with their updated counts.
-    pub firing: Vec<Incident>,
+    pub(crate) firing: Vec<Incident>,
     /// Sinks that are failing, each as one phrase (`alertmanager: retrying, 3 queued`).
-    pub failing_sinks: Vec<String>,
+    pub(crate) failing_sinks: Vec<String>,
 }
 
 /// A past window read back from the history, as it stood (the answer to [`UiCommand::View`]).
 #[derive(Debug, Clone)]
-pub struct PastView {
+pub(crate) struct PastView {
     /// Its result's id in the history: where the next step starts.
-    pub result_id: i64,
+    pub(crate) result_id: i64,
     /// Windows recorded after it when it was read.
-    pub behind: usize,
+    pub(crate) behind: usize,
     /// Windows recorded up to and including it.
-    pub position: usize,
+    pub(crate) position: usize,
     /// The windows up to it for the trends, oldest first, it last.
-    pub results: Vec<MonitoringResult>,
+    pub(crate) results: Vec<MonitoringResult>,
     /// The incidents as they stood after it (firing and resolved).
-    pub incidents: Vec<Incident>,
+    pub(crate) incidents: Vec<Incident>,
 }
 
 /// One output line of late labels, and the worst alert it carries.
 #[derive(Debug, Clone)]
-pub struct LabelLine {
-    pub json: serde_json::Value,
-    pub worst: Option<ml_monitor::AlertLevel>,
+pub(crate) struct LabelLine {
+    pub(crate) json: serde_json::Value,
+    pub(crate) worst: Option<ml_monitor::AlertLevel>,
 }
 
 /// Everything that can change what a live view shows.
 #[derive(Debug, Clone)]
-pub enum AppEvent {
+pub(crate) enum AppEvent {
     Key(crossterm::event::KeyEvent),
     Resize(u16, u16),
     Tick,
@@ -73,7 +73,7 @@ pub enum AppEvent {
 
 impl AppEvent {
     /// This event as model `model`'s, when the run watches several (`None`: as it is).
-    pub fn of_model(self, model: Option<usize>) -> AppEvent {
+    pub(crate) fn of_model(self, model: Option<usize>) -> AppEvent {
         match model {
             Some(i) => AppEvent::Model(i, Box::new(self)),
             None => self,
@@ -83,7 +83,7 @@ impl AppEvent {
 
 /// What a view asks the processing side to do.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum UiCommand {
+pub(crate) enum UiCommand {
     /// Mark an alert acknowledged in the history: the window's name and the alert's index in its
     /// result's `alerts`.
     Acknowledge { window: String, alert_index: usize },
@@ -111,7 +111,7 @@ pub enum UiCommand {
 /// What a model's worker is asked to do: by its watcher (a file is ready), by the view (an
 /// acknowledgement, on the same channel: no thread in between), or by the run (stop).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Work {
+pub(crate) enum Work {
     File(std::path::PathBuf),
     Command(UiCommand),
     Stop,

@@ -17,13 +17,13 @@ use crate::prometheus::MetricsArgs;
 /// model quality and alerts for every new window of data.
 #[derive(Debug, Parser)]
 #[command(name = "ml-monitor", version, about, propagate_version = true)]
-pub struct Cli {
+pub(crate) struct Cli {
     #[command(subcommand)]
-    pub command: Command,
+    pub(crate) command: Command,
 }
 
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// Monitor a directory of window files (or one file) against a reference; several
     /// directories (or `[[models]]` in the config) open the fleet view.
     #[command(after_help = WATCH_AFTER_HELP)]
@@ -74,21 +74,21 @@ Examples:
 /// `--task`, `--prediction`, `--target`: what the model is and which columns hold its output,
 /// over the configuration file (`watch` and `profile-sql` take them alike).
 #[derive(Debug, Clone, Default, Args)]
-pub struct ColumnFlags {
+pub(crate) struct ColumnFlags {
     /// Task, overriding the config: classification or regression.
     #[arg(long)]
-    pub task: Option<Task>,
+    pub(crate) task: Option<Task>,
     /// Name of the prediction column, overriding the config.
     #[arg(long)]
-    pub prediction: Option<String>,
+    pub(crate) prediction: Option<String>,
     /// Name of the target column, overriding the config.
     #[arg(long)]
-    pub target: Option<String>,
+    pub(crate) target: Option<String>,
 }
 
 impl ColumnFlags {
     /// Applies the flags given over `config`.
-    pub fn apply(&self, config: &mut MonitorConfig) {
+    pub(crate) fn apply(&self, config: &mut MonitorConfig) {
         if let Some(t) = self.task {
             config.task = t;
         }
@@ -102,67 +102,67 @@ impl ColumnFlags {
 }
 
 #[derive(Debug, Args)]
-pub struct WatchArgs {
+pub(crate) struct WatchArgs {
     /// Directory of window files (CSV), or a single window file (--once); several directories
     /// share the reference and open the fleet view. None with --config naming [[models]].
     #[arg(value_name = "DIR")]
-    pub paths: Vec<PathBuf>,
+    pub(crate) paths: Vec<PathBuf>,
     /// Reference CSV (training data or a known-good period).
     #[arg(long, short = 'r')]
-    pub reference: Option<PathBuf>,
+    pub(crate) reference: Option<PathBuf>,
     /// Saved reference statistics (from `ml-monitor train`) instead of the raw reference.
     #[arg(long, conflicts_with = "reference")]
-    pub reference_stats: Option<PathBuf>,
+    pub(crate) reference_stats: Option<PathBuf>,
     /// Configuration file (TOML); flags override it. Default: DIR/.ml-monitor/config.toml,
     /// else $XDG_CONFIG_HOME/ml-monitor/config.toml.
     #[arg(long, short = 'c')]
-    pub config: Option<PathBuf>,
+    pub(crate) config: Option<PathBuf>,
     /// Model file (from `ml-monitor train`) that computes each window's predictions.
     #[arg(long)]
-    pub model: Option<PathBuf>,
+    pub(crate) model: Option<PathBuf>,
     /// Process the files present now, print the results and exit (status from the worst alert).
     #[arg(long, conflicts_with = "headless")]
-    pub once: bool,
+    pub(crate) once: bool,
     /// Keep watching without a UI, printing one JSON line per window.
     #[arg(long)]
-    pub headless: bool,
+    pub(crate) headless: bool,
     /// Output format (default: json; text for --once when stdout is a terminal).
     #[arg(long, value_enum)]
-    pub format: Option<Format>,
+    pub(crate) format: Option<Format>,
     /// History database (default for live modes: DIR/.ml-monitor/history.sqlite).
     #[arg(long, conflicts_with = "no_history")]
-    pub history: Option<PathBuf>,
+    pub(crate) history: Option<PathBuf>,
     /// Keep no history.
     #[arg(long)]
-    pub no_history: bool,
+    pub(crate) no_history: bool,
     /// Poll the directory instead of using file-system events (for NFS, SMB, some containers);
     /// the optional value is the interval, e.g. 2s or 500ms.
     #[arg(long, num_args = 0..=1, default_missing_value = "2s", value_parser = parse_duration)]
-    pub poll: Option<Duration>,
+    pub(crate) poll: Option<Duration>,
     /// Detectors to run, overriding the config (default ad,psi,chi2,pca; also ks, cvm,
     /// wasserstein, classifier).
     #[arg(long, value_delimiter = ',')]
-    pub detectors: Option<Vec<DetectorKind>>,
+    pub(crate) detectors: Option<Vec<DetectorKind>>,
     #[command(flatten)]
-    pub columns: ColumnFlags,
+    pub(crate) columns: ColumnFlags,
     /// Write logs here (never to the screen).
     #[arg(long)]
-    pub log_file: Option<PathBuf>,
+    pub(crate) log_file: Option<PathBuf>,
     /// No colours in the UI (also when NO_COLOR is set).
     #[arg(long)]
-    pub no_color: bool,
+    pub(crate) no_color: bool,
     /// Largest window file read, in bytes (suffixes k, M, G: powers of 1000); a larger file is
     /// an `unreadable` error result naming the file.
     #[arg(long, default_value = "2G", value_parser = parse_bytes)]
-    pub max_window_bytes: u64,
+    pub(crate) max_window_bytes: u64,
     /// With --once: how long to wait for the sinks to deliver before exiting.
     #[arg(long, value_parser = parse_duration, default_value = "10s")]
-    pub sink_timeout: Duration,
+    pub(crate) sink_timeout: Duration,
     #[command(flatten)]
-    pub metrics: MetricsArgs,
+    pub(crate) metrics: MetricsArgs,
     /// No configuration file is looked for (the demo runs on the defaults).
     #[arg(skip)]
-    pub no_config_discovery: bool,
+    pub(crate) no_config_discovery: bool,
 }
 
 /// A byte count: digits with an optional k, M or G suffix (powers of 1000); at least 1.
@@ -190,101 +190,101 @@ fn parse_bytes(s: &str) -> Result<u64, String> {
 }
 
 #[derive(Debug, Args)]
-pub struct DemoArgs {
+pub(crate) struct DemoArgs {
     /// Time between windows, e.g. 2s or 500ms.
     #[arg(long, default_value = "2s", value_parser = parse_duration)]
-    pub interval: Duration,
+    pub(crate) interval: Duration,
     /// Drift scenario.
     #[arg(long, default_value = "sudden")]
-    pub scenario: Scenario,
+    pub(crate) scenario: Scenario,
     /// Window at which drift starts.
     #[arg(long, default_value_t = 4)]
-    pub drift_start: usize,
+    pub(crate) drift_start: usize,
     /// Rows per window.
     #[arg(long, default_value_t = 2000)]
-    pub rows: usize,
+    pub(crate) rows: usize,
     /// Windows to generate before stopping (0: until quit).
     #[arg(long, default_value_t = 0)]
-    pub windows: usize,
+    pub(crate) windows: usize,
     /// Seed.
     #[arg(long, default_value_t = 42)]
-    pub seed: u64,
+    pub(crate) seed: u64,
     /// No colours.
     #[arg(long)]
-    pub no_color: bool,
+    pub(crate) no_color: bool,
 }
 
 #[derive(Debug, Args)]
-pub struct GenerateArgs {
+pub(crate) struct GenerateArgs {
     /// Output directory (created if missing).
     #[arg(long)]
-    pub out: PathBuf,
+    pub(crate) out: PathBuf,
     /// Number of windows.
     #[arg(long, default_value_t = 8)]
-    pub windows: usize,
+    pub(crate) windows: usize,
     /// Rows per window (and in the reference).
     #[arg(long, default_value_t = 2000)]
-    pub rows: usize,
+    pub(crate) rows: usize,
     /// Seed; the same seed writes the same bytes.
     #[arg(long, default_value_t = 42)]
-    pub seed: u64,
+    pub(crate) seed: u64,
     /// Drift scenario: none, sudden, gradual or recurring.
     #[arg(long, default_value = "sudden")]
-    pub scenario: Scenario,
+    pub(crate) scenario: Scenario,
     /// First drifting window (1-based).
     #[arg(long, default_value_t = 4)]
-    pub drift_start: usize,
+    pub(crate) drift_start: usize,
     /// File format: csv, csv.gz or parquet.
     #[arg(long, default_value = "csv")]
-    pub format: ml_monitor::data::Format,
+    pub(crate) format: ml_monitor::data::Format,
 }
 
 #[derive(Debug, Args)]
-pub struct TrainArgs {
+pub(crate) struct TrainArgs {
     /// Training CSV.
     #[arg(long)]
-    pub data: PathBuf,
+    pub(crate) data: PathBuf,
     /// Target column.
     #[arg(long)]
-    pub target: String,
+    pub(crate) target: String,
     /// classification or regression.
     #[arg(long, default_value = "classification")]
-    pub task: Task,
+    pub(crate) task: Task,
     /// Where to write the model (JSON).
     #[arg(long)]
-    pub out: PathBuf,
+    pub(crate) out: PathBuf,
     /// Also write the reference statistics here.
     #[arg(long)]
-    pub reference_stats: Option<PathBuf>,
+    pub(crate) reference_stats: Option<PathBuf>,
     /// Configuration file (column roles, PSI bins).
     #[arg(long, short = 'c')]
-    pub config: Option<PathBuf>,
+    pub(crate) config: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
-pub struct ConfigArgs {
+pub(crate) struct ConfigArgs {
     /// Print the full default configuration file, with comments.
     #[arg(long)]
-    pub print_default: bool,
+    pub(crate) print_default: bool,
     /// Check a configuration file and print it with defaults filled in.
     #[arg(long, conflicts_with = "print_default")]
-    pub check: Option<PathBuf>,
+    pub(crate) check: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
-pub struct HistoryArgs {
+pub(crate) struct HistoryArgs {
     #[command(subcommand)]
-    pub command: HistoryCommand,
+    pub(crate) command: HistoryCommand,
     /// History database (default: DIR/.ml-monitor/history.sqlite).
     #[arg(long, global = true)]
-    pub history: Option<PathBuf>,
+    pub(crate) history: Option<PathBuf>,
     /// Watched directory whose default history to read (default: the current directory).
     #[arg(long, global = true)]
-    pub dir: Option<PathBuf>,
+    pub(crate) dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
-pub enum HistoryCommand {
+pub(crate) enum HistoryCommand {
     /// Write the history out.
     Export {
         #[arg(long, value_enum, default_value = "json")]
@@ -312,20 +312,20 @@ pub enum HistoryCommand {
 }
 
 #[derive(Debug, Args)]
-pub struct SilenceArgs {
+pub(crate) struct SilenceArgs {
     #[command(subcommand)]
-    pub command: SilenceCommand,
+    pub(crate) command: SilenceCommand,
     /// History database (default: DIR/.ml-monitor/history.sqlite).
     #[arg(long, global = true)]
-    pub history: Option<PathBuf>,
+    pub(crate) history: Option<PathBuf>,
     /// Watched directory whose default history holds the silences (default: the current
     /// directory).
     #[arg(long, global = true)]
-    pub dir: Option<PathBuf>,
+    pub(crate) dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
-pub enum SilenceCommand {
+pub(crate) enum SilenceCommand {
     /// Silence notifications whose labels match every --match; prints the silence's id.
     Add {
         /// KEY=VALUE, repeatable; keys: kind, feature, detector, metric, file, level, monitor,
@@ -359,59 +359,59 @@ pub enum SilenceCommand {
 
 /// `replay`: stored windows through one or more configurations.
 #[derive(Debug, Args)]
-pub struct ReplayArgs {
+pub(crate) struct ReplayArgs {
     /// Directory of stored window files (the kinds `watch` takes, in the order it takes them).
     #[arg(value_name = "DIR")]
-    pub dir: PathBuf,
+    pub(crate) dir: PathBuf,
     /// Reference CSV.
     #[arg(long, short = 'r')]
-    pub reference: PathBuf,
+    pub(crate) reference: PathBuf,
     /// A configuration to replay (repeatable: one row each). None: the one `watch` would find.
     #[arg(long = "config", short = 'c', value_name = "FILE")]
-    pub configs: Vec<PathBuf>,
+    pub(crate) configs: Vec<PathBuf>,
     /// JSON naming the first drifted window: {"start": "window_0005.csv"} ("start": null for
     /// a stream without drift).
     #[arg(long)]
-    pub truth: Option<PathBuf>,
+    pub(crate) truth: Option<PathBuf>,
     #[arg(long, value_enum, default_value = "text")]
-    pub format: Format,
+    pub(crate) format: Format,
     /// A page that opens again within this many windows of resolving is a flap.
     #[arg(long, default_value_t = 3)]
-    pub flap_windows: usize,
+    pub(crate) flap_windows: usize,
     /// The lowest level that pages (as a sink's `min_level`).
     #[arg(long, default_value = "warning")]
-    pub min_level: AlertLevel,
+    pub(crate) min_level: AlertLevel,
 }
 
 /// The engine the statement is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum DialectArg {
+pub(crate) enum DialectArg {
     Spark,
     Duckdb,
 }
 
 /// `profile-sql`: the statement that reduces a window's table to a profile.
 #[derive(Debug, Args)]
-pub struct ProfileSqlArgs {
+pub(crate) struct ProfileSqlArgs {
     /// Reference CSV: the same one `watch` is given.
     #[arg(long, short = 'r')]
-    pub reference: Option<PathBuf>,
+    pub(crate) reference: Option<PathBuf>,
     /// Saved reference statistics (from `ml-monitor train`) instead of the raw reference.
     #[arg(long, conflicts_with = "reference")]
-    pub reference_stats: Option<PathBuf>,
+    pub(crate) reference_stats: Option<PathBuf>,
     /// The window's table, inserted as written: a table name, `db.table`, Spark's
     /// parquet.`/path`, or DuckDB's read_parquet('…').
     #[arg(long)]
-    pub table: String,
+    pub(crate) table: String,
     /// SQL dialect.
     #[arg(long, value_enum, default_value = "spark")]
-    pub dialect: DialectArg,
+    pub(crate) dialect: DialectArg,
     /// Configuration file (TOML): the same one `watch` is given ([profile] grid_bins, PSI bins,
     /// column roles).
     #[arg(long, short = 'c')]
-    pub config: Option<PathBuf>,
+    pub(crate) config: Option<PathBuf>,
     #[command(flatten)]
-    pub columns: ColumnFlags,
+    pub(crate) columns: ColumnFlags,
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 /// Parses `2s`, `500ms`, `1m`, `1h`, `1.5s` or a bare number of seconds, up to 24h.
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
+pub(crate) fn parse_duration(text: &str) -> Result<Duration, String> {
     let t = text.trim();
     let (number, unit) = match t.find(|c: char| !(c.is_ascii_digit() || c == '.')) {
         Some(i) => (&t[..i], t[i..].trim()),

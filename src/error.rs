@@ -6,4 +6,4 @@
 /// A usage problem (bad config, missing reference flag): exit status 2.
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
-pub struct UsageError(pub String);
+pub(crate) struct UsageError(pub String);

@@ -15,7 +15,7 @@ use ml_monitor::data::{self, DataError};
 
 /// How files are brought into memory.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Access {
+pub(crate) enum Access {
     /// Read into a buffer reused from file to file.
     Read,
     /// Memory-mapped (one-shot runs on named files only; see the module docs).
@@ -24,10 +24,10 @@ pub enum Access {
 
 /// Default of `--max-window-bytes`: generous for CSV windows, small enough that a runaway file
 /// is refused with a message instead of exhausting memory.
-pub const DEFAULT_MAX_BYTES: u64 = 2_000_000_000;
+pub(crate) const DEFAULT_MAX_BYTES: u64 = 2_000_000_000;
 
 /// The bytes of the file loaded last.
-pub struct FileBytes {
+pub(crate) struct FileBytes {
     access: Access,
     /// Files larger than this are refused before they are read.
     max_bytes: u64,
@@ -36,7 +36,7 @@ pub struct FileBytes {
 }
 
 impl FileBytes {
-    pub fn new(access: Access) -> Self {
+    pub(crate) fn new(access: Access) -> Self {
         FileBytes {
             access,
             max_bytes: DEFAULT_MAX_BYTES,
@@ -46,19 +46,19 @@ impl FileBytes {
     }
 
     /// Refuses files larger than `max_bytes` (`--max-window-bytes`).
-    pub fn with_limit(mut self, max_bytes: u64) -> Self {
+    pub(crate) fn with_limit(mut self, max_bytes: u64) -> Self {
         self.max_bytes = max_bytes;
         self
     }
 
     /// Lets go of a mapping (a read buffer is kept for the next file).
-    pub fn release(&mut self) {
+    pub(crate) fn release(&mut self) {
         self.map = None;
     }
 
     /// Lets go of the read buffer when it is larger than `keep` bytes: kept, a huge window's
     /// buffer would hold its size through the window's evaluation and for the rest of the run.
-    pub fn trim(&mut self, keep: usize) {
+    pub(crate) fn trim(&mut self, keep: usize) {
         if self.buffer.capacity() > keep {
             self.buffer = Vec::new();
         }
@@ -67,14 +67,14 @@ impl FileBytes {
     /// Loads `path`, replacing what was loaded before.
     /// Only regular files are loaded (a FIFO would block, a device never end), and only up to
     /// the size limit; either refusal is an `unreadable` error naming the file.
-    pub fn load(&mut self, path: &Path) -> Result<&[u8], DataError> {
+    pub(crate) fn load(&mut self, path: &Path) -> Result<&[u8], DataError> {
         self.load_version(path).map(|(bytes, _)| bytes)
     }
 
     /// [`FileBytes::load`], with the metadata of the file the bytes come from: exactly as many
     /// bytes as its size (a file still growing is read to the size taken), so a key made from
     /// that metadata (name, size, mtime) describes these very bytes.
-    pub fn load_version(&mut self, path: &Path) -> Result<(&[u8], Metadata), DataError> {
+    pub(crate) fn load_version(&mut self, path: &Path) -> Result<(&[u8], Metadata), DataError> {
         self.map = None;
         check_file(path, self.max_bytes)?;
         let unreadable = |e: std::io::Error| DataError::Unreadable {
@@ -95,7 +95,7 @@ impl FileBytes {
 }
 
 /// Refuses what is not a regular file, or is larger than `max_bytes`.
-pub fn check_file(path: &Path, max_bytes: u64) -> Result<(), DataError> {
+pub(crate) fn check_file(path: &Path, max_bytes: u64) -> Result<(), DataError> {
     let meta = std::fs::metadata(path).map_err(|e| DataError::Unreadable {
         file: path.to_path_buf(),
         message: e.to_string(),

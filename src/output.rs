@@ -16,7 +16,7 @@ use crate::sanitize::sanitize;
 
 /// Output format of results.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Format {
+pub(crate) enum Format {
     /// One JSON object per window per line.
     Json,
     /// A short readable table.
@@ -26,7 +26,7 @@ pub enum Format {
 /// Writes `bytes` to stdout and flushes: a closed stdout is an `io::Error` of kind
 /// `BrokenPipe` (the caller ends quietly), a full disk one it reports, never a panic as
 /// `println!` gives.
-pub fn print(bytes: &[u8]) -> std::io::Result<()> {
+pub(crate) fn print(bytes: &[u8]) -> std::io::Result<()> {
     let mut out = std::io::stdout().lock();
     out.write_all(bytes)
         .and_then(|()| out.flush())
@@ -35,7 +35,7 @@ pub fn print(bytes: &[u8]) -> std::io::Result<()> {
 
 /// Writes one late-labels line (a window's realised figures, a label file's summary or error):
 /// the JSON object as made, or in text a short line; `model` as for [`write_result`].
-pub fn write_label_line(
+pub(crate) fn write_label_line(
     out: &mut dyn Write,
     line: &serde_json::Value,
     format: Format,
@@ -92,7 +92,7 @@ pub fn write_label_line(
 /// as soon as it is done).
 /// In a run over several models each result names its `model` (a first JSON field, or the
 /// first word of a text line); with one, `model` is `None` and the line is as it always was.
-pub fn write_result(
+pub(crate) fn write_result(
     out: &mut dyn Write,
     result: &MonitoringResult,
     format: Format,

@@ -25,7 +25,7 @@ use crate::sinks::{self, config::SinkSpec};
 
 /// What the monitor is compared against.
 #[derive(Debug)]
-pub enum ReferenceSource {
+pub(crate) enum ReferenceSource {
     /// A reference CSV.
     Csv(PathBuf),
     /// Reference statistics saved by `ml-monitor train` (PSI, chi-square, quality and
@@ -35,26 +35,26 @@ pub enum ReferenceSource {
 
 /// How files are loaded: mapped or read, and the largest window accepted.
 #[derive(Debug, Clone, Copy)]
-pub struct Load {
-    pub access: Access,
-    pub max_bytes: u64,
+pub(crate) struct Load {
+    pub(crate) access: Access,
+    pub(crate) max_bytes: u64,
 }
 
 /// The default history location for a watched directory.
-pub fn default_history_path(dir: &Path) -> PathBuf {
+pub(crate) fn default_history_path(dir: &Path) -> PathBuf {
     dir.join(".ml-monitor").join("history.sqlite")
 }
 
 mod models;
 
-pub use models::check as check_models;
+pub(crate) use models::check as check_models;
 
 #[cfg(test)]
 mod tests;
 
 /// How the run shows its results.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Mode {
+pub(crate) enum Mode {
     /// `--once`: the files present now, then exit.
     Once,
     /// `--headless`: JSON lines until a signal.
@@ -65,7 +65,7 @@ pub enum Mode {
 
 impl Mode {
     /// The TUI and `--headless` keep watching (and keep a history by default).
-    pub fn is_live(self) -> bool {
+    pub(crate) fn is_live(self) -> bool {
         self != Mode::Once
     }
 }
@@ -73,38 +73,38 @@ impl Mode {
 /// Everything one watched model needs: built into a [`crate::run::pipeline::Pipeline`], a watcher
 /// and a view.
 #[derive(Debug)]
-pub struct ModelPlan {
+pub(crate) struct ModelPlan {
     /// Its name in the fleet list and in the JSON lines of a run with several models.
-    pub name: String,
+    pub(crate) name: String,
     /// The watched directory, or (`--once`) one window file.
-    pub path: PathBuf,
+    pub(crate) path: PathBuf,
     /// The configuration with this model's overrides and the flags applied, validated.
-    pub config: MonitorConfig,
+    pub(crate) config: MonitorConfig,
     /// The configuration file in use, if any.
-    pub config_file: Option<PathBuf>,
-    pub reference: ReferenceSource,
+    pub(crate) config_file: Option<PathBuf>,
+    pub(crate) reference: ReferenceSource,
     /// A model file that computes each window's predictions.
-    pub model: Option<PathBuf>,
+    pub(crate) model: Option<PathBuf>,
     /// Where the history lives, if one is kept.
-    pub history: Option<PathBuf>,
+    pub(crate) history: Option<PathBuf>,
     /// Checked `[[sinks]]`, and the `monitor` label their incidents carry.
-    pub sinks: Vec<SinkSpec>,
-    pub monitor_name: String,
+    pub(crate) sinks: Vec<SinkSpec>,
+    pub(crate) monitor_name: String,
     /// Checked `[alerts.runbooks]`.
-    pub runbooks: Runbooks,
-    pub load: Load,
+    pub(crate) runbooks: Runbooks,
+    pub(crate) load: Load,
     /// Keep the reference for the UI's histograms.
-    pub histograms: bool,
+    pub(crate) histograms: bool,
     /// A window file to read while the reference is fitted (`--once FILE`).
-    pub prefetch: Option<PathBuf>,
+    pub(crate) prefetch: Option<PathBuf>,
     /// How long to wait for another monitor's lock on the history: `--once` queues behind
     /// another `--once` for a while; the live modes refuse at once.
-    pub lock_wait: std::time::Duration,
+    pub(crate) lock_wait: std::time::Duration,
 }
 
 impl ModelPlan {
     /// The reference file, as given, for the status line (empty without one).
-    pub fn reference_text(&self) -> String {
+    pub(crate) fn reference_text(&self) -> String {
         match &self.reference {
             ReferenceSource::Csv(p) | ReferenceSource::Stats(p) => p.display().to_string(),
         }
@@ -114,7 +114,7 @@ impl ModelPlan {
     /// is, and any file of the watched directory named like it. The name rule is what lets
     /// `watch A B C --reference A/reference.csv` run over directories `generate` wrote, each
     /// with its own `reference.csv`: the reference's name is reserved in every watched directory.
-    pub fn watch_ignores(&self) -> Vec<PathBuf> {
+    pub(crate) fn watch_ignores(&self) -> Vec<PathBuf> {
         let reference = match &self.reference {
             ReferenceSource::Csv(p) | ReferenceSource::Stats(p) => p,
         };
@@ -127,7 +127,7 @@ impl ModelPlan {
 
     /// `[labels] dir`, relative to the watched directory: where this model's label files land
     /// besides the watched directory itself (every mode reads it the same way).
-    pub fn labels_dir(&self) -> Option<PathBuf> {
+    pub(crate) fn labels_dir(&self) -> Option<PathBuf> {
         let dir = self.config.labels.dir.as_ref()?;
         Some(if self.path.is_dir() {
             self.path.join(dir)
@@ -142,26 +142,26 @@ impl ModelPlan {
 
 /// One validated `watch` run.
 #[derive(Debug)]
-pub struct RunPlan {
-    pub mode: Mode,
+pub(crate) struct RunPlan {
+    pub(crate) mode: Mode,
     /// One or more; several open the fleet view and name the model in each JSON line.
-    pub models: Vec<ModelPlan>,
-    pub format: Format,
+    pub(crate) models: Vec<ModelPlan>,
+    pub(crate) format: Format,
     /// Poll instead of file-system events, at this interval.
-    pub poll: Option<Duration>,
+    pub(crate) poll: Option<Duration>,
     /// `--once`: how long the sinks may take to deliver before exiting.
-    pub sink_timeout: Duration,
-    pub log_file: Option<PathBuf>,
-    pub no_color: bool,
-    pub metrics: MetricsSettings,
+    pub(crate) sink_timeout: Duration,
+    pub(crate) log_file: Option<PathBuf>,
+    pub(crate) no_color: bool,
+    pub(crate) metrics: MetricsSettings,
     /// First word of the status line.
-    pub title: String,
+    pub(crate) title: String,
 }
 
 impl RunPlan {
     /// Resolves and checks everything `watch` was given. Usage problems are [`UsageError`]s
     /// (exit status 2) naming the flag or the file and line.
-    pub fn resolve(args: &WatchArgs) -> anyhow::Result<RunPlan> {
+    pub(crate) fn resolve(args: &WatchArgs) -> anyhow::Result<RunPlan> {
         let mode = if args.once {
             Mode::Once
         } else if args.headless {
@@ -211,23 +211,23 @@ impl RunPlan {
     }
 
     /// Whether the results name their model (a run over several).
-    pub fn is_fleet(&self) -> bool {
+    pub(crate) fn is_fleet(&self) -> bool {
         self.models.len() > 1
     }
 }
 
 /// One model as the flags or `[[models]]` give it, before its checks.
 pub(crate) struct Entry {
-    pub name: String,
-    pub path: PathBuf,
+    pub(crate) name: String,
+    pub(crate) path: PathBuf,
     /// The configuration and the file it came from.
-    pub config: MonitorConfig,
-    pub config_file: Option<PathBuf>,
+    pub(crate) config: MonitorConfig,
+    pub(crate) config_file: Option<PathBuf>,
     /// The file's text, for its `[[sinks]]`.
-    pub config_text: Option<String>,
-    pub reference: Option<PathBuf>,
-    pub reference_stats: Option<PathBuf>,
-    pub model: Option<PathBuf>,
+    pub(crate) config_text: Option<String>,
+    pub(crate) reference: Option<PathBuf>,
+    pub(crate) reference_stats: Option<PathBuf>,
+    pub(crate) model: Option<PathBuf>,
 }
 
 /// How long `--once` waits for another monitor to release the history.
@@ -389,7 +389,7 @@ fn reference_source(
 
 /// Refuses a path that is not a regular file (a FIFO would block the start, `/dev/zero` would
 /// fill memory) with a usage error naming the flag.
-pub fn regular_file(path: &Path, flag: &str) -> anyhow::Result<()> {
+pub(crate) fn regular_file(path: &Path, flag: &str) -> anyhow::Result<()> {
     match std::fs::metadata(path) {
         Ok(meta) if meta.is_file() => Ok(()),
         Ok(_) => Err(UsageError(format!("{flag} {}: not a regular file", path.display())).into()),

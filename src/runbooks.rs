@@ -28,14 +28,14 @@ const KINDS: &[&str] = &[
 
 /// Checked runbook templates.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Runbooks {
+pub(crate) struct Runbooks {
     by_key: BTreeMap<String, String>,
 }
 
 impl Runbooks {
     /// Checks `[alerts.runbooks]`: each key a known kind (with an optional `.feature`), each
     /// template's placeholders known. The error is the key at fault and what is wrong.
-    pub fn new(templates: &BTreeMap<String, String>) -> Result<Runbooks, (String, String)> {
+    pub(crate) fn new(templates: &BTreeMap<String, String>) -> Result<Runbooks, (String, String)> {
         for (key, template) in templates {
             Self::check(key, template).map_err(|e| (key.clone(), e))?;
         }
@@ -74,7 +74,7 @@ impl Runbooks {
     }
 
     /// The runbook URL for a notification with these labels, if one is configured.
-    pub fn url(&self, labels: &Labels) -> Option<String> {
+    pub(crate) fn url(&self, labels: &Labels) -> Option<String> {
         let kind = labels.get("kind")?;
         let precise = labels
             .get("feature")
@@ -84,7 +84,7 @@ impl Runbooks {
     }
 
     /// The runbook URL for an incident's notifications to `monitor`.
-    pub fn for_incident(&self, incident: &Incident, monitor: &str) -> Option<String> {
+    pub(crate) fn for_incident(&self, incident: &Incident, monitor: &str) -> Option<String> {
         if self.by_key.is_empty() {
             return None;
         }

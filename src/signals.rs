@@ -10,12 +10,14 @@
 use tokio::signal::unix::{signal, SignalKind};
 
 /// Calls `on_signal` once, when the first of SIGINT, SIGTERM or SIGHUP arrives.
-pub fn on_termination(on_signal: impl FnOnce() + Send + 'static) -> std::io::Result<()> {
+pub(crate) fn on_termination(on_signal: impl FnOnce() + Send + 'static) -> std::io::Result<()> {
     on_termination_signal(move |_| on_signal())
 }
 
 /// As [`on_termination`], with the signal's number.
-pub fn on_termination_signal(on_signal: impl FnOnce(i32) + Send + 'static) -> std::io::Result<()> {
+pub(crate) fn on_termination_signal(
+    on_signal: impl FnOnce(i32) + Send + 'static,
+) -> std::io::Result<()> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
@@ -44,7 +46,7 @@ pub fn on_termination_signal(on_signal: impl FnOnce(i32) + Send + 'static) -> st
 
 /// Ends the process as the signal's default action does, so that whoever started it sees the
 /// status it expects (a shell's 130 after Ctrl-C).
-pub fn die_of(signal: i32) -> ! {
+pub(crate) fn die_of(signal: i32) -> ! {
     // SAFETY: signal(2) and raise(3) take and return plain integers; no memory is involved.
     unsafe {
         libc::signal(signal, libc::SIG_DFL);

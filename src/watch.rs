@@ -45,20 +45,20 @@ use notify::{Event, EventKind, RecommendedWatcher, RecursiveMode, Watcher as _};
 
 /// How long a file that notify saw being written, but not closed, must stay unchanged before
 /// the rescan treats it as complete anyway.
-pub const OPEN_WRITER_QUIET: Duration = Duration::from_secs(30);
+pub(crate) const OPEN_WRITER_QUIET: Duration = Duration::from_secs(30);
 
 /// How the watcher looks for files.
 #[derive(Debug, Clone)]
-pub struct WatchOptions {
+pub(crate) struct WatchOptions {
     /// `Some(interval)`: no notify at all, only a rescan at this interval (for file systems
     /// where notify events do not arrive). A writer that keeps a file open and idle for two
     /// intervals is then taken as done: such writers should write a dotfile and rename it.
-    pub poll: Option<Duration>,
+    pub(crate) poll: Option<Duration>,
     /// Backstop rescan interval when notify is used.
-    pub rescan_interval: Duration,
+    pub(crate) rescan_interval: Duration,
     /// Files never reported, such as the reference when it lies in the directory (compared
     /// canonicalised).
-    pub ignore: Vec<PathBuf>,
+    pub(crate) ignore: Vec<PathBuf>,
 }
 
 impl Default for WatchOptions {
@@ -73,7 +73,7 @@ impl Default for WatchOptions {
 
 /// What the watcher reports.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum WatchEvent {
+pub(crate) enum WatchEvent {
     /// This file is complete: process it.
     Ready(PathBuf),
     /// The directory vanished or became unreadable, or notify failed; the watcher keeps retrying.
@@ -85,7 +85,7 @@ pub enum WatchEvent {
 /// Why the watcher could not start. The cause is in the message, not a `source()`, so that
 /// anyhow's `{:#}` does not say it twice.
 #[derive(Debug, thiserror::Error)]
-pub enum WatchError {
+pub(crate) enum WatchError {
     #[error("cannot read the watched directory \"{}\": {error}", path.display())]
     Directory { path: PathBuf, error: io::Error },
     #[error("\"{}\" is not a directory", path.display())]
@@ -103,12 +103,12 @@ pub enum WatchError {
 ///
 /// Only the file name is checked: the watcher never descends into sub-directories, which is how
 /// files inside dot-directories stay out.
-pub fn is_candidate(path: &Path) -> bool {
+pub(crate) fn is_candidate(path: &Path) -> bool {
     window_meta(path).is_some()
 }
 
 /// The window files in `dir` now, in name order, without those in `ignore`.
-pub fn initial_files(dir: &Path, ignore: &[PathBuf]) -> io::Result<Vec<PathBuf>> {
+pub(crate) fn initial_files(dir: &Path, ignore: &[PathBuf]) -> io::Result<Vec<PathBuf>> {
     list_windows(dir, &IgnoreSet::new(ignore))
 }
 
@@ -149,7 +149,7 @@ impl IgnoreSet {
 }
 
 /// A running watcher; stopping or dropping it ends its thread.
-pub struct Watcher {
+pub(crate) struct Watcher {
     /// The watched directory, canonical (as the paths it reports).
     dir: PathBuf,
     tx: Sender<Msg>,
@@ -168,12 +168,12 @@ enum Msg {
 /// any thread). One model may have two watchers (its windows, and `[labels] dir`): the handle
 /// of both sends each file to the one watching its directory.
 #[derive(Clone)]
-pub struct Forgetter(Vec<(PathBuf, Sender<Msg>)>);
+pub(crate) struct Forgetter(Vec<(PathBuf, Sender<Msg>)>);
 
 impl Forgetter {
     /// The file at `path` could not be read: it is not done, and is reported again when its
     /// size, modification time or status (permissions) change.
-    pub fn forget(&self, path: &Path) {
+    pub(crate) fn forget(&self, path: &Path) {
         let Some(name) = path.file_name() else {
             return;
         };
@@ -189,7 +189,7 @@ impl Forgetter {
     }
 
     /// One handle for this watcher's files and `other`'s.
-    pub fn and(mut self, other: Forgetter) -> Forgetter {
+    pub(crate) fn and(mut self, other: Forgetter) -> Forgetter {
         self.0.extend(other.0);
         self
     }
@@ -198,7 +198,7 @@ impl Forgetter {
 /// Watches `dir`: reports the window files present now (name order, minus those `already_seen`
 /// says an earlier run processed), then each file as it becomes complete (arrival order), each
 /// path at most once. `sink` returns false when nobody listens any more; the watcher then stops.
-pub fn spawn(
+pub(crate) fn spawn(
     dir: PathBuf,
     options: WatchOptions,
     already_seen: impl Fn(&Path) -> bool + Send + 'static,
@@ -258,12 +258,12 @@ pub fn spawn(
 
 impl Watcher {
     /// A handle that hands unreadable files back (see [`Forgetter::forget`]).
-    pub fn forgetter(&self) -> Forgetter {
+    pub(crate) fn forgetter(&self) -> Forgetter {
         Forgetter(vec![(self.dir.clone(), self.tx.clone())])
     }
 
     /// Stops the watcher and waits for its thread.
-    pub fn stop(mut self) {
+    pub(crate) fn stop(mut self) {
         self.shutdown();
     }
 

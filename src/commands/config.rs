@@ -7,7 +7,7 @@ use ml_monitor::MonitorConfig;
 use crate::cli::ConfigArgs;
 use crate::error::UsageError;
 
-pub fn run(args: &ConfigArgs) -> anyhow::Result<ExitCode> {
+pub(crate) fn run(args: &ConfigArgs) -> anyhow::Result<ExitCode> {
     if let Some(path) = &args.check {
         let config = MonitorConfig::from_file(path).map_err(|e| UsageError(e.to_string()))?;
         // What `watch` checks beyond the file's own rules: the address resolves.

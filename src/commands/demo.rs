@@ -11,7 +11,7 @@ use crate::cli::{DemoArgs, WatchArgs};
 use crate::plan::RunPlan;
 use crate::run::tui_mode;
 
-pub fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
+pub(crate) fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
     let dir = tempfile::Builder::new()
         .prefix("ml-monitor-demo-")
         .tempdir()?;

@@ -7,7 +7,7 @@ use clap::CommandFactory;
 
 use crate::cli::Cli;
 
-pub fn completions(shell: clap_complete::Shell) -> anyhow::Result<ExitCode> {
+pub(crate) fn completions(shell: clap_complete::Shell) -> anyhow::Result<ExitCode> {
     let mut command = Cli::command();
     // Generated into memory first: clap_complete panics when its writer fails.
     let mut out = Vec::new();
@@ -16,7 +16,7 @@ pub fn completions(shell: clap_complete::Shell) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn man() -> anyhow::Result<ExitCode> {
+pub(crate) fn man() -> anyhow::Result<ExitCode> {
     let mut out = Vec::new();
     clap_mangen::Man::new(Cli::command()).render(&mut out)?;
     crate::output::print(&out)?;

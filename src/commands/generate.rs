@@ -6,7 +6,7 @@ use ml_monitor::generator::{Generator, GeneratorConfig};
 
 use crate::cli::GenerateArgs;
 
-pub fn run(args: &GenerateArgs) -> anyhow::Result<ExitCode> {
+pub(crate) fn run(args: &GenerateArgs) -> anyhow::Result<ExitCode> {
     std::fs::create_dir_all(&args.out)
         .map_err(|e| anyhow::anyhow!("{}: {e}", args.out.display()))?;
     let generator = Generator::new(GeneratorConfig {

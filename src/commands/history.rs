@@ -8,7 +8,7 @@ use crate::error::UsageError;
 use crate::history::{self, History};
 use crate::plan::default_history_path;
 
-pub fn run(args: &HistoryArgs) -> anyhow::Result<ExitCode> {
+pub(crate) fn run(args: &HistoryArgs) -> anyhow::Result<ExitCode> {
     let dir = args.dir.clone().unwrap_or_else(|| PathBuf::from("."));
     let path = args
         .history

@@ -1,12 +1,12 @@
 //! One file per subcommand; each returns the process's exit status.
 
-pub mod config;
-pub mod demo;
-pub mod docs;
-pub mod generate;
-pub mod history;
-pub mod once;
-pub mod profile_sql;
-pub mod replay;
-pub mod silence;
-pub mod train;
+pub(crate) mod config;
+pub(crate) mod demo;
+pub(crate) mod docs;
+pub(crate) mod generate;
+pub(crate) mod history;
+pub(crate) mod once;
+pub(crate) mod profile_sql;
+pub(crate) mod replay;
+pub(crate) mod silence;
+pub(crate) mod train;

@@ -17,7 +17,7 @@ use crate::signals;
 use crate::watch;
 
 /// Exit status from the worst alert level seen.
-pub fn exit_status(worst: Option<AlertLevel>) -> u8 {
+pub(crate) fn exit_status(worst: Option<AlertLevel>) -> u8 {
     match worst {
         Some(AlertLevel::Critical) => 4,
         Some(AlertLevel::Warning) => 3,
@@ -33,7 +33,7 @@ enum Ended {
     StdoutClosed,
 }
 
-pub fn run(plan: &RunPlan) -> anyhow::Result<ExitCode> {
+pub(crate) fn run(plan: &RunPlan) -> anyhow::Result<ExitCode> {
     // A signal would end `--once` at once, leaving sink programs (in process groups of their
     // own, so Ctrl-C does not reach them) running: they go first.
     if plan

@@ -24,7 +24,7 @@ fn config(args: &ProfileSqlArgs) -> anyhow::Result<MonitorConfig> {
     Ok(config)
 }
 
-pub fn run(args: &ProfileSqlArgs) -> anyhow::Result<ExitCode> {
+pub(crate) fn run(args: &ProfileSqlArgs) -> anyhow::Result<ExitCode> {
     let config = config(args)?;
     if args.table.trim().is_empty() {
         return Err(UsageError("--table must name the window's table".into()).into());

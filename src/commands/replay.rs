@@ -33,28 +33,28 @@ struct Truth {
 
 /// One configuration's row.
 #[derive(Debug, Default, Serialize)]
-pub struct Row {
-    pub config: String,
-    pub windows: usize,
+pub(crate) struct Row {
+    pub(crate) config: String,
+    pub(crate) windows: usize,
     /// Windows whose file could not be used.
-    pub errors: usize,
+    pub(crate) errors: usize,
     /// Conditions (alerts) shown, summed over windows.
-    pub conditions_shown: usize,
+    pub(crate) conditions_shown: usize,
     /// Pages sent: notifications that would wake someone.
-    pub paged: usize,
+    pub(crate) paged: usize,
     /// Pages that re-open what resolved within `flap_windows` windows.
-    pub flaps: usize,
+    pub(crate) flaps: usize,
     /// With --truth: pages before the drift started.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub false_pages: Option<usize>,
+    pub(crate) false_pages: Option<usize>,
     /// With --truth: windows from the drift's start to its first page (null: never paged).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub detection_delay: Option<Option<usize>>,
+    pub(crate) detection_delay: Option<Option<usize>>,
 }
 
 /// A page, or the end of what it was about.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Page {
+pub(crate) enum Page {
     Opened(String),
     Resolved(String),
 }
@@ -63,7 +63,7 @@ pub enum Page {
 /// change at or above `min_level`: an opening (or a re-opening, or an escalation across
 /// `min_level`) pages, a resolution ends it; a member joining or an escalation above
 /// `min_level` is an update, not a page. Pages are keyed by `problem_id`.
-pub fn pages(result: &MonitoringResult, min_level: AlertLevel) -> Vec<Page> {
+pub(crate) fn pages(result: &MonitoringResult, min_level: AlertLevel) -> Vec<Page> {
     let mut out = Vec::new();
     for change in &result.incidents {
         let i = &change.incident;
@@ -82,7 +82,7 @@ pub fn pages(result: &MonitoringResult, min_level: AlertLevel) -> Vec<Page> {
     out
 }
 
-pub fn run(args: &ReplayArgs) -> anyhow::Result<ExitCode> {
+pub(crate) fn run(args: &ReplayArgs) -> anyhow::Result<ExitCode> {
     if !args.dir.is_dir() {
         return Err(UsageError(format!("{}: not a directory", args.dir.display())).into());
     }

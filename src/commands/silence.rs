@@ -16,7 +16,7 @@ use crate::history::{History, IncidentFormat};
 use crate::plan::default_history_path;
 use crate::silences::{clean, parse_length, user, Matcher, Silence};
 
-pub fn run(args: &SilenceArgs) -> anyhow::Result<ExitCode> {
+pub(crate) fn run(args: &SilenceArgs) -> anyhow::Result<ExitCode> {
     let dir = args.dir.clone().unwrap_or_else(|| PathBuf::from("."));
     let path = args
         .history
@@ -133,7 +133,7 @@ fn shown(text: &str) -> String {
 }
 
 /// A time in the local zone, with its offset.
-pub fn local(t: DateTime<Utc>) -> String {
+pub(crate) fn local(t: DateTime<Utc>) -> String {
     t.with_timezone(&Local)
         .format("%Y-%m-%d %H:%M:%S %:z")
         .to_string()

@@ -12,7 +12,7 @@ use ml_monitor::MonitorConfig;
 use crate::cli::TrainArgs;
 use crate::error::UsageError;
 
-pub fn run(args: &TrainArgs) -> anyhow::Result<ExitCode> {
+pub(crate) fn run(args: &TrainArgs) -> anyhow::Result<ExitCode> {
     let mut config = match &args.config {
         Some(path) => MonitorConfig::from_file(path).map_err(|e| UsageError(e.to_string()))?,
         None => MonitorConfig::default(),

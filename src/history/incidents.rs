@@ -134,21 +134,21 @@ pub(super) fn id_i64(id: u64) -> i64 {
 
 /// An incident as stored, with whether someone acknowledged it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct StoredIncident {
+pub(crate) struct StoredIncident {
     #[serde(flatten)]
-    pub incident: Incident,
-    pub acknowledged: bool,
+    pub(crate) incident: Incident,
+    pub(crate) acknowledged: bool,
 }
 
 impl History {
     /// Says which sinks each window's changes owe a delivery to (their outbox rows).
-    pub fn set_sinks(&mut self, sinks: Vec<SinkFilter>) {
+    pub(crate) fn set_sinks(&mut self, sinks: Vec<SinkFilter>) {
         self.sinks = sinks;
     }
 
     /// Every stored problem (firing ones first): a restarted monitor continues the firing
     /// ones and re-opens a resolved one with its id.
-    pub fn stored_incidents(&self) -> Result<Vec<Incident>, HistoryError> {
+    pub(crate) fn stored_incidents(&self) -> Result<Vec<Incident>, HistoryError> {
         Ok(self
             .incidents(false, None)?
             .into_iter()
@@ -157,7 +157,7 @@ impl History {
     }
 
     /// The largest incident id ever given (0 when none).
-    pub fn last_incident_id(&self) -> Result<u64, HistoryError> {
+    pub(crate) fn last_incident_id(&self) -> Result<u64, HistoryError> {
         let id: i64 = self
             .conn
             .query_row("SELECT COALESCE(MAX(id), 0) FROM incidents", [], |row| {
@@ -169,7 +169,7 @@ impl History {
 
     /// Incidents, firing ones first, then by id; `open_only`: only firing ones; `since`: only
     /// those updated at or after it.
-    pub fn incidents(
+    pub(crate) fn incidents(
         &self,
         open_only: bool,
         since: Option<DateTime<Utc>>,
@@ -213,7 +213,10 @@ impl History {
     }
 
     /// The firing incidents and the last `resolved` resolved ones, firing first.
-    pub fn recent_incidents(&self, resolved: usize) -> Result<Vec<StoredIncident>, HistoryError> {
+    pub(crate) fn recent_incidents(
+        &self,
+        resolved: usize,
+    ) -> Result<Vec<StoredIncident>, HistoryError> {
         let mut all = self.incidents(false, None)?;
         let firing = all.iter().filter(|s| s.incident.is_firing()).count();
         // Resolved ones come after the firing ones, oldest first: keep the newest.
@@ -223,7 +226,7 @@ impl History {
     }
 
     /// Marks an incident acknowledged; `false` when there is no such incident.
-    pub fn acknowledge_incident(&mut self, id: u64) -> Result<bool, HistoryError> {
+    pub(crate) fn acknowledge_incident(&mut self, id: u64) -> Result<bool, HistoryError> {
         let changed = self
             .conn
             .execute(

@@ -40,54 +40,54 @@ pub(super) const MIGRATION: &str = "
 
 /// A window's kept rows waiting to be written with its result.
 #[derive(Debug)]
-pub struct StagedKept {
-    pub blob: Vec<u8>,
-    pub rows: usize,
+pub(crate) struct StagedKept {
+    pub(crate) blob: Vec<u8>,
+    pub(crate) rows: usize,
     /// `[labels] keep` and `max_rows`: older windows' rows are dropped in the same transaction.
-    pub keep: Duration,
-    pub max_rows: usize,
+    pub(crate) keep: Duration,
+    pub(crate) max_rows: usize,
 }
 
 /// A window's kept rows, as stored.
 #[derive(Debug, Clone)]
-pub struct KeptWindow {
-    pub result_id: i64,
-    pub window: String,
-    pub blob: Vec<u8>,
+pub(crate) struct KeptWindow {
+    pub(crate) result_id: i64,
+    pub(crate) window: String,
+    pub(crate) blob: Vec<u8>,
     /// Its labels so far (eight bytes a row, NaN for none); `None` before the first.
-    pub labels: Option<Vec<u8>>,
+    pub(crate) labels: Option<Vec<u8>>,
     /// The label files its labels came from, in arrival order.
-    pub files: Vec<String>,
+    pub(crate) files: Vec<String>,
 }
 
 /// What a label file (or held labels applied to a new window) changes in one window.
 #[derive(Debug)]
-pub struct WindowLabels {
-    pub result_id: i64,
-    pub labels: Vec<u8>,
-    pub files: Vec<String>,
+pub(crate) struct WindowLabels {
+    pub(crate) result_id: i64,
+    pub(crate) labels: Vec<u8>,
+    pub(crate) files: Vec<String>,
     /// The window's result with its realised figures.
-    pub result: MonitoringResult,
+    pub(crate) result: MonitoringResult,
     /// The problem changes its realised figures made (late-label problems), recorded against
     /// the window and queued for the sinks with the rest.
-    pub changes: Vec<IncidentChange>,
+    pub(crate) changes: Vec<IncidentChange>,
 }
 
 /// Held labels to write (`held`) and to forget (`forget`).
 #[derive(Debug, Default)]
-pub struct HeldChanges {
-    pub held: Vec<(String, f64, String, u64)>,
-    pub forget: Vec<String>,
+pub(crate) struct HeldChanges {
+    pub(crate) held: Vec<(String, f64, String, u64)>,
+    pub(crate) forget: Vec<String>,
 }
 
 impl History {
     /// Kept rows to write with the next recorded window (see [`History::record_window`]).
-    pub fn stage_kept(&mut self, staged: StagedKept) {
+    pub(crate) fn stage_kept(&mut self, staged: StagedKept) {
         self.staged_kept = Some(staged);
     }
 
     /// Every window's kept rows, oldest first.
-    pub fn kept_windows(&self) -> Result<Vec<KeptWindow>, HistoryError> {
+    pub(crate) fn kept_windows(&self) -> Result<Vec<KeptWindow>, HistoryError> {
         let err = sql_err(&self.path);
         let mut stmt = self
             .conn
@@ -114,7 +114,7 @@ impl History {
     }
 
     /// The newest window's kept rows (the window just recorded).
-    pub fn newest_kept(&self) -> Result<Option<KeptWindow>, HistoryError> {
+    pub(crate) fn newest_kept(&self) -> Result<Option<KeptWindow>, HistoryError> {
         self.conn
             .query_row(
                 "SELECT k.result_id, k.window, k.kept, l.labels, l.label_files
@@ -136,7 +136,7 @@ impl History {
     }
 
     /// A recorded result by its row id.
-    pub fn result_by_id(&self, id: i64) -> Result<Option<MonitoringResult>, HistoryError> {
+    pub(crate) fn result_by_id(&self, id: i64) -> Result<Option<MonitoringResult>, HistoryError> {
         let found: Option<(String, String)> = self
             .conn
             .query_row(
@@ -159,7 +159,7 @@ impl History {
     }
 
     /// The labels held for windows not seen yet: (id, label, file, arrival order).
-    pub fn held_labels(&self) -> Result<Vec<(String, f64, String, u64)>, HistoryError> {
+    pub(crate) fn held_labels(&self) -> Result<Vec<(String, f64, String, u64)>, HistoryError> {
         let err = sql_err(&self.path);
         let mut stmt = self
             .conn
@@ -183,7 +183,7 @@ impl History {
     /// Records what labels changed, in one transaction: each window's labels and result, the
     /// held labels, and (if given) the label file's key. `Ok(false)`, recording nothing, when
     /// that key is recorded already.
-    pub fn record_labels(
+    pub(crate) fn record_labels(
         &mut self,
         key: Option<&FileKey>,
         windows: &[WindowLabels],

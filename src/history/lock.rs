@@ -15,13 +15,13 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 /// Exit status of a run refused because another monitor holds its history.
-pub const BUSY_EXIT: u8 = 5;
+pub(crate) const BUSY_EXIT: u8 = 5;
 
 /// Another process holds the history's lock.
 #[derive(Debug, thiserror::Error)]
 #[error("{history}: another ml-monitor{holder} is watching with this history; stop it, or give this run a history of its own (--history FILE)")]
-pub struct HistoryBusy {
-    pub history: PathBuf,
+pub(crate) struct HistoryBusy {
+    pub(crate) history: PathBuf,
     /// ` (pid N)`, when the lock file says.
     holder: String,
 }
@@ -30,7 +30,7 @@ pub struct HistoryBusy {
 static HELD: Mutex<Vec<(PathBuf, File)>> = Mutex::new(Vec::new());
 
 /// The lock file of a history.
-pub fn lock_path(history: &Path) -> PathBuf {
+pub(crate) fn lock_path(history: &Path) -> PathBuf {
     let mut name = history.file_name().unwrap_or_default().to_os_string();
     name.push(".lock");
     history.with_file_name(name)
@@ -38,7 +38,7 @@ pub fn lock_path(history: &Path) -> PathBuf {
 
 /// Takes the history's lock for the rest of the process (again: no-op), waiting at most
 /// `patience` for another process to release it.
-pub fn hold(history: &Path, patience: Duration) -> anyhow::Result<()> {
+pub(crate) fn hold(history: &Path, patience: Duration) -> anyhow::Result<()> {
     let path = lock_path(history);
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)

@@ -81,7 +81,7 @@ fn is_busy(error: &rusqlite::Error) -> bool {
 /// The underlying error is part of the message and deliberately not a `source()`: printed with
 /// anyhow's `{:#}` chain it would otherwise be said twice.
 #[derive(Debug, thiserror::Error)]
-pub enum HistoryError {
+pub(crate) enum HistoryError {
     #[error("cannot create the directory of history database {}: {error}", path.display())]
     CreateDir { path: PathBuf, error: io::Error },
     #[error("history database {}: {error}", path.display())]
@@ -114,22 +114,22 @@ pub enum HistoryError {
 
 /// What identifies a processed file without reading it again.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct FileKey {
-    pub name: String,
-    pub size: u64,
+pub(crate) struct FileKey {
+    pub(crate) name: String,
+    pub(crate) size: u64,
     /// Modification time, nanoseconds since the Unix epoch (negative before it).
-    pub mtime_ns: i64,
+    pub(crate) mtime_ns: i64,
 }
 
 impl FileKey {
     /// The key of the file at `path`: its file name, size and modification time.
-    pub fn of(path: &Path) -> io::Result<FileKey> {
+    pub(crate) fn of(path: &Path) -> io::Result<FileKey> {
         FileKey::from_metadata(path, &std::fs::metadata(path)?)
     }
 
     /// The key of the file at `path` whose metadata is `meta` (taken from the open file whose
     /// bytes were read, so the key describes those bytes).
-    pub fn from_metadata(path: &Path, meta: &std::fs::Metadata) -> io::Result<FileKey> {
+    pub(crate) fn from_metadata(path: &Path, meta: &std::fs::Metadata) -> io::Result<FileKey> {
         let name = path
             .file_name()
             .ok_or_else(|| {
@@ -159,7 +159,7 @@ fn nanos(d: Duration) -> i64 {
 
 /// The history database. One writer (the monitor); readers may run beside it.
 #[derive(Debug)]
-pub struct History {
+pub(crate) struct History {
     conn: Connection,
     path: PathBuf,
     /// The sinks whose outbox rows each window's changes add (see [`History::set_sinks`]).
@@ -170,7 +170,7 @@ pub struct History {
 
 impl History {
     /// Opens (creating it and its parent directories if needed) and migrates the database.
-    pub fn open(path: &Path) -> Result<History, HistoryError> {
+    pub(crate) fn open(path: &Path) -> Result<History, HistoryError> {
         Self::open_waiting(path, BUSY_TIMEOUT)
     }
 
@@ -214,7 +214,7 @@ impl History {
 
     /// A history that lives as long as the value (tests).
     #[cfg(test)]
-    pub fn open_in_memory() -> Result<History, HistoryError> {
+    pub(crate) fn open_in_memory() -> Result<History, HistoryError> {
         let path = PathBuf::from(":memory:");
         let conn = Connection::open_in_memory().map_err(sql_err(&path))?;
         Self::init(conn, path)
@@ -264,12 +264,12 @@ impl History {
     }
 
     /// The database's path (`:memory:` for an in-memory history).
-    pub fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         &self.path
     }
 
     /// Whether this exact file (name, size, mtime) has been recorded.
-    pub fn is_processed(&self, key: &FileKey) -> Result<bool, HistoryError> {
+    pub(crate) fn is_processed(&self, key: &FileKey) -> Result<bool, HistoryError> {
         self.conn
             .query_row(
                 "SELECT EXISTS (SELECT 1 FROM processed_files
@@ -282,7 +282,7 @@ impl History {
 
     /// Keys of every processed file: the watcher skips exactly these at start-up, so a file
     /// rewritten under an old name (new size or mtime) is a new window, as in `is_processed`.
-    pub fn processed_keys(&self) -> Result<HashSet<FileKey>, HistoryError> {
+    pub(crate) fn processed_keys(&self) -> Result<HashSet<FileKey>, HistoryError> {
         let err = sql_err(&self.path);
         let mut stmt = self
             .conn
@@ -303,7 +303,7 @@ impl History {
     }
 
     /// The key most recently recorded under this file name, if any.
-    pub fn latest_key(&self, name: &str) -> Result<Option<FileKey>, HistoryError> {
+    pub(crate) fn latest_key(&self, name: &str) -> Result<Option<FileKey>, HistoryError> {
         let mut stmt = self
             .conn
             .prepare(
@@ -326,7 +326,7 @@ impl History {
     /// Records a result, its alerts and (if given) the file it came from, in one transaction.
     /// Returns `Ok(false)`, recording nothing, when that file key is already recorded.
     #[cfg(test)]
-    pub fn record(
+    pub(crate) fn record(
         &mut self,
         key: Option<&FileKey>,
         result: &MonitoringResult,
@@ -342,7 +342,7 @@ impl History {
     /// file is tried again (by a later run, or when the watcher sees it change), never marked
     /// done unread. A file read whole whose content cannot be decoded keeps its key: that
     /// version is done, and reported once.
-    pub fn record_window(
+    pub(crate) fn record_window(
         &mut self,
         key: Option<&FileKey>,
         result: &MonitoringResult,
@@ -423,7 +423,7 @@ impl History {
     }
 
     /// The last `n` results recorded, oldest first.
-    pub fn recent(&self, n: usize) -> Result<Vec<MonitoringResult>, HistoryError> {
+    pub(crate) fn recent(&self, n: usize) -> Result<Vec<MonitoringResult>, HistoryError> {
         self.results(
             "SELECT id, window, json FROM
                  (SELECT id, window, json FROM results ORDER BY id DESC LIMIT ?1)
@@ -435,7 +435,7 @@ impl History {
     /// Every result whose timestamp is at or after `since` (all with `None`), in recording order
     /// (`export` reads through [`History::since_readable`], which skips an unreadable one).
     #[cfg(test)]
-    pub fn since(
+    pub(crate) fn since(
         &self,
         since: Option<DateTime<Utc>>,
     ) -> Result<Vec<MonitoringResult>, HistoryError> {
@@ -473,7 +473,11 @@ impl History {
 
     /// Marks alert `alert_index` of the latest result for `window` acknowledged.
     /// Returns `false` when there is no such alert.
-    pub fn acknowledge(&mut self, window: &str, alert_index: usize) -> Result<bool, HistoryError> {
+    pub(crate) fn acknowledge(
+        &mut self,
+        window: &str,
+        alert_index: usize,
+    ) -> Result<bool, HistoryError> {
         let changed = self
             .conn
             .execute(
@@ -487,7 +491,7 @@ impl History {
     }
 
     /// The acknowledged alerts, as (window, index of the alert in its result).
-    pub fn acknowledged(&self) -> Result<HashSet<(String, usize)>, HistoryError> {
+    pub(crate) fn acknowledged(&self) -> Result<HashSet<(String, usize)>, HistoryError> {
         let err = sql_err(&self.path);
         let mut stmt = self
             .conn
@@ -506,7 +510,7 @@ impl History {
 
     /// How many results are recorded.
     #[cfg(test)]
-    pub fn count(&self) -> Result<usize, HistoryError> {
+    pub(crate) fn count(&self) -> Result<usize, HistoryError> {
         let n: i64 = self
             .conn
             .query_row("SELECT COUNT(*) FROM results", [], |row| row.get(0))
@@ -524,7 +528,7 @@ impl History {
 
 impl HistoryError {
     /// Whether this is a write to a closed stdout (`history export | head`).
-    pub fn is_broken_pipe(&self) -> bool {
+    pub(crate) fn is_broken_pipe(&self) -> bool {
         matches!(self, HistoryError::Output { error, .. } if error.kind() == io::ErrorKind::BrokenPipe)
     }
 }
@@ -556,8 +560,8 @@ fn rfc3339(t: DateTime<Utc>) -> String {
 }
 
 mod incidents;
-pub mod labels;
-pub mod lock;
+pub(crate) mod labels;
+pub(crate) mod lock;
 mod outbox;
 mod past;
 mod read;
@@ -567,9 +571,9 @@ mod timeline;
 
 #[cfg(test)]
 pub(crate) use outbox::tests as outbox_tests;
-pub use outbox::{Outbox, OutboxRow, SinkFilter};
-pub use report::{export, parse_since, show, ExportFormat};
-pub use timeline::{incidents_report, IncidentFormat};
+pub(crate) use outbox::{Outbox, OutboxRow, SinkFilter};
+pub(crate) use report::{export, parse_since, show, ExportFormat};
+pub(crate) use timeline::{incidents_report, IncidentFormat};
 
 #[cfg(test)]
 mod tests;

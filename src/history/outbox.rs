@@ -24,30 +24,30 @@ use crate::silences::Silence;
 
 /// A sink as the outbox knows it: its name and the lowest level it is told about.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SinkFilter {
-    pub name: String,
-    pub min_level: AlertLevel,
+pub(crate) struct SinkFilter {
+    pub(crate) name: String,
+    pub(crate) min_level: AlertLevel,
 }
 
 /// One owed delivery.
 #[derive(Debug, Clone, PartialEq)]
-pub struct OutboxRow {
-    pub id: i64,
+pub(crate) struct OutboxRow {
+    pub(crate) id: i64,
     /// The change's row: the same for every sink and every retry.
-    pub change_id: i64,
-    pub change: IncidentChange,
-    pub attempts: u32,
+    pub(crate) change_id: i64,
+    pub(crate) change: IncidentChange,
+    pub(crate) attempts: u32,
 }
 
 /// The sender's connection to the history.
-pub struct Outbox {
+pub(crate) struct Outbox {
     conn: Connection,
     path: PathBuf,
 }
 
 impl Outbox {
     /// Opens the history at `path` (already created and migrated by `History::open`).
-    pub fn open(path: &Path) -> Result<Outbox, HistoryError> {
+    pub(crate) fn open(path: &Path) -> Result<Outbox, HistoryError> {
         let err = sql_err(path);
         let conn = Connection::open(path).map_err(&err)?;
         conn.busy_timeout(Duration::from_secs(5)).map_err(&err)?;
@@ -64,34 +64,34 @@ impl Outbox {
     /// Up to `limit` pending rows of a sink, the latest change of each incident, the most
     /// severe incidents first (then the oldest). Older pending changes of the same incidents
     /// are marked `superseded` first.
-    pub fn pending(&self, sink: &str, limit: usize) -> Result<Vec<OutboxRow>, HistoryError> {
+    pub(crate) fn pending(&self, sink: &str, limit: usize) -> Result<Vec<OutboxRow>, HistoryError> {
         self.rows(sink, "pending", limit)
     }
 
     /// The rows of a sink held back by a silence, oldest first.
-    pub fn held(&self, sink: &str) -> Result<Vec<OutboxRow>, HistoryError> {
+    pub(crate) fn held(&self, sink: &str) -> Result<Vec<OutboxRow>, HistoryError> {
         self.rows(sink, "held", usize::MAX)
     }
 
     /// The silences in force at `now`.
-    pub fn active_silences(&self, now: DateTime<Utc>) -> Result<Vec<Silence>, HistoryError> {
+    pub(crate) fn active_silences(&self, now: DateTime<Utc>) -> Result<Vec<Silence>, HistoryError> {
         let mut all = super::silences::read(&self.conn, &self.path, Some(now))?;
         all.retain(|s| s.is_active(now));
         Ok(all)
     }
 
     /// A pending row is held back by a silence.
-    pub fn hold(&self, id: i64) -> Result<(), HistoryError> {
+    pub(crate) fn hold(&self, id: i64) -> Result<(), HistoryError> {
         self.set_state(id, "held")
     }
 
     /// A held row is owed again (its silence ended while it still matters).
-    pub fn release(&self, id: i64) -> Result<(), HistoryError> {
+    pub(crate) fn release(&self, id: i64) -> Result<(), HistoryError> {
         self.set_state(id, "pending")
     }
 
     /// A held row is no longer owed: its incident resolved while silenced, never announced.
-    pub fn drop_held(&self, id: i64) -> Result<(), HistoryError> {
+    pub(crate) fn drop_held(&self, id: i64) -> Result<(), HistoryError> {
         self.set_state(id, "dropped")
     }
 
@@ -171,7 +171,7 @@ impl Outbox {
 
     /// The levels of the incident's changes recorded before change `change_id` (its levels, and
     /// those it escalated from), lowest first: the severities a receiver may hold it at.
-    pub fn earlier_levels(
+    pub(crate) fn earlier_levels(
         &self,
         incident_id: u64,
         change_id: i64,
@@ -206,7 +206,7 @@ impl Outbox {
 
     /// Whether a row added after row `after` is pending for the sink at a level above `level`
     /// (the sender then reads its queue again, most severe first).
-    pub fn more_severe_pending(
+    pub(crate) fn more_severe_pending(
         &self,
         sink: &str,
         after: i64,
@@ -243,7 +243,7 @@ impl Outbox {
     }
 
     /// How many rows of a sink are pending.
-    pub fn pending_count(&self, sink: &str) -> Result<usize, HistoryError> {
+    pub(crate) fn pending_count(&self, sink: &str) -> Result<usize, HistoryError> {
         let n: i64 = self
             .conn
             .query_row(
@@ -256,7 +256,7 @@ impl Outbox {
     }
 
     /// Whether any change of this incident was delivered to the sink.
-    pub fn announced(&self, sink: &str, incident_id: u64) -> Result<bool, HistoryError> {
+    pub(crate) fn announced(&self, sink: &str, incident_id: u64) -> Result<bool, HistoryError> {
         let n: i64 = self
             .conn
             .query_row(
@@ -270,12 +270,12 @@ impl Outbox {
     }
 
     /// A row was delivered.
-    pub fn delivered(&self, id: i64) -> Result<(), HistoryError> {
+    pub(crate) fn delivered(&self, id: i64) -> Result<(), HistoryError> {
         self.finish(id, "delivered", None)
     }
 
     /// A row can never be delivered (the receiver refused it); `error` is its answer.
-    pub fn failed(&self, id: i64, error: &str) -> Result<(), HistoryError> {
+    pub(crate) fn failed(&self, id: i64, error: &str) -> Result<(), HistoryError> {
         self.finish(id, "failed", Some(error))
     }
 
@@ -291,7 +291,7 @@ impl Outbox {
     }
 
     /// A try failed and will be retried.
-    pub fn attempt_failed(&self, id: i64, error: &str) -> Result<(), HistoryError> {
+    pub(crate) fn attempt_failed(&self, id: i64, error: &str) -> Result<(), HistoryError> {
         self.conn
             .execute(
                 "UPDATE outbox SET attempts = attempts + 1, last_error = ?2 WHERE id = ?1",
@@ -302,7 +302,7 @@ impl Outbox {
     }
 
     /// The incidents firing now at or above `min_level` (what Alertmanager is reminded of).
-    pub fn firing(&self, min_level: AlertLevel) -> Result<Vec<Incident>, HistoryError> {
+    pub(crate) fn firing(&self, min_level: AlertLevel) -> Result<Vec<Incident>, HistoryError> {
         let err = sql_err(&self.path);
         let mut stmt = self
             .conn

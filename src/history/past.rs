@@ -19,24 +19,24 @@ use super::{sql_err, History, HistoryError};
 
 /// A past window and what the screen needs to show it as it stood.
 #[derive(Debug, Clone)]
-pub struct PastWindow {
+pub(crate) struct PastWindow {
     /// Its result's id in the history (what the next step starts from).
-    pub result_id: i64,
+    pub(crate) result_id: i64,
     /// Results recorded after it when it was read: how far behind live it is.
-    pub behind: usize,
+    pub(crate) behind: usize,
     /// Results recorded up to and including it.
-    pub position: usize,
+    pub(crate) position: usize,
     /// The windows up to it, oldest first, it last (at most the `trend` asked for).
-    pub results: Vec<MonitoringResult>,
+    pub(crate) results: Vec<MonitoringResult>,
     /// Incidents as they stood after it: each one's latest change up to it.
-    pub incidents: Vec<Incident>,
+    pub(crate) incidents: Vec<Incident>,
 }
 
 impl History {
     /// The window `step` results after `from` (before it when negative; `from` `None`: the
     /// newest recorded), clamped to the first and the newest; `None` when nothing is recorded.
     /// `trend` is how many results, it included, to read back for the trends.
-    pub fn past_window(
+    pub(crate) fn past_window(
         &self,
         from: Option<i64>,
         step: i64,

@@ -17,7 +17,7 @@ use super::{sql_err, History, HistoryError, SCHEMA_VERSION};
 impl History {
     /// Opens an existing history to read it: writable when it can be (migrated as by
     /// [`History::open`]), else read-only, else immutable.
-    pub fn open_for_reading(path: &Path) -> Result<History, HistoryError> {
+    pub(crate) fn open_for_reading(path: &Path) -> Result<History, HistoryError> {
         let first = match History::open(path) {
             Ok(history) => return Ok(history),
             Err(e) => e,
@@ -66,7 +66,7 @@ impl History {
 
     /// [`History::since`], skipping a result that cannot be read: each skipped one is returned
     /// as its error, for a warning.
-    pub fn since_readable(
+    pub(crate) fn since_readable(
         &self,
         since: Option<DateTime<Utc>>,
     ) -> Result<(Vec<MonitoringResult>, Vec<HistoryError>), HistoryError> {

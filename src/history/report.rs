@@ -12,7 +12,7 @@ use crate::sanitize::sanitize;
 
 /// Format of `history export`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum ExportFormat {
+pub(crate) enum ExportFormat {
     /// One JSON array of results, compact, on one line.
     Json,
     /// One row per window with the headline figures.
@@ -28,7 +28,7 @@ pub enum ExportFormat {
 /// export, then accuracy, f1, roc_auc, r2, rmse, prediction_mean, prediction_shift; a figure a
 /// window does not have is an empty cell. A stored result that cannot be read is left out with
 /// a warning on stderr.
-pub fn export(
+pub(crate) fn export(
     history: &History,
     format: ExportFormat,
     since: Option<DateTime<Utc>>,
@@ -138,7 +138,11 @@ fn csv_row(r: &MonitoringResult, detectors: &BTreeSet<&str>) -> Vec<String> {
 
 /// Writes a short table of the last `last` windows: window, time, rows, drifted detectors,
 /// headline metric, alerts by level.
-pub fn show(history: &History, last: usize, out: &mut dyn Write) -> Result<(), HistoryError> {
+pub(crate) fn show(
+    history: &History,
+    last: usize,
+    out: &mut dyn Write,
+) -> Result<(), HistoryError> {
     const MAX_WINDOW: usize = 40;
     let results = history.recent(last)?;
     let io_err = history.output_err();
@@ -230,7 +234,7 @@ fn clip(text: &str, max: usize) -> String {
 
 /// Parses `--since`: RFC 3339 (`2026-11-27T20:00:00Z`), a date (`2026-11-27`, midnight UTC), or
 /// an age before now (`90s`, `30m`, `2h`, `7d`, `2w`).
-pub fn parse_since(text: &str) -> Result<DateTime<Utc>, String> {
+pub(crate) fn parse_since(text: &str) -> Result<DateTime<Utc>, String> {
     let text = text.trim();
     if let Ok(t) = DateTime::parse_from_rfc3339(text) {
         return Ok(t.with_timezone(&Utc));

@@ -76,7 +76,7 @@ pub(super) fn read(
 
 impl History {
     /// Stores a new silence from now until `ends_at`; its id.
-    pub fn add_silence(
+    pub(crate) fn add_silence(
         &mut self,
         matchers: &[Matcher],
         ends_at: DateTime<Utc>,
@@ -105,13 +105,13 @@ impl History {
     }
 
     /// Every silence, by id; `active_only`: only those not yet ended.
-    pub fn silences(&self, active_only: bool) -> Result<Vec<Silence>, HistoryError> {
+    pub(crate) fn silences(&self, active_only: bool) -> Result<Vec<Silence>, HistoryError> {
         read(&self.conn, &self.path, active_only.then(Utc::now))
     }
 
     /// Ends a silence now; `false` when there is no such silence. Expiring an ended one
     /// changes nothing.
-    pub fn expire_silence(&mut self, id: i64) -> Result<bool, HistoryError> {
+    pub(crate) fn expire_silence(&mut self, id: i64) -> Result<bool, HistoryError> {
         let err = sql_err(&self.path);
         let exists: bool = self
             .conn

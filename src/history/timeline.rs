@@ -19,7 +19,7 @@ use crate::sanitize::sanitize;
 
 /// How `history incidents` prints.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum IncidentFormat {
+pub(crate) enum IncidentFormat {
     /// An aligned table.
     Text,
     /// One JSON object per incident per line.
@@ -34,7 +34,7 @@ const MAX_SUBJECT: usize = 32;
 const MAX_WINDOW: usize = 28;
 
 /// `ml-monitor history incidents`: newest first, in every format.
-pub fn incidents_report(
+pub(crate) fn incidents_report(
     history: &History,
     open_only: bool,
     since: Option<DateTime<Utc>>,

@@ -22,7 +22,7 @@ const MAX_MODELS: usize = 64;
 
 /// The configuration file in use: `--config`, else `DIR/.ml-monitor/config.toml`, else
 /// `$XDG_CONFIG_HOME/ml-monitor/config.toml` (`~/.config` when unset).
-pub fn discover(given: Option<&Path>, dir: Option<&Path>) -> Option<PathBuf> {
+pub(crate) fn discover(given: Option<&Path>, dir: Option<&Path>) -> Option<PathBuf> {
     if let Some(path) = given {
         return Some(path.to_path_buf());
     }
@@ -82,7 +82,7 @@ struct Models {
 }
 
 /// The models of this run, each with its configuration.
-pub fn entries(args: &WatchArgs) -> anyhow::Result<Vec<Entry>> {
+pub(crate) fn entries(args: &WatchArgs) -> anyhow::Result<Vec<Entry>> {
     if args.paths.len() > MAX_MODELS {
         return Err(UsageError(format!("at most {MAX_MODELS} directories in one run")).into());
     }
@@ -185,15 +185,15 @@ fn unique_names(entries: &mut [Entry]) {
 
 /// What the flags give every model that does not name its own.
 #[derive(Default)]
-pub struct Shared {
-    pub reference: Option<PathBuf>,
-    pub reference_stats: Option<PathBuf>,
-    pub model: Option<PathBuf>,
+pub(crate) struct Shared {
+    pub(crate) reference: Option<PathBuf>,
+    pub(crate) reference_stats: Option<PathBuf>,
+    pub(crate) model: Option<PathBuf>,
 }
 
 /// Checks the `[[models]]` of a configuration file (`config --check`): each entry's keys and
 /// its overrides merged over the file. Returns how many there are.
-pub fn check(file: &Path, text: &str) -> anyhow::Result<usize> {
+pub(crate) fn check(file: &Path, text: &str) -> anyhow::Result<usize> {
     Ok(from_models(&Shared::default(), file, text.to_string())?.len())
 }
 

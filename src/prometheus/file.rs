@@ -9,7 +9,7 @@ use std::path::Path;
 
 /// Writes `text` to `path` atomically, readable by others (the collector often runs as
 /// another user).
-pub fn write_atomic(path: &Path, text: &str) -> std::io::Result<()> {
+pub(crate) fn write_atomic(path: &Path, text: &str) -> std::io::Result<()> {
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),

@@ -29,29 +29,29 @@ use state::MetricsState;
 
 /// Prometheus metrics flags of `watch`.
 #[derive(Debug, Clone, Default, Args)]
-pub struct MetricsArgs {
+pub(crate) struct MetricsArgs {
     /// Serve Prometheus metrics (GET /metrics, GET /healthz) on HOST:PORT in the live modes;
     /// a bare :PORT binds 127.0.0.1. Overrides [metrics] addr.
     #[arg(long, value_name = "HOST:PORT", conflicts_with = "once")]
-    pub metrics_addr: Option<String>,
+    pub(crate) metrics_addr: Option<String>,
     /// Write the same metrics text to PATH after each window (atomically: temp file + rename),
     /// in every mode, for node_exporter's textfile collector.
     #[arg(long, value_name = "PATH")]
-    pub metrics_file: Option<PathBuf>,
+    pub(crate) metrics_file: Option<PathBuf>,
 }
 
 /// Where metrics go, resolved from the flags and the `[metrics]` section.
 #[derive(Debug, Clone, PartialEq)]
-pub struct MetricsSettings {
-    pub addr: Option<SocketAddr>,
-    pub file: Option<PathBuf>,
-    pub max_features: usize,
+pub(crate) struct MetricsSettings {
+    pub(crate) addr: Option<SocketAddr>,
+    pub(crate) file: Option<PathBuf>,
+    pub(crate) max_features: usize,
 }
 
 impl MetricsSettings {
     /// Flags override the config. `live`: the mode serves HTTP (the TUI, `--headless`); `--once`
     /// only writes the file, and ignores `[metrics] addr`.
-    pub fn resolve(
+    pub(crate) fn resolve(
         args: &MetricsArgs,
         config: &MetricsConfig,
         live: bool,
@@ -83,7 +83,7 @@ impl MetricsSettings {
 }
 
 /// The metrics of one run: state, published text, the file and the server.
-pub struct Exporter {
+pub(crate) struct Exporter {
     state: MetricsState,
     published: Published,
     file: Option<PathBuf>,
@@ -96,7 +96,7 @@ pub struct Exporter {
 
 impl Exporter {
     /// Starts the server, if an address is set; `None` when metrics are off.
-    pub fn start(settings: MetricsSettings, stderr: bool) -> anyhow::Result<Option<Self>> {
+    pub(crate) fn start(settings: MetricsSettings, stderr: bool) -> anyhow::Result<Option<Self>> {
         if settings.addr.is_none() && settings.file.is_none() {
             return Ok(None);
         }
@@ -127,19 +127,19 @@ impl Exporter {
     }
 
     /// The address the server listens on.
-    pub fn addr(&self) -> Option<SocketAddr> {
+    pub(crate) fn addr(&self) -> Option<SocketAddr> {
         self.server.as_ref().map(MetricsServer::addr)
     }
 
     /// A window completed in `elapsed`: count it, show its figures, publish.
-    pub fn observe(&mut self, result: &MonitoringResult, elapsed: Duration) {
+    pub(crate) fn observe(&mut self, result: &MonitoringResult, elapsed: Duration) {
         self.state.observe(result, elapsed.as_secs_f64());
         self.publish();
     }
 
     /// [`Exporter::observe`] with the incidents firing after that window (see
     /// `ml_monitor_incidents_firing{level,kind}`), published once.
-    pub fn observe_with_incidents<L: AsRef<str>, K: AsRef<str>>(
+    pub(crate) fn observe_with_incidents<L: AsRef<str>, K: AsRef<str>>(
         &mut self,
         result: &MonitoringResult,
         elapsed: Duration,
@@ -150,7 +150,7 @@ impl Exporter {
     }
 
     /// Late labels: each window line's realised figures and estimation errors, published once.
-    pub fn observe_labels(&mut self, lines: &[crate::app_event::LabelLine]) {
+    pub(crate) fn observe_labels(&mut self, lines: &[crate::app_event::LabelLine]) {
         let mut any = false;
         for line in lines {
             let (Some(window), Some(performance)) = (
@@ -188,7 +188,7 @@ impl Exporter {
     }
 
     /// Shows a window's figures (from the history) without counting it.
-    pub fn seed(&mut self, result: &MonitoringResult) {
+    pub(crate) fn seed(&mut self, result: &MonitoringResult) {
         self.state.seed(result);
         self.publish_text();
     }
@@ -197,7 +197,7 @@ impl Exporter {
     /// `ml_monitor_incidents_firing{level,kind}`. Pairs left out are not firing; call it
     /// whenever the counts change (after each window at least).
     #[cfg(test)]
-    pub fn set_incidents_firing<L: AsRef<str>, K: AsRef<str>>(
+    pub(crate) fn set_incidents_firing<L: AsRef<str>, K: AsRef<str>>(
         &mut self,
         firing: impl IntoIterator<Item = (L, K, u64)>,
     ) {

@@ -16,10 +16,10 @@ const THREADS: usize = 2;
 
 /// The last published exposition text.
 #[derive(Clone, Default)]
-pub struct Published(Arc<Mutex<Arc<String>>>);
+pub(crate) struct Published(Arc<Mutex<Arc<String>>>);
 
 impl Published {
-    pub fn set(&self, text: String) {
+    pub(crate) fn set(&self, text: String) {
         let text = Arc::new(text);
         match self.0.lock() {
             Ok(mut slot) => *slot = text,
@@ -27,7 +27,7 @@ impl Published {
         }
     }
 
-    pub fn get(&self) -> Arc<String> {
+    pub(crate) fn get(&self) -> Arc<String> {
         match self.0.lock() {
             Ok(slot) => Arc::clone(&slot),
             Err(poisoned) => Arc::clone(&poisoned.into_inner()),
@@ -36,7 +36,7 @@ impl Published {
 }
 
 /// Parses `HOST:PORT`, or `:PORT` for 127.0.0.1 (never every interface unless asked).
-pub fn parse_addr(text: &str) -> Result<SocketAddr, String> {
+pub(crate) fn parse_addr(text: &str) -> Result<SocketAddr, String> {
     let t = text.trim();
     let bad = |why: String| format!("metrics address \"{t}\": {why} (expected HOST:PORT or :PORT)");
     let full = match t.strip_prefix(':') {
@@ -48,7 +48,7 @@ pub fn parse_addr(text: &str) -> Result<SocketAddr, String> {
 }
 
 /// A running server; stopped on drop.
-pub struct MetricsServer {
+pub(crate) struct MetricsServer {
     server: Arc<Server>,
     threads: Vec<JoinHandle<()>>,
     addr: SocketAddr,
@@ -56,7 +56,7 @@ pub struct MetricsServer {
 
 impl MetricsServer {
     /// Binds `addr` and starts answering from `published`.
-    pub fn start(addr: SocketAddr, published: Published) -> anyhow::Result<Self> {
+    pub(crate) fn start(addr: SocketAddr, published: Published) -> anyhow::Result<Self> {
         let server = Server::http(addr)
             .map_err(|e| anyhow::anyhow!("metrics address {addr}: cannot listen: {e}"))?;
         let bound = server.server_addr().to_ip().unwrap_or(addr);
@@ -79,7 +79,7 @@ impl MetricsServer {
     }
 
     /// The address actually bound (the port when 0 was asked for).
-    pub fn addr(&self) -> SocketAddr {
+    pub(crate) fn addr(&self) -> SocketAddr {
         self.addr
     }
 }

@@ -19,7 +19,7 @@ use prometheus_client::registry::Registry;
 use super::window::{clean, WindowFigures};
 
 /// Every metric name starts with this.
-pub const PREFIX: &str = "ml_monitor";
+pub(crate) const PREFIX: &str = "ml_monitor";
 
 /// Upper bounds (seconds) of the processing-time histogram: a small file in milliseconds up to
 /// a classifier run on a large window.
@@ -31,7 +31,7 @@ type Labels = Vec<(&'static str, String)>;
 type FloatGauge = Gauge<f64, std::sync::atomic::AtomicU64>;
 
 /// Counters since start and the figures of the last window that had any.
-pub struct MetricsState {
+pub(crate) struct MetricsState {
     windows: u64,
     errors: u64,
     processing: Histogram,
@@ -50,25 +50,25 @@ pub struct MetricsState {
 }
 
 /// Windows whose realised figures are exported at most (each adds a series per metric).
-pub const REALISED_WINDOWS: usize = 100;
+pub(crate) const REALISED_WINDOWS: usize = 100;
 
 /// One window's figures from its late labels.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct Realised {
-    pub metrics: BTreeMap<String, f64>,
-    pub errors: BTreeMap<String, f64>,
-    pub labelled_rows: f64,
+pub(crate) struct Realised {
+    pub(crate) metrics: BTreeMap<String, f64>,
+    pub(crate) errors: BTreeMap<String, f64>,
+    pub(crate) labelled_rows: f64,
 }
 
 /// The exposition text, and whether per-feature series were cut.
-pub struct Rendered {
-    pub text: String,
+pub(crate) struct Rendered {
+    pub(crate) text: String,
     /// `(features in the window, features exported)` when `max_features` cut.
-    pub cut: Option<(usize, usize)>,
+    pub(crate) cut: Option<(usize, usize)>,
 }
 
 impl MetricsState {
-    pub fn new(max_features: usize) -> Self {
+    pub(crate) fn new(max_features: usize) -> Self {
         MetricsState {
             windows: 0,
             errors: 0,
@@ -83,7 +83,7 @@ impl MetricsState {
     }
 
     /// A window's realised figures from its labels so far (replacing its earlier ones).
-    pub fn set_realised(&mut self, window: &str, figures: Realised) {
+    pub(crate) fn set_realised(&mut self, window: &str, figures: Realised) {
         self.realised_order.retain(|w| w != window);
         self.realised_order.push(window.to_string());
         self.realised.insert(window.to_string(), figures);
@@ -94,7 +94,7 @@ impl MetricsState {
     }
 
     /// Counts a completed window (an error result too) and keeps its figures.
-    pub fn observe(&mut self, result: &MonitoringResult, seconds: f64) {
+    pub(crate) fn observe(&mut self, result: &MonitoringResult, seconds: f64) {
         self.windows += 1;
         if seconds.is_finite() && seconds >= 0.0 {
             self.processing.observe(seconds);
@@ -117,19 +117,19 @@ impl MetricsState {
 
     /// Shows a window's figures without counting it (the last result of a kept history, so a
     /// restarted monitor is not blank until the next window).
-    pub fn seed(&mut self, result: &MonitoringResult) {
+    pub(crate) fn seed(&mut self, result: &MonitoringResult) {
         if result.error.is_none() {
             self.last = Some(Arc::new(result.clone()));
         }
     }
 
     /// Replaces the firing-incident counts.
-    pub fn set_incidents(&mut self, firing: BTreeMap<(String, String), u64>) {
+    pub(crate) fn set_incidents(&mut self, firing: BTreeMap<(String, String), u64>) {
         self.incidents = Some(firing);
     }
 
     /// The Prometheus text exposition (format 0.0.4) of the state.
-    pub fn render(&self) -> Rendered {
+    pub(crate) fn render(&self) -> Rendered {
         let mut registry = Registry::with_prefix(PREFIX);
         registry.register(
             "windows",

@@ -20,13 +20,13 @@ const NOT_PERFORMANCE: [&str; 1] = ["n_classes"];
 
 /// A label value as the data has it, without control characters (the encoder escapes `\`
 /// and `"`).
-pub fn clean(text: &str) -> String {
+pub(crate) fn clean(text: &str) -> String {
     text.chars().filter(|c| !c.is_control()).collect()
 }
 
 /// One window's figures, ready to encode.
 #[derive(Debug)]
-pub struct WindowFigures {
+pub(crate) struct WindowFigures {
     result: Arc<MonitoringResult>,
     /// Feature name -> label value, for the features given series.
     features: BTreeMap<String, String>,
@@ -35,7 +35,7 @@ pub struct WindowFigures {
 impl WindowFigures {
     /// The figures of `result`, per-feature series for the first `max_features` features by
     /// name; also `(features, kept)` when that cut some.
-    pub fn new(
+    pub(crate) fn new(
         result: Arc<MonitoringResult>,
         max_features: usize,
     ) -> (Self, Option<(usize, usize)>) {

@@ -26,7 +26,7 @@ use crate::history::labels::{HeldChanges, KeptWindow, StagedKept, WindowLabels};
 use crate::history::{FileKey, History};
 
 /// Label files by name: `*.labels.csv`, `*.labels.csv.gz`, `*.labels.parquet`.
-pub fn is_label_file(path: &Path) -> bool {
+pub(crate) fn is_label_file(path: &Path) -> bool {
     path.file_name().is_some_and(|n| {
         let n = n.to_string_lossy().to_ascii_lowercase();
         [".labels.csv", ".labels.csv.gz", ".labels.parquet"]
@@ -36,7 +36,7 @@ pub fn is_label_file(path: &Path) -> bool {
 }
 
 /// The late-label settings of one model and the labels held for windows not seen yet.
-pub struct LateLabels {
+pub(crate) struct LateLabels {
     id: Option<String>,
     target: String,
     task: Task,
@@ -51,7 +51,7 @@ pub struct LateLabels {
 }
 
 impl LateLabels {
-    pub fn new(config: &MonitorConfig) -> Self {
+    pub(crate) fn new(config: &MonitorConfig) -> Self {
         let classes: Vec<&String> = config.columns.class_probabilities.keys().collect();
         LateLabels {
             id: config.columns.id.clone(),
@@ -66,7 +66,11 @@ impl LateLabels {
     }
 
     /// What a window keeps for its labels, when ids are configured and it has them.
-    pub fn kept(&mut self, window: &DataWindow, model: Option<&dyn Model>) -> Option<StagedKept> {
+    pub(crate) fn kept(
+        &mut self,
+        window: &DataWindow,
+        model: Option<&dyn Model>,
+    ) -> Option<StagedKept> {
         self.id.as_ref()?;
         // `--model`: the scores it computes are what the labels will be compared with.
         let computed = match (window.prediction_values(), model) {
@@ -99,7 +103,7 @@ impl LateLabels {
 
     /// Processes a label file whose bytes were read (`bytes`), under `key`. Returns its lines:
     /// one per affected window, then the file's summary (or its error).
-    pub fn process_file(
+    pub(crate) fn process_file(
         &mut self,
         history: Option<&mut History>,
         monitor: &mut ModelMonitor,
@@ -218,7 +222,7 @@ impl LateLabels {
     }
 
     /// Applies the labels held for the window just recorded, if any.
-    pub fn after_window(
+    pub(crate) fn after_window(
         &mut self,
         history: &mut History,
         monitor: &mut ModelMonitor,

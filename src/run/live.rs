@@ -30,7 +30,7 @@ use crate::watch::{self, WatchEvent, WatchOptions};
 /// Starts what every live run has once: the log file and the metrics exporter. Started before
 /// the references are fitted: a busy port fails the start at once. The TUI owns the screen, so
 /// only the headless mode talks on stderr.
-pub fn start_run(plan: &RunPlan) -> anyhow::Result<Option<Exporter>> {
+pub(crate) fn start_run(plan: &RunPlan) -> anyhow::Result<Option<Exporter>> {
     if let Some(log) = &plan.log_file {
         setup::log_to_file(log)?;
     }
@@ -42,7 +42,10 @@ pub fn start_run(plan: &RunPlan) -> anyhow::Result<Option<Exporter>> {
 
 /// Builds each model's pipeline, in the plan's order; the metrics continue from the first
 /// model's history (metrics serve one model).
-pub fn pipelines(plan: &RunPlan, metrics: Option<&mut Exporter>) -> anyhow::Result<Vec<Pipeline>> {
+pub(crate) fn pipelines(
+    plan: &RunPlan,
+    metrics: Option<&mut Exporter>,
+) -> anyhow::Result<Vec<Pipeline>> {
     let mut out = Vec::with_capacity(plan.models.len());
     for model in &plan.models {
         out.push(Pipeline::new(model)?);
@@ -56,14 +59,14 @@ pub fn pipelines(plan: &RunPlan, metrics: Option<&mut Exporter>) -> anyhow::Resu
 }
 
 /// A model's watchers: its directory's, and `[labels] dir`'s when the config names one.
-pub struct ModelWatch {
+pub(crate) struct ModelWatch {
     windows: watch::Watcher,
     labels: Option<watch::Watcher>,
 }
 
 impl ModelWatch {
     /// Hands unreadable files back to whichever watcher reported them.
-    pub fn forgetter(&self) -> watch::Forgetter {
+    pub(crate) fn forgetter(&self) -> watch::Forgetter {
         let windows = self.windows.forgetter();
         match &self.labels {
             Some(labels) => windows.and(labels.forgetter()),
@@ -72,7 +75,7 @@ impl ModelWatch {
     }
 
     /// Stops both watchers and waits for their threads.
-    pub fn stop(self) {
+    pub(crate) fn stop(self) {
         self.windows.stop();
         if let Some(labels) = self.labels {
             labels.stop();
@@ -83,7 +86,7 @@ impl ModelWatch {
 /// Starts a model's watchers; files the history holds (`seen`) are not reported again. The
 /// `[labels] dir` watcher (relative to the watched directory, as `--once` reads it) reports
 /// only label files: anything else there is not this model's window.
-pub fn start_watcher(
+pub(crate) fn start_watcher(
     plan: &RunPlan,
     model: &ModelPlan,
     seen: HashSet<FileKey>,
@@ -178,7 +181,7 @@ enum Control {
 /// `watch DIR… --headless`: one JSON line per window until SIGINT/SIGTERM/SIGHUP. One worker
 /// thread per model processes its windows (a slow model does not hold up the others) and
 /// writes its lines whole under stdout's lock; with several models each line names its model.
-pub fn run_headless(plan: &RunPlan) -> anyhow::Result<ExitCode> {
+pub(crate) fn run_headless(plan: &RunPlan) -> anyhow::Result<ExitCode> {
     let mut metrics = start_run(plan)?;
     // No status line here: failing sinks and a backlog are said on stderr.
     crate::sinks::sender::report_on_stderr();

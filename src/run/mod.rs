@@ -7,10 +7,10 @@
 //! (`watch`, `history`, `sinks`, `prometheus`, `output`, `tui`), which know nothing of each
 //! other's wiring. Nothing here imports `commands` or `cli`.
 
-pub mod late_labels;
-pub mod live;
-pub mod pipeline;
-pub mod retry;
-pub mod setup;
-pub mod tui_mode;
-pub mod worker;
+pub(crate) mod late_labels;
+pub(crate) mod live;
+pub(crate) mod pipeline;
+pub(crate) mod retry;
+pub(crate) mod setup;
+pub(crate) mod tui_mode;
+pub(crate) mod worker;

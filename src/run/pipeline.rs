@@ -30,15 +30,15 @@ use crate::plan::{Load, ModelPlan, ReferenceSource};
 const HISTOGRAM_BINS: usize = 10;
 
 /// A processed window: what to show, and whether the history holds it.
-pub struct Processed {
-    pub report: WindowReport,
+pub(crate) struct Processed {
+    pub(crate) report: WindowReport,
     /// The key the result was (or is to be) recorded under.
-    pub key: Option<FileKey>,
+    pub(crate) key: Option<FileKey>,
     /// Why the history could not record the result; it is shown all the same, and the caller
     /// retries ([`Pipeline::store`]) or fails.
-    pub unstored: Option<anyhow::Error>,
+    pub(crate) unstored: Option<anyhow::Error>,
     /// The file could not be read: it is not done, and is tried again when it changes.
-    pub unread: bool,
+    pub(crate) unread: bool,
 }
 
 /// Files whose last key is remembered (to say which window a new version supersedes); beyond
@@ -77,7 +77,7 @@ fn read_window(
 }
 
 /// The monitor, the reference and the history, ready to process windows.
-pub struct Pipeline {
+pub(crate) struct Pipeline {
     /// The key each file was last processed under in this run.
     last_keys: HashMap<PathBuf, FileKey>,
     monitor: ModelMonitor,
@@ -108,7 +108,7 @@ impl Pipeline {
     /// the model, if any) and fits the monitor. Errors name the file. With `plan.histograms`
     /// the reference is kept for the UI's histograms; `plan.prefetch` is read and parsed while
     /// the reference is fitted (the window `process` will be given first).
-    pub fn new(plan: &ModelPlan) -> anyhow::Result<Self> {
+    pub(crate) fn new(plan: &ModelPlan) -> anyhow::Result<Self> {
         let (history, delivery) = setup::history_and_sinks(plan)?;
         let config = &plan.config;
         let histograms = plan.histograms;
@@ -230,12 +230,12 @@ impl Pipeline {
     }
 
     /// The delivery of incident changes, when sinks are configured.
-    pub fn delivery(&self) -> Option<&Delivery> {
+    pub(crate) fn delivery(&self) -> Option<&Delivery> {
         self.delivery.as_ref()
     }
 
     /// Incidents firing now, by (level, kind) (the metrics' `ml_monitor_incidents_firing`).
-    pub fn firing_counts(&self) -> Vec<(&'static str, &'static str, u64)> {
+    pub(crate) fn firing_counts(&self) -> Vec<(&'static str, &'static str, u64)> {
         self.monitor
             .incidents()
             .firing_counts()
@@ -245,27 +245,27 @@ impl Pipeline {
     }
 
     /// The alert thresholds in force (the TUI's gauges).
-    pub fn thresholds(&self) -> &ml_monitor::AlertThresholds {
+    pub(crate) fn thresholds(&self) -> &ml_monitor::AlertThresholds {
         self.monitor.alert_manager().thresholds()
     }
 
     /// The drift tests' settings in force (the TUI's thresholds footer).
-    pub fn drift_settings(&self) -> &ml_monitor::config::StatisticalConfig {
+    pub(crate) fn drift_settings(&self) -> &ml_monitor::config::StatisticalConfig {
         &self.monitor.config().drift.statistical
     }
 
     /// The history, when kept.
-    pub fn history(&self) -> Option<&History> {
+    pub(crate) fn history(&self) -> Option<&History> {
         self.history.as_ref()
     }
 
     /// The history, mutably (acknowledgements).
-    pub fn history_mut(&mut self) -> Option<&mut History> {
+    pub(crate) fn history_mut(&mut self) -> Option<&mut History> {
         self.history.as_mut()
     }
 
     /// Keys of the files the history has already recorded (for the watcher's skip check).
-    pub fn processed_keys(&self) -> anyhow::Result<HashSet<FileKey>> {
+    pub(crate) fn processed_keys(&self) -> anyhow::Result<HashSet<FileKey>> {
         match &self.history {
             Some(h) => Ok(h.processed_keys()?),
             None => Ok(HashSet::new()),
@@ -275,7 +275,7 @@ impl Pipeline {
     /// Processes one window file. `None`: the history already holds this exact file.
     /// An unusable file gives an error result; a result the history could not record is still
     /// returned, with the reason in `unstored`. Nothing is lost silently.
-    pub fn process(&mut self, path: &Path) -> Option<Processed> {
+    pub(crate) fn process(&mut self, path: &Path) -> Option<Processed> {
         // A label file is not a window: its lines are taken with `take_label_lines`.
         if super::late_labels::is_label_file(path) {
             self.process_label_file(path);
@@ -433,7 +433,7 @@ impl Pipeline {
     /// Records a result, with the incidents still firing and the outbox rows of its incident
     /// changes, in the history (if kept), and wakes the sinks' sender. `Ok(false)`: that file
     /// key was recorded already (by another run), so nothing was.
-    pub fn store(
+    pub(crate) fn store(
         &mut self,
         key: Option<&FileKey>,
         result: &ml_monitor::MonitoringResult,

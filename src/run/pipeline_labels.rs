@@ -82,7 +82,7 @@ impl Pipeline {
 
     /// The late-label lines made since the last call: one per window whose realised figures
     /// changed, and one per label file.
-    pub fn take_label_lines(&mut self) -> Vec<LabelLine> {
+    pub(crate) fn take_label_lines(&mut self) -> Vec<LabelLine> {
         std::mem::take(&mut self.label_lines)
     }
 }

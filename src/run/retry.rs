@@ -27,13 +27,13 @@ struct Unstored {
 
 /// The results waiting to be recorded, oldest first.
 #[derive(Default)]
-pub struct StoreRetry {
+pub(crate) struct StoreRetry {
     queue: VecDeque<Unstored>,
 }
 
 impl StoreRetry {
     /// Keeps a result whose first write failed.
-    pub fn push(&mut self, key: Option<FileKey>, result: MonitoringResult) {
+    pub(crate) fn push(&mut self, key: Option<FileKey>, result: MonitoringResult) {
         self.queue.push_back(Unstored {
             key,
             result,
@@ -43,18 +43,22 @@ impl StoreRetry {
     }
 
     /// How many results wait.
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.queue.len()
     }
 
     /// When the next attempt is due, if any result waits.
-    pub fn next_due(&self) -> Option<Instant> {
+    pub(crate) fn next_due(&self) -> Option<Instant> {
         self.queue.iter().map(|u| u.next).min()
     }
 
     /// Writes what is due (`now_all`: everything, e.g. before exiting). Returns the windows
     /// now recorded, or the error of one that failed its last attempt: give up.
-    pub fn run(&mut self, pipeline: &mut Pipeline, now_all: bool) -> anyhow::Result<Vec<String>> {
+    pub(crate) fn run(
+        &mut self,
+        pipeline: &mut Pipeline,
+        now_all: bool,
+    ) -> anyhow::Result<Vec<String>> {
         let now = Instant::now();
         let mut recorded = Vec::new();
         let mut waiting = VecDeque::new();

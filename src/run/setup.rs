@@ -14,14 +14,16 @@ use crate::sinks::{self, Sender};
 
 /// Delivery of incident changes for this run: the sender thread, and the temporary directory
 /// of an outbox kept for a run without a history.
-pub struct Delivery {
-    pub sender: Sender,
+pub(crate) struct Delivery {
+    pub(crate) sender: Sender,
     _outbox_dir: Option<tempfile::TempDir>,
 }
 
 /// Opens the history the plan names and, when it has `[[sinks]]`, starts their sender. Sinks
 /// need an outbox: a run without a history keeps one in a temporary directory.
-pub fn history_and_sinks(plan: &ModelPlan) -> anyhow::Result<(Option<History>, Option<Delivery>)> {
+pub(crate) fn history_and_sinks(
+    plan: &ModelPlan,
+) -> anyhow::Result<(Option<History>, Option<Delivery>)> {
     if let Some(path) = &plan.history {
         crate::history::lock::hold(path, plan.lock_wait)?;
     }
@@ -59,7 +61,7 @@ pub fn history_and_sinks(plan: &ModelPlan) -> anyhow::Result<(Option<History>, O
 
 /// `--once`'s last words on delivery: waits up to `timeout` and says on stderr what was not
 /// delivered. Returns whether everything was.
-pub fn finish_delivery(delivery: &Delivery, timeout: std::time::Duration) -> bool {
+pub(crate) fn finish_delivery(delivery: &Delivery, timeout: std::time::Duration) -> bool {
     let status = delivery.sender.drain(timeout);
     let mut all = true;
     for (name, s) in &status {
@@ -116,7 +118,7 @@ impl log::Log for FileLogger {
 }
 
 /// Sends `log` records to `path` (appending).
-pub fn log_to_file(path: &Path) -> anyhow::Result<()> {
+pub(crate) fn log_to_file(path: &Path) -> anyhow::Result<()> {
     let file = OpenOptions::new()
         .create(true)
         .append(true)

@@ -27,7 +27,7 @@ struct Running {
     worker: std::thread::JoinHandle<Option<anyhow::Error>>,
 }
 
-pub fn run_tui(plan: &RunPlan) -> anyhow::Result<ExitCode> {
+pub(crate) fn run_tui(plan: &RunPlan) -> anyhow::Result<ExitCode> {
     if !std::io::stdout().is_terminal() {
         return Err(UsageError(
             "stdout is not a terminal: use --once or --headless for scripts".into(),

@@ -25,7 +25,7 @@ fn silences_changed(pipeline: &Pipeline, last: &mut Option<Vec<Silence>>) -> Opt
 }
 
 /// Processes a window and, when metrics are on, counts it and publishes its figures.
-pub fn timed(
+pub(crate) fn timed(
     pipeline: &mut Pipeline,
     path: &Path,
     metrics: Option<&mut Exporter>,
@@ -43,7 +43,7 @@ pub fn timed(
 }
 
 /// The next piece of work, or `None` when a retry is due first; `Err` when every sender is gone.
-pub fn next_work<T>(work: &Receiver<T>, retry: &StoreRetry) -> Result<Option<T>, ()> {
+pub(crate) fn next_work<T>(work: &Receiver<T>, retry: &StoreRetry) -> Result<Option<T>, ()> {
     match retry.next_due() {
         Some(due) => {
             match work.recv_timeout(due.saturating_duration_since(std::time::Instant::now())) {
@@ -58,7 +58,7 @@ pub fn next_work<T>(work: &Receiver<T>, retry: &StoreRetry) -> Result<Option<T>,
 
 /// Records what the view asked for (an acknowledgement, a silence made or ended) in the
 /// pipeline's history.
-pub fn acknowledge(pipeline: &mut Pipeline, command: UiCommand) {
+pub(crate) fn acknowledge(pipeline: &mut Pipeline, command: UiCommand) {
     let Some(h) = pipeline.history_mut() else {
         return;
     };
@@ -110,7 +110,7 @@ pub fn acknowledge(pipeline: &mut Pipeline, command: UiCommand) {
 
 /// A past window for the view's time travel, read on this thread (the view never waits on
 /// SQLite); `None` without a history, with nothing recorded, or when it cannot be read.
-pub fn past_view(
+pub(crate) fn past_view(
     pipeline: &Pipeline,
     from: Option<i64>,
     step: i64,
@@ -137,7 +137,7 @@ pub fn past_view(
 /// Processes one model's windows for the TUI; `model` tags its events in a fleet. Returns the
 /// error it gave up on, if a result could not be recorded in the history after every retry
 /// (the TUI is then told to quit).
-pub fn work_loop(
+pub(crate) fn work_loop(
     mut pipeline: Pipeline,
     mut metrics: Option<Exporter>,
     work: Receiver<Work>,

@@ -16,7 +16,7 @@ use ml_monitor::monitoring::Incident;
 use serde::{Deserialize, Serialize};
 
 /// The keys a matcher may name.
-pub const KEYS: &[&str] = &[
+pub(crate) const KEYS: &[&str] = &[
     "kind",
     "feature",
     "detector",
@@ -29,18 +29,18 @@ pub const KEYS: &[&str] = &[
 ];
 
 /// A notification's labels, by key.
-pub type Labels = BTreeMap<String, String>;
+pub(crate) type Labels = BTreeMap<String, String>;
 
 /// `key=value`: the label `key` equals `value` (case-sensitive, except `level`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Matcher {
-    pub key: String,
-    pub value: String,
+pub(crate) struct Matcher {
+    pub(crate) key: String,
+    pub(crate) value: String,
 }
 
 impl Matcher {
     /// Parses `key=value`; the key must be one of [`KEYS`] and the value not empty.
-    pub fn parse(text: &str) -> Result<Matcher, String> {
+    pub(crate) fn parse(text: &str) -> Result<Matcher, String> {
         let Some((key, value)) = text.split_once('=') else {
             return Err(format!(
                 "--match \"{}\": expected key=value, e.g. kind=data_drift",
@@ -84,30 +84,30 @@ impl fmt::Display for Matcher {
 
 /// One silence, as stored.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Silence {
-    pub id: i64,
-    pub matchers: Vec<Matcher>,
-    pub starts_at: DateTime<Utc>,
+pub(crate) struct Silence {
+    pub(crate) id: i64,
+    pub(crate) matchers: Vec<Matcher>,
+    pub(crate) starts_at: DateTime<Utc>,
     /// When it stops holding (earlier than planned when expired by hand).
-    pub ends_at: DateTime<Utc>,
-    pub created_by: String,
-    pub comment: String,
+    pub(crate) ends_at: DateTime<Utc>,
+    pub(crate) created_by: String,
+    pub(crate) comment: String,
 }
 
 impl Silence {
     /// Whether it holds at `now`.
-    pub fn is_active(&self, now: DateTime<Utc>) -> bool {
+    pub(crate) fn is_active(&self, now: DateTime<Utc>) -> bool {
         self.starts_at <= now && now < self.ends_at
     }
 
     /// Whether every matcher holds for these labels (a silence without matchers matches
     /// nothing: it cannot be made by `silence add`, and must not hide everything if stored).
-    pub fn matches(&self, labels: &Labels) -> bool {
+    pub(crate) fn matches(&self, labels: &Labels) -> bool {
         !self.matchers.is_empty() && self.matchers.iter().all(|m| m.matches(labels))
     }
 
     /// The matchers as `key=value, key=value`.
-    pub fn matchers_text(&self) -> String {
+    pub(crate) fn matchers_text(&self) -> String {
         self.matchers
             .iter()
             .map(Matcher::to_string)
@@ -117,7 +117,7 @@ impl Silence {
 }
 
 /// The active silence that matches these labels, if any (the one that ends last).
-pub fn silencing<'a>(
+pub(crate) fn silencing<'a>(
     silences: &'a [Silence],
     labels: &Labels,
     now: DateTime<Utc>,
@@ -130,7 +130,7 @@ pub fn silencing<'a>(
 
 /// The labels of a problem's notification to `monitor`: its first member's, its worst level and
 /// its `problem_id` (as an Alertmanager alert carries them).
-pub fn labels_of(incident: &Incident, monitor: &str) -> Labels {
+pub(crate) fn labels_of(incident: &Incident, monitor: &str) -> Labels {
     with_monitor(incident.labels(), monitor)
 }
 
@@ -138,7 +138,7 @@ pub fn labels_of(incident: &Incident, monitor: &str) -> Labels {
 /// problem's `problem_id`, `monitor` and `model`), the one that ends first when several do. A
 /// problem with a member no silence matches is not silenced: silencing `feature=age` never
 /// hides a problem that is also about something else.
-pub fn problem_silence<'a>(
+pub(crate) fn problem_silence<'a>(
     silences: &'a [Silence],
     incident: &Incident,
     monitor: &str,
@@ -171,7 +171,7 @@ fn with_monitor(labels: BTreeMap<&'static str, String>, monitor: &str) -> Labels
 
 /// Parses a silence's length: a number and a unit, `30s`, `45m`, `4h`, `2d`, `1w` (or a
 /// combination such as `1h30m`); at least a second, at most a year.
-pub fn parse_length(text: &str) -> Result<Duration, String> {
+pub(crate) fn parse_length(text: &str) -> Result<Duration, String> {
     let bad = || {
         format!(
             "--for \"{}\": not a duration (use e.g. 30m, 4h, 2d, 1h30m)",
@@ -217,7 +217,7 @@ pub fn parse_length(text: &str) -> Result<Duration, String> {
 }
 
 /// Who is making a silence: `$USER`, else `$LOGNAME`, else "unknown".
-pub fn user() -> String {
+pub(crate) fn user() -> String {
     ["USER", "LOGNAME"]
         .iter()
         .find_map(|v| std::env::var(v).ok().filter(|u| !u.trim().is_empty()))
@@ -225,10 +225,10 @@ pub fn user() -> String {
 }
 
 /// The comment of a silence made with `S` on the screen.
-pub const SCREEN_COMMENT: &str = "silenced from the screen (S)";
+pub(crate) const SCREEN_COMMENT: &str = "silenced from the screen (S)";
 
 /// Text without control characters or escape sequences, for printing.
-pub fn clean(text: &str) -> String {
+pub(crate) fn clean(text: &str) -> String {
     crate::sanitize::sanitize(text).into_owned()
 }
 

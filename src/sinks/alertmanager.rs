@@ -20,7 +20,7 @@ use serde_json::{json, Map, Value};
 /// alerts Alertmanager may hold at another severity than the change's, which it ends. They
 /// matter when changes were coalesced: with an escalation superseded by the resolution that
 /// followed it, the alert at the old severity would otherwise be left firing.
-pub fn alerts_of(
+pub(crate) fn alerts_of(
     change: &IncidentChange,
     monitor: &str,
     now: DateTime<Utc>,
@@ -45,7 +45,7 @@ pub fn alerts_of(
 }
 
 /// The re-send of firing incidents.
-pub fn firing_alerts(incidents: &[Incident], monitor: &str) -> Value {
+pub(crate) fn firing_alerts(incidents: &[Incident], monitor: &str) -> Value {
     Value::Array(
         incidents
             .iter()

@@ -44,7 +44,7 @@ static RUNNING: Mutex<Running> = Mutex::new(Running {
 
 /// Kills every running sink program's process group and starts no more. Called when the
 /// monitor ends, however it ends (`--once` done, SIGTERM, SIGINT, the TUI quit).
-pub fn kill_all() {
+pub(crate) fn kill_all() {
     let mut running = RUNNING.lock().unwrap_or_else(|e| e.into_inner());
     running.closed = true;
     let Running {
@@ -141,7 +141,7 @@ fn set_nonblocking(pipe: &ChildStdin) -> std::io::Result<()> {
 
 /// Runs `argv` with `input` on stdin; exit status 0 is delivered, any other or a timeout is
 /// retried, a program that cannot be started is refused.
-pub fn run(argv: &[String], input: &str, timeout: Duration) -> Outcome {
+pub(crate) fn run(argv: &[String], input: &str, timeout: Duration) -> Outcome {
     let Some((program, args)) = argv.split_first() else {
         return Outcome::Refused("empty command".into());
     };

@@ -27,7 +27,7 @@ const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// What a sink delivers to.
 #[derive(Debug, Clone, PartialEq)]
-pub enum SinkTarget {
+pub(crate) enum SinkTarget {
     /// Alertmanager's base URL (`/api/v2/alerts` is added).
     Alertmanager { url: String, resend: Duration },
     /// A URL that receives one JSON document per change, with these headers.
@@ -41,12 +41,12 @@ pub enum SinkTarget {
 
 /// One checked `[[sinks]]` entry.
 #[derive(Debug, Clone, PartialEq)]
-pub struct SinkSpec {
+pub(crate) struct SinkSpec {
     /// Unique: `name`, else the type with its position (`webhook#2`).
-    pub name: String,
-    pub min_level: AlertLevel,
-    pub timeout: Duration,
-    pub target: SinkTarget,
+    pub(crate) name: String,
+    pub(crate) min_level: AlertLevel,
+    pub(crate) timeout: Duration,
+    pub(crate) target: SinkTarget,
 }
 
 #[derive(Deserialize)]
@@ -70,7 +70,7 @@ struct RawSink {
 }
 
 /// Reads and checks the sinks of a config file's text; `origin` names it in errors.
-pub fn parse(text: &str, origin: &Path) -> Result<Vec<SinkSpec>, String> {
+pub(crate) fn parse(text: &str, origin: &Path) -> Result<Vec<SinkSpec>, String> {
     let file: File = toml::from_str(text).map_err(|e| {
         let error = ml_monitor::config::locate::toml_error(text, &e);
         format!("{}: {error}", origin.display())
@@ -273,7 +273,7 @@ fn references(value: &str) -> Vec<(std::ops::Range<usize>, &str)> {
 
 /// A header value with each `${NAME}` replaced by that environment variable (empty when unset,
 /// which [`parse`] refuses at start).
-pub fn expand_env(value: &str) -> String {
+pub(crate) fn expand_env(value: &str) -> String {
     let mut out = String::with_capacity(value.len());
     let mut last = 0;
     for (range, name) in references(value) {
@@ -287,7 +287,7 @@ pub fn expand_env(value: &str) -> String {
 
 /// The values the `${NAME}`s of these header values expand to, each also as a receiver may
 /// quote it back (in a JSON string, with `\/` for `/`, percent-encoded): what [`redact`] hides.
-pub fn secrets<'a>(values: impl IntoIterator<Item = &'a String>) -> Vec<String> {
+pub(crate) fn secrets<'a>(values: impl IntoIterator<Item = &'a String>) -> Vec<String> {
     let mut found: Vec<String> = values
         .into_iter()
         .flat_map(|v| references(v))
@@ -334,7 +334,7 @@ fn percent_encoded(secret: &str, upper: bool) -> String {
 }
 
 /// `text` with every occurrence of each secret replaced by `***`.
-pub fn redact(text: &str, secrets: &[String]) -> String {
+pub(crate) fn redact(text: &str, secrets: &[String]) -> String {
     secrets.iter().fold(text.to_string(), |t, secret| {
         t.replace(secret.as_str(), "***")
     })

@@ -23,7 +23,7 @@ use std::process::{ChildStdin, Command, ExitCode, Stdio};
 const ROLE: &str = "ML_MONITOR_SINK_GUARDIAN";
 
 /// Whether this process is a guardian (see [`run`]).
-pub fn is_guardian() -> bool {
+pub(crate) fn is_guardian() -> bool {
     std::env::var_os(ROLE).is_some_and(|v| v == "1")
 }
 
@@ -67,7 +67,7 @@ pub(super) fn tell(guardian: &mut Option<ChildStdin>, sign: char, group: i32) {
 
 /// The guardian's life: register the groups the monitor names on stdin, and kill those left
 /// when stdin ends.
-pub fn run() -> ExitCode {
+pub(crate) fn run() -> ExitCode {
     for signal in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP] {
         // SAFETY: signal(2) with SIG_IGN installs no handler; no memory is involved.
         unsafe {

@@ -16,7 +16,7 @@ use crate::history::{HistoryError, Outbox, OutboxRow};
 use crate::silences::{problem_silence, Silence};
 
 /// One sink's view of the silences during one pass over its queue.
-pub struct Holder {
+pub(crate) struct Holder {
     silences: Vec<Silence>,
     now: DateTime<Utc>,
     /// Incidents with a held row: their later rows wait behind it.
@@ -26,7 +26,11 @@ pub struct Holder {
 impl Holder {
     /// Reads the silences in force and releases (or drops) the held rows of `sink` that no
     /// silence matches any more.
-    pub fn start(outbox: &Outbox, sink: &str, monitor: &str) -> Result<Holder, HistoryError> {
+    pub(crate) fn start(
+        outbox: &Outbox,
+        sink: &str,
+        monitor: &str,
+    ) -> Result<Holder, HistoryError> {
         let now = Utc::now();
         let silences = outbox.active_silences(now)?;
         let mut by_incident: BTreeMap<u64, Vec<OutboxRow>> = BTreeMap::new();
@@ -63,7 +67,7 @@ impl Holder {
     }
 
     /// Whether `row` is to be held; if so it is marked held.
-    pub fn check(
+    pub(crate) fn check(
         &mut self,
         outbox: &Outbox,
         row: &OutboxRow,
@@ -79,7 +83,7 @@ impl Holder {
     }
 
     /// Whether an active silence matches this incident's notification.
-    pub fn silences_incident(&self, incident: &Incident, monitor: &str) -> bool {
+    pub(crate) fn silences_incident(&self, incident: &Incident, monitor: &str) -> bool {
         problem_silence(&self.silences, incident, monitor, self.now).is_some()
     }
 }

@@ -13,7 +13,7 @@ const ANSWER_CHARS: usize = 200;
 /// Posts `body` to `url`; 2xx is delivered, 429, 5xx and transport errors are retried, any
 /// other status is refused for good (with the answer). Header values are expanded here and
 /// nowhere else, and the answer kept has every expanded value replaced by `***`.
-pub fn post_json(
+pub(crate) fn post_json(
     url: &str,
     body: &str,
     headers: &BTreeMap<String, String>,

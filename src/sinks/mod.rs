@@ -8,14 +8,14 @@
 //! least once, in order per sink, after the receiver (or the monitor, after `kill -9`) comes
 //! back. This is the binary's business: the library knows nothing of networks.
 
-pub mod alertmanager;
-pub mod command;
-pub mod config;
-pub mod guardian;
+pub(crate) mod alertmanager;
+pub(crate) mod command;
+pub(crate) mod config;
+pub(crate) mod guardian;
 mod hold;
-pub mod http;
-pub mod sender;
-pub mod webhook;
+pub(crate) mod http;
+pub(crate) mod sender;
+pub(crate) mod webhook;
 
 use std::path::Path;
 
@@ -24,12 +24,12 @@ use ml_monitor::AlertLevel;
 
 use crate::history::{OutboxRow, SinkFilter};
 use crate::runbooks::Runbooks;
-pub use config::{SinkSpec, SinkTarget};
-pub use sender::Sender;
+pub(crate) use config::{SinkSpec, SinkTarget};
+pub(crate) use sender::Sender;
 
 /// What one delivery attempt came to.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Outcome {
+pub(crate) enum Outcome {
     Delivered,
     /// Worth trying again (5xx, 429, timeout, connection refused).
     Retry(String),
@@ -38,7 +38,7 @@ pub enum Outcome {
 }
 
 /// The outbox filters of these sinks.
-pub fn filters(specs: &[SinkSpec]) -> Vec<SinkFilter> {
+pub(crate) fn filters(specs: &[SinkSpec]) -> Vec<SinkFilter> {
     specs
         .iter()
         .map(|s| SinkFilter {
@@ -49,7 +49,7 @@ pub fn filters(specs: &[SinkSpec]) -> Vec<SinkFilter> {
 }
 
 /// Whether any of these sinks runs a program (which must not outlive the monitor).
-pub fn runs_programs(specs: &[SinkSpec]) -> bool {
+pub(crate) fn runs_programs(specs: &[SinkSpec]) -> bool {
     specs
         .iter()
         .any(|s| matches!(s.target, SinkTarget::Command { .. }))
@@ -57,7 +57,7 @@ pub fn runs_programs(specs: &[SinkSpec]) -> bool {
 
 /// Delivers one outbox row to one sink. `earlier` are the levels of the incident's earlier
 /// changes (see [`alertmanager::alerts_of`]; only Alertmanager uses them).
-pub fn deliver(
+pub(crate) fn deliver(
     spec: &SinkSpec,
     monitor: &str,
     runbooks: &Runbooks,
@@ -119,7 +119,7 @@ fn annotate_runbook(alerts: &mut serde_json::Value, runbook: Option<&str>) {
 }
 
 /// The re-send of firing incidents to Alertmanager, each with its runbook.
-pub fn firing_body(
+pub(crate) fn firing_body(
     firing: &[ml_monitor::monitoring::Incident],
     monitor: &str,
     runbooks: &Runbooks,
@@ -139,7 +139,7 @@ pub fn firing_body(
 }
 
 /// The `monitor` label: `[monitor] name`, else the watched directory's name.
-pub fn monitor_name(configured: Option<&str>, watched: &Path) -> String {
+pub(crate) fn monitor_name(configured: Option<&str>, watched: &Path) -> String {
     if let Some(name) = configured.filter(|n| !n.trim().is_empty()) {
         return name.to_string();
     }

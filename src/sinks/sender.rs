@@ -40,24 +40,24 @@ static STDERR_REPORTS: AtomicBool = AtomicBool::new(false);
 
 /// Says the sinks' trouble and backlog on stderr too (`--headless`, whose stderr is its log;
 /// the TUI shows them on its status line).
-pub fn report_on_stderr() {
+pub(crate) fn report_on_stderr() {
     STDERR_REPORTS.store(true, Ordering::SeqCst);
 }
 
 /// How a sink is doing, for the status line and `--once`'s last words.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct SinkStatus {
+pub(crate) struct SinkStatus {
     /// Changes not yet delivered.
-    pub queued: usize,
+    pub(crate) queued: usize,
     /// The last failed try's error while retrying.
-    pub retrying: Option<String>,
+    pub(crate) retrying: Option<String>,
     /// Changes refused for good during this run, with the last answer.
-    pub refused: usize,
-    pub last_refusal: Option<String>,
+    pub(crate) refused: usize,
+    pub(crate) last_refusal: Option<String>,
 }
 
 /// The sender thread's handle; dropping it stops the thread.
-pub struct Sender {
+pub(crate) struct Sender {
     wake: mpsc::Sender<()>,
     stop: Arc<AtomicBool>,
     status: Arc<Mutex<BTreeMap<String, SinkStatus>>>,
@@ -77,7 +77,7 @@ struct SinkState {
 
 impl Sender {
     /// Starts the thread on the history at `path`.
-    pub fn start(
+    pub(crate) fn start(
         path: &Path,
         specs: Vec<SinkSpec>,
         monitor: String,
@@ -127,28 +127,28 @@ impl Sender {
     }
 
     /// A window was recorded: look at the outbox now.
-    pub fn wake(&self) {
+    pub(crate) fn wake(&self) {
         self.wakes.fetch_add(1, Ordering::SeqCst);
         let _ = self.wake.send(());
     }
 
     /// Each sink's status, by name.
-    pub fn status(&self) -> BTreeMap<String, SinkStatus> {
+    pub(crate) fn status(&self) -> BTreeMap<String, SinkStatus> {
         self.status.lock().map(|s| s.clone()).unwrap_or_default()
     }
 
     /// The sinks that are failing, each as one phrase: `alertmanager: retrying, 3 queued`.
-    pub fn failing(&self) -> Vec<String> {
+    pub(crate) fn failing(&self) -> Vec<String> {
         self.watcher().failing()
     }
 
     /// A cheap handle that reads the sinks' status from another thread.
-    pub fn watcher(&self) -> StatusWatcher {
+    pub(crate) fn watcher(&self) -> StatusWatcher {
         StatusWatcher(self.status.clone())
     }
 
     /// Waits until every sink's queue is empty or `timeout` passed; the final status.
-    pub fn drain(&self, timeout: Duration) -> BTreeMap<String, SinkStatus> {
+    pub(crate) fn drain(&self, timeout: Duration) -> BTreeMap<String, SinkStatus> {
         let deadline = Instant::now() + timeout;
         // A pass that began before this call may have read the outbox before the last window
         // was recorded: only the status of a pass begun after it counts.
@@ -167,11 +167,11 @@ impl Sender {
 
 /// Reads the sinks' status from another thread (the TUI's status line).
 #[derive(Clone)]
-pub struct StatusWatcher(Arc<Mutex<BTreeMap<String, SinkStatus>>>);
+pub(crate) struct StatusWatcher(Arc<Mutex<BTreeMap<String, SinkStatus>>>);
 
 impl StatusWatcher {
     /// The sinks that are failing, each as one phrase: `alertmanager: retrying, 3 queued`.
-    pub fn failing(&self) -> Vec<String> {
+    pub(crate) fn failing(&self) -> Vec<String> {
         let status = self.0.lock().map(|s| s.clone()).unwrap_or_default();
         status
             .iter()

@@ -10,7 +10,7 @@ use ml_monitor::monitoring::IncidentChange;
 use serde_json::Value;
 
 /// The document for one change; `change_id` is the change's row in the history.
-pub fn document(change: &IncidentChange, monitor: &str, change_id: i64) -> Value {
+pub(crate) fn document(change: &IncidentChange, monitor: &str, change_id: i64) -> Value {
     let mut value = serde_json::to_value(change).unwrap_or(Value::Null);
     if let Some(obj) = value.as_object_mut() {
         obj.remove("quiet_windows");

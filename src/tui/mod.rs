@@ -53,42 +53,42 @@ use crate::app_event::{AppEvent, Work};
 
 /// What the UI shows besides the results, fixed for a run.
 #[derive(Debug, Clone)]
-pub struct TuiOptions {
+pub(crate) struct TuiOptions {
     /// The watched directory, as given.
-    pub directory: String,
+    pub(crate) directory: String,
     /// The reference file, as given.
-    pub reference: String,
+    pub(crate) reference: String,
     /// The thresholds the gauges are drawn against.
-    pub thresholds: AlertThresholds,
+    pub(crate) thresholds: AlertThresholds,
     /// The drift tests' thresholds, for the drift table's footer.
-    pub drift: ml_monitor::config::StatisticalConfig,
+    pub(crate) drift: ml_monitor::config::StatisticalConfig,
     /// `[drift.classifier] auc_threshold`: the classifier's rule, which its alerts do not carry.
-    pub auc_threshold: f64,
+    pub(crate) auc_threshold: f64,
     /// `NO_COLOR` or `--no-color`: markers and bold only.
-    pub no_color: bool,
+    pub(crate) no_color: bool,
     /// First word of the status line: "ml-monitor" or "ml-monitor demo".
-    pub title: String,
+    pub(crate) title: String,
     /// The configuration file in use, if any (named on the status line).
-    pub config: Option<String>,
+    pub(crate) config: Option<String>,
     /// The `monitor` label of its notifications (what a silence made with `S` matches).
-    pub monitor: String,
+    pub(crate) monitor: String,
     /// `[alerts.runbooks]`: the detail view links a problem's runbook.
-    pub runbooks: crate::runbooks::Runbooks,
+    pub(crate) runbooks: crate::runbooks::Runbooks,
     /// Whether there is a history to keep a silence in (`S`).
-    pub can_silence: bool,
+    pub(crate) can_silence: bool,
     /// Whether there is a history to read past windows from (`[`, `]`).
-    pub has_history: bool,
+    pub(crate) has_history: bool,
 }
 
 /// What one model's screen starts with.
-pub struct ModelStart {
+pub(crate) struct ModelStart {
     /// Its name in the fleet list.
-    pub name: String,
-    pub options: TuiOptions,
+    pub(crate) name: String,
+    pub(crate) options: TuiOptions,
     /// The history, oldest first, so the sparklines continue after a restart.
-    pub initial: Vec<MonitoringResult>,
+    pub(crate) initial: Vec<MonitoringResult>,
     /// The (window, alert index) pairs already acknowledged.
-    pub acknowledged: HashSet<(String, usize)>,
+    pub(crate) acknowledged: HashSet<(String, usize)>,
 }
 
 /// Takes over the terminal and shows one model's results until `q`, Ctrl-C or
@@ -97,7 +97,7 @@ pub struct ModelStart {
 /// `events_tx` is cloned for the thread that reads the keyboard. Acknowledgements go straight
 /// to the model's worker on `workers[0]`, the channel its watcher feeds too. The terminal is
 /// restored on every way out, including errors and panics.
-pub fn run(
+pub(crate) fn run(
     start: ModelStart,
     events: Receiver<AppEvent>,
     events_tx: Sender<AppEvent>,
@@ -114,7 +114,7 @@ pub fn run(
 
 /// As [`run`], for several models: the fleet list first (see [`fleet`]); `workers[i]` is the
 /// worker of `starts[i]`, whose events arrive as [`AppEvent::Model`].
-pub fn run_fleet(
+pub(crate) fn run_fleet(
     title: String,
     starts: Vec<ModelStart>,
     events: Receiver<AppEvent>,
