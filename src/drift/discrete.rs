@@ -6,6 +6,14 @@
 //! few integer values is exactly a change of category shares. Values of the window that the
 //! reference never holds are categories of their own (each distinct one), as unseen categories
 //! are for categorical features.
+//!
+//! The values are ordered, though, and chi-square ignores the order: when one end gains a few
+//! points from every other value, it spreads the change over all the values' cells and saw it
+//! less often than KS on the values (issue 24, `benches/measure_detectors.py`, scenario
+//! "ordinal"). So `ks` and `ad` also run their own test on the values — both valid with ties
+//! (KS conservatively, AD by midranks) — and both p-values join the window's correction; the
+//! result shows the one that decided (`fitted.rs`, `statistical.rs`). `cvm` (its p-value assumes
+//! no ties) and `wasserstein` (no p-value) keep chi-square alone.
 
 use super::chi2::{chi2_homogeneity, ChiSquareOutcome};
 use crate::stats::chi2::total_variation;

@@ -16,8 +16,34 @@ use super::{chi2, ks, psi, FeatureStatus, Prepared};
 use crate::config::StatisticalConfig;
 use crate::data::{Column, ColumnData, MISSING_CODE};
 
-/// Statistic, raw p-value, status and paging's evidence of one feature.
-pub(super) type Tested = (Option<f64>, Option<f64>, FeatureStatus, Evidence);
+/// Statistic, raw p-value, status and paging's evidence of one feature, and for a discrete one
+/// the detector's own test on its values beside chi-square.
+pub(super) type Tested = (
+    Option<f64>,
+    Option<f64>,
+    FeatureStatus,
+    Evidence,
+    Option<Ordinal>,
+);
+
+/// A discrete feature's second test: the detector's own (KS or AD) on its values, which are
+/// ordered. Its p-value joins the correction's family beside chi-square's.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(super) struct Ordinal {
+    pub statistic: f64,
+    pub p_value: f64,
+}
+
+/// A feature that could not be tested.
+fn insufficient() -> Tested {
+    (
+        None,
+        None,
+        FeatureStatus::InsufficientData,
+        Evidence::default(),
+        None,
+    )
+}
 
 /// What paging reads of a feature (see [`FeatureDrift`](super::FeatureDrift)'s `effect` and
 /// `paging_p_value`).
@@ -130,12 +156,7 @@ pub(super) fn test_feature(
             ColumnData::Numeric(values),
         ) => {
             if sorted.len() < min || non_missing(values) < min {
-                return (
-                    None,
-                    None,
-                    FeatureStatus::InsufficientData,
-                    Evidence::default(),
-                );
+                return insufficient();
             }
             let cur = current.sorted(index).unwrap_or_default();
             let status = status_of(*constant);
@@ -149,13 +170,9 @@ pub(super) fn test_feature(
                             effect: Some(effect),
                             p_value: Some(o.p_value),
                         },
+                        ordinal(test, sorted, cur),
                     ),
-                    None => (
-                        None,
-                        None,
-                        FeatureStatus::InsufficientData,
-                        Evidence::default(),
-                    ),
+                    None => insufficient(),
                 };
             }
             let outcome = match test.continuous() {
@@ -173,13 +190,8 @@ pub(super) fn test_feature(
                 Evidence::default()
             };
             match outcome {
-                Some((s, p)) => (Some(s), p, status, evidence),
-                None => (
-                    None,
-                    None,
-                    FeatureStatus::InsufficientData,
-                    Evidence::default(),
-                ),
+                Some((s, p)) => (Some(s), p, status, evidence, None),
+                None => insufficient(),
             }
         }
         (
@@ -192,12 +204,7 @@ pub(super) fn test_feature(
             ColumnData::Numeric(values),
         ) => {
             if *n < min || non_missing(values) < min {
-                return (
-                    None,
-                    None,
-                    FeatureStatus::InsufficientData,
-                    Evidence::default(),
-                );
+                return insufficient();
             }
             // KS, when it ran first, has sorted the window: counting is then a search per
             // edge instead of one per value.
@@ -210,6 +217,7 @@ pub(super) fn test_feature(
                 None,
                 status_of(*constant),
                 Evidence::default(),
+                None,
             )
         }
         (
@@ -240,12 +248,7 @@ pub(super) fn test_feature(
             }
             let cur_n = cur_local.iter().sum::<u64>() as usize;
             if *n < min || cur_n < min {
-                return (
-                    None,
-                    None,
-                    FeatureStatus::InsufficientData,
-                    Evidence::default(),
-                );
+                return insufficient();
             }
             match test {
                 StatTest::Chi2 => {
@@ -263,13 +266,9 @@ pub(super) fn test_feature(
                                 effect,
                                 p_value: Some(o.p_value),
                             },
-                        ),
-                        None => (
                             None,
-                            None,
-                            FeatureStatus::InsufficientData,
-                            Evidence::default(),
                         ),
+                        None => insufficient(),
                     }
                 }
                 _ => {
@@ -281,17 +280,26 @@ pub(super) fn test_feature(
                         effect: chi2::total_variation(&r, &c),
                         p_value: None,
                     };
-                    (psi::psi_from_counts(&r, &c), None, status, evidence)
+                    (psi::psi_from_counts(&r, &c), None, status, evidence, None)
                 }
             }
         }
-        _ => (
-            None,
-            None,
-            FeatureStatus::InsufficientData,
-            Evidence::default(),
-        ),
+        _ => insufficient(),
     }
+}
+
+/// The detector's own test on a discrete feature's sorted values, run beside chi-square: KS and
+/// AD (midranks) stay valid with ties (KS conservatively), and see a shift toward one end of the
+/// values that chi-square spreads over every value's cell. CvM's p-value assumes no ties and
+/// Wasserstein has none: those keep chi-square alone.
+fn ordinal(test: StatTest, reference: &[f64], current: &[f64]) -> Option<Ordinal> {
+    let (statistic, p_value) = match test {
+        StatTest::Ks => ks::ks_2samp_sorted(reference, current).map(|o| (o.statistic, o.p_value)),
+        StatTest::Ad => continuous::run(continuous::ContinuousTest::Ad, reference, 0.0, current)
+            .and_then(|(s, p)| Some((s, p?))),
+        _ => None,
+    }?;
+    Some(Ordinal { statistic, p_value })
 }
 
 pub(super) fn fitted_from_stats(summary: &FeatureSummary) -> Fitted {

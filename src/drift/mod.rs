@@ -70,8 +70,10 @@ pub struct FeatureDrift {
     /// Whether the feature could be tested (not a drift verdict: `ok` beside `drifted: true`
     /// reads "tested, and it drifted").
     pub status: FeatureStatus,
-    /// The test that decided when it is not the detector's own: `"chi2"` for a numeric
-    /// feature with few distinct values (see `discrete_max_values`).
+    /// The test that decided, for a numeric feature with few distinct values (see
+    /// `discrete_max_values`): `"chi2"`, or under `ks` and `ad`, which also run their own test
+    /// on the values, `"ks"` or `"ad"` when that one decided (its figures are then shown).
+    /// Absent for the detector's own test on any other feature.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub test: Option<String>,
     /// Set when the statistic was computed from a profile's grid instead of the rows: the
