@@ -64,6 +64,7 @@ tables from what OUT holds. Needs numpy and pandas (`pip install numpy pandas`).
 
 import argparse
 import json
+import math
 import multiprocessing
 import os
 import shutil
@@ -110,8 +111,12 @@ SETS = {
         ("B", ["ad", "psi", "chi2", "pca"], "window", 0.04, "chi2+ad"),
     "the default, discrete by chi2 + KS on the values":
         ("B", ["ad", "psi", "chi2", "pca"], "window", 0.04, "chi2+ks"),
+    "the default, discrete by chi2 + rank sum (Mann-Whitney)":
+        ("B", ["ad", "psi", "chi2", "pca"], "window", 0.04, "chi2+mwu"),
     "the default, discrete by AD on the values only":
         ("B", ["ad", "psi", "chi2", "pca"], "window", 0.04, "ad"),
+    "the default, discrete by the smaller of chi2 and AD, x 2 (one p-value per feature)":
+        ("B", ["ad", "psi", "chi2", "pca"], "window", 0.04, "chi2|ad"),
 }
 # The comparison issue 24 asks for (item 7): the default beside KS with Bonferroni.
 KS_BONFERRONI = "ks+chi2 (KS with Bonferroni: alibi-detect's rule)"
@@ -120,7 +125,9 @@ CANDIDATES = [
     "the default, discrete by chi2 only (the rule before issue 24)",
     "the default, discrete by chi2 + AD on the values",
     "the default, discrete by chi2 + KS on the values",
+    "the default, discrete by chi2 + rank sum (Mann-Whitney)",
     "the default, discrete by AD on the values only",
+    "the default, discrete by the smaller of chi2 and AD, x 2 (one p-value per feature)",
 ]
 
 
@@ -148,6 +155,30 @@ def sample(rng, n, scenario):
         "f_c2": z2,
         "cat": rng.choice(cats, p=shares, size=n),
     })
+
+
+def rank_sum_p(reference, current):
+    """Mann-Whitney's two-sided p-value, ties at midranks, the variance corrected for them,
+    normal approximation without continuity correction: the binary's rank-sum test of a
+    discrete feature (= scipy.stats.mannwhitneyu(..., method="asymptotic",
+    use_continuity=False))."""
+    values, inverse = np.unique(np.concatenate([reference, current]), return_inverse=True)
+    n1, n2 = len(reference), len(current)
+    n = n1 + n2
+    in_ref = np.bincount(inverse[:n1], minlength=len(values)).astype(float)
+    ties = np.bincount(inverse, minlength=len(values)).astype(float)
+    midrank = np.cumsum(ties) - ties + (ties + 1.0) / 2.0
+    u1 = float(np.dot(in_ref, midrank)) - n1 * (n1 + 1.0) / 2.0
+    variance = n1 * n2 / 12.0 * ((n + 1.0) - float(np.sum(ties ** 3 - ties)) / (n * (n - 1.0)))
+    if not variance > 0.0:
+        return 1.0
+    return min(1.0, math.erfc(abs(u1 - n1 * n2 / 2.0) / math.sqrt(variance) / math.sqrt(2.0)))
+
+
+def discrete_columns(reference, max_values=10):
+    """The reference's numeric columns with at most `max_values` distinct values."""
+    return [c for c in reference.columns
+            if reference[c].dtype.kind == "f" and reference[c].nunique() <= max_values]
 
 
 def write(df, path):
@@ -217,16 +248,22 @@ def task(args):
         # The reference depends on r only; the windows on r and the size.
         ref_rng = np.random.default_rng([seed, r])
         ref_path = os.path.join(tmp, "reference.csv")
-        write(sample(ref_rng, 5000, "none"), ref_path)
+        reference = sample(ref_rng, 5000, "none")
+        write(reference, ref_path)
+        discrete = discrete_columns(reference)
         rng = np.random.default_rng([seed, r, size])
         wdir = os.path.join(tmp, "windows")
         os.makedirs(wdir)
         names = {}
+        rank_sum = {}
         for sc in SCENARIOS:
             for i in range(windows if sc == "none" else drift_windows):
                 name = f"{sc}_{i:03d}.csv"
-                write(sample(rng, size, sc), os.path.join(wdir, name))
+                window = sample(rng, size, sc)
+                write(window, os.path.join(wdir, name))
                 names[name] = sc
+                rank_sum[name] = {c: rank_sum_p(reference[c].to_numpy(), window[c].to_numpy())
+                                  for c in discrete}
         result = {"alpha": alpha, "windows": {}}
         for cfg_name in CONFIGS:
             cfg = os.path.join(tmp, f"config_{cfg_name}.toml")
@@ -235,7 +272,9 @@ def task(args):
             for name, sc in names.items():
                 if name not in got:
                     raise RuntimeError(f"no result for {name}")
-                result["windows"].setdefault(name, {"scenario": sc})[cfg_name] = got[name]
+                entry = result["windows"].setdefault(name, {"scenario": sc})
+                entry[cfg_name] = got[name]
+                entry["mwu"] = rank_sum[name]
         result["discrete_rule"] = discrete_rule(result["windows"])
         partial = target + f".{os.getpid()}.tmp"
         with open(partial, "w") as fh:
@@ -257,9 +296,11 @@ def discrete_features(fig_by_cfg, cfg):
 
 def detector_p_values(fig_by_cfg, cfg, detector, rule="chi2"):
     """(feature, raw p) of the tests a detector votes with by p-value. A discrete feature under
-    configuration B votes with its chi-square p-value and, when the run's binary tests discrete
-    features by chi-square and the values (`rule` "chi2+ordinal"), under ks and ad also with
-    that test on the values (configuration A's p-value: the same test on the same values)."""
+    configuration B votes with its chi-square p-value and, under ks and ad, when the run's
+    binary also tests discrete features by the rank-sum test (`rule` "chi2+mwu", issue 24),
+    with its p-value too (computed here from the same values). "chi2+ordinal" is a binary
+    measured during issue 24 that ran KS or AD on the values instead (configuration A's
+    p-value: the same test on the same values)."""
     fig = fig_by_cfg[cfg]
     if detector not in P_DETECTORS or detector not in fig:
         return []
@@ -274,10 +315,31 @@ def detector_p_values(fig_by_cfg, cfg, detector, rule="chi2"):
                 values = fig_by_cfg["A"][detector]["features"].get(name)
                 if values is not None and values[1] is not None:
                     out.append((name, values[1]))
+            if rule == "chi2+mwu" and detector in ("ks", "ad"):
+                p_rank = fig_by_cfg.get("mwu", {}).get(name)
+                if p_rank is not None:
+                    out.append((name, p_rank))
             continue
         if detector == "wasserstein" and test != "chi2":
             continue
         out.append((name, p))
+    return out
+
+
+def discrete_p_values_of(fig_by_cfg, name, chi2_p, tests):
+    """The raw p-values of one discrete feature under `tests`."""
+    out = []
+    for t in tests:
+        if t == "chi2":
+            out.append(chi2_p)
+            continue
+        if t == "mwu":
+            if fig_by_cfg.get("mwu", {}).get(name) is not None:
+                out.append(fig_by_cfg["mwu"][name])
+            continue
+        values = fig_by_cfg["A"].get(t, {"features": {}})["features"].get(name)
+        if values is not None and values[1] is not None:
+            out.append(values[1])
     return out
 
 
@@ -286,9 +348,25 @@ def discrete_p_values(fig_by_cfg, tests):
     "chi2+ks", "ad", "ks"): chi-square's from B, KS's or AD's on the values from A."""
     out = []
     for name, chi2_p in discrete_features(fig_by_cfg, "B").items():
+        if "|" in tests:
+            # One p-value per feature: weighted Bonferroni over its tests, "chi2|ad:0.25" giving
+            # AD a quarter of the feature's level and chi-square the rest.
+            first, second = tests.split("|")
+            second, w = (second.split(":") + ["0.5"])[:2]
+            w = float(w)
+            ps = discrete_p_values_of(fig_by_cfg, name, chi2_p, [first, second])
+            if len(ps) == 2:
+                out.append((name, min(1.0, ps[0] / (1.0 - w), ps[1] / w)))
+            elif ps:
+                out.append((name, ps[0]))
+            continue
         for t in tests.split("+"):
             if t == "chi2":
                 out.append((name, chi2_p))
+                continue
+            if t == "mwu":
+                if fig_by_cfg.get("mwu", {}).get(name) is not None:
+                    out.append((name, fig_by_cfg["mwu"][name]))
                 continue
             values = fig_by_cfg["A"].get(t, {"features": {}})["features"].get(name)
             if values is not None and values[1] is not None:
@@ -352,13 +430,16 @@ def verdicts(fig_by_cfg, cfg, dets, scope, alpha, wasserstein_threshold=0.1, psi
 
 def discrete_rule(windows):
     """How the binary tested discrete features under ks and ad: "chi2" (chi-square on the
-    values alone; a feature's "test" is always "chi2") or "chi2+ordinal" (chi-square and the
-    detector's own test on the values, both in the family; the feature's "test" names the one
-    that decided, so over a run's windows some say "ks" or "ad")."""
+    values alone; a feature's "test" is always "chi2"), "chi2+mwu" (chi-square and the
+    rank-sum test, both in the family; the feature's "test" names the one that decided, so over
+    a run's windows some say "mwu"), or "chi2+ordinal" (a binary of issue 24's measurement:
+    chi-square and the detector's own test on the values; "ks" or "ad")."""
     for w in windows.values():
         fig = w["B"]
         for d in ("ks", "ad"):
             for stat, p, test in fig.get(d, {"features": {}})["features"].values():
+                if test == "mwu":
+                    return "chi2+mwu"
                 if test in ("ks", "ad"):
                     return "chi2+ordinal"
     return "chi2"
@@ -383,6 +464,8 @@ def set_rate(windows, spec, alpha, scenario, **rule):
     set_alpha = own[0] if own else alpha
     discrete = own[1] if len(own) > 1 else None
     ws = [w for w in windows if w["scenario"] == scenario]
+    if discrete and "mwu" in discrete and not all("mwu" in w for w in ws):
+        return float("nan")  # figures from a run before the script kept rank-sum p-values
     alarms = sum(any(verdicts(w, cfg, dets, scope, set_alpha, rule=w["rule"], discrete=discrete,
                               **rule).values())
                  for w in ws)

@@ -71,8 +71,8 @@ pub struct FeatureDrift {
     /// reads "tested, and it drifted").
     pub status: FeatureStatus,
     /// The test that decided, for a numeric feature with few distinct values (see
-    /// `discrete_max_values`): `"chi2"`, or under `ks` and `ad`, which also run their own test
-    /// on the values, `"ks"` or `"ad"` when that one decided (its figures are then shown).
+    /// `discrete_max_values`): `"chi2"`, or under `ks` and `ad`, which also run Mann–Whitney's
+    /// rank-sum test on the values, `"mwu"` when that one decided (its figures are then shown).
     /// Absent for the detector's own test on any other feature.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub test: Option<String>,

@@ -5,8 +5,8 @@
 //! result entries. Features are tested in parallel (rayon); `fit` keeps only what each test needs
 //! of the reference (sorted values for KS, edges and counts for PSI, counts for chi-square; see
 //! `fitted.rs`). A numeric feature with few distinct values is tested by chi-square on its
-//! values, and under `ks` and `ad` by that test on the values too: two p-values in the family,
-//! one verdict, the entry showing the test that decided (`discrete.rs` says why).
+//! values, and under `ks` and `ad` by the rank-sum test of its values too: two p-values in the
+//! family, one verdict, the entry showing the test that decided (`discrete.rs` says why).
 //!
 //! The monitor corrects p-values across every detector of a window at once
 //! (`correction_scope = "window"`): it asks each detector for its raw p-values
@@ -327,11 +327,10 @@ impl StatisticalDriftDetector {
             let (mut statistic, mut p_value, mut p_adj, mut drifted) =
                 (statistic, p_value, p_adj, drifted);
             if let Some((o, Some(o_adj))) = ordinal.filter(|_| discrete) {
-                let o_drifted = o_adj < c.alpha
-                    && (self.test != StatTest::Ks || o.statistic >= c.min_statistic);
+                let o_drifted = o_adj < c.alpha;
                 let chi2_p = p_adj.unwrap_or(f64::INFINITY);
                 if (o_drifted, -o_adj) > (drifted, -chi2_p) {
-                    test = Some(self.test.name().to_string());
+                    test = Some(discrete::RANK_SUM_NAME.to_string());
                     (statistic, p_value, p_adj) = (Some(o.statistic), Some(o.p_value), Some(o_adj));
                 }
                 drifted |= o_drifted;

@@ -51,6 +51,8 @@ pub(crate) enum Test {
     Cvm,
     Wasserstein,
     ChiSquare,
+    /// Mann–Whitney's rank sum, beside chi-square on a discrete feature (`"test": "mwu"`).
+    RankSum,
     Psi,
     None,
 }
@@ -61,6 +63,7 @@ impl Test {
         match self {
             Test::Ks => "KS",
             Test::ChiSquare => "χ²",
+            Test::RankSum => "MWU",
             Test::Ad => "AD",
             Test::Cvm => "CvM",
             Test::Wasserstein => "W",
@@ -69,10 +72,13 @@ impl Test {
         }
     }
 
-    /// The test a per-feature detector's entry ran (`"test": "chi2"` overrides the detector's).
+    /// The test a per-feature detector's entry ran (`"test": "chi2"` or `"mwu"` overrides the
+    /// detector's).
     fn of(detector: &str, test: Option<&str>) -> Option<Test> {
-        if test == Some("chi2") {
-            return Some(Test::ChiSquare);
+        match test {
+            Some("chi2") => return Some(Test::ChiSquare),
+            Some("mwu") => return Some(Test::RankSum),
+            _ => {}
         }
         match detector {
             "ks" => Some(Test::Ks),
@@ -351,6 +357,15 @@ mod tests {
         // Drifted: k (p 1e-6), v (p 0.001), then effect sizes u (0.3), w (0.2).
         assert_eq!(names, ["k", "v", "u", "w"]);
         assert_eq!(Test::Cvm.label(), "CvM");
+    }
+
+    #[test]
+    fn a_discrete_feature_names_the_test_that_decided() {
+        assert_eq!(Test::of("ad", Some("chi2")), Some(Test::ChiSquare));
+        assert_eq!(Test::of("ad", Some("mwu")), Some(Test::RankSum));
+        assert_eq!(Test::of("ks", Some("mwu")), Some(Test::RankSum));
+        assert_eq!(Test::of("ad", None), Some(Test::Ad));
+        assert_eq!(Test::RankSum.label(), "MWU");
     }
 
     #[test]

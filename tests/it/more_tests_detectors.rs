@@ -142,13 +142,21 @@ fn few_distinct_values_are_tested_by_chi_square_and_say_so() {
         let mut d = StatisticalDriftDetector::new(test, on.clone());
         let r = d.detect_pair(&reference, &current).expect("runs");
         let x = &r.features["x"];
-        assert_eq!(x.test.as_deref(), Some("chi2"), "{test:?}");
+        // ks and ad also run the rank-sum test on the values, and name it when it decided
+        // (its p-value the smaller); cvm and wasserstein keep chi-square alone.
+        let decided = x
+            .test
+            .as_deref()
+            .expect("a discrete feature names its test");
+        match test {
+            StatTest::Ks | StatTest::Ad => assert!(["chi2", "mwu"].contains(&decided)),
+            _ => assert_eq!(decided, "chi2", "{test:?}"),
+        }
         assert!(x.drifted && x.p_value.is_some(), "{test:?}: {x:?}");
         let json = serde_json::to_string(x).expect("json");
-        assert!(json.contains(r#""test":"chi2""#), "{json}");
-        // ks and ad also test the values (chi-square decided here: its p-value is the
-        // smaller), so x brings two p-values to the correction, beside y's; cvm keeps
-        // chi-square alone, and wasserstein's y has no p-value.
+        assert!(json.contains(&format!(r#""test":"{decided}""#)), "{json}");
+        // Under ks and ad x brings two p-values to the correction, beside y's; wasserstein's y
+        // has no p-value.
         let family = match test {
             StatTest::Ks | StatTest::Ad => 3.0,
             StatTest::Cvm => 2.0,
@@ -175,10 +183,9 @@ fn few_distinct_values_are_tested_by_chi_square_and_say_so() {
 /// Issue 24 item 7: a 7-valued ordinal feature whose most frequent value, 0, gains 5 points of
 /// probability (taken from the others in proportion) is a shift toward the low end that
 /// chi-square on the 7 values spreads over 6 degrees of freedom. The default set tests a
-/// discrete feature by chi-square and by AD on its values, both in the window's family: over
-/// 30 seeded windows of 500 rows it finds the shift in 11, chi-square alone under the family it
-/// had before in 5 (in line with `benches/measure_detectors.py`: 36.6 % against 14.4 %), and no
-/// clean window drifts.
+/// discrete feature by chi-square and by the rank-sum test, both in the window's family: over
+/// 100 seeded windows of 1,000 rows it finds the shift in 53, chi-square alone under the family
+/// it had before in 42, and 1 of 100 clean windows drifts.
 #[test]
 fn an_ordinal_shift_is_found_where_chi_square_alone_misses_it() {
     use ml_monitor::drift::discrete::DiscreteValues;
@@ -236,14 +243,14 @@ fn an_ordinal_shift_is_found_where_chi_square_alone_misses_it() {
         .build(&window(&reference_x))
         .expect("reference fits");
     let values = DiscreteValues::from_sorted(&reference_x, 10).expect("7 values");
-    // The family: ad's x (chi-square and AD), y and z, and pca's z-test; before, x brought
+    // The family: ad's x (chi-square and rank sum), y and z, and pca's z-test; before, x brought
     // chi-square alone, one p-value fewer.
     let family = 5.0;
     let (mut default_found, mut chi2_found, mut false_alarms) = (0, 0, 0);
-    for _ in 0..30 {
-        let clean = monitor.monitor(&window(&draw(500, &P)));
+    for _ in 0..100 {
+        let clean = monitor.monitor(&window(&draw(1000, &P)));
         false_alarms += usize::from(clean.drift["ad"].features["x"].drifted);
-        let current_x = draw(500, &shifted);
+        let current_x = draw(1000, &shifted);
         let result = monitor.monitor(&window(&current_x));
         let x = &result.drift["ad"].features["x"];
         let chi2 = values.test(&current_x).expect("runs");
@@ -252,16 +259,16 @@ fn an_ordinal_shift_is_found_where_chi_square_alone_misses_it() {
         let p = x.p_value.expect("a p-value");
         assert_eq!(x.p_value_adjusted, Some((p * family).min(1.0)), "{x:?}");
         match x.test.as_deref() {
-            Some("ad") => assert!(p <= chi2.p_value, "{x:?}"),
+            Some("mwu") => assert!(p <= chi2.p_value, "{x:?}"),
             Some("chi2") => assert_eq!(p, chi2.p_value),
-            other => panic!("a discrete feature's test is chi2 or ad, not {other:?}"),
+            other => panic!("a discrete feature's test is chi2 or mwu, not {other:?}"),
         }
         default_found += usize::from(x.drifted);
         chi2_found += usize::from(chi2.p_value * (family - 1.0) < alpha);
     }
-    assert!(false_alarms <= 1, "{false_alarms} of 30 clean windows");
+    assert!(false_alarms <= 3, "{false_alarms} of 100 clean windows");
     assert!(
-        default_found >= chi2_found + 5,
-        "the default found {default_found} of 30 shifted windows, chi-square alone {chi2_found}"
+        default_found >= chi2_found + 8,
+        "the default found {default_found} of 100 shifted windows, chi-square alone {chi2_found}"
     );
 }

@@ -213,6 +213,7 @@ pub(super) fn render(frame: &mut Frame, area: Rect, app: &App) {
     let needed = |columns: &[Column]| spaced(columns, gap);
     // The least read tests give way first.
     let order = [
+        Test::RankSum,
         Test::Cvm,
         Test::Ad,
         Test::Wasserstein,
