@@ -9,10 +9,10 @@ with every detector on:
   A  discrete_max_values = 0  (every numeric feature gets the continuous tests), pca thresholds
      "chunks" (NannyML's)
   B  discrete_max_values = 10 (f_disc, 9 values, and f_ord, 7 values, are discrete: tested by
-     chi-square on their values, and since issue 24 under ks and ad also by that test on the
-     values, both p-values in the family), pca thresholds "window" (fitted on the even
-     reference rows, z-tested against the odd rows' errors; the p-value joins the window's
-     correction) -- the defaults
+     chi-square on their values, and since issue 24 under ks and ad also by Mann-Whitney's rank
+     sum, both p-values in the family), pca thresholds "window" (fitted on the even reference
+     rows, z-tested against the odd rows' errors; the p-value joins the window's correction)
+     -- the defaults
 
 and the raw figures of every window are kept: each feature's raw p-value and statistic under
 every detector, and pca's reconstruction error and thresholds. A detector set's verdict on a
@@ -25,12 +25,15 @@ its p-value in the family; the set alarms when any of its
 detectors does. That rule is checked against the binary itself: with every detector on, the
 verdicts computed here must equal the binary's `window_drift` in every window (printed as
 "binary check"). One run of the binary thus serves every set, alpha and threshold. A discrete
-feature's figures under B come from both runs: chi-square's p-value from B's wasserstein entry
-(which has no p-value of its own and tests discrete features by chi-square alone), KS's or AD's
-on the values from A's (the same test on the same values). Whether the binary also ran those
-beside chi-square is read from its output (a discrete feature's "test" says "ks" or "ad" when
-that test decided) and printed; the sets ending "discrete by ..." test discrete features as
-named whatever the binary did, each test's p-value once in the family.
+feature's figures under B come from both runs and the script: chi-square's p-value from B's
+wasserstein entry (which has no p-value of its own and tests discrete features by chi-square
+alone), KS's or AD's on the values from A's (the same test on the same values), the rank sum's
+computed here from the same windows (`rank_sum_p`, the binary's formula; kept in each task's
+figures as "mwu"). Whether the binary also ran the rank sum beside chi-square is read from its
+output (a discrete feature's "test" says "mwu" when it decided) and printed; the sets ending
+"discrete by ..." test discrete features as named whatever the binary did, each test's p-value
+once in the family (those naming the rank sum print nan on figures from before the script kept
+it).
 
 After the full table, a second one sets the default beside KS with Bonferroni per scenario
 (issue 24 item 7: the default detects at least as often on every scenario; "none" is both
