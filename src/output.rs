@@ -8,6 +8,7 @@ use std::io::Write;
 use clap::ValueEnum;
 
 use ml_monitor::config::DetectorKind;
+use ml_monitor::drift::discrete::FeatureTest;
 use ml_monitor::monitoring::paging::HeldBack;
 use ml_monitor::monitoring::Performance;
 use ml_monitor::MonitoringResult;
@@ -218,10 +219,11 @@ fn write_text(out: &mut dyn Write, r: &MonitoringResult) -> std::io::Result<()> 
 
 /// `=`, or `<` / `>` when the p-value is a capped test's bound (Anderson–Darling reports
 /// 0.001 for any smaller p-value and 0.25 for any larger one, as scipy does).
-fn p_relation(detector: &str, test: Option<DetectorKind>, p: f64) -> &'static str {
+fn p_relation(detector: &str, test: Option<FeatureTest>, p: f64) -> &'static str {
     use ml_monitor::stats::p_value_bound;
-    // The test that decided: the detector's own, or chi-square on a discrete feature's values.
-    if test.or_else(|| detector.parse().ok()) != Some(DetectorKind::Ad) {
+    // Only Anderson–Darling's own p-value is capped; a discrete feature's test (chi-square or
+    // the rank sum) decided when one is named.
+    if test.is_some() || detector.parse() != Ok(DetectorKind::Ad) {
         return "=";
     }
     match p_value_bound(p) {
@@ -290,7 +292,7 @@ mod tests {
             p_value_adjusted: None,
             drifted: true,
             status: FeatureStatus::Ok,
-            test: test.and_then(|t| t.parse().ok()),
+            test: test.and_then(|t| serde_json::from_value(serde_json::json!(t)).ok()),
             statistic_error_bound: None,
             p_value_approximate: None,
             effect: None,

@@ -22,7 +22,6 @@ use std::sync::{Arc, OnceLock};
 
 use serde::{Deserialize, Serialize};
 
-use crate::config::DetectorKind;
 use crate::data::{ColumnData, DataWindow};
 
 pub use ml_based::MLBasedDriftDetector;
@@ -69,10 +68,12 @@ pub struct FeatureDrift {
     /// Whether the feature could be tested (not a drift verdict: `ok` beside `drifted: true`
     /// reads "tested, and it drifted").
     pub status: FeatureStatus,
-    /// The test that decided when it is not the detector's own: `"chi2"` for a numeric
-    /// feature with few distinct values (see `discrete_max_values`).
+    /// The test that decided, for a numeric feature with few distinct values (see
+    /// `discrete_max_values`): `"chi2"`, or under `ks` and `ad`, which also run Mann–Whitney's
+    /// rank-sum test on the values, `"mwu"` when that one decided (its figures are then shown).
+    /// Absent for the detector's own test on any other feature.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub test: Option<DetectorKind>,
+    pub test: Option<discrete::FeatureTest>,
     /// Set when the statistic was computed from a profile's grid instead of the rows: the
     /// rows' statistic lies within this distance of it.
     #[serde(default, skip_serializing_if = "Option::is_none")]

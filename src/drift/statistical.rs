@@ -4,7 +4,9 @@
 //! One detector runs one test, so the configuration's detector list maps one-to-one onto
 //! result entries. Features are tested in parallel (rayon); `fit` keeps only what each test needs
 //! of the reference (sorted values for KS, edges and counts for PSI, counts for chi-square; see
-//! `fitted.rs`).
+//! `fitted.rs`). A numeric feature with few distinct values is tested by chi-square on its
+//! values, and under `ks` and `ad` by the rank-sum test of its values too: two p-values in the
+//! family, one verdict, the entry showing the test that decided (`discrete.rs` says why).
 //!
 //! The monitor corrects p-values across every detector of a window at once
 //! (`correction_scope = "window"`): it asks each detector for its raw p-values
@@ -17,7 +19,7 @@ use std::collections::BTreeMap;
 use rayon::prelude::*;
 
 use super::decision::{self, feature_drifted};
-use super::discrete;
+use super::discrete::FeatureTest;
 use super::fitted::{fit_column, fitted_from_stats, test_feature, Fitted, Tested};
 use super::summary::FeatureStats;
 use super::{
@@ -168,8 +170,7 @@ impl PreparedDetector for StatisticalDriftDetector {
 
     fn detect_prepared(&mut self, current: &Prepared<'_>) -> Result<DriftResult, DriftError> {
         let tested = self.test_all(current)?;
-        let p_values: Vec<Option<f64>> = tested.iter().map(|t| t.1).collect();
-        let adjusted = adjust(&p_values, self.config.correction);
+        let adjusted = adjust(&family(&tested), self.config.correction);
         self.decide(tested, adjusted)
     }
 
@@ -179,7 +180,7 @@ impl PreparedDetector for StatisticalDriftDetector {
             return Ok(None);
         }
         let tested = self.test_all(current)?;
-        let p_values = tested.iter().map(|t| t.1).collect();
+        let p_values = family(&tested);
         self.staged = Some(tested);
         Ok(Some(p_values))
     }
@@ -233,7 +234,8 @@ impl StatisticalDriftDetector {
             .collect())
     }
 
-    /// The result from the tested features and their corrected p-values (same order).
+    /// The result from the tested features and their corrected p-values (in [`family`]'s
+    /// order: each feature's, then its ordinal test's when it has one).
     fn decide(
         &mut self,
         tested: Vec<Tested>,
@@ -242,9 +244,12 @@ impl StatisticalDriftDetector {
         let fitted = self.fitted.as_ref().ok_or(DriftError::NotFitted)?;
         let mut features = BTreeMap::new();
         let mut n_drifted = 0;
-        for (((name, fit), (statistic, p_value, status, evidence)), p_adj) in
-            fitted.iter().zip(tested).zip(adjusted)
+        let mut adjusted = adjusted.into_iter();
+        for ((name, fit), (statistic, p_value, status, evidence, ordinal)) in
+            fitted.iter().zip(tested)
         {
+            let p_adj = adjusted.next().flatten();
+            let ordinal = ordinal.map(|o| (o, adjusted.next().flatten()));
             let discrete = matches!(
                 fit,
                 Fitted::Sorted {
@@ -263,6 +268,21 @@ impl StatisticalDriftDetector {
                 },
                 c,
             );
+            // A discrete feature's ordinal test decides when it says drift and chi-square does
+            // not, or, both saying the same, when its corrected p-value is smaller; the result
+            // then shows its figures and names it.
+            let mut test = discrete.then_some(FeatureTest::Chi2);
+            let (mut statistic, mut p_value, mut p_adj, mut drifted) =
+                (statistic, p_value, p_adj, drifted);
+            if let Some((o, Some(o_adj))) = ordinal.filter(|_| discrete) {
+                let o_drifted = o_adj < c.alpha;
+                let chi2_p = p_adj.unwrap_or(f64::INFINITY);
+                if (o_drifted, -o_adj) > (drifted, -chi2_p) {
+                    test = Some(FeatureTest::RankSum);
+                    (statistic, p_value, p_adj) = (Some(o.statistic), Some(o.p_value), Some(o_adj));
+                }
+                drifted |= o_drifted;
+            }
             n_drifted += usize::from(drifted);
             let adjusted_shown = match c.correction {
                 Correction::None => None,
@@ -276,7 +296,7 @@ impl StatisticalDriftDetector {
                     p_value_adjusted: adjusted_shown,
                     drifted,
                     status,
-                    test: discrete.then_some(discrete::TEST),
+                    test,
                     statistic_error_bound: None,
                     p_value_approximate: None,
                     effect: evidence.effect,
@@ -292,6 +312,15 @@ impl StatisticalDriftDetector {
             |window_drift| confirmation.observe(window_drift),
         ))
     }
+}
+
+/// The raw p-values a window's correction counts, in order: each feature's, then its ordinal
+/// test's when it has one (a discrete feature under `ks` or `ad`).
+fn family(tested: &[Tested]) -> Vec<Option<f64>> {
+    tested
+        .iter()
+        .flat_map(|t| std::iter::once(t.1).chain(t.4.map(|o| Some(o.p_value))))
+        .collect()
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@ use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
 use ml_monitor::config::{DetectorKind, Evidence};
+use ml_monitor::drift::discrete::FeatureTest;
 use ml_monitor::drift::FeatureStatus;
 use ml_monitor::{DriftResult, MonitoringResult};
 
@@ -44,35 +45,64 @@ impl SortMode {
     }
 }
 
-/// Which test produced a figure: a per-feature detector, ordered as the drift table's columns
-/// ([`DetectorKind::table_rank`]); everything else about it is the detector's own.
+/// Which test produced a figure: a per-feature detector, or the rank-sum test a discrete
+/// feature gets beside chi-square; ordered as the drift table's columns
+/// ([`DetectorKind::table_rank`], the rank sum right after chi-square).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Test(pub(crate) DetectorKind);
+pub(crate) enum Test {
+    Detector(DetectorKind),
+    /// Mann–Whitney's rank sum, beside chi-square on a discrete feature (`"test": "mwu"`).
+    RankSum,
+}
+
+impl Test {
+    fn rank(self) -> u16 {
+        match self {
+            Test::Detector(k) => u16::from(k.table_rank()) * 2,
+            Test::RankSum => u16::from(DetectorKind::Chi2.table_rank()) * 2 + 1,
+        }
+    }
+
+    /// The detector, when the test is one.
+    pub(crate) fn kind(self) -> Option<DetectorKind> {
+        match self {
+            Test::Detector(k) => Some(k),
+            Test::RankSum => None,
+        }
+    }
+
+    /// The short name the table shows.
+    pub(crate) fn label(self) -> &'static str {
+        match self {
+            Test::Detector(k) => k.label(),
+            Test::RankSum => "MWU",
+        }
+    }
+
+    /// The test a per-feature detector's entry ran (`"test": "chi2"` or `"mwu"` overrides the
+    /// detector's); PSI has a column of its own.
+    fn of(detector: &str, test: Option<FeatureTest>) -> Option<Test> {
+        match test {
+            Some(FeatureTest::Chi2) => Some(Test::Detector(DetectorKind::Chi2)),
+            Some(FeatureTest::RankSum) => Some(Test::RankSum),
+            None => detector
+                .parse::<DetectorKind>()
+                .ok()
+                .filter(|k| k.per_feature() && *k != DetectorKind::Psi)
+                .map(Test::Detector),
+        }
+    }
+}
 
 impl Ord for Test {
     fn cmp(&self, other: &Self) -> Ordering {
-        self.0.table_rank().cmp(&other.0.table_rank())
+        self.rank().cmp(&other.rank())
     }
 }
 
 impl PartialOrd for Test {
     fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
         Some(self.cmp(other))
-    }
-}
-
-impl Test {
-    /// The short name the table shows.
-    pub(crate) fn label(self) -> &'static str {
-        self.0.label()
-    }
-
-    /// The test a per-feature detector's entry ran (`"test": "chi2"` overrides the detector's);
-    /// PSI has a column of its own.
-    fn of(detector: &str, test: Option<DetectorKind>) -> Option<Test> {
-        test.or_else(|| detector.parse().ok())
-            .filter(|k| k.per_feature() && *k != DetectorKind::Psi)
-            .map(Test)
     }
 }
 
@@ -157,7 +187,7 @@ pub(crate) fn feature_rows(result: &MonitoringResult, sort: SortMode) -> Vec<Fea
             row.status = worse_status(row.status, f.status);
             let psi = detector == DetectorKind::Psi.key();
             let test = if psi {
-                Some(Test(DetectorKind::Psi))
+                Some(Test::Detector(DetectorKind::Psi))
             } else {
                 Test::of(detector, f.test)
             };
@@ -204,7 +234,7 @@ pub(crate) fn feature_rows(result: &MonitoringResult, sort: SortMode) -> Vec<Fea
 /// An adjusted p-value of 1 is exact whatever the raw one was.
 fn p_bound(test: Test, raw: Option<f64>, p: f64) -> Option<Ordering> {
     use ml_monitor::stats::p_value_bound;
-    if test.0 != DetectorKind::Ad {
+    if test != Test::Detector(DetectorKind::Ad) {
         return None;
     }
     raw.and_then(p_value_bound)
@@ -243,7 +273,8 @@ fn descending(a: Option<f64>, b: Option<f64>) -> Ordering {
 /// The statistic of a row decided by an effect size (no p-value).
 fn effect(row: &FeatureRow) -> Option<f64> {
     row.test
-        .is_some_and(|t| t.0.evidence() == Evidence::Effect)
+        .and_then(Test::kind)
+        .is_some_and(|k| k.evidence() == Evidence::Effect)
         .then_some(row.statistic)
         .flatten()
 }
@@ -308,7 +339,7 @@ mod tests {
             p_value_adjusted: p_value,
             drifted,
             status: FeatureStatus::Ok,
-            test: test.and_then(|t| t.parse().ok()),
+            test: test.and_then(|t| serde_json::from_value(serde_json::json!(t)).ok()),
             statistic_error_bound: None,
             p_value_approximate: None,
             effect: None,
@@ -349,22 +380,40 @@ mod tests {
         );
         let rows = feature_rows(&result, SortMode::Worst);
         let by = |n: &str| rows.iter().find(|r| r.name == n).expect("row").clone();
-        assert_eq!(by("k").test, Some(Test(DetectorKind::Chi2)));
+        assert_eq!(by("k").test, Some(Test::Detector(DetectorKind::Chi2)));
         assert_eq!(
             by("v").test,
-            Some(Test(DetectorKind::Ad)),
+            Some(Test::Detector(DetectorKind::Ad)),
             "a drifted p-value test decides"
         );
         assert_eq!(
             by("u").test,
-            Some(Test(DetectorKind::Wasserstein)),
+            Some(Test::Detector(DetectorKind::Wasserstein)),
             "the drifted effect size decides"
         );
         assert_eq!(by("u").statistic, Some(0.3));
         let names: Vec<&str> = rows.iter().map(|r| r.name.as_str()).collect();
         // Drifted: k (p 1e-6), v (p 0.001), then effect sizes u (0.3), w (0.2).
         assert_eq!(names, ["k", "v", "u", "w"]);
-        assert_eq!(Test(DetectorKind::Cvm).label(), "CvM");
+        assert_eq!(Test::Detector(DetectorKind::Cvm).label(), "CvM");
+    }
+
+    #[test]
+    fn a_discrete_feature_names_the_test_that_decided() {
+        let chi2 = Some(Test::Detector(DetectorKind::Chi2));
+        assert_eq!(Test::of("ad", Some(FeatureTest::Chi2)), chi2);
+        assert_eq!(
+            Test::of("ad", Some(FeatureTest::RankSum)),
+            Some(Test::RankSum)
+        );
+        assert_eq!(
+            Test::of("ks", Some(FeatureTest::RankSum)),
+            Some(Test::RankSum)
+        );
+        assert_eq!(Test::of("ad", None), Some(Test::Detector(DetectorKind::Ad)));
+        assert_eq!(Test::RankSum.label(), "MWU");
+        assert!(chi2 < Some(Test::RankSum));
+        assert!(Test::RankSum < Test::Detector(DetectorKind::Psi));
     }
 
     #[test]
@@ -378,10 +427,10 @@ mod tests {
             "{rows:#?}"
         );
         let city = rows.iter().find(|r| r.name == "city").expect("city row");
-        assert_eq!(city.test, Some(Test(DetectorKind::Chi2)));
+        assert_eq!(city.test, Some(Test::Detector(DetectorKind::Chi2)));
         assert!(city.psi.is_some() && city.missing.is_some());
         let age = rows.iter().find(|r| r.name == "age").expect("age row");
-        assert_eq!(age.test, Some(Test(DetectorKind::Ks)));
+        assert_eq!(age.test, Some(Test::Detector(DetectorKind::Ks)));
         assert_eq!(age.status, FeatureStatus::InsufficientData);
     }
 

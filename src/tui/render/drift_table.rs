@@ -60,7 +60,7 @@ impl Column {
 }
 
 fn heading(test: Test) -> &'static str {
-    if test.0 == DetectorKind::Ks {
+    if test == Test::Detector(DetectorKind::Ks) {
         "KS D"
     } else {
         test.label()
@@ -158,7 +158,10 @@ fn footer(columns: &[Column], hidden: &[&'static str], app: &App) -> String {
         parts.push(format!("p adj < {}", d.alpha));
     }
     for c in columns {
-        if let Some((test, threshold)) = c.test.and_then(|t| Some((t, t.0.effect_threshold(d)?))) {
+        if let Some((test, threshold)) = c
+            .test
+            .and_then(|t| Some((t, t.kind()?.effect_threshold(d)?)))
+        {
             parts.push(format!("{} > {threshold}", test.label()));
         }
     }
@@ -213,14 +216,14 @@ pub(super) fn render(frame: &mut Frame, area: Rect, app: &App) {
     let needed = |columns: &[Column]| spaced(columns, gap);
     // The least read tests give way first.
     let order = [
-        DetectorKind::Cvm,
-        DetectorKind::Ad,
-        DetectorKind::Wasserstein,
-        DetectorKind::Chi2,
-        DetectorKind::Ks,
-        DetectorKind::Psi,
-    ]
-    .map(Test);
+        Test::RankSum,
+        Test::Detector(DetectorKind::Cvm),
+        Test::Detector(DetectorKind::Ad),
+        Test::Detector(DetectorKind::Wasserstein),
+        Test::Detector(DetectorKind::Chi2),
+        Test::Detector(DetectorKind::Ks),
+        Test::Detector(DetectorKind::Psi),
+    ];
     for test in order {
         if needed(&columns) <= room {
             break;
