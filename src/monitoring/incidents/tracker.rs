@@ -193,18 +193,7 @@ impl IncidentTracker {
                     id
                 }
                 None => {
-                    let (incident, id) = match self.closed.remove(&key) {
-                        Some(previous) => {
-                            let id = previous.id;
-                            self.closed.retain(|_, c| c.id != id);
-                            (reopen(previous, condition, window, now), id)
-                        }
-                        None => {
-                            let id = self.next_id;
-                            self.next_id += 1;
-                            (open(id, condition, window, now), id)
-                        }
-                    };
+                    let (incident, id) = self.start(&key, condition, window, now);
                     let pending = if immediate { 0 } else { self.pending_windows };
                     if pending == 0 {
                         opened.insert(id);
@@ -320,18 +309,7 @@ impl IncidentTracker {
                 }
                 continue;
             }
-            let (incident, id) = match self.closed.remove(&key) {
-                Some(previous) => {
-                    let id = previous.id;
-                    self.closed.retain(|_, c| c.id != id);
-                    (reopen(previous, condition, window, now), id)
-                }
-                None => {
-                    let id = self.next_id;
-                    self.next_id += 1;
-                    (open(id, condition, window, now), id)
-                }
-            };
+            let (incident, id) = self.start(&key, condition, window, now);
             // `started` 0: no condition of an arriving window joins it (see `joinable`).
             self.problems.insert(
                 id,
@@ -367,6 +345,29 @@ impl IncidentTracker {
         }
         changes.extend(self.resolve(&seen, now, true));
         changes
+    }
+
+    /// A problem for a condition that starts now: the one it belonged to before, re-opened
+    /// under its id, or a new one.
+    fn start(
+        &mut self,
+        key: &IncidentKey,
+        condition: Condition,
+        window: &str,
+        now: DateTime<Utc>,
+    ) -> (Incident, u64) {
+        match self.closed.remove(key) {
+            Some(previous) => {
+                let id = previous.id;
+                self.closed.retain(|_, c| c.id != id);
+                (reopen(previous, condition, window, now), id)
+            }
+            None => {
+                let id = self.next_id;
+                self.next_id += 1;
+                (open(id, condition, window, now), id)
+            }
+        }
     }
 
     /// The problem a condition starting now joins: the newest one started within
