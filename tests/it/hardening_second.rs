@@ -81,7 +81,6 @@ fn a_file_name_with_terminal_escapes_reaches_no_terminal_or_csv() {
          BEGIN SELECT RAISE(FAIL, 'simulated disk full'); END;",
     )
     .expect("trigger");
-    drop(conn);
     setup.window(&NASTY.replace("w04", "w05"), true);
     let out = Command::new(BIN)
         .arg("watch")
@@ -126,14 +125,7 @@ fn a_receiver_quoting_the_secret_back_has_it_replaced_by_stars() {
         "{stderr}"
     );
     assert!(!stderr.contains("s3cret"), "{stderr}");
-    let conn = rusqlite::Connection::open(setup.history()).expect("history");
-    let errors: Vec<String> = conn
-        .prepare("SELECT last_error FROM outbox WHERE last_error IS NOT NULL")
-        .expect("query")
-        .query_map([], |row| row.get(0))
-        .expect("rows")
-        .map(|r| r.expect("row"))
-        .collect();
+    let errors = setup.outbox_errors();
     assert!(!errors.is_empty());
     for e in &errors {
         assert!(e.contains("Bearer ***") && !e.contains("s3cret"), "{e}");
@@ -256,7 +248,6 @@ fn export_skips_an_unreadable_row_with_a_warning() {
         [],
     )
     .expect("break a row");
-    drop(conn);
     for format in ["json", "csv"] {
         let out = bin(
             &["history", "export", "--format", format, "--history"],

@@ -320,19 +320,11 @@ fn a_token_quoted_back_escaped_is_hidden_too() {
         "{stderr}"
     );
     assert!(!stderr.contains("s3cret"), "{stderr}");
-    let conn = rusqlite::Connection::open(setup.history()).expect("history");
-    let errors: Vec<String> = conn
-        .prepare("SELECT last_error FROM outbox WHERE last_error IS NOT NULL")
-        .expect("query")
-        .query_map([], |row| row.get(0))
-        .expect("rows")
-        .map(|r| r.expect("row"))
-        .collect();
+    let errors = setup.outbox_errors();
     assert!(!errors.is_empty());
     for e in &errors {
         assert!(e.contains("Bearer ***") && !e.contains("s3cret"), "{e}");
     }
-    drop(conn);
     for file in std::fs::read_dir(setup.root.path()).expect("dir") {
         let path = file.expect("entry").path();
         if path.to_string_lossy().contains("history.sqlite") {

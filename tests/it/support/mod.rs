@@ -132,6 +132,20 @@ impl Setup {
             .expect("starts")
     }
 
+    /// Every `last_error` the outbox of the default history holds.
+    pub fn outbox_errors(&self) -> Vec<String> {
+        let conn = rusqlite::Connection::open(self.history()).expect("history");
+        let mut stmt = conn
+            .prepare("SELECT last_error FROM outbox WHERE last_error IS NOT NULL")
+            .expect("query");
+        let errors = stmt
+            .query_map([], |row| row.get(0))
+            .expect("rows")
+            .map(|r| r.expect("row"))
+            .collect();
+        errors
+    }
+
     /// `history incidents --format json` of the default history of the watched directory.
     pub fn incidents(&self, history: &Path) -> Vec<Value> {
         let out = Command::new(BIN)
