@@ -41,6 +41,9 @@ pub(crate) struct PastView {
 pub(crate) struct LabelLine {
     pub(crate) json: serde_json::Value,
     pub(crate) worst: Option<ml_monitor::AlertLevel>,
+    /// Problems the line's realised figures opened, escalated or resolved (queued for the
+    /// sinks with the labels).
+    pub(crate) changed_problems: bool,
 }
 
 /// Everything that can change what a live view shows.

@@ -314,6 +314,7 @@ impl LateLabels {
         );
         let line = LabelLine {
             worst: alerts.iter().map(|a| a.level).max(),
+            changed_problems: !incidents.is_empty(),
             json: json!({
                 "window": w.window,
                 "labels": file,
@@ -351,6 +352,7 @@ fn error_line(name: &str, message: &str, error: Option<WindowError>) -> LabelLin
         |e| json!(e),
     );
     LabelLine {
+        changed_problems: false,
         json: json!({"labels": name, "timestamp": Utc::now(), "error": error}),
         worst: Some(AlertLevel::Critical),
     }
@@ -365,6 +367,7 @@ fn summary_line(
     seconds: f64,
 ) -> LabelLine {
     LabelLine {
+        changed_problems: false,
         json: json!({
             "labels": name,
             "timestamp": Utc::now(),

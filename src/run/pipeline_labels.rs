@@ -49,11 +49,7 @@ impl Pipeline {
     /// Keeps late-label lines to print, and wakes the sinks when they changed a problem (the
     /// history queued those changes with the labels).
     fn extend_label_lines(&mut self, lines: Vec<LabelLine>) {
-        let changed = lines.iter().any(|l| {
-            l.json["incidents"]
-                .as_array()
-                .is_some_and(|a| !a.is_empty())
-        });
+        let changed = lines.iter().any(|l| l.changed_problems);
         if let (true, Some(d)) = (changed, &self.delivery) {
             d.sender.wake();
         }
@@ -94,6 +90,7 @@ fn failure(path: &Path, e: &anyhow::Error) -> LabelLine {
         |n| n.to_string_lossy().into_owned(),
     );
     LabelLine {
+        changed_problems: false,
         json: json!({
             "labels": name,
             "timestamp": chrono::Utc::now(),
