@@ -195,6 +195,17 @@ impl ModelMonitor {
                 result.alerts.push(alert);
             }
         }
+        // Evidence past the paging level is shown: a feature it covers but no detector flags
+        // gets a drift alert of its own (the page policy's docs say why).
+        for evidence in self.paging.unshown(result) {
+            let alert = self.alerts.raise_feature_drift(
+                &result.window,
+                &evidence.feature,
+                evidence.message(),
+                (evidence.effect, self.paging.config().min_effect),
+            );
+            result.alerts.push(alert);
+        }
         let paging = self.paging.observe(result);
         result.held_back = self.paging.held_back(result);
         result.incidents = self.incidents.observe_paging(result, &paging);

@@ -351,3 +351,47 @@ fn the_result_says_which_test_held_a_shown_drift_back_from_paging() {
     assert!(large.drift["ad"].features["a"].drifted);
     assert_eq!(large.held_back.get("a"), None, "a large shift pages");
 }
+
+/// What pages is shown: a feature whose own paging evidence (KS at the budget's share) is past
+/// the paging level while the per-window test does not flag it (here AD at a correction no
+/// window can reach) gets a drift alert of its own, and its problem opens and pages.
+#[test]
+fn evidence_past_the_paging_level_is_shown_and_pages_though_no_test_flags_it() {
+    use crate::config::DetectorKind::Ad;
+    use crate::monitoring::{AlertKind, ChangeKind};
+    let mut config = MonitorConfig::default();
+    config.drift.detectors = vec![Ad];
+    config.drift.statistical.alpha = 1e-12;
+    let mut monitor = ModelMonitor::builder(config)
+        .build(&window("reference.csv", 2_000, 0.0))
+        .expect("fits");
+    let clean = monitor.monitor(&window("clean.csv", 2_000, 0.0));
+    assert!(
+        !clean.alerts.iter().any(|a| a.kind == AlertKind::DataDrift),
+        "{:?}",
+        clean.alerts
+    );
+    let shifted = monitor.monitor(&window("shifted.csv", 2_000, 1.0));
+    assert!(
+        !shifted.drift["ad"].features["a"].drifted,
+        "AD does not flag it"
+    );
+    let alert = shifted
+        .alerts
+        .iter()
+        .find(|a| a.feature.as_deref() == Some("a"))
+        .expect("an alert for a");
+    assert_eq!(alert.kind, AlertKind::DataDrift);
+    assert_eq!(alert.detector, None);
+    assert!(alert.message.contains("KS p"), "{}", alert.message);
+    assert_eq!(alert.threshold, Some(0.03));
+    assert!(
+        shifted
+            .incidents
+            .iter()
+            .any(|c| c.change == ChangeKind::Opened && c.incident.feature.as_deref() == Some("a")),
+        "{:?}",
+        shifted.incidents
+    );
+    assert!(shifted.held_back.is_empty(), "{:?}", shifted.held_back);
+}

@@ -150,3 +150,102 @@ fn alertmanager_gets_one_alert_per_problem_labelled_with_its_id() {
         "both drifted features are members: {a}"
     );
 }
+
+/// A reference whose F1 varies a little from chunk to chunk (each 100-row chunk: 90 rows scored
+/// 0.9 with 80 to 84 positives, 10 rows scored 0.1, all negative), so the estimated metrics'
+/// thresholds have a band; the feature `x` never drifts.
+fn scored_reference() -> String {
+    let mut s = String::from("x,prediction,target\n");
+    for k in 0..10 {
+        let positives = 80 + k % 5;
+        for i in 0..100 {
+            let x = ((k * 100 + i) * 37 % 1000) as f64 / 100.0;
+            if i % 10 == 9 {
+                s.push_str(&format!("{x:.2},0.1,0\n"));
+            } else {
+                let j = i - i / 10;
+                s.push_str(&format!("{x:.2},0.9,{}\n", u8::from(j < positives)));
+            }
+        }
+    }
+    s
+}
+
+/// An unlabelled window like the reference whose 90 % high scores are `score`: the lower it
+/// is, the lower the estimated accuracy, ROC AUC and F1 (calibration off, so the estimates are
+/// the scores' own).
+fn scored_window(score: f64) -> String {
+    let mut s = String::from("x,prediction\n");
+    for i in 0..1000 {
+        let x = ((i * 37 + 11) % 1000) as f64 / 100.0;
+        let p = if i % 10 == 9 { 0.1 } else { score };
+        s.push_str(&format!("{x:.2},{p}\n"));
+    }
+    s
+}
+
+/// Issue 24's "flapping `estimated_f1` around its threshold gives one problem", through a real
+/// webhook receiver: a clear drop pages once; then the estimate goes just below and just above
+/// its threshold (below it by less than its sampling error's margin), window after window,
+/// also after the problem resolved: shown every time, never paged again.
+#[test]
+fn estimated_f1_flapping_around_its_threshold_is_one_page() {
+    let receiver = Receiver::start(Box::new(|_| Some(200)));
+    let setup = Setup::new(&format!(
+        "[estimation]\ncalibration = \"never\"\n\n[[sinks]]\ntype = \"webhook\"\nurl = \"{}\"\nmin_level = \"INFO\"\ntimeout = \"2s\"\n",
+        receiver.url
+    ));
+    std::fs::write(&setup.reference, scored_reference()).expect("reference");
+    // Estimated F1: 0.942 at 0.9, 0.852 at 0.75 (a clear drop), 0.924 at 0.868 (just below
+    // the lower threshold 0.928, within the margin), 0.931 at 0.88 (just above).
+    let scores = [
+        0.9, 0.75, 0.868, 0.88, 0.868, 0.88, 0.88, 0.868, 0.88, 0.88, 0.88, 0.868,
+    ];
+    let mut shown = 0;
+    for (i, score) in scores.iter().enumerate() {
+        write(&setup, &format!("w{i:02}.csv"), &scored_window(*score));
+        let out = setup.once(&[]);
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let line: Value = stdout
+            .lines()
+            .last()
+            .and_then(|l| serde_json::from_str(l).ok())
+            .unwrap_or(Value::Null);
+        let f1_shown = line["alerts"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|a| a["metric"] == "estimated_f1");
+        assert_eq!(f1_shown, *score < 0.87, "window {i}: {line}");
+        shown += usize::from(f1_shown);
+    }
+    assert_eq!(
+        shown, 5,
+        "the drop and four flaps below the threshold are shown"
+    );
+    let bodies = wait_for_bodies(&receiver, 2);
+    std::thread::sleep(Duration::from_millis(300));
+    let bodies = if bodies.len() == 2 {
+        receiver.bodies()
+    } else {
+        bodies
+    };
+    let opened: Vec<&Value> = bodies.iter().filter(|b| b["change"] == "opened").collect();
+    assert_eq!(opened.len(), 1, "one page: {bodies:?}");
+    let metrics: Vec<&str> = opened[0]["members"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|m| m["metric"].as_str())
+        .collect();
+    assert!(metrics.contains(&"estimated_f1"), "{}", opened[0]);
+    let kinds: Vec<(String, u64)> = changes(&bodies)
+        .into_iter()
+        .map(|(change, id, _)| (change, id))
+        .collect();
+    assert_eq!(
+        kinds,
+        vec![("opened".to_string(), 1), ("resolved".to_string(), 1)],
+        "{bodies:?}"
+    );
+}

@@ -169,6 +169,32 @@ impl AlertManager {
         raised
     }
 
+    /// Raises and records a drift alert for one feature that no detector's alert covers (the
+    /// page policy's evidence past its level), at the thresholds' drift level. It names no
+    /// detector, so it is its own condition of that feature; its figure is the effect against
+    /// the paging floor.
+    pub(crate) fn raise_feature_drift(
+        &mut self,
+        window: &str,
+        feature: &str,
+        message: String,
+        (effect, floor): (f64, f64),
+    ) -> Alert {
+        let mut alert = Alert::new(
+            self.thresholds.drift_level,
+            AlertKind::DataDrift,
+            window,
+            message,
+            Utc::now(),
+        );
+        alert.feature = Some(feature.to_string());
+        alert.metric = Some("effect".to_string());
+        alert.value = Some(effect);
+        alert.threshold = Some(floor);
+        self.record(alert.clone());
+        alert
+    }
+
     /// The alert for a window without predictions when the reference had them: the prediction
     /// column is missing, or none of its values is a number.
     pub(crate) fn check_predictions(

@@ -1,12 +1,26 @@
 //! Paging: which of a window's conditions carry evidence strong enough to wake someone.
 //!
 //! The per-window alerts keep the detectors' sensitivity for the screen (about one clean window
-//! in twenty shows something); a pager must be about a thousand times rarer. So a shown
-//! condition pages only on evidence measured against a budget: `1 / false_page_every` false
-//! pages per clean window, split evenly (Bonferroni) over the window's statistical streams (each
-//! tested feature, pca, each estimated metric). Why no CUSUM or k-of-m: at 2,000-row windows a
-//! single window's KS p-value at that level already catches a 0.25 sd shift at once
-//! (docs/paging.md measures it), and accumulating would only add delay.
+//! in twenty shows something); a pager must be about a thousand times rarer. So a condition
+//! pages only on evidence measured against a budget: `1 / false_page_every` false pages per
+//! clean window, split evenly (Bonferroni) over the window's features with paging evidence.
+//! Why no CUSUM or k-of-m: at 2,000-row windows a single window's KS p-value at that level
+//! already catches a 0.25 sd shift at once (docs/paging.md measures it), and accumulating would
+//! only add delay.
+//!
+//! The budget is a rate to meet, not only a bound to stay under: docs/paging.md measures the run
+//! length between false pages against the configured one. Two choices make it so:
+//!
+//! - **Only the features share the budget.** pca and the estimated metrics are tested at the
+//!   same per-stream level but page only past a floor (an error rise of `min_error_rise`, an
+//!   estimate past its threshold) that clean windows do not reach, so a share given to them
+//!   would be a share never spent. In the worst case, with each of them at its nominal rate,
+//!   the run length is `false_page_every · features / (features + streams)`.
+//! - **Evidence past the paging level is shown.** The screen's per-window test (AD with its
+//!   correction) and paging's KS are different tests; near the paging level they often
+//!   disagree, and requiring both lost half the budget at `false_page_every = 50`. A feature
+//!   whose own paging evidence is past the level though no per-window test flags it is raised
+//!   as a drift alert of its own ([`PagePolicy::unshown`]), so what pages is always on screen.
 //!
 //! - A feature's drift pages when its `paging_p_value` (KS's asymptotic one for numeric features,
 //!   since AD's stops at 0.001; chi-square's for categorical and discrete ones) is below the
@@ -77,13 +91,8 @@ impl PagePolicy {
     /// conditions whose evidence is strong enough to page at this window.
     pub fn observe(&mut self, result: &MonitoringResult) -> BTreeSet<IncidentKey> {
         let evidence = feature_evidence(result);
-        let estimated = result
-            .estimated_performance
-            .as_ref()
-            .map_or(0, |e| e.metrics.named().count());
         let pca = pca_evidence(result);
-        let streams = evidence.len() + usize::from(pca.is_some()) + estimated;
-        let alpha = self.stream_alpha(streams);
+        let alpha = self.stream_alpha(evidence.len());
         let mut paging = BTreeSet::new();
         for condition in conditions::of(result) {
             let key = condition.key();
@@ -112,7 +121,7 @@ impl PagePolicy {
                 }
                 AlertKind::DataDrift => match (&condition.feature, &condition.detector) {
                     (Some(feature), _) => match evidence.get(feature.as_str()) {
-                        Some(&e) => held_back(e, alpha, self.config.min_effect).is_none(),
+                        Some(e) => held_back(e.figures, alpha, self.config.min_effect).is_none(),
                         None => true,
                     },
                     (None, Some(d)) if d.parse() == Ok(DetectorKind::Pca) => match pca {
@@ -133,26 +142,90 @@ impl PagePolicy {
     /// screen marks.
     pub fn held_back(&self, result: &MonitoringResult) -> BTreeMap<String, HeldBack> {
         let evidence = feature_evidence(result);
-        let estimated = result
-            .estimated_performance
-            .as_ref()
-            .map_or(0, |e| e.metrics.named().count());
-        let streams = evidence.len() + usize::from(pca_evidence(result).is_some()) + estimated;
-        let alpha = self.stream_alpha(streams);
-        let drifted: BTreeSet<&str> = result
-            .drift
-            .values()
-            .flat_map(|d| d.features.iter().filter(|(_, f)| f.drifted))
-            .map(|(name, _)| name.as_str())
-            .collect();
-        drifted
+        let alpha = self.stream_alpha(evidence.len());
+        drifted_features(result)
             .into_iter()
             .filter_map(|name| {
                 let e = evidence.get(name)?;
-                held_back(*e, alpha, self.config.min_effect).map(|h| (name.to_string(), h))
+                held_back(e.figures, alpha, self.config.min_effect).map(|h| (name.to_string(), h))
             })
             .collect()
     }
+
+    /// The features of `result` whose own paging evidence is past the paging level (and whose
+    /// effect clears the floor) though no per-window test flags them, by name: they page, so
+    /// the monitor raises a drift alert for each (see the module's docs).
+    pub(crate) fn unshown(&self, result: &MonitoringResult) -> Vec<UnshownEvidence> {
+        let evidence = feature_evidence(result);
+        let alpha = self.stream_alpha(evidence.len());
+        let shown = drifted_features(result);
+        evidence
+            .into_iter()
+            .filter(|(name, e)| {
+                !shown.contains(name)
+                    && held_back(e.figures, alpha, self.config.min_effect).is_none()
+            })
+            .map(|(name, e)| UnshownEvidence {
+                feature: name.to_string(),
+                test: e.test,
+                p_value: e.figures.0,
+                effect: e.figures.1,
+            })
+            .collect()
+    }
+}
+
+/// A feature's paging evidence past the paging level, which no per-window test flags.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct UnshownEvidence {
+    pub(crate) feature: String,
+    /// The evidence's test: KS for a numeric feature, chi-square for a categorical or
+    /// discrete one.
+    pub(crate) test: EvidenceTest,
+    pub(crate) p_value: f64,
+    /// KS D, or the total variation distance of the shares.
+    pub(crate) effect: f64,
+}
+
+/// Which test a feature's paging evidence comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum EvidenceTest {
+    /// Kolmogorov–Smirnov's asymptotic p-value and D (numeric features).
+    Ks,
+    /// Chi-square's p-value and the total variation distance (categorical and discrete).
+    Chi2,
+}
+
+impl UnshownEvidence {
+    /// The alert's message: what crossed, by how much.
+    pub(crate) fn message(&self) -> String {
+        let (test, effect) = match self.test {
+            EvidenceTest::Ks => ("KS", "D"),
+            EvidenceTest::Chi2 => ("chi-square", "total variation"),
+        };
+        format!(
+            "feature \"{}\" drifted ({test} p {:.2e}, {effect} {:.3}: past the paging level, \
+             though the per-window tests do not flag it)",
+            self.feature, self.p_value, self.effect
+        )
+    }
+}
+
+/// The features some detector flags in `result`.
+fn drifted_features(result: &MonitoringResult) -> BTreeSet<&str> {
+    result
+        .drift
+        .values()
+        .flat_map(|d| d.features.iter().filter(|(_, f)| f.drifted))
+        .map(|(name, _)| name.as_str())
+        .collect()
+}
+
+/// A feature's paging evidence and the test it comes from.
+#[derive(Debug, Clone, Copy)]
+struct FeatureEvidence {
+    figures: Evidence,
+    test: EvidenceTest,
 }
 
 fn held_back((p, effect): Evidence, alpha: f64, floor: f64) -> Option<HeldBack> {
@@ -167,16 +240,30 @@ fn held_back((p, effect): Evidence, alpha: f64, floor: f64) -> Option<HeldBack> 
 
 /// Each feature's strongest evidence over the detectors that give one: the smallest paging
 /// p-value whose effect clears... the largest effect among equal p-values.
-fn feature_evidence(result: &MonitoringResult) -> BTreeMap<&str, Evidence> {
-    let mut out: BTreeMap<&str, Evidence> = BTreeMap::new();
-    for drift in result.drift.values() {
+fn feature_evidence(result: &MonitoringResult) -> BTreeMap<&str, FeatureEvidence> {
+    let mut out: BTreeMap<&str, FeatureEvidence> = BTreeMap::new();
+    for (detector, drift) in &result.drift {
         for (name, f) in &drift.features {
             let (Some(p), Some(effect)) = (f.paging_p_value, f.effect) else {
                 continue;
             };
-            let entry = out.entry(name.as_str()).or_insert((p, effect));
-            if p < entry.0 || (p == entry.0 && effect > entry.1) {
-                *entry = (p, effect);
+            // Categorical and discrete features' evidence is chi-square's, whichever
+            // detector carries it; a numeric feature's is KS's.
+            let test = if f.test.is_some() || detector == DetectorKind::Chi2.key() {
+                EvidenceTest::Chi2
+            } else {
+                EvidenceTest::Ks
+            };
+            let entry = out.entry(name.as_str()).or_insert(FeatureEvidence {
+                figures: (p, effect),
+                test,
+            });
+            let (best_p, best_effect) = entry.figures;
+            if p < best_p || (p == best_p && effect > best_effect) {
+                *entry = FeatureEvidence {
+                    figures: (p, effect),
+                    test,
+                };
             }
         }
     }

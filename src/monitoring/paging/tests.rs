@@ -138,3 +138,52 @@ fn estimated_f1_flapping_around_its_threshold_is_one_problem() {
     }
     assert_eq!((opened, resolved), (1, 1));
 }
+
+/// Only the features share the budget: the estimated metrics (and pca) are tested at the same
+/// per-stream level without taking a share, since clean windows never bring them past their
+/// floors; a share given to them was a share never spent.
+#[test]
+fn only_the_features_share_the_budget() {
+    let mut policy = PagePolicy::new(&PagingConfig::default());
+    let mut r = estimated(0, 0.95);
+    r.drift = result(&[("x", feature(4e-4, 0.2)), ("y", feature(0.5, 0.01))]).drift;
+    r.alerts = AlertManager::new(AlertThresholds::default()).check_alerts(&r);
+    // Two features at 1/1000: 5e-4 each, whatever the estimated metrics.
+    assert_eq!(paged(&mut policy, &r), vec!["x".to_string()]);
+}
+
+/// A feature whose paging evidence is past the level though no detector flags it is named by
+/// `unshown` (the monitor raises its alert), with the evidence's own test; a flagged one, a
+/// weak one and one with too small an effect are not.
+#[test]
+fn unshown_names_the_evidence_no_test_flags() {
+    let policy = PagePolicy::new(&PagingConfig::default());
+    let quiet = |p, effect| FeatureDrift {
+        drifted: false,
+        ..feature(p, effect)
+    };
+    let mut discrete = quiet(1e-7, 0.08);
+    discrete.test = Some(crate::drift::discrete::FeatureTest::Chi2);
+    let r = result(&[
+        ("flagged", feature(1e-9, 0.2)),
+        ("numeric", quiet(1e-9, 0.12)),
+        ("discrete", discrete),
+        ("weak", quiet(1e-3, 0.2)),
+        ("small", quiet(1e-9, 0.01)),
+    ]);
+    let unshown = policy.unshown(&r);
+    let names: Vec<&str> = unshown.iter().map(|u| u.feature.as_str()).collect();
+    assert_eq!(names, vec!["discrete", "numeric"]);
+    assert_eq!(unshown[0].test, EvidenceTest::Chi2);
+    assert!(unshown[0]
+        .message()
+        .contains("chi-square p 1.00e-7, total variation 0.080"));
+    assert_eq!(unshown[1].test, EvidenceTest::Ks);
+    assert!(
+        unshown[1]
+            .message()
+            .starts_with("feature \"numeric\" drifted (KS p 1.00e-9, D 0.120"),
+        "{}",
+        unshown[1].message()
+    );
+}
