@@ -78,8 +78,26 @@ fn comparable(result: &MonitoringResult) -> serde_json::Value {
                 .flatten()
             {
                 if let Some(item) = item.as_object_mut() {
-                    for time in ["timestamp", "opened_at", "updated_at", "resolved_at"] {
+                    for time in [
+                        "timestamp",
+                        "opened_at",
+                        "first_opened_at",
+                        "updated_at",
+                        "resolved_at",
+                    ] {
                         item.remove(time);
+                    }
+                    // A problem's members carry their own times.
+                    for member in item
+                        .get_mut("members")
+                        .and_then(|m| m.as_array_mut())
+                        .into_iter()
+                        .flatten()
+                        .filter_map(|m| m.as_object_mut())
+                    {
+                        for time in ["opened_at", "updated_at", "resolved_at", "timestamp"] {
+                            member.remove(time);
+                        }
                     }
                 }
             }
