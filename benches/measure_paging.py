@@ -18,7 +18,7 @@ f10..f14 ~ U(0, 1), f15..f19 ~ Binomial(6, 0.4) (7-valued integers) -- plus a sc
 `prediction` = sigmoid(1.5 f00 + 1.5 f10' + noise) and a label `target` drawn from it.
 
   clean      R fresh references (5,000 rows), W clean windows of 2,000 rows each, at the
-             default false_page_every = 1000: pages pooled. And the run length at
+             default false_page_every = 2000 (--default-every): pages pooled. And the run length at
              false_page_every = --rate-every (50) on --rate-refs (30) references: about 60
              expected pages, enough to tell a run length off by 30 %.
   shift 0.5  S streams: 3 clean windows, then 6 with f00 + 0.5 sd; delay = windows from the
@@ -110,7 +110,8 @@ def config(path, url, monitor, every):
         fh.write(f'[[sinks]]\ntype = "webhook"\nurl = "{url}"\nmin_level = "INFO"\n')
 
 
-def run(args, receiver, work, windows_dir, reference, monitor, every=1000):
+def run(args, receiver, work, windows_dir, reference, monitor, every=None):
+    every = every or args.default_every
     cfg = os.path.join(work, f"{monitor}.toml")
     config(cfg, receiver.url, monitor, every)
     history = os.path.join(work, f"{monitor}.sqlite")
@@ -162,6 +163,7 @@ def main():
     ap.add_argument("--refs", type=int, default=10)
     ap.add_argument("--windows", type=int, default=100)
     ap.add_argument("--streams", type=int, default=10)
+    ap.add_argument("--default-every", type=int, default=2000)
     ap.add_argument("--rate-every", type=int, default=50)
     ap.add_argument("--rate-refs", type=int, default=30)
     ap.add_argument("--big-rows", type=int, default=200000)
@@ -177,7 +179,7 @@ def main():
     if "clean" in only:
         # The default budget on --refs references; the run length at --rate-every (a rate high
         # enough to count) on --rate-refs references, so the count has about 40 pages or more.
-        budgets = {1000: args.refs, args.rate_every: args.rate_refs}
+        budgets = {args.default_every: args.refs, args.rate_every: args.rate_refs}
         pages = {every: 0 for every in budgets}
         totals = {every: 0 for every in budgets}
         for r in range(max(budgets.values())):

@@ -29,7 +29,7 @@ pub struct PagingConfig {
 impl Default for PagingConfig {
     fn default() -> Self {
         PagingConfig {
-            false_page_every: 1000,
+            false_page_every: 2000,
             group_windows: 0,
             pending_windows: 0,
             min_effect: 0.03,

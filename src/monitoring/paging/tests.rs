@@ -56,8 +56,8 @@ fn paged(policy: &mut PagePolicy, r: &MonitoringResult) -> Vec<String> {
 #[test]
 fn the_budget_is_split_over_the_streams_and_the_effect_must_clear_its_floor() {
     let mut policy = PagePolicy::new(&PagingConfig::default());
-    // Two streams at 1/1000: each gets 5e-4.
-    assert!((policy.stream_alpha(2) - 5e-4).abs() < 1e-12);
+    // Two streams at 1/2000: each gets 2.5e-4.
+    assert!((policy.stream_alpha(2) - 2.5e-4).abs() < 1e-12);
     let r = result(&[
         ("strong", feature(1e-5, 0.2)),
         ("weak", feature(1e-3, 0.2)),
@@ -146,9 +146,10 @@ fn estimated_f1_flapping_around_its_threshold_is_one_problem() {
 fn only_the_features_share_the_budget() {
     let mut policy = PagePolicy::new(&PagingConfig::default());
     let mut r = estimated(0, 0.95);
-    r.drift = result(&[("x", feature(4e-4, 0.2)), ("y", feature(0.5, 0.01))]).drift;
+    r.drift = result(&[("x", feature(2e-4, 0.2)), ("y", feature(0.5, 0.01))]).drift;
     r.alerts = AlertManager::new(AlertThresholds::default()).check_alerts(&r);
-    // Two features at 1/1000: 5e-4 each, whatever the estimated metrics.
+    // Two features at 1/2000: 2.5e-4 each, whatever the estimated metrics (with them as three
+    // more streams, 1e-4: x would not page).
     assert_eq!(paged(&mut policy, &r), vec!["x".to_string()]);
 }
 
