@@ -117,8 +117,13 @@ impl Pipeline {
         // The same cap on what a compressed or Parquet file decodes to.
         let read = data::ReadOptions { max_bytes };
         // Nothing reads the monitor's own result history here (the views get each result as
-        // it is made, the history database keeps them): keep none.
-        let mut builder = ModelMonitor::builder(config.clone()).history_limit(0);
+        // it is made, the history database keeps them): keep none. Nor its alert manager's
+        // list of raised alerts: at `[alerts] max_history` (10,000) it held about 5 MB, the
+        // largest part of the heap, and kept growing for thousands of windows (issue 29's
+        // soak); the key is for library users.
+        let mut monitor_config = config.clone();
+        monitor_config.alerts.max_history = 1;
+        let mut builder = ModelMonitor::builder(monitor_config).history_limit(0);
         // What the reference fit computes is kept beside the history, for the next start.
         if let Some(path) = &plan.history {
             builder = builder.fit_cache(ml_monitor::monitoring::fit_cache::FitCache::beside(path));
