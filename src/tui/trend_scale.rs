@@ -30,6 +30,11 @@ impl Zoom {
             .then_some(Zoom(level))
     }
 
+    /// Windows drawn in one column: 1 unless zoomed out.
+    pub(crate) fn windows_per_column(self) -> usize {
+        1 << (-self.0).max(0)
+    }
+
     #[cfg(test)]
     pub(crate) fn level(self) -> i8 {
         self.0
@@ -291,6 +296,8 @@ mod tests {
             z = next;
         }
         assert_eq!(z.level(), ZOOM_OUT_MAX);
+        assert_eq!(z.windows_per_column(), 32);
+        assert_eq!(Zoom(2).windows_per_column(), 1);
         assert_eq!(Zoom(ZOOM_OUT_MAX).columns(100, 2), vec![36..68, 68..100]);
     }
 

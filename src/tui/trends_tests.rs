@@ -270,3 +270,22 @@ fn snapshot_scale_shared_zoomed_in_120x40() {
     app.handle(key(KeyCode::Char('+')));
     insta::assert_snapshot!(screen(&app, 120, 40).backend());
 }
+
+#[test]
+fn zoomed_out_a_step_back_reads_as_many_windows_as_it_draws() {
+    let trend_asked = |zoom: &[char]| {
+        let mut app = fixtures::app(6, false);
+        for &c in zoom {
+            app.handle(key(KeyCode::Char(c)));
+        }
+        match app.handle(key(KeyCode::Char('['))).command {
+            Some(crate::app_event::UiCommand::View { trend, .. }) => trend,
+            other => panic!("{other:?}"),
+        }
+    };
+    assert_eq!(trend_asked(&[]), 120);
+    assert_eq!(trend_asked(&['+']), 120);
+    assert_eq!(trend_asked(&['-']), 240);
+    // The screen keeps no more than its own live history.
+    assert_eq!(trend_asked(&['-', '-', '-']), super::model::MAX_WINDOWS);
+}

@@ -120,7 +120,9 @@ impl App {
                 request,
                 from,
                 step,
-                trend: TREND_WINDOWS,
+                // Zoomed out, the trends draw several windows a column: read as many more.
+                trend: (TREND_WINDOWS * self.trend_zoom.windows_per_column())
+                    .min(crate::tui::model::MAX_WINDOWS),
             }),
             ..Outcome::default()
         }
