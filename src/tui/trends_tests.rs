@@ -289,3 +289,29 @@ fn zoomed_out_a_step_back_reads_as_many_windows_as_it_draws() {
     // The screen keeps no more than its own live history.
     assert_eq!(trend_asked(&['-', '-', '-']), super::model::MAX_WINDOWS);
 }
+
+#[test]
+fn bars_past_the_threshold_and_the_line_are_told_apart_with_and_without_colour() {
+    use ratatui::style::{Color, Modifier};
+    for no_color in [false, true] {
+        let app = fixtures::app(6, no_color);
+        let t = screen(&app, 80, 24);
+        let buffer = t.backend().buffer();
+        let label = find(buffer, "acc. 0–1 bad<0.700").expect("accuracy");
+        // Window 1's accuracy 0.640 is under 0.700; the line runs past the bars.
+        let bad = &buffer[(label.x, label.y + 1)];
+        let line = &buffer[(label.x + 10, label.y + 1)];
+        assert_eq!(line.symbol(), "┄");
+        let cursor = find(buffer, "◆").expect("cursor");
+        let cursor = &buffer[(cursor.x, cursor.y)];
+        if no_color {
+            assert!(bad.modifier.contains(Modifier::BOLD));
+            assert!(line.modifier.contains(Modifier::DIM));
+            assert_eq!((bad.fg, line.fg), (Color::Reset, Color::Reset));
+        } else {
+            assert_eq!(bad.fg, Color::Red);
+            assert_eq!(line.fg, Color::DarkGray);
+        }
+        assert!(cursor.modifier.contains(Modifier::BOLD));
+    }
+}

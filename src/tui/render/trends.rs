@@ -32,9 +32,9 @@ use crate::tui::theme::Theme;
 use crate::tui::trend_scale::{column_value, covered, Scale};
 
 /// The cursor's glyph on the axis.
-pub(crate) const CURSOR: &str = "◆";
+const CURSOR: &str = "◆";
 /// The threshold line's glyph, in cells no bar fills.
-pub(crate) const THRESHOLD: &str = "┄";
+const THRESHOLD: &str = "┄";
 
 pub(super) fn render(frame: &mut Frame, area: Rect, app: &App) {
     let theme = app.theme;
@@ -276,10 +276,7 @@ fn head_line(
                 "{} {scale}",
                 format::fit(metric.label, room - scale.chars().count() - 1)
             ),
-            _ => format::fit(
-                &join(&[Some(metric.label), Some(scale.as_deref().unwrap_or(""))]),
-                room,
-            ),
+            _ => format::fit(&join(&[Some(metric.label), scale.as_deref()]), room),
         });
     let pad = width.saturating_sub(label.chars().count() + right);
     Line::from(vec![
@@ -354,6 +351,22 @@ impl Trend {
 mod tests {
     use crate::tui::fixtures;
     use crate::tui::render::testing::{find, lines, screen, shows};
+
+    #[test]
+    fn rows_go_to_labels_and_bars_then_the_axis_then_the_gauges() {
+        let shares = |height, trends| {
+            let r = super::rows(height, trends);
+            (r.per_metric, r.axis, r.gauges)
+        };
+        // The 80x24 pane has 11 rows.
+        assert_eq!(shares(11, 4), (vec![2; 4], 1, 2));
+        assert_eq!(shares(11, 5), (vec![2; 5], 1, 0));
+        assert_eq!(shares(11, 6), (vec![2, 2, 2, 2, 1, 1], 1, 0));
+        assert_eq!(shares(12, 5), (vec![2; 5], 1, 1));
+        // Taller: the rest to the sparklines, the first ones first.
+        assert_eq!(shares(21, 4), (vec![5, 5, 4, 4], 1, 2));
+        assert_eq!(shares(0, 4), (vec![0; 4], 0, 0));
+    }
 
     #[test]
     fn pca_adds_its_error_with_the_latest_threshold_and_is_absent_without_it() {
