@@ -44,6 +44,19 @@ pub(crate) struct LabelLine {
     /// Problems the line's realised figures opened, escalated or resolved (queued for the
     /// sinks with the labels).
     pub(crate) changed_problems: bool,
+    /// A window's line: its realised figures, for the views (`None` on a file's summary or
+    /// error line).
+    pub(crate) realised: Option<RealisedWindow>,
+}
+
+/// A past window's realised figures from its late labels so far, and how much of it they
+/// cover: what the TUI's trends draw beside the estimate.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct RealisedWindow {
+    pub(crate) window: String,
+    pub(crate) performance: Option<ml_monitor::monitoring::Performance>,
+    pub(crate) labelled_rows: usize,
+    pub(crate) rows: usize,
 }
 
 /// Everything that can change what a live view shows.
@@ -70,6 +83,8 @@ pub(crate) enum AppEvent {
     /// waits for): the window, or `None` when there is none to show (nothing recorded, or the
     /// history could not be read).
     Past(u64, Option<Box<PastView>>),
+    /// Late labels gave a window its realised figures (sent after that window's `Window`).
+    Realised(Box<RealisedWindow>),
     /// An event of one model of a fleet (its index in the run plan's models).
     Model(usize, Box<AppEvent>),
 }

@@ -188,6 +188,12 @@ impl Forgetter {
         }
     }
 
+    /// A handle that hands files back to no watcher (tests of the worker without one).
+    #[cfg(test)]
+    pub(crate) fn none() -> Forgetter {
+        Forgetter(Vec::new())
+    }
+
     /// One handle for this watcher's files and `other`'s.
     pub(crate) fn and(mut self, other: Forgetter) -> Forgetter {
         self.0.extend(other.0);

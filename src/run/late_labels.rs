@@ -21,7 +21,7 @@ use ml_monitor::monitoring::{
 use ml_monitor::{ModelMonitor, MonitorConfig, Task};
 use serde_json::json;
 
-use crate::app_event::LabelLine;
+use crate::app_event::{LabelLine, RealisedWindow};
 use crate::history::labels::{HeldChanges, KeptWindow, StagedKept, WindowLabels};
 use crate::history::{FileKey, History};
 
@@ -306,6 +306,7 @@ impl LateLabels {
             "late_labels".into(),
             json!({
                 "labelled_rows": labelled,
+                "rows": kept.rows(),
                 "label_files": files,
                 "estimation_error": error,
                 "alerts": alerts,
@@ -315,6 +316,12 @@ impl LateLabels {
         let line = LabelLine {
             worst: alerts.iter().map(|a| a.level).max(),
             changed_problems: !incidents.is_empty(),
+            realised: Some(RealisedWindow {
+                window: w.window.clone(),
+                performance: performance.clone(),
+                labelled_rows: labelled,
+                rows: kept.rows(),
+            }),
             json: json!({
                 "window": w.window,
                 "labels": file,
@@ -353,6 +360,7 @@ fn error_line(name: &str, message: &str, error: Option<WindowError>) -> LabelLin
     );
     LabelLine {
         changed_problems: false,
+        realised: None,
         json: json!({"labels": name, "timestamp": Utc::now(), "error": error}),
         worst: Some(AlertLevel::Critical),
     }
@@ -368,6 +376,7 @@ fn summary_line(
 ) -> LabelLine {
     LabelLine {
         changed_problems: false,
+        realised: None,
         json: json!({
             "labels": name,
             "timestamp": Utc::now(),

@@ -91,6 +91,7 @@ fn failure(path: &Path, e: &anyhow::Error) -> LabelLine {
     );
     LabelLine {
         changed_problems: false,
+        realised: None,
         json: json!({
             "labels": name,
             "timestamp": chrono::Utc::now(),

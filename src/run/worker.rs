@@ -153,13 +153,14 @@ pub(crate) fn work_loop(
         match item {
             Some(Work::File(path)) => {
                 let processed = timed(&mut pipeline, &path, metrics.as_mut());
-                // The TUI does not show late labels yet; the history and the metrics keep them.
                 let lines = pipeline.take_label_lines();
                 if let Some(m) = metrics.as_mut() {
                     m.observe_labels(&lines);
                 }
+                let mut realised = Vec::new();
                 for line in lines {
                     log::info!(target: "ml_monitor::labels", "{}", line.json);
+                    realised.extend(line.realised);
                 }
                 if let Some(processed) = processed {
                     if processed.unread {
@@ -173,6 +174,10 @@ pub(crate) fn work_loop(
                     if send(AppEvent::Window(Box::new(processed.report))).is_err() {
                         break;
                     }
+                }
+                // After the window: held labels applied to it name it.
+                for r in realised {
+                    let _ = send(AppEvent::Realised(Box::new(r)));
                 }
                 if let Some(now) = silences_changed(&pipeline, &mut silences) {
                     let _ = send(AppEvent::Silences(now));
@@ -218,3 +223,7 @@ pub(crate) fn work_loop(
     }
     None
 }
+
+#[cfg(test)]
+#[path = "worker_tests.rs"]
+mod tests;

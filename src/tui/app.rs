@@ -16,6 +16,7 @@ use ml_monitor::{AlertLevel, MonitoringResult};
 mod finding;
 mod silencing;
 mod travel;
+mod trends;
 
 pub(crate) use silencing::SILENCE_FOR;
 use travel::Travel;
@@ -136,6 +137,8 @@ pub(crate) struct App {
     travel: Option<Travel>,
     /// The number of the last [`UiCommand::View`] sent.
     requests: u64,
+    /// How many windows the trends show (`+`/`-`).
+    pub(crate) trend_zoom: super::trend_scale::Zoom,
     pub(crate) now: DateTime<Utc>,
     pub(crate) size: (u16, u16),
     pub(crate) focus: Focus,
@@ -186,6 +189,7 @@ impl App {
             frozen: None,
             travel: None,
             requests: 0,
+            trend_zoom: Default::default(),
             now,
             size: (0, 0),
             focus: Focus::Drift,
@@ -236,6 +240,7 @@ impl App {
                 Outcome::redraw()
             }
             AppEvent::Past(request, past) => self.past_arrived(request, past),
+            AppEvent::Realised(realised) => self.realised_arrived(&realised),
             AppEvent::WatcherTrouble(message) => {
                 self.watcher_trouble = Some(message);
                 Outcome::redraw()
@@ -402,6 +407,8 @@ impl App {
                     None => Some(self.live.clone()),
                 };
             }
+            Action::ZoomIn => return self.zoom(1),
+            Action::ZoomOut => return self.zoom(-1),
             Action::Sort => self.sort = self.sort.next(),
             Action::Filter => {
                 self.filter = self.filter.next();

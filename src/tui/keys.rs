@@ -37,6 +37,10 @@ pub(crate) enum Action {
     Right,
     /// Back to live (and the last row when already live).
     Live,
+    /// The trends: fewer windows, wider.
+    ZoomIn,
+    /// The trends: more windows.
+    ZoomOut,
 }
 
 /// A key, with or without Ctrl. Shift is part of the character (`G`), so it is not matched.
@@ -227,6 +231,18 @@ pub(crate) static BINDINGS: &[Binding] = &[
         keys: &[plain(KeyCode::End)],
         action: Action::Live,
         description: "back to live (when live: the last row)",
+        hint: None,
+    },
+    Binding {
+        keys: &[ch('+')],
+        action: Action::ZoomIn,
+        description: "trends: zoom in; ◆ marks the window read, ┄ a threshold",
+        hint: None,
+    },
+    Binding {
+        keys: &[ch('-')],
+        action: Action::ZoomOut,
+        description: "trends: zoom out (several windows a column)",
         hint: None,
     },
 ];

@@ -20,6 +20,7 @@ mod rows;
 use crate::sanitize;
 mod terminal;
 mod theme;
+mod trend_scale;
 mod verdict;
 
 #[cfg(test)]
@@ -42,6 +43,8 @@ mod screen_tests;
 mod silence_tests;
 #[cfg(test)]
 mod travel_tests;
+#[cfg(test)]
+mod trends_tests;
 
 use std::collections::HashSet;
 use std::sync::mpsc::{Receiver, Sender};

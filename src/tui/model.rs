@@ -14,7 +14,7 @@ use ml_monitor::monitoring::{ChangeKind, Incident};
 use ml_monitor::{Alert, AlertLevel, MonitoringResult};
 
 use super::rows;
-use crate::app_event::WindowReport;
+use crate::app_event::{RealisedWindow, WindowReport};
 
 /// Windows of history kept for the sparklines.
 pub(crate) const MAX_WINDOWS: usize = 500;
@@ -29,6 +29,8 @@ pub(crate) type AlertKey = (String, usize);
 /// The figures of one window that the sparklines draw.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct WindowSummary {
+    /// Its file name (what the trends' cursor names, and what late labels are matched by).
+    pub(crate) window: String,
     pub(crate) drift_share: Option<f64>,
     pub(crate) auc: Option<f64>,
     /// The pca detector's mean reconstruction error and upper threshold, when it ran.
@@ -38,11 +40,21 @@ pub(crate) struct WindowSummary {
     pub(crate) prediction_mean: Option<f64>,
     /// Accuracy estimated from the scores (CBPE), with its band and thresholds.
     pub(crate) estimated_accuracy: Option<EstimatedMetric>,
+    /// Rows with a late label, and the window's rows, once late labels came for it.
+    pub(crate) labelled: Option<(usize, usize)>,
 }
 
 impl WindowSummary {
     fn of(result: &MonitoringResult) -> Self {
+        // Late labels recorded in the history (a window read back at start or travelling).
+        let late = result.metadata.get("late_labels");
+        let labelled = late.and_then(|l| l["labelled_rows"].as_u64()).map(|n| {
+            let rows = late.and_then(|l| l["rows"].as_u64());
+            (n as usize, rows.map_or(result.rows, |r| r as usize))
+        });
         WindowSummary {
+            window: result.window.clone(),
+            labelled,
             drift_share: rows::drift_share(result),
             auc: rows::classifier_auc(result),
             pca: rows::pca_error(result),
@@ -138,6 +150,22 @@ impl Snapshot {
         }
     }
 
+    /// Takes in a window's realised figures from late labels; `false` when the window is not
+    /// in the trends (older than they reach, or an error window).
+    pub(crate) fn realise(&mut self, realised: &RealisedWindow) -> bool {
+        let Some(summary) = self
+            .history
+            .iter_mut()
+            .rev()
+            .find(|w| w.window == realised.window)
+        else {
+            return false;
+        };
+        summary.headline = realised.performance.as_ref().map(|p| p.headline());
+        summary.labelled = Some((realised.labelled_rows, realised.rows));
+        true
+    }
+
     /// Takes in incidents read from the history at start.
     pub(crate) fn set_incidents(&mut self, incidents: Vec<Incident>) {
         for incident in incidents {
@@ -202,6 +230,53 @@ mod tests {
         assert!(s.alerts.len() <= MAX_ALERTS);
         let total: usize = s.counts.iter().sum();
         assert!(total > MAX_ALERTS, "counts keep every alert seen: {total}");
+    }
+
+    #[test]
+    fn late_labels_reach_the_trends_from_the_history_and_as_they_come() {
+        // Read back from the history (start, travel): the share its metadata records.
+        let mut s = Snapshot::default();
+        let mut recorded = fixtures::result(1, false);
+        recorded.metadata.insert(
+            "late_labels".into(),
+            serde_json::json!({"labelled_rows": 80, "rows": 100}),
+        );
+        s.push(WindowReport {
+            result: recorded,
+            histograms: Default::default(),
+            firing: Vec::new(),
+            failing_sinks: Vec::new(),
+        });
+        let mut live = fixtures::result(2, false);
+        live.performance = None;
+        s.push(WindowReport {
+            result: live,
+            histograms: Default::default(),
+            firing: Vec::new(),
+            failing_sinks: Vec::new(),
+        });
+        assert_eq!(s.history[0].labelled, Some((80, 100)));
+        assert_eq!(s.history[1].labelled, None);
+        // Joined while the screen runs: the window named gets them, no other.
+        let performance = fixtures::result(1, false).performance;
+        let realised = RealisedWindow {
+            window: fixtures::window_name(2),
+            performance: performance.clone(),
+            labelled_rows: 7,
+            rows: 10,
+        };
+        assert!(s.realise(&realised));
+        assert_eq!(s.history[1].labelled, Some((7, 10)));
+        assert_eq!(
+            s.history[1].headline,
+            performance.as_ref().map(|p| p.headline())
+        );
+        assert_eq!(s.history[0].labelled, Some((80, 100)));
+        let unknown = RealisedWindow {
+            window: "gone.csv".into(),
+            ..realised
+        };
+        assert!(!s.realise(&unknown));
     }
 
     #[test]

@@ -297,11 +297,11 @@ fn an_empty_trend_collapses_and_scales_are_labelled() {
     assert!(!shows(buffer, "AUC"), "{}", t.backend());
     assert!(shows(buffer, "drifted 0–100%"));
     assert!(shows(buffer, "accuracy 0–1 bad<0.700"));
-    // Drift began at window 3 (the third window shown): `↑` under it on the baseline.
+    // Drift began at window 3 (the third window shown): `↑` under it on the axis.
     let label = find(buffer, "drifted 0–100%").expect("label");
-    let baseline = (label.y + 1..label.y + 12)
+    let baseline = (label.y + 1..40)
         .find(|&y| buffer[(label.x, y)].symbol() == "─")
-        .expect("a baseline");
+        .expect("an axis");
     assert_eq!(buffer[(label.x + 2, baseline)].symbol(), "↑");
 }
 

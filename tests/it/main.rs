@@ -50,6 +50,7 @@ mod sinks_command;
 mod sinks_webhook;
 mod stats_reference;
 mod tui_pty;
+mod tui_pty_labels;
 mod tui_pty_oncall;
 mod tui_pty_sink;
 mod tui_pty_travel;

@@ -80,6 +80,14 @@ impl App {
         self.travel.as_ref().and_then(|t| t.past.as_ref())
     }
 
+    /// The past snapshot on screen, to take in what arrives for its windows.
+    pub(super) fn past_snapshot_mut(&mut self) -> Option<&mut Snapshot> {
+        self.travel
+            .as_mut()
+            .and_then(|t| t.past.as_mut())
+            .map(|p| &mut p.snapshot)
+    }
+
     /// `[` (`step` -1) or `]` (+1).
     pub(super) fn step(&mut self, step: i64) -> Outcome {
         if !self.options.has_history {
@@ -112,7 +120,9 @@ impl App {
                 request,
                 from,
                 step,
-                trend: TREND_WINDOWS,
+                // Zoomed out, the trends draw several windows a column: read as many more.
+                trend: (TREND_WINDOWS * self.trend_zoom.windows_per_column())
+                    .min(crate::tui::model::MAX_WINDOWS),
             }),
             ..Outcome::default()
         }

@@ -13,6 +13,7 @@ mod help;
 mod histogram;
 mod status;
 mod too_small;
+mod trend_metrics;
 mod trends;
 
 use ratatui::layout::{Constraint, Layout, Rect};

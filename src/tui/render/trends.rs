@@ -1,140 +1,111 @@
 //! Sparklines of the history (share of drifted features, classifier AUC, pca's reconstruction
-//! error, accuracy or R², prediction mean), with the gauges underneath.
+//! error, estimated and realised accuracy or R², prediction mean), one axis under them all, and
+//! the gauges underneath.
 //!
-//! Every scale is written beside its label: fixed where the metric has one (drifted 0–100%,
-//! AUC 0.5–1, accuracy 0–1), so 0% drift draws nothing above the baseline and noise of ±0.01
-//! stays small; the visible data's range otherwise, labelled as such. A baseline runs under each
-//! sparkline and carries `↑` under the window where the current drift began; bars past their
-//! threshold are drawn in the alarm style and the threshold is named in the label. Values a
-//! window lacks are gaps, not zeros, and a metric no window has (AUC with the classifier off,
-//! the PCA error with pca off) gives its rows to the others.
+//! Honest by construction: each trend's bars, its dashed threshold line and the range printed
+//! beside its label come from one [`Scale`] of the windows shown — fixed where the metric has
+//! one (drifted 0–100%, AUC 0.5–1, accuracy 0–1), so 0% drift draws nothing above the axis;
+//! otherwise those windows' range widened to the threshold, so noise of ±0.01 under a threshold
+//! of 0.9 stays small. The axis carries `↑` under the window where the current drift began and
+//! the cursor `◆` under the window the values are read at, named beside it: the newest live,
+//! the viewed one when travelling (`[`, `]`; ←/→ with the focus here), where the trends end.
+//! `+`/`-` zoom the time range. Values a window lacks are gaps, not zeros.
 //!
-//! Viewing a past window (`[`), the trends are those of the screen then: they end at that
-//! window, which the title names; with the focus here, ←/→ step through the windows.
+//! Rows go first to every trend's label and sparkline (two rows each), then to the axis, then
+//! to the gauges, then to taller sparklines: at 80x24 five trends keep their sparklines and
+//! the gauges give way.
 
+use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Sparkline, SparklineBar};
+use ratatui::widgets::{Block, Sparkline, SparklineBar, Widget};
 use ratatui::Frame;
 
+use super::trend_metrics::{metrics, Metric};
 use super::{gauges, pane};
 use crate::tui::app::{App, Focus};
 use crate::tui::format;
 use crate::tui::model::WindowSummary;
 use crate::tui::sanitize::sanitize;
 use crate::tui::theme::Theme;
+use crate::tui::trend_scale::{column_value, covered, Scale};
 
-/// Sparkline bar heights run from 1 (lowest value seen) to this.
-const LEVELS: u64 = 8;
-
-/// How a metric's values map to bar heights.
-#[derive(Debug, Clone, Copy)]
-enum Range {
-    Fixed(f64, f64),
-    Data,
-}
-
-/// One metric's history and how to show it.
-struct Metric {
-    label: &'static str,
-    values: Vec<Option<f64>>,
-    range: Range,
-    show: fn(Option<f64>) -> String,
-    /// Shown after the latest value (the estimate beside the realised value).
-    note: Option<String>,
-    /// A line of its own under the label, when there is room (the estimate's band and
-    /// thresholds).
-    detail: Option<String>,
-    /// The alert threshold, and whether values below it (accuracy) or above it are bad.
-    threshold: Option<(f64, Bad)>,
-}
-
-/// Which side of a threshold raises the alert.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Bad {
-    Below,
-    Above,
-}
-
-impl Metric {
-    fn has_values(&self) -> bool {
-        self.values.iter().flatten().any(|v| v.is_finite())
-    }
-
-    fn is_bad(&self, value: Option<f64>) -> bool {
-        match (value.filter(|v| v.is_finite()), self.threshold) {
-            (Some(v), Some((t, Bad::Below))) => v < t,
-            (Some(v), Some((t, Bad::Above))) => v.abs() > t,
-            _ => false,
-        }
-    }
-
-    /// The scale and threshold as the label line shows them: `0–1 thr 0.7`.
-    fn scale_text(&self) -> String {
-        let visible = || {
-            self.values
-                .iter()
-                .flatten()
-                .copied()
-                .filter(|v| v.is_finite())
-        };
-        let mut text = match self.range {
-            Range::Fixed(lo, hi) if self.label == "drifted" => {
-                format!("{:.0}–{:.0}%", lo * 100.0, hi * 100.0)
-            }
-            Range::Fixed(lo, hi) => format!("{lo}–{hi}"),
-            Range::Data => {
-                let (lo, hi) = visible().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
-                    (a.min(v), b.max(v))
-                });
-                if lo.is_finite() {
-                    format!("{}–{}", format::number(Some(lo)), format::number(Some(hi)))
-                } else {
-                    String::new()
-                }
-            }
-        };
-        if let Some((t, bad)) = self.threshold {
-            let sign = if bad == Bad::Below { "<" } else { ">" };
-            text.push_str(&format!(" bad{sign}{}", format::number(Some(t))));
-        }
-        text
-    }
-}
+/// The cursor's glyph on the axis.
+const CURSOR: &str = "◆";
+/// The threshold line's glyph, in cells no bar fills.
+const THRESHOLD: &str = "┄";
 
 pub(super) fn render(frame: &mut Frame, area: Rect, app: &App) {
     let theme = app.theme;
+    let history: Vec<&WindowSummary> = app.shown().history.iter().collect();
+    let inner_width = usize::from(area.width.saturating_sub(2));
+    let columns = app.trend_zoom.columns(history.len(), inner_width);
     // Travelling, the trends end at the window shown: its bar is the rightmost.
-    let title = match app.past() {
+    let mut title = match app.past() {
         Some(past) => format!(
-            " Trends to {} ",
+            " Trends to {}",
             format::fit(&sanitize(format::window_label(&past.window)), 24)
         ),
-        None => " Trends ".to_string(),
+        None => " Trends".to_string(),
     };
+    if app.trend_zoom != Default::default() {
+        title.push_str(&format!(" · {} windows", covered(&columns)));
+    }
+    title.push(' ');
+    let title = format::fit(&title, inner_width);
     let block = pane(Line::from(title), app.focus == Focus::Trends, theme);
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    let [metrics_area, gauge_area] =
-        Layout::vertical([Constraint::Min(0), Constraint::Length(2)]).areas(inner);
-    gauges::render(frame, gauge_area, app);
 
-    let history: Vec<&WindowSummary> = app.shown().history.iter().collect();
-    let began = drift_began(&history);
-    let all = metrics(history, app);
-    // Metrics no window has give their rows to the others (the drifted share always shows).
-    let metrics: Vec<&Metric> = all
-        .iter()
-        .enumerate()
-        .filter(|(i, m)| *i == 0 || m.has_values())
-        .map(|(_, m)| m)
-        .collect();
-    let per = (metrics_area.height / metrics.len() as u16).max(1);
-    let slots =
-        Layout::vertical(metrics.iter().map(|_| Constraint::Length(per))).split(metrics_area);
+    let metrics = metrics(&history, app);
+    let rows = rows(inner.height, metrics.len());
+    let [metrics_area, axis_area, gauge_area] = Layout::vertical([
+        Constraint::Length(rows.metrics),
+        Constraint::Length(rows.axis),
+        Constraint::Length(rows.gauges),
+    ])
+    .areas(inner);
+    gauges::render(frame, gauge_area, app);
+    let slots = Layout::vertical(rows.per_metric.iter().map(|&h| Constraint::Length(h)))
+        .split(metrics_area);
     for (metric, slot) in metrics.iter().zip(slots.iter()) {
-        render_metric(frame, *slot, metric, began, app);
+        render_metric(frame, *slot, metric, app);
+    }
+    let began = drift_began(&history);
+    let axis = axis(&history, &columns, began, axis_area.width, theme);
+    frame.render_widget(axis, axis_area);
+}
+
+/// How the pane's rows are shared.
+#[derive(Debug, PartialEq, Eq)]
+struct Rows {
+    per_metric: Vec<u16>,
+    metrics: u16,
+    axis: u16,
+    gauges: u16,
+}
+
+/// Two rows a trend first, then the axis, then one gauge and the other, then the rest to the
+/// trends, the first ones first.
+fn rows(height: u16, trends: usize) -> Rows {
+    let n = trends.max(1) as u16;
+    let axis = u16::from(height > n);
+    let avail = height - axis;
+    let gauges = match avail.saturating_sub(2 * n) {
+        0 => 0,
+        1 => 1,
+        _ => 2,
+    };
+    let metrics = avail - gauges;
+    let per_metric = (0..n)
+        .map(|i| metrics / n + u16::from(i < metrics % n))
+        .collect();
+    Rows {
+        per_metric,
+        metrics,
+        axis,
+        gauges,
     }
 }
 
@@ -149,175 +120,77 @@ fn drift_began(history: &[&WindowSummary]) -> Option<usize> {
     Some(quiet_before.map_or(0, |i| i + 1))
 }
 
-fn metrics(history: Vec<&WindowSummary>, app: &App) -> [Metric; 5] {
-    let thresholds = &app.options.thresholds;
-    let headline_name = history
-        .iter()
-        .rev()
-        .find_map(|w| w.headline.map(|(name, _)| name))
-        .unwrap_or("accuracy");
-    let (label, range) = match headline_name {
-        "accuracy" => ("accuracy", Range::Fixed(0.0, 1.0)),
-        _ => ("R²", Range::Data),
-    };
-    let quality_threshold = match headline_name {
-        "accuracy" => thresholds.accuracy,
-        _ => thresholds.r2_score,
-    };
-    [
-        Metric {
-            label: "drifted",
-            values: history.iter().map(|w| w.drift_share).collect(),
-            range: Range::Fixed(0.0, 1.0),
-            show: format::percent,
-            note: None,
-            detail: None,
-            threshold: None,
-        },
-        Metric {
-            label: "AUC",
-            values: history.iter().map(|w| w.auc).collect(),
-            range: Range::Fixed(0.5, 1.0),
-            show: format::number,
-            note: None,
-            detail: None,
-            threshold: None,
-        },
-        Metric {
-            label: "PCA err",
-            values: history.iter().map(|w| w.pca.map(|p| p.0)).collect(),
-            range: Range::Data,
-            show: format::number,
-            note: None,
-            detail: None,
-            // The latest window's: under pca's window thresholds it follows the window's size.
-            threshold: history
-                .last()
-                .and_then(|w| w.pca)
-                .and_then(|p| p.1)
-                .map(|t| (t, Bad::Above)),
-        },
-        Metric {
-            threshold: quality_threshold.map(|t| (t, Bad::Below)),
-            ..quality(&history, headline_name, label, range)
-        },
-        Metric {
-            label: "pred mean",
-            values: history.iter().map(|w| w.prediction_mean).collect(),
-            range: Range::Data,
-            show: format::number,
-            note: None,
-            detail: None,
-            threshold: thresholds
-                .prediction_mean_threshold
-                .map(|t| (t, Bad::Above)),
-        },
-    ]
-}
-
-/// Accuracy (or R²) per window; for a classifier's windows without labels, the accuracy
-/// estimated from the scores. When the latest window's value is an estimate the label says
-/// "est." and its band and thresholds follow the value; when it has both, the estimate follows
-/// the realised value.
-fn quality(
+/// The axis under the trends: `─` under every column drawn, `↑` under the one where the
+/// current drift began (`←` at the left end when it began before them), `◆` under the
+/// cursor's window, and that window's name beside it.
+fn axis(
     history: &[&WindowSummary],
-    headline_name: &str,
-    label: &'static str,
-    range: Range,
-) -> Metric {
-    let realised = |w: &WindowSummary| {
-        w.headline
-            .filter(|(n, _)| *n == headline_name)
-            .map(|(_, v)| v)
+    columns: &[std::ops::Range<usize>],
+    began: Option<usize>,
+    width: u16,
+    theme: Theme,
+) -> Line<'static> {
+    let width = usize::from(width);
+    let Some(cursor) = history.len().checked_sub(1) else {
+        return Line::default();
     };
-    let estimating = headline_name == "accuracy";
-    let estimate = |w: &WindowSummary| {
-        w.estimated_accuracy
-            .as_ref()
-            .filter(|_| estimating)
-            .map(|e| e.value)
-    };
-    let values = history
-        .iter()
-        .map(|w| realised(w).or_else(|| estimate(w)))
-        .collect();
-    let latest = history.last().copied();
-    let latest_estimate = latest
-        .and_then(|w| w.estimated_accuracy.as_ref())
-        .filter(|_| estimating);
-    let (label, note, detail) = match (latest.and_then(realised), latest_estimate) {
-        (Some(_), Some(e)) => (
-            label,
-            Some(format!(" est. {}", format::number(Some(e.value)))),
-            None,
-        ),
-        (None, Some(e)) => (
-            "accuracy est.",
-            None,
-            Some(format!(
-                "band {}-{} thr {}-{}",
-                format::number(Some(e.lower)),
-                format::number(Some(e.upper)),
-                format::number(e.lower_threshold),
-                format::number(e.upper_threshold)
-            )),
-        ),
-        _ => (label, None, None),
-    };
-    Metric {
-        label,
-        values,
-        range,
-        show: format::number,
-        note,
-        detail,
-        threshold: None,
+    let mut glyphs: Vec<&str> = vec!["─"; columns.len()];
+    if let Some(b) = began {
+        match columns.iter().position(|c| c.contains(&b)) {
+            Some(i) => glyphs[i] = "↑",
+            None if !glyphs.is_empty() => glyphs[0] = "←",
+            None => {}
+        }
     }
+    let at = columns.iter().position(|c| c.contains(&cursor));
+    let mut name = sanitize(format::window_label(&history[cursor].window)).into_owned();
+    if at.is_some() && at == began.and_then(|b| columns.iter().position(|c| c.contains(&b))) {
+        // The cursor covers the `↑`: said in words.
+        name.push_str(" ↑ drift began");
+    }
+    let mut spans: Vec<Span<'static>> = Vec::new();
+    let Some(at) = at else {
+        return Line::styled(glyphs.concat(), theme.muted());
+    };
+    // The name after the cursor when it fits there, else just before it.
+    let after = width.saturating_sub(at + 2);
+    let before = at.saturating_sub(1);
+    let name_after = name.chars().count() <= after || after >= before;
+    let cut = |room: usize| format::fit(&name, room);
+    if name_after {
+        spans.push(Span::styled(glyphs[..at].concat(), theme.muted()));
+        spans.push(Span::styled(CURSOR, theme.heading()));
+        let rest = cut(after);
+        if !rest.is_empty() {
+            spans.push(Span::raw(" "));
+            spans.push(Span::styled(rest, theme.heading()));
+        }
+    } else {
+        let label = cut(before);
+        let keep = before - label.chars().count();
+        spans.push(Span::styled(glyphs[..keep].concat(), theme.muted()));
+        spans.push(Span::styled(label, theme.heading()));
+        spans.push(Span::raw(" "));
+        spans.push(Span::styled(CURSOR, theme.heading()));
+        spans.push(Span::styled(glyphs[at + 1..].concat(), theme.muted()));
+    }
+    Line::from(spans)
 }
 
-fn render_metric(frame: &mut Frame, area: Rect, metric: &Metric, began: Option<usize>, app: &App) {
+fn render_metric(frame: &mut Frame, area: Rect, metric: &Metric, app: &App) {
+    if area.height == 0 || area.width == 0 {
+        return;
+    }
     let theme = app.theme;
-    let latest = metric.values.last().copied().flatten();
-    let mut value = (metric.show)(latest);
-    value.push_str(metric.note.as_deref().unwrap_or(""));
-    let value_style = if metric.is_bad(latest) {
+    let cursor = metric.values.len().saturating_sub(1);
+    let value = (metric.show)(metric.values.last().copied().flatten());
+    let value_style = if metric.is_bad(cursor) {
         theme.alarm()
     } else {
         Style::new()
     };
-    let scale = metric.scale_text();
-    let head_line = |width: u16| {
-        let room = usize::from(width).saturating_sub(value.chars().count() + 1);
-        let label = format!("{} {scale}", metric.label);
-        let label = format::fit(&label, room);
-        let pad = usize::from(width).saturating_sub(label.chars().count() + value.chars().count());
-        Line::from(vec![
-            Span::styled(label, theme.heading()),
-            Span::raw(" ".repeat(pad)),
-            Span::styled(value.clone(), value_style),
-        ])
-    };
-    if area.height >= 3 {
-        let [head, mut spark, base] = Layout::vertical([
-            Constraint::Length(1),
-            Constraint::Min(0),
-            Constraint::Length(1),
-        ])
-        .areas(area);
-        if let (Some(detail), true) = (&metric.detail, area.height >= 4) {
-            let [line, rest] =
-                Layout::vertical([Constraint::Length(1), Constraint::Min(0)]).areas(spark);
-            frame.render_widget(Line::from(detail.as_str()).right_aligned(), line);
-            spark = rest;
-        }
-        frame.render_widget(head_line(head.width), head);
-        frame.render_widget(sparkline(metric, spark.width, app), spark);
-        frame.render_widget(baseline(metric, base.width, began, theme), base);
-    } else if area.height == 2 {
-        let [head, spark] = Layout::vertical([Constraint::Length(1); 2]).areas(area);
-        frame.render_widget(head_line(head.width), head);
-        frame.render_widget(sparkline(metric, spark.width, app), spark);
-    } else {
+    if area.height == 1 {
+        // No room for a label line: name, sparkline, value on one row.
         let [l, s, r] = Layout::horizontal([
             Constraint::Length(10),
             Constraint::Min(0),
@@ -325,112 +198,174 @@ fn render_metric(frame: &mut Frame, area: Rect, metric: &Metric, began: Option<u
         ])
         .areas(area);
         frame.render_widget(Line::styled(metric.label, theme.heading()), l);
-        frame.render_widget(sparkline(metric, s.width, app), s);
-        frame.render_widget(Line::styled(value.clone(), value_style).right_aligned(), r);
+        let trend = Trend::of(metric, s.width, app);
+        trend.draw(frame.buffer_mut(), s, metric, theme);
+        frame.render_widget(Line::styled(value, value_style).right_aligned(), r);
+        return;
     }
-}
-
-/// The axis under a sparkline: `─` under every window shown, `↑` under the one where the
-/// current drift began.
-fn baseline(metric: &Metric, width: u16, began: Option<usize>, theme: Theme) -> Line<'static> {
-    let skip = metric.values.len().saturating_sub(usize::from(width));
-    let shown = metric.values.len() - skip;
-    let mut text: String = (0..shown)
-        .map(|i| {
-            if began == Some(skip + i) {
-                '↑'
-            } else {
-                '─'
-            }
-        })
-        .collect();
-    if began.is_some_and(|b| b < skip) {
-        // Began before the visible stretch: say so at the left end.
-        text.replace_range(0..'─'.len_utf8(), "←");
+    let [head, mut spark] =
+        Layout::vertical([Constraint::Length(1), Constraint::Min(0)]).areas(area);
+    if let (Some(detail), true) = (&metric.detail, spark.height >= 3) {
+        let [line, rest] =
+            Layout::vertical([Constraint::Length(1), Constraint::Min(0)]).areas(spark);
+        let detail = format::fit(detail, usize::from(line.width));
+        frame.render_widget(Line::from(detail).right_aligned(), line);
+        spark = rest;
     }
-    Line::styled(text, theme.muted())
+    let trend = Trend::of(metric, spark.width, app);
+    let head_line = head_line(
+        metric,
+        trend.scale,
+        &value,
+        value_style,
+        head.width,
+        spark.height,
+        theme,
+    );
+    frame.render_widget(head_line, head);
+    trend.draw(frame.buffer_mut(), spark, metric, theme);
 }
 
-fn sparkline(metric: &Metric, width: u16, app: &App) -> Sparkline<'static> {
-    let skip = metric.values.len().saturating_sub(usize::from(width));
-    let visible = &metric.values[skip..];
-    let heights = scale(visible, metric.range);
-    let bars: Vec<SparklineBar> = heights
-        .iter()
-        .zip(visible)
-        .map(|(h, v)| {
-            let bar = SparklineBar::from(*h);
-            if metric.is_bad(*v) {
-                bar.style(app.theme.alarm())
-            } else {
-                bar
-            }
-        })
-        .collect();
-    Sparkline::default()
-        .block(Block::new())
-        .data(bars)
-        .max(LEVELS)
-        .style(app.theme.trend())
-}
-
-/// Bar heights 1..=LEVELS for the values, `None` for missing or non-finite ones.
-fn scale(values: &[Option<f64>], range: Range) -> Vec<Option<u64>> {
-    let finite = || values.iter().flatten().copied().filter(|v| v.is_finite());
-    let (lo, hi) = match range {
-        Range::Fixed(lo, hi) => (lo, hi),
-        Range::Data => finite().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
-            (lo.min(v), hi.max(v))
-        }),
+/// `label scale [threshold] … [note] value`, cut so the value, then the scale, survive: the
+/// threshold text goes (the dashed line shows it) or the label gives way to its short form,
+/// then both, then the label's end is cut.
+fn head_line(
+    metric: &Metric,
+    scale: Option<Scale>,
+    value: &str,
+    value_style: Style,
+    width: u16,
+    spark_rows: u16,
+    theme: Theme,
+) -> Line<'static> {
+    let width = usize::from(width);
+    let scale = scale.map(|s| s.text(metric.percent));
+    let note = metric
+        .note
+        .as_ref()
+        .filter(|n| n.chars().count() + value.chars().count() + 6 <= width)
+        .map(|n| format!("{n} "))
+        .unwrap_or_default();
+    let right = note.chars().count() + value.chars().count();
+    let room = width.saturating_sub(right + 1);
+    let join = |parts: &[Option<&str>]| {
+        parts
+            .iter()
+            .flatten()
+            .copied()
+            .collect::<Vec<_>>()
+            .join(" ")
     };
-    values
-        .iter()
-        .map(|v| {
-            let v = v.filter(|v| v.is_finite())?;
-            let share = if hi > lo {
-                ((v - lo) / (hi - lo)).clamp(0.0, 1.0)
-            } else {
-                0.5
-            };
-            Some(match range {
-                // A fixed scale starts at its floor: the floor draws nothing above the baseline.
-                Range::Fixed(..) => (share * LEVELS as f64).round() as u64,
-                // The data's own range: its lowest value still shows as the lowest bar.
-                Range::Data => 1 + (share * (LEVELS - 1) as f64).round() as u64,
+    let threshold = metric.threshold_text();
+    let full = join(&[Some(metric.label), scale.as_deref(), threshold.as_deref()]);
+    let short_full = join(&[Some(metric.short), scale.as_deref(), threshold.as_deref()]);
+    let plain = join(&[Some(metric.label), scale.as_deref()]);
+    let short = join(&[Some(metric.short), scale.as_deref()]);
+    // On one row the line shows only in free cells: the threshold's text matters more there
+    // than the label's full name.
+    let order = if spark_rows > 1 {
+        [full, plain, short_full, short]
+    } else {
+        [full, short_full, plain, short]
+    };
+    let label = order
+        .into_iter()
+        .find(|text| text.chars().count() <= room)
+        .unwrap_or_else(|| match &scale {
+            Some(scale) if room >= scale.chars().count() + 4 => format!(
+                "{} {scale}",
+                format::fit(metric.label, room - scale.chars().count() - 1)
+            ),
+            _ => format::fit(&join(&[Some(metric.label), scale.as_deref()]), room),
+        });
+    let pad = width.saturating_sub(label.chars().count() + right);
+    Line::from(vec![
+        Span::styled(label, theme.heading()),
+        Span::raw(" ".repeat(pad)),
+        Span::styled(note, theme.muted()),
+        Span::styled(value.to_string(), value_style),
+    ])
+}
+
+/// A trend as drawn at one width: the windows of each column and the scale of those windows.
+struct Trend {
+    columns: Vec<std::ops::Range<usize>>,
+    scale: Option<Scale>,
+}
+
+impl Trend {
+    fn of(metric: &Metric, width: u16, app: &App) -> Trend {
+        let columns = app
+            .trend_zoom
+            .columns(metric.values.len(), usize::from(width));
+        let shown = match (columns.first(), columns.last()) {
+            (Some(first), Some(last)) => &metric.values[first.start..last.end],
+            _ => &[],
+        };
+        let scale = Scale::of(shown, metric.bounds, metric.threshold.map(|t| t.0));
+        Trend { columns, scale }
+    }
+
+    /// The bars (a column past its threshold in the alarm style when any of its windows is),
+    /// then the threshold's dashed line through the cells no bar fills, at its height.
+    fn draw(&self, buffer: &mut Buffer, area: Rect, metric: &Metric, theme: Theme) {
+        let Some(scale) = self.scale else {
+            return;
+        };
+        let bars: Vec<SparklineBar> = self
+            .columns
+            .iter()
+            .map(|c| {
+                let value = column_value(&metric.values, c);
+                let bar = SparklineBar::from(scale.height(value, area.height));
+                if c.clone().any(|i| metric.is_bad(i)) {
+                    bar.style(theme.alarm())
+                } else {
+                    bar
+                }
             })
-        })
-        .collect()
+            .collect();
+        Sparkline::default()
+            .block(Block::new())
+            .data(bars)
+            .max(Scale::levels(area.height))
+            .style(theme.trend())
+            .render(area, buffer);
+        let Some((threshold, _)) = metric.threshold else {
+            return;
+        };
+        if area.height == 0 {
+            return;
+        }
+        let y = area.bottom() - 1 - scale.threshold_row(threshold, area.height);
+        for x in area.left()..area.right() {
+            let cell = &mut buffer[(x, y)];
+            if cell.symbol() == " " {
+                cell.set_symbol(THRESHOLD).set_style(theme.muted());
+            }
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::*;
     use crate::tui::fixtures;
     use crate::tui::render::testing::{find, lines, screen, shows};
 
     #[test]
-    fn scaling_keeps_gaps_and_the_range() {
-        let v = [
-            Some(0.0),
-            None,
-            Some(0.5),
-            Some(1.0),
-            Some(f64::NAN),
-            Some(7.0),
-        ];
-        assert_eq!(
-            scale(&v, Range::Fixed(0.0, 1.0)),
-            vec![Some(0), None, Some(4), Some(8), None, Some(8)]
-        );
-        assert_eq!(
-            scale(&[Some(3.0), Some(3.0)], Range::Data),
-            vec![Some(5), Some(5)]
-        );
-        assert_eq!(
-            scale(&[Some(-2.0), Some(2.0)], Range::Data),
-            vec![Some(1), Some(8)]
-        );
-        assert!(scale(&[], Range::Data).is_empty());
+    fn rows_go_to_labels_and_bars_then_the_axis_then_the_gauges() {
+        let shares = |height, trends| {
+            let r = super::rows(height, trends);
+            (r.per_metric, r.axis, r.gauges)
+        };
+        // The 80x24 pane has 11 rows.
+        assert_eq!(shares(11, 4), (vec![2; 4], 1, 2));
+        assert_eq!(shares(11, 5), (vec![2; 5], 1, 0));
+        assert_eq!(shares(11, 6), (vec![2, 2, 2, 2, 1, 1], 1, 0));
+        assert_eq!(shares(12, 5), (vec![2; 5], 1, 1));
+        // Taller: the rest to the sparklines, the first ones first.
+        assert_eq!(shares(21, 4), (vec![5, 5, 4, 4], 1, 2));
+        assert_eq!(shares(0, 4), (vec![0; 4], 0, 0));
     }
 
     #[test]
@@ -506,10 +441,17 @@ mod tests {
         assert!(shows(buffer, "accuracy est."));
         assert!(shows(buffer, "0.740"));
         assert!(shows(buffer, "band 0.710-0.770 thr 0.780-0.900"));
-        // With labels, realised and estimated side by side (realised 0.600 in the fixture).
+        // With labels, realised and estimated one above the other (realised 0.600 in the
+        // fixture), on the same scale.
         let t = screen(&fixtures::estimated_app(6, 6), 120, 40);
         let buffer = t.backend().buffer();
-        assert!(!shows(buffer, "accuracy est."));
-        assert!(shows(buffer, "est. 0.740"));
+        let estimate = find(buffer, "accuracy est. 0–1").expect("the estimate");
+        let realised = find(buffer, "realised 0–1 bad<0.700").expect("the realised figure");
+        assert!(realised.y > estimate.y);
+        let accuracy = fixtures::result(6, false)
+            .performance
+            .map(|p| p.headline().1);
+        let row = lines(buffer)[usize::from(realised.y)].clone();
+        assert!(row.contains(&crate::tui::format::number(accuracy)), "{row}");
     }
 }
