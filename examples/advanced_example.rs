@@ -118,7 +118,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     );
     let mut monitor = ModelMonitor::builder(config)
         .model(Arc::new(regression))
-        .alert_manager(AlertManager::new(thresholds))
+        .alert_manager(AlertManager::new(thresholds)?)
         .build(&reference)?;
 
     let windows = [

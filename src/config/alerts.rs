@@ -156,6 +156,14 @@ impl AlertThresholds {
                 }
             }
         }
+        // A rate: a bound outside [0, 1] would fire on every window, or never.
+        if let Some(v) = self.accuracy.filter(|v| !(0.0..=1.0).contains(v)) {
+            return Err(InvalidValue::new(
+                "alerts.accuracy",
+                v,
+                "must be between 0 and 1",
+            ));
+        }
         // A change in size: a negative bound would fire on every window.
         for (key, v) in [
             ("alerts.prediction_shift", self.prediction_shift),

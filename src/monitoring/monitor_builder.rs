@@ -120,7 +120,7 @@ impl MonitorBuilder {
                 alerts.thresholds().validate()?;
                 alerts
             }
-            None => AlertManager::new(self.config.alerts.clone()),
+            None => AlertManager::new(self.config.alerts.clone())?,
         };
         let detectors = match self.detectors {
             Some(custom) => custom

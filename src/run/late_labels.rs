@@ -295,8 +295,10 @@ impl LateLabels {
         };
         let mut probe = MonitoringResult::new(w.window.clone());
         probe.performance = performance.clone();
+        // The thresholds are the monitor's, checked when it was built.
         let alerts: Vec<_> = AlertManager::new(self.thresholds.clone())
-            .check_alerts(&probe)
+            .map(|mut manager| manager.check_alerts(&probe))
+            .unwrap_or_default()
             .into_iter()
             .filter(|a| a.kind == AlertKind::PerformanceDegradation)
             .collect();

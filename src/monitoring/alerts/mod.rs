@@ -13,6 +13,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::result::MonitoringResult;
+use crate::config::InvalidValue;
 // Alert settings are configuration, one layer down; they are re-exported here where alerts are.
 pub use crate::config::{AlertLevel, AlertThresholds};
 
@@ -103,13 +104,16 @@ pub struct AlertManager {
 }
 
 impl AlertManager {
-    /// A manager with these thresholds; logging through `log` is off.
-    pub fn new(thresholds: AlertThresholds) -> Self {
-        AlertManager {
+    /// A manager with these thresholds, checked as the config file's are (a threshold out of
+    /// range is an error, not an alert that never or always fires); logging through `log` is
+    /// off.
+    pub fn new(thresholds: AlertThresholds) -> Result<Self, InvalidValue> {
+        thresholds.validate()?;
+        Ok(AlertManager {
             thresholds,
             history: Vec::new(),
             log: false,
-        }
+        })
     }
 
     /// Also send each alert to the `log` facade at its level's log level.
@@ -123,9 +127,11 @@ impl AlertManager {
         &self.thresholds
     }
 
-    /// Replaces the thresholds.
-    pub fn set_thresholds(&mut self, thresholds: AlertThresholds) {
+    /// Replaces the thresholds, checked as [`new`](Self::new) checks them.
+    pub fn set_thresholds(&mut self, thresholds: AlertThresholds) -> Result<(), InvalidValue> {
+        thresholds.validate()?;
         self.thresholds = thresholds;
+        Ok(())
     }
 
     /// The last `max_history` alerts raised, oldest first.

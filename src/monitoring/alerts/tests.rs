@@ -178,7 +178,9 @@ fn each_rule_fires_past_its_threshold_and_not_at_it() {
         ..AlertThresholds::default()
     };
     for (name, result, expected) in table() {
-        let alerts = AlertManager::new(thresholds.clone()).check_alerts(&result);
+        let alerts = AlertManager::new(thresholds.clone())
+            .expect("valid")
+            .check_alerts(&result);
         match expected {
             None => assert!(alerts.is_empty(), "{name}: {alerts:?}"),
             Some((kind, level, metric, value, threshold)) => {
@@ -209,7 +211,10 @@ fn a_disabled_threshold_raises_nothing() {
     r.performance = Some(classification(0.0));
     r.prediction_shift = Some(5.0);
     r.data_quality.insert("age".into(), quality(0.0, 1.0));
-    assert!(AlertManager::new(thresholds).check_alerts(&r).is_empty());
+    assert!(AlertManager::new(thresholds)
+        .expect("valid")
+        .check_alerts(&r)
+        .is_empty());
 }
 
 #[test]
@@ -239,7 +244,9 @@ fn drift_alerts_name_their_detector_and_an_error_window_raises_only_window_error
         drift_level: AlertLevel::Critical,
         ..AlertThresholds::default()
     };
-    let alerts = AlertManager::new(thresholds.clone()).check_alerts(&r);
+    let alerts = AlertManager::new(thresholds.clone())
+        .expect("valid")
+        .check_alerts(&r);
     assert_eq!(alerts.len(), 1, "{alerts:?}");
     assert_eq!(alerts[0].kind, AlertKind::DataDrift);
     assert_eq!(alerts[0].level, AlertLevel::Critical);
@@ -254,7 +261,9 @@ fn drift_alerts_name_their_detector_and_an_error_window_raises_only_window_error
         line: Some(3),
         column: None,
     });
-    let alerts = AlertManager::new(thresholds).check_alerts(&r);
+    let alerts = AlertManager::new(thresholds)
+        .expect("valid")
+        .check_alerts(&r);
     assert_eq!(alerts.len(), 1, "{alerts:?}");
     assert_eq!(alerts[0].kind, AlertKind::WindowError);
     assert_eq!(alerts[0].level, AlertLevel::Critical);
@@ -281,7 +290,7 @@ fn the_in_memory_history_keeps_only_the_last_max_history_alerts() {
         max_history: 3,
         ..AlertThresholds::default()
     };
-    let mut manager = AlertManager::new(thresholds);
+    let mut manager = AlertManager::new(thresholds).expect("valid");
     for i in 0..10 {
         manager.raise(AlertLevel::Info, AlertKind::DataDrift, "w", format!("{i}"));
     }
@@ -293,4 +302,23 @@ fn the_in_memory_history_keeps_only_the_last_max_history_alerts() {
     assert_eq!(kept, ["7", "8", "9"]);
     assert!(manager.history.len() <= 6, "memory bounded too");
     assert_eq!(AlertThresholds::default().max_history, 10_000);
+}
+
+/// Issue 27: the constructor checks what the config file's parser checks; a threshold out of
+/// range is an error naming the key, not an alert that always fires.
+#[test]
+fn an_alert_manager_refuses_thresholds_out_of_range() {
+    let thresholds = AlertThresholds {
+        accuracy: Some(2.0),
+        ..AlertThresholds::default()
+    };
+    let error = AlertManager::new(thresholds).expect_err("accuracy 2.0 is refused");
+    assert!(error.to_string().contains("accuracy"), "{error}");
+    let mut manager = AlertManager::new(AlertThresholds::default()).expect("the defaults");
+    let bad = AlertThresholds {
+        max_history: 0,
+        ..AlertThresholds::default()
+    };
+    assert!(manager.set_thresholds(bad).is_err());
+    assert_eq!(manager.thresholds(), &AlertThresholds::default());
 }

@@ -62,7 +62,9 @@ fn window(
     r.drift
         .insert("psi".into(), drift(&flags(psi), !psi.is_empty()));
     r.prediction_shift = Some(shift);
-    r.alerts = AlertManager::new(thresholds.clone()).check_alerts(&r);
+    r.alerts = AlertManager::new(thresholds.clone())
+        .expect("valid")
+        .check_alerts(&r);
     r
 }
 
@@ -75,7 +77,9 @@ fn error_window(i: usize) -> MonitoringResult {
         line: Some(2),
         column: None,
     });
-    r.alerts = AlertManager::new(AlertThresholds::default()).check_alerts(&r);
+    r.alerts = AlertManager::new(AlertThresholds::default())
+        .expect("valid")
+        .check_alerts(&r);
     r
 }
 
@@ -130,7 +134,9 @@ fn pca_drift_is_one_incident_of_its_own() {
         paging_p_value: None,
     });
     r.drift.insert("pca".into(), pca);
-    r.alerts = AlertManager::new(t.clone()).check_alerts(&r);
+    r.alerts = AlertManager::new(t.clone())
+        .expect("valid")
+        .check_alerts(&r);
     let mut tracker = IncidentTracker::new(1);
     let changes = tracker.observe(&r);
     assert_eq!(

@@ -41,7 +41,9 @@ fn result(features: &[(&str, FeatureDrift)]) -> MonitoringResult {
             pca: None,
         },
     );
-    r.alerts = AlertManager::new(AlertThresholds::default()).check_alerts(&r);
+    r.alerts = AlertManager::new(AlertThresholds::default())
+        .expect("valid")
+        .check_alerts(&r);
     r
 }
 
@@ -104,7 +106,9 @@ fn estimated(i: usize, f1: f64) -> MonitoringResult {
             recall: None,
         },
     });
-    r.alerts = AlertManager::new(AlertThresholds::default()).check_alerts(&r);
+    r.alerts = AlertManager::new(AlertThresholds::default())
+        .expect("valid")
+        .check_alerts(&r);
     r
 }
 
@@ -147,7 +151,9 @@ fn only_the_features_share_the_budget() {
     let mut policy = PagePolicy::new(&PagingConfig::default());
     let mut r = estimated(0, 0.95);
     r.drift = result(&[("x", feature(2e-4, 0.2)), ("y", feature(0.5, 0.01))]).drift;
-    r.alerts = AlertManager::new(AlertThresholds::default()).check_alerts(&r);
+    r.alerts = AlertManager::new(AlertThresholds::default())
+        .expect("valid")
+        .check_alerts(&r);
     // Two features at 1/2000: 2.5e-4 each, whatever the estimated metrics (with them as three
     // more streams, 1e-4: x would not page).
     assert_eq!(paged(&mut policy, &r), vec!["x".to_string()]);
