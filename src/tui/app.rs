@@ -13,6 +13,7 @@ use ml_monitor::monitoring::Incident;
 use chrono::{DateTime, Utc};
 use ml_monitor::{AlertLevel, MonitoringResult};
 
+mod acknowledging;
 mod finding;
 mod silencing;
 mod travel;
@@ -140,6 +141,9 @@ pub(crate) struct App {
     pub(crate) size: (u16, u16),
     pub(crate) focus: Focus,
     pub(crate) view: View,
+    /// The views Esc returns to, the most recent last (a histogram opened from a detail
+    /// returns to the detail, not to the main screen).
+    back: Vec<View>,
     pub(crate) sort: SortMode,
     pub(crate) filter: AlertFilter,
     pub(crate) alert_view: AlertView,
@@ -190,6 +194,7 @@ impl App {
             size: (0, 0),
             focus: Focus::Drift,
             view: View::Main,
+            back: Vec::new(),
             sort: SortMode::Worst,
             filter: AlertFilter::All,
             alert_view: AlertView::Incidents,
@@ -338,10 +343,11 @@ impl App {
                 self.help = true;
                 self.help_scroll = 0;
             }
-            Action::Back => match self.view {
-                View::Histogram | View::Detail => self.view = View::Main,
-                View::Main => return Outcome::default(),
-            },
+            Action::Back => {
+                if !self.close_view() {
+                    return Outcome::default();
+                }
+            }
             Action::FocusNext | Action::FocusPrev => {
                 if self.view != View::Main {
                     return Outcome::default();
@@ -370,7 +376,7 @@ impl App {
                     {
                         return Outcome::default();
                     }
-                    self.view = View::Detail;
+                    self.open_view(View::Detail);
                     return Outcome::redraw();
                 }
                 let row = self.selected_feature_index();
@@ -378,7 +384,7 @@ impl App {
                     Some(feature) => self.selected_feature = Some(feature.name.clone()),
                     None => return Outcome::default(),
                 }
-                self.view = View::Histogram;
+                self.open_view(View::Histogram);
             }
             Action::Older => return self.step(-1),
             Action::Newer => return self.step(1),
@@ -420,7 +426,7 @@ impl App {
             }
             Action::Search => {
                 if self.view == View::Detail {
-                    self.view = View::Main;
+                    self.to_main();
                 }
                 self.search = Some(String::new());
             }
@@ -438,50 +444,34 @@ impl App {
                     return Outcome::redraw();
                 }
                 self.selected_feature = Some(feature);
-                self.view = View::Histogram;
+                self.open_view(View::Histogram);
             }
         }
         Outcome::redraw()
     }
 
-    fn acknowledge(&mut self) -> Outcome {
-        let in_alerts = match self.view {
-            View::Main => self.focus == Focus::Alerts,
-            View::Detail => true,
-            View::Histogram => false,
-        };
-        if !in_alerts {
-            return Outcome::default();
+    /// Shows `view`, remembering the one it replaces for Esc.
+    fn open_view(&mut self, view: View) {
+        if view != self.view {
+            self.back.push(self.view);
+            self.view = view;
         }
-        if self.alert_view == AlertView::Incidents {
-            let index = self.selected_incident_index();
-            let Some(id) = self.visible_incidents().get(index).map(|i| i.id) else {
-                return Outcome::default();
-            };
-            if !self.acknowledged_incidents.insert(id) {
-                return Outcome::default();
-            }
-            return Outcome {
-                redraw: true,
-                command: Some(UiCommand::AcknowledgeIncident { id }),
-                ..Outcome::default()
-            };
+    }
+
+    /// Esc: back to the view the current one was opened from; whether there was one.
+    fn close_view(&mut self) -> bool {
+        if self.view == View::Main {
+            self.back.clear();
+            return false;
         }
-        let index = self.selected_alert_index();
-        let Some(key) = self.visible_alerts().get(index).map(|e| e.key.clone()) else {
-            return Outcome::default();
-        };
-        if !self.acknowledged.insert(key.clone()) {
-            return Outcome::default();
-        }
-        Outcome {
-            redraw: true,
-            command: Some(UiCommand::Acknowledge {
-                window: key.0,
-                alert_index: key.1,
-            }),
-            ..Outcome::default()
-        }
+        self.view = self.back.pop().unwrap_or(View::Main);
+        true
+    }
+
+    /// Straight to the main screen, forgetting the way back (a search, a jump to a match).
+    pub(super) fn to_main(&mut self) {
+        self.view = View::Main;
+        self.back.clear();
     }
 
     /// Rows a page key moves.

@@ -52,7 +52,7 @@ impl App {
         }
         let q = query.to_lowercase();
         let holds = |text: &str| text.to_lowercase().contains(&q);
-        self.view = View::Main;
+        self.to_main();
         let rows = self.feature_rows();
         // A name that starts with the query beats one that merely holds it (`age` vs `usage`).
         let feature = rows

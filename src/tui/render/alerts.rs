@@ -538,14 +538,25 @@ mod tests {
         let outcome = app.handle(key(KeyCode::Char('a')));
         assert_eq!(
             outcome.command,
-            Some(crate::app_event::UiCommand::AcknowledgeIncident { id })
+            Some(crate::app_event::UiCommand::AcknowledgeIncident {
+                id,
+                acknowledged: true
+            })
         );
         assert!(app.is_incident_acknowledged(id));
-        assert_eq!(app.handle(key(KeyCode::Char('a'))).command, None, "once");
         let t = screen(&app, 120, 40);
         let tick = find(t.backend().buffer(), "✓").expect("tick");
         assert!(t.backend().buffer()[(tick.x + 1, tick.y)]
             .modifier
             .contains(Modifier::DIM));
+        assert_eq!(
+            app.handle(key(KeyCode::Char('a'))).command,
+            Some(crate::app_event::UiCommand::AcknowledgeIncident {
+                id,
+                acknowledged: false
+            }),
+            "a second a takes it back"
+        );
+        assert!(!app.is_incident_acknowledged(id));
     }
 }

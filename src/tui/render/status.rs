@@ -109,12 +109,15 @@ fn render_state(frame: &mut Frame, area: Rect, app: &App) {
     // Firing incidents by level; levels with none are left out to keep the line short.
     let mut levels = Vec::new();
     for level in [AlertLevel::Critical, AlertLevel::Warning, AlertLevel::Info] {
-        let n = shown.firing_at(level);
+        let (n, acked) = app.firing_counts(level);
         if n > 0 {
             levels.push(Span::styled(
                 format!(" {} {n}", level.as_str()),
                 theme.level(level),
             ));
+            if acked > 0 {
+                levels.push(Span::styled(format!(" ({acked} acked)"), theme.muted()));
+            }
         }
     }
     if levels.is_empty() {
