@@ -160,8 +160,11 @@ pub(crate) struct App {
     pub(crate) watcher_trouble: Option<String>,
     /// Set when the reader moved off the alert pane's first row; cleared back on it.
     scroll_mark: Option<ScrollMark>,
-    /// The `/` query while it is typed.
+    /// The `/` query while it is typed (the drift table shows the features that hold it).
     pub(crate) search: Option<String>,
+    /// The last query kept with Enter, for `n` / `N`, and which of its matches is selected.
+    last_query: Option<String>,
+    match_at: usize,
     /// A one-line message for the footer until the next key (`copied …`, `no match …`).
     pub(crate) notice: Option<String>,
 }
@@ -209,6 +212,8 @@ impl App {
             watcher_trouble: None,
             scroll_mark: None,
             search: None,
+            last_query: None,
+            match_at: 0,
             notice: None,
         }
     }
@@ -431,6 +436,8 @@ impl App {
                 self.search = Some(String::new());
             }
             Action::Copy => return self.copy(),
+            Action::NextMatch => return self.next_match(true),
+            Action::PrevMatch => return self.next_match(false),
             Action::FeatureHistogram => {
                 let feature = match self.view {
                     View::Detail => self.selected_incident_or_alert_feature(),
@@ -535,8 +542,19 @@ impl App {
             .map(|f| self.live.windows_seen.saturating_sub(f.windows_seen))
     }
 
-    /// The drift table's rows, in the current sort.
+    /// The drift table's rows, in the current sort; while a `/` query is typed, only the
+    /// features whose name holds it.
     pub(crate) fn feature_rows(&self) -> Vec<FeatureRow> {
+        let mut rows = self.all_feature_rows();
+        if let Some(query) = self.search.as_deref().filter(|q| !q.is_empty()) {
+            let q = query.to_lowercase();
+            rows.retain(|r| r.name.to_lowercase().contains(&q));
+        }
+        rows
+    }
+
+    /// Every feature's row, in the current sort (the verdict's and the title's counts).
+    pub(crate) fn all_feature_rows(&self) -> Vec<FeatureRow> {
         self.shown()
             .latest_result()
             .map(|r| rows::feature_rows(r, self.sort))

@@ -152,6 +152,53 @@ fn slash_searches_features_then_alerts_and_esc_drops_the_query() {
 }
 
 #[test]
+fn slash_filters_the_table_as_you_type_and_n_steps_through_the_matches() {
+    let mut app = fixtures::app(3, false);
+    press(&mut app, KeyCode::Char('/'));
+    type_text(&mut app, "e");
+    let all = app.all_feature_rows().len();
+    let shown: Vec<String> = app.feature_rows().into_iter().map(|r| r.name).collect();
+    assert!(shown.len() < all, "narrowed: {shown:?}");
+    assert!(shown.iter().all(|n| n.contains('e')), "{shown:?}");
+    let found = app.matches("e").len();
+    assert!(found > shown.len(), "alerts match too: {found}");
+    let t = screen(&app, 80, 24);
+    let footer = lines(t.backend().buffer()).pop().unwrap_or_default();
+    assert!(
+        footer.starts_with(&format!("/e▏ {found} matches · Enter keep")),
+        "{footer}"
+    );
+    press(&mut app, KeyCode::Enter);
+    assert_eq!(app.feature_rows().len(), all, "the whole table again");
+    let first = app.selected_feature();
+    press(&mut app, KeyCode::Char('n'));
+    assert_eq!(
+        app.notice.as_deref(),
+        Some(format!("match 2 of {found} for \"e\"").as_str())
+    );
+    assert_ne!(app.selected_feature(), first);
+    press(&mut app, KeyCode::Char('N'));
+    assert_eq!(app.selected_feature(), first, "N goes back");
+    press(&mut app, KeyCode::Char('N'));
+    assert_eq!(
+        app.notice.as_deref(),
+        Some(format!("match {found} of {found} for \"e\"").as_str()),
+        "N wraps to the last match"
+    );
+    assert_eq!(app.focus, Focus::Alerts, "the last match is an incident");
+}
+
+#[test]
+fn n_without_a_search_says_so() {
+    let mut app = fixtures::app(3, false);
+    press(&mut app, KeyCode::Char('n'));
+    assert_eq!(
+        app.notice.as_deref(),
+        Some("n / N go to the next / previous match: / to search first")
+    );
+}
+
+#[test]
 fn y_copies_the_selected_row_as_json() {
     let mut app = with_window(fixtures::app(2, false), 3, true);
     let outcome = app.handle(key(KeyCode::Char('y')));

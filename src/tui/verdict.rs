@@ -36,7 +36,7 @@ pub(crate) fn verdict_fitted(app: &App, width: usize) -> (Option<AlertLevel>, St
 /// condition and its figures stay to the end.
 pub(crate) fn verdict_variants(app: &App) -> (Option<AlertLevel>, Vec<String>) {
     let shown = app.shown();
-    let rows = app.feature_rows();
+    let rows = app.all_feature_rows();
     let drifted = rows.iter().filter(|r| r.drifted).count();
     let share = (!rows.is_empty()).then(|| format!("{drifted}/{} features drifted", rows.len()));
     let with_share = |text: &str| match &share {
