@@ -187,7 +187,7 @@ impl App {
             });
         }
         App {
-            theme: Theme::new(options.no_color),
+            theme: Theme::with_background(options.no_color, options.light),
             options,
             live,
             frozen: None,

@@ -50,6 +50,7 @@ pub(crate) fn options(no_color: bool) -> TuiOptions {
         drift: Default::default(),
         auc_threshold: 0.55,
         no_color,
+        light: false,
         title: "ml-monitor".into(),
         config: None,
         monitor: "ml-monitor".into(),

@@ -15,6 +15,7 @@ mod format;
 mod input;
 mod keys;
 mod model;
+mod palette;
 mod render;
 mod rows;
 use crate::sanitize;
@@ -66,6 +67,8 @@ pub(crate) struct TuiOptions {
     pub(crate) auc_threshold: f64,
     /// `NO_COLOR` or `--no-color`: markers and bold only.
     pub(crate) no_color: bool,
+    /// `[tui] theme = "light"`: colours for a light background.
+    pub(crate) light: bool,
     /// First word of the status line: "ml-monitor" or "ml-monitor demo".
     pub(crate) title: String,
     /// The configuration file in use, if any (named on the status line).

@@ -18,6 +18,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Sparkline, SparklineBar};
 use ratatui::Frame;
 
+use super::over_bars::MarkedSparkline;
 use super::{gauges, pane};
 use crate::tui::app::{App, Focus};
 use crate::tui::format;
@@ -351,7 +352,7 @@ fn baseline(metric: &Metric, width: u16, began: Option<usize>, theme: Theme) -> 
     Line::styled(text, theme.muted())
 }
 
-fn sparkline(metric: &Metric, width: u16, app: &App) -> Sparkline<'static> {
+fn sparkline(metric: &Metric, width: u16, app: &App) -> MarkedSparkline {
     let skip = metric.values.len().saturating_sub(usize::from(width));
     let visible = &metric.values[skip..];
     let heights = scale(visible, metric.range);
@@ -367,11 +368,16 @@ fn sparkline(metric: &Metric, width: u16, app: &App) -> Sparkline<'static> {
             }
         })
         .collect();
-    Sparkline::default()
+    let sparkline = Sparkline::default()
         .block(Block::new())
         .data(bars)
         .max(LEVELS)
-        .style(app.theme.trend())
+        .style(app.theme.trend());
+    MarkedSparkline {
+        sparkline,
+        over: visible.iter().map(|v| metric.is_bad(*v)).collect(),
+        mark: app.theme.marks(),
+    }
 }
 
 /// Bar heights 1..=LEVELS for the values, `None` for missing or non-finite ones.
