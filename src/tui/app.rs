@@ -27,6 +27,7 @@ use super::rows::{self, FeatureRow, SortMode};
 use super::theme::Theme;
 use super::{format, TuiOptions};
 use crate::app_event::{AppEvent, UiCommand, WindowReport};
+use crate::local_time;
 
 /// The panes that take the cursor.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -297,7 +298,12 @@ impl App {
             .last
             .as_ref()
             .map(|l| format::age(self.now, l.timestamp));
-        (format::clock(self.now), age)
+        (local_time::clock(self.now, self.options.zone), age)
+    }
+
+    /// A time as the screen shows it: local (`TZ`), `14:05` today, with the date otherwise.
+    pub(crate) fn time(&self, t: DateTime<Utc>) -> String {
+        local_time::time_or_date(t, self.now, self.options.zone)
     }
 
     fn act(&mut self, action: Action) -> Outcome {

@@ -45,7 +45,11 @@ pub(crate) fn draw(frame: &mut Frame, fleet: &Fleet) {
     let ok = all.iter().filter(|r| r.verdict.is_none()).count();
     head.push(Span::raw(" "));
     head.push(Span::styled(format!("OK {ok}"), theme.good()));
-    let clock = format::clock(fleet.now);
+    let zone = fleet
+        .members
+        .first()
+        .map_or(crate::local_time::Zone::Local, |m| m.app.options.zone);
+    let clock = crate::local_time::clock(fleet.now, zone);
     let clock_width = clock.chars().count() as u16 + 1;
     let [left, right] =
         Layout::horizontal([Constraint::Min(0), Constraint::Length(clock_width)]).areas(top);

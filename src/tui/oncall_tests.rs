@@ -377,6 +377,41 @@ fn detail_app(no_color: bool) -> App {
     app
 }
 
+/// The worst problem acknowledged (Tab to the incidents, `a`).
+fn acked_app(no_color: bool) -> App {
+    let mut app = with_window(fixtures::app(4, no_color), 5, true);
+    press(&mut app, KeyCode::Tab);
+    press(&mut app, KeyCode::Char('a'));
+    app
+}
+
+#[test]
+fn an_acknowledged_problem_is_named_so_in_the_verdict_and_the_counts() {
+    let mut app = acked_app(false);
+    let id = app.shown().firing[0].id;
+    assert!(app.is_incident_acknowledged(id));
+    let (_, verdict) = crate::tui::verdict::verdict(&app);
+    assert!(
+        verdict.starts_with("CRITICAL (acked) since window_0001"),
+        "{verdict}"
+    );
+    assert_eq!(app.firing_counts(AlertLevel::Critical), (1, 1));
+    let t = screen(&app, 120, 40);
+    let top = lines(t.backend().buffer());
+    assert!(
+        top[1]
+            .trim_end()
+            .ends_with("firing CRITICAL 1 (1 acked) INFO 1"),
+        "{}",
+        top[1]
+    );
+    // A second a takes it back, and the line with it.
+    press(&mut app, KeyCode::Char('a'));
+    let (_, verdict) = crate::tui::verdict::verdict(&app);
+    assert!(verdict.starts_with("CRITICAL since"), "{verdict}");
+    assert_eq!(app.firing_counts(AlertLevel::Critical), (1, 0));
+}
+
 fn search_app(no_color: bool) -> App {
     let mut app = with_window(fixtures::app(4, no_color), 5, true);
     press(&mut app, KeyCode::Char('/'));
@@ -414,6 +449,9 @@ snapshots! {
     snapshot_detail_80x24: detail_app(false), 80, 24;
     snapshot_detail_120x40_no_color: detail_app(true), 120, 40;
     snapshot_search_80x24: search_app(false), 80, 24;
+    snapshot_search_120x40_no_color: search_app(true), 120, 40;
+    snapshot_acknowledged_80x24: acked_app(false), 80, 24;
+    snapshot_acknowledged_120x40_no_color: acked_app(true), 120, 40;
     snapshot_histogram_120x40_no_color: histogram_app(true), 120, 40;
     snapshot_log_warning_and_above_80x24_no_color: log_app(true), 80, 24;
     snapshot_log_warning_and_above_120x40: log_app(false), 120, 40;

@@ -19,6 +19,7 @@ pub(crate) struct Theme {
 
 impl Theme {
     /// The dark theme, or no colour.
+    #[cfg(test)]
     pub(crate) fn new(no_color: bool) -> Self {
         Theme {
             color: !no_color,

@@ -74,7 +74,7 @@ pub(crate) fn verdict_variants(app: &App) -> (Option<AlertLevel>, Vec<String>) {
     let condition = problem_condition(worst, &app.options);
     let full = format!(
         "{level} since {since} ({}, {windows}): {condition}",
-        format::hour_minute(worst.opened_at),
+        app.time(worst.opened_at),
     );
     let variants = vec![
         with_share(&full),
