@@ -437,7 +437,7 @@ impl App {
             }
             Action::Search => {
                 if self.view == View::Detail {
-                    self.to_main();
+                    self.back_to_main();
                 }
                 self.search = Some(String::new());
             }
@@ -482,7 +482,7 @@ impl App {
     }
 
     /// Straight to the main screen, forgetting the way back (a search, a jump to a match).
-    pub(super) fn to_main(&mut self) {
+    pub(super) fn back_to_main(&mut self) {
         self.view = View::Main;
         self.back.clear();
     }

@@ -131,7 +131,7 @@ impl App {
     }
 
     fn select_match(&mut self, found: Match) {
-        self.to_main();
+        self.back_to_main();
         match found {
             Match::Feature(name) => {
                 self.selected_feature = Some(name);
