@@ -15,6 +15,8 @@
 
 #[path = "../src/history/mod.rs"]
 mod history;
+#[path = "../src/local_time.rs"]
+mod local_time;
 #[path = "../src/sanitize.rs"]
 mod sanitize;
 #[path = "../src/silences/mod.rs"]

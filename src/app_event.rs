@@ -102,11 +102,15 @@ impl AppEvent {
 /// What a view asks the processing side to do.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum UiCommand {
-    /// Mark an alert acknowledged in the history: the window's name and the alert's index in its
-    /// result's `alerts`.
-    Acknowledge { window: String, alert_index: usize },
-    /// Mark an incident acknowledged in the history.
-    AcknowledgeIncident { id: u64 },
+    /// Mark an alert acknowledged in the history (or no longer, `acknowledged: false`): the
+    /// window's name and the alert's index in its result's `alerts`.
+    Acknowledge {
+        window: String,
+        alert_index: usize,
+        acknowledged: bool,
+    },
+    /// Mark an incident acknowledged in the history (or no longer).
+    AcknowledgeIncident { id: u64, acknowledged: bool },
     /// Silence a problem (`problem_id` and `monitor` matchers) for `seconds` (`S`).
     Silence {
         problem_id: u64,

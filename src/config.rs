@@ -16,11 +16,13 @@ pub(crate) mod alerts;
 mod labels;
 pub mod locate;
 mod paging;
+mod tui;
 mod validate;
 
 pub use alerts::{AlertLevel, AlertThresholds};
 pub use labels::LabelsConfig;
 pub(crate) use paging::PagingConfig;
+pub use tui::{TuiConfig, TuiTheme};
 pub(crate) use validate::InvalidValue;
 
 /// What the model predicts.
@@ -498,6 +500,8 @@ pub struct MonitorConfig {
     pub paging: PagingConfig,
     /// `[labels]`: late labels joined to their windows by `[columns] id`.
     pub labels: LabelsConfig,
+    /// `[tui]`: how the terminal UI looks.
+    pub tui: TuiConfig,
 }
 
 /// `[profile]`: profiles computed where the data lives (`ml-monitor profile-sql`).

@@ -14,6 +14,7 @@ mod duration;
 mod error;
 mod file_bytes;
 mod history;
+mod local_time;
 mod output;
 mod plan;
 mod prometheus;

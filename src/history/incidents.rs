@@ -225,13 +225,18 @@ impl History {
         Ok(all)
     }
 
-    /// Marks an incident acknowledged; `false` when there is no such incident.
-    pub(crate) fn acknowledge_incident(&mut self, id: u64) -> Result<bool, HistoryError> {
+    /// Marks an incident acknowledged or not (`a` again takes it back); `false` when there is
+    /// no such incident.
+    pub(crate) fn set_incident_acknowledged(
+        &mut self,
+        id: u64,
+        acknowledged: bool,
+    ) -> Result<bool, HistoryError> {
         let changed = self
             .conn
             .execute(
-                "UPDATE incidents SET acknowledged = 1 WHERE id = ?1",
-                params![id_i64(id)],
+                "UPDATE incidents SET acknowledged = ?2 WHERE id = ?1",
+                params![id_i64(id), acknowledged],
             )
             .map_err(sql_err(&self.path))?;
         Ok(changed > 0)

@@ -473,18 +473,33 @@ impl History {
 
     /// Marks alert `alert_index` of the latest result for `window` acknowledged.
     /// Returns `false` when there is no such alert.
+    #[cfg(test)]
     pub(crate) fn acknowledge(
         &mut self,
         window: &str,
         alert_index: usize,
     ) -> Result<bool, HistoryError> {
+        self.set_acknowledged(window, alert_index, true)
+    }
+
+    /// As [`Self::acknowledge`], or takes the acknowledgement back (`acknowledged: false`).
+    pub(crate) fn set_acknowledged(
+        &mut self,
+        window: &str,
+        alert_index: usize,
+        acknowledged: bool,
+    ) -> Result<bool, HistoryError> {
         let changed = self
             .conn
             .execute(
-                "UPDATE alerts SET acknowledged = 1
+                "UPDATE alerts SET acknowledged = ?3
                  WHERE alert_index = ?2 AND result_id =
                      (SELECT id FROM results WHERE window = ?1 ORDER BY id DESC LIMIT 1)",
-                params![window, i64::try_from(alert_index).unwrap_or(i64::MAX)],
+                params![
+                    window,
+                    i64::try_from(alert_index).unwrap_or(i64::MAX),
+                    acknowledged
+                ],
             )
             .map_err(sql_err(&self.path))?;
         Ok(changed > 0)

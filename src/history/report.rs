@@ -8,6 +8,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use ml_monitor::monitoring::{AlertLevel, MonitoringResult, Performance};
 
 use super::{rfc3339, History, HistoryError};
+use crate::local_time;
 use crate::sanitize::sanitize;
 
 /// Format of `history export`.
@@ -143,16 +144,37 @@ pub(crate) fn show(
     last: usize,
     out: &mut dyn Write,
 ) -> Result<(), HistoryError> {
-    const MAX_WINDOW: usize = 40;
     let results = history.recent(last)?;
     let io_err = history.output_err();
     if results.is_empty() {
         writeln!(out, "no windows recorded in {}", history.path().display()).map_err(&io_err)?;
         return Ok(());
     }
-    let header = ["WINDOW", "TIME (UTC)", "ROWS", "DRIFT", "METRIC", "ALERTS"].map(String::from);
+    show_table(&results, &chrono::Local, chrono::Utc::now(), out, &io_err)
+}
+
+/// The table of `history show` with its times in `tz` (local time; tests fix the zone), the
+/// zone named in the heading as of `now`.
+pub(super) fn show_table<Tz: chrono::TimeZone>(
+    results: &[MonitoringResult],
+    tz: &Tz,
+    now: DateTime<Utc>,
+    out: &mut dyn Write,
+    io_err: &dyn Fn(std::io::Error) -> HistoryError,
+) -> Result<(), HistoryError> {
+    const MAX_WINDOW: usize = 40;
+    use chrono::Offset;
+    let zone = tz.offset_from_utc_datetime(&now.naive_utc()).fix();
+    let time = format!("TIME ({})", local_time::zone_name(zone));
+    let header = ["WINDOW", &time, "ROWS", "DRIFT", "METRIC", "ALERTS"].map(String::from);
     let mut table = vec![header];
-    table.extend(results.iter().map(|r| show_row(r, MAX_WINDOW)));
+    table.extend(results.iter().map(|r| {
+        show_row(
+            r,
+            MAX_WINDOW,
+            local_time::date_time(r.timestamp, tz, Some(zone)),
+        )
+    }));
     let mut widths = [0usize; 6];
     for row in &table {
         for (w, cell) in widths.iter_mut().zip(row) {
@@ -171,11 +193,11 @@ pub(crate) fn show(
             w4 = widths[4],
         );
     }
-    out.write_all(text.as_bytes()).map_err(&io_err)?;
+    out.write_all(text.as_bytes()).map_err(io_err)?;
     Ok(())
 }
 
-fn show_row(r: &MonitoringResult, max_window: usize) -> [String; 6] {
+fn show_row(r: &MonitoringResult, max_window: usize, time: String) -> [String; 6] {
     let drifted: Vec<&str> = r
         .drift
         .iter()
@@ -210,7 +232,7 @@ fn show_row(r: &MonitoringResult, max_window: usize) -> [String; 6] {
     };
     [
         clip(&clean(&r.window), max_window),
-        r.timestamp.format("%Y-%m-%d %H:%M:%S").to_string(),
+        time,
         r.rows.to_string(),
         drift,
         metric,

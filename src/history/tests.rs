@@ -544,3 +544,18 @@ fn non_finite_figures_are_stored_and_read_back() {
     assert!(p.mean.is_nan() && p.std.is_nan() && p.min.is_nan());
     assert_eq!(p.max, 1.0);
 }
+
+#[test]
+fn show_writes_local_times_in_the_zone_it_is_given() {
+    let tokyo = chrono::FixedOffset::east_opt(9 * 3600).unwrap();
+    let mut out = Vec::new();
+    let err = |e: std::io::Error| HistoryError::Output {
+        path: "test".into(),
+        error: e,
+    };
+    report::show_table(&[result(1, 0)], &tokyo, at(60), &mut out, &err).unwrap();
+    let text = String::from_utf8(out).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(lines[0].contains("TIME (UTC+09:00)"), "{text}");
+    assert!(lines[1].contains("2026-11-28 02:21  "), "{text}");
+}

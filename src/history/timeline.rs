@@ -15,6 +15,7 @@ use ml_monitor::monitoring::Incident;
 
 use super::incidents::StoredIncident;
 use super::{History, HistoryError};
+use crate::local_time;
 use crate::sanitize::sanitize;
 
 /// How `history incidents` prints.
@@ -119,16 +120,7 @@ fn row<Tz: TimeZone>(
     zone: FixedOffset,
 ) -> Vec<String> {
     let i = &s.incident;
-    let local = |t: DateTime<Utc>| {
-        let l = t.with_timezone(tz);
-        let offset = l.offset().fix();
-        let text = l.naive_local().format("%Y-%m-%d %H:%M").to_string();
-        if offset == zone {
-            text
-        } else {
-            format!("{text} UTC{offset}")
-        }
-    };
+    let local = |t: DateTime<Utc>| local_time::date_time(t, tz, Some(zone));
     let duration = match i.resolved_at {
         Some(end) => duration(end - i.opened_at),
         None => format!("{} so far", duration(now - i.opened_at)),

@@ -93,13 +93,14 @@ pub(crate) fn acknowledge(pipeline: &mut Pipeline, command: UiCommand) {
         UiCommand::Acknowledge {
             window,
             alert_index,
+            acknowledged,
         } => {
-            if let Err(e) = h.acknowledge(&window, alert_index) {
+            if let Err(e) = h.set_acknowledged(&window, alert_index, acknowledged) {
                 log::error!("acknowledge: {e}");
             }
         }
-        UiCommand::AcknowledgeIncident { id } => {
-            if let Err(e) = h.acknowledge_incident(id) {
+        UiCommand::AcknowledgeIncident { id, acknowledged } => {
+            if let Err(e) = h.set_incident_acknowledged(id, acknowledged) {
                 log::error!("acknowledge incident {id}: {e}");
             }
         }

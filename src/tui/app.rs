@@ -13,6 +13,7 @@ use ml_monitor::monitoring::Incident;
 use chrono::{DateTime, Utc};
 use ml_monitor::{AlertLevel, MonitoringResult};
 
+mod acknowledging;
 mod finding;
 mod silencing;
 mod travel;
@@ -27,6 +28,7 @@ use super::rows::{self, FeatureRow, SortMode};
 use super::theme::Theme;
 use super::{format, TuiOptions};
 use crate::app_event::{AppEvent, UiCommand, WindowReport};
+use crate::local_time;
 
 /// The panes that take the cursor.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -143,6 +145,9 @@ pub(crate) struct App {
     pub(crate) size: (u16, u16),
     pub(crate) focus: Focus,
     pub(crate) view: View,
+    /// The views Esc returns to, the most recent last (a histogram opened from a detail
+    /// returns to the detail, not to the main screen).
+    back: Vec<View>,
     pub(crate) sort: SortMode,
     pub(crate) filter: AlertFilter,
     pub(crate) alert_view: AlertView,
@@ -159,8 +164,11 @@ pub(crate) struct App {
     pub(crate) watcher_trouble: Option<String>,
     /// Set when the reader moved off the alert pane's first row; cleared back on it.
     scroll_mark: Option<ScrollMark>,
-    /// The `/` query while it is typed.
+    /// The `/` query while it is typed (the drift table shows the features that hold it).
     pub(crate) search: Option<String>,
+    /// The last query kept with Enter, for `n` / `N`, and which of its matches is selected.
+    last_query: Option<String>,
+    match_at: usize,
     /// A one-line message for the footer until the next key (`copied …`, `no match …`).
     pub(crate) notice: Option<String>,
 }
@@ -183,7 +191,7 @@ impl App {
             });
         }
         App {
-            theme: Theme::new(options.no_color),
+            theme: Theme::with_background(options.no_color, options.light),
             options,
             live,
             frozen: None,
@@ -194,6 +202,7 @@ impl App {
             size: (0, 0),
             focus: Focus::Drift,
             view: View::Main,
+            back: Vec::new(),
             sort: SortMode::Worst,
             filter: AlertFilter::All,
             alert_view: AlertView::Incidents,
@@ -208,6 +217,8 @@ impl App {
             watcher_trouble: None,
             scroll_mark: None,
             search: None,
+            last_query: None,
+            match_at: 0,
             notice: None,
         }
     }
@@ -292,7 +303,12 @@ impl App {
             .last
             .as_ref()
             .map(|l| format::age(self.now, l.timestamp));
-        (format::clock(self.now), age)
+        (local_time::clock(self.now, self.options.zone), age)
+    }
+
+    /// A time as the screen shows it: local (`TZ`), `14:05` today, with the date otherwise.
+    pub(crate) fn time(&self, t: DateTime<Utc>) -> String {
+        local_time::time_or_date(t, self.now, self.options.zone)
     }
 
     fn act(&mut self, action: Action) -> Outcome {
@@ -343,10 +359,11 @@ impl App {
                 self.help = true;
                 self.help_scroll = 0;
             }
-            Action::Back => match self.view {
-                View::Histogram | View::Detail => self.view = View::Main,
-                View::Main => return Outcome::default(),
-            },
+            Action::Back => {
+                if !self.close_view() {
+                    return Outcome::default();
+                }
+            }
             Action::FocusNext | Action::FocusPrev => {
                 if self.view != View::Main {
                     return Outcome::default();
@@ -375,7 +392,7 @@ impl App {
                     {
                         return Outcome::default();
                     }
-                    self.view = View::Detail;
+                    self.open_view(View::Detail);
                     return Outcome::redraw();
                 }
                 let row = self.selected_feature_index();
@@ -383,7 +400,7 @@ impl App {
                     Some(feature) => self.selected_feature = Some(feature.name.clone()),
                     None => return Outcome::default(),
                 }
-                self.view = View::Histogram;
+                self.open_view(View::Histogram);
             }
             Action::Older => return self.step(-1),
             Action::Newer => return self.step(1),
@@ -427,11 +444,13 @@ impl App {
             }
             Action::Search => {
                 if self.view == View::Detail {
-                    self.view = View::Main;
+                    self.back_to_main();
                 }
                 self.search = Some(String::new());
             }
             Action::Copy => return self.copy(),
+            Action::NextMatch => return self.next_match(true),
+            Action::PrevMatch => return self.next_match(false),
             Action::FeatureHistogram => {
                 let feature = match self.view {
                     View::Detail => self.selected_incident_or_alert_feature(),
@@ -445,50 +464,34 @@ impl App {
                     return Outcome::redraw();
                 }
                 self.selected_feature = Some(feature);
-                self.view = View::Histogram;
+                self.open_view(View::Histogram);
             }
         }
         Outcome::redraw()
     }
 
-    fn acknowledge(&mut self) -> Outcome {
-        let in_alerts = match self.view {
-            View::Main => self.focus == Focus::Alerts,
-            View::Detail => true,
-            View::Histogram => false,
-        };
-        if !in_alerts {
-            return Outcome::default();
+    /// Shows `view`, remembering the one it replaces for Esc.
+    fn open_view(&mut self, view: View) {
+        if view != self.view {
+            self.back.push(self.view);
+            self.view = view;
         }
-        if self.alert_view == AlertView::Incidents {
-            let index = self.selected_incident_index();
-            let Some(id) = self.visible_incidents().get(index).map(|i| i.id) else {
-                return Outcome::default();
-            };
-            if !self.acknowledged_incidents.insert(id) {
-                return Outcome::default();
-            }
-            return Outcome {
-                redraw: true,
-                command: Some(UiCommand::AcknowledgeIncident { id }),
-                ..Outcome::default()
-            };
+    }
+
+    /// Esc: back to the view the current one was opened from; whether there was one.
+    fn close_view(&mut self) -> bool {
+        if self.view == View::Main {
+            self.back.clear();
+            return false;
         }
-        let index = self.selected_alert_index();
-        let Some(key) = self.visible_alerts().get(index).map(|e| e.key.clone()) else {
-            return Outcome::default();
-        };
-        if !self.acknowledged.insert(key.clone()) {
-            return Outcome::default();
-        }
-        Outcome {
-            redraw: true,
-            command: Some(UiCommand::Acknowledge {
-                window: key.0,
-                alert_index: key.1,
-            }),
-            ..Outcome::default()
-        }
+        self.view = self.back.pop().unwrap_or(View::Main);
+        true
+    }
+
+    /// Straight to the main screen, forgetting the way back (a search, a jump to a match).
+    pub(super) fn back_to_main(&mut self) {
+        self.view = View::Main;
+        self.back.clear();
     }
 
     /// Rows a page key moves.
@@ -552,8 +555,19 @@ impl App {
             .map(|f| self.live.windows_seen.saturating_sub(f.windows_seen))
     }
 
-    /// The drift table's rows, in the current sort.
+    /// The drift table's rows, in the current sort; while a `/` query is typed, only the
+    /// features whose name holds it.
     pub(crate) fn feature_rows(&self) -> Vec<FeatureRow> {
+        let mut rows = self.all_feature_rows();
+        if let Some(query) = self.search.as_deref().filter(|q| !q.is_empty()) {
+            let q = query.to_lowercase();
+            rows.retain(|r| r.name.to_lowercase().contains(&q));
+        }
+        rows
+    }
+
+    /// Every feature's row, in the current sort (the verdict's and the title's counts).
+    pub(crate) fn all_feature_rows(&self) -> Vec<FeatureRow> {
         self.shown()
             .latest_result()
             .map(|r| rows::feature_rows(r, self.sort))

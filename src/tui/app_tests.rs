@@ -154,13 +154,15 @@ fn f_cycles_this_level_and_above_and_the_list_follows() {
 }
 
 #[test]
-fn a_acknowledges_the_selected_alert_once_and_sends_the_command() {
+fn a_acknowledges_the_selected_alert_and_a_second_a_takes_it_back() {
     let mut app = fixtures::app(3, false);
     press(&mut app, KeyCode::Char('l'));
+    let outcome = press(&mut app, KeyCode::Char('a'));
+    assert_eq!(outcome.command, None, "needs the alert pane");
+    assert!(outcome.redraw, "and says so");
     assert_eq!(
-        press(&mut app, KeyCode::Char('a')).command,
-        None,
-        "needs the alert pane"
+        app.notice.as_deref(),
+        Some("a acknowledges an incident: Tab to the alerts pane first")
     );
     press(&mut app, KeyCode::Tab);
     let key = app.visible_alerts()[0].key.clone();
@@ -169,14 +171,58 @@ fn a_acknowledges_the_selected_alert_once_and_sends_the_command() {
         outcome.command,
         Some(UiCommand::Acknowledge {
             window: key.0.clone(),
-            alert_index: key.1
+            alert_index: key.1,
+            acknowledged: true,
         })
     );
     assert!(app.is_acknowledged(&key));
     assert_eq!(
         press(&mut app, KeyCode::Char('a')).command,
-        None,
-        "only once"
+        Some(UiCommand::Acknowledge {
+            window: key.0.clone(),
+            alert_index: key.1,
+            acknowledged: false,
+        }),
+        "a second a takes it back"
+    );
+    assert!(!app.is_acknowledged(&key));
+}
+
+#[test]
+fn a_in_a_histogram_says_where_it_acts() {
+    let mut app = fixtures::app(3, false);
+    press(&mut app, KeyCode::Enter);
+    assert_eq!(app.view, View::Histogram);
+    let outcome = press(&mut app, KeyCode::Char('a'));
+    assert_eq!(outcome.command, None);
+    assert_eq!(
+        app.notice.as_deref(),
+        Some("a acknowledges an incident: Esc, then Tab to the alerts pane")
+    );
+}
+
+#[test]
+fn esc_returns_to_the_view_it_came_from() {
+    let mut app = fixtures::app(3, false);
+    press(&mut app, KeyCode::Tab);
+    assert_eq!(app.focus, Focus::Alerts);
+    press(&mut app, KeyCode::Enter);
+    assert_eq!(app.view, View::Detail);
+    press(&mut app, KeyCode::Char('h'));
+    assert_eq!(app.view, View::Histogram, "h opens the incident's feature");
+    press(&mut app, KeyCode::Esc);
+    assert_eq!(
+        app.view,
+        View::Detail,
+        "back to the detail, not the main screen"
+    );
+    press(&mut app, KeyCode::Esc);
+    assert_eq!(app.view, View::Main);
+    assert_eq!(app.focus, Focus::Alerts, "focus kept");
+    assert_eq!(
+        press(&mut app, KeyCode::Esc),
+        Outcome::default(),
+        "nothing left"
     );
 }
 

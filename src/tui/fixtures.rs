@@ -50,6 +50,8 @@ pub(crate) fn options(no_color: bool) -> TuiOptions {
         drift: Default::default(),
         auc_threshold: 0.55,
         no_color,
+        light: false,
+        zone: crate::local_time::Zone::utc(),
         title: "ml-monitor".into(),
         config: None,
         monitor: "ml-monitor".into(),

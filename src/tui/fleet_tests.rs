@@ -16,7 +16,7 @@ use super::fleet::{Fleet, Member};
 use super::fleet_render::sparkline;
 use super::render::testing::shows;
 use super::theme::Theme;
-use crate::app_event::{AppEvent, UiCommand};
+use crate::app_event::{AppEvent, UiCommand, WindowReport};
 
 /// Three models: one drifting (incidents firing), one calm, one with no window yet.
 fn fleet() -> Fleet {
@@ -32,27 +32,16 @@ fn fleet() -> Fleet {
         HashSet::new(),
         fixtures::now(),
     );
-    let mut fleet = Fleet {
-        title: "ml-monitor".into(),
-        members: vec![
-            Member {
-                name: "churn".into(),
-                app: fixtures::app(7, false),
-            },
-            Member {
-                name: "fraud-detection-eu-west-production".into(),
-                app: calm,
-            },
-            Member {
-                name: "pricing".into(),
-                app: waiting,
-            },
+    let mut fleet = Fleet::of(
+        "ml-monitor".into(),
+        vec![
+            Member::new("churn".into(), fixtures::app(7, false)),
+            Member::new("fraud-detection-eu-west-production".into(), calm),
+            Member::new("pricing".into(), waiting),
         ],
-        selected: 0,
-        open: None,
-        theme: Theme::new(false),
-        now: fixtures::now(),
-    };
+        Theme::new(false),
+        fixtures::now(),
+    );
     fleet.handle(AppEvent::Resize(80, 24));
     fleet
 }
@@ -203,4 +192,172 @@ fn the_status_line_names_the_configuration_in_use() {
     ));
     let plain = super::render::testing::screen(&fixtures::app(1, false), 180, 40);
     assert!(!shows(plain.backend().buffer(), "cfg "));
+}
+
+fn type_text(fleet: &mut Fleet, text: &str) {
+    for c in text.chars() {
+        fleet.handle(key(KeyCode::Char(c)));
+    }
+}
+
+fn footer(t: &Terminal<TestBackend>) -> String {
+    super::render::testing::lines(t.backend().buffer())
+        .pop()
+        .unwrap_or_default()
+}
+
+/// The calm model first in the plan, the drifting one second, the waiting one last.
+fn calm_first() -> Fleet {
+    let mut fleet = fleet();
+    fleet.members.swap(0, 1);
+    fleet
+}
+
+#[test]
+fn the_list_sorts_worst_first_and_the_selection_follows_its_model() {
+    let mut fleet = calm_first();
+    let order: Vec<String> = fleet.shown_rows().into_iter().map(|r| r.name).collect();
+    assert_eq!(
+        order,
+        ["churn", "fraud-detection-eu-west-production", "pricing"]
+    );
+    assert_eq!(fleet.selected, 0, "the calm model, plan index 0");
+    assert_eq!(fleet.selected_row(), Some(1), "drawn second");
+    fleet.handle(key(KeyCode::Up));
+    assert_eq!(fleet.members[fleet.selected].name, "churn");
+    // The calm model's window fails: it moves up past the quiet one, the selection stays.
+    fleet.handle(AppEvent::Model(
+        2,
+        Box::new(AppEvent::Window(Box::new(WindowReport {
+            result: fixtures::error_result(5),
+            histograms: Default::default(),
+            firing: Vec::new(),
+            failing_sinks: Vec::new(),
+        }))),
+    ));
+    let rows = fleet.shown_rows();
+    assert_eq!(rows[1].name, "pricing");
+    assert_eq!(rows[1].reason.as_deref(), Some("window error"));
+    assert_eq!(fleet.members[fleet.selected].name, "churn");
+}
+
+#[test]
+fn each_row_says_why() {
+    let rows = fleet().rows();
+    assert_eq!(
+        rows[0].reason.as_deref(),
+        Some("accuracy 0.640 < 0.700 (+2 more)")
+    );
+    assert_eq!(rows[1].reason, None, "OK needs no reason");
+    let t = draw(&fleet(), 120, 40);
+    assert!(shows(
+        t.backend().buffer(),
+        "CRITICAL 2      accuracy 0.640 < 0.700 (+2 more)"
+    ));
+}
+
+#[test]
+fn a_model_that_changed_since_you_looked_is_marked_until_you_open_it() {
+    let mut fleet = fleet();
+    assert!(fleet.rows().iter().all(|r| !r.changed), "start-up is seen");
+    fleet.handle(AppEvent::Model(
+        1,
+        Box::new(AppEvent::Window(Box::new(WindowReport {
+            result: fixtures::error_result(5),
+            histograms: Default::default(),
+            firing: Vec::new(),
+            failing_sinks: Vec::new(),
+        }))),
+    ));
+    assert!(fleet.rows()[1].changed);
+    assert!(!fleet.rows()[0].changed);
+    let t = draw(&fleet, 80, 24);
+    assert!(shows(t.backend().buffer(), "● fraud"));
+    // A window that changes nothing the list says is no news.
+    fleet.handle(AppEvent::Model(
+        0,
+        Box::new(AppEvent::Window(Box::new(fixtures::report(7, false)))),
+    ));
+    fleet.selected = 1;
+    fleet.handle(key(KeyCode::Enter));
+    fleet.handle(key(KeyCode::Esc));
+    assert_eq!(fleet.open, None);
+    assert!(!fleet.rows()[1].changed, "seen now");
+}
+
+#[test]
+fn slash_filters_the_list_as_you_type_and_esc_shows_all_again() {
+    let mut fleet = fleet();
+    fleet.handle(key(KeyCode::Char('/')));
+    type_text(&mut fleet, "pric");
+    let names: Vec<String> = fleet.shown_rows().into_iter().map(|r| r.name).collect();
+    assert_eq!(names, ["pricing"]);
+    assert_eq!(fleet.members[fleet.selected].name, "pricing", "moved to it");
+    let t = draw(&fleet, 80, 24);
+    assert!(
+        footer(&t).starts_with("/pric▏ 1 of 3 models · Enter keep · Esc drop"),
+        "{}",
+        footer(&t)
+    );
+    assert!(
+        !fleet.handle(key(KeyCode::Char('q'))).quit,
+        "q is typed, not quit"
+    );
+    fleet.handle(key(KeyCode::Backspace));
+    fleet.handle(key(KeyCode::Enter));
+    assert_eq!(fleet.filter.as_deref(), Some("pric"));
+    let t = draw(&fleet, 80, 24);
+    assert!(
+        footer(&t).starts_with("filter \"pric\": 1 of 3 models · Esc shows all"),
+        "{}",
+        footer(&t)
+    );
+    // By verdict too.
+    fleet.handle(key(KeyCode::Esc));
+    assert_eq!(fleet.shown_rows().len(), 3);
+    fleet.handle(key(KeyCode::Char('/')));
+    type_text(&mut fleet, "crit");
+    assert_eq!(fleet.shown_rows().len(), 1);
+}
+
+#[test]
+fn question_mark_shows_the_lists_keys() {
+    let mut fleet = fleet();
+    fleet.handle(key(KeyCode::Char('?')));
+    let t = draw(&fleet, 80, 24);
+    assert!(shows(t.backend().buffer(), "Fleet keys"));
+    assert!(shows(
+        t.backend().buffer(),
+        "changed since you last had the model open"
+    ));
+    fleet.handle(key(KeyCode::Esc));
+    assert!(!fleet.help);
+    let t = draw(&fleet, 80, 24);
+    assert!(!shows(t.backend().buffer(), "Fleet keys"));
+}
+
+/// A fleet where the calm model's last window failed since it was looked at, in colour or not.
+fn changed_fleet(no_color: bool) -> Fleet {
+    let mut fleet = fleet();
+    fleet.theme = Theme::new(no_color);
+    fleet.handle(AppEvent::Model(
+        1,
+        Box::new(AppEvent::Window(Box::new(WindowReport {
+            result: fixtures::error_result(5),
+            histograms: Default::default(),
+            firing: Vec::new(),
+            failing_sinks: Vec::new(),
+        }))),
+    ));
+    fleet
+}
+
+#[test]
+fn snapshot_fleet_with_reasons_and_a_change_80x24_no_color() {
+    insta::assert_snapshot!(draw(&changed_fleet(true), 80, 24).backend());
+}
+
+#[test]
+fn snapshot_fleet_with_reasons_and_a_change_120x40_no_color() {
+    insta::assert_snapshot!(draw(&changed_fleet(true), 120, 40).backend());
 }

@@ -1,8 +1,9 @@
 //! Numbers and times as the panes show them: short, fixed-width-friendly, and never "NaN".
 //!
 //! Time is always passed in (the app's `now`), never read from the clock here, so renders are
-//! reproducible. Times are shown in UTC like the results' timestamps; the clock has no seconds
-//! so that an idle screen changes at most once a minute once the last window is older than that.
+//! reproducible. Times of day are `crate::local_time`'s (local, with the date when not today);
+//! the clock has no seconds so that an idle screen changes at most once a minute once the last
+//! window is older than that.
 
 use chrono::{DateTime, Utc};
 
@@ -82,16 +83,6 @@ pub(crate) fn age(now: DateTime<Utc>, then: DateTime<Utc>) -> String {
         s if s < 48 * 3600 => format!("{}h ago", s / 3600),
         s => format!("{}d ago", s / 86_400),
     }
-}
-
-/// The status line's clock.
-pub(crate) fn clock(now: DateTime<Utc>) -> String {
-    now.format("%H:%M UTC").to_string()
-}
-
-/// A time of day without seconds, for compact rows and the verdict line.
-pub(crate) fn hour_minute(t: DateTime<Utc>) -> String {
-    t.format("%H:%M").to_string()
 }
 
 /// The one way text is cut to fit: at most `width` characters, the last one `…` when cut.
@@ -212,6 +203,5 @@ mod tests {
         assert_eq!(age(later(125), t), "2m ago");
         assert_eq!(age(later(7200), t), "2h ago");
         assert_eq!(age(later(3 * 86_400), t), "3d ago");
-        assert_eq!(clock(t), "20:00 UTC");
     }
 }

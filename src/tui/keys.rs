@@ -26,6 +26,10 @@ pub(crate) enum Action {
     AlertLog,
     Search,
     Copy,
+    /// The next row that holds the last `/` query.
+    NextMatch,
+    /// The previous row that holds it.
+    PrevMatch,
     FeatureHistogram,
     /// Time travel: the previous window.
     Older,
@@ -152,8 +156,20 @@ pub(crate) static BINDINGS: &[Binding] = &[
     Binding {
         keys: &[ch('/')],
         action: Action::Search,
-        description: "search features and alerts (Enter keeps, Esc drops)",
+        description: "search as you type (Enter keeps, then n/N; Esc drops)",
         hint: Some("search"),
+    },
+    Binding {
+        keys: &[ch('n')],
+        action: Action::NextMatch,
+        description: "the next match of the search",
+        hint: None,
+    },
+    Binding {
+        keys: &[ch('N')],
+        action: Action::PrevMatch,
+        description: "the previous match of the search",
+        hint: None,
     },
     Binding {
         keys: &[ch('y')],

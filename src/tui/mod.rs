@@ -15,6 +15,7 @@ mod format;
 mod input;
 mod keys;
 mod model;
+mod palette;
 mod render;
 mod rows;
 use crate::sanitize;
@@ -69,6 +70,10 @@ pub(crate) struct TuiOptions {
     pub(crate) auc_threshold: f64,
     /// `NO_COLOR` or `--no-color`: markers and bold only.
     pub(crate) no_color: bool,
+    /// `[tui] theme = "light"`: colours for a light background.
+    pub(crate) light: bool,
+    /// The zone times are shown in (`Local`, which honours `TZ`; tests fix it).
+    pub(crate) zone: crate::local_time::Zone,
     /// First word of the status line: "ml-monitor" or "ml-monitor demo".
     pub(crate) title: String,
     /// The configuration file in use, if any (named on the status line).

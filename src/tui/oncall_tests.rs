@@ -152,6 +152,53 @@ fn slash_searches_features_then_alerts_and_esc_drops_the_query() {
 }
 
 #[test]
+fn slash_filters_the_table_as_you_type_and_n_steps_through_the_matches() {
+    let mut app = fixtures::app(3, false);
+    press(&mut app, KeyCode::Char('/'));
+    type_text(&mut app, "e");
+    let all = app.all_feature_rows().len();
+    let shown: Vec<String> = app.feature_rows().into_iter().map(|r| r.name).collect();
+    assert!(shown.len() < all, "narrowed: {shown:?}");
+    assert!(shown.iter().all(|n| n.contains('e')), "{shown:?}");
+    let found = app.matches("e").len();
+    assert!(found > shown.len(), "alerts match too: {found}");
+    let t = screen(&app, 80, 24);
+    let footer = lines(t.backend().buffer()).pop().unwrap_or_default();
+    assert!(
+        footer.starts_with(&format!("/e▏ {found} matches · Enter keep")),
+        "{footer}"
+    );
+    press(&mut app, KeyCode::Enter);
+    assert_eq!(app.feature_rows().len(), all, "the whole table again");
+    let first = app.selected_feature();
+    press(&mut app, KeyCode::Char('n'));
+    assert_eq!(
+        app.notice.as_deref(),
+        Some(format!("match 2 of {found} for \"e\"").as_str())
+    );
+    assert_ne!(app.selected_feature(), first);
+    press(&mut app, KeyCode::Char('N'));
+    assert_eq!(app.selected_feature(), first, "N goes back");
+    press(&mut app, KeyCode::Char('N'));
+    assert_eq!(
+        app.notice.as_deref(),
+        Some(format!("match {found} of {found} for \"e\"").as_str()),
+        "N wraps to the last match"
+    );
+    assert_eq!(app.focus, Focus::Alerts, "the last match is an incident");
+}
+
+#[test]
+fn n_without_a_search_says_so() {
+    let mut app = fixtures::app(3, false);
+    press(&mut app, KeyCode::Char('n'));
+    assert_eq!(
+        app.notice.as_deref(),
+        Some("n / N go to the next / previous match: / to search first")
+    );
+}
+
+#[test]
 fn y_copies_the_selected_row_as_json() {
     let mut app = with_window(fixtures::app(2, false), 3, true);
     let outcome = app.handle(key(KeyCode::Char('y')));
@@ -330,6 +377,41 @@ fn detail_app(no_color: bool) -> App {
     app
 }
 
+/// The worst problem acknowledged (Tab to the incidents, `a`).
+fn acked_app(no_color: bool) -> App {
+    let mut app = with_window(fixtures::app(4, no_color), 5, true);
+    press(&mut app, KeyCode::Tab);
+    press(&mut app, KeyCode::Char('a'));
+    app
+}
+
+#[test]
+fn an_acknowledged_problem_is_named_so_in_the_verdict_and_the_counts() {
+    let mut app = acked_app(false);
+    let id = app.shown().firing[0].id;
+    assert!(app.is_incident_acknowledged(id));
+    let (_, verdict) = crate::tui::verdict::verdict(&app);
+    assert!(
+        verdict.starts_with("CRITICAL (acked) since window_0001"),
+        "{verdict}"
+    );
+    assert_eq!(app.firing_counts(AlertLevel::Critical), (1, 1));
+    let t = screen(&app, 120, 40);
+    let top = lines(t.backend().buffer());
+    assert!(
+        top[1]
+            .trim_end()
+            .ends_with("firing CRITICAL 1 (1 acked) INFO 1"),
+        "{}",
+        top[1]
+    );
+    // A second a takes it back, and the line with it.
+    press(&mut app, KeyCode::Char('a'));
+    let (_, verdict) = crate::tui::verdict::verdict(&app);
+    assert!(verdict.starts_with("CRITICAL since"), "{verdict}");
+    assert_eq!(app.firing_counts(AlertLevel::Critical), (1, 0));
+}
+
 fn search_app(no_color: bool) -> App {
     let mut app = with_window(fixtures::app(4, no_color), 5, true);
     press(&mut app, KeyCode::Char('/'));
@@ -367,6 +449,9 @@ snapshots! {
     snapshot_detail_80x24: detail_app(false), 80, 24;
     snapshot_detail_120x40_no_color: detail_app(true), 120, 40;
     snapshot_search_80x24: search_app(false), 80, 24;
+    snapshot_search_120x40_no_color: search_app(true), 120, 40;
+    snapshot_acknowledged_80x24: acked_app(false), 80, 24;
+    snapshot_acknowledged_120x40_no_color: acked_app(true), 120, 40;
     snapshot_histogram_120x40_no_color: histogram_app(true), 120, 40;
     snapshot_log_warning_and_above_80x24_no_color: log_app(true), 80, 24;
     snapshot_log_warning_and_above_120x40: log_app(false), 120, 40;

@@ -64,9 +64,12 @@ fn s_silences_the_selected_problem_and_again_lifts_it() {
         created_by: "ana".into(),
         comment: "deploy".into(),
     };
-    let until = stored.ends_at.format("%H:%M").to_string();
+    // Four hours after 20:05 is tomorrow: the date is written.
+    let until = app.time(stored.ends_at);
+    assert_eq!(until, "2026-11-28 00:05");
     app.handle(AppEvent::Silences(vec![stored]));
-    let t = screen(&app, 120, 40);
+    // Wide enough that the selected row's wrap keeps the note on one line.
+    let t = screen(&app, 160, 40);
     assert!(
         shows(
             t.backend().buffer(),

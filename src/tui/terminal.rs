@@ -19,13 +19,18 @@ use crossterm::terminal::{
 use ratatui::backend::CrosstermBackend;
 use ratatui::Terminal;
 
+use super::palette::{self, Sgr16};
+
 /// Whether the terminal is currently taken over (and so needs restoring).
 static ACTIVE: AtomicBool = AtomicBool::new(false);
 static HOOK: Once = Once::new();
 
+/// What the UI draws on: stdout, with colour codes for a 16-colour terminal where needed.
+pub(crate) type Backend = CrosstermBackend<Sgr16<Stdout>>;
+
 /// The terminal, taken over for the UI's lifetime.
 pub(crate) struct Session {
-    terminal: Terminal<CrosstermBackend<Stdout>>,
+    terminal: Terminal<Backend>,
 }
 
 impl Session {
@@ -42,7 +47,10 @@ impl Session {
             Clear(ClearType::All)
         )
         .map_err(anyhow::Error::from)
-        .and_then(|_| Ok(Terminal::new(CrosstermBackend::new(io::stdout()))?));
+        .and_then(|_| {
+            let out = Sgr16::new(io::stdout(), palette::from_env());
+            Ok(Terminal::new(CrosstermBackend::new(out))?)
+        });
         match started {
             Ok(terminal) => Ok(Session { terminal }),
             Err(e) => {
@@ -52,7 +60,7 @@ impl Session {
         }
     }
 
-    pub(crate) fn terminal(&mut self) -> &mut Terminal<CrosstermBackend<Stdout>> {
+    pub(crate) fn terminal(&mut self) -> &mut Terminal<Backend> {
         &mut self.terminal
     }
 }

@@ -317,23 +317,16 @@ fn in_a_fleet_each_models_screen_travels_on_its_own_and_the_list_stays_live() {
     use super::theme::Theme;
     let (first, _, _) = app_with_history(3);
     let (second, _, mut answers) = app_with_history(6);
-    let mut fleet = Fleet {
-        title: "ml-monitor".into(),
-        members: vec![
-            Member {
-                name: "churn".into(),
-                app: first,
-            },
-            Member {
-                name: "pricing".into(),
-                app: second,
-            },
+    let mut fleet = Fleet::of(
+        "ml-monitor".into(),
+        vec![
+            Member::new("churn".into(), first),
+            Member::new("pricing".into(), second),
         ],
-        selected: 1,
-        open: None,
-        theme: Theme::new(false),
-        now: fixtures::now(),
-    };
+        Theme::new(false),
+        fixtures::now(),
+    );
+    fleet.selected = 1;
     fleet.handle(AppEvent::Resize(120, 40));
     fleet.handle(key(KeyCode::Enter));
     let mut outcome = fleet.handle(key(KeyCode::Char('[')));

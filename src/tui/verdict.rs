@@ -36,14 +36,20 @@ pub(crate) fn verdict_fitted(app: &App, width: usize) -> (Option<AlertLevel>, St
 /// condition and its figures stay to the end.
 pub(crate) fn verdict_variants(app: &App) -> (Option<AlertLevel>, Vec<String>) {
     let shown = app.shown();
-    let rows = app.feature_rows();
+    let rows = app.all_feature_rows();
     let drifted = rows.iter().filter(|r| r.drifted).count();
     let share = (!rows.is_empty()).then(|| format!("{drifted}/{} features drifted", rows.len()));
     let with_share = |text: &str| match &share {
         Some(share) => format!("{text} · {share}"),
         None => text.to_string(),
     };
-    let Some(worst) = shown.firing.first() else {
+    // The worst level first; within it, a problem nobody acknowledged yet before one someone is
+    // on.
+    let worst = shown.firing.iter().find(|i| {
+        Some(i.level) == shown.firing.first().map(|f| f.level)
+            && !app.is_incident_acknowledged(i.id)
+    });
+    let Some(worst) = worst.or(shown.firing.first()) else {
         let Some(last) = &shown.last else {
             return (None, vec!["WAITING · no window yet".to_string()]);
         };
@@ -58,12 +64,17 @@ pub(crate) fn verdict_variants(app: &App) -> (Option<AlertLevel>, Vec<String>) {
     } else {
         format!("{} windows", worst.windows)
     };
-    let level = worst.level.as_str();
+    // Acknowledged: someone is on it, which the line says rather than hides.
+    let level = if app.is_incident_acknowledged(worst.id) {
+        format!("{} (acked)", worst.level.as_str())
+    } else {
+        worst.level.as_str().to_string()
+    };
     let since = sanitize(format::window_label(&worst.first_window)).into_owned();
     let condition = problem_condition(worst, &app.options);
     let full = format!(
         "{level} since {since} ({}, {windows}): {condition}",
-        format::hour_minute(worst.opened_at),
+        app.time(worst.opened_at),
     );
     let variants = vec![
         with_share(&full),

@@ -709,6 +709,7 @@ fn size_like_settings_are_bounded_with_a_one_line_message() {
             "max_iterations",
         ),
         ("[alerts]\nmax_history = 0\n", "max_history"),
+        ("[tui]\ntheme = \"blue\"\n", "tui.theme"),
     ] {
         let path = root.path().join("c.toml");
         std::fs::write(&path, toml).expect("write");

@@ -150,6 +150,7 @@ fn no_library_layer_imports_a_higher_one() {
 /// the history without a step back up.
 const BINARY_LAYERS: &[&str] = &[
     "sanitize",
+    "local_time",
     "error",
     "duration",
     "file_bytes",

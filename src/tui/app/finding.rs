@@ -7,9 +7,19 @@ use ml_monitor::monitoring::Incident;
 use super::{Action, AlertView, App, Focus, Outcome, ScrollMark, View};
 use crate::tui::model::AlertEntry;
 
+/// A row that holds the `/` query.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Match {
+    /// A feature of the drift table, by name.
+    Feature(String),
+    /// A row of the alert pane (incidents or the log, whichever it shows), by index.
+    AlertRow(usize),
+}
+
 impl App {
-    /// A key while the `/` query is typed: characters extend it and move the selection to
-    /// the first match; Enter keeps the selection, Esc drops the query.
+    /// A key while the `/` query is typed: characters extend it, the drift table narrows to
+    /// the features that hold it and the selection moves to the first match; Enter keeps the
+    /// selection (and the query, for n/N), Esc drops the query.
     pub(super) fn search_key(&mut self, key: &crossterm::event::KeyEvent) -> Outcome {
         use crossterm::event::{KeyCode, KeyEventKind, KeyModifiers};
         if key.kind == KeyEventKind::Release {
@@ -25,8 +35,13 @@ impl App {
             KeyCode::Esc => self.search = None,
             KeyCode::Enter => {
                 let query = self.search.take().unwrap_or_default();
-                if !query.is_empty() && !self.find(&query) {
-                    self.notice = Some(format!("no feature or alert matches \"{query}\""));
+                if !query.is_empty() {
+                    if self.find(&query) {
+                        self.match_at = 0;
+                        self.last_query = Some(query);
+                    } else {
+                        self.notice = Some(format!("no feature or alert matches \"{query}\""));
+                    }
                 }
             }
             KeyCode::Backspace => {
@@ -44,50 +59,89 @@ impl App {
         Outcome::redraw()
     }
 
-    /// Selects the first feature whose name holds `query` (any case), else the first
-    /// incident or alert whose text holds it; whether one did.
-    pub(crate) fn find(&mut self, query: &str) -> bool {
+    /// Every row that holds `query` (any case): features whose name starts with it, then the
+    /// other features that hold it, then the incidents or alerts of the alert pane.
+    pub(crate) fn matches(&self, query: &str) -> Vec<Match> {
         if query.is_empty() {
-            return false;
+            return Vec::new();
         }
         let q = query.to_lowercase();
         let holds = |text: &str| text.to_lowercase().contains(&q);
-        self.view = View::Main;
-        let rows = self.feature_rows();
+        let rows = self.all_feature_rows();
         // A name that starts with the query beats one that merely holds it (`age` vs `usage`).
-        let feature = rows
+        let (starting, holding): (Vec<_>, Vec<_>) = rows
             .iter()
-            .find(|r| r.name.to_lowercase().starts_with(&q))
-            .or_else(|| rows.iter().find(|r| holds(&r.name)));
-        if let Some(row) = feature {
-            self.selected_feature = Some(row.name.clone());
-            self.focus = Focus::Drift;
-            return true;
-        }
+            .filter(|r| holds(&r.name))
+            .partition(|r| r.name.to_lowercase().starts_with(&q));
+        let mut found: Vec<Match> = starting
+            .into_iter()
+            .chain(holding)
+            .map(|r| Match::Feature(r.name.clone()))
+            .collect();
         match self.alert_view {
-            AlertView::Incidents => {
-                let found = self.visible_incidents().iter().position(|i| {
-                    holds(i.subject()) || holds(&i.message) || holds(i.kind.as_str())
-                });
-                if let Some(index) = found {
-                    self.select_alert_row(index);
-                    self.focus = Focus::Alerts;
-                    return true;
-                }
-            }
-            AlertView::Log => {
-                let found = self
-                    .visible_alerts()
+            AlertView::Incidents => found.extend(
+                self.visible_incidents()
                     .iter()
-                    .position(|e| holds(&e.alert.message) || holds(e.alert.kind.as_str()));
-                if let Some(index) = found {
-                    self.select_alert_row(index);
-                    self.focus = Focus::Alerts;
-                    return true;
-                }
+                    .enumerate()
+                    .filter(|(_, i)| {
+                        holds(i.subject()) || holds(&i.message) || holds(i.kind.as_str())
+                    })
+                    .map(|(n, _)| Match::AlertRow(n)),
+            ),
+            AlertView::Log => found.extend(
+                self.visible_alerts()
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, e)| holds(&e.alert.message) || holds(e.alert.kind.as_str()))
+                    .map(|(n, _)| Match::AlertRow(n)),
+            ),
+        }
+        found
+    }
+
+    /// Selects the first row that holds `query` (see [`Self::matches`]); whether one did.
+    pub(crate) fn find(&mut self, query: &str) -> bool {
+        match self.matches(query).into_iter().next() {
+            Some(found) => {
+                self.select_match(found);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// `n` / `N`: the next or previous row that holds the last query kept with Enter.
+    pub(super) fn next_match(&mut self, forward: bool) -> Outcome {
+        let Some(query) = self.last_query.clone() else {
+            return self.say("n / N go to the next / previous match: / to search first".into());
+        };
+        let found = self.matches(&query);
+        if found.is_empty() {
+            return self.say(format!("no feature or alert matches \"{query}\" any more"));
+        }
+        let n = found.len();
+        self.match_at = if forward {
+            (self.match_at + 1) % n
+        } else {
+            (self.match_at + n - 1) % n
+        };
+        let at = self.match_at.min(n - 1);
+        self.select_match(found[at].clone());
+        self.say(format!("match {} of {n} for \"{query}\"", at + 1))
+    }
+
+    fn select_match(&mut self, found: Match) {
+        self.back_to_main();
+        match found {
+            Match::Feature(name) => {
+                self.selected_feature = Some(name);
+                self.focus = Focus::Drift;
+            }
+            Match::AlertRow(index) => {
+                self.select_alert_row(index);
+                self.focus = Focus::Alerts;
             }
         }
-        false
     }
 
     /// The selected row as one JSON object: a feature's figures from every detector, or the

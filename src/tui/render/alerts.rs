@@ -17,6 +17,7 @@ use ratatui::Frame;
 use super::pane;
 use ml_monitor::monitoring::{Incident, Member};
 
+use crate::local_time;
 use crate::tui::app::{AlertFilter, AlertView, App, Focus};
 use crate::tui::format;
 use crate::tui::model::AlertEntry;
@@ -303,7 +304,7 @@ fn incident_item<'a>(incident: &Incident, app: &App, width: usize, wrap: bool) -
     let silenced = app.silence_of(incident);
     if let Some(s) = silenced {
         spans.push(Span::styled(
-            format!(" · {}", silenced_note(s)),
+            format!(" · {}", silenced_note(s, app)),
             theme.muted(),
         ));
     }
@@ -351,10 +352,10 @@ fn incident_item<'a>(incident: &Incident, app: &App, width: usize, wrap: bool) -
 }
 
 /// `silenced until 06:00 by alice`: what holds a problem's pages back.
-pub(super) fn silenced_note(silence: &crate::silences::Silence) -> String {
+pub(super) fn silenced_note(silence: &crate::silences::Silence, app: &App) -> String {
     format!(
         "silenced until {} by {}",
-        format::hour_minute(silence.ends_at),
+        app.time(silence.ends_at),
         sanitize(&silence.created_by)
     )
 }
@@ -380,7 +381,10 @@ fn item<'a>(entry: &AlertEntry, app: &App, width: usize, wrap: bool) -> ListItem
     let acked = app.is_acknowledged(&entry.key);
     let spans = vec![
         Span::raw(if acked { "✓" } else { " " }),
-        Span::styled(format::hour_minute(alert.timestamp), theme.muted()),
+        Span::styled(
+            local_time::compact(alert.timestamp, app.now, app.options.zone),
+            theme.muted(),
+        ),
         Span::raw(" "),
         Span::styled(
             format!("{:<8}", alert.level.as_str()),
@@ -538,14 +542,25 @@ mod tests {
         let outcome = app.handle(key(KeyCode::Char('a')));
         assert_eq!(
             outcome.command,
-            Some(crate::app_event::UiCommand::AcknowledgeIncident { id })
+            Some(crate::app_event::UiCommand::AcknowledgeIncident {
+                id,
+                acknowledged: true
+            })
         );
         assert!(app.is_incident_acknowledged(id));
-        assert_eq!(app.handle(key(KeyCode::Char('a'))).command, None, "once");
         let t = screen(&app, 120, 40);
         let tick = find(t.backend().buffer(), "✓").expect("tick");
         assert!(t.backend().buffer()[(tick.x + 1, tick.y)]
             .modifier
             .contains(Modifier::DIM));
+        assert_eq!(
+            app.handle(key(KeyCode::Char('a'))).command,
+            Some(crate::app_event::UiCommand::AcknowledgeIncident {
+                id,
+                acknowledged: false
+            }),
+            "a second a takes it back"
+        );
+        assert!(!app.is_incident_acknowledged(id));
     }
 }

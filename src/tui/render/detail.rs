@@ -117,26 +117,19 @@ pub(super) fn render(frame: &mut Frame, area: Rect, app: &App) -> Option<Link> {
                 }
                 lines.push(field(
                     "first",
-                    format!(
-                        "{} at {}",
-                        sanitize(&i.first_window),
-                        i.opened_at.format("%Y-%m-%d %H:%M:%S UTC")
-                    ),
+                    format!("{} at {}", sanitize(&i.first_window), app.time(i.opened_at)),
                 ));
                 lines.push(field(
                     "last",
                     format!(
                         "{} at {} · {} windows",
                         sanitize(&i.last_window),
-                        i.updated_at.format("%Y-%m-%d %H:%M:%S UTC"),
+                        app.time(i.updated_at),
                         i.windows
                     ),
                 ));
                 if let Some(resolved) = i.resolved_at {
-                    lines.push(field(
-                        "resolved",
-                        resolved.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
-                    ));
+                    lines.push(field("resolved", app.time(resolved)));
                 }
                 lines.push(field(
                     "acked",
@@ -151,7 +144,7 @@ pub(super) fn render(frame: &mut Frame, area: Rect, app: &App) -> Option<Link> {
                     match app.silence_of(i) {
                         Some(s) => format!(
                             "{} ({}: {})",
-                            super::alerts::silenced_note(s),
+                            super::alerts::silenced_note(s, app),
                             sanitize(&s.matchers_text()),
                             sanitize(&s.comment)
                         ),
@@ -199,11 +192,7 @@ pub(super) fn render(frame: &mut Frame, area: Rect, app: &App) -> Option<Link> {
                 }
                 lines.push(field(
                     "window",
-                    format!(
-                        "{} at {}",
-                        sanitize(&a.window),
-                        a.timestamp.format("%Y-%m-%d %H:%M:%S UTC")
-                    ),
+                    format!("{} at {}", sanitize(&a.window), app.time(a.timestamp)),
                 ));
                 lines.push(field(
                     "acked",

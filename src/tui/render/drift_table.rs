@@ -180,12 +180,22 @@ pub(super) fn render(frame: &mut Frame, area: Rect, app: &App) {
     let theme = app.theme;
     let focused = app.focus == Focus::Drift;
     let rows = app.feature_rows();
-    let drifted = rows.iter().filter(|r| r.drifted).count();
-    let title = Line::from(format!(
-        " Drift: {drifted} of {} features · sort {} ",
-        rows.len(),
-        app.sort.label()
-    ));
+    let all = app.all_feature_rows();
+    let drifted = all.iter().filter(|r| r.drifted).count();
+    let title = if rows.len() == all.len() {
+        format!(
+            " Drift: {drifted} of {} features · sort {} ",
+            all.len(),
+            app.sort.label()
+        )
+    } else {
+        format!(
+            " Drift: {drifted} of {} features · {} match ",
+            all.len(),
+            rows.len()
+        )
+    };
+    let title = Line::from(title);
     let block = pane(title, focused, theme);
     if app.shown().latest_result().is_none() {
         let waiting = Paragraph::new(Line::styled(

@@ -99,7 +99,8 @@ mod tests {
     fn help_lists_every_binding_from_the_key_table() {
         let mut app = fixtures::app(3, false);
         app.handle(key(KeyCode::Char('?')));
-        let t = screen(&app, 120, 40);
+        // Tall enough for all of it (below, it scrolls: the next test).
+        let t = screen(&app, 120, 50);
         let buffer = t.backend().buffer();
         for binding in BINDINGS {
             assert!(shows(buffer, &labels(binding)), "{}", labels(binding));

@@ -84,13 +84,20 @@ fn main_view(frame: &mut Frame, area: Rect, app: &App) {
     alerts::render(frame, alert_area, app);
 }
 
-/// A bordered pane whose border shows whether it has the focus.
-fn pane<'a>(title: Line<'a>, focused: bool, theme: Theme) -> Block<'a> {
+/// A bordered pane whose border shows whether it has the focus; without colour its title also
+/// starts with `▶` (a bold border alone is easy to miss).
+fn pane<'a>(mut title: Line<'a>, focused: bool, theme: Theme) -> Block<'a> {
+    if focused && theme.marks() {
+        title.spans.insert(0, ratatui::text::Span::raw(FOCUS_MARK));
+    }
     Block::new()
         .borders(Borders::ALL)
         .border_style(theme.border(focused))
         .title(title.style(theme.heading()))
 }
+
+/// The focused pane's title mark without colour.
+pub(crate) const FOCUS_MARK: &str = "▶";
 
 #[cfg(test)]
 pub(crate) mod testing {

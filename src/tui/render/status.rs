@@ -109,12 +109,15 @@ fn render_state(frame: &mut Frame, area: Rect, app: &App) {
     // Firing incidents by level; levels with none are left out to keep the line short.
     let mut levels = Vec::new();
     for level in [AlertLevel::Critical, AlertLevel::Warning, AlertLevel::Info] {
-        let n = shown.firing_at(level);
+        let (n, acked) = app.firing_counts(level);
         if n > 0 {
             levels.push(Span::styled(
                 format!(" {} {n}", level.as_str()),
                 theme.level(level),
             ));
+            if acked > 0 {
+                levels.push(Span::styled(format!(" ({acked} acked)"), theme.muted()));
+            }
         }
     }
     if levels.is_empty() {
@@ -197,10 +200,19 @@ pub(super) fn render_footer(frame: &mut Frame, area: Rect, app: &App) {
     let theme = app.theme;
     let width = usize::from(area.width);
     let line = if let Some(query) = &app.search {
+        let found = app.matches(query).len();
+        let count = match (query.is_empty(), found) {
+            (true, _) => String::new(),
+            (false, 0) => " no match ·".to_string(),
+            (false, 1) => " 1 match ·".to_string(),
+            (false, n) => format!(" {n} matches ·"),
+        };
+        let keys = "▏".to_string() + &count + " Enter keep (then n/N) · Esc drop";
+        let room = width.saturating_sub(keys.chars().count() + 1);
         Line::from(vec![
             Span::styled("/", theme.heading()),
-            Span::raw(format::fit(&sanitize(query), width.saturating_sub(30))),
-            Span::styled("▏ Enter keep · Esc drop", theme.muted()),
+            Span::raw(format::fit(&sanitize(query), room)),
+            Span::styled(keys, theme.muted()),
         ])
     } else if let Some(notice) = &app.notice {
         Line::from(format::fit(notice, width))
