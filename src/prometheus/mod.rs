@@ -6,6 +6,7 @@
 //! the worker (a few milliseconds for a thousand features) keeps scrapes constant-time and
 //! means a scrape always sees one whole window, never half of one.
 
+pub(crate) mod config;
 mod file;
 pub(crate) mod server;
 mod state;
@@ -20,10 +21,10 @@ use std::time::Duration;
 
 use clap::Args;
 
-use ml_monitor::config::MetricsConfig;
 use ml_monitor::MonitoringResult;
 
 use crate::error::UsageError;
+pub(crate) use config::MetricsConfig;
 use server::{MetricsServer, Published};
 use state::MetricsState;
 

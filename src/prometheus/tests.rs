@@ -555,7 +555,7 @@ fn server_answers_metrics_healthz_and_nothing_else() {
 
 #[test]
 fn settings_resolve_flags_over_config() {
-    let config = ml_monitor::config::MetricsConfig {
+    let config = super::MetricsConfig {
         addr: Some(":9464".into()),
         max_features: 7,
     };
