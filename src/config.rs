@@ -13,13 +13,11 @@ use crate::data::{ColumnRoles, FeatureKind};
 pub use crate::stats::correction::{Correction, CorrectionScope};
 
 pub(crate) mod alerts;
-mod labels;
 pub mod locate;
 mod paging;
 mod validate;
 
 pub use alerts::{AlertLevel, AlertThresholds};
-pub use labels::LabelsConfig;
 pub use paging::PagingConfig;
 pub use validate::InvalidValue;
 
@@ -446,7 +444,7 @@ impl Default for EstimationConfig {
 
 /// The library's settings: the sections of a configuration file that evaluation reads. The
 /// `ml-monitor` binary reads the file itself (once, keeping every key's line) and keeps its own
-/// sections (`[metrics]`, `[monitor]`, `[[sinks]]`, `[[models]]`) apart.
+/// sections (`[metrics]`, `[monitor]`, `[[sinks]]`, `[[models]]`, `[labels]`) apart.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 #[serde(default, deny_unknown_fields)]
 pub struct MonitorConfig {
@@ -457,8 +455,6 @@ pub struct MonitorConfig {
     pub estimation: EstimationConfig,
     pub profile: ProfileConfig,
     pub paging: PagingConfig,
-    /// `[labels]`: late labels joined to their windows by `[columns] id`.
-    pub labels: LabelsConfig,
 }
 
 /// `[profile]`: profiles computed where the data lives (`ml-monitor profile-sql`).
@@ -571,7 +567,7 @@ impl MonitorConfig {
 const DEFAULT_TOML: &str = include_str!("default_config.toml");
 
 /// The top-level keys of a configuration file that the `ml-monitor` binary reads itself.
-pub const BINARY_SECTIONS: &[&str] = &["metrics", "monitor", "sinks", "models"];
+pub const BINARY_SECTIONS: &[&str] = &["metrics", "monitor", "sinks", "models", "labels"];
 
 #[cfg(test)]
 mod tests {

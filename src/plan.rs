@@ -17,6 +17,7 @@ use ml_monitor::MonitorConfig;
 
 use crate::cli::WatchArgs;
 use config_file::ConfigFile;
+use labels::LabelsConfig;
 
 use crate::error::UsageError;
 use crate::file_bytes::Access;
@@ -48,6 +49,7 @@ pub(crate) fn default_history_path(dir: &Path) -> PathBuf {
 }
 
 pub(crate) mod config_file;
+pub(crate) mod labels;
 mod models;
 
 pub(crate) use models::check as check_models;
@@ -95,6 +97,8 @@ pub(crate) struct ModelPlan {
     pub(crate) monitor_name: String,
     /// Checked `[alerts.runbooks]`.
     pub(crate) runbooks: Runbooks,
+    /// `[labels]`: where late labels land and how long their windows' rows are kept.
+    pub(crate) labels: LabelsConfig,
     pub(crate) load: Load,
     /// Keep the reference for the UI's histograms.
     pub(crate) histograms: bool,
@@ -131,7 +135,7 @@ impl ModelPlan {
     /// `[labels] dir`, relative to the watched directory: where this model's label files land
     /// besides the watched directory itself (every mode reads it the same way).
     pub(crate) fn labels_dir(&self) -> Option<PathBuf> {
-        let dir = self.config.labels.dir.as_ref()?;
+        let dir = self.labels.dir.as_ref()?;
         Some(if self.path.is_dir() {
             self.path.join(dir)
         } else {
@@ -296,6 +300,7 @@ fn model_plan(args: &WatchArgs, mode: Mode, entry: Entry) -> anyhow::Result<Mode
     } else {
         (Access::Read, None)
     };
+    let labels = file.as_ref().map(|f| f.labels.clone()).unwrap_or_default();
     Ok(ModelPlan {
         name,
         path,
@@ -307,6 +312,7 @@ fn model_plan(args: &WatchArgs, mode: Mode, entry: Entry) -> anyhow::Result<Mode
         sinks,
         monitor_name,
         runbooks,
+        labels,
         load: Load {
             access,
             max_bytes: args.max_window_bytes,

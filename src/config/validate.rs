@@ -203,7 +203,6 @@ impl MonitorConfig {
                 ),
             ));
         }
-        self.labels.validate()?;
         let columns = &self.columns;
         if let Some(id) = columns.id.as_deref() {
             if id.trim().is_empty()

@@ -1,6 +1,7 @@
 //! The configuration file, read once: its text parsed into spanned tables
 //! ([`Document`]), and every setting taken from those tables — the library's sections by the
-//! library's types, the binary's (`[metrics]`, `[monitor]`, `[[sinks]]`, `[[models]]`) by its own.
+//! library's types, the binary's (`[metrics]`, `[monitor]`, `[[sinks]]`, `[[models]]`, `[labels]`)
+//! by its own.
 //!
 //! A `[[models]]` entry's `[models.drift]` / `[models.alerts]` are merged over the file's tables
 //! as parsed values, which keep their spans: an error in an override points into the user's
@@ -18,6 +19,7 @@ use serde::{Deserialize, Serialize};
 use toml::de::{DeTable, DeValue};
 use toml::Spanned;
 
+use super::labels::LabelsConfig;
 use crate::error::UsageError;
 use crate::prometheus::MetricsConfig;
 use crate::runbooks::Runbooks;
@@ -58,8 +60,7 @@ struct Sections {
     _profile: IgnoredAny,
     #[serde(rename = "paging")]
     _paging: IgnoredAny,
-    #[serde(rename = "labels")]
-    _labels: IgnoredAny,
+    labels: LabelsConfig,
 }
 
 /// One `[[models]]` entry; its overrides are typed to be tables here and merged from the
@@ -106,6 +107,7 @@ pub(crate) struct ConfigFile {
     /// The line of `[metrics] addr`, for the errors of resolving it.
     pub(crate) metrics_addr_line: Option<usize>,
     pub(crate) monitor: MonitorSection,
+    pub(crate) labels: LabelsConfig,
     sinks: Vec<RawSink>,
     pub(crate) models: Vec<ModelSection>,
     /// `[[sinks]]` and `[[models]]` as written, for `config --check` to show.
@@ -138,6 +140,10 @@ impl ConfigFile {
         let (config, runbooks) = settings(&doc, &origin, library.clone(), &[])?;
         sections
             .metrics
+            .validate()
+            .map_err(|e| usage(doc.invalid(&origin, &[], e)))?;
+        sections
+            .labels
             .validate()
             .map_err(|e| usage(doc.invalid(&origin, &[], e)))?;
         if sections
@@ -175,6 +181,7 @@ impl ConfigFile {
             metrics: sections.metrics,
             metrics_addr_line,
             monitor: sections.monitor,
+            labels: sections.labels,
             sinks: sections.sinks,
             models,
             written_sinks,
@@ -203,7 +210,7 @@ impl ConfigFile {
             models: &self.written_models,
             profile: &c.profile,
             paging: &c.paging,
-            labels: &c.labels,
+            labels: &self.labels,
         };
         Ok(toml::to_string_pretty(&printed)?)
     }
@@ -225,7 +232,7 @@ struct Printed<'a> {
     models: &'a [toml::Table],
     profile: &'a ml_monitor::config::ProfileConfig,
     paging: &'a ml_monitor::config::PagingConfig,
-    labels: &'a ml_monitor::config::LabelsConfig,
+    labels: &'a LabelsConfig,
 }
 
 /// The library's settings of `table` (the file's library sections, with an entry's overrides

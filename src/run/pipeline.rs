@@ -183,7 +183,7 @@ impl Pipeline {
                     prefetched,
                     delivery,
                     profiles,
-                    late: LateLabels::new(config),
+                    late: LateLabels::new(config, &plan.labels),
                     label_lines: Vec::new(),
                 }
                 .with_open_incidents()
@@ -210,7 +210,7 @@ impl Pipeline {
                         ProfileReference::from_stats(&stats, config),
                         config.clone(),
                     )),
-                    late: LateLabels::new(config),
+                    late: LateLabels::new(config, &plan.labels),
                     label_lines: Vec::new(),
                 }
                 .with_open_incidents()
