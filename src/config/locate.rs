@@ -24,14 +24,11 @@ impl<'i> Document<'i> {
     /// Parses `text`; a TOML syntax error is a [`ConfigError::Parse`] naming `origin` and the
     /// line.
     pub fn parse(text: &'i str, origin: &str) -> Result<Self, ConfigError> {
-        let root = DeTable::parse(text).map_err(|e| {
-            let (line, _, message) = toml_error_parts(text, &e);
-            ConfigError::Parse {
-                path: origin.to_string(),
-                line,
-                key: None,
-                message,
-            }
+        let root = DeTable::parse(text).map_err(|e| ConfigError::Parse {
+            path: origin.to_string(),
+            line: e.span().map(|span| line_at(text, span.start)),
+            key: None,
+            message: one_line(e.message()),
         })?;
         Ok(Document { text, root })
     }
@@ -223,40 +220,10 @@ fn one_line(message: &str) -> String {
         .join(" ")
 }
 
-/// A TOML error's line, path and message on one line, where `text` is the one it was read
-/// from; the path is found when the text parses (a serde error rather than a syntax error).
-fn toml_error_parts(text: &str, error: &toml::de::Error) -> (Option<usize>, Vec<Step>, String) {
-    let message = one_line(error.message());
-    match error.span() {
-        Some(span) => {
-            let mut path = Vec::new();
-            if let Ok(root) = DeTable::parse(text) {
-                walk_table(root.get_ref(), span.start, &mut path);
-            }
-            (Some(line_at(text, span.start)), path, message)
-        }
-        None => (None, Vec::new(), message),
-    }
-}
-
-/// A TOML error of `text` as one line: `line N: key: what` (the parts that are known).
-pub fn toml_error(text: &str, error: &toml::de::Error) -> String {
-    let (line, path, message) = toml_error_parts(text, error);
-    let mut out = String::new();
-    if let Some(line) = line {
-        out.push_str(&format!("line {line}: "));
-    }
-    if !path.is_empty() {
-        out.push_str(&dotted(&path));
-        out.push_str(": ");
-    }
-    out.push_str(&message);
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde::Deserialize;
 
     #[test]
     fn paths_resolve_through_dotted_keys_inline_tables_and_arrays_of_tables() {
@@ -299,9 +266,16 @@ mod tests {
             n: u32,
         }
         let text = "\n[x]\nn = \"many\"\n";
-        let e = toml::from_str::<T>(text).expect_err("type");
-        let line = toml_error(text, &e);
-        assert!(line.starts_with("line 3: x.n: "), "{line}");
+        let doc = Document::parse(text, "t.toml").expect("parses");
+        let e = T::deserialize(toml::de::Deserializer::from(doc.root().clone())).expect_err("type");
+        let line = doc.error("t.toml", &e).to_string();
+        assert!(line.starts_with("t.toml: line 3: x.n: "), "{line}");
         assert!(!line.contains('\n'), "{line}");
+        let e = Document::parse("a = [\n", "t.toml")
+            .err()
+            .expect("syntax")
+            .to_string();
+        assert!(e.starts_with("t.toml: line "), "{e}");
+        assert!(!e.contains('\n'), "{e}");
     }
 }

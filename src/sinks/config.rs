@@ -326,6 +326,7 @@ pub(crate) fn redact(text: &str, secrets: &[String]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ml_monitor::config::locate::Document;
 
     #[derive(Deserialize)]
     struct File {
@@ -335,12 +336,9 @@ mod tests {
 
     /// The sinks of a file's text, as the plan reads and checks them.
     fn parse_str(text: &str) -> Result<Vec<SinkSpec>, String> {
-        let file: File = toml::from_str(text).map_err(|e| {
-            format!(
-                "m.toml: {}",
-                ml_monitor::config::locate::toml_error(text, &e)
-            )
-        })?;
+        let doc = Document::parse(text, "m.toml").map_err(|e| e.to_string())?;
+        let file = File::deserialize(toml::de::Deserializer::from(doc.root().clone()))
+            .map_err(|e| doc.error("m.toml", &e).to_string())?;
         check(&file.sinks, text, Path::new("m.toml"))
     }
 
