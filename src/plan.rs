@@ -185,11 +185,10 @@ impl RunPlan {
             .into());
         }
         // `[metrics]` of the first model's file: metrics serve one model.
-        let metrics_config = entries
-            .first()
-            .and_then(|e| e.file.as_ref())
-            .map(|f| f.metrics.clone())
-            .unwrap_or_default();
+        let (metrics_config, addr_at) = match entries.first().and_then(|e| e.file.as_ref()) {
+            Some(f) => (f.metrics.clone(), f.metrics_addr_at()),
+            None => (Default::default(), "[metrics] addr".to_string()),
+        };
         let mut plans = Vec::with_capacity(entries.len());
         for entry in entries {
             plans.push(model_plan(args, mode, entry)?);
@@ -197,7 +196,8 @@ impl RunPlan {
         if plans.is_empty() {
             return Err(UsageError("no model to watch".into()).into());
         }
-        let metrics = MetricsSettings::resolve(&args.metrics, &metrics_config, mode.is_live())?;
+        let metrics =
+            MetricsSettings::resolve(&args.metrics, &metrics_config, &addr_at, mode.is_live())?;
         if plans.len() > 1 && (metrics.addr.is_some() || metrics.file.is_some()) {
             return Err(UsageError(
                 "metrics (--metrics-addr, --metrics-file, [metrics] addr) serve one model; run one process per model to export several"

@@ -14,13 +14,8 @@ pub(crate) fn run(args: &ConfigArgs) -> anyhow::Result<ExitCode> {
         // What `watch` checks beyond the file's own rules: the address resolves, the sinks'
         // variables are set, no two models watch one directory.
         if let Some(addr) = &file.metrics.addr {
-            crate::prometheus::server::parse_addr(addr).map_err(|e| {
-                let line = file
-                    .metrics_addr_line
-                    .map(|l| format!("line {l}: "))
-                    .unwrap_or_default();
-                UsageError(format!("{}: {line}metrics.addr: {e}", path.display()))
-            })?;
+            crate::prometheus::server::parse_addr(addr)
+                .map_err(|e| UsageError(format!("{}: {e}", file.metrics_addr_at())))?;
         }
         file.sinks()?;
         let printed = file.printed()?;

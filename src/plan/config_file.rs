@@ -105,7 +105,7 @@ pub(crate) struct ConfigFile {
     pub(crate) runbooks: Runbooks,
     pub(crate) metrics: MetricsConfig,
     /// The line of `[metrics] addr`, for the errors of resolving it.
-    pub(crate) metrics_addr_line: Option<usize>,
+    metrics_addr_line: Option<usize>,
     pub(crate) monitor: MonitorSection,
     pub(crate) labels: LabelsConfig,
     sinks: Vec<RawSink>,
@@ -187,6 +187,15 @@ impl ConfigFile {
             written_sinks,
             written_models,
         })
+    }
+
+    /// Where `[metrics] addr` is written, as an error names it: `c.toml: line 3: metrics.addr`.
+    pub(crate) fn metrics_addr_at(&self) -> String {
+        let line = self
+            .metrics_addr_line
+            .map(|l| format!("line {l}: "))
+            .unwrap_or_default();
+        format!("{}: {line}metrics.addr", self.path.display())
     }
 
     /// The checked `[[sinks]]`: their environment variables are checked now.
@@ -407,6 +416,8 @@ mod tests {
         assert_eq!(file.metrics.addr.as_deref(), Some(":9464"));
         assert_eq!(file.monitor.name.as_deref(), Some("m"));
         assert_eq!(file.config, MonitorConfig::default());
+        let file = parse("[metrics]\n\naddr = \":1\"\n").expect("parses");
+        assert_eq!(file.metrics_addr_at(), "m.toml: line 3: metrics.addr");
         let e = parse("\n[metrics]\nmax_features = 0\n").expect_err("range");
         assert!(
             e.starts_with("m.toml: line 3: metrics.max_features = 0: "),

@@ -51,19 +51,21 @@ pub(crate) struct MetricsSettings {
 
 impl MetricsSettings {
     /// Flags override the config. `live`: the mode serves HTTP (the TUI, `--headless`); `--once`
-    /// only writes the file, and ignores `[metrics] addr`.
+    /// only writes the file, and ignores `[metrics] addr`. `addr_at` says where the config's
+    /// address is written (`c.toml: line 3: metrics.addr`), for its error.
     pub(crate) fn resolve(
         args: &MetricsArgs,
         config: &MetricsConfig,
+        addr_at: &str,
         live: bool,
     ) -> Result<Self, UsageError> {
         let addr = match (&args.metrics_addr, &config.addr, live) {
             (Some(a), _, _) => Some(
                 server::parse_addr(a).map_err(|e| UsageError(format!("--metrics-addr: {e}")))?,
             ),
-            (None, Some(a), true) => Some(
-                server::parse_addr(a).map_err(|e| UsageError(format!("[metrics] addr: {e}")))?,
-            ),
+            (None, Some(a), true) => {
+                Some(server::parse_addr(a).map_err(|e| UsageError(format!("{addr_at}: {e}")))?)
+            }
             _ => None,
         };
         if let Some(path) = &args.metrics_file {
