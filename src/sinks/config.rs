@@ -3,12 +3,13 @@
 //!
 //! Each entry keeps its values' positions (`toml::Spanned`) so that every mistake, in TOML or
 //! in meaning (unknown type, bad URL, missing key), names the file, the line and the key, and
-//! the monitor stops with exit status 2 before it starts watching. Header values are kept as written (`${PAGER_TOKEN}`): they are expanded
-//! only when a request is sent, so a secret is never stored, logged or shown; a variable that
-//! is not set (or empty, or holding a control character such as a trailing newline) is a config
-//! error here rather than a wrong header later, and a receiver's answer that quotes an expanded
-//! value has it replaced by `***` ([`redact`]) before anything keeps it — also when the answer
-//! quotes it escaped in a JSON string or percent-encoded, as receivers do.
+//! the monitor stops with exit status 2 before it starts watching. Header values are kept as
+//! written (`${PAGER_TOKEN}`): they are expanded only when a request is sent, so a secret is
+//! never stored, logged or shown; a variable that is not set (or empty, or holding a control
+//! character such as a trailing newline) is a config error here rather than a wrong header
+//! later, and a receiver's answer that quotes an expanded value has it replaced by `***`
+//! ([`redact`]) before anything keeps it — also when the answer quotes it escaped in a JSON
+//! string or percent-encoded, as receivers do.
 
 use std::collections::BTreeMap;
 use std::path::Path;
