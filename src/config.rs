@@ -13,17 +13,15 @@ use crate::data::{ColumnRoles, FeatureKind};
 pub use crate::stats::correction::{Correction, CorrectionScope};
 
 pub(crate) mod alerts;
-mod labels;
 pub mod locate;
 mod paging;
 mod tui;
 mod validate;
 
 pub use alerts::{AlertLevel, AlertThresholds};
-pub use labels::LabelsConfig;
-pub(crate) use paging::PagingConfig;
+pub use paging::PagingConfig;
 pub use tui::{TuiConfig, TuiTheme};
-pub(crate) use validate::InvalidValue;
+pub use validate::InvalidValue;
 
 /// What the model predicts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -414,27 +412,6 @@ impl Default for DriftConfig {
     }
 }
 
-/// Prometheus metrics of the binary's live modes. Only settings live here: the library serves
-/// nothing; the binary reads these and runs the server.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct MetricsConfig {
-    /// `HOST:PORT` (or `:PORT`, bound to 127.0.0.1) to serve `/metrics` on; off when absent.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub addr: Option<String>,
-    /// Per-feature series are exported for at most this many features (first by name).
-    pub max_features: usize,
-}
-
-impl Default for MetricsConfig {
-    fn default() -> Self {
-        MetricsConfig {
-            addr: None,
-            max_features: 1000,
-        }
-    }
-}
-
 /// Whether performance estimation calibrates the scores.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
@@ -467,16 +444,9 @@ impl Default for EstimationConfig {
     }
 }
 
-/// `[monitor]`: what this monitor is called where its incidents are delivered.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-#[serde(default, deny_unknown_fields)]
-pub struct MonitorSection {
-    /// The `monitor` label of delivered incidents (default: the watched directory's name).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-}
-
-/// The whole configuration file.
+/// The library's settings: the sections of a configuration file that evaluation reads. The
+/// `ml-monitor` binary reads the file itself (once, keeping every key's line) and keeps its own
+/// sections (`[metrics]`, `[monitor]`, `[[sinks]]`, `[[models]]`, `[labels]`) apart.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 #[serde(default, deny_unknown_fields)]
 pub struct MonitorConfig {
@@ -484,22 +454,9 @@ pub struct MonitorConfig {
     pub columns: ColumnRoles,
     pub drift: DriftConfig,
     pub alerts: AlertThresholds,
-    pub metrics: MetricsConfig,
-    pub monitor: MonitorSection,
-    /// `[[sinks]]`: where incident changes are delivered. Kept as written: the library knows
-    /// nothing of networks; the binary checks and uses them.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub sinks: Vec<toml::Table>,
     pub estimation: EstimationConfig,
-    /// `[[models]]`: several models watched by one process (`name`, `dir`, `reference`, and
-    /// `[models.drift]` / `[models.alerts]` over this file's). Kept as written: the binary
-    /// checks them and resolves one configuration per model.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub models: Vec<toml::Table>,
     pub profile: ProfileConfig,
     pub paging: PagingConfig,
-    /// `[labels]`: late labels joined to their windows by `[columns] id`.
-    pub labels: LabelsConfig,
     /// `[tui]`: how the terminal UI looks.
     pub tui: TuiConfig,
 }
@@ -551,83 +508,58 @@ fn key_part(key: &Option<String>) -> String {
     key.as_ref().map(|k| format!("{k}: ")).unwrap_or_default()
 }
 
-impl ConfigError {
-    /// The dotted key the error is about, if any.
-    pub fn key(&self) -> Option<&str> {
-        match self {
-            ConfigError::Read { .. } => None,
-            ConfigError::Parse { key, .. } => key.as_deref(),
-            ConfigError::Invalid { source, .. } => Some(&source.key),
-        }
-    }
-
-    /// The same error said of another file and line (a `[[models]]` override checked in a
-    /// merged copy of the file is reported where the user wrote it).
-    pub fn at(self, origin: &str, at: Option<usize>) -> Self {
-        match self {
-            ConfigError::Read { message, .. } => ConfigError::Read {
-                path: origin.into(),
-                message,
-            },
-            ConfigError::Parse { key, message, .. } => ConfigError::Parse {
-                path: origin.into(),
-                line: at,
-                key,
-                message,
-            },
-            ConfigError::Invalid { source, .. } => ConfigError::Invalid {
-                path: origin.into(),
-                line: at,
-                source,
-            },
-        }
-    }
-}
-
 /// A configuration file larger than this is not a configuration file.
 const MAX_CONFIG_BYTES: u64 = 1 << 20;
 
+/// The text of a configuration file. Only a regular file of at most 1 MiB is read: a FIFO or a
+/// device would hang or never end.
+pub fn read_file(path: &Path) -> Result<String, ConfigError> {
+    let unreadable = |message: String| ConfigError::Read {
+        path: path.display().to_string(),
+        message,
+    };
+    let meta = std::fs::metadata(path).map_err(|e| unreadable(e.to_string()))?;
+    if !meta.is_file() {
+        return Err(unreadable("not a regular file".into()));
+    }
+    if meta.len() > MAX_CONFIG_BYTES {
+        return Err(unreadable(format!(
+            "{} bytes, more than a configuration file can be ({MAX_CONFIG_BYTES})",
+            meta.len()
+        )));
+    }
+    std::fs::read_to_string(path).map_err(|e| unreadable(e.to_string()))
+}
+
 impl MonitorConfig {
     /// Reads and validates a TOML file.
-    /// Only a regular file of at most 1 MiB is read: a FIFO or a device would hang or never end.
     pub fn from_file(path: &Path) -> Result<Self, ConfigError> {
-        let unreadable = |message: String| ConfigError::Read {
-            path: path.display().to_string(),
-            message,
-        };
-        let meta = std::fs::metadata(path).map_err(|e| unreadable(e.to_string()))?;
-        if !meta.is_file() {
-            return Err(unreadable("not a regular file".into()));
-        }
-        if meta.len() > MAX_CONFIG_BYTES {
-            return Err(unreadable(format!(
-                "{} bytes, more than a configuration file can be ({MAX_CONFIG_BYTES})",
-                meta.len()
-            )));
-        }
-        let text = std::fs::read_to_string(path).map_err(|e| unreadable(e.to_string()))?;
+        let text = read_file(path)?;
         Self::from_toml(&text, &path.display().to_string())
     }
 
     /// Parses and validates TOML text; `origin` names it in errors (with the line of a bad
-    /// value, where it can be found).
+    /// value, where it can be found). The sections of the `ml-monitor` binary
+    /// ([`BINARY_SECTIONS`]) are skipped: one file configures both.
     pub fn from_toml(text: &str, origin: &str) -> Result<Self, ConfigError> {
-        let config: MonitorConfig = toml::from_str(text).map_err(|e| {
-            let (line, path, message) = locate::toml_error_parts(text, &e);
-            ConfigError::Parse {
-                path: origin.to_string(),
-                line,
-                key: (!path.is_empty()).then(|| locate::dotted(&path)),
-                message,
-            }
-        })?;
-        config.validate().map_err(|source| ConfigError::Invalid {
-            path: origin.to_string(),
-            line: locate::line_of_path(text, &locate::steps(&source.key))
-                .or_else(|| validate::line_of(text, &source.key)),
-            source,
-        })?;
+        let doc = locate::Document::parse(text, origin)?;
+        let mut table = doc.root().clone();
+        for section in BINARY_SECTIONS {
+            table.get_mut().remove(*section);
+        }
+        let config = Self::from_table(table).map_err(|e| doc.error(origin, &e))?;
+        config
+            .validate()
+            .map_err(|source| doc.invalid(origin, &[], source))?;
         Ok(config)
+    }
+
+    /// The settings of a parsed table of the library's sections, not yet validated; an error
+    /// carries the span of the value at fault in the text the table was parsed from.
+    pub fn from_table(
+        table: toml::Spanned<toml::de::DeTable<'_>>,
+    ) -> Result<Self, toml::de::Error> {
+        Self::deserialize(toml::de::Deserializer::from(table))
     }
 
     /// The full default file, with comments, as `ml-monitor config --print-default` prints it.
@@ -637,6 +569,9 @@ impl MonitorConfig {
 }
 
 const DEFAULT_TOML: &str = include_str!("default_config.toml");
+
+/// The top-level keys of a configuration file that the `ml-monitor` binary reads itself.
+pub const BINARY_SECTIONS: &[&str] = &["metrics", "monitor", "sinks", "models", "labels"];
 
 #[cfg(test)]
 mod tests {
@@ -745,18 +680,5 @@ mod tests {
             vec![DetectorKind::Ks, DetectorKind::Classifier]
         );
         assert_eq!(c.alerts.r2_score, Some(0.3));
-    }
-
-    #[test]
-    fn metrics_section_is_bounded() {
-        let c =
-            MonitorConfig::from_toml("[metrics]\naddr = \":9464\"\n", "m.toml").expect("parses");
-        assert_eq!(c.metrics.addr.as_deref(), Some(":9464"));
-        assert_eq!(c.metrics.max_features, 1000);
-        for bad in ["max_features = 0", "max_features = 100001", "addr = \" \""] {
-            let e =
-                MonitorConfig::from_toml(&format!("[metrics]\n{bad}\n"), "m.toml").expect_err(bad);
-            assert!(e.to_string().contains("metrics."), "{e}");
-        }
     }
 }

@@ -9,12 +9,15 @@
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 use std::time::Duration;
 
 use ml_monitor::config::DetectorKind;
 use ml_monitor::MonitorConfig;
 
 use crate::cli::WatchArgs;
+use config_file::ConfigFile;
+use labels::LabelsConfig;
 
 use crate::error::UsageError;
 use crate::file_bytes::Access;
@@ -45,6 +48,8 @@ pub(crate) fn default_history_path(dir: &Path) -> PathBuf {
     dir.join(".ml-monitor").join("history.sqlite")
 }
 
+pub(crate) mod config_file;
+pub(crate) mod labels;
 mod models;
 
 pub(crate) use models::check as check_models;
@@ -92,6 +97,8 @@ pub(crate) struct ModelPlan {
     pub(crate) monitor_name: String,
     /// Checked `[alerts.runbooks]`.
     pub(crate) runbooks: Runbooks,
+    /// `[labels]`: where late labels land and how long their windows' rows are kept.
+    pub(crate) labels: LabelsConfig,
     pub(crate) load: Load,
     /// Keep the reference for the UI's histograms.
     pub(crate) histograms: bool,
@@ -128,7 +135,7 @@ impl ModelPlan {
     /// `[labels] dir`, relative to the watched directory: where this model's label files land
     /// besides the watched directory itself (every mode reads it the same way).
     pub(crate) fn labels_dir(&self) -> Option<PathBuf> {
-        let dir = self.config.labels.dir.as_ref()?;
+        let dir = self.labels.dir.as_ref()?;
         Some(if self.path.is_dir() {
             self.path.join(dir)
         } else {
@@ -177,15 +184,20 @@ impl RunPlan {
             )
             .into());
         }
+        // `[metrics]` of the first model's file: metrics serve one model.
+        let (metrics_config, addr_at) = match entries.first().and_then(|e| e.file.as_ref()) {
+            Some(f) => (f.metrics.clone(), f.metrics_addr_at()),
+            None => (Default::default(), "[metrics] addr".to_string()),
+        };
         let mut plans = Vec::with_capacity(entries.len());
         for entry in entries {
             plans.push(model_plan(args, mode, entry)?);
         }
-        let Some(first) = plans.first() else {
+        if plans.is_empty() {
             return Err(UsageError("no model to watch".into()).into());
-        };
+        }
         let metrics =
-            MetricsSettings::resolve(&args.metrics, &first.config.metrics, mode.is_live())?;
+            MetricsSettings::resolve(&args.metrics, &metrics_config, &addr_at, mode.is_live())?;
         if plans.len() > 1 && (metrics.addr.is_some() || metrics.file.is_some()) {
             return Err(UsageError(
                 "metrics (--metrics-addr, --metrics-file, [metrics] addr) serve one model; run one process per model to export several"
@@ -220,11 +232,11 @@ impl RunPlan {
 pub(crate) struct Entry {
     pub(crate) name: String,
     pub(crate) path: PathBuf,
-    /// The configuration and the file it came from.
+    /// The library's settings, with this model's overrides; its checked runbooks.
     pub(crate) config: MonitorConfig,
-    pub(crate) config_file: Option<PathBuf>,
-    /// The file's text, for its `[[sinks]]`.
-    pub(crate) config_text: Option<String>,
+    pub(crate) runbooks: Runbooks,
+    /// The configuration file they came from (its sinks, `[monitor]` and `[metrics]`).
+    pub(crate) file: Option<Rc<ConfigFile>>,
     pub(crate) reference: Option<PathBuf>,
     pub(crate) reference_stats: Option<PathBuf>,
     pub(crate) model: Option<PathBuf>,
@@ -238,8 +250,8 @@ fn model_plan(args: &WatchArgs, mode: Mode, entry: Entry) -> anyhow::Result<Mode
         name,
         path,
         mut config,
-        config_file,
-        config_text,
+        runbooks,
+        file,
         reference,
         reference_stats,
         model,
@@ -272,36 +284,11 @@ fn model_plan(args: &WatchArgs, mode: Mode, entry: Entry) -> anyhow::Result<Mode
             (None, false) => None,
         }
     };
-    let sinks = match (&config_text, &config_file) {
-        (Some(text), Some(file)) if !config.sinks.is_empty() => {
-            sinks::config::parse(text, file).map_err(UsageError)?
-        }
-        _ => Vec::new(),
+    let sinks = match &file {
+        Some(f) => f.sinks()?,
+        None => Vec::new(),
     };
-    let runbooks = Runbooks::new(&config.alerts.runbooks).map_err(|(key, e)| {
-        let file = config_file
-            .as_deref()
-            .map(|f| format!("{}: ", f.display()))
-            .unwrap_or_default();
-        let text = config_text.clone().or_else(|| {
-            config_file
-                .as_deref()
-                .and_then(|f| std::fs::read_to_string(f).ok())
-        });
-        let line = text
-            .as_deref()
-            .and_then(|t| {
-                t.lines().position(|l| {
-                    l.trim_start()
-                        .trim_start_matches('"')
-                        .starts_with(key.as_str())
-                })
-            })
-            .map(|i| format!("line {}: ", i + 1))
-            .unwrap_or_default();
-        UsageError(format!("{file}{line}{e}"))
-    })?;
-    let monitor_name = match &config.monitor.name {
+    let monitor_name = match file.as_ref().and_then(|f| f.monitor.name.as_ref()) {
         Some(n) if !n.trim().is_empty() => n.clone(),
         _ if args.paths.len() != 1 => name.clone(),
         _ => sinks::monitor_name(None, &path),
@@ -313,17 +300,19 @@ fn model_plan(args: &WatchArgs, mode: Mode, entry: Entry) -> anyhow::Result<Mode
     } else {
         (Access::Read, None)
     };
+    let labels = file.as_ref().map(|f| f.labels.clone()).unwrap_or_default();
     Ok(ModelPlan {
         name,
         path,
         config,
-        config_file,
+        config_file: file.map(|f| f.path.clone()),
         reference,
         model,
         history,
         sinks,
         monitor_name,
         runbooks,
+        labels,
         load: Load {
             access,
             max_bytes: args.max_window_bytes,

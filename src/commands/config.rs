@@ -6,32 +6,23 @@ use ml_monitor::MonitorConfig;
 
 use crate::cli::ConfigArgs;
 use crate::error::UsageError;
+use crate::plan::config_file::ConfigFile;
 
 pub(crate) fn run(args: &ConfigArgs) -> anyhow::Result<ExitCode> {
     if let Some(path) = &args.check {
-        let config = MonitorConfig::from_file(path).map_err(|e| UsageError(e.to_string()))?;
-        // What `watch` checks beyond the file's own rules: the address resolves.
-        if let Some(addr) = &config.metrics.addr {
-            crate::prometheus::server::parse_addr(addr).map_err(|e| {
-                let text = std::fs::read_to_string(path).unwrap_or_default();
-                let line = ml_monitor::config::locate::line_of_path(
-                    &text,
-                    &ml_monitor::config::locate::steps("metrics.addr"),
-                )
-                .map(|l| format!("line {l}: "))
-                .unwrap_or_default();
-                UsageError(format!("{}: {line}metrics.addr: {e}", path.display()))
-            })?;
+        let file = ConfigFile::read(path)?;
+        // What `watch` checks beyond the file's own rules: the address resolves, the sinks'
+        // variables are set, no two models watch one directory.
+        if let Some(addr) = &file.metrics.addr {
+            crate::prometheus::server::parse_addr(addr)
+                .map_err(|e| UsageError(format!("{}: {e}", file.metrics_addr_at())))?;
         }
-        if !config.sinks.is_empty() || !config.models.is_empty() {
-            let text = std::fs::read_to_string(path)
-                .map_err(|e| UsageError(format!("{}: cannot read: {e}", path.display())))?;
-            crate::sinks::config::parse(&text, path).map_err(UsageError)?;
-            if !config.models.is_empty() {
-                crate::plan::check_models(path, &text)?;
-            }
+        file.sinks()?;
+        let printed = file.printed()?;
+        if !file.models.is_empty() {
+            crate::plan::check_models(file)?;
         }
-        crate::output::print(toml::to_string_pretty(&config)?.as_bytes())?;
+        crate::output::print(printed.as_bytes())?;
         return Ok(ExitCode::SUCCESS);
     }
     if args.print_default {

@@ -10,11 +10,12 @@ use ml_monitor::profile::{profile_sql, Dialect, ProfileReference};
 use ml_monitor::MonitorConfig;
 
 use crate::error::UsageError;
+use crate::plan::config_file::ConfigFile;
 
 /// The configuration with this command's flags applied.
 fn config(args: &ProfileSqlArgs) -> anyhow::Result<MonitorConfig> {
     let mut config = match &args.config {
-        Some(path) => MonitorConfig::from_file(path).map_err(|e| UsageError(e.to_string()))?,
+        Some(path) => ConfigFile::read(path)?.config,
         None => MonitorConfig::default(),
     };
     args.columns.apply(&mut config);

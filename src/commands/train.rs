@@ -11,10 +11,11 @@ use ml_monitor::MonitorConfig;
 
 use crate::cli::TrainArgs;
 use crate::error::UsageError;
+use crate::plan::config_file::ConfigFile;
 
 pub(crate) fn run(args: &TrainArgs) -> anyhow::Result<ExitCode> {
     let mut config = match &args.config {
-        Some(path) => MonitorConfig::from_file(path).map_err(|e| UsageError(e.to_string()))?,
+        Some(path) => ConfigFile::read(path)?.config,
         None => MonitorConfig::default(),
     };
     config.columns.target = args.target.clone();

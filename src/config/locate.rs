@@ -1,15 +1,110 @@
-//! Where a key is in a configuration file's text, so that every error names the user's line.
+//! Where a key is in a configuration file, so that every error names the user's line.
 //!
-//! Errors arise in places that no longer hold the text (a range check on the parsed
-//! configuration, a `[[models]]` override merged into the file's tables): they carry a dotted
-//! key, and the line is found here by walking the text's spanned tables (`toml::de::DeTable`),
-//! not by matching lines, so dotted keys, inline tables and arrays of tables all resolve. A TOML
-//! error is worded as one line — `line N: key: what` — instead of toml's multi-line snippet.
+//! A file is parsed once into its spanned tables ([`Document`], over `toml::de::DeTable`); a
+//! serde error of a table built from it — the file's own, or one with a `[[models]]` override's
+//! values merged in, which keep their spans — points into the user's text, and its key is found
+//! by walking those tables, so dotted keys, inline tables and arrays of tables all resolve. A
+//! range error carries a dotted key, looked up the same way. A TOML error is worded as one
+//! line — `line N: key: what` — instead of toml's multi-line snippet.
 
 use std::ops::Range;
 
 use toml::de::{DeTable, DeValue};
 use toml::Spanned;
+
+use super::{ConfigError, InvalidValue};
+
+/// A configuration file's text and its spanned tables.
+pub struct Document<'i> {
+    text: &'i str,
+    root: Spanned<DeTable<'i>>,
+}
+
+impl<'i> Document<'i> {
+    /// Parses `text`; a TOML syntax error is a [`ConfigError::Parse`] naming `origin` and the
+    /// line.
+    pub fn parse(text: &'i str, origin: &str) -> Result<Self, ConfigError> {
+        let root = DeTable::parse(text).map_err(|e| ConfigError::Parse {
+            path: origin.to_string(),
+            line: e.span().map(|span| line_at(text, span.start)),
+            key: None,
+            message: one_line(e.message()),
+        })?;
+        Ok(Document { text, root })
+    }
+
+    /// The file's top-level table.
+    pub fn root(&self) -> &Spanned<DeTable<'i>> {
+        &self.root
+    }
+
+    /// The text the document was parsed from.
+    pub fn text(&self) -> &'i str {
+        self.text
+    }
+
+    /// The 1-based line of a byte offset of the text.
+    pub fn line_at(&self, offset: usize) -> usize {
+        line_at(self.text, offset)
+    }
+
+    /// The 1-based line where `path` is written (its key; an array element's start), if it is.
+    pub fn line_of(&self, path: &[Step]) -> Option<usize> {
+        let span = span_in(self.root.get_ref(), path)?;
+        Some(self.line_at(span.start))
+    }
+
+    /// The path of the innermost key or value whose text holds byte `offset`.
+    pub fn path_at(&self, offset: usize) -> Vec<Step> {
+        let mut path = Vec::new();
+        walk_table(self.root.get_ref(), offset, &mut path);
+        path
+    }
+
+    /// A serde error of a table deserialized from this document (or from its values moved
+    /// elsewhere) as one line naming `origin`, the line and the key as written in the file.
+    pub fn error(&self, origin: &str, error: &toml::de::Error) -> ConfigError {
+        let message = one_line(error.message());
+        let (line, key) = match error.span() {
+            Some(span) => {
+                let path = self.path_at(span.start);
+                (
+                    Some(self.line_at(span.start)),
+                    (!path.is_empty()).then(|| dotted(&path)),
+                )
+            }
+            None => (None, None),
+        };
+        ConfigError::Parse {
+            path: origin.to_string(),
+            line,
+            key,
+            message,
+        }
+    }
+
+    /// A range error of the settings under `prefix` (empty: the top level; `models[1]`: that
+    /// entry's overrides over the file's): its key is the override's where the entry writes it
+    /// (`models[1].alerts.accuracy`), else the file's, with the line either is written on; a key
+    /// written nowhere is said at the entry's line.
+    pub fn invalid(&self, origin: &str, prefix: &[Step], mut source: InvalidValue) -> ConfigError {
+        let key = steps(&source.key);
+        let own: Vec<Step> = prefix.iter().cloned().chain(key.iter().cloned()).collect();
+        let line = if let Some(line) = self.line_of(&own).filter(|_| !prefix.is_empty()) {
+            source.key = dotted(&own);
+            Some(line)
+        } else {
+            self.line_of(&key)
+                .or_else(|| super::validate::line_of(self.text, &source.key))
+                .or_else(|| self.line_of(prefix))
+        };
+        ConfigError::Invalid {
+            path: origin.to_string(),
+            line,
+            source,
+        }
+    }
+}
 
 /// One step of a path into a document: a table's key or an array's index.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,7 +122,7 @@ pub fn steps(dotted: &str) -> Vec<Step> {
 }
 
 /// The dotted form of a path: `models[1].drift.statistical.alpha`.
-pub(crate) fn dotted(path: &[Step]) -> String {
+pub fn dotted(path: &[Step]) -> String {
     let mut out = String::new();
     for step in path {
         match step {
@@ -43,19 +138,12 @@ pub(crate) fn dotted(path: &[Step]) -> String {
 }
 
 /// The 1-based line of a byte offset.
-pub(crate) fn line_at(text: &str, offset: usize) -> usize {
+pub fn line_at(text: &str, offset: usize) -> usize {
     text.as_bytes()[..offset.min(text.len())]
         .iter()
         .filter(|&&b| b == b'\n')
         .count()
         + 1
-}
-
-/// The 1-based line where `path` is written (its key; an array element's start), if it is.
-pub fn line_of_path(text: &str, path: &[Step]) -> Option<usize> {
-    let root = DeTable::parse(text).ok()?;
-    let span = span_in(root.get_ref(), path)?;
-    Some(line_at(text, span.start))
 }
 
 fn span_in(table: &DeTable<'_>, path: &[Step]) -> Option<Range<usize>> {
@@ -82,15 +170,6 @@ fn span_in_value(value: &Spanned<DeValue<'_>>, path: &[Step]) -> Option<Range<us
         }
         _ => None,
     }
-}
-
-/// The path of the innermost key or value whose text holds byte `offset`.
-pub(crate) fn path_at(text: &str, offset: usize) -> Vec<Step> {
-    let mut path = Vec::new();
-    if let Ok(root) = DeTable::parse(text) {
-        walk_table(root.get_ref(), offset, &mut path);
-    }
-    path
 }
 
 fn walk_table(table: &DeTable<'_>, offset: usize, path: &mut Vec<Step>) {
@@ -131,51 +210,26 @@ fn walk_value(value: &Spanned<DeValue<'_>>, offset: usize, path: &mut Vec<Step>)
     }
 }
 
-/// A TOML error's line, path and message on one line (toml's own display is a snippet of
-/// several lines).
-pub(crate) fn toml_error_parts(
-    text: &str,
-    error: &toml::de::Error,
-) -> (Option<usize>, Vec<Step>, String) {
-    let message = error
-        .message()
+/// A TOML error's message on one line (toml's own display is a snippet of several lines).
+fn one_line(message: &str) -> String {
+    message
         .lines()
         .map(str::trim)
         .filter(|l| !l.is_empty())
         .collect::<Vec<_>>()
-        .join(" ");
-    match error.span() {
-        Some(span) => (
-            Some(line_at(text, span.start)),
-            path_at(text, span.start),
-            message,
-        ),
-        None => (None, Vec::new(), message),
-    }
-}
-
-/// A TOML error as one line: `line N: key: what` (the parts that are known).
-pub fn toml_error(text: &str, error: &toml::de::Error) -> String {
-    let (line, path, message) = toml_error_parts(text, error);
-    let mut out = String::new();
-    if let Some(line) = line {
-        out.push_str(&format!("line {line}: "));
-    }
-    if !path.is_empty() {
-        out.push_str(&dotted(&path));
-        out.push_str(": ");
-    }
-    out.push_str(&message);
-    out
+        .join(" ")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde::Deserialize;
 
     #[test]
     fn paths_resolve_through_dotted_keys_inline_tables_and_arrays_of_tables() {
         let text = "a = 1\n[drift.statistical]\nalpha = 0.1\n\n[[models]]\nname = \"x\"\n\n[[models]]\nname = \"y\"\ndrift = { statistical = { alpha = 7 } }\n[models.alerts]\naccuracy = 2\n";
+        let doc = Document::parse(text, "t.toml").expect("parses");
+        let line_of_path = |_: &str, path: &[Step]| doc.line_of(path);
         assert_eq!(
             line_of_path(text, &steps("drift.statistical.alpha")),
             Some(3)
@@ -194,7 +248,7 @@ mod tests {
         assert_eq!(line_of_path(text, &steps("nothing")), None);
         let offset = text.find("alpha = 7").expect("there") + 8;
         assert_eq!(
-            dotted(&path_at(text, offset)),
+            dotted(&doc.path_at(offset)),
             "models[1].drift.statistical.alpha"
         );
     }
@@ -212,9 +266,16 @@ mod tests {
             n: u32,
         }
         let text = "\n[x]\nn = \"many\"\n";
-        let e = toml::from_str::<T>(text).expect_err("type");
-        let line = toml_error(text, &e);
-        assert!(line.starts_with("line 3: x.n: "), "{line}");
+        let doc = Document::parse(text, "t.toml").expect("parses");
+        let e = T::deserialize(toml::de::Deserializer::from(doc.root().clone())).expect_err("type");
+        let line = doc.error("t.toml", &e).to_string();
+        assert!(line.starts_with("t.toml: line 3: x.n: "), "{line}");
         assert!(!line.contains('\n'), "{line}");
+        let e = Document::parse("a = [\n", "t.toml")
+            .err()
+            .expect("syntax")
+            .to_string();
+        assert!(e.starts_with("t.toml: line "), "{e}");
+        assert!(!e.contains('\n'), "{e}");
     }
 }

@@ -59,8 +59,6 @@ const MAX_ITERATIONS: (u64, u64) = (1, 100_000);
 const MIN_ROWS_PER_FOLD: usize = 20;
 /// ... and at most this many (two sides of this many rows, every feature, in memory).
 const MAX_ROWS: usize = 10_000_000;
-/// Most per-feature series `[metrics] max_features` may allow.
-pub(crate) const MAX_METRICS_FEATURES: usize = 100_000;
 
 impl StatisticalConfig {
     /// Checks the per-feature detectors' settings; the error names the key. A detector built
@@ -178,11 +176,6 @@ impl MonitorConfig {
                 c.min_sample_size,
                 SAMPLE_SIZE,
             ),
-            (
-                "metrics.max_features",
-                self.metrics.max_features,
-                (1, MAX_METRICS_FEATURES),
-            ),
         ] {
             within(key, value, range)?;
         }
@@ -210,23 +203,6 @@ impl MonitorConfig {
                 ),
             ));
         }
-        if self
-            .metrics
-            .addr
-            .as_deref()
-            .is_some_and(|a| a.trim().is_empty())
-        {
-            return Err(InvalidValue::new(
-                "metrics.addr",
-                "\"\"",
-                "is empty: give HOST:PORT or :PORT, or leave it out",
-            ));
-        }
-        if let Some(addr) = self.metrics.addr.as_deref() {
-            check_addr(addr)
-                .map_err(|rule| InvalidValue::new("metrics.addr", format!("\"{addr}\""), rule))?;
-        }
-        self.labels.validate()?;
         let columns = &self.columns;
         if let Some(id) = columns.id.as_deref() {
             if id.trim().is_empty()
@@ -244,18 +220,6 @@ impl MonitorConfig {
                 "columns.target",
                 format!("\"{}\"", columns.target),
                 "is also the prediction column: a model's output and the truth are two columns",
-            ));
-        }
-        if self
-            .monitor
-            .name
-            .as_deref()
-            .is_some_and(|n| n.trim().is_empty())
-        {
-            return Err(InvalidValue::new(
-                "monitor.name",
-                "\"\"",
-                "is empty: give a name, or leave it out for the directory's",
             ));
         }
         let e = &self.estimation;
@@ -312,22 +276,6 @@ impl MonitorConfig {
         }
         self.alerts.validate()
     }
-}
-
-/// `HOST:PORT` or `:PORT`, the port a number up to 65535 (the host is resolved when the
-/// server starts).
-fn check_addr(addr: &str) -> Result<(), String> {
-    let t = addr.trim();
-    let bad = "expected HOST:PORT or :PORT (a port from 0 to 65535)".to_string();
-    let (host, port) = t.rsplit_once(':').ok_or_else(|| bad.clone())?;
-    if port.parse::<u16>().is_err() || host.chars().any(char::is_whitespace) {
-        return Err(bad);
-    }
-    let bracketed = host.starts_with('[') == host.ends_with(']');
-    if !bracketed || (host.contains(':') && !host.starts_with('[')) {
-        return Err(bad);
-    }
-    Ok(())
 }
 
 /// The 1-based line where the dotted `key` is set in TOML `text`, if it can be found.

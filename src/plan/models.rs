@@ -2,24 +2,18 @@
 //!
 //! Directories on the command line share `--reference` and the configuration; a `[[models]]`
 //! list in the configuration gives each model its own directory, reference and `[models.drift]`
-//! / `[models.alerts]` overrides. An override is merged into the file's TOML before it is
-//! parsed, so it is checked (and its errors worded) exactly as the file itself; an error found
-//! in that merged copy is then reported at the line of the user's file where the key is written
-//! (`config::locate`), the override's own line when the key is one of its.
+//! / `[models.alerts]` overrides, resolved when the file is read ([`ConfigFile`]).
 
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 
-use ml_monitor::config::locate::{self, Step};
 use ml_monitor::MonitorConfig;
-use serde::Deserialize;
 
+use super::config_file::{ConfigFile, MAX_MODELS};
 use super::Entry;
 use crate::cli::WatchArgs;
 use crate::error::UsageError;
-
-/// At most this many models in one process: each has a worker, a watcher and a history.
-const MAX_MODELS: usize = 64;
-
+use crate::runbooks::Runbooks;
 /// The configuration file in use: `--config`, else `DIR/.ml-monitor/config.toml`, else
 /// `$XDG_CONFIG_HOME/ml-monitor/config.toml` (`~/.config` when unset).
 pub(crate) fn discover(given: Option<&Path>, dir: Option<&Path>) -> Option<PathBuf> {
@@ -41,44 +35,9 @@ pub(crate) fn discover(given: Option<&Path>, dir: Option<&Path>) -> Option<PathB
     std::iter::once(local).chain(user).find(|p| p.is_file())
 }
 
-/// The configuration and its text, from `path` (or the defaults).
-fn load(path: Option<&Path>) -> anyhow::Result<(MonitorConfig, Option<String>)> {
-    match path {
-        Some(p) => {
-            let config = MonitorConfig::from_file(p).map_err(|e| UsageError(e.to_string()))?;
-            // Read again only for what the library keeps as written (sinks, models).
-            let text = if config.sinks.is_empty() && config.models.is_empty() {
-                None
-            } else {
-                Some(
-                    std::fs::read_to_string(p)
-                        .map_err(|e| UsageError(format!("{}: cannot read: {e}", p.display())))?,
-                )
-            };
-            Ok((config, text))
-        }
-        None => Ok((MonitorConfig::default(), None)),
-    }
-}
-
-/// One `[[models]]` entry as written.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawModel {
-    name: String,
-    dir: PathBuf,
-    reference: Option<PathBuf>,
-    reference_stats: Option<PathBuf>,
-    model: Option<PathBuf>,
-    drift: Option<toml::Table>,
-    alerts: Option<toml::Table>,
-}
-
-/// The `[[models]]` of a file, read from its text so that an error has a position.
-#[derive(Deserialize)]
-struct Models {
-    #[serde(default)]
-    models: Vec<RawModel>,
+/// The configuration file at `path`, read and checked.
+fn load(path: Option<&Path>) -> Result<Option<Rc<ConfigFile>>, UsageError> {
+    path.map(|p| ConfigFile::read(p).map(Rc::new)).transpose()
 }
 
 /// The models of this run, each with its configuration.
@@ -94,7 +53,7 @@ pub(crate) fn entries(args: &WatchArgs) -> anyhow::Result<Vec<Entry>> {
             )
             .into());
         };
-        let (config, text) = load(Some(&file))?;
+        let config = Rc::new(ConfigFile::read(&file)?);
         if config.models.is_empty() {
             return Err(UsageError(format!(
                 "{}: no [[models]]; give the directory to watch: ml-monitor watch DIR --config {}",
@@ -108,7 +67,7 @@ pub(crate) fn entries(args: &WatchArgs) -> anyhow::Result<Vec<Entry>> {
             reference_stats: args.reference_stats.clone(),
             model: args.model.clone(),
         };
-        return from_models(&shared, &file, text.unwrap_or_default());
+        return from_models(&shared, config);
     }
     for path in &args.paths {
         let file = if args.no_config_discovery {
@@ -116,8 +75,8 @@ pub(crate) fn entries(args: &WatchArgs) -> anyhow::Result<Vec<Entry>> {
         } else {
             discover(args.config.as_deref(), Some(path))
         };
-        let (config, text) = load(file.as_deref())?;
-        if !config.models.is_empty() {
+        let config = load(file.as_deref())?;
+        if config.as_ref().is_some_and(|c| !c.models.is_empty()) {
             return Err(UsageError(format!(
                 "{}: [[models]] name their own directories; run `ml-monitor watch --config {}` without DIR",
                 file.as_deref().unwrap_or(Path::new("config")).display(),
@@ -128,9 +87,13 @@ pub(crate) fn entries(args: &WatchArgs) -> anyhow::Result<Vec<Entry>> {
         out.push(Entry {
             name: name_of(path),
             path: path.clone(),
-            config,
-            config_file: file,
-            config_text: text,
+            config: config
+                .as_ref()
+                .map_or_else(MonitorConfig::default, |c| c.config.clone()),
+            runbooks: config
+                .as_ref()
+                .map_or_else(Runbooks::default, |c| c.runbooks.clone()),
+            file: config,
             reference: args.reference.clone(),
             reference_stats: args.reference_stats.clone(),
             model: args.model.clone(),
@@ -191,130 +154,30 @@ pub(crate) struct Shared {
     pub(crate) model: Option<PathBuf>,
 }
 
-/// Checks the `[[models]]` of a configuration file (`config --check`): each entry's keys and
-/// its overrides merged over the file. Returns how many there are.
-pub(crate) fn check(file: &Path, text: &str) -> anyhow::Result<usize> {
-    Ok(from_models(&Shared::default(), file, text.to_string())?.len())
+/// Checks what a configuration file's `[[models]]` need beyond the file (`config --check`):
+/// no two watch one directory. Returns how many there are.
+pub(crate) fn check(file: ConfigFile) -> anyhow::Result<usize> {
+    Ok(from_models(&Shared::default(), Rc::new(file))?.len())
 }
 
-fn from_models(shared: &Shared, file: &Path, text: String) -> anyhow::Result<Vec<Entry>> {
-    let toml_error = |e: toml::de::Error| {
-        UsageError(format!(
-            "{}: {}",
-            file.display(),
-            locate::toml_error(&text, &e)
-        ))
-    };
-    let mut base: toml::Table = toml::from_str(&text).map_err(toml_error)?;
-    base.remove("models");
-    let models = toml::from_str::<Models>(&text).map_err(toml_error)?.models;
-    // The user's line of `models[index].<key>`, else of `<key>`.
-    let line_of = |index: usize, key: &str| {
-        let mut path = vec![Step::Key("models".into()), Step::Index(index)];
-        path.extend(locate::steps(key));
-        locate::line_of_path(&text, &path)
-            .or_else(|| locate::line_of_path(&text, &locate::steps(key)))
-    };
-    let at = |index: usize, key: &str| {
-        line_of(index, key)
-            .map(|l| format!("line {l}: "))
-            .unwrap_or_default()
-    };
-    if models.len() > MAX_MODELS {
-        return Err(UsageError(format!(
-            "{}: at most {MAX_MODELS} [[models]] in one run",
-            file.display()
-        ))
-        .into());
-    }
-    let base_dir = file.parent().unwrap_or(Path::new("."));
-    let relative = |p: &Path| -> PathBuf {
-        if p.is_absolute() {
-            p.to_path_buf()
-        } else {
-            base_dir.join(p)
-        }
-    };
+fn from_models(shared: &Shared, file: Rc<ConfigFile>) -> anyhow::Result<Vec<Entry>> {
     let mut out: Vec<Entry> = Vec::new();
-    for (index, m) in models.into_iter().enumerate() {
-        let origin = format!("{} [[models]] \"{}\"", file.display(), m.name);
-        if m.name.trim().is_empty() || out.iter().any(|e| e.name == m.name) {
-            return Err(UsageError(format!(
-                "{origin}: {}models[{index}].name: each model needs a name of its own",
-                at(index, "name")
-            ))
-            .into());
-        }
-        if m.reference.is_some() && m.reference_stats.is_some() {
-            return Err(UsageError(format!(
-                "{origin}: {}models[{index}].reference_stats: reference and reference_stats exclude each other",
-                at(index, "reference_stats")
-            ))
-            .into());
-        }
-        let mut merged = base.clone();
-        for (key, table) in [("drift", m.drift), ("alerts", m.alerts)] {
-            if let Some(t) = table {
-                let into = merged
-                    .entry(key.to_string())
-                    .or_insert_with(|| toml::Value::Table(toml::Table::new()));
-                if let toml::Value::Table(into) = into {
-                    merge(into, t);
-                }
-            }
-        }
-        let merged_text = toml::to_string(&merged)?;
-        let config = MonitorConfig::from_toml(&merged_text, &origin).map_err(|e| {
-            let line = e.key().and_then(|key| line_of(index, key));
-            UsageError(e.at(&origin, line).to_string())
-        })?;
-        let (reference, reference_stats) = match (m.reference, m.reference_stats) {
+    for m in &file.models {
+        let (reference, reference_stats) = match (&m.reference, &m.reference_stats) {
             (None, None) => (shared.reference.clone(), shared.reference_stats.clone()),
-            (r, s) => (r.map(|p| relative(&p)), s.map(|p| relative(&p))),
+            (r, s) => (r.clone(), s.clone()),
         };
         out.push(Entry {
-            name: m.name,
-            path: relative(&m.dir),
-            config,
-            config_file: Some(file.to_path_buf()),
-            config_text: Some(text.clone()),
+            name: m.name.clone(),
+            path: m.dir.clone(),
+            config: m.config.clone(),
+            runbooks: m.runbooks.clone(),
+            file: Some(Rc::clone(&file)),
             reference,
             reference_stats,
-            model: m
-                .model
-                .map(|p| relative(&p))
-                .or_else(|| shared.model.clone()),
+            model: m.model.clone().or_else(|| shared.model.clone()),
         });
     }
     refuse_shared_directories(&out)?;
     Ok(out)
-}
-
-/// `over` into `into`, table by table; other values replace.
-fn merge(into: &mut toml::Table, over: toml::Table) {
-    for (key, value) in over {
-        match (into.get_mut(&key), value) {
-            (Some(toml::Value::Table(a)), toml::Value::Table(b)) => merge(a, b),
-            (_, v) => {
-                into.insert(key, v);
-            }
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn overrides_merge_table_by_table() {
-        let mut base: toml::Table =
-            toml::from_str("[drift.statistical]\nalpha = 0.05\npsi_bins = 10\n").expect("toml");
-        let over: toml::Table = toml::from_str("[statistical]\nalpha = 0.01\n").expect("toml");
-        let drift = base.get_mut("drift").and_then(toml::Value::as_table_mut);
-        merge(drift.expect("drift"), over);
-        let s = &base["drift"]["statistical"];
-        assert_eq!(s["alpha"].as_float(), Some(0.01));
-        assert_eq!(s["psi_bins"].as_integer(), Some(10));
-    }
 }

@@ -6,6 +6,7 @@
 //! the worker (a few milliseconds for a thousand features) keeps scrapes constant-time and
 //! means a scrape always sees one whole window, never half of one.
 
+pub(crate) mod config;
 mod file;
 pub(crate) mod server;
 mod state;
@@ -20,10 +21,10 @@ use std::time::Duration;
 
 use clap::Args;
 
-use ml_monitor::config::MetricsConfig;
 use ml_monitor::MonitoringResult;
 
 use crate::error::UsageError;
+pub(crate) use config::MetricsConfig;
 use server::{MetricsServer, Published};
 use state::MetricsState;
 
@@ -50,19 +51,21 @@ pub(crate) struct MetricsSettings {
 
 impl MetricsSettings {
     /// Flags override the config. `live`: the mode serves HTTP (the TUI, `--headless`); `--once`
-    /// only writes the file, and ignores `[metrics] addr`.
+    /// only writes the file, and ignores `[metrics] addr`. `addr_at` says where the config's
+    /// address is written (`c.toml: line 3: metrics.addr`), for its error.
     pub(crate) fn resolve(
         args: &MetricsArgs,
         config: &MetricsConfig,
+        addr_at: &str,
         live: bool,
     ) -> Result<Self, UsageError> {
         let addr = match (&args.metrics_addr, &config.addr, live) {
             (Some(a), _, _) => Some(
                 server::parse_addr(a).map_err(|e| UsageError(format!("--metrics-addr: {e}")))?,
             ),
-            (None, Some(a), true) => Some(
-                server::parse_addr(a).map_err(|e| UsageError(format!("[metrics] addr: {e}")))?,
-            ),
+            (None, Some(a), true) => {
+                Some(server::parse_addr(a).map_err(|e| UsageError(format!("{addr_at}: {e}")))?)
+            }
             _ => None,
         };
         if let Some(path) = &args.metrics_file {

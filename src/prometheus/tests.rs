@@ -555,33 +555,33 @@ fn server_answers_metrics_healthz_and_nothing_else() {
 
 #[test]
 fn settings_resolve_flags_over_config() {
-    let config = ml_monitor::config::MetricsConfig {
+    let config = super::MetricsConfig {
         addr: Some(":9464".into()),
         max_features: 7,
     };
     let none = MetricsArgs::default();
-    let live = MetricsSettings::resolve(&none, &config, true).expect("resolves");
+    let live = MetricsSettings::resolve(&none, &config, "[metrics] addr", true).expect("resolves");
     assert_eq!(live.addr, Some("127.0.0.1:9464".parse().expect("addr")));
     assert_eq!(live.max_features, 7);
     // --once never serves, even with an address in the config.
-    let once = MetricsSettings::resolve(&none, &config, false).expect("resolves");
+    let once = MetricsSettings::resolve(&none, &config, "[metrics] addr", false).expect("resolves");
     assert_eq!(once.addr, None);
     let flags = MetricsArgs {
         metrics_addr: Some("127.0.0.2:1234".into()),
         metrics_file: None,
     };
-    let live = MetricsSettings::resolve(&flags, &config, true).expect("resolves");
+    let live = MetricsSettings::resolve(&flags, &config, "[metrics] addr", true).expect("resolves");
     assert_eq!(live.addr, Some("127.0.0.2:1234".parse().expect("addr")));
     let bad = MetricsArgs {
         metrics_addr: Some("nonsense".into()),
         metrics_file: None,
     };
-    assert!(MetricsSettings::resolve(&bad, &config, true).is_err());
+    assert!(MetricsSettings::resolve(&bad, &config, "[metrics] addr", true).is_err());
     let no_dir = MetricsArgs {
         metrics_addr: None,
         metrics_file: Some("/no/such/dir/m.prom".into()),
     };
-    assert!(MetricsSettings::resolve(&no_dir, &config, false).is_err());
+    assert!(MetricsSettings::resolve(&no_dir, &config, "[metrics] addr", false).is_err());
 }
 
 #[test]

@@ -10,7 +10,6 @@ use std::path::Path;
 use std::time::Instant;
 
 use chrono::Utc;
-use ml_monitor::config::LabelsConfig;
 use ml_monitor::data::{self, DataError, DataWindow};
 use ml_monitor::model::Model;
 use ml_monitor::monitoring::estimation::MulticlassEstimator;
@@ -24,6 +23,7 @@ use serde_json::json;
 use crate::app_event::{LabelLine, RealisedWindow};
 use crate::history::labels::{HeldChanges, KeptWindow, StagedKept, WindowLabels};
 use crate::history::{FileKey, History};
+use crate::plan::labels::LabelsConfig;
 
 /// Label files by name: `*.labels.csv`, `*.labels.csv.gz`, `*.labels.parquet`.
 pub(crate) fn is_label_file(path: &Path) -> bool {
@@ -51,14 +51,14 @@ pub(crate) struct LateLabels {
 }
 
 impl LateLabels {
-    pub(crate) fn new(config: &MonitorConfig) -> Self {
+    pub(crate) fn new(config: &MonitorConfig, labels: &LabelsConfig) -> Self {
         let classes: Vec<&String> = config.columns.class_probabilities.keys().collect();
         LateLabels {
             id: config.columns.id.clone(),
             target: config.columns.target.clone(),
             task: config.task,
             classes: MulticlassEstimator::sorted_classes(&classes),
-            config: config.labels.clone(),
+            config: labels.clone(),
             thresholds: config.alerts.clone(),
             held: None,
             staged: false,

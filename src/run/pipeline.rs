@@ -188,7 +188,7 @@ impl Pipeline {
                     prefetched,
                     delivery,
                     profiles,
-                    late: LateLabels::new(config),
+                    late: LateLabels::new(config, &plan.labels),
                     label_lines: Vec::new(),
                 }
                 .with_open_incidents()
@@ -215,7 +215,7 @@ impl Pipeline {
                         ProfileReference::from_stats(&stats, config),
                         config.clone(),
                     )),
-                    late: LateLabels::new(config),
+                    late: LateLabels::new(config, &plan.labels),
                     label_lines: Vec::new(),
                 }
                 .with_open_incidents()

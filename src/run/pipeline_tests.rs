@@ -20,6 +20,7 @@ fn pipeline(dir: &Path, first: Option<&Path>) -> Pipeline {
         sinks: Vec::new(),
         monitor_name: String::new(),
         runbooks: Default::default(),
+        labels: Default::default(),
         load: Load {
             access: Access::Read,
             max_bytes: DEFAULT_MAX_BYTES,

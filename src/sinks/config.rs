@@ -1,14 +1,15 @@
-//! `[[sinks]]`: read from the config file's text, checked once at start.
+//! `[[sinks]]`: the entries as the configuration file is read (once, by the plan), checked once
+//! at start.
 //!
-//! The library keeps the sink tables as written; here they are read again with their positions
-//! (`toml::Spanned`) so that every mistake, in TOML or in meaning (unknown type, bad URL, missing
-//! key), names the file, the line and the key, and the monitor stops with exit status 2 before
-//! it starts watching. Header values are kept as written (`${PAGER_TOKEN}`): they are expanded
-//! only when a request is sent, so a secret is never stored, logged or shown; a variable that
-//! is not set (or empty, or holding a control character such as a trailing newline) is a config
-//! error here rather than a wrong header later, and a receiver's answer that quotes an expanded
-//! value has it replaced by `***` ([`redact`]) before anything keeps it — also when the answer
-//! quotes it escaped in a JSON string or percent-encoded, as receivers do.
+//! Each entry keeps its values' positions (`toml::Spanned`) so that every mistake, in TOML or
+//! in meaning (unknown type, bad URL, missing key), names the file, the line and the key, and
+//! the monitor stops with exit status 2 before it starts watching. Header values are kept as
+//! written (`${PAGER_TOKEN}`): they are expanded only when a request is sent, so a secret is
+//! never stored, logged or shown; a variable that is not set (or empty, or holding a control
+//! character such as a trailing newline) is a config error here rather than a wrong header
+//! later, and a receiver's answer that quotes an expanded value has it replaced by `***`
+//! ([`redact`]) before anything keeps it — also when the answer quotes it escaped in a JSON
+//! string or percent-encoded, as receivers do.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -49,15 +50,10 @@ pub(crate) struct SinkSpec {
     pub(crate) target: SinkTarget,
 }
 
-#[derive(Deserialize)]
-struct File {
-    #[serde(default)]
-    sinks: Vec<RawSink>,
-}
-
-#[derive(Deserialize)]
+/// One `[[sinks]]` entry as written, each value with its place in the file.
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RawSink {
+pub(crate) struct RawSink {
     #[serde(rename = "type")]
     kind: Spanned<String>,
     name: Option<Spanned<String>>,
@@ -69,19 +65,16 @@ struct RawSink {
     command: Option<Spanned<Vec<String>>>,
 }
 
-/// Reads and checks the sinks of a config file's text; `origin` names it in errors.
-pub(crate) fn parse(text: &str, origin: &Path) -> Result<Vec<SinkSpec>, String> {
-    let file: File = toml::from_str(text).map_err(|e| {
-        let error = ml_monitor::config::locate::toml_error(text, &e);
-        format!("{}: {error}", origin.display())
-    })?;
+/// Checks the sinks of a config file; `text` is the file's, which the spans point into, and
+/// `origin` names it in errors.
+pub(crate) fn check(sinks: &[RawSink], text: &str, origin: &Path) -> Result<Vec<SinkSpec>, String> {
     let mut specs: Vec<SinkSpec> = Vec::new();
-    for (index, raw) in file.sinks.into_iter().enumerate() {
+    for (index, raw) in sinks.iter().enumerate() {
         let at = |span: std::ops::Range<usize>, key: &str, message: String| {
             format!(
                 "{}: line {}: sinks[{index}].{key}: {message}",
                 origin.display(),
-                line_of(text, span.start)
+                ml_monitor::config::locate::line_at(text, span.start)
             )
         };
         let kind_span = raw.kind.span();
@@ -248,15 +241,6 @@ fn check_env(name: &str, value: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// The 1-based line of a byte offset.
-fn line_of(text: &str, offset: usize) -> usize {
-    text.as_bytes()[..offset.min(text.len())]
-        .iter()
-        .filter(|&&b| b == b'\n')
-        .count()
-        + 1
-}
-
 /// Each `${NAME}` of a value: its byte range and the name.
 fn references(value: &str) -> Vec<(std::ops::Range<usize>, &str)> {
     let mut found = Vec::new();
@@ -343,9 +327,20 @@ pub(crate) fn redact(text: &str, secrets: &[String]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ml_monitor::config::locate::Document;
 
+    #[derive(Deserialize)]
+    struct File {
+        #[serde(default)]
+        sinks: Vec<RawSink>,
+    }
+
+    /// The sinks of a file's text, as the plan reads and checks them.
     fn parse_str(text: &str) -> Result<Vec<SinkSpec>, String> {
-        parse(text, Path::new("m.toml"))
+        let doc = Document::parse(text, "m.toml").map_err(|e| e.to_string())?;
+        let file = File::deserialize(toml::de::Deserializer::from(doc.root().clone()))
+            .map_err(|e| doc.error("m.toml", &e).to_string())?;
+        check(&file.sinks, text, Path::new("m.toml"))
     }
 
     #[test]

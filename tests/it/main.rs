@@ -12,6 +12,7 @@ mod cli_fleet;
 mod cli_once;
 mod cli_replay;
 mod cli_train;
+mod config_file;
 mod correction_family;
 mod docs;
 mod docs_config_keys;

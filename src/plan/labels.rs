@@ -1,4 +1,5 @@
-//! `[labels]`: late labels, joined to their windows by `[columns] id`.
+//! `[labels]`: late labels, joined to their windows by `[columns] id`. The binary's own section
+//! (the history keeps the rows and the labels); the join and its metrics are the library's.
 //!
 //! Why the keep period is a string ("30d") and not seconds: it is read by people deciding how
 //! late their labels may be, in days; the number of rows kept is bounded too, because a period
@@ -8,7 +9,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use super::validate::{within, InvalidValue};
+use ml_monitor::config::InvalidValue;
 
 /// Most rows whose ids and predictions may be kept (100 million rows is ~2 GB of history).
 const MAX_KEPT_ROWS: (usize, usize) = (1, 100_000_000);
@@ -18,18 +19,18 @@ const MAX_PENDING: (usize, usize) = (0, 100_000_000);
 /// Settings of late labels.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
-pub struct LabelsConfig {
+pub(crate) struct LabelsConfig {
     /// A directory of label files besides the watched one, relative to it (`--once` lists it, the
     /// live modes watch it); unset: label files are found in the watched directory only.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub dir: Option<String>,
+    pub(crate) dir: Option<String>,
     /// How long a window's ids and predictions are kept for its labels: a number and a unit,
     /// `s`, `m`, `h` or `d` ("30d").
-    pub keep: String,
+    pub(crate) keep: String,
     /// At most this many rows are kept over all windows (the oldest windows go first).
-    pub max_rows: usize,
+    pub(crate) max_rows: usize,
     /// Labels whose window has not been seen are held, at most this many (the oldest go first).
-    pub max_pending: usize,
+    pub(crate) max_pending: usize,
 }
 
 impl Default for LabelsConfig {
@@ -46,17 +47,24 @@ impl Default for LabelsConfig {
 impl LabelsConfig {
     /// The keep period; the configuration was validated, so a bad one is not expected here and
     /// reads as the default of 30 days.
-    pub fn keep_duration(&self) -> Duration {
+    pub(crate) fn keep_duration(&self) -> Duration {
         parse_period(&self.keep).unwrap_or(Duration::from_secs(30 * 86_400))
     }
 
-    pub(super) fn validate(&self) -> Result<(), InvalidValue> {
+    /// Checks the period, the bounds and the directory; the error names the key.
+    pub(crate) fn validate(&self) -> Result<(), InvalidValue> {
         parse_period(&self.keep)
-            .map_err(|rule| InvalidValue::new("labels.keep", format!("\"{}\"", self.keep), rule))?;
-        within("labels.max_rows", self.max_rows, MAX_KEPT_ROWS)?;
-        within("labels.max_pending", self.max_pending, MAX_PENDING)?;
+            .map_err(|rule| invalid("labels.keep", format!("\"{}\"", self.keep), rule))?;
+        for (key, value, (low, high)) in [
+            ("labels.max_rows", self.max_rows, MAX_KEPT_ROWS),
+            ("labels.max_pending", self.max_pending, MAX_PENDING),
+        ] {
+            if !(low..=high).contains(&value) {
+                return Err(invalid(key, value, format!("must be from {low} to {high}")));
+            }
+        }
         if self.dir.as_deref().is_some_and(|d| d.trim().is_empty()) {
-            return Err(InvalidValue::new(
+            return Err(invalid(
                 "labels.dir",
                 "\"\"",
                 "is empty: give a directory, or leave it out for the watched one",
@@ -66,8 +74,16 @@ impl LabelsConfig {
     }
 }
 
+fn invalid(key: &str, value: impl ToString, rule: impl Into<String>) -> InvalidValue {
+    InvalidValue {
+        key: key.into(),
+        value: value.to_string(),
+        rule: rule.into(),
+    }
+}
+
 /// "30d", "12h", "90m", "3600s": a positive whole number and a unit.
-pub(crate) fn parse_period(text: &str) -> Result<Duration, String> {
+fn parse_period(text: &str) -> Result<Duration, String> {
     let text = text.trim();
     let split = text
         .find(|c: char| !c.is_ascii_digit())
