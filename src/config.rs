@@ -15,12 +15,10 @@ pub use crate::stats::correction::{Correction, CorrectionScope};
 pub(crate) mod alerts;
 pub mod locate;
 mod paging;
-mod tui;
 mod validate;
 
 pub use alerts::{AlertLevel, AlertThresholds};
 pub use paging::PagingConfig;
-pub use tui::{TuiConfig, TuiTheme};
 pub use validate::InvalidValue;
 
 /// What the model predicts.
@@ -457,8 +455,6 @@ pub struct MonitorConfig {
     pub estimation: EstimationConfig,
     pub profile: ProfileConfig,
     pub paging: PagingConfig,
-    /// `[tui]`: how the terminal UI looks.
-    pub tui: TuiConfig,
 }
 
 /// `[profile]`: profiles computed where the data lives (`ml-monitor profile-sql`).
@@ -571,7 +567,7 @@ impl MonitorConfig {
 const DEFAULT_TOML: &str = include_str!("default_config.toml");
 
 /// The top-level keys of a configuration file that the `ml-monitor` binary reads itself.
-pub const BINARY_SECTIONS: &[&str] = &["metrics", "monitor", "sinks", "models", "labels"];
+pub const BINARY_SECTIONS: &[&str] = &["metrics", "monitor", "sinks", "models", "labels", "tui"];
 
 #[cfg(test)]
 mod tests {

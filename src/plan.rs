@@ -51,6 +51,7 @@ pub(crate) fn default_history_path(dir: &Path) -> PathBuf {
 pub(crate) mod config_file;
 pub(crate) mod labels;
 mod models;
+pub(crate) mod tui;
 
 pub(crate) use models::check as check_models;
 
@@ -99,6 +100,8 @@ pub(crate) struct ModelPlan {
     pub(crate) runbooks: Runbooks,
     /// `[labels]`: where late labels land and how long their windows' rows are kept.
     pub(crate) labels: LabelsConfig,
+    /// `[tui]`: how the terminal UI looks.
+    pub(crate) tui: tui::TuiConfig,
     pub(crate) load: Load,
     /// Keep the reference for the UI's histograms.
     pub(crate) histograms: bool,
@@ -301,6 +304,7 @@ fn model_plan(args: &WatchArgs, mode: Mode, entry: Entry) -> anyhow::Result<Mode
         (Access::Read, None)
     };
     let labels = file.as_ref().map(|f| f.labels.clone()).unwrap_or_default();
+    let tui = file.as_ref().map(|f| f.tui.clone()).unwrap_or_default();
     Ok(ModelPlan {
         name,
         path,
@@ -313,6 +317,7 @@ fn model_plan(args: &WatchArgs, mode: Mode, entry: Entry) -> anyhow::Result<Mode
         monitor_name,
         runbooks,
         labels,
+        tui,
         load: Load {
             access,
             max_bytes: args.max_window_bytes,

@@ -20,6 +20,7 @@ use toml::de::{DeTable, DeValue};
 use toml::Spanned;
 
 use super::labels::LabelsConfig;
+use super::tui::TuiConfig;
 use crate::error::UsageError;
 use crate::prometheus::MetricsConfig;
 use crate::runbooks::Runbooks;
@@ -61,6 +62,7 @@ struct Sections {
     #[serde(rename = "paging")]
     _paging: IgnoredAny,
     labels: LabelsConfig,
+    tui: TuiConfig,
 }
 
 /// One `[[models]]` entry; its overrides are typed to be tables here and merged from the
@@ -108,6 +110,7 @@ pub(crate) struct ConfigFile {
     metrics_addr_line: Option<usize>,
     pub(crate) monitor: MonitorSection,
     pub(crate) labels: LabelsConfig,
+    pub(crate) tui: TuiConfig,
     sinks: Vec<RawSink>,
     pub(crate) models: Vec<ModelSection>,
     /// `[[sinks]]` and `[[models]]` as written, for `config --check` to show.
@@ -182,6 +185,7 @@ impl ConfigFile {
             metrics_addr_line,
             monitor: sections.monitor,
             labels: sections.labels,
+            tui: sections.tui,
             sinks: sections.sinks,
             models,
             written_sinks,
@@ -220,6 +224,7 @@ impl ConfigFile {
             profile: &c.profile,
             paging: &c.paging,
             labels: &self.labels,
+            tui: &self.tui,
         };
         Ok(toml::to_string_pretty(&printed)?)
     }
@@ -242,6 +247,7 @@ struct Printed<'a> {
     profile: &'a ml_monitor::config::ProfileConfig,
     paging: &'a ml_monitor::config::PagingConfig,
     labels: &'a LabelsConfig,
+    tui: &'a TuiConfig,
 }
 
 /// The library's settings of `table` (the file's library sections, with an entry's overrides

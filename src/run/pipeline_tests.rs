@@ -21,6 +21,7 @@ fn pipeline(dir: &Path, first: Option<&Path>) -> Pipeline {
         monitor_name: String::new(),
         runbooks: Default::default(),
         labels: Default::default(),
+        tui: Default::default(),
         load: Load {
             access: Access::Read,
             max_bytes: DEFAULT_MAX_BYTES,

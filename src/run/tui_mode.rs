@@ -113,7 +113,7 @@ fn model_start(
         drift: pipeline.drift_settings().clone(),
         auc_threshold: model.config.drift.classifier.auc_threshold,
         no_color: plan.no_color,
-        light: model.config.tui.theme == ml_monitor::config::TuiTheme::Light,
+        light: model.tui.theme == crate::plan::tui::TuiTheme::Light,
         zone: crate::local_time::Zone::Local,
         // In a fleet the model's screen says which model it is (Esc goes back to the list).
         title: if tag.is_some() {

@@ -49,6 +49,8 @@ fn pipeline(dir: &Path) -> Pipeline {
         histograms: false,
         prefetch: None,
         lock_wait: std::time::Duration::ZERO,
+        labels: Default::default(),
+        tui: Default::default(),
     };
     Pipeline::new(&plan).expect("pipeline")
 }

@@ -1,20 +1,20 @@
-//! `[tui]`: how the terminal UI looks. Only the choice is kept here (the library draws
-//! nothing); the binary's theme turns it into colours.
+//! `[tui]`: how the terminal UI looks. The binary's own section: only the choice is kept here,
+//! the terminal UI's theme turns it into colours.
 
 use serde::{Deserialize, Serialize};
 
 /// `[tui]`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(default, deny_unknown_fields)]
-pub struct TuiConfig {
+pub(crate) struct TuiConfig {
     /// The terminal's background: colours readable on it.
-    pub theme: TuiTheme,
+    pub(crate) theme: TuiTheme,
 }
 
 /// `[tui] theme`: `"dark"` (the default) or `"light"`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
-pub enum TuiTheme {
+pub(crate) enum TuiTheme {
     /// Light text on a dark background.
     #[default]
     Dark,
@@ -26,30 +26,30 @@ pub enum TuiTheme {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::MonitorConfig;
+    use crate::plan::config_file::ConfigFile;
+    use std::path::Path;
+
+    fn parse(text: &str) -> Result<ConfigFile, String> {
+        ConfigFile::parse(text.to_string(), Path::new("c.toml")).map_err(|e| e.to_string())
+    }
 
     #[test]
     fn the_theme_is_dark_or_light_and_anything_else_names_file_line_and_key() {
-        let light = MonitorConfig::from_toml("[tui]\ntheme = \"light\"\n", "c.toml");
+        let light = parse("[tui]\ntheme = \"light\"\n");
         assert_eq!(light.map(|c| c.tui.theme).ok(), Some(TuiTheme::Light));
-        assert_eq!(MonitorConfig::default().tui.theme, TuiTheme::Dark);
-        let err = MonitorConfig::from_toml(
-            "task = \"classification\"\n[tui]\ntheme = \"blue\"\n",
-            "c.toml",
-        )
-        .expect_err("an unknown theme is refused");
-        let text = err.to_string();
-        assert!(
-            text.starts_with("c.toml: line 3: tui.theme: unknown variant `blue`"),
-            "{text}"
-        );
+        assert_eq!(TuiConfig::default().theme, TuiTheme::Dark);
+        let text = parse("task = \"classification\"\n[tui]\ntheme = \"blue\"\n")
+            .err()
+            .expect("an unknown theme is refused");
+        assert!(text.contains("c.toml: line 3: tui.theme"), "{text}");
         assert!(
             text.contains("`dark`") && text.contains("`light`"),
             "{text}"
         );
         assert!(!text.contains('\n'), "one line: {text}");
-        let err = MonitorConfig::from_toml("[tui]\ncolour = \"dark\"\n", "c.toml")
-            .expect_err("an unknown key is refused");
-        assert!(err.to_string().contains("unknown field `colour`"), "{err}");
+        let text = parse("[tui]\ncolour = \"dark\"\n")
+            .err()
+            .expect("an unknown key is refused");
+        assert!(text.contains("unknown field `colour`"), "{text}");
     }
 }
