@@ -29,27 +29,26 @@ mod tests {
     use crate::plan::config_file::ConfigFile;
     use std::path::Path;
 
-    fn parse(text: &str) -> Result<ConfigFile, String> {
-        ConfigFile::parse(text.to_string(), Path::new("c.toml")).map_err(|e| e.to_string())
+    fn parse(text: &str) -> Result<TuiTheme, String> {
+        ConfigFile::parse(text.to_string(), Path::new("c.toml"))
+            .map(|c| c.tui.theme)
+            .map_err(|e| e.to_string())
     }
 
     #[test]
     fn the_theme_is_dark_or_light_and_anything_else_names_file_line_and_key() {
         let light = parse("[tui]\ntheme = \"light\"\n");
-        assert_eq!(light.map(|c| c.tui.theme).ok(), Some(TuiTheme::Light));
+        assert_eq!(light.ok(), Some(TuiTheme::Light));
         assert_eq!(TuiConfig::default().theme, TuiTheme::Dark);
         let text = parse("task = \"classification\"\n[tui]\ntheme = \"blue\"\n")
-            .err()
-            .expect("an unknown theme is refused");
+            .expect_err("an unknown theme is refused");
         assert!(text.contains("c.toml: line 3: tui.theme"), "{text}");
         assert!(
             text.contains("`dark`") && text.contains("`light`"),
             "{text}"
         );
         assert!(!text.contains('\n'), "one line: {text}");
-        let text = parse("[tui]\ncolour = \"dark\"\n")
-            .err()
-            .expect("an unknown key is refused");
+        let text = parse("[tui]\ncolour = \"dark\"\n").expect_err("an unknown key is refused");
         assert!(text.contains("unknown field `colour`"), "{text}");
     }
 }
