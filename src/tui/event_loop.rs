@@ -6,6 +6,9 @@
 //! [`FRAME_INTERVAL`] apart, so a burst of windows costs one or two frames. Once a second the
 //! clock is moved, which redraws only if a time on screen (clock, last window's age) changed:
 //! an idle monitor draws once a second for the first minute after a window, then once a minute.
+//!
+//! Time comes from a [`Pace`]: the real one blocks on the channel; the tests' one jumps to the
+//! deadline when nothing is queued, so they check the loop's timing without sleeping.
 
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
 use std::time::{Duration, Instant};
@@ -83,6 +86,34 @@ pub(crate) const FRAME_INTERVAL: Duration = Duration::from_millis(100);
 /// How often the clock is looked at.
 pub(crate) const TICK_INTERVAL: Duration = Duration::from_secs(1);
 
+/// The loop's sense of time: what time it is, and how to wait for an event until a deadline.
+pub(crate) trait Pace {
+    fn now(&self) -> Instant;
+    /// The next event, or `Timeout` at `until`, or `Disconnected` when every sender is gone.
+    fn wait(
+        &self,
+        events: &Receiver<AppEvent>,
+        until: Instant,
+    ) -> Result<AppEvent, RecvTimeoutError>;
+}
+
+/// The monotonic clock, and a blocking wait on the channel.
+pub(crate) struct RealTime;
+
+impl Pace for RealTime {
+    fn now(&self) -> Instant {
+        Instant::now()
+    }
+
+    fn wait(
+        &self,
+        events: &Receiver<AppEvent>,
+        until: Instant,
+    ) -> Result<AppEvent, RecvTimeoutError> {
+        events.recv_timeout(until.saturating_duration_since(Instant::now()))
+    }
+}
+
 /// What a run did, for tests and measurements.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub(crate) struct Stats {
@@ -98,6 +129,7 @@ pub(crate) fn run<B, S: Screen>(
     events: &Receiver<AppEvent>,
     workers: &[Sender<Work>],
     clock: impl Fn() -> DateTime<Utc>,
+    pace: &impl Pace,
 ) -> anyhow::Result<Stats>
 where
     B: Backend + Hyperlinks,
@@ -106,9 +138,9 @@ where
     let mut stats = Stats::default();
     let mut dirty = true;
     let mut last_frame: Option<Instant> = None;
-    let mut next_tick = Instant::now() + TICK_INTERVAL;
+    let mut next_tick = pace.now() + TICK_INTERVAL;
     loop {
-        let now = Instant::now();
+        let now = pace.now();
         let frame_due = last_frame.is_none_or(|t| now.duration_since(t) >= FRAME_INTERVAL);
         if dirty && frame_due {
             let mut links = Vec::new();
@@ -124,7 +156,7 @@ where
             (true, Some(t)) => (t + FRAME_INTERVAL).min(next_tick),
             _ => next_tick,
         };
-        let first = match events.recv_timeout(wake.saturating_duration_since(Instant::now())) {
+        let first = match pace.wait(events, wake) {
             Ok(event) => Some(event),
             Err(RecvTimeoutError::Timeout) => None,
             Err(RecvTimeoutError::Disconnected) => return Ok(stats),
@@ -150,9 +182,9 @@ where
             }
             dirty |= outcome.redraw;
         }
-        if Instant::now() >= next_tick {
+        if pace.now() >= next_tick {
             dirty |= apply(app, AppEvent::Tick, &clock).redraw;
-            next_tick = Instant::now() + TICK_INTERVAL;
+            next_tick = pace.now() + TICK_INTERVAL;
         }
     }
 }
@@ -171,26 +203,82 @@ mod tests {
     use crate::tui::fixtures;
     use crate::tui::render::testing::shows;
     use ratatui::backend::TestBackend;
-    use std::sync::mpsc;
-    use std::thread;
+    use std::cell::Cell;
+    use std::sync::mpsc::{self, TryRecvError};
 
     fn terminal() -> Terminal<TestBackend> {
         Terminal::new(TestBackend::new(80, 24)).expect("test terminal")
     }
 
+    /// Test time: what is queued comes at once; when nothing is, time jumps to the deadline
+    /// (`idle` times), then the run is told to shut down.
+    struct FakeTime {
+        now: Cell<Instant>,
+        idle: Cell<usize>,
+        /// Every deadline waited for, relative to the start.
+        waited: std::cell::RefCell<Vec<Duration>>,
+        start: Instant,
+    }
+
+    impl FakeTime {
+        fn new(idle: usize) -> FakeTime {
+            let start = Instant::now();
+            FakeTime {
+                now: Cell::new(start),
+                idle: Cell::new(idle),
+                waited: Default::default(),
+                start,
+            }
+        }
+    }
+
+    impl Pace for FakeTime {
+        fn now(&self) -> Instant {
+            self.now.get()
+        }
+
+        fn wait(
+            &self,
+            events: &Receiver<AppEvent>,
+            until: Instant,
+        ) -> Result<AppEvent, RecvTimeoutError> {
+            match events.try_recv() {
+                Ok(event) => Ok(event),
+                Err(TryRecvError::Disconnected) => Err(RecvTimeoutError::Disconnected),
+                Err(TryRecvError::Empty) if self.idle.get() == 0 => Ok(AppEvent::Shutdown),
+                Err(TryRecvError::Empty) => {
+                    self.idle.set(self.idle.get() - 1);
+                    self.now.set(self.now.get().max(until));
+                    self.waited.borrow_mut().push(until - self.start);
+                    Err(RecvTimeoutError::Timeout)
+                }
+            }
+        }
+    }
+
+    /// Three idle seconds: the loop wakes once a second for the clock and draws nothing new.
     #[test]
     fn an_idle_screen_is_drawn_once() {
-        let (tx, rx) = mpsc::channel();
+        let (_tx, rx) = mpsc::channel();
         let (cmd_tx, _cmd_rx) = mpsc::channel();
         let mut app = fixtures::app(3, false);
         let now = app.now;
-        let sender = thread::spawn(move || {
-            thread::sleep(Duration::from_millis(2300));
-            let _ = tx.send(AppEvent::Shutdown);
-        });
-        let stats = run(&mut terminal(), &mut app, &rx, &[cmd_tx], move || now).expect("run");
-        sender.join().expect("sender thread");
-        assert_eq!(stats.frames, 1, "two idle ticks redrew: {stats:?}");
+        let time = FakeTime::new(3);
+        let stats = run(
+            &mut terminal(),
+            &mut app,
+            &rx,
+            &[cmd_tx],
+            move || now,
+            &time,
+        )
+        .expect("run");
+        assert_eq!(stats.frames, 1, "idle ticks redrew: {stats:?}");
+        assert_eq!(
+            *time.waited.borrow(),
+            vec![TICK_INTERVAL, 2 * TICK_INTERVAL, 3 * TICK_INTERVAL],
+            "it sleeps until each tick, never polls"
+        );
     }
 
     #[test]
@@ -199,18 +287,19 @@ mod tests {
         let (cmd_tx, _cmd_rx) = mpsc::channel();
         let mut app = fixtures::app(0, false);
         let now = fixtures::now();
-        let sender = thread::spawn(move || {
-            for i in 1..=40 {
-                let _ = tx.send(AppEvent::Window(Box::new(fixtures::report(i, i % 3 == 0))));
-            }
-            thread::sleep(Duration::from_millis(300));
-            let _ = tx.send(AppEvent::Shutdown);
-        });
+        for i in 1..=40 {
+            let _ = tx.send(AppEvent::Window(Box::new(fixtures::report(i, i % 3 == 0))));
+        }
         let mut t = terminal();
-        let stats = run(&mut t, &mut app, &rx, &[cmd_tx], move || now).expect("run");
-        sender.join().expect("sender thread");
-        assert_eq!(stats.events, 41);
-        assert!((2..=4).contains(&stats.frames), "{stats:?}");
+        let time = FakeTime::new(2);
+        let stats = run(&mut t, &mut app, &rx, &[cmd_tx], move || now, &time).expect("run");
+        assert_eq!(stats.events, 41, "40 windows and the shutdown");
+        assert_eq!(
+            stats.frames, 2,
+            "the first frame, then one for the burst: {stats:?}"
+        );
+        // The burst's frame waited for the frame interval after the first.
+        assert_eq!(time.waited.borrow().first(), Some(&FRAME_INTERVAL));
         assert!(shows(t.backend().buffer(), "window_0040.csv"));
     }
 
@@ -227,7 +316,15 @@ mod tests {
             };
             tx.send(fixtures::key(code)).expect("queued");
         }
-        run(&mut terminal(), &mut app, &rx, &[cmd_tx], move || now).expect("run");
+        run(
+            &mut terminal(),
+            &mut app,
+            &rx,
+            &[cmd_tx],
+            move || now,
+            &FakeTime::new(0),
+        )
+        .expect("run");
         let sent: Vec<Work> = cmd_rx.try_iter().collect();
         assert_eq!(sent.len(), 1, "{sent:?}");
         assert!(matches!(sent[0], Work::Command(_)), "{sent:?}");
@@ -239,7 +336,15 @@ mod tests {
         let (cmd_tx, _cmd_rx) = mpsc::channel();
         drop(tx);
         let mut app = fixtures::app(1, false);
-        let stats = run(&mut terminal(), &mut app, &rx, &[cmd_tx], fixtures::now).expect("run");
+        let stats = run(
+            &mut terminal(),
+            &mut app,
+            &rx,
+            &[cmd_tx],
+            fixtures::now,
+            &FakeTime::new(0),
+        )
+        .expect("run");
         assert_eq!(stats.frames, 1);
     }
 }

@@ -150,6 +150,7 @@ fn drive<S: event_loop::Screen>(
         &events,
         workers,
         chrono::Utc::now,
+        &event_loop::RealTime,
     );
     drop(input);
     drop(session);
