@@ -216,14 +216,23 @@ pub(super) fn store(tx: &Transaction<'_>, result_id: i64, staged: &Staged) -> ru
     Ok(())
 }
 
-/// A stable 64-bit hash (FNV-1a) in hex: the same bytes give the same text on every build, so
+/// A stable 64-bit hash in hex: FNV-1a's constants over 8-byte little-endian words (eight times
+/// fewer multiplications than byte by byte: a 100 MB reference costs tens of milliseconds), the
+/// tail and the length last. The same bytes give the same text on every build and machine, so
 /// an upgrade of ml-monitor is not taken for a change of settings.
 pub(crate) fn stable_hash(bytes: &[u8]) -> String {
+    const PRIME: u64 = 0x0100_0000_01b3;
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in bytes {
-        h ^= u64::from(*b);
-        h = h.wrapping_mul(0x0100_0000_01b3);
+    let mut words = bytes.chunks_exact(8);
+    for word in &mut words {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(word);
+        h = (h ^ u64::from_le_bytes(w)).wrapping_mul(PRIME);
     }
+    for b in words.remainder() {
+        h = (h ^ u64::from(*b)).wrapping_mul(PRIME);
+    }
+    h = (h ^ bytes.len() as u64).wrapping_mul(PRIME);
     format!("{h:016x}")
 }
 
@@ -286,7 +295,11 @@ mod tests {
 
     #[test]
     fn the_stable_hash_does_not_depend_on_the_build() {
-        // FNV-1a's published test vector.
-        assert_eq!(stable_hash(b"a"), "af63dc4c8601ec8c");
+        // Fixed values (computed apart, with Python integers): a build that hashed differently
+        // would close every problem on upgrade.
+        assert_eq!(stable_hash(b""), "af63bd4c8601b7df");
+        assert_eq!(stable_hash(b"x,y\n1,2\n"), "bc8ae224a9eefa7d");
+        assert_ne!(stable_hash(b"x,y\n1,2\n"), stable_hash(b"x,y\n1,3\n"));
+        assert_ne!(stable_hash(b"a"), stable_hash(b"a\0"));
     }
 }

@@ -141,7 +141,10 @@ impl Pipeline {
                 let (reference, schema) = bytes
                     .load(path)
                     .and_then(|b| {
-                        reference_hash = crate::history::stable_hash(b);
+                        // Only a history compares settings between runs.
+                        if plan.history.is_some() {
+                            reference_hash = crate::history::stable_hash(b);
+                        }
                         data::parse_reference_with(path, b, &config.columns, &read)
                     })
                     .with_context(|| format!("reference {} cannot be used", path.display()))?;
@@ -203,9 +206,12 @@ impl Pipeline {
             }
             ReferenceSource::Stats(path) => {
                 let stats = ReferenceStats::load(path)?;
-                let reference_hash = std::fs::read(path)
-                    .map(|b| crate::history::stable_hash(&b))
-                    .with_context(|| format!("--reference-stats {}", path.display()))?;
+                let reference_hash = match plan.history {
+                    Some(_) => std::fs::read(path)
+                        .map(|b| crate::history::stable_hash(&b))
+                        .with_context(|| format!("--reference-stats {}", path.display()))?,
+                    None => String::new(),
+                };
                 let monitor = builder.build_from_stats(&stats).map_err(|e| {
                     UsageError(format!(
                         "--reference-stats {}: {e}; choose detectors with --detectors psi,chi2 or give --reference",
