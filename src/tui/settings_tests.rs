@@ -72,3 +72,29 @@ fn a_live_window_under_new_settings_is_marked_and_the_cursor_on_it_says_so() {
 fn snapshot_settings_boundary_80x24() {
     insta::assert_snapshot!(screen(&app_from_history(), 80, 24).backend());
 }
+
+#[test]
+fn a_problem_closed_by_new_settings_says_why_in_the_incidents_pane() {
+    let (mut app, mut tracker) = fixtures::app_and_tracker(3, false);
+    assert!(tracker.open().count() > 0, "window 3 drifted");
+    let mut changes = tracker.close_all(ml_monitor::monitoring::SETTINGS_CHANGED, fixtures::now());
+    let mut fourth = fixtures::result(4, false);
+    first_under_new_settings(&mut fourth);
+    changes.extend(tracker.observe(&fourth));
+    fourth.incidents = changes;
+    app.handle(AppEvent::Window(Box::new(crate::app_event::WindowReport {
+        result: fourth,
+        histograms: Default::default(),
+        firing: tracker.open().cloned().collect(),
+        failing_sinks: Vec::new(),
+    })));
+    let t = screen(&app, 200, 50);
+    assert!(
+        shows(
+            t.backend().buffer(),
+            "closed: the reference or thresholds changed"
+        ),
+        "{}",
+        t.backend()
+    );
+}
