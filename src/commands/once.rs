@@ -123,6 +123,9 @@ fn run_model(
     mut metrics: Option<&mut Exporter>,
 ) -> anyhow::Result<Ended> {
     let mut pipeline = Pipeline::new(model)?;
+    if let Some(note) = pipeline.settings_note() {
+        eprintln!("ml-monitor: {note}");
+    }
     let mut worst = None;
     let mut unstored = 0usize;
     let stdout = std::io::stdout();

@@ -62,6 +62,7 @@ const MIGRATIONS: &[&str] = &[
     incidents::MIGRATION,
     silences::MIGRATION,
     labels::MIGRATION,
+    settings::MIGRATION,
 ];
 
 const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -166,6 +167,8 @@ pub(crate) struct History {
     sinks: Vec<SinkFilter>,
     /// Kept ids and predictions written with the next recorded window (late labels).
     staged_kept: Option<labels::StagedKept>,
+    /// New settings, recorded with the next recorded window (see [`settings`]).
+    staged_settings: Option<settings::Staged>,
 }
 
 impl History {
@@ -228,6 +231,7 @@ impl History {
             path,
             sinks: Vec::new(),
             staged_kept: None,
+            staged_settings: None,
         };
         history.migrate()?;
         Ok(history)
@@ -410,7 +414,11 @@ impl History {
         if let Some(staged) = &staged {
             labels::store_kept(&tx, result_id, result, staged).map_err(&err)?;
         }
+        if let Some(staged) = &self.staged_settings {
+            settings::store(&tx, result_id, staged).map_err(&err)?;
+        }
         tx.commit().map_err(&err)?;
+        self.staged_settings = None;
         Ok(true)
     }
 
@@ -581,6 +589,7 @@ mod outbox;
 mod past;
 mod read;
 mod report;
+mod settings;
 mod silences;
 mod timeline;
 
@@ -588,6 +597,7 @@ mod timeline;
 pub(crate) use outbox::tests as outbox_tests;
 pub(crate) use outbox::{Outbox, OutboxRow, SinkFilter};
 pub(crate) use report::{export, parse_since, show, ExportFormat};
+pub(crate) use settings::{stable_hash, Settings, SettingsCheck};
 pub(crate) use timeline::{incidents_report, IncidentFormat};
 
 #[cfg(test)]

@@ -61,6 +61,7 @@ impl History {
             path: path.to_path_buf(),
             sinks: Vec::new(),
             staged_kept: None,
+            staged_settings: None,
         })
     }
 

@@ -134,7 +134,7 @@ fn row<Tz: TimeZone>(
     };
     vec![
         i.id.to_string(),
-        i.status.as_str().to_string(),
+        status(i),
         i.level.as_str().to_string(),
         i.kind.as_str().to_string(),
         clip(&sanitize(i.subject()), MAX_SUBJECT),
@@ -146,6 +146,18 @@ fn row<Tz: TimeZone>(
         figures(i),
         if s.acknowledged { "yes" } else { "" }.to_string(),
     ]
+}
+
+/// `firing`, `resolved`, or `resolved (settings changed)` for a problem closed because the
+/// reference or the thresholds changed.
+fn status(i: &Incident) -> String {
+    match i.resolved_reason.as_deref() {
+        Some(ml_monitor::monitoring::SETTINGS_CHANGED) if !i.is_firing() => {
+            "resolved (settings changed)".to_string()
+        }
+        Some(other) if !i.is_firing() => format!("resolved ({})", sanitize(other)),
+        _ => i.status.as_str().to_string(),
+    }
 }
 
 /// `0.64 < 0.7`, the sign taken from the numbers; the value alone without a threshold.

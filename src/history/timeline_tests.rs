@@ -164,3 +164,17 @@ fn durations_read_at_a_glance() {
     assert_eq!(d(3 * 3600 + 5 * 60), "3h 05m");
     assert_eq!(d(2 * 86_400 + 4 * 3600), "2d 04h");
 }
+
+#[test]
+fn a_problem_closed_by_a_settings_change_says_so_in_its_status() {
+    let mut closed = incident(1, at(1, 0), Some(at(2, 0)));
+    closed.incident.resolved_reason = Some(ml_monitor::monitoring::SETTINGS_CHANGED.into());
+    let incidents = vec![closed, incident(2, at(1, 30), Some(at(2, 0)))];
+    let text = table(&incidents, at(4, 0), &tokyo(), Layout::Text);
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(lines[1].contains("resolved (settings changed)"), "{text}");
+    assert!(!lines[2].contains("settings changed"), "{text}");
+    // The columns stay aligned with the longer status.
+    let opened = |line: &str| line.find("2026-").expect("an opened time");
+    assert_eq!(opened(lines[1]), opened(lines[2]), "{text}");
+}

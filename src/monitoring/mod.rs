@@ -18,7 +18,7 @@ pub mod result;
 
 pub use alerts::{Alert, AlertKind, AlertLevel, AlertManager, AlertThresholds};
 pub use incidents::{
-    ChangeKind, Incident, IncidentChange, IncidentStatus, IncidentTracker, Member,
+    ChangeKind, Incident, IncidentChange, IncidentStatus, IncidentTracker, Member, SETTINGS_CHANGED,
 };
 pub use monitor::{Metadata, ModelMonitor, MonitorBuilder, MonitorError, UnorderedWindow};
 pub use result::{

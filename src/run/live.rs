@@ -200,6 +200,9 @@ pub(crate) fn run_headless(plan: &RunPlan) -> anyhow::Result<ExitCode> {
     for (i, (model, pipeline)) in plan.models.iter().zip(pipelines).enumerate() {
         let seen = pipeline.processed_keys()?;
         announce(model, &seen, plan.is_fleet());
+        if let Some(note) = pipeline.settings_note() {
+            eprintln!("ml-monitor: {note}");
+        }
         let (work_tx, work_rx) = channel::<Work>();
         let watcher = {
             let work_tx = work_tx.clone();

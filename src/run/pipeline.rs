@@ -101,6 +101,8 @@ pub(crate) struct Pipeline {
     late: LateLabels,
     /// Lines of late labels not yet taken by the caller ([`Pipeline::take_label_lines`]).
     label_lines: Vec<LabelLine>,
+    /// The settings changed since the last run (see `pipeline_settings.rs`).
+    settings_change: Option<settings::SettingsChange>,
 }
 
 impl Pipeline {
@@ -135,9 +137,16 @@ impl Pipeline {
         match &plan.reference {
             ReferenceSource::Csv(path) => {
                 let mut bytes = FileBytes::new(access).with_limit(max_bytes);
+                let mut reference_hash = String::new();
                 let (reference, schema) = bytes
                     .load(path)
-                    .and_then(|b| data::parse_reference_with(path, b, &config.columns, &read))
+                    .and_then(|b| {
+                        // Only a history compares settings between runs.
+                        if plan.history.is_some() {
+                            reference_hash = crate::history::stable_hash(b);
+                        }
+                        data::parse_reference_with(path, b, &config.columns, &read)
+                    })
                     .with_context(|| format!("reference {} cannot be used", path.display()))?;
                 // The reference's bytes are done with: a mapping would hold its pages.
                 bytes.release();
@@ -190,11 +199,19 @@ impl Pipeline {
                     profiles,
                     late: LateLabels::new(config, &plan.labels),
                     label_lines: Vec::new(),
+                    settings_change: None,
                 }
-                .with_open_incidents()
+                .with_open_incidents()?
+                .with_settings(plan, reference_hash)
             }
             ReferenceSource::Stats(path) => {
                 let stats = ReferenceStats::load(path)?;
+                let reference_hash = match plan.history {
+                    Some(_) => std::fs::read(path)
+                        .map(|b| crate::history::stable_hash(&b))
+                        .with_context(|| format!("--reference-stats {}", path.display()))?,
+                    None => String::new(),
+                };
                 let monitor = builder.build_from_stats(&stats).map_err(|e| {
                     UsageError(format!(
                         "--reference-stats {}: {e}; choose detectors with --detectors psi,chi2 or give --reference",
@@ -217,8 +234,10 @@ impl Pipeline {
                     )),
                     late: LateLabels::new(config, &plan.labels),
                     label_lines: Vec::new(),
+                    settings_change: None,
                 }
-                .with_open_incidents()
+                .with_open_incidents()?
+                .with_settings(plan, reference_hash)
             }
         }
     }
@@ -385,7 +404,7 @@ impl Pipeline {
         path: &Path,
         key: Option<FileKey>,
         loaded: bool,
-        result: ml_monitor::MonitoringResult,
+        mut result: ml_monitor::MonitoringResult,
         histograms: BTreeMap<String, ml_monitor::stats::Histogram>,
     ) -> Option<Processed> {
         let unread = result
@@ -402,8 +421,14 @@ impl Pipeline {
             }
             self.last_keys.insert(path.to_path_buf(), k.clone());
         }
+        let first_under_settings = self.take_settings(&mut result);
         let unstored = match self.store(key.as_ref(), &result) {
-            Ok(false) => return None,
+            Ok(false) => {
+                if first_under_settings {
+                    self.untake_settings(&mut result);
+                }
+                return None;
+            }
             Ok(true) => None,
             Err(e) => Some(e),
         };
@@ -493,6 +518,8 @@ impl Pipeline {
 
 #[path = "pipeline_labels.rs"]
 mod labels;
+#[path = "pipeline_settings.rs"]
+mod settings;
 
 #[cfg(test)]
 #[path = "pipeline_tests.rs"]

@@ -7,9 +7,13 @@ fn csv(rows: std::ops::Range<usize>) -> String {
 }
 
 fn pipeline(dir: &Path, first: Option<&Path>) -> Pipeline {
+    Pipeline::new(&plan(dir, first)).expect("pipeline")
+}
+
+fn plan(dir: &Path, first: Option<&Path>) -> ModelPlan {
     let reference = dir.join("reference.csv");
     std::fs::write(&reference, format!("x,prediction\n{}", csv(0..200))).expect("reference");
-    let plan = ModelPlan {
+    ModelPlan {
         name: "test".into(),
         path: dir.to_path_buf(),
         config: ml_monitor::MonitorConfig::default(),
@@ -29,8 +33,68 @@ fn pipeline(dir: &Path, first: Option<&Path>) -> Pipeline {
         histograms: false,
         prefetch: first.map(Path::to_path_buf),
         lock_wait: std::time::Duration::ZERO,
+    }
+}
+
+/// What `--headless` and `--once` print, and what the first window under new settings carries:
+/// a restart with another threshold closes the problem the last run left open, once.
+#[test]
+fn a_restart_with_other_thresholds_closes_the_open_problems_once() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut plan = plan(dir.path(), None);
+    plan.history = Some(dir.path().join("history.sqlite"));
+    let drifting = |name: &str| {
+        let path = dir.path().join(name);
+        let rows: String = (0..200)
+            .map(|i| format!("{},{}\n", i % 10 + 50, (i % 7) as f64 / 10.0))
+            .collect();
+        std::fs::write(&path, format!("x,prediction\n{rows}")).expect("window");
+        path
     };
-    Pipeline::new(&plan).expect("pipeline")
+    let mut first = Pipeline::new(&plan).expect("pipeline");
+    assert_eq!(first.settings_note(), None);
+    let processed = first.process(&drifting("w1.csv")).expect("processed");
+    let open = processed.report.firing.len();
+    assert!(open > 0, "{:?}", processed.report.result.alerts);
+    drop(first);
+
+    plan.config.alerts.prediction_shift = Some(0.2);
+    let mut second = Pipeline::new(&plan).expect("pipeline");
+    let problems = if open == 1 { "problem" } else { "problems" };
+    assert_eq!(
+        second.settings_note().as_deref(),
+        Some(
+            format!(
+                "settings changed since the last run (thresholds): {open} open {problems} closed"
+            )
+            .as_str()
+        )
+    );
+    let result = second
+        .process(&drifting("w2.csv"))
+        .expect("processed")
+        .report
+        .result;
+    assert_eq!(
+        result.metadata["settings_changed"],
+        serde_json::json!({ "changed": ["thresholds"], "reference": "reference.csv", "closed": open })
+    );
+    let closed = result
+        .incidents
+        .iter()
+        .take_while(|c| c.incident.resolved_reason.as_deref() == Some("settings_changed"))
+        .count();
+    assert_eq!(closed, open);
+    // The next window is an ordinary one.
+    let result = second
+        .process(&drifting("w3.csv"))
+        .expect("processed")
+        .report
+        .result;
+    assert!(!result.metadata.contains_key("settings_changed"));
+    drop(second);
+    let third = Pipeline::new(&plan).expect("pipeline");
+    assert_eq!(third.settings_note(), None, "the same settings again");
 }
 
 fn append(path: &Path, text: &str) {

@@ -82,6 +82,9 @@ fn alert(
     if let Some(note) = incident.reopened_note() {
         annotations.insert("reopened".into(), note.into());
     }
+    if let Some(note) = incident.resolved_note() {
+        annotations.insert("resolved".into(), note.into());
+    }
     if !incident.detectors.is_empty() {
         annotations.insert("detectors".into(), incident.detectors.join(",").into());
     }
@@ -164,6 +167,7 @@ mod tests {
             members: Vec::new(),
             times_opened: 1,
             first_opened_at: None,
+            resolved_reason: None,
         }
     }
 

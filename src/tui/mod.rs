@@ -41,6 +41,8 @@ mod oncall_tests;
 #[cfg(test)]
 mod screen_tests;
 #[cfg(test)]
+mod settings_tests;
+#[cfg(test)]
 mod silence_tests;
 #[cfg(test)]
 mod travel_tests;

@@ -42,6 +42,8 @@ pub(crate) struct WindowSummary {
     pub(crate) estimated_accuracy: Option<EstimatedMetric>,
     /// Rows with a late label, and the window's rows, once late labels came for it.
     pub(crate) labelled: Option<(usize, usize)>,
+    /// The first window under a new reference or thresholds (`metadata.settings_changed`).
+    pub(crate) settings_changed: bool,
 }
 
 impl WindowSummary {
@@ -55,6 +57,7 @@ impl WindowSummary {
         WindowSummary {
             window: result.window.clone(),
             labelled,
+            settings_changed: result.metadata.contains_key("settings_changed"),
             drift_share: rows::drift_share(result),
             auc: rows::classifier_auc(result),
             pca: rows::pca_error(result),

@@ -45,6 +45,7 @@ mod profile_grid_bound;
 mod profile_spark;
 mod ranking;
 mod ranking_nannyml;
+mod settings_changes;
 mod silences;
 mod sinks_alertmanager;
 mod sinks_command;

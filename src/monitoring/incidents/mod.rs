@@ -223,9 +223,25 @@ pub struct Incident {
     /// When it first opened, when it has re-opened since.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub first_opened_at: Option<DateTime<Utc>>,
+    /// Why it resolved, when not because its conditions cleared: [`SETTINGS_CHANGED`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resolved_reason: Option<String>,
 }
 
+/// The `resolved_reason` of a problem closed because the reference or the settings that decide
+/// alerts changed (see [`IncidentTracker::close_all`]).
+pub const SETTINGS_CHANGED: &str = "settings_changed";
+
 impl Incident {
+    /// What a resolution with a `resolved_reason` says: `closed: the reference or thresholds
+    /// changed`.
+    pub fn resolved_note(&self) -> Option<&'static str> {
+        match self.resolved_reason.as_deref()? {
+            SETTINGS_CHANGED => Some("closed: the reference or thresholds changed"),
+            _ => Some("closed"),
+        }
+    }
+
     /// The problem's labels for a notification: its first member's, its worst `level`, and
     /// `problem_id` (a sink adds `monitor`).
     pub fn labels(&self) -> BTreeMap<&'static str, String> {

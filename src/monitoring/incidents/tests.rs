@@ -251,6 +251,40 @@ fn unreadable_windows_neither_update_nor_resolve_and_the_next_readable_one_clear
 }
 
 #[test]
+fn close_all_resolves_every_problem_with_its_reason_and_starts_clean() {
+    let t = AlertThresholds::default();
+    let mut first = IncidentTracker::new(3);
+    first.observe(&window(0, &["a"], &[], 0.0, &t));
+    let open: Vec<Incident> = first.open().cloned().collect();
+    assert_eq!(open.len(), 1);
+    let mut second = IncidentTracker::new(3);
+    second.restore(open.clone(), 1);
+    let now = open[0].updated_at + chrono::TimeDelta::hours(1);
+    let closed = second.close_all(SETTINGS_CHANGED, now);
+    assert_eq!(closed.len(), 1);
+    let c = &closed[0];
+    assert_eq!(
+        (c.change, c.incident.id),
+        (ChangeKind::Resolved, open[0].id)
+    );
+    assert_eq!(c.incident.status, IncidentStatus::Resolved);
+    assert_eq!(c.incident.resolved_at, Some(now));
+    assert_eq!(
+        c.incident.resolved_reason.as_deref(),
+        Some(SETTINGS_CHANGED)
+    );
+    assert_eq!(
+        c.incident.resolved_note(),
+        Some("closed: the reference or thresholds changed")
+    );
+    assert_eq!(second.open().count(), 0);
+    // The condition still holding re-opens the problem, without the old reason.
+    let c = second.observe(&window(1, &["a"], &[], 0.0, &t));
+    assert_eq!(summary(&c), vec![(ChangeKind::Opened, 1, "a".into())]);
+    assert_eq!(c[0].incident.resolved_reason, None);
+}
+
+#[test]
 fn restore_continues_open_incidents_and_ids() {
     let t = AlertThresholds::default();
     let mut first = IncidentTracker::new(1);

@@ -444,6 +444,34 @@ impl IncidentTracker {
         changes
     }
 
+    /// Resolves every problem at once, each with `reason` (`resolved_reason`): what was found
+    /// under settings that no longer hold is closed, and the next window starts clean. Returns
+    /// the resolutions of the paged problems (pending ones had not paged: they are dropped).
+    pub fn close_all(&mut self, reason: &str, now: DateTime<Utc>) -> Vec<IncidentChange> {
+        self.member_of.clear();
+        let mut changes = Vec::new();
+        for (_, t) in std::mem::take(&mut self.problems) {
+            if t.pending > 0 {
+                continue;
+            }
+            let mut incident = t.incident;
+            incident.status = IncidentStatus::Resolved;
+            for member in &mut incident.members {
+                member.status = IncidentStatus::Resolved;
+            }
+            incident.resolved_at = Some(now);
+            incident.updated_at = now;
+            incident.resolved_reason = Some(reason.to_string());
+            self.close(incident.clone());
+            changes.push(IncidentChange {
+                change: ChangeKind::Resolved,
+                previous_level: None,
+                incident,
+            });
+        }
+        changes
+    }
+
     fn forget(&mut self, incident: &Incident) {
         for key in keys(incident) {
             self.member_of.remove(&key);
@@ -543,6 +571,7 @@ fn open(id: u64, c: Condition, window: &str, now: DateTime<Utc>) -> Incident {
         members: vec![first],
         times_opened: 1,
         first_opened_at: None,
+        resolved_reason: None,
     }
 }
 

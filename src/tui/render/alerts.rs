@@ -301,6 +301,9 @@ fn incident_item<'a>(incident: &Incident, app: &App, width: usize, wrap: bool) -
     if let Some(note) = incident.reopened_note() {
         spans.push(Span::styled(format!(" · {note}"), theme.muted()));
     }
+    if let Some(note) = incident.resolved_note() {
+        spans.push(Span::styled(format!(" · {note}"), theme.muted()));
+    }
     let silenced = app.silence_of(incident);
     if let Some(s) = silenced {
         spans.push(Span::styled(

@@ -115,6 +115,9 @@ pub(super) fn render(frame: &mut Frame, area: Rect, app: &App) -> Option<Link> {
                 if let Some(note) = i.reopened_note() {
                     lines.push(field("opened", note));
                 }
+                if let Some(note) = i.resolved_note() {
+                    lines.push(field("resolved", note.to_string()));
+                }
                 lines.push(field(
                     "first",
                     format!("{} at {}", sanitize(&i.first_window), app.time(i.opened_at)),

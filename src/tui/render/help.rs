@@ -11,7 +11,7 @@ use crate::tui::format;
 use crate::tui::keys::{self, BINDINGS};
 
 /// The words, colours and markers the panes use, as (term, meaning).
-const LEGEND: [(&str, &str); 8] = [
+const LEGEND: [(&str, &str); 9] = [
     (
         "CRITICAL",
         "red bold; WARNING yellow; INFO plain; always written out",
@@ -41,6 +41,10 @@ const LEGEND: [(&str, &str); 8] = [
         "acknowledged; dimmed rows are acknowledged or resolved",
     ),
     ("█ ref ▒ cur", "histogram: reference solid, current shaded"),
+    (
+        "↑ ◆ ┆",
+        "trends axis: drift began, cursor, new reference/thresholds",
+    ),
 ];
 
 pub(super) fn render(frame: &mut Frame, area: Rect, app: &App) {

@@ -8,6 +8,8 @@
 //! otherwise those windows' range widened to the threshold, so noise of ±0.01 under a threshold
 //! of 0.9 stays small. The axis carries `↑` under the window where the current drift began and
 //! the cursor `◆` under the window the values are read at, named beside it: the newest live,
+//! and `┆` under the first window computed under a new reference or thresholds (before and
+//! after it, the figures are not comparable; the boundary wins a column it shares with `↑`),
 //! the viewed one when travelling (`[`, `]`; ←/→ with the focus here), where the trends end.
 //! `+`/`-` zoom the time range. Values a window lacks are gaps, not zeros.
 //!
@@ -33,6 +35,8 @@ use crate::tui::trend_scale::{column_value, covered, Scale};
 
 /// The cursor's glyph on the axis.
 const CURSOR: &str = "◆";
+/// The axis's glyph under the first window under new settings.
+const SETTINGS: &str = "┆";
 /// The threshold line's glyph, in cells no bar fills.
 const THRESHOLD: &str = "┄";
 
@@ -121,8 +125,8 @@ fn drift_began(history: &[&WindowSummary]) -> Option<usize> {
 }
 
 /// The axis under the trends: `─` under every column drawn, `↑` under the one where the
-/// current drift began (`←` at the left end when it began before them), `◆` under the
-/// cursor's window, and that window's name beside it.
+/// current drift began (`←` at the left end when it began before them), `┆` under each one
+/// where new settings start, `◆` under the cursor's window, and that window's name beside it.
 fn axis(
     history: &[&WindowSummary],
     columns: &[std::ops::Range<usize>],
@@ -142,9 +146,23 @@ fn axis(
             None => {}
         }
     }
+    // Zoomed in, a window spans several columns: its first one is marked.
+    let mut previous = None;
+    for (glyph, column) in glyphs.iter_mut().zip(columns) {
+        let fresh = previous != Some(column);
+        previous = Some(column);
+        let windows = history.get(column.clone()).unwrap_or_default();
+        if fresh && windows.iter().any(|w| w.settings_changed) {
+            *glyph = SETTINGS;
+        }
+    }
     let at = columns.iter().position(|c| c.contains(&cursor));
     let mut name = sanitize(format::window_label(&history[cursor].window)).into_owned();
-    if at.is_some() && at == began.and_then(|b| columns.iter().position(|c| c.contains(&b))) {
+    if at.is_some_and(|a| glyphs[a] == SETTINGS) {
+        // The cursor covers the `┆`: said in words.
+        name.push_str(" ┆ new settings");
+    } else if at.is_some() && at == began.and_then(|b| columns.iter().position(|c| c.contains(&b)))
+    {
         // The cursor covers the `↑`: said in words.
         name.push_str(" ↑ drift began");
     }
