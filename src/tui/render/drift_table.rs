@@ -113,7 +113,12 @@ pub(super) fn render(frame: &mut Frame, area: Rect, app: &App) {
     let mut hidden = Vec::new();
     // Each column takes a cell of spacing before it, so no figure runs into the next one's
     // `▲`; the least read tests give way first.
-    let needed = |columns: &[Column]| -> u16 { columns.iter().map(|c| run_widths.of(c) + 1).sum() };
+    let needed = |columns: &[Column]| -> u16 {
+        columns
+            .iter()
+            .map(|c| run_widths.of(c).saturating_add(1))
+            .fold(0, u16::saturating_add)
+    };
     let order = [
         Test::RankSum,
         Test::Detector(DetectorKind::Cvm),
@@ -133,7 +138,7 @@ pub(super) fn render(frame: &mut Frame, area: Rect, app: &App) {
     }
     let used = needed(&columns);
     // One cell short of the column, so a cut name never runs into the first figure.
-    let name_width = usize::from(inner.width.saturating_sub(1 + used + 1));
+    let name_width = usize::from(inner.width.saturating_sub(used.saturating_add(2)));
 
     let mut header = vec![Cell::from("feature")];
     header.extend(
