@@ -25,6 +25,7 @@ use travel::Travel;
 use super::keys::{self, Action};
 use super::model::{AlertEntry, AlertKey, Snapshot};
 use super::rows::{self, FeatureRow, SortMode};
+use super::table_cells::{self, Widths};
 use super::theme::Theme;
 use super::{format, TuiOptions};
 use crate::app_event::{AppEvent, UiCommand, WindowReport};
@@ -171,6 +172,8 @@ pub(crate) struct App {
     match_at: usize,
     /// A one-line message for the footer until the next key (`copied …`, `no match …`).
     pub(crate) notice: Option<String>,
+    /// The drift table's column widths so far this run (they only grow).
+    column_widths: Widths,
 }
 
 impl App {
@@ -190,7 +193,7 @@ impl App {
                 histograms: Default::default(),
             });
         }
-        App {
+        let mut app = App {
             theme: Theme::with_background(options.no_color, options.light),
             options,
             live,
@@ -220,7 +223,10 @@ impl App {
             last_query: None,
             match_at: 0,
             notice: None,
-        }
+            column_widths: Widths::default(),
+        };
+        app.widen_columns();
+        app
     }
 
     /// Applies one event.
@@ -247,10 +253,15 @@ impl App {
             AppEvent::Tick => Outcome::default(),
             AppEvent::Window(report) => {
                 self.live.push(*report);
+                self.widen_columns();
                 self.window_arrived();
                 Outcome::redraw()
             }
-            AppEvent::Past(request, past) => self.past_arrived(request, past),
+            AppEvent::Past(request, past) => {
+                let outcome = self.past_arrived(request, past);
+                self.widen_columns();
+                outcome
+            }
             AppEvent::Realised(realised) => self.realised_arrived(&realised),
             AppEvent::WatcherTrouble(message) => {
                 self.watcher_trouble = Some(message);
@@ -526,6 +537,24 @@ impl App {
             let to = step(self.selected_alert_index(), self.visible_alerts().len());
             self.select_alert_row(to);
         }
+    }
+
+    /// The drift table's column widths so far this run.
+    pub(crate) fn column_widths(&self) -> &Widths {
+        &self.column_widths
+    }
+
+    /// Takes the newest window's and the shown window's drift-table cells into the run's
+    /// column widths.
+    fn widen_columns(&mut self) {
+        let mut widths = std::mem::take(&mut self.column_widths);
+        for snapshot in [&self.live, self.shown()] {
+            if let Some(result) = snapshot.latest_result() {
+                let rows = rows::feature_rows(result, self.sort);
+                widths.widen(&table_cells::columns(&rows, &self.options));
+            }
+        }
+        self.column_widths = widths;
     }
 
     /// The snapshot on screen: a past window's while travelling, frozen while paused, live

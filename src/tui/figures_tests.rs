@@ -192,7 +192,7 @@ fn a_categorical_histograms_header_fits_at_every_width_and_marks_p_adj() {
         let figures = &rows[3];
         assert!(figures.contains("p adj ▲8.4e-8"), "{width}: {figures}");
         assert!(
-            figures.contains("χ² ▲48.700  PSI ▲0.310"),
+            figures.contains("χ² ▲48.70  PSI ▲0.310"),
             "{width}: {figures}"
         );
         let heading = rows[4].trim_end_matches('│').trim_end();

@@ -19,6 +19,7 @@ mod palette;
 mod render;
 mod rows;
 use crate::sanitize;
+mod table_cells;
 mod terminal;
 mod theme;
 mod trend_scale;

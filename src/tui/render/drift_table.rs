@@ -5,8 +5,10 @@
 //! tests that give one, then the missing rate as reference → current. A figure that crossed its
 //! threshold is marked `▲` and coloured, so the table says which test fired and reads the same
 //! without colour; the footer line gives the thresholds. Names too long for the column end in
-//! `…`; when the terminal is too narrow for every test, the rightmost test columns give way and
-//! the footer says which.
+//! `…`. Figures are written short (`format::figure`) and every column keeps a cell of spacing,
+//! so no two figures touch; each column keeps the width of its widest cell so far this run
+//! (`table_cells::Widths`), so columns do not move as windows arrive. When the terminal is too
+//! narrow for every test, the least read test columns give way and the footer says which.
 
 use ml_monitor::config::DetectorKind;
 use ml_monitor::drift::FeatureStatus;
@@ -19,8 +21,9 @@ use ratatui::Frame;
 use super::pane;
 use crate::tui::app::{App, Focus};
 use crate::tui::format;
-use crate::tui::rows::{FeatureRow, Figure, Test};
+use crate::tui::rows::{FeatureRow, Test};
 use crate::tui::sanitize::sanitize;
+use crate::tui::table_cells::{self, Column};
 use crate::tui::theme::Theme;
 
 /// The marker of a figure over its threshold.
@@ -36,118 +39,6 @@ pub(super) fn status_word(row: &FeatureRow) -> &'static str {
         FeatureStatus::InsufficientData => "few",
         FeatureStatus::Constant => "const",
     }
-}
-
-/// A column of figures: its heading and each row's cell text and whether it is over.
-struct Column {
-    heading: &'static str,
-    test: Option<Test>,
-    cells: Vec<(String, bool)>,
-}
-
-impl Column {
-    fn width(&self) -> u16 {
-        let widest = self
-            .cells
-            .iter()
-            .map(|(t, _)| t.chars().count())
-            .chain(std::iter::once(self.heading.chars().count()))
-            .max()
-            .unwrap_or(0);
-        // One cell for the marker (or a space) before the figure.
-        widest as u16 + 1
-    }
-}
-
-fn heading(test: Test) -> &'static str {
-    if test == Test::Detector(DetectorKind::Ks) {
-        "KS D"
-    } else {
-        test.label()
-    }
-}
-
-/// The tests that ran on any feature, in column order.
-fn tests_running(rows: &[FeatureRow]) -> Vec<Test> {
-    let mut tests: Vec<Test> = rows
-        .iter()
-        .flat_map(|r| r.figures.keys().copied())
-        .collect();
-    tests.sort();
-    tests.dedup();
-    tests
-}
-
-fn missing_over(row: &FeatureRow, app: &App) -> bool {
-    match (
-        row.missing_ref,
-        row.missing,
-        app.options.thresholds.missing_rate_increase,
-    ) {
-        (Some(r), Some(c), Some(t)) => c - r > t,
-        _ => false,
-    }
-}
-
-/// A test's cell: `~` before a statistic computed on a profile's grid (within its stated
-/// bound of the rows' figure).
-fn statistic_text(figure: &Figure) -> String {
-    match figure.statistic {
-        Some(_) if figure.approximate => format!("~{}", format::number(figure.statistic)),
-        _ => format::number(figure.statistic),
-    }
-}
-
-fn columns(rows: &[FeatureRow], app: &App) -> Vec<Column> {
-    let few = |r: &FeatureRow| r.status == FeatureStatus::InsufficientData;
-    let mut columns: Vec<Column> = tests_running(rows)
-        .into_iter()
-        .map(|test| Column {
-            heading: heading(test),
-            test: Some(test),
-            cells: rows
-                .iter()
-                .map(|r| match r.figures.get(&test) {
-                    _ if few(r) => ("few".to_string(), false),
-                    Some(f) => (statistic_text(f), f.drifted),
-                    None => (String::new(), false),
-                })
-                .collect(),
-        })
-        .collect();
-    if rows.iter().any(|r| r.p_adjusted.is_some()) {
-        columns.push(Column {
-            heading: "p adj",
-            test: None,
-            cells: rows
-                .iter()
-                .map(|r| match r.p_adjusted {
-                    _ if few(r) => ("few".to_string(), false),
-                    Some(p) => (format::p_value_bounded(Some(p), r.p_bound), r.p_drifted),
-                    None => (String::new(), false),
-                })
-                .collect(),
-        });
-    }
-    columns.push(Column {
-        heading: "miss",
-        test: None,
-        cells: rows
-            .iter()
-            .map(|r| {
-                let text = match (r.missing_ref, r.missing) {
-                    (Some(a), Some(b)) => format!(
-                        "{}→{}",
-                        format::percent_short(Some(a)),
-                        format::percent_short(Some(b))
-                    ),
-                    (_, b) => format::percent_short(b),
-                };
-                (text, missing_over(r, app))
-            })
-            .collect(),
-    });
-    columns
 }
 
 /// The thresholds of the tests shown: `▲ over: p adj < 0.05 · PSI > 0.2 · miss +10%`.
@@ -214,17 +105,20 @@ pub(super) fn render(frame: &mut Frame, area: Rect, app: &App) {
     let [table_area, footer_area] =
         Layout::vertical([Constraint::Min(0), Constraint::Length(1)]).areas(inner);
 
-    let mut columns = columns(&rows, app);
+    let mut columns = table_cells::columns(&rows, &app.options);
+    // Each column's width is the widest of the run, so columns stay put between frames.
+    let run_widths = app.column_widths();
     // The selection marker takes a cell; a name needs at least 8.
     let room = inner.width.saturating_sub(1 + 8);
     let mut hidden = Vec::new();
-    // Each column also takes a cell of spacing before it, unless that is what would hide a
-    // test: the `▲` or blank before each figure still keeps them apart.
-    let spaced =
-        |columns: &[Column], gap: u16| -> u16 { columns.iter().map(|c| c.width() + gap).sum() };
-    let gap = u16::from(spaced(&columns, 1) <= room);
-    let needed = |columns: &[Column]| spaced(columns, gap);
-    // The least read tests give way first.
+    // Each column takes a cell of spacing before it, so no figure runs into the next one's
+    // `▲`; the least read tests give way first.
+    let needed = |columns: &[Column]| -> u16 {
+        columns
+            .iter()
+            .map(|c| run_widths.of(c).saturating_add(1))
+            .fold(0, u16::saturating_add)
+    };
     let order = [
         Test::RankSum,
         Test::Detector(DetectorKind::Cvm),
@@ -244,7 +138,7 @@ pub(super) fn render(frame: &mut Frame, area: Rect, app: &App) {
     }
     let used = needed(&columns);
     // One cell short of the column, so a cut name never runs into the first figure.
-    let name_width = usize::from(inner.width.saturating_sub(1 + used + 1));
+    let name_width = usize::from(inner.width.saturating_sub(used.saturating_add(2)));
 
     let mut header = vec![Cell::from("feature")];
     header.extend(
@@ -258,10 +152,10 @@ pub(super) fn render(frame: &mut Frame, area: Rect, app: &App) {
         .map(|(i, r)| row(r, i, &columns, name_width, theme))
         .collect();
     let mut widths = vec![Constraint::Fill(1)];
-    widths.extend(columns.iter().map(|c| Constraint::Length(c.width())));
+    widths.extend(columns.iter().map(|c| Constraint::Length(run_widths.of(c))));
     let mut table = Table::new(body, widths)
         .header(Row::new(header).style(theme.heading()))
-        .column_spacing(gap)
+        .column_spacing(1)
         .highlight_symbol(">")
         .highlight_spacing(HighlightSpacing::Always);
     if focused {
@@ -389,14 +283,15 @@ mod tests {
     fn a_statistic_from_a_profile_grid_is_marked_approximate() {
         use crate::tui::rows::Figure;
         let mut figure = Figure {
-            statistic: Some(0.125),
+            statistic: Some(0.126),
             drifted: false,
             approximate: true,
         };
-        let marked = super::statistic_text(&figure);
+        let marked = crate::tui::table_cells::statistic_text(&figure);
         assert!(marked.starts_with('~'), "{marked}");
         figure.approximate = false;
-        assert_eq!(format!("~{}", super::statistic_text(&figure)), marked);
+        assert_eq!(crate::tui::table_cells::statistic_text(&figure), "0.126");
+        assert_eq!(marked, "~0.13", "the mark takes a digit, not a cell");
     }
 
     #[test]

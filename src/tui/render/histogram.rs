@@ -22,6 +22,7 @@ use super::{drift_table, pane};
 use crate::tui::app::App;
 use crate::tui::format;
 use crate::tui::sanitize::sanitize;
+use crate::tui::table_cells;
 use crate::tui::theme::Theme;
 
 /// Width of the PSI-part column: its heading, `PSI part`, is the widest text in it.
@@ -59,7 +60,7 @@ pub(super) fn render(frame: &mut Frame, area: Rect, app: &App) {
             .iter()
             .map(|(test, f)| {
                 let mark = if f.drifted { drift_table::OVER } else { "" };
-                format!("{} {mark}{}", test.label(), format::number(f.statistic))
+                format!("{} {mark}{}", test.label(), table_cells::statistic_text(f))
             })
             .collect();
         let mark = if row.p_drifted && row.p_adjusted.is_some() {
