@@ -218,6 +218,15 @@ snapshots! {
     snapshot_classifier_detail_120x40_no_color: classifier_detail(true), 120, 40;
     snapshot_categorical_histogram_80x24: city_histogram(false), 80, 24;
     snapshot_categorical_histogram_120x40_no_color: city_histogram(true), 120, 40;
+    // Issue 28: every view at 80x24, 120x40 and 200x50, with colour and without.
+    snapshot_classifier_detail_80x24_no_color: classifier_detail(true), 80, 24;
+    snapshot_classifier_detail_120x40: classifier_detail(false), 120, 40;
+    snapshot_classifier_detail_200x50: classifier_detail(false), 200, 50;
+    snapshot_classifier_detail_200x50_no_color: classifier_detail(true), 200, 50;
+    snapshot_categorical_histogram_80x24_no_color: city_histogram(true), 80, 24;
+    snapshot_categorical_histogram_120x40: city_histogram(false), 120, 40;
+    snapshot_categorical_histogram_200x50: city_histogram(false), 200, 50;
+    snapshot_categorical_histogram_200x50_no_color: city_histogram(true), 200, 50;
 }
 
 /// A drifted feature the page policy keeps from paging says so in its histogram's header, and

@@ -361,3 +361,17 @@ fn snapshot_fleet_with_reasons_and_a_change_80x24_no_color() {
 fn snapshot_fleet_with_reasons_and_a_change_120x40_no_color() {
     insta::assert_snapshot!(draw(&changed_fleet(true), 120, 40).backend());
 }
+
+/// The fleet list with reasons and a change marker at every size, with colour and without.
+#[test]
+fn snapshot_fleet_with_reasons_matrix() {
+    for (w, h) in [(80, 24), (120, 40), (200, 50)] {
+        for no_color in [false, true] {
+            let name = format!(
+                "fleet_with_reasons_{w}x{h}{}",
+                if no_color { "_no_color" } else { "_colour" }
+            );
+            insta::assert_snapshot!(name, draw(&changed_fleet(no_color), w, h).backend());
+        }
+    }
+}

@@ -411,3 +411,19 @@ fn the_drift_table_columns_keep_their_place_as_windows_arrive() {
     );
     assert_ne!(places(&fresh, 80, 24), before[0]);
 }
+
+/// A failing sink at every size, with colour and without (issue 28's snapshots).
+#[test]
+fn snapshot_failing_sink_matrix() {
+    for (w, h) in [(80, 24), (120, 40), (200, 50)] {
+        for no_color in [false, true] {
+            let mut app = failing_sink_app();
+            app.theme = super::theme::Theme::new(no_color);
+            let name = format!(
+                "failing_sink_{w}x{h}{}",
+                if no_color { "_no_color" } else { "_colour" }
+            );
+            insta::assert_snapshot!(name, screen(&app, w, h).backend());
+        }
+    }
+}

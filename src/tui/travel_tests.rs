@@ -347,3 +347,26 @@ fn in_a_fleet_each_models_screen_travels_on_its_own_and_the_list_stays_live() {
     let rows = fleet.rows();
     assert_eq!(rows[1].last_window.as_deref(), Some("window_0006.csv"));
 }
+
+/// A past window (five steps back), for the size and colour matrix of issue 28.
+fn past_window(no_color: bool) -> App {
+    let (mut app, _, mut answers) = app_with_history(12);
+    for _ in 0..5 {
+        press(&mut app, &mut answers, KeyCode::Char('['));
+    }
+    app.theme = super::theme::Theme::new(no_color);
+    app
+}
+
+#[test]
+fn snapshot_viewing_a_past_window_matrix() {
+    for (w, h) in [(80, 24), (120, 40), (200, 50)] {
+        for no_color in [false, true] {
+            let name = format!(
+                "viewing_a_past_window_{w}x{h}{}",
+                if no_color { "_no_color" } else { "_colour" }
+            );
+            insta::assert_snapshot!(name, screen(&past_window(no_color), w, h).backend());
+        }
+    }
+}
