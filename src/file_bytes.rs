@@ -76,6 +76,21 @@ impl FileBytes {
     /// that metadata (name, size, mtime) describes these very bytes.
     pub(crate) fn load_version(&mut self, path: &Path) -> Result<(&[u8], Metadata), DataError> {
         self.map = None;
+        let (file, meta) = self.open_version(path)?;
+        if self.access == Access::Map && meta.len() > 0 {
+            let map = map_file(path, &file, meta.len())?;
+            return Ok((&self.map.insert(map)[..], meta));
+        }
+        data::read_len_into(&file, path, meta.len(), &mut self.buffer)?;
+        Ok((&self.buffer, meta))
+    }
+}
+
+impl FileBytes {
+    /// Opens `path` for reading as it is parsed (CSV is read in blocks: see
+    /// `data::read_window_from`), with the same checks as [`FileBytes::load_version`]; the
+    /// metadata is the opened file's, whose size the reader is to stop at.
+    pub(crate) fn open_version(&self, path: &Path) -> Result<(File, Metadata), DataError> {
         check_file(path, self.max_bytes)?;
         let unreadable = |e: std::io::Error| DataError::Unreadable {
             file: path.to_path_buf(),
@@ -85,13 +100,16 @@ impl FileBytes {
         let meta = file.metadata().map_err(unreadable)?;
         // Checked again on what was opened: the name may have been replaced meanwhile.
         check_metadata(path, &meta, self.max_bytes)?;
-        if self.access == Access::Map && meta.len() > 0 {
-            let map = map_file(path, &file, meta.len())?;
-            return Ok((&self.map.insert(map)[..], meta));
-        }
-        data::read_len_into(&file, path, meta.len(), &mut self.buffer)?;
-        Ok((&self.buffer, meta))
+        Ok((file, meta))
     }
+}
+
+/// Whether a file is read in blocks as it is parsed rather than loaded whole: CSV and gzipped
+/// CSV are (their text need not be in memory all at once); Parquet is loaded (or mapped).
+pub(crate) fn streamed(path: &Path) -> bool {
+    !path
+        .file_name()
+        .is_some_and(|n| n.to_string_lossy().to_ascii_lowercase().ends_with(".parquet"))
 }
 
 /// Refuses what is not a regular file, or is larger than `max_bytes`.

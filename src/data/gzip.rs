@@ -23,20 +23,8 @@ pub(super) fn gunzip(file: &Path, compressed: &[u8], max_bytes: u64) -> Result<V
     if compressed.is_empty() {
         return Ok(Vec::new());
     }
-    if !compressed.starts_with(&[0x1f, 0x8b][..compressed.len().min(2)]) {
-        return Err(DataError::Corrupt {
-            file: file.to_path_buf(),
-            format: "gzip",
-            message: "not gzip data (it does not start with the gzip magic bytes)".into(),
-        });
-    }
-    // The trailer's size field (the length modulo 2^32) sizes the buffer; it is only a hint.
-    let hint = compressed
-        .len()
-        .checked_sub(4)
-        .and_then(|at| compressed.get(at..))
-        .and_then(|tail| <[u8; 4]>::try_from(tail).ok())
-        .map_or(0, |tail| u64::from(u32::from_le_bytes(tail)));
+    check_magic(file, compressed)?;
+    let hint = size_hint(compressed).unwrap_or(0);
     let could_pass_cap = (compressed.len() as u64).saturating_mul(MAX_RATIO) > max_bytes;
     let capacity = if could_pass_cap {
         inflated_len(file, compressed, max_bytes)?
@@ -52,6 +40,29 @@ pub(super) fn gunzip(file: &Path, compressed: &[u8], max_bytes: u64) -> Result<V
         return Err(too_large(file, max_bytes));
     }
     Ok(out)
+}
+
+/// An error unless the bytes start as gzip does (or are too short to tell).
+pub(super) fn check_magic(file: &Path, compressed: &[u8]) -> Result<(), DataError> {
+    if compressed.starts_with(&[0x1f, 0x8b][..compressed.len().min(2)]) {
+        Ok(())
+    } else {
+        Err(DataError::Corrupt {
+            file: file.to_path_buf(),
+            format: "gzip",
+            message: "not gzip data (it does not start with the gzip magic bytes)".into(),
+        })
+    }
+}
+
+/// The trailer's size field (the inflated length modulo 2^32): only a hint.
+pub(super) fn size_hint(compressed: &[u8]) -> Option<u64> {
+    compressed
+        .len()
+        .checked_sub(4)
+        .and_then(|at| compressed.get(at..))
+        .and_then(|tail| <[u8; 4]>::try_from(tail).ok())
+        .map(|tail| u64::from(u32::from_le_bytes(tail)))
 }
 
 /// Deflate's largest expansion (a stream of one repeated byte): 1032 to 1.
@@ -78,14 +89,14 @@ fn inflated_len(file: &Path, compressed: &[u8], max_bytes: u64) -> Result<u64, D
     }
 }
 
-fn too_large(file: &Path, max_bytes: u64) -> DataError {
+pub(super) fn too_large(file: &Path, max_bytes: u64) -> DataError {
     DataError::Unreadable {
         file: file.to_path_buf(),
         message: format!("decompresses to more than --max-window-bytes {max_bytes} bytes"),
     }
 }
 
-fn read_error(file: &Path, e: std::io::Error) -> DataError {
+pub(super) fn read_error(file: &Path, e: std::io::Error) -> DataError {
     {
         if e.kind() == std::io::ErrorKind::UnexpectedEof {
             DataError::Unreadable {

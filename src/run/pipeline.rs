@@ -67,6 +67,15 @@ fn read_window(
     schema: &Schema,
     read: &data::ReadOptions,
 ) -> (Option<FileKey>, Result<DataWindow, data::DataError>) {
+    if crate::file_bytes::streamed(path) {
+        return match bytes.open_version(path) {
+            Ok((file, meta)) => (
+                FileKey::from_metadata(path, &meta).ok(),
+                data::read_window_from(path, &file, meta.len(), schema, read),
+            ),
+            Err(e) => (None, Err(e)),
+        };
+    }
     match bytes.load_version(path) {
         Ok((b, meta)) => (
             FileKey::from_metadata(path, &meta).ok(),
@@ -130,9 +139,16 @@ impl Pipeline {
         match &plan.reference {
             ReferenceSource::Csv(path) => {
                 let mut bytes = FileBytes::new(access).with_limit(max_bytes);
-                let (reference, schema) = bytes
-                    .load(path)
-                    .and_then(|b| data::parse_reference_with(path, b, &config.columns, &read))
+                let loaded = if crate::file_bytes::streamed(path) {
+                    bytes.open_version(path).and_then(|(file, meta)| {
+                        data::read_reference_from(path, &file, meta.len(), &config.columns, &read)
+                    })
+                } else {
+                    bytes
+                        .load(path)
+                        .and_then(|b| data::parse_reference_with(path, b, &config.columns, &read))
+                };
+                let (reference, schema) = loaded
                     .with_context(|| format!("reference {} cannot be used", path.display()))?;
                 // The reference's bytes are done with: a mapping would hold its pages.
                 bytes.release();
