@@ -107,9 +107,11 @@ impl FileBytes {
 /// Whether a file is read in blocks as it is parsed rather than loaded whole: CSV and gzipped
 /// CSV are (their text need not be in memory all at once); Parquet is loaded (or mapped).
 pub(crate) fn streamed(path: &Path) -> bool {
-    !path
-        .file_name()
-        .is_some_and(|n| n.to_string_lossy().to_ascii_lowercase().ends_with(".parquet"))
+    !path.file_name().is_some_and(|n| {
+        n.to_string_lossy()
+            .to_ascii_lowercase()
+            .ends_with(".parquet")
+    })
 }
 
 /// Refuses what is not a regular file, or is larger than `max_bytes`.

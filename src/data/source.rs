@@ -34,14 +34,15 @@ pub(super) enum CsvSource<'a> {
     },
 }
 
-/// Text read per block: enough chunks for every thread (see `scan.rs`), and a size whose
-/// buffer is reused from block to block.
+/// Text read per block: a few chunks of `scan.rs`'s minimum size for every thread. Larger
+/// blocks only hold more text and more of the block's columns (each block is parsed into its
+/// own column parts, then appended).
 pub(super) fn block_bytes() -> usize {
     #[cfg(test)]
     if let Some(n) = tests::BLOCK_BYTES.with(std::cell::Cell::get) {
         return n;
     }
-    (rayon::current_num_threads().max(1) * (4 << 20)).max(8 << 20)
+    (rayon::current_num_threads().max(1) * (1 << 20)).max(2 << 20)
 }
 
 impl CsvSource<'_> {
@@ -86,10 +87,9 @@ impl CsvSource<'_> {
                 pos: from.min(*len),
                 end: *len,
             },
-            CsvSource::Gzip { compressed, .. } if compressed.is_empty() => Stream::Bytes {
-                bytes: &[],
-                pos: 0,
-            },
+            CsvSource::Gzip { compressed, .. } if compressed.is_empty() => {
+                Stream::Bytes { bytes: &[], pos: 0 }
+            }
             CsvSource::Gzip {
                 compressed,
                 max_bytes,
@@ -161,7 +161,8 @@ impl Stream<'_> {
                     .min(out.len());
                 let out = &mut out[..n];
                 let at = *pos;
-                let read = |part: &mut [u8], offset: usize| file.read_exact_at(part, at + offset as u64);
+                let read =
+                    |part: &mut [u8], offset: usize| file.read_exact_at(part, at + offset as u64);
                 let outcome = if n < PARALLEL_READ_FROM {
                     read(out, 0)
                 } else {

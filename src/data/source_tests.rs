@@ -6,8 +6,8 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use super::super::{
-    parse_reference, parse_window, read_reference_from, read_window_from, ColumnRoles,
-    DataError, ReadOptions,
+    parse_reference, parse_window, read_reference_from, read_window_from, ColumnRoles, DataError,
+    ReadOptions,
 };
 
 thread_local! {
@@ -42,8 +42,9 @@ fn streamed(dir: &Path, name: &str, reference: &[u8], window: &[u8], size: usize
     with_blocks(size, || {
         let path = write(dir, &format!("ref-{name}"), reference);
         let file = std::fs::File::open(&path).expect("open");
-        let (r, schema) = read_reference_from(&path, &file, reference.len() as u64, &roles, &options)
-            .expect("reference");
+        let (r, schema) =
+            read_reference_from(&path, &file, reference.len() as u64, &roles, &options)
+                .expect("reference");
         let path = write(dir, name, window);
         let file = std::fs::File::open(&path).expect("open");
         let w = read_window_from(&path, &file, window.len() as u64, &schema, &options);
@@ -66,7 +67,9 @@ fn text(rows: usize, seed: u64) -> Vec<u8> {
     let mut s = String::from("a,b,c,late_text,prediction,target\r\n");
     let mut x = seed;
     for i in 0..rows {
-        x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        x = x
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         let r = (x >> 33) as usize;
         let a = match r % 13 {
             0 => String::new(),
@@ -181,7 +184,13 @@ fn a_file_that_grew_is_read_to_the_length_given() {
     more.write_all(b"1,2,3,4,0.5,1\n").expect("append");
     let file = std::fs::File::open(&path).expect("open");
     let got = with_blocks(50, || {
-        read_window_from(&path, &file, window.len() as u64, &schema, &ReadOptions::default())
+        read_window_from(
+            &path,
+            &file,
+            window.len() as u64,
+            &schema,
+            &ReadOptions::default(),
+        )
     })
     .expect("window");
     let want = parse_window(&path, &window, &schema).expect("window");
