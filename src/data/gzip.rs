@@ -9,7 +9,9 @@
 //! once, into a buffer of the size its trailer states. A larger one is first inflated into a
 //! small scratch buffer only to count its bytes: a bomb is refused as soon as the count passes
 //! the cap, with no more than the scratch buffer in memory; a file within the cap is then
-//! inflated into a buffer of exactly its size (no doubling of a growing buffer).
+//! inflated into a buffer of exactly its size (no doubling of a growing buffer). A window read
+//! as it is parsed (`source.rs`) takes the same count first ([`check_cap`]), then inflates
+//! block by block.
 
 use std::io::Read;
 use std::path::Path;
@@ -40,6 +42,17 @@ pub(super) fn gunzip(file: &Path, compressed: &[u8], max_bytes: u64) -> Result<V
         return Err(too_large(file, max_bytes));
     }
     Ok(out)
+}
+
+/// An error when the file could inflate past `max_bytes` and does: counted in a small buffer
+/// before anything is parsed, so that a bomb of valid rows is refused before its columns are
+/// built (the columns of a number's short text are larger than the text).
+pub(super) fn check_cap(file: &Path, compressed: &[u8], max_bytes: u64) -> Result<(), DataError> {
+    check_magic(file, compressed)?;
+    if (compressed.len() as u64).saturating_mul(MAX_RATIO) > max_bytes {
+        inflated_len(file, compressed, max_bytes)?;
+    }
+    Ok(())
 }
 
 /// An error unless the bytes start as gzip does (or are too short to tell).

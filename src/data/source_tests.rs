@@ -153,7 +153,7 @@ fn quotes_after_the_first_block_are_read_by_the_quote_rules() {
 }
 
 #[test]
-fn a_gzip_bomb_is_refused_at_the_cap_while_it_is_read() {
+fn a_gzip_bomb_is_refused_at_the_cap_before_its_rows_are_parsed() {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut text = b"a\n".to_vec();
     text.extend(std::iter::repeat_n(b"1\n", 3_000_000).flatten());

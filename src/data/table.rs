@@ -11,6 +11,7 @@ use bytes::Bytes;
 use super::builder::{Built, Plan};
 use super::error::DataError;
 use super::format::Format;
+use super::gzip;
 use super::parquet::ParquetTable;
 use super::scan::RawTable;
 use super::source::CsvSource;
@@ -47,10 +48,13 @@ impl<'a> Decoded<'a> {
     ) -> Result<Self, DataError> {
         Ok(match Format::for_reading(file) {
             Format::Csv => Decoded::Csv(CsvSource::Bytes(Cow::Borrowed(bytes))),
-            Format::CsvGz => Decoded::Csv(CsvSource::Gzip {
-                compressed: Cow::Borrowed(bytes),
-                max_bytes: options.max_bytes,
-            }),
+            Format::CsvGz => {
+                gzip::check_cap(file, bytes, options.max_bytes)?;
+                Decoded::Csv(CsvSource::Gzip {
+                    compressed: Cow::Borrowed(bytes),
+                    max_bytes: options.max_bytes,
+                })
+            }
             Format::Parquet => Decoded::Parquet(Bytes::copy_from_slice(bytes)),
         })
     }
@@ -76,10 +80,14 @@ impl<'a> Decoded<'a> {
                 })?,
                 len,
             }),
-            Format::CsvGz => Decoded::Csv(CsvSource::Gzip {
-                compressed: Cow::Owned(whole()?),
-                max_bytes: options.max_bytes,
-            }),
+            Format::CsvGz => {
+                let compressed = whole()?;
+                gzip::check_cap(path, &compressed, options.max_bytes)?;
+                Decoded::Csv(CsvSource::Gzip {
+                    compressed: Cow::Owned(compressed),
+                    max_bytes: options.max_bytes,
+                })
+            }
             Format::Parquet => Decoded::Parquet(Bytes::from(whole()?)),
         })
     }
