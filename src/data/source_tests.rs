@@ -79,14 +79,14 @@ fn text(rows: usize, seed: u64) -> Vec<u8> {
         };
         let b = format!("cat{}", (r / 7) % (1 + i / 40));
         let c = format!("{}e-{}", r % 97, r % 3);
-        let late = if i > rows * 3 / 4 && r % 5 == 0 {
+        let late = if i > rows * 3 / 4 && r.is_multiple_of(5) {
             "word".to_string()
         } else {
             (r % 11).to_string()
         };
         s.push_str(&format!("{a},{b},{c},{late},0.{},{}", r % 100, r % 2));
-        s.push_str(if r % 3 == 0 { "\n" } else { "\r\n" });
-        if r % 17 == 0 {
+        s.push_str(if r.is_multiple_of(3) { "\n" } else { "\r\n" });
+        if r.is_multiple_of(17) {
             s.push('\n');
         }
     }
