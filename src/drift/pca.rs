@@ -184,14 +184,6 @@ impl PcaDriftDetector {
 /// features) stays in cache while every column is written into it.
 const BLOCK_ROWS: usize = 1024;
 
-/// Rows per block for `d` features: [`BLOCK_ROWS`], fewer for wide data so that a block stays
-/// about 256 KiB and a reference of a few thousand rows still makes a block per thread (500
-/// features x 1,000 rows was one block, scored on one core). Each row's figures are its own,
-/// whatever the blocks.
-fn block_rows(d: usize) -> usize {
-    (32_768 / d.max(1)).clamp(16, BLOCK_ROWS)
-}
-
 /// Where one feature's encoded values come from.
 enum Source<'a> {
     Numeric {
@@ -315,10 +307,9 @@ fn standardised_rows(
     if d == 0 {
         return Ok(out);
     }
-    let per_block = block_rows(d);
-    out.par_chunks_mut(per_block * d)
+    out.par_chunks_mut(BLOCK_ROWS * d)
         .enumerate()
-        .for_each(|(b, block)| encode_block(&sources, rows, b * per_block, centre, scale, block));
+        .for_each(|(b, block)| encode_block(&sources, rows, b * BLOCK_ROWS, centre, scale, block));
     Ok(out)
 }
 
@@ -347,16 +338,15 @@ fn window_errors(model: &Model, window: &DataWindow, rows: Rows) -> Result<Vec<f
         return Ok(errors);
     }
     let pca = model.pca.projector();
-    let per_block = block_rows(d);
     errors
-        .par_chunks_mut(per_block)
+        .par_chunks_mut(BLOCK_ROWS)
         .enumerate()
         .for_each(|(b, out)| {
             let mut block = vec![0.0; out.len() * d];
             encode_block(
                 &sources,
                 rows,
-                b * per_block,
+                b * BLOCK_ROWS,
                 &model.centre,
                 &model.scale,
                 &mut block,
@@ -372,7 +362,7 @@ fn window_errors(model: &Model, window: &DataWindow, rows: Rows) -> Result<Vec<f
 /// Every row's reconstruction error (`d` values per row), computed in parallel.
 fn row_errors(pca: &Pca, rows: &[f64], d: usize) -> Vec<f64> {
     let pca = pca.projector();
-    rows.par_chunks(d.max(1) * block_rows(d))
+    rows.par_chunks(d.max(1) * BLOCK_ROWS)
         .flat_map_iter(|block| {
             let mut scratch = Vec::new();
             block

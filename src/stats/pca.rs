@@ -64,7 +64,22 @@ impl Pca {
         // The upper triangle of the scatter matrix, summed over blocks of rows in parallel.
         let scatter = data
             .par_chunks(d * 4096)
-            .map(|block| block_scatter(block, &mean, d))
+            .map(|block| {
+                let mut upper = vec![0.0; d * d];
+                let mut centred = vec![0.0; d];
+                for row in block.chunks_exact(d) {
+                    for ((c, v), m) in centred.iter_mut().zip(row).zip(&mean) {
+                        *c = v - m;
+                    }
+                    for i in 0..d {
+                        let ci = centred[i];
+                        for j in i..d {
+                            upper[i * d + j] += ci * centred[j];
+                        }
+                    }
+                }
+                upper
+            })
             .reduce(
                 || vec![0.0; d * d],
                 |mut a, b| {
@@ -152,55 +167,6 @@ impl Pca {
         }
         centred.iter().map(|r| r * r).sum::<f64>().sqrt()
     }
-}
-
-/// Wide data whose scatter matrix is also split by its rows (see [`block_scatter`]).
-const WIDE: usize = 64;
-
-/// Matrix rows per task of a wide block's scatter.
-const STRIPE: usize = 32;
-
-/// The upper triangle of one block's scatter matrix about `mean`: entry (i, j) sums
-/// `(x_i - mean_i)(x_j - mean_j)` over the block's rows in their order. For wide data the
-/// matrix's rows are split among the threads (a reference of a few thousand rows is one
-/// block); each entry is still summed over the block's rows in the same order, so the sums are
-/// the same to the bit.
-fn block_scatter(block: &[f64], mean: &[f64], d: usize) -> Vec<f64> {
-    let mut upper = vec![0.0; d * d];
-    if d < WIDE {
-        let mut centred = vec![0.0; d];
-        for row in block.chunks_exact(d) {
-            for ((c, v), m) in centred.iter_mut().zip(row).zip(mean) {
-                *c = v - m;
-            }
-            for i in 0..d {
-                let ci = centred[i];
-                for j in i..d {
-                    upper[i * d + j] += ci * centred[j];
-                }
-            }
-        }
-        return upper;
-    }
-    let centred: Vec<f64> = block
-        .chunks_exact(d)
-        .flat_map(|row| row.iter().zip(mean).map(|(v, m)| v - m))
-        .collect();
-    upper
-        .par_chunks_mut(d * STRIPE)
-        .enumerate()
-        .for_each(|(s, stripe)| {
-            for row in centred.chunks_exact(d) {
-                for (k, out) in stripe.chunks_exact_mut(d).enumerate() {
-                    let i = s * STRIPE + k;
-                    let ci = row[i];
-                    for j in i..d {
-                        out[j] += ci * row[j];
-                    }
-                }
-            }
-        });
-    upper
 }
 
 /// A [`Pca`]'s vectors laid out for scoring many rows: each eigenvector's `j`-th entries side by
@@ -364,33 +330,6 @@ mod tests {
         for (r, s) in rows.iter().zip(&short) {
             let long = pca.reconstruction_error(r, &mut scratch);
             assert!((long - s).abs() <= 1e-12 * long.max(1e-3), "{long} {s}");
-        }
-    }
-
-    /// The wide path splits the scatter matrix among threads: every entry equals the one
-    /// summed row by row on one thread, to the bit.
-    #[test]
-    fn a_wide_blocks_scatter_is_the_narrow_loops_to_the_bit() {
-        for (d, n) in [(WIDE, 50), (WIDE + 13, 300), (150, 9)] {
-            let block: Vec<f64> = (0..n * d)
-                .map(|k| ((k as f64) * 0.61).sin() * (1.0 + (k % 7) as f64) + 1e-3 * k as f64)
-                .collect();
-            let mean: Vec<f64> = (0..d).map(|j| (j as f64 * 0.3).cos()).collect();
-            let mut want = vec![0.0; d * d];
-            let mut centred = vec![0.0; d];
-            for row in block.chunks_exact(d) {
-                for ((c, v), m) in centred.iter_mut().zip(row).zip(&mean) {
-                    *c = v - m;
-                }
-                for i in 0..d {
-                    for j in i..d {
-                        want[i * d + j] += centred[i] * centred[j];
-                    }
-                }
-            }
-            let got = block_scatter(&block, &mean, d);
-            let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<u64>>();
-            assert_eq!(bits(&got), bits(&want), "{d} x {n}");
         }
     }
 
