@@ -1,11 +1,15 @@
-//! A window file's bytes: read into a reused buffer, or memory-mapped.
+//! A window file's bytes: read into a reused buffer, or memory-mapped; or a file opened, checked,
+//! for the reader to read as it parses.
 //!
-//! `watch FILE --once` maps its files instead of reading them. Copying 30 MB out of the page
-//! cache, and faulting in the buffer it lands in, costs as much CPU as parsing half of it, and
-//! a mapping costs neither. Mapping has one hazard: a file truncated while it is mapped kills the
-//! process with `SIGBUS`. ripgrep makes the same trade, mapping only files named on its command
-//! line; so do we: only the one-shot run on named files maps them, and every mode that watches a
-//! directory, which must survive whatever is done in it, reads.
+//! CSV and gzipped CSV are opened ([`FileBytes::open_version`]) and read a block at a time by the
+//! library as it parses them: a window's text is never all in memory (280 MB for a million rows
+//! of 20 features, beside its 176 MB of columns). Parquet is loaded whole. `watch FILE --once`
+//! maps a Parquet file instead of reading it: copying it out of the page cache, and faulting in
+//! the buffer it lands in, costs as much CPU as decoding part of it, and a mapping costs neither.
+//! Mapping has one hazard: a file truncated while it is mapped kills the process with `SIGBUS`.
+//! ripgrep makes the same trade, mapping only files named on its command line; so do we: only the
+//! one-shot run on named files maps them, and every mode that watches a directory, which must
+//! survive whatever is done in it, reads.
 
 use std::fs::{File, Metadata};
 use std::path::Path;
@@ -76,6 +80,21 @@ impl FileBytes {
     /// that metadata (name, size, mtime) describes these very bytes.
     pub(crate) fn load_version(&mut self, path: &Path) -> Result<(&[u8], Metadata), DataError> {
         self.map = None;
+        let (file, meta) = self.open_version(path)?;
+        if self.access == Access::Map && meta.len() > 0 {
+            let map = map_file(path, &file, meta.len())?;
+            return Ok((&self.map.insert(map)[..], meta));
+        }
+        data::read_len_into(&file, path, meta.len(), &mut self.buffer)?;
+        Ok((&self.buffer, meta))
+    }
+}
+
+impl FileBytes {
+    /// Opens `path` for reading as it is parsed (CSV is read in blocks: see
+    /// `data::read_window_from`), with the same checks as [`FileBytes::load_version`]; the
+    /// metadata is the opened file's, whose size the reader is to stop at.
+    pub(crate) fn open_version(&self, path: &Path) -> Result<(File, Metadata), DataError> {
         check_file(path, self.max_bytes)?;
         let unreadable = |e: std::io::Error| DataError::Unreadable {
             file: path.to_path_buf(),
@@ -85,13 +104,18 @@ impl FileBytes {
         let meta = file.metadata().map_err(unreadable)?;
         // Checked again on what was opened: the name may have been replaced meanwhile.
         check_metadata(path, &meta, self.max_bytes)?;
-        if self.access == Access::Map && meta.len() > 0 {
-            let map = map_file(path, &file, meta.len())?;
-            return Ok((&self.map.insert(map)[..], meta));
-        }
-        data::read_len_into(&file, path, meta.len(), &mut self.buffer)?;
-        Ok((&self.buffer, meta))
+        Ok((file, meta))
     }
+}
+
+/// Whether a file is read in blocks as it is parsed rather than loaded whole: CSV and gzipped
+/// CSV are (their text need not be in memory all at once); Parquet is loaded (or mapped).
+pub(crate) fn streamed(path: &Path) -> bool {
+    !path.file_name().is_some_and(|n| {
+        n.to_string_lossy()
+            .to_ascii_lowercase()
+            .ends_with(".parquet")
+    })
 }
 
 /// Refuses what is not a regular file, or is larger than `max_bytes`.

@@ -34,7 +34,23 @@ use clap::Parser;
 use crate::error::UsageError;
 use cli::{Cli, Command};
 
+/// One malloc arena for every thread (glibc). By default each thread that allocates gets an
+/// arena of its own, and memory freed in one is kept there: on a 100,000 x 20 `--once` that
+/// held the peak at 80 MB instead of 59 MB (and a 1,000,000-row window at 477 MB instead of
+/// 414 MB), with no measurable change in time. The threads allocate little while they work
+/// (columns are allocated before the parallel parts write into them), so they rarely wait for
+/// the one arena. Called first, before any thread starts.
+fn one_malloc_arena() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt(3) takes two integers; it changes the allocator's tuning, not memory
+    // that anything holds, and no other thread exists yet.
+    unsafe {
+        libc::mallopt(libc::M_ARENA_MAX, 1);
+    }
+}
+
 fn main() -> ExitCode {
+    one_malloc_arena();
     // The sink programs' guardian is this binary, started by the monitor (see sinks::guardian).
     if sinks::guardian::is_guardian() {
         return sinks::guardian::run();

@@ -226,6 +226,122 @@ impl Storage {
     }
 }
 
+/// A column gathered block by block (`scan.rs` reads a large file in blocks): each block's
+/// column appended to the ones before, category codes remapped onto one dictionary (first
+/// seen, first coded, as one parse of the whole file would code them).
+pub(super) struct Gathered {
+    built: Built,
+    /// The dictionary's index (categorical columns).
+    index: HashMap<Vec<u8>, u32>,
+}
+
+impl Gathered {
+    /// Starts from the first block's column, with room for `rows` in all.
+    pub(super) fn new(mut built: Built, rows: usize) -> Self {
+        let mut index = HashMap::new();
+        match &mut built {
+            Built::Numeric { values, .. } => values.reserve(rows.saturating_sub(values.len())),
+            Built::Categorical {
+                codes, dictionary, ..
+            } => {
+                codes.reserve(rows.saturating_sub(codes.len()));
+                index = dictionary
+                    .iter()
+                    .enumerate()
+                    .map(|(i, d)| (d.clone(), i as u32))
+                    .collect();
+            }
+            Built::Text { ends, .. } => ends.reserve(rows.saturating_sub(ends.len())),
+        }
+        Gathered { built, index }
+    }
+
+    /// Appends the next block's column (built with the same plan).
+    pub(super) fn append(&mut self, next: Built) {
+        match (&mut self.built, next) {
+            (
+                Built::Numeric {
+                    values,
+                    missing,
+                    invalid,
+                    non_numeric,
+                },
+                Built::Numeric {
+                    values: more,
+                    missing: m,
+                    invalid: i,
+                    non_numeric: n,
+                },
+            ) => {
+                values.extend_from_slice(&more);
+                *missing += m;
+                *invalid += i;
+                *non_numeric |= n;
+            }
+            (
+                Built::Categorical {
+                    codes,
+                    dictionary,
+                    missing,
+                },
+                Built::Categorical {
+                    codes: more,
+                    dictionary: entries,
+                    missing: m,
+                },
+            ) => {
+                let index = &mut self.index;
+                let remap: Vec<u32> = entries
+                    .into_iter()
+                    .map(|entry| {
+                        *index.entry(entry.clone()).or_insert_with(|| {
+                            dictionary.push(entry);
+                            (dictionary.len() - 1) as u32
+                        })
+                    })
+                    .collect();
+                codes.extend(more.into_iter().map(|code| {
+                    if code == MISSING_CODE {
+                        code
+                    } else {
+                        remap.get(code as usize).copied().unwrap_or(MISSING_CODE)
+                    }
+                }));
+                *missing += m;
+            }
+            (
+                Built::Text { bytes, ends },
+                Built::Text {
+                    bytes: more,
+                    ends: more_ends,
+                },
+            ) => {
+                let base = bytes.len() as u32;
+                bytes.extend_from_slice(&more);
+                ends.extend(more_ends.into_iter().map(|e| e + base));
+            }
+            // The same plan builds the same kind of column in every block.
+            (Built::Numeric { .. } | Built::Categorical { .. } | Built::Text { .. }, _) => {}
+        }
+    }
+
+    /// The column, without room reserved beyond an eighth more than it holds.
+    pub(super) fn finish(self) -> Built {
+        fn fit<T>(v: &mut Vec<T>) {
+            if v.capacity() - v.len() > v.len() / 8 {
+                v.shrink_to_fit();
+            }
+        }
+        let mut built = self.built;
+        match &mut built {
+            Built::Numeric { values, .. } => fit(values),
+            Built::Categorical { codes, .. } => fit(codes),
+            Built::Text { ends, .. } => fit(ends),
+        }
+        built
+    }
+}
+
 /// Moves each chunk's `rows[c]` entries down to follow the previous chunk's, calls `each` on
 /// them in their final place, and truncates to the total.
 fn close_gaps<T: Copy>(

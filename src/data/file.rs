@@ -24,6 +24,7 @@ const PARALLEL_FROM: usize = 1 << 20;
 /// Replaces `buffer`'s contents with the file's bytes: as many as its size when it was opened.
 /// A file that grows meanwhile is read to that size, so the bytes are the version its size and
 /// modification time describe (see [`read_len_into`]).
+#[cfg(test)]
 pub(crate) fn read_file_into(path: &Path, buffer: &mut Vec<u8>) -> Result<(), DataError> {
     let unreadable = |e: std::io::Error| DataError::Unreadable {
         file: path.to_path_buf(),

@@ -9,7 +9,9 @@
 //! once, into a buffer of the size its trailer states. A larger one is first inflated into a
 //! small scratch buffer only to count its bytes: a bomb is refused as soon as the count passes
 //! the cap, with no more than the scratch buffer in memory; a file within the cap is then
-//! inflated into a buffer of exactly its size (no doubling of a growing buffer).
+//! inflated into a buffer of exactly its size (no doubling of a growing buffer). A window read
+//! as it is parsed (`source.rs`) takes the same count first ([`check_cap`]), then inflates
+//! block by block.
 
 use std::io::Read;
 use std::path::Path;
@@ -23,20 +25,8 @@ pub(super) fn gunzip(file: &Path, compressed: &[u8], max_bytes: u64) -> Result<V
     if compressed.is_empty() {
         return Ok(Vec::new());
     }
-    if !compressed.starts_with(&[0x1f, 0x8b][..compressed.len().min(2)]) {
-        return Err(DataError::Corrupt {
-            file: file.to_path_buf(),
-            format: "gzip",
-            message: "not gzip data (it does not start with the gzip magic bytes)".into(),
-        });
-    }
-    // The trailer's size field (the length modulo 2^32) sizes the buffer; it is only a hint.
-    let hint = compressed
-        .len()
-        .checked_sub(4)
-        .and_then(|at| compressed.get(at..))
-        .and_then(|tail| <[u8; 4]>::try_from(tail).ok())
-        .map_or(0, |tail| u64::from(u32::from_le_bytes(tail)));
+    check_magic(file, compressed)?;
+    let hint = size_hint(compressed).unwrap_or(0);
     let could_pass_cap = (compressed.len() as u64).saturating_mul(MAX_RATIO) > max_bytes;
     let capacity = if could_pass_cap {
         inflated_len(file, compressed, max_bytes)?
@@ -52,6 +42,40 @@ pub(super) fn gunzip(file: &Path, compressed: &[u8], max_bytes: u64) -> Result<V
         return Err(too_large(file, max_bytes));
     }
     Ok(out)
+}
+
+/// An error when the file could inflate past `max_bytes` and does: counted in a small buffer
+/// before anything is parsed, so that a bomb of valid rows is refused before its columns are
+/// built (the columns of a number's short text are larger than the text).
+pub(super) fn check_cap(file: &Path, compressed: &[u8], max_bytes: u64) -> Result<(), DataError> {
+    check_magic(file, compressed)?;
+    if (compressed.len() as u64).saturating_mul(MAX_RATIO) > max_bytes {
+        inflated_len(file, compressed, max_bytes)?;
+    }
+    Ok(())
+}
+
+/// An error unless the bytes start as gzip does (or are too short to tell).
+pub(super) fn check_magic(file: &Path, compressed: &[u8]) -> Result<(), DataError> {
+    if compressed.starts_with(&[0x1f, 0x8b][..compressed.len().min(2)]) {
+        Ok(())
+    } else {
+        Err(DataError::Corrupt {
+            file: file.to_path_buf(),
+            format: "gzip",
+            message: "not gzip data (it does not start with the gzip magic bytes)".into(),
+        })
+    }
+}
+
+/// The trailer's size field (the inflated length modulo 2^32): only a hint.
+pub(super) fn size_hint(compressed: &[u8]) -> Option<u64> {
+    compressed
+        .len()
+        .checked_sub(4)
+        .and_then(|at| compressed.get(at..))
+        .and_then(|tail| <[u8; 4]>::try_from(tail).ok())
+        .map(|tail| u64::from(u32::from_le_bytes(tail)))
 }
 
 /// Deflate's largest expansion (a stream of one repeated byte): 1032 to 1.
@@ -78,14 +102,14 @@ fn inflated_len(file: &Path, compressed: &[u8], max_bytes: u64) -> Result<u64, D
     }
 }
 
-fn too_large(file: &Path, max_bytes: u64) -> DataError {
+pub(super) fn too_large(file: &Path, max_bytes: u64) -> DataError {
     DataError::Unreadable {
         file: file.to_path_buf(),
         message: format!("decompresses to more than --max-window-bytes {max_bytes} bytes"),
     }
 }
 
-fn read_error(file: &Path, e: std::io::Error) -> DataError {
+pub(super) fn read_error(file: &Path, e: std::io::Error) -> DataError {
     {
         if e.kind() == std::io::ErrorKind::UnexpectedEof {
             DataError::Unreadable {

@@ -20,6 +20,7 @@ mod quoted;
 mod reader;
 mod scan;
 mod schema;
+mod source;
 mod table;
 mod window;
 
@@ -32,7 +33,7 @@ pub(crate) use labels::{id_text, LabelRows, LabelTargets};
 pub use parquet_write::window_to_parquet;
 pub use reader::{
     parse_reference, parse_reference_with, parse_window, parse_window_with, read_reference,
-    read_window,
+    read_reference_from, read_window, read_window_from,
 };
 pub(crate) use schema::FeatureSpec;
 pub use schema::{ColumnRoles, FeatureKind, Schema};

@@ -4,6 +4,7 @@
 //! itself, the part that costs, is `scan.rs` for CSV and `parquet.rs` for Parquet.
 
 use std::collections::HashMap;
+use std::fs::File;
 use std::path::Path;
 
 use super::builder::{Built, Plan};
@@ -16,23 +17,53 @@ use super::window::{Column, DataWindow};
 /// Reads the reference file: infers each feature's type and returns the window and its schema.
 /// The format is chosen by the file name (`*.csv`, `*.csv.gz`, `*.parquet`; CSV otherwise).
 pub fn read_reference(path: &Path, roles: &ColumnRoles) -> Result<(DataWindow, Schema), DataError> {
-    let options = ReadOptions::default();
-    let decoded = Decoded::owned(path, read_file(path)?, &options)?;
-    reference_from(path, &decoded, roles, &options)
+    let (file, len) = open(path)?;
+    read_reference_from(path, &file, len, roles, &ReadOptions::default())
 }
 
 /// Reads a window file against the reference's schema (format by file name, as
 /// [`read_reference`]).
 pub fn read_window(path: &Path, schema: &Schema) -> Result<DataWindow, DataError> {
-    let options = ReadOptions::default();
-    let decoded = Decoded::owned(path, read_file(path)?, &options)?;
-    window_from(path, &decoded, schema, &options)
+    let (file, len) = open(path)?;
+    read_window_from(path, &file, len, schema, &ReadOptions::default())
 }
 
-fn read_file(path: &Path) -> Result<Vec<u8>, DataError> {
-    let mut bytes = Vec::new();
-    super::file::read_file_into(path, &mut bytes)?;
-    Ok(bytes)
+/// [`read_reference`] of the first `len` bytes of `file`, opened from `path`. CSV text is
+/// parsed as it is read, a block at a time, so the text is never all in memory: a window
+/// costs its columns and one block (gzip is inflated the same way, and refused as soon as it
+/// passes `options.max_bytes`).
+pub fn read_reference_from(
+    path: &Path,
+    file: &File,
+    len: u64,
+    roles: &ColumnRoles,
+    options: &ReadOptions,
+) -> Result<(DataWindow, Schema), DataError> {
+    let decoded = Decoded::from_file(path, file, len, options)?;
+    reference_from(path, &decoded, roles, options)
+}
+
+/// [`read_window`] of the first `len` bytes of `file`, opened from `path` (read in blocks, as
+/// [`read_reference_from`]): the window is the version of the file that `len` describes.
+pub fn read_window_from(
+    path: &Path,
+    file: &File,
+    len: u64,
+    schema: &Schema,
+    options: &ReadOptions,
+) -> Result<DataWindow, DataError> {
+    let decoded = Decoded::from_file(path, file, len, options)?;
+    window_from(path, &decoded, schema, options)
+}
+
+fn open(path: &Path) -> Result<(File, u64), DataError> {
+    let unreadable = |e: std::io::Error| DataError::Unreadable {
+        file: path.to_path_buf(),
+        message: e.to_string(),
+    };
+    let file = File::open(path).map_err(unreadable)?;
+    let len = file.metadata().map_err(unreadable)?.len();
+    Ok((file, len))
 }
 
 /// Parses a reference file's bytes (`file` names them in errors and, by its extension, their

@@ -3,6 +3,7 @@
 //! care whether the bytes were CSV, gzip or Parquet.
 
 use std::borrow::Cow;
+use std::fs::File;
 use std::path::Path;
 
 use bytes::Bytes;
@@ -10,9 +11,10 @@ use bytes::Bytes;
 use super::builder::{Built, Plan};
 use super::error::DataError;
 use super::format::Format;
-use super::gzip::gunzip;
+use super::gzip;
 use super::parquet::ParquetTable;
 use super::scan::RawTable;
+use super::source::CsvSource;
 
 /// Limits on reading a file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,9 +32,10 @@ impl Default for ReadOptions {
     }
 }
 
-/// The file's bytes ready for a table: CSV text (inflated if it was gzip) or Parquet.
+/// The file ready for a table: CSV text (in memory, in a file, or gzip to inflate as it is
+/// read) or Parquet.
 pub(super) enum Decoded<'a> {
-    Csv(Cow<'a, [u8]>),
+    Csv(CsvSource<'a>),
     Parquet(Bytes),
 }
 
@@ -44,22 +47,48 @@ impl<'a> Decoded<'a> {
         options: &ReadOptions,
     ) -> Result<Self, DataError> {
         Ok(match Format::for_reading(file) {
-            Format::Csv => Decoded::Csv(Cow::Borrowed(bytes)),
-            Format::CsvGz => Decoded::Csv(Cow::Owned(gunzip(file, bytes, options.max_bytes)?)),
+            Format::Csv => Decoded::Csv(CsvSource::Bytes(Cow::Borrowed(bytes))),
+            Format::CsvGz => {
+                gzip::check_cap(file, bytes, options.max_bytes)?;
+                Decoded::Csv(CsvSource::Gzip {
+                    compressed: Cow::Borrowed(bytes),
+                    max_bytes: options.max_bytes,
+                })
+            }
             Format::Parquet => Decoded::Parquet(Bytes::copy_from_slice(bytes)),
         })
     }
 
-    /// The same, taking ownership of the bytes (no copy for Parquet).
-    pub(super) fn owned(
-        file: &Path,
-        bytes: Vec<u8>,
+    /// The first `len` bytes of `file` (opened from `path`): CSV is read as it is parsed,
+    /// gzip inflated as it is parsed, Parquet read whole.
+    pub(super) fn from_file(
+        path: &Path,
+        file: &File,
+        len: u64,
         options: &ReadOptions,
     ) -> Result<Decoded<'static>, DataError> {
-        Ok(match Format::for_reading(file) {
-            Format::Csv => Decoded::Csv(Cow::Owned(bytes)),
-            Format::CsvGz => Decoded::Csv(Cow::Owned(gunzip(file, &bytes, options.max_bytes)?)),
-            Format::Parquet => Decoded::Parquet(Bytes::from(bytes)),
+        let whole = || -> Result<Vec<u8>, DataError> {
+            let mut bytes = Vec::new();
+            super::file::read_len_into(file, path, len, &mut bytes)?;
+            Ok(bytes)
+        };
+        Ok(match Format::for_reading(path) {
+            Format::Csv => Decoded::Csv(CsvSource::File {
+                file: file.try_clone().map_err(|e| DataError::Unreadable {
+                    file: path.to_path_buf(),
+                    message: e.to_string(),
+                })?,
+                len,
+            }),
+            Format::CsvGz => {
+                let compressed = whole()?;
+                gzip::check_cap(path, &compressed, options.max_bytes)?;
+                Decoded::Csv(CsvSource::Gzip {
+                    compressed: Cow::Owned(compressed),
+                    max_bytes: options.max_bytes,
+                })
+            }
+            Format::Parquet => Decoded::Parquet(Bytes::from(whole()?)),
         })
     }
 }
@@ -78,7 +107,7 @@ impl<'a> Table<'a> {
         options: &ReadOptions,
     ) -> Result<Self, DataError> {
         Ok(match decoded {
-            Decoded::Csv(bytes) => Table::Csv(RawTable::new(file, bytes)?),
+            Decoded::Csv(source) => Table::Csv(RawTable::new(file, source)?),
             Decoded::Parquet(bytes) => {
                 Table::Parquet(ParquetTable::new(file, bytes.clone())?, options.max_bytes)
             }

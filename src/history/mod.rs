@@ -597,7 +597,7 @@ mod timeline;
 pub(crate) use outbox::tests as outbox_tests;
 pub(crate) use outbox::{Outbox, OutboxRow, SinkFilter};
 pub(crate) use report::{export, parse_since, show, ExportFormat};
-pub(crate) use settings::{stable_hash, Settings, SettingsCheck};
+pub(crate) use settings::{stable_hash, stable_hash_file, Settings, SettingsCheck};
 pub(crate) use timeline::{incidents_report, IncidentFormat};
 
 #[cfg(test)]

@@ -236,10 +236,73 @@ pub(crate) fn stable_hash(bytes: &[u8]) -> String {
     format!("{h:016x}")
 }
 
+/// [`stable_hash`] of a file's bytes, read a block at a time (a streamed reference is never
+/// whole in memory).
+pub(crate) fn stable_hash_file(path: &std::path::Path) -> std::io::Result<String> {
+    use std::io::Read;
+    const PRIME: u64 = 0x0100_0000_01b3;
+    let mut file = std::fs::File::open(path)?;
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut block = vec![0u8; 1 << 20];
+    // Bytes of a word not yet complete at the end of a block.
+    let mut carry: Vec<u8> = Vec::with_capacity(8);
+    let mut len: u64 = 0;
+    loop {
+        let n = match file.read(&mut block) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        len += n as u64;
+        let mut bytes = &block[..n];
+        if !carry.is_empty() {
+            let take = (8 - carry.len()).min(bytes.len());
+            carry.extend_from_slice(&bytes[..take]);
+            bytes = &bytes[take..];
+            if carry.len() == 8 {
+                let mut w = [0u8; 8];
+                w.copy_from_slice(&carry);
+                h = (h ^ u64::from_le_bytes(w)).wrapping_mul(PRIME);
+                carry.clear();
+            }
+        }
+        let mut words = bytes.chunks_exact(8);
+        for word in &mut words {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(word);
+            h = (h ^ u64::from_le_bytes(w)).wrapping_mul(PRIME);
+        }
+        carry.extend_from_slice(words.remainder());
+    }
+    for b in &carry {
+        h = (h ^ u64::from(*b)).wrapping_mul(PRIME);
+    }
+    h = (h ^ len).wrapping_mul(PRIME);
+    Ok(format!("{h:016x}"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use ml_monitor::MonitoringResult;
+
+    /// The streamed hash is the whole-bytes one, whatever the length (words split across the
+    /// 1 MiB blocks included).
+    #[test]
+    fn a_file_hashed_a_block_at_a_time_hashes_as_its_bytes() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        for len in [0usize, 1, 7, 8, 9, (1 << 20) - 3, (1 << 20) + 5, 3 * (1 << 20) + 1] {
+            let bytes: Vec<u8> = (0..len).map(|i| (i * 31 % 251) as u8).collect();
+            let path = dir.path().join("r.csv");
+            std::fs::write(&path, &bytes).expect("write");
+            assert_eq!(
+                stable_hash_file(&path).expect("read"),
+                stable_hash(&bytes),
+                "{len} bytes"
+            );
+        }
+    }
 
     fn settings(reference: &str, thresholds: &str) -> Settings {
         Settings {

@@ -22,6 +22,12 @@ pub fn roc_auc(labels: &[bool], scores: &[f64]) -> Option<f64> {
             negatives.push(s);
         }
     }
+    roc_auc_of_classes(positives, negatives)
+}
+
+/// [`roc_auc`] of the two classes' scores, given apart (and given up: each is sorted in its
+/// own memory).
+pub(crate) fn roc_auc_of_classes(positives: Vec<f64>, negatives: Vec<f64>) -> Option<f64> {
     // Each class sorted in its own memory (the radix sort of `stats::sort`, which also
     // drops NaN); the sort is most of the cost.
     let positives = sort_non_missing(positives);

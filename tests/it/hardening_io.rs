@@ -488,3 +488,70 @@ fn a_gzip_bomb_is_refused_without_holding_what_it_decompresses_to() {
     // It used to hold the 300 MB it had inflated before it looked at the count.
     assert!(peak < 150 << 20, "peak resident memory {} MB", peak >> 20);
 }
+
+/// The highest resident memory (`VmHWM`) seen of a child while it runs, polled every few
+/// milliseconds. Not `getrusage`: a child's `ru_maxrss` starts from the test process's own peak
+/// (the memory it had when it spawned the child counts), and other tests share this process.
+fn run_for_peak_rss(command: &mut Command) -> (std::process::Output, u64) {
+    let mut child = command
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("runs");
+    let status_file = format!("/proc/{}/status", child.id());
+    let mut peak = 0u64;
+    while child.try_wait().expect("wait").is_none() {
+        let hwm = std::fs::read_to_string(&status_file)
+            .ok()
+            .and_then(|s| {
+                let line = s.lines().find(|l| l.starts_with("VmHWM:"))?.to_string();
+                line.split_whitespace().nth(1)?.parse::<u64>().ok()
+            })
+            .unwrap_or(0);
+        peak = peak.max(hwm * 1024);
+        std::thread::sleep(Duration::from_millis(3));
+    }
+    (child.wait_with_output().expect("output"), peak)
+}
+
+/// Issue 29 item 7: a CSV window costs its columns, not its text. 100 MB of text whose one
+/// feature makes 8 MB of column: the text used to be held whole while it was parsed.
+#[test]
+fn a_large_csv_window_is_parsed_without_holding_its_text() {
+    let root = support::tempdir();
+    let dir = root.path().join("w");
+    std::fs::create_dir(&dir).expect("dir");
+    let reference = root.path().join("reference.csv");
+    let mut text = String::from("x\n");
+    for i in 0..400 {
+        text.push_str(&format!("{}\n", i % 37));
+    }
+    std::fs::write(&reference, text).expect("reference");
+    let pad = "p".repeat(90);
+    let mut window = String::with_capacity(100 << 20);
+    window.push_str("x,pad\n");
+    let mut rows = 0;
+    while window.len() < 100 << 20 {
+        window.push_str(&format!("{},{pad}\n", rows % 41));
+        rows += 1;
+    }
+    let text_bytes = window.len() as u64;
+    std::fs::write(dir.join("big.csv"), window).expect("window");
+    let (out, peak) = run_for_peak_rss(
+        Command::new(BIN)
+            .arg("watch")
+            .arg(&dir)
+            .arg("--reference")
+            .arg(&reference)
+            .args(["--once", "--format", "json", "--no-history"]),
+    );
+    let line = String::from_utf8_lossy(&out.stdout);
+    assert!(line.contains(&format!("\"rows\":{rows}")), "{out:?}");
+    assert!(peak > 0, "no reading of the child's memory");
+    assert!(
+        peak < text_bytes * 4 / 5,
+        "peak resident memory {} MB for {} MB of text",
+        peak >> 20,
+        text_bytes >> 20
+    );
+}
