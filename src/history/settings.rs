@@ -292,7 +292,16 @@ mod tests {
     #[test]
     fn a_file_hashed_a_block_at_a_time_hashes_as_its_bytes() {
         let dir = tempfile::tempdir().expect("tempdir");
-        for len in [0usize, 1, 7, 8, 9, (1 << 20) - 3, (1 << 20) + 5, 3 * (1 << 20) + 1] {
+        for len in [
+            0usize,
+            1,
+            7,
+            8,
+            9,
+            (1 << 20) - 3,
+            (1 << 20) + 5,
+            3 * (1 << 20) + 1,
+        ] {
             let bytes: Vec<u8> = (0..len).map(|i| (i * 31 % 251) as u8).collect();
             let path = dir.path().join("r.csv");
             std::fs::write(&path, &bytes).expect("write");

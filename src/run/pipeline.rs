@@ -163,9 +163,10 @@ impl Pipeline {
                     // Only a history compares settings between runs; a streamed reference is
                     // hashed as it is read from the file, a block at a time.
                     if plan.history.is_some() {
-                        reference_hash = crate::history::stable_hash_file(path).with_context(
-                            || format!("reference {} cannot be used", path.display()),
-                        )?;
+                        reference_hash =
+                            crate::history::stable_hash_file(path).with_context(|| {
+                                format!("reference {} cannot be used", path.display())
+                            })?;
                     }
                     bytes.open_version(path).and_then(|(file, meta)| {
                         data::read_reference_from(path, &file, meta.len(), &config.columns, &read)

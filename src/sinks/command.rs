@@ -147,6 +147,7 @@ pub(crate) fn run(argv: &[String], input: &str, timeout: Duration) -> Outcome {
     };
     let mut command = Command::new(program);
     command
+        .env(guardian::MARK, guardian::mark_value())
         .args(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::null())

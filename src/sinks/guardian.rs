@@ -10,6 +10,12 @@
 //! sink program); when the guardian reads end-of-file the monitor has gone, however it went,
 //! and it kills every group still registered.
 //!
+//! A program can start, and even start others, in the moment between its spawn and the `+PGID`
+//! the monitor writes next; a `kill -9` in that moment would leave it unregistered. So every
+//! sink program also carries [`MARK`] in its environment (its children inherit it), naming the
+//! monitor's pid, and at end-of-file the guardian also kills the process group of every process
+//! whose environment carries its monitor's mark (read from `/proc`).
+//!
 //! Not a `pre_exec` hook with a parent-death signal: that makes the standard library fork the
 //! monitor for each program instead of `posix_spawn`, about halving the programs started a
 //! second, and it would reach only the program, not what the program started.
@@ -21,6 +27,14 @@ use std::process::{ChildStdin, Command, ExitCode, Stdio};
 
 /// Set on the guardian's environment: `main` runs [`run`] instead of the command line.
 const ROLE: &str = "ML_MONITOR_SINK_GUARDIAN";
+
+/// Set on every sink program's environment: the pid of the monitor that started it.
+pub(super) const MARK: &str = "ML_MONITOR_SINK_OF";
+
+/// This monitor's mark ([`MARK`]'s value).
+pub(super) fn mark_value() -> String {
+    std::process::id().to_string()
+}
 
 /// Whether this process is a guardian (see [`run`]).
 pub(crate) fn is_guardian() -> bool {
@@ -74,7 +88,11 @@ pub(crate) fn run() -> ExitCode {
             libc::signal(signal, libc::SIG_IGN);
         }
     }
-    let groups = registered(std::io::stdin().lock());
+    // The monitor is this process's parent until it dies: read it first.
+    // SAFETY: getppid(2) takes nothing and cannot fail.
+    let monitor = unsafe { libc::getppid() };
+    let mut groups = registered(std::io::stdin().lock());
+    groups.extend(marked_groups(&format!("{MARK}={monitor}")));
     for group in groups {
         // SAFETY: kill(2) with a negative pid signals a process group; no memory is involved.
         unsafe {
@@ -82,6 +100,36 @@ pub(crate) fn run() -> ExitCode {
         }
     }
     ExitCode::SUCCESS
+}
+
+/// The process groups of the processes whose environment holds `mark` (`NAME=VALUE`): the sink
+/// programs of one monitor and what they started, registered or not. Processes that cannot be
+/// read (gone, or another user's) are skipped.
+fn marked_groups(mark: &str) -> BTreeSet<i32> {
+    let mut groups = BTreeSet::new();
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return groups;
+    };
+    for entry in entries.flatten() {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|n| n.parse::<i32>().ok())
+        else {
+            continue;
+        };
+        let Ok(environ) = std::fs::read(entry.path().join("environ")) else {
+            continue;
+        };
+        if environ.split(|&b| b == 0).any(|v| v == mark.as_bytes()) {
+            // SAFETY: getpgid(2) takes a pid and returns a number; no memory is involved.
+            let group = unsafe { libc::getpgid(pid) };
+            if group > 1 {
+                groups.insert(group);
+            }
+        }
+    }
+    groups
 }
 
 /// The groups still registered when `input` ends (or fails).
@@ -106,6 +154,40 @@ fn registered(input: impl BufRead) -> BTreeSet<i32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A process carrying the mark is found, with its group; one without it is not.
+    #[test]
+    fn a_marked_process_is_found_by_its_environment() {
+        use std::os::unix::process::CommandExt as _;
+        let mark = format!("{MARK}=test-{}", std::process::id());
+        let (name, value) = mark.split_once('=').expect("NAME=VALUE");
+        let mut marked = std::process::Command::new("sleep")
+            .arg("30")
+            .env(name, value)
+            .process_group(0)
+            .spawn()
+            .expect("sleep");
+        let mut plain = std::process::Command::new("sleep")
+            .arg("30")
+            .process_group(0)
+            .spawn()
+            .expect("sleep");
+        // The environment is readable once the program has started.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        let mut found = marked_groups(&mark);
+        while found.is_empty() && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(10));
+            found = marked_groups(&mark);
+        }
+        let expected = i32::try_from(marked.id()).expect("pid");
+        let other = i32::try_from(plain.id()).expect("pid");
+        let _ = marked.kill();
+        let _ = plain.kill();
+        let _ = marked.wait();
+        let _ = plain.wait();
+        assert!(found.contains(&expected), "{found:?}");
+        assert!(!found.contains(&other), "{found:?}");
+    }
 
     #[test]
     fn the_groups_left_are_those_started_and_not_killed() {
