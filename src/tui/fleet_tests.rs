@@ -46,6 +46,19 @@ fn fleet() -> Fleet {
     fleet
 }
 
+/// Model `index`'s window 5 could not be used.
+fn window_error_of(index: usize) -> AppEvent {
+    AppEvent::Model(
+        index,
+        Box::new(AppEvent::Window(Box::new(WindowReport {
+            result: fixtures::error_result(5),
+            histograms: Default::default(),
+            firing: Vec::new(),
+            failing_sinks: Vec::new(),
+        }))),
+    )
+}
+
 fn draw(fleet: &Fleet, width: u16, height: u16) -> Terminal<TestBackend> {
     let mut t = Terminal::new(TestBackend::new(width, height)).expect("test terminal");
     t.draw(|f| {
@@ -226,15 +239,7 @@ fn the_list_sorts_worst_first_and_the_selection_follows_its_model() {
     fleet.handle(key(KeyCode::Up));
     assert_eq!(fleet.members[fleet.selected].name, "churn");
     // The calm model's window fails: it moves up past the quiet one, the selection stays.
-    fleet.handle(AppEvent::Model(
-        2,
-        Box::new(AppEvent::Window(Box::new(WindowReport {
-            result: fixtures::error_result(5),
-            histograms: Default::default(),
-            firing: Vec::new(),
-            failing_sinks: Vec::new(),
-        }))),
-    ));
+    fleet.handle(window_error_of(2));
     let rows = fleet.shown_rows();
     assert_eq!(rows[1].name, "pricing");
     assert_eq!(rows[1].reason.as_deref(), Some("window error"));
@@ -260,15 +265,7 @@ fn each_row_says_why() {
 fn a_model_that_changed_since_you_looked_is_marked_until_you_open_it() {
     let mut fleet = fleet();
     assert!(fleet.rows().iter().all(|r| !r.changed), "start-up is seen");
-    fleet.handle(AppEvent::Model(
-        1,
-        Box::new(AppEvent::Window(Box::new(WindowReport {
-            result: fixtures::error_result(5),
-            histograms: Default::default(),
-            firing: Vec::new(),
-            failing_sinks: Vec::new(),
-        }))),
-    ));
+    fleet.handle(window_error_of(1));
     assert!(fleet.rows()[1].changed);
     assert!(!fleet.rows()[0].changed);
     let t = draw(&fleet, 80, 24);
@@ -340,15 +337,7 @@ fn question_mark_shows_the_lists_keys() {
 fn changed_fleet(no_color: bool) -> Fleet {
     let mut fleet = fleet();
     fleet.theme = Theme::new(no_color);
-    fleet.handle(AppEvent::Model(
-        1,
-        Box::new(AppEvent::Window(Box::new(WindowReport {
-            result: fixtures::error_result(5),
-            histograms: Default::default(),
-            firing: Vec::new(),
-            failing_sinks: Vec::new(),
-        }))),
-    ));
+    fleet.handle(window_error_of(1));
     fleet
 }
 

@@ -431,17 +431,22 @@ impl IncidentTracker {
             if t.pending > 0 {
                 continue;
             }
-            incident.status = IncidentStatus::Resolved;
-            incident.resolved_at = Some(now);
-            incident.updated_at = now;
-            self.close(incident.clone());
-            changes.push(IncidentChange {
-                change: ChangeKind::Resolved,
-                previous_level: None,
-                incident,
-            });
+            changes.push(self.resolved(incident, now));
         }
         changes
+    }
+
+    /// Marks a problem resolved at `now`, keeps it for a re-opening, and gives its change.
+    fn resolved(&mut self, mut incident: Incident, now: DateTime<Utc>) -> IncidentChange {
+        incident.status = IncidentStatus::Resolved;
+        incident.resolved_at = Some(now);
+        incident.updated_at = now;
+        self.close(incident.clone());
+        IncidentChange {
+            change: ChangeKind::Resolved,
+            previous_level: None,
+            incident,
+        }
     }
 
     /// Resolves every problem at once, each with `reason` (`resolved_reason`): what was found
@@ -455,19 +460,11 @@ impl IncidentTracker {
                 continue;
             }
             let mut incident = t.incident;
-            incident.status = IncidentStatus::Resolved;
             for member in &mut incident.members {
                 member.status = IncidentStatus::Resolved;
             }
-            incident.resolved_at = Some(now);
-            incident.updated_at = now;
             incident.resolved_reason = Some(reason.to_string());
-            self.close(incident.clone());
-            changes.push(IncidentChange {
-                change: ChangeKind::Resolved,
-                previous_level: None,
-                incident,
-            });
+            changes.push(self.resolved(incident, now));
         }
         changes
     }
