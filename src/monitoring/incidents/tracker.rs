@@ -424,7 +424,7 @@ impl IncidentTracker {
             let Some(t) = self.problems.remove(&id) else {
                 continue;
             };
-            let mut incident = t.incident;
+            let incident = t.incident;
             for key in keys(&incident) {
                 self.member_of.remove(&key);
             }
