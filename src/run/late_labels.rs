@@ -43,7 +43,9 @@ pub(crate) struct LateLabels {
     /// A multiclass model's classes, sorted; empty otherwise.
     classes: Vec<String>,
     config: LabelsConfig,
-    thresholds: AlertThresholds,
+    /// Checks a labelled window's realised figures against the monitor's `[alerts]` (it keeps
+    /// no list of what it raised, as the pipeline's does not).
+    alerts: AlertManager,
     /// Loaded from the history on first use.
     held: Option<PendingLabels>,
     /// A window's kept rows were staged since the last `after_window`.
@@ -51,18 +53,22 @@ pub(crate) struct LateLabels {
 }
 
 impl LateLabels {
-    pub(crate) fn new(config: &MonitorConfig, labels: &LabelsConfig) -> Self {
+    pub(crate) fn new(config: &MonitorConfig, labels: &LabelsConfig) -> anyhow::Result<Self> {
         let classes: Vec<&String> = config.columns.class_probabilities.keys().collect();
-        LateLabels {
+        let thresholds = AlertThresholds {
+            max_history: 1,
+            ..config.alerts.clone()
+        };
+        Ok(LateLabels {
             id: config.columns.id.clone(),
             target: config.columns.target.clone(),
             task: config.task,
             classes: MulticlassEstimator::sorted_classes(&classes),
             config: labels.clone(),
-            thresholds: config.alerts.clone(),
+            alerts: AlertManager::new(thresholds)?,
             held: None,
             staged: false,
-        }
+        })
     }
 
     /// What a window keeps for its labels, when ids are configured and it has them.
@@ -275,7 +281,7 @@ impl LateLabels {
     /// with the late-label problems they open or resolve (raised for this window).
     #[allow(clippy::too_many_arguments)]
     fn realise(
-        &self,
+        &mut self,
         history: &History,
         monitor: &mut ModelMonitor,
         w: &KeptWindow,
@@ -295,10 +301,9 @@ impl LateLabels {
         };
         let mut probe = MonitoringResult::new(w.window.clone());
         probe.performance = performance.clone();
-        // The thresholds are the monitor's, checked when it was built.
-        let alerts: Vec<_> = AlertManager::new(self.thresholds.clone())
-            .map(|mut manager| manager.check_alerts(&probe))
-            .unwrap_or_default()
+        let alerts: Vec<_> = self
+            .alerts
+            .check_alerts(&probe)
             .into_iter()
             .filter(|a| a.kind == AlertKind::PerformanceDegradation)
             .collect();

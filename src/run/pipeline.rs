@@ -230,7 +230,7 @@ impl Pipeline {
                     prefetched,
                     delivery,
                     profiles,
-                    late: LateLabels::new(config, &plan.labels),
+                    late: LateLabels::new(config, &plan.labels)?,
                     label_lines: Vec::new(),
                     settings_change: None,
                 }
@@ -265,7 +265,7 @@ impl Pipeline {
                         ProfileReference::from_stats(&stats, config),
                         config.clone(),
                     )),
-                    late: LateLabels::new(config, &plan.labels),
+                    late: LateLabels::new(config, &plan.labels)?,
                     label_lines: Vec::new(),
                     settings_change: None,
                 }

@@ -47,7 +47,7 @@ fn late_labels_show_realised_beside_the_estimate_with_the_labelled_share() -> an
     let data = dir.path().join("data");
     fs::create_dir(&data)?;
     let deadline = Instant::now() + DEADLINE;
-    let mut ui = Session::start(
+    let mut ui = Session::start_waiting(
         dir.path(),
         &[
             "watch",
@@ -58,12 +58,8 @@ fn late_labels_show_realised_beside_the_estimate_with_the_labelled_share() -> an
             "monitor.toml",
         ],
         COLS as u16,
+        deadline,
     )?;
-    assert!(
-        ui.out.wait_for("waiting for the first window", deadline),
-        "no UI; output:\n{}",
-        ui.out.tail()
-    );
     for (i, prefix) in ["a", "b"].iter().enumerate() {
         let text = format!("id,x,prediction\n{}", rows(prefix, false));
         drop_file(&data, &format!("window_{:04}.csv", i + 1), &text)?;

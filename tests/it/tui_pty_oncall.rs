@@ -56,16 +56,12 @@ fn tab_enter_search_and_copy_work_in_a_real_terminal() -> anyhow::Result<()> {
     let reference = dir.path().join("reference.csv");
     write_csv(&reference, 300, 0.0)?;
     let deadline = Instant::now() + DEADLINE;
-    let mut ui = Session::start(
+    let mut ui = Session::start_waiting(
         dir.path(),
         &["watch", ".", "--reference", "reference.csv", "--no-history"],
         110,
+        deadline,
     )?;
-    assert!(
-        ui.out.wait_for("waiting for the first window", deadline),
-        "no UI; output:\n{}",
-        ui.out.tail()
-    );
     let hidden = dir.path().join(".drifted.csv.tmp");
     write_csv(&hidden, 300, 0.6)?;
     fs::rename(&hidden, dir.path().join("drifted.csv"))?;
@@ -141,7 +137,7 @@ fn a_history_that_refuses_writes_is_shown_and_the_tui_exits_1_when_it_gives_up(
 
     let deadline = Instant::now() + Duration::from_secs(60);
     let h = history.to_string_lossy().to_string();
-    let mut ui = Session::start(
+    let mut ui = Session::start_waiting(
         dir.path(),
         &[
             "watch",
@@ -152,12 +148,8 @@ fn a_history_that_refuses_writes_is_shown_and_the_tui_exits_1_when_it_gives_up(
             &h,
         ],
         160,
+        deadline,
     )?;
-    assert!(
-        ui.out.wait_for("waiting for the first window", deadline),
-        "no UI; output:\n{}",
-        ui.out.tail()
-    );
     let hidden = dir.path().join(".w1.csv.tmp");
     write_csv(&hidden, 300, 0.6)?;
     fs::rename(&hidden, dir.path().join("w1.csv"))?;

@@ -36,7 +36,7 @@ fn a_webhook_to_a_closed_port_shows_as_failing_at_80_columns() -> anyhow::Result
         ),
     )?;
     let deadline = Instant::now() + DEADLINE;
-    let mut ui = Session::start(
+    let mut ui = Session::start_waiting(
         root.path(),
         &[
             "watch",
@@ -47,12 +47,8 @@ fn a_webhook_to_a_closed_port_shows_as_failing_at_80_columns() -> anyhow::Result
             "monitor.toml",
         ],
         80,
+        deadline,
     )?;
-    assert!(
-        ui.out.wait_for("waiting for the first window", deadline),
-        "no UI; output:\n{}",
-        ui.out.tail()
-    );
     let hidden = dir.join(".w1.csv.tmp");
     write_csv(&hidden, 300, 0.8)?;
     fs::rename(&hidden, dir.join("w1.csv"))?;

@@ -41,16 +41,12 @@ fn brackets_travel_through_the_history_and_end_returns_to_live() -> anyhow::Resu
     let data = dir.path().join("data");
     fs::create_dir(&data)?;
     let deadline = Instant::now() + DEADLINE;
-    let mut ui = Session::start(
+    let mut ui = Session::start_waiting(
         dir.path(),
         &["watch", "data", "--reference", "reference.csv"],
         COLS as u16,
+        deadline,
     )?;
-    assert!(
-        ui.out.wait_for("waiting for the first window", deadline),
-        "no UI; output:\n{}",
-        ui.out.tail()
-    );
     for i in 1..=8 {
         drop_window(&data, i)?;
     }

@@ -146,6 +146,16 @@ impl Setup {
         errors
     }
 
+    /// The outbox recorded errors, and each shows the test pager token (`s3cret-13`, given to
+    /// every run by [`once`](Self::once)) as `Bearer ***`, never the token itself.
+    pub fn assert_outbox_errors_hide_the_token(&self) {
+        let errors = self.outbox_errors();
+        assert!(!errors.is_empty());
+        for e in &errors {
+            assert!(e.contains("Bearer ***") && !e.contains("s3cret"), "{e}");
+        }
+    }
+
     /// `history incidents --format json` of the default history of the watched directory.
     pub fn incidents(&self, history: &Path) -> Vec<Value> {
         let out = Command::new(BIN)

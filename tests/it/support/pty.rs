@@ -125,6 +125,23 @@ impl Session {
         Session::spawn(command, cols)
     }
 
+    /// As [`start`](Self::start), then waits until the screen says it waits for the first
+    /// window (before `deadline`), the start of every live test.
+    pub fn start_waiting(
+        dir: &Path,
+        args: &[&str],
+        cols: u16,
+        deadline: Instant,
+    ) -> anyhow::Result<Session> {
+        let mut ui = Session::start(dir, args, cols)?;
+        assert!(
+            ui.out.wait_for("waiting for the first window", deadline),
+            "no UI; output:\n{}",
+            ui.out.tail()
+        );
+        Ok(ui)
+    }
+
     /// `command` on a `cols` x 30 terminal.
     pub fn spawn(command: CommandBuilder, cols: u16) -> anyhow::Result<Session> {
         let pty = native_pty_system().openpty(PtySize {
