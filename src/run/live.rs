@@ -132,9 +132,10 @@ pub(crate) fn start_watcher(
     Ok(ModelWatch { windows, labels })
 }
 
-/// `--headless` says on stderr what it watches, with which configuration, and how many files
-/// present it skips because the history already holds them.
-fn announce(model: &ModelPlan, seen: &HashSet<FileKey>, fleet: bool) {
+/// What `--headless` says on stderr once it watches a directory: with which configuration, and
+/// how many files present it skips because the history already holds them. Said after the
+/// watch is set up, so a file that lands after the line is seen (tests wait for it).
+fn announcement(model: &ModelPlan, seen: &HashSet<FileKey>, fleet: bool) -> String {
     let ignore = model.watch_ignores();
     let present = watch::initial_files(&model.path, &ignore).unwrap_or_default();
     let skipped = present
@@ -163,7 +164,7 @@ fn announce(model: &ModelPlan, seen: &HashSet<FileKey>, fleet: bool) {
         model.path.display(),
         model.reference_text(),
     );
-    eprintln!("ml-monitor: {}", sanitize::lines(&message));
+    sanitize::lines(&message)
 }
 
 /// What ends a headless run, sent to the main thread.
@@ -199,7 +200,7 @@ pub(crate) fn run_headless(plan: &RunPlan) -> anyhow::Result<ExitCode> {
     let mut running = Vec::with_capacity(pipelines.len());
     for (i, (model, pipeline)) in plan.models.iter().zip(pipelines).enumerate() {
         let seen = pipeline.processed_keys()?;
-        announce(model, &seen, plan.is_fleet());
+        let watching = announcement(model, &seen, plan.is_fleet());
         if let Some(note) = pipeline.settings_note() {
             eprintln!("ml-monitor: {note}");
         }
@@ -219,6 +220,8 @@ pub(crate) fn run_headless(plan: &RunPlan) -> anyhow::Result<ExitCode> {
                 }
             })?
         };
+        // Said once the directory is watched: a file that lands after this line is seen.
+        eprintln!("ml-monitor: {watching}");
         // Metrics serve one model (the plan refuses them with several).
         let job = Job {
             pipeline,

@@ -328,7 +328,10 @@ fn a_closed_sink_stops_the_watcher_and_stop_is_prompt() {
     )
     .unwrap();
     fs::write(dir.path().join("c.csv"), b"a\n1\n").unwrap();
-    thread::sleep(Duration::from_millis(200));
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while calls.load(Ordering::SeqCst) == 0 && Instant::now() < deadline {
+        thread::sleep(Duration::from_millis(10));
+    }
     assert_eq!(calls.load(Ordering::SeqCst), 1);
 
     let (watcher2, _rx) = start(dir.path(), WatchOptions::default(), never);

@@ -5,13 +5,13 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Output, Stdio};
-use std::sync::mpsc::{channel, Receiver};
+use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
 use crate::support;
+use support::headless::Headless;
 
 use support::{into_closed_pipe, tempdir, wait_exit, window_csv, BIN};
 
@@ -101,90 +101,6 @@ fn export(history: &Path, format: &str) -> Output {
 }
 
 /// A headless monitor whose stdout lines arrive on a channel and whose stderr is kept.
-struct Headless {
-    child: Child,
-    lines: Receiver<String>,
-    stderr: std::sync::Arc<std::sync::Mutex<String>>,
-}
-
-impl Headless {
-    fn start(cwd: Option<&Path>, dir: &Path, reference: &Path, extra: &[&str]) -> Headless {
-        let mut command = Command::new(BIN);
-        if let Some(cwd) = cwd {
-            command.current_dir(cwd);
-        }
-        let mut child = command
-            .arg("watch")
-            .arg(dir)
-            .arg("--reference")
-            .arg(reference)
-            .arg("--headless")
-            .args(extra)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("starts");
-        let stdout = child.stdout.take().expect("stdout");
-        let (tx, lines) = channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        let stderr = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
-        {
-            let stderr = std::sync::Arc::clone(&stderr);
-            let mut pipe = child.stderr.take().expect("stderr");
-            std::thread::spawn(move || {
-                let mut buf = [0u8; 4096];
-                while let Ok(n) = pipe.read(&mut buf) {
-                    if n == 0 {
-                        break;
-                    }
-                    if let Ok(mut s) = stderr.lock() {
-                        s.push_str(&String::from_utf8_lossy(&buf[..n]));
-                    }
-                }
-            });
-        }
-        Headless {
-            child,
-            lines,
-            stderr,
-        }
-    }
-
-    fn next(&self, within: Duration) -> Value {
-        let line = self
-            .lines
-            .recv_timeout(within)
-            .unwrap_or_else(|_| panic!("no result within {within:?}; stderr: {}", self.stderr()));
-        serde_json::from_str(&line).expect("JSON line")
-    }
-
-    fn stderr(&self) -> String {
-        self.stderr.lock().map(|s| s.clone()).unwrap_or_default()
-    }
-
-    fn terminate(&mut self) -> ExitStatus {
-        let _ = Command::new("kill")
-            .arg("-TERM")
-            .arg(self.child.id().to_string())
-            .status();
-        wait_exit(&mut self.child, Duration::from_secs(20), "SIGTERM")
-    }
-}
-
-impl Drop for Headless {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 /// Makes every later result insert into the history at `path` fail, as a full disk would.
 fn break_history(path: &Path) {
     let conn = rusqlite::Connection::open(path).expect("open history");
@@ -490,10 +406,22 @@ fn headless_retries_a_failed_history_write_until_it_succeeds() {
     create_history(&reference, &history);
     break_history(&history);
     let h = history.to_string_lossy().to_string();
-    let mut m = Headless::start(None, &dir, &reference, &["--history", &h]);
+    let log = root.path().join("monitor.log");
+    let log_arg = log.to_string_lossy().to_string();
+    let mut m = Headless::start(
+        None,
+        &dir,
+        &reference,
+        &["--history", &h, "--log-file", &log_arg],
+    );
     drop_file(&dir, "w1.csv", &window_csv(50, 1));
     assert_eq!(m.next(Duration::from_secs(30))["window"], "w1.csv");
-    std::thread::sleep(Duration::from_millis(300));
+    // Mended only after a write has failed and been put back for a retry.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !std::fs::read_to_string(&log).is_ok_and(|l| l.contains("retrying")) {
+        assert!(Instant::now() < deadline, "no retry logged; {}", m.stderr());
+        std::thread::sleep(Duration::from_millis(20));
+    }
     mend_history(&history);
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
@@ -519,7 +447,6 @@ fn a_relative_directory_gets_file_events_so_a_pausing_writer_is_read_whole() {
         Path::new("reference.csv"),
         &["--no-history"],
     );
-    std::thread::sleep(Duration::from_millis(500));
     let text = window_csv(40, 3);
     let (head, tail) = text.split_at(text.len() / 2);
     let cut = head.rfind('\n').expect("a line") + 1;
@@ -544,7 +471,6 @@ fn a_file_closed_with_only_its_header_is_processed_once_when_its_rows_arrive() {
     let history = root.path().join("h.sqlite");
     let h = history.to_string_lossy().to_string();
     let mut m = Headless::start(None, &dir, &reference, &["--history", &h]);
-    std::thread::sleep(Duration::from_millis(500));
     let text = window_csv(40, 4);
     let header_end = text.find('\n').expect("header") + 1;
     std::fs::write(dir.join("w.csv"), &text[..header_end]).expect("header");

@@ -1,106 +1,15 @@
 //! The live watcher and history through the real binary in `--headless` mode: real files in
 //! temporary directories, real signals.
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc::{channel, Receiver};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+use crate::support::headless::Headless;
 use crate::support::{tempdir, window_csv, BIN};
-
-struct Monitor {
-    child: Child,
-    lines: Receiver<String>,
-    seen: Vec<Value>,
-}
-
-impl Monitor {
-    fn start(dir: &Path, reference: &Path, extra: &[&str]) -> Monitor {
-        let mut child = Command::new(BIN)
-            .arg("watch")
-            .arg(dir)
-            .arg("--reference")
-            .arg(reference)
-            .arg("--headless")
-            .args(extra)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("starts");
-        let stdout = child.stdout.take().expect("piped stdout");
-        let (tx, lines) = channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        Monitor {
-            child,
-            lines,
-            seen: Vec::new(),
-        }
-    }
-
-    /// Waits until `n` results in all have arrived (or the deadline passes).
-    fn wait_for(&mut self, n: usize, within: Duration) -> &[Value] {
-        let deadline = Instant::now() + within;
-        while self.seen.len() < n {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match self.lines.recv_timeout(left) {
-                Ok(line) => self
-                    .seen
-                    .push(serde_json::from_str(&line).expect("JSON line")),
-                Err(_) => break,
-            }
-        }
-        &self.seen
-    }
-
-    /// Collects anything more that arrives within `quiet`.
-    fn drain(&mut self, quiet: Duration) -> &[Value] {
-        while let Ok(line) = self.lines.recv_timeout(quiet) {
-            self.seen
-                .push(serde_json::from_str(&line).expect("JSON line"));
-        }
-        &self.seen
-    }
-
-    fn signal(&self, name: &str) {
-        let status = Command::new("kill")
-            .arg(format!("-{name}"))
-            .arg(self.child.id().to_string())
-            .status()
-            .expect("kill runs");
-        assert!(status.success());
-    }
-
-    fn stop(mut self) -> std::process::ExitStatus {
-        self.signal("TERM");
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            if let Ok(Some(status)) = self.child.try_wait() {
-                return status;
-            }
-            if Instant::now() > deadline {
-                let _ = self.child.kill();
-                panic!("monitor did not stop on SIGTERM");
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-}
-
-impl Drop for Monitor {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 fn names(results: &[Value]) -> Vec<String> {
     results
@@ -144,7 +53,7 @@ fn files_present_at_start_come_in_name_order_then_arrivals() {
     for name in ["b.csv", "a.csv", "c.csv"] {
         std::fs::write(dir.join(name), window_csv(40, 1)).expect("write");
     }
-    let mut m = Monitor::start(&dir, &reference, &["--no-history"]);
+    let mut m = Headless::start(None, &dir, &reference, &["--no-history"]);
     assert_eq!(
         names(m.wait_for(3, Duration::from_secs(30))),
         ["a.csv", "b.csv", "c.csv"]
@@ -154,14 +63,13 @@ fn files_present_at_start_come_in_name_order_then_arrivals() {
         names(m.wait_for(4, Duration::from_secs(30)))[3],
         "0_late.csv"
     );
-    assert!(m.stop().success(), "SIGTERM exits cleanly");
+    assert!(m.terminate().success(), "SIGTERM exits cleanly");
 }
 
 #[test]
 fn a_slowly_written_file_is_processed_once_after_it_is_complete() {
     let (_root, dir, reference) = setup();
-    let mut m = Monitor::start(&dir, &reference, &["--no-history"]);
-    std::thread::sleep(Duration::from_millis(300));
+    let mut m = Headless::start(None, &dir, &reference, &["--no-history"]);
     let text = window_csv(200, 3);
     let bytes = text.as_bytes();
     let mut file = std::fs::File::create(dir.join("slow.csv")).expect("create");
@@ -187,8 +95,7 @@ fn a_thousand_files_at_once_give_a_thousand_results_in_order_each_once() {
     let (root, dir, reference) = setup();
     let history = root.path().join("h.sqlite");
     let history_arg = history.to_string_lossy().to_string();
-    let mut m = Monitor::start(&dir, &reference, &["--history", &history_arg]);
-    std::thread::sleep(Duration::from_millis(300));
+    let mut m = Headless::start(None, &dir, &reference, &["--history", &history_arg]);
     // Written elsewhere, then moved in one after another: a burst of arrivals.
     let staging = root.path().join("staging");
     std::fs::create_dir(&staging).expect("mkdir");
@@ -208,7 +115,7 @@ fn a_thousand_files_at_once_give_a_thousand_results_in_order_each_once() {
         1000,
         "each once"
     );
-    assert!(m.stop().success());
+    assert!(m.terminate().success());
     assert_eq!(history_results(&history).len(), 1000);
 }
 
@@ -220,18 +127,18 @@ fn a_restart_processes_only_new_files_and_the_history_holds_each_once() {
     for i in 0..10 {
         std::fs::write(dir.join(format!("w{i:02}.csv")), window_csv(40, i)).expect("write");
     }
-    let mut m = Monitor::start(&dir, &reference, &["--history", &history_arg]);
+    let mut m = Headless::start(None, &dir, &reference, &["--history", &history_arg]);
     assert_eq!(m.wait_for(10, Duration::from_secs(60)).len(), 10);
-    assert!(m.stop().success());
+    assert!(m.terminate().success());
     drop_file(&dir, "w10.csv", &window_csv(40, 10));
-    let mut m = Monitor::start(&dir, &reference, &["--history", &history_arg]);
+    let mut m = Headless::start(None, &dir, &reference, &["--history", &history_arg]);
     assert_eq!(names(m.wait_for(1, Duration::from_secs(30))), ["w10.csv"]);
     assert_eq!(
         m.drain(Duration::from_millis(2500)).len(),
         1,
         "old files not reprocessed"
     );
-    assert!(m.stop().success());
+    assert!(m.terminate().success());
     let mut recorded = names(&history_results(&history));
     recorded.sort();
     let want: Vec<String> = (0..11).map(|i| format!("w{i:02}.csv")).collect();
@@ -243,8 +150,7 @@ fn kill_9_during_a_burst_then_restart_records_every_window_exactly_once() {
     let (root, dir, reference) = setup();
     let history = root.path().join("h.sqlite");
     let history_arg = history.to_string_lossy().to_string();
-    let mut m = Monitor::start(&dir, &reference, &["--history", &history_arg]);
-    std::thread::sleep(Duration::from_millis(300));
+    let mut m = Headless::start(None, &dir, &reference, &["--history", &history_arg]);
     for i in 0..200 {
         drop_file(&dir, &format!("w{i:03}.csv"), &window_csv(300, i));
     }
@@ -253,7 +159,7 @@ fn kill_9_during_a_burst_then_restart_records_every_window_exactly_once() {
     m.signal("KILL");
     let _ = m.child.wait();
     drop(m);
-    let mut m = Monitor::start(&dir, &reference, &["--history", &history_arg]);
+    let mut m = Headless::start(None, &dir, &reference, &["--history", &history_arg]);
     let deadline = Instant::now() + Duration::from_secs(120);
     loop {
         m.drain(Duration::from_millis(500));
@@ -261,7 +167,7 @@ fn kill_9_during_a_burst_then_restart_records_every_window_exactly_once() {
             break;
         }
     }
-    assert!(m.stop().success());
+    assert!(m.terminate().success());
     let mut recorded = names(&history_results(&history));
     recorded.sort();
     let want: Vec<String> = (0..200).map(|i| format!("w{i:03}.csv")).collect();
@@ -271,26 +177,36 @@ fn kill_9_during_a_burst_then_restart_records_every_window_exactly_once() {
 #[test]
 fn poll_mode_finds_files() {
     let (_root, dir, reference) = setup();
-    let mut m = Monitor::start(&dir, &reference, &["--no-history", "--poll", "200ms"]);
-    std::thread::sleep(Duration::from_millis(300));
+    let mut m = Headless::start(None, &dir, &reference, &["--no-history", "--poll", "200ms"]);
     std::fs::write(dir.join("p.csv"), window_csv(40, 5)).expect("write");
     assert_eq!(names(m.wait_for(1, Duration::from_secs(30))), ["p.csv"]);
-    assert!(m.stop().success());
+    assert!(m.terminate().success());
 }
 
 #[test]
 fn a_vanished_directory_does_not_crash_and_watching_resumes() {
     let (_root, dir, reference) = setup();
-    let mut m = Monitor::start(&dir, &reference, &["--no-history"]);
-    std::thread::sleep(Duration::from_millis(300));
+    let mut m = Headless::start(None, &dir, &reference, &["--no-history"]);
     std::fs::remove_dir_all(&dir).expect("remove");
-    std::thread::sleep(Duration::from_millis(2500));
+    let lost = |s: &str| {
+        s.lines()
+            .any(|l| l.ends_with(" was removed") || l.contains(": cannot read "))
+    };
+    assert!(
+        m.wait_stderr_until(lost, Duration::from_secs(30)),
+        "the watcher says it lost the directory: {}",
+        m.stderr()
+    );
     assert!(m.child.try_wait().expect("wait").is_none(), "still running");
     std::fs::create_dir(&dir).expect("recreate");
-    std::thread::sleep(Duration::from_millis(2500));
+    assert!(
+        m.wait_stderr("ml-monitor: watching again", Duration::from_secs(30)),
+        "{}",
+        m.stderr()
+    );
     drop_file(&dir, "back.csv", &window_csv(40, 6));
     assert_eq!(names(m.wait_for(1, Duration::from_secs(30))), ["back.csv"]);
-    assert!(m.stop().success());
+    assert!(m.terminate().success());
 }
 
 #[test]
@@ -299,15 +215,15 @@ fn a_file_rewritten_under_an_old_name_is_a_new_window_after_restart() {
     let history = root.path().join("h.sqlite");
     let history_arg = history.to_string_lossy().to_string();
     std::fs::write(dir.join("w.csv"), window_csv(40, 1)).expect("write");
-    let mut m = Monitor::start(&dir, &reference, &["--history", &history_arg]);
+    let mut m = Headless::start(None, &dir, &reference, &["--history", &history_arg]);
     assert_eq!(names(m.wait_for(1, Duration::from_secs(30))), ["w.csv"]);
-    assert!(m.stop().success());
+    assert!(m.terminate().success());
     // Same name, different content (size and mtime): processed again on restart.
     std::fs::write(dir.join("w.csv"), window_csv(80, 2)).expect("rewrite");
-    let mut m = Monitor::start(&dir, &reference, &["--history", &history_arg]);
+    let mut m = Headless::start(None, &dir, &reference, &["--history", &history_arg]);
     let results = m.wait_for(1, Duration::from_secs(30)).to_vec();
     assert_eq!(names(&results), ["w.csv"]);
     assert_eq!(results[0]["rows"], 80);
-    assert!(m.stop().success());
+    assert!(m.terminate().success());
     assert_eq!(history_results(&history).len(), 2);
 }

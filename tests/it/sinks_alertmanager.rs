@@ -97,7 +97,22 @@ fn alertmanager_down_while_an_incident_opens_gets_it_when_it_comes_up() {
         .expect("the window is processed while Alertmanager is down");
     let result: Value = serde_json::from_str(&line).expect("JSON");
     assert_eq!(result["incidents"].as_array().map(Vec::len), Some(1));
-    std::thread::sleep(Duration::from_secs(2));
+    // Alertmanager starts only once a delivery to it has failed.
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let failed = || {
+        let history = setup.dir.join(".ml-monitor").join("history.sqlite");
+        let conn = rusqlite::Connection::open(history).ok()?;
+        conn.query_row(
+            "SELECT COUNT(*) FROM outbox WHERE last_error IS NOT NULL",
+            [],
+            |row| row.get::<_, i64>(0),
+        )
+        .ok()
+    };
+    while failed().unwrap_or(0) == 0 {
+        assert!(std::time::Instant::now() < deadline, "no failed delivery");
+        std::thread::sleep(Duration::from_millis(50));
+    }
     am.start(&bin);
     let alerts = am.wait_for(Duration::from_secs(30), |a| ours(a).len() == 1);
     assert_eq!(features(&alerts), vec!["x"]);

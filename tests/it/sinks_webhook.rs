@@ -237,8 +237,6 @@ fn a_command_sink_gets_the_json_on_stdin() {
 fn latencies(setup: &Setup, windows: usize) -> Vec<Duration> {
     let mut child = Killed(setup.headless());
     let lines = lines_of(&mut child.0);
-    // Let the watcher start.
-    std::thread::sleep(Duration::from_millis(1500));
     let mut out = Vec::new();
     for i in 0..windows {
         let written = Instant::now();

@@ -8,7 +8,6 @@
 
 use std::fs;
 use std::path::Path;
-use std::thread;
 use std::time::{Duration, Instant};
 
 use crate::support::pty;
@@ -133,10 +132,14 @@ fn an_acknowledged_alert_is_stored_in_the_history() -> anyhow::Result<()> {
         ui.session.out.tail()
     );
     // Focus the alert pane (incidents), acknowledge the selected incident, quit.
+    // Keys are read in order: no pause between them is needed.
     ui.session.keys(b"\t")?;
-    thread::sleep(Duration::from_millis(300));
     ui.session.keys(b"a")?;
-    thread::sleep(Duration::from_millis(500));
+    assert!(
+        ui.session.out.wait_for("(1 acked)", deadline),
+        "the screen does not say the incident is acknowledged; output:\n{}",
+        ui.session.out.tail()
+    );
     ui.session.keys(b"q")?;
     ui.assert_exits_restored("q")?;
 

@@ -5,6 +5,7 @@
 /// The Spark and DuckDB profile tests' shared part (beside their Python scripts).
 #[path = "../../profile_engines/common.rs"]
 pub mod engines;
+pub mod headless;
 pub mod pty;
 pub mod same;
 
@@ -115,9 +116,9 @@ impl Setup {
             .expect("runs")
     }
 
-    /// `watch DIR --headless` with the config and its default history.
+    /// `watch DIR --headless` with the config and its default history, once it watches.
     pub fn headless(&self) -> Child {
-        Command::new(BIN)
+        let mut child = Command::new(BIN)
             .arg("watch")
             .arg(&self.dir)
             .arg("--reference")
@@ -127,9 +128,11 @@ impl Setup {
             .args(["--detectors", "ks", "--headless", "--poll", "100ms"])
             .env("ML_MONITOR_TEST_PAGER_TOKEN", "s3cret-13")
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(Stdio::piped())
             .spawn()
-            .expect("starts")
+            .expect("starts");
+        headless::wait_until_watching(&mut child);
+        child
     }
 
     /// Every `last_error` the outbox of the default history holds.
