@@ -4,7 +4,7 @@
 use criterion::{criterion_group, criterion_main, Criterion};
 use ml_monitor::config::ClassifierConfig;
 use ml_monitor::data::{Column, DataWindow};
-use ml_monitor::{DriftDetector, MLBasedDriftDetector};
+use ml_monitor::{drift::DriftDetector, MLBasedDriftDetector};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 use rand_distr::{Distribution, StandardNormal};

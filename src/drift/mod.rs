@@ -6,16 +6,16 @@
 //! once (sorting, bin edges, category counts) so each window pays only for itself. `detect` takes
 //! `&mut self` because the `confirmation_windows` guard counts consecutive drifting windows.
 
-pub mod continuous;
-pub mod decision;
-pub mod discrete;
+pub(crate) mod continuous;
+pub(crate) mod decision;
+pub(crate) mod discrete;
 mod fitted;
 pub mod ks;
-pub mod ml_based;
-pub mod pca;
+pub(crate) mod ml_based;
+pub(crate) mod pca;
 pub mod psi;
-pub mod statistical;
-pub mod summary;
+pub(crate) mod statistical;
+pub(crate) mod summary;
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, OnceLock};
@@ -24,9 +24,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::data::{ColumnData, DataWindow};
 
-pub use ml_based::MLBasedDriftDetector;
-pub use pca::PcaDriftDetector;
-pub use statistical::StatisticalDriftDetector;
+pub use discrete::{DiscreteValues, FeatureTest};
+pub(crate) use ml_based::MLBasedDriftDetector;
+pub(crate) use pca::PcaDriftDetector;
+pub use pca::PcaFigures;
+pub(crate) use statistical::StatisticalDriftDetector;
 
 /// Whether a feature could be tested: about the test, never its outcome (that is `drifted`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -6,7 +6,7 @@
 //! trained with linfa, saved as JSON) is the one this crate ships; its feature encoding
 //! ([`encoding`]) is shared with the classifier drift detector.
 
-pub mod encoding;
+mod encoding;
 mod linear;
 
 pub(crate) use encoding::{EncodeError, FeatureEncoder};

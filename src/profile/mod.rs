@@ -15,18 +15,19 @@
 //! It sits above `monitoring` in the layers: it produces a [`MonitoringResult`] the monitor
 //! raises alerts on, like any other.
 
-pub mod evaluate;
-pub mod files;
-pub mod grid;
-pub mod reference;
-pub mod sql;
-pub mod window;
+pub(crate) mod evaluate;
+pub(crate) mod files;
+pub(crate) mod grid;
+pub(crate) mod reference;
+pub(crate) mod sql;
+pub(crate) mod window;
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
 pub use files::{completion_marker, profile_format};
 pub(crate) use files::{read_profile, ProfileRow};
+pub use grid::{cell_summaries, numeric_grid};
 pub use reference::ProfileReference;
 pub use sql::{profile_sql, Dialect};
 pub(crate) use window::WindowProfile;

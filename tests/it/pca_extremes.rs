@@ -7,9 +7,9 @@ use std::path::Path;
 
 use ml_monitor::config::PcaConfig;
 use ml_monitor::data::{self, Column, DataWindow};
-use ml_monitor::drift::pca::{PcaDriftDetector, PcaFigures};
 use ml_monitor::drift::{DriftDetector, FeatureStatus};
-use ml_monitor::{ModelMonitor, MonitorConfig};
+use ml_monitor::{config::MonitorConfig, ModelMonitor};
+use ml_monitor::{drift::PcaFigures, PcaDriftDetector};
 
 /// Two correlated numeric features and a categorical one, `rows` rows from `seed`, the numbers
 /// times `scale`; the first and second rows hold ±1.5e7 (times `scale`).

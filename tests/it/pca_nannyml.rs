@@ -5,8 +5,8 @@
 
 use ml_monitor::config::{Correction, PcaConfig, PcaThresholds};
 use ml_monitor::data::{Column, DataWindow};
-use ml_monitor::drift::pca::PcaDriftDetector;
 use ml_monitor::drift::DriftDetector;
+use ml_monitor::PcaDriftDetector;
 use serde_json::Value;
 
 const REL_TOL: f64 = 1e-6;

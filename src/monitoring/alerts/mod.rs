@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use super::result::MonitoringResult;
 use crate::config::InvalidValue;
 // Alert settings are configuration, one layer down; they are re-exported here where alerts are.
-pub use crate::config::{AlertLevel, AlertThresholds};
+pub(crate) use crate::config::{AlertLevel, AlertThresholds};
 
 /// What an alert is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]

@@ -9,14 +9,14 @@
 //! the alert thresholds ([`thresholds`]); it then estimates accuracy, ROC AUC and F1 for every
 //! window with scores ([`metrics`]). It serialises, so a reference statistics file carries it.
 
-pub mod calibration;
-pub mod metrics;
-pub mod multiclass;
+pub(crate) mod calibration;
+pub(crate) mod metrics;
+pub(crate) mod multiclass;
 mod multiclass_metrics;
-pub mod result;
-pub mod sampling_error;
-pub mod sweep;
-pub mod thresholds;
+pub(crate) mod result;
+pub(crate) mod sampling_error;
+pub(crate) mod sweep;
+pub(crate) mod thresholds;
 
 use serde::{Deserialize, Serialize};
 

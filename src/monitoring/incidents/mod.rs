@@ -23,7 +23,9 @@ pub(crate) mod conditions;
 mod tests;
 mod tracker;
 
-pub use tracker::{IncidentTracker, LABELS};
+pub use tracker::IncidentTracker;
+#[cfg(test)]
+use tracker::LABELS;
 
 use std::collections::BTreeMap;
 

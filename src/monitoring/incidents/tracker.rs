@@ -12,7 +12,7 @@ use crate::monitoring::result::MonitoringResult;
 
 /// The detector of a problem raised from labels that arrived after their window (see
 /// [`IncidentTracker::observe_labelled`]).
-pub const LABELS: &str = "labels";
+pub(crate) const LABELS: &str = "labels";
 
 /// Resolved problems remembered for re-opening (the most recent ones).
 const MAX_CLOSED: usize = 10_000;

@@ -14,7 +14,7 @@ use super::metrics::{classification_metrics, regression_metrics};
 use super::result::Performance;
 use crate::config::Task;
 
-pub mod join;
+pub(crate) mod join;
 mod kept;
 
 pub use join::{apply, label_values, set_label, Held, JoinCounts, PendingLabels};
