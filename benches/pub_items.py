@@ -118,12 +118,12 @@ for path, file, public in modules:
     if not public:
         continue
     n = 0
-    for line in texts[file].split('\n'):
+    for i, line in enumerate(texts[file].split('\n')):
         m = ITEM.match(line)
         if m:
             n += 1
             public_types.add(m.group(2))
-            listed.append(f'{path}::{m.group(2)}')
+            listed.append(f'{path}::{m.group(2)} ({file}:{i + 1})')
     for m in PUB_USE.finditer(texts[file]):
         for original, alias in use_names(m.group(1)):
             n += 1
@@ -133,7 +133,7 @@ for path, file, public in modules:
 
 for path, file, public in modules:
     current = None
-    for line in texts[file].split('\n'):
+    for i, line in enumerate(texts[file].split('\n')):
         m = IMPL.match(line)
         if m:
             current = m.group(2) if m.group(1) is None else None
@@ -144,7 +144,7 @@ for path, file, public in modules:
         m = METHOD.match(line)
         if m and current in public_types:
             count[path] = count.get(path, 0) + 1
-            listed.append(f'{current}::{m.group(2)} (method, {path})')
+            listed.append(f'{current}::{m.group(2)} (method, {file}:{i + 1})')
 
 if LIST:
     for name in listed:
