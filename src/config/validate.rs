@@ -63,7 +63,7 @@ const MAX_ROWS: usize = 10_000_000;
 impl StatisticalConfig {
     /// Checks the per-feature detectors' settings; the error names the key. A detector built
     /// alone (`StatisticalDriftDetector::new`) is checked as the monitor's are.
-    pub fn validate(&self) -> Result<(), InvalidValue> {
+    pub(crate) fn validate(&self) -> Result<(), InvalidValue> {
         let s = self;
         let in_unit = |v: f64| v.is_finite() && v > 0.0 && v < 1.0;
         let in_closed_unit = |v: f64| v.is_finite() && (0.0..=1.0).contains(&v);

@@ -115,7 +115,7 @@ impl Column {
     }
 
     /// Share of cells that are missing, 0 for an empty column.
-    pub fn missing_rate(&self) -> f64 {
+    pub(crate) fn missing_rate(&self) -> f64 {
         ratio(self.missing, self.len())
     }
 
@@ -250,7 +250,7 @@ impl DataWindow {
     }
 
     /// The row ids, when configured and present.
-    pub fn ids(&self) -> Option<&super::ids::RowIds> {
+    pub(crate) fn ids(&self) -> Option<&super::ids::RowIds> {
         self.ids.as_ref()
     }
 

@@ -88,11 +88,6 @@ impl MLBasedDriftDetector {
         }
     }
 
-    /// The settings in force.
-    pub fn config(&self) -> &ClassifierConfig {
-        &self.config
-    }
-
     fn min_rows(&self) -> usize {
         self.config.min_sample_size.max(self.config.folds).max(2)
     }

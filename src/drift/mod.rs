@@ -43,17 +43,6 @@ pub enum FeatureStatus {
     Constant,
 }
 
-impl FeatureStatus {
-    /// The snake_case name used in output.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            FeatureStatus::Ok => "ok",
-            FeatureStatus::InsufficientData => "insufficient_data",
-            FeatureStatus::Constant => "constant",
-        }
-    }
-}
-
 /// One feature's figures under one detector.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FeatureDrift {
@@ -175,7 +164,7 @@ impl DriftResult {
     }
 
     /// One line for an alert message.
-    pub fn summary(&self, detector: &str) -> String {
+    pub(crate) fn summary(&self, detector: &str) -> String {
         if let Some(auc) = self.auc {
             return format!("{detector}: AUC {auc:.3} telling current rows from reference rows");
         }
@@ -508,7 +497,7 @@ pub struct Confirmation {
 
 impl Confirmation {
     /// Drift is confirmed after `needed` consecutive drifting windows (at least 1).
-    pub fn new(needed: usize) -> Self {
+    pub(crate) fn new(needed: usize) -> Self {
         Confirmation {
             needed: needed.max(1),
             consecutive: 0,
@@ -516,7 +505,7 @@ impl Confirmation {
     }
 
     /// Records a window; returns whether drift is now confirmed.
-    pub fn observe(&mut self, window_drift: bool) -> bool {
+    pub(crate) fn observe(&mut self, window_drift: bool) -> bool {
         self.consecutive = if window_drift {
             self.consecutive + 1
         } else {

@@ -22,7 +22,7 @@ pub use incidents::{
     ChangeKind, Incident, IncidentChange, IncidentStatus, IncidentTracker, Member, SETTINGS_CHANGED,
 };
 pub use monitor::Metadata;
-pub use paging::{HeldBack, PagePolicy};
+pub use paging::HeldBack;
 pub use result::{
     FeatureQuality, Performance, PredictionSource, PredictionStats, WindowError, WindowErrorKind,
 };

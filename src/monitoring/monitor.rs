@@ -388,11 +388,6 @@ impl ModelMonitor {
         )
     }
 
-    /// The fit cache in use, if any.
-    pub fn fit_cache(&self) -> Option<&FitCache> {
-        self.fit_cache.as_ref()
-    }
-
     /// Fits multiclass CBPE on the reference (`[columns] class_probabilities`); when it cannot,
     /// estimation is off for the reason given (logged once).
     fn fit_multiclass(&mut self, reference: &DataWindow) {
@@ -444,11 +439,6 @@ impl ModelMonitor {
     /// Why performance estimation is off, when it is.
     pub fn estimation_unavailable(&self) -> Option<&str> {
         self.estimation_unavailable.as_deref()
-    }
-
-    /// The reference profile.
-    pub fn reference_profile(&self) -> &ReferenceProfile {
-        &self.profile
     }
 
     /// Monitors one window: drift, quality, performance, predictions, alerts.
@@ -595,11 +585,6 @@ impl ModelMonitor {
     /// Results so far, oldest first.
     pub fn history(&self) -> &[MonitoringResult] {
         &self.history
-    }
-
-    /// The history as a JSON array.
-    pub fn export_history(&self) -> serde_json::Result<String> {
-        serde_json::to_string_pretty(&self.history)
     }
 }
 

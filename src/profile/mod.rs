@@ -68,10 +68,6 @@ impl ProfileEvaluator {
         }
     }
 
-    pub fn reference(&self) -> &ProfileReference {
-        &self.reference
-    }
-
     /// The result of the profile at `path` (before alerts: give it to
     /// `ModelMonitor::record`). An unusable profile gives an error result that says why.
     pub fn evaluate_path(

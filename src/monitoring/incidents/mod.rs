@@ -125,7 +125,7 @@ pub struct Member {
 
 impl Member {
     /// The key later windows' conditions are matched on.
-    pub fn key(&self) -> IncidentKey {
+    pub(crate) fn key(&self) -> IncidentKey {
         IncidentKey::of(
             self.kind,
             &self.detector,
@@ -271,7 +271,7 @@ impl Incident {
     }
 
     /// The key later windows' conditions are matched on.
-    pub fn key(&self) -> IncidentKey {
+    pub(crate) fn key(&self) -> IncidentKey {
         IncidentKey::of(
             self.kind,
             &self.detector,

@@ -270,7 +270,7 @@ impl IncidentTracker {
     /// resolved after `resolve_after` labelled windows without it. They carry the detector
     /// [`LABELS`], never join nor age with the conditions of arriving windows, and keep their
     /// id when they re-open, as other problems do.
-    pub fn observe_labelled(
+    pub(crate) fn observe_labelled(
         &mut self,
         window: &str,
         alerts: &[Alert],
