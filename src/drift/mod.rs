@@ -490,7 +490,7 @@ pub(crate) use crate::stats::sort::{
 
 /// Counts consecutive drifting windows for the `confirmation_windows` guard.
 #[derive(Debug, Clone, Default)]
-pub struct Confirmation {
+pub(crate) struct Confirmation {
     needed: usize,
     consecutive: usize,
 }

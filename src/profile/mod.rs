@@ -39,7 +39,7 @@ use crate::monitoring::Metadata;
 
 /// Why a profile window could not be used.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub enum ProfileError {
+pub(crate) enum ProfileError {
     #[error("cannot read the profile: {0}")]
     Read(String),
     #[error("{0} has no _SUCCESS marker yet: the Spark job has not committed it")]
