@@ -167,13 +167,13 @@ fn detectors_from(config: &MonitorConfig) -> Result<Vec<Box<dyn PreparedDetector
         .map(|&kind| -> Result<Box<dyn PreparedDetector>, DriftError> {
             Ok(match kind {
                 DetectorKind::Classifier => {
-                    Box::new(MLBasedDriftDetector::new(config.drift.classifier.clone()))
+                    Box::new(MLBasedDriftDetector::new(config.drift.classifier.clone())?)
                 }
                 DetectorKind::Pca => {
-                    Box::new(PcaDriftDetector::new(config.drift.pca.clone()).with_test(
+                    Box::new(PcaDriftDetector::new(config.drift.pca.clone())?.with_test(
                         config.drift.statistical.alpha,
                         config.drift.statistical.correction,
-                    ))
+                    )?)
                 }
                 DetectorKind::Ks
                 | DetectorKind::Psi
