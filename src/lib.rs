@@ -9,7 +9,7 @@
 //! binary wires it to a directory watcher, a SQLite history and a terminal UI.
 //!
 //! ```no_run
-//! use ml_monitor::{ModelMonitor, config::MonitorConfig, data};
+//! use ml_monitor::{config::MonitorConfig, data, ModelMonitor};
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let config = MonitorConfig::default();
 //! let (reference, schema) = data::read_reference("reference.csv".as_ref(), &config.columns)?;

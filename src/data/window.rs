@@ -12,7 +12,7 @@ pub(crate) const MISSING_CODE: u32 = u32::MAX;
 pub enum ColumnData {
     /// Numbers; a missing or invalid cell is NaN.
     Numeric(Vec<f64>),
-    /// Category codes into `dictionary`; a missing cell is [`MISSING_CODE`].
+    /// Category codes into `dictionary`; a missing cell is `MISSING_CODE` (`u32::MAX`).
     Categorical {
         codes: Vec<u32>,
         dictionary: Vec<String>,

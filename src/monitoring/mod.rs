@@ -1,5 +1,5 @@
-//! Monitoring: metrics, alerts, and the [`ModelMonitor`] that ties detectors, metrics and alerts
-//! into one [`MonitoringResult`] per window.
+//! Monitoring: metrics, alerts, and the [`ModelMonitor`](crate::ModelMonitor) that ties
+//! detectors, metrics and alerts into one [`MonitoringResult`](crate::MonitoringResult) per window.
 
 pub(crate) mod alerts;
 pub mod estimation;

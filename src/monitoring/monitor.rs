@@ -167,7 +167,7 @@ impl ModelMonitor {
     }
 
     /// Folds the realised-performance alerts of a window whose labels arrived late into the
-    /// problems (see [`IncidentTracker::observe_labelled`]).
+    /// problems (as `IncidentTracker::observe_labelled`).
     pub fn observe_labelled(
         &mut self,
         window: &str,
@@ -455,9 +455,9 @@ impl ModelMonitor {
         self.monitor_sorted(window, metadata, false)
     }
 
-    /// [`ModelMonitor::monitor_with`] for a window the caller no longer needs in row order:
-    /// each numeric column is sorted in its own memory instead of into copies (the fastest
-    /// path, the one the binary takes), and the window comes back as an [`UnorderedWindow`],
+    /// [`ModelMonitor::monitor`] with the window's `metadata`, for a window the caller no longer
+    /// needs in row order: each numeric column is sorted in its own memory instead of into
+    /// copies (the fastest path, the one the binary takes), and the window comes back as an [`UnorderedWindow`],
     /// which offers only column-wise access. The result is the same. When the model or a
     /// detector needs the rows, or no detector sorts, the columns are left as they are.
     pub fn monitor_unordered(

@@ -5,9 +5,9 @@
 //! when it matters. If the scores are (or can be made) calibrated probabilities of class 1 and
 //! P(y | x) has not changed, the expected confusion matrix of a window follows from its scores
 //! alone. The estimator is fitted once on the reference (target and score): the calibration
-//! decision and map ([`calibration`]), the sampling-error components ([`sampling_error`]) and
-//! the alert thresholds ([`thresholds`]); it then estimates accuracy, ROC AUC and F1 for every
-//! window with scores ([`metrics`]). It serialises, so a reference statistics file carries it.
+//! decision and map (`calibration.rs`), the sampling-error components (`sampling_error.rs`) and
+//! the alert thresholds (`thresholds.rs`); it then estimates accuracy, ROC AUC and F1 for every
+//! window with scores (`metrics.rs`). It serialises, so a reference statistics file carries it.
 
 pub(crate) mod calibration;
 pub(crate) mod metrics;

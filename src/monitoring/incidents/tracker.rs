@@ -142,7 +142,7 @@ impl IncidentTracker {
         counts
     }
 
-    /// As [`observe_paging`](Self::observe_paging) with every shown condition paging.
+    /// As `observe_paging` with every shown condition paging.
     pub fn observe(&mut self, result: &MonitoringResult) -> Vec<IncidentChange> {
         let all = conditions::of(result).iter().map(|c| c.key()).collect();
         self.observe_paging(result, &all)

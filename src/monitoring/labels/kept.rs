@@ -38,7 +38,7 @@ impl KeptRows {
         Self::with_scores(window, classes, None)
     }
 
-    /// As [`of`](Self::of), with the scores a model computed for a window that has no
+    /// As `of`, with the scores a model computed for a window that has no
     /// prediction column (the window's own column wins when it has one).
     pub fn with_scores(
         window: &DataWindow,
