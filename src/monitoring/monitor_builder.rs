@@ -22,7 +22,7 @@ use crate::monitoring::reference_stats::ReferenceStats;
 /// manager or detectors of your own; then one of the `build` calls, which takes the reference.
 ///
 /// ```no_run
-/// # use ml_monitor::{data, ModelMonitor, MonitorConfig};
+/// # use ml_monitor::{config::MonitorConfig, data, ModelMonitor};
 /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// let config = MonitorConfig::default();
 /// let (reference, schema) = data::read_reference("reference.csv".as_ref(), &config.columns)?;
