@@ -4,7 +4,7 @@
 use criterion::{criterion_group, criterion_main, Criterion};
 use ml_monitor::config::ClassifierConfig;
 use ml_monitor::data::{Column, DataWindow};
-use ml_monitor::{DriftDetector, MLBasedDriftDetector};
+use ml_monitor::{drift::DriftDetector, MLBasedDriftDetector};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 use rand_distr::{Distribution, StandardNormal};
@@ -31,12 +31,17 @@ fn bench(c: &mut Criterion) {
     let reference = window("reference", 1, 0.0);
     let same = window("same", 2, 0.0);
     let shifted = window("shifted", 3, 0.5);
-    let mut detector = MLBasedDriftDetector::new(ClassifierConfig::default());
+    let mut detector =
+        MLBasedDriftDetector::new(ClassifierConfig::default()).expect("valid settings");
     detector.fit(&reference).expect("fit");
     let mut group = c.benchmark_group("classifier_20k_x20");
     group.sample_size(10);
     group.bench_function("fit", |b| {
-        b.iter(|| MLBasedDriftDetector::new(ClassifierConfig::default()).fit(&reference))
+        b.iter(|| {
+            MLBasedDriftDetector::new(ClassifierConfig::default())
+                .expect("valid settings")
+                .fit(&reference)
+        })
     });
     group.bench_function("detect_no_drift", |b| b.iter(|| detector.detect(&same)));
     group.bench_function("detect_shift", |b| b.iter(|| detector.detect(&shifted)));

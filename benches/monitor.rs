@@ -12,7 +12,7 @@ use std::path::Path;
 use criterion::{criterion_group, criterion_main, Criterion};
 use ml_monitor::config::{CorrectionScope, DetectorKind};
 use ml_monitor::data::{parse_reference, parse_window};
-use ml_monitor::{ModelMonitor, MonitorConfig};
+use ml_monitor::{config::MonitorConfig, ModelMonitor};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use rand_distr::{Distribution, Normal};

@@ -9,7 +9,7 @@ use std::path::Path;
 use criterion::{criterion_group, criterion_main, Criterion};
 use ml_monitor::config::DetectorKind;
 use ml_monitor::data::parse_reference;
-use ml_monitor::{ModelMonitor, MonitorConfig};
+use ml_monitor::{config::MonitorConfig, ModelMonitor};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 use rand_distr::{Distribution, Normal};

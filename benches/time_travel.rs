@@ -29,7 +29,7 @@ use chrono::{TimeZone, Utc};
 use criterion::{criterion_group, criterion_main, Criterion};
 use ml_monitor::data::{parse_reference, parse_window};
 use ml_monitor::generator::{Generator, GeneratorConfig, Scenario};
-use ml_monitor::{ModelMonitor, MonitorConfig, MonitoringResult};
+use ml_monitor::{config::MonitorConfig, ModelMonitor, MonitoringResult};
 
 use history::History;
 

@@ -15,8 +15,11 @@ use std::sync::Arc;
 use ml_monitor::config::DetectorKind;
 use ml_monitor::data::{Column, DataWindow};
 use ml_monitor::model;
-use ml_monitor::monitoring::AlertThresholds;
-use ml_monitor::{AlertLevel, AlertManager, ModelMonitor, MonitorConfig, Task};
+use ml_monitor::AlertThresholds;
+use ml_monitor::{
+    config::{MonitorConfig, Task},
+    AlertLevel, AlertManager, ModelMonitor,
+};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use rand_distr::{Distribution, Normal, StandardNormal};

@@ -9,7 +9,10 @@ use std::sync::Arc;
 use ml_monitor::data;
 use ml_monitor::generator::{Generator, GeneratorConfig, Scenario};
 use ml_monitor::model::{self, Model};
-use ml_monitor::{ModelMonitor, MonitorConfig, MonitoringResult, Task};
+use ml_monitor::{
+    config::{MonitorConfig, Task},
+    ModelMonitor, MonitoringResult,
+};
 
 fn main() -> Result<(), Box<dyn Error>> {
     let dir = tempfile::tempdir()?;

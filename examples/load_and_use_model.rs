@@ -14,8 +14,11 @@ use ml_monitor::config::DetectorKind;
 use ml_monitor::data;
 use ml_monitor::generator::{Generator, GeneratorConfig, Scenario};
 use ml_monitor::model::{self, Model, TrainedModel};
-use ml_monitor::monitoring::reference_stats::ReferenceStats;
-use ml_monitor::{ModelMonitor, MonitorConfig, Task};
+use ml_monitor::ReferenceStats;
+use ml_monitor::{
+    config::{MonitorConfig, Task},
+    ModelMonitor,
+};
 
 fn main() -> Result<(), Box<dyn Error>> {
     let temp = tempfile::tempdir()?;

@@ -8,11 +8,11 @@
 use std::error::Error;
 use std::path::PathBuf;
 
+use ml_monitor::config::{MonitorConfig, Task};
 use ml_monitor::data;
 use ml_monitor::generator::{Generator, GeneratorConfig, Scenario};
 use ml_monitor::model::{self, Model};
-use ml_monitor::monitoring::reference_stats::ReferenceStats;
-use ml_monitor::{MonitorConfig, Task};
+use ml_monitor::ReferenceStats;
 
 fn main() -> Result<(), Box<dyn Error>> {
     let temp = tempfile::tempdir()?;

@@ -6,7 +6,10 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use ml_monitor::config::DetectorKind;
 use ml_monitor::generator::Scenario;
-use ml_monitor::{AlertLevel, MonitorConfig, Task};
+use ml_monitor::{
+    config::{MonitorConfig, Task},
+    AlertLevel,
+};
 
 use crate::duration::parse_duration;
 use crate::history::{ExportFormat, IncidentFormat};

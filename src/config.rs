@@ -17,7 +17,7 @@ pub mod locate;
 mod paging;
 mod validate;
 
-pub use alerts::{AlertLevel, AlertThresholds};
+pub(crate) use alerts::{AlertLevel, AlertThresholds};
 pub use paging::PagingConfig;
 pub use validate::InvalidValue;
 

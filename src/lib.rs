@@ -9,7 +9,7 @@
 //! binary wires it to a directory watcher, a SQLite history and a terminal UI.
 //!
 //! ```no_run
-//! use ml_monitor::{data, ModelMonitor, MonitorConfig};
+//! use ml_monitor::{config::MonitorConfig, data, ModelMonitor};
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let config = MonitorConfig::default();
 //! let (reference, schema) = data::read_reference("reference.csv".as_ref(), &config.columns)?;
@@ -32,15 +32,14 @@ pub mod monitoring;
 pub mod profile;
 pub mod stats;
 
-pub use config::DetectorKind;
-pub use config::{MonitorConfig, Task};
-pub use data::{DataWindow, Schema};
-pub use drift::{
-    DriftDetector, DriftResult, MLBasedDriftDetector, PcaDriftDetector, StatisticalDriftDetector,
-};
-pub use model::{train, Model, TrainedModel};
+// One path per type. The root holds what running a monitor takes: the monitor, its result, the
+// default detectors and the alerts; everything else is named through its layer's module
+// (`config::MonitorConfig`, `data::DataWindow`, `drift::DriftResult`, ...). docs/library.md lists it.
+pub use config::alerts::{AlertLevel, AlertThresholds};
+pub use drift::ml_based::MLBasedDriftDetector;
+pub use drift::pca::PcaDriftDetector;
+pub use drift::statistical::StatisticalDriftDetector;
+pub use monitoring::alerts::{Alert, AlertKind, AlertManager};
+pub use monitoring::monitor::{ModelMonitor, MonitorBuilder, MonitorError, UnorderedWindow};
 pub use monitoring::reference_stats::ReferenceStats;
-pub use monitoring::{
-    Alert, AlertLevel, AlertManager, AlertThresholds, ModelMonitor, MonitorBuilder, MonitorError,
-    MonitoringResult, UnorderedWindow,
-};
+pub use monitoring::result::MonitoringResult;

@@ -8,8 +8,8 @@ use std::io::Write;
 use clap::ValueEnum;
 
 use ml_monitor::config::DetectorKind;
-use ml_monitor::drift::discrete::FeatureTest;
-use ml_monitor::monitoring::paging::HeldBack;
+use ml_monitor::drift::FeatureTest;
+use ml_monitor::monitoring::HeldBack;
 use ml_monitor::monitoring::Performance;
 use ml_monitor::MonitoringResult;
 

@@ -13,7 +13,7 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use ml_monitor::config::DetectorKind;
-use ml_monitor::MonitorConfig;
+use ml_monitor::config::MonitorConfig;
 
 use crate::cli::WatchArgs;
 use config_file::ConfigFile;

@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use ml_monitor::MonitorConfig;
+use ml_monitor::config::MonitorConfig;
 
 use crate::cli::ConfigArgs;
 use crate::error::UsageError;

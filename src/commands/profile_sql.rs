@@ -5,9 +5,9 @@ use std::process::ExitCode;
 
 use crate::cli::{DialectArg, ProfileSqlArgs};
 use anyhow::Context;
+use ml_monitor::config::MonitorConfig;
 use ml_monitor::data;
 use ml_monitor::profile::{profile_sql, Dialect, ProfileReference};
-use ml_monitor::MonitorConfig;
 
 use crate::error::UsageError;
 use crate::plan::config_file::ConfigFile;

@@ -11,8 +11,8 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use ml_monitor::monitoring::{ChangeKind, MonitoringResult};
 use ml_monitor::AlertLevel;
+use ml_monitor::{monitoring::ChangeKind, MonitoringResult};
 use serde::Serialize;
 
 use crate::cli::{ColumnFlags, ReplayArgs, WatchArgs};

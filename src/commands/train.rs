@@ -3,11 +3,11 @@
 
 use std::process::ExitCode;
 
+use ml_monitor::config::MonitorConfig;
 use ml_monitor::data;
 use ml_monitor::model::{train, Model};
 use ml_monitor::monitoring::estimation::CbpeEstimator;
-use ml_monitor::monitoring::reference_stats::ReferenceStats;
-use ml_monitor::MonitorConfig;
+use ml_monitor::ReferenceStats;
 
 use crate::cli::TrainArgs;
 use crate::error::UsageError;
@@ -33,8 +33,8 @@ pub(crate) fn run(args: &TrainArgs) -> anyhow::Result<ExitCode> {
     eprintln!(
         "trained a {} model on {} rows x {} features: {}",
         match args.task {
-            ml_monitor::Task::Classification => "logistic regression",
-            ml_monitor::Task::Regression => "linear regression",
+            ml_monitor::config::Task::Classification => "logistic regression",
+            ml_monitor::config::Task::Regression => "linear regression",
         },
         window.rows(),
         model.feature_names().len(),
@@ -46,7 +46,7 @@ pub(crate) fn run(args: &TrainArgs) -> anyhow::Result<ExitCode> {
             ReferenceStats::from_window(&window, &config.drift.statistical, Some(&predictions));
         // The performance estimator (CBPE) travels with the statistics.
         stats.estimator = match args.task {
-            ml_monitor::Task::Classification => match CbpeEstimator::fit(
+            ml_monitor::config::Task::Classification => match CbpeEstimator::fit(
                 target,
                 &predictions,
                 window.predicted_label_values(),
@@ -58,7 +58,7 @@ pub(crate) fn run(args: &TrainArgs) -> anyhow::Result<ExitCode> {
                     None
                 }
             },
-            ml_monitor::Task::Regression => None,
+            ml_monitor::config::Task::Regression => None,
         };
         stats.save(path)?;
         eprintln!("reference statistics: {}", path.display());

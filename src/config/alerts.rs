@@ -138,7 +138,7 @@ impl Default for AlertThresholds {
 impl AlertThresholds {
     /// Checks that every threshold is a finite number and the counts are in their bounds; the
     /// error names the key.
-    pub fn validate(&self) -> Result<(), InvalidValue> {
+    pub(crate) fn validate(&self) -> Result<(), InvalidValue> {
         for (key, v) in [
             ("alerts.accuracy", self.accuracy),
             ("alerts.r2_score", self.r2_score),

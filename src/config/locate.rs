@@ -38,13 +38,8 @@ impl<'i> Document<'i> {
         &self.root
     }
 
-    /// The text the document was parsed from.
-    pub fn text(&self) -> &'i str {
-        self.text
-    }
-
     /// The 1-based line of a byte offset of the text.
-    pub fn line_at(&self, offset: usize) -> usize {
+    pub(crate) fn line_at(&self, offset: usize) -> usize {
         line_at(self.text, offset)
     }
 
@@ -55,7 +50,7 @@ impl<'i> Document<'i> {
     }
 
     /// The path of the innermost key or value whose text holds byte `offset`.
-    pub fn path_at(&self, offset: usize) -> Vec<Step> {
+    pub(crate) fn path_at(&self, offset: usize) -> Vec<Step> {
         let mut path = Vec::new();
         walk_table(self.root.get_ref(), offset, &mut path);
         path
@@ -114,7 +109,7 @@ pub enum Step {
 }
 
 /// The steps of a dotted key (`drift.statistical.alpha`).
-pub fn steps(dotted: &str) -> Vec<Step> {
+pub(crate) fn steps(dotted: &str) -> Vec<Step> {
     dotted
         .split('.')
         .map(|k| Step::Key(k.to_string()))
@@ -122,7 +117,7 @@ pub fn steps(dotted: &str) -> Vec<Step> {
 }
 
 /// The dotted form of a path: `models[1].drift.statistical.alpha`.
-pub fn dotted(path: &[Step]) -> String {
+pub(crate) fn dotted(path: &[Step]) -> String {
     let mut out = String::new();
     for step in path {
         match step {

@@ -4,7 +4,7 @@
 
 use std::fmt;
 
-use super::{MonitorConfig, StatisticalConfig};
+use super::{ClassifierConfig, MonitorConfig, PcaConfig, StatisticalConfig};
 
 /// A configuration value out of its range; the message names the key.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -63,7 +63,7 @@ const MAX_ROWS: usize = 10_000_000;
 impl StatisticalConfig {
     /// Checks the per-feature detectors' settings; the error names the key. A detector built
     /// alone (`StatisticalDriftDetector::new`) is checked as the monitor's are.
-    pub fn validate(&self) -> Result<(), InvalidValue> {
+    pub(crate) fn validate(&self) -> Result<(), InvalidValue> {
         let s = self;
         let in_unit = |v: f64| v.is_finite() && v > 0.0 && v < 1.0;
         let in_closed_unit = |v: f64| v.is_finite() && (0.0..=1.0).contains(&v);
@@ -124,6 +124,84 @@ impl StatisticalConfig {
     }
 }
 
+impl PcaConfig {
+    /// Checks the pca detector's settings; the error names the key. A detector built alone
+    /// (`PcaDriftDetector::new`) is checked as the monitor's is.
+    pub(crate) fn validate(&self) -> Result<(), InvalidValue> {
+        let p = self;
+        if !(p.explained_variance.is_finite()
+            && p.explained_variance > 0.0
+            && p.explained_variance < 1.0)
+        {
+            return Err(InvalidValue::new(
+                "drift.pca.explained_variance",
+                p.explained_variance,
+                "must be in (0, 1)",
+            ));
+        }
+        for (key, value, range) in [
+            ("drift.pca.reference_chunks", p.reference_chunks, (2, 1000)),
+            ("drift.pca.min_sample_size", p.min_sample_size, SAMPLE_SIZE),
+            (
+                "drift.pca.confirmation_windows",
+                p.confirmation_windows,
+                CONFIRMATION_WINDOWS,
+            ),
+        ] {
+            within(key, value, range)?;
+        }
+        Ok(())
+    }
+}
+
+impl ClassifierConfig {
+    /// Checks the classifier detector's settings; the error names the key. A detector built
+    /// alone (`MLBasedDriftDetector::new`) is checked as the monitor's is.
+    pub(crate) fn validate(&self) -> Result<(), InvalidValue> {
+        let c = self;
+        for (key, value, range) in [
+            (
+                "drift.classifier.confirmation_windows",
+                c.confirmation_windows,
+                CONFIRMATION_WINDOWS,
+            ),
+            ("drift.classifier.folds", c.folds, FOLDS),
+            (
+                "drift.classifier.min_sample_size",
+                c.min_sample_size,
+                SAMPLE_SIZE,
+            ),
+        ] {
+            within(key, value, range)?;
+        }
+        within(
+            "drift.classifier.max_iterations",
+            c.max_iterations,
+            MAX_ITERATIONS,
+        )?;
+        if !(c.auc_threshold.is_finite() && (0.0..=1.0).contains(&c.auc_threshold)) {
+            return Err(InvalidValue::new(
+                "drift.classifier.auc_threshold",
+                c.auc_threshold,
+                "must be in [0, 1]",
+            ));
+        }
+        // Each fold must hold enough rows of both sides for its AUC to mean something.
+        let min_rows = (MIN_ROWS_PER_FOLD * c.folds).max(c.min_sample_size);
+        if c.max_rows < min_rows || c.max_rows > MAX_ROWS {
+            return Err(InvalidValue::new(
+                "drift.classifier.max_rows",
+                c.max_rows,
+                format!(
+                    "must be from {min_rows} ({MIN_ROWS_PER_FOLD} x folds, and at least \
+                     min_sample_size) to {MAX_ROWS}"
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
+
 impl MonitorConfig {
     /// Checks value ranges and that no detector is listed twice; the error names the key.
     pub fn validate(&self) -> Result<(), InvalidValue> {
@@ -145,64 +223,9 @@ impl MonitorConfig {
             }
         }
         self.drift.statistical.validate()?;
-        let c = &self.drift.classifier;
-        let in_unit = |v: f64| v.is_finite() && v > 0.0 && v < 1.0;
-        let in_closed_unit = |v: f64| v.is_finite() && (0.0..=1.0).contains(&v);
         within("profile.grid_bins", self.profile.grid_bins, GRID_BINS)?;
-        let p = &self.drift.pca;
-        if !in_unit(p.explained_variance) {
-            return Err(InvalidValue::new(
-                "drift.pca.explained_variance",
-                p.explained_variance,
-                "must be in (0, 1)",
-            ));
-        }
-        for (key, value, range) in [
-            ("drift.pca.reference_chunks", p.reference_chunks, (2, 1000)),
-            ("drift.pca.min_sample_size", p.min_sample_size, SAMPLE_SIZE),
-            (
-                "drift.pca.confirmation_windows",
-                p.confirmation_windows,
-                CONFIRMATION_WINDOWS,
-            ),
-            (
-                "drift.classifier.confirmation_windows",
-                c.confirmation_windows,
-                CONFIRMATION_WINDOWS,
-            ),
-            ("drift.classifier.folds", c.folds, FOLDS),
-            (
-                "drift.classifier.min_sample_size",
-                c.min_sample_size,
-                SAMPLE_SIZE,
-            ),
-        ] {
-            within(key, value, range)?;
-        }
-        within(
-            "drift.classifier.max_iterations",
-            c.max_iterations,
-            MAX_ITERATIONS,
-        )?;
-        if !in_closed_unit(c.auc_threshold) {
-            return Err(InvalidValue::new(
-                "drift.classifier.auc_threshold",
-                c.auc_threshold,
-                "must be in [0, 1]",
-            ));
-        }
-        // Each fold must hold enough rows of both sides for its AUC to mean something.
-        let min_rows = (MIN_ROWS_PER_FOLD * c.folds).max(c.min_sample_size);
-        if c.max_rows < min_rows || c.max_rows > MAX_ROWS {
-            return Err(InvalidValue::new(
-                "drift.classifier.max_rows",
-                c.max_rows,
-                format!(
-                    "must be from {min_rows} ({MIN_ROWS_PER_FOLD} x folds, and at least \
-                     min_sample_size) to {MAX_ROWS}"
-                ),
-            ));
-        }
+        self.drift.pca.validate()?;
+        self.drift.classifier.validate()?;
         let columns = &self.columns;
         if let Some(id) = columns.id.as_deref() {
             if id.trim().is_empty()
@@ -242,7 +265,7 @@ impl MonitorConfig {
         )?;
         within("paging.group_windows", p.group_windows, (0, 10_000))?;
         within("paging.pending_windows", p.pending_windows, (0, 10_000))?;
-        if !in_closed_unit(p.min_effect) {
+        if !(p.min_effect.is_finite() && (0.0..=1.0).contains(&p.min_effect)) {
             return Err(InvalidValue::new(
                 "paging.min_effect",
                 p.min_effect,

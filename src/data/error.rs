@@ -122,7 +122,7 @@ pub enum DataError {
 
 impl DataError {
     /// The file the error is about.
-    pub fn file(&self) -> &std::path::Path {
+    pub(crate) fn file(&self) -> &std::path::Path {
         match self {
             DataError::Unreadable { file, .. }
             | DataError::Empty { file }
@@ -142,7 +142,7 @@ impl DataError {
     }
 
     /// The 1-based line the error is on, when there is one.
-    pub fn line(&self) -> Option<u64> {
+    pub(crate) fn line(&self) -> Option<u64> {
         match self {
             DataError::Ragged { line, .. }
             | DataError::Malformed { line, .. }

@@ -21,7 +21,7 @@ pub enum Format {
 
 impl Format {
     /// Every format, in the order they are listed to users.
-    pub const ALL: [Format; 3] = [Format::Csv, Format::CsvGz, Format::Parquet];
+    pub(crate) const ALL: [Format; 3] = [Format::Csv, Format::CsvGz, Format::Parquet];
 
     /// The format of a window file called `name` (ASCII case ignored), or `None` when the name
     /// is not a window's. Spark profiles (`*.profile.parquet`) are not windows: they are
@@ -66,7 +66,7 @@ impl Format {
     }
 
     /// The file name extension, without the leading dot: `csv`, `csv.gz`, `parquet`.
-    pub fn extension(self) -> &'static str {
+    pub(crate) fn extension(self) -> &'static str {
         match self {
             Format::Csv => "csv",
             Format::CsvGz => "csv.gz",

@@ -81,11 +81,6 @@ impl RowIds {
         self.offsets.len().saturating_sub(1)
     }
 
-    /// Whether there are no rows.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
     /// Row `row`'s id; empty when missing (or past the end).
     pub fn get(&self, row: usize) -> &str {
         match (self.offsets.get(row), self.offsets.get(row + 1)) {
@@ -97,10 +92,5 @@ impl RowIds {
     /// All ids' text, one after the other.
     pub fn text(&self) -> &str {
         &self.text
-    }
-
-    /// The offsets (`len() + 1` of them).
-    pub fn offsets(&self) -> &[u32] {
-        &self.offsets
     }
 }

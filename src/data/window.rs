@@ -12,7 +12,7 @@ pub(crate) const MISSING_CODE: u32 = u32::MAX;
 pub enum ColumnData {
     /// Numbers; a missing or invalid cell is NaN.
     Numeric(Vec<f64>),
-    /// Category codes into `dictionary`; a missing cell is [`MISSING_CODE`].
+    /// Category codes into `dictionary`; a missing cell is `MISSING_CODE` (`u32::MAX`).
     Categorical {
         codes: Vec<u32>,
         dictionary: Vec<String>,
@@ -115,7 +115,7 @@ impl Column {
     }
 
     /// Share of cells that are missing, 0 for an empty column.
-    pub fn missing_rate(&self) -> f64 {
+    pub(crate) fn missing_rate(&self) -> f64 {
         ratio(self.missing, self.len())
     }
 
@@ -250,7 +250,7 @@ impl DataWindow {
     }
 
     /// The row ids, when configured and present.
-    pub fn ids(&self) -> Option<&super::ids::RowIds> {
+    pub(crate) fn ids(&self) -> Option<&super::ids::RowIds> {
         self.ids.as_ref()
     }
 

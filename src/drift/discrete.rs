@@ -100,7 +100,7 @@ impl DiscreteValues {
     /// them, two-sided, from the normal approximation without continuity correction:
     /// `scipy.stats.mannwhitneyu(reference, current, method="asymptotic", use_continuity=False)`.
     /// The statistic is the reference's U. `None` when the window has no values.
-    pub fn rank_sum(&self, current_sorted: &[f64]) -> Option<(f64, f64)> {
+    pub(crate) fn rank_sum(&self, current_sorted: &[f64]) -> Option<(f64, f64)> {
         if current_sorted.is_empty() {
             return None;
         }

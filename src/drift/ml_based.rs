@@ -78,19 +78,18 @@ struct Separation {
 }
 
 impl MLBasedDriftDetector {
-    /// A detector with these settings.
-    pub fn new(config: ClassifierConfig) -> Self {
+    /// A detector with these settings; `Err` for settings out of range (as the monitor checks
+    /// `[drift.classifier]`).
+    pub fn new(config: ClassifierConfig) -> Result<Self, DriftError> {
+        config
+            .validate()
+            .map_err(|e| DriftError::InvalidConfig(e.to_string()))?;
         let confirmation = Confirmation::new(config.confirmation_windows);
-        MLBasedDriftDetector {
+        Ok(MLBasedDriftDetector {
             config,
             fitted: None,
             confirmation,
-        }
-    }
-
-    /// The settings in force.
-    pub fn config(&self) -> &ClassifierConfig {
-        &self.config
+        })
     }
 
     fn min_rows(&self) -> usize {
@@ -327,6 +326,35 @@ mod tests {
     use crate::data::Column;
     use rand_distr::{Distribution, StandardNormal};
 
+    #[test]
+    fn new_rejects_settings_out_of_range_naming_the_key() {
+        for (config, key) in [
+            (
+                ClassifierConfig {
+                    auc_threshold: 2.0,
+                    ..ClassifierConfig::default()
+                },
+                "drift.classifier.auc_threshold",
+            ),
+            (
+                ClassifierConfig {
+                    folds: 1,
+                    ..ClassifierConfig::default()
+                },
+                "drift.classifier.folds",
+            ),
+        ] {
+            match MLBasedDriftDetector::new(config) {
+                Err(DriftError::InvalidConfig(message)) => {
+                    assert!(message.contains(key), "{message}")
+                }
+                Err(other) => panic!("{other}"),
+                Ok(_) => panic!("{key} out of range was taken"),
+            }
+        }
+        assert!(MLBasedDriftDetector::new(ClassifierConfig::default()).is_ok());
+    }
+
     fn normal_window(name: &str, n: usize, shift: f64, seed: u64) -> DataWindow {
         let mut rng = StdRng::seed_from_u64(seed);
         let mut draw = |s: f64| -> Vec<f64> {
@@ -360,7 +388,7 @@ mod tests {
 
     #[test]
     fn stratified_folds_balance_both_classes_and_align_twins() {
-        let d = MLBasedDriftDetector::new(ClassifierConfig::default());
+        let d = MLBasedDriftDetector::new(ClassifierConfig::default()).expect("valid settings");
         let x = Array2::from_shape_fn((154, 2), |(i, j)| ((i * 7 + j * 3) % 50) as f64);
         let fold = d.folds(&x, 103);
         for f in 0..5 {
@@ -377,7 +405,7 @@ mod tests {
     fn shift_in_one_feature_is_found_and_ranked_first() {
         let reference = normal_window("r", 300, 0.0, 1);
         let shifted = normal_window("w", 300, 1.0, 2);
-        let mut d = MLBasedDriftDetector::new(small_config());
+        let mut d = MLBasedDriftDetector::new(small_config()).expect("valid settings");
         let r = d.detect_pair(&reference, &shifted).expect("runs");
         let auc = r.auc.expect("auc");
         assert!(auc > 0.7 && r.drift_detected, "{r:?}");
@@ -392,7 +420,7 @@ mod tests {
         let reference = normal_window("r", 300, 0.0, 3);
         for (n, seed) in [(300, 4), (120, 5)] {
             let current = normal_window("w", n, 0.0, seed);
-            let mut d = MLBasedDriftDetector::new(small_config());
+            let mut d = MLBasedDriftDetector::new(small_config()).expect("valid settings");
             let r = d.detect_pair(&reference, &current).expect("runs");
             assert!(!r.drift_detected, "{r:?}");
             assert!((r.auc.expect("auc") - 0.5).abs() < 0.08, "{r:?}");
@@ -401,6 +429,7 @@ mod tests {
         // linfa's "positive" class is the reference.
         let current = normal_window("w", 120, 1.5, 6);
         let r = MLBasedDriftDetector::new(small_config())
+            .expect("valid settings")
             .detect_pair(&reference, &current)
             .expect("runs");
         assert!(r.auc.expect("auc") > 0.75, "{r:?}");
@@ -410,7 +439,7 @@ mod tests {
     fn few_rows_are_insufficient_and_errors_are_clear() {
         let reference = normal_window("r", 300, 0.0, 7);
         let tiny = normal_window("w", 10, 5.0, 8);
-        let mut d = MLBasedDriftDetector::new(small_config());
+        let mut d = MLBasedDriftDetector::new(small_config()).expect("valid settings");
         assert_eq!(d.detect(&tiny), Err(DriftError::NotFitted));
         let r = d.detect_pair(&reference, &tiny).expect("runs");
         assert_eq!(r.status, Some(FeatureStatus::InsufficientData));
@@ -431,8 +460,12 @@ mod tests {
             max_rows: 200,
             ..ClassifierConfig::default()
         };
-        let a = MLBasedDriftDetector::new(config.clone()).detect_pair(&reference, &current);
-        let b = MLBasedDriftDetector::new(config).detect_pair(&reference, &current);
+        let a = MLBasedDriftDetector::new(config.clone())
+            .expect("valid settings")
+            .detect_pair(&reference, &current);
+        let b = MLBasedDriftDetector::new(config)
+            .expect("valid settings")
+            .detect_pair(&reference, &current);
         assert_eq!(a, b);
     }
 }

@@ -6,16 +6,16 @@
 //! once (sorting, bin edges, category counts) so each window pays only for itself. `detect` takes
 //! `&mut self` because the `confirmation_windows` guard counts consecutive drifting windows.
 
-pub mod continuous;
-pub mod decision;
-pub mod discrete;
+pub(crate) mod continuous;
+pub(crate) mod decision;
+pub(crate) mod discrete;
 mod fitted;
 pub mod ks;
-pub mod ml_based;
-pub mod pca;
+pub(crate) mod ml_based;
+pub(crate) mod pca;
 pub mod psi;
-pub mod statistical;
-pub mod summary;
+pub(crate) mod statistical;
+pub(crate) mod summary;
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, OnceLock};
@@ -24,9 +24,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::data::{ColumnData, DataWindow};
 
-pub use ml_based::MLBasedDriftDetector;
-pub use pca::PcaDriftDetector;
-pub use statistical::StatisticalDriftDetector;
+pub use discrete::{DiscreteValues, FeatureTest};
+pub(crate) use ml_based::MLBasedDriftDetector;
+pub(crate) use pca::PcaDriftDetector;
+pub use pca::PcaFigures;
+pub(crate) use statistical::StatisticalDriftDetector;
 
 /// Whether a feature could be tested: about the test, never its outcome (that is `drifted`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -39,17 +41,6 @@ pub enum FeatureStatus {
     /// The reference holds a single distinct value; still tested, flagged because bins and
     /// scales built from the reference degenerate.
     Constant,
-}
-
-impl FeatureStatus {
-    /// The snake_case name used in output.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            FeatureStatus::Ok => "ok",
-            FeatureStatus::InsufficientData => "insufficient_data",
-            FeatureStatus::Constant => "constant",
-        }
-    }
 }
 
 /// One feature's figures under one detector.
@@ -173,7 +164,7 @@ impl DriftResult {
     }
 
     /// One line for an alert message.
-    pub fn summary(&self, detector: &str) -> String {
+    pub(crate) fn summary(&self, detector: &str) -> String {
         if let Some(auc) = self.auc {
             return format!("{detector}: AUC {auc:.3} telling current rows from reference rows");
         }
@@ -499,14 +490,14 @@ pub(crate) use crate::stats::sort::{
 
 /// Counts consecutive drifting windows for the `confirmation_windows` guard.
 #[derive(Debug, Clone, Default)]
-pub struct Confirmation {
+pub(crate) struct Confirmation {
     needed: usize,
     consecutive: usize,
 }
 
 impl Confirmation {
     /// Drift is confirmed after `needed` consecutive drifting windows (at least 1).
-    pub fn new(needed: usize) -> Self {
+    pub(crate) fn new(needed: usize) -> Self {
         Confirmation {
             needed: needed.max(1),
             consecutive: 0,
@@ -514,7 +505,7 @@ impl Confirmation {
     }
 
     /// Records a window; returns whether drift is now confirmed.
-    pub fn observe(&mut self, window_drift: bool) -> bool {
+    pub(crate) fn observe(&mut self, window_drift: bool) -> bool {
         self.consecutive = if window_drift {
             self.consecutive + 1
         } else {

@@ -147,11 +147,15 @@ pub struct PcaDriftDetector {
 }
 
 impl PcaDriftDetector {
-    /// A detector with these settings.
-    pub fn new(config: PcaConfig) -> Self {
+    /// A detector with these settings; `Err` for settings out of range (as the monitor checks
+    /// `[drift.pca]`).
+    pub fn new(config: PcaConfig) -> Result<Self, DriftError> {
+        config
+            .validate()
+            .map_err(|e| DriftError::InvalidConfig(e.to_string()))?;
         let confirmation = Confirmation::new(config.confirmation_windows);
         let test = StatisticalConfig::default();
-        PcaDriftDetector {
+        Ok(PcaDriftDetector {
             config,
             alpha: test.alpha,
             correction: test.correction,
@@ -159,15 +163,21 @@ impl PcaDriftDetector {
             confirmation,
             staged: None,
             read: None,
-        }
+        })
     }
 
     /// The significance level and correction of the z-test under `thresholds = "window"`
-    /// (the statistical detectors' `alpha` and `correction`; their defaults unless set).
-    pub fn with_test(mut self, alpha: f64, correction: Correction) -> Self {
+    /// (the statistical detectors' `alpha` and `correction`; their defaults unless set);
+    /// `Err` for an `alpha` outside (0, 1).
+    pub fn with_test(mut self, alpha: f64, correction: Correction) -> Result<Self, DriftError> {
+        if !(alpha.is_finite() && alpha > 0.0 && alpha < 1.0) {
+            return Err(DriftError::InvalidConfig(format!(
+                "drift.statistical.alpha = {alpha}: must be in (0, 1)"
+            )));
+        }
         self.alpha = alpha;
         self.correction = correction;
-        self
+        Ok(self)
     }
 
     /// The reference chunks' mean reconstruction errors (the thresholds' basis), once fitted
@@ -782,6 +792,33 @@ impl DriftDetector for PcaDriftDetector {
 #[cfg(test)]
 mod tests {
     use super::chunk_ranges;
+    use super::{Correction, DriftError, PcaConfig, PcaDriftDetector};
+
+    #[test]
+    fn new_and_with_test_reject_settings_out_of_range() {
+        let wide = PcaConfig {
+            explained_variance: 1.5,
+            ..PcaConfig::default()
+        };
+        match PcaDriftDetector::new(wide) {
+            Err(DriftError::InvalidConfig(message)) => {
+                assert!(
+                    message.contains("drift.pca.explained_variance"),
+                    "{message}"
+                )
+            }
+            Err(other) => panic!("{other}"),
+            Ok(_) => panic!("explained_variance 1.5 was taken"),
+        }
+        let detector = PcaDriftDetector::new(PcaConfig::default()).expect("default settings");
+        match detector.with_test(2.0, Correction::Bonferroni) {
+            Err(DriftError::InvalidConfig(message)) => {
+                assert!(message.contains("alpha"), "{message}")
+            }
+            Err(other) => panic!("{other}"),
+            Ok(_) => panic!("alpha 2.0 was taken"),
+        }
+    }
 
     #[test]
     fn chunks_keep_the_remainder_apart() {

@@ -75,11 +75,6 @@ impl StatisticalDriftDetector {
         self
     }
 
-    /// The test it runs.
-    pub fn test(&self) -> DetectorKind {
-        self.test
-    }
-
     /// Fits from saved per-feature summaries instead of the rows (PSI and chi-square; KS needs
     /// the rows): `rows` and `psi_bins` are the reference's row count and the bins the PSI
     /// edges were computed with. Results are identical to fitting on the window the summaries

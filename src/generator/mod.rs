@@ -73,7 +73,7 @@ pub enum Scenario {
 
 impl Scenario {
     /// All scenarios, in the order they are listed to users.
-    pub const ALL: [Scenario; 4] = [
+    pub(crate) const ALL: [Scenario; 4] = [
         Scenario::None,
         Scenario::Sudden,
         Scenario::Gradual,
@@ -81,7 +81,7 @@ impl Scenario {
     ];
 
     /// The scenario's name as parsed and displayed: `none`, `sudden`, `gradual`, `recurring`.
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Scenario::None => "none",
             Scenario::Sudden => "sudden",
@@ -267,11 +267,6 @@ impl Generator {
             config,
             tenure_cdf: poisson_cdf(TENURE_MEAN),
         }
-    }
-
-    /// The configuration this generator was made with.
-    pub fn config(&self) -> &GeneratorConfig {
-        &self.config
     }
 
     /// How far window `window` (1-based) has drifted under the scenario: 0 none, 1 full.

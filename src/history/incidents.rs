@@ -8,7 +8,10 @@
 //! is processed again and yields the same changes, never a second copy.
 
 use chrono::{DateTime, Utc};
-use ml_monitor::monitoring::{Incident, IncidentChange, MonitoringResult};
+use ml_monitor::{
+    monitoring::{Incident, IncidentChange},
+    MonitoringResult,
+};
 use rusqlite::{params, Transaction};
 use serde::Serialize;
 

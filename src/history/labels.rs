@@ -11,7 +11,10 @@
 use std::time::Duration;
 
 use chrono::Utc;
-use ml_monitor::monitoring::{Incident, IncidentChange, MonitoringResult};
+use ml_monitor::{
+    monitoring::{Incident, IncidentChange},
+    MonitoringResult,
+};
 use rusqlite::{params, OptionalExtension, Transaction};
 
 use super::{claim_file, sql_err, FileKey, History, HistoryError};

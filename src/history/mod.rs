@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, UNIX_EPOCH};
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use ml_monitor::monitoring::{AlertLevel, Incident, MonitoringResult};
+use ml_monitor::{monitoring::Incident, AlertLevel, MonitoringResult};
 use rusqlite::{params, Connection, TransactionBehavior};
 
 /// Schema steps, in order; the schema version is the number applied.

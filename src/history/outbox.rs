@@ -16,7 +16,10 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use ml_monitor::monitoring::{AlertLevel, Incident, IncidentChange};
+use ml_monitor::{
+    monitoring::{Incident, IncidentChange},
+    AlertLevel,
+};
 use rusqlite::{params, Connection};
 
 use super::{sql_err, HistoryError};

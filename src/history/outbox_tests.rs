@@ -1,6 +1,6 @@
 use super::*;
 use crate::history::History;
-use ml_monitor::monitoring::{ChangeKind, MonitoringResult};
+use ml_monitor::{monitoring::ChangeKind, MonitoringResult};
 
 /// A change of incident `id` at `level` (`resolved` or opened).
 pub(crate) fn change(id: u64, level: AlertLevel, kind: ChangeKind) -> IncidentChange {

@@ -12,7 +12,10 @@
 //! change, or resolved). Histograms are not stored (they are computed from the window's rows,
 //! which the history does not keep), so the screen says so for a past window.
 
-use ml_monitor::monitoring::{Incident, IncidentChange, MonitoringResult};
+use ml_monitor::{
+    monitoring::{Incident, IncidentChange},
+    MonitoringResult,
+};
 use rusqlite::{params, OptionalExtension};
 
 use super::{sql_err, History, HistoryError};

@@ -9,7 +9,7 @@
 use std::path::Path;
 
 use chrono::{DateTime, Utc};
-use ml_monitor::monitoring::MonitoringResult;
+use ml_monitor::MonitoringResult;
 use rusqlite::{Connection, OpenFlags};
 
 use super::{sql_err, History, HistoryError, SCHEMA_VERSION};

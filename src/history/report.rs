@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 use std::io::{self, Write};
 
 use chrono::{DateTime, NaiveDate, Utc};
-use ml_monitor::monitoring::{AlertLevel, MonitoringResult, Performance};
+use ml_monitor::{monitoring::Performance, AlertLevel, MonitoringResult};
 
 use super::{rfc3339, History, HistoryError};
 use crate::local_time;

@@ -4,8 +4,9 @@ use super::*;
 use ml_monitor::data::DataErrorKind;
 use ml_monitor::drift::DriftResult;
 use ml_monitor::monitoring::metrics::ClassificationMetrics;
-use ml_monitor::monitoring::{
-    Alert, AlertKind, Performance, PredictionStats, WindowError, WindowErrorKind,
+use ml_monitor::{
+    monitoring::{Performance, PredictionStats, WindowError, WindowErrorKind},
+    Alert, AlertKind,
 };
 use std::collections::BTreeMap;
 

@@ -46,7 +46,7 @@ fn newest_first_in_local_time_with_durations_and_short_figures_aligned() {
         incident(2, at(2, 30), None),
     ];
     let mut feature = incident(3, at(2, 0), Some(at(2, 0) + chrono::Duration::seconds(45)));
-    feature.incident.kind = ml_monitor::monitoring::AlertKind::DataDrift;
+    feature.incident.kind = ml_monitor::AlertKind::DataDrift;
     feature.incident.metric = None;
     feature.incident.feature = Some("in\u{1b}[31mcome\u{7}".into());
     feature.incident.threshold = None;

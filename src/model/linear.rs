@@ -194,7 +194,7 @@ impl TrainedModel {
     }
 
     /// Parses and validates model JSON; the error says what is wrong.
-    pub fn from_json(text: &str) -> Result<Self, String> {
+    pub(crate) fn from_json(text: &str) -> Result<Self, String> {
         let version: VersionOnly =
             serde_json::from_str(text).map_err(|e| format!("not a model file: {e}"))?;
         match version.format_version {
@@ -255,11 +255,6 @@ impl TrainedModel {
     /// Rows the model was trained on.
     pub fn training_rows(&self) -> usize {
         self.training_rows
-    }
-
-    /// The feature encoding.
-    pub fn encoder(&self) -> &FeatureEncoder {
-        &self.encoder
     }
 }
 

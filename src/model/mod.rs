@@ -4,9 +4,9 @@
 //! The monitor needs predictions, not a particular learner, so it holds a `dyn Model`. Without a
 //! model the window's prediction column is used. [`TrainedModel`] (logistic or linear regression
 //! trained with linfa, saved as JSON) is the one this crate ships; its feature encoding
-//! ([`encoding`]) is shared with the classifier drift detector.
+//! (`encoding.rs`) is shared with the classifier drift detector.
 
-pub mod encoding;
+mod encoding;
 mod linear;
 
 pub(crate) use encoding::{EncodeError, FeatureEncoder};

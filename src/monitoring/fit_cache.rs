@@ -96,14 +96,14 @@ impl FitCache {
     }
 
     /// The file of `kind`.
-    pub fn path(&self, kind: &str) -> PathBuf {
+    pub(crate) fn path(&self, kind: &str) -> PathBuf {
         let mut name = self.stem.as_os_str().to_os_string();
         name.push(format!(".fit-{kind}"));
         PathBuf::from(name)
     }
 
     /// The state of `kind` stored for `key`, if the file holds exactly that, intact.
-    pub fn load<T: DeserializeOwned>(&self, kind: &str, key: FitKey) -> Option<T> {
+    pub(crate) fn load<T: DeserializeOwned>(&self, kind: &str, key: FitKey) -> Option<T> {
         let bytes = std::fs::read(self.path(kind)).ok()?;
         let payload = checked_payload(&bytes, key)?;
         serde_json::from_slice(payload).ok()
@@ -111,7 +111,7 @@ impl FitCache {
 
     /// Stores `state` as the state of `kind` for `key` (replacing any other); a failure is
     /// logged and otherwise ignored.
-    pub fn store<T: Serialize>(&self, kind: &str, key: FitKey, state: &T) {
+    pub(crate) fn store<T: Serialize>(&self, kind: &str, key: FitKey, state: &T) {
         if let Err(e) = self.try_store(kind, key, state) {
             log::warn!(
                 target: "ml_monitor::fit_cache",

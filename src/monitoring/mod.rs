@@ -1,27 +1,28 @@
-//! Monitoring: metrics, alerts, and the [`ModelMonitor`] that ties detectors, metrics and alerts
-//! into one [`MonitoringResult`] per window.
+//! Monitoring: metrics, alerts, and the [`ModelMonitor`](crate::ModelMonitor) that ties
+//! detectors, metrics and alerts into one [`MonitoringResult`](crate::MonitoringResult) per window.
 
-pub mod alerts;
+pub(crate) mod alerts;
 pub mod estimation;
 mod evaluate;
-pub mod fit_cache;
-pub mod incidents;
+pub(crate) mod fit_cache;
+pub(crate) mod incidents;
 pub mod labels;
 pub mod metrics;
-pub mod monitor;
+pub(crate) mod monitor;
 mod multiclass_window;
-pub mod paging;
-pub mod quality;
+pub(crate) mod paging;
+pub(crate) mod quality;
 pub mod ranking;
-pub mod reference_stats;
-pub mod result;
+pub(crate) mod reference_stats;
+pub(crate) mod result;
 
-pub use alerts::{Alert, AlertKind, AlertLevel, AlertManager, AlertThresholds};
+pub(crate) use alerts::Alert;
+pub use fit_cache::FitCache;
 pub use incidents::{
     ChangeKind, Incident, IncidentChange, IncidentStatus, IncidentTracker, Member, SETTINGS_CHANGED,
 };
-pub use monitor::{Metadata, ModelMonitor, MonitorBuilder, MonitorError, UnorderedWindow};
+pub use monitor::Metadata;
+pub use paging::HeldBack;
 pub use result::{
-    FeatureQuality, MonitoringResult, Performance, PredictionSource, PredictionStats, WindowError,
-    WindowErrorKind,
+    FeatureQuality, Performance, PredictionSource, PredictionStats, WindowError, WindowErrorKind,
 };

@@ -167,7 +167,7 @@ impl ModelMonitor {
     }
 
     /// Folds the realised-performance alerts of a window whose labels arrived late into the
-    /// problems (see [`IncidentTracker::observe_labelled`]).
+    /// problems (as `IncidentTracker::observe_labelled`).
     pub fn observe_labelled(
         &mut self,
         window: &str,
@@ -388,11 +388,6 @@ impl ModelMonitor {
         )
     }
 
-    /// The fit cache in use, if any.
-    pub fn fit_cache(&self) -> Option<&FitCache> {
-        self.fit_cache.as_ref()
-    }
-
     /// Fits multiclass CBPE on the reference (`[columns] class_probabilities`); when it cannot,
     /// estimation is off for the reason given (logged once).
     fn fit_multiclass(&mut self, reference: &DataWindow) {
@@ -446,11 +441,6 @@ impl ModelMonitor {
         self.estimation_unavailable.as_deref()
     }
 
-    /// The reference profile.
-    pub fn reference_profile(&self) -> &ReferenceProfile {
-        &self.profile
-    }
-
     /// Monitors one window: drift, quality, performance, predictions, alerts.
     pub fn monitor(&mut self, window: &DataWindow) -> MonitoringResult {
         self.monitor_with(window, Metadata::new())
@@ -465,9 +455,9 @@ impl ModelMonitor {
         self.monitor_sorted(window, metadata, false)
     }
 
-    /// [`ModelMonitor::monitor_with`] for a window the caller no longer needs in row order:
-    /// each numeric column is sorted in its own memory instead of into copies (the fastest
-    /// path, the one the binary takes), and the window comes back as an [`UnorderedWindow`],
+    /// [`ModelMonitor::monitor`] with the window's `metadata`, for a window the caller no longer
+    /// needs in row order: each numeric column is sorted in its own memory instead of into
+    /// copies (the fastest path, the one the binary takes), and the window comes back as an [`UnorderedWindow`],
     /// which offers only column-wise access. The result is the same. When the model or a
     /// detector needs the rows, or no detector sorts, the columns are left as they are.
     pub fn monitor_unordered(
@@ -595,11 +585,6 @@ impl ModelMonitor {
     /// Results so far, oldest first.
     pub fn history(&self) -> &[MonitoringResult] {
         &self.history
-    }
-
-    /// The history as a JSON array.
-    pub fn export_history(&self) -> serde_json::Result<String> {
-        serde_json::to_string_pretty(&self.history)
     }
 }
 

@@ -22,7 +22,7 @@ use crate::monitoring::reference_stats::ReferenceStats;
 /// manager or detectors of your own; then one of the `build` calls, which takes the reference.
 ///
 /// ```no_run
-/// # use ml_monitor::{data, ModelMonitor, MonitorConfig};
+/// # use ml_monitor::{config::MonitorConfig, data, ModelMonitor};
 /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// let config = MonitorConfig::default();
 /// let (reference, schema) = data::read_reference("reference.csv".as_ref(), &config.columns)?;
@@ -167,13 +167,13 @@ fn detectors_from(config: &MonitorConfig) -> Result<Vec<Box<dyn PreparedDetector
         .map(|&kind| -> Result<Box<dyn PreparedDetector>, DriftError> {
             Ok(match kind {
                 DetectorKind::Classifier => {
-                    Box::new(MLBasedDriftDetector::new(config.drift.classifier.clone()))
+                    Box::new(MLBasedDriftDetector::new(config.drift.classifier.clone())?)
                 }
                 DetectorKind::Pca => {
-                    Box::new(PcaDriftDetector::new(config.drift.pca.clone()).with_test(
+                    Box::new(PcaDriftDetector::new(config.drift.pca.clone())?.with_test(
                         config.drift.statistical.alpha,
                         config.drift.statistical.correction,
-                    ))
+                    )?)
                 }
                 DetectorKind::Ks
                 | DetectorKind::Psi

@@ -376,7 +376,8 @@ fn the_result_says_which_test_held_a_shown_drift_back_from_paging() {
 #[test]
 fn evidence_past_the_paging_level_is_shown_and_pages_though_no_test_flags_it() {
     use crate::config::DetectorKind::Ad;
-    use crate::monitoring::{AlertKind, ChangeKind};
+    use crate::monitoring::alerts::AlertKind;
+    use crate::monitoring::ChangeKind;
     let mut config = MonitorConfig::default();
     config.drift.detectors = vec![Ad];
     config.drift.statistical.alpha = 1e-12;

@@ -128,7 +128,8 @@ impl ReferenceStats {
     }
 
     /// The statistics of a feature.
-    pub fn feature(&self, name: &str) -> Option<&FeatureStats> {
+    #[cfg(test)]
+    pub(crate) fn feature(&self, name: &str) -> Option<&FeatureStats> {
         self.features.iter().find(|f| f.name == name)
     }
 

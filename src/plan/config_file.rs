@@ -12,8 +12,8 @@ use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 
 use ml_monitor::config::locate::{Document, Step};
+use ml_monitor::config::MonitorConfig;
 use ml_monitor::config::{ConfigError, InvalidValue, BINARY_SECTIONS};
-use ml_monitor::MonitorConfig;
 use serde::de::IgnoredAny;
 use serde::{Deserialize, Serialize};
 use toml::de::{DeTable, DeValue};
@@ -233,10 +233,10 @@ impl ConfigFile {
 /// What `config --check` prints: the library's sections and the binary's, in the file's order.
 #[derive(Serialize)]
 struct Printed<'a> {
-    task: &'a ml_monitor::Task,
+    task: &'a ml_monitor::config::Task,
     columns: &'a ml_monitor::data::ColumnRoles,
     drift: &'a ml_monitor::config::DriftConfig,
-    alerts: &'a ml_monitor::config::AlertThresholds,
+    alerts: &'a ml_monitor::AlertThresholds,
     metrics: &'a MetricsConfig,
     monitor: &'a MonitorSection,
     #[serde(skip_serializing_if = "<[_]>::is_empty")]

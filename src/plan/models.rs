@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
-use ml_monitor::MonitorConfig;
+use ml_monitor::config::MonitorConfig;
 
 use super::config_file::{ConfigFile, MAX_MODELS};
 use super::Entry;

@@ -28,7 +28,8 @@ pub fn numeric_grid(sorted: &[f64], grid_bins: usize, psi_edges: &[f64]) -> Vec<
 }
 
 /// The cell of `v` (the number of edges at or below it).
-pub fn cell_of(edges: &[f64], v: f64) -> usize {
+#[cfg(test)]
+fn cell_of(edges: &[f64], v: f64) -> usize {
     edges.partition_point(|&e| e <= v)
 }
 

@@ -15,18 +15,19 @@
 //! It sits above `monitoring` in the layers: it produces a [`MonitoringResult`] the monitor
 //! raises alerts on, like any other.
 
-pub mod evaluate;
-pub mod files;
-pub mod grid;
-pub mod reference;
-pub mod sql;
-pub mod window;
+pub(crate) mod evaluate;
+pub(crate) mod files;
+pub(crate) mod grid;
+pub(crate) mod reference;
+pub(crate) mod sql;
+pub(crate) mod window;
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
 pub use files::{completion_marker, profile_format};
 pub(crate) use files::{read_profile, ProfileRow};
+pub use grid::{cell_summaries, numeric_grid};
 pub use reference::ProfileReference;
 pub use sql::{profile_sql, Dialect};
 pub(crate) use window::WindowProfile;
@@ -38,7 +39,7 @@ use crate::monitoring::Metadata;
 
 /// Why a profile window could not be used.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub enum ProfileError {
+pub(crate) enum ProfileError {
     #[error("cannot read the profile: {0}")]
     Read(String),
     #[error("{0} has no _SUCCESS marker yet: the Spark job has not committed it")]
@@ -65,10 +66,6 @@ impl ProfileEvaluator {
             config,
             confirmations: BTreeMap::new(),
         }
-    }
-
-    pub fn reference(&self) -> &ProfileReference {
-        &self.reference
     }
 
     /// The result of the profile at `path` (before alerts: give it to

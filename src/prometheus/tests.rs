@@ -7,10 +7,11 @@ use std::time::Duration;
 use chrono::{TimeZone, Utc};
 use ml_monitor::drift::{DriftResult, FeatureDrift, FeatureStatus};
 use ml_monitor::monitoring::metrics::{ClassificationMetrics, RegressionMetrics};
-use ml_monitor::monitoring::{
-    Alert, AlertKind, AlertLevel, FeatureQuality, Performance, PredictionStats,
-};
 use ml_monitor::MonitoringResult;
+use ml_monitor::{
+    monitoring::{FeatureQuality, Performance, PredictionStats},
+    Alert, AlertKind, AlertLevel,
+};
 
 use super::state::MetricsState;
 use super::*;

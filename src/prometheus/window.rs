@@ -136,7 +136,7 @@ impl Collector for WindowFigures {
             Some(r.rows as f64),
         )?;
 
-        let detectors: Vec<(String, &ml_monitor::DriftResult)> =
+        let detectors: Vec<(String, &ml_monitor::drift::DriftResult)> =
             r.drift.iter().map(|(k, d)| (clean(k), d)).collect();
         let mut detected = Series::new();
         let mut score = Series::new();

@@ -14,10 +14,13 @@ use ml_monitor::data::{self, DataError, DataWindow};
 use ml_monitor::model::Model;
 use ml_monitor::monitoring::estimation::MulticlassEstimator;
 use ml_monitor::monitoring::labels::{self as join, JoinCounts, KeptRows, PendingLabels};
-use ml_monitor::monitoring::{
-    AlertKind, AlertLevel, AlertManager, AlertThresholds, MonitoringResult, WindowError,
+use ml_monitor::{
+    config::{MonitorConfig, Task},
+    ModelMonitor,
 };
-use ml_monitor::{ModelMonitor, MonitorConfig, Task};
+use ml_monitor::{
+    monitoring::WindowError, AlertKind, AlertLevel, AlertManager, AlertThresholds, MonitoringResult,
+};
 use serde_json::json;
 
 use crate::app_event::{LabelLine, RealisedWindow};

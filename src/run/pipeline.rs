@@ -11,11 +11,11 @@ use std::sync::Arc;
 use anyhow::Context;
 use ml_monitor::data::{self, DataWindow, Schema};
 use ml_monitor::model::TrainedModel;
-use ml_monitor::monitoring::reference_stats::ReferenceStats;
-use ml_monitor::monitoring::{Metadata, UnorderedWindow};
 use ml_monitor::profile::{ProfileEvaluator, ProfileReference};
 use ml_monitor::stats::histogram;
 use ml_monitor::ModelMonitor;
+use ml_monitor::ReferenceStats;
+use ml_monitor::{monitoring::Metadata, UnorderedWindow};
 
 use super::late_labels::LateLabels;
 use super::setup::{self, Delivery};
@@ -149,7 +149,7 @@ impl Pipeline {
         let mut builder = ModelMonitor::builder(monitor_config).history_limit(0);
         // What the reference fit computes is kept beside the history, for the next start.
         if let Some(path) = &plan.history {
-            builder = builder.fit_cache(ml_monitor::monitoring::fit_cache::FitCache::beside(path));
+            builder = builder.fit_cache(ml_monitor::monitoring::FitCache::beside(path));
         }
         if let Some(path) = &plan.model {
             let model = TrainedModel::load(path)?;

@@ -16,7 +16,7 @@ fn plan(dir: &Path, first: Option<&Path>) -> ModelPlan {
     ModelPlan {
         name: "test".into(),
         path: dir.to_path_buf(),
-        config: ml_monitor::MonitorConfig::default(),
+        config: ml_monitor::config::MonitorConfig::default(),
         config_file: None,
         reference: ReferenceSource::Csv(reference),
         model: None,

@@ -29,7 +29,7 @@ fn pipeline(dir: &Path) -> Pipeline {
     let reference = dir.join("reference.csv");
     let text = format!("id,x,prediction,target\n{}", rows("r", true).repeat(5));
     std::fs::write(&reference, text).expect("reference");
-    let mut config = ml_monitor::MonitorConfig::default();
+    let mut config = ml_monitor::config::MonitorConfig::default();
     config.columns.id = Some("id".into());
     let plan = ModelPlan {
         name: "test".into(),

@@ -139,7 +139,7 @@ fn rfc3339(t: DateTime<Utc>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ml_monitor::monitoring::{AlertKind, IncidentStatus};
+    use ml_monitor::{monitoring::IncidentStatus, AlertKind};
 
     fn incident(level: AlertLevel, status: IncidentStatus) -> Incident {
         let t = DateTime::from_timestamp(1_795_800_000, 0).unwrap_or_default();

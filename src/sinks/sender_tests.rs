@@ -1,6 +1,6 @@
 use super::*;
 use crate::history::outbox_tests::{change, queue};
-use ml_monitor::monitoring::{AlertLevel, ChangeKind};
+use ml_monitor::{monitoring::ChangeKind, AlertLevel};
 
 /// Queues `n` changes of `n` incidents (nothing to coalesce), delivers them to `target` and
 /// returns the changes delivered per second.

@@ -18,7 +18,7 @@ pub struct CvmOutcome {
     /// Anderson's T.
     pub statistic: f64,
     pub p_value: f64,
-    /// The p-value is exact (both samples at most [`EXACT_MAX_N`]).
+    /// The p-value is exact (both samples at most `EXACT_MAX_N`, 20).
     pub exact: bool,
 }
 

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, HashSet};
 
 use ml_monitor::config::DetectorKind;
 use ml_monitor::generator::{Generator, GeneratorConfig};
-use ml_monitor::{data, ModelMonitor, MonitorConfig};
+use ml_monitor::{config::MonitorConfig, data, ModelMonitor};
 
 use super::app::App;
 use super::fixtures;

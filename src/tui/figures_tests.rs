@@ -7,8 +7,8 @@ use std::collections::{BTreeMap, HashSet};
 
 use crossterm::event::KeyCode;
 use ml_monitor::drift::{DriftResult, FeatureDrift, FeatureStatus};
-use ml_monitor::monitoring::alerts::AlertKind;
 use ml_monitor::monitoring::IncidentTracker;
+use ml_monitor::AlertKind;
 use ml_monitor::{Alert, AlertLevel};
 
 use super::app::{App, View};
@@ -234,10 +234,10 @@ snapshots! {
 #[test]
 fn a_histogram_says_when_its_feature_is_shown_but_not_paged() {
     let mut report = fixtures::report(5, true);
-    report.result.held_back.insert(
-        "city".to_string(),
-        ml_monitor::monitoring::paging::HeldBack::Effect,
-    );
+    report
+        .result
+        .held_back
+        .insert("city".to_string(), ml_monitor::monitoring::HeldBack::Effect);
     let mut app = fixtures::app(4, false);
     app.handle(AppEvent::Window(Box::new(report)));
     while app.selected_feature().as_deref() != Some("city") {

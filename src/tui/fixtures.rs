@@ -10,11 +10,12 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ml_monitor::data::DataErrorKind;
 use ml_monitor::drift::{DriftResult, FeatureDrift, FeatureStatus};
-use ml_monitor::monitoring::alerts::AlertKind;
-use ml_monitor::monitoring::{
-    AlertThresholds, FeatureQuality, IncidentTracker, PredictionStats, WindowError, WindowErrorKind,
-};
 use ml_monitor::stats::Histogram;
+use ml_monitor::AlertKind;
+use ml_monitor::{
+    monitoring::{FeatureQuality, IncidentTracker, PredictionStats, WindowError, WindowErrorKind},
+    AlertThresholds,
+};
 use ml_monitor::{Alert, AlertLevel, MonitoringResult};
 
 use super::app::App;

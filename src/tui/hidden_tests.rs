@@ -7,8 +7,8 @@
 use std::collections::HashSet;
 
 use crossterm::event::KeyCode;
-use ml_monitor::monitoring::alerts::AlertKind;
 use ml_monitor::monitoring::IncidentTracker;
+use ml_monitor::AlertKind;
 use ml_monitor::{Alert, AlertLevel};
 
 use super::app::App;

@@ -53,7 +53,7 @@ mod trends_tests;
 use std::collections::HashSet;
 use std::sync::mpsc::{Receiver, Sender};
 
-use ml_monitor::monitoring::AlertThresholds;
+use ml_monitor::AlertThresholds;
 use ml_monitor::MonitoringResult;
 
 use crate::app_event::{AppEvent, Work};

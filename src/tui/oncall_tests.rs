@@ -467,7 +467,7 @@ snapshots! {
 fn on_real_data_the_histograms_psi_parts_add_up_to_the_tables_psi() {
     use ml_monitor::generator::{Generator, GeneratorConfig};
     use ml_monitor::stats::histogram;
-    use ml_monitor::{data, ModelMonitor, MonitorConfig};
+    use ml_monitor::{config::MonitorConfig, data, ModelMonitor};
 
     let dir = tempfile::tempdir().expect("temp dir");
     let generator = Generator::new(GeneratorConfig {
@@ -514,7 +514,7 @@ fn on_real_data_the_histograms_psi_parts_add_up_to_the_tables_psi() {
 #[test]
 fn the_incident_detail_names_the_features_to_blame() {
     use ml_monitor::monitoring::ranking::FeatureRank;
-    use ml_monitor::monitoring::AlertKind;
+    use ml_monitor::AlertKind;
     let mut app = fixtures::app(4, false);
     let mut incident = app
         .shown()

@@ -11,9 +11,9 @@ use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
 use ml_monitor::config::{DetectorKind, Evidence};
-use ml_monitor::drift::discrete::FeatureTest;
 use ml_monitor::drift::FeatureStatus;
-use ml_monitor::{DriftResult, MonitoringResult};
+use ml_monitor::drift::FeatureTest;
+use ml_monitor::{drift::DriftResult, MonitoringResult};
 
 /// How the drift table is ordered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -10,7 +10,7 @@ use std::io::Write;
 
 use crossterm::event::KeyCode;
 use ml_monitor::stats::histogram;
-use ml_monitor::{data, ModelMonitor, MonitorConfig};
+use ml_monitor::{config::MonitorConfig, data, ModelMonitor};
 use ratatui::buffer::Buffer;
 
 use super::app::App;

@@ -4,8 +4,8 @@
 //! `ModelMonitor`.
 
 use ml_monitor::data::{Column, DataWindow};
-use ml_monitor::monitoring::AlertKind;
-use ml_monitor::{ModelMonitor, MonitorConfig};
+use ml_monitor::AlertKind;
+use ml_monitor::{config::MonitorConfig, ModelMonitor};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use rand_distr::{Distribution, Normal};
@@ -194,7 +194,7 @@ fn unlabelled_window_gets_an_estimate_and_alerts_when_it_falls() {
 fn regression_and_multiclass_say_not_supported() {
     let mut rng = StdRng::seed_from_u64(3);
     let config = MonitorConfig {
-        task: ml_monitor::Task::Regression,
+        task: ml_monitor::config::Task::Regression,
         ..MonitorConfig::default()
     };
     let m = ModelMonitor::builder(config)

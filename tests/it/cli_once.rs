@@ -231,8 +231,8 @@ fn print_default_config_is_the_default() {
         .expect("runs");
     assert!(out.status.success());
     let text = String::from_utf8(out.stdout).expect("utf8");
-    let parsed = ml_monitor::MonitorConfig::from_toml(&text, "stdout").expect("parses");
-    assert_eq!(parsed, ml_monitor::MonitorConfig::default());
+    let parsed = ml_monitor::config::MonitorConfig::from_toml(&text, "stdout").expect("parses");
+    assert_eq!(parsed, ml_monitor::config::MonitorConfig::default());
     assert!(text.contains("# "), "comments explain the keys");
 }
 

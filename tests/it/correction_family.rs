@@ -5,7 +5,7 @@
 use ml_monitor::config::{Correction, CorrectionScope, DetectorKind};
 use ml_monitor::data::{Column, DataWindow};
 use ml_monitor::drift::DriftResult;
-use ml_monitor::{ModelMonitor, MonitorConfig};
+use ml_monitor::{config::MonitorConfig, ModelMonitor};
 
 fn spread(n: usize, shift: f64, scale: f64) -> Vec<f64> {
     // Deterministic quantiles of a logistic distribution, interleaved.

@@ -6,8 +6,8 @@ use std::fs;
 use std::path::Path;
 
 use ml_monitor::config::DetectorKind;
-use ml_monitor::monitoring::AlertKind;
-use ml_monitor::MonitorConfig;
+use ml_monitor::config::MonitorConfig;
+use ml_monitor::AlertKind;
 
 fn read(relative: &str) -> String {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(relative);

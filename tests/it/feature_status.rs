@@ -7,8 +7,8 @@ use std::path::Path;
 use ml_monitor::config::DetectorKind;
 use ml_monitor::config::StatisticalConfig;
 use ml_monitor::data::{Column, DataWindow};
-use ml_monitor::drift::StatisticalDriftDetector;
-use ml_monitor::DriftDetector;
+use ml_monitor::drift::DriftDetector;
+use ml_monitor::StatisticalDriftDetector;
 
 fn window(name: &str, shift: f64) -> DataWindow {
     let values = (0..400)

@@ -8,7 +8,7 @@ use std::path::Path;
 
 use ml_monitor::data::{self, Schema};
 use ml_monitor::monitoring::Metadata;
-use ml_monitor::{ModelMonitor, MonitorConfig, MonitoringResult};
+use ml_monitor::{config::MonitorConfig, ModelMonitor, MonitoringResult};
 use proptest::prelude::*;
 
 fn window_csv(rows: usize, seed: usize) -> String {

@@ -6,8 +6,8 @@ use ml_monitor::config::{ClassifierConfig, DetectorKind};
 use ml_monitor::data::{self, Column, DataWindow, Schema};
 use ml_monitor::drift::FeatureStatus;
 use ml_monitor::generator::{Generator, GeneratorConfig, Scenario};
-use ml_monitor::monitoring::AlertKind;
-use ml_monitor::{DriftDetector, MLBasedDriftDetector, ModelMonitor, MonitorConfig};
+use ml_monitor::AlertKind;
+use ml_monitor::{config::MonitorConfig, drift::DriftDetector, MLBasedDriftDetector, ModelMonitor};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use rand_distr::{Distribution, StandardNormal};
@@ -71,7 +71,7 @@ fn config(seed: u64) -> ClassifierConfig {
 fn identical_sides_give_auc_near_half_and_no_drift() {
     let (reference, _, _) = generated(1000, 11, Scenario::None, 1);
     for seed in 0..5 {
-        let mut d = MLBasedDriftDetector::new(config(seed));
+        let mut d = MLBasedDriftDetector::new(config(seed)).expect("valid settings");
         let r = d.detect_pair(&reference, &reference).expect("runs");
         // Twins share a fold, so every score has its twin on the other side: exactly 0.5.
         let auc = r.auc.expect("auc");
@@ -88,7 +88,7 @@ fn same_distribution_windows_rarely_drift() {
     let runs = 8;
     for seed in 0..runs {
         let (reference, window, _) = generated(600, 100 + seed, Scenario::None, 3);
-        let mut d = MLBasedDriftDetector::new(config(seed));
+        let mut d = MLBasedDriftDetector::new(config(seed)).expect("valid settings");
         let r = d.detect_pair(&reference, &window).expect("runs");
         let auc = r.auc.expect("auc");
         assert!((auc - 0.5).abs() < 0.06, "seed {seed}: AUC {auc}");
@@ -104,7 +104,7 @@ fn same_distribution_windows_rarely_drift() {
 fn mean_shift_in_one_feature_is_found_and_gets_the_largest_importance() {
     let reference = normal("reference", 2000, 8, 1, usize::MAX, 0.0);
     let current = normal("current", 2000, 8, 2, 5, 0.5);
-    let mut d = MLBasedDriftDetector::new(ClassifierConfig::default());
+    let mut d = MLBasedDriftDetector::new(ClassifierConfig::default()).expect("valid settings");
     let r = d.detect_pair(&reference, &current).expect("runs");
     let auc = r.auc.expect("auc");
     // Half a standard deviation: the ideal AUC is Φ(0.5 / √2) ≈ 0.64.
@@ -130,6 +130,7 @@ fn drift_is_found_whichever_side_is_larger() {
     for (rows, seed) in [(400, 4), (3000, 5)] {
         let current = normal("current", rows, 4, seed, 0, 0.8);
         let r = MLBasedDriftDetector::new(ClassifierConfig::default())
+            .expect("valid settings")
             .detect_pair(&reference, &current)
             .expect("runs");
         assert!(r.auc.expect("auc") > 0.65, "{rows} current rows: {r:?}");
@@ -167,6 +168,7 @@ fn one_hot_importances_are_grouped_back_to_their_feature() {
     let reference = window("reference", 2000, 0.05);
     let current = window("current", 2000, 0.35);
     let r = MLBasedDriftDetector::new(ClassifierConfig::default())
+        .expect("valid settings")
         .detect_pair(&reference, &current)
         .expect("runs");
     assert!(r.drift_detected, "{r:?}");
@@ -187,6 +189,7 @@ fn unseen_categories_and_missing_values_are_encoded_not_errors() {
     // age, income and sessions.
     let (reference, drifted, _) = generated(800, 21, Scenario::Sudden, 1);
     let r = MLBasedDriftDetector::new(ClassifierConfig::default())
+        .expect("valid settings")
         .detect_pair(&reference, &drifted)
         .expect("runs");
     assert!(r.drift_detected, "{r:?}");
@@ -197,7 +200,7 @@ fn unseen_categories_and_missing_values_are_encoded_not_errors() {
 fn too_few_rows_is_insufficient_data_not_an_error() {
     let reference = normal("reference", 500, 3, 1, usize::MAX, 0.0);
     let tiny = normal("tiny", 29, 3, 2, 0, 10.0);
-    let mut d = MLBasedDriftDetector::new(ClassifierConfig::default());
+    let mut d = MLBasedDriftDetector::new(ClassifierConfig::default()).expect("valid settings");
     d.fit(&reference).expect("fit");
     let r = d.detect(&tiny).expect("runs");
     assert_eq!(r.status, Some(FeatureStatus::InsufficientData));
@@ -212,7 +215,7 @@ fn too_few_rows_is_insufficient_data_not_an_error() {
 #[test]
 fn schema_problems_are_clear_errors() {
     let reference = normal("reference", 100, 3, 1, usize::MAX, 0.0);
-    let mut d = MLBasedDriftDetector::new(ClassifierConfig::default());
+    let mut d = MLBasedDriftDetector::new(ClassifierConfig::default()).expect("valid settings");
     d.fit(&reference).expect("fit");
     let short = normal("short", 100, 2, 2, 0, 0.0);
     let e = d.detect(&short).expect_err("f2 is missing");
@@ -235,7 +238,8 @@ fn confirmation_needs_consecutive_drifting_windows() {
     let mut d = MLBasedDriftDetector::new(ClassifierConfig {
         confirmation_windows: 2,
         ..ClassifierConfig::default()
-    });
+    })
+    .expect("valid settings");
     d.fit(&reference).expect("fit");
     let first = d.detect(&shifted).expect("1");
     assert!(first.window_drift && !first.drift_detected);
@@ -280,6 +284,7 @@ fn false_drift_rate() {
             let reference = normal("reference", rows, 10, 2 * seed, usize::MAX, 0.0);
             let current = normal("current", rows, 10, 2 * seed + 1, usize::MAX, 0.0);
             let r = MLBasedDriftDetector::new(config(seed))
+                .expect("valid settings")
                 .detect_pair(&reference, &current)
                 .expect("runs");
             calls += usize::from(r.drift_detected);
@@ -299,6 +304,7 @@ fn false_drift_rate() {
         for seed in 0..runs {
             let (reference, window, _) = generated(rows, 1000 + seed, Scenario::None, 2);
             let r = MLBasedDriftDetector::new(config(seed))
+                .expect("valid settings")
                 .detect_pair(&reference, &window)
                 .expect("runs");
             calls += usize::from(r.drift_detected);

@@ -10,9 +10,12 @@ use ml_monitor::data::{self, Column, DataWindow};
 use ml_monitor::drift::DriftError;
 use ml_monitor::generator::{Generator, GeneratorConfig, Scenario};
 use ml_monitor::model::{self, Model, ModelError, TrainedModel};
-use ml_monitor::monitoring::reference_stats::ReferenceStats;
-use ml_monitor::monitoring::{AlertKind, MonitorError, PredictionSource};
-use ml_monitor::{ModelMonitor, MonitorConfig, Task};
+use ml_monitor::ReferenceStats;
+use ml_monitor::{
+    config::{MonitorConfig, Task},
+    ModelMonitor,
+};
+use ml_monitor::{monitoring::PredictionSource, AlertKind, MonitorError};
 
 /// Generator reference and window 5 (sudden drift from window 4) under `dir`.
 fn generated(dir: &Path) -> (DataWindow, DataWindow) {

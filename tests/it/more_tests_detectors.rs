@@ -5,8 +5,11 @@
 use ml_monitor::config::DetectorKind;
 use ml_monitor::config::StatisticalConfig;
 use ml_monitor::data::{Column, DataWindow};
-use ml_monitor::drift::discrete::FeatureTest;
-use ml_monitor::drift::{DriftDetector, FeatureStatus, StatisticalDriftDetector};
+use ml_monitor::drift::FeatureTest;
+use ml_monitor::{
+    drift::{DriftDetector, FeatureStatus},
+    StatisticalDriftDetector,
+};
 
 fn window(x: Vec<f64>, y: Vec<f64>) -> DataWindow {
     DataWindow::new(
@@ -112,14 +115,14 @@ fn constant_reference_is_flagged_and_identical_constants_do_not_drift() {
 fn result_keys_and_configuration_names() {
     let names: Vec<&str> = TESTS.iter().map(|t| t.key()).collect();
     assert_eq!(names, ["ad", "cvm", "wasserstein"]);
-    let c = ml_monitor::MonitorConfig::from_toml(
+    let c = ml_monitor::config::MonitorConfig::from_toml(
         "[drift]\ndetectors = [\"ad\", \"cvm\", \"wasserstein\"]\n[drift.statistical]\nwasserstein_threshold = 0.2\n",
         "m.toml",
     )
     .expect("parses");
     assert_eq!(c.drift.detectors.len(), 3);
     assert_eq!(c.drift.statistical.wasserstein_threshold, 0.2);
-    assert!(ml_monitor::MonitorConfig::from_toml(
+    assert!(ml_monitor::config::MonitorConfig::from_toml(
         "[drift.statistical]\nwasserstein_threshold = -1.0\n",
         "m.toml"
     )
@@ -199,8 +202,8 @@ fn few_distinct_values_are_tested_by_chi_square_and_say_so() {
 /// it had before in 42, and 1 of 100 clean windows drifts.
 #[test]
 fn an_ordinal_shift_is_found_where_chi_square_alone_misses_it() {
-    use ml_monitor::drift::discrete::DiscreteValues;
-    use ml_monitor::{ModelMonitor, MonitorConfig};
+    use ml_monitor::drift::DiscreteValues;
+    use ml_monitor::{config::MonitorConfig, ModelMonitor};
 
     const P: [f64; 7] = [0.30, 0.22, 0.17, 0.12, 0.09, 0.06, 0.04];
     let shifted: Vec<f64> = std::iter::once(0.35)

@@ -7,9 +7,9 @@ use std::path::Path;
 
 use ml_monitor::config::PcaConfig;
 use ml_monitor::data::{self, Column, DataWindow};
-use ml_monitor::drift::pca::{PcaDriftDetector, PcaFigures};
 use ml_monitor::drift::{DriftDetector, FeatureStatus};
-use ml_monitor::{ModelMonitor, MonitorConfig};
+use ml_monitor::{config::MonitorConfig, ModelMonitor};
+use ml_monitor::{drift::PcaFigures, PcaDriftDetector};
 
 /// Two correlated numeric features and a categorical one, `rows` rows from `seed`, the numbers
 /// times `scale`; the first and second rows hold ±1.5e7 (times `scale`).
@@ -31,7 +31,7 @@ fn frame(rows: usize, seed: f64, scale: f64) -> DataWindow {
 }
 
 fn figures(reference: &DataWindow, window: &DataWindow) -> PcaFigures {
-    let mut d = PcaDriftDetector::new(PcaConfig::default());
+    let mut d = PcaDriftDetector::new(PcaConfig::default()).expect("valid settings");
     d.fit(reference).expect("fits");
     d.detect(window).expect("runs").pca.expect("figures")
 }
@@ -56,7 +56,7 @@ fn values_near_the_largest_float_give_the_figures_of_the_same_data_in_smaller_un
 /// drift; any other value is drift.
 #[test]
 fn a_constant_reference_fits_and_any_other_value_drifts() {
-    let mut d = PcaDriftDetector::new(PcaConfig::default());
+    let mut d = PcaDriftDetector::new(PcaConfig::default()).expect("valid settings");
     d.fit(&one_column(vec![3.0; 100])).expect("fits");
     let same = d.detect(&one_column(vec![3.0; 50])).expect("runs");
     let figures = same.pca.expect("figures");
@@ -74,7 +74,8 @@ fn one_row_fits_and_features_without_values_are_insufficient() {
     let mut d = PcaDriftDetector::new(PcaConfig {
         min_sample_size: 1,
         ..PcaConfig::default()
-    });
+    })
+    .expect("valid settings");
     d.fit(&one_column(vec![2.0])).expect("fits");
     let r = d.detect(&one_column(vec![2.0; 50])).expect("runs");
     assert_eq!(r.pca.expect("figures").reconstruction_error, 0.0);
@@ -100,7 +101,8 @@ fn a_reference_below_min_sample_size_gives_insufficient_data() {
             let mut d = PcaDriftDetector::new(PcaConfig {
                 thresholds,
                 ..PcaConfig::default()
-            });
+            })
+            .expect("valid settings");
             d.fit(&one_column(reference.clone())).expect("fits");
             let r = d.detect(&one_column(clean.clone())).expect("runs");
             assert_eq!(
@@ -111,7 +113,7 @@ fn a_reference_below_min_sample_size_gives_insufficient_data() {
             assert!(r.pca.is_none() && !r.drift_detected && !r.window_drift);
         }
     }
-    let mut d = PcaDriftDetector::new(PcaConfig::default());
+    let mut d = PcaDriftDetector::new(PcaConfig::default()).expect("valid settings");
     d.fit(&one_column((0..30).map(f64::from).collect()))
         .expect("fits");
     let r = d

@@ -5,8 +5,8 @@
 
 use ml_monitor::config::{Correction, PcaConfig, PcaThresholds};
 use ml_monitor::data::{Column, DataWindow};
-use ml_monitor::drift::pca::PcaDriftDetector;
 use ml_monitor::drift::DriftDetector;
+use ml_monitor::PcaDriftDetector;
 use serde_json::Value;
 
 const REL_TOL: f64 = 1e-6;
@@ -79,7 +79,8 @@ fn pca_matches_nannyml() {
             min_sample_size: 1,
             thresholds: PcaThresholds::Chunks,
             ..PcaConfig::default()
-        });
+        })
+        .expect("valid settings");
         d.fit(&window(&ds["reference"])).expect("fit");
         let chunks = d.reference_chunk_values().expect("fitted").to_vec();
         let want: Vec<f64> = ds["reference_chunk_values"]
@@ -138,7 +139,7 @@ fn pca_matches_nannyml() {
 fn small_window_is_insufficient_and_unknown_columns_error() {
     let fx = fixture();
     let ds = &fx["datasets"][0];
-    let mut d = PcaDriftDetector::new(PcaConfig::default());
+    let mut d = PcaDriftDetector::new(PcaConfig::default()).expect("valid settings");
     d.fit(&window(&ds["reference"])).expect("fit");
     let tiny = DataWindow::new(
         "t",
@@ -184,13 +185,16 @@ fn window_thresholds_scale_with_the_window() {
             thresholds: PcaThresholds::Window,
             ..PcaConfig::default()
         })
-        .with_test(0.05, Correction::Bonferroni);
+        .expect("valid settings")
+        .with_test(0.05, Correction::Bonferroni)
+        .expect("valid settings");
         d.fit(&window(&ds["reference"])).expect("fit");
         let mut even = PcaDriftDetector::new(PcaConfig {
             min_sample_size: 1,
             thresholds: PcaThresholds::Chunks,
             ..PcaConfig::default()
-        });
+        })
+        .expect("valid settings");
         even.fit(&every_other(&ds["reference"], 0)).expect("fit");
         let odd = every_other(&ds["reference"], 1);
         let held_out = even.detect(&odd).expect("detect");

@@ -5,7 +5,7 @@
 
 use ml_monitor::drift::ks::ks_2samp_sorted;
 use ml_monitor::drift::psi;
-use ml_monitor::profile::grid::{cell_summaries, numeric_grid};
+use ml_monitor::profile::{cell_summaries, numeric_grid};
 use ml_monitor::stats::wasserstein_sorted;
 use ml_monitor::stats::{ks_binned, wasserstein_binned};
 use proptest::prelude::*;

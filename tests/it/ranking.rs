@@ -5,8 +5,8 @@
 
 use ml_monitor::config::DetectorKind;
 use ml_monitor::data::{Column, DataWindow};
-use ml_monitor::monitoring::AlertKind;
-use ml_monitor::{ModelMonitor, MonitorConfig};
+use ml_monitor::AlertKind;
+use ml_monitor::{config::MonitorConfig, ModelMonitor};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use rand_distr::{Distribution, Normal};

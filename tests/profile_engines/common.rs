@@ -66,7 +66,7 @@ pub fn generate(dir: &Path, windows: usize, rows: usize) {
 
 /// The columns of the reference with the engine type each is loaded as.
 pub fn columns(reference: &Path) -> Vec<(String, &'static str)> {
-    let config = ml_monitor::MonitorConfig::default();
+    let config = ml_monitor::config::MonitorConfig::default();
     let (window, _) = ml_monitor::data::read_reference(reference, &config.columns).expect("reads");
     let header = std::fs::read_to_string(reference).expect("reads");
     let header = header.lines().next().expect("header");

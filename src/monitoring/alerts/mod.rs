@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use super::result::MonitoringResult;
 use crate::config::InvalidValue;
 // Alert settings are configuration, one layer down; they are re-exported here where alerts are.
-pub use crate::config::{AlertLevel, AlertThresholds};
+pub(crate) use crate::config::{AlertLevel, AlertThresholds};
 
 /// What an alert is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -116,19 +116,17 @@ impl AlertManager {
         })
     }
 
-    /// Also send each alert to the `log` facade at its level's log level.
-    pub fn with_logging(mut self, on: bool) -> Self {
-        self.log = on;
-        self
-    }
-
     /// The thresholds in force.
     pub fn thresholds(&self) -> &AlertThresholds {
         &self.thresholds
     }
 
     /// Replaces the thresholds, checked as [`new`](Self::new) checks them.
-    pub fn set_thresholds(&mut self, thresholds: AlertThresholds) -> Result<(), InvalidValue> {
+    #[cfg(test)]
+    pub(crate) fn set_thresholds(
+        &mut self,
+        thresholds: AlertThresholds,
+    ) -> Result<(), InvalidValue> {
         thresholds.validate()?;
         self.thresholds = thresholds;
         Ok(())
@@ -141,7 +139,8 @@ impl AlertManager {
     }
 
     /// Raises and records an alert with no detector, feature, metric or figures.
-    pub fn raise(
+    #[cfg(test)]
+    pub(crate) fn raise(
         &mut self,
         level: AlertLevel,
         kind: AlertKind,

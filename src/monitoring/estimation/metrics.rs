@@ -2,7 +2,8 @@
 //! and predicted labels ŷ, no targets) and the realised ones its thresholds are learned from.
 
 /// accuracy = (Σ_{ŷ=1} p̂ + Σ_{ŷ=0} (1 − p̂)) / n.
-pub fn estimated_accuracy(p: &[f64], y_hat: &[bool]) -> f64 {
+#[cfg(test)]
+pub(crate) fn estimated_accuracy(p: &[f64], y_hat: &[bool]) -> f64 {
     let (mut tp, mut tn) = (0.0, 0.0);
     for (&p, &l) in p.iter().zip(y_hat) {
         if l {
@@ -16,7 +17,8 @@ pub fn estimated_accuracy(p: &[f64], y_hat: &[bool]) -> f64 {
 
 /// F1 = TP / (TP + ½(FP + FN)) with TP = Σ_{ŷ=1} p̂, FP = Σ_{ŷ=1} (1 − p̂), FN = Σ_{ŷ=0} p̂;
 /// NaN when the denominator is 0.
-pub fn estimated_f1(p: &[f64], y_hat: &[bool]) -> f64 {
+#[cfg(test)]
+pub(crate) fn estimated_f1(p: &[f64], y_hat: &[bool]) -> f64 {
     let (mut tp, mut fp, mut fn_) = (0.0, 0.0, 0.0);
     for (&p, &l) in p.iter().zip(y_hat) {
         if l {

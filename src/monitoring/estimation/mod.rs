@@ -5,18 +5,18 @@
 //! when it matters. If the scores are (or can be made) calibrated probabilities of class 1 and
 //! P(y | x) has not changed, the expected confusion matrix of a window follows from its scores
 //! alone. The estimator is fitted once on the reference (target and score): the calibration
-//! decision and map ([`calibration`]), the sampling-error components ([`sampling_error`]) and
-//! the alert thresholds ([`thresholds`]); it then estimates accuracy, ROC AUC and F1 for every
-//! window with scores ([`metrics`]). It serialises, so a reference statistics file carries it.
+//! decision and map (`calibration.rs`), the sampling-error components (`sampling_error.rs`) and
+//! the alert thresholds (`thresholds.rs`); it then estimates accuracy, ROC AUC and F1 for every
+//! window with scores (`metrics.rs`). It serialises, so a reference statistics file carries it.
 
-pub mod calibration;
-pub mod metrics;
-pub mod multiclass;
+pub(crate) mod calibration;
+pub(crate) mod metrics;
+pub(crate) mod multiclass;
 mod multiclass_metrics;
-pub mod result;
-pub mod sampling_error;
-pub mod sweep;
-pub mod thresholds;
+pub(crate) mod result;
+pub(crate) mod sampling_error;
+pub(crate) mod sweep;
+pub(crate) mod thresholds;
 
 use serde::{Deserialize, Serialize};
 

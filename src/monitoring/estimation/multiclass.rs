@@ -87,7 +87,8 @@ impl MulticlassEstimator {
     }
 
     /// The index of a class label, if it is one of the classes.
-    pub fn class_index(&self, label: &str) -> Option<usize> {
+    #[cfg(test)]
+    pub(crate) fn class_index(&self, label: &str) -> Option<usize> {
         Self::index_in(&self.classes, label)
     }
 

@@ -23,7 +23,9 @@ pub(crate) mod conditions;
 mod tests;
 mod tracker;
 
-pub use tracker::{IncidentTracker, LABELS};
+pub use tracker::IncidentTracker;
+#[cfg(test)]
+use tracker::LABELS;
 
 use std::collections::BTreeMap;
 
@@ -123,7 +125,7 @@ pub struct Member {
 
 impl Member {
     /// The key later windows' conditions are matched on.
-    pub fn key(&self) -> IncidentKey {
+    pub(crate) fn key(&self) -> IncidentKey {
         IncidentKey::of(
             self.kind,
             &self.detector,
@@ -269,7 +271,7 @@ impl Incident {
     }
 
     /// The key later windows' conditions are matched on.
-    pub fn key(&self) -> IncidentKey {
+    pub(crate) fn key(&self) -> IncidentKey {
         IncidentKey::of(
             self.kind,
             &self.detector,

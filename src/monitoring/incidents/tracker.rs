@@ -12,7 +12,7 @@ use crate::monitoring::result::MonitoringResult;
 
 /// The detector of a problem raised from labels that arrived after their window (see
 /// [`IncidentTracker::observe_labelled`]).
-pub const LABELS: &str = "labels";
+pub(crate) const LABELS: &str = "labels";
 
 /// Resolved problems remembered for re-opening (the most recent ones).
 const MAX_CLOSED: usize = 10_000;
@@ -142,7 +142,7 @@ impl IncidentTracker {
         counts
     }
 
-    /// As [`observe_paging`](Self::observe_paging) with every shown condition paging.
+    /// As `observe_paging` with every shown condition paging.
     pub fn observe(&mut self, result: &MonitoringResult) -> Vec<IncidentChange> {
         let all = conditions::of(result).iter().map(|c| c.key()).collect();
         self.observe_paging(result, &all)
@@ -270,7 +270,7 @@ impl IncidentTracker {
     /// resolved after `resolve_after` labelled windows without it. They carry the detector
     /// [`LABELS`], never join nor age with the conditions of arriving windows, and keep their
     /// id when they re-open, as other problems do.
-    pub fn observe_labelled(
+    pub(crate) fn observe_labelled(
         &mut self,
         window: &str,
         alerts: &[Alert],

@@ -249,7 +249,8 @@ impl PendingLabels {
     }
 
     /// The label held for an id.
-    pub fn get(&self, id: &str) -> Option<&Held> {
+    #[cfg(test)]
+    pub(crate) fn get(&self, id: &str) -> Option<&Held> {
         self.map.get(id)
     }
 
@@ -265,7 +266,7 @@ impl PendingLabels {
     }
 
     /// Holds a label; a later label for the same id replaces the earlier.
-    pub fn hold(&mut self, id: String, label: f64, file: &str) -> Change {
+    pub(crate) fn hold(&mut self, id: String, label: f64, file: &str) -> Change {
         let seq = self.next;
         self.next += 1;
         let held = Held {

@@ -33,11 +33,12 @@ impl KeptRows {
     /// What a window keeps: its ids (`None` when it has none) with its prediction column, its
     /// predicted label and its class probabilities, those present. `classes`: a multiclass
     /// model's classes, sorted, so its predicted labels are kept as class indices.
-    pub fn of(window: &DataWindow, classes: &[String]) -> Option<KeptRows> {
+    #[cfg(test)]
+    pub(crate) fn of(window: &DataWindow, classes: &[String]) -> Option<KeptRows> {
         Self::with_scores(window, classes, None)
     }
 
-    /// As [`of`](Self::of), with the scores a model computed for a window that has no
+    /// As `of`, with the scores a model computed for a window that has no
     /// prediction column (the window's own column wins when it has one).
     pub fn with_scores(
         window: &DataWindow,
@@ -77,7 +78,12 @@ impl KeptRows {
     }
 
     /// Kept rows from parts (tests and benchmarks): `ids[i]` is row `i`'s id ("" for none).
-    pub fn from_parts(ids: &[&str], scores: Option<Vec<f64>>, predicted: Option<Vec<f64>>) -> Self {
+    #[cfg(test)]
+    pub(crate) fn from_parts(
+        ids: &[&str],
+        scores: Option<Vec<f64>>,
+        predicted: Option<Vec<f64>>,
+    ) -> Self {
         KeptRows {
             ids: RowIds::from_strs(ids),
             scores,
@@ -97,18 +103,13 @@ impl KeptRows {
     }
 
     /// The prediction column.
-    pub fn scores(&self) -> Option<&[f64]> {
+    pub(crate) fn scores(&self) -> Option<&[f64]> {
         self.scores.as_deref()
     }
 
     /// The predicted labels (class indices for a multiclass model).
-    pub fn predicted(&self) -> Option<&[f64]> {
+    pub(crate) fn predicted(&self) -> Option<&[f64]> {
         self.predicted.as_deref()
-    }
-
-    /// The class probabilities, by class.
-    pub fn probabilities(&self) -> &[(String, Vec<f64>)] {
-        &self.probabilities
     }
 
     /// The blob kept in the history.

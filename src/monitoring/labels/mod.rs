@@ -2,7 +2,7 @@
 //! `[columns] id`.
 //!
 //! The library keeps no state here: [`KeptRows`] is what a window leaves behind (its ids and
-//! predictions, as a blob the caller stores), [`join`] matches a label file to those rows and
+//! predictions, as a blob the caller stores), `join.rs` matches a label file to those rows and
 //! holds labels that came first, and [`realised`] turns a window's labels so far into the same
 //! metrics the monitor computes for a window with its target column. Where it is all stored
 //! (the binary's SQLite history) is the caller's business.
@@ -14,7 +14,7 @@ use super::metrics::{classification_metrics, regression_metrics};
 use super::result::Performance;
 use crate::config::Task;
 
-pub mod join;
+pub(crate) mod join;
 mod kept;
 
 pub use join::{apply, label_values, set_label, Held, JoinCounts, PendingLabels};

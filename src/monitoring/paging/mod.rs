@@ -70,7 +70,7 @@ type Evidence = (f64, f64);
 
 impl PagePolicy {
     /// A policy for these settings.
-    pub fn new(config: &PagingConfig) -> Self {
+    pub(crate) fn new(config: &PagingConfig) -> Self {
         PagePolicy {
             config: config.clone(),
             paged_metrics: BTreeSet::new(),
@@ -78,7 +78,7 @@ impl PagePolicy {
     }
 
     /// The settings in force.
-    pub fn config(&self) -> &PagingConfig {
+    pub(crate) fn config(&self) -> &PagingConfig {
         &self.config
     }
 
@@ -89,7 +89,7 @@ impl PagePolicy {
 
     /// Folds one window's result (alerts raised) into the policy and returns the keys of the
     /// conditions whose evidence is strong enough to page at this window.
-    pub fn observe(&mut self, result: &MonitoringResult) -> BTreeSet<IncidentKey> {
+    pub(crate) fn observe(&mut self, result: &MonitoringResult) -> BTreeSet<IncidentKey> {
         let evidence = feature_evidence(result);
         let pca = pca_evidence(result);
         let alpha = self.stream_alpha(evidence.len());
@@ -140,7 +140,7 @@ impl PagePolicy {
 
     /// Why each shown (drifted) feature of `result` does not page, by feature: what the
     /// screen marks.
-    pub fn held_back(&self, result: &MonitoringResult) -> BTreeMap<String, HeldBack> {
+    pub(crate) fn held_back(&self, result: &MonitoringResult) -> BTreeMap<String, HeldBack> {
         let evidence = feature_evidence(result);
         let alpha = self.stream_alpha(evidence.len());
         drifted_features(result)

@@ -368,7 +368,7 @@ fn member_name(m: &Member) -> String {
     let subject = sanitize(m.subject()).into_owned();
     if subject.is_empty() || subject == m.kind.as_str() {
         m.kind.as_str().to_string()
-    } else if m.kind == ml_monitor::monitoring::AlertKind::DataDrift {
+    } else if m.kind == ml_monitor::AlertKind::DataDrift {
         subject
     } else {
         format!("{} {subject}", m.kind.as_str())

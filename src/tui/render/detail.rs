@@ -9,7 +9,7 @@ use ratatui::widgets::{Paragraph, Wrap};
 use ratatui::Frame;
 
 use ml_monitor::config::{DetectorKind, Evidence};
-use ml_monitor::monitoring::AlertKind;
+use ml_monitor::AlertKind;
 
 use super::{pane, Link};
 use crate::tui::app::{AlertView, App, SILENCE_FOR};

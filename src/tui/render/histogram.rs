@@ -10,7 +10,7 @@
 //! window; the pane says so.
 
 use ml_monitor::drift::psi::PROPORTION_FLOOR;
-use ml_monitor::monitoring::paging::HeldBack;
+use ml_monitor::monitoring::HeldBack;
 use ml_monitor::stats::Histogram;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;

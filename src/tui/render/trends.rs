@@ -388,8 +388,8 @@ mod tests {
 
     #[test]
     fn pca_adds_its_error_with_the_latest_threshold_and_is_absent_without_it() {
-        use ml_monitor::drift::pca::PcaFigures;
         use ml_monitor::drift::DriftResult;
+        use ml_monitor::drift::PcaFigures;
         let (mut app, mut tracker) = fixtures::app_and_tracker(3, false);
         for (i, error) in [(4, 1.58), (5, 1.87)] {
             let mut result = fixtures::result(i, false);
