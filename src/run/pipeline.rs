@@ -493,21 +493,25 @@ impl Pipeline {
         }
     }
 
-    /// Records a result, with the incidents still firing and the outbox rows of its incident
-    /// changes, in the history (if kept), and wakes the sinks' sender. `Ok(false)`: that file
-    /// key was recorded already (by another run), so nothing was.
+    /// Records a result, with the firing incidents that changed since the last record and the
+    /// outbox rows of its incident changes, in the history (if kept), and wakes the sinks'
+    /// sender. `Ok(false)`: that file key was recorded already (by another run), so nothing
+    /// was. The changed incidents of a window not recorded go with the next one's.
     pub(crate) fn store(
         &mut self,
         key: Option<&FileKey>,
         result: &ml_monitor::MonitoringResult,
     ) -> anyhow::Result<bool> {
+        let changed = self.monitor.incidents_mut().take_changed();
         let Some(h) = &mut self.history else {
             return Ok(true);
         };
-        let open: Vec<_> = self.monitor.incidents().open().cloned().collect();
-        let recorded = h
-            .record_window(key, result, &open)
-            .with_context(|| format!("{}: not recorded in the history", result.window))?;
+        let recorded = h.record_window(key, result, &changed);
+        if !matches!(recorded, Ok(true)) {
+            self.monitor.incidents_mut().unstored(&changed);
+        }
+        let recorded =
+            recorded.with_context(|| format!("{}: not recorded in the history", result.window))?;
         if let (Some(d), true, false) = (&self.delivery, recorded, result.incidents.is_empty()) {
             d.sender.wake();
         }
