@@ -124,6 +124,9 @@ pub(crate) struct Pipeline {
     label_lines: Vec<LabelLine>,
     /// The settings changed since the last run (see `pipeline_settings.rs`).
     settings_change: Option<settings::SettingsChange>,
+    /// Whether each report carries the firing incidents: only the TUI shows them, and with
+    /// thousands open a copy per window costs more than the rest of the window.
+    reports_firing: bool,
 }
 
 impl Pipeline {
@@ -233,6 +236,7 @@ impl Pipeline {
                     late: LateLabels::new(config, &plan.labels)?,
                     label_lines: Vec::new(),
                     settings_change: None,
+                    reports_firing: histograms,
                 }
                 .with_open_incidents()?
                 .with_settings(plan, reference_hash)
@@ -268,6 +272,7 @@ impl Pipeline {
                     late: LateLabels::new(config, &plan.labels)?,
                     label_lines: Vec::new(),
                     settings_change: None,
+                    reports_firing: histograms,
                 }
                 .with_open_incidents()?
                 .with_settings(plan, reference_hash)
@@ -465,7 +470,11 @@ impl Pipeline {
             Ok(true) => None,
             Err(e) => Some(e),
         };
-        let firing = self.monitor.incidents().open().cloned().collect();
+        let firing = if self.reports_firing {
+            self.monitor.incidents().open().cloned().collect()
+        } else {
+            Vec::new()
+        };
         let failing_sinks = self
             .delivery
             .as_ref()

@@ -56,7 +56,7 @@ fn a_restart_with_other_thresholds_closes_the_open_problems_once() {
     let mut first = Pipeline::new(&plan).expect("pipeline");
     assert_eq!(first.settings_note(), None);
     let processed = first.process(&drifting("w1.csv")).expect("processed");
-    let open = processed.report.firing.len();
+    let open = first.monitor.incidents().open().count();
     assert!(open > 0, "{:?}", processed.report.result.alerts);
     drop(first);
 
@@ -338,4 +338,21 @@ fn the_stored_firing_problems_are_the_open_ones_after_every_window() {
     let restarted = Pipeline::new(&plan).expect("pipeline");
     let restored: Vec<Incident> = restarted.monitor.incidents().open().cloned().collect();
     assert_eq!(restored, open);
+}
+
+/// Only the TUI is given the firing incidents with each window (`--once` and `--headless` print
+/// the changes): with thousands open, copying them all per window cost more than the window.
+#[test]
+fn only_the_tui_is_given_the_firing_problems_with_each_window() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for tui in [false, true] {
+        let mut plan = plan(dir.path(), None);
+        plan.histograms = tui;
+        let mut pipeline = Pipeline::new(&plan).expect("pipeline");
+        let processed = pipeline
+            .process(&unusable(dir.path(), &format!("w{tui}.csv")))
+            .expect("processed");
+        assert_eq!(pipeline.monitor.incidents().open().count(), 1);
+        assert_eq!(processed.report.firing.len(), usize::from(tui));
+    }
 }

@@ -191,11 +191,10 @@ impl IncidentTracker {
         self.window += 1;
         let now = result.timestamp;
         let window = result.window.as_str();
-        let before: BTreeMap<u64, (AlertLevel, usize)> = self
-            .problems
-            .iter()
-            .map(|(&id, t)| (id, (t.incident.level, t.incident.members.len())))
-            .collect();
+        // The level and member count of each earlier problem this window touches, as they
+        // were before it (only those: with thousands open, a window touches a few).
+        let mut before: BTreeMap<u64, (AlertLevel, usize)> = BTreeMap::new();
+        let mut created = BTreeSet::new();
         let mut seen = BTreeSet::new();
         let mut touched = BTreeSet::new();
         let mut opened = BTreeSet::new();
@@ -204,6 +203,7 @@ impl IncidentTracker {
             seen.insert(key.clone());
             if let Some(&id) = self.member_of.get(&key) {
                 if let Some(t) = self.problems.get_mut(&id) {
+                    note_before(&mut before, &created, id, t);
                     update(&mut t.incident, &key, condition, window, now);
                     touched.insert(id);
                 }
@@ -216,6 +216,7 @@ impl IncidentTracker {
             let id = match self.joinable() {
                 Some(id) => {
                     if let Some(t) = self.problems.get_mut(&id) {
+                        note_before(&mut before, &created, id, t);
                         join(&mut t.incident, condition, window, now);
                         if immediate {
                             t.pending = 0;
@@ -225,6 +226,7 @@ impl IncidentTracker {
                 }
                 None => {
                     let (incident, id) = self.start(&key, condition, window, now);
+                    created.insert(id);
                     let pending = if immediate { 0 } else { self.pending_windows };
                     if pending == 0 {
                         opened.insert(id);
@@ -245,7 +247,14 @@ impl IncidentTracker {
         }
         let mut changes = Vec::new();
         let readable = result.error.is_none();
-        let ids: Vec<u64> = self.problems.keys().copied().collect();
+        // Only a touched or pending problem can change here (an untouched one only ages, below).
+        let mut ids = touched.clone();
+        ids.extend(
+            self.problems
+                .iter()
+                .filter(|(_, t)| t.pending > 0)
+                .map(|(&id, _)| id),
+        );
         for id in ids {
             let Some(t) = self.problems.get_mut(&id) else {
                 continue;
@@ -526,6 +535,21 @@ impl IncidentTracker {
                 None => break,
             };
         }
+    }
+}
+
+/// Notes an earlier problem's level and member count before a window first changes it (not
+/// one `created` in that window).
+fn note_before(
+    before: &mut BTreeMap<u64, (AlertLevel, usize)>,
+    created: &BTreeSet<u64>,
+    id: u64,
+    t: &Tracked,
+) {
+    if !created.contains(&id) {
+        before
+            .entry(id)
+            .or_insert((t.incident.level, t.incident.members.len()));
     }
 }
 
