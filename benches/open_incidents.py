@@ -2,17 +2,17 @@
 """Windows per second while thousands of problems are open at once (issue 29's last gap).
 
 Every window opens a problem of its own and none resolves, so the open problems grow to
-`--windows`: with `--workload errors` (the default) each window is a file the reference's
-columns are missing from (a CRITICAL `window_error` of its own; a window that cannot be used
-neither updates nor resolves the other problems); with `--workload labels` ... see below.
-It runs `watch --once --history` over the directory, timestamps each window's JSON line as it
-arrives, and reports windows per second over the whole run and over the last `--tail` windows
-(when about `--windows` problems are open), with the rows the history holds at the end. Not a
-timed test: it reports figures. Needs only the Python standard library.
+`--windows`: each window is a file the reference's columns are missing from, a CRITICAL
+`window_error` problem of its own (a window that cannot be used neither updates nor resolves the
+other problems). It runs `watch DIR --once --history` over the directory, timestamps each
+window's JSON line as it arrives, and reports windows per second over the whole run and over the
+last `--tail` windows (when about `--windows` problems are open), with what the history holds at
+the end. Not a timed test: it reports figures. Needs only the Python standard library.
 
     python3 benches/open_incidents.py --binary target/release/ml-monitor --windows 3000
 
-`--resolve-after N` sets `[alerts] resolve_after` (written into a config file).
+Before each window wrote only the problems it changed, every window rewrote every open one:
+18.2 windows/s over 3,000 windows, 10.0 over the last 500 (docs/history.md has the figures).
 """
 
 import argparse
