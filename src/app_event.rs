@@ -15,7 +15,8 @@ pub(crate) struct WindowReport {
     pub(crate) result: MonitoringResult,
     /// Reference-vs-current histogram per feature (empty for error results).
     pub(crate) histograms: BTreeMap<String, Histogram>,
-    /// The incidents firing after this window, with their updated counts.
+    /// The incidents firing after this window, with their updated counts (for the TUI: empty
+    /// in `--once` and `--headless`, which print the changes).
     pub(crate) firing: Vec<Incident>,
     /// Sinks that are failing, each as one phrase (`alertmanager: retrying, 3 queued`).
     pub(crate) failing_sinks: Vec<String>,

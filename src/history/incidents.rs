@@ -6,6 +6,12 @@
 //! rows are written in the window's transaction ([`store`]), so a window's result, its incident
 //! changes and the deliveries they owe commit together or not at all: after `kill -9` the window
 //! is processed again and yields the same changes, never a second copy.
+//!
+//! Why only the problems that changed are written, not every firing one: with thousands open, a
+//! window that touches a few (an unreadable file opens one; the others neither update nor
+//! resolve) would rewrite them all. The tracker says which changed
+//! ([`IncidentTracker::take_changed`](ml_monitor::monitoring::IncidentTracker::take_changed));
+//! a firing problem's row is its state as of its last change, which is its state now.
 
 use chrono::{DateTime, Utc};
 use ml_monitor::{
@@ -53,16 +59,16 @@ pub(super) const MIGRATION: &str = "
     CREATE INDEX outbox_pending ON outbox (sink, state, id);
 ";
 
-/// Stores a window's incident changes, the still-firing incidents and the outbox rows.
+/// Stores a window's incident changes, the firing incidents that changed and the outbox rows.
 pub(super) fn store(
     tx: &Transaction<'_>,
     result_id: i64,
     result: &MonitoringResult,
-    open: &[Incident],
+    changed: &[Incident],
     sinks: &[SinkFilter],
 ) -> rusqlite::Result<()> {
     store_changes(tx, result_id, &result.incidents, sinks)?;
-    store_open(tx, open)
+    store_firing(tx, changed)
 }
 
 /// Records problem changes against the window (`result_id`) they belong to, each queued in the
@@ -101,9 +107,9 @@ pub(super) fn store_changes(
     Ok(())
 }
 
-/// The firing problems as they stand now.
-pub(super) fn store_open(tx: &Transaction<'_>, open: &[Incident]) -> rusqlite::Result<()> {
-    for incident in open {
+/// The firing problems that changed, as they stand now.
+pub(super) fn store_firing(tx: &Transaction<'_>, changed: &[Incident]) -> rusqlite::Result<()> {
+    for incident in changed {
         upsert(tx, incident)?;
     }
     Ok(())

@@ -191,7 +191,7 @@ impl History {
         key: Option<&FileKey>,
         windows: &[WindowLabels],
         held: &HeldChanges,
-        open: &[Incident],
+        changed: &[Incident],
     ) -> Result<bool, HistoryError> {
         let mut jsons = Vec::with_capacity(windows.len());
         for w in windows {
@@ -229,7 +229,7 @@ impl History {
             super::incidents::store_changes(&tx, w.result_id, &w.changes, &self.sinks)
                 .map_err(&err)?;
         }
-        super::incidents::store_open(&tx, open).map_err(&err)?;
+        super::incidents::store_firing(&tx, changed).map_err(&err)?;
         {
             let mut upsert = tx
                 .prepare(

@@ -338,9 +338,10 @@ impl History {
         self.record_window(key, result, &[])
     }
 
-    /// [`History::record`], also storing the window's incident changes, the incidents still
-    /// firing (`open`, with their updated counts) and the outbox rows of the changes, in the
-    /// same transaction.
+    /// [`History::record`], also storing the window's incident changes, the firing incidents
+    /// whose state changed since the last record (`changed`, with their updated counts:
+    /// [`IncidentTracker::take_changed`](ml_monitor::monitoring::IncidentTracker::take_changed),
+    /// not every open one) and the outbox rows of the changes, in the same transaction.
     ///
     /// A window whose file could not be read is given no key by the caller (the pipeline): the
     /// file is tried again (by a later run, or when the watcher sees it change), never marked
@@ -350,7 +351,7 @@ impl History {
         &mut self,
         key: Option<&FileKey>,
         result: &MonitoringResult,
-        open: &[Incident],
+        changed: &[Incident],
     ) -> Result<bool, HistoryError> {
         // Staged for this window only, whether it is recorded or not.
         let staged = self.staged_kept.take();
@@ -410,7 +411,7 @@ impl History {
                     .map_err(&err)?;
             }
         }
-        incidents::store(&tx, result_id, result, open, &self.sinks).map_err(&err)?;
+        incidents::store(&tx, result_id, result, changed, &self.sinks).map_err(&err)?;
         if let Some(staged) = &staged {
             labels::store_kept(&tx, result_id, result, staged).map_err(&err)?;
         }
@@ -428,6 +429,15 @@ impl History {
             window: result.window.clone(),
             error,
         }
+    }
+
+    /// Rows inserted, updated or deleted through this connection since it opened (SQLite's
+    /// `total_changes()`): what a test counts a window's writes with.
+    #[cfg(test)]
+    pub(crate) fn rows_written(&self) -> u64 {
+        self.conn
+            .query_row("SELECT total_changes()", [], |row| row.get::<_, i64>(0))
+            .map_or(0, |n| u64::try_from(n).unwrap_or(0))
     }
 
     /// The last `n` results recorded, oldest first.

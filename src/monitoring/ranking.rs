@@ -246,9 +246,13 @@ pub(crate) fn attach_suspects(result: &mut MonitoringResult, tracker: &mut Incid
         return;
     }
     let top: Vec<FeatureRank> = result.ranking.iter().take(SUSPECTS).cloned().collect();
-    for incident in tracker.open_mut().filter(|i| is_performance(i.kind)) {
+    tracker.annotate_open(|incident| {
+        if !is_performance(incident.kind) || incident.suspects == top {
+            return false;
+        }
         incident.suspects = top.clone();
-    }
+        true
+    });
     for change in result.incidents.iter_mut() {
         if is_performance(change.incident.kind) {
             change.incident.suspects = top.clone();

@@ -204,8 +204,12 @@ impl LateLabels {
                 lines.push(line);
             }
         }
-        let open: Vec<_> = monitor.incidents().open().cloned().collect();
-        match history.record_labels(key, &updates, &changes, &open) {
+        let changed = monitor.incidents_mut().take_changed();
+        let recorded = history.record_labels(key, &updates, &changes, &changed);
+        if !matches!(recorded, Ok(true)) {
+            monitor.incidents_mut().unstored(&changed);
+        }
+        match recorded {
             Ok(true) => {}
             // Another run recorded this very file: nothing here is new.
             Ok(false) => {
@@ -271,8 +275,9 @@ impl LateLabels {
             held: Vec::new(),
             forget,
         };
-        let open: Vec<_> = monitor.incidents().open().cloned().collect();
-        if let Err(e) = history.record_labels(None, &[update], &changes, &open) {
+        let changed = monitor.incidents_mut().take_changed();
+        if let Err(e) = history.record_labels(None, &[update], &changes, &changed) {
+            monitor.incidents_mut().unstored(&changed);
             // The held labels taken are still in the history: read them again.
             self.held = None;
             return Err(e.into());

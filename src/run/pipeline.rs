@@ -124,6 +124,9 @@ pub(crate) struct Pipeline {
     label_lines: Vec<LabelLine>,
     /// The settings changed since the last run (see `pipeline_settings.rs`).
     settings_change: Option<settings::SettingsChange>,
+    /// Whether each report carries the firing incidents: only the TUI shows them, and with
+    /// thousands open a copy per window costs more than the rest of the window.
+    reports_firing: bool,
 }
 
 impl Pipeline {
@@ -233,6 +236,7 @@ impl Pipeline {
                     late: LateLabels::new(config, &plan.labels)?,
                     label_lines: Vec::new(),
                     settings_change: None,
+                    reports_firing: histograms,
                 }
                 .with_open_incidents()?
                 .with_settings(plan, reference_hash)
@@ -268,6 +272,7 @@ impl Pipeline {
                     late: LateLabels::new(config, &plan.labels)?,
                     label_lines: Vec::new(),
                     settings_change: None,
+                    reports_firing: histograms,
                 }
                 .with_open_incidents()?
                 .with_settings(plan, reference_hash)
@@ -465,7 +470,11 @@ impl Pipeline {
             Ok(true) => None,
             Err(e) => Some(e),
         };
-        let firing = self.monitor.incidents().open().cloned().collect();
+        let firing = if self.reports_firing {
+            self.monitor.incidents().open().cloned().collect()
+        } else {
+            Vec::new()
+        };
         let failing_sinks = self
             .delivery
             .as_ref()
@@ -493,21 +502,25 @@ impl Pipeline {
         }
     }
 
-    /// Records a result, with the incidents still firing and the outbox rows of its incident
-    /// changes, in the history (if kept), and wakes the sinks' sender. `Ok(false)`: that file
-    /// key was recorded already (by another run), so nothing was.
+    /// Records a result, with the firing incidents that changed since the last record and the
+    /// outbox rows of its incident changes, in the history (if kept), and wakes the sinks'
+    /// sender. `Ok(false)`: that file key was recorded already (by another run), so nothing
+    /// was. The changed incidents of a window not recorded go with the next one's.
     pub(crate) fn store(
         &mut self,
         key: Option<&FileKey>,
         result: &ml_monitor::MonitoringResult,
     ) -> anyhow::Result<bool> {
+        let changed = self.monitor.incidents_mut().take_changed();
         let Some(h) = &mut self.history else {
             return Ok(true);
         };
-        let open: Vec<_> = self.monitor.incidents().open().cloned().collect();
-        let recorded = h
-            .record_window(key, result, &open)
-            .with_context(|| format!("{}: not recorded in the history", result.window))?;
+        let recorded = h.record_window(key, result, &changed);
+        if !matches!(recorded, Ok(true)) {
+            self.monitor.incidents_mut().unstored(&changed);
+        }
+        let recorded =
+            recorded.with_context(|| format!("{}: not recorded in the history", result.window))?;
         if let (Some(d), true, false) = (&self.delivery, recorded, result.incidents.is_empty()) {
             d.sender.wake();
         }

@@ -1,5 +1,7 @@
 use super::*;
 use crate::file_bytes::{Access, DEFAULT_MAX_BYTES};
+use crate::history::History;
+use ml_monitor::monitoring::Incident;
 
 fn csv(rows: std::ops::Range<usize>) -> String {
     rows.map(|i| format!("{},{}\n", i % 10, (i % 7) as f64 / 10.0))
@@ -54,7 +56,7 @@ fn a_restart_with_other_thresholds_closes_the_open_problems_once() {
     let mut first = Pipeline::new(&plan).expect("pipeline");
     assert_eq!(first.settings_note(), None);
     let processed = first.process(&drifting("w1.csv")).expect("processed");
-    let open = processed.report.firing.len();
+    let open = first.monitor.incidents().open().count();
     assert!(open > 0, "{:?}", processed.report.result.alerts);
     drop(first);
 
@@ -252,4 +254,105 @@ fn the_pipeline_keeps_no_list_of_raised_alerts() {
         );
     }
     assert!(pipeline.monitor.alert_manager().history().len() <= 1);
+}
+
+/// A window that cannot be used (none of the reference's columns): a `window_error` problem of
+/// its own, which neither updates nor resolves the others.
+fn unusable(dir: &Path, name: &str) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, "a,b\n1,2\n").expect("window");
+    path
+}
+
+/// A window whose `x` drifts by `shift` (0: clean).
+fn shifted(dir: &Path, name: &str, shift: usize) -> PathBuf {
+    let path = dir.join(name);
+    let rows: String = (0..200)
+        .map(|i| format!("{},{}\n", i % 10 + shift, (i % 7) as f64 / 10.0))
+        .collect();
+    std::fs::write(&path, format!("x,prediction\n{rows}")).expect("window");
+    path
+}
+
+/// Issue 29: a window's history write is what changed in it, not every open problem. The 31st
+/// unusable window, with 30 problems open, writes as many rows as the 2nd did with one open (on
+/// the full rewrite it wrote 29 more).
+#[test]
+fn a_window_writes_as_many_rows_with_thirty_problems_open_as_with_one() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut plan = plan(dir.path(), None);
+    plan.history = Some(dir.path().join("history.sqlite"));
+    let mut pipeline = Pipeline::new(&plan).expect("pipeline");
+    let mut written = Vec::new();
+    for i in 0..31 {
+        let before = pipeline.history.as_ref().map_or(0, History::rows_written);
+        let processed = pipeline
+            .process(&unusable(dir.path(), &format!("w{i:02}.csv")))
+            .expect("processed");
+        assert!(processed.unstored.is_none());
+        assert_eq!(processed.report.result.incidents.len(), 1);
+        written.push(pipeline.history.as_ref().map_or(0, History::rows_written) - before);
+    }
+    assert_eq!(pipeline.monitor.incidents().open().count(), 31);
+    assert!(written[1] > 0);
+    assert_eq!(
+        written[30], written[1],
+        "rows written per window: {written:?}"
+    );
+}
+
+/// What a window leaves in the history is what the tracker holds: after every window of a mix
+/// (drift kept firing and aged by `resolve_after`, a clean stretch that resolves it, unusable
+/// windows that touch only their own problem) the stored firing problems equal the open ones,
+/// and a restart continues exactly these.
+#[test]
+fn the_stored_firing_problems_are_the_open_ones_after_every_window() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut plan = plan(dir.path(), None);
+    plan.history = Some(dir.path().join("history.sqlite"));
+    plan.config.alerts.resolve_after = 3;
+    let mut pipeline = Pipeline::new(&plan).expect("pipeline");
+    let shifts = [50, 50, 0, 50, 0, 0, 0, 0, 0, 80, 80];
+    for (i, &shift) in shifts.iter().enumerate() {
+        let path = if i % 3 == 2 {
+            unusable(dir.path(), &format!("w{i:02}.csv"))
+        } else {
+            shifted(dir.path(), &format!("w{i:02}.csv"), shift)
+        };
+        pipeline.process(&path).expect("processed");
+        let open: Vec<Incident> = pipeline.monitor.incidents().open().cloned().collect();
+        let stored: Vec<Incident> = pipeline
+            .history
+            .as_ref()
+            .expect("history")
+            .incidents(true, None)
+            .expect("incidents")
+            .into_iter()
+            .map(|s| s.incident)
+            .collect();
+        assert_eq!(stored, open, "after window {i}");
+    }
+    let open: Vec<Incident> = pipeline.monitor.incidents().open().cloned().collect();
+    assert!(!open.is_empty());
+    drop(pipeline);
+    let restarted = Pipeline::new(&plan).expect("pipeline");
+    let restored: Vec<Incident> = restarted.monitor.incidents().open().cloned().collect();
+    assert_eq!(restored, open);
+}
+
+/// Only the TUI is given the firing incidents with each window (`--once` and `--headless` print
+/// the changes): with thousands open, copying them all per window cost more than the window.
+#[test]
+fn only_the_tui_is_given_the_firing_problems_with_each_window() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for tui in [false, true] {
+        let mut plan = plan(dir.path(), None);
+        plan.histograms = tui;
+        let mut pipeline = Pipeline::new(&plan).expect("pipeline");
+        let processed = pipeline
+            .process(&unusable(dir.path(), &format!("w{tui}.csv")))
+            .expect("processed");
+        assert_eq!(pipeline.monitor.incidents().open().count(), 1);
+        assert_eq!(processed.report.firing.len(), usize::from(tui));
+    }
 }

@@ -527,3 +527,43 @@ fn late_label_problems_belong_to_their_window_and_age_with_labelled_windows() {
     assert_eq!(again[0].incident.times_opened, 2);
     assert_eq!(again[0].incident.first_window, "w04.csv");
 }
+
+fn ids(incidents: &[Incident]) -> Vec<u64> {
+    incidents.iter().map(|i| i.id).collect()
+}
+
+/// What a history writes per window: the firing problems whose state changed, each as it
+/// stands now. An unusable window changes only its own problem; a readable one the problems
+/// it shows or ages; late labels only the late-label problems; given back after a failed
+/// write, they come again with the next window's.
+#[test]
+fn take_changed_gives_the_firing_problems_a_window_changed() {
+    let t = AlertThresholds::default();
+    let mut tracker = IncidentTracker::new(3);
+    tracker.observe(&window(0, &["a"], &[], 0.0, &t));
+    assert_eq!(ids(&tracker.take_changed()), vec![1]);
+    assert!(tracker.take_changed().is_empty());
+    for i in 1..4 {
+        tracker.observe(&error_window(i));
+        assert_eq!(ids(&tracker.take_changed()), vec![i as u64 + 1]);
+    }
+    // Readable: `a` shown, the window errors resolved (their changes carry them).
+    let c = tracker.observe(&window(4, &["a"], &[], 0.0, &t));
+    assert_eq!(c.len(), 3);
+    let changed = tracker.take_changed();
+    assert_eq!(changed, tracker.open().cloned().collect::<Vec<_>>());
+    assert_eq!((ids(&changed), changed[0].windows), (vec![1], 2));
+    // Quiet: aged (and stored aged), not resolved yet.
+    assert!(tracker.observe(&window(5, &[], &[], 0.0, &t)).is_empty());
+    let changed = tracker.take_changed();
+    assert_eq!((ids(&changed), changed[0].quiet_windows), (vec![1], 1));
+    // Late labels open their own problem and leave `a` alone.
+    let now = chrono::Utc::now();
+    tracker.observe_labelled("w02.csv", &realised("w02.csv", Some(0.5)), now);
+    let changed = tracker.take_changed();
+    assert_eq!(ids(&changed), vec![5]);
+    // Not stored: given again, with what the next window changed.
+    tracker.unstored(&changed);
+    tracker.observe(&error_window(6));
+    assert_eq!(ids(&tracker.take_changed()), vec![5, 6]);
+}

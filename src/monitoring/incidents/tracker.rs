@@ -40,6 +40,9 @@ pub struct IncidentTracker {
     closed: BTreeMap<IncidentKey, Incident>,
     window: u64,
     next_id: u64,
+    /// Problems whose state changed since [`take_changed`](IncidentTracker::take_changed):
+    /// what a history writes, rather than every open problem each window.
+    changed: BTreeSet<u64>,
 }
 
 impl Default for IncidentTracker {
@@ -66,6 +69,7 @@ impl IncidentTracker {
             closed: BTreeMap::new(),
             window: 0,
             next_id: 1,
+            changed: BTreeSet::new(),
         }
     }
 
@@ -74,6 +78,7 @@ impl IncidentTracker {
     pub fn restore(&mut self, stored: impl IntoIterator<Item = Incident>, last_id: u64) {
         self.problems.clear();
         self.member_of.clear();
+        self.changed.clear();
         let stored: Vec<Incident> = stored.into_iter().collect();
         // Window numbers go on from the longest firing problem, so each restored one started
         // as many windows ago as it has lasted, and `group_windows` holds across a restart.
@@ -87,10 +92,14 @@ impl IncidentTracker {
         let mut max_id = 0;
         for mut incident in stored {
             max_id = max_id.max(incident.id);
-            if incident.members.is_empty() {
+            let old_format = incident.members.is_empty();
+            if old_format {
                 incident.members.push(lead_member(&incident));
             }
             if incident.is_firing() {
+                if old_format {
+                    self.changed.insert(incident.id);
+                }
                 for key in keys(&incident) {
                     self.member_of.insert(key, incident.id);
                 }
@@ -125,12 +134,34 @@ impl IncidentTracker {
             .map(|t| &t.incident)
     }
 
-    /// The firing problems, to annotate in place (their ids do not change).
-    pub(crate) fn open_mut(&mut self) -> impl Iterator<Item = &mut Incident> {
-        self.problems
-            .values_mut()
+    /// Annotates the firing problems in place (their ids do not change): `annotate` says
+    /// whether it changed one.
+    pub(crate) fn annotate_open(&mut self, mut annotate: impl FnMut(&mut Incident) -> bool) {
+        for (&id, t) in self.problems.iter_mut().filter(|(_, t)| t.pending == 0) {
+            if annotate(&mut t.incident) {
+                self.changed.insert(id);
+            }
+        }
+    }
+
+    /// The firing problems whose state changed since the last call, in id order, and forgets
+    /// that they did: a history stores these (a changed problem that is no longer firing was
+    /// resolved, which its change carries). Those of a window that was not stored are given
+    /// again with the next one's, when the caller puts them back ([`Self::unstored`]).
+    pub fn take_changed(&mut self) -> Vec<Incident> {
+        let changed = std::mem::take(&mut self.changed);
+        changed
+            .into_iter()
+            .filter_map(|id| self.problems.get(&id))
             .filter(|t| t.pending == 0)
-            .map(|t| &mut t.incident)
+            .map(|t| t.incident.clone())
+            .collect()
+    }
+
+    /// Marks problems given by [`take_changed`](Self::take_changed) as changed again: they
+    /// could not be stored.
+    pub fn unstored(&mut self, incidents: &[Incident]) {
+        self.changed.extend(incidents.iter().map(|i| i.id));
     }
 
     /// Firing problems counted by (level, kind): what a gauge exports.
@@ -160,11 +191,10 @@ impl IncidentTracker {
         self.window += 1;
         let now = result.timestamp;
         let window = result.window.as_str();
-        let before: BTreeMap<u64, (AlertLevel, usize)> = self
-            .problems
-            .iter()
-            .map(|(&id, t)| (id, (t.incident.level, t.incident.members.len())))
-            .collect();
+        // The level and member count of each earlier problem this window touches, as they
+        // were before it (only those: with thousands open, a window touches a few).
+        let mut before: BTreeMap<u64, (AlertLevel, usize)> = BTreeMap::new();
+        let mut created = BTreeSet::new();
         let mut seen = BTreeSet::new();
         let mut touched = BTreeSet::new();
         let mut opened = BTreeSet::new();
@@ -173,6 +203,7 @@ impl IncidentTracker {
             seen.insert(key.clone());
             if let Some(&id) = self.member_of.get(&key) {
                 if let Some(t) = self.problems.get_mut(&id) {
+                    note_before(&mut before, &created, id, t);
                     update(&mut t.incident, &key, condition, window, now);
                     touched.insert(id);
                 }
@@ -185,6 +216,7 @@ impl IncidentTracker {
             let id = match self.joinable() {
                 Some(id) => {
                     if let Some(t) = self.problems.get_mut(&id) {
+                        note_before(&mut before, &created, id, t);
                         join(&mut t.incident, condition, window, now);
                         if immediate {
                             t.pending = 0;
@@ -194,6 +226,7 @@ impl IncidentTracker {
                 }
                 None => {
                     let (incident, id) = self.start(&key, condition, window, now);
+                    created.insert(id);
                     let pending = if immediate { 0 } else { self.pending_windows };
                     if pending == 0 {
                         opened.insert(id);
@@ -214,7 +247,14 @@ impl IncidentTracker {
         }
         let mut changes = Vec::new();
         let readable = result.error.is_none();
-        let ids: Vec<u64> = self.problems.keys().copied().collect();
+        // Only a touched or pending problem can change here (an untouched one only ages, below).
+        let mut ids = touched.clone();
+        ids.extend(
+            self.problems
+                .iter()
+                .filter(|(_, t)| t.pending > 0)
+                .map(|(&id, _)| id),
+        );
         for id in ids {
             let Some(t) = self.problems.get_mut(&id) else {
                 continue;
@@ -258,6 +298,8 @@ impl IncidentTracker {
                 });
             }
         }
+        self.changed.extend(touched);
+        self.changed.extend(opened);
         if readable {
             changes.extend(self.resolve(&seen, now, false));
         }
@@ -322,6 +364,7 @@ impl IncidentTracker {
             self.member_of.insert(key, id);
             opened.insert(id);
         }
+        self.changed.extend(touched.iter().chain(&opened));
         let mut changes = Vec::new();
         for id in opened {
             if let Some(t) = self.problems.get(&id) {
@@ -397,6 +440,7 @@ impl IncidentTracker {
                 {
                     continue;
                 }
+                self.changed.insert(id);
                 member.quiet_windows += 1;
                 if member.kind == AlertKind::WindowError
                     || member.quiet_windows >= self.resolve_after
@@ -491,6 +535,21 @@ impl IncidentTracker {
                 None => break,
             };
         }
+    }
+}
+
+/// Notes an earlier problem's level and member count before a window first changes it (not
+/// one `created` in that window).
+fn note_before(
+    before: &mut BTreeMap<u64, (AlertLevel, usize)>,
+    created: &BTreeSet<u64>,
+    id: u64,
+    t: &Tracked,
+) {
+    if !created.contains(&id) {
+        before
+            .entry(id)
+            .or_insert((t.incident.level, t.incident.members.len()));
     }
 }
 
