@@ -13,26 +13,80 @@
 
 /// Rows side by side in a tile.
 const TR: usize = 4;
-/// Columns side by side in a tile.
-const TC: usize = 8;
 
-/// Runs `kernel` compiled for AVX2 when the processor has it.
+/// The instructions a kernel is compiled for: on x86-64, AVX-512 (tiles of 16 columns) or
+/// AVX2 (8) when the processor has them, else the baseline (8).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Lanes {
+    Baseline,
+    #[cfg(target_arch = "x86_64")]
+    Avx2,
+    #[cfg(target_arch = "x86_64")]
+    Avx512,
+}
+
+impl Lanes {
+    /// The widest this processor runs.
+    pub(crate) fn widest() -> Lanes {
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::arch::is_x86_feature_detected!("avx512f") {
+                return Lanes::Avx512;
+            }
+            if std::arch::is_x86_feature_detected!("avx2") {
+                return Lanes::Avx2;
+            }
+        }
+        Lanes::Baseline
+    }
+
+    /// Every kind this processor runs (the tests compare them all).
+    #[cfg(test)]
+    pub(crate) fn available() -> Vec<Lanes> {
+        let mut all = vec![Lanes::Baseline];
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::arch::is_x86_feature_detected!("avx2") {
+                all.push(Lanes::Avx2);
+            }
+            if std::arch::is_x86_feature_detected!("avx512f") {
+                all.push(Lanes::Avx512);
+            }
+        }
+        all
+    }
+}
+
+/// `dispatched(args)` runs `plain::<16>` compiled for AVX-512 or `plain::<8>` for AVX2 when
+/// the processor has them, else `plain::<8>`; `on(lanes, args)` runs the one named.
 macro_rules! dispatch {
-    ($plain:ident, $wide:ident, ($($arg:ident: $ty:ty),*)) => {
+    ($plain:ident, [$w512:expr, $w2:expr, $w0:expr], ($($arg:ident: $ty:ty),*)) => {
+        #[cfg(target_arch = "x86_64")]
+        #[target_feature(enable = "avx512f")]
+        fn avx512($($arg: $ty),*) {
+            $plain::<{ $w512 }>($($arg),*)
+        }
+
         #[cfg(target_arch = "x86_64")]
         #[target_feature(enable = "avx2")]
-        fn $wide($($arg: $ty),*) {
-            $plain($($arg),*)
+        fn avx2($($arg: $ty),*) {
+            $plain::<{ $w2 }>($($arg),*)
         }
 
         pub(crate) fn dispatched($($arg: $ty),*) {
-            #[cfg(target_arch = "x86_64")]
-            if std::arch::is_x86_feature_detected!("avx2") {
-                // SAFETY: the processor has AVX2, the only requirement of `$wide`.
-                unsafe { $wide($($arg),*) };
-                return;
+            on(super::Lanes::widest(), $($arg),*)
+        }
+
+        pub(crate) fn on(lanes: super::Lanes, $($arg: $ty),*) {
+            match lanes {
+                super::Lanes::Baseline => $plain::<{ $w0 }>($($arg),*),
+                // SAFETY: `Lanes::widest` (or the tests' `Lanes::available`) chose these only
+                // where the processor has them, the functions' one requirement.
+                #[cfg(target_arch = "x86_64")]
+                super::Lanes::Avx2 => unsafe { avx2($($arg),*) },
+                #[cfg(target_arch = "x86_64")]
+                super::Lanes::Avx512 => unsafe { avx512($($arg),*) },
             }
-            $plain($($arg),*)
         }
     };
 }
@@ -40,12 +94,19 @@ macro_rules! dispatch {
 /// `out[r * m + i] = zero + Σ_j rows[r * d + j] · vectors[j * m + i]`, summed in `j` order
 /// (`rows`: whole rows of `d` values; `out`: `m` scores per row).
 pub(crate) mod scores {
-    use super::{TC, TR};
+    use super::TR;
 
-    dispatch!(plain, wide, (rows: &[f64], d: usize, vectors: &[f64], m: usize, zero: f64, out: &mut [f64]));
+    dispatch!(plain, [16, 8, 8], (rows: &[f64], d: usize, vectors: &[f64], m: usize, zero: f64, out: &mut [f64]));
 
     #[inline(always)]
-    fn plain(rows: &[f64], d: usize, vectors: &[f64], m: usize, zero: f64, out: &mut [f64]) {
+    fn plain<const TC: usize>(
+        rows: &[f64],
+        d: usize,
+        vectors: &[f64],
+        m: usize,
+        zero: f64,
+        out: &mut [f64],
+    ) {
         let n = out.len() / m.max(1);
         let mut r0 = 0;
         while r0 < n {
@@ -55,6 +116,11 @@ pub(crate) mod scores {
                 let tc = (m - i0).min(TC);
                 if tr == TR && tc == TC {
                     tile::<TR, TC>(rows, d, vectors, m, zero, out, r0, i0);
+                } else if tr == TR {
+                    // The last columns: still the rows' sums side by side.
+                    for i in i0..i0 + tc {
+                        tile::<TR, 1>(rows, d, vectors, m, zero, out, r0, i);
+                    }
                 } else {
                     for r in r0..r0 + tr {
                         for i in i0..i0 + tc {
@@ -99,12 +165,18 @@ pub(crate) mod scores {
 /// `rows[r * d + j] -= scores[r * k + p] · components[p * d + j]` for `p = 0, 1, …` in turn
 /// (each row's residual after its projection on `k` components of `d` values).
 pub(crate) mod residuals {
-    use super::{TC, TR};
+    use super::TR;
 
-    dispatch!(plain, wide, (rows: &mut [f64], d: usize, scores: &[f64], k: usize, components: &[f64]));
+    dispatch!(plain, [16, 8, 8], (rows: &mut [f64], d: usize, scores: &[f64], k: usize, components: &[f64]));
 
     #[inline(always)]
-    fn plain(rows: &mut [f64], d: usize, scores: &[f64], k: usize, components: &[f64]) {
+    fn plain<const TC: usize>(
+        rows: &mut [f64],
+        d: usize,
+        scores: &[f64],
+        k: usize,
+        components: &[f64],
+    ) {
         let n = rows.len() / d.max(1);
         let mut r0 = 0;
         while r0 < n {
@@ -114,6 +186,11 @@ pub(crate) mod residuals {
                 let tc = (d - j0).min(TC);
                 if tr == TR && tc == TC {
                     tile::<TR, TC>(rows, d, scores, k, components, r0, j0);
+                } else if tr == TR {
+                    // The last columns: still the rows' sums side by side.
+                    for j in j0..j0 + tc {
+                        tile::<TR, 1>(rows, d, scores, k, components, r0, j);
+                    }
                 } else {
                     for r in r0..r0 + tr {
                         for j in j0..j0 + tc {
@@ -160,12 +237,12 @@ pub(crate) mod residuals {
 /// `j ≥ i` in the matrix rows `first..` that `upper` holds (`upper` starts at row `first`).
 /// Entries left of the diagonal are computed too where a tile straddles it (never read).
 pub(crate) mod scatter {
-    use super::{TC, TR};
+    use super::TR;
 
-    dispatch!(plain, wide, (rows: &[f64], d: usize, first: usize, upper: &mut [f64]));
+    dispatch!(plain, [16, 8, 8], (rows: &[f64], d: usize, first: usize, upper: &mut [f64]));
 
     #[inline(always)]
-    fn plain(rows: &[f64], d: usize, first: usize, upper: &mut [f64]) {
+    fn plain<const TC: usize>(rows: &[f64], d: usize, first: usize, upper: &mut [f64]) {
         let strip = upper.len() / d.max(1);
         let mut i0 = 0;
         while i0 < strip {
@@ -176,6 +253,11 @@ pub(crate) mod scatter {
                 let tc = (d - j0).min(TC);
                 if tr == TR && tc == TC {
                     tile::<TR, TC>(rows, d, first, upper, i0, j0);
+                } else if tr == TR {
+                    // The last columns: still the rows' sums side by side.
+                    for j in j0..j0 + tc {
+                        tile::<TR, 1>(rows, d, first, upper, i0, j);
+                    }
                 } else {
                     for i in i0..i0 + tr {
                         for j in j0..j0 + tc {
@@ -233,15 +315,15 @@ pub(crate) struct Rotation {
 pub(crate) mod rotate {
     use super::{Rotation, PANEL};
 
-    dispatch!(plain, wide, (panel: &mut [f64], rotations: &[Rotation]));
+    dispatch!(plain, [PANEL, PANEL, PANEL], (panel: &mut [f64], rotations: &[Rotation]));
 
     #[inline(always)]
-    fn plain(panel: &mut [f64], rotations: &[Rotation]) {
+    fn plain<const W: usize>(panel: &mut [f64], rotations: &[Rotation]) {
         for r in rotations {
             let i = r.column;
-            let (x, y) = panel[i * PANEL..(i + 2) * PANEL].split_at_mut(PANEL);
+            let (x, y) = panel[i * W..(i + 2) * W].split_at_mut(W);
             let (c, s) = (r.c, r.s);
-            for k in 0..PANEL {
+            for k in 0..W {
                 let (a, b) = (x[k], y[k]);
                 x[k] = a * c + s * b;
                 y[k] = -s * a + b * c;
@@ -269,12 +351,14 @@ mod tests {
     #[test]
     fn tiles_give_the_plain_loops_sums_bit_for_bit() {
         // Sizes off the tiles' multiples, so the edges are covered.
-        for (n, d, m) in [(9, 13, 6), (4, 8, 8), (1, 3, 1), (23, 37, 19)] {
+        for (lanes, (n, d, m)) in Lanes::available().into_iter().flat_map(|l| {
+            [(9, 13, 6), (4, 8, 8), (1, 3, 1), (23, 37, 19), (8, 40, 33)].map(|s| (l, s))
+        }) {
             let rows = values(n * d, 1);
             let vectors = values(d * m, 2);
             let zero: f64 = std::iter::empty::<f64>().sum();
             let mut out = vec![0.0; n * m];
-            scores::dispatched(&rows, d, &vectors, m, zero, &mut out);
+            scores::on(lanes, &rows, d, &vectors, m, zero, &mut out);
             for r in 0..n {
                 for i in 0..m {
                     let mut s = zero;
@@ -286,24 +370,21 @@ mod tests {
             }
 
             let mut residual = rows.clone();
-            residuals::dispatched(&mut residual, d, &out, m.min(d), &vectors);
+            residuals::on(lanes, &mut residual, d, &out, m, &vectors);
             for r in 0..n {
                 for j in 0..d {
                     let mut x = rows[r * d + j];
-                    for p in 0..m.min(d) {
-                        x -= out[r * m.min(d) + p] * vectors[p * d + j];
+                    for p in 0..m {
+                        x -= out[r * m + p] * vectors[p * d + j];
                     }
-                    // `out` has m scores per row: compare only when the layouts agree.
-                    if m <= d {
-                        assert_eq!(x.to_bits(), residual[r * d + j].to_bits(), "residual");
-                    }
+                    assert_eq!(x.to_bits(), residual[r * d + j].to_bits(), "residual");
                 }
             }
 
             for first in [0, d / 2] {
                 let mut upper = values((d - first) * d, 3);
                 let before = upper.clone();
-                scatter::dispatched(&rows, d, first, &mut upper);
+                scatter::on(lanes, &rows, d, first, &mut upper);
                 for i in first..d {
                     for j in i..d {
                         let mut x = before[(i - first) * d + j];
@@ -320,8 +401,7 @@ mod tests {
     #[test]
     fn a_panel_turns_as_each_rotation_would() {
         let columns = 7;
-        let mut panel = values(columns * PANEL, 4);
-        let before = panel.clone();
+        let before = values(columns * PANEL, 4);
         let rotations: Vec<Rotation> = (0..20)
             .map(|t| Rotation {
                 column: t % (columns - 1),
@@ -329,16 +409,19 @@ mod tests {
                 s: (t as f64 * 0.3).sin(),
             })
             .collect();
-        rotate::dispatched(&mut panel, &rotations);
-        for row in 0..PANEL {
-            let mut q: Vec<f64> = (0..columns).map(|j| before[j * PANEL + row]).collect();
-            for r in &rotations {
-                let (a, b) = (q[r.column], q[r.column + 1]);
-                q[r.column] = a * r.c + r.s * b;
-                q[r.column + 1] = -r.s * a + b * r.c;
-            }
-            for j in 0..columns {
-                assert_eq!(q[j].to_bits(), panel[j * PANEL + row].to_bits());
+        for lanes in Lanes::available() {
+            let mut panel = before.clone();
+            rotate::on(lanes, &mut panel, &rotations);
+            for row in 0..PANEL {
+                let mut q: Vec<f64> = (0..columns).map(|j| before[j * PANEL + row]).collect();
+                for r in &rotations {
+                    let (a, b) = (q[r.column], q[r.column + 1]);
+                    q[r.column] = a * r.c + r.s * b;
+                    q[r.column + 1] = -r.s * a + b * r.c;
+                }
+                for j in 0..columns {
+                    assert_eq!(q[j].to_bits(), panel[j * PANEL + row].to_bits());
+                }
             }
         }
     }
