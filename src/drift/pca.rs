@@ -33,7 +33,7 @@
 //! Rows are encoded into one flat row-major buffer and their errors computed in parallel: the
 //! cost is O(n·d·k) per window, without an allocation per row.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -41,12 +41,14 @@ use statrs::distribution::{ContinuousCDF, Normal};
 use statrs::function::erf::erfc;
 
 use super::{
-    ColumnUse, Confirmation, DriftDetector, DriftError, DriftResult, Prepared, PreparedDetector,
+    ColumnUse, Confirmation, DriftDetector, DriftError, DriftResult, FittedState, Prepared,
+    PreparedDetector,
 };
 use crate::config::{Correction, PcaConfig, PcaThresholds, StatisticalConfig};
 use crate::data::{ColumnData, DataWindow, MISSING_CODE};
 use crate::stats::pca::Pca;
 
+mod cached;
 mod split;
 
 use split::Rows;
@@ -95,13 +97,13 @@ struct Measured {
 }
 
 /// How one feature becomes a number.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 enum Encoding {
     /// Values are read in units of `unit`, the power of two at or below the reference's
     /// largest magnitude (see [`unit_of`]); `fill` is the reference's mean in those units.
     Numeric { fill: f64, unit: f64 },
     Categorical {
-        frequency: HashMap<String, f64>,
+        frequency: BTreeMap<String, f64>,
         fill: String,
     },
 }
@@ -441,7 +443,7 @@ impl Model {
                     else {
                         continue;
                     };
-                    let mut frequency: HashMap<String, f64> = HashMap::new();
+                    let mut frequency: BTreeMap<String, f64> = BTreeMap::new();
                     for (d, &c) in dictionary.iter().zip(&counts) {
                         let c = c + if *d == fill { missing } else { 0 };
                         if c > 0 {
@@ -508,7 +510,7 @@ impl Model {
 
 /// NannyML's thresholds: mean ± 3 std (ddof 0) of the reference chunks' mean errors, a lower
 /// bound ≤ 0 dropped.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 struct ChunkThresholds {
     lower: Option<f64>,
     upper: Option<f64>,
@@ -596,6 +598,24 @@ impl PreparedDetector for PcaDriftDetector {
 
     fn read_rows(&mut self, current: &DataWindow) {
         self.read = Some(self.measure(current));
+    }
+
+    fn fit_settings(&self) -> Option<String> {
+        serde_json::to_string(&self.config).ok()
+    }
+
+    fn fitted_state(&self) -> Option<FittedState> {
+        cached::state(self.fitted.as_ref()?)
+    }
+
+    fn restore_fitted(&mut self, reference: &DataWindow, state: FittedState) -> bool {
+        let Some(fitted) = cached::restore(state, reference.rows()) else {
+            return false;
+        };
+        self.fitted = Some(fitted);
+        self.read = None;
+        self.confirmation.reset();
+        true
     }
 
     fn detect_prepared(&mut self, current: &Prepared<'_>) -> Result<DriftResult, DriftError> {

@@ -2,6 +2,7 @@
 //! into one [`MonitoringResult`] per window.
 
 pub mod alerts;
+mod cached_fit;
 pub mod estimation;
 mod evaluate;
 pub mod fit_cache;

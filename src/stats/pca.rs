@@ -239,7 +239,8 @@ impl Pca {
 
 impl Projector {
     /// [`Pca::reconstruction_error`], bit for bit, for a row of the fitted length; `scratch`
-    /// is reused memory.
+    /// is reused memory. The tests' model of [`Projector::errors`].
+    #[cfg(test)]
     pub fn reconstruction_error(&self, row: &[f64], scratch: &mut Vec<f64>) -> f64 {
         let (d, m) = (self.d, self.m);
         // What `Iterator::sum` starts from (the same zero, whatever its sign).
@@ -294,6 +295,7 @@ impl Projector {
 
 /// `r[j] -= s * c[j]` for every `j`, four at a time (each element as the plain loop computes
 /// it; the blocks only let the compiler use vector instructions).
+#[cfg(test)]
 #[inline]
 fn subtract_scaled(r: &mut [f64], s: f64, c: &[f64]) {
     let mut rs = r.chunks_exact_mut(4);
