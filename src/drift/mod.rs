@@ -10,6 +10,7 @@ pub(crate) mod continuous;
 pub(crate) mod decision;
 pub(crate) mod discrete;
 mod fitted;
+mod fitted_state;
 pub mod ks;
 pub(crate) mod ml_based;
 pub(crate) mod pca;
@@ -29,6 +30,7 @@ pub(crate) use ml_based::MLBasedDriftDetector;
 pub(crate) use pca::PcaDriftDetector;
 pub use pca::PcaFigures;
 pub(crate) use statistical::StatisticalDriftDetector;
+pub(crate) use fitted_state::FittedState;
 
 /// Whether a feature could be tested: about the test, never its outcome (that is `drifted`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -319,6 +321,21 @@ pub(crate) trait PreparedDetector: DriftDetector {
     /// [`ColumnUse::RowsFirst`] only: reads what it needs of a window's rows, in order, before
     /// the monitor sorts its columns; the next `stage` or `detect_prepared` uses it.
     fn read_rows(&mut self, _current: &DataWindow) {}
+    /// For a fit cache: the settings its fit depends on besides the reference's feature
+    /// columns, as text for the cache's key. `None` (the default): nothing worth keeping.
+    fn fit_settings(&self) -> Option<String> {
+        None
+    }
+    /// What the last fit computed, for a fit cache.
+    fn fitted_state(&self) -> Option<FittedState> {
+        None
+    }
+    /// Takes back a state [`PreparedDetector::fitted_state`] gave after a fit on the same
+    /// feature columns and [`PreparedDetector::fit_settings`], as `fit(reference)` would have
+    /// left the detector; `false` when the state does not fit (the caller then fits).
+    fn restore_fitted(&mut self, _reference: &DataWindow, _state: FittedState) -> bool {
+        false
+    }
 }
 
 /// A detector from outside the library: fitted and run on whole windows, rows in order.

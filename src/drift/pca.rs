@@ -33,7 +33,7 @@
 //! Rows are encoded into one flat row-major buffer and their errors computed in parallel: the
 //! cost is O(n·d·k) per window, without an allocation per row.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -41,12 +41,14 @@ use statrs::distribution::{ContinuousCDF, Normal};
 use statrs::function::erf::erfc;
 
 use super::{
-    ColumnUse, Confirmation, DriftDetector, DriftError, DriftResult, Prepared, PreparedDetector,
+    ColumnUse, Confirmation, DriftDetector, DriftError, DriftResult, FittedState, Prepared,
+    PreparedDetector,
 };
 use crate::config::{Correction, PcaConfig, PcaThresholds, StatisticalConfig};
 use crate::data::{ColumnData, DataWindow, MISSING_CODE};
 use crate::stats::pca::Pca;
 
+mod cached;
 mod split;
 
 use split::Rows;
@@ -95,13 +97,13 @@ struct Measured {
 }
 
 /// How one feature becomes a number.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 enum Encoding {
     /// Values are read in units of `unit`, the power of two at or below the reference's
     /// largest magnitude (see [`unit_of`]); `fill` is the reference's mean in those units.
     Numeric { fill: f64, unit: f64 },
     Categorical {
-        frequency: HashMap<String, f64>,
+        frequency: BTreeMap<String, f64>,
         fill: String,
     },
 }
@@ -191,8 +193,9 @@ impl PcaDriftDetector {
 }
 
 /// Rows per block of the parallel encoding and scoring: a block (a few hundred KiB for tens of
-/// features) stays in cache while every column is written into it.
-const BLOCK_ROWS: usize = 1024;
+/// features) stays in cache while every column is written into it, and a reference half of
+/// 1,000 rows still keeps both cores busy.
+const BLOCK_ROWS: usize = 256;
 
 /// Where one feature's encoded values come from.
 enum Source<'a> {
@@ -361,10 +364,7 @@ fn window_errors(model: &Model, window: &DataWindow, rows: Rows) -> Result<Vec<f
                 &model.scale,
                 &mut block,
             );
-            let mut scratch = Vec::new();
-            for (e, row) in out.iter_mut().zip(block.chunks_exact(d)) {
-                *e = pca.reconstruction_error(row, &mut scratch);
-            }
+            pca.errors(&block, out, &mut Vec::new());
         });
     Ok(errors)
 }
@@ -372,15 +372,12 @@ fn window_errors(model: &Model, window: &DataWindow, rows: Rows) -> Result<Vec<f
 /// Every row's reconstruction error (`d` values per row), computed in parallel.
 fn row_errors(pca: &Pca, rows: &[f64], d: usize) -> Vec<f64> {
     let pca = pca.projector();
-    rows.par_chunks(d.max(1) * BLOCK_ROWS)
-        .flat_map_iter(|block| {
-            let mut scratch = Vec::new();
-            block
-                .chunks_exact(d.max(1))
-                .map(|r| pca.reconstruction_error(r, &mut scratch))
-                .collect::<Vec<f64>>()
-        })
-        .collect()
+    let mut errors = vec![0.0; rows.len() / d.max(1)];
+    errors
+        .par_chunks_mut(BLOCK_ROWS)
+        .zip(rows.par_chunks(d.max(1) * BLOCK_ROWS))
+        .for_each(|(out, block)| pca.errors(block, out, &mut Vec::new()));
+    errors
 }
 
 /// Mean and sampling error (std ddof 1 over √n; `None` for one value) of errors.
@@ -456,7 +453,7 @@ impl Model {
                     else {
                         continue;
                     };
-                    let mut frequency: HashMap<String, f64> = HashMap::new();
+                    let mut frequency: BTreeMap<String, f64> = BTreeMap::new();
                     for (d, &c) in dictionary.iter().zip(&counts) {
                         let c = c + if *d == fill { missing } else { 0 };
                         if c > 0 {
@@ -523,7 +520,7 @@ impl Model {
 
 /// NannyML's thresholds: mean ± 3 std (ddof 0) of the reference chunks' mean errors, a lower
 /// bound ≤ 0 dropped.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 struct ChunkThresholds {
     lower: Option<f64>,
     upper: Option<f64>,
@@ -611,6 +608,24 @@ impl PreparedDetector for PcaDriftDetector {
 
     fn read_rows(&mut self, current: &DataWindow) {
         self.read = Some(self.measure(current));
+    }
+
+    fn fit_settings(&self) -> Option<String> {
+        serde_json::to_string(&self.config).ok()
+    }
+
+    fn fitted_state(&self) -> Option<FittedState> {
+        cached::state(self.fitted.as_ref()?)
+    }
+
+    fn restore_fitted(&mut self, reference: &DataWindow, state: FittedState) -> bool {
+        let Some(fitted) = cached::restore(state, reference.rows()) else {
+            return false;
+        };
+        self.fitted = Some(fitted);
+        self.read = None;
+        self.confirmation.reset();
+        true
     }
 
     fn detect_prepared(&mut self, current: &Prepared<'_>) -> Result<DriftResult, DriftError> {

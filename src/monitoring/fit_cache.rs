@@ -1,10 +1,14 @@
 //! What a reference fit computed, kept on disk so that a restart (or the next `--once`) on the
 //! same reference and settings does not compute it again.
 //!
-//! One file per kind of fitted state (`estimator`, …) beside the history: `HISTORY.fit-KIND`.
-//! Each holds the key it was made for — a hash of exactly what that fit reads (the reference's
-//! columns, bit for bit, and the settings that shape it) — then the state as JSON (exact for
-//! every float: `float_roundtrip`), its length and a checksum. A file whose key differs is
+//! One file per kind of fitted state (`estimator`, `pca`) beside the history:
+//! `HISTORY.fit-KIND`. Each holds the key it was made for — a hash of exactly what that fit
+//! reads (the reference's columns, bit for bit, and the settings that shape it) — then the
+//! state, its length and a checksum. A small state is JSON (exact for every float:
+//! `float_roundtrip`); a detector's state with large float arrays (pca's basis: 250,000
+//! numbers for 500 features) is a JSON head and the arrays' bits as they are in memory
+//! ([`FittedState`]), read back in a copy instead of parsed (JSON would be slower than the
+//! fit it saves). A file whose key differs is
 //! stale and is overwritten by the next fit; a file that is truncated, corrupt, unreadable or of
 //! another format version is never trusted: the fit runs and rewrites it. Writing goes through
 //! a temporary file renamed into place, so a crash leaves the old file or the new, never half of
@@ -21,6 +25,9 @@ use std::path::{Path, PathBuf};
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
+
+use crate::data::{Column, ColumnData};
+use crate::drift::FittedState;
 
 /// First bytes of every cache file; the last digit is the format version.
 const MAGIC: &[u8; 16] = b"ml-monitor-fit-1";
@@ -76,6 +83,29 @@ impl KeyBuilder {
         self
     }
 
+    /// Adds a feature column: its name, kind and every value (codes and their dictionary for
+    /// a categorical one), bit for bit.
+    pub fn column(mut self, column: &Column) -> Self {
+        self = self.text(&column.name);
+        match &column.data {
+            ColumnData::Numeric(values) => self.values(Some(values)),
+            ColumnData::Categorical { codes, dictionary } => {
+                for h in &mut self.hashers {
+                    h.write_u8(2);
+                    h.write_usize(codes.len());
+                    for &c in codes {
+                        h.write_u32(c);
+                    }
+                    h.write_usize(dictionary.len());
+                    for d in dictionary {
+                        d.hash(h);
+                    }
+                }
+                self
+            }
+        }
+    }
+
     pub fn finish(self) -> FitKey {
         FitKey([self.hashers[0].finish(), self.hashers[1].finish()])
     }
@@ -112,7 +142,23 @@ impl FitCache {
     /// Stores `state` as the state of `kind` for `key` (replacing any other); a failure is
     /// logged and otherwise ignored.
     pub(crate) fn store<T: Serialize>(&self, kind: &str, key: FitKey, state: &T) {
-        if let Err(e) = self.try_store(kind, key, state) {
+        let payload = serde_json::to_vec(state).map_err(std::io::Error::from);
+        self.store_payload(kind, key, payload);
+    }
+
+    /// A detector's state stored for `key` ([`FitCache::load`] for a [`FittedState`]).
+    pub(crate) fn load_state(&self, kind: &str, key: FitKey) -> Option<FittedState> {
+        let bytes = std::fs::read(self.path(kind)).ok()?;
+        decode_state(checked_payload(&bytes, key)?)
+    }
+
+    /// [`FitCache::store`] for a detector's [`FittedState`].
+    pub(crate) fn store_state(&self, kind: &str, key: FitKey, state: &FittedState) {
+        self.store_payload(kind, key, Ok(encode_state(state)));
+    }
+
+    fn store_payload(&self, kind: &str, key: FitKey, payload: std::io::Result<Vec<u8>>) {
+        if let Err(e) = payload.and_then(|p| self.try_store(kind, key, &p)) {
             log::warn!(
                 target: "ml_monitor::fit_cache",
                 "{}: the fitted reference could not be cached: {e}",
@@ -121,8 +167,7 @@ impl FitCache {
         }
     }
 
-    fn try_store<T: Serialize>(&self, kind: &str, key: FitKey, state: &T) -> std::io::Result<()> {
-        let payload = serde_json::to_vec(state)?;
+    fn try_store(&self, kind: &str, key: FitKey, payload: &[u8]) -> std::io::Result<()> {
         let path = self.path(kind);
         let dir = path
             .parent()
@@ -133,8 +178,8 @@ impl FitCache {
         file.write_all(&key.0[0].to_le_bytes())?;
         file.write_all(&key.0[1].to_le_bytes())?;
         file.write_all(&(payload.len() as u64).to_le_bytes())?;
-        file.write_all(&checksum(&payload).to_le_bytes())?;
-        file.write_all(&payload)?;
+        file.write_all(&checksum(payload).to_le_bytes())?;
+        file.write_all(payload)?;
         file.as_file().sync_all()?;
         file.persist(&path).map_err(|e| e.error)?;
         Ok(())
@@ -154,6 +199,33 @@ fn checked_payload(bytes: &[u8], key: FitKey) -> Option<&[u8]> {
         return None;
     }
     (word(3)? == checksum(payload)).then_some(payload)
+}
+
+/// A [`FittedState`] as bytes: the head's length, the head, then each float's bits (little
+/// endian).
+fn encode_state(state: &FittedState) -> Vec<u8> {
+    let mut bytes = Vec::with_capacity(8 + state.head.len() + 8 * state.floats.len());
+    bytes.extend_from_slice(&(state.head.len() as u64).to_le_bytes());
+    bytes.extend_from_slice(state.head.as_bytes());
+    for x in &state.floats {
+        bytes.extend_from_slice(&x.to_bits().to_le_bytes());
+    }
+    bytes
+}
+
+/// [`encode_state`]'s bytes back, if they are whole.
+fn decode_state(bytes: &[u8]) -> Option<FittedState> {
+    let (length, rest) = bytes.split_at_checked(8)?;
+    let length = usize::try_from(u64::from_le_bytes(length.try_into().ok()?)).ok()?;
+    let (head, floats) = rest.split_at_checked(length)?;
+    let floats = floats.chunks(8).map(|b| {
+        let word: [u8; 8] = b.try_into().ok()?;
+        Some(f64::from_bits(u64::from_le_bytes(word)))
+    });
+    Some(FittedState {
+        head: String::from_utf8(head.to_vec()).ok()?,
+        floats: floats.collect::<Option<Vec<f64>>>()?,
+    })
 }
 
 fn checksum(payload: &[u8]) -> u64 {
@@ -198,6 +270,34 @@ mod tests {
         assert_eq!(cache.load::<Vec<f64>>("x", key), None);
         std::fs::write(&path, b"").expect("empty");
         assert_eq!(cache.load::<Vec<f64>>("x", key), None);
+    }
+
+    #[test]
+    fn a_detectors_state_comes_back_bit_for_bit() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let cache = FitCache::beside(&dir.path().join("history.sqlite"));
+        let key = KeyBuilder::new().text("pca").finish();
+        let floats = vec![
+            0.1,
+            -0.0,
+            f64::NAN,
+            f64::INFINITY,
+            1.0 / 3.0,
+            f64::MIN_POSITIVE,
+        ];
+        let state = FittedState {
+            head: r#"{"components":3}"#.to_string(),
+            floats: floats.clone(),
+        };
+        cache.store_state("pca", key, &state);
+        let back = cache.load_state("pca", key).expect("stored");
+        assert_eq!(back.head, state.head);
+        let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<u64>>();
+        assert_eq!(bits(&back.floats), bits(&floats));
+        // A float cut in half is not a float.
+        let payload = encode_state(&state);
+        assert!(decode_state(&payload[..payload.len() - 3]).is_none());
+        assert!(decode_state(&payload[..4]).is_none());
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! detectors, metrics and alerts into one [`MonitoringResult`](crate::MonitoringResult) per window.
 
 pub(crate) mod alerts;
+mod cached_fit;
 pub mod estimation;
 mod evaluate;
 pub(crate) mod fit_cache;

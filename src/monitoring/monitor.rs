@@ -13,6 +13,7 @@ use std::sync::Arc;
 use rayon::prelude::*;
 
 use super::alerts::AlertManager;
+use super::cached_fit::fit_detector;
 use super::estimation::{CbpeEstimator, EstimationError, MulticlassEstimator};
 use super::evaluate::{detect_all, evaluate_predictions, predictions};
 use super::fit_cache::{FitCache, FitKey, KeyBuilder};
@@ -227,11 +228,12 @@ impl ModelMonitor {
         // One sorted copy of each numeric column serves every detector; the profile is made
         // beside the fits.
         let (model, detectors) = (self.model.as_deref(), &mut self.detectors);
+        let cache = self.fit_cache.as_ref();
         let (fitted, profile) = rayon::join(
             || -> Result<(), DriftError> {
                 let prepared = Prepared::new(reference);
                 for d in detectors.iter_mut() {
-                    d.fit_prepared(&prepared)?;
+                    fit_detector(d.as_mut(), reference, cache, |d| d.fit_prepared(&prepared))?;
                 }
                 Ok(())
             },
@@ -266,7 +268,7 @@ impl ModelMonitor {
             || -> Result<(), DriftError> {
                 for d in self.detectors.iter_mut() {
                     if d.column_use() == ColumnUse::RowsFirst {
-                        d.fit(&reference)?;
+                        fit_detector(d.as_mut(), &reference, cache, |d| d.fit(&reference))?;
                     }
                 }
                 Ok(())

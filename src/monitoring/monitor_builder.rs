@@ -52,9 +52,9 @@ impl MonitorBuilder {
         }
     }
 
-    /// Keeps what the reference fit computes (the performance estimator) in `cache`, and takes
-    /// it from there when the reference and the settings are those it was fitted on: a
-    /// restart does not fit again. The results are the same.
+    /// Keeps what the reference fit computes (the performance estimator, the `pca` detector's
+    /// basis) in `cache`, and takes it from there when the reference and the settings are
+    /// those it was fitted on: a restart does not fit again. The results are the same.
     pub fn fit_cache(mut self, cache: FitCache) -> Self {
         self.fit_cache = Some(cache);
         self

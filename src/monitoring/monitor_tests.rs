@@ -326,6 +326,86 @@ fn the_fit_cache_gives_the_same_results_and_is_rebuilt_when_stale_or_broken() {
 }
 
 #[test]
+fn the_pca_fit_is_cached_gives_the_same_results_and_is_rebuilt_when_stale_or_broken() {
+    use crate::monitoring::cached_fit::detector_key;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let cache = FitCache::beside(&dir.path().join("history.sqlite"));
+    let file = cache.path("pca");
+    let reference = window("reference.csv", 400, 0.0);
+    let mut config = MonitorConfig::default();
+    config.drift.detectors = vec![DetectorKind::Pca, DetectorKind::Ks];
+    let builder = |config: &MonitorConfig| ModelMonitor::builder(config.clone());
+    let build = |config: &MonitorConfig, reference: &DataWindow| {
+        builder(config)
+            .fit_cache(cache.clone())
+            .build(reference)
+            .expect("fits")
+    };
+    let mut plain = builder(&config).build(&reference).expect("fits");
+    let mut fitted = build(&config, &reference);
+    let stored = std::fs::read(&file).expect("the fit wrote its cache");
+    // Both ways to a monitor read the cache: the reference borrowed, and owned (sorted in
+    // place once the pca has read its rows).
+    let mut cached = build(&config, &reference);
+    let mut owned = builder(&config)
+        .fit_cache(cache.clone())
+        .build_owned(reference.clone())
+        .expect("fits");
+    for (rows, shift) in [(300, 0.0), (600, 3.0)] {
+        let w = window("w.csv", rows, shift);
+        let a = comparable(&plain.monitor(&w));
+        assert!(a["drift"]["pca"]["pca"].is_object(), "{a}");
+        assert_eq!(a, comparable(&fitted.monitor(&w)));
+        assert_eq!(a, comparable(&cached.monitor(&w)));
+        assert_eq!(a, comparable(&owned.monitor(&w)));
+    }
+    assert_eq!(std::fs::read(&file).expect("kept"), stored);
+
+    // A (valid) state stored for the key is what a build uses: one with another mean error
+    // gives another effect.
+    let settings = serde_json::to_string(&config.drift.pca).expect("settings");
+    let key = detector_key("pca", &settings, &reference);
+    let mut state = cache.load_state("pca", key).expect("stored for this key");
+    let mut head: serde_json::Value = serde_json::from_str(&state.head).expect("json");
+    head["row_mean"] = serde_json::json!(head["row_mean"].as_f64().expect("mean") * 2.0);
+    state.head = head.to_string();
+    cache.store_state("pca", key, &state);
+    let w = window("w.csv", 300, 0.0);
+    let effect = |m: &mut ModelMonitor| m.monitor(&w).drift["pca"].pca.clone().map(|p| p.effect);
+    assert_ne!(effect(&mut build(&config, &reference)), effect(&mut plain));
+
+    // A changed setting, a changed reference: fitted anew, and the file rewritten.
+    let mut other = config.clone();
+    other.drift.pca.explained_variance = 0.9;
+    let fresh = |config: &MonitorConfig, reference: &DataWindow| {
+        comparable(&builder(config).build(reference).expect("fits").monitor(&w))
+    };
+    assert_eq!(
+        comparable(&build(&other, &reference).monitor(&w)),
+        fresh(&other, &reference)
+    );
+    let changed = window("reference.csv", 401, 0.0);
+    assert_eq!(
+        comparable(&build(&config, &changed).monitor(&w)),
+        fresh(&config, &changed)
+    );
+    assert_ne!(std::fs::read(&file).expect("rewritten"), stored);
+
+    // Truncated or corrupt: never trusted, fitted anew and rewritten whole.
+    let want = fresh(&config, &reference);
+    for broken in [
+        &stored[..stored.len() / 2],
+        &stored[..stored.len() - 1],
+        &stored[..10],
+        b"garbage".as_slice(),
+    ] {
+        std::fs::write(&file, broken).expect("break the cache");
+        assert_eq!(comparable(&build(&config, &reference).monitor(&w)), want);
+        assert_eq!(std::fs::read(&file).expect("rewritten"), stored);
+    }
+}
+
+#[test]
 fn paging_evidence_of_a_numeric_feature_is_computed_by_the_first_sorting_detector_only() {
     use crate::config::DetectorKind::{Ad, Cvm, Psi};
     let mut config = MonitorConfig::default();

@@ -12,7 +12,13 @@
 
 use rayon::prelude::*;
 
+use super::dense;
 use super::symmetric_eigen::symmetric_eigen;
+
+/// Rows centred at a time while the scatter matrix is summed (a few hundred KiB).
+const SCATTER_ROWS: usize = 256;
+/// Rows of the scatter matrix per parallel task.
+const SCATTER_STRIP: usize = 8;
 
 /// A fitted PCA.
 #[derive(Debug, Clone, PartialEq)]
@@ -61,32 +67,7 @@ impl Pca {
         if n < 2 {
             return Some(Pca::without_components(mean));
         }
-        // The upper triangle of the scatter matrix, summed over blocks of rows in parallel.
-        let scatter = data
-            .par_chunks(d * 4096)
-            .map(|block| {
-                let mut upper = vec![0.0; d * d];
-                let mut centred = vec![0.0; d];
-                for row in block.chunks_exact(d) {
-                    for ((c, v), m) in centred.iter_mut().zip(row).zip(&mean) {
-                        *c = v - m;
-                    }
-                    for i in 0..d {
-                        let ci = centred[i];
-                        for j in i..d {
-                            upper[i * d + j] += ci * centred[j];
-                        }
-                    }
-                }
-                upper
-            })
-            .reduce(
-                || vec![0.0; d * d],
-                |mut a, b| {
-                    a.iter_mut().zip(&b).for_each(|(x, y)| *x += y);
-                    a
-                },
-            );
+        let scatter = scatter(data, d, &mean);
         let mut cov = vec![vec![0.0; d]; d];
         for i in 0..d {
             for j in i..d {
@@ -169,6 +150,39 @@ impl Pca {
     }
 }
 
+/// The upper triangle of the scatter matrix of `data` (rows of `d` values) about `mean`
+/// (`d × d`, row-major; entries below the diagonal are not meaningful), summed over blocks of
+/// rows in parallel.
+fn scatter(data: &[f64], d: usize, mean: &[f64]) -> Vec<f64> {
+    data.par_chunks(d * 4096)
+        .map(|block| {
+            let mut upper = vec![0.0; d * d];
+            let mut centred = Vec::with_capacity(d * SCATTER_ROWS);
+            for rows in block.chunks(d * SCATTER_ROWS) {
+                centred.clear();
+                for row in rows.chunks_exact(d) {
+                    centred.extend(row.iter().zip(mean).map(|(v, m)| v - m));
+                }
+                // Strips of the matrix's rows in parallel; each entry sums its rows in
+                // order, as one row after another did.
+                upper
+                    .par_chunks_mut(d * SCATTER_STRIP)
+                    .enumerate()
+                    .for_each(|(s, strip)| {
+                        dense::scatter::dispatched(&centred, d, s * SCATTER_STRIP, strip)
+                    });
+            }
+            upper
+        })
+        .reduce(
+            || vec![0.0; d * d],
+            |mut a, b| {
+                a.iter_mut().zip(&b).for_each(|(x, y)| *x += y);
+                a
+            },
+        )
+}
+
 /// A [`Pca`]'s vectors laid out for scoring many rows: each eigenvector's `j`-th entries side by
 /// side, so a row's scores on all of them are one pass over the row that updates every score
 /// at once. Each score still sums its products in the row's order, exactly as
@@ -225,7 +239,8 @@ impl Pca {
 
 impl Projector {
     /// [`Pca::reconstruction_error`], bit for bit, for a row of the fitted length; `scratch`
-    /// is reused memory.
+    /// is reused memory. The tests' model of [`Projector::errors`].
+    #[cfg(test)]
     pub fn reconstruction_error(&self, row: &[f64], scratch: &mut Vec<f64>) -> f64 {
         let (d, m) = (self.d, self.m);
         // What `Iterator::sum` starts from (the same zero, whatever its sign).
@@ -248,10 +263,39 @@ impl Projector {
         }
         centred.iter().map(|r| r * r).sum::<f64>().sqrt()
     }
+
+    /// [`Projector::reconstruction_error`] of each of the rows one after another in `rows`
+    /// into `errors`, bit for bit, as matrix products in tiles ([`dense`]); `scratch` is
+    /// reused memory.
+    pub fn errors(&self, rows: &[f64], errors: &mut [f64], scratch: &mut Vec<f64>) {
+        let (d, m) = (self.d, self.m);
+        let n = errors.len();
+        let zero: f64 = std::iter::empty::<f64>().sum();
+        scratch.clear();
+        for row in rows.chunks_exact(d.max(1)).take(n) {
+            scratch.extend(row.iter().zip(&self.mean).map(|(v, m)| v - m));
+        }
+        scratch.resize(n * d + n * m, zero);
+        let (centred, scores) = scratch.split_at_mut(n * d);
+        dense::scores::dispatched(centred, d, &self.vectors, m, zero, scores);
+        if self.short {
+            for (r, e) in errors.iter_mut().enumerate() {
+                let s = &scores[r * m..(r + 1) * m];
+                *e = s.iter().map(|s| s * s).sum::<f64>().sqrt();
+            }
+            return;
+        }
+        dense::residuals::dispatched(centred, d, scores, m, &self.components);
+        for (r, e) in errors.iter_mut().enumerate() {
+            let row = &centred[r * d..(r + 1) * d];
+            *e = row.iter().map(|r| r * r).sum::<f64>().sqrt();
+        }
+    }
 }
 
 /// `r[j] -= s * c[j]` for every `j`, four at a time (each element as the plain loop computes
 /// it; the blocks only let the compiler use vector instructions).
+#[cfg(test)]
 #[inline]
 fn subtract_scaled(r: &mut [f64], s: f64, c: &[f64]) {
     let mut rs = r.chunks_exact_mut(4);
@@ -334,6 +378,35 @@ mod tests {
     }
 
     #[test]
+    fn the_scatter_matrix_sums_each_entry_as_one_row_after_another() {
+        // More rows than a block of centred rows, columns off the tiles' multiples.
+        let (n, d) = (600, 21);
+        let data: Vec<f64> = (0..n * d)
+            .map(|i| ((i as f64) * 0.618).sin() * (1.0 + (i % 7) as f64))
+            .collect();
+        let mean: Vec<f64> = (0..d).map(|j| (j as f64) * 0.01 - 0.1).collect();
+        let got = scatter(&data, d, &mean);
+        let mut want = vec![0.0; d * d];
+        for row in data.chunks_exact(d) {
+            let centred: Vec<f64> = row.iter().zip(&mean).map(|(v, m)| v - m).collect();
+            for i in 0..d {
+                for j in i..d {
+                    want[i * d + j] += centred[i] * centred[j];
+                }
+            }
+        }
+        for i in 0..d {
+            for j in i..d {
+                assert_eq!(
+                    want[i * d + j].to_bits(),
+                    got[i * d + j].to_bits(),
+                    "{i} {j}"
+                );
+            }
+        }
+    }
+
+    #[test]
     fn the_projector_gives_every_error_bit_for_bit() {
         // Both paths: few components kept (long) and most kept (short).
         let mut paths = Vec::new();
@@ -350,10 +423,14 @@ mod tests {
             let projector = pca.projector();
             paths.push(projector.short);
             let (mut a, mut b) = (Vec::new(), Vec::new());
-            for r in &rows {
+            let flat: Vec<f64> = rows.iter().flatten().copied().collect();
+            let mut batch = vec![0.0; rows.len()];
+            projector.errors(&flat, &mut batch, &mut Vec::new());
+            for (r, from_batch) in rows.iter().zip(&batch) {
                 let want = pca.reconstruction_error(r, &mut a);
                 let got = projector.reconstruction_error(r, &mut b);
                 assert_eq!(want.to_bits(), got.to_bits(), "{share} {columns}");
+                assert_eq!(want.to_bits(), from_batch.to_bits(), "{share} {columns}");
             }
         }
         assert!(paths.contains(&true) && paths.contains(&false), "{paths:?}");
