@@ -83,11 +83,11 @@ impl LateLabels {
             (None, Some(model)) => model.predict(window).ok(),
             _ => None,
         };
-        let kept = KeptRows::with_scores(window, &self.classes, computed)?;
+        let (blob, rows) = KeptRows::compact_of(window, &self.classes, computed)?;
         self.staged = true;
         Some(StagedKept {
-            blob: kept.encode(),
-            rows: kept.rows(),
+            blob,
+            rows,
             keep: self.config.keep_duration(),
             max_rows: self.config.max_rows,
         })

@@ -14,6 +14,7 @@ use super::metrics::{classification_metrics, regression_metrics};
 use super::result::Performance;
 use crate::config::Task;
 
+mod compact;
 pub mod join;
 mod kept;
 
