@@ -12,8 +12,8 @@ use super::kept::KeptError;
 
 /// Powers of ten that decimal figures are scaled by (each exact as an `f64`).
 const POWERS: [f64; 10] = [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9];
-/// Integers up to this are exact as `f64`.
-const EXACT: f64 = 9_007_199_254_740_992.0;
+/// Integers below this are exact as `f64`.
+const EXACT: u64 = 1 << 53;
 const RAW: u8 = 0;
 const DECIMAL: u8 = 1;
 
@@ -31,7 +31,7 @@ pub(super) fn put_ids(out: &mut Vec<u8>, text: &[u8], offsets: &[u32]) {
     let mut previous: &[u8] = &[];
     for w in offsets.windows(2) {
         let id = text.get(w[0] as usize..w[1] as usize).unwrap_or_default();
-        let shared = previous.iter().zip(id).take_while(|(a, b)| a == b).count();
+        let shared = shared_prefix(previous, id);
         put_varint(out, shared as u64);
         put_varint(out, (id.len() - shared) as u64);
         out.extend_from_slice(&id[shared..]);
@@ -39,61 +39,121 @@ pub(super) fn put_ids(out: &mut Vec<u8>, text: &[u8], offsets: &[u32]) {
     }
 }
 
-/// The scaled integer of `v` at `power`, when `integer / power` gives `v` back exactly.
+/// How many bytes `a` and `b` start with in common (eight compared at a time).
 #[inline]
-fn scaled(v: f64, power: f64) -> Option<i64> {
-    let m = (v * power).round();
-    if m.is_nan() || m.abs() >= EXACT {
-        return None;
+fn shared_prefix(a: &[u8], b: &[u8]) -> usize {
+    let n = a.len().min(b.len());
+    let mut i = 0;
+    while let (Some(x), Some(y)) = (a.get(i..i + 8), b.get(i..i + 8)) {
+        let mut p = [0u8; 8];
+        let mut q = [0u8; 8];
+        p.copy_from_slice(x);
+        q.copy_from_slice(y);
+        let diff = u64::from_le_bytes(p) ^ u64::from_le_bytes(q);
+        if diff != 0 {
+            return i + (diff.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
     }
-    // Through the integer, as it is read back (so `-0.0` does not pass as `0`).
-    let m = m as i64;
-    ((m as f64 / power).to_bits() == v.to_bits()).then_some(m)
+    while i < n && a[i] == b[i] {
+        i += 1;
+    }
+    i
 }
 
-/// The fewest decimals every finite value of `values` needs (NaN aside); `None` when some
-/// value needs more than nine or is not finite.
-fn decimals(values: &[f64]) -> Option<usize> {
-    let mut d = 0;
-    for &v in values {
-        if v.is_nan() || scaled(v, POWERS[d]).is_some() {
-            continue;
-        }
-        d = (d + 1..POWERS.len()).find(|&e| scaled(v, POWERS[e]).is_some())?;
-    }
-    Some(d)
+/// The scaled integer of `v` at `power`, when `integer / power` (as it is read back) gives `v`
+/// exactly. Rounded by adding a half and truncating, which is one instruction where `round`
+/// is a call: a value it rounds the wrong way (a half, or next to one) only fails the check.
+#[inline]
+fn scaled(v: f64, power: f64) -> Option<i64> {
+    let x = v * power;
+    let m = (x + 0.5f64.copysign(x)) as i64;
+    (m.unsigned_abs() < EXACT && (m as f64 / power).to_bits() == v.to_bits()).then_some(m)
+}
+
+/// The fewest decimals (from `from`) that `v` needs, at most nine.
+fn decimals(v: f64, from: usize) -> Option<usize> {
+    (from..POWERS.len()).find(|&d| scaled(v, POWERS[d]).is_some())
 }
 
 /// Writes a figure column: decimal integers (zigzag, shifted by one so that 0 is NaN) when
-/// every value comes back exactly, eight bytes a value otherwise.
+/// every value comes back exactly, eight bytes a value otherwise. The decimals are those of the
+/// first values; a later value that needs more starts the column again with those.
 pub(super) fn put_figures(out: &mut Vec<u8>, values: &[f64]) {
     let start = out.len();
-    if let Some(d) = decimals(values) {
+    let mut d = 0;
+    'decimals: loop {
+        out.truncate(start);
+        out.reserve(2 + values.len() * 3);
         out.push(DECIMAL);
         out.push(d as u8);
         let power = POWERS[d];
-        let mut exact = true;
         for &v in values {
             if v.is_nan() {
                 out.push(0);
                 continue;
             }
             let Some(m) = scaled(v, power) else {
-                exact = false;
-                break;
+                match decimals(v, d + 1) {
+                    Some(more) => {
+                        d = more;
+                        continue 'decimals;
+                    }
+                    None => break 'decimals,
+                }
             };
             let zigzag = ((m << 1) ^ (m >> 63)) as u64;
             put_varint(out, zigzag + 1);
         }
-        if exact {
-            return;
-        }
-        out.truncate(start);
+        return;
     }
+    out.truncate(start);
     out.push(RAW);
     for v in values {
         out.extend_from_slice(&v.to_le_bytes());
     }
+}
+
+const LABELS_MAGIC: &[u8; 4] = b"MLL2";
+
+/// A window's labels so far (NaN: none) as stored: `MLL2`, their count and their figures (one
+/// byte a row for 0/1 labels), padded so the length is never a multiple of eight, which tells
+/// it from the first format (eight bytes a row, NaN for none) that earlier versions wrote.
+pub fn encode_labels(labels: &[f64]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(16 + labels.len());
+    out.extend_from_slice(LABELS_MAGIC);
+    put_varint(&mut out, labels.len() as u64);
+    put_figures(&mut out, labels);
+    if out.len().is_multiple_of(8) {
+        out.push(0);
+    }
+    out
+}
+
+/// A window's labels from [`encode_labels`] (or the first format), filled with NaN or cut to
+/// `rows`; none (all NaN) when they cannot be read.
+pub fn decode_labels(bytes: Option<&[u8]>, rows: usize) -> Vec<f64> {
+    let bytes = bytes.unwrap_or_default();
+    let mut labels = if bytes.len().is_multiple_of(8) {
+        Reader { bytes, at: 0 }
+            .raw(bytes.len() / 8)
+            .unwrap_or_default()
+    } else {
+        let mut r = Reader { bytes, at: 0 };
+        let read = |r: &mut Reader| -> Result<Vec<f64>, KeptError> {
+            if r.take(4)? != LABELS_MAGIC {
+                return Err(KeptError("not a labels blob"));
+            }
+            let n = r.varint()?;
+            r.figures(n)
+        };
+        read(&mut r).unwrap_or_else(|e| {
+            log::warn!("{e}: the window's labels so far are read as none");
+            Vec::new()
+        })
+    };
+    labels.resize(rows, f64::NAN);
+    labels
 }
 
 /// A reader over a blob.
@@ -233,6 +293,28 @@ mod tests {
             assert!(same(&back, &values), "{values:?} -> {back:?}");
             assert_eq!(len, 1 + 8 * values.len());
         }
+    }
+
+    #[test]
+    fn labels_come_back_from_both_formats() {
+        let labels = [1.0, f64::NAN, 0.0, 2.5];
+        let blob = encode_labels(&labels);
+        assert_ne!(blob.len() % 8, 0);
+        assert!(same(&decode_labels(Some(&blob), 4), &labels));
+        let first: Vec<u8> = labels.iter().flat_map(|v| v.to_le_bytes()).collect();
+        assert!(same(&decode_labels(Some(&first), 4), &labels));
+        let longer = decode_labels(Some(&blob), 6);
+        assert!(same(&longer[..4], &labels) && longer[4..].iter().all(|v| v.is_nan()));
+        for n in 0..20 {
+            let labels = vec![1.0; n];
+            let blob = encode_labels(&labels);
+            assert_ne!(blob.len() % 8, 0, "{n}");
+            assert!(same(&decode_labels(Some(&blob), n), &labels));
+        }
+        assert!(decode_labels(None, 2).iter().all(|v| v.is_nan()));
+        assert!(decode_labels(Some(b"MLL2\x05"), 2)
+            .iter()
+            .all(|v| v.is_nan()));
     }
 
     #[test]

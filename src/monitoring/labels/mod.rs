@@ -18,6 +18,7 @@ mod compact;
 pub mod join;
 mod kept;
 
+pub use compact::{decode_labels, encode_labels};
 pub use join::{apply, label_values, set_label, Held, JoinCounts, PendingLabels};
 pub use kept::KeptRows;
 
