@@ -33,8 +33,16 @@ pub(super) fn put_ids(out: &mut Vec<u8>, text: &[u8], offsets: &[u32]) {
         let id = text.get(w[0] as usize..w[1] as usize).unwrap_or_default();
         let shared = shared_prefix(previous, id);
         put_varint(out, shared as u64);
-        put_varint(out, (id.len() - shared) as u64);
-        out.extend_from_slice(&id[shared..]);
+        let rest = &id[shared..];
+        put_varint(out, rest.len() as u64);
+        if rest.len() <= 8 {
+            // Byte by byte: a call to copy two or three bytes costs more than they do.
+            for &b in rest {
+                out.push(b);
+            }
+        } else {
+            out.extend_from_slice(rest);
+        }
         previous = id;
     }
 }
