@@ -93,4 +93,9 @@ impl RowIds {
     pub fn text(&self) -> &str {
         &self.text
     }
+
+    /// The offsets (`len() + 1` of them).
+    pub(crate) fn offsets(&self) -> &[u32] {
+        &self.offsets
+    }
 }

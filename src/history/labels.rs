@@ -57,7 +57,7 @@ pub(crate) struct KeptWindow {
     pub(crate) result_id: i64,
     pub(crate) window: String,
     pub(crate) blob: Vec<u8>,
-    /// Its labels so far (eight bytes a row, NaN for none); `None` before the first.
+    /// Its labels so far (see `join::encode_labels`); `None` before the first.
     pub(crate) labels: Option<Vec<u8>>,
     /// The label files its labels came from, in arrival order.
     pub(crate) files: Vec<String>,

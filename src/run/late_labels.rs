@@ -86,11 +86,11 @@ impl LateLabels {
             (None, Some(model)) => model.predict(window).ok(),
             _ => None,
         };
-        let kept = KeptRows::with_scores(window, &self.classes, computed)?;
+        let (blob, rows) = KeptRows::compact_of(window, &self.classes, computed)?;
         self.staged = true;
         Some(StagedKept {
-            blob: kept.encode(),
-            rows: kept.rows(),
+            blob,
+            rows,
             keep: self.config.keep_duration(),
             max_rows: self.config.max_rows,
         })
@@ -411,23 +411,13 @@ fn summary_line(
     }
 }
 
-/// A window's labels: eight bytes a row, NaN for none.
+/// A window's labels as stored (see [`join::encode_labels`]).
 fn encode_labels(labels: &[f64]) -> Vec<u8> {
-    labels.iter().flat_map(|v| v.to_le_bytes()).collect()
+    join::encode_labels(labels)
 }
 
 fn decode_labels(bytes: Option<&[u8]>, rows: usize) -> Vec<f64> {
-    let mut labels: Vec<f64> = bytes
-        .unwrap_or_default()
-        .chunks_exact(8)
-        .map(|c| {
-            let mut b = [0u8; 8];
-            b.copy_from_slice(c);
-            f64::from_le_bytes(b)
-        })
-        .collect();
-    labels.resize(rows, f64::NAN);
-    labels
+    join::decode_labels(bytes, rows)
 }
 
 #[cfg(test)]

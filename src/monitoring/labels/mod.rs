@@ -14,9 +14,11 @@ use super::metrics::{classification_metrics, regression_metrics};
 use super::result::Performance;
 use crate::config::Task;
 
+mod compact;
 pub(crate) mod join;
 mod kept;
 
+pub use compact::{decode_labels, encode_labels};
 pub use join::{apply, label_values, set_label, Held, JoinCounts, PendingLabels};
 pub use kept::KeptRows;
 
