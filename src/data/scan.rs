@@ -189,7 +189,8 @@ impl<'a> RawTable<'a> {
         }
         if !self.quoted {
             let body = &self.bytes()[self.header_end..];
-            let (columns, rows, _) = parse_body(self.file, body, plan, 1)?;
+            let (columns, rows, _) =
+                parse_body(self.file, body, plan, 1, |_, p, n| Storage::new(p, n))?;
             self.rows = rows;
             return Ok(columns);
         }
@@ -234,7 +235,18 @@ impl<'a> RawTable<'a> {
             if memchr::memchr(b'"', block).is_some() {
                 return Ok(None);
             }
-            let (columns, block_rows, lines) = parse_body(self.file, block, plan, line)?;
+            // Numeric columns after the first block are parsed into the gathered column.
+            let (columns, block_rows, lines) =
+                parse_body(self.file, block, plan, line, |i, p, n| {
+                    match gathered
+                        .as_mut()
+                        .and_then(|g| g.get_mut(i))
+                        .and_then(Option::as_mut)
+                    {
+                        Some(g) => g.storage_for_next(p, n),
+                        None => Storage::new(p, n),
+                    }
+                })?;
             line += lines;
             rows += block_rows;
             match &mut gathered {
@@ -268,7 +280,7 @@ impl<'a> RawTable<'a> {
                 .into_iter()
                 .map(|g| g.map(Gathered::finish))
                 .collect(),
-            None => parse_body(self.file, &[], plan, line)?.0,
+            None => parse_body(self.file, &[], plan, line, |_, p, n| Storage::new(p, n))?.0,
         };
         Ok(Some(columns))
     }
@@ -310,12 +322,14 @@ impl<'a> RawTable<'a> {
 }
 
 /// Parses a body (or a block of it, whose first line is line `first_line + 1`) without
-/// quotes: its columns, rows and physical lines.
+/// quotes: its columns, rows and physical lines. `storage(i, plan, slots)` gives column `i`'s
+/// memory for `slots` rows.
 fn parse_body(
     file: &Path,
     body: &[u8],
     plan: &[Plan],
     first_line: u64,
+    mut storage: impl FnMut(usize, Plan, usize) -> Storage,
 ) -> Result<(Vec<Option<Built>>, usize, u64), DataError> {
     let chunks = line_aligned_chunks(body);
     // Every row ends at a line end but the last one may not: that bounds each chunk's rows.
@@ -327,7 +341,11 @@ fn parse_body(
         .map(|(c, chunk)| memchr::memchr_iter(b'\n', chunk).count() + usize::from(c == last))
         .collect();
     let total = slots.iter().sum();
-    let mut storage: Vec<Storage> = plan.iter().map(|&p| Storage::new(p, total)).collect();
+    let mut storage: Vec<Storage> = plan
+        .iter()
+        .enumerate()
+        .map(|(i, &p)| storage(i, p, total))
+        .collect();
     // builders[c][i]: chunk c's slice of column i.
     let mut builders: Vec<Vec<Builder>> = chunks.iter().map(|_| Vec::new()).collect();
     for (store, &p) in storage.iter_mut().zip(plan) {

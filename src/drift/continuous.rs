@@ -39,23 +39,37 @@ pub fn run(
     reference_std: f64,
     current: &[f64],
 ) -> Option<(f64, Option<f64>)> {
+    run_with_ks(test, reference, reference_std, current).0
+}
+
+/// [`run`], and the KS statistic of the samples when the test's merge gave it on the way
+/// (Anderson–Darling does: see `crate::stats::ecdf_gap`).
+pub(crate) fn run_with_ks(
+    test: ContinuousTest,
+    reference: &[f64],
+    reference_std: f64,
+    current: &[f64],
+) -> (Option<(f64, Option<f64>)>, Option<f64>) {
     if reference.is_empty() || current.is_empty() {
-        return None;
+        return (None, None);
     }
     // One value on both sides: nothing differs. scipy refuses AD there and gives CvM a
     // spurious small p-value from the all-tied ranks; the detectors report no difference.
     let pooled_constant = reference.first() == reference.last()
         && current.first() == current.last()
         && reference.first() == current.first();
-    match test {
+    let outcome = match test {
         ContinuousTest::Ad | ContinuousTest::Cvm if pooled_constant => Some((0.0, Some(1.0))),
-        ContinuousTest::Ad => anderson_darling::anderson_ksamp_sorted(reference, current)
-            .map(|o| (o.statistic, Some(o.p_value))),
+        ContinuousTest::Ad => {
+            let (outcome, ks) = anderson_darling::anderson_ksamp_sorted_with_ks(reference, current);
+            return (outcome.map(|o| (o.statistic, Some(o.p_value))), ks);
+        }
         ContinuousTest::Cvm => cramer_von_mises::cramervonmises_2samp_sorted(reference, current)
             .map(|o| (o.statistic, Some(o.p_value))),
         ContinuousTest::Wasserstein => wasserstein::wasserstein_sorted(reference, current)
             .map(|d| (wasserstein::normed(d, reference_std), None)),
-    }
+    };
+    (outcome, None)
 }
 
 #[cfg(test)]

@@ -175,16 +175,23 @@ pub(super) fn test_feature(
                     None => insufficient(),
                 };
             }
-            let outcome = match ContinuousTest::of(test) {
-                Some(test) => continuous::run(test, sorted, *std, cur),
-                None => ks::ks_2samp_sorted(sorted, cur).map(|o| (o.statistic, Some(o.p_value))),
+            // The KS statistic, when the test's own merge gave it: paging's evidence needs
+            // no merge of its own then.
+            let (outcome, ks_statistic) = match ContinuousTest::of(test) {
+                Some(test) => continuous::run_with_ks(test, sorted, *std, cur),
+                None => match ks::ks_2samp_sorted_with_statistic(sorted, cur) {
+                    Some((o, d)) => (Some((o.statistic, Some(o.p_value))), Some(d)),
+                    None => (None, None),
+                },
             };
             let evidence = if evidence {
-                ks::ks_asymptotic_sorted(sorted, cur).map_or_else(Evidence::default, |(d, p)| {
-                    Evidence {
-                        effect: Some(d),
-                        p_value: Some(p),
-                    }
+                let ks = match ks_statistic {
+                    Some(d) => Some(ks::ks_asymptotic(sorted.len(), cur.len(), d)),
+                    None => ks::ks_asymptotic_sorted(sorted, cur),
+                };
+                ks.map_or_else(Evidence::default, |(d, p)| Evidence {
+                    effect: Some(d),
+                    p_value: Some(p),
                 })
             } else {
                 Evidence::default()

@@ -27,6 +27,7 @@
 //! checks 1e-7 against fixtures recorded from scipy by
 //! `tests/fixtures/make_ks_fixtures.py`). Only `std` is used.
 
+use crate::stats::ecdf_gap::EcdfGap;
 pub use crate::stats::kolmogorov::kstwo_sf;
 
 /// Result of a two-sample, two-sided Kolmogorov–Smirnov test.
@@ -58,6 +59,15 @@ const MAX_EXACT_N: usize = 10_000;
 /// and in-range, result; it never panics). Returns `None` when either sample
 /// is empty (scipy raises).
 pub fn ks_2samp_sorted(reference: &[f64], current: &[f64]) -> Option<KsOutcome> {
+    ks_2samp_sorted_with_statistic(reference, current).map(|(outcome, _)| outcome)
+}
+
+/// [`ks_2samp_sorted`] and the statistic before the exact branch snaps it (what
+/// [`ks_asymptotic_sorted`] would compute again).
+pub(crate) fn ks_2samp_sorted_with_statistic(
+    reference: &[f64],
+    current: &[f64],
+) -> Option<(KsOutcome, f64)> {
     let n1 = reference.len();
     let n2 = current.len();
     if n1 == 0 || n2 == 0 {
@@ -79,11 +89,14 @@ pub fn ks_2samp_sorted(reference: &[f64], current: &[f64]) -> Option<KsOutcome> 
     };
     // scipy clips; NaN cannot occur for n1, n2 >= 1, but never report one.
     let p_value = if p.is_nan() { 1.0 } else { p.clamp(0.0, 1.0) };
-    Some(KsOutcome {
-        statistic,
-        p_value,
-        method,
-    })
+    Some((
+        KsOutcome {
+            statistic,
+            p_value,
+            method,
+        },
+        d,
+    ))
 }
 
 /// The two-sided p-value [`ks_2samp_sorted`] gives a statistic `d` between samples of sizes
@@ -122,7 +135,13 @@ pub(crate) fn ks_asymptotic_sorted(reference: &[f64], current: &[f64]) -> Option
         return None;
     }
     let d = statistic_sorted(reference, current);
-    Some((d, asymptotic_two_sided(reference.len(), current.len(), d)))
+    Some(ks_asymptotic(reference.len(), current.len(), d))
+}
+
+/// [`ks_asymptotic_sorted`] from the statistic `d` of samples of sizes `n1` and `n2` (both at
+/// least 1), found by another merge of the same samples.
+pub(crate) fn ks_asymptotic(n1: usize, n2: usize, d: f64) -> (f64, f64) {
+    (d, asymptotic_two_sided(n1, n2, d))
 }
 
 // ---------------------------------------------------------------- statistic
@@ -130,18 +149,8 @@ pub(crate) fn ks_asymptotic_sorted(reference: &[f64], current: &[f64]) -> Option
 /// `max |i/n1 − j/n2|` over the pooled values, by a linear merge.
 fn statistic_sorted(a: &[f64], b: &[f64]) -> f64 {
     let (n1, n2) = (a.len(), b.len());
-    let (n1f, n2f) = (n1 as f64, n2 as f64);
-    // The difference of the ECDFs is (i·n2 − j·n1) / (n1·n2). While n1·n2 < 2^50, distinct
-    // numerators are at least 1/(n1·n2) > 2^-50 apart after division, far more than the few
-    // ulps by which `i / n1 − j / n2` can be off in floating point; so only a position whose
-    // numerator ties the largest so far can hold the largest float, and the loop divides only
-    // there. The result is the float maximum scipy takes, bit for bit, without two divisions
-    // per step.
-    let exact_numerators = (n1 as u128) * (n2 as u128) < (1 << 50);
-    let (n1i, n2i) = (n1 as i64, n2 as i64);
-    let mut best = 0i64;
+    let mut gap = EcdfGap::new(n1, n2);
     let (mut i, mut j) = (0usize, 0usize);
-    let mut dmax = 0.0f64;
     while i < n1 || j < n2 {
         // Next pooled value; always consume at least one element so that
         // malformed input (NaN) cannot stall the loop.
@@ -158,19 +167,9 @@ fn statistic_sorted(a: &[f64], b: &[f64]) -> f64 {
         while j < n2 && b[j] <= v {
             j += 1;
         }
-        if exact_numerators {
-            let numerator = (i as i64 * n2i - j as i64 * n1i).abs();
-            if numerator < best {
-                continue;
-            }
-            best = numerator;
-        }
-        let diff = i as f64 / n1f - j as f64 / n2f;
-        if diff.abs() > dmax {
-            dmax = diff.abs();
-        }
+        gap.observe(i, j);
     }
-    dmax.min(1.0)
+    gap.statistic()
 }
 
 // ---------------------------------------------------------------- exact

@@ -10,6 +10,10 @@
 // Matrix code reads best in index notation.
 #![allow(clippy::needless_range_loop)]
 
+use std::cell::Cell;
+
+use super::ecdf_gap::EcdfGap;
+
 /// The largest p-value the test reports: a statistic below the table's 25% critical value
 /// reports this, and the true p-value is above it.
 pub(crate) const P_VALUE_CEILING: f64 = 0.25;
@@ -67,26 +71,68 @@ pub fn anderson_ksamp(a: &[f64], b: &[f64]) -> Option<AdOutcome> {
 /// fewer than two distinct values in the pooled sample; also when the pooled sample has fewer
 /// than 4 values (scipy's variance divides by zero there).
 pub(crate) fn anderson_ksamp_sorted(a: &[f64], b: &[f64]) -> Option<AdOutcome> {
+    ad_from_ties(a.len(), b.len(), Ties::new(a, b), |_, _| {})
+}
+
+/// [`anderson_ksamp_sorted`] and, from the same merge, the KS statistic of the two samples
+/// (bit for bit what the KS test's own merge gives); the statistic is `None` where the test
+/// stops before merging (an empty sample, fewer than 4 values).
+pub(crate) fn anderson_ksamp_sorted_with_ks(
+    a: &[f64],
+    b: &[f64],
+) -> (Option<AdOutcome>, Option<f64>) {
     let (na, nb) = (a.len(), b.len());
-    let (mut i, mut j) = (0usize, 0usize);
-    // The distinct pooled values in order, as (count in a, count in b).
-    let tied = std::iter::from_fn(move || {
+    if na == 0 || nb == 0 || na + nb < 4 {
+        return (None, None);
+    }
+    let mut gap = EcdfGap::new(na, nb);
+    let outcome = ad_from_ties(na, nb, Ties::new(a, b), |i, j| gap.observe(i, j));
+    (outcome, Some(gap.statistic()))
+}
+
+/// The distinct pooled values of two sorted samples in order, as (count in a, count in b).
+///
+/// Each step takes the smaller head and whatever equals it on both sides. The common step (no
+/// tie) is one comparison whose outcome feeds counts rather than a branch: which sample the
+/// next value comes from is a coin flip the branch predictor loses, and it cost more than the
+/// statistic's arithmetic.
+struct Ties<'s> {
+    a: &'s [f64],
+    b: &'s [f64],
+    i: usize,
+    j: usize,
+}
+
+impl<'s> Ties<'s> {
+    fn new(a: &'s [f64], b: &'s [f64]) -> Self {
+        Ties { a, b, i: 0, j: 0 }
+    }
+}
+
+impl Iterator for Ties<'_> {
+    type Item = (u64, u64);
+
+    #[inline]
+    fn next(&mut self) -> Option<(u64, u64)> {
+        let (a, b, i, j) = (self.a, self.b, self.i, self.j);
         let z = match (a.get(i), b.get(j)) {
             (Some(&x), Some(&y)) => x.min(y),
             (Some(&x), None) => x,
             (None, Some(&y)) => y,
             (None, None) => return None,
         };
-        let (a_left, b_left) = (i, j);
-        while i < na && a[i] == z {
-            i += 1;
+        let mut in_a = usize::from(a.get(i) == Some(&z));
+        let mut in_b = usize::from(b.get(j) == Some(&z));
+        while a.get(i + in_a) == Some(&z) {
+            in_a += 1;
         }
-        while j < nb && b[j] == z {
-            j += 1;
+        while b.get(j + in_b) == Some(&z) {
+            in_b += 1;
         }
-        Some(((i - a_left) as u64, (j - b_left) as u64))
-    });
-    ad_from_ties(na, nb, tied)
+        self.i = i + in_a;
+        self.j = j + in_b;
+        Some((in_a as u64, in_b as u64))
+    }
 }
 
 /// The test from the counts of each sample at each distinct pooled value, in ascending order
@@ -95,12 +141,23 @@ pub(crate) fn anderson_ksamp_sorted(a: &[f64], b: &[f64]) -> Option<AdOutcome> {
 pub(crate) fn anderson_ksamp_counts(tied: &[(u64, u64)]) -> Option<AdOutcome> {
     let na = tied.iter().map(|t| t.0).sum::<u64>() as usize;
     let nb = tied.iter().map(|t| t.1).sum::<u64>() as usize;
-    ad_from_ties(na, nb, tied.iter().copied().filter(|&(x, y)| x + y > 0))
+    ad_from_ties(
+        na,
+        nb,
+        tied.iter().copied().filter(|&(x, y)| x + y > 0),
+        |_, _| {},
+    )
 }
 
 /// The statistic over the distinct pooled values, given as (count in a, count in b) in
-/// ascending order of the values, `na` and `nb` their totals.
-fn ad_from_ties(na: usize, nb: usize, tied: impl Iterator<Item = (u64, u64)>) -> Option<AdOutcome> {
+/// ascending order of the values, `na` and `nb` their totals. `step` sees how many values of
+/// each sample lie at or below each distinct value, in order.
+fn ad_from_ties(
+    na: usize,
+    nb: usize,
+    tied: impl Iterator<Item = (u64, u64)>,
+    mut step: impl FnMut(usize, usize),
+) -> Option<AdOutcome> {
     let n = na + nb;
     if na == 0 || nb == 0 || n < 4 {
         return None;
@@ -114,6 +171,7 @@ fn ad_from_ties(na: usize, nb: usize, tied: impl Iterator<Item = (u64, u64)>) ->
         let (a_left, b_left) = (i, j);
         i += ca as usize;
         j += cb as usize;
+        step(i, j);
         let (fa, fb) = (ca as f64, cb as f64);
         let lj = fa + fb;
         let bj = (a_left + b_left) as f64 + lj / 2.0;
@@ -131,13 +189,7 @@ fn ad_from_ties(na: usize, nb: usize, tied: impl Iterator<Item = (u64, u64)>) ->
     let a2kn = (sum_a / na as f64 + sum_b / nb as f64) * ((nf - 1.0) / nf);
     let k = 2.0f64;
     let h_inv = 1.0 / na as f64 + 1.0 / nb as f64;
-    // hs_cs[i] = Σ_{t=n−1−i}^{n−1} 1/t, for i = 0..n−3 (t down to 2).
-    let mut cum = 0.0f64;
-    let mut g = 0.0f64;
-    for (idx, t) in (2..n).rev().enumerate() {
-        cum += 1.0 / t as f64;
-        g += cum / (idx + 2) as f64;
-    }
+    let (cum, g) = harmonic_terms(n);
     let h = cum + 1.0;
     let a = (4.0 * g - 6.0) * (k - 1.0) + (10.0 - 6.0 * g) * h_inv;
     let b = (2.0 * g - 4.0) * k * k + 8.0 * h * k + (2.0 * g - 14.0 * h - 4.0) * h_inv - 8.0 * h
@@ -156,6 +208,30 @@ fn ad_from_ties(na: usize, nb: usize, tied: impl Iterator<Item = (u64, u64)>) ->
         statistic,
         p_value: p_value(statistic, m),
     })
+}
+
+thread_local! {
+    /// The last pooled size's [`harmonic_terms`]: every feature of a window without missing
+    /// values has the same, and the sums cost two divisions per value.
+    static LAST_HARMONIC: Cell<(usize, f64, f64)> = const { Cell::new((0, 0.0, 0.0)) };
+}
+
+/// The null variance's sums for a pooled sample of `n` (at least 4): `cum = Σ_{t=2}^{n−1} 1/t`
+/// (scipy's `hs_cs[-1]`) and `g = Σ_i hs_cs[i] / (i + 2)`, with `hs_cs[i] = Σ_{t=n−1−i}^{n−1}
+/// 1/t`, summed in scipy's order.
+fn harmonic_terms(n: usize) -> (f64, f64) {
+    let (last, cum, g) = LAST_HARMONIC.with(Cell::get);
+    if last == n {
+        return (cum, g);
+    }
+    let mut cum = 0.0f64;
+    let mut g = 0.0f64;
+    for (idx, t) in (2..n).rev().enumerate() {
+        cum += 1.0 / t as f64;
+        g += cum / (idx + 2) as f64;
+    }
+    LAST_HARMONIC.with(|last| last.set((n, cum, g)));
+    (cum, g)
 }
 
 /// scipy's p-value for the standardised statistic with `m = k − 1`.
@@ -227,6 +303,90 @@ fn quadratic_fit(x: &[f64; 7], y: &[f64; 7]) -> [f64; 3] {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    /// The pooled values' tie counts as the test first walked them: branch on the smaller head.
+    fn ties_by_branches(a: &[f64], b: &[f64]) -> Vec<(u64, u64)> {
+        let (na, nb) = (a.len(), b.len());
+        let (mut i, mut j) = (0usize, 0usize);
+        std::iter::from_fn(move || {
+            let z = match (a.get(i), b.get(j)) {
+                (Some(&x), Some(&y)) => x.min(y),
+                (Some(&x), None) => x,
+                (None, Some(&y)) => y,
+                (None, None) => return None,
+            };
+            let (a_left, b_left) = (i, j);
+            while i < na && a[i] == z {
+                i += 1;
+            }
+            while j < nb && b[j] == z {
+                j += 1;
+            }
+            Some(((i - a_left) as u64, (j - b_left) as u64))
+        })
+        .collect()
+    }
+
+    fn sorted(mut v: Vec<f64>) -> Vec<f64> {
+        v.sort_by(f64::total_cmp);
+        v
+    }
+
+    /// Values with ties, both zeros and both infinities.
+    fn tied_values() -> impl Strategy<Value = Vec<f64>> {
+        let value = prop_oneof![
+            6 => (0u8..30).prop_map(|x| f64::from(x) * 0.5 - 4.0),
+            2 => -1e3f64..1e3,
+            1 => prop::sample::select(vec![0.0, -0.0, f64::INFINITY, f64::NEG_INFINITY]),
+        ];
+        prop::collection::vec(value, 0..300).prop_map(sorted)
+    }
+
+    proptest! {
+        #[test]
+        fn ties_match_the_branching_walk(a in tied_values(), b in tied_values()) {
+            prop_assert_eq!(Ties::new(&a, &b).collect::<Vec<_>>(), ties_by_branches(&a, &b));
+        }
+
+        /// The KS statistic kept on AD's merge is the one KS's own merge finds.
+        #[test]
+        fn ks_statistic_on_the_way_matches_its_own_merge(a in tied_values(), b in tied_values()) {
+            let (outcome, ks) = anderson_ksamp_sorted_with_ks(&a, &b);
+            let alone = ad_from_ties(a.len(), b.len(), ties_by_branches(&a, &b).into_iter(), |_, _| {});
+            prop_assert_eq!(outcome.map(|o| (o.statistic.to_bits(), o.p_value.to_bits())),
+                alone.map(|o| (o.statistic.to_bits(), o.p_value.to_bits())));
+            if a.is_empty() || b.is_empty() || a.len() + b.len() < 4 {
+                prop_assert_eq!(ks, None);
+            } else {
+                let mut gap = EcdfGap::new(a.len(), b.len());
+                let (mut i, mut j) = (0, 0);
+                for (ca, cb) in ties_by_branches(&a, &b) {
+                    i += ca as usize;
+                    j += cb as usize;
+                    gap.observe(i, j);
+                }
+                prop_assert_eq!(ks.map(f64::to_bits), Some(gap.statistic().to_bits()));
+            }
+        }
+    }
+
+    #[test]
+    fn harmonic_terms_do_not_depend_on_the_last_size() {
+        let fresh = |n: usize| {
+            let mut cum = 0.0f64;
+            let mut g = 0.0f64;
+            for (idx, t) in (2..n).rev().enumerate() {
+                cum += 1.0 / t as f64;
+                g += cum / (idx + 2) as f64;
+            }
+            (cum.to_bits(), g.to_bits())
+        };
+        for n in [4, 1000, 1000, 5, 77, 1000, 4] {
+            let (cum, g) = harmonic_terms(n);
+            assert_eq!((cum.to_bits(), g.to_bits()), fresh(n), "n = {n}");
+        }
+    }
 
     #[test]
     fn fit_reproduces_an_exact_quadratic() {

@@ -8,6 +8,7 @@ pub(crate) mod chi2;
 pub(crate) mod correction;
 pub(crate) mod cramer_von_mises;
 pub(crate) mod dense;
+pub(crate) mod ecdf_gap;
 pub(crate) mod histogram;
 pub(crate) mod isotonic;
 pub(crate) mod kolmogorov;
