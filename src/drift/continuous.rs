@@ -33,7 +33,8 @@ impl ContinuousTest {
 
 /// One feature's outcome: statistic and p-value (`None` for the effect size), or `None`
 /// when the test cannot run on these samples.
-pub fn run(
+#[cfg(test)]
+fn run(
     test: ContinuousTest,
     reference: &[f64],
     reference_std: f64,
@@ -42,8 +43,9 @@ pub fn run(
     run_with_ks(test, reference, reference_std, current).0
 }
 
-/// [`run`], and the KS statistic of the samples when the test's merge gave it on the way
-/// (Anderson–Darling does: see `crate::stats::ecdf_gap`).
+/// One feature's outcome (statistic and p-value, `None` for the effect size; `None` when the
+/// test cannot run on these samples), and the KS statistic of the samples when the test's
+/// merge gave it on the way (Anderson–Darling does: see `crate::stats::ecdf_gap`).
 pub(crate) fn run_with_ks(
     test: ContinuousTest,
     reference: &[f64],

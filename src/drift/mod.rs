@@ -26,11 +26,11 @@ use serde::{Deserialize, Serialize};
 use crate::data::{ColumnData, DataWindow};
 
 pub use discrete::{DiscreteValues, FeatureTest};
+pub(crate) use fitted_state::FittedState;
 pub(crate) use ml_based::MLBasedDriftDetector;
 pub(crate) use pca::PcaDriftDetector;
 pub use pca::PcaFigures;
 pub(crate) use statistical::StatisticalDriftDetector;
-pub(crate) use fitted_state::FittedState;
 
 /// Whether a feature could be tested: about the test, never its outcome (that is `drifted`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
