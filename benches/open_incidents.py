@@ -21,11 +21,10 @@ import shutil
 import sqlite3
 import subprocess
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from soak import window_csv  # noqa: E402  (the same reference as the soak benchmark)
+from soak import window_csv, workload_root  # noqa: E402  (the same reference as the soak benchmark)
 
 
 def main():
@@ -36,13 +35,7 @@ def main():
     ap.add_argument("--keep", action="store_true", help="keep the directory and print it")
     args = ap.parse_args()
 
-    base = "/dev/shm" if os.path.isdir("/dev/shm") else None
-    root = tempfile.mkdtemp(prefix="ml-monitor-open-", dir=base)
-    windows = os.path.join(root, "windows")
-    os.mkdir(windows)
-    reference = os.path.join(root, "reference.csv")
-    with open(reference, "w") as f:
-        f.write(window_csv(200, 0, 0))
+    root, windows, reference = workload_root("ml-monitor-open-")
     for i in range(args.windows):
         with open(os.path.join(windows, f"w{i:06d}.csv"), "w") as f:
             f.write(f"a,b\n{i},2\n")

@@ -33,12 +33,11 @@ import shutil
 import sqlite3
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from soak import window_csv  # noqa: E402  (the same windows as the soak benchmark)
+from soak import window_csv, workload_root  # noqa: E402  (the same windows as the soak benchmark)
 
 
 class Receiver(http.server.BaseHTTPRequestHandler):
@@ -82,13 +81,7 @@ def main():
     ap.add_argument("--timeout", type=float, default=1800)
     args = ap.parse_args()
 
-    base = "/dev/shm" if os.path.isdir("/dev/shm") else None
-    root = tempfile.mkdtemp(prefix="ml-monitor-sinks-", dir=base)
-    windows = os.path.join(root, "windows")
-    os.mkdir(windows)
-    reference = os.path.join(root, "reference.csv")
-    with open(reference, "w") as f:
-        f.write(window_csv(200, 0, 0))
+    root, windows, reference = workload_root("ml-monitor-sinks-")
     for i in range(args.windows):
         with open(os.path.join(windows, f"w{i:06d}.csv"), "w") as f:
             if args.workload == "broken" and i % 2 == 1:

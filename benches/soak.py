@@ -32,6 +32,19 @@ import threading
 import time
 
 
+def workload_root(prefix):
+    """A temporary directory (in /dev/shm when there is one) holding an empty `windows/` and the
+    benchmarks' `reference.csv` (200 rows): returns (root, windows, reference)."""
+    base = "/dev/shm" if os.path.isdir("/dev/shm") else None
+    root = tempfile.mkdtemp(prefix=prefix, dir=base)
+    windows = os.path.join(root, "windows")
+    os.mkdir(windows)
+    reference = os.path.join(root, "reference.csv")
+    with open(reference, "w") as f:
+        f.write(window_csv(200, 0, 0))
+    return root, windows, reference
+
+
 def window_csv(rows, seed, shift):
     lines = ["x,c,prediction,target"]
     for i in range(rows):
@@ -71,13 +84,7 @@ def main():
                     help="largest RSS growth after warm-up that counts as flat")
     args = ap.parse_args()
 
-    base = "/dev/shm" if os.path.isdir("/dev/shm") else None
-    root = tempfile.mkdtemp(prefix="ml-monitor-soak-", dir=base)
-    windows = os.path.join(root, "windows")
-    os.mkdir(windows)
-    reference = os.path.join(root, "reference.csv")
-    with open(reference, "w") as f:
-        f.write(window_csv(200, 0, 0))
+    root, windows, reference = workload_root("ml-monitor-soak-")
     history = os.path.join(root, "history.sqlite")
     command = [args.binary, "watch", windows, "--reference", reference, "--headless",
                "--history", history]
